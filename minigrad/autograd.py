@@ -1,0 +1,397 @@
+"""The tape and the backward engine.
+
+Every op executed while grad mode is on and with at least one input that requires
+grad records a :class:`Node`: the op's name, its parents, a vector-Jacobian product
+(``vjp``) closure holding the values saved for backward, a creation sequence number and
+the scope it ran in. ``backward`` walks the nodes reachable from the output
+*iteratively* in reverse creation order, so each node's vjp runs exactly once, after
+every consumer of its output has contributed to the output's gradient:
+
+    dL/dx = sum over consumers c of vjp_c(dL/dc)
+
+The engine knows no op: it only calls ``node.vjp(g)``, which returns one gradient (or
+None) per parent.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = [
+    "Node",
+    "enable_grad",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "scope",
+    "current_scope",
+]
+
+_sequence = itertools.count()
+
+# Grad mode and the in-place epoch are process-wide; scopes are context-local.
+_grad_enabled = True
+# Bumped by every in-place op; a node created at epoch e whose parent was modified
+# later than e would read a stale saved value in backward.
+_inplace_epoch = 0
+_scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "minigrad_scope", default=()
+)
+
+
+class Node:
+    """One recorded op: the tape entry behind a non-leaf tensor.
+
+    ``parents`` holds, per input, the input's :class:`Node` if it was itself produced
+    by a recorded op, else the input :class:`Tensor` (a leaf: a parameter, a data
+    array, or a tensor created without history). Intermediate tensors are therefore
+    not kept alive by the graph: only what a vjp saved is.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "dtype",
+        "epoch",
+        "hooks",
+        "modified_at",
+        "op",
+        "parents",
+        "retained",
+        "scope",
+        "seq",
+        "shape",
+        "vjp",
+    )
+
+    def __init__(
+        self,
+        op: str,
+        parents: tuple[Any, ...],
+        vjp: Callable[[np.ndarray], Sequence[np.ndarray | None]],
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+    ) -> None:
+        self.op = op
+        self.parents = parents
+        self.vjp = vjp
+        self.shape = shape
+        self.dtype = dtype
+        self.seq = next(_sequence)
+        self.scope = _scope.get()
+        self.epoch = _inplace_epoch
+        self.modified_at = -1
+        self.hooks: list[Callable] | None = None
+        self.retained: Tensor | None = None
+
+    def __repr__(self) -> str:
+        where = "/".join(self.scope)
+        return f"<Node {self.op} {self.shape} #{self.seq}{' in ' + where if where else ''}>"
+
+
+# ----------------------------------------------------------------------------- modes
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops currently record themselves on the tape."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._saved: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._saved.append(_grad_enabled)
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._saved.pop()
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _GradMode(self.enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """Disable recording, as a context manager or a decorator (nests).
+
+    >>> import minigrad
+    >>> w = minigrad.ones(2, requires_grad=True)
+    >>> with minigrad.no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Re-enable recording inside a ``no_grad`` region (context manager or decorator)."""
+    return _GradMode(True)
+
+
+@contextmanager
+def scope(name: str) -> Iterator[None]:
+    """Tag every node recorded inside with ``name`` (nested scopes stack up).
+
+    Layers use it to tag each time step (``"t=3"``) under its layer and direction,
+    so the graph renderer can draw one cluster per step. The state is context-local.
+    """
+    token = _scope.set((*_scope.get(), str(name)))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def current_scope() -> tuple[str, ...]:
+    """The tuple of scope names active now, outermost first."""
+    return _scope.get()
+
+
+def bump_inplace_epoch() -> int:
+    """Advance the in-place epoch (called by in-place ops); returns the new value."""
+    global _inplace_epoch
+    _inplace_epoch += 1
+    return _inplace_epoch
+
+
+def inplace_epoch() -> int:
+    """The current in-place epoch."""
+    return _inplace_epoch
+
+
+# -------------------------------------------------------------------------- backward
+
+
+def _collect(roots: Sequence[Node]) -> list[Node]:
+    """Every node reachable from ``roots``, latest first (iterative walk, no recursion)."""
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if type(p) is Node and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return sorted(seen, key=lambda n: n.seq, reverse=True)
+
+
+def _check_versions(node: Node) -> None:
+    """Refuse to run a vjp whose saved inputs were modified in place after recording."""
+    for p in node.parents:
+        modified = p.modified_at if type(p) is Node else p._modified_at
+        if modified > node.epoch:
+            what = p.op if type(p) is Node else f"tensor of shape {p.shape}"
+            raise RuntimeError(
+                f"{node.op}: an input ({what}) saved for backward was modified in place "
+                "after it was used; compute with a copy instead of modifying it in place"
+            )
+
+
+class Scatter:
+    """A gradient that is zero except at ``index``: what indexing sends to its input.
+
+    Slicing a (T, N, H) tensor into T steps would cost O(T^2) in backward if every
+    step's vjp returned a dense, mostly-zero (T, N, H) array. Returning a Scatter
+    instead lets the engine add each slice into one buffer per input, so splitting
+    along time costs O(T) in total. ``unique`` is False for integer-array indices
+    that may repeat (embedding lookups), which then accumulate with ``np.add.at``.
+    """
+
+    __slots__ = ("dtype", "index", "shape", "unique", "value")
+
+    def __init__(
+        self, index: Any, value: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, unique: bool
+    ) -> None:
+        self.index = index
+        self.value = value
+        self.shape = shape
+        self.dtype = dtype
+        self.unique = unique
+
+    def add_into(self, buf: np.ndarray) -> None:
+        """Add the gradient into ``buf`` (of the input's full shape) in place."""
+        if self.unique:
+            buf[self.index] += self.value
+        else:
+            np.add.at(buf, self.index, self.value)
+
+    def dense(self) -> np.ndarray:
+        """The gradient as a full array."""
+        buf = np.zeros(self.shape, self.dtype)
+        self.add_into(buf)
+        return buf
+
+
+def _accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
+    """Sum ``g`` into ``grads[key]``, in place once the buffer is our own."""
+    old = grads.get(key)
+    if type(g) is Scatter:
+        if old is None:
+            grads[key] = g.dense()
+        elif key in owned:
+            g.add_into(old)
+            return
+        else:
+            old = old.copy()
+            g.add_into(old)
+            grads[key] = old
+        owned.add(key)
+        return
+    if old is None:
+        grads[key] = g
+    elif key in owned:
+        old += g
+    else:
+        grads[key] = old + g
+        owned.add(key)
+
+
+def _run_hooks(hooks: list[Callable] | None, g: np.ndarray) -> np.ndarray:
+    if hooks:
+        for hook in list(hooks):
+            out = hook(g)
+            if out is not None:
+                g = np.asarray(out)
+    return g
+
+
+def run_backward(
+    roots: Sequence[Node],
+    root_grads: Sequence[np.ndarray],
+    retain_graph: bool,
+    capture: dict[int, Any] | None = None,
+) -> dict[int, np.ndarray]:
+    """Propagate ``root_grads`` from ``roots`` to every reachable leaf.
+
+    Without ``capture``, leaves that require grad accumulate into ``.grad`` (after
+    their hooks) and retained intermediates get ``.grad``. With ``capture`` (a map
+    from ``id(leaf)`` or ``id(node)`` to the object), nothing is written to ``.grad``
+    and the summed gradients of the captured objects are returned by id.
+    """
+    nodes = _collect(roots)
+    grads: dict[Any, np.ndarray] = {}
+    owned: set = set()
+    leaves: dict[int, Tensor] = {}
+    for r, g in zip(roots, root_grads, strict=True):
+        _accumulate(grads, owned, r, g)
+    check = any(n.epoch != _inplace_epoch for n in nodes)
+    captured: dict[int, np.ndarray] = {}
+    for node in nodes:
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        if node.hooks:
+            g = _run_hooks(node.hooks, g)
+        if capture is not None:
+            if id(node) in capture:
+                captured[id(node)] = g
+        elif node.retained is not None:
+            t = node.retained
+            t.grad = g.copy() if t.grad is None else t.grad + g
+        vjp = node.vjp
+        if vjp is None:
+            raise RuntimeError(
+                f"backward through {node.op} a second time: its saved values were freed "
+                "by the first backward; pass retain_graph=True to the first backward "
+                "to keep them"
+            )
+        if check:
+            _check_versions(node)
+        pgrads = vjp(g)
+        if not retain_graph:
+            node.vjp = None
+        for p, pg in zip(node.parents, pgrads, strict=True):
+            if pg is None:
+                continue
+            if type(p) is Node:
+                _accumulate(grads, owned, p, pg)
+            elif p.requires_grad:
+                leaves[id(p)] = p
+                _accumulate(grads, owned, id(p), pg)
+    for key, leaf in leaves.items():
+        g = grads[key]
+        if g.dtype != leaf.data.dtype:
+            g = g.astype(leaf.data.dtype)
+        g = _run_hooks(leaf._hooks, g)
+        if capture is not None:
+            if key in capture:
+                captured[key] = g
+        elif leaf.grad is None:
+            leaf.grad = g.copy() if key not in owned else g
+        else:
+            leaf.grad += g
+    return captured
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[np.ndarray | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as arrays.
+
+    Unlike :meth:`Tensor.backward`, nothing is accumulated into ``.grad``. With
+    several outputs, ``grad_outputs`` gives one cotangent per output (None for a
+    scalar output means 1). An input the outputs do not depend on raises unless
+    ``allow_unused=True``, in which case its entry is None.
+    """
+    from .tensor import Tensor, _root_grad
+
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        gouts = [grad_outputs] * len(outs) if len(outs) == 1 else None
+        if gouts is None and grad_outputs is None:
+            gouts = [None] * len(outs)
+        elif gouts is None:
+            raise ValueError("grad: give one grad_output per output")
+    else:
+        gouts = list(grad_outputs)
+    if len(gouts) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gouts)} grad_outputs")
+    for k, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise ValueError(f"grad: input {k} does not require grad")
+    roots, root_grads = [], []
+    for o, go in zip(outs, gouts, strict=True):
+        if o._node is None:
+            raise RuntimeError("grad: an output does not require grad (it has no recorded history)")
+        roots.append(o._node)
+        root_grads.append(_root_grad(o, go, "grad"))
+    keys = {id(t._node if t._node is not None else t): t for t in ins}
+    captured = run_backward(roots, root_grads, retain_graph, capture=keys)
+    result = []
+    for k, t in enumerate(ins):
+        g = captured.get(id(t._node if t._node is not None else t))
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {k} (shape {t.shape}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if g is not None and g.dtype != t.dtype:
+            g = g.astype(t.dtype)
+        result.append(g)
+    return tuple(result)

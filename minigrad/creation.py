@@ -1,0 +1,106 @@
+"""Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``randn``, ``rand``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .rng import default_generator
+from .tensor import Tensor, _shape_args, as_array, get_default_dtype
+
+__all__ = [
+    "arange",
+    "eye",
+    "full",
+    "ones",
+    "ones_like",
+    "rand",
+    "randn",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``.
+
+    Python floats become the default dtype (float32); NumPy arrays keep theirs.
+    """
+    return Tensor(as_array(data, dtype, copy=True), requires_grad=requires_grad)
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
+    return Tensor(np.zeros(_shape_args(shape), _float_dtype(dtype)), requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return Tensor(np.ones(_shape_args(shape), _float_dtype(dtype)), requires_grad)
+
+
+def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``value``."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return Tensor(np.full(shape, value, _float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n x m identity matrix."""
+    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of ``t``."""
+    a = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.zeros(a.shape, dtype or a.dtype), requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of ``t``."""
+    a = t.data if isinstance(t, Tensor) else np.asarray(t)
+    return Tensor(np.ones(a.shape, dtype or a.dtype), requires_grad)
+
+
+def arange(
+    start: float, stop: float | None = None, step: float = 1, dtype: Any = None
+) -> Tensor:
+    """Evenly spaced values in [start, stop), as ``np.arange``."""
+    if stop is None:
+        start, stop = 0, start
+    arr = np.arange(start, stop, step)
+    if dtype is not None:
+        arr = arr.astype(dtype)
+    elif arr.dtype == np.float64:
+        arr = arr.astype(get_default_dtype())
+    return Tensor(arr)
+
+
+def randn(
+    *shape: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Standard normal samples, from ``generator`` or the default one."""
+    rng = generator or default_generator()
+    data = rng.standard_normal(_shape_args(shape)).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad)
+
+
+def rand(
+    *shape: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Uniform samples in [0, 1), from ``generator`` or the default one."""
+    rng = generator or default_generator()
+    data = rng.random(_shape_args(shape)).astype(_float_dtype(dtype))
+    return Tensor(data, requires_grad)

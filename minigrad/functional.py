@@ -1,0 +1,181 @@
+"""Composites built from primitive ops: softmax, losses, dropout.
+
+None of these has a hand-written gradient: backward falls out of the primitives.
+The max-shift in ``logsumexp`` and friends is a constant (no gradient needed), since
+
+    logsumexp(x) = m + log(sum(exp(x - m)))   for any m,
+
+so choosing m = max(x) keeps every exp() in (0, 1] and logits of +-1000 stay finite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import ops
+from .rng import default_generator
+from .tensor import Tensor
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "linear",
+    "log_softmax",
+    "logsumexp",
+    "mse_loss",
+    "nll_loss",
+    "softmax",
+    "softplus",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _shift(x: Tensor, axis: int | None) -> Tensor:
+    """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima become 0."""
+    m = x.data.max(axis=axis, keepdims=True)
+    return Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
+
+
+def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, shifted by the max so it never overflows."""
+    m = _shift(x, axis)
+    out = ops.add(ops.log(ops.sum(ops.exp(ops.sub(x, m)), axis, keepdims=True)), m)
+    if keepdims:
+        return out
+    if axis is None:
+        return ops.reshape(out, ())
+    return ops.squeeze(out, axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits."""
+    return ops.sub(x, logsumexp(x, axis, keepdims=True))
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x - max) / sum(exp(x - max)) along ``axis``."""
+    e = ops.exp(ops.sub(x, _shift(x, axis)))
+    return ops.div(e, ops.sum(e, axis, keepdims=True))
+
+
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + e^x), stable (``logaddexp(0, x)``)."""
+    return ops.logaddexp(x, 0.0)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x W^T + b with PyTorch's layout: x (..., in), W (out, in), b (out,)."""
+    y = ops.matmul(x, ops.transpose(weight))
+    return y if bias is None else ops.add(y, bias)
+
+
+def _reduce(loss: Tensor, reduction: str, who: str) -> Tensor:
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _classes_last(logits: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N * d1 * ..., C); (C,) -> (1, C); (N, C) unchanged."""
+    if logits.ndim == 1:
+        return ops.reshape(logits, (1, -1))
+    if logits.ndim == 2:
+        return logits
+    axes = (0, *range(2, logits.ndim), 1)
+    return ops.reshape(ops.transpose(logits, axes), (-1, logits.shape[1]))
+
+
+def nll_loss(
+    log_probs: Tensor, targets: Any, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Negative log-likelihood of integer ``targets`` under ``log_probs`` (classes on
+    axis 1, as PyTorch). Targets equal to ``ignore_index`` contribute nothing and are
+    not counted by the mean."""
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: targets must be integer class indices, got {t.dtype}")
+    expected = log_probs.shape[:1] + log_probs.shape[2:] if log_probs.ndim > 1 else ()
+    if t.shape != expected:
+        raise ValueError(
+            f"nll_loss: targets of shape {t.shape} do not match logits of shape "
+            f"{log_probs.shape} (expected targets of shape {expected})"
+        )
+    n_classes = log_probs.shape[1] if log_probs.ndim > 1 else log_probs.shape[0]
+    flat = t.reshape(-1)
+    keep = flat != ignore_index
+    bad = keep & ((flat < 0) | (flat >= n_classes))
+    if bad.any():
+        raise ValueError(
+            f"nll_loss: target {int(flat[bad][0])} is out of range for {n_classes} classes"
+        )
+    lp = _classes_last(log_probs)
+    rows = np.arange(flat.size)
+    picked = ops.neg(ops.getitem(lp, (rows, np.where(keep, flat, 0))))
+    if not keep.all():
+        picked = ops.mul(picked, keep.astype(lp.dtype))
+    if reduction == "none":
+        return ops.reshape(picked, t.shape)
+    total = ops.sum(picked)
+    if reduction == "sum":
+        return total
+    count = int(keep.sum())
+    return ops.mul(total, 1.0 / count if count else float("nan"))
+
+
+def cross_entropy(
+    logits: Tensor, targets: Any, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
+    """Softmax cross-entropy from unnormalised ``logits`` (classes on axis 1; (C,) or
+    (N, C) or (N, C, d1, ...)) against integer ``targets`` ((), (N,) or (N, d1, ...)),
+    as ``torch.nn.functional.cross_entropy``:
+
+        loss_n = logsumexp(z_n) - z_n[t_n]
+    """
+    return nll_loss(log_softmax(logits, axis=1 if logits.ndim > 1 else 0), targets, ignore_index, reduction)
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: mean((input - target)^2)."""
+    d = ops.sub(input, target)
+    return _reduce(ops.mul(d, d), reduction, "mse_loss")
+
+
+def binary_cross_entropy_with_logits(
+    logits: Tensor, targets: Any, reduction: str = "mean"
+) -> Tensor:
+    """-(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), computed stably as
+
+        softplus(x) - x y = logaddexp(x, 0) - x y.
+    """
+    return _reduce(
+        ops.sub(softplus(logits), ops.mul(logits, targets)),
+        reduction,
+        "binary_cross_entropy_with_logits",
+    )
+
+
+def dropout(
+    x: Tensor, p: float = 0.5, training: bool = True, generator: np.random.Generator | None = None
+) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) in
+    training; the identity otherwise."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    rng = generator or default_generator()
+    if p == 1.0:
+        mask = np.zeros(x.shape, x.dtype)
+    else:
+        mask = (rng.random(x.shape) >= p).astype(x.dtype) / x.dtype.type(1.0 - p)
+    return ops.mul(x, mask)

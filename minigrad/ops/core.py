@@ -1,0 +1,83 @@
+"""What every op shares: recording on the tape, operand conversion, unbroadcast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import autograd
+from ..autograd import Node
+from ..tensor import Tensor, as_array, get_default_dtype
+
+__all__ = ["binary_operands", "record", "to_tensor", "unbroadcast"]
+
+
+def record(
+    op: str,
+    data: np.ndarray,
+    inputs: Sequence[Tensor],
+    vjp: Callable[[np.ndarray], Sequence[Any]],
+) -> Tensor:
+    """Wrap an op's output; record a Node when grad mode is on and an input needs grad.
+
+    ``vjp(g)`` maps the gradient of the output to one gradient (or None) per input,
+    each already reduced to that input's shape.
+    """
+    if autograd._grad_enabled:
+        for t in inputs:
+            if t.requires_grad:
+                parents = tuple(t._node or t for t in inputs)
+                return Tensor._wrap(data, Node(op, parents, vjp, data.shape, data.dtype))
+    return Tensor._wrap(data)
+
+
+def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
+    """A Tensor for ``x``; Python numbers take the dtype of ``like`` (no promotion)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float)) and like is not None:
+        kind = like.data.dtype.kind
+        if kind == "f":
+            return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
+        if isinstance(x, float):
+            return Tensor._wrap(np.asarray(x, dtype=get_default_dtype()))
+        return Tensor._wrap(np.asarray(x))
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic, list, tuple)):
+        return Tensor._wrap(as_array(x))
+    raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}")
+
+
+def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands as Tensors; a Python number takes the other operand's dtype."""
+    if isinstance(a, Tensor):
+        return a, to_tensor(b, a, op)
+    if isinstance(b, Tensor):
+        return to_tensor(a, b, op), b
+    raise TypeError(f"{op}: needs a Tensor operand")
+
+
+def broadcast_error(op: str, *shapes: tuple[int, ...]) -> ValueError:
+    """The error for operands whose shapes do not broadcast."""
+    listed = " and ".join(str(s) for s in shapes)
+    return ValueError(f"{op}: shapes {listed} cannot be broadcast together")
+
+
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...], dtype: np.dtype | None = None) -> np.ndarray:
+    """Reduce a broadcast gradient back to ``shape`` (the one place this is done).
+
+    Broadcasting prepends axes and stretches size-1 axes, so the adjoint sums over
+    the prepended axes and, with ``keepdims``, over the stretched ones:
+    (3, 2) -> (2,) sums axis 0; (3, 4) -> (3, 1) sums axis 1.
+    """
+    if g.shape != shape:
+        lead = g.ndim - len(shape)
+        if lead:
+            g = g.sum(axis=tuple(range(lead)))
+        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if stretched:
+            g = g.sum(axis=stretched, keepdims=True)
+    if dtype is not None and g.dtype != dtype:
+        g = g.astype(dtype)
+    return g

@@ -1,0 +1,52 @@
+"""Matrix product with NumPy's ``@`` semantics: 1-D, 2-D, batched, broadcast batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .core import binary_operands, record, unbroadcast
+
+__all__ = ["matmul"]
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b.
+
+    vjp for C = A B: dA = dC B^T, dB = A^T dC; 1-D operands are promoted to a row
+    (left) or a column (right) and the gradient is shaped back; batch axes that were
+    broadcast are summed by :func:`unbroadcast`.
+    """
+    a, b = binary_operands(a, b, "matmul")
+    x, y = a.data, b.data
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: operands must be at least 1-d, got {a.shape} @ {b.shape}")
+    try:
+        out = x @ y
+    except ValueError:
+        raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not align") from None
+    ra, rb = a.requires_grad, b.requires_grad
+
+    if x.ndim == 2 and y.ndim == 2:
+
+        def vjp(g: np.ndarray) -> tuple:
+            return (g @ y.T if ra else None, x.T @ g if rb else None)
+
+        return record("matmul", out, (a, b), vjp)
+
+    x2 = x[None, :] if x.ndim == 1 else x
+    y2 = y[:, None] if y.ndim == 1 else y
+    out2 = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]) + (x2.shape[-2], y2.shape[-1])
+
+    def vjp_general(g: np.ndarray) -> tuple:
+        g = g.reshape(out2)
+        ga = gb = None
+        if ra:
+            ga = unbroadcast(g @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+        if rb:
+            gb = unbroadcast(np.swapaxes(x2, -1, -2) @ g, y2.shape).reshape(y.shape)
+        return ga, gb
+
+    return record("matmul", out, (a, b), vjp_general)

@@ -1,0 +1,215 @@
+"""Shape primitives (reshape, transpose, broadcast, index, concatenate, stack) and
+the composites built on them (swapaxes, squeeze, unsqueeze, split, chunk, unbind, take).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Scatter
+from ..tensor import Tensor
+from .core import record, to_tensor, unbroadcast
+
+__all__ = [
+    "broadcast_to",
+    "chunk",
+    "concatenate",
+    "getitem",
+    "reshape",
+    "split",
+    "squeeze",
+    "stack",
+    "swapaxes",
+    "take",
+    "transpose",
+    "unbind",
+    "unsqueeze",
+]
+
+
+def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
+    """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
+    try:
+        out = a.data.reshape(tuple(shape))
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape {a.shape} into {tuple(shape)}") from None
+    old = a.shape
+    return record("reshape", out, (a,), lambda g: (g.reshape(old),))
+
+
+def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
+    """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
+    if axes is None:
+        axes = tuple(range(a.ndim))[::-1]
+    axes = tuple(int(ax) % max(a.ndim, 1) for ax in axes)
+    if sorted(axes) != list(range(a.ndim)):
+        raise ValueError(f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}")
+    inverse = tuple(np.argsort(axes))
+    out = a.data.transpose(axes)
+    return record("transpose", out, (a,), lambda g: (g.transpose(inverse),))
+
+
+def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
+    """Exchange two axes (a transpose)."""
+    axes = list(range(a.ndim))
+    axes[a1], axes[a2] = axes[a2], axes[a1]
+    return transpose(a, axes)
+
+
+def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
+    """Broadcast to ``shape`` (a read-only view). vjp: unbroadcast."""
+    shape = tuple(shape)
+    try:
+        out = np.broadcast_to(a.data, shape)
+    except ValueError:
+        raise ValueError(f"broadcast_to: cannot broadcast {a.shape} to {shape}") from None
+    old = a.shape
+    return record("broadcast_to", out, (a,), lambda g: (unbroadcast(g, old),))
+
+
+def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
+    """Drop size-1 axes (all, or the given ones): a reshape."""
+    if axis is None:
+        shape = tuple(n for n in a.shape if n != 1)
+    else:
+        axes = {int(ax) % a.ndim for ax in ((axis,) if isinstance(axis, int) else axis)}
+        for ax in axes:
+            if a.shape[ax] != 1:
+                raise ValueError(f"squeeze: axis {ax} of {a.shape} has size {a.shape[ax]}, not 1")
+        shape = tuple(n for i, n in enumerate(a.shape) if i not in axes)
+    return reshape(a, shape)
+
+
+def unsqueeze(a: Tensor, axis: int) -> Tensor:
+    """Insert a size-1 axis at ``axis``: a reshape."""
+    if axis < 0:
+        axis += a.ndim + 1
+    if not 0 <= axis <= a.ndim:
+        raise ValueError(f"unsqueeze: axis {axis} is out of range for a {a.ndim}-d tensor")
+    return reshape(a, (*a.shape[:axis], 1, *a.shape[axis:]))
+
+
+def _index_parts(index: Any) -> tuple[Any, bool]:
+    """Index with tensors replaced by arrays; flag whether no position can repeat."""
+    parts = index if isinstance(index, tuple) else (index,)
+    clean, unique = [], True
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+        if isinstance(p, (list, np.ndarray)):
+            p = np.asarray(p)
+            if p.dtype.kind in "iu":
+                unique = False
+            elif p.dtype.kind != "b":
+                raise TypeError(f"getitem: index arrays must be integer or boolean, got {p.dtype}")
+        clean.append(p)
+    return (tuple(clean) if isinstance(index, tuple) else clean[0]), unique
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """``a[index]``: slices, integers, None, Ellipsis, integer arrays, boolean masks.
+
+    vjp: a :class:`~minigrad.autograd.Scatter` of g into the indexed positions, which
+    the engine adds into one buffer per input (integer arrays accumulate repeats).
+    """
+    idx, unique = _index_parts(index)
+    try:
+        out = a.data[idx]
+    except IndexError as e:
+        raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
+    shape, dtype = a.shape, a.dtype
+    return record("getitem", out, (a,), lambda g: (Scatter(idx, g, shape, dtype, unique),))
+
+
+def take(a: Tensor, indices: Any, axis: int = 0) -> Tensor:
+    """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0)."""
+    ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"take: indices must be integers, got {ids.dtype}")
+    n = a.shape[axis]
+    if ids.size and (ids.min() < -n or ids.max() >= n):
+        raise IndexError(
+            f"take: index {int(ids.max() if ids.max() >= n else ids.min())} is out of range "
+            f"for axis {axis} of size {n}"
+        )
+    return getitem(a, (slice(None),) * (axis % a.ndim) + (ids,))
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join along an existing axis. vjp: g split back into views, one per input."""
+    ts = _as_tensors(tensors, "concatenate")
+    try:
+        out = np.concatenate([t.data for t in ts], axis=axis)
+    except ValueError:
+        raise ValueError(
+            f"concatenate: shapes {[t.shape for t in ts]} do not fit along axis {axis}"
+        ) from None
+    ax = axis % out.ndim
+    ends = np.cumsum([t.shape[ax] for t in ts])[:-1]
+    needs = [t.requires_grad for t in ts]
+
+    def vjp(g: np.ndarray) -> list:
+        return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
+
+    return record("concatenate", out, ts, vjp)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join along a new axis. vjp: one view of g per input (O(T) for T inputs)."""
+    ts = _as_tensors(tensors, "stack")
+    try:
+        out = np.stack([t.data for t in ts], axis=axis)
+    except ValueError:
+        raise ValueError(f"stack: shapes {[t.shape for t in ts]} must all be equal") from None
+    lead = (slice(None),) * (axis % out.ndim)
+    needs = [t.requires_grad for t in ts]
+
+    def vjp(g: np.ndarray) -> list:
+        return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
+
+    return record("stack", out, ts, vjp)
+
+
+def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
+    ts = tuple(to_tensor(t, None, op) for t in tensors)
+    if not ts:
+        raise ValueError(f"{op}: needs at least one tensor")
+    return ts
+
+
+def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
+    """Split along ``axis`` into pieces of ``size`` (the last may be smaller) or of
+    the given sizes, as ``torch.split``. Each piece is a slice, so backward is O(n)."""
+    n = a.shape[axis]
+    if isinstance(size_or_sections, (int, np.integer)):
+        if size_or_sections <= 0:
+            raise ValueError(f"split: size must be positive, got {size_or_sections}")
+        sizes = [min(size_or_sections, n - s) for s in range(0, n, size_or_sections)]
+    else:
+        sizes = [int(s) for s in size_or_sections]
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of {a.shape})")
+    lead = (slice(None),) * (axis % a.ndim)
+    pieces, start = [], 0
+    for s in sizes:
+        pieces.append(getitem(a, (*lead, slice(start, start + s))))
+        start += s
+    return pieces
+
+
+def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
+    """Split into ``chunks`` nearly equal pieces, as ``torch.chunk``."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = a.shape[axis]
+    return split(a, max(1, -(-n // chunks)), axis)
+
+
+def unbind(a: Tensor, axis: int = 0) -> list[Tensor]:
+    """The slices along ``axis`` with that axis removed (e.g. the T steps of a
+    (T, N, H) sequence). Each is an integer index, so backward is O(T) in total."""
+    lead = (slice(None),) * (axis % a.ndim)
+    return [getitem(a, (*lead, i)) for i in range(a.shape[axis])]
