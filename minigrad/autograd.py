@@ -29,12 +29,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Node",
+    "current_scope",
     "enable_grad",
     "grad",
     "is_grad_enabled",
     "no_grad",
     "scope",
-    "current_scope",
 ]
 
 _sequence = itertools.count()

@@ -68,9 +68,7 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return Tensor(np.ones(a.shape, dtype or a.dtype), requires_grad)
 
 
-def arange(
-    start: float, stop: float | None = None, step: float = 1, dtype: Any = None
-) -> Tensor:
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
     """Evenly spaced values in [start, stop), as ``np.arange``."""
     if stop is None:
         start, stop = 0, start

@@ -141,7 +141,9 @@ def cross_entropy(
 
         loss_n = logsumexp(z_n) - z_n[t_n]
     """
-    return nll_loss(log_softmax(logits, axis=1 if logits.ndim > 1 else 0), targets, ignore_index, reduction)
+    return nll_loss(
+        log_softmax(logits, axis=1 if logits.ndim > 1 else 0), targets, ignore_index, reduction
+    )
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -155,7 +157,7 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """-(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), computed stably as
 
-        softplus(x) - x y = logaddexp(x, 0) - x y.
+    softplus(x) - x y = logaddexp(x, 0) - x y.
     """
     return _reduce(
         ops.sub(softplus(logits), ops.mul(logits, targets)),

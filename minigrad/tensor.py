@@ -84,7 +84,16 @@ class Tensor:
         name: an optional label, used by the graph renderer.
     """
 
-    __slots__ = ("__weakref__", "_hooks", "_modified_at", "_node", "data", "grad", "name", "requires_grad")
+    __slots__ = (
+        "__weakref__",
+        "_hooks",
+        "_modified_at",
+        "_node",
+        "data",
+        "grad",
+        "name",
+        "requires_grad",
+    )
     # Make NumPy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
 
@@ -165,7 +174,8 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.data.size != 1:
             raise ValueError(
-                f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()"
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use .any() or .all()"
             )
         return bool(self.data)
 
@@ -179,7 +189,9 @@ class Tensor:
     def item(self) -> float | int | bool:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item(): tensor of shape {self.shape} has {self.size} elements, not 1")
+            raise ValueError(
+                f"item(): tensor of shape {self.shape} has {self.size} elements, not 1"
+            )
         return self.data.item()
 
     def tolist(self) -> Any:

@@ -38,7 +38,7 @@ def matmul(a: Any, b: Any) -> Tensor:
 
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
-    out2 = np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]) + (x2.shape[-2], y2.shape[-1])
+    out2 = (*np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]), x2.shape[-2], y2.shape[-1])
 
     def vjp_general(g: np.ndarray) -> tuple:
         g = g.reshape(out2)

@@ -191,7 +191,9 @@ def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> li
     else:
         sizes = [int(s) for s in size_or_sections]
         if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of {a.shape})")
+            raise ValueError(
+                f"split: sizes {sizes} do not add up to {n} (axis {axis} of {a.shape})"
+            )
     lead = (slice(None),) * (axis % a.ndim)
     pieces, start = [], 0
     for s in sizes:
