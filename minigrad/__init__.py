@@ -8,7 +8,7 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from . import functional, ops
+from . import functional, nn, ops
 from .autograd import current_scope, enable_grad, grad, is_grad_enabled, no_grad, scope
 from .creation import (
     arange,
@@ -71,6 +71,7 @@ __all__ = [
     "matmul",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
