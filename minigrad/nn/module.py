@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["Module", "Parameter"]
 
@@ -23,7 +23,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True, dtype: Any = None) -> None:
-        arr = np.array(data.data if isinstance(data, Tensor) else data, dtype=dtype, copy=True)
+        arr = as_array(data, dtype, copy=True)
         if arr.dtype.kind != "f":
             arr = arr.astype(get_default_dtype())
         super().__init__(arr, requires_grad=requires_grad)
