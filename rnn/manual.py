@@ -45,6 +45,7 @@ __all__ = [
 Params = dict[str, Any]
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -154,8 +155,12 @@ def _unpack(where: str, cell: str, params: Params, x: np.ndarray, nonlinearity: 
     for key in ("weight_ih", "weight_hh"):
         if params.get(key) is None:
             raise ValueError(f"{where}: params has no {key!r}")
-    w_ih, w_hh = params["weight_ih"], params["weight_hh"]
-    b_ih, b_hh = params.get("bias_ih"), params.get("bias_hh")
+    # bias=False: the bias keys are absent or None
+    p = {k: np.asarray(params[k]) for k in PARAM_NAMES if params.get(k) is not None}
+    for key, value in p.items():
+        if value.dtype != x.dtype:
+            raise TypeError(f"{where}: {key} has dtype {value.dtype} but x has {x.dtype}")
+    w_ih, w_hh, b_ih, b_hh = (p.get(k) for k in PARAM_NAMES)
     G = GATES[cell]
     if w_hh.ndim != 2 or w_hh.shape[0] != G * w_hh.shape[1]:
         raise ValueError(
@@ -171,25 +176,19 @@ def _unpack(where: str, cell: str, params: Params, x: np.ndarray, nonlinearity: 
     for key, b in (("bias_ih", b_ih), ("bias_hh", b_hh)):
         if b is not None and b.shape != (G * H,):
             raise ValueError(f"{where}: {key} must have shape ({G * H},), got {b.shape}")
-    for key, value in (
-        ("weight_ih", w_ih),
-        ("weight_hh", w_hh),
-        ("bias_ih", b_ih),
-        ("bias_hh", b_hh),
-    ):
-        if value is not None and value.dtype != x.dtype:
-            raise TypeError(f"{where}: {key} has dtype {value.dtype} but x has {x.dtype}")
     return w_ih, w_hh, b_ih, b_hh, H
 
 
 def _check_state(
     where: str, name: str, state: np.ndarray | None, shape: tuple, dtype
 ) -> np.ndarray:
-    """Return state, or zeros of shape when it is None; raise if its shape is wrong."""
+    """Return state, or zeros of shape when it is None; raise if its shape or dtype is wrong."""
     if state is None:
         return np.zeros(shape, dtype=dtype)
     if state.shape != shape:
         raise ValueError(f"{where}: {name} must have shape {shape}, got {state.shape}")
+    if state.dtype != dtype:
+        raise TypeError(f"{where}: {name} has dtype {state.dtype}, expected {np.dtype(dtype)}")
     return state
 
 
@@ -437,22 +436,21 @@ def forward(
 
 
 def backward(
-    dout: np.ndarray,
+    dout: np.ndarray | None,
     cache: SequenceCache,
     dh_n: np.ndarray | None = None,
     dc_n: np.ndarray | None = None,
 ) -> BackwardResult:
     """Backpropagation through time for :func:`forward`.
 
-    dout (T, N, H) = dL/dout; dh_n, dc_n (N, H) = dL/dh_n, dL/dc_n, or None for zeros.
+    dout (T, N, H) = dL/dout; dh_n, dc_n (N, H) = dL/dh_n, dL/dc_n; each None for zeros.
     Loops t = T-1 .. 0 carrying dh_next (and dc_next): dh_t = m_t dout_t + dh_next;
     the cell receives m_t dh_t and the carry (1 - m_t) dh_t passes straight to h_{t-1}.
     """
     where = "manual.backward"
     T, N, H = cache.h_prev.shape
     dtype = cache.x.dtype
-    if dout.shape != (T, N, H):
-        raise ValueError(f"{where}: dout must have shape {(T, N, H)}, got {dout.shape}")
+    dout = _check_state(where, "dout", dout, (T, N, H), dtype)
     dh_next = _check_state(where, "dh_n", dh_n, (N, H), dtype)
     is_lstm = cache.cell == "lstm"
     if not is_lstm and dc_n is not None:

@@ -289,6 +289,16 @@ def test_reverse_without_lengths_flips_time():
     np.testing.assert_allclose(h_n, h_n_f, rtol=1e-12)
 
 
+def test_bias_none_is_the_same_as_no_bias():
+    params, x, h0, c0, R, S, U = make_case("lstm", seed=10, bias=False)
+    out, *_, cache = manual.forward("lstm", x, params, h0, c0)
+    grads = manual.backward(R, cache, S, U).grads
+    with_none = {**params, "bias_ih": None, "bias_hh": None}
+    out_none, *_, cache = manual.forward("lstm", x, with_none, h0, c0)
+    np.testing.assert_array_equal(out, out_none)
+    assert manual.backward(R, cache, S, U).grads.keys() == grads.keys() == set(params)
+
+
 def test_reverse_padded_reverses_within_length_and_is_its_own_inverse():
     x = np.arange(4 * 3).reshape(4, 3)[:, :, None]
     r = manual.reverse_padded(x, [4, 2, 1])
@@ -366,6 +376,8 @@ def test_other_bad_inputs_raise_clear_errors():
         manual.forward("gru", x, params, h0, c0=h0)
     with pytest.raises(TypeError, match=r"weight_hh has dtype float32 but x has float64"):
         manual.forward("gru", x, {**params, "weight_hh": params["weight_hh"].astype(np.float32)})
+    with pytest.raises(TypeError, match=r"h0 has dtype float32, expected float64"):
+        manual.forward("gru", x, params, h0.astype(np.float32))
     with pytest.raises(ValueError, match=r"params has no 'weight_ih'"):
         manual.forward("gru", x, {"weight_hh": params["weight_hh"]})
     *_, cache = manual.forward("gru", x, params, h0)
@@ -373,5 +385,7 @@ def test_other_bad_inputs_raise_clear_errors():
         manual.backward(R[..., :3], cache)
     with pytest.raises(ValueError, match=r"dh_n must have shape \(3, 4\), got \(4,\)"):
         manual.backward(R, cache, dh_n=np.zeros(H))
+    with pytest.raises(TypeError, match=r"dout has dtype float32, expected float64"):
+        manual.backward(R.astype(np.float32), cache)
     with pytest.raises(ValueError, match=r"x must have shape \(N, I\), got \(5, 3, 3\)"):
         manual.gru_step_forward(x, h0, params)
