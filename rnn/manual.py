@@ -228,10 +228,10 @@ def _step_forward(where, cell, x, h_prev, c_prev, params, nonlinearity="tanh"):
 
 def _step_backward(dh, dc, cache):
     cell, x, h_prev, w_ih, has_b_ih, has_b_hh, core_cache = cache
-    if dh.shape != h_prev.shape:
-        raise ValueError(
-            f"manual.{cell}_step_backward: dh must have shape {h_prev.shape}, got {dh.shape}"
-        )
+    where = f"manual.{cell}_step_backward"
+    dh = _check_state(where, "dh", dh, h_prev.shape, h_prev.dtype)
+    if cell == "lstm":
+        dc = _check_state(where, "dc", dc, h_prev.shape, h_prev.dtype)
     dxp, dhp, dh_prev, dc_prev = _CORES[cell][1](dh, dc, core_cache)
     # dx_t = W_ih^T dxp
     return dxp @ w_ih, dh_prev, dc_prev, _param_grads(dxp, dhp, x, h_prev, has_b_ih, has_b_hh)
