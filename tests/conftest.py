@@ -18,15 +18,19 @@ from hypothesis import HealthCheck, settings
 if importlib.util.find_spec("minigrad") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# Both profiles build on Hypothesis's own defaults, not on whatever profile is loaded now
+# (Hypothesis itself loads a built-in "ci" profile whenever CI is in the environment).
+_BASE = settings.get_profile("default")
 settings.register_profile(
     "ci",
+    parent=_BASE,
     derandomize=True,
     deadline=None,
     max_examples=30,
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", deadline=None, max_examples=100)
+settings.register_profile("dev", parent=_BASE, deadline=None, max_examples=100)
 
 
 def _profile_name() -> str:
