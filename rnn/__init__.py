@@ -1,0 +1,7 @@
+"""Recurrent layers on minigrad: RNN, LSTM and GRU cells written only from minigrad ops,
+PyTorch-compatible layers, and the hand-derived NumPy BPTT they are checked against."""
+
+from .cells import GRUCell, LSTMCell, RNNCell
+from .layers import GRU, LSTM, RNN, Run
+
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "Run"]

@@ -1,0 +1,238 @@
+"""RNN, LSTM and GRU cells: one time step each, written only from minigrad ops.
+
+There is no hand-written backward here. Backpropagation through time is what the
+engine does with the unrolled graph these steps record.
+
+The step functions take the *input projection* ``xw = x W_ih^T + b_ih`` already
+computed, because a layer computes it for all time steps in one matmul; the cell
+modules compute it for their single step. Both call the same step function, so the
+equations below are written once. Shapes: x (N, I), h and c (N, H), xw (N, G*H),
+and the transposed recurrent weight ``w_hh_t = W_hh^T`` (H, G*H).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor
+from minigrad.functional import linear
+from minigrad.nn import Module, Parameter
+from minigrad.rng import default_generator
+
+__all__ = [
+    "GRUCell",
+    "LSTMCell",
+    "RNNCell",
+    "gru_step",
+    "lstm_step",
+    "rnn_step",
+]
+
+NONLINEARITIES: dict[str, Callable[[Tensor], Tensor]] = {
+    "tanh": minigrad.tanh,
+    "relu": minigrad.relu,
+}
+
+
+def rnn_step(
+    xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None, nonlinearity: str = "tanh"
+) -> Tensor:
+    """Elman step: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)`` with act tanh or relu."""
+    pre = xw + h @ w_hh_t
+    if b_hh is not None:
+        pre = pre + b_hh
+    return NONLINEARITIES[nonlinearity](pre)
+
+
+def lstm_step(
+    xw: Tensor, h: Tensor, c: Tensor, w_hh_t: Tensor, b_hh: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """LSTM step, gates in PyTorch's order (i, f, g, o)::
+
+        i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)      input gate
+        f = sigmoid(W_if x + b_if + W_hf h + b_hf)      forget gate
+        g = tanh(W_ig x + b_ig + W_hg h + b_hg)         candidate
+        o = sigmoid(W_io x + b_io + W_ho h + b_ho)      output gate
+        c' = f * c + i * g
+        h' = o * tanh(c')
+
+    The additive path ``c' = f * c + ...`` is why gradients survive many steps:
+    dc/dc' is f, not a product with a squashing derivative.
+    """
+    gates = xw + h @ w_hh_t
+    if b_hh is not None:
+        gates = gates + b_hh
+    i, f, g, o = gates.chunk(4, axis=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    return h, c
+
+
+def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
+    """GRU step, gates in PyTorch's order (r, z, n)::
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      reset gate
+    z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)      update gate
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   candidate
+    h' = (1 - z) * n + z * h  =  n + z * (h - n)
+    """
+    hh = h @ w_hh_t
+    if b_hh is not None:
+        hh = hh + b_hh
+    x_r, x_z, x_n = xw.chunk(3, axis=-1)
+    h_r, h_z, h_n = hh.chunk(3, axis=-1)
+    r = (x_r + h_r).sigmoid()
+    z = (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()
+    return n + z * (h - n)
+
+
+def init_uniform(shape: tuple[int, ...], hidden_size: int, dtype: np.dtype) -> Parameter:
+    """A parameter drawn from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's RNN default."""
+    k = 1.0 / np.sqrt(hidden_size)
+    return Parameter(default_generator().uniform(-k, k, shape).astype(dtype))
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """float32 (the default) or float64."""
+    d = minigrad.get_default_dtype() if dtype is None else np.dtype(dtype)
+    if d not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {d}")
+    return d
+
+
+class _CellBase(Module):
+    """Parameters ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih``,
+    ``bias_hh`` (G*H,) as in ``torch.nn.RNNCell/LSTMCell/GRUCell``."""
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, dtype: Any) -> None:
+        super().__init__()
+        if input_size <= 0 or hidden_size <= 0:
+            raise ValueError(
+                f"input_size and hidden_size must be positive, got {input_size}, {hidden_size}"
+            )
+        d = check_dtype(dtype)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        gh = self.gates * hidden_size
+        self.weight_ih = init_uniform((gh, input_size), hidden_size, d)
+        self.weight_hh = init_uniform((gh, hidden_size), hidden_size, d)
+        if bias:
+            self.bias_ih = init_uniform((gh,), hidden_size, d)
+            self.bias_hh = init_uniform((gh,), hidden_size, d)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        return s if self.bias else s + ", bias=False"
+
+    def _prepare(self, x: Any, h: Any) -> tuple[Tensor, Tensor | None, bool]:
+        """Check shapes; add a batch axis to unbatched input. Returns (x, h, batched)."""
+        name = type(self).__name__
+        x = x if isinstance(x, Tensor) else minigrad.tensor(x, dtype=self.weight_ih.dtype)
+        if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: expected input of shape (N, {self.input_size}) or "
+                f"({self.input_size},), got {x.shape}"
+            )
+        if x.dtype != self.weight_ih.dtype:
+            raise TypeError(
+                f"{name}: input dtype {x.dtype} != parameter dtype {self.weight_ih.dtype}"
+            )
+        batched = x.ndim == 2
+        if not batched:
+            x = x.unsqueeze(0)
+        if h is not None:
+            h = h if isinstance(h, Tensor) else minigrad.tensor(h, dtype=self.weight_ih.dtype)
+            want = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+            if h.shape != want:
+                raise ValueError(f"{name}: expected hidden state of shape {want}, got {h.shape}")
+            if not batched:
+                h = h.unsqueeze(0)
+        return x, h, batched
+
+    def _zeros(self, n: int) -> Tensor:
+        return minigrad.zeros(n, self.hidden_size, dtype=self.weight_ih.dtype)
+
+    def _projection(self, x: Tensor) -> Tensor:
+        return linear(x, self.weight_ih, self.bias_ih)
+
+
+class RNNCell(_CellBase):
+    """Elman RNN cell: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or relu).
+
+    Call ``h = cell(x, h)`` with x (N, I) or (I,), h (N, H) or (H,) or None (zeros).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        dtype: Any = None,
+    ) -> None:
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(
+                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+
+    def forward(self, x: Any, h: Any = None) -> Tensor:
+        x, h, batched = self._prepare(x, h)
+        h = self._zeros(x.shape[0]) if h is None else h
+        h = rnn_step(self._projection(x), h, self.weight_hh.T, self.bias_hh, self.nonlinearity)
+        return h if batched else h.squeeze(0)
+
+
+class LSTMCell(_CellBase):
+    """LSTM cell (gates i, f, g, o; see :func:`lstm_step`).
+
+    Call ``h, c = cell(x, (h, c))``; the state may be omitted (zeros).
+    """
+
+    gates = 4
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, dtype)
+
+    def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
+        h, c = (None, None) if state is None else state
+        x, h, batched = self._prepare(x, h)
+        _, c, _ = self._prepare(x if batched else x.squeeze(0), c)
+        n = x.shape[0]
+        h = self._zeros(n) if h is None else h
+        c = self._zeros(n) if c is None else c
+        h, c = lstm_step(self._projection(x), h, c, self.weight_hh.T, self.bias_hh)
+        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+
+
+class GRUCell(_CellBase):
+    """GRU cell (gates r, z, n; see :func:`gru_step`). Call ``h = cell(x, h)``."""
+
+    gates = 3
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, dtype)
+
+    def forward(self, x: Any, h: Any = None) -> Tensor:
+        x, h, batched = self._prepare(x, h)
+        h = self._zeros(x.shape[0]) if h is None else h
+        h = gru_step(self._projection(x), h, self.weight_hh.T, self.bias_hh)
+        return h if batched else h.squeeze(0)
