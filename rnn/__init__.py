@@ -3,5 +3,6 @@ PyTorch-compatible layers, and the hand-derived NumPy BPTT they are checked agai
 
 from .cells import GRUCell, LSTMCell, RNNCell
 from .layers import GRU, LSTM, RNN, Run
+from .tbptt import chunks, detach_state
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "Run"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "Run", "chunks", "detach_state"]
