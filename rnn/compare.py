@@ -150,7 +150,12 @@ def compare_layer(
     )
     res = manual.backward(R, cache, dh_n=S, dc_n=U)
 
-    rows = [Row("output", out.shape, *_relative(run.output.data, out))]
+    rows = [
+        Row("output", out.shape, *_relative(run.output.data, out)),
+        Row("h_n", h_n.shape, *_relative(run.h_n.data[0], h_n)),
+    ]
+    if lstm:
+        rows.append(Row("c_n", c_n.shape, *_relative(run.c_n.data[0], c_n)))
     for name, g in zip(names, grads[:n_p], strict=True):
         rows.append(Row(name, g.shape, *_relative(g, res.grads[name.removesuffix("_l0")])))
     rows.append(Row("dx", xt.shape, *_relative(grads[n_p], res.dx)))
