@@ -243,10 +243,64 @@ class Scatter:
         return buf
 
 
+class Outer:
+    """The gradient ``a^T g`` of a matmul's right operand, left unevaluated.
+
+    A recurrent weight used at T steps receives T of these (a (N, H), g (N, G*H)).
+    The engine keeps them until every consumer has reported and then sums them with
+    one (H, T*N) @ (T*N, G*H) product instead of T small ones, the way hand-written
+    BPTT hoists its weight gradients out of the time loop.
+    """
+
+    __slots__ = ("a", "g")
+
+    def __init__(self, a: np.ndarray, g: np.ndarray) -> None:
+        self.a = a
+        self.g = g
+
+
+class _Pending:
+    """A sum of :class:`Outer` terms plus an optional dense part, evaluated once."""
+
+    __slots__ = ("dense", "lefts", "rights")
+
+    def __init__(self, term: Outer, dense: np.ndarray | None = None) -> None:
+        self.lefts = [term.a]
+        self.rights = [term.g]
+        self.dense = dense
+
+    def value(self) -> np.ndarray:
+        if len(self.lefts) == 1:
+            out = self.lefts[0].T @ self.rights[0]
+        else:
+            out = np.concatenate(self.lefts).T @ np.concatenate(self.rights)
+        if self.dense is not None:
+            out += self.dense
+        return out
+
+
 def _accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
-    """Sum ``g`` into ``grads[key]``, in place once the buffer is our own."""
+    """Sum ``g`` into ``grads[key]``, in place once the buffer is our own.
+
+    ``g`` is an ndarray, a :class:`Scatter` or an :class:`Outer`; the two lazy kinds
+    are what keep splitting over time O(T) and recurrent weight gradients one GEMM.
+    """
     old = grads.get(key)
-    if type(g) is Scatter:
+    kind = type(g)
+    if kind is Outer:
+        if old is None:
+            grads[key] = _Pending(g)
+        elif type(old) is _Pending:
+            old.lefts.append(g.a)
+            old.rights.append(g.g)
+        else:
+            grads[key] = _Pending(g, old.dense() if type(old) is Scatter else old)
+        return
+    if type(old) is _Pending:
+        dense = g.dense() if kind is Scatter else g
+        old.dense = dense if old.dense is None else old.dense + dense
+        return
+    if kind is Scatter:
         if old is None:
             grads[key] = g.dense()
         elif key in owned:
@@ -301,6 +355,8 @@ def run_backward(
         g = grads.pop(node, None)
         if g is None:
             continue
+        if type(g) is _Pending:
+            g = g.value()
         if node.hooks:
             g = _run_hooks(node.hooks, g)
         if capture is not None:
@@ -331,6 +387,9 @@ def run_backward(
                 _accumulate(grads, owned, id(p), pg)
     for key, leaf in leaves.items():
         g = grads[key]
+        if type(g) is _Pending:
+            g = g.value()
+            owned.add(key)
         if g.dtype != leaf.data.dtype:
             g = g.astype(leaf.data.dtype)
         g = _run_hooks(leaf._hooks, g)

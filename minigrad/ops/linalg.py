@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import Outer
 from ..tensor import Tensor
 from .core import binary_operands, record, unbroadcast
 
@@ -32,7 +33,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     if x.ndim == 2 and y.ndim == 2:
 
         def vjp(g: np.ndarray) -> tuple:
-            return (g @ y.T if ra else None, x.T @ g if rb else None)
+            # dB = A^T dC is deferred, so the engine can sum a weight's uses in one GEMM.
+            return (g @ y.T if ra else None, Outer(x, g) if rb else None)
 
         return record("matmul", out, (a, b), vjp)
 
