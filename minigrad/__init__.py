@@ -8,7 +8,7 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from . import functional, nn, ops
+from . import functional, nn, ops, optim
 from .autograd import current_scope, enable_grad, grad, is_grad_enabled, no_grad, scope
 from .creation import (
     arange,
@@ -23,6 +23,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck
+from .io import load, save
 from .ops import (
     abs,
     chunk,
@@ -66,6 +67,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "load",
     "log",
     "manual_seed",
     "matmul",
@@ -76,9 +78,11 @@ __all__ = [
     "ones",
     "ones_like",
     "ops",
+    "optim",
     "rand",
     "randn",
     "relu",
+    "save",
     "scope",
     "set_default_dtype",
     "sigmoid",

@@ -1,5 +1,23 @@
-"""Neural-network building blocks: modules, parameters, layers, initialisation."""
+"""Neural-network building blocks: modules, parameters, layers, initialisation, clipping."""
 
+from . import init, utils
+from .containers import ModuleList, Sequential
+from .dropout import Dropout
+from .embedding import Embedding
+from .linear import Linear
 from .module import Module, Parameter
+from .utils import clip_grad_norm_, clip_grad_value_
 
-__all__ = ["Module", "Parameter"]
+__all__ = [
+    "Dropout",
+    "Embedding",
+    "Linear",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "Sequential",
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "init",
+    "utils",
+]

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..autograd import no_grad
 from ..tensor import Tensor, as_array, get_default_dtype
 
-__all__ = ["Module", "Parameter"]
+__all__ = ["IncompatibleKeys", "Module", "Parameter"]
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` skipped: model keys absent from the state dict, and
+    state-dict keys the model does not have."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Parameter(Tensor):
@@ -158,20 +167,27 @@ class Module:
         """``{name: copy of the parameter's array}`` in registration order."""
         return {name: p.data.copy() for name, p in self.named_parameters()}
 
-    def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
-        """Copy arrays (anything array-like) into the parameters, checking every key and
-        shape; the values are cast to each parameter's dtype. Nothing is changed if any
-        check fails."""
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays (anything array-like) into the parameters, in place, cast to each
+        parameter's dtype.
+
+        Every key and shape is checked before anything is written: a shape mismatch
+        always raises, and so do missing or unexpected keys when ``strict``; the
+        ``RuntimeError`` names each offending key (and both shapes). With
+        ``strict=False`` the missing and unexpected keys are ignored and returned, as
+        in PyTorch, in ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        """
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing keys {missing}")
+        errors = []
+        if strict:
             if unexpected:
-                parts.append(f"unexpected keys {unexpected}")
-            raise KeyError(f"load_state_dict: {'; '.join(parts)}")
+                errors.append(
+                    f"unexpected key(s) in state_dict: {', '.join(map(repr, unexpected))}"
+                )
+            if missing:
+                errors.append(f"missing key(s) in state_dict: {', '.join(map(repr, missing))}")
         staged = {}
         for name, p in own.items():
             if name not in state:
@@ -179,13 +195,21 @@ class Module:
             value = state[name]
             arr = np.asarray(value.data if isinstance(value, Tensor) else value)
             if arr.shape != p.shape:
-                raise ValueError(
-                    f"load_state_dict: {name!r} has shape {arr.shape} in the state dict "
-                    f"but {p.shape} in the model"
+                errors.append(
+                    f"size mismatch for {name!r}: shape {arr.shape} in the state dict, "
+                    f"{p.shape} in the model"
                 )
-            staged[name] = arr.astype(p.dtype)
-        for name, arr in staged.items():
-            own[name].data = arr
+            else:
+                staged[name] = arr
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        with no_grad():
+            for name, arr in staged.items():
+                own[name].copy_(arr)
+        return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- display
     def extra_repr(self) -> str:

@@ -1,0 +1,69 @@
+"""``Embedding``: a lookup table of vectors, one row per id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import ops
+from ..tensor import Tensor
+from . import init
+from .linear import float_dtype
+from .module import Module, Parameter
+
+__all__ = ["Embedding"]
+
+
+class Embedding(Module):
+    """out[..., :] = weight[ids[...], :], with ``weight`` ``(num_embeddings, embedding_dim)``
+    drawn from N(0, 1).
+
+    Shapes: ids ``(*)`` (integers) -> out ``(*, embedding_dim)``. An id used several
+    times receives the sum of its gradients. With ``padding_idx``, that row starts at
+    zero and never receives a gradient (its current value is still returned).
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        dtype: Any = None,
+        generator: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} is out of range for "
+                    f"{num_embeddings} embeddings"
+                )
+            padding_idx %= num_embeddings
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.padding_idx = padding_idx
+        d = float_dtype(dtype, "Embedding")
+        self.weight = Parameter(np.empty((num_embeddings, embedding_dim), d))
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
+        """Redraw the table from N(0, 1); the padding row is zero."""
+        init.normal_(self.weight, generator=generator)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, ids: Any) -> Tensor:
+        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        out = ops.take(self.weight, ids)
+        if self.padding_idx is None:
+            return out
+        # The padding rows are read from a detached copy, so their gradient is zero.
+        is_pad = (ids % self.num_embeddings == self.padding_idx)[..., None]
+        return ops.where(is_pad, ops.take(self.weight.detach(), ids), out)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s
