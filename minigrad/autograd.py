@@ -258,12 +258,16 @@ def _accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
             grads[key] = old
         owned.add(key)
         return
+    if type(g) is not np.ndarray:
+        # A vjp on 0-d values yields a NumPy scalar, for which ``old += g`` below
+        # would rebind a local instead of updating the buffer.
+        g = np.asarray(g)
     if old is None:
         grads[key] = g
     elif key in owned:
         old += g
     else:
-        grads[key] = old + g
+        grads[key] = np.asarray(old + g)
         owned.add(key)
 
 
@@ -308,7 +312,7 @@ def run_backward(
                 captured[id(node)] = g
         elif node.retained is not None:
             t = node.retained
-            t.grad = g.copy() if t.grad is None else t.grad + g
+            t.grad = g.copy() if t.grad is None else np.asarray(t.grad + g)
         vjp = node.vjp
         if vjp is None:
             raise RuntimeError(

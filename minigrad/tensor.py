@@ -265,7 +265,7 @@ class Tensor:
         g = _root_grad(self, grad, "backward")
         if self._node is None:
             g = _run_hooks_leaf(self, g)
-            self.grad = g.copy() if self.grad is None else self.grad + g
+            self.grad = g.copy() if self.grad is None else np.asarray(self.grad + g)
             return
         autograd.run_backward([self._node], [g], retain_graph)
 

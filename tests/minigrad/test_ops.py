@@ -17,7 +17,6 @@ from strategies import (
     shapes,
 )
 
-import minigrad
 from minigrad import Tensor, gradcheck, ops
 
 # ------------------------------------------------------------------ elementwise binary
