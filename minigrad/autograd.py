@@ -197,7 +197,13 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
 
 
 def _check_versions(node: Node) -> None:
-    """Refuse to run a vjp whose saved inputs were modified in place after recording."""
+    """Refuse to run a vjp whose saved inputs or output were modified in place after
+    recording (tanh, exp, sigmoid, sqrt and div save their output)."""
+    if node.modified_at > node.epoch:
+        raise RuntimeError(
+            f"{node.op}: its output, saved for backward, was modified in place after it "
+            "was computed; compute with a copy instead of modifying it in place"
+        )
     for p in node.parents:
         modified = p.modified_at if type(p) is Node else p._modified_at
         if modified > node.epoch:

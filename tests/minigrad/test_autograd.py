@@ -223,6 +223,16 @@ def test_inplace_change_of_a_saved_intermediate_is_detected():
         y.backward()
 
 
+def test_inplace_change_of_a_saved_output_is_detected():
+    # tanh saves its own output for backward: modifying it corrupts tanh's vjp.
+    w = leaf([0.5, -0.5])
+    h = w.tanh()
+    with minigrad.no_grad():
+        h.mul_(0.0)
+    with pytest.raises(RuntimeError, match="modified in place"):
+        h.sum().backward()
+
+
 def test_inplace_before_use_is_fine():
     w = leaf([1.0, 2.0])
     with minigrad.no_grad():
