@@ -295,7 +295,11 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         src = as_array(src)
-        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        try:
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"copy_: source shape {src.shape} does not fit {self.shape}")
         return self._inplace("copy_", src)
 
