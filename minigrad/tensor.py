@@ -41,7 +41,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
     else:
         try:
