@@ -197,7 +197,13 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
 
 
 def _check_versions(node: Node) -> None:
-    """Refuse to run a vjp whose saved inputs were modified in place after recording."""
+    """Refuse to run a vjp whose saved inputs or output were modified in place after
+    recording (tanh, exp, sigmoid, sqrt and div save their output)."""
+    if node.modified_at > node.epoch:
+        raise RuntimeError(
+            f"{node.op}: its output, saved for backward, was modified in place after it "
+            "was computed; compute with a copy instead of modifying it in place"
+        )
     for p in node.parents:
         modified = p.modified_at if type(p) is Node else p._modified_at
         if modified > node.epoch:
@@ -312,12 +318,16 @@ def _accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
             grads[key] = old
         owned.add(key)
         return
+    if type(g) is not np.ndarray:
+        # A vjp on 0-d values yields a NumPy scalar, for which ``old += g`` below
+        # would rebind a local instead of updating the buffer.
+        g = np.asarray(g)
     if old is None:
         grads[key] = g
     elif key in owned:
         old += g
     else:
-        grads[key] = old + g
+        grads[key] = np.asarray(old + g)
         owned.add(key)
 
 
@@ -364,7 +374,7 @@ def run_backward(
                 captured[id(node)] = g
         elif node.retained is not None:
             t = node.retained
-            t.grad = g.copy() if t.grad is None else t.grad + g
+            t.grad = g.copy() if t.grad is None else np.asarray(t.grad + g)
         vjp = node.vjp
         if vjp is None:
             raise RuntimeError(

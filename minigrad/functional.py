@@ -122,7 +122,9 @@ def nll_loss(
     rows = np.arange(flat.size)
     picked = ops.neg(ops.getitem(lp, (rows, np.where(keep, flat, 0))))
     if not keep.all():
-        picked = ops.mul(picked, keep.astype(lp.dtype))
+        # Select rather than multiply by the mask: an ignored row's placeholder pick
+        # may be -log(0) = inf, and inf * 0 would be nan.
+        picked = ops.where(keep, picked, 0.0)
     if reduction == "none":
         return ops.reshape(picked, t.shape)
     total = ops.sum(picked)

@@ -41,7 +41,7 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):
         arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
     else:
         try:
@@ -265,7 +265,7 @@ class Tensor:
         g = _root_grad(self, grad, "backward")
         if self._node is None:
             g = _run_hooks_leaf(self, g)
-            self.grad = g.copy() if self.grad is None else self.grad + g
+            self.grad = g.copy() if self.grad is None else np.asarray(self.grad + g)
             return
         autograd.run_backward([self._node], [g], retain_graph)
 
@@ -295,7 +295,11 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         src = as_array(src)
-        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        try:
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"copy_: source shape {src.shape} does not fit {self.shape}")
         return self._inplace("copy_", src)
 

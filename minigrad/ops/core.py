@@ -25,6 +25,9 @@ def record(
     ``vjp(g)`` maps the gradient of the output to one gradient (or None) per input,
     each already reduced to that input's shape.
     """
+    if type(data) is not np.ndarray:
+        # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
+        data = np.asarray(data)
     if autograd._grad_enabled:
         for t in inputs:
             if t.requires_grad:

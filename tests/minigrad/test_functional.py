@@ -1,0 +1,179 @@
+"""Composites: softmax family and losses, against NumPy references and finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import arrays
+
+from minigrad import Tensor, gradcheck
+from minigrad import functional as F
+
+
+def np_logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def np_log_softmax(x, axis=-1):
+    return x - np_logsumexp(x, axis, keepdims=True)
+
+
+def np_cross_entropy(logits, targets, ignore_index=-100, reduction="mean"):
+    """Reference for (N, C) logits and (N,) targets."""
+    lp = np_log_softmax(logits, axis=1)
+    keep = targets != ignore_index
+    losses = np.where(keep, -lp[np.arange(len(targets)), np.where(keep, targets, 0)], 0.0)
+    if reduction == "none":
+        return losses
+    if reduction == "sum":
+        return losses.sum()
+    return losses.sum() / keep.sum()
+
+
+matrices = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+@given(data=st.data())
+def test_softmax_family_forward_and_gradient(data):
+    shape = data.draw(matrices)
+    x = data.draw(arrays(shape, -5.0, 5.0))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    np.testing.assert_allclose(F.log_softmax(Tensor(x), axis).data, np_log_softmax(x, axis))
+    np.testing.assert_allclose(F.softmax(Tensor(x), axis).data, np.exp(np_log_softmax(x, axis)))
+    np.testing.assert_allclose(F.logsumexp(Tensor(x), axis).data, np_logsumexp(x, axis))
+    np.testing.assert_allclose(F.logsumexp(Tensor(x)).data, np_logsumexp(x))
+    gradcheck(lambda t: F.softmax(t, axis), [x])
+    gradcheck(lambda t: F.log_softmax(t, axis), [x])
+    gradcheck(lambda t: F.logsumexp(t, axis, keepdims=True), [x])
+    gradcheck(lambda t: F.logsumexp(t), [x])
+
+
+@given(x=arrays((3, 4)))
+def test_softplus_and_bce_with_logits(x):
+    y = (x > 0).astype(np.float64)
+    np.testing.assert_allclose(F.softplus(Tensor(x)).data, np.log1p(np.exp(x)))
+    ref = -(y * np.log(1 / (1 + np.exp(-x))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-x))))
+    np.testing.assert_allclose(
+        F.binary_cross_entropy_with_logits(Tensor(x), y, reduction="none").data, ref
+    )
+    gradcheck(F.softplus, [x])
+    gradcheck(lambda t: F.binary_cross_entropy_with_logits(t, y), [x])
+
+
+EXTREME = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_extreme_logits_stay_finite_without_warnings(dtype):
+    # pytest turns RuntimeWarning (overflow, invalid) into errors.
+    x = Tensor(EXTREME.astype(dtype), requires_grad=True)
+    outs = [
+        x.sigmoid(),
+        F.softplus(x),
+        F.logsumexp(x, axis=1),
+        F.log_softmax(x, axis=1),
+        F.softmax(x, axis=1),
+        F.binary_cross_entropy_with_logits(x, np.ones((2, 3), dtype), reduction="none"),
+        F.cross_entropy(x, np.array([0, 2]), reduction="none"),
+        F.cross_entropy(x, np.array([1, 0]), reduction="none"),
+    ]
+    for out in outs:
+        assert np.all(np.isfinite(out.data)), out
+        assert out.dtype == dtype
+        x.grad = None
+        out.sum().backward()
+        assert np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(outs[0].data, [[1, 0, 0.5], [0, 0, 1]])
+    np.testing.assert_allclose(outs[2].data, [1000, 1000], rtol=1e-6)
+    np.testing.assert_allclose(outs[6].data, [0, 0], atol=1e-6)
+    np.testing.assert_allclose(outs[7].data, [2000, 2000], rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", [False, True])
+def test_cross_entropy_against_numpy(reduction, ignore):
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((6, 4))
+    targets = rng.integers(0, 4, 6)
+    if ignore:
+        targets[[1, 4]] = -100
+    out = F.cross_entropy(Tensor(logits), targets, reduction=reduction)
+    np.testing.assert_allclose(out.data, np_cross_entropy(logits, targets, reduction=reduction))
+    gradcheck(lambda t: F.cross_entropy(t, targets, reduction=reduction), [logits])
+
+
+def test_cross_entropy_mean_counts_only_kept_targets_and_custom_ignore_index():
+    logits = np.zeros((4, 2))  # every kept loss is log 2
+    targets = np.array([0, 7, 1, 7])
+    out = F.cross_entropy(Tensor(logits), targets, ignore_index=7)
+    np.testing.assert_allclose(out.item(), np.log(2.0))
+    x = Tensor(logits, requires_grad=True)
+    F.cross_entropy(x, targets, ignore_index=7).backward()
+    np.testing.assert_array_equal(x.grad[[1, 3]], 0.0)
+
+
+def test_cross_entropy_ignored_row_with_minus_inf_logit_is_harmless():
+    # A masked-out class (-inf logit) at index 0 of an ignored row must not turn the
+    # loss into inf * 0 = nan.
+    logits = np.array([[-np.inf, 0.0, 1.0], [0.0, 1.0, 2.0]])
+    out = F.cross_entropy(Tensor(logits), np.array([-100, 2]))
+    np.testing.assert_allclose(out.item(), -np_log_softmax(logits[1:], axis=1)[0, 2])
+
+
+def test_cross_entropy_spatial_and_unbatched_shapes():
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((2, 3, 5))  # (N, C, d1)
+    targets = rng.integers(0, 3, (2, 5))
+    flat = logits.transpose(0, 2, 1).reshape(-1, 3)
+    out = F.cross_entropy(Tensor(logits), targets, reduction="none")
+    assert out.shape == (2, 5)
+    np.testing.assert_allclose(
+        out.data.reshape(-1), np_cross_entropy(flat, targets.reshape(-1), reduction="none")
+    )
+    gradcheck(lambda t: F.cross_entropy(t, targets), [logits])
+    one = F.cross_entropy(Tensor(logits[0, :, 0]), np.array(1))
+    np.testing.assert_allclose(one.item(), -np_log_softmax(logits[0, :, 0], 0)[1])
+
+
+def test_cross_entropy_errors():
+    logits = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"targets of shape \(3,\) do not match"):
+        F.cross_entropy(logits, np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="target 3 is out of range for 3 classes"):
+        F.cross_entropy(logits, np.array([0, 3]))
+    with pytest.raises(TypeError, match="integer class indices"):
+        F.cross_entropy(logits, np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(logits, np.array([0, 1]), reduction="avg")
+
+
+@given(x=arrays((2, 3)), y=arrays((2, 3)))
+def test_mse_loss(x, y):
+    np.testing.assert_allclose(F.mse_loss(Tensor(x), y).data, np.mean((x - y) ** 2))
+    gradcheck(lambda a, b: F.mse_loss(a, b, reduction="sum"), [x, y])
+
+
+def test_linear_matches_torch_layout():
+    rng = np.random.default_rng(2)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    np.testing.assert_allclose(F.linear(Tensor(x), Tensor(w), Tensor(b)).data, x @ w.T + b)
+    gradcheck(F.linear, [x, w, b])
+
+
+def test_dropout():
+    x = Tensor(np.ones((200, 50)), requires_grad=True)
+    y = F.dropout(x, 0.25, generator=np.random.default_rng(0))
+    kept = y.data != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(y.data[kept], 1 / 0.75)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, kept / 0.75)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert not F.dropout(x, 1.0).data.any()
+    with pytest.raises(ValueError, match="dropout: p must be in"):
+        F.dropout(x, 1.5)

@@ -1,0 +1,136 @@
+"""Tensor construction, dtypes, conversions and bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor
+
+
+def test_python_floats_take_the_default_dtype_and_arrays_keep_theirs():
+    assert Tensor(1.5).dtype == np.float32
+    assert Tensor([1.0, 2.0]).dtype == np.float32
+    assert Tensor(np.ones(2)).dtype == np.float64
+    assert Tensor(np.ones(2, np.float32)).dtype == np.float32
+    assert Tensor([1, 2]).dtype.kind == "i"
+
+
+def test_numpy_scalars_keep_their_dtype():
+    assert Tensor(np.float64(0.1)).dtype == np.float64
+    assert Tensor(np.float64(0.1)).item() == 0.1
+    assert Tensor(np.float32(0.5)).dtype == np.float32
+
+
+def test_default_dtype_can_be_float64():
+    minigrad.set_default_dtype(np.float64)
+    try:
+        assert Tensor(1.5).dtype == np.float64
+        assert minigrad.ones(2).dtype == np.float64
+    finally:
+        minigrad.set_default_dtype(np.float32)
+    with pytest.raises(ValueError, match="float32 or float64"):
+        minigrad.set_default_dtype(np.int32)
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv", "pow"])
+@pytest.mark.parametrize("scalar", [2, 2.5, np.float64(2.5)])
+def test_python_scalars_do_not_promote_float32(op, scalar):
+    x = Tensor(np.array([1.0, 2.0], np.float32), requires_grad=True)
+    y = getattr(x, f"__{op}__")(scalar)
+    z = getattr(x, f"__r{op}__")(scalar)
+    assert y.dtype == np.float32 and z.dtype == np.float32
+    (y + z).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(TypeError, match=r"only floating-point tensors can require grad.*int"):
+        Tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="floating-point"):
+        Tensor(np.array([True])).requires_grad_()
+
+
+@pytest.mark.parametrize("bad", ["a", None, object(), {"x": 1}])
+def test_mixing_in_non_numeric_objects_raises_type_error(bad):
+    t = Tensor(np.ones(2))
+    with pytest.raises(TypeError, match="add"):
+        t + bad
+    with pytest.raises(TypeError, match="mul"):
+        bad * t
+
+
+def test_mixing_in_a_list_of_strings_raises_type_error():
+    with pytest.raises(TypeError, match="expected numbers"):
+        minigrad.ops.add(Tensor(np.ones(2)), [1, "a"])
+
+
+@pytest.mark.parametrize("bad", ["abc", ["a", "b"], object()])
+def test_constructing_from_non_numeric_data_raises(bad):
+    with pytest.raises(TypeError, match="cannot make a tensor"):
+        Tensor(bad)
+
+
+def test_conversions():
+    t = Tensor(np.arange(6.0).reshape(2, 3))
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert np.asarray(t) is t.data and t.numpy() is t.data
+    assert np.asarray(t, np.float32).dtype == np.float32
+    assert t.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert Tensor(np.array(3.0)).item() == 3.0
+    with pytest.raises(ValueError, match=r"item\(\): tensor of shape \(2, 3\) has 6 elements"):
+        t.item()
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(t)
+    with pytest.raises(TypeError, match="0-d"):
+        len(Tensor(1.0))
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = (x * 2.0).detach()
+    assert not y.requires_grad and y.is_leaf
+    z = x * 2.0
+    assert not z.is_leaf and np.shares_memory(z.detach().data, z.data)
+
+
+def test_ndarray_on_the_left_defers_to_tensor():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = np.array([2.0, 3.0]) * x
+    assert isinstance(y, Tensor)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 3.0])
+
+
+def test_comparisons_give_boolean_tensors_outside_the_graph():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    m = x > 1.5
+    assert m.dtype == np.bool_ and not m.requires_grad
+    np.testing.assert_array_equal((x == 2.0).data, [False, True])
+
+
+def test_requires_grad_false_on_non_leaf_raises():
+    y = Tensor(np.ones(2), requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="detach"):
+        y.requires_grad_(False)
+
+
+def test_creation_functions():
+    assert minigrad.zeros(2, 3).shape == (2, 3) and minigrad.zeros((2, 3)).dtype == np.float32
+    assert minigrad.full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert minigrad.eye(3).data.trace() == 3.0
+    assert minigrad.arange(3).tolist() == [0, 1, 2]
+    assert minigrad.arange(0.0, 1.0, 0.5).dtype == np.float32
+    a = minigrad.randn(4, generator=np.random.default_rng(0))
+    b = minigrad.randn(4, generator=np.random.default_rng(0))
+    np.testing.assert_array_equal(a.data, b.data)
+    src = np.ones(2)
+    t = minigrad.tensor(src, requires_grad=True)
+    src[0] = 5.0
+    assert t.data[0] == 1.0  # tensor() copies
+
+
+def test_copy_shape_error():
+    with pytest.raises(ValueError, match=r"copy_: source shape \(3,\) does not fit \(2,\)"):
+        Tensor(np.ones(2)).copy_(np.ones(3))
