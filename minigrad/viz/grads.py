@@ -41,7 +41,9 @@ def track_grads(output: Tensor | Sequence[Tensor]) -> int:
 
     Call it after the forward pass and before ``backward()``; then
     ``draw(output, grads=True)`` colours the graph by those norms. Calling it again
-    on the same graph adds no second hook. Returns the number of nodes hooked.
+    on the same graph adds no second hook. Returns the number of nodes in the graph
+    (every one of them is hooked). Leaf norms are read from ``.grad``, which
+    accumulates across backward calls: zero the grads first to see one backward.
 
     >>> import minigrad, minigrad.viz
     >>> w = minigrad.ones(3, requires_grad=True)

@@ -308,6 +308,20 @@ def test_recorded_norms_are_the_gradient_norms():
     assert grad_norm(p["weight_hh"]) == pytest.approx(np.linalg.norm(p["weight_hh"].grad))
 
 
+def test_track_grads_hooks_each_node_once():
+    loss = rnn(2, params(1)).sum()
+    assert viz.track_grads(loss) == viz.track_grads(loss) == 17
+    assert len(loss._node.hooks) == 1
+
+
+def test_a_leaf_alone_and_a_non_tensor():
+    w = minigrad.ones(2, 3, requires_grad=True)
+    nodes, edges, _ = parse(viz.draw(w, params={"w": w}).source)
+    assert list(nodes.values()) == [("w\\n(2, 3)", ())] and edges == []
+    with pytest.raises(TypeError, match="not a minigrad Tensor"):
+        viz.draw(np.ones(3))
+
+
 def test_grads_without_tracking_says_what_to_call():
     p = params(1)
     loss = rnn(2, p).sum()
