@@ -1,8 +1,8 @@
 """Render the recorded computation graph with Graphviz.
 
 >>> import minigrad, minigrad.viz
->>> w = minigrad.ones(3, requires_grad=True, name="w")
->>> g = minigrad.viz.draw((w * 2).sum())
+>>> w = minigrad.ones(3, requires_grad=True)
+>>> g = minigrad.viz.draw((w * 2).sum(), params={"w": w})
 >>> "w" in g.source
 True
 
