@@ -1,0 +1,71 @@
+"""A Graphviz digraph assembled from scope-keyed clusters, without recursion.
+
+Nodes are added to the cluster of a scope path (``()`` is the top level); nested
+paths become nested ``subgraph cluster_k`` blocks. The cluster tree is assembled
+deepest-first at the end, so no call ever recurses into a subtree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import graphviz
+
+__all__ = ["Canvas"]
+
+FONT = "Helvetica"
+
+
+class Canvas:
+    """Collects nodes per cluster path and edges, then builds one ``graphviz.Digraph``."""
+
+    def __init__(self, rankdir: str, compound: bool, labels: dict[tuple[str, ...], str]) -> None:
+        graph_attr = {"rankdir": rankdir, "fontname": FONT, "fontsize": "11"}
+        if compound:
+            graph_attr["compound"] = "true"
+        self.root = graphviz.Digraph(
+            "minigrad",
+            graph_attr=graph_attr,
+            node_attr={"fontname": FONT, "fontsize": "10", "shape": "box", "style": "rounded"},
+            edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.6"},
+        )
+        self.labels = labels
+        self.subs: dict[tuple[str, ...], graphviz.Digraph] = {}
+        self.names: dict[tuple[str, ...], str] = {}
+        self.edges: list[tuple[str, str, dict[str, str]]] = []
+
+    def cluster(self, path: tuple[str, ...]) -> graphviz.Digraph:
+        """The digraph for ``path``, creating it and every enclosing cluster as needed."""
+        if not path:
+            return self.root
+        sub = self.subs.get(path)
+        if sub is not None:
+            return sub
+        for k in range(1, len(path) + 1):
+            prefix = path[:k]
+            if prefix not in self.subs:
+                name = f"cluster_{len(self.subs)}"
+                self.names[prefix] = name
+                label = self.labels.get(prefix, prefix[-1])
+                self.subs[prefix] = graphviz.Digraph(
+                    name,
+                    graph_attr={"label": label, "style": "rounded", "color": "#999999"},
+                )
+        return self.subs[path]
+
+    def node(self, path: tuple[str, ...], vid: str, label: str, **attrs: Any) -> None:
+        """Add node ``vid`` inside the cluster of ``path``."""
+        self.cluster(path).node(vid, label, **{k: str(v) for k, v in attrs.items()})
+
+    def edge(self, tail: str, head: str, **attrs: Any) -> None:
+        """Add an edge; edges are written after every cluster, at the top level."""
+        self.edges.append((tail, head, {k: str(v) for k, v in attrs.items()}))
+
+    def finish(self) -> graphviz.Digraph:
+        """Nest the clusters (deepest first, keeping creation order) and add the edges."""
+        for path in sorted(self.subs, key=len, reverse=True):
+            parent = self.subs[path[:-1]] if len(path) > 1 else self.root
+            parent.subgraph(self.subs[path])
+        for tail, head, attrs in self.edges:
+            self.root.edge(tail, head, **attrs)
+        return self.root

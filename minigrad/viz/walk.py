@@ -1,0 +1,76 @@
+"""The recorded graph behind some output tensors, collected without recursion.
+
+A recursive walk dies at Python's recursion limit (~1000 frames) on an unrolled
+sequence of a thousand steps; here an explicit stack holds the frontier, so the walk
+is O(nodes + edges) in time and the call depth is constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..autograd import Node
+from ..tensor import Tensor
+
+__all__ = ["Graph", "step_of", "walk"]
+
+
+@dataclass
+class Graph:
+    """Everything reachable from ``outputs``.
+
+    ``nodes`` are the recorded ops in creation order (so parents come before their
+    consumers); ``leaves`` maps ``id(tensor)`` to each leaf input, in first-seen order;
+    ``outputs`` are the Nodes (or leaf Tensors) the walk started from.
+    """
+
+    nodes: list[Node]
+    leaves: dict[int, Tensor]
+    outputs: list[Node | Tensor] = field(default_factory=list)
+
+
+def as_outputs(output: Tensor | Sequence[Tensor]) -> list[Tensor]:
+    """``output`` as a list of tensors, with a clear error for anything else."""
+    outs = [output] if isinstance(output, Tensor) else list(output)
+    for k, t in enumerate(outs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"viz: output {k} is a {type(t).__name__}, not a minigrad Tensor")
+    return outs
+
+
+def walk(output: Tensor | Sequence[Tensor]) -> Graph:
+    """Collect the nodes and leaves reachable from ``output`` (a Tensor or a list)."""
+    roots: list[Node | Tensor] = [t._node if t._node is not None else t for t in as_outputs(output)]
+    seen: set[Node] = set()
+    leaves: dict[int, Tensor] = {}
+    stack: list[Node] = []
+    for r in roots:
+        if type(r) is Node:
+            if r not in seen:
+                seen.add(r)
+                stack.append(r)
+        else:
+            leaves.setdefault(id(r), r)
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            if type(p) is Node:
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+            elif id(p) not in leaves:
+                leaves[id(p)] = p
+    return Graph(sorted(seen, key=lambda n: n.seq), leaves, roots)
+
+
+def step_of(scope: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The step a scope belongs to: its longest prefix ending in a ``t=`` name, or None.
+
+    ``("layer=1", "dir=reverse", "t=0")`` and ``("layer=1", "dir=reverse", "t=0",
+    "gate=i")`` both belong to step ``("layer=1", "dir=reverse", "t=0")``.
+    """
+    for k in range(len(scope) - 1, -1, -1):
+        if scope[k].startswith("t="):
+            return scope[: k + 1]
+    return None
