@@ -7,9 +7,9 @@ How a direction of a layer runs (why it is fast while staying ops-only):
 
 1. the input projection for *all* steps is one matmul,
    ``XW = X W_ih^T + b`` with X of shape (T*N, I);
-2. ``XW`` is split along time with ``unbind``, whose pieces each send back only
-   their own slice of gradient (the engine adds them into one buffer), so the
-   backward of the split is O(T), not O(T^2);
+2. each step reads its slice ``XW[t]``; a slice sends back only its own part of the
+   gradient (the engine adds the parts into one buffer), so splitting along time
+   costs O(T) in backward, not O(T^2);
 3. each step runs the cell's step function inside ``minigrad.scope("t=...")``;
 4. the per-step outputs are joined with one ``stack``.
 """
@@ -191,7 +191,7 @@ class RNNBase(Module):
         # Biases that only add (RNN, LSTM) are folded into the one input projection.
         step_bias = b_hh if self.cell == "gru" else None
         proj_bias = b_ih if (b_hh is None or self.cell == "gru") else b_ih + b_hh
-        xw = linear(x.reshape(T * N, I), w_ih, proj_bias).reshape(T, N, -1).unbind(0)
+        xw = linear(x.reshape(T * N, I), w_ih, proj_bias).reshape(T, N, -1)
         w_hh_t = w_hh.T
         if h is None:
             h = minigrad.zeros(N, H, dtype=x.dtype)
@@ -203,12 +203,14 @@ class RNNBase(Module):
         steps: list[Any] = [None] * T
         for t in order:
             with minigrad.scope(f"t={t}"):
+                # One step's slice of the projection; its backward touches only that slice.
+                xw_t = xw[t]
                 if self.cell == "lstm":
-                    h_new, c_new = lstm_step(xw[t], h, c, w_hh_t, step_bias)
+                    h_new, c_new = lstm_step(xw_t, h, c, w_hh_t, step_bias)
                 elif self.cell == "gru":
-                    h_new = gru_step(xw[t], h, w_hh_t, step_bias)
+                    h_new = gru_step(xw_t, h, w_hh_t, step_bias)
                 else:
-                    h_new = rnn_step(xw[t], h, w_hh_t, step_bias, self.nonlinearity)
+                    h_new = rnn_step(xw_t, h, w_hh_t, step_bias, self.nonlinearity)
                 if t < shortest:
                     h, out_t = h_new, h_new
                     if self.cell == "lstm":
