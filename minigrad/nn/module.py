@@ -71,12 +71,16 @@ class Module:
                 "call super().__init__() first"
             )
         modules = self.__dict__["_modules"]
-        params.pop(name, None)
-        modules.pop(name, None)
+        # Re-assigning a registered name keeps its place in the registration order.
         if isinstance(value, Parameter):
+            modules.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
+            params.pop(name, None)
             modules[name] = value
+        else:
+            params.pop(name, None)
+            modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:

@@ -59,8 +59,10 @@ def clip_grad_norm_(
         )
     coef = float(max_norm) / (total + 1e-6)
     if coef < 1.0:
-        for g in grads:
-            g *= g.dtype.type(coef)
+        # An infinite total gives coef 0, so an infinite entry becomes NaN, as in PyTorch.
+        with np.errstate(invalid="ignore"):
+            for g in grads:
+                g *= g.dtype.type(coef)
     return total
 
 

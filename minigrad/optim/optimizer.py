@@ -8,12 +8,12 @@ whose ``grad`` is None.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from ..autograd import bump_inplace_epoch
+from ..autograd import bump_inplace_epoch, enable_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer", "ParamsT"]
@@ -79,8 +79,16 @@ class Optimizer:
                 else:
                     p.grad[...] = 0
 
-    def step(self) -> None:
-        """Update every parameter that has a gradient, in place."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, in place.
+
+        ``closure`` (optional, as PyTorch) re-evaluates the model and calls backward;
+        it runs first, with grad enabled, and its result is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -93,6 +101,7 @@ class Optimizer:
                 self.update(p, p.grad, self.state.setdefault(p, {}), group)
                 # Mark the in-place change, so a graph that saved p refuses to backward.
                 p._modified_at = bump_inplace_epoch()
+        return loss
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define update()")

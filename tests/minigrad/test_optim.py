@@ -205,6 +205,21 @@ def test_invalid_options_and_params_are_refused():
         optim.SGD([p * 2], lr=0.1)
 
 
+def test_step_with_closure_returns_its_loss():
+    p = nn.Parameter([2.0])
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    with minigrad.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 4.0 and p.data[0] == 1.0  # 2 - 0.25 * 2 * 2
+
+
 def test_zero_grad():
     p = nn.Parameter([1.0, 2.0])
     opt = optim.SGD([p], lr=0.1)

@@ -1,0 +1,124 @@
+"""Module: registration, modes, zero_grad, state dicts, repr."""
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(3, 4)
+        self.drop = nn.Dropout(0.5)
+        self.blocks = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 2)])
+
+    def forward(self, x):
+        h = self.drop(self.enc(x))
+        for b in self.blocks:
+            h = b(h)
+        return h
+
+
+def test_named_parameters_and_state_dict_keys():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == [
+        "enc.weight",
+        "enc.bias",
+        "blocks.0.weight",
+        "blocks.0.bias",
+        "blocks.1.weight",
+        "blocks.1.bias",
+    ]
+    assert list(net.state_dict()) == names
+    sd = net.state_dict()
+    sd["enc.bias"][:] = 99
+    assert not (net.enc.bias.data == 99).any()  # a copy
+
+
+def test_reassigning_keeps_registration_order():
+    net = Net()
+    net.enc = nn.Linear(3, 4)
+    assert [n for n, _ in net.named_children()] == ["enc", "drop", "blocks"]
+
+
+def test_train_eval_propagate():
+    net = Net()
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net and not any(m.training for m in net.modules())
+    x = minigrad.randn(5, 3)
+    np.testing.assert_array_equal(net(x).data, net(x).data)  # dropout off
+    net.train()
+    assert net.drop.training and net.blocks[1].training
+
+
+def test_zero_grad():
+    net = Net()
+    net(minigrad.randn(2, 3)).sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.any() for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_load_state_dict_round_trip_casts_and_copies_in_place():
+    a, b = Net(), Net()
+    weight = b.enc.weight.data
+    result = b.load_state_dict({k: v.astype(np.float64) for k, v in a.state_dict().items()})
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    assert b.enc.weight.data is weight and weight.dtype == np.float32
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[k], v)
+
+
+def test_load_state_dict_wrong_shape_names_key_and_both_shapes():
+    net = Net()
+    sd = net.state_dict()
+    sd["blocks.1.weight"] = np.zeros((3, 4))
+    before = net.enc.weight.data.copy()
+    sd["enc.weight"] = np.zeros((4, 3))
+    with pytest.raises(RuntimeError, match=r"'blocks\.1\.weight'.*\(3, 4\).*\(2, 4\)"):
+        net.load_state_dict(sd)
+    np.testing.assert_array_equal(net.enc.weight.data, before)  # nothing written
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        net.load_state_dict(sd, strict=False)
+
+
+def test_load_state_dict_missing_and_unexpected_keys():
+    net = Net()
+    sd = net.state_dict()
+    del sd["enc.bias"]
+    sd["extra.weight"] = np.zeros(2)
+    with pytest.raises(
+        RuntimeError, match=r"(?s)unexpected.*'extra\.weight'.*missing.*'enc\.bias'"
+    ):
+        net.load_state_dict(sd)
+    result = net.load_state_dict(sd, strict=False)
+    assert result.missing_keys == ["enc.bias"] and result.unexpected_keys == ["extra.weight"]
+
+
+def test_repr_reads_like_pytorch():
+    assert repr(Net()) == (
+        "Net(\n"
+        "  (enc): Linear(in_features=3, out_features=4, bias=True)\n"
+        "  (drop): Dropout(p=0.5)\n"
+        "  (blocks): ModuleList(\n"
+        "    (0): Linear(in_features=4, out_features=4, bias=True)\n"
+        "    (1): Linear(in_features=4, out_features=2, bias=True)\n"
+        "  )\n"
+        ")"
+    )
+
+
+def test_apply_visits_children_first():
+    seen = []
+    Net().apply(lambda m: seen.append(type(m).__name__))
+    assert seen[-1] == "Net" and seen.count("Linear") == 3
+
+
+def test_float64_model_end_to_end():
+    net = nn.Sequential(nn.Linear(3, 2, dtype=np.float64), nn.Embedding(4, 2, dtype=np.float64))
+    assert {p.dtype for p in net.parameters()} == {np.dtype(np.float64)}
