@@ -5,10 +5,9 @@
     python docs/make_figures.py lstm_unrolled rnn_collapsed
 
 Each figure is a function registered with ``@figure(name)`` that returns a
-``graphviz.Digraph``; the script writes ``<name>.svg`` for each. Until the rnn layers
-land, the cells are written by hand from minigrad ops inside ``minigrad.scope("t=k")``,
-the way the layers tag their steps; later figures (the layers, gradient-flow plots) are
-added by registering more functions.
+``graphviz.Digraph``; the script writes ``<name>.svg`` for each. The graphs are those
+of the ``rnn`` layers, which tag every step with ``minigrad.scope("t=k")``; more
+figures are added by registering more functions.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 
 import graphviz
@@ -24,10 +22,11 @@ import numpy as np
 
 import minigrad
 import minigrad.viz as viz
+import rnn
+from rnn.graphs import unrolled_graph
 
 IMAGES = Path(__file__).resolve().parent / "images"
 FIGURES: dict[str, Callable[[], graphviz.Digraph]] = {}
-N, I, H = 1, 3, 4
 
 
 def figure(name: str) -> Callable:
@@ -40,107 +39,49 @@ def figure(name: str) -> Callable:
     return register
 
 
-# ------------------------------------------------------------ hand-written cells
-
-
-def weights(gates: int, seed: int = 0, recurrent_scale: float = 1.0) -> dict[str, minigrad.Tensor]:
-    """One layer's weights in PyTorch layout, U(-1/sqrt(H), 1/sqrt(H))."""
-    rng = np.random.default_rng(seed)
-    k = 1 / np.sqrt(H)
-    shapes = {
-        "weight_ih": (gates * H, I),
-        "weight_hh": (gates * H, H),
-        "bias_ih": (gates * H,),
-        "bias_hh": (gates * H,),
-    }
-    p = {n: rng.uniform(-k, k, s) for n, s in shapes.items()}
-    p["weight_hh"] *= recurrent_scale
-    return {n: minigrad.tensor(v, requires_grad=True) for n, v in p.items()}
-
-
-def sequence(T: int, seed: int = 1) -> list[minigrad.Tensor]:
-    rng = np.random.default_rng(seed)
-    return [minigrad.tensor(rng.standard_normal((N, I))) for _ in range(T)]
-
-
-def steps(T: int, outer: tuple[str, ...] = ()):
-    """Yield t = 0..T-1, each inside the scopes ``outer + ("t=t",)``."""
-    for t in range(T):
-        with ExitStack() as stack:
-            for name in (*outer, f"t={t}"):
-                stack.enter_context(minigrad.scope(name))
-            yield t
-
-
-def rnn(xs: list, p: dict, outer: tuple[str, ...] = ()) -> minigrad.Tensor:
-    """h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)."""
-    h = minigrad.zeros(N, H)
-    for t in steps(len(xs), outer):
-        h = (xs[t] @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]).tanh()
-    return h
-
-
-def lstm(xs: list, p: dict, outer: tuple[str, ...] = ()) -> minigrad.Tensor:
-    """i, f, g, o from one affine map; c_t = f c_{t-1} + i g; h_t = o tanh(c_t)."""
-    h, c = minigrad.zeros(N, H), minigrad.zeros(N, H)
-    for t in steps(len(xs), outer):
-        gates = xs[t] @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]
-        i, f, g, o = gates.chunk(4, axis=1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
-    return h
-
-
-def gru(xs: list, p: dict, outer: tuple[str, ...] = ()) -> minigrad.Tensor:
-    """r, z = σ(.); n = tanh(W_in x + b_in + r (W_hn h + b_hn)); h_t = (1 - z) n + z h."""
-    h = minigrad.zeros(N, H)
-    for t in steps(len(xs), outer):
-        ir, iz, i_n = (xs[t] @ p["weight_ih"].T + p["bias_ih"]).chunk(3, axis=1)
-        hr, hz, hn = (h @ p["weight_hh"].T + p["bias_hh"]).chunk(3, axis=1)
-        r, z = (ir + hr).sigmoid(), (iz + hz).sigmoid()
-        n = (i_n + r * hn).tanh()
-        h = (1 - z) * n + z * h
-    return h
-
-
 # ---------------------------------------------------------------------- figures
 
 
 @figure("rnn_unrolled")
 def rnn_unrolled() -> graphviz.Digraph:
-    p = weights(1)
-    return viz.draw(rnn(sequence(3), p), params=p)
+    return unrolled_graph("rnn", 3)
 
 
 @figure("lstm_unrolled")
 def lstm_unrolled() -> graphviz.Digraph:
-    p = weights(4)
-    return viz.draw(lstm(sequence(3), p), params=p)
+    return unrolled_graph("lstm", 3)
 
 
 @figure("gru_unrolled")
 def gru_unrolled() -> graphviz.Digraph:
-    p = weights(3)
-    return viz.draw(gru(sequence(3), p), params=p)
+    return unrolled_graph("gru", 3)
 
 
 @figure("lstm_collapsed")
 def lstm_collapsed() -> graphviz.Digraph:
-    p = weights(4)
-    return viz.draw(lstm(sequence(24), p), params=p, collapse=True)
+    return unrolled_graph("lstm", 24, collapse=True)
 
 
 @figure("grads_rnn_vs_lstm")
 def grads_rnn_vs_lstm() -> graphviz.Digraph:
-    """Both models on one colour scale: the loss reads only the last hidden state."""
-    pr, pl = weights(1, seed=2, recurrent_scale=0.5), weights(4, seed=3)
-    loss_rnn = rnn(sequence(12), pr, ("tanh RNN",)).sum()
-    loss_lstm = lstm(sequence(12), pl, ("LSTM",)).sum()
-    names = {**{f"rnn.{k}": v for k, v in pr.items()}, **{f"lstm.{k}": v for k, v in pl.items()}}
-    viz.track_grads([loss_rnn, loss_lstm])
-    loss_rnn.backward()
-    loss_lstm.backward()
-    return viz.draw([loss_rnn, loss_lstm], params=names, collapse=True, grads=True)
+    """Both models on one colour scale: the loss reads only the last step's output."""
+    T = 12
+    x = minigrad.tensor(np.random.default_rng(1).standard_normal((T, 1, 3)), dtype=np.float64)
+    minigrad.manual_seed(2)
+    tanh_rnn = rnn.RNN(3, 4, dtype=np.float64)
+    with minigrad.no_grad():
+        tanh_rnn.weight_hh_l0.mul_(0.5)
+    lstm = rnn.LSTM(3, 4, dtype=np.float64)
+    losses, names = [], {}
+    for label, layer in (("tanh RNN", tanh_rnn), ("LSTM", lstm)):
+        with minigrad.scope(label):
+            out, _ = layer(x)
+            losses.append(out[-1].sum())
+        names.update({f"{label}.{k}": p for k, p in layer.named_parameters()})
+    viz.track_grads(losses)
+    for loss in losses:
+        loss.backward()
+    return viz.draw(losses, params=names, collapse=True, grads=True)
 
 
 def main(argv: list[str] | None = None) -> int:
