@@ -341,7 +341,7 @@ def test_outputs_past_length_are_zero_and_h_n_is_last_valid_state():
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("batch_first", [False])
+@pytest.mark.parametrize("batch_first", [False, True])
 def test_unbatched_input_matches_batch_of_one(cell, batch_first):
     layer = make_layer(
         cell, input_size=3, hidden_size=2, num_layers=2, bidirectional=True, batch_first=batch_first
