@@ -277,13 +277,13 @@ def cases(draw, max_T=50, max_layers=3):
     )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(cases())
 def test_layer_matches_manual(case):
     compare(case)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(cases(max_T=20, max_layers=2))
 def test_per_step_state_gradients_match_manual(case):
     compare(case, keep_steps=True)
