@@ -162,7 +162,8 @@ class RNNBase(Module):
             inp = outs[0] if len(outs) == 1 else minigrad.concatenate(outs, axis=2)
             if self.dropout and self.training and k < self.num_layers - 1:
                 inp = dropout(inp, self.dropout, training=True)
-        out = inp.swapaxes(0, 1) if self.batch_first else inp
+        # unbatched input is (T, I) whatever batch_first says, as in PyTorch
+        out = inp.swapaxes(0, 1) if self.batch_first and batched else inp
         run.output = out if batched else out.squeeze(1)
         run.h_n = minigrad.stack(h_last, axis=0)
         if self.cell == "lstm":

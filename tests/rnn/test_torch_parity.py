@@ -1,0 +1,236 @@
+"""Parity with torch.nn.RNN/LSTM/GRU and the cells: state dicts both ways, outputs and every
+gradient to 1e-10 in float64, packed sequences against ``lengths=``. Skipped without torch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+import rnn
+
+torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
+
+F64 = np.float64
+TOL = 1e-10
+OURS = {"rnn": rnn.RNN, "lstm": rnn.LSTM, "gru": rnn.GRU}
+TORCH = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+
+
+def assert_close(actual, expected, what, tol=TOL):
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+    err = float(np.abs(actual - expected).max(initial=0.0)) / scale
+    assert err <= tol, f"{what}: error {err:.3e} > {tol:.0e}"
+    return err
+
+
+def build(cell, nonlinearity="tanh", **kw):
+    ours_kw = dict(kw, dtype=F64)
+    torch_kw = dict(kw, dtype=torch.float64)
+    if cell == "rnn":
+        ours_kw["nonlinearity"] = torch_kw["nonlinearity"] = nonlinearity
+    return OURS[cell](**ours_kw), getattr(torch.nn, TORCH[cell])(**torch_kw)
+
+
+def torch_to_ours(tm, ours):
+    ours.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+
+
+def ours_to_torch(ours, tm):
+    tm.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+
+
+def compare_layers(
+    cell,
+    nonlinearity="tanh",
+    *,
+    T=6,
+    N=3,
+    I=3,
+    H=4,
+    num_layers=1,
+    bidirectional=False,
+    batch_first=False,
+    bias=True,
+    lengths=None,
+    direction="torch->ours",
+    seed=0,
+):
+    torch.manual_seed(seed)
+    minigrad.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    ours, tm = build(
+        cell,
+        nonlinearity,
+        input_size=I,
+        hidden_size=H,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        batch_first=batch_first,
+        bias=bias,
+    )
+    if direction == "torch->ours":
+        torch_to_ours(tm, ours)
+    else:
+        ours_to_torch(ours, tm)
+    assert list(ours.state_dict()) == list(tm.state_dict())
+    D = 2 if bidirectional else 1
+    xs = rng.normal(size=(N, T, I) if batch_first else (T, N, I))
+    hs = rng.normal(0, 0.5, (D * num_layers, N, H))
+    cs = rng.normal(0, 0.5, (D * num_layers, N, H))
+    R = rng.normal(size=(N, T, D * H) if batch_first else (T, N, D * H))
+    S, U = rng.normal(size=hs.shape), rng.normal(size=cs.shape)
+
+    # torch
+    tx = torch.tensor(xs, requires_grad=True)
+    th = torch.tensor(hs, requires_grad=True)
+    tc = torch.tensor(cs, requires_grad=True)
+    thx = (th, tc) if cell == "lstm" else th
+    if lengths is None:
+        tout, tstate = tm(tx, thx)
+    else:
+        packed = torch.nn.utils.rnn.pack_padded_sequence(
+            tx, torch.tensor(lengths), batch_first=batch_first, enforce_sorted=False
+        )
+        pout, tstate = tm(packed, thx)
+        tout, _ = torch.nn.utils.rnn.pad_packed_sequence(
+            pout, batch_first=batch_first, total_length=T
+        )
+    th_n, tc_n = tstate if cell == "lstm" else (tstate, None)
+    tloss = (tout * torch.from_numpy(R)).sum() + (th_n * torch.from_numpy(S)).sum()
+    if tc_n is not None:
+        tloss = tloss + (tc_n * torch.from_numpy(U)).sum()
+    tloss.backward()
+
+    # ours
+    x = minigrad.tensor(xs, requires_grad=True)
+    h = minigrad.tensor(hs, requires_grad=True)
+    c = minigrad.tensor(cs, requires_grad=True)
+    out, state = ours(x, (h, c) if cell == "lstm" else h, lengths=lengths)
+    h_n, c_n = state if cell == "lstm" else (state, None)
+    loss = (out * R).sum() + (h_n * S).sum()
+    if c_n is not None:
+        loss = loss + (c_n * U).sum()
+    loss.backward()
+
+    errs = [
+        assert_close(out.numpy(), tout.detach().numpy(), "out"),
+        assert_close(h_n.numpy(), th_n.detach().numpy(), "h_n"),
+        assert_close(loss.item(), tloss.item(), "loss"),
+        assert_close(x.grad, tx.grad.numpy(), "dx"),
+        assert_close(h.grad, th.grad.numpy(), "dh0"),
+    ]
+    if cell == "lstm":
+        errs.append(assert_close(c_n.numpy(), tc_n.detach().numpy(), "c_n"))
+        errs.append(assert_close(c.grad, tc.grad.numpy(), "dc0"))
+    tparams = dict(tm.named_parameters())
+    for name, p in ours.named_parameters():
+        errs.append(assert_close(p.grad, tparams[name].grad.numpy(), f"grad {name}"))
+    return max(errs)
+
+
+KINDS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+KIND_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
+CONFIGS = {
+    "plain": dict(),
+    "2-layers": dict(num_layers=2),
+    "bidir": dict(bidirectional=True),
+    "3-bidir-bf": dict(num_layers=3, bidirectional=True, batch_first=True),
+    "nobias-2-bidir": dict(num_layers=2, bidirectional=True, bias=False),
+    "ours->torch": dict(num_layers=2, bidirectional=True, direction="ours->torch"),
+    "packed": dict(lengths=[6, 2, 4]),
+    "packed-2-bidir": dict(num_layers=2, bidirectional=True, lengths=[3, 6, 1]),
+    "packed-bidir-bf": dict(bidirectional=True, batch_first=True, lengths=[1, 5, 6], T=6),
+    "packed-long": dict(T=40, N=4, I=2, H=3, bidirectional=True, lengths=[40, 1, 17, 39]),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+@pytest.mark.parametrize("config", list(CONFIGS.values()), ids=list(CONFIGS))
+def test_layer_matches_torch(kind, config):
+    compare_layers(*kind, **config)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_default_state_matches_torch(cell):
+    ours, tm = build(cell, input_size=2, hidden_size=3, num_layers=2, bidirectional=True)
+    torch_to_ours(tm, ours)
+    xs = np.random.default_rng(0).normal(size=(4, 2, 2))
+    tout, _ = tm(torch.tensor(xs))
+    out, _ = ours(minigrad.tensor(xs))
+    assert_close(out.numpy(), tout.detach().numpy(), "out")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unbatched_matches_torch(cell, batch_first):
+    ours, tm = build(cell, input_size=2, hidden_size=3, num_layers=2, batch_first=batch_first)
+    ours_to_torch(ours, tm)
+    xs = np.random.default_rng(0).normal(size=(5, 2))
+    tout, tstate = tm(torch.tensor(xs))
+    out, state = ours(minigrad.tensor(xs))
+    assert_close(out.numpy(), tout.detach().numpy(), "out")
+    th = tstate[0] if cell == "lstm" else tstate
+    h = state[0] if cell == "lstm" else state
+    assert_close(h.numpy(), th.detach().numpy(), "h_n")
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_state_dict_names_shapes_and_order_match_torch(cell, bias):
+    ours, tm = build(cell, input_size=3, hidden_size=5, num_layers=3, bidirectional=True, bias=bias)
+    tsd = tm.state_dict()
+    sd = ours.state_dict()
+    assert list(sd) == list(tsd)
+    for name, value in sd.items():
+        assert value.shape == tuple(tsd[name].shape), name
+
+
+# ------------------------------------------------------------------------------ cells
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("batched", [True, False])
+def test_cell_matches_torch(kind, bias, batched):
+    cell, nonlinearity = kind
+    I, H, N = 3, 4, 2
+    if cell == "rnn":
+        ours = rnn.RNNCell(I, H, bias=bias, nonlinearity=nonlinearity, dtype=F64)
+        tm = torch.nn.RNNCell(I, H, bias=bias, nonlinearity=nonlinearity, dtype=torch.float64)
+    else:
+        name = {"lstm": "LSTMCell", "gru": "GRUCell"}[cell]
+        ours = getattr(rnn, name)(I, H, bias=bias, dtype=F64)
+        tm = getattr(torch.nn, name)(I, H, bias=bias, dtype=torch.float64)
+    torch_to_ours(tm, ours)
+    assert list(ours.state_dict()) == list(tm.state_dict())
+    rng = np.random.default_rng(1)
+    shape = (N, I) if batched else (I,)
+    sshape = (N, H) if batched else (H,)
+    xs, hs, cs = rng.normal(size=shape), rng.normal(size=sshape), rng.normal(size=sshape)
+    R, U = rng.normal(size=sshape), rng.normal(size=sshape)
+
+    tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (xs, hs, cs))
+    x, h, c = (minigrad.tensor(a, requires_grad=True) for a in (xs, hs, cs))
+    if cell == "lstm":
+        th1, tc1 = tm(tx, (th, tc))
+        h1, c1 = ours(x, (h, c))
+        tloss = (th1 * torch.from_numpy(R)).sum() + (tc1 * torch.from_numpy(U)).sum()
+        loss = (h1 * R).sum() + (c1 * U).sum()
+    else:
+        th1, h1 = tm(tx, th), ours(x, h)
+        tloss, loss = (th1 * torch.from_numpy(R)).sum(), (h1 * R).sum()
+    tloss.backward()
+    loss.backward()
+    assert_close(h1.numpy(), th1.detach().numpy(), "h'")
+    assert_close(x.grad, tx.grad.numpy(), "dx")
+    assert_close(h.grad, th.grad.numpy(), "dh")
+    if cell == "lstm":
+        assert_close(c1.numpy(), tc1.detach().numpy(), "c'")
+        assert_close(c.grad, tc.grad.numpy(), "dc")
+    tparams = dict(tm.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(p.grad, tparams[name].grad.numpy(), f"grad {name}")
