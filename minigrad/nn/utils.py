@@ -23,9 +23,14 @@ def _norm(g: np.ndarray, norm_type: float) -> float:
         return 0.0
     if norm_type == math.inf:
         return float(a.max())
+    # ||a||_p = m ||a / m||_p with m = max |a|: no overflow or underflow of a^p.
+    m = a.max()
+    if m == 0.0 or not np.isfinite(m):
+        return float(m)
+    a = a / m
     if norm_type == 2.0:
-        return float(np.sqrt(np.sum(a * a)))
-    return float(np.sum(a**norm_type) ** (1.0 / norm_type))
+        return float(m * np.sqrt(np.sum(a * a)))
+    return float(m * np.sum(a**norm_type) ** (1.0 / norm_type))
 
 
 def clip_grad_norm_(
