@@ -18,8 +18,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import itertools
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -58,20 +57,23 @@ class Node:
     not kept alive by the graph: only what a vjp saved is.
     """
 
+    # The common attributes live in slots; hooks, retained tensors and in-place marks
+    # are rare, so they default at class level and go to __dict__ only when set.
     __slots__ = (
+        "__dict__",
         "__weakref__",
-        "dtype",
         "epoch",
-        "hooks",
-        "modified_at",
         "op",
         "parents",
-        "retained",
         "scope",
         "seq",
         "shape",
         "vjp",
     )
+
+    hooks: list[Callable] | None = None
+    retained: Tensor | None = None
+    modified_at: int = -1
 
     def __init__(
         self,
@@ -79,19 +81,14 @@ class Node:
         parents: tuple[Any, ...],
         vjp: Callable[[np.ndarray], Sequence[np.ndarray | None]],
         shape: tuple[int, ...],
-        dtype: np.dtype,
     ) -> None:
         self.op = op
         self.parents = parents
         self.vjp = vjp
         self.shape = shape
-        self.dtype = dtype
         self.seq = next(_sequence)
         self.scope = _scope.get()
         self.epoch = _inplace_epoch
-        self.modified_at = -1
-        self.hooks: list[Callable] | None = None
-        self.retained: Tensor | None = None
 
     def __repr__(self) -> str:
         where = "/".join(self.scope)
@@ -149,18 +146,23 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-@contextmanager
-def scope(name: str) -> Iterator[None]:
+class scope:  # noqa: N801  (used like a function: ``with minigrad.scope("t=3"):``)
     """Tag every node recorded inside with ``name`` (nested scopes stack up).
 
     Layers use it to tag each time step (``"t=3"``) under its layer and direction,
     so the graph renderer can draw one cluster per step. The state is context-local.
     """
-    token = _scope.set((*_scope.get(), str(name)))
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+
+    __slots__ = ("name", "token")
+
+    def __init__(self, name: str) -> None:
+        self.name = str(name)
+
+    def __enter__(self) -> None:
+        self.token = _scope.set((*_scope.get(), self.name))
+
+    def __exit__(self, *exc: object) -> None:
+        _scope.reset(self.token)
 
 
 def current_scope() -> tuple[str, ...]:
@@ -354,15 +356,17 @@ def run_backward(
     and the summed gradients of the captured objects are returned by id.
     """
     nodes = _collect(roots)
-    grads: dict[Any, np.ndarray] = {}
+    grads: dict[Any, Any] = {}
     owned: set = set()
     leaves: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads, strict=True):
         _accumulate(grads, owned, r, g)
-    check = any(n.epoch != _inplace_epoch for n in nodes)
+    epoch = _inplace_epoch
+    check = any(n.epoch != epoch for n in nodes)
     captured: dict[int, np.ndarray] = {}
+    pop = grads.pop
     for node in nodes:
-        g = grads.pop(node, None)
+        g = pop(node, None)
         if g is None:
             continue
         if type(g) is _Pending:
@@ -387,14 +391,24 @@ def run_backward(
         pgrads = vjp(g)
         if not retain_graph:
             node.vjp = None
-        for p, pg in zip(node.parents, pgrads, strict=True):
+        i = 0
+        for p in node.parents:
+            pg = pgrads[i]
+            i += 1
             if pg is None:
                 continue
             if type(p) is Node:
-                _accumulate(grads, owned, p, pg)
+                key = p
             elif p.requires_grad:
-                leaves[id(p)] = p
-                _accumulate(grads, owned, id(p), pg)
+                key = id(p)
+                leaves[key] = p
+            else:
+                continue
+            # The common case inline: a first contribution that is a plain array.
+            if type(pg) is np.ndarray and key not in grads:
+                grads[key] = pg
+            else:
+                _accumulate(grads, owned, key, pg)
     for key, leaf in leaves.items():
         g = grads[key]
         if type(g) is _Pending:

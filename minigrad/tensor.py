@@ -84,16 +84,13 @@ class Tensor:
         name: an optional label, used by the graph renderer.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_hooks",
-        "_modified_at",
-        "_node",
-        "data",
-        "grad",
-        "name",
-        "requires_grad",
-    )
+    # data, _node and requires_grad are set for every op output; the rest are rare
+    # and default at class level (an instance __dict__ appears only when one is set).
+    __slots__ = ("__dict__", "__weakref__", "_node", "data", "requires_grad")
+    grad: np.ndarray | None = None
+    name: str | None = None
+    _hooks: list[Callable] | None = None
+    _modified_at: int = -1
     # Make NumPy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
 
@@ -101,11 +98,9 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
         self.data = as_array(data, dtype)
-        self.grad: np.ndarray | None = None
         self._node: Node | None = None
-        self._hooks: list[Callable] | None = None
-        self._modified_at = -1
-        self.name = name
+        if name is not None:
+            self.name = name
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -115,11 +110,7 @@ class Tensor:
         """Fast construction for op outputs (no conversion or checks)."""
         t = object.__new__(cls)
         t.data = data
-        t.grad = None
         t._node = node
-        t._hooks = None
-        t._modified_at = -1
-        t.name = None
         t.requires_grad = node is not None
         return t
 

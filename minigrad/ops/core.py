@@ -29,10 +29,18 @@ def record(
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
     if autograd._grad_enabled:
-        for t in inputs:
-            if t.requires_grad:
-                parents = tuple(t._node or t for t in inputs)
-                return Tensor._wrap(data, Node(op, parents, vjp, data.shape, data.dtype))
+        if len(inputs) == 1:
+            a = inputs[0]
+            if a.requires_grad:
+                return Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape))
+        elif len(inputs) == 2:
+            a, b = inputs
+            if a.requires_grad or b.requires_grad:
+                node = Node(op, (a._node or a, b._node or b), vjp, data.shape)
+                return Tensor._wrap(data, node)
+        elif any(t.requires_grad for t in inputs):
+            node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape)
+            return Tensor._wrap(data, node)
     return Tensor._wrap(data)
 
 
