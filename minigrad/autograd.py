@@ -146,7 +146,7 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
-class scope:  # noqa: N801  (used like a function: ``with minigrad.scope("t=3"):``)
+class scope:
     """Tag every node recorded inside with ``name`` (nested scopes stack up).
 
     Layers use it to tag each time step (``"t=3"``) under its layer and direction,
