@@ -63,7 +63,7 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
 def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors; a Python number takes the other operand's dtype."""
     if isinstance(a, Tensor):
-        return a, to_tensor(b, a, op)
+        return a, (b if isinstance(b, Tensor) else to_tensor(b, a, op))
     if isinstance(b, Tensor):
         return to_tensor(a, b, op), b
     raise TypeError(f"{op}: needs a Tensor operand")

@@ -44,7 +44,14 @@ def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
         raise broadcast_error(op, a.shape, b.shape) from None
 
 
+def _reshaped(t: Tensor, out: np.ndarray) -> bool:
+    """Whether a gradient of ``out`` must be reduced (or cast) to fit ``t``."""
+    return t.data.shape != out.shape or t.data.dtype != out.dtype
+
+
 # ----------------------------------------------------------------------- binary
+# When an input already has the output's shape and dtype (the common case), its
+# gradient is passed on as is: unbroadcast is only called when broadcasting happened.
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -52,11 +59,12 @@ def add(a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, "add")
     out = _apply("add", np.add, a, b)
     ra, rb, sa, sb, da, db = a.requires_grad, b.requires_grad, a.shape, b.shape, a.dtype, b.dtype
+    fa, fb = ra and _reshaped(a, out), rb and _reshaped(b, out)
 
     def vjp(g: np.ndarray) -> tuple:
         return (
-            unbroadcast(g, sa, da) if ra else None,
-            unbroadcast(g, sb, db) if rb else None,
+            (unbroadcast(g, sa, da) if fa else g) if ra else None,
+            (unbroadcast(g, sb, db) if fb else g) if rb else None,
         )
 
     return record("add", out, (a, b), vjp)
@@ -67,11 +75,12 @@ def sub(a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, "sub")
     out = _apply("sub", np.subtract, a, b)
     ra, rb, sa, sb, da, db = a.requires_grad, b.requires_grad, a.shape, b.shape, a.dtype, b.dtype
+    fa, fb = ra and _reshaped(a, out), rb and _reshaped(b, out)
 
     def vjp(g: np.ndarray) -> tuple:
         return (
-            unbroadcast(g, sa, da) if ra else None,
-            unbroadcast(-g, sb, db) if rb else None,
+            (unbroadcast(g, sa, da) if fa else g) if ra else None,
+            (unbroadcast(-g, sb, db) if fb else -g) if rb else None,
         )
 
     return record("sub", out, (a, b), vjp)
@@ -82,11 +91,12 @@ def mul(a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, "mul")
     out = _apply("mul", np.multiply, a, b)
     ra, rb, x, y = a.requires_grad, b.requires_grad, a.data, b.data
+    fa, fb = ra and _reshaped(a, out), rb and _reshaped(b, out)
 
     def vjp(g: np.ndarray) -> tuple:
         return (
-            unbroadcast(g * y, x.shape, x.dtype) if ra else None,
-            unbroadcast(g * x, y.shape, y.dtype) if rb else None,
+            (unbroadcast(g * y, x.shape, x.dtype) if fa else g * y) if ra else None,
+            (unbroadcast(g * x, y.shape, y.dtype) if fb else g * x) if rb else None,
         )
 
     return record("mul", out, (a, b), vjp)
@@ -255,13 +265,14 @@ def tanh(a: Tensor) -> Tensor:
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e^-a), stable for any a. vjp: g s (1 - s).
 
-    Evaluated as 1/(1+e^-|a|) for a >= 0 and e^-|a|/(1+e^-|a|) below, so the
-    exponential never overflows (a = -1000 gives 0, not a warning).
+    Evaluated as (1 + tanh(a / 2)) / 2, the same function, which never overflows
+    (a = -1000 gives 0 with no warning) and costs one transcendental pass. In the far
+    tails it rounds to exactly 0 or 1 where 1 / (1 + e^-a) would keep a tiny value:
+    take logs through ``functional.binary_cross_entropy_with_logits`` or ``softplus``.
     """
-    x = a.data
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    out = np.where(x >= 0, r, e * r)
+    out = np.tanh(a.data * 0.5)
+    out *= 0.5
+    out += 0.5
     return record("sigmoid", out, (a,), lambda g: (g * out * (1 - out),))
 
 

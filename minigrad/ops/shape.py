@@ -115,7 +115,10 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     vjp: a :class:`~minigrad.autograd.Scatter` of g into the indexed positions, which
     the engine adds into one buffer per input (integer arrays accumulate repeats).
     """
-    idx, unique = _index_parts(index)
+    if type(index) is int:
+        idx, unique = index, True
+    else:
+        idx, unique = _index_parts(index)
     try:
         out = a.data[idx]
     except IndexError as e:

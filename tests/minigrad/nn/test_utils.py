@@ -68,7 +68,16 @@ def test_clip_grad_value():
     assert ps[0].grad.tolist() == [-1.0, 0.5, 1.0] and ps[0].grad.dtype == np.float32
 
 
-grads = hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-10, 10))
+# Magnitudes where p-norms are representable: below ~1e-150, x**2 underflows and
+# PyTorch's 2-norm returns 0 (ours scales by the largest entry; see the test above).
+magnitudes = st.one_of(st.just(0.0), st.floats(1e-30, 10), st.floats(-10, -1e-30))
+grads = hnp.arrays(np.float64, st.integers(1, 6), elements=magnitudes)
+
+
+def test_norm_of_tiny_and_huge_gradients_is_exact():
+    assert clip_grad_norm_(params_with([3e-200, 4e-200]), 1.0) == pytest.approx(5e-200)
+    assert clip_grad_norm_(params_with([3e200, 4e200]), 1e300) == pytest.approx(5e200)
+    assert clip_grad_norm_(params_with([1e-120]), 1.0, norm_type=3.0) == pytest.approx(1e-120)
 
 
 @pytest.mark.torch
