@@ -23,6 +23,7 @@ import numpy as np
 
 import minigrad
 from minigrad import Tensor
+from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 
@@ -131,6 +132,10 @@ class RNNBase(Module):
         step, and the reverse direction starts at its own end (as PyTorch's packed
         sequences).
         """
+        with gc_paused():
+            return self._run(x, hx, lengths, keep_steps)
+
+    def _run(self, x: Any, hx: Any, lengths: Any, keep_steps: bool) -> Run:
         x, batched = self._check_input(x)
         T, N = x.shape[0], x.shape[1]
         h0, c0 = self._check_state(hx, N, batched)
