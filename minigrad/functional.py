@@ -69,6 +69,8 @@ def softplus(x: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b with PyTorch's layout: x (..., in), W (out, in), b (out,)."""
+    if bias is not None and x.ndim == 2:
+        return ops.addmm(bias, x, ops.transpose(weight))
     y = ops.matmul(x, ops.transpose(weight))
     return y if bias is None else ops.add(y, bias)
 

@@ -21,6 +21,7 @@ import minigrad
 from minigrad import Tensor
 from minigrad.functional import linear
 from minigrad.nn import Module, Parameter
+from minigrad.ops import addmm
 from minigrad.rng import default_generator
 
 __all__ = [
@@ -42,7 +43,7 @@ def rnn_step(
     xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None, nonlinearity: str = "tanh"
 ) -> Tensor:
     """Elman step: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)`` with act tanh or relu."""
-    pre = xw + h @ w_hh_t
+    pre = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         pre = pre + b_hh
     return NONLINEARITIES[nonlinearity](pre)
@@ -63,7 +64,7 @@ def lstm_step(
     The additive path ``c' = f * c + ...`` is why gradients survive many steps:
     dc/dc' is f, not a product with a squashing derivative.
     """
-    gates = xw + h @ w_hh_t
+    gates = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
     i, f, g, o = gates.chunk(4, axis=-1)
@@ -80,9 +81,7 @@ def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tens
     n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   candidate
     h' = (1 - z) * n + z * h  =  n + z * (h - n)
     """
-    hh = h @ w_hh_t
-    if b_hh is not None:
-        hh = hh + b_hh
+    hh = h @ w_hh_t if b_hh is None else addmm(b_hh, h, w_hh_t)
     x_r, x_z, x_n = xw.chunk(3, axis=-1)
     h_r, h_z, h_n = hh.chunk(3, axis=-1)
     r = (x_r + h_r).sigmoid()

@@ -23,7 +23,7 @@ from .elementwise import (
     tanh,
     where,
 )
-from .linalg import matmul
+from .linalg import addmm, matmul
 from .reduce import max, mean, min, sum
 from .shape import (
     broadcast_to,
@@ -44,6 +44,7 @@ from .shape import (
 __all__ = [
     "abs",
     "add",
+    "addmm",
     "broadcast_to",
     "cast",
     "chunk",
