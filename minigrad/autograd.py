@@ -1,16 +1,16 @@
 """The tape and the backward engine.
 
 Every op executed while grad mode is on and with at least one input that requires
-grad records a :class:`Node`: the op's name, its parents, a vector-Jacobian product
-(``vjp``) closure holding the values saved for backward, a creation sequence number and
-the scope it ran in. ``backward`` walks the nodes reachable from the output
+grad records a :class:`Node`: the op's name, its parents, its vector-Jacobian product
+(``vjp``) with the values it saved for backward, a creation sequence number and the
+scope it ran in. ``backward`` walks the nodes reachable from the output
 *iteratively* in reverse creation order, so each node's vjp runs exactly once, after
 every consumer of its output has contributed to the output's gradient:
 
     dL/dx = sum over consumers c of vjp_c(dL/dc)
 
-The engine knows no op: it only calls ``node.vjp(g)``, which returns one gradient (or
-None) per parent.
+The engine knows no op: it only calls ``node.vjp(g, *node.saved)``, which returns one
+gradient (or None) per parent.
 """
 
 from __future__ import annotations
@@ -80,12 +80,14 @@ class Node:
         self,
         op: str,
         parents: tuple[Any, ...],
-        vjp: Callable[[np.ndarray], Sequence[np.ndarray | None]],
+        vjp: Callable[..., Sequence[Any]],
         shape: tuple[int, ...],
+        saved: tuple[Any, ...] = (),
     ) -> None:
         self.op = op
         self.parents = parents
         self.vjp = vjp
+        self.saved = saved
         self.shape = shape
         self.seq = next(_sequence)
         self.scope = _scope.get()
@@ -419,9 +421,9 @@ def _propagate(
             )
         if check:
             _check_versions(node)
-        pgrads = vjp(g)
+        pgrads = vjp(g, *node.saved)
         if not retain_graph:
-            node.vjp = None
+            node.vjp = node.saved = None
         i = 0
         for p in node.parents:
             pg = pgrads[i]

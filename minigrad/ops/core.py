@@ -18,12 +18,16 @@ def record(
     op: str,
     data: np.ndarray,
     inputs: Sequence[Tensor],
-    vjp: Callable[[np.ndarray], Sequence[Any]],
+    vjp: Callable[..., Sequence[Any]],
+    *saved: Any,
 ) -> Tensor:
     """Wrap an op's output; record a Node when grad mode is on and an input needs grad.
 
-    ``vjp(g)`` maps the gradient of the output to one gradient (or None) per input,
-    each already reduced to that input's shape.
+    ``vjp(g, *saved)`` maps the gradient of the output to one gradient (or None) per
+    input, each already reduced to that input's shape. Ops pass a module-level vjp
+    and the values it needs as ``saved`` (a closure would do too, with nothing
+    saved): one tuple per node instead of a function and its cells keeps recording
+    cheap and the garbage collector's work small.
     """
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
@@ -32,14 +36,14 @@ def record(
         if len(inputs) == 1:
             a = inputs[0]
             if a.requires_grad:
-                return Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape))
+                return Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
         elif len(inputs) == 2:
             a, b = inputs
             if a.requires_grad or b.requires_grad:
-                node = Node(op, (a._node or a, b._node or b), vjp, data.shape)
+                node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
                 return Tensor._wrap(data, node)
         elif any(t.requires_grad for t in inputs):
-            node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape)
+            node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
             return Tensor._wrap(data, node)
     return Tensor._wrap(data)
 

@@ -44,97 +44,103 @@ def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
         raise broadcast_error(op, a.shape, b.shape) from None
 
 
-def _reshaped(t: Tensor, out: np.ndarray) -> bool:
-    """Whether a gradient of ``out`` must be reduced (or cast) to fit ``t``."""
-    return t.data.shape != out.shape or t.data.dtype != out.dtype
+def _target(t: Tensor, out: np.ndarray) -> tuple | None:
+    """What an input needs from a gradient of ``out``: None (no gradient), () (the
+    gradient as is: same shape and dtype) or (shape, dtype) to unbroadcast to."""
+    if not t.requires_grad:
+        return None
+    d = t.data
+    return () if d.shape == out.shape and d.dtype == out.dtype else (d.shape, d.dtype)
+
+
+def _fit(g: np.ndarray, target: tuple | None) -> np.ndarray | None:
+    """``g`` shaped for an input, given its :func:`_target`."""
+    if target is None:
+        return None
+    return unbroadcast(g, *target) if target else g
 
 
 # ----------------------------------------------------------------------- binary
-# When an input already has the output's shape and dtype (the common case), its
-# gradient is passed on as is: unbroadcast is only called when broadcasting happened.
+# Each op records a module-level vjp and the values it needs. When an input already
+# has the output's shape and dtype (the common case) its gradient passes on as is:
+# unbroadcast runs only where broadcasting happened.
 
 
 def add(a: Any, b: Any) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its input's shape."""
     a, b = binary_operands(a, b, "add")
     out = _apply("add", np.add, a, b)
-    ra, rb, sa, sb, da, db = a.requires_grad, b.requires_grad, a.shape, b.shape, a.dtype, b.dtype
-    fa, fb = ra and _reshaped(a, out), rb and _reshaped(b, out)
+    return record("add", out, (a, b), _add_vjp, _target(a, out), _target(b, out))
 
-    def vjp(g: np.ndarray) -> tuple:
-        return (
-            (unbroadcast(g, sa, da) if fa else g) if ra else None,
-            (unbroadcast(g, sb, db) if fb else g) if rb else None,
-        )
 
-    return record("add", out, (a, b), vjp)
+def _add_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+    return (
+        g if ta == () else _fit(g, ta),
+        g if tb == () else _fit(g, tb),
+    )
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """a - b. vjp: (g, -g)."""
     a, b = binary_operands(a, b, "sub")
     out = _apply("sub", np.subtract, a, b)
-    ra, rb, sa, sb, da, db = a.requires_grad, b.requires_grad, a.shape, b.shape, a.dtype, b.dtype
-    fa, fb = ra and _reshaped(a, out), rb and _reshaped(b, out)
+    return record("sub", out, (a, b), _sub_vjp, _target(a, out), _target(b, out))
 
-    def vjp(g: np.ndarray) -> tuple:
-        return (
-            (unbroadcast(g, sa, da) if fa else g) if ra else None,
-            (unbroadcast(-g, sb, db) if fb else -g) if rb else None,
-        )
 
-    return record("sub", out, (a, b), vjp)
+def _sub_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+    return _fit(g, ta), (None if tb is None else _fit(-g, tb))
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """a * b. vjp: (g b, g a)."""
     a, b = binary_operands(a, b, "mul")
     out = _apply("mul", np.multiply, a, b)
-    ra, rb, x, y = a.requires_grad, b.requires_grad, a.data, b.data
-    fa, fb = ra and _reshaped(a, out), rb and _reshaped(b, out)
+    return record("mul", out, (a, b), _mul_vjp, a.data, b.data, _target(a, out), _target(b, out))
 
-    def vjp(g: np.ndarray) -> tuple:
-        return (
-            (unbroadcast(g * y, x.shape, x.dtype) if fa else g * y) if ra else None,
-            (unbroadcast(g * x, y.shape, y.dtype) if fb else g * x) if rb else None,
-        )
 
-    return record("mul", out, (a, b), vjp)
+def _mul_vjp(
+    g: np.ndarray, x: np.ndarray, y: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> tuple:
+    return (
+        None if ta is None else _fit(g * y, ta),
+        None if tb is None else _fit(g * x, tb),
+    )
 
 
 def div(a: Any, b: Any) -> Tensor:
     """a / b. vjp: (g / b, -g a / b^2)."""
     a, b = binary_operands(a, b, "div")
     out = _apply("div", np.divide, a, b)
-    ra, rb, x, y = a.requires_grad, b.requires_grad, a.data, b.data
+    return record("div", out, (a, b), _div_vjp, b.data, out, _target(a, out), _target(b, out))
 
-    def vjp(g: np.ndarray) -> tuple:
-        gy = g / y
-        return (
-            unbroadcast(gy, x.shape, x.dtype) if ra else None,
-            unbroadcast(-gy * out, y.shape, y.dtype) if rb else None,
-        )
 
-    return record("div", out, (a, b), vjp)
+def _div_vjp(
+    g: np.ndarray, y: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> tuple:
+    gy = g / y
+    return _fit(gy, ta), (None if tb is None else _fit(-gy * out, tb))
 
 
 def pow(a: Any, b: Any) -> Tensor:
     """a ** b. vjp: (g b a^(b-1), g a^b log a); the second only where a > 0."""
     a, b = binary_operands(a, b, "pow")
     out = _apply("pow", np.power, a, b)
-    ra, rb, x, y = a.requires_grad, b.requires_grad, a.data, b.data
+    return record(
+        "pow", out, (a, b), _pow_vjp, a.data, b.data, out, _target(a, out), _target(b, out)
+    )
 
-    def vjp(g: np.ndarray) -> tuple:
-        ga = gb = None
-        if ra:
-            ga = unbroadcast(g * y * np.power(x, y - 1), x.shape, x.dtype)
-        if rb:
-            pos = x > 0
-            logx = np.log(np.where(pos, x, 1))
-            gb = unbroadcast(np.where(pos, g * out * logx, 0), y.shape, y.dtype)
-        return ga, gb
 
-    return record("pow", out, (a, b), vjp)
+def _pow_vjp(
+    g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> tuple:
+    ga = gb = None
+    if ta is not None:
+        ga = _fit(g * y * np.power(x, y - 1), ta)
+    if tb is not None:
+        pos = x > 0
+        logx = np.log(np.where(pos, x, 1))
+        gb = _fit(np.where(pos, g * out * logx, 0), tb)
+    return ga, gb
 
 
 def maximum(a: Any, b: Any) -> Tensor:
@@ -150,16 +156,16 @@ def minimum(a: Any, b: Any) -> Tensor:
 def _select(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, op)
     out = _apply(op, fn, a, b)
-    ra, rb, x, y = a.requires_grad, b.requires_grad, a.data, b.data
+    x, y = a.data, b.data
+    share = np.where(wins(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(out.dtype)
+    return record(op, out, (a, b), _select_vjp, share, _target(a, out), _target(b, out))
 
-    def vjp(g: np.ndarray) -> tuple:
-        share = np.where(wins(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(g.dtype)
-        return (
-            unbroadcast(g * share, x.shape, x.dtype) if ra else None,
-            unbroadcast(g * (1 - share), y.shape, y.dtype) if rb else None,
-        )
 
-    return record(op, out, (a, b), vjp)
+def _select_vjp(g: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+    return (
+        None if ta is None else _fit(g * share, ta),
+        None if tb is None else _fit(g * (1 - share), tb),
+    )
 
 
 def logaddexp(a: Any, b: Any) -> Tensor:
@@ -170,16 +176,19 @@ def logaddexp(a: Any, b: Any) -> Tensor:
     """
     a, b = binary_operands(a, b, "logaddexp")
     out = _apply("logaddexp", np.logaddexp, a, b)
-    ra, rb, x, y = a.requires_grad, b.requires_grad, a.data, b.data
+    return record(
+        "logaddexp", out, (a, b), _logaddexp_vjp, a.data, out, _target(a, out), _target(b, out)
+    )
 
-    def vjp(g: np.ndarray) -> tuple:
-        w = np.exp(x - out)
-        return (
-            unbroadcast(g * w, x.shape, x.dtype) if ra else None,
-            unbroadcast(g * (1 - w), y.shape, y.dtype) if rb else None,
-        )
 
-    return record("logaddexp", out, (a, b), vjp)
+def _logaddexp_vjp(
+    g: np.ndarray, x: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> tuple:
+    w = np.exp(x - out)
+    return (
+        None if ta is None else _fit(g * w, ta),
+        None if tb is None else _fit(g * (1 - w), tb),
+    )
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
@@ -199,16 +208,15 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         out = np.where(c, a.data, b.data)
     except ValueError:
         raise broadcast_error("where", c.shape, a.shape, b.shape) from None
-    ra, rb, sa, sb, da, db = a.requires_grad, b.requires_grad, a.shape, b.shape, a.dtype, b.dtype
+    return record("where", out, (a, b), _where_vjp, c, _target(a, out), _target(b, out))
 
-    def vjp(g: np.ndarray) -> tuple:
-        zero = g.dtype.type(0)
-        return (
-            unbroadcast(np.where(c, g, zero), sa, da) if ra else None,
-            unbroadcast(np.where(c, zero, g), sb, db) if rb else None,
-        )
 
-    return record("where", out, (a, b), vjp)
+def _where_vjp(g: np.ndarray, c: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+    zero = g.dtype.type(0)
+    return (
+        None if ta is None else _fit(np.where(c, g, zero), ta),
+        None if tb is None else _fit(np.where(c, zero, g), tb),
+    )
 
 
 # ------------------------------------------------------------------------ unary
@@ -216,14 +224,22 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """-a. vjp: -g."""
-    return record("neg", -a.data, (a,), lambda g: (-g,))
+    return record("neg", -a.data, (a,), _neg_vjp)
+
+
+def _neg_vjp(g: np.ndarray) -> tuple:
+    return (-g,)
 
 
 def exp(a: Tensor) -> Tensor:
     """e^a. vjp: g e^a (the output is saved)."""
     with np.errstate(over="ignore"):
         out = np.exp(a.data)
-    return record("exp", out, (a,), lambda g: (g * out,))
+    return record("exp", out, (a,), _times_out_vjp, out)
+
+
+def _times_out_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    return (g * out,)
 
 
 def log(a: Tensor) -> Tensor:
@@ -231,35 +247,43 @@ def log(a: Tensor) -> Tensor:
     x = a.data
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(x)
+    return record("log", out, (a,), _log_vjp, x)
 
-    def vjp(g: np.ndarray) -> tuple:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (g / x,)
 
-    return record("log", out, (a,), vjp)
+def _log_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / x,)
 
 
 def sqrt(a: Tensor) -> Tensor:
     """sqrt(a). vjp: g / (2 sqrt(a))."""
     out = np.sqrt(a.data)
+    return record("sqrt", out, (a,), _sqrt_vjp, out)
 
-    def vjp(g: np.ndarray) -> tuple:
-        with np.errstate(divide="ignore"):
-            return (g / (2 * out),)
 
-    return record("sqrt", out, (a,), vjp)
+def _sqrt_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    with np.errstate(divide="ignore"):
+        return (g / (2 * out),)
 
 
 def abs(a: Tensor) -> Tensor:
     """|a|. vjp: g sign(a) (0 at 0)."""
     x = a.data
-    return record("abs", np.abs(x), (a,), lambda g: (g * np.sign(x),))
+    return record("abs", np.abs(x), (a,), _abs_vjp, x)
+
+
+def _abs_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
+    return (g * np.sign(x),)
 
 
 def tanh(a: Tensor) -> Tensor:
     """tanh(a). vjp: g (1 - tanh(a)^2), from the saved output."""
     out = np.tanh(a.data)
-    return record("tanh", out, (a,), lambda g: (g * (1 - out * out),))
+    return record("tanh", out, (a,), _tanh_vjp, out)
+
+
+def _tanh_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    return (g * (1 - out * out),)
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -273,14 +297,21 @@ def sigmoid(a: Tensor) -> Tensor:
     out = np.tanh(a.data * 0.5)
     out *= 0.5
     out += 0.5
-    return record("sigmoid", out, (a,), lambda g: (g * out * (1 - out),))
+    return record("sigmoid", out, (a,), _sigmoid_vjp, out)
+
+
+def _sigmoid_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    return (g * out * (1 - out),)
 
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0). vjp: g where a > 0 (0 at the kink, as PyTorch)."""
     x = a.data
-    out = np.maximum(x, 0)
-    return record("relu", out, (a,), lambda g: (g * (x > 0),))
+    return record("relu", np.maximum(x, 0), (a,), _relu_vjp, x)
+
+
+def _relu_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
+    return (g * (x > 0),)
 
 
 def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
@@ -288,23 +319,25 @@ def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
     if lo is None and hi is None:
         raise ValueError("clip: give lo, hi or both")
     x = a.data
-    out = np.clip(x, lo, hi)
+    keep = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        keep &= x >= lo
+    if hi is not None:
+        keep &= x <= hi
+    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep)
 
-    def vjp(g: np.ndarray) -> tuple:
-        keep = np.ones(x.shape, dtype=bool)
-        if lo is not None:
-            keep &= x >= lo
-        if hi is not None:
-            keep &= x <= hi
-        return (g * keep,)
 
-    return record("clip", out, (a,), vjp)
+def _mask_vjp(g: np.ndarray, keep: np.ndarray) -> tuple:
+    return (g * keep,)
 
 
 def cast(a: Tensor, dtype: Any) -> Tensor:
     """Convert to ``dtype``. vjp: g converted back to the input's dtype."""
     d = np.dtype(dtype)
-    src = a.dtype
     if a.requires_grad and d.kind != "f":
         raise TypeError(f"cast: a tensor that requires grad cannot become {d}")
-    return record("cast", a.data.astype(d), (a,), lambda g: (g.astype(src),))
+    return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
+
+
+def _cast_vjp(g: np.ndarray, src: np.dtype) -> tuple:
+    return (g.astype(src),)

@@ -31,27 +31,35 @@ def matmul(a: Any, b: Any) -> Tensor:
     ra, rb = a.requires_grad, b.requires_grad
 
     if x.ndim == 2 and y.ndim == 2:
-
-        def vjp(g: np.ndarray) -> tuple:
-            # dB = A^T dC is deferred, so the engine can sum a weight's uses in one GEMM.
-            return (g @ y.T if ra else None, Outer(x, g) if rb else None)
-
-        return record("matmul", out, (a, b), vjp)
-
+        return record("matmul", out, (a, b), _matmul_vjp, x, y, ra, rb)
     x2 = x[None, :] if x.ndim == 1 else x
     y2 = y[:, None] if y.ndim == 1 else y
     out2 = (*np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]), x2.shape[-2], y2.shape[-1])
+    return record("matmul", out, (a, b), _matmul_general_vjp, x, y, x2, y2, out2, ra, rb)
 
-    def vjp_general(g: np.ndarray) -> tuple:
-        g = g.reshape(out2)
-        ga = gb = None
-        if ra:
-            ga = unbroadcast(g @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
-        if rb:
-            gb = unbroadcast(np.swapaxes(x2, -1, -2) @ g, y2.shape).reshape(y.shape)
-        return ga, gb
 
-    return record("matmul", out, (a, b), vjp_general)
+def _matmul_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, ra: bool, rb: bool) -> tuple:
+    # dB = A^T dC is deferred, so the engine can sum a weight's uses in one GEMM.
+    return (g @ y.T if ra else None, Outer(x, g) if rb else None)
+
+
+def _matmul_general_vjp(
+    g: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    x2: np.ndarray,
+    y2: np.ndarray,
+    out2: tuple,
+    ra: bool,
+    rb: bool,
+) -> tuple:
+    g = g.reshape(out2)
+    ga = gb = None
+    if ra:
+        ga = unbroadcast(g @ np.swapaxes(y2, -1, -2), x2.shape).reshape(x.shape)
+    if rb:
+        gb = unbroadcast(np.swapaxes(x2, -1, -2) @ g, y2.shape).reshape(y.shape)
+    return ga, gb
 
 
 def addmm(c: Any, a: Any, b: Any) -> Tensor:
@@ -79,14 +87,17 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
             out = out + c.data
     except ValueError:
         raise broadcast_error("addmm", c.shape, out.shape) from None
-    rc, ra, rb, sc, dc = c.requires_grad, a.requires_grad, b.requires_grad, c.shape, c.dtype
-    fc = rc and (sc != out.shape or dc != out.dtype)
+    tc = None
+    if c.requires_grad:
+        tc = () if c.shape == out.shape and c.dtype == out.dtype else (c.shape, c.dtype)
+    return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a.requires_grad, b.requires_grad)
 
-    def vjp(g: np.ndarray) -> tuple:
-        return (
-            (unbroadcast(g, sc, dc) if fc else g) if rc else None,
-            g @ y.T if ra else None,
-            Outer(x, g) if rb else None,
-        )
 
-    return record("addmm", out, (c, a, b), vjp)
+def _addmm_vjp(
+    g: np.ndarray, x: np.ndarray, y: np.ndarray, tc: tuple | None, ra: bool, rb: bool
+) -> tuple:
+    return (
+        None if tc is None else (unbroadcast(g, *tc) if tc else g),
+        g @ y.T if ra else None,
+        Outer(x, g) if rb else None,
+    )

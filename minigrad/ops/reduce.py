@@ -38,12 +38,11 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis``. vjp: g broadcast back over the summed axes (a view)."""
     axes = _axes(axis, a.ndim, "sum")
     out = np.asarray(a.data.sum(axis=axes, keepdims=keepdims))
-    shape = a.shape
+    return record("sum", out, (a,), _sum_vjp, axes, keepdims, a.shape)
 
-    def vjp(g: np.ndarray) -> tuple:
-        return (np.broadcast_to(_expand(g, axes, keepdims), shape),)
 
-    return record("sum", out, (a,), vjp)
+def _sum_vjp(g: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> tuple:
+    return (np.broadcast_to(_expand(g, axes, keepdims), shape),)
 
 
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -61,14 +60,16 @@ def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
         raise ValueError(f"{op}: reduction of an empty tensor of shape {a.shape}")
     x = a.data
     out = np.asarray(getattr(x, fn)(axis=axes, keepdims=keepdims))
+    return record(op, out, (a,), _extreme_vjp, x, out, axes, keepdims)
 
-    def vjp(g: np.ndarray) -> tuple:
-        # Ties share the gradient evenly, so the result is the subgradient's average.
-        hit = x == _expand(out, axes, keepdims)
-        share = hit / hit.sum(axis=axes, keepdims=True)
-        return ((_expand(g, axes, keepdims) * share).astype(x.dtype, copy=False),)
 
-    return record(op, out, (a,), vjp)
+def _extreme_vjp(
+    g: np.ndarray, x: np.ndarray, out: np.ndarray, axes: tuple, keepdims: bool
+) -> tuple:
+    # Ties share the gradient evenly, so the result is the subgradient's average.
+    hit = x == _expand(out, axes, keepdims)
+    share = hit / hit.sum(axis=axes, keepdims=True)
+    return ((_expand(g, axes, keepdims) * share).astype(x.dtype, copy=False),)
 
 
 def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:

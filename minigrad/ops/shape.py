@@ -36,8 +36,11 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
         out = a.data.reshape(tuple(shape))
     except ValueError:
         raise ValueError(f"reshape: cannot reshape {a.shape} into {tuple(shape)}") from None
-    old = a.shape
-    return record("reshape", out, (a,), lambda g: (g.reshape(old),))
+    return record("reshape", out, (a,), _reshape_vjp, a.shape)
+
+
+def _reshape_vjp(g: np.ndarray, old: tuple) -> tuple:
+    return (g.reshape(old),)
 
 
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
@@ -49,7 +52,11 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
         raise ValueError(f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}")
     inverse = tuple(np.argsort(axes))
     out = a.data.transpose(axes)
-    return record("transpose", out, (a,), lambda g: (g.transpose(inverse),))
+    return record("transpose", out, (a,), _transpose_vjp, inverse)
+
+
+def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
+    return (g.transpose(inverse),)
 
 
 def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
@@ -66,8 +73,11 @@ def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
         out = np.broadcast_to(a.data, shape)
     except ValueError:
         raise ValueError(f"broadcast_to: cannot broadcast {a.shape} to {shape}") from None
-    old = a.shape
-    return record("broadcast_to", out, (a,), lambda g: (unbroadcast(g, old),))
+    return record("broadcast_to", out, (a,), _broadcast_to_vjp, a.shape)
+
+
+def _broadcast_to_vjp(g: np.ndarray, old: tuple) -> tuple:
+    return (unbroadcast(g, old),)
 
 
 def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
@@ -123,8 +133,11 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         out = a.data[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
-    shape, dtype = a.shape, a.dtype
-    return record("getitem", out, (a,), lambda g: (Scatter(idx, g, shape, dtype, unique),))
+    return record("getitem", out, (a,), _getitem_vjp, idx, a.shape, a.dtype, unique)
+
+
+def _getitem_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
+    return (Scatter(idx, g, shape, dtype, unique),)
 
 
 def take(a: Tensor, indices: Any, axis: int = 0) -> Tensor:
@@ -153,11 +166,11 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     ax = axis % out.ndim
     ends = np.cumsum([t.shape[ax] for t in ts])[:-1]
     needs = [t.requires_grad for t in ts]
+    return record("concatenate", out, ts, _concatenate_vjp, ax, ends, needs)
 
-    def vjp(g: np.ndarray) -> list:
-        return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
 
-    return record("concatenate", out, ts, vjp)
+def _concatenate_vjp(g: np.ndarray, ax: int, ends: np.ndarray, needs: list) -> list:
+    return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -169,11 +182,11 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         raise ValueError(f"stack: shapes {[t.shape for t in ts]} must all be equal") from None
     lead = (slice(None),) * (axis % out.ndim)
     needs = [t.requires_grad for t in ts]
+    return record("stack", out, ts, _stack_vjp, lead, needs)
 
-    def vjp(g: np.ndarray) -> list:
-        return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
 
-    return record("stack", out, ts, vjp)
+def _stack_vjp(g: np.ndarray, lead: tuple, needs: list) -> list:
+    return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
 
 
 def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
