@@ -79,14 +79,17 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
         out = x @ y
     except ValueError:
         raise ValueError(f"addmm: shapes {a.shape} @ {b.shape} do not align") from None
-    try:
-        fits = np.broadcast_shapes(c.shape, out.shape) == out.shape
-        if fits and np.result_type(out, c.data) == out.dtype:
-            out += c.data
-        else:
-            out = out + c.data
-    except ValueError:
-        raise broadcast_error("addmm", c.shape, out.shape) from None
+    cd = c.data
+    if cd.dtype == out.dtype and (cd.shape == out.shape or cd.ndim <= 1):
+        try:
+            out += cd
+        except ValueError:
+            raise broadcast_error("addmm", c.shape, out.shape) from None
+    else:
+        try:
+            out = out + cd
+        except ValueError:
+            raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = None
     if c.requires_grad:
         tc = () if c.shape == out.shape and c.dtype == out.dtype else (c.shape, c.dtype)
