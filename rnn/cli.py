@@ -136,3 +136,165 @@ def demo(args: argparse.Namespace) -> None:
         print(f"dy/da =\n{a.grad}")
         print(f"dy/dw =\n{w.grad}")
     print(f"max |autodiff - hand-derived gradient| = {max(errors):.2e}")
+
+
+# --- long-dependency study: task, gradflow ------------------------------------------------
+# Thin runners only; the logic lives in rnn.longdeps and rnn.gradflow.
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
+    return value
+
+
+def _task_arguments(parser: argparse.ArgumentParser) -> None:
+    from .longdeps import CELLS, TASKS
+
+    parser.add_argument("task", choices=TASKS, help="adding (MSE) or copy (cross-entropy)")
+    parser.add_argument("--cell", choices=CELLS, default="lstm", help="(default: %(default)s)")
+    parser.add_argument(
+        "--T", type=_positive_int, default=100, help="dependency length (default: %(default)s)"
+    )
+    parser.add_argument("--hidden", type=_positive_int, default=64, help="(default: %(default)s)")
+    parser.add_argument(
+        "--steps", type=_positive_int, default=2000, help="training steps (default: %(default)s)"
+    )
+    parser.add_argument("--batch", type=_positive_int, default=32, help="(default: %(default)s)")
+    parser.add_argument(
+        "--lr", type=_positive_float, default=1e-3, help="Adam step size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--clip",
+        type=float,
+        default=1.0,
+        help="max gradient norm; 0 disables clipping (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument(
+        "--log-every", type=_positive_int, default=100, help="steps between loss lines"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+@command(
+    "task",
+    help="train a cell on the adding or copy task and compare its loss with the baseline",
+    arguments=_task_arguments,
+)
+def task(args: argparse.Namespace) -> None:
+    from .longdeps import train_task
+
+    if args.clip < 0:
+        raise CLIError(f"--clip must be >= 0 (0 disables clipping), got {args.clip}")
+    if args.task == "adding" and args.T < 2:
+        raise CLIError(f"the adding task needs --T of at least 2, got {args.T}")
+    result = train_task(
+        args.task,
+        args.cell,
+        args.T,
+        hidden=args.hidden,
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        clip=args.clip or None,
+        seed=args.seed,
+        log_every=args.log_every,
+        progress=not args.no_progress,
+    )
+    metric = "MSE" if args.task == "adding" else "cross-entropy per step"
+    print(
+        f"final {args.task} {args.cell} T={args.T}: {metric} {result.final_loss:.4f} "
+        f"vs baseline {result.baseline:.4f} (ratio {result.final_loss / result.baseline:.3f}, "
+        f"1000 fresh sequences)"
+    )
+
+
+def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--steps", type=_positive_int, default=100, help="sequence length T (default: %(default)s)"
+    )
+    parser.add_argument("--hidden", type=_positive_int, default=32, help="(default: %(default)s)")
+    parser.add_argument(
+        "--train-steps",
+        type=int,
+        default=200,
+        help="Adam steps on the adding task before the second profile; 0 = init only "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lr", type=_positive_float, default=1e-2, help="Adam step size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--clip",
+        type=float,
+        default=1.0,
+        help="max gradient norm of the clipped training; 0 skips it (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument(
+        "--models", help="comma-separated subset of the models (default: all)", default=None
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument(
+        "-o", "--output", help="also save a plot (.png, .svg, .pdf; needs matplotlib)"
+    )
+
+
+@command(
+    "gradflow",
+    help="measure ‖∂L/∂h_t‖ against distance for tanh/IRNN/LSTM/GRU, before and after training",
+    arguments=_gradflow_arguments,
+)
+def gradflow(args: argparse.Namespace) -> None:
+    import json
+
+    from . import gradflow as study
+
+    if args.train_steps < 0:
+        raise CLIError(f"--train-steps must be >= 0, got {args.train_steps}")
+    if args.clip < 0:
+        raise CLIError(f"--clip must be >= 0 (0 skips the clipped run), got {args.clip}")
+    if args.steps < 2:
+        raise CLIError(f"--steps (the sequence length T) must be at least 2, got {args.steps}")
+    models = None
+    if args.models:
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        unknown = [m for m in models if m not in study.MODELS]
+        if unknown:
+            raise CLIError(f"unknown model {unknown[0]!r}; choose from {', '.join(study.MODELS)}")
+    if args.output:
+        suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+        if suffix not in ("png", "svg", "pdf"):
+            raise CLIError(f"-o must end in .png, .svg or .pdf, got {args.output!r}")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError(study.PLOTS_HINT) from None
+    result = study.measure(
+        T=args.steps,
+        hidden=args.hidden,
+        train_steps=args.train_steps,
+        lr=args.lr,
+        clip=args.clip or None,
+        seed=args.seed,
+        models=models,
+        progress=None
+        if args.json
+        else lambda name: print(f"measuring {name} ...", file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), allow_nan=True))
+    else:
+        print(study.format_table(result))
+    if args.output:
+        study.plot(result, args.output)
+        print(f"plot saved to {args.output}", file=sys.stderr)
