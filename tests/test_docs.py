@@ -59,3 +59,20 @@ def test_docstring_examples(module: str):
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
     assert result.failed == 0, f"{result.failed} doctest(s) failed in {module}"
+
+
+def test_api_reference_is_current_and_complete():
+    """docs/api.md lists every name of every public module's __all__, and is up to date."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import make_api
+    finally:
+        sys.path.pop(0)
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    for module_name, _ in make_api.MODULES:
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            assert f"`{name}" in text or f"`{module_name}.{name}`" in text, (module_name, name)
+    assert make_api.main(["--check"]) == 0, "docs/api.md is stale: run python docs/make_api.py"
