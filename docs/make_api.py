@@ -41,7 +41,6 @@ MODULES = [
     ("rnn.models", "reference models"),
     ("rnn.graphs", "pictures of the layers' unrolled graphs"),
     ("rnn.gradflow", "the vanishing/exploding-gradient study"),
-    ("rnn.train", "the character-level language model's training loop"),
     ("rnn.cli", "the command line"),
 ]
 
@@ -71,10 +70,7 @@ def render() -> str:
         "",
     ]
     for module_name, about in MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
+        module = importlib.import_module(module_name)
         names = getattr(module, "__all__", [])
         if not names:
             continue

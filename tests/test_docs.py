@@ -73,6 +73,7 @@ def test_api_reference_is_current_and_complete():
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for module_name, _ in make_api.MODULES:
         module = importlib.import_module(module_name)
+        assert f"## `{module_name}`" in text, module_name
         for name in getattr(module, "__all__", []):
             assert f"`{name}" in text or f"`{module_name}.{name}`" in text, (module_name, name)
     assert make_api.main(["--check"]) == 0, "docs/api.md is stale: run python docs/make_api.py"
