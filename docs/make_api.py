@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import re
 import sys
 from pathlib import Path
 
@@ -51,6 +52,14 @@ def summary(obj: object) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
+def value(obj: object) -> str:
+    """A short, stable description of a module-level value."""
+    if isinstance(obj, dict):
+        return "mapping of " + ", ".join(f"`{k}`" for k in obj)
+    text = re.sub(r" at 0x[0-9a-f]+", "", repr(obj))
+    return f"`{text if len(text) <= 80 else text[:77] + '...'}`"
+
+
 def signature(name: str, obj: object) -> str:
     if inspect.isclass(obj) or callable(obj):
         try:
@@ -81,7 +90,7 @@ def render() -> str:
                 lines.append(f"- `{module_name}.{name}`: module; {summary(obj)}")
                 continue
             kind = "class" if inspect.isclass(obj) else ("function" if callable(obj) else "value")
-            text = summary(obj) if kind != "value" else f"`{obj!r}`"
+            text = summary(obj) if kind != "value" else value(obj)
             lines.append(f"- `{signature(name, obj)}` ({kind}): {text}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
