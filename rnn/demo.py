@@ -58,7 +58,7 @@ class DemoRun:
 
 
 def write_checkpoint(run: DemoRun) -> Path:
-    """The trained model, optimiser and vocabulary (``rnn sample`` reads it)."""
+    """the trained model, optimiser state and vocabulary (read by `rnn sample`)"""
     return run.trainer.save(run.out / "checkpoint.npz")
 
 
@@ -101,5 +101,5 @@ def run_demo(
     for output in OUTPUTS:
         path = output(run)
         run.files.append(path)
-        log(f"wrote {path}  ({(output.__doc__ or '').strip()})")
+        log(f"wrote {path}: {(output.__doc__ or '').strip()}")
     return run

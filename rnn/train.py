@@ -160,9 +160,10 @@ class Trainer:
         self.optimizer.zero_grad()
         loss.backward()
         max_norm = self.config.clip if self.config.clip > 0 else math.inf
-        norm = nn.utils.clip_grad_norm_(self.model.parameters(), max_norm)
-        if not math.isfinite(norm):
-            raise Diverged(f"the gradient norm at step {self.step + 1} is {norm}")
+        try:
+            nn.utils.clip_grad_norm_(self.model.parameters(), max_norm, error_if_nonfinite=True)
+        except RuntimeError:
+            raise Diverged(f"the gradient at step {self.step + 1} is NaN or infinite") from None
         self.optimizer.step()
         self.carry = detach_state(state)
         self.step += 1
