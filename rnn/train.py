@@ -145,8 +145,13 @@ class Trainer:
         """One optimiser step on the next chunk; returns its loss in nats per character.
 
         Raises :class:`Diverged` (leaving the parameters untouched) if the loss or the
-        gradient norm is not finite.
+        gradient norm is not finite. NumPy's overflow warnings are silenced here because
+        non-finite values are detected and reported as one clear error instead.
         """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._step()
+
+    def _step(self) -> float:
         i = self.step % self.batches.num_chunks
         if i == 0:
             self.carry = None
@@ -315,7 +320,9 @@ class Trainer:
                 try:
                     losses.append(self.train_step())
                 except Diverged as e:
-                    raise Diverged(f"training stopped: {e}; {self._kept()}") from None
+                    raise Diverged(
+                        f"training stopped: {e} (a lower --lr or a --clip may help); {self._kept()}"
+                    ) from None
                 bar.update(1)
                 bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
                 done = self.step == cfg.steps
