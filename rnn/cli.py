@@ -170,17 +170,21 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 def train(args: argparse.Namespace) -> None:
     from rnn.train import Diverged, TrainConfig, Trainer, bits, load_corpus
 
-    given = {f: getattr(args, f) for f in _TRAIN_FIELDS if getattr(args, f) is not None}
+    given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
     try:
         if args.resume:
-            text = load_corpus(TrainConfig(data=args.data)) if args.data else None
-            trainer = Trainer.resume(args.resume, text, **given)
+            trainer = Trainer.resume(args.resume, **given)
             print(f"resuming {args.resume} at step {trainer.step}")
         else:
-            config = TrainConfig(**given, data=args.data)
+            config = TrainConfig(**given)
             trainer = Trainer(config, load_corpus(config))
     except ValueError as e:
         raise CLIError(str(e)) from None
+    if args.resume and trainer.step >= trainer.config.steps:
+        raise CLIError(
+            f"{args.resume} is already at step {trainer.step}; "
+            "give a larger --steps (it counts from the start of the run)"
+        )
     if args.checkpoint:
         path = Path(args.checkpoint)
     elif args.out or not args.resume:
@@ -209,7 +213,9 @@ def train(args: argparse.Namespace) -> None:
 def _sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", metavar="CHECKPOINT", help="a checkpoint of `train`")
     parser.add_argument("--checkpoint", metavar="PATH", help="the same, as an option")
-    parser.add_argument("--prime", default="\n", help="text to start from (default: newline)")
+    parser.add_argument(
+        "--prime", help="text to start from (default: a newline, if the model knows it)"
+    )
     parser.add_argument(
         "--temperature",
         type=nonnegative_float,

@@ -341,6 +341,10 @@ class Trainer:
                     self.save(checkpoint)
         finally:
             bar.close()
+        if not losses:  # nothing to train: still measure and save the model as it is
+            self.evaluate()
+            if checkpoint is not None:
+                self.save(checkpoint)
         return losses
 
     def _kept(self) -> str:

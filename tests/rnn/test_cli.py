@@ -373,3 +373,44 @@ def test_demo_at_tiny_size(tmp_path, capsys):
 def test_demo_bad_data(tmp_path, capsys):
     status = cli.main(["demo", "--data", str(tmp_path / "missing.txt"), "--out", str(tmp_path)])
     one_line_error(capsys, status, "no such file")
+
+
+def test_train_zero_steps_saves_the_untrained_model(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "0") == 0
+    assert "wrote" in capsys.readouterr().out
+    saved = minigrad.load(ckpt)
+    assert saved["step"] == 0 and saved["val_nats"] > 0
+
+
+def test_resume_needs_more_steps(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    capsys.readouterr()
+    status = cli.main(["train", "--resume", str(ckpt), "--steps", "2"])
+    one_line_error(capsys, status, "already at step 2")
+
+
+def test_resume_with_the_data_moved(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    moved = text_file.rename(tmp_path / "moved.txt")
+    status = cli.main(["train", "--resume", str(ckpt), "--steps", "3", "-q"])
+    one_line_error(capsys, status, "no such file")
+    argv = ["train", "--resume", str(ckpt), "--steps", "3", "--data", str(moved), "-q"]
+    assert cli.main(argv) == 0
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT.upper(), encoding="utf-8")
+    capsys.readouterr()
+    argv = ["train", "--resume", str(ckpt), "--steps", "4", "--data", str(other)]
+    one_line_error(capsys, cli.main(argv), "different text")
+
+
+def test_sample_default_prime_for_a_one_line_text(tmp_path, capsys):
+    data = tmp_path / "one.txt"
+    data.write_text("abcab" * 100, encoding="utf-8")
+    ckpt = tmp_path / "c.npz"
+    assert train(data, ckpt, "--steps", "1") == 0
+    capsys.readouterr()
+    assert cli.main(["sample", str(ckpt), "--length", "5", "--seed", "0"]) == 0
+    assert capsys.readouterr().out.startswith("a")
