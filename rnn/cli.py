@@ -25,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnn.models import CELLS
+
 __all__ = ["CLIError", "build_parser", "command", "main"]
 
 PROG = "rnn"
@@ -121,7 +123,7 @@ natural = _number(int, 0, inclusive=True)
 positive_float = _number(float, 0, inclusive=False)
 nonnegative_float = _number(float, 0, inclusive=True)
 
-CELL_CHOICES = ["rnn", "lstm", "gru"]
+CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
 
 
 def _progress(args: argparse.Namespace) -> bool:
