@@ -149,17 +149,52 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     add = parser.add_argument
     add("--cell", choices=CELL_CHOICES, help=f"recurrent cell (default: {d.cell})")
-    add("--hidden", type=positive_int, help=f"hidden units per layer (default: {d.hidden})")
-    add("--layers", type=positive_int, help=f"stacked recurrent layers (default: {d.layers})")
-    add("--seq-len", type=positive_int, help=f"BPTT chunk length (default: {d.seq_len})")
-    add("--batch", type=positive_int, help=f"parallel text streams (default: {d.batch})")
-    add("--steps", type=natural, help=f"total optimiser steps (default: {d.steps})")
-    add("--lr", type=positive_float, help=f"learning rate (default: {d.lr:g})")
+    add(
+        "--hidden",
+        type=positive_int,
+        metavar="N",
+        help=f"hidden units per layer (default: {d.hidden})",
+    )
+    add(
+        "--layers",
+        type=positive_int,
+        metavar="N",
+        help=f"stacked recurrent layers (default: {d.layers})",
+    )
+    add(
+        "--seq-len",
+        type=positive_int,
+        metavar="N",
+        help=f"BPTT chunk length (default: {d.seq_len})",
+    )
+    add(
+        "--batch",
+        type=positive_int,
+        metavar="N",
+        help=f"parallel text streams (default: {d.batch})",
+    )
+    add("--steps", type=natural, metavar="N", help=f"total optimiser steps (default: {d.steps})")
+    add("--lr", type=positive_float, metavar="X", help=f"learning rate (default: {d.lr:g})")
     add("--optim", choices=["adam", "adagrad", "sgd"], help=f"optimiser (default: {d.optim})")
-    add("--clip", type=nonnegative_float, help=f"max gradient norm, 0: off (default: {d.clip:g})")
-    add("--eval-every", type=natural, help=f"steps between validations (default: {d.eval_every})")
-    add("--sample-every", type=natural, help=f"steps between samples (default: {d.sample_every})")
-    add("--seed", type=int, help=f"random seed (default: {d.seed})")
+    add(
+        "--clip",
+        type=nonnegative_float,
+        metavar="X",
+        help=f"max gradient norm, 0: off (default: {d.clip:g})",
+    )
+    add(
+        "--eval-every",
+        type=natural,
+        metavar="N",
+        help=f"steps between validations (default: {d.eval_every})",
+    )
+    add(
+        "--sample-every",
+        type=natural,
+        metavar="N",
+        help=f"steps between samples (default: {d.sample_every})",
+    )
+    add("--seed", type=int, metavar="N", help=f"random seed (default: {d.seed})")
     add("--data", metavar="FILE", help="UTF-8 text to learn (default: the Python stdlib source)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--out", metavar="DIR", help="write DIR/checkpoint.npz (default: out/train)")
