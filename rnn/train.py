@@ -36,7 +36,7 @@ from minigrad import nn, optim, rng
 
 from .checkpoint import FORMAT, VERSION, load_checkpoint
 from .data import Batches, Vocabulary, default_corpus, load_text, split_ids
-from .models import CharLM
+from .models import CELLS, CharLM
 from .tbptt import detach_state
 
 __all__ = ["Diverged", "TrainConfig", "Trainer", "bits", "load_corpus"]
@@ -111,8 +111,8 @@ class Trainer:
     """
 
     def __init__(self, config: TrainConfig, text: str) -> None:
-        if config.cell not in ("rnn", "lstm", "gru"):
-            raise ValueError(f"cell must be rnn, lstm or gru, got {config.cell!r}")
+        if config.cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
         if config.optim not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         self.config = config
