@@ -19,11 +19,13 @@ with exit status 1 and no traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-import numpy as np
+from rnn.models import CELLS
 
 __all__ = ["CLIError", "build_parser", "command", "main"]
 
@@ -96,64 +98,275 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if status is None else status
 
 
+# --- argument types -----------------------------------------------------------------------
+
+
+def _number(kind: type, low: float, inclusive: bool) -> Callable[[str], int | float]:
+    """An argparse type: a finite ``kind`` that is > low (>= low when ``inclusive``)."""
+    bound = f"{'>=' if inclusive else '>'} {low:g}"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if not math.isfinite(value) or not (value >= low if inclusive else value > low):
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number(int, 0, inclusive=False)
+natural = _number(int, 0, inclusive=True)
+positive_float = _number(float, 0, inclusive=False)
+nonnegative_float = _number(float, 0, inclusive=True)
+
+CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars go to stderr, only when it is a terminal and --quiet is not given."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+# --- train --------------------------------------------------------------------------------
+
+# Options whose defaults come from TrainConfig (or, with --resume, from the checkpoint).
+_TRAIN_FIELDS = (
+    "cell hidden layers seq_len batch steps lr optim clip eval_every sample_every seed"
+).split()
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from rnn.train import TrainConfig
+
+    d = TrainConfig()
+    add = parser.add_argument
+    add("--cell", choices=CELL_CHOICES, help=f"recurrent cell (default: {d.cell})")
+    add(
+        "--hidden",
+        type=positive_int,
+        metavar="N",
+        help=f"hidden units per layer (default: {d.hidden})",
+    )
+    add(
+        "--layers",
+        type=positive_int,
+        metavar="N",
+        help=f"stacked recurrent layers (default: {d.layers})",
+    )
+    add(
+        "--seq-len",
+        type=positive_int,
+        metavar="N",
+        help=f"BPTT chunk length (default: {d.seq_len})",
+    )
+    add(
+        "--batch",
+        type=positive_int,
+        metavar="N",
+        help=f"parallel text streams (default: {d.batch})",
+    )
+    add("--steps", type=natural, metavar="N", help=f"total optimiser steps (default: {d.steps})")
+    add("--lr", type=positive_float, metavar="X", help=f"learning rate (default: {d.lr:g})")
+    add("--optim", choices=["adam", "adagrad", "sgd"], help=f"optimiser (default: {d.optim})")
+    add(
+        "--clip",
+        type=nonnegative_float,
+        metavar="X",
+        help=f"max gradient norm, 0: off (default: {d.clip:g})",
+    )
+    add(
+        "--eval-every",
+        type=natural,
+        metavar="N",
+        help=f"steps between validations (default: {d.eval_every})",
+    )
+    add(
+        "--sample-every",
+        type=natural,
+        metavar="N",
+        help=f"steps between samples (default: {d.sample_every})",
+    )
+    add("--seed", type=int, metavar="N", help=f"random seed (default: {d.seed})")
+    add("--data", metavar="FILE", help="UTF-8 text to learn (default: the Python stdlib source)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", metavar="DIR", help="write DIR/checkpoint.npz (default: out/train)")
+    where.add_argument("--checkpoint", metavar="PATH", help="write the checkpoint to PATH")
+    add("--resume", metavar="PATH", help="continue from a checkpoint (--steps is the total)")
+    _add_quiet(parser)
+
+
+@command("train", help="train a character-level language model", arguments=_train_arguments)
+def train(args: argparse.Namespace) -> None:
+    from rnn.train import Diverged, TrainConfig, Trainer, bits, load_corpus
+
+    given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
+    try:
+        if args.resume:
+            trainer = Trainer.resume(args.resume, **given)
+            print(f"resuming {args.resume} at step {trainer.step}")
+        else:
+            config = TrainConfig(**given)
+            trainer = Trainer(config, load_corpus(config))
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if args.resume and trainer.step >= trainer.config.steps:
+        raise CLIError(
+            f"{args.resume} is already at step {trainer.step}; "
+            "give a larger --steps (it counts from the start of the run)"
+        )
+    if args.checkpoint:
+        path = Path(args.checkpoint)
+    elif args.out or not args.resume:
+        path = Path(args.out or "out/train") / "checkpoint.npz"
+    else:
+        path = Path(args.resume)
+    cfg = trainer.config
+    print(
+        f"{cfg.cell.upper()} x{cfg.layers}, {cfg.hidden} hidden, vocabulary {len(trainer.vocab)}; "
+        f"{cfg.steps} steps of {cfg.batch} x {cfg.seq_len} characters, {cfg.optim} lr {cfg.lr:g}"
+    )
+    try:
+        trainer.fit(checkpoint=path, progress=_progress(args))
+    except Diverged as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write the checkpoint {path}: {e.strerror}") from None
+    if trainer.val_nats is not None:
+        print(f"validation {trainer.val_nats:.4f} nats = {bits(trainer.val_nats):.4f} bpc")
+    print(f"wrote {path} (step {trainer.step})")
+
+
+# --- sample -------------------------------------------------------------------------------
+
+
+def _sample_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", metavar="CHECKPOINT", help="a checkpoint of `train`")
+    parser.add_argument("--checkpoint", metavar="PATH", help="the same, as an option")
+    parser.add_argument(
+        "--prime", help="text to start from (default: a newline, if the model knows it)"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=nonnegative_float,
+        default=0.8,
+        help="softmax temperature; 0 picks the likeliest character (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--length", type=natural, default=500, help="characters to generate (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, help="random seed (same seed, same text)")
+
+
+@command("sample", help="generate text from a trained checkpoint", arguments=_sample_arguments)
+def sample(args: argparse.Namespace) -> None:
+    from rnn.sample import generate
+
+    if args.path and args.checkpoint and args.path != args.checkpoint:
+        raise CLIError("give the checkpoint once (positional or --checkpoint), not both")
+    path = args.path or args.checkpoint
+    if not path:
+        raise CLIError("which checkpoint? give its path (e.g. rnn sample out/train/checkpoint.npz)")
+    try:
+        text = generate(path, args.prime, args.length, args.temperature, args.seed)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    print(text)
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--cell", choices=CELL_CHOICES, default="lstm", help="cell (default: %(default)s)")
+    add("--steps", type=positive_int, default=6, help="time steps T (default: %(default)s)")
+    add("--batch", type=positive_int, default=2, help="batch size N (default: %(default)s)")
+    add("--hidden", type=positive_int, default=4, help="hidden size H (default: %(default)s)")
+    add("--input", type=positive_int, default=3, help="input size I (default: %(default)s)")
+    add(
+        "--lengths",
+        type=positive_int,
+        nargs="+",
+        metavar="L",
+        help="one sequence length per batch entry (each 1..steps)",
+    )
+    add("--dtype", choices=["float64", "float32"], default="float64", help="(default: %(default)s)")
+    add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add("--tol", type=positive_float, help="relative tolerance (default: 1e-10 / 1e-4 by dtype)")
+
+
+@command(
+    "check",
+    help="compare autodiff gradients with hand-derived BPTT; exit 1 on mismatch",
+    arguments=_check_arguments,
+)
+def check(args: argparse.Namespace) -> int:
+    from rnn.compare import compare
+
+    if args.lengths is not None:
+        if len(args.lengths) != args.batch:
+            raise CLIError(
+                f"--lengths needs one length per batch entry: {args.batch}, got {len(args.lengths)}"
+            )
+        if max(args.lengths) > args.steps:
+            raise CLIError(f"--lengths: {max(args.lengths)} is longer than --steps {args.steps}")
+    report = compare(
+        args.cell,
+        input_size=args.input,
+        hidden_size=args.hidden,
+        steps=args.steps,
+        batch=args.batch,
+        lengths=args.lengths,
+        dtype=args.dtype,
+        seed=args.seed,
+        tol=args.tol,
+    )
+    print(report)
+    return 0 if report.ok else 1
+
+
 # --- demo ---------------------------------------------------------------------------------
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dtype",
-        choices=["float32", "float64"],
-        default="float64",
-        help="floating-point type of the tensors (default: %(default)s)",
-    )
+    add = parser.add_argument
+    add("--out", metavar="DIR", default="out/demo", help="output folder (default: %(default)s)")
+    add("--steps", type=positive_int, help="training steps (default: 1000)")
+    add("--hidden", type=positive_int, help="hidden units (default: 128)")
+    add("--cell", choices=CELL_CHOICES, help="recurrent cell (default: lstm)")
+    add("--data", metavar="FILE", help="UTF-8 text (default: the Python stdlib source)")
+    add("--seed", type=int, help="random seed (default: 0)")
+    _add_quiet(parser)
 
 
 @command(
     "demo",
-    help="backpropagate through y = sum(tanh(a @ w)) and print the gradients",
+    help="train a small char-LSTM, sample before/after, check gradients, write files",
     arguments=_demo_arguments,
 )
 def demo(args: argparse.Namespace) -> None:
-    import minigrad
+    from rnn.demo import demo_config, run_demo
 
-    a0 = np.array([[1.0, -2.0]], dtype=args.dtype)
-    w0 = np.array([[0.5, -1.0, 0.25], [0.75, 0.5, -0.5]], dtype=args.dtype)
-    a = minigrad.tensor(a0, requires_grad=True)
-    w = minigrad.tensor(w0, requires_grad=True)
-    y = (a @ w).tanh().sum()
-    y.backward()
-
-    # The same gradients by hand, in float64: dy/dz = 1 - tanh(z)^2 with z = a @ w.
-    a0, w0 = a0.astype(np.float64), w0.astype(np.float64)
-    dz = 1.0 - np.tanh(a0 @ w0) ** 2
-    errors = [np.abs(a.grad - dz @ w0.T).max(), np.abs(w.grad - a0.T @ dz).max()]
-
-    with np.printoptions(precision=6, suppress=True):
-        print(f"y = sum(tanh(a @ w))   dtype {args.dtype}")
-        print(f"a =\n{a.data}")
-        print(f"w =\n{w.data}")
-        print(f"y = {y.item():.6f}")
-        print(f"dy/da =\n{a.grad}")
-        print(f"dy/dw =\n{w.grad}")
-    print(f"max |autodiff - hand-derived gradient| = {max(errors):.2e}")
+    changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
+    config = demo_config(**{k: v for k, v in changes.items() if v is not None})
+    try:
+        run_demo(args.out, config, progress=_progress(args))
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write into {args.out}: {e.strerror}") from None
 
 
 # --- long-dependency study: task, gradflow ------------------------------------------------
 # Thin runners only; the logic lives in rnn.longdeps and rnn.gradflow.
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {value}")
-    return value
 
 
 def _task_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,15 +375,15 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("task", choices=TASKS, help="adding (MSE) or copy (cross-entropy)")
     parser.add_argument("--cell", choices=CELLS, default="lstm", help="(default: %(default)s)")
     parser.add_argument(
-        "--T", type=_positive_int, default=100, help="dependency length (default: %(default)s)"
+        "--T", type=positive_int, default=100, help="dependency length (default: %(default)s)"
     )
-    parser.add_argument("--hidden", type=_positive_int, default=64, help="(default: %(default)s)")
+    parser.add_argument("--hidden", type=positive_int, default=64, help="(default: %(default)s)")
     parser.add_argument(
-        "--steps", type=_positive_int, default=2000, help="training steps (default: %(default)s)"
+        "--steps", type=positive_int, default=2000, help="training steps (default: %(default)s)"
     )
-    parser.add_argument("--batch", type=_positive_int, default=32, help="(default: %(default)s)")
+    parser.add_argument("--batch", type=positive_int, default=32, help="(default: %(default)s)")
     parser.add_argument(
-        "--lr", type=_positive_float, default=1e-3, help="Adam step size (default: %(default)s)"
+        "--lr", type=positive_float, default=1e-3, help="Adam step size (default: %(default)s)"
     )
     parser.add_argument(
         "--clip",
@@ -180,7 +393,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument(
-        "--log-every", type=_positive_int, default=100, help="steps between loss lines"
+        "--log-every", type=positive_int, default=100, help="steps between loss lines"
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -220,9 +433,9 @@ def task(args: argparse.Namespace) -> None:
 
 def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--steps", type=_positive_int, default=100, help="sequence length T (default: %(default)s)"
+        "--T", type=positive_int, default=100, help="sequence length (default: %(default)s)"
     )
-    parser.add_argument("--hidden", type=_positive_int, default=32, help="(default: %(default)s)")
+    parser.add_argument("--hidden", type=positive_int, default=32, help="(default: %(default)s)")
     parser.add_argument(
         "--train-steps",
         type=int,
@@ -231,7 +444,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--lr", type=_positive_float, default=1e-2, help="Adam step size (default: %(default)s)"
+        "--lr", type=positive_float, default=1e-2, help="Adam step size (default: %(default)s)"
     )
     parser.add_argument(
         "--clip",
@@ -263,8 +476,8 @@ def gradflow(args: argparse.Namespace) -> None:
         raise CLIError(f"--train-steps must be >= 0, got {args.train_steps}")
     if args.clip < 0:
         raise CLIError(f"--clip must be >= 0 (0 skips the clipped run), got {args.clip}")
-    if args.steps < 2:
-        raise CLIError(f"--steps (the sequence length T) must be at least 2, got {args.steps}")
+    if args.T < 2:
+        raise CLIError(f"--T (the sequence length) must be at least 2, got {args.T}")
     models = None
     if args.models:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -280,7 +493,7 @@ def gradflow(args: argparse.Namespace) -> None:
         except ImportError:
             raise CLIError(study.PLOTS_HINT) from None
     result = study.measure(
-        T=args.steps,
+        T=args.T,
         hidden=args.hidden,
         train_steps=args.train_steps,
         lr=args.lr,

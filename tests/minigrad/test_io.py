@@ -3,6 +3,7 @@ and atomic replacement."""
 
 import os
 import pickle
+import stat
 import zipfile
 
 import numpy as np
@@ -158,3 +159,13 @@ def test_module_state_dict_round_trip(tmp_path):
     other.load_state_dict(minigrad.load(tmp_path / "m.npz"))
     for (k, a), b in zip(model.state_dict().items(), other.state_dict().values(), strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b), k
+
+
+def test_saved_file_has_the_usual_permissions(tmp_path):
+    # The temporary file behind the atomic rename must not leave the checkpoint 0600.
+    mask = os.umask(0o022)
+    try:
+        minigrad.save({"a": np.zeros(2)}, tmp_path / "c.npz")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "c.npz").stat().st_mode) == 0o644

@@ -18,7 +18,7 @@ from rnn import cli
         ["task", "adding", "--steps", "-3"],
         ["task", "copy", "--lr", "0"],
         ["task", "copy", "--hidden", "many"],
-        ["gradflow", "--steps", "0"],
+        ["gradflow", "--T", "0"],
         ["gradflow", "--hidden", "-1"],
         ["gradflow", "--lr", "nan"],
     ],
@@ -37,7 +37,7 @@ def test_bad_arguments_exit_2(argv, capsys):
         (["task", "adding", "--T", "1"], "at least 2"),
         (["gradflow", "--train-steps", "-1"], "--train-steps must be >= 0"),
         (["gradflow", "--clip", "-0.5"], "--clip must be >= 0"),
-        (["gradflow", "--steps", "1"], "at least 2"),
+        (["gradflow", "--T", "1"], "at least 2"),
         (["gradflow", "--models", "tanh,transformer"], "unknown model 'transformer'"),
         (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
     ],
@@ -53,13 +53,13 @@ def test_gradflow_without_matplotlib_says_how_to_install(monkeypatch, capsys, tm
     import sys
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises ImportError
-    assert cli.main(["gradflow", "--steps", "4", "-o", str(tmp_path / "g.png")]) == 1
+    assert cli.main(["gradflow", "--T", "4", "-o", str(tmp_path / "g.png")]) == 1
     assert "pip install 'minigrad[plots]'" in capsys.readouterr().err
     assert not (tmp_path / "g.png").exists()
 
 
 def test_gradflow_table(capsys):
-    argv = ["gradflow", "--steps", "12", "--hidden", "8", "--train-steps", "2"]
+    argv = ["gradflow", "--T", "12", "--hidden", "8", "--train-steps", "2"]
     assert cli.main([*argv, "--models", "tanh-orth-0.5,gru"]) == 0
     out = capsys.readouterr().out
     assert "T=12" in out and "ratio 1/T" in out
@@ -70,7 +70,7 @@ def test_gradflow_table(capsys):
 def test_gradflow_json_and_plot(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     path = tmp_path / "g.svg"
-    argv = ["gradflow", "--steps", "6", "--hidden", "4", "--train-steps", "0", "--json"]
+    argv = ["gradflow", "--T", "6", "--hidden", "4", "--train-steps", "0", "--json"]
     assert cli.main([*argv, "--models", "lstm", "-o", str(path)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["T"] == 6 and [c["stage"] for c in data["curves"]] == ["init"]
