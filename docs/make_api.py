@@ -28,6 +28,7 @@ MODULES = [
     ("minigrad.nn.utils", "gradient clipping"),
     ("minigrad.optim", "optimizers and learning-rate schedules"),
     ("minigrad.io", "checkpoints"),
+    ("minigrad.rng", "the default random generator"),
     ("minigrad.gradcheck", "finite-difference gradient checking"),
     ("minigrad.viz", "drawing the recorded graph"),
     ("minigrad.autograd", "the tape and the backward engine"),
@@ -42,6 +43,11 @@ MODULES = [
     ("rnn.models", "reference models"),
     ("rnn.graphs", "pictures of the layers' unrolled graphs"),
     ("rnn.gradflow", "the vanishing/exploding-gradient study"),
+    ("rnn.longdeps", "training on the long-dependency tasks"),
+    ("rnn.train", "the character-level language model's training loop"),
+    ("rnn.checkpoint", "training checkpoints"),
+    ("rnn.sample", "text generation from a checkpoint"),
+    ("rnn.demo", "the demo job"),
     ("rnn.cli", "the command line"),
 ]
 

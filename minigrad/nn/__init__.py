@@ -5,12 +5,13 @@ from .containers import ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
-from .module import Module, Parameter
+from .module import IncompatibleKeys, Module, Parameter
 from .utils import clip_grad_norm_, clip_grad_value_
 
 __all__ = [
     "Dropout",
     "Embedding",
+    "IncompatibleKeys",
     "Linear",
     "Module",
     "ModuleList",

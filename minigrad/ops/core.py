@@ -11,7 +11,7 @@ from .. import autograd
 from ..autograd import Node
 from ..tensor import Tensor, as_array, get_default_dtype
 
-__all__ = ["binary_operands", "record", "to_tensor", "unbroadcast"]
+__all__ = ["record", "unbroadcast"]
 
 
 def record(

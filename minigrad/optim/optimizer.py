@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import bump_inplace_epoch, enable_grad
 from ..tensor import Tensor
 
-__all__ = ["Optimizer", "ParamsT"]
+__all__ = ["Optimizer"]
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
