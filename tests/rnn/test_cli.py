@@ -414,3 +414,39 @@ def test_sample_default_prime_for_a_one_line_text(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["sample", str(ckpt), "--length", "5", "--seed", "0"]) == 0
     assert capsys.readouterr().out.startswith("a")
+
+
+def test_graph_writes_dot_and_svg(tmp_path, capsys):
+    dot = tmp_path / "lstm.dot"
+    assert cli.main(["graph", "--cell", "lstm", "--steps", "3", "-o", str(dot)]) == 0
+    source = dot.read_text()
+    assert source.count('label="t=') >= 3 and "weight_hh_l0" in source
+    assert "wrote" in capsys.readouterr().out
+    if shutil.which("dot"):
+        svg = tmp_path / "gru.svg"
+        assert cli.main(["graph", "--cell", "gru", "--grads", "--collapse", "-o", str(svg)]) == 0
+        assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_graph_bad_input_is_one_line(tmp_path, capsys):
+    assert (
+        cli.main(["graph", "--cell", "rnn", "--steps", "3000", "-o", str(tmp_path / "g.dot")]) == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("rnn: error:") and "--collapse" in err and "Traceback" not in err
+    assert cli.main(["graph", "-o", str(tmp_path / "g.txt")]) == 1
+    assert "format" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["graph", "--steps", "0"])
+    assert e.value.code == 2
+
+
+def test_importing_rnn_does_not_load_numpy_until_needed():
+    code = "import sys, rnn; assert 'numpy' not in sys.modules; rnn.LSTM; assert 'numpy' in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    code = "import os, rnn.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    )
+    assert out.stdout.strip() == "1"
