@@ -623,6 +623,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scaling", action="store_true", help="T=100 vs T=1000 check (W4 sizes)")
     ap.add_argument("--profile", action="store_true", help="profile the minigrad step")
     args = ap.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(line_buffering=True)  # tables appear as each workload ends
 
     names = list(WORKLOADS) if "all" in args.workload else args.workload
     for n in names:
