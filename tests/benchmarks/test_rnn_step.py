@@ -92,7 +92,14 @@ def test_manual_loss_is_softmax_cross_entropy(name):
     assert loss == pytest.approx(expected, rel=1e-5)
 
 
-@pytest.mark.parametrize("impl", ["autograd", "torch-loop", "torch-fused"])
+@pytest.mark.parametrize(
+    "impl",
+    [
+        "autograd",
+        pytest.param("torch-loop", marks=pytest.mark.torch),
+        pytest.param("torch-fused", marks=pytest.mark.torch),
+    ],
+)
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_optional_implementations_agree(impl, name):
     pytest.importorskip(bench.IMPLEMENTATIONS[impl][1])
