@@ -671,6 +671,10 @@ def main(argv: list[str] | None = None) -> int:
             prof = profile_minigrad(build_workload(n))
             report["profile"][n] = prof
             print_profile(prof)
+    try:
+        info["loadavg_end"] = os.getloadavg()  # the load can change a lot during a run
+    except OSError:
+        pass
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=1)
