@@ -622,6 +622,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="PATH", help="write every number to PATH")
     ap.add_argument("--scaling", action="store_true", help="T=100 vs T=1000 check (W4 sizes)")
     ap.add_argument("--profile", action="store_true", help="profile the minigrad step")
+    ap.add_argument(
+        "--torch-threads",
+        type=int,
+        metavar="N",
+        help="call torch.set_num_threads(N) first (default: leave torch's default alone)",
+    )
     args = ap.parse_args(argv)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)  # tables appear as each workload ends
@@ -635,6 +641,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown implementation {k!r}; choose from {list(IMPLEMENTATIONS)}")
     wanted = ["manual"] + [k for k in args.impl if k != "manual"]
     impls, skipped = available(wanted)
+    if args.torch_threads is not None and any(k.startswith("torch") for k in impls):
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     info = machine_info()
     print(
