@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -442,7 +444,10 @@ def test_graph_bad_input_is_one_line(tmp_path, capsys):
 
 
 def test_importing_rnn_does_not_load_numpy_until_needed():
-    code = "import sys, rnn; assert 'numpy' not in sys.modules; rnn.LSTM; assert 'numpy' in sys.modules"
+    code = (
+        "import sys, rnn; assert 'numpy' not in sys.modules; "
+        "rnn.LSTM; assert 'numpy' in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     code = "import os, rnn.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
