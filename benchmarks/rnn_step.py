@@ -397,10 +397,20 @@ def _qualnames() -> dict[tuple[str, int], str]:
     return names
 
 
+# vjps shared by several ops, named after the ops that use them.
+SHARED_VJPS = {
+    "_times_out_vjp": "exp",
+    "_select_vjp": "maximum",
+    "_extreme_vjp": "max",
+    "_mask_vjp": "clip",
+    "_matmul_general_vjp": "matmul",
+}
+
+
 def profile_minigrad(p: Problem, rounds: int = 5, top: int = 25) -> dict:
     """Where a minigrad step spends its time: forward vs backward wall time (no profiler),
     then cProfile's self time per function and, per op, the cumulative time of the op's
-    forward function and of its vjp closure."""
+    forward function and of its vjp."""
     step = make_minigrad(p)
     step()  # warm-up
     w = p.workload
@@ -453,14 +463,18 @@ def profile_minigrad(p: Problem, rounds: int = 5, top: int = 25) -> dict:
         if q is None:
             continue
         parts = q.split(".")
-        if len(parts) == 1:
+        if len(parts) != 1:
+            continue
+        name = parts[0]
+        if name.endswith("_vjp"):
+            # Each op records a module-level vjp named _<op>_vjp (a few are shared).
+            kind, name = "backward", SHARED_VJPS.get(name, name[1:-4])
+        elif not name.startswith("_"):
             kind = "forward"
-        elif parts[-1] == "vjp" and parts[1] == "<locals>":
-            kind = "backward"
         else:
             continue
         mod = os.path.splitext(os.path.basename(file))[0]
-        op = f"{mod}.{parts[0]}"
+        op = f"{mod}.{name}"
         entry = per_op.setdefault(op, {"forward": 0.0, "backward": 0.0, "calls": 0.0})
         entry[kind] += v[3] / rounds
         if kind == "forward":
