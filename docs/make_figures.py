@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import graphviz
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 import minigrad
 import minigrad.viz as viz
 import rnn
+from rnn import gradflow
 from rnn.graphs import unrolled_graph
 
 IMAGES = Path(__file__).resolve().parent / "images"
@@ -30,13 +32,26 @@ FIGURES: dict[str, Callable[[], graphviz.Digraph]] = {}
 
 
 def figure(name: str) -> Callable:
-    """Register a figure function under ``name`` (the image is ``<name>.svg``)."""
+    """Register a figure function under ``name``. It returns a ``graphviz.Digraph``
+    (saved as ``<name>.svg``) or a callable that writes the picture to a given path
+    (a plot, saved as ``<name>.svg`` too)."""
 
-    def register(fn: Callable[[], graphviz.Digraph]) -> Callable[[], graphviz.Digraph]:
+    def register(fn: Callable[[], Any]) -> Callable[[], Any]:
         FIGURES[name] = fn
         return fn
 
     return register
+
+
+def write(name: str, out: Path) -> Path:
+    """Make figure ``name`` and save it as ``out/<name>.svg``."""
+    made = FIGURES[name]()
+    path = out / f"{name}.svg"
+    if isinstance(made, graphviz.Digraph):
+        return viz.save(made, path)
+    out.mkdir(parents=True, exist_ok=True)
+    made(path)
+    return path
 
 
 # ---------------------------------------------------------------------- figures
@@ -84,6 +99,18 @@ def grads_rnn_vs_lstm() -> graphviz.Digraph:
     return viz.draw(losses, params=names, collapse=True, grads=True)
 
 
+@figure("gradflow")
+def gradflow_figure() -> Callable[[Path], None]:
+    """||dL/dh_t|| against distance: at init, after training, after training with clipping."""
+    study = gradflow.measure(T=100, hidden=32, train_steps=200, seed=0)
+
+    def save(path: Path) -> None:
+        gradflow.plot(study, str(path))
+        path.with_suffix(".txt").write_text(gradflow.format_table(study) + "\n", encoding="utf-8")
+
+    return save
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the chosen (default: all) figures as SVG into ``--out``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -98,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     for name in args.names or FIGURES:
-        path = viz.save(FIGURES[name](), args.out / f"{name}.svg")
-        print(path)
+        print(write(name, args.out))
     return 0
 
 

@@ -398,6 +398,7 @@ def _propagate(
     check = any(n.epoch != epoch for n in nodes)
     captured: dict[int, np.ndarray] = {}
     pop = grads.pop
+    plain = capture is None
     for node in nodes:
         g = pop(node, None)
         if g is None:
@@ -406,7 +407,7 @@ def _propagate(
             g = g.value()
         if node.hooks:
             g = _run_hooks(node.hooks, g)
-        if capture is not None:
+        if not plain:
             if id(node) in capture:
                 captured[id(node)] = g
         elif node.retained is not None:

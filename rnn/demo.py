@@ -62,7 +62,37 @@ def write_checkpoint(run: DemoRun) -> Path:
     return run.trainer.save(run.out / "checkpoint.npz")
 
 
-OUTPUTS: list[Callable[[DemoRun], Path]] = [write_checkpoint]
+def write_graph(run: DemoRun) -> Path:
+    """the demo's cell unrolled over three steps, coloured by gradient norm (Graphviz)"""
+    from minigrad import viz
+
+    from .graphs import unrolled_graph
+
+    picture = unrolled_graph(run.trainer.config.cell, 3, grads=True)
+    try:
+        return viz.save(picture, run.out / "unrolled.svg")
+    except RuntimeError:
+        # Without Graphviz's dot program the DOT source is still worth having.
+        return viz.save(picture, run.out / "unrolled.dot")
+
+
+def write_gradflow(run: DemoRun) -> Path:
+    """||dL/dh_t|| against distance at initialisation for tanh RNN, IRNN, LSTM and GRU"""
+    from . import gradflow
+
+    study = gradflow.measure(T=50, hidden=16, train_steps=0, models=DEMO_GRADFLOW_MODELS)
+    table = run.out / "gradflow.txt"
+    table.write_text(gradflow.format_table(study) + "\n", encoding="utf-8")
+    try:
+        gradflow.plot(study, str(run.out / "gradflow.png"))
+    except ImportError:
+        return table  # matplotlib (the optional "plots" extra) is not installed
+    return run.out / "gradflow.png"
+
+
+DEMO_GRADFLOW_MODELS = ("tanh", "tanh-orth-1.0", "irnn", "lstm", "gru")
+
+OUTPUTS: list[Callable[[DemoRun], Path]] = [write_checkpoint, write_graph, write_gradflow]
 
 
 def run_demo(
@@ -74,6 +104,7 @@ def run_demo(
     """Train, report and write the demo's files into ``out``; returns the run."""
     config = config or demo_config()
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     text = load_corpus(config)
     source = config.data or "the Python standard library's source"
     trainer = Trainer(config, text)

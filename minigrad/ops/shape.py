@@ -105,6 +105,8 @@ def unsqueeze(a: Tensor, axis: int) -> Tensor:
 def _index_parts(index: Any) -> tuple[Any, bool]:
     """Index with tensors replaced by arrays; flag whether no position can repeat."""
     parts = index if isinstance(index, tuple) else (index,)
+    if all(type(p) is slice or type(p) is int for p in parts):
+        return index, True  # basic indexing (the time steps and gates of the layers)
     clean, unique = [], True
     for p in parts:
         if isinstance(p, Tensor):
@@ -125,10 +127,7 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     vjp: a :class:`~minigrad.autograd.Scatter` of g into the indexed positions, which
     the engine adds into one buffer per input (integer arrays accumulate repeats).
     """
-    if type(index) is int:
-        idx, unique = index, True
-    else:
-        idx, unique = _index_parts(index)
+    idx, unique = (index, True) if type(index) is int else _index_parts(index)
     try:
         out = a.data[idx]
     except IndexError as e:
