@@ -85,3 +85,33 @@ def test_api_reference_is_current_and_complete():
         missing = [n for n in names if f"`{n}" not in text and module_name not in listed]
         assert not missing, f"{module_name}: {missing} not in docs/api.md"
     assert make_api.main(["--check"]) == 0, "docs/api.md is stale: run python docs/make_api.py"
+
+
+BASH = re.compile(r"^```(?:bash|sh|console)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
+
+
+def cli_examples() -> list[tuple[str, str]]:
+    """(file name, command line) of every ``python -m rnn ...`` in the docs' shell blocks."""
+    found = []
+    for path in DOCS:
+        for block in BASH.findall(path.read_text(encoding="utf-8")):
+            for line in block.splitlines():
+                m = re.search(r"python -m rnn (.*)$", line)
+                if m:
+                    found.append((path.name, m.group(1).split("#")[0].strip()))
+    return found
+
+
+def test_the_docs_show_command_line_examples():
+    assert len(cli_examples()) >= 10
+
+
+@pytest.mark.parametrize(("where", "command"), cli_examples(), ids=lambda v: str(v)[:40])
+def test_command_line_examples_parse(where, command):
+    """Every command shown in the docs is accepted by the parser (it is not run here)."""
+    import shlex
+
+    from rnn.cli import build_parser
+
+    args = build_parser().parse_args(shlex.split(command))
+    assert args.command == shlex.split(command)[0], where
