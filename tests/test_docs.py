@@ -2,13 +2,16 @@
 
 Blocks of one file run in order in one namespace (a tutorial builds up state), inside a
 temporary working directory. A block that imports torch is skipped when torch is absent.
+A block followed directly by a ```text block must print exactly that text.
 Docstring examples (``>>>``) of the packages run as doctests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import importlib
+import io
 import pkgutil
 import re
 from pathlib import Path
@@ -26,6 +29,14 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
     return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in FENCE.finditer(text)]
 
 
+SHOWN = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*\n\s*^```text[ \t]*\n(.*?)^```", re.M | re.S)
+
+
+def shown_outputs(path: Path) -> dict[str, str]:
+    """Python blocks followed directly by a ```text block: source -> the output shown."""
+    return {m.group(1): m.group(2) for m in SHOWN.finditer(path.read_text(encoding="utf-8"))}
+
+
 def test_markdown_files_are_found():
     assert ROOT / "README.md" in DOCS
 
@@ -38,12 +49,20 @@ def test_python_blocks_run(path: Path, tmp_path, monkeypatch):
     if any(re.search(r"^\s*(import torch|from torch)", src, re.M) for _, src in blocks):
         pytest.importorskip("torch")
     monkeypatch.chdir(tmp_path)
+    shown = shown_outputs(path)
     namespace: dict = {"__name__": "__docs__"}
     for line, src in blocks:
+        printed = io.StringIO()
         try:
-            exec(compile(src, f"{path.name}:{line}", "exec"), namespace)
+            with contextlib.redirect_stdout(printed):
+                exec(compile(src, f"{path.name}:{line}", "exec"), namespace)
         except Exception as e:
             raise AssertionError(f"{path.name}, block at line {line} failed: {e!r}") from e
+        if src in shown:
+            assert printed.getvalue().strip() == shown[src].strip(), (
+                f"{path.name}, block at line {line}: the output shown after it is not what "
+                f"it prints:\n{printed.getvalue()}"
+            )
 
 
 def _modules(package: str) -> list[str]:
