@@ -131,8 +131,9 @@ class _GradMode:
         return wrapper
 
 
-def no_grad() -> _GradMode:
-    """Disable recording, as a context manager or a decorator (nests).
+def no_grad(fn: Callable | None = None) -> Any:
+    """Disable recording, as a context manager or a decorator (nests); both
+    ``@no_grad()`` and ``@no_grad`` decorate.
 
     >>> import minigrad
     >>> w = minigrad.ones(2, requires_grad=True)
@@ -141,12 +142,14 @@ def no_grad() -> _GradMode:
     >>> y.requires_grad
     False
     """
-    return _GradMode(False)
+    mode = _GradMode(False)
+    return mode if fn is None else mode(fn)
 
 
-def enable_grad() -> _GradMode:
+def enable_grad(fn: Callable | None = None) -> Any:
     """Re-enable recording inside a ``no_grad`` region (context manager or decorator)."""
-    return _GradMode(True)
+    mode = _GradMode(True)
+    return mode if fn is None else mode(fn)
 
 
 class scope:

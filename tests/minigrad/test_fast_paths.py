@@ -1,0 +1,132 @@
+"""The engine's speed-ups give exactly the results of the plain computation.
+
+Each optimisation has a test here: deferred weight gradients (one GEMM for all uses),
+slice gradients added into one buffer (O(T) splitting), gradients passed on unchanged
+when no broadcast happened, the paused garbage collector, float32 kept float32, and
+saved values released after backward. (``addmm`` against its composition is in
+test_ops.py.)
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor, ops
+from minigrad.autograd import gc_paused
+
+rng = np.random.default_rng(0)
+
+
+def test_weight_used_at_many_steps_gets_the_sum_of_its_uses():
+    """Matmul defers a^T g; the engine sums all uses in one product. Compare with the
+    gradient summed use by use in NumPy, with dense contributions mixed in."""
+    W = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    xs = [rng.standard_normal((2, 4)) for _ in range(30)]
+    gs = [rng.standard_normal((2, 3)) for _ in range(30)]
+    total = None
+    for x, g in zip(xs, gs, strict=True):
+        term = ((Tensor(x) @ W) * g).sum()
+        total = term if total is None else total + term
+    total = total + (W * 2.0).sum()  # a dense contribution to the same leaf
+    total.backward()
+    want = sum(x.T @ g for x, g in zip(xs, gs, strict=True)) + 2.0
+    np.testing.assert_allclose(W.grad, want, rtol=1e-12, atol=1e-12)
+
+
+def test_deferred_gradient_reaches_a_non_leaf_and_its_hooks():
+    W = Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    Wt = W.T  # a non-leaf receiving the deferred terms
+    seen = []
+    Wt.register_hook(lambda g: seen.append(g.copy()))
+    x = [Tensor(rng.standard_normal((1, 3))) for _ in range(5)]
+    loss = sum(((xi @ Wt) ** 2).sum() for xi in x[1:]) + ((x[0] @ Wt) ** 2).sum()
+    loss.backward()
+    assert len(seen) == 1 and seen[0].shape == (3, 3)
+    np.testing.assert_allclose(W.grad, seen[0].T, rtol=1e-12)
+
+
+def test_split_pieces_add_into_one_buffer():
+    """Each slice sends only its part; the parts land in one buffer of the input."""
+    x = Tensor(rng.standard_normal((50, 2, 3)), requires_grad=True)
+    pieces = x.unbind(0)
+    weights = rng.standard_normal((50, 2, 3))
+    loss = sum((p * w).sum() for p, w in zip(pieces[::2], weights[::2], strict=True))
+    loss = loss + (pieces[4] * 3.0).sum()  # a repeated use of one slice
+    loss.backward()
+    want = np.zeros((50, 2, 3))
+    want[::2] = weights[::2]
+    want[4] += 3.0
+    np.testing.assert_allclose(x.grad, want, rtol=1e-12)
+
+
+def test_gradient_passed_on_unchanged_is_not_modified_later():
+    """add hands g to both inputs as is; accumulating into one must not alter the other."""
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    c = a + b
+    loss = (c * 2.0).sum() + (a * 5.0).sum()
+    loss.backward()
+    np.testing.assert_array_equal(a.grad, [7.0, 7.0, 7.0])
+    np.testing.assert_array_equal(b.grad, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("was_enabled", [True, False])
+def test_garbage_collector_state_is_restored(was_enabled):
+    (gc.enable if was_enabled else gc.disable)()
+    try:
+        w = Tensor(np.ones(2), requires_grad=True)
+        with gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() == was_enabled
+        (w * w).sum().backward()
+        assert gc.isenabled() == was_enabled
+        import rnn
+
+        rnn.GRU(2, 3)(minigrad.randn(4, 1, 2))
+        assert gc.isenabled() == was_enabled
+    finally:
+        gc.enable()
+
+
+def test_float32_stays_float32_through_a_layer_and_its_backward():
+    import rnn
+    from minigrad.functional import cross_entropy, linear
+
+    layer = rnn.LSTM(3, 4)
+    head = minigrad.nn.Linear(4, 5)
+    out, _ = layer(minigrad.randn(6, 2, 3))
+    loss = cross_entropy(linear(out.reshape(12, 4), head.weight, head.bias), np.zeros(12, int))
+    assert out.dtype == loss.dtype == np.float32
+    loss.backward()
+    for p in [*layer.parameters(), *head.parameters()]:
+        assert p.grad.dtype == np.float32 and p.grad.shape == p.shape
+
+
+def test_saved_values_are_released_after_backward():
+    x = Tensor(rng.standard_normal((3, 3)), requires_grad=True)
+    y = ops.tanh(x @ x)
+    node = y._node
+    assert node.saved
+    y.sum().backward()
+    assert node.saved is None and node.vjp is None
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        y.sum().backward()
+
+
+def test_no_grad_decorates_with_and_without_parentheses():
+    w = Tensor(np.ones(2), requires_grad=True)
+
+    @minigrad.no_grad
+    def bare():
+        return w * 2
+
+    @minigrad.no_grad()
+    def called():
+        return w * 2
+
+    assert not bare().requires_grad and not called().requires_grad
+    assert (w * 2).requires_grad
