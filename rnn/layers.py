@@ -51,11 +51,14 @@ class Run:
 
 
 class RNNBase(Module):
-    """Shared machinery of :class:`RNN`, :class:`LSTM` and :class:`GRU`."""
+    """Shared machinery of :class:`RNN`, :class:`LSTM` and :class:`GRU`; a subclass
+    names its ``cell`` ("rnn", "lstm" or "gru")."""
+
+    cell = "rnn"
+    nonlinearity = "tanh"
 
     def __init__(
         self,
-        cell: str,
         input_size: int,
         hidden_size: int,
         num_layers: int = 1,
@@ -64,7 +67,6 @@ class RNNBase(Module):
         dropout: float = 0.0,
         bidirectional: bool = False,
         dtype: Any = None,
-        nonlinearity: str = "tanh",
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -75,15 +77,12 @@ class RNNBase(Module):
             )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         d = check_dtype(dtype)
-        self.cell, self.nonlinearity = cell, nonlinearity
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
-        gh = GATES[cell] * hidden_size
+        gh = GATES[self.cell] * hidden_size
         for k in range(num_layers):
             layer_in = input_size if k == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
@@ -348,18 +347,12 @@ class RNN(RNNBase):
         bidirectional: bool = False,
         dtype: Any = None,
     ) -> None:
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(
-            "rnn",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-            nonlinearity,
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype
         )
+        self.nonlinearity = nonlinearity
 
 
 class LSTM(RNNBase):
@@ -375,28 +368,7 @@ class LSTM(RNNBase):
     Call ``out, (h_n, c_n) = lstm(x, (h0, c0))``. ``weight_ih_l{k}`` is (4H, I).
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            "lstm",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-        )
+    cell = "lstm"
 
 
 class GRU(RNNBase):
@@ -410,25 +382,4 @@ class GRU(RNNBase):
     Call ``out, h_n = gru(x, h0)``. ``weight_ih_l{k}`` is (3H, I).
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        dtype: Any = None,
-    ) -> None:
-        super().__init__(
-            "gru",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            dtype,
-        )
+    cell = "gru"

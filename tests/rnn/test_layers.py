@@ -14,28 +14,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from parity import GATES, KINDS, PARAM_NAMES, assert_close
 
 import minigrad
 import rnn
 from rnn import manual
 
 F64 = np.float64
-PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 LAYERS = {"rnn": rnn.RNN, "lstm": rnn.LSTM, "gru": rnn.GRU}
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-# (cell, nonlinearity): relu only for the vanilla cell
-KINDS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
-TOL = 1e-10
-
-
-def assert_close(actual, expected, what, tol=TOL):
-    """Max absolute error, relative to the larger of 1 and the reference's magnitude."""
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
-    err = float(np.abs(actual - expected).max(initial=0.0)) / scale
-    assert err <= tol, f"{what}: error {err:.3e} > {tol:.0e}"
-    return err
 
 
 def make_layer(cell, nonlinearity="tanh", **kw):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from parity import KIND_IDS, KINDS, assert_close
 
 import minigrad
 import rnn
@@ -13,18 +14,8 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 F64 = np.float64
-TOL = 1e-10
 OURS = {"rnn": rnn.RNN, "lstm": rnn.LSTM, "gru": rnn.GRU}
 TORCH = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-
-
-def assert_close(actual, expected, what, tol=TOL):
-    actual, expected = np.asarray(actual), np.asarray(expected)
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
-    err = float(np.abs(actual - expected).max(initial=0.0)) / scale
-    assert err <= tol, f"{what}: error {err:.3e} > {tol:.0e}"
-    return err
 
 
 def build(cell, nonlinearity="tanh", **kw):
@@ -132,8 +123,6 @@ def compare_layers(
     return max(errs)
 
 
-KINDS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
-KIND_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
 CONFIGS = {
     "plain": dict(),
     "2-layers": dict(num_layers=2),
