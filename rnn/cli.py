@@ -459,7 +459,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--clip",
-        type=float,
+        type=nonnegative_float,
         default=1.0,
         help="max gradient norm; 0 disables clipping (default: %(default)s)",
     )
@@ -467,7 +467,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-every", type=positive_int, default=100, help="steps between loss lines"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_quiet(parser)
 
 
 @command(
@@ -478,8 +478,6 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
 def task(args: argparse.Namespace) -> None:
     from .longdeps import train_task
 
-    if args.clip < 0:
-        raise CLIError(f"--clip must be >= 0 (0 disables clipping), got {args.clip}")
     if args.task == "adding" and args.T < 2:
         raise CLIError(f"the adding task needs --T of at least 2, got {args.T}")
     result = train_task(
@@ -493,7 +491,7 @@ def task(args: argparse.Namespace) -> None:
         clip=args.clip or None,
         seed=args.seed,
         log_every=args.log_every,
-        progress=not args.no_progress,
+        progress=_progress(args),
     )
     metric = "MSE" if args.task == "adding" else "cross-entropy per step"
     print(
@@ -510,7 +508,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hidden", type=positive_int, default=32, help="(default: %(default)s)")
     parser.add_argument(
         "--train-steps",
-        type=int,
+        type=natural,
         default=200,
         help="Adam steps on the adding task before the second profile; 0 = init only "
         "(default: %(default)s)",
@@ -520,7 +518,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--clip",
-        type=float,
+        type=nonnegative_float,
         default=1.0,
         help="max gradient norm of the clipped training; 0 skips it (default: %(default)s)",
     )
@@ -544,10 +542,6 @@ def gradflow(args: argparse.Namespace) -> None:
 
     from . import gradflow as study
 
-    if args.train_steps < 0:
-        raise CLIError(f"--train-steps must be >= 0, got {args.train_steps}")
-    if args.clip < 0:
-        raise CLIError(f"--clip must be >= 0 (0 skips the clipped run), got {args.clip}")
     if args.T < 2:
         raise CLIError(f"--T (the sequence length) must be at least 2, got {args.T}")
     models = None

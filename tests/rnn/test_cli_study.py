@@ -21,6 +21,9 @@ from rnn import cli
         ["gradflow", "--T", "0"],
         ["gradflow", "--hidden", "-1"],
         ["gradflow", "--lr", "nan"],
+        ["task", "adding", "--clip", "-1"],
+        ["gradflow", "--train-steps", "-1"],
+        ["gradflow", "--clip", "-0.5"],
     ],
 )
 def test_bad_arguments_exit_2(argv, capsys):
@@ -33,10 +36,7 @@ def test_bad_arguments_exit_2(argv, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["task", "adding", "--clip", "-1"], "--clip must be >= 0"),
         (["task", "adding", "--T", "1"], "at least 2"),
-        (["gradflow", "--train-steps", "-1"], "--train-steps must be >= 0"),
-        (["gradflow", "--clip", "-0.5"], "--clip must be >= 0"),
         (["gradflow", "--T", "1"], "at least 2"),
         (["gradflow", "--models", "tanh,transformer"], "unknown model 'transformer'"),
         (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
@@ -80,7 +80,7 @@ def test_gradflow_json_and_plot(capsys, tmp_path):
 
 def test_task_prints_loss_against_baseline(capsys):
     argv = ["task", "copy", "--cell", "irnn", "--T", "3", "--hidden", "4", "--steps", "4"]
-    assert cli.main([*argv, "--batch", "2", "--log-every", "2", "--no-progress"]) == 0
+    assert cli.main([*argv, "--batch", "2", "--log-every", "2", "-q"]) == 0
     out = capsys.readouterr().out
     assert "final copy irnn T=3: cross-entropy per step" in out
     assert "vs baseline 0.9041" in out  # 10 ln 8 / (3 + 20)
