@@ -47,13 +47,14 @@ class Vertex:
 
 @dataclass
 class Edge:
-    """An edge to draw; ``lhead`` names a cluster path the edge is clipped at."""
+    """An edge to draw; ``lhead``/``ltail`` name a cluster path the edge is clipped at."""
 
     tail: str
     head: str
     attrs: dict[str, str] = field(default_factory=dict)
     norm: float | None = None
     lhead: tuple[str, ...] | None = None
+    ltail: tuple[str, ...] | None = None
 
 
 def draw(
@@ -270,14 +271,35 @@ def _collapsed(
         attrs = {"shape": "box", "style": "rounded,bold"}
         verts.append(Vertex(_run_of(step), vid, label, attrs, _hypot([norm(n) for n in out])))
     edges = []
+    # An op outside the steps that feeds (or reads) many steps of a run, such as the
+    # input projection or the stacked outputs, gets one edge to the run, labelled xT:
+    # one edge per step would tie thousands of edges to one node and stall the layout.
+    run_of_vid = {vid: _run_of(step) for step, vid in steps.items()}
+    fans: dict[tuple[str, tuple[str, ...], bool], list[str]] = {}
     for (a, b), sources in flows.items():
         src = list(sources)
         if a[0] == "s" and b[0] == "s":
             edges.append(
                 Edge(a, b, {"label": _state_label(src, sh)}, _hypot([norm(n) for n in src]))
             )
+        elif b[0] == "s":
+            fans.setdefault((a, run_of_vid[b], True), []).append(b)
+        elif a[0] == "s":
+            fans.setdefault((b, run_of_vid[a], False), []).append(a)
         else:
             edges.append(Edge(a, b))
+    path_of = {v.vid: v.path for v in verts}
+    for (op, run, into), vids in fans.items():
+        if len(vids) == 1:
+            edges.append(Edge(op, vids[0]) if into else Edge(vids[0], op))
+            continue
+        label = {"label": f"×{len(vids)}"}
+        # Clip at the run's cluster only from outside it (Graphviz ignores it otherwise).
+        clip = None if path_of[op][: len(run)] == run else run
+        if into:
+            edges.append(Edge(op, vids[0], label, lhead=clip))
+        else:
+            edges.append(Edge(vids[-1], op, label, ltail=clip))
     edges += _collapsed_leaves(graph, names, norm, sh, vertex, verts)
     labels = {(STEPS,): f"{runs[(STEPS,)]} steps"} if (STEPS,) in runs else {}
     outs = {vertex(r) for r in graph.outputs if type(r) is Node}
@@ -342,9 +364,10 @@ def _emit(
         canvas.node(v.path, v.vid, v.label, **attrs)
     for e in edges:
         attrs = dict(e.attrs)
-        if e.lhead is not None:
-            canvas.cluster(e.lhead)
-            attrs["lhead"] = canvas.names[e.lhead]
+        for end, path in (("lhead", e.lhead), ("ltail", e.ltail)):
+            if path is not None:
+                canvas.cluster(path)
+                attrs[end] = canvas.names[path]
         if grads and e.norm is not None:
             attrs.update(color=colour(e.norm), penwidth="2.5", tooltip=f"‖grad‖ = {e.norm:.3g}")
         canvas.edge(e.tail, e.head, **attrs)
