@@ -203,11 +203,6 @@ def bump_inplace_epoch() -> int:
     return _inplace_epoch
 
 
-def inplace_epoch() -> int:
-    """The current in-place epoch."""
-    return _inplace_epoch
-
-
 # -------------------------------------------------------------------------- backward
 
 
@@ -225,17 +220,29 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
 
 
 def _check_versions(node: Node) -> None:
-    """Refuse to run a vjp whose saved inputs or output were modified in place after
-    recording (tanh, exp, sigmoid, sqrt and div save their output)."""
+    """Refuse to run a vjp whose saved values were modified in place after recording.
+
+    Only values the vjp saved matter: an op that saved no array (add, sub, reshape...)
+    is never refused. A leaf input counts when its very array was saved; the output of
+    an earlier op (whose array the tape does not keep) counts whenever arrays were
+    saved, which errs on the side of refusing.
+    """
+    arrays = [v for v in node.saved if type(v) is np.ndarray]
+    if not arrays:
+        return
     if node.modified_at > node.epoch:
         raise RuntimeError(
             f"{node.op}: its output, saved for backward, was modified in place after it "
             "was computed; compute with a copy instead of modifying it in place"
         )
     for p in node.parents:
-        modified = p.modified_at if type(p) is Node else p._modified_at
+        if type(p) is Node:
+            modified, what = p.modified_at, p.op
+        elif any(a is p.data for a in arrays):
+            modified, what = p._modified_at, f"tensor of shape {p.shape}"
+        else:
+            continue
         if modified > node.epoch:
-            what = p.op if type(p) is Node else f"tensor of shape {p.shape}"
             raise RuntimeError(
                 f"{node.op}: an input ({what}) saved for backward was modified in place "
                 "after it was used; compute with a copy instead of modifying it in place"
@@ -359,12 +366,23 @@ def _accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
         owned.add(key)
 
 
-def _run_hooks(hooks: list[Callable] | None, g: np.ndarray) -> np.ndarray:
+def run_hooks(
+    hooks: list[Callable] | None, g: np.ndarray, shape: tuple[int, ...], dtype: Any = None
+) -> np.ndarray:
+    """Pass ``g`` through the hooks (each may return a replacement), then make sure the
+    result still fits the tensor: the same shape (else an error) and, for a leaf, its
+    dtype (cast), so ``.grad`` keeps its contract whatever a hook returns."""
     if hooks:
         for hook in list(hooks):
             out = hook(g)
             if out is not None:
                 g = np.asarray(out)
+        if g.shape != shape:
+            raise RuntimeError(
+                f"a gradient hook returned shape {g.shape} for a tensor of shape {shape}"
+            )
+    if dtype is not None and g.dtype != dtype:
+        g = g.astype(dtype)
     return g
 
 
@@ -409,7 +427,7 @@ def _propagate(
         if type(g) is _Pending:
             g = g.value()
         if node.hooks:
-            g = _run_hooks(node.hooks, g)
+            g = run_hooks(node.hooks, g, node.shape)
         if not plain:
             if id(node) in capture:
                 captured[id(node)] = g
@@ -436,7 +454,7 @@ def _propagate(
                 continue
             if type(p) is Node:
                 key = p
-            elif p.requires_grad:
+            elif p._requires_grad:
                 key = id(p)
                 leaves[key] = p
             else:
@@ -451,9 +469,7 @@ def _propagate(
         if type(g) is _Pending:
             g = g.value()
             owned.add(key)
-        if g.dtype != leaf.data.dtype:
-            g = g.astype(leaf.data.dtype)
-        g = _run_hooks(leaf._hooks, g)
+        g = run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
         if capture is not None:
             if key in capture:
                 captured[key] = g
@@ -511,7 +527,9 @@ def grad(
                 f"grad: input {k} (shape {t.shape}) was not used to compute the outputs; "
                 "pass allow_unused=True to get None for it"
             )
-        if g is not None and g.dtype != t.dtype:
-            g = g.astype(t.dtype)
+        if g is not None:
+            # A fresh, writable array of the input's dtype: never a view into the
+            # engine's buffers or one of the caller's grad_outputs.
+            g = np.array(g, dtype=t.dtype)
         result.append(g)
     return tuple(result)

@@ -7,6 +7,7 @@ delegate to :mod:`minigrad.ops` and :mod:`minigrad.functional`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -86,11 +87,12 @@ class Tensor:
 
     # data, _node and requires_grad are set for every op output; the rest are rare
     # and default at class level (an instance __dict__ appears only when one is set).
-    __slots__ = ("__dict__", "__weakref__", "_node", "data", "requires_grad")
+    __slots__ = ("__dict__", "__weakref__", "_node", "_requires_grad", "data")
     grad: np.ndarray | None = None
     name: str | None = None
     _hooks: list[Callable] | None = None
     _modified_at: int = -1
+    _base: weakref.ref | None = None  # for a detached tensor: whose data it shares
     # Make NumPy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
 
@@ -101,7 +103,7 @@ class Tensor:
         self._node: Node | None = None
         if name is not None:
             self.name = name
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -111,7 +113,7 @@ class Tensor:
         t = object.__new__(cls)
         t.data = data
         t._node = node
-        t.requires_grad = node is not None
+        t._requires_grad = node is not None
         return t
 
     # ------------------------------------------------------------------ properties
@@ -189,8 +191,16 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """A new leaf sharing the data, cut from the graph (no grad)."""
-        return Tensor._wrap(self.data)
+        """A new leaf sharing the data, cut from the graph (no grad).
+
+        An in-place op on the detached tensor changes this tensor's values too, and is
+        recorded against it, so a backward that needs them refuses to run.
+        """
+        t = Tensor._wrap(self.data)
+        # A weak reference to whatever records this data's version (the node for an op
+        # output, else the tensor): it must not keep a finished graph alive.
+        t._base = self._base or weakref.ref(self._node if self._node is not None else self)
+        return t
 
     def astype(self, dtype: Any) -> Tensor:
         """Cast to ``dtype``; the gradient is cast back to this tensor's dtype."""
@@ -213,8 +223,18 @@ class Tensor:
             raise RuntimeError(
                 "requires_grad_(False) on a non-leaf tensor; use detach() to cut it from the graph"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded for backward. Setting it is
+        ``requires_grad_``: only floating-point leaves may require grad."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always do)."""
@@ -255,7 +275,7 @@ class Tensor:
             )
         g = _root_grad(self, grad, "backward")
         if self._node is None:
-            g = _run_hooks_leaf(self, g)
+            g = autograd.run_hooks(self._hooks, g, self.data.shape, self.data.dtype)
             self.grad = g.copy() if self.grad is None else np.asarray(self.grad + g)
             return
         autograd.run_backward([self._node], [g], retain_graph)
@@ -268,10 +288,14 @@ class Tensor:
                 "recorded graph; do it inside `with minigrad.no_grad():`"
             )
         epoch = autograd.bump_inplace_epoch()
-        if self._node is not None:
-            self._node.modified_at = epoch
-        else:
-            self._modified_at = epoch
+        owners = [self._node if self._node is not None else self]
+        if self._base is not None and (base := self._base()) is not None:
+            owners.append(base)
+        for owner in owners:
+            if type(owner) is Node:
+                owner.modified_at = epoch
+            else:
+                owner._modified_at = epoch
 
     def _inplace(self, op: str, value: np.ndarray) -> Tensor:
         self._begin_inplace(op)
@@ -506,14 +530,6 @@ def _root_grad(t: Tensor, grad: Any, who: str) -> np.ndarray:
         raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {t.shape}")
     if g.dtype != t.dtype:
         g = g.astype(t.dtype)
-    return g
-
-
-def _run_hooks_leaf(t: Tensor, g: np.ndarray) -> np.ndarray:
-    for hook in list(t._hooks or ()):
-        out = hook(g)
-        if out is not None:
-            g = np.asarray(out)
     return g
 
 

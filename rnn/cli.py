@@ -29,6 +29,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse
 import math
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,13 +37,17 @@ from pathlib import Path
 
 from rnn.models import CELLS
 
-__all__ = ["CLIError", "build_parser", "command", "main"]
+__all__ = ["CLIError", "UsageError", "build_parser", "command", "main"]
 
 PROG = "rnn"
 
 
 class CLIError(Exception):
     """An expected failure inside a command: reported in one line, exit status 1."""
+
+
+class UsageError(CLIError):
+    """Options that do not fit together: reported in one line, exit status 2 (as argparse)."""
 
 
 Runner = Callable[[argparse.Namespace], int | None]
@@ -100,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = args._run(args)
     except CLIError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
@@ -279,10 +284,12 @@ def sample(args: argparse.Namespace) -> None:
     from rnn.sample import generate
 
     if args.path and args.checkpoint and args.path != args.checkpoint:
-        raise CLIError("give the checkpoint once (positional or --checkpoint), not both")
+        raise UsageError("give the checkpoint once (positional or --checkpoint), not both")
     path = args.path or args.checkpoint
     if not path:
-        raise CLIError("which checkpoint? give its path (e.g. rnn sample out/train/checkpoint.npz)")
+        raise UsageError(
+            "which checkpoint? give its path (e.g. rnn sample out/train/checkpoint.npz)"
+        )
     try:
         text = generate(path, args.prime, args.length, args.temperature, args.seed)
     except ValueError as e:
@@ -322,11 +329,11 @@ def check(args: argparse.Namespace) -> int:
 
     if args.lengths is not None:
         if len(args.lengths) != args.batch:
-            raise CLIError(
+            raise UsageError(
                 f"--lengths needs one length per batch entry: {args.batch}, got {len(args.lengths)}"
             )
         if max(args.lengths) > args.steps:
-            raise CLIError(f"--lengths: {max(args.lengths)} is longer than --steps {args.steps}")
+            raise UsageError(f"--lengths: {max(args.lengths)} is longer than --steps {args.steps}")
     report = compare(
         args.cell,
         input_size=args.input,
@@ -402,6 +409,10 @@ def graph(args: argparse.Namespace) -> None:
         raise CLIError(message.replace("raise max_nodes", "raise --max-nodes")) from None
     except OSError as e:
         raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
+    except subprocess.CalledProcessError as e:
+        raise CLIError(
+            f"Graphviz's dot failed on {args.output} (exit status {e.returncode})"
+        ) from None
     print(f"wrote {path}")
 
 
@@ -479,7 +490,7 @@ def task(args: argparse.Namespace) -> None:
     from .longdeps import train_task
 
     if args.task == "adding" and args.T < 2:
-        raise CLIError(f"the adding task needs --T of at least 2, got {args.T}")
+        raise UsageError(f"the adding task needs --T of at least 2, got {args.T}")
     result = train_task(
         args.task,
         args.cell,
@@ -543,17 +554,17 @@ def gradflow(args: argparse.Namespace) -> None:
     from . import gradflow as study
 
     if args.T < 2:
-        raise CLIError(f"--T (the sequence length) must be at least 2, got {args.T}")
+        raise UsageError(f"--T (the sequence length) must be at least 2, got {args.T}")
     models = None
     if args.models:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
         unknown = [m for m in models if m not in study.MODELS]
         if unknown:
-            raise CLIError(f"unknown model {unknown[0]!r}; choose from {', '.join(study.MODELS)}")
+            raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(study.MODELS)}")
     if args.output:
         suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
         if suffix not in ("png", "svg", "pdf"):
-            raise CLIError(f"-o must end in .png, .svg or .pdf, got {args.output!r}")
+            raise UsageError(f"-o must end in .png, .svg or .pdf, got {args.output!r}")
         try:
             import matplotlib  # noqa: F401
         except ImportError:
@@ -571,7 +582,7 @@ def gradflow(args: argparse.Namespace) -> None:
         else lambda name: print(f"measuring {name} ...", file=sys.stderr),
     )
     if args.json:
-        print(json.dumps(result.to_dict(), allow_nan=True))
+        print(json.dumps(result.to_dict(), allow_nan=False))
     else:
         print(study.format_table(result))
     if args.output:

@@ -98,11 +98,23 @@ class Study:
     curves: list[Curve] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: settings, and per curve its norms and ratio."""
+        """JSON-ready: settings, and per curve its norms and ratio; a value that is not
+        a finite number (a norm that overflowed, a measure not taken) becomes None."""
         d = asdict(self)
         for c, row in zip(self.curves, d["curves"], strict=True):
             row["ratio"] = c.ratio
-        return d
+        return _finite(d)
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by None (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def gradient_profile(

@@ -35,14 +35,14 @@ def record(
     if autograd._grad_enabled:
         if len(inputs) == 1:
             a = inputs[0]
-            if a.requires_grad:
+            if a._requires_grad:
                 return Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
         elif len(inputs) == 2:
             a, b = inputs
-            if a.requires_grad or b.requires_grad:
+            if a._requires_grad or b._requires_grad:
                 node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
                 return Tensor._wrap(data, node)
-        elif any(t.requires_grad for t in inputs):
+        elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
             return Tensor._wrap(data, node)
     return Tensor._wrap(data)

@@ -47,7 +47,7 @@ def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
 def _target(t: Tensor, out: np.ndarray) -> tuple | None:
     """What an input needs from a gradient of ``out``: None (no gradient), () (the
     gradient as is: same shape and dtype) or (shape, dtype) to unbroadcast to."""
-    if not t.requires_grad:
+    if not t._requires_grad:
         return None
     d = t.data
     return () if d.shape == out.shape and d.dtype == out.dtype else (d.shape, d.dtype)

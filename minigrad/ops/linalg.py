@@ -28,7 +28,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         out = x @ y
     except ValueError:
         raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not align") from None
-    ra, rb = a.requires_grad, b.requires_grad
+    ra, rb = a._requires_grad, b._requires_grad
 
     if x.ndim == 2 and y.ndim == 2:
         return record("matmul", out, (a, b), _matmul_vjp, x, y, ra, rb)
@@ -91,9 +91,9 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
         except ValueError:
             raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = None
-    if c.requires_grad:
+    if c._requires_grad:
         tc = () if c.shape == out.shape and c.dtype == out.dtype else (c.shape, c.dtype)
-    return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a.requires_grad, b.requires_grad)
+    return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
 
 def _addmm_vjp(

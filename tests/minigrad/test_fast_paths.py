@@ -130,3 +130,53 @@ def test_no_grad_decorates_with_and_without_parentheses():
 
     assert not bare().requires_grad and not called().requires_grad
     assert (w * 2).requires_grad
+
+
+def test_grad_returns_fresh_writable_arrays():
+    x = Tensor(np.ones(3), requires_grad=True)
+    (g,) = minigrad.grad(x.sum(), x)
+    g += 1  # a broadcast view would be read-only
+    go = np.full(3, 2.0)
+    (g2,) = minigrad.grad(x + 0.0, x, grad_outputs=go)
+    assert g2 is not go and not np.shares_memory(g2, go)
+
+
+def test_hooks_cannot_break_the_grad_contract():
+    w = Tensor(np.ones(2, np.float32), requires_grad=True)
+    w.register_hook(lambda g: g.astype(np.float64) * 3)
+    (w * 2).sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [6.0, 6.0]
+    v = Tensor(np.ones(2), requires_grad=True)
+    v.register_hook(lambda g: np.ones(5))
+    with pytest.raises(RuntimeError, match=r"shape \(5,\) for a tensor of shape \(2,\)"):
+        (v * 2).sum().backward()
+
+
+def test_requires_grad_assignment_is_checked():
+    t = minigrad.tensor([1, 2])
+    with pytest.raises(TypeError, match="floating-point"):
+        t.requires_grad = True
+    f = minigrad.tensor([1.0, 2.0])
+    f.requires_grad = True
+    (f * 2.5).sum().backward()
+    assert f.grad.tolist() == [2.5, 2.5]
+
+
+def test_in_place_through_a_detached_alias_is_detected():
+    a = Tensor(np.array([0.5, 1.0]), requires_grad=True)
+    t = a.tanh()
+    y = (t * 1.0).sum()
+    alias = t.detach()
+    del t
+    alias.zero_()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_in_place_on_an_input_nothing_saved_is_allowed():
+    p = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (p + 1.0).sum()  # add saves no values
+    with minigrad.no_grad():
+        p.add_(1.0)
+    y.backward()
+    assert p.grad.tolist() == [1.0, 1.0]

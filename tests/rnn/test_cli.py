@@ -93,10 +93,11 @@ def text_file(tmp_path):
     return path
 
 
-def one_line_error(capsys, status: int, *fragments: str) -> str:
-    """Assert a clean failure: exit 1, one `rnn: error:` line on stderr, no traceback."""
+def one_line_error(capsys, status: int, *fragments: str, code: int = 1) -> str:
+    """Assert a clean failure: exit ``code`` (1, or 2 for options that do not fit
+    together), one `rnn: error:` line on stderr, no traceback."""
     captured = capsys.readouterr()
-    assert status == 1, captured
+    assert status == code, captured
     assert captured.err.startswith("rnn: error: ") and captured.err.count("\n") == 1, captured.err
     assert "Traceback" not in captured.err + captured.out
     for fragment in fragments:
@@ -305,7 +306,7 @@ def test_sample_bad_checkpoint(content, message, checkpoint, tmp_path, capsys):
 
 
 def test_sample_needs_a_checkpoint(capsys):
-    one_line_error(capsys, cli.main(["sample"]), "which checkpoint?")
+    one_line_error(capsys, cli.main(["sample"]), "which checkpoint?", code=2)
 
 
 def test_sample_rejects_negative_temperature(checkpoint, capsys):
@@ -345,7 +346,7 @@ def test_check_mismatch_exits_1(capsys):
     ],
 )
 def test_check_bad_lengths(argv, message, capsys):
-    one_line_error(capsys, cli.main(["check", *argv]), message)
+    one_line_error(capsys, cli.main(["check", *argv]), message, code=2)
 
 
 @pytest.mark.parametrize("argv", [["--cell", "elman"], ["--steps", "0"], ["--lengths", "0", "1"]])

@@ -42,8 +42,8 @@ def test_bad_arguments_exit_2(argv, capsys):
         (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
     ],
 )
-def test_expected_errors_are_one_line(argv, message, capsys):
-    assert cli.main(argv) == 1
+def test_options_that_do_not_fit_are_one_line_exit_2(argv, message, capsys):
+    assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("rnn: error: ") and message in err
     assert err.count("\n") == 1
@@ -72,7 +72,8 @@ def test_gradflow_json_and_plot(capsys, tmp_path):
     path = tmp_path / "g.svg"
     argv = ["gradflow", "--T", "6", "--hidden", "4", "--train-steps", "0", "--json"]
     assert cli.main([*argv, "--models", "lstm", "-o", str(path)]) == 0
-    data = json.loads(capsys.readouterr().out)
+    # Strict JSON: NaN and Infinity are not JSON (parse_constant sees only those).
+    data = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
     assert data["T"] == 6 and [c["stage"] for c in data["curves"]] == ["init"]
     assert len(data["curves"][0]["norms"]) == 6
     assert path.read_text().lstrip().startswith("<?xml")
