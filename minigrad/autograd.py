@@ -133,7 +133,8 @@ class _GradMode:
 
 def no_grad(fn: Callable | None = None) -> Any:
     """Disable recording, as a context manager or a decorator (nests); both
-    ``@no_grad()`` and ``@no_grad`` decorate.
+    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is process-wide (PyTorch's is
+    per thread): a ``no_grad`` block in one thread pauses recording in all of them.
 
     >>> import minigrad
     >>> w = minigrad.ones(2, requires_grad=True)

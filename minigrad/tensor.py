@@ -134,6 +134,12 @@ class Tensor:
         return self.data.size
 
     @property
+    def grad_fn(self) -> Node | None:
+        """The tape entry that produced this tensor (its ``op`` name and ``parents``),
+        or None for a leaf."""
+        return self._node
+
+    @property
     def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op."""
         return self._node is None

@@ -211,7 +211,11 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     add("--seed", type=int, metavar="N", help=f"random seed (default: {d.seed})")
     add("--data", metavar="FILE", help="UTF-8 text to learn (default: the Python stdlib source)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--out", metavar="DIR", help="write DIR/checkpoint.npz (default: out/train)")
+    where.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write DIR/checkpoint.npz (default: out/train; with --resume, the resumed file)",
+    )
     where.add_argument("--checkpoint", metavar="PATH", help="write the checkpoint to PATH")
     add("--resume", metavar="PATH", help="continue from a checkpoint (--steps is the total)")
     _add_quiet(parser)
