@@ -32,6 +32,7 @@ MODULES = [
     ("minigrad.gradcheck", "finite-difference gradient checking"),
     ("minigrad.viz", "drawing the recorded graph"),
     ("minigrad.autograd", "the tape and the backward engine"),
+    ("minigrad.gradients", "how backward holds and sums gradients"),
     ("rnn", "recurrent cells and layers"),
     ("rnn.cells", "one-step cells and their step functions"),
     ("rnn.layers", "multi-step, multi-layer, bidirectional layers"),

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .gradients import Pending, accumulate
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -250,123 +252,6 @@ def _check_versions(node: Node) -> None:
             )
 
 
-class Scatter:
-    """A gradient that is zero except at ``index``: what indexing sends to its input.
-
-    Slicing a (T, N, H) tensor into T steps would cost O(T^2) in backward if every
-    step's vjp returned a dense, mostly-zero (T, N, H) array. Returning a Scatter
-    instead lets the engine add each slice into one buffer per input, so splitting
-    along time costs O(T) in total. ``unique`` is False for integer-array indices
-    that may repeat (embedding lookups), which then accumulate with ``np.add.at``.
-    """
-
-    __slots__ = ("dtype", "index", "shape", "unique", "value")
-
-    def __init__(
-        self, index: Any, value: np.ndarray, shape: tuple[int, ...], dtype: np.dtype, unique: bool
-    ) -> None:
-        self.index = index
-        self.value = value
-        self.shape = shape
-        self.dtype = dtype
-        self.unique = unique
-
-    def add_into(self, buf: np.ndarray) -> None:
-        """Add the gradient into ``buf`` (of the input's full shape) in place."""
-        if self.unique:
-            buf[self.index] += self.value
-        else:
-            np.add.at(buf, self.index, self.value)
-
-    def dense(self) -> np.ndarray:
-        """The gradient as a full array."""
-        buf = np.zeros(self.shape, self.dtype)
-        self.add_into(buf)
-        return buf
-
-
-class Outer:
-    """The gradient ``a^T g`` of a matmul's right operand, left unevaluated.
-
-    A recurrent weight used at T steps receives T of these (a (N, H), g (N, G*H)).
-    The engine keeps them until every consumer has reported and then sums them with
-    one (H, T*N) @ (T*N, G*H) product instead of T small ones, the way hand-written
-    BPTT hoists its weight gradients out of the time loop.
-    """
-
-    __slots__ = ("a", "g")
-
-    def __init__(self, a: np.ndarray, g: np.ndarray) -> None:
-        self.a = a
-        self.g = g
-
-
-class _Pending:
-    """A sum of :class:`Outer` terms plus an optional dense part, evaluated once."""
-
-    __slots__ = ("dense", "lefts", "rights")
-
-    def __init__(self, term: Outer, dense: np.ndarray | None = None) -> None:
-        self.lefts = [term.a]
-        self.rights = [term.g]
-        self.dense = dense
-
-    def value(self) -> np.ndarray:
-        if len(self.lefts) == 1:
-            out = self.lefts[0].T @ self.rights[0]
-        else:
-            out = np.concatenate(self.lefts).T @ np.concatenate(self.rights)
-        if self.dense is not None:
-            out += self.dense
-        return out
-
-
-def _accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
-    """Sum ``g`` into ``grads[key]``, in place once the buffer is our own.
-
-    ``g`` is an ndarray, a :class:`Scatter` or an :class:`Outer`; the two lazy kinds
-    are what keep splitting over time O(T) and recurrent weight gradients one GEMM.
-    """
-    old = grads.get(key)
-    kind = type(g)
-    if kind is Outer:
-        if old is None:
-            grads[key] = _Pending(g)
-        elif type(old) is _Pending:
-            old.lefts.append(g.a)
-            old.rights.append(g.g)
-        else:
-            grads[key] = _Pending(g, old.dense() if type(old) is Scatter else old)
-        return
-    if type(old) is _Pending:
-        dense = g.dense() if kind is Scatter else g
-        old.dense = dense if old.dense is None else old.dense + dense
-        return
-    if kind is Scatter:
-        if old is None:
-            grads[key] = g.dense()
-        elif key in owned:
-            g.add_into(old)
-            return
-        else:
-            old = old.copy()
-            g.add_into(old)
-            grads[key] = old
-        owned.add(key)
-        return
-    if type(g) is not np.ndarray:
-        # A vjp on 0-d values yields a NumPy scalar, for which ``old += g`` below
-        # would rebind a local instead of updating the buffer.
-        g = np.asarray(g)
-    if old is None:
-        grads[key] = g
-    elif key in owned:
-        old += g
-    else:
-        grads[key] = np.asarray(old + g)
-        owned.add(key)
-
-
 def run_hooks(
     hooks: list[Callable] | None, g: np.ndarray, shape: tuple[int, ...], dtype: Any = None
 ) -> np.ndarray:
@@ -415,7 +300,7 @@ def _propagate(
     owned: set = set()
     leaves: dict[int, Tensor] = {}
     for r, g in zip(roots, root_grads, strict=True):
-        _accumulate(grads, owned, r, g)
+        accumulate(grads, owned, r, g)
     epoch = _inplace_epoch
     check = any(n.epoch != epoch for n in nodes)
     captured: dict[int, np.ndarray] = {}
@@ -425,7 +310,7 @@ def _propagate(
         g = pop(node, None)
         if g is None:
             continue
-        if type(g) is _Pending:
+        if type(g) is Pending:
             g = g.value()
         if node.hooks:
             g = run_hooks(node.hooks, g, node.shape)
@@ -464,10 +349,10 @@ def _propagate(
             if type(pg) is np.ndarray and key not in grads:
                 grads[key] = pg
             else:
-                _accumulate(grads, owned, key, pg)
+                accumulate(grads, owned, key, pg)
     for key, leaf in leaves.items():
         g = grads[key]
-        if type(g) is _Pending:
+        if type(g) is Pending:
             g = g.value()
             owned.add(key)
         g = run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Outer
+from ..gradients import Outer
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
 

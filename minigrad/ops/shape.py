@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Scatter
+from ..gradients import Scatter
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
 
