@@ -19,6 +19,7 @@ import contextvars
 import functools
 import gc
 import itertools
+import operator
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +210,9 @@ def bump_inplace_epoch() -> int:
 # -------------------------------------------------------------------------- backward
 
 
+_by_seq = operator.attrgetter("seq")
+
+
 def _collect(roots: Sequence[Node]) -> list[Node]:
     """Every node reachable from ``roots``, latest first (iterative walk, no recursion)."""
     seen = set(roots)
@@ -219,7 +223,7 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
             if type(p) is Node and p not in seen:
                 seen.add(p)
                 stack.append(p)
-    return sorted(seen, key=lambda n: n.seq, reverse=True)
+    return sorted(seen, key=_by_seq, reverse=True)
 
 
 def _check_versions(node: Node) -> None:

@@ -4,6 +4,8 @@ the composites built on them (swapaxes, squeeze, unsqueeze, split, chunk, unbind
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -202,19 +204,23 @@ def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> li
     if isinstance(size_or_sections, (int, np.integer)):
         if size_or_sections <= 0:
             raise ValueError(f"split: size must be positive, got {size_or_sections}")
-        sizes = [min(size_or_sections, n - s) for s in range(0, n, size_or_sections)]
+        sizes = tuple(min(size_or_sections, n - s) for s in range(0, n, size_or_sections))
     else:
-        sizes = [int(s) for s in size_or_sections]
+        sizes = tuple(int(s) for s in size_or_sections)
         if sum(sizes) != n:
             raise ValueError(
-                f"split: sizes {sizes} do not add up to {n} (axis {axis} of {a.shape})"
+                f"split: sizes {list(sizes)} do not add up to {n} (axis {axis} of {a.shape})"
             )
-    lead = (slice(None),) * (axis % a.ndim)
-    pieces, start = [], 0
-    for s in sizes:
-        pieces.append(getitem(a, (*lead, slice(start, start + s))))
-        start += s
-    return pieces
+    return [getitem(a, index) for index in _split_indices(axis % a.ndim, sizes)]
+
+
+@functools.lru_cache(maxsize=256)
+def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...], ...]:
+    """The index of each piece. Cached: a layer splits its gates the same way at every
+    step, and shared immutable indices are fewer objects for the tape to keep."""
+    lead = (slice(None),) * axis
+    ends = np.cumsum((0, *sizes)).tolist()
+    return tuple((*lead, slice(start, end)) for start, end in itertools.pairwise(ends))
 
 
 def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
