@@ -318,7 +318,12 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="L",
         help="one sequence length per batch entry (each 1..steps)",
     )
-    add("--dtype", choices=["float64", "float32"], default="float64", help="(default: %(default)s)")
+    add(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="precision of both sides (default: %(default)s)",
+    )
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add("--tol", type=positive_float, help="relative tolerance (default: 1e-10 / 1e-4 by dtype)")
 
@@ -460,15 +465,24 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     from .longdeps import CELLS, TASKS
 
     parser.add_argument("task", choices=TASKS, help="adding (MSE) or copy (cross-entropy)")
-    parser.add_argument("--cell", choices=CELLS, default="lstm", help="(default: %(default)s)")
+    parser.add_argument(
+        "--cell",
+        choices=CELLS,
+        default="lstm",
+        help="recurrent cell; irnn is a ReLU RNN with identity W_hh (default: %(default)s)",
+    )
     parser.add_argument(
         "--T", type=positive_int, default=100, help="dependency length (default: %(default)s)"
     )
-    parser.add_argument("--hidden", type=positive_int, default=64, help="(default: %(default)s)")
+    parser.add_argument(
+        "--hidden", type=positive_int, default=64, help="hidden units (default: %(default)s)"
+    )
     parser.add_argument(
         "--steps", type=positive_int, default=2000, help="training steps (default: %(default)s)"
     )
-    parser.add_argument("--batch", type=positive_int, default=32, help="(default: %(default)s)")
+    parser.add_argument(
+        "--batch", type=positive_int, default=32, help="sequences per step (default: %(default)s)"
+    )
     parser.add_argument(
         "--lr", type=positive_float, default=1e-3, help="Adam step size (default: %(default)s)"
     )
@@ -478,9 +492,12 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm; 0 disables clipping (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument(
-        "--log-every", type=positive_int, default=100, help="steps between loss lines"
+        "--log-every",
+        type=positive_int,
+        default=100,
+        help="steps between loss lines (default: %(default)s)",
     )
     _add_quiet(parser)
 
@@ -520,7 +537,9 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--T", type=positive_int, default=100, help="sequence length (default: %(default)s)"
     )
-    parser.add_argument("--hidden", type=positive_int, default=32, help="(default: %(default)s)")
+    parser.add_argument(
+        "--hidden", type=positive_int, default=32, help="hidden units (default: %(default)s)"
+    )
     parser.add_argument(
         "--train-steps",
         type=natural,
@@ -537,7 +556,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm of the clipped training; 0 skips it (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument(
         "--models", help="comma-separated subset of the models (default: all)", default=None
     )
