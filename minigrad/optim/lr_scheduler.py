@@ -34,7 +34,9 @@ class LRScheduler:
         self.step()
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
-        raise NotImplementedError
+        """The learning rate at ``epoch`` of a group that started at ``base_lr``; each
+        schedule defines it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define lr_at()")
 
     def step(self) -> None:
         """Advance one epoch and set each group's learning rate."""
