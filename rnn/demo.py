@@ -77,7 +77,8 @@ def write_graph(run: DemoRun) -> Path:
 
 
 def write_gradflow(run: DemoRun) -> Path:
-    """||dL/dh_t|| against distance at initialisation for tanh RNN, IRNN, LSTM and GRU"""
+    """||dL/dh_t|| against distance at initialisation for tanh RNN, IRNN, LSTM and GRU
+    (the numbers are beside it, in gradflow.txt)"""
     from . import gradflow
 
     study = gradflow.measure(T=50, hidden=16, train_steps=0, models=DEMO_GRADFLOW_MODELS)
@@ -132,5 +133,5 @@ def run_demo(
     for output in OUTPUTS:
         path = output(run)
         run.files.append(path)
-        log(f"wrote {path}: {(output.__doc__ or '').strip()}")
+        log(f"wrote {path}: {' '.join((output.__doc__ or '').split())}")
     return run
