@@ -14,21 +14,15 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parity import GATES, KINDS, PARAM_NAMES, assert_close
+from parity import CELLS, GATES, KIND_IDS, KINDS, PARAM_NAMES, assert_close, has_c, make_layer
 
 import minigrad
 import rnn
 from rnn import manual
+from rnn.cells import cell_kind
+from rnn.layers import layer_class
 
 F64 = np.float64
-LAYERS = {"rnn": rnn.RNN, "lstm": rnn.LSTM, "gru": rnn.GRU}
-
-
-def make_layer(cell, nonlinearity="tanh", **kw):
-    kw.setdefault("dtype", F64)
-    if cell == "rnn":
-        return rnn.RNN(nonlinearity=nonlinearity, **kw)
-    return LAYERS[cell](**kw)
 
 
 def suffix(k, d):
@@ -81,7 +75,7 @@ class Case:
         self.x = rng.normal(size=shape)
         LD = self.L * self.D
         self.h0 = rng.normal(0, 0.5, (LD, N, H)) if with_h0 else None
-        self.c0 = rng.normal(0, 0.5, (LD, N, H)) if (with_h0 and cell == "lstm") else None
+        self.c0 = rng.normal(0, 0.5, (LD, N, H)) if (with_h0 and has_c(cell)) else None
         self.lengths = None if lengths is None else np.asarray(lengths, dtype=np.int64)
         out_shape = (N, T, self.D * H) if batch_first else (T, N, self.D * H)
         self.R = rng.normal(size=out_shape)
@@ -103,7 +97,7 @@ class Case:
         x = minigrad.tensor(self.x, requires_grad=True)
         h0 = None if self.h0 is None else minigrad.tensor(self.h0, requires_grad=True)
         c0 = None if self.c0 is None else minigrad.tensor(self.c0, requires_grad=True)
-        hx = (h0, c0) if self.cell == "lstm" and h0 is not None else h0
+        hx = (h0, c0) if has_c(self.cell) and h0 is not None else h0
         r = self.layer.run(x, hx, lengths=self.lengths, keep_steps=keep_steps)
         loss = (r.output * self.R).sum() + (r.h_n * self.S).sum()
         if r.c_n is not None:
@@ -115,7 +109,7 @@ class Case:
             for k in range(self.L):
                 for d in range(self.D):
                     for s in r.steps[(k, d)]:
-                        step_tensors.extend(s if self.cell == "lstm" else (s,))
+                        step_tensors.extend(s if has_c(self.cell) else (s,))
         grads = minigrad.grad(loss, inputs + step_tensors)
         n_fixed = len(inputs)
         result = {
@@ -136,7 +130,7 @@ class Case:
                     hs, cs = [], []
                     for _ in range(self.T):
                         hs.append(next(g))
-                        if self.cell == "lstm":
+                        if has_c(self.cell):
                             cs.append(next(g))
                     per[(k, d)] = (np.stack(hs), np.stack(cs) if cs else None)
             result["steps"] = per
@@ -154,7 +148,7 @@ class Case:
                 i = k * self.D + d
                 params = {n: sd.get(n + suffix(k, d)) for n in PARAM_NAMES}
                 out, h_n, c_n, cache = manual.forward(
-                    self.cell,
+                    cell_kind(self.cell),
                     inp,
                     params,
                     None if self.h0 is None else self.h0[i],
@@ -171,7 +165,7 @@ class Case:
         result = {
             "out": tm(inp),
             "h_n": np.stack(outs_h),
-            "c_n": np.stack(outs_c) if self.cell == "lstm" else None,
+            "c_n": np.stack(outs_c) if has_c(self.cell) else None,
             "grads": {},
             "steps": {},
         }
@@ -188,7 +182,7 @@ class Case:
                     douts[d],
                     caches[(k, d)],
                     self.S[i],
-                    self.U[i] if self.cell == "lstm" else None,
+                    self.U[i] if has_c(self.cell) else None,
                 )
                 dinp = dinp + b.dx
                 dh0[i] = b.dh0
@@ -199,7 +193,7 @@ class Case:
                 result["steps"][(k, d)] = (b.dh, b.dc)
         result["dx"] = tm(dinp)
         result["dh0"] = dh0
-        result["dc0"] = dc0 if self.cell == "lstm" else None
+        result["dc0"] = dc0 if has_c(self.cell) else None
         return result
 
 
@@ -212,7 +206,7 @@ def compare(case, keep_steps=False):
         assert_close(a["h_n"], m["h_n"], "h_n"),
         assert_close(a["dx"], m["dx"], "dx"),
     ]
-    if case.cell == "lstm":
+    if has_c(case.cell):
         errs.append(assert_close(a["c_n"], m["c_n"], "c_n"))
     else:
         assert a["c_n"] is None
@@ -278,7 +272,7 @@ def test_per_step_state_gradients_match_manual(case):
 # ------------------------------------------------------------------------------ explicit cases
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=["rnn-tanh", "rnn-relu", "lstm", "gru"])
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
 @pytest.mark.parametrize(
     "config",
     [
@@ -326,7 +320,7 @@ def test_outputs_past_length_are_zero_and_h_n_is_last_valid_state():
         np.testing.assert_array_equal(h_n.numpy()[0, n], out[length - 1, n])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_unbatched_input_matches_batch_of_one(cell, batch_first):
     layer = make_layer(
@@ -339,7 +333,7 @@ def test_unbatched_input_matches_batch_of_one(cell, batch_first):
     assert out1.shape == (5, 4)
     expected = outb.numpy()[0] if batch_first else outb.numpy()[:, 0]
     np.testing.assert_allclose(out1.numpy(), expected, rtol=0, atol=1e-12)
-    h1, hb = (s1[0], sb[0]) if cell == "lstm" else (s1, sb)
+    h1, hb = (s1[0], sb[0]) if has_c(cell) else (s1, sb)
     assert h1.shape == (4, 2)
     np.testing.assert_allclose(h1.numpy(), hb.numpy()[:, 0], rtol=0, atol=1e-12)
 
@@ -502,7 +496,7 @@ def expected_names(num_layers, bidirectional, bias):
     return names
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize(
     "num_layers, bidirectional, bias", [(1, False, True), (3, True, True), (2, True, False)]
 )
@@ -532,7 +526,7 @@ def test_state_dict_names_shapes_and_order(cell, num_layers, bidirectional, bias
         assert value.dtype == F64
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_default_init_uniform_within_bound(cell):
     minigrad.manual_seed(3)
     H = 16
@@ -551,3 +545,12 @@ def test_load_state_dict_round_trip():
     b.load_state_dict({k: v.tolist() for k, v in a.state_dict().items()})
     x = minigrad.tensor(np.random.default_rng(0).normal(size=(4, 2, 3)))
     np.testing.assert_array_equal(a(x)[0].numpy(), b(x)[0].numpy())
+
+
+def test_layer_class_of_each_kind():
+    assert [layer_class(n) for n in CELLS[:3]] == [rnn.RNN, rnn.LSTM, rnn.GRU]
+    for name in CELLS:
+        assert layer_class(name).cell == name
+        assert make_layer(name, input_size=2, hidden_size=3).kind is cell_kind(name)
+    with pytest.raises(ValueError, match=r"cell must be one of rnn, lstm, gru.*got 'elman'"):
+        layer_class("elman")
