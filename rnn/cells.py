@@ -3,10 +3,11 @@
 There is no hand-written backward here. Backpropagation through time is what the
 engine does with the unrolled graph these steps record.
 
-Each cell kind is described once, by a :class:`CellKind` in :data:`CELL_KINDS`: its gate
-count, its state (``("h",)`` or ``("h", "c")``), its step function written from ops, its
-``*Cell`` module, how its biases fold, and its hand-derived reference in :mod:`rnn.manual`.
-The layers, :mod:`rnn.compare` and the tests read everything cell-specific from there;
+Each cell kind is described once, by a :class:`CellKind` in :data:`CELL_KINDS` (defined in
+:mod:`rnn.kinds`, registered at the end of this module): its gate count, its state
+(``("h",)`` or ``("h", "c")``), its step function written from ops, its ``*Cell`` module,
+how its biases fold, and its hand-derived reference in :mod:`rnn.manual`. The layers,
+:mod:`rnn.compare` and the tests read everything cell-specific from there;
 :func:`register_cell_kind` adds a kind at run time.
 
 The step functions take the *input projection* ``xw = x W_ih^T + b_ih`` already
@@ -19,7 +20,6 @@ and the transposed recurrent weight ``w_hh_t = W_hh^T`` (H, G*H).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from minigrad.ops import addmm
 from minigrad.rng import default_generator
 
 from . import manual
+from .kinds import CELL_KINDS, CellKind, cell_kind, register_cell_kind, unregister_cell_kind
 
 __all__ = [
     "CELL_KINDS",
@@ -121,92 +122,6 @@ def _lstm_state_step(xw, state, w_hh_t, b_hh):
 
 def _gru_state_step(xw, state, w_hh_t, b_hh):
     return (gru_step(xw, state[0], w_hh_t, b_hh),)
-
-
-# ------------------------------------------------------------------------------ descriptions
-
-StepFn = Callable[..., tuple[Tensor, ...]]
-
-
-@dataclass(frozen=True)
-class CellKind:
-    """Everything about one cell kind, in one place.
-
-    - ``name``: "rnn", "lstm", "gru", ... (the layers' ``cell`` attribute);
-    - ``gates``: G; ``weight_ih`` is (G*H, I), ``weight_hh`` (G*H, H), biases (G*H,);
-    - ``state``: ``("h",)`` or ``("h", "c")``; a layer's output is the h of each step;
-    - ``step``: ``step(xw, state, w_hh_t, b_hh, **options) -> new state`` written from ops,
-      with xw = x W_ih^T + b_ih (N, G*H), state a tuple of (N, H) tensors, w_hh_t = W_hh^T;
-    - ``cell_class``: the one-step module (a :class:`CellBase` subclass);
-    - ``fold_hh_bias``: True when b_hh only adds to the pre-activations (RNN, LSTM), so a layer
-      folds it into the input projection (b_ih + b_hh) and calls ``step`` with b_hh=None;
-      False when it enters through a product (GRU's ``r * (W_hn h + b_hn)``);
-    - ``reference``: the hand-derived :class:`rnn.manual.ReferenceCell` of the same kind;
-    - ``options``: keyword options of ``step`` read from the module's attributes of the same
-      name (``("nonlinearity",)`` for the vanilla RNN).
-    """
-
-    name: str
-    gates: int
-    state: tuple[str, ...]
-    step: StepFn
-    cell_class: type
-    fold_hh_bias: bool
-    reference: manual.ReferenceCell
-    options: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        where = f"CellKind {self.name!r}"
-        if tuple(self.state) not in (("h",), ("h", "c")):
-            raise ValueError(f"{where}: state must be ('h',) or ('h', 'c'), got {self.state!r}")
-        if not isinstance(self.cell_class, type) or not issubclass(self.cell_class, CellBase):
-            raise TypeError(f"{where}: cell_class must be a CellBase subclass")
-        if self.cell_class.cell != self.name:
-            raise ValueError(
-                f"{where}: cell_class {self.cell_class.__name__} has cell = "
-                f"{self.cell_class.cell!r}, expected {self.name!r}"
-            )
-        ref = self.reference
-        if not isinstance(ref, manual.ReferenceCell):
-            raise TypeError(f"{where}: reference must be a manual.ReferenceCell")
-        if (ref.name, ref.gates, tuple(ref.state)) != (self.name, self.gates, tuple(self.state)):
-            raise ValueError(
-                f"{where}: the reference describes {ref.name!r} with {ref.gates} gates and "
-                f"state {ref.state}, but the kind has {self.gates} gates and state {self.state}"
-            )
-
-
-CELL_KINDS: dict[str, CellKind] = {}
-
-
-def register_cell_kind(kind: CellKind) -> CellKind:
-    """Add ``kind`` to :data:`CELL_KINDS` (and its reference to :mod:`rnn.manual`).
-
-    Afterwards ``rnn.layers.layer_class(kind.name)``, :func:`rnn.compare.compare` and
-    ``manual.forward(kind.name, ...)`` work with it. A name can be registered once.
-    """
-    if kind.name in CELL_KINDS:
-        raise ValueError(f"register_cell_kind: a cell kind named {kind.name!r} exists already")
-    manual.register_reference(kind.reference)
-    CELL_KINDS[kind.name] = kind
-    return kind
-
-
-def unregister_cell_kind(name: str) -> None:
-    """Remove a kind added with :func:`register_cell_kind` (the built-in kinds stay)."""
-    if name in _BUILT_IN:
-        raise ValueError(f"unregister_cell_kind: {name!r} is a built-in cell kind")
-    kind = cell_kind(name)
-    manual.unregister_reference(kind.reference)
-    del CELL_KINDS[name]
-
-
-def cell_kind(name: str) -> CellKind:
-    """The :class:`CellKind` called ``name``; ValueError naming the valid names otherwise."""
-    kind = CELL_KINDS.get(name) if isinstance(name, str) else None
-    if kind is None:
-        raise ValueError(f"cell must be one of {', '.join(CELL_KINDS)}, got {name!r}")
-    return kind
 
 
 # ------------------------------------------------------------------------------ modules
@@ -381,5 +296,4 @@ for _kind in (
     CellKind("lstm", 4, ("h", "c"), _lstm_state_step, LSTMCell, True, manual.steps.LSTM),
     CellKind("gru", 3, ("h",), _gru_state_step, GRUCell, False, manual.steps.GRU),
 ):
-    register_cell_kind(_kind)
-_BUILT_IN = frozenset(CELL_KINDS)
+    register_cell_kind(_kind, built_in=True)

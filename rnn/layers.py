@@ -27,6 +27,7 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 
+from .arguments import check_input, check_lengths, check_state
 from .cells import NONLINEARITIES, CellKind, cell_kind, check_dtype, init_uniform
 
 __all__ = ["GRU", "LSTM", "RNN", "RNNBase", "Run", "layer_class"]
@@ -165,10 +166,10 @@ class RNNBase(Module):
             return self._run(x, hx, lengths, keep_steps)
 
     def _run(self, x: Any, hx: Any, lengths: Any, keep_steps: bool) -> Run:
-        x, batched = self._check_input(x)
+        x, batched = check_input(self, x)
         T, N = x.shape[0], x.shape[1]
-        h0, c0 = self._check_state(hx, N, batched)
-        lens = self._check_lengths(lengths, T, N)
+        h0, c0 = check_state(self, hx, N, batched)
+        lens = check_lengths(self, lengths, T, N)
         run = Run(output=x, h_n=x)
         h_last, c_last = [], []
         inp = x
@@ -256,79 +257,6 @@ class RNNBase(Module):
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]
         return out, state[0], (state[1] if len(state) == 2 else None), steps
-
-    # --------------------------------------------------------------- checking
-    def _check_input(self, x: Any) -> tuple[Tensor, bool]:
-        name = type(self).__name__
-        if not isinstance(x, Tensor):
-            x = minigrad.tensor(np.asarray(x), dtype=self.dtype)
-        if x.dtype != self.dtype:
-            raise TypeError(
-                f"{name}: input has dtype {x.dtype} but the parameters are {self.dtype}"
-            )
-        if x.ndim not in (2, 3):
-            raise ValueError(
-                f"{name}: expected input of shape (T, N, {self.input_size}) "
-                f"{'(batch_first: (N, T, I)) ' if self.batch_first else ''}"
-                f"or unbatched (T, {self.input_size}), got {x.shape}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: expected input size {self.input_size}, got {x.shape[-1]} "
-                f"(input of shape {x.shape})"
-            )
-        batched = x.ndim == 3
-        if not batched:
-            x = x.unsqueeze(1)
-        elif self.batch_first:
-            x = x.swapaxes(0, 1)
-        if x.shape[0] == 0:
-            raise ValueError(f"{name}: the input has no time steps (shape {x.shape})")
-        return x, batched
-
-    def _check_state(self, hx: Any, N: int, batched: bool) -> tuple[Tensor | None, Tensor | None]:
-        name = type(self).__name__
-        if hx is None:
-            return None, None
-        if len(self.kind.state) == 2:
-            if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-                raise TypeError(f"{name}: the initial state must be a tuple (h0, c0)")
-            pair = hx
-        else:
-            pair = (hx, None)
-        want = (self.num_layers * self.num_directions, N, self.hidden_size)
-        out = []
-        for label, s in zip(("h0", "c0"), pair, strict=True):
-            if s is None:
-                out.append(None)
-                continue
-            s = s if isinstance(s, Tensor) else minigrad.tensor(np.asarray(s), dtype=self.dtype)
-            expected = want if batched else (want[0], want[2])
-            if s.shape != expected:
-                raise ValueError(f"{name}: expected {label} of shape {expected}, got {s.shape}")
-            if s.dtype != self.dtype:
-                raise TypeError(
-                    f"{name}: {label} has dtype {s.dtype} but the parameters are {self.dtype}"
-                )
-            out.append(s if batched else s.unsqueeze(1))
-        return out[0], out[1]
-
-    def _check_lengths(self, lengths: Any, T: int, N: int) -> np.ndarray | None:
-        name = type(self).__name__
-        if lengths is None:
-            return None
-        lens = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
-        if lens.dtype.kind not in "iu" or lens.shape != (N,):
-            raise ValueError(
-                f"{name}: lengths must be {N} integers (one per sequence), got "
-                f"shape {lens.shape} of dtype {lens.dtype}"
-            )
-        bad = (lens < 1) | (lens > T)
-        if bad.any():
-            raise ValueError(
-                f"{name}: every length must be between 1 and T={T}, got {int(lens[bad][0])}"
-            )
-        return None if (lens == T).all() else lens.astype(np.int64)
 
 
 def _scopes(names: list[str]) -> Any:
