@@ -492,5 +492,5 @@ def test_layer_class_of_each_kind():
     for name in CELLS:
         assert layer_class(name).cell == name
         assert make_layer(name, input_size=2, hidden_size=3).kind is cell_kind(name)
-    with pytest.raises(ValueError, match=r"cell must be one of rnn, lstm, gru.*got 'elman'"):
+    with pytest.raises(ValueError, match=r"cell must be one of rnn, lstm, gru\b.*got 'elman'"):
         layer_class("elman")
