@@ -132,6 +132,7 @@ def forward(
     masks = None
     if lengths is not None:
         masks = (np.arange(T)[:, None] < lengths[None, :]).astype(x.dtype)[:, :, None]
+        keep_masks = 1 - masks
 
     # x_t W_ih^T + b_ih for all steps in one matmul
     xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)
@@ -149,9 +150,12 @@ def forward(
             state = new
             out[t] = new[0]
         else:
-            m = masks[t]
-            out[t] = m * new[0]
-            state = tuple(m * s_new + (1 - m) * s for s_new, s in zip(new, state, strict=True))
+            m, keep = masks[t], keep_masks[t]
+            out[t] = mh = m * new[0]
+            if len(new) == 1:
+                state = (mh + keep * state[0],)
+            else:
+                state = (mh + keep * state[0], m * new[1] + keep * state[1])
     if reverse:
         out = reverse_padded(out, lengths)
     cache = SequenceCache(
@@ -179,21 +183,23 @@ def _through_time(ref: ReferenceCell, cache: SequenceCache, dout: np.ndarray, dn
     dxp = np.empty((T, N, GH), dtype=dout.dtype)
     dhp = np.empty((T, N, GH), dtype=dout.dtype)
     dstates = tuple(np.empty((T, N, H), dtype=dout.dtype) for _ in ref.state)
-    step_backward = ref.backward
+    step_backward, masks, two = ref.backward, cache.masks, len(dstates) == 2
+    keep_masks = None if masks is None else 1 - masks
     for t in range(T - 1, -1, -1):
-        if cache.masks is None:
-            cur = (dnext[0] + dout[t], *dnext[1:])
-            for k, d in enumerate(cur):
-                dstates[k][t] = d
+        dh = dnext[0] + dout[t] if masks is None else dnext[0] + masks[t] * dout[t]
+        dstates[0][t] = dh
+        cur = (dh, dnext[1]) if two else (dh,)
+        if two:
+            dstates[1][t] = dnext[1]
+        if masks is None:
             dxp[t], dhp[t], dnext = step_backward(cur, cache.steps[t])
-        else:
-            # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
-            m = cache.masks[t]
-            cur = (dnext[0] + m * dout[t], *dnext[1:])
-            for k, d in enumerate(cur):
-                dstates[k][t] = d
-            dxp[t], dhp[t], dcell = step_backward(tuple(m * d for d in cur), cache.steps[t])
-            dnext = tuple(dc + (1 - m) * d for dc, d in zip(dcell, cur, strict=True))
+            continue
+        # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
+        m, keep = masks[t], keep_masks[t]
+        dxp[t], dhp[t], dcell = step_backward(
+            (m * dh, m * cur[1]) if two else (m * dh,), cache.steps[t]
+        )
+        dnext = (dcell[0] + keep * dh, dcell[1] + keep * cur[1]) if two else (dcell[0] + keep * dh,)
     return dxp, dhp, dstates, dnext
 
 
