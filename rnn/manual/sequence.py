@@ -73,7 +73,7 @@ def _check_lengths(where: str, lengths: Sequence[int] | np.ndarray | None, T: in
         raise ValueError(
             f"{where}: lengths must be {N} integers (one per batch entry), got {lengths!r}"
         )
-    if arr.min() < 1 or arr.max() > T:
+    if arr.size and (arr.min() < 1 or arr.max() > T):
         raise ValueError(f"{where}: lengths must lie in [1, {T}], got {arr.tolist()}")
     return arr
 
@@ -133,9 +133,11 @@ def forward(
     if lengths is not None:
         masks = (np.arange(T)[:, None] < lengths[None, :]).astype(x.dtype)[:, :, None]
         keep_masks = 1 - masks
+        # the padding never reaches the computation, whatever it holds (NaN, inf)
+        x = np.where(masks > 0, x, x.dtype.type(0))
 
     # x_t W_ih^T + b_ih for all steps in one matmul
-    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)
+    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
     if b_ih is not None:
         xp += b_ih
     step = ref.forward
@@ -231,12 +233,12 @@ def backward(
     grads = param_grads(
         dxp2,
         dhp2,
-        cache.x.reshape(T * N, -1),
+        cache.x.reshape(T * N, cache.x.shape[2]),
         cache.h_prev.reshape(T * N, H),
         cache.has_bias_ih,
         cache.has_bias_hh,
     )
-    dx = (dxp2 @ cache.weight_ih).reshape(T, N, -1)
+    dx = (dxp2 @ cache.weight_ih).reshape(T, N, cache.weight_ih.shape[1])
     dh, dc = dstates[0], (dstates[1] if len(dstates) == 2 else None)
     if cache.reverse:
         dx = reverse_padded(dx, cache.lengths)
