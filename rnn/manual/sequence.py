@@ -111,7 +111,8 @@ def forward(
     cell: a cell name ("rnn", "lstm", "gru" or a registered one) or a ``ReferenceCell``;
     x (T, N, I); h0, c0 (N, H) or None for zeros (c0 only for a cell with an (h, c) state
     such as LSTM); lengths: one int per batch entry in [1, T], or None for all T. A step
-    t >= lengths[n] leaves entry n's state unchanged and outputs zero, so with the mask
+    t >= lengths[n] leaves entry n's state unchanged and outputs zero, and never reads x
+    there (NaN padding is harmless and gets a zero gradient), so with the mask
     m_t = [t < lengths[n]]:  h_t = m_t h'_t + (1 - m_t) h_{t-1},  out_t = m_t h'_t.
     reverse=True runs each sequence from its own last valid step back to 0 (as PyTorch's
     packed bidirectional layers do) and writes out_t at its original index t.
@@ -132,7 +133,6 @@ def forward(
     masks = None
     if lengths is not None:
         masks = (np.arange(T)[:, None] < lengths[None, :]).astype(x.dtype)[:, :, None]
-        keep_masks = 1 - masks
         # the padding never reaches the computation, whatever it holds (NaN, inf)
         x = np.where(masks > 0, x, x.dtype.type(0))
 
@@ -140,24 +140,7 @@ def forward(
     xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
     if b_ih is not None:
         xp += b_ih
-    step = ref.forward
-    out = np.empty((T, N, H), dtype=x.dtype)
-    h_prev = np.empty((T, N, H), dtype=x.dtype)
-    steps = []
-    for t in range(T):
-        h_prev[t] = state[0]
-        new, step_cache = step(xp[t], state, w_hh, b_hh, **options)
-        steps.append(step_cache)
-        if masks is None:
-            state = new
-            out[t] = new[0]
-        else:
-            m, keep = masks[t], keep_masks[t]
-            out[t] = mh = m * new[0]
-            if len(new) == 1:
-                state = (mh + keep * state[0],)
-            else:
-                state = (mh + keep * state[0], m * new[1] + keep * state[1])
+    out, h_prev, state, steps = _over_time(ref, xp, state, w_hh, b_hh, options, masks)
     if reverse:
         out = reverse_padded(out, lengths)
     cache = SequenceCache(
@@ -175,6 +158,32 @@ def forward(
     )
     c_n = state[1] if len(state) == 2 else None
     return out, state[0], c_n, cache
+
+
+def _over_time(ref: ReferenceCell, xp, state, w_hh, b_hh, options, masks):
+    """The loop t = 0 .. T-1 over the projected inputs xp (T, N, G*H). Returns out (T, N, H),
+    the h entering each step (T, N, H), the final state and the per-step core caches."""
+    T, N, H = xp.shape[0], xp.shape[1], state[0].shape[1]
+    step = ref.forward
+    out = np.empty((T, N, H), dtype=xp.dtype)
+    h_prev = np.empty((T, N, H), dtype=xp.dtype)
+    keep_masks = None if masks is None else 1 - masks
+    steps = []
+    for t in range(T):
+        h_prev[t] = state[0]
+        new, step_cache = step(xp[t], state, w_hh, b_hh, **options)
+        steps.append(step_cache)
+        if masks is None:
+            state = new
+            out[t] = new[0]
+            continue
+        m, keep = masks[t], keep_masks[t]
+        out[t] = mh = m * new[0]
+        if len(new) == 1:
+            state = (mh + keep * state[0],)
+        else:
+            state = (mh + keep * state[0], m * new[1] + keep * state[1])
+    return out, h_prev, state, steps
 
 
 def _through_time(ref: ReferenceCell, cache: SequenceCache, dout: np.ndarray, dnext: tuple):
