@@ -107,10 +107,13 @@ def composite(
 def _add(op: OpDef, methods: Sequence[MethodSpec]) -> None:
     if op.name in REGISTRY:
         raise ValueError(f"op {op.name!r} is already registered (by {REGISTRY[op.name].module})")
-    for spec in methods:
-        attr, adapter = (spec, None) if isinstance(spec, str) else spec
-        if attr in op.installed or (attr in vars(Tensor) and attr not in _INSTALLED):
+    specs = [(spec, None) if isinstance(spec, str) else spec for spec in methods]
+    for attr, _ in specs:
+        if attr in vars(Tensor) and attr not in _INSTALLED:
             raise ValueError(f"{op.name}: Tensor.{attr} is already defined")
+        if attr in _INSTALLED:
+            raise ValueError(f"{op.name}: Tensor.{attr} is already installed by {_INSTALLED[attr]}")
+    for attr, adapter in specs:
         method = op.forward if adapter is None else adapter(op.forward)
         setattr(Tensor, attr, method)
         op.installed[attr] = method
@@ -128,9 +131,8 @@ def unregister(name: str) -> OpDef:
     """Remove an op and the Tensor methods it installed; returns its definition."""
     op = REGISTRY.pop(name)
     for attr in op.installed:
-        if getattr(Tensor, attr, None) is op.installed[attr] or attr in vars(Tensor):
-            delattr(Tensor, attr)
-        _INSTALLED.pop(attr, None)
+        delattr(Tensor, attr)
+        del _INSTALLED[attr]
     return op
 
 
