@@ -17,30 +17,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from states import assert_same
 
 import minigrad
 from minigrad import nn
 from minigrad.io import CheckpointError
 from minigrad.io.atomic import STALE_AFTER
-
-
-def assert_same(a, b):
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype and a.shape == b.shape
-        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
-    elif isinstance(a, dict):
-        assert list(a) == list(b)
-        for k in a:
-            assert_same(a[k], b[k])
-    elif isinstance(a, list | tuple):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            assert_same(x, y)
-    elif isinstance(a, float) and a != a:
-        assert b != b
-    else:
-        assert a == b
 
 
 @given(
