@@ -59,7 +59,8 @@ def save(state: Any, path: str | os.PathLike[str]) -> None:
 
 def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Any:
     """Read a checkpoint written by :func:`save`; arrays come back as ndarrays with
-    their dtype, scalars and nesting as saved (Tensors come back as arrays).
+    their dtype, scalars and nesting as saved (Tensors come back as arrays). The arrays
+    may take at most ``max_bytes`` of memory (default: the file's size on disk).
 
     ``max_bytes`` bounds the memory the arrays may take, all together. The default,
     ``None``, allows as many bytes as the file takes on disk: :func:`save` stores arrays
