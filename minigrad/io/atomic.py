@@ -41,9 +41,16 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Replace ``path`` with what ``write(file)`` writes, or leave it as it was.
 
+    Raises ``ValueError`` (before writing) if ``path``'s name has the partial files' form.
+
     If ``write`` (or the flush, fsync or rename) raises, the partial file is removed
     and the exception propagates; a previous file at ``path`` is untouched.
     """
+    if PARTIAL.fullmatch(path.name):
+        raise ValueError(
+            f"save: {path.name!r} is named like a partial file, which later saves and loads "
+            "in its folder would remove; choose another name"
+        )
     folder = path.parent
     remove_stale_partials(folder)
     fd, partial = _create_locked(folder, path.name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import struct
 import zipfile
 import zlib
@@ -27,6 +28,8 @@ MAX_DIMS = 64  # numpy's limit on ndim
 CHUNK = 1 << 20
 KINDS = "biufcSU"  # bool, int, uint, float, complex, bytes, str: none needs pickle
 HEADER_KEYS = {"descr", "fortran_order", "shape"}
+DESCR = re.compile(r"[<>|][biufcSU][1-9][0-9]{0,8}")  # byte order, kind, itemsize
+OBJECT = re.compile(r"[<>|=]?O[0-9]*")
 
 # What the zip and zlib modules raise on damaged archives; caught at this boundary only.
 ZIP_ERRORS = (
@@ -187,13 +190,14 @@ def _check_header(header: object, member: str) -> tuple[np.dtype, tuple[int, ...
         or not all(type(n) is int and n >= 0 for n in shape)
     ):
         raise FormatError(f"member {member!r} declares an impossible shape {shape!r}")
-    try:
-        dtype = np.dtype(descr)
-    except (TypeError, ValueError, OverflowError, MemoryError, SyntaxError):
-        raise FormatError(f"member {member!r} declares an unknown dtype {descr!r}") from None
-    if dtype.hasobject:
+    if OBJECT.fullmatch(descr):
         raise NeedsPickle(f"member {member!r} holds Python objects (dtype {descr!r})")
-    if not storable(dtype):
+    # Only the exact spelling numpy writes (dtype.str) is parsed: no aliases, no warnings.
+    try:
+        dtype = np.dtype(descr) if DESCR.fullmatch(descr) else None
+    except (TypeError, ValueError, OverflowError, MemoryError):  # e.g. '<f3'
+        dtype = None
+    if dtype is None or dtype.str != descr or not storable(dtype):
         raise FormatError(
             f"member {member!r} declares dtype {descr!r}, which checkpoints never hold"
         )

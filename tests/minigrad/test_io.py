@@ -338,6 +338,12 @@ def test_a_save_in_progress_in_this_process_is_never_cleaned(tmp_path, monkeypat
     assert _partials(tmp_path) == []
 
 
+def test_a_target_named_like_a_partial_file_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="named like a partial file"):
+        minigrad.save({"w": 1}, tmp_path / ".c.npz.partial.0123456789ab.tmp")
+    assert os.listdir(tmp_path) == []
+
+
 def test_old_style_temporaries_are_removed_only_once_stale(tmp_path):
     path = tmp_path / "checkpoint.npz"
     minigrad.save({"w": 1}, path)

@@ -227,6 +227,10 @@ CRAFTED = {
     "header with an extra key": _one({"t": "array", "key": "x"}, _header(extra=1)),
     "header with a list descr": _one({"t": "array", "key": "x"}, _header(descr=[("a", "<f8")])),
     "unknown dtype": _one({"t": "array", "key": "x"}, _header(descr="zz9")),
+    "float of 3 bytes": _one({"t": "array", "key": "x"}, _header(descr="<f3")),
+    "deprecated alias": _one({"t": "array", "key": "x"}, _header(descr="a8", shape=(3,))),
+    "dtype not as numpy spells it": _one({"t": "array", "key": "x"}, _header(descr="float64")),
+    "huge itemsize": _one({"t": "array", "key": "x"}, _header(descr="<U999999999")),
     "structured dtype": _one({"t": "array", "key": "x"}, _header(descr="f4,i4", shape=(3,))),
     "subarray dtype": _one({"t": "array", "key": "x"}, _header(descr="(3,)f8", shape=(1,))),
     "zero-size dtype, huge shape": _one(
