@@ -296,7 +296,7 @@ def _fuzzed(tmp_path_factory, edits, cut):
     return path
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(
     st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), min_size=1, max_size=4),
     st.integers(0, 3) | st.just(0),
@@ -311,7 +311,7 @@ def test_fuzzed_checkpoint_loads_as_saved_or_raises_checkpoint_error(tmp_path_fa
         assert_same(loaded, STATE)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.data())
 def test_fuzzed_members_with_valid_crcs_raise_only_checkpoint_error(tmp_path_factory, data):
     # Damage inside a member with its CRC recomputed reaches the header and manifest
