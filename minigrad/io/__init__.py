@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -73,6 +73,10 @@ def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Any:
     naming the file if it is truncated, corrupt, not a minigrad checkpoint, larger than
     ``max_bytes``, or holds pickled objects (which are refused, never loaded).
     """
+    if max_bytes is not None and (
+        isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
+    ):
+        raise ValueError(f"load: max_bytes must be None or an int >= 0, got {max_bytes!r}")
     path = Path(path)
     remove_stale_partials(path.parent)
     if not path.exists():
@@ -100,9 +104,9 @@ def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Any:
             raise CheckpointError(f"load: {str(path)!r} {e}") from None
 
 
-def _read(f: Any, budget: Budget) -> Any:
+def _read(f: IO[bytes], budget: Budget) -> Any:
     with open_archive(f) as zf:
-        if MANIFEST + ".npy" not in zf.NameToInfo:
+        if MANIFEST + ".npy" not in zf.namelist():
             if any(needs_pickle(zf, name) for name in zf.namelist()[:100]):
                 raise NeedsPickle("a member holds Python objects")
             raise FormatError("is not a minigrad checkpoint (it has no manifest)")

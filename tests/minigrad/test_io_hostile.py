@@ -117,6 +117,9 @@ def test_max_bytes_bounds_the_total_of_all_arrays(tmp_path):
     assert minigrad.load(path, max_bytes=16_500)["b"].shape == (1000,)  # 16,000 + manifest
     with pytest.raises(CheckpointError, match=r"c\.npz.*member 'b\.npy'.*already read"):
         minigrad.load(path, max_bytes=12_000)
+    for bad in (-1, 1.5, "16500", True):
+        with pytest.raises(ValueError, match="max_bytes must be None or an int"):
+            minigrad.load(path, max_bytes=bad)
 
 
 def test_compressed_checkpoint_loads_when_max_bytes_allows_it(tmp_path):
