@@ -143,19 +143,8 @@ def forward(
     out, h_prev, state, steps = _over_time(ref, xp, state, w_hh, b_hh, options, masks)
     if reverse:
         out = reverse_padded(out, lengths)
-    cache = SequenceCache(
-        ref.name,
-        x,
-        h_prev,
-        w_ih,
-        b_ih is not None,
-        b_hh is not None,
-        masks,
-        lengths,
-        reverse,
-        steps,
-        ref,
-    )
+    has_bias = (b_ih is not None, b_hh is not None)
+    cache = SequenceCache(ref.name, x, h_prev, w_ih, *has_bias, masks, lengths, reverse, steps, ref)
     c_n = state[1] if len(state) == 2 else None
     return out, state[0], c_n, cache
 
