@@ -114,13 +114,15 @@ def run_hooks(
 
 
 def run_backward(
-    roots: Sequence[Node],
+    roots: Sequence[Node | Leaf],
     root_grads: Sequence[np.ndarray],
     retain_graph: bool,
     capture: dict[int, Any] | None = None,
 ) -> dict[int, np.ndarray]:
     """Propagate ``root_grads`` from ``roots`` to every reachable leaf.
 
+    A root is a recorded op's :class:`Node` or a leaf itself (``grad(x, [x])``: its
+    gradient is its root gradient, plus whatever flows to it from the other roots).
     Without ``capture``, leaves that require grad accumulate into ``.grad`` (after
     their hooks) and retained intermediates get ``.grad``. With ``capture`` (a map
     from ``id(leaf)`` or ``id(node)`` to the object), nothing is written to ``.grad``
@@ -129,10 +131,17 @@ def run_backward(
     with gc_paused():
         grads: dict[Any, Any] = {}
         owned: set = set()
+        leaves: dict[int, Leaf] = {}
+        nodes = []
         for r, g in zip(roots, root_grads, strict=True):
-            accumulate(grads, owned, r, g)
+            if type(r) is Node:
+                nodes.append(r)
+                accumulate(grads, owned, r, g)
+            else:
+                leaves[id(r)] = r
+                accumulate(grads, owned, id(r), g)
         captured: dict[int, np.ndarray] = {}
-        leaves = _propagate(_collect(roots), grads, owned, retain_graph, capture, captured)
+        _propagate(_collect(nodes), grads, owned, leaves, retain_graph, capture, captured)
         _finish_leaves(leaves, grads, owned, capture, captured)
         return captured
 
@@ -141,14 +150,14 @@ def _propagate(
     nodes: list[Node],
     grads: dict[Any, Any],
     owned: set,
+    leaves: dict[int, Leaf],
     retain_graph: bool,
     capture: dict[int, Any] | None,
     captured: dict[int, np.ndarray],
-) -> dict[int, Leaf]:
+) -> None:
     """Run each node's vjp once, latest first, summing what it sends to its parents
-    into ``grads`` (keyed by parent node, or by ``id`` of a leaf); returns the leaves
-    that received a gradient, by id."""
-    leaves: dict[int, Leaf] = {}
+    into ``grads`` (keyed by parent node, or by ``id`` of a leaf); the leaves that
+    receive a gradient are added to ``leaves``, by id."""
     epoch = tape.inplace_epoch()
     check = any(n.epoch != epoch for n in nodes)
     pop = grads.pop
@@ -190,7 +199,6 @@ def _propagate(
                 grads[key] = pg
             else:
                 accumulate(grads, owned, key, pg)
-    return leaves
 
 
 def _visit(
@@ -305,8 +313,9 @@ def grad(
 
     Unlike :meth:`Tensor.backward`, nothing is accumulated into ``.grad``. With
     several outputs, ``grad_outputs`` gives one cotangent per output (None for a
-    scalar output means 1). An input the outputs do not depend on raises unless
-    ``allow_unused=True``, in which case its entry is None.
+    scalar output means 1). An output may be an input itself: ``grad(x, [x])`` is 1
+    and ``grad([x * 3, x], [x])`` is 4, as PyTorch. An input the outputs do not depend
+    on raises unless ``allow_unused=True``, in which case its entry is None.
     """
     outs, ins = _listed(outputs), _listed(inputs)
     gouts = _cotangents(outs, grad_outputs)
@@ -315,9 +324,9 @@ def grad(
             raise ValueError(f"grad: input {k} does not require grad")
     roots, root_grads = [], []
     for o, go in zip(outs, gouts, strict=True):
-        if o._node is None:
+        if not o._requires_grad:
             raise RuntimeError("grad: an output does not require grad (it has no recorded history)")
-        roots.append(o._node)
+        roots.append(o if o._node is None else o._node)
         root_grads.append(root_grad(o, go, "grad"))
     keys = {id(t._node if t._node is not None else t): t for t in ins}
     captured = run_backward(roots, root_grads, retain_graph, capture=keys)

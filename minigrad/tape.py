@@ -13,6 +13,7 @@ import contextvars
 import functools
 import gc
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -32,8 +33,21 @@ __all__ = [
 
 _sequence = itertools.count()
 
-# Grad mode and the in-place epoch are process-wide; scopes are context-local.
-_grad_enabled = True
+
+class _GradState(threading.local):
+    """Grad mode, per thread (as PyTorch): a new thread starts with recording on.
+    ``saved`` holds the modes that enclosing ``no_grad``/``enable_grad`` blocks of this
+    thread will restore."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.saved: list[bool] = []
+
+
+# Grad mode is per thread; scopes are context-local; the in-place epoch is
+# process-wide (an in-place change is visible to every thread's graph).
+grad_state = _GradState()
 # Bumped by every in-place op; a node created at epoch e whose parent was modified
 # later than e would read a stale saved value in backward.
 _inplace_epoch = 0
@@ -117,25 +131,28 @@ class Node:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record themselves on the tape."""
-    return _grad_enabled
+    """Whether ops currently record themselves on the tape (in this thread)."""
+    return grad_state.enabled
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode and restores it on exit."""
+    """Context manager and decorator that sets grad mode and restores it on exit.
+
+    The mode it replaces is kept per thread, so one instance may be entered by
+    several threads at once.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        state = grad_state
+        state.saved.append(state.enabled)
+        state.enabled = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        state = grad_state
+        state.enabled = state.saved.pop()
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -148,8 +165,8 @@ class _GradMode:
 
 def no_grad(fn: Callable | None = None) -> Any:
     """Disable recording, as a context manager or a decorator (nests); both
-    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is process-wide (PyTorch's is
-    per thread): a ``no_grad`` block in one thread pauses recording in all of them.
+    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is per thread, as PyTorch's:
+    a ``no_grad`` block in one thread leaves recording in other threads as it was.
 
     >>> import minigrad
     >>> w = minigrad.ones(2, requires_grad=True)

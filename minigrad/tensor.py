@@ -60,6 +60,29 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
     return arr
 
 
+class Size(int):
+    """``Tensor.size``: the element count (an ``int``, as it has always been here),
+    which called gives the shape (``t.size()``) or one axis (``t.size(dim)``), as
+    PyTorch's ``Tensor.size``."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, data: np.ndarray) -> Size:
+        self = super().__new__(cls, data.size)
+        self.shape = data.shape
+        return self
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        try:
+            return self.shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(
+                f"size({dim!r}): dimension out of range for a tensor of shape {self.shape}"
+            ) from None
+
+
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
@@ -131,7 +154,14 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> Size:
+        """The number of elements, an ``int``; called, the shape as in PyTorch:
+        ``t.size`` is 6, ``t.size()`` is (2, 3) and ``t.size(-1)`` is 3 for a (2, 3)
+        tensor. ``numel()`` is the element count too."""
+        return Size(self.data)
+
+    def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     @property
@@ -342,6 +372,14 @@ class Tensor:
 
     def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(self.data != _raw(o))
+
+    def any(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Whether any element is true (non-zero), over ``axis``: a bool tensor."""
+        return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+
+    def all(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Whether every element is true (non-zero), over ``axis``: a bool tensor."""
+        return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
     def argmax(self, axis: int | None = None) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.argmax(axis=axis)))

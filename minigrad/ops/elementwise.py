@@ -107,19 +107,28 @@ def div(a: Any, b: Any) -> Tensor:
 def _pow_vjp(
     g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
 ) -> tuple:
+    # d/dx = y x^(y-1) and d/dy = x^y ln x, except where the factor that is 0 wins: at
+    # y = 0 the base's derivative is 0 (x^0 = 1, even at x = 0, where 0 * 0^-1 would
+    # be 0 * inf = nan), and at x = 0 with y >= 0 the exponent's is 0 (0^y ln 0 would
+    # be 0 * -inf). Elsewhere the formula stands, nan for a negative base as PyTorch.
     ga = gb = None
-    if ta is not None:
-        ga = _fit(g * y * np.power(x, y - 1), ta)
-    if tb is not None:
-        pos = x > 0
-        logx = np.log(np.where(pos, x, 1))
-        gb = _fit(np.where(pos, g * out * logx, 0), tb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ta is not None:
+            if y.ndim == 0:  # a constant exponent (x ** 2): no select needed
+                d = g * y * np.power(x, y - 1) if y != 0 else np.zeros_like(g)
+            else:
+                d = np.where(y == 0, 0, g * y * np.power(x, y - 1))
+            ga = _fit(d.astype(g.dtype, copy=False), ta)
+        if tb is not None:
+            d = np.where((x == 0) & (y >= 0), 0, g * out * np.log(x))
+            gb = _fit(d.astype(g.dtype, copy=False), tb)
     return ga, gb
 
 
 @primitive(_pow_vjp, methods=("__pow__", ("__rpow__", reflected)))
 def pow(a: Any, b: Any) -> Tensor:
-    """a ** b. vjp: (g b a^(b-1), g a^b log a); the second only where a > 0."""
+    """a ** b. vjp: (g b a^(b-1), g a^b ln a), with PyTorch's zeros at the boundary:
+    the first is 0 where b = 0, the second 0 where a = 0 and b >= 0."""
     a, b = binary_operands(a, b, "pow")
     out = _apply("pow", np.power, a, b)
     return record(
@@ -357,13 +366,26 @@ def _cast_vjp(g: np.ndarray, src: np.dtype) -> tuple:
 
 @primitive(
     _cast_vjp,
-    methods=("astype", ("float", _to_dtype(np.float32)), ("double", _to_dtype(np.float64))),
+    methods=(
+        "astype",
+        ("float", _to_dtype(np.float32)),
+        ("double", _to_dtype(np.float64)),
+        ("long", _to_dtype(np.int64)),
+        ("int", _to_dtype(np.int32)),
+        ("bool", _to_dtype(np.bool_)),
+    ),
 )
 def cast(a: Tensor, dtype: Any) -> Tensor:
-    """Convert to ``dtype``. vjp: g converted back to the input's dtype."""
+    """Convert to ``dtype``. vjp: g converted back to the input's dtype.
+
+    A cast to an integer or boolean dtype (``t.long()``, ``t.int()``, ``t.bool()``)
+    gives a tensor without history, as PyTorch: indices and masks carry no gradient.
+    """
     d = np.dtype(dtype)
-    if a.requires_grad and d.kind != "f":
-        raise TypeError(f"cast: a tensor that requires grad cannot become {d}")
+    if d.kind != "f":
+        if d.kind not in "biu":
+            raise TypeError(f"cast: a tensor cannot become {d}; expected a real number dtype")
+        return Tensor._wrap(a.data.astype(d))
     return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
 
 

@@ -290,7 +290,71 @@ def test_grad_modes_as_decorators_restore_on_exception():
     assert minigrad.is_grad_enabled()
 
 
+def test_grad_mode_is_per_thread():
+    """A no_grad block in one thread leaves recording on in another (as PyTorch), and a
+    new thread starts with recording on whatever the spawning thread's mode."""
+    w = leaf([1.0, 2.0])
+    inside, recorded, done = threading.Event(), {}, threading.Event()
+
+    def frozen():
+        with minigrad.no_grad():
+            inside.set()
+            done.wait(10)
+            recorded["frozen"] = (w * 2).requires_grad
+
+    def recording():
+        inside.wait(10)
+        recorded["other"] = (w * 2).requires_grad, minigrad.is_grad_enabled()
+        done.set()
+
+    threads = [threading.Thread(target=frozen), threading.Thread(target=recording)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert recorded == {"frozen": False, "other": (True, True)}
+    with minigrad.no_grad():
+        child = threading.Thread(target=lambda: recorded.update(child=(w * 2).requires_grad))
+        child.start()
+        child.join()
+        assert not (w * 2).requires_grad
+    assert recorded["child"] is True and minigrad.is_grad_enabled()
+
+
+def test_one_grad_mode_object_entered_by_two_threads():
+    mode, w = minigrad.no_grad(), leaf(1.0)
+    barrier, seen = threading.Barrier(2), []
+
+    def run():
+        with mode:
+            barrier.wait(10)
+            seen.append((w * 2).requires_grad)
+        seen.append(minigrad.is_grad_enabled())
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == [False, False, True, True]
+
+
 # --------------------------------------------------------------------- grad()
+
+
+def test_grad_of_an_output_that_is_an_input():
+    """PyTorch: grad(x, [x]) is 1 and grad([x * 3, x], [x]) is 4."""
+    x = leaf(2.0)
+    assert minigrad.grad(x, [x]) == (1.0,)
+    (g,) = minigrad.grad([x * 3.0, x], [x])
+    assert g == 4.0 and x.grad is None
+    v = leaf([1.0, 2.0])
+    (g,) = minigrad.grad([v, (v * v).sum()], [v], grad_outputs=[np.array([1.0, -1.0]), None])
+    np.testing.assert_array_equal(g, [1.0 + 2.0, -1.0 + 4.0])
+    y = leaf(1.0)
+    assert minigrad.grad(x, [x, y], allow_unused=True) == (1.0, None)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        minigrad.grad(Tensor(np.ones(1)), [x])
 
 
 def test_grad_returns_arrays_and_leaves_dot_grad_alone():
