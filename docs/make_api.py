@@ -34,6 +34,7 @@ MODULES = [
     ("minigrad.viz", "drawing the recorded graph"),
     ("minigrad.autograd", "the tape and the backward engine"),
     ("minigrad.tape", "what ops record: nodes, grad modes, scopes, the leaf protocol"),
+    ("minigrad.dtypes", "the default dtype, and data turned into arrays"),
     ("minigrad.gradients", "how backward holds and sums gradients"),
     ("rnn", "recurrent cells and layers"),
     ("rnn.cells", "one-step cells and their step functions"),

@@ -13,7 +13,6 @@ import contextvars
 import functools
 import gc
 import itertools
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -34,22 +33,21 @@ __all__ = [
 _sequence = itertools.count()
 
 
-class _GradState(threading.local):
-    """Grad mode, per thread (as PyTorch): a new thread starts with recording on.
-    ``saved`` holds the modes that enclosing ``no_grad``/``enable_grad`` blocks of this
-    thread will restore."""
-
-    enabled = True
-
-    def __init__(self) -> None:
-        self.saved: list[bool] = []
-
-
-# Grad mode is per thread; scopes are context-local; the in-place epoch is
-# process-wide (an in-place change is visible to every thread's graph).
-grad_state = _GradState()
-# Bumped by every in-place op; a node created at epoch e whose parent was modified
-# later than e would read a stale saved value in backward.
+# Grad mode is per thread, as PyTorch's: a context variable, so a new thread starts
+# with recording on and an asyncio task keeps its own. ``grad_enabled()`` is the read
+# every op makes (a bound method: no attribute lookup). ``_mode_tokens`` holds, per
+# context, the tokens that restore the modes enclosing blocks replaced.
+_grad_mode: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "minigrad_grad_enabled", default=True
+)
+grad_enabled = _grad_mode.get
+_mode_tokens: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "minigrad_grad_mode_tokens", default=()
+)
+# Scopes are context-local too; the in-place epoch is process-wide (an in-place change
+# is visible to every thread's graph). The epoch is bumped by every in-place op; a node
+# created at epoch e whose parent was modified later than e would read a stale saved
+# value in backward.
 _inplace_epoch = 0
 _scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "minigrad_scope", default=()
@@ -132,27 +130,27 @@ class Node:
 
 def is_grad_enabled() -> bool:
     """Whether ops currently record themselves on the tape (in this thread)."""
-    return grad_state.enabled
+    return _grad_mode.get()
 
 
 class _GradMode:
     """Context manager and decorator that sets grad mode and restores it on exit.
 
-    The mode it replaces is kept per thread, so one instance may be entered by
-    several threads at once.
+    The mode it replaces is kept per thread (per context), so one instance may be
+    entered by several threads at once.
     """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
 
     def __enter__(self) -> None:
-        state = grad_state
-        state.saved.append(state.enabled)
-        state.enabled = self.enabled
+        token = _grad_mode.set(self.enabled)
+        _mode_tokens.set((*_mode_tokens.get(), token))
 
     def __exit__(self, *exc: object) -> None:
-        state = grad_state
-        state.enabled = state.saved.pop()
+        tokens = _mode_tokens.get()
+        _mode_tokens.set(tokens[:-1])
+        _grad_mode.reset(tokens[-1])
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)

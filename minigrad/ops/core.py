@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tape import Node, grad_state
+from ..tape import Node, grad_enabled
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["record", "unbroadcast"]
@@ -34,7 +34,7 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
-    if grad_state.enabled:
+    if grad_enabled():
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:

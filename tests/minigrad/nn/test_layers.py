@@ -153,6 +153,8 @@ def test_linear_names_the_layer_and_its_in_features_on_a_mismatch():
     with pytest.raises(ValueError, match="no axes; expected in_features=3"):
         layer(minigrad.tensor(1.0))
     assert layer(minigrad.randn(4, 3)).shape == (4, 2)
+    with pytest.raises(TypeError, match="complex128; expected numbers"):
+        layer(np.ones((4, 3), complex))  # never silently made real
     with pytest.raises(ValueError, match=r"linear: input of shape \(4, 5\) does not fit weight"):
         minigrad.functional.linear(minigrad.randn(4, 5), layer.weight, layer.bias)
 
