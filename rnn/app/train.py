@@ -1,6 +1,6 @@
 """Training a character-level language model with truncated BPTT, and resuming it exactly.
 
-One optimiser step reads chunk ``i = step`` of :class:`rnn.data.Batches` (``seq_len``
+One optimiser step reads chunk ``i = step`` of :class:`rnn.app.data.Batches` (``seq_len``
 characters in each of ``batch`` parallel streams), runs the model from the hidden state
 the previous chunk ended in (detached, so backward stops at the chunk boundary), and
 minimises the mean next-character cross-entropy. The state is reset to zeros when the
@@ -13,35 +13,44 @@ Reproducibility: every source of randomness is a generator seeded from ``seed`` 
 state goes into the checkpoint, and the chunk read at a step depends only on the step
 number, so ``N`` steps, a checkpoint, and ``N`` more steps from it give the same
 parameters and losses, bit for bit, as ``2N`` steps in one go.
+
+The pieces live apart: the text in :mod:`rnn.app.data`, the model in
+:mod:`rnn.app.models`, the optimiser step in :mod:`rnn.app.step`, the file format in
+:mod:`rnn.app.checkpoint`, sampling in :mod:`rnn.app.sample`; :class:`Trainer` holds a
+run's state and :meth:`Trainer.fit` is the loop.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 import minigrad
 from minigrad import functional as F
-from minigrad import nn, optim, rng
+from minigrad import optim, rng
 
-from .checkpoint import FORMAT, VERSION, load_checkpoint
-from .data import Batches, Vocabulary, default_corpus, load_text, split_ids
+from ..tbptt import detach_state
+from .checkpoint import load_checkpoint, pack, save_checkpoint, unpack_carry
+from .data import Batches, CharData, Vocabulary, default_corpus, load_text, text_digest
 from .models import CELLS, CharLM
-from .tbptt import detach_state
+from .progress import bar, write
+from .sample import sample_text
+from .step import Diverged, train_step
 
-__all__ = ["Diverged", "TrainConfig", "Trainer", "bits", "load_corpus"]
+__all__ = ["Diverged", "TrainConfig", "Trainer", "bits", "evaluate", "load_corpus"]
 
 OPTIMIZERS = {"adam": optim.Adam, "adagrad": optim.Adagrad, "sgd": optim.SGD}
+
+# Config fields a resumed run cannot change: they define the model, the data layout and
+# the random streams.
+FIXED_ON_RESUME = ("cell", "hidden", "layers", "seq_len", "batch", "optim", "seed", "dtype")
 
 
 def bits(nats: float) -> float:
@@ -82,10 +91,6 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
-class Diverged(RuntimeError):
-    """The loss or the gradient became NaN or infinite; the step was not taken."""
-
-
 def load_corpus(config: TrainConfig) -> str:
     """The training text: ``config.data`` read as UTF-8, or the standard library's
     source. Raises ``ValueError`` (one line) for a missing, empty or binary file."""
@@ -94,20 +99,27 @@ def load_corpus(config: TrainConfig) -> str:
     return load_text(config.data)
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _stream_count(n: int, batch: int, seq_len: int) -> int:
-    """Streams for ``n`` characters: ``batch`` if each gets a full chunk, else fewer."""
-    return max(1, min(batch, (n - 1) // (seq_len + 1)))
+@minigrad.no_grad()
+def evaluate(model: CharLM, batches: Batches) -> float:
+    """Mean loss of ``model`` over every chunk of ``batches``, in nats per character
+    (the hidden state runs on from chunk to chunk; the model is left in train mode)."""
+    model.eval()
+    total, count, state = 0.0, 0, None
+    for x, y in batches:
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1), reduction="sum")
+        total += float(loss.item())
+        count += y.size
+    model.train()
+    return total / count
 
 
 class Trainer:
-    """A :class:`CharLM`, its optimiser and data, stepping through truncated BPTT.
+    """A training run's state: a :class:`CharLM`, its optimiser and data, the step
+    count, the carried hidden state and the random generators.
 
-    Build one with ``Trainer(config, text)`` for a fresh run or
-    :meth:`Trainer.resume` from a checkpoint; call :meth:`fit`.
+    Build one with ``Trainer(config, text)`` for a fresh run or :meth:`Trainer.resume`
+    from a checkpoint; call :meth:`fit`.
     """
 
     def __init__(self, config: TrainConfig, text: str) -> None:
@@ -116,77 +128,49 @@ class Trainer:
         if config.optim not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         self.config = config
-        self.text_sha256 = _digest(text)
-        self.vocab = Vocabulary.from_text(text)
-        train_ids, val_ids = split_ids(self.vocab.encode(text), config.val_fraction)
-        streams = _stream_count(len(train_ids), config.batch, config.seq_len)
-        if streams < config.batch:
-            raise ValueError(
-                f"the training text ({len(train_ids)} characters) is too short for "
-                f"--batch {config.batch} x --seq-len {config.seq_len}; use smaller ones"
-            )
-        self.batches = Batches(train_ids, config.batch, config.seq_len)
-        self.val_batches = Batches(
-            val_ids, _stream_count(len(val_ids), config.batch, config.seq_len), config.seq_len
-        )
-        dtype = np.dtype(config.dtype)
+        self.data = CharData.from_text(text, config.batch, config.seq_len, config.val_fraction)
         # One generator for initialisation (minigrad's default), one for samples.
         rng.manual_seed(config.seed)
         self.sample_rng = np.random.default_rng([config.seed, 1])
-        self.model = CharLM(len(self.vocab), config.hidden, config.layers, config.cell, dtype=dtype)
+        self.model = CharLM(
+            len(self.vocab), config.hidden, config.layers, config.cell, dtype=np.dtype(config.dtype)
+        )
         self.optimizer = OPTIMIZERS[config.optim](self.model.parameters(), lr=config.lr)
         self.step = 0
         self.carry: Any = None
         self.val_nats: float | None = None
         self.last_saved: tuple[Path, int] | None = None
 
+    @property
+    def vocab(self) -> Vocabulary:
+        """The characters the model knows."""
+        return self.data.vocab
+
     # ------------------------------------------------------------------ steps
     def train_step(self) -> float:
         """One optimiser step on the next chunk; returns its loss in nats per character.
 
-        Raises :class:`Diverged` (leaving the parameters untouched) if the loss or the
-        gradient norm is not finite. NumPy's overflow warnings are silenced here because
-        non-finite values are detected and reported as one clear error instead.
+        Raises :class:`Diverged` if the loss or the gradient norm is not finite (the
+        parameters untouched) or if the update made them non-finite. NumPy's overflow
+        warnings are silenced here because non-finite values are reported as one
+        clear error instead.
         """
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return self._step()
-
-    def _step(self) -> float:
-        i = self.step % self.batches.num_chunks
+        i = self.step % self.data.train.num_chunks
         if i == 0:
             self.carry = None
-        x, y = self.batches.chunk(i)
-        self.model.train()
-        logits, state = self.model(x, self.carry)
-        loss = F.cross_entropy(logits.reshape(-1, len(self.vocab)), y.reshape(-1))
-        value = loss.item()
-        if not math.isfinite(value):
-            raise Diverged(f"the loss at step {self.step + 1} is {value}")
-        self.optimizer.zero_grad()
-        loss.backward()
-        max_norm = self.config.clip if self.config.clip > 0 else math.inf
-        try:
-            nn.utils.clip_grad_norm_(self.model.parameters(), max_norm, error_if_nonfinite=True)
-        except RuntimeError:
-            raise Diverged(f"the gradient at step {self.step + 1} is NaN or infinite") from None
-        self.optimizer.step()
+        x, y = self.data.train.chunk(i)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.model.train()
+            logits, state = self.model(x, self.carry)
+            loss = F.cross_entropy(logits.reshape(-1, len(self.vocab)), y.reshape(-1))
+            done = train_step(loss, self.optimizer, self.config.clip, number=self.step + 1)
         self.carry = detach_state(state)
         self.step += 1
-        return value
+        return done.loss
 
-    @minigrad.no_grad()
     def evaluate(self) -> float:
-        """Mean validation loss in nats per character (the model is left in train mode)."""
-        self.model.eval()
-        total, count, state = 0.0, 0, None
-        V = len(self.vocab)
-        for x, y in self.val_batches:
-            logits, state = self.model(x, state)
-            loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum")
-            total += float(loss.item())
-            count += y.size
-        self.model.train()
-        self.val_nats = total / count
+        """Mean validation loss in nats per character (also kept in ``val_nats``)."""
+        self.val_nats = evaluate(self.model, self.data.val)
         return self.val_nats
 
     def sample(
@@ -197,42 +181,33 @@ class Trainer:
         generator: np.random.Generator | None = None,
     ) -> str:
         """``prime`` followed by ``length`` generated characters (default generator: the
-        trainer's own, whose state is checkpointed)."""
+        trainer's own, whose state is checkpointed). Characters of ``prime`` outside the
+        vocabulary are dropped."""
         prime = "".join(c for c in prime if c in self.vocab.chars) or self.vocab.chars[0]
-        ids = self.model.sample(
-            self.vocab.encode(prime), length, temperature, generator or self.sample_rng
-        )
-        return prime + self.vocab.decode(ids)
+        generator = generator or self.sample_rng
+        return sample_text(self.model, self.vocab, prime, length, temperature, generator)
 
     # ------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict[str, Any]:
-        """The checkpoint contents (see :mod:`rnn.checkpoint`)."""
-        carry = None
-        if self.carry is not None:
-            parts = self.carry if isinstance(self.carry, tuple) else (self.carry,)
-            carry = [p.data for p in parts]
-        return {
-            "format": FORMAT,
-            "version": VERSION,
-            "config": self.config.to_dict(),
-            "vocabulary": self.vocab.chars,
-            "text_sha256": self.text_sha256,
-            "step": self.step,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "carry": carry,
-            "rng": {
+        """The checkpoint contents (see :mod:`rnn.app.checkpoint`)."""
+        return pack(
+            config=self.config.to_dict(),
+            vocabulary=self.vocab.chars,
+            text_sha256=self.data.text_sha256,
+            step=self.step,
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            carry=self.carry,
+            rng={
                 "init": rng.default_generator().bit_generator.state,
                 "sample": self.sample_rng.bit_generator.state,
             },
-            "val_nats": self.val_nats,
-        }
+            val_nats=self.val_nats,
+        )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write a checkpoint atomically (a crash leaves the previous file intact)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        minigrad.save(self.state_dict(), path)
+        path = save_checkpoint(path, self.state_dict())
         self.last_saved = (path, self.step)
         return path
 
@@ -247,29 +222,9 @@ class Trainer:
         that do not alter the model or the data (steps, lr, clip, eval/sample cadence).
         """
         state = load_checkpoint(path)
-        config = TrainConfig.from_dict(state["config"])
-        fixed = {
-            "cell",
-            "hidden",
-            "layers",
-            "seq_len",
-            "batch",
-            "optim",
-            "seed",
-            "dtype",
-            "val_fraction",
-        }
-        for name, value in changes.items():
-            old = getattr(config, name)
-            if name in fixed and value != old:
-                flag = "--" + name.replace("_", "-")
-                raise ValueError(
-                    f"{flag} {value} differs from the checkpoint's {old}; "
-                    "a resumed run keeps the model, data layout and seed"
-                )
-            setattr(config, name, value)
+        config = _changed(TrainConfig.from_dict(state["config"]), changes)
         text = load_corpus(config) if text is None else text
-        if _digest(text) != state["text_sha256"]:
+        if text_digest(text) != state["text_sha256"]:
             raise ValueError(f"{path}: trained on a different text than the one given")
         trainer = cls(config, text)
         try:
@@ -280,9 +235,7 @@ class Trainer:
         for group in trainer.optimizer.param_groups:
             group["lr"] = config.lr
         trainer.step = int(state["step"])
-        if state["carry"] is not None:
-            parts = tuple(minigrad.tensor(a) for a in state["carry"])
-            trainer.carry = parts if config.cell == "lstm" else parts[0]
+        trainer.carry = unpack_carry(state, pairs=config.cell == "lstm")
         rng.default_generator().bit_generator.state = state["rng"]["init"]
         trainer.sample_rng.bit_generator.state = state["rng"]["sample"]
         trainer.val_nats = state.get("val_nats")
@@ -304,48 +257,46 @@ class Trainer:
         :class:`Diverged`, the exception propagates with the last good checkpoint
         named in its message; that file is not overwritten.
         """
-        cfg = self.config
-        log = log or _write
+        log = log or write
         losses: list[float] = []
-        bar = tqdm(
-            total=cfg.steps,
-            initial=self.step,
-            unit="step",
-            file=sys.stderr,
-            disable=not progress,
-            dynamic_ncols=True,
-        )
-        try:
-            while self.step < cfg.steps:
-                try:
-                    losses.append(self.train_step())
-                except Diverged as e:
-                    raise Diverged(
-                        f"training stopped: {e} (a lower --lr or a --clip may help); {self._kept()}"
-                    ) from None
-                bar.update(1)
-                bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
-                done = self.step == cfg.steps
-                if done or (cfg.eval_every and self.step % cfg.eval_every == 0):
-                    nats = self.evaluate()
-                    log(
-                        f"step {self.step:>6}  train loss {losses[-1]:.4f}  "
-                        f"val loss {nats:.4f} nats = {bits(nats):.4f} bpc"
-                    )
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
-                    text = self.sample(length=cfg.sample_length)
-                    log(f"--- sample at step {self.step} ---\n{text}")
-                if checkpoint is not None and (
-                    done or (cfg.eval_every and self.step % cfg.eval_every == 0)
-                ):
-                    self.save(checkpoint)
-        finally:
-            bar.close()
+        with bar(self.config.steps, initial=self.step, enabled=progress) as shown:
+            while self.step < self.config.steps:
+                losses.append(self._guarded_step())
+                shown.update(1)
+                shown.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+                self._after_step(losses[-1], checkpoint, log)
         if not losses:  # nothing to train: still measure and save the model as it is
             self.evaluate()
             if checkpoint is not None:
                 self.save(checkpoint)
         return losses
+
+    def _guarded_step(self) -> float:
+        try:
+            return self.train_step()
+        except Diverged as e:
+            raise Diverged(
+                f"training stopped: {e} (a lower --lr or a --clip may help); {self._kept()}",
+                weights_changed=e.weights_changed,
+            ) from None
+
+    def _after_step(
+        self, loss: float, path: str | os.PathLike[str] | None, log: Callable[[str], None]
+    ) -> None:
+        """Validation, sample and checkpoint when their turn comes."""
+        cfg = self.config
+        done = self.step == cfg.steps
+        evaluate_now = done or (cfg.eval_every and self.step % cfg.eval_every == 0)
+        if evaluate_now:
+            nats = self.evaluate()
+            log(
+                f"step {self.step:>6}  train loss {loss:.4f}  "
+                f"val loss {nats:.4f} nats = {bits(nats):.4f} bpc"
+            )
+        if cfg.sample_every and self.step % cfg.sample_every == 0:
+            log(f"--- sample at step {self.step} ---\n{self.sample(length=cfg.sample_length)}")
+        if path is not None and evaluate_now:
+            self.save(path)
 
     def _kept(self) -> str:
         if self.last_saved is None:
@@ -354,5 +305,15 @@ class Trainer:
         return f"the last good checkpoint is {path} (step {step})"
 
 
-def _write(message: str) -> None:
-    tqdm.write(message, file=sys.stdout)
+def _changed(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
+    """``config`` with ``changes`` applied; refuses changes to :data:`FIXED_ON_RESUME`."""
+    for name, value in changes.items():
+        old = getattr(config, name)
+        if name in (*FIXED_ON_RESUME, "val_fraction") and value != old:
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{flag} {value} differs from the checkpoint's {old}; "
+                "a resumed run keeps the model, data layout and seed"
+            )
+        setattr(config, name, value)
+    return config

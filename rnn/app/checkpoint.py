@@ -13,31 +13,94 @@ atomically) holding a dict::
     rng                 bit-generator states (numpy's nested dicts) of every generator used
     val_nats            the last validation loss, or None
 
-Everything needed to continue bit for bit is in it.
+Everything needed to continue bit for bit is in it. This module is the only place
+that knows the layout: :func:`pack` builds it, :func:`save_checkpoint` writes it,
+:func:`load_checkpoint` reads and validates it, :func:`unpack_carry` and
+:func:`model_from_checkpoint` turn it back into objects.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import minigrad
+from minigrad import Tensor
 from minigrad.io import CheckpointError
 
 from .data import Vocabulary
 from .models import CharLM
 
-__all__ = ["FORMAT", "VERSION", "load_checkpoint", "model_from_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "load_checkpoint",
+    "model_from_checkpoint",
+    "pack",
+    "save_checkpoint",
+    "unpack_carry",
+]
 
 FORMAT = "rnn-charlm"
 VERSION = 1
 KEYS = ("config", "vocabulary", "step", "model", "optimizer", "carry", "rng", "text_sha256")
 
 
+def pack(
+    *,
+    config: dict[str, Any],
+    vocabulary: str,
+    text_sha256: str,
+    step: int,
+    model: dict[str, np.ndarray],
+    optimizer: dict[str, Any],
+    carry: Tensor | tuple[Tensor, ...] | None,
+    rng: dict[str, Any],
+    val_nats: float | None,
+) -> dict[str, Any]:
+    """The checkpoint dict (see the module docstring); ``carry`` is a layer's state,
+    a tensor h or a tuple (h, c), stored as a list of arrays."""
+    if carry is not None:
+        parts = carry if isinstance(carry, tuple) else (carry,)
+        carry = [p.data for p in parts]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config,
+        "vocabulary": vocabulary,
+        "text_sha256": text_sha256,
+        "step": step,
+        "model": model,
+        "optimizer": optimizer,
+        "carry": carry,
+        "rng": rng,
+        "val_nats": val_nats,
+    }
+
+
+def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
+    """Write ``state`` (from :func:`pack`) to ``path`` atomically, creating its folder:
+    a crash leaves the previous file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    minigrad.save(state, path)
+    return path
+
+
+def unpack_carry(state: dict[str, Any], pairs: bool) -> Tensor | tuple[Tensor, ...] | None:
+    """The carried hidden state of a loaded checkpoint: None, a tensor h, or (when the
+    cell's state is a pair, as the LSTM's) a tuple (h, c)."""
+    if state["carry"] is None:
+        return None
+    parts = tuple(minigrad.tensor(a) for a in state["carry"])
+    return parts if pairs else parts[0]
+
+
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read and validate a checkpoint written by :class:`rnn.train.Trainer`.
+    """Read and validate a checkpoint written by :func:`save_checkpoint`.
 
     Raises ``ValueError`` with a one-line message naming the file when it is missing,
     is a directory, is not a minigrad checkpoint, or is not a char-LM checkpoint.

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rnn import cli
+from rnn.app import cli
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compare import Comparison, compare
+from ..compare import Comparison, compare
 from .train import TrainConfig, Trainer, bits, load_corpus
 
 __all__ = ["OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]

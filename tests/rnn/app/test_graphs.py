@@ -1,4 +1,4 @@
-"""rnn.graphs: the layers' unrolled graphs, drawn (collapsed views stay small)."""
+"""rnn.app.graphs: the layers' unrolled graphs, drawn (collapsed views stay small)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from rnn.graphs import unrolled_graph
+from rnn.app.graphs import unrolled_graph
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])

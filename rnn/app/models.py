@@ -1,5 +1,6 @@
 """Small reference models built from the layers: a character-level language model,
-a sequence classifier (many-to-one) and an encoder-decoder (seq2seq)."""
+a sequence classifier (many-to-one) and an encoder-decoder (seq2seq); and the one
+named model configuration beyond the library's cells, the IRNN."""
 
 from __future__ import annotations
 
@@ -10,11 +11,23 @@ import numpy as np
 import minigrad
 from minigrad import Tensor, nn
 
-from .layers import GRU, LSTM, RNN, RNNBase
+from ..layers import GRU, LSTM, RNN, RNNBase
 
-__all__ = ["CELLS", "CharLM", "Seq2Seq", "SequenceClassifier", "make_layer"]
+__all__ = [
+    "CELLS",
+    "IRNN_INPUT_STD",
+    "CharLM",
+    "Seq2Seq",
+    "SequenceClassifier",
+    "irnn",
+    "make_layer",
+]
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+# IRNN input weights: N(0, 0.001^2) as in Le et al.; small enough that the identity
+# recurrence dominates at the start.
+IRNN_INPUT_STD = 1e-3
 
 
 def make_layer(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RNNBase:
@@ -22,6 +35,22 @@ def make_layer(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> R
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
     return CELLS[cell](input_size, hidden_size, **kwargs)
+
+
+def irnn(input_size: int, hidden_size: int, generator: np.random.Generator | None = None) -> RNN:
+    """The IRNN of Le, Jaitly & Hinton (2015): a one-layer ReLU ``RNN`` with
+    ``W_hh = I``, biases 0 and ``W_ih ~ N(0, 0.001^2)``.
+
+    Then ``h_t = relu(W_ih x_t + h_{t-1})`` starts as an integrator, and at
+    initialisation ∂h_t/∂h_{t-1} = diag(relu'(a_t)), whose entries are 0 or 1: active
+    units pass the gradient back unchanged.
+    """
+    layer = RNN(input_size, hidden_size, nonlinearity="relu")
+    nn.init.normal_(layer.weight_ih_l0, 0.0, IRNN_INPUT_STD, generator=generator)
+    nn.init.eye_(layer.weight_hh_l0)
+    nn.init.zeros_(layer.bias_ih_l0)
+    nn.init.zeros_(layer.bias_hh_l0)
+    return layer
 
 
 class CharLM(nn.Module):

@@ -7,8 +7,25 @@ import os
 import numpy as np
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
+from .data import Vocabulary
+from .models import CharLM
 
-__all__ = ["generate"]
+__all__ = ["generate", "sample_text"]
+
+
+def sample_text(
+    model: CharLM,
+    vocab: Vocabulary,
+    prime: str,
+    length: int,
+    temperature: float,
+    generator: np.random.Generator,
+) -> str:
+    """``prime`` followed by ``length`` characters drawn one at a time from
+    softmax(logits / temperature) (0: the most likely); every character of ``prime``
+    must be in ``vocab``."""
+    ids = model.sample(vocab.encode(prime), length, temperature, generator)
+    return prime + vocab.decode(ids)
 
 
 def generate(
@@ -37,5 +54,4 @@ def generate(
             f"the prime has characters the model never saw: {shown!r} "
             f"(its vocabulary has {len(vocab)} characters)"
         )
-    ids = model.sample(vocab.encode(prime), length, temperature, np.random.default_rng(seed))
-    return prime + vocab.decode(ids)
+    return sample_text(model, vocab, prime, length, temperature, np.random.default_rng(seed))

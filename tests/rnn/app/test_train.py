@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import minigrad
-from rnn import train as train_module
-from rnn.checkpoint import load_checkpoint, model_from_checkpoint
-from rnn.models import CharLM
-from rnn.train import Diverged, TrainConfig, Trainer, bits
+from rnn.app import train as train_module
+from rnn.app.checkpoint import load_checkpoint, model_from_checkpoint
+from rnn.app.models import CharLM
+from rnn.app.train import Diverged, TrainConfig, Trainer, bits
 
 TEXT = "".join(f"def f{i}(x):\n    return x * {i % 7} + {i % 3}  # line {i}\n" for i in range(60))
 
@@ -51,7 +51,7 @@ def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path, cell, optim):
     text = TEXT[:200]
     config = tiny(cell=cell, optim=optim, steps=12, sample_every=3)
     whole = Trainer(config, text)
-    assert 5 < whole.batches.num_chunks < 12
+    assert 5 < whole.data.train.num_chunks < 12
     losses_whole = whole.fit(progress=False, log=lambda s: None)
 
     first = Trainer(tiny(cell=cell, optim=optim, steps=5, sample_every=3), text)

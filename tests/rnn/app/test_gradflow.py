@@ -9,9 +9,9 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from rnn import gradflow
+from rnn.app import gradflow
+from rnn.app.tasks import adding_batch
 from rnn.layers import RNN
-from rnn.tasks import adding_batch
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import minigrad
-from rnn import cli
-from rnn.models import CharLM
+from rnn.app import cli, command
+from rnn.app.models import CharLM
 
-SUBCOMMANDS = sorted(cli._COMMANDS)
+SUBCOMMANDS = sorted(command.COMMANDS)
 
 
 def test_there_are_subcommands():
@@ -67,7 +67,9 @@ def test_cli_error_is_one_line_and_exit_1(monkeypatch, capsys):
     def fail(args: argparse.Namespace) -> None:
         raise cli.CLIError("no such file: x.npz")
 
-    monkeypatch.setitem(cli._COMMANDS, "fail", cli._Command("fail", "always fails", fail, None))
+    monkeypatch.setitem(
+        command.COMMANDS, "fail", command.Command("fail", "always fails", fail, None)
+    )
     assert cli.main(["fail"]) == 1
     captured = capsys.readouterr()
     assert captured.err == "rnn: error: no such file: x.npz\n"
@@ -450,7 +452,7 @@ def test_importing_rnn_does_not_load_numpy_until_needed():
         "rnn.LSTM; assert 'numpy' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
-    code = "import os, rnn.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    code = "import os, rnn.app.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env

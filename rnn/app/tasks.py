@@ -1,16 +1,18 @@
-"""Training recurrent cells on the long-dependency tasks of :mod:`rnn.tasks`.
+"""Long-dependency tasks, and training recurrent cells on them.
 
-Two models, one loop:
+Two tasks need information from far back in the sequence, so they separate cells that
+carry gradient across many steps (LSTM, GRU, well-initialised RNNs) from those whose
+gradient vanishes (a plain tanh RNN). Each comes with the loss of the best
+*memoryless* predictor, the baseline a model must beat to show it remembers:
 
 - adding: ``y_hat = w . h_T + b`` read from the last state, loss MSE against the sum of
   the two marked values; the memoryless predictor (always 1) scores 1/6;
 - copy: ``logits_t = W h_t + b`` at every step, loss the mean cross-entropy per step;
   the memoryless strategy scores ``n_copy ln 8 / (T + 2 n_copy)``.
 
-Cells are ``rnn`` (tanh, PyTorch's default init), ``lstm``, ``gru`` and ``irnn``: a ReLU
-RNN with ``W_hh = I``, zero biases and small ``W_ih`` (Le, Jaitly & Hinton 2015), for which
-``h_t = relu(W_ih x_t + h_{t-1})`` starts as an integrator that neither forgets nor
-vanishes.
+Cells are ``rnn`` (tanh, PyTorch's default init), ``lstm``, ``gru`` and ``irnn``
+(:func:`rnn.app.models.irnn`: a ReLU RNN with ``W_hh = I``, which starts as an
+integrator that neither forgets nor vanishes).
 """
 
 from __future__ import annotations
@@ -26,16 +28,23 @@ import minigrad
 from minigrad import Tensor, nn, optim
 from minigrad.functional import cross_entropy, mse_loss
 
-from .layers import RNN, RNNBase
-from .models import make_layer
-from .tasks import ADDING_BASELINE, COPY_SYMBOLS, adding_batch, copy_baseline, copy_batch
+from ..layers import RNNBase
+from .models import irnn, make_layer
+from .progress import bar as progress_bar
+from .progress import write
+from .step import train_step
 
 __all__ = [
+    "ADDING_BASELINE",
     "CELLS",
+    "COPY_SYMBOLS",
     "TASKS",
     "TaskModel",
     "TaskResult",
+    "adding_batch",
     "baseline",
+    "copy_baseline",
+    "copy_batch",
     "evaluate",
     "make_cell",
     "train_task",
@@ -44,30 +53,71 @@ __all__ = [
 CELLS = ("rnn", "lstm", "gru", "irnn")
 TASKS = ("adding", "copy")
 
-# IRNN input weights: N(0, 0.001^2) as in Le et al.; small enough that the identity
-# recurrence dominates at the start.
-IRNN_INPUT_STD = 1e-3
+# Predicting 1 for a sum of two U(0, 1) values scores its variance, 2 * 1/12.
+ADDING_BASELINE = 1.0 / 6.0
+
+# Copy task alphabet: 0 blank, 1..8 data symbols, 9 the "now recall" delimiter.
+COPY_SYMBOLS = 10
+_BLANK, _DELIM, _N_DATA = 0, 9, 8
+
+
+def adding_batch(T: int, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem: x (T, batch, 2), y (batch, 1).
+
+    Channel 0 holds values from U(0, 1); channel 1 marks two positions, one in each half
+    of the sequence. The target is the sum of the two marked values, known only at the
+    end, so the first mark must be remembered for up to T steps. Always predicting 1
+    scores mean squared error 1/6 (:data:`ADDING_BASELINE`).
+    """
+    if T < 2:
+        raise ValueError(f"adding_batch: T must be at least 2, got {T}")
+    values = rng.random((T, batch))
+    marks = np.zeros((T, batch))
+    first = rng.integers(0, T // 2, batch)
+    second = rng.integers(T // 2, T, batch)
+    cols = np.arange(batch)
+    marks[first, cols] = 1.0
+    marks[second, cols] = 1.0
+    y = (values[first, cols] + values[second, cols])[:, None]
+    return np.stack([values, marks], axis=2), y
+
+
+def copy_batch(
+    T: int, batch: int, rng: np.random.Generator, n_copy: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """The copy-memory task: ids x and targets y, both (T + 2 * n_copy, batch).
+
+    Input: ``n_copy`` random data symbols (1..8), ``T - 1`` blanks, the delimiter, then
+    ``n_copy`` blanks. Target: blanks for the first ``T + n_copy`` steps, then the data
+    symbols again. The symbols must be held for T steps.
+    """
+    if T < 1:
+        raise ValueError(f"copy_batch: T must be at least 1, got {T}")
+    total = T + 2 * n_copy
+    data = rng.integers(1, _N_DATA + 1, (n_copy, batch))
+    x = np.full((total, batch), _BLANK, dtype=np.int64)
+    y = np.full((total, batch), _BLANK, dtype=np.int64)
+    x[:n_copy] = data
+    x[n_copy + T - 1] = _DELIM
+    y[-n_copy:] = data
+    return x, y
+
+
+def copy_baseline(T: int, n_copy: int = 10) -> float:
+    """Cross-entropy per step of the memoryless strategy: blanks until the delimiter,
+    then a uniform guess over the 8 symbols: ``n_copy * ln 8 / (T + 2 n_copy)``."""
+    return n_copy * math.log(_N_DATA) / (T + 2 * n_copy)
 
 
 def make_cell(
     cell: str, input_size: int, hidden_size: int, generator: np.random.Generator | None = None
 ) -> RNNBase:
-    """A one-layer ``RNN`` (tanh), ``LSTM``, ``GRU`` or IRNN by name (see :data:`CELLS`).
-
-    ``irnn`` is ``RNN(nonlinearity="relu")`` with ``W_hh = I``, biases 0 and
-    ``W_ih ~ N(0, 0.001^2)``, so that at initialisation ∂h_t/∂h_{t-1} = diag(relu'(a_t)),
-    whose entries are 0 or 1: active units pass the gradient back unchanged.
-    """
+    """A one-layer ``RNN`` (tanh), ``LSTM``, ``GRU`` or IRNN by name (see :data:`CELLS`)."""
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
-    if cell != "irnn":
-        return make_layer(cell, input_size, hidden_size)
-    layer = RNN(input_size, hidden_size, nonlinearity="relu")
-    nn.init.normal_(layer.weight_ih_l0, 0.0, IRNN_INPUT_STD, generator=generator)
-    nn.init.eye_(layer.weight_hh_l0)
-    nn.init.zeros_(layer.bias_ih_l0)
-    nn.init.zeros_(layer.bias_hh_l0)
-    return layer
+    if cell == "irnn":
+        return irnn(input_size, hidden_size, generator)
+    return make_layer(cell, input_size, hidden_size)
 
 
 def baseline(task: str, T: int) -> float:
@@ -173,37 +223,45 @@ def train_task(
     throwing the weights away. Every ``log_every`` steps a line comparing the loss with
     the baseline goes to ``log`` (default: written above the progress bar).
     """
-    from tqdm.auto import tqdm
-
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TaskModel(task, cell, hidden)
-    params = list(model.parameters())
-    opt = optim.Adam(params, lr=lr)
+    opt = optim.Adam(model.parameters(), lr=lr)
     result = TaskResult(task, cell, T, baseline(task, T))
-    bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"{task} {cell} T={T}", ncols=90)
-    emit = log or bar.write
-    window, norms, clipped = [], [], 0
-    for step in bar:
-        x, y = _batch(task, T, batch, rng)
-        opt.zero_grad()
-        loss = model.loss(x, y)
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(params, clip if clip else math.inf)
-        clipped += bool(clip) and norm > clip
-        opt.step()
-        window.append(loss.item())
-        norms.append(norm)
-        bar.set_postfix(loss=f"{window[-1]:.4f}")
-        if step % log_every == 0 or step == steps:
-            mean = float(np.mean(window))
-            result.history.append((step, mean, float(np.mean(norms))))
-            emit(
-                f"step {step:6d}  loss {mean:.4f}  baseline {result.baseline:.4f}  "
-                f"ratio {mean / result.baseline:.3f}  |grad| {np.mean(norms):.3g}"
-            )
-            window, norms = [], []
-    bar.close()
+    bar = progress_bar(steps, desc=f"{task} {cell} T={T}", enabled=progress)
+    emit = log or write
+    window: list[float] = []
+    norms: list[float] = []
+    clipped = 0
+    with bar:
+        for step in range(1, steps + 1):
+            x, y = _batch(task, T, batch, rng)
+            done = train_step(model.loss(x, y), opt, clip, number=step)
+            clipped += bool(clip) and done.grad_norm > clip
+            window.append(done.loss)
+            norms.append(done.grad_norm)
+            bar.update(1)
+            bar.set_postfix(loss=f"{done.loss:.4f}", refresh=False)
+            if step % log_every == 0 or step == steps:
+                result.history.append(_log_window(step, window, norms, result.baseline, emit))
+                window, norms = [], []
     result.final_loss = evaluate(model, T, np.random.default_rng(seed + 1))
     result.clipped_fraction = clipped / max(steps, 1)
     return result
+
+
+def _log_window(
+    step: int,
+    losses: list[float],
+    norms: list[float],
+    baseline: float,
+    emit: Callable[[str], None],
+) -> tuple[int, float, float]:
+    """Report the mean loss and gradient norm since the last report; returns the
+    history entry (step, mean loss, mean norm)."""
+    mean, norm = float(np.mean(losses)), float(np.mean(norms))
+    emit(
+        f"step {step:6d}  loss {mean:.4f}  baseline {baseline:.4f}  "
+        f"ratio {mean / baseline:.3f}  |grad| {norm:.3g}"
+    )
+    return step, mean, norm

@@ -33,9 +33,9 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 
-from .layers import RNNBase
-from .longdeps import make_cell
-from .models import make_layer
+from ..layers import RNNBase
+from .models import irnn, make_layer
+from .step import Diverged, train_step
 from .tasks import ADDING_BASELINE, adding_batch
 
 __all__ = ["MODELS", "Curve", "Study", "format_table", "gradient_profile", "measure", "plot"]
@@ -56,7 +56,7 @@ MODELS: dict[str, Callable[[int], RNNBase]] = {
     "tanh-orth-0.5": _orthogonal(0.5),
     "tanh-orth-1.0": _orthogonal(1.0),
     "tanh-orth-1.5": _orthogonal(1.5),
-    "irnn": lambda hidden: make_cell("irnn", 2, hidden),
+    "irnn": lambda hidden: irnn(2, hidden),
     "lstm": lambda hidden: make_layer("lstm", 2, hidden),
     "gru": lambda hidden: make_layer("gru", 2, hidden),
 }
@@ -146,21 +146,17 @@ def _train(
     rng: np.random.Generator,
 ) -> tuple[float, float, str]:
     """Adam on the adding task; returns (max gradient norm, fraction clipped, note)."""
-    params = list(layer.parameters()) + list(head.parameters())
-    opt = optim.Adam(params, lr=lr)
+    opt = optim.Adam(list(layer.parameters()) + list(head.parameters()), lr=lr)
     biggest, clipped = 0.0, 0
     for step in range(1, steps + 1):
         x, y = adding_batch(T, batch, rng)
-        opt.zero_grad()
         out = head(layer(minigrad.tensor(x, dtype=layer.dtype))[0][-1])
-        loss = ((out - y.astype(layer.dtype)) ** 2).mean()
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(params, clip if clip else math.inf)
-        if not (math.isfinite(norm) and math.isfinite(loss.item())):
+        try:
+            done = train_step(((out - y.astype(layer.dtype)) ** 2).mean(), opt, clip)
+        except Diverged:
             return math.inf, clipped / step, f"diverged at step {step}"
-        biggest = max(biggest, norm)
-        clipped += bool(clip) and norm > clip
-        opt.step()
+        biggest = max(biggest, done.grad_norm)
+        clipped += bool(clip) and done.grad_norm > clip
     return biggest, clipped / max(steps, 1), ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import numpy as np
 
 __all__ = [
     "Batches",
+    "CharData",
     "Vocabulary",
     "default_corpus",
     "load_text",
@@ -156,3 +158,39 @@ class Batches:
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for i in range(self.num_chunks):
             yield self.chunk(i)
+
+
+def _stream_count(n: int, batch: int, seq_len: int) -> int:
+    """Streams for ``n`` characters: ``batch`` if each gets a full chunk, else fewer."""
+    return max(1, min(batch, (n - 1) // (seq_len + 1)))
+
+
+@dataclass
+class CharData:
+    """A text ready for a character model: its vocabulary, training and validation
+    :class:`Batches` (validation is the last ``val_fraction`` of the text) and the
+    SHA-256 of the text (a resumed run must see the same text)."""
+
+    vocab: Vocabulary
+    train: Batches
+    val: Batches
+    text_sha256: str
+
+    @classmethod
+    def from_text(cls, text: str, batch: int, seq_len: int, val_fraction: float) -> CharData:
+        """Raises ``ValueError`` (one line) when the text is too short for ``batch``
+        streams of ``seq_len`` characters."""
+        vocab = Vocabulary.from_text(text)
+        train_ids, val_ids = split_ids(vocab.encode(text), val_fraction)
+        if _stream_count(len(train_ids), batch, seq_len) < batch:
+            raise ValueError(
+                f"the training text ({len(train_ids)} characters) is too short for "
+                f"--batch {batch} x --seq-len {seq_len}; use smaller ones"
+            )
+        val = Batches(val_ids, _stream_count(len(val_ids), batch, seq_len), seq_len)
+        return cls(vocab, Batches(train_ids, batch, seq_len), val, text_digest(text))
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 of the text's UTF-8 bytes, in hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

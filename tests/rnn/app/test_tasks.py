@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from rnn import longdeps
-from rnn.tasks import ADDING_BASELINE, COPY_SYMBOLS, adding_batch, copy_baseline, copy_batch
+from rnn.app import tasks
+from rnn.app.tasks import ADDING_BASELINE, COPY_SYMBOLS, adding_batch, copy_baseline, copy_batch
 
 
 def test_adding_shapes_and_marks():
@@ -61,7 +61,7 @@ def test_memoryless_strategy_scores_the_copy_baseline():
 
 
 def test_irnn_initialisation():
-    layer = longdeps.make_cell("irnn", 2, 8)
+    layer = tasks.make_cell("irnn", 2, 8)
     assert layer.nonlinearity == "relu"
     np.testing.assert_array_equal(layer.weight_hh_l0.data, np.eye(8))
     assert not layer.bias_ih_l0.data.any() and not layer.bias_hh_l0.data.any()
@@ -70,13 +70,13 @@ def test_irnn_initialisation():
 
 def test_unknown_cell_and_task_are_refused():
     with pytest.raises(ValueError, match="cell must be one of"):
-        longdeps.make_cell("transformer", 2, 4)
+        tasks.make_cell("transformer", 2, 4)
     with pytest.raises(ValueError, match="task must be one of"):
-        longdeps.baseline("sorting", 10)
+        tasks.baseline("sorting", 10)
 
 
 def test_short_adding_training_beats_the_baseline():
-    result = longdeps.train_task(
+    result = tasks.train_task(
         "adding",
         "gru",
         T=5,
@@ -94,7 +94,7 @@ def test_short_adding_training_beats_the_baseline():
 
 def test_copy_training_runs_and_reports_per_step_cross_entropy():
     lines: list[str] = []
-    result = longdeps.train_task(
+    result = tasks.train_task(
         "copy",
         "lstm",
         T=5,
