@@ -77,11 +77,11 @@ def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     else:
         raise TypeError(f"{op}: needs a Tensor operand")
     if a.data.dtype is not b.data.dtype:
-        return _float_wins(a, b)
+        return float_wins(a, b)
     return a, b
 
 
-def _float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+def float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Cast the integer or boolean one of two operands to the other's float dtype."""
     ka, kb = a.data.dtype.kind, b.data.dtype.kind
     if ka == "f" and kb in "biu":

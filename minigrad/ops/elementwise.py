@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
+from .core import (
+    binary_operands,
+    broadcast_error,
+    float_wins,
+    record,
+    to_tensor,
+    unbroadcast,
+)
 from .registry import names, primitive, reflected
 
 
@@ -209,6 +216,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         b = to_tensor(b, a, "where")
     else:
         a = to_tensor(a, b, "where")
+    if a.data.dtype is not b.data.dtype:
+        a, b = float_wins(a, b)
     try:
         out = np.where(c, a.data, b.data)
     except ValueError:

@@ -126,6 +126,8 @@ def test_a_float_tensor_wins_over_an_integer_one(name, float_dtype):
     assert x.grad.dtype == float_dtype
     if name != "div":  # true division of integers is float, as NumPy
         assert op(n, n).dtype == np.int64
+    assert ops.where(np.array([True, False]), x, n).dtype == float_dtype
+    assert ops.where(np.array([True, False]), n, x).dtype == float_dtype
 
 
 def test_clip_with_one_bound():
