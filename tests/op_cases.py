@@ -238,6 +238,18 @@ def _lookup(draw: Any) -> tuple:
     return draw(arrays((5, 3))), np.array([[0, 2], [2, 2]]), draw(st.sampled_from([0, 1]))
 
 
+def _scatter_args(draw: Any) -> tuple:
+    """Values for the positions an index of INDICES picks in a (3, 4) array."""
+    index = draw(st.sampled_from(INDICES))
+    return draw(arrays(np.zeros((3, 4))[index].shape)), index, (3, 4)
+
+
+def _np_scatter(v: np.ndarray, index: Any, shape: tuple) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, v)
+    return out
+
+
 def _np_split(x: np.ndarray, size: int, axis: int) -> list:
     return np.split(x, range(size, x.shape[axis], size), axis=axis)
 
@@ -284,6 +296,7 @@ CASES: dict[str, Case] = {
     "squeeze": Case(_squeezable, np.squeeze, empty=(_zeros(0, 1), 1)),
     "unsqueeze": Case(_insert_axis, np.expand_dims, empty=(*EMPTY, 1)),
     "getitem": Case(_index_args, _np_getitem, empty=(_zeros(3, 4), np.zeros(0, int))),
+    "scatter": Case(_scatter_args, _np_scatter, empty=(_zeros(0), np.zeros(0, int), (3,))),
     "take": Case(_lookup, np.take, empty=(_zeros(5, 3), np.zeros((2, 0), int), 0)),
     "concatenate": Case(joined(3), np.concatenate, empty=([*EMPTY, _zeros(2, 3)], 0)),
     "stack": Case(joined(2), np.stack, empty=([*EMPTY, *EMPTY], 1)),

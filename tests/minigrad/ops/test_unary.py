@@ -1,0 +1,73 @@
+"""Elementwise ops of one tensor (minigrad/ops/unary.py): the table-driven check of
+every op, then the behaviour at kinks, bounds and dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import check_case, check_empty
+
+from minigrad import Tensor, gradcheck, ops
+from minigrad.ops.registry import names
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.unary"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every unary op in the registry against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.unary"))
+def test_zero_size_dimensions(name):
+    """Every unary op on inputs with a zero-length axis, as NumPy and PyTorch."""
+    check_empty(name)
+
+
+def test_clip_with_one_bound():
+    x = np.array([-2.0, -0.5, 0.5, 2.0])
+    np.testing.assert_array_equal(ops.clip(Tensor(x), None, 1.0).data, [-2.0, -0.5, 0.5, 1.0])
+    gradcheck(lambda t: ops.clip(t, None, 1.0), [x])
+    gradcheck(lambda t: ops.clip(t, -1.0, None), [x])
+
+
+def test_clip_needs_a_bound():
+    with pytest.raises(ValueError, match="clip"):
+        ops.clip(Tensor([1.0]))
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    ops.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+
+
+def test_cast_round_trips_the_gradient_dtype():
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    y = x.double() * 2.0
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2, 2, 2])
+
+
+@pytest.mark.parametrize(
+    ("cast", "dtype"),
+    [
+        (lambda t: t.long(), np.int64),
+        (lambda t: t.int(), np.int32),
+        (lambda t: t.bool(), np.bool_),
+        (lambda t: t.astype(np.int64), np.int64),
+        (lambda t: ops.cast(t, np.uint8), np.uint8),
+    ],
+)
+def test_casting_to_an_integer_dtype_gives_a_tensor_without_history(cast, dtype):
+    """As PyTorch's ``.long()``: indices carry no gradient, so no error and no node."""
+    x = Tensor(np.array([0.0, 1.7, 2.2]), requires_grad=True)
+    ids = cast(x * 1.0)
+    assert ids.dtype == dtype and not ids.requires_grad and ids.grad_fn is None
+    np.testing.assert_array_equal(ids.data, np.array([0.0, 1.7, 2.2]).astype(dtype))
+    with pytest.raises(TypeError, match="cast: a tensor cannot become complex128"):
+        ops.cast(x, np.complex128)
