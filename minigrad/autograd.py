@@ -27,6 +27,7 @@ from .tape import (
     Leaf,
     Node,
     bump_inplace_epoch,  # noqa: F401  (re-exported for the optimizers)
+    check_versions,
     current_scope,
     enable_grad,
     gc_paused,
@@ -61,36 +62,6 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
                 seen.add(p)
                 stack.append(p)
     return sorted(seen, key=_by_seq, reverse=True)
-
-
-def _check_versions(node: Node) -> None:
-    """Refuse to run a vjp whose saved values were modified in place after recording.
-
-    Only values the vjp saved matter: an op that saved no array (add, sub, reshape...)
-    is never refused. A leaf input counts when its very array was saved; the output of
-    an earlier op (whose array the tape does not keep) counts whenever arrays were
-    saved, which errs on the side of refusing.
-    """
-    arrays = [v for v in node.saved if type(v) is np.ndarray]
-    if not arrays:
-        return
-    if node.modified_at > node.epoch:
-        raise RuntimeError(
-            f"{node.op}: its output, saved for backward, was modified in place after it "
-            "was computed; compute with a copy instead of modifying it in place"
-        )
-    for p in node.parents:
-        if type(p) is Node:
-            modified, what = p.modified_at, p.op
-        elif any(a is p.data for a in arrays):
-            modified, what = p._modified_at, f"tensor of shape {p.data.shape}"
-        else:
-            continue
-        if modified > node.epoch:
-            raise RuntimeError(
-                f"{node.op}: an input ({what}) saved for backward was modified in place "
-                "after it was used; compute with a copy instead of modifying it in place"
-            )
 
 
 def run_hooks(
@@ -177,7 +148,7 @@ def _propagate(
                 "to keep them"
             )
         if check:
-            _check_versions(node)
+            check_versions(node)
         pgrads = vjp(g, *node.saved)
         if not retain_graph:
             node.vjp = node.saved = None
@@ -322,7 +293,7 @@ def _tensor_backward(
     nodes = _collect(roots)
     epoch = tape.inplace_epoch()
     stale = any(n.epoch != epoch for n in nodes)
-    check = _check_versions if stale else _no_check
+    check = check_versions if stale else _no_check
     return differentiable.propagate(nodes, roots, seeds, retain_graph, capture, wrap, check)
 
 

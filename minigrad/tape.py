@@ -250,3 +250,33 @@ def bump_inplace_epoch() -> int:
 def inplace_epoch() -> int:
     """The current in-place epoch (the backward walk compares nodes against it)."""
     return _inplace_epoch
+
+
+def check_versions(node: Node) -> None:
+    """Refuse to run a vjp whose saved values were modified in place after recording.
+
+    Only values the vjp saved matter: an op that saved no array (add, sub, reshape...)
+    is never refused. A leaf input counts when its very array was saved; the output of
+    an earlier op (whose array the tape does not keep) counts whenever arrays were
+    saved, which errs on the side of refusing.
+    """
+    arrays = [v for v in node.saved if type(v) is np.ndarray]
+    if not arrays:
+        return
+    if node.modified_at > node.epoch:
+        raise RuntimeError(
+            f"{node.op}: its output, saved for backward, was modified in place after it "
+            "was computed; compute with a copy instead of modifying it in place"
+        )
+    for p in node.parents:
+        if type(p) is Node:
+            modified, what = p.modified_at, p.op
+        elif any(a is p.data for a in arrays):
+            modified, what = p._modified_at, f"tensor of shape {p.data.shape}"
+        else:
+            continue
+        if modified > node.epoch:
+            raise RuntimeError(
+                f"{node.op}: an input ({what}) saved for backward was modified in place "
+                "after it was used; compute with a copy instead of modifying it in place"
+            )
