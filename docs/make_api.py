@@ -29,6 +29,7 @@ MODULES = [
     ("minigrad.optim", "optimizers and learning-rate schedules"),
     ("minigrad.io", "checkpoints"),
     ("minigrad.rng", "the default random generator"),
+    ("minigrad.threads", "BLAS threads"),
     ("minigrad.gradcheck", "finite-difference gradient checking"),
     ("minigrad.viz", "drawing the recorded graph"),
     ("minigrad.autograd", "the tape and the backward engine"),

@@ -46,6 +46,7 @@ from .ops import (
 )
 from .rng import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,7 @@ __all__ = [
     "full",
     "functional",
     "get_default_dtype",
+    "get_num_threads",
     "grad",
     "gradcheck",
     "is_grad_enabled",
@@ -85,6 +87,7 @@ __all__ = [
     "save",
     "scope",
     "set_default_dtype",
+    "set_num_threads",
     "sigmoid",
     "split",
     "sqrt",

@@ -11,18 +11,11 @@ with exit status 1 and no traceback.
 
 from __future__ import annotations
 
-import os
-
-# The models here multiply small matrices, where BLAS threads gain little, and on a
-# busy two-core machine threads competing with other work made a training step 5-13x
-# slower in our measurements. Unless the user chose, the command line runs BLAS on one
-# thread; this must happen before NumPy is first imported (``rnn`` imports lazily).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import argparse
 import sys
 from collections.abc import Sequence
+
+import minigrad
 
 from .command import COMMANDS, CLIError, UsageError, command
 from .commands import check, demo, gradflow, graph, sample, task, train  # noqa: F401 (register)
@@ -48,7 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its status."""
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its status.
+
+    BLAS runs on one thread (the models multiply small matrices; see
+    :mod:`minigrad.threads`) unless the environment chooses otherwise.
+    """
+    if not minigrad.threads.threads_chosen_by_user():
+        minigrad.set_num_threads(1)
     args = build_parser().parse_args(argv)
     try:
         status = args._run(args)
