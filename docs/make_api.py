@@ -44,6 +44,7 @@ MODULES = [
     ("rnn.app.models", "reference models"),
     ("rnn.app.step", "one optimiser step, refusing non-finite ones"),
     ("rnn.app.progress", "progress of the training jobs"),
+    ("rnn.app.memory", "refusing sizes that cannot fit in memory"),
     ("rnn.app.tasks", "long-dependency tasks and training on them"),
     ("rnn.app.graphs", "pictures of the layers' unrolled graphs"),
     ("rnn.app.gradflow", "the vanishing/exploding-gradient study"),

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import minigrad
 
-from .command import COMMANDS, CLIError, UsageError, command
+from .command import COMMANDS, CLIError, Interrupted, UsageError, command
 from .commands import check, demo, gradflow, graph, sample, task, train  # noqa: F401 (register)
 
 __all__ = ["CLIError", "UsageError", "build_parser", "command", "main"]
@@ -48,13 +48,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     if not minigrad.threads.threads_chosen_by_user():
         minigrad.set_num_threads(1)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # `rnn` alone: what it can do, not an error
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
     try:
         status = args._run(args)
+    except Interrupted as exc:
+        print(f"{PROG}: interrupted: {_one_line(exc)}", file=sys.stderr)
+        return 130
     except CLIError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
+        return 1
     return 0 if status is None else status
+
+
+def _one_line(exc: Exception) -> str:
+    """The message of ``exc`` on one line (a multi-line message's lines joined by "; ")."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())

@@ -12,6 +12,7 @@ import minigrad
 from minigrad import Tensor, nn
 
 from ..layers import GRU, LSTM, RNN, RNNBase
+from .memory import recurrent_bytes
 
 __all__ = [
     "CELLS",
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 # IRNN input weights: N(0, 0.001^2) as in Le et al.; small enough that the identity
 # recurrence dominates at the start.
@@ -35,6 +37,32 @@ def make_layer(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> R
     if cell not in CELLS:
         raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
     return CELLS[cell](input_size, hidden_size, **kwargs)
+
+
+def cell_gates(cell: str) -> int:
+    """How many gate blocks of H rows the cell's weights stack (G in ``(G*H, in)``)."""
+    return _GATES[cell]
+
+
+def charlm_bytes(
+    cell: str, vocab_size: int, hidden: int, layers: int, steps: int, batch: int, itemsize: int
+) -> int:
+    """An upper estimate of the memory that training a :class:`CharLM` of these sizes
+    holds (see :func:`rnn.app.memory.recurrent_bytes`)."""
+    emb = min(hidden, 64)
+    return (
+        recurrent_bytes(
+            gates=cell_gates(cell),
+            input_size=emb,
+            hidden=hidden,
+            layers=layers,
+            steps=steps,
+            batch=batch,
+            extra_parameters=vocab_size * emb + (hidden + 1) * vocab_size,
+            itemsize=itemsize,
+        )
+        + steps * batch * vocab_size * itemsize * 3
+    )
 
 
 def irnn(input_size: int, hidden_size: int, generator: np.random.Generator | None = None) -> RNN:

@@ -29,7 +29,8 @@ from minigrad import Tensor, nn, optim
 from minigrad.functional import cross_entropy, mse_loss
 
 from ..layers import RNNBase
-from .models import irnn, make_layer
+from .memory import recurrent_bytes, require
+from .models import cell_gates, irnn, make_layer
 from .progress import bar as progress_bar
 from .progress import write
 from .step import train_step
@@ -221,8 +222,10 @@ def train_task(
     With ``clip``, the gradient is rescaled to norm at most ``clip`` before each update
     (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from
     throwing the weights away. Every ``log_every`` steps a line comparing the loss with
-    the baseline goes to ``log`` (default: written above the progress bar).
+    the baseline goes to ``log`` (default: written above the progress bar). A NaN or
+    infinite loss, gradient or weight raises :class:`rnn.app.step.Diverged`.
     """
+    _require_memory(task, cell, T, hidden, batch)
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TaskModel(task, cell, hidden)
@@ -236,7 +239,9 @@ def train_task(
     with bar:
         for step in range(1, steps + 1):
             x, y = _batch(task, T, batch, rng)
-            done = train_step(model.loss(x, y), opt, clip, number=step)
+            # A diverging run overflows on its way to the non-finite loss that stops it.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                done = train_step(model.loss(x, y), opt, clip, number=step)
             clipped += bool(clip) and done.grad_norm > clip
             window.append(done.loss)
             norms.append(done.grad_norm)
@@ -248,6 +253,20 @@ def train_task(
     result.final_loss = evaluate(model, T, np.random.default_rng(seed + 1))
     result.clipped_fraction = clipped / max(steps, 1)
     return result
+
+
+def _require_memory(task: str, cell: str, T: int, hidden: int, batch: int) -> None:
+    """Refuse (ValueError) sizes whose training cannot fit in memory."""
+    copy = task == "copy"
+    size = recurrent_bytes(
+        gates=cell_gates("rnn" if cell == "irnn" else cell),
+        input_size=COPY_SYMBOLS if copy else 2,
+        hidden=hidden,
+        steps=T + 2 * 10 if copy else T,
+        batch=max(batch, 250),  # evaluation runs batches of 250
+        itemsize=8,
+    )
+    require(size, f"the {task} task (--T {T}, --hidden {hidden}, --batch {batch})")
 
 
 def _log_window(

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from clitools import TEXT, TINY, exits_2, one_line_error, train
 
 import minigrad
 from rnn.app import cli, command
@@ -50,11 +51,11 @@ def test_unknown_subcommand_exits_2(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_missing_subcommand_exits_2(capsys):
-    with pytest.raises(SystemExit) as exc:
-        cli.main([])
-    assert exc.value.code == 2
-    assert "rnn: error:" in capsys.readouterr().err
+def test_rnn_alone_prints_the_help(capsys):
+    assert cli.main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: rnn") and "train" in captured.out
+    assert captured.err == ""
 
 
 def test_bad_option_value_exits_2(capsys):
@@ -82,40 +83,6 @@ def test_python_dash_m_rnn_help():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: rnn")
-
-
-TEXT = "".join(f"def f{i}(x):\n    return x * {i % 7} + {i % 3}  # line {i}\n" for i in range(60))
-TINY = ["--hidden", "8", "--seq-len", "8", "--batch", "3", "--eval-every", "2", "--quiet"]
-
-
-@pytest.fixture
-def text_file(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return path
-
-
-def one_line_error(capsys, status: int, *fragments: str, code: int = 1) -> str:
-    """Assert a clean failure: exit ``code`` (1, or 2 for options that do not fit
-    together), one `rnn: error:` line on stderr, no traceback."""
-    captured = capsys.readouterr()
-    assert status == code, captured
-    assert captured.err.startswith("rnn: error: ") and captured.err.count("\n") == 1, captured.err
-    assert "Traceback" not in captured.err + captured.out
-    for fragment in fragments:
-        assert fragment in captured.err
-    return captured.err
-
-
-def exits_2(argv: list[str], capsys) -> str:
-    with pytest.raises(SystemExit) as exc:
-        cli.main(argv)
-    assert exc.value.code == 2
-    return capsys.readouterr().err
-
-
-def train(text_file, ckpt, *extra: str) -> int:
-    return cli.main(["train", "--data", str(text_file), *TINY, "--checkpoint", str(ckpt), *extra])
 
 
 # --- train --------------------------------------------------------------------------------
