@@ -1,56 +1,15 @@
-"""Tests for rnn.manual: gradients against finite differences, lengths, reverse, dtypes, errors."""
+"""rnn.manual's whole-sequence forward/backward: gradients against finite differences, per-step
+dL/dh_t, lengths, reverse, dtypes and errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from manual_cases import LENGTHS, H, I, N, T, assert_close, loss, make_case
+from parity import CELLS, KIND_IDS, KINDS, has_c
 
 from minigrad.gradcheck import numerical_grad
 from rnn import manual
-
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-# (cell, nonlinearity): relu only for the vanilla cell
-CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
-CELL_IDS = ["rnn-tanh", "rnn-relu", "lstm", "gru"]
-T, N, I, H = 5, 3, 3, 4
-LENGTHS = np.array([5, 2, 1])
-
-
-def make_params(cell, rng, bias=True, dtype=np.float64, input_size=I, hidden=H):
-    G = GATES[cell]
-    params = {
-        "weight_ih": rng.normal(0, 0.6, (G * hidden, input_size)),
-        "weight_hh": rng.normal(0, 0.6, (G * hidden, hidden)),
-    }
-    if bias:
-        params["bias_ih"] = rng.normal(0, 0.5, G * hidden)
-        params["bias_hh"] = rng.normal(0, 0.5, G * hidden)
-    return {k: v.astype(dtype) for k, v in params.items()}
-
-
-def make_case(cell, seed=0, bias=True, dtype=np.float64):
-    """Inputs, initial states and fixed loss weights R, S, U for L = sum(out R) + ..."""
-    rng = np.random.default_rng(seed)
-    params = make_params(cell, rng, bias, dtype)
-    x = rng.normal(size=(T, N, I)).astype(dtype)
-    h0 = rng.normal(0, 0.5, (N, H)).astype(dtype)
-    c0 = rng.normal(0, 0.5, (N, H)).astype(dtype) if cell == "lstm" else None
-    R, S, U = (rng.normal(size=s).astype(dtype) for s in [(T, N, H), (N, H), (N, H)])
-    return params, x, h0, c0, R, S, U
-
-
-def loss(out, h_n, c_n, R, S, U):
-    """L = sum(out * R) + sum(h_n * S) (+ sum(c_n * U)): every output is exercised."""
-    total = np.sum(out * R) + np.sum(h_n * S)
-    return total + (np.sum(c_n * U) if c_n is not None else 0.0)
-
-
-def assert_close(actual, expected, what, rtol=1e-7):
-    scale = max(np.abs(expected).max(), 1e-3)
-    err = np.abs(actual - expected).max() / scale
-    assert err < rtol, f"{what}: relative error {err:.2e}"
-
 
 # ----------------------------------------------------------------------------------------------
 # Sequence gradients against finite differences
@@ -60,7 +19,7 @@ def assert_close(actual, expected, what, rtol=1e-7):
 @pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
 @pytest.mark.parametrize("lengths", [None, LENGTHS], ids=["full", "lengths"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
-@pytest.mark.parametrize(("cell", "nonlinearity"), CELLS, ids=CELL_IDS)
+@pytest.mark.parametrize(("cell", "nonlinearity"), KINDS, ids=KIND_IDS)
 def test_sequence_gradients_match_finite_differences(cell, nonlinearity, bias, lengths, reverse):
     params, x, h0, c0, R, S, U = make_case(cell, seed=1, bias=bias)
     names = list(params)
@@ -73,18 +32,18 @@ def test_sequence_gradients_match_finite_differences(cell, nonlinearity, bias, l
             a = a + params["bias_ih"] + params["bias_hh"]
         assert np.abs(a).min() > 1e-4
         assert (a > 0).any() and (a < 0).any()
-    result = manual.backward(R, cache, S, U if cell == "lstm" else None)
+    result = manual.backward(R, cache, S, U if has_c(cell) else None)
 
     def f(x, h0, *rest):
-        c = rest[0] if cell == "lstm" else None
-        p = dict(zip(names, rest[1:] if cell == "lstm" else rest, strict=True))
+        c = rest[0] if has_c(cell) else None
+        p = dict(zip(names, rest[1:] if has_c(cell) else rest, strict=True))
         return loss(*manual.forward(cell, x, p, h0, c, lengths, reverse, nonlinearity)[:3], R, S, U)
 
-    arrays = [x, h0] + ([c0] if cell == "lstm" else []) + [params[k] for k in names]
+    arrays = [x, h0] + ([c0] if has_c(cell) else []) + [params[k] for k in names]
     numeric = numerical_grad(f, arrays)
     assert_close(result.dx, numeric[0], "dx")
     assert_close(result.dh0, numeric[1], "dh0")
-    if cell == "lstm":
+    if has_c(cell):
         assert_close(result.dc0, numeric[2], "dc0")
     else:
         assert result.dc0 is None and result.dc is None
@@ -107,26 +66,26 @@ def loss_with_state_perturbation(cell, x, params, h0, c0, lengths, t, dh, dc, R,
     """
     out, h_t, c_t, _ = manual.forward(cell, x[: t + 1], params, h0, c0, np.minimum(lengths, t + 1))
     h_t = h_t + dh
-    c_t = c_t + dc if cell == "lstm" else None
+    c_t = c_t + dc if has_c(cell) else None
     m_t = (t < lengths)[:, None]
     total = np.sum(out[:t] * R[:t]) + np.sum(m_t * h_t * R[t])
     h_n, c_n = h_t.copy(), None if c_t is None else c_t.copy()
     for n in np.flatnonzero(lengths > t + 1):
-        c_start = c_t[n : n + 1] if cell == "lstm" else None
+        c_start = c_t[n : n + 1] if has_c(cell) else None
         x_rest = x[t + 1 : lengths[n], n : n + 1]
         out_n, h_n[n], c_end, _ = manual.forward(cell, x_rest, params, h_t[n : n + 1], c_start)
         total += np.sum(out_n[:, 0] * R[t + 1 : lengths[n], n])
-        if cell == "lstm":
+        if has_c(cell):
             c_n[n] = c_end[0]
-    return total + np.sum(h_n * S) + (np.sum(c_n * U) if cell == "lstm" else 0.0)
+    return total + np.sum(h_n * S) + (np.sum(c_n * U) if has_c(cell) else 0.0)
 
 
 @pytest.mark.parametrize("lengths", [np.array([T, T, T]), LENGTHS], ids=["full", "lengths"])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_per_step_dh_is_gradient_of_state(cell, lengths):
     params, x, h0, c0, R, S, U = make_case(cell, seed=2)
     *_, cache = manual.forward(cell, x, params, h0, c0, lengths)
-    result = manual.backward(R, cache, S, U if cell == "lstm" else None)
+    result = manual.backward(R, cache, S, U if has_c(cell) else None)
     zero = np.zeros((N, H))
     for t in range(T):
 
@@ -137,7 +96,7 @@ def test_per_step_dh_is_gradient_of_state(cell, lengths):
 
         (num,) = numerical_grad(f_h, [np.zeros((N, H))])
         assert_close(result.dh[t], num, f"dh[{t}]")
-        if cell == "lstm":
+        if has_c(cell):
 
             def f_c(d, t=t):
                 return loss_with_state_perturbation(
@@ -148,10 +107,10 @@ def test_per_step_dh_is_gradient_of_state(cell, lengths):
             assert_close(result.dc[t], num, f"dc[{t}]")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_reverse_dh_is_forward_dh_of_reversed_sequences(cell):
     params, x, h0, c0, R, S, U = make_case(cell, seed=3)
-    dc_n = U if cell == "lstm" else None
+    dc_n = U if has_c(cell) else None
     *_, cache = manual.forward(cell, x, params, h0, c0, LENGTHS, reverse=True)
     rev = manual.backward(R, cache, S, dc_n)
     xr, Rr = manual.reverse_padded(x, LENGTHS), manual.reverse_padded(R, LENGTHS)
@@ -159,87 +118,8 @@ def test_reverse_dh_is_forward_dh_of_reversed_sequences(cell):
     fwd = manual.backward(Rr, cache, S, dc_n)
     np.testing.assert_allclose(rev.dh, manual.reverse_padded(fwd.dh, LENGTHS), rtol=1e-12)
     np.testing.assert_allclose(rev.dx, manual.reverse_padded(fwd.dx, LENGTHS), rtol=1e-12)
-    if cell == "lstm":
+    if has_c(cell):
         np.testing.assert_allclose(rev.dc, manual.reverse_padded(fwd.dc, LENGTHS), rtol=1e-12)
-
-
-# ----------------------------------------------------------------------------------------------
-# Step functions: gradients, and agreement with the sequence functions
-# ----------------------------------------------------------------------------------------------
-
-
-def run_steps(cell, x, params, h0, c0):
-    """Unroll the per-step textbook functions; return outputs, final states and step caches."""
-    h, c, outs, caches = h0, c0, [], []
-    for t in range(x.shape[0]):
-        if cell == "rnn":
-            h, step_cache = manual.rnn_step_forward(x[t], h, params)
-        elif cell == "gru":
-            h, step_cache = manual.gru_step_forward(x[t], h, params)
-        else:
-            h, c, step_cache = manual.lstm_step_forward(x[t], h, c, params)
-        outs.append(h)
-        caches.append(step_cache)
-    return np.stack(outs), h, c, caches
-
-
-def step_backward(cell, dh, dc, step_cache):
-    if cell == "lstm":
-        return manual.lstm_step_backward(dh, dc, step_cache)
-    step_bwd = manual.rnn_step_backward if cell == "rnn" else manual.gru_step_backward
-    dx, dh_prev, grads = step_bwd(dh, step_cache)
-    return dx, dh_prev, None, grads
-
-
-@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_step_gradients_match_finite_differences(cell, bias):
-    params, x, h0, c0, R, S, _ = make_case(cell, seed=4, bias=bias)
-    names = list(params)
-    x1 = np.ascontiguousarray(x[0])
-    dc = S if cell == "lstm" else None
-    *_, (step_cache,) = run_steps(cell, x[:1], params, h0, c0)
-    dx, dh_prev, dc_prev, grads = step_backward(cell, R[0], dc, step_cache)
-
-    def f(x1, h0, c0, *ps):
-        _, h, c, _ = run_steps(cell, x1[None], dict(zip(names, ps, strict=True)), h0, c0)
-        return np.sum(h * R[0]) + (np.sum(c * S) if cell == "lstm" else 0.0)
-
-    c_in = c0 if cell == "lstm" else np.zeros(1)  # a dummy for rnn/gru gets zero gradient
-    numeric = numerical_grad(f, [x1, h0, c_in, *(params[k] for k in names)])
-    assert_close(dx, numeric[0], "dx")
-    assert_close(dh_prev, numeric[1], "dh_prev")
-    if cell == "lstm":
-        assert_close(dc_prev, numeric[2], "dc_prev")
-    for name, num in zip(names, numeric[3:], strict=True):
-        assert_close(grads[name], num, name)
-
-
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_step_functions_agree_with_sequence(cell):
-    """Unrolled step functions give the same out, and stepping dh[t] back gives dh[t-1]."""
-    params, x, h0, c0, R, S, U = make_case(cell, seed=5)
-    out, h_n, c_n, cache = manual.forward(cell, x, params, h0, c0)
-    res = manual.backward(R, cache, S, U if cell == "lstm" else None)
-    step_out, step_h, step_c, caches = run_steps(cell, x, params, h0, c0)
-    np.testing.assert_allclose(out, step_out, rtol=1e-12)
-    np.testing.assert_allclose(h_n, step_h, rtol=1e-12)
-    if cell == "lstm":
-        np.testing.assert_allclose(c_n, step_c, rtol=1e-12)
-    total = {k: np.zeros_like(v) for k, v in params.items()}
-    for t in range(T - 1, -1, -1):
-        dc = res.dc[t] if cell == "lstm" else None
-        dx, dh_prev, dc_prev, grads = step_backward(cell, res.dh[t], dc, caches[t])
-        np.testing.assert_allclose(dx, res.dx[t], rtol=1e-10, atol=1e-14)
-        # dL/dh_{t-1} = dL/dout_{t-1} + W_hh^T-path from step t;  at t = 0 it is dh0
-        expected = res.dh[t - 1] - R[t - 1] if t > 0 else res.dh0
-        np.testing.assert_allclose(dh_prev, expected, rtol=1e-10, atol=1e-14)
-        if cell == "lstm":
-            np.testing.assert_allclose(dc_prev, res.dc[t - 1] if t > 0 else res.dc0, rtol=1e-10)
-        for k in total:
-            total[k] += grads[k]
-    for k in total:
-        np.testing.assert_allclose(res.grads[k], total[k], rtol=1e-10, atol=1e-14)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,37 +127,37 @@ def test_step_functions_agree_with_sequence(cell):
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_lengths_match_truncated_sequences(cell):
     params, x, h0, c0, *_ = make_case(cell, seed=6)
     out, h_n, c_n, _ = manual.forward(cell, x, params, h0, c0, LENGTHS)
     for n, length in enumerate(LENGTHS):
         assert np.all(out[length:, n] == 0)
-        c_start = c0[n : n + 1] if cell == "lstm" else None
+        c_start = c0[n : n + 1] if has_c(cell) else None
         out_n, h_n_n, c_n_n, _ = manual.forward(
             cell, x[:length, n : n + 1], params, h0[n : n + 1], c_start
         )
         np.testing.assert_allclose(out[:length, n], out_n[:, 0], rtol=1e-12)
         np.testing.assert_allclose(h_n[n], h_n_n[0], rtol=1e-12)
         np.testing.assert_allclose(h_n[n], out[length - 1, n], rtol=1e-12)
-        if cell == "lstm":
+        if has_c(cell):
             np.testing.assert_allclose(c_n[n], c_n_n[0], rtol=1e-12)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_reverse_with_lengths_runs_each_sequence_backwards(cell):
     params, x, h0, c0, *_ = make_case(cell, seed=7)
     out, h_n, c_n, _ = manual.forward(cell, x, params, h0, c0, LENGTHS, reverse=True)
     for n, length in enumerate(LENGTHS):
         assert np.all(out[length:, n] == 0)
-        c_start = c0[n : n + 1] if cell == "lstm" else None
+        c_start = c0[n : n + 1] if has_c(cell) else None
         x_rev = x[:length, n : n + 1][::-1]
         out_n, h_n_n, c_n_n, _ = manual.forward(cell, x_rev, params, h0[n : n + 1], c_start)
         np.testing.assert_allclose(out[:length, n], out_n[::-1, 0], rtol=1e-12)
         # the reverse direction ends at t = 0
         np.testing.assert_allclose(h_n[n], h_n_n[0], rtol=1e-12)
         np.testing.assert_allclose(h_n[n], out[0, n], rtol=1e-12)
-        if cell == "lstm":
+        if has_c(cell):
             np.testing.assert_allclose(c_n[n], c_n_n[0], rtol=1e-12)
 
 
@@ -314,16 +194,16 @@ def test_reverse_padded_reverses_within_length_and_is_its_own_inverse():
 
 
 @pytest.mark.parametrize("lengths", [None, LENGTHS], ids=["full", "lengths"])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_float32_stays_float32_and_matches_float64(cell, lengths):
     case64 = make_case(cell, seed=9)
     case32 = make_case(cell, seed=9, dtype=np.float32)
     results = []
     for params, x, h0, c0, R, S, U in (case64, case32):
         out, h_n, c_n, cache = manual.forward(cell, x, params, h0, c0, lengths, reverse=True)
-        res = manual.backward(R, cache, S, U if cell == "lstm" else None)
+        res = manual.backward(R, cache, S, U if has_c(cell) else None)
         arrays = [out, h_n, res.dx, res.dh0, res.dh, *res.grads.values()]
-        if cell == "lstm":
+        if has_c(cell):
             arrays += [c_n, res.dc0, res.dc]
         results.append(arrays)
     for a64, a32 in zip(*results, strict=True):
@@ -347,7 +227,7 @@ def test_float32_stays_float32_and_matches_float64(cell, lengths):
         ({"lengths": [5, 0, 1]}, r"lengths must lie in \[1, 5\], got \[5, 0, 1\]"),
         ({"lengths": [5, 6, 1]}, r"lengths must lie in \[1, 5\], got \[5, 6, 1\]"),
         ({"lengths": [5, 2]}, r"lengths must be 3 integers"),
-        ({"cell": "elman"}, r"cell must be one of \['gru', 'lstm', 'rnn'\], got 'elman'"),
+        ({"cell": "elman"}, r"cell must be one of \[.*'gru', 'lstm', 'rnn'.*\], got 'elman'"),
         ({"nonlinearity": "sigmoid"}, r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"),
     ],
 )
@@ -372,7 +252,7 @@ def test_forward_rejects_bad_inputs_naming_shapes(change, message):
 
 def test_other_bad_inputs_raise_clear_errors():
     params, x, h0, _, R, *_ = make_case("gru")
-    with pytest.raises(ValueError, match=r"c0 is only used by the lstm cell"):
+    with pytest.raises(ValueError, match=r"c0 is only used by a cell whose state is \(h, c\)"):
         manual.forward("gru", x, params, h0, c0=h0)
     with pytest.raises(TypeError, match=r"weight_hh has dtype float32 but x has float64"):
         manual.forward("gru", x, {**params, "weight_hh": params["weight_hh"].astype(np.float32)})
@@ -387,5 +267,3 @@ def test_other_bad_inputs_raise_clear_errors():
         manual.backward(R, cache, dh_n=np.zeros(H))
     with pytest.raises(TypeError, match=r"dout has dtype float32, expected float64"):
         manual.backward(R.astype(np.float32), cache)
-    with pytest.raises(ValueError, match=r"x must have shape \(N, I\), got \(5, 3, 3\)"):
-        manual.gru_step_forward(x, h0, params)

@@ -1,4 +1,5 @@
-"""Shape ops and indexing: forward against NumPy, gradient against finite differences."""
+"""Shape ops and indexing (minigrad/ops/shape.py): the table-driven check, then
+every kind of index, splitting and joining, and errors."""
 
 from __future__ import annotations
 
@@ -7,19 +8,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import arrays, shapes
+from op_cases import INDICES, check_case
+from strategies import arrays
 
 from minigrad import Tensor, gradcheck, ops
+from minigrad.ops.registry import names
 
 nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 
 
+@pytest.mark.parametrize("name", names("minigrad.ops.shape"))
 @given(data=st.data())
-def test_reshape(data):
-    x = data.draw(arrays(data.draw(shapes)))
-    target = (x.size,) if data.draw(st.booleans()) else (1, x.size, 1)
-    np.testing.assert_array_equal(ops.reshape(Tensor(x), target).data, x.reshape(target))
-    gradcheck(lambda t: ops.reshape(t, target), [x])
+def test_forward_and_gradient(name, data):
+    """Every shape op in the registry against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
 
 
 @given(data=st.data())
@@ -30,16 +32,6 @@ def test_transpose_and_swapaxes(data):
     gradcheck(lambda t: ops.transpose(t, perm), [x])
     gradcheck(lambda t: ops.transpose(t), [x])
     gradcheck(lambda t: ops.swapaxes(t, 0, -1), [x])
-
-
-@given(data=st.data())
-def test_broadcast_to(data):
-    x = data.draw(arrays(data.draw(shapes)))
-    target = (2, *tuple(n if n != 1 else 3 for n in x.shape))
-    np.testing.assert_array_equal(
-        ops.broadcast_to(Tensor(x), target).data, np.broadcast_to(x, target)
-    )
-    gradcheck(lambda t: ops.broadcast_to(t, target), [x])
 
 
 def test_shape_op_errors():
@@ -61,28 +53,11 @@ def test_squeeze_unsqueeze():
     gradcheck(lambda t: ops.unsqueeze(ops.squeeze(t), 0), [x])
 
 
-# ---------------------------------------------------------------------------- getitem
-
-INDICES = [
-    (slice(1, 3),),
-    (slice(None, None, -1),),
-    (1,),
-    (-1, slice(None, 2)),
-    (Ellipsis, 0),
-    (None, slice(1, None)),
-    (np.array([0, 2, 0, 0]),),  # repeats accumulate
-    ([1, 1],),
-    (np.array([[0, 1], [1, 0]]), slice(None)),
-    (np.array([0, 1, 1]), np.array([2, 0, 2])),  # repeated pairs
-]
-
-
 @pytest.mark.parametrize("index", INDICES, ids=repr)
 def test_getitem(index):
     x = np.random.default_rng(0).standard_normal((3, 4))
-    idx = index if len(index) > 1 else index[0]
-    np.testing.assert_array_equal(ops.getitem(Tensor(x), idx).data, x[idx])
-    gradcheck(lambda t: ops.getitem(t, idx), [x])
+    np.testing.assert_array_equal(ops.getitem(Tensor(x), index).data, x[index])
+    gradcheck(lambda t: ops.getitem(t, index), [x])
 
 
 def test_getitem_integer_array_repeats_accumulate():
@@ -124,9 +99,6 @@ def test_take_is_an_embedding_lookup():
         ops.take(Tensor(table), np.array([5]))
     with pytest.raises(TypeError, match="take"):
         ops.take(Tensor(table), np.array([0.0]))
-
-
-# ------------------------------------------------------------- split / join and back
 
 
 @given(data=st.data())
@@ -173,23 +145,6 @@ def test_split_with_sections_and_errors():
         ops.split(Tensor(x), [3, 3])
     with pytest.raises(ValueError, match="split: size must be positive"):
         ops.split(Tensor(x), 0)
-
-
-@given(data=st.data())
-def test_concatenate_and_stack(data):
-    shape = data.draw(nonscalar)
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    a, b = data.draw(arrays(shape)), data.draw(arrays(shape))
-    c = data.draw(arrays(shape))
-    np.testing.assert_array_equal(
-        ops.concatenate([Tensor(a), Tensor(b), Tensor(c)], axis).data,
-        np.concatenate([a, b, c], axis),
-    )
-    np.testing.assert_array_equal(
-        ops.stack([Tensor(a), Tensor(b)], axis).data, np.stack([a, b], axis)
-    )
-    gradcheck(lambda x, y, z: ops.concatenate([x, y, z], axis), [a, b, c])
-    gradcheck(lambda x, y: ops.stack([x, y], axis), [a, b])
 
 
 def test_join_with_constant_inputs_and_errors():
