@@ -28,9 +28,9 @@ import minigrad
 from minigrad import Tensor, nn, optim
 from minigrad.functional import cross_entropy, mse_loss
 
-from ..layers import RNNBase
+from ..cells import CELL_KINDS
 from .memory import recurrent_bytes, require
-from .models import cell_gates, irnn, make_layer
+from .models import CONFIGURATIONS, cell_gates, make_cell
 from .progress import bar as progress_bar
 from .progress import write
 from .step import train_step
@@ -51,7 +51,8 @@ __all__ = [
     "train_task",
 ]
 
-CELLS = ("rnn", "lstm", "gru", "irnn")
+# The cell kinds and the named configurations (the IRNN).
+CELLS = (*CELL_KINDS, *CONFIGURATIONS)
 TASKS = ("adding", "copy")
 
 # Predicting 1 for a sum of two U(0, 1) values scores its variance, 2 * 1/12.
@@ -108,17 +109,6 @@ def copy_baseline(T: int, n_copy: int = 10) -> float:
     """Cross-entropy per step of the memoryless strategy: blanks until the delimiter,
     then a uniform guess over the 8 symbols: ``n_copy * ln 8 / (T + 2 n_copy)``."""
     return n_copy * math.log(_N_DATA) / (T + 2 * n_copy)
-
-
-def make_cell(
-    cell: str, input_size: int, hidden_size: int, generator: np.random.Generator | None = None
-) -> RNNBase:
-    """A one-layer ``RNN`` (tanh), ``LSTM``, ``GRU`` or IRNN by name (see :data:`CELLS`)."""
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
-    if cell == "irnn":
-        return irnn(input_size, hidden_size, generator)
-    return make_layer(cell, input_size, hidden_size)
 
 
 def baseline(task: str, T: int) -> float:
@@ -259,7 +249,7 @@ def _require_memory(task: str, cell: str, T: int, hidden: int, batch: int) -> No
     """Refuse (ValueError) sizes whose training cannot fit in memory."""
     copy = task == "copy"
     size = recurrent_bytes(
-        gates=cell_gates("rnn" if cell == "irnn" else cell),
+        gates=cell_gates(cell),
         input_size=COPY_SYMBOLS if copy else 2,
         hidden=hidden,
         steps=T + 2 * 10 if copy else T,

@@ -36,6 +36,7 @@ import minigrad
 from minigrad import functional as F
 from minigrad import optim, rng
 
+from ..cells import cell_kind
 from ..tbptt import detach_state
 from .checkpoint import load_checkpoint, pack, save_checkpoint, unpack_carry
 from .data import Batches, CharData, Vocabulary, default_corpus, load_text, text_digest
@@ -248,7 +249,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = cfg.lr
         self.step = int(state["step"])
-        pairs = cfg.cell == "lstm"
+        pairs = len(cell_kind(cfg.cell).state) == 2  # (h, c)
         self.carry = unpack_carry(state, pairs, (cfg.layers, cfg.batch, cfg.hidden))
         rng.default_generator().bit_generator.state = state["rng"]["init"]
         self.sample_rng.bit_generator.state = state["rng"]["sample"]

@@ -14,7 +14,7 @@ from ..command import (
 )
 from ..models import CELLS
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:

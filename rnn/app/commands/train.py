@@ -23,7 +23,7 @@ from ..models import CELLS
 if TYPE_CHECKING:
     from ..train import Trainer
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 # Options whose defaults come from TrainConfig (or, with --resume, from the checkpoint).
