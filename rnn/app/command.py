@@ -134,6 +134,9 @@ def check_writable(path: str | os.PathLike[str], option: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise CLIError(f"{option} {path}: is a directory, expected a file name")
+    existing = next(p for p in path.absolute().parents if p.exists())
+    if not existing.is_dir():
+        raise CLIError(f"{option} {path}: cannot write there ({existing} is a file, not a folder)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".rnn-probe-"):
