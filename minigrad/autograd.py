@@ -21,7 +21,7 @@ import gc
 import itertools
 import operator
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -32,11 +32,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Node",
+    "TapeObserver",
     "current_scope",
     "enable_grad",
     "grad",
     "is_grad_enabled",
     "no_grad",
+    "observe",
     "scope",
 ]
 
@@ -99,6 +101,50 @@ class Node:
     def __repr__(self) -> str:
         where = "/".join(self.scope)
         return f"<Node {self.op} {self.shape} #{self.seq}{' in ' + where if where else ''}>"
+
+
+# --------------------------------------------------------------------------- observers
+
+
+class TapeObserver(Protocol):
+    """What a tool that watches the tape (a tracer, a profiler) implements.
+
+    ``recorded(node, data)`` runs when an op records ``node`` with output ``data``;
+    ``ran(node, grad, input_grads)`` runs after backward called the node's vjp with
+    ``grad`` (after hooks) and got ``input_grads`` (one per parent: an ndarray, a lazy
+    record of :mod:`minigrad.gradients`, or None). Neither may change what it is given.
+    """
+
+    def recorded(self, node: Node, data: np.ndarray) -> None: ...
+
+    def ran(self, node: Node, grad: np.ndarray, input_grads: Sequence[Any]) -> None: ...
+
+
+# The engine knows nothing of its observers; with none registered the cost is one
+# truth test per recorded op and one per backward.
+observers: list[TapeObserver] = []
+
+
+class observe:
+    """Context manager: ``observer`` sees every op recorded and every vjp run inside."""
+
+    __slots__ = ("observer",)
+
+    def __init__(self, observer: TapeObserver) -> None:
+        self.observer = observer
+
+    def __enter__(self) -> TapeObserver:
+        observers.append(self.observer)
+        return self.observer
+
+    def __exit__(self, *exc: object) -> None:
+        observers.remove(self.observer)
+
+
+def tell_recorded(node: Node, data: np.ndarray) -> None:
+    """Pass a freshly recorded node to the observers (called by ``ops.core.record``)."""
+    for o in observers:
+        o.recorded(node, data)
 
 
 # ----------------------------------------------------------------------------- modes
@@ -310,6 +356,7 @@ def _propagate(
     captured: dict[int, np.ndarray] = {}
     pop = grads.pop
     plain = capture is None
+    watchers = tuple(observers)
     for node in nodes:
         g = pop(node, None)
         if g is None:
@@ -334,6 +381,9 @@ def _propagate(
         if check:
             _check_versions(node)
         pgrads = vjp(g, *node.saved)
+        if watchers:
+            for o in watchers:
+                o.ran(node, g, pgrads)
         if not retain_graph:
             node.vjp = node.saved = None
         i = 0

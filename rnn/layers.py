@@ -200,8 +200,10 @@ class RNNBase(Module):
         w_hh_t = w_hh.T
         if h is None:
             h = minigrad.zeros(N, H, dtype=x.dtype)
+            h.name = "h0"  # how the graph drawing labels it
         if c is None and self.cell == "lstm":
             c = minigrad.zeros(N, H, dtype=x.dtype)
+            c.name = "c0"
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T

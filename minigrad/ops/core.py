@@ -33,17 +33,20 @@ def record(
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
     if autograd._grad_enabled:
+        node = None
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
-                return Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
+                node = Node(op, (a._node or a,), vjp, data.shape, saved)
         elif len(inputs) == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
                 node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
-                return Tensor._wrap(data, node)
         elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
+        if node is not None:
+            if autograd.observers:
+                autograd.tell_recorded(node, data)
             return Tensor._wrap(data, node)
     return Tensor._wrap(data)
 

@@ -21,7 +21,7 @@ from minigrad.viz.grads import grad_norm
 
 N, I, H = 2, 3, 4
 NODE = re.compile(r'^\s*(\w+) \[label=(?:"((?:[^"\\]|\\.)*)"|<)')
-EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[(.*)\])?$")
+EDGE = re.compile(r"^\s*(\w+) -> (\w+)(?: \[((?:(?!style=invis).)*)\])?$")
 CLUSTER = re.compile(r"^\s*subgraph (cluster_\w+) \{")
 LABEL = re.compile(r'^\s*graph \[.*label="([^"]*)"')
 
