@@ -382,13 +382,15 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
         help="multiply the recurrent weights (below 1 a tanh RNN's gradient fades; "
         "default: %(default)s)",
     )
+    add("--layers", type=positive_int, default=1, help="stacked layers (default: %(default)s)")
     add("--max-nodes", type=positive_int, default=2000, help="refuse larger full graphs")
     add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     add(
         "-o",
         "--output",
         default="unrolled.svg",
-        help="file to write: .svg, .png, .pdf (need Graphviz's dot) or .dot (default: %(default)s)",
+        help="file to write: .svg, .png, .pdf (need Graphviz's dot), .dot, or .html for the "
+        "interactive explorer with backward replayed (default: %(default)s)",
     )
 
 
@@ -400,6 +402,9 @@ def graph(args: argparse.Namespace) -> None:
 
     from .graphs import unrolled_graph
 
+    if args.output.lower().endswith((".html", ".htm")):
+        _explorer(args)
+        return
     try:
         picture = unrolled_graph(
             args.cell,
@@ -422,6 +427,28 @@ def graph(args: argparse.Namespace) -> None:
         raise CLIError(
             f"Graphviz's dot failed on {args.output} (exit status {e.returncode})"
         ) from None
+    print(f"wrote {path}")
+
+
+def _explorer(args: argparse.Namespace) -> None:
+    """``graph -o page.html``: the explorer page of the same model, backward traced."""
+    from .graphs import explorer_page
+
+    try:
+        page = explorer_page(
+            args.cell,
+            args.steps,
+            input_size=args.input,
+            hidden_size=args.hidden,
+            num_layers=args.layers,
+            recurrent_scale=args.scale,
+            seed=args.seed,
+        )
+        path = page.save(args.output)
+    except (ValueError, RuntimeError) as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
     print(f"wrote {path}")
 
 

@@ -47,20 +47,22 @@ class Stats:
     max: float
     hist: tuple[int, ...]
     nonfinite: int = 0
+    dtype: str = ""
 
     @classmethod
     def of(cls, data: np.ndarray) -> Stats:
         """The statistics of ``data`` (any shape; an empty array gives NaNs)."""
+        dtype = str(np.asarray(data).dtype)
         a = np.asarray(data, dtype=np.float64).ravel()
         finite = a[np.isfinite(a)]
         bad = int(a.size - finite.size)
         if finite.size == 0:
-            return cls(float("nan"), float("nan"), float("nan"), (0,) * BINS, bad)
+            return cls(float("nan"), float("nan"), float("nan"), (0,) * BINS, bad, dtype)
         lo, hi = float(finite.min()), float(finite.max())
         counts, _ = np.histogram(
             finite, bins=BINS, range=(lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
         )
-        return cls(lo, float(finite.mean()), hi, tuple(int(c) for c in counts), bad)
+        return cls(lo, float(finite.mean()), hi, tuple(int(c) for c in counts), bad, dtype)
 
 
 _stats: weakref.WeakKeyDictionary[Node, Stats] = weakref.WeakKeyDictionary()

@@ -17,6 +17,7 @@ def test_collapsed_layer_has_a_constant_number_of_edges_per_step(cell):
     edge to the run of steps, not one per step: the layout stays linear in T."""
     small = unrolled_graph(cell, 50, collapse=True).source
     large = unrolled_graph(cell, 300, collapse=True).source
+
     def visible(source: str) -> int:
         return sum(" -> " in ln and "style=invis" not in ln for ln in source.splitlines())
 
