@@ -61,6 +61,13 @@ class Canvas:
         """Add an edge; edges are written after every cluster, at the top level."""
         self.edges.append((tail, head, {k: str(v) for k, v in attrs.items()}))
 
+    def same_rank(self, path: tuple[str, ...], vids: list[str]) -> None:
+        """Place the nodes ``vids`` (all inside the cluster of ``path``) in one rank."""
+        with self.cluster(path).subgraph() as group:
+            group.attr(rank="same")
+            for vid in vids:
+                group.node(vid)
+
     def finish(self) -> graphviz.Digraph:
         """Nest the clusters (deepest first, keeping creation order) and add the edges."""
         for path in sorted(self.subs, key=len, reverse=True):

@@ -105,12 +105,11 @@ def collapsed(graph: Graph, names: dict, norm: Norm, sh: bool, wrap: int | None)
     edges = _flow_edges(flows, run_of_vid, {v.vid: v.path for v in verts}, norm, sh)
     leaves, leaf_edges = _leaves(graph, names, norm, sh, vertex, verts)
     edges += leaf_edges
-    _wrap_runs(runs, steps, verts, edges, wrap)
+    same_rank = _wrap_runs(runs, steps, verts, edges, wrap)
     labels = {(STEPS,): f"{len(runs[(STEPS,)])} steps"} if (STEPS,) in runs else {}
     outs = {vertex(r) for r in graph.outputs if type(r) is Node}
-    return Drawing(
-        verts, edges, labels, outs | leaf_output_ids(graph, leaves), dict(steps), leaves, ops
-    )
+    outs |= leaf_output_ids(graph, leaves)
+    return Drawing(verts, edges, labels, outs, dict(steps), leaves, ops, same_rank)
 
 
 def _flow_edges(
@@ -188,11 +187,15 @@ def _wrap_runs(
     verts: list[Vertex],
     edges: list[Edge],
     wrap: int | None,
-) -> None:
-    """Break each long run into rows (see the module docstring); edits in place."""
+) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Break each long run into rows (see the module docstring); edits in place and
+    returns, per run, the first steps of its rows, which must share a rank."""
     name = {vid: step[-1] for step, vid in steps.items()}
+    starts = []
     for run, vids in runs.items():
         k = row_length(len(vids), wrap)
+        if k < len(vids):
+            starts.append((run, vids[::k]))
         for start in range(k, len(vids), k):
             last, first = vids[start - 1], vids[start]
             for e in edges:
@@ -204,3 +207,4 @@ def _wrap_runs(
                     e.head = end
             flat = {"style": "invis", "minlen": "0", "weight": "10"}
             edges.append(Edge(first, vids[start - k], flat))
+    return starts

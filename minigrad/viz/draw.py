@@ -128,6 +128,8 @@ def emit(view: Drawing, rankdir: str, collapse: bool, grads: bool) -> graphviz.D
         if grads and e.norm is not None:
             attrs.update(color=colour(e.norm), penwidth="2.5", tooltip=f"‖grad‖ = {e.norm:.3g}")
         canvas.edge(e.tail, e.head, **attrs)
+    for path, vids in view.same_rank:
+        canvas.same_rank(path, vids)
     if grads:
         canvas.labels[LEGEND] = "gradient norm"
         canvas.node(LEGEND, "legend", legend_label(lo, hi), shape="plaintext")

@@ -52,7 +52,8 @@ class Drawing:
 
     ``steps`` maps each time step (a scope ending in ``t=…``) to its vertex id in the
     collapsed view; ``leaves`` maps ``id(tensor)`` of each drawn leaf to its id;
-    ``ops`` maps each op :class:`Node` drawn on its own to its id.
+    ``ops`` maps each op :class:`Node` drawn on its own to its id; ``same_rank`` lists
+    groups of vertices (inside one cluster) that Graphviz must place in one rank.
     """
 
     verts: list[Vertex]
@@ -62,6 +63,7 @@ class Drawing:
     steps: dict[tuple[str, ...], str] = field(default_factory=dict)
     leaves: dict[int, str] = field(default_factory=dict)
     ops: dict[Node, str] = field(default_factory=dict)
+    same_rank: list[tuple[tuple[str, ...], list[str]]] = field(default_factory=list)
 
 
 # ----------------------------------------------------------------------- labels
@@ -146,20 +148,26 @@ def leaf_uses(graph: Graph) -> dict[int, list[Node]]:
 
 
 def named_scopes(graph: Graph) -> dict[tuple[str, ...], str]:
-    """Scopes inside a step that hold a single op: they name the op instead of boxing it.
+    """Scopes inside a step whose ops do not feed one another: they name their ops
+    instead of boxing them.
 
     A cell that records each gate slice inside ``scope("gate=i")`` gets ``i = getitem``
-    in its step, not a one-node cluster per gate.
+    in its step (a GRU's ``r`` names both its input and its hidden slice), not a
+    cluster per gate; a scope whose ops form a computation stays a cluster.
     """
-    count: dict[tuple[str, ...], int] = {}
+    members: dict[tuple[str, ...], list[Node]] = {}
     for node in graph.nodes:
-        count[node.scope] = count.get(node.scope, 0) + 1
+        members.setdefault(node.scope, []).append(node)
     out = {}
-    for path, n in count.items():
+    for path, nodes in members.items():
         step = step_of(path)
-        if n == 1 and step is not None and len(path) > len(step):
-            last = path[-1]
-            out[path] = last.split("=", 1)[1] if "=" in last else last
+        if step is None or len(path) <= len(step):
+            continue
+        inside = set(nodes)
+        if any(type(p) is Node and p in inside for n in nodes for p in n.parents):
+            continue
+        last = path[-1]
+        out[path] = last.split("=", 1)[1] if "=" in last else last
     return out
 
 

@@ -29,7 +29,7 @@ from .walk import Graph, step_of
 
 __all__ = ["unrolled"]
 
-ORDER = {"style": "invis", "weight": "0"}
+ORDER = {"style": "invis"}
 
 
 def unrolled(graph: Graph, names: dict, norm: Norm, sh: bool) -> Drawing:
