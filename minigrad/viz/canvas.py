@@ -11,9 +11,16 @@ from typing import Any
 
 import graphviz
 
-__all__ = ["Canvas"]
+__all__ = ["Canvas", "Picture"]
 
 FONT = "Helvetica"
+
+
+class Picture(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that Jupyter also shows through ``_repr_svg_``."""
+
+    def _repr_svg_(self) -> str:
+        return self.pipe(format="svg", encoding="utf-8")
 
 
 class Canvas:
@@ -23,7 +30,7 @@ class Canvas:
         graph_attr = {"rankdir": rankdir, "fontname": FONT, "fontsize": "11"}
         if compound:
             graph_attr["compound"] = "true"
-        self.root = graphviz.Digraph(
+        self.root = Picture(
             "minigrad",
             graph_attr=graph_attr,
             node_attr={"fontname": FONT, "fontsize": "10", "shape": "box", "style": "rounded"},

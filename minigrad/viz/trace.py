@@ -67,10 +67,9 @@ class Stats:
 
 _stats: weakref.WeakKeyDictionary[Node, Stats] = weakref.WeakKeyDictionary()
 _visits: weakref.WeakKeyDictionary[Node, int] = weakref.WeakKeyDictionary()
-# parent (a Node or a leaf Tensor) -> step scope -> the gradient terms it sent
-_parts: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], list[Any]]] = (
-    weakref.WeakKeyDictionary()
-)
+# id(parent) -> (weak reference to the parent, {step scope: gradient terms it sent}).
+# Keyed by id: a leaf Tensor compares elementwise, so it cannot be a dictionary key.
+_parts: dict[int, tuple[weakref.ref, dict[tuple[str, ...], list[Any]]]] = {}
 _clock = itertools.count()
 
 
@@ -91,7 +90,20 @@ class _Tracer:
                 continue
             if type(p) is Node and step_of(p.scope) is not None:
                 continue
-            _parts.setdefault(p, {}).setdefault(step, []).append(g)
+            _terms(p).setdefault(step, []).append(g)
+
+
+def _terms(x: Node | Tensor) -> dict[tuple[str, ...], list[Any]]:
+    key = id(x)
+    entry = _parts.get(key)
+    if entry is None or entry[0]() is not x:
+
+        def forget(ref: weakref.ref, key: int = key) -> None:
+            if key in _parts and _parts[key][0] is ref:
+                del _parts[key]
+
+        entry = _parts[key] = (weakref.ref(x, forget), {})
+    return entry[1]
 
 
 @contextmanager
@@ -135,7 +147,9 @@ def contributions(x: Node | Tensor) -> dict[tuple[str, ...], float]:
     """The norm of the gradient each time step sent to ``x`` (a value made outside the
     steps), in the order backward produced them; their sum is ``x``'s gradient."""
     out: dict[tuple[str, ...], float] = {}
-    for step, terms in _parts.get(x, {}).items():
+    entry = _parts.get(id(x))
+    found = entry[1] if entry is not None and entry[0]() is x else {}
+    for step, terms in found.items():
         total = _dense(terms[0])
         for t in terms[1:]:
             total = total + _dense(t)

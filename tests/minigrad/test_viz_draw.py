@@ -12,6 +12,7 @@ import shutil
 import sys
 import time
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -372,9 +373,12 @@ def test_save_picks_format_and_dot_source_needs_no_program(tmp_path, monkeypatch
     assert not (tmp_path / "rnn.svg").exists()
 
 
+@needs_dot
 def test_jupyter_displays_inline():
     g = viz.draw(rnn(2, params(1)))
-    assert hasattr(g, "_repr_mimebundle_")
+    assert isinstance(g, graphviz.Digraph) and hasattr(g, "_repr_mimebundle_")
+    svg = g._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "t=1" in svg
 
 
 # ---------------------------------------------------------- names, order, wrapping

@@ -416,5 +416,6 @@
     drawnOps: () => [...shapes.keys()].filter((k) => k.startsWith("op:")).length,
     openAll: () => { D.steps.forEach((_, k) => state.open.add(k)); render(); },
     open: (k) => { state.open.add(k); render(); },
+    focus: focus,
   };
 })();
