@@ -31,6 +31,7 @@ __all__ = [
     "gru_step",
     "lstm_step",
     "rnn_step",
+    "split_gates",
 ]
 
 NONLINEARITIES: dict[str, Callable[[Tensor], Tensor]] = {
