@@ -1,8 +1,9 @@
 """The collapsed view: one node per time step, the hidden state(s) carried between them.
 
-A long run of steps is wrapped into rows, like text: a flat invisible edge from the
-first step of a row to the first of the next puts the rows under one another in time
-order, and the state edge that crosses the line break is cut into two labelled stubs
+A long run of steps is wrapped into rows, like text: the picture is then laid out top to
+bottom, each row is one rank (so Graphviz keeps its steps left to right in time order),
+and an invisible edge from each row's first step to the next row's puts the rows under
+one another; the state edge that crosses the line break is cut into two labelled stubs
 (``to t=k`` at the end of a row, ``from t=k-1`` at the start of the next), so a
 2,000-step picture is a block, not a line hundreds of thousands of points wide.
 """
@@ -106,10 +107,13 @@ def collapsed(graph: Graph, names: dict, norm: Norm, sh: bool, wrap: int | None)
     leaves, leaf_edges = _leaves(graph, names, norm, sh, vertex, verts)
     edges += leaf_edges
     same_rank = _wrap_runs(runs, steps, verts, edges, wrap)
+    # Wrapped rows read like text: time runs left to right within a row, and the rows
+    # (with the rest of the graph) top to bottom.
+    rankdir = "TB" if same_rank else None
     labels = {(STEPS,): f"{len(runs[(STEPS,)])} steps"} if (STEPS,) in runs else {}
     outs = {vertex(r) for r in graph.outputs if type(r) is Node}
     outs |= leaf_output_ids(graph, leaves)
-    return Drawing(verts, edges, labels, outs, dict(steps), leaves, ops, same_rank)
+    return Drawing(verts, edges, labels, outs, dict(steps), leaves, ops, same_rank, rankdir)
 
 
 def _flow_edges(
@@ -189,13 +193,22 @@ def _wrap_runs(
     wrap: int | None,
 ) -> list[tuple[tuple[str, ...], list[str]]]:
     """Break each long run into rows (see the module docstring); edits in place and
-    returns, per run, the first steps of its rows, which must share a rank."""
+    returns the groups of vertices that must share a rank: one per row."""
     name = {vid: step[-1] for step, vid in steps.items()}
-    starts = []
+    rows = []
     for run, vids in runs.items():
         k = row_length(len(vids), wrap)
-        if k < len(vids):
-            starts.append((run, vids[::k]))
+        if k >= len(vids):
+            continue
+        for start in range(0, len(vids), k):
+            row = vids[start : start + k]
+            if start > 0:
+                # the row goes under the previous one (ranks run top to bottom)
+                edges.append(Edge(vids[start - k], row[0], {"style": "invis"}))
+                row = [f"w{row[0]}b", *row]
+            if start + k < len(vids):
+                row.append(f"w{vids[start + k]}a")
+            rows.append((run, row))
         for start in range(k, len(vids), k):
             last, first = vids[start - 1], vids[start]
             for e in edges:
@@ -205,6 +218,4 @@ def _wrap_runs(
                     verts.append(Vertex(run, begin, f"from {name[last]}", dict(STUB)))
                     edges.append(Edge(begin, first, {}, e.norm))
                     e.head = end
-            flat = {"style": "invis", "minlen": "0", "weight": "10"}
-            edges.append(Edge(first, vids[start - k], flat))
-    return starts
+    return rows

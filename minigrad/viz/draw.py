@@ -102,7 +102,7 @@ def _no_norm(x: Node | Tensor) -> float | None:
 def emit(view: Drawing, rankdir: str, collapse: bool, grads: bool) -> graphviz.Digraph:
     """Turn a drawing into DOT: nodes coloured by log10 gradient norm when ``grads``."""
     verts, edges = view.verts, view.edges
-    canvas = Canvas(rankdir, compound=collapse, labels=dict(view.labels))
+    canvas = Canvas(view.rankdir or rankdir, compound=collapse, labels=dict(view.labels))
     logs = [math.log10(x) for x in [v.norm for v in verts] + [e.norm for e in edges] if x]
     lo, hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
 

@@ -188,7 +188,7 @@ def _data(
 def _kind(vid: str, v: Any) -> str:
     if vid[0] == "s":
         return "step"
-    if vid[0] == "w":
+    if vid[0] in "wr":
         return "stub"
     if vid[0] == "x":
         return "param" if v.attrs.get("style") == "filled" else "input"

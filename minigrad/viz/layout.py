@@ -68,7 +68,7 @@ def lay_out(graph: graphviz.Digraph) -> Layout:
                     "depth": d,
                 }
             )
-        elif "pos" in obj:
+        elif "pos" in obj and obj.get("style") != "invis":
             cx, cy = point(obj["pos"])
             w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
             nodes[obj["name"]] = [cx, cy, round(w, 1), round(h, 1)]

@@ -53,7 +53,8 @@ class Drawing:
     ``steps`` maps each time step (a scope ending in ``t=…``) to its vertex id in the
     collapsed view; ``leaves`` maps ``id(tensor)`` of each drawn leaf to its id;
     ``ops`` maps each op :class:`Node` drawn on its own to its id; ``same_rank`` lists
-    groups of vertices (inside one cluster) that Graphviz must place in one rank.
+    groups of vertices (inside one cluster) that Graphviz must place in one rank;
+    ``rankdir`` overrides the caller's direction (wrapped rows are laid out top down).
     """
 
     verts: list[Vertex]
@@ -64,6 +65,7 @@ class Drawing:
     leaves: dict[int, str] = field(default_factory=dict)
     ops: dict[Node, str] = field(default_factory=dict)
     same_rank: list[tuple[tuple[str, ...], list[str]]] = field(default_factory=list)
+    rankdir: str | None = None
 
 
 # ----------------------------------------------------------------------- labels
