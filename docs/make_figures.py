@@ -55,8 +55,7 @@ def write(name: str, out: Path) -> Path:
     if isinstance(made, graphviz.Digraph):
         return viz.save(made, path)
     out.mkdir(parents=True, exist_ok=True)
-    made(path)
-    return path
+    return made(path) or path
 
 
 def say(text: str) -> None:
@@ -124,16 +123,17 @@ def gradflow_figure() -> Callable[[Path], None]:
 
 
 @figure("explorer")
-def explorer_screenshots() -> Callable[[Path], None]:
+def explorer_screenshots() -> Callable[[Path], Path]:
     """The explorer's screenshots, taken by its browser test (2-layer LSTM, T = 100)."""
 
-    def save(path: Path) -> None:
+    def save(path: Path) -> Path:
         root = Path(__file__).resolve().parent.parent
         env = {**os.environ, "MINIGRAD_SCREENSHOTS": str(path.parent)}
         test = root / "tests" / "minigrad" / "test_viz_browser.py"
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", str(test)], env=env)
         if done.returncode != 0:
             raise RuntimeError(f"the explorer's browser test failed (exit {done.returncode})")
+        return path.parent / "explorer_*.png"
 
     return save
 

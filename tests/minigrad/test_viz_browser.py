@@ -142,7 +142,7 @@ def test_hover_shows_the_engines_gradient_norm(traced, browser, tmp_path):
     assert float(shown) == pytest.approx(np.linalg.norm(h.grad), rel=1e-3)
     assert "layer=1/t=50" in tab.locator("#details").inner_text()
     assert "min / mean / max" in tab.locator("#details").inner_text()
-    tab.evaluate("(key) => window.minigradExplorer.focus(key)", f"op:{h._node.seq}")
+    tab.evaluate("(key) => window.minigradExplorer.focus(key)", f"open:{step}")
     tab.hover(f"[data-key='op:{h._node.seq}']")
     _not_blank(_shot(tab, "explorer_step_open.png", tmp_path))
     tab.fill("#search", "weight_hh_l0")

@@ -130,6 +130,7 @@
     const s = D.steps[k], t = D.templates[s.template];
     const X = map.fx(x0), Y = map.fy(y0);
     const g = el("g", { class: "open-step", "data-key": "open:" + k }, parent);
+    shapes.set("open:" + k, g);
     const r = el("rect", { x: X, y: Y, width: t.size[0] + 2 * PAD, height: t.size[1] + 2 * PAD + HEAD, rx: 8 }, g);
     text(g, X + (t.size[0] + 2 * PAD) / 2, Y + HEAD / 2 + 2, s.name);
     for (const c of [r, g.lastChild]) c.addEventListener("click", (ev) => { ev.stopPropagation(); toggle(k); });
@@ -335,8 +336,9 @@
   function focus(key) {
     const g = shapes.get(key);
     if (!g) return;
-    const b = g.getBBox(), w = Math.max(view.w / 4, b.width * 4);
-    const h = (w * svg.clientHeight) / Math.max(1, svg.clientWidth);
+    // fit the node (or opened step) with a margin, never closer than 300 pt across
+    const b = g.getBBox(), aspect = svg.clientHeight / Math.max(1, svg.clientWidth);
+    const w = Math.max(300, b.width * 1.3, (b.height * 1.3) / aspect), h = w * aspect;
     view = { x: b.x + b.width / 2 - w / 2, y: b.y + b.height / 2 - h / 2, w: w, h: h };
     setView();
   }
