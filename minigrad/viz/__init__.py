@@ -18,7 +18,7 @@ True
 - :func:`save` -- write .svg/.png/.pdf (needs Graphviz's ``dot``) or .dot/.gv.
 
 The engine never imports this package; it reads the tape, and :func:`trace` watches it
-through the engine's generic observer hook (``minigrad.autograd.observe``).
+through the engine's generic observer hook (``minigrad.tape.observe``).
 """
 
 from .draw import draw

@@ -1,6 +1,6 @@
 """What the explorer shows beyond the graph: values, the backward order, gradients.
 
-Inside ``with minigrad.viz.trace():`` a tape observer (``minigrad.autograd.observe``)
+Inside ``with minigrad.viz.trace():`` a tape observer (``minigrad.tape.observe``)
 sees every op as it is recorded and every vjp as backward runs it. It keeps, per node,
 in weak maps that die with the graph:
 
@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Node, observe
 from ..gradients import Outer, Scatter
+from ..tape import Node, observe
 from ..tensor import Tensor
 from . import grads
 from .walk import step_of

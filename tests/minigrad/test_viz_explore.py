@@ -73,7 +73,7 @@ def test_without_a_trace_the_page_shows_the_structure():
 
 
 def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
-    from rnn.cli import main
+    from rnn.app.cli import main
 
     out = tmp_path / "g.html"
     assert main(["graph", "--steps", "3", "--layers", "2", "-o", str(out)]) in (0, None)

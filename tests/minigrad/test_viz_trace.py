@@ -8,7 +8,7 @@ import pytest
 
 import minigrad
 import minigrad.viz as viz
-from minigrad import autograd
+from minigrad import tape
 from minigrad.viz.grads import grad_norm
 from minigrad.viz.trace import Stats, contributions, stats_of, visit_of
 from minigrad.viz.walk import walk
@@ -56,7 +56,7 @@ def test_order_is_the_order_the_engine_ran_the_vjps():
     visited = sorted(walk(loss).nodes, key=visit_of)
     assert [n.seq for n in visited] == seen
     assert len(seen) == len(walk(loss).nodes)
-    assert autograd.observers == []  # the observer leaves with the block
+    assert tape.observers == []  # the observer leaves with the block
 
 
 def test_values_and_gradient_norms_are_the_tensors():
