@@ -74,7 +74,7 @@ def collapsed(graph: Graph, names: dict, norm: Norm, sh: bool, wrap: int | None)
     def vertex(node: Node) -> str:
         step = step_of(node.scope)
         if step is None:
-            return f"n{node.seq}"
+            return graph.op_id(node)
         vid = steps.get(step)
         if vid is None:
             vid = steps[step] = f"s{len(steps)}"

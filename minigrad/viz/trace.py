@@ -52,17 +52,25 @@ class Stats:
     @classmethod
     def of(cls, data: np.ndarray) -> Stats:
         """The statistics of ``data`` (any shape; an empty array gives NaNs)."""
-        dtype = str(np.asarray(data).dtype)
-        a = np.asarray(data, dtype=np.float64).ravel()
-        finite = a[np.isfinite(a)]
-        bad = int(a.size - finite.size)
-        if finite.size == 0:
+        a = np.asarray(data)
+        dtype = str(a.dtype)
+        a = a.ravel()
+        if a.dtype.kind not in "fiub":
+            a = a.astype(np.float64)
+        bad = 0
+        if a.size and a.dtype.kind == "f" and not np.isfinite(a.min() + a.max()):
+            finite = a[np.isfinite(a)]
+            bad, a = int(a.size - finite.size), finite
+        if a.size == 0:
             return cls(float("nan"), float("nan"), float("nan"), (0,) * BINS, bad, dtype)
-        lo, hi = float(finite.min()), float(finite.max())
-        counts, _ = np.histogram(
-            finite, bins=BINS, range=(lo, hi) if hi > lo else (lo - 0.5, lo + 0.5)
-        )
-        return cls(lo, float(finite.mean()), hi, tuple(int(c) for c in counts), bad, dtype)
+        lo, hi = float(a.min()), float(a.max())
+        # equal bins from lo to hi; the maximum falls in the last one (np.histogram's rule)
+        scale = BINS / (hi - lo) if hi > lo else 0.0
+        idx = ((a.astype(np.float64) - lo) * scale).astype(np.intp)
+        np.minimum(idx, BINS - 1, out=idx)
+        counts = np.bincount(idx, minlength=BINS)
+        mean = float(a.mean(dtype=np.float64))
+        return cls(lo, mean, hi, tuple(int(c) for c in counts), bad, dtype)
 
 
 _stats: weakref.WeakKeyDictionary[Node, Stats] = weakref.WeakKeyDictionary()

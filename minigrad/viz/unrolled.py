@@ -39,7 +39,7 @@ def unrolled(graph: Graph, names: dict, norm: Norm, sh: bool) -> Drawing:
     ops: dict[Node, str] = {}
     named = named_scopes(graph)
     for node in graph.nodes:
-        vid = f"n{node.seq}"
+        vid = graph.op_id(node)
         ops[node] = vid
         path, name = node.scope, named.get(node.scope)
         if name is not None:
@@ -50,7 +50,7 @@ def unrolled(graph: Graph, names: dict, norm: Norm, sh: bool) -> Drawing:
             if type(p) is Node:
                 there = step_of(p.scope)
                 crossing = here is not None and there is not None and here != there
-                edges.append(Edge(f"n{p.seq}", vid, {}, norm(p) if crossing else None))
+                edges.append(Edge(graph.op_id(p), vid, {}, norm(p) if crossing else None))
     leaves: dict[int, str] = {}
     for k, (key, uses) in enumerate(leaf_uses(graph).items()):
         t = graph.leaves[key]
@@ -70,9 +70,9 @@ def unrolled(graph: Graph, names: dict, norm: Norm, sh: bool) -> Drawing:
                 if step in entered:
                     continue
                 entered.add(step)
-            edges.append(Edge(f"x{k}", f"n{u.seq}"))
+            edges.append(Edge(f"x{k}", graph.op_id(u)))
     edges += _time_order(graph)
-    outs = {f"n{r.seq}" for r in graph.outputs if type(r) is Node}
+    outs = {graph.op_id(r) for r in graph.outputs if type(r) is Node}
     return Drawing(
         verts, edges, outputs=outs | leaf_output_ids(graph, leaves), leaves=leaves, ops=ops
     )
@@ -99,5 +99,6 @@ def _time_order(graph: Graph) -> list[Edge]:
                 for n in members[b]
                 if not any(type(p) is Node and p in inside_b for p in n.parents)
             ]
-            edges += [Edge(f"n{s.seq}", f"n{t.seq}", dict(ORDER)) for s in sinks for t in sources]
+            order = dict(ORDER)
+            edges += [Edge(graph.op_id(s), graph.op_id(t), order) for s in sinks for t in sources]
     return edges

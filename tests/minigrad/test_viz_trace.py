@@ -108,3 +108,9 @@ def test_no_trace_records_nothing():
     loss = h.sum()
     loss.backward()
     assert stats_of(loss._node) is None and visit_of(loss._node) is None
+
+
+def test_histogram_is_numpys():
+    a = np.random.default_rng(5).standard_normal((7, 33))
+    counts, _ = np.histogram(a, bins=len(Stats.of(a).hist))
+    assert Stats.of(a).hist == tuple(int(c) for c in counts)

@@ -313,7 +313,10 @@
     state.matches = new Set();
     const hits = [];
     if (q) {
-      D.steps.forEach((s, k) => { if (s.name.toLowerCase() === q || s.scope.toLowerCase().includes(q)) hits.push(["step:" + k, k]); });
+      D.steps.forEach((s, k) => {
+        const scope = s.scope.toLowerCase();
+        if (s.name.toLowerCase() === q || scope === q || scope.endsWith("/" + q)) hits.push(["step:" + k, k]);
+      });
       D.ops.forEach((o) => { if (o.label.toLowerCase().includes(q) || o.op.toLowerCase() === q) hits.push(["op:" + o.seq, o.step]); });
       D.leaves.forEach((x) => { if (x.name.toLowerCase().includes(q)) hits.push(["leaf:" + x.vid, -1]); });
     }
