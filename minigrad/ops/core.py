@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tape
+from .. import forward, tape
 from ..tape import Node
 from ..tensor import Tensor, as_array, get_default_dtype
 
@@ -35,6 +35,7 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
+    out = None
     if tape._grad_enabled:
         node = None
         if len(inputs) == 1:
@@ -50,8 +51,12 @@ def record(
         if node is not None:
             if tape.observers:
                 tape.tell_recorded(node, data)
-            return Tensor._wrap(data, node)
-    return Tensor._wrap(data)
+            out = Tensor._wrap(data, node)
+    if out is None:
+        out = Tensor._wrap(data)
+    if forward._level:
+        forward.push(op, inputs, out, saved)
+    return out
 
 
 def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
