@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .ops.registry import composite
 from .rng import default_generator
 from .tensor import Tensor
 
@@ -40,6 +41,7 @@ def _shift(x: Tensor, axis: int | None) -> Tensor:
     return Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
 
 
+@composite(methods=("logsumexp",))
 def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, shifted by the max so it never overflows."""
     m = _shift(x, axis)
@@ -51,11 +53,13 @@ def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Ten
     return ops.squeeze(out, axis)
 
 
+@composite(methods=("log_softmax",))
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits."""
     return ops.sub(x, logsumexp(x, axis, keepdims=True))
 
 
+@composite(methods=("softmax",))
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
     e = ops.exp(ops.sub(x, _shift(x, axis)))
