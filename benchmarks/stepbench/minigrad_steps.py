@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import minigrad
-import rnn
 from minigrad.functional import cross_entropy, linear
+from rnn.layers import layer_class
 
 from .workloads import DTYPE, LAYER_PARAMS, Grads, Problem, Step
 
 COMPILE_MISSING = "skipped: this minigrad has no minigrad.compile"
-
-LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU, "rnn": rnn.RNN}
 
 
 def has_compile() -> bool:
@@ -25,7 +23,7 @@ def build_model(p: Problem) -> tuple[Callable, list, Callable[[], Grads]]:
     gradients. Readout ``functional.linear`` on the stacked outputs (T·B, H), then
     ``functional.cross_entropy`` (mean)."""
     w = p.workload
-    layer = LAYERS[w.cell](w.I, w.H, dtype=DTYPE)
+    layer = layer_class(w.cell)(w.I, w.H, dtype=DTYPE)
     layer.load_state_dict({k + "_l0": v for k, v in p.params.items()})
     weight_y = minigrad.tensor(p.weight_y.copy(), requires_grad=True)
     bias_y = minigrad.tensor(p.bias_y.copy(), requires_grad=True)

@@ -48,7 +48,7 @@ def make_manual(p: Problem) -> Step:
     def step() -> tuple[float, Grads]:
         out, _h_n, _c_n, cache = manual.forward(w.cell, x, params)
         loss, dhs, dWy, dby = readout(out.reshape(w.T * w.B, w.H))
-        res = manual.backward(dhs.reshape(w.T, w.B, w.H), cache)
+        res = manual.backward(dhs.reshape(w.T, w.B, w.H), cache, input_grad=False)
         return loss, {**res.grads, "weight_y": dWy, "bias_y": dby}
 
     return step

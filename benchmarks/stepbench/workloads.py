@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from rnn.cells import cell_kind
+
 DTYPE = np.float32
 SEED = 0
 
@@ -21,7 +23,6 @@ Grads = dict[str, np.ndarray]
 Step = Callable[[], tuple[float, Grads]]
 LAYER_PARAMS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 GRAD_NAMES = (*LAYER_PARAMS, "weight_y", "bias_y")
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def build_workload(name: str, seed: int = SEED, **sizes: int) -> Problem:
         x = rng.standard_normal((w.T, w.B, w.I)).astype(DTYPE)
     targets = rng.integers(0, w.V, size=(w.T, w.B)).astype(np.int64)
     k = 1.0 / np.sqrt(w.H)
-    gh = GATES[w.cell] * w.H
+    gh = cell_kind(w.cell).gates * w.H
 
     def u(*shape: int) -> np.ndarray:
         return rng.uniform(-k, k, size=shape).astype(DTYPE)
