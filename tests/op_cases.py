@@ -174,6 +174,27 @@ def _lookup(draw: Any) -> tuple:
     return draw(arrays((5, 3))), np.array([[0, 2], [2, 2]]), draw(st.sampled_from([0, 1]))
 
 
+def _class_scores(draw: Any) -> tuple:
+    """Logits (N, C) or (C,), integer targets with some ignored (-100; never all of
+    them), and a reduction."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(n, c), (c,)]))
+    t = np.asarray(draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(-1, c - 1))))
+    t = np.where(t < 0, -100, t)
+    t.reshape(-1)[:1] = np.abs(t.reshape(-1)[:1]) % c  # one target is always kept
+    return draw(arrays(shape)), t, -100, draw(st.sampled_from(["mean", "sum", "none"]))
+
+
+def _np_cross_entropy(z: np.ndarray, t: np.ndarray, ignore: int, reduction: str) -> Any:
+    z2, t1 = z.reshape(-1, z.shape[-1]), t.reshape(-1)
+    keep = t1 != ignore
+    lp = z2 - _logsumexp(z2, axis=1, keepdims=True)
+    losses = np.where(keep, -lp[np.arange(t1.size), np.where(keep, t1, 0)], 0.0)
+    if reduction == "none":
+        return losses.reshape(t.shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / keep.sum()
+
+
 def _np_split(x: np.ndarray, size: int, axis: int) -> list:
     return np.split(x, range(size, x.shape[axis], size), axis=axis)
 
@@ -228,6 +249,7 @@ CASES: dict[str, Case] = {
     "logsumexp": Case(reduction(), _logsumexp),
     "softmax": Case(lambda d: along_axis()(d), _softmax),
     "log_softmax": Case(lambda d: along_axis()(d), lambda x, axis: np.log(_softmax(x, axis))),
+    "cross_entropy": Case(_class_scores, _np_cross_entropy),
 }  # fmt: skip
 
 

@@ -33,6 +33,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
     assert {op.module for op in listed} == {
         "minigrad.ops.elementwise",
         "minigrad.ops.linalg",
+        "minigrad.ops.loss",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
         "minigrad.functional",
@@ -73,6 +74,7 @@ def _leaf_args(name: str) -> tuple:
         "getitem": (_t(rng, 3), 1),
         "clip": (_t(rng, 3), -0.5, 0.5),
         "cast": (_t(rng, 3), np.float32),
+        "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
     if name in examples:
