@@ -18,7 +18,11 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import record
+from .elementwise import div, mul, sub
+from .reduce import sum as reduce_sum
 from .registry import names, primitive
+from .shape import reshape
+from .unary import exp
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -49,27 +53,65 @@ def class_targets(
     return t, flat, keep
 
 
-def _cross_entropy_vjp(
-    g: np.ndarray,
-    e: np.ndarray,
-    s: np.ndarray,
-    rows: np.ndarray,
-    cols: np.ndarray,
-    keep: np.ndarray | None,
-    scale: np.floating,
-    shape: tuple[int, ...],
-) -> tuple:
-    # dz_n = (softmax(z_n) - onehot(t_n)) w_n, w_n = g scale (g_n for "none"), 0 if ignored
-    dz = e / s
-    dz[rows, cols] -= 1
-    w = g.reshape(-1) * scale if g.ndim else g * scale
-    if keep is not None:
-        w = w * keep
-    dz *= w[:, None] if np.ndim(w) else w
+# saved: z (the logits, (M, C) rows), e = exp(z - max) and s = sum(e) per row, the kept
+# rows and their target columns, keep (None: every row kept), the reduction's scale
+# (1 / count for "mean", else 1) and the logits' shape.
+
+
+def _softmax_minus_onehot(e, s, rows, cols) -> np.ndarray:
+    q = e / s
+    q[rows, cols] -= 1
+    return q
+
+
+def _row_weights(g: Any, keep: np.ndarray | None, scale: Any) -> Any:
+    """w_n = g scale (g_n for "none"), 0 where row n is ignored; (M, 1) or a scalar."""
+    w = g.reshape(-1, 1) * scale if g.ndim else g * scale
+    return w if keep is None else w * keep.reshape(-1, 1)
+
+
+def _cross_entropy_vjp(g, z, e, s, rows, cols, keep, scale, shape) -> tuple:
+    # dL/dz_n = (softmax(z_n) - onehot(t_n)) w_n
+    dz = _softmax_minus_onehot(e, s, rows, cols)
+    dz *= _row_weights(g, keep, scale)
     return (dz.reshape(shape),)
 
 
-@primitive(_cross_entropy_vjp)
+def _cross_entropy_jvp(dx, y, z, e, s, rows, cols, keep, scale, shape) -> np.ndarray | None:
+    # d loss_n = <softmax(z_n) - onehot(t_n), dz_n>, then the reduction (over the batch
+    # axis B in front: dz is (B, *shape))
+    (dz,) = dx
+    if dz is None:
+        return None
+    q = _softmax_minus_onehot(e, s, rows, cols)
+    per_row = np.einsum("bmc,mc->bm", dz.reshape(dz.shape[0], *q.shape), q)
+    if keep is not None:
+        per_row *= keep
+    if y.ndim == 0:
+        return per_row.sum(axis=1) * scale
+    return per_row.reshape(dz.shape[0], *y.shape)
+
+
+def _cross_entropy_tensor_vjp(g, z, e, s, rows, cols, keep, scale, shape) -> tuple:
+    # The same rule with ops (z and g are tensors), so that it can be differentiated again.
+    z2 = reshape(z, (-1, shape[-1]))
+    m = z2.data.max(axis=1, keepdims=True)
+    ez = exp(sub(z2, np.where(np.isfinite(m), m, 0).astype(m.dtype)))
+    onehot = np.zeros(z2.shape, z2.dtype)
+    onehot[rows, cols] = 1
+    w = mul(reshape(g, (-1, 1)) if g.ndim else g, scale)
+    if keep is not None:
+        w = mul(w, keep.reshape(-1, 1).astype(z2.dtype))
+    dz = mul(sub(div(ez, reduce_sum(ez, 1, keepdims=True)), onehot), w)
+    return (reshape(dz, shape),)
+
+
+@primitive(
+    _cross_entropy_vjp,
+    jvp=_cross_entropy_jvp,
+    tensor_vjp=_cross_entropy_tensor_vjp,
+    saves=("logits",),
+)
 def cross_entropy(
     logits: Tensor, targets: Any, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
@@ -116,7 +158,7 @@ def cross_entropy(
         scale = one / count if count else z.dtype.type(0)  # nothing counted: no gradient
     return record(
         "cross_entropy", np.asarray(out, z.dtype), (logits,), _cross_entropy_vjp,
-        e, s, rows, cols, keep, scale, logits.shape,
+        logits.data, e, s, rows, cols, keep, scale, logits.shape,
     )  # fmt: skip
 
 
