@@ -208,3 +208,13 @@ def test_profile_reports_forward_and_backward_per_op():
     assert any(e["forward"] > 0 for e in ops.values())
     assert any(e["backward"] > 0 for e in ops.values())
     assert len(prof["self_time_top"]) == 5
+
+
+def test_the_documented_command_is_the_one_the_harness_takes():
+    root = _BENCH.parent
+    command = "benchmarks/rnn_step.py --workload all"
+    for doc in ("README.md", "docs/performance.md", "benchmarks/README.md"):
+        assert command in (root / doc).read_text(encoding="utf-8"), doc
+    args = bench.parse_args(["--workload", "all"])
+    assert args.names == ["W1", "W2", "W3", "W4"]
+    assert {"eager", "compiled", "manual"} <= set(args.impl)
