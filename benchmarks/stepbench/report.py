@@ -48,9 +48,10 @@ def print_workload(name: str, r: dict[str, Any], skipped: dict[str, str]) -> Non
     if "peak_memory_bytes" in r:
         print("  peak memory (tracemalloc): one step; building the step + 3 steps")
         for k, b in r["peak_memory_bytes"].items():
-            b3 = r["peak_memory_build_3_steps_bytes"][k]
+            b3 = r["peak_memory_build_3_steps_bytes"].get(k)
+            built = f"{b3 / MIB:>9.1f} MiB" if b3 is not None else f"{'–':>13}"
             extra = "  (torch allocations not visible)" if k.startswith("torch") else ""
-            print(f"    {k:<12}{b / MIB:>9.1f} MiB{b3 / MIB:>9.1f} MiB{extra}")
+            print(f"    {k:<12}{b / MIB:>9.1f} MiB{built}{extra}")
 
 
 def print_summary(workloads: dict[str, dict[str, Any]]) -> None:
