@@ -35,6 +35,7 @@ MODULES = [
     ("minigrad.viz", "drawing the recorded graph"),
     ("minigrad.autograd", "the tape and the backward engine"),
     ("minigrad.tape", "what ops record: nodes, grad modes, scopes, the leaf protocol"),
+    ("minigrad.dtypes", "the default dtype, and data turned into arrays"),
     ("minigrad.gradients", "how backward holds and sums gradients"),
     ("minigrad.forward", "forward mode: tangents carried beside values"),
     ("minigrad.differentiable", "the backward walk on tensors, for create_graph"),

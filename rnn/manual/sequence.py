@@ -90,7 +90,7 @@ def _check_lengths(where: str, lengths: Sequence[int] | np.ndarray | None, T: in
         raise ValueError(
             f"{where}: lengths must be {N} integers (one per batch entry), got {lengths!r}"
         )
-    if arr.min() < 1 or arr.max() > T:
+    if arr.size and (arr.min() < 1 or arr.max() > T):
         raise ValueError(f"{where}: lengths must lie in [1, {T}], got {arr.tolist()}")
     return arr
 
@@ -119,7 +119,7 @@ def reverse_padded(x: np.ndarray, lengths: Sequence[int] | np.ndarray | None = N
 def _projection(ref: ReferenceCell, x, w_ih, b_ih, b_hh) -> np.ndarray:
     """x W_ih^T (T, N, G*H) plus every bias that does not sit inside the step."""
     T, N, I = x.shape
-    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)
+    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
     if b_ih is not None:
         xp += b_ih
     if b_hh is not None and ref in (steps.RNN, steps.LSTM):
@@ -174,7 +174,8 @@ def forward(
     cell: a cell name ("rnn", "lstm", "gru" or a registered one) or a ``ReferenceCell``;
     x (T, N, I); h0, c0 (N, H) or None for zeros (c0 only for a cell with an (h, c) state
     such as LSTM); lengths: one int per batch entry in [1, T], or None for all T. A step
-    t >= lengths[n] leaves entry n's state unchanged and outputs zero, so with the mask
+    t >= lengths[n] leaves entry n's state unchanged and outputs zero, and never reads x
+    there (NaN padding is harmless and gets a zero gradient), so with the mask
     m_t = [t < lengths[n]]:  h_t = m_t h'_t + (1 - m_t) h_{t-1},  out_t = m_t h'_t.
     reverse=True runs each sequence from its own last valid step back to 0 (as PyTorch's
     packed bidirectional layers do) and writes out_t at its original index t.
@@ -198,6 +199,8 @@ def forward(
     if lengths is not None:
         pad = (np.arange(T)[:, None] >= lengths[None, :])[:, :, None]
         keep = (~pad).astype(x.dtype)
+        # the padding never reaches the computation, whatever it holds (NaN, inf)
+        x = np.where(pad, x.dtype.type(0), x)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)
     hs[0] = state[0]
     xp = _projection(ref, x, w_ih, b_ih, b_hh)
@@ -272,7 +275,7 @@ def _param_grads(cache: SequenceCache, dhp, dxp, dn) -> dict[str, np.ndarray]:
     are dhp's: dxp itself is then never assembled."""
     T, N, I = cache.x.shape
     x = cache.x.reshape(T * N, I)
-    grads = {"weight_hh": dhp.T @ cache.h_prev.reshape(T * N, -1)}
+    grads = {"weight_hh": dhp.T @ cache.h_prev.reshape(T * N, cache.hs.shape[2])}
     if dn is None:
         d = dhp if dxp is None else dxp
         grads["weight_ih"] = d.T @ x
@@ -334,9 +337,9 @@ def backward(
     else:
         dxp, dhp, dstates, d0 = _core_backward(cache, dout, dnext)
         dh, dc, dn = dstates[0], (dstates[1] if len(dstates) == 2 else None), None
-    M = T * N
-    dhp = dhp.reshape(M, -1)
-    dxp = None if dxp is None else dxp.reshape(M, -1)
+    M, GH = T * N, cache.weight_ih.shape[0]
+    dhp = dhp.reshape(M, GH)
+    dxp = None if dxp is None else dxp.reshape(M, GH)
     dn = None if dn is None else dn.reshape(M, H)
     grads = _param_grads(cache, dhp, dxp, dn)
     dx = _input_grad(cache, dhp, dxp, dn) if input_grad else None

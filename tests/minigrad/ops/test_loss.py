@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_cases import check_case
+from op_cases import check_case, check_empty
 
 from minigrad import Tensor, no_grad, ops
 from minigrad import functional as F
@@ -20,6 +20,12 @@ from minigrad.ops.registry import names
 def test_forward_and_gradient(name, data):
     """Every loss op in the registry against its row of tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.loss"))
+def test_zero_size_dimensions(name):
+    """Every loss op on zero rows, as NumPy (a sum over nothing is 0)."""
+    check_empty(name)
 
 
 def composition(z: Tensor, t, ignore_index=-100, reduction="mean") -> Tensor:
