@@ -10,7 +10,6 @@ import itertools
 import re
 import shutil
 import sys
-import time
 
 import graphviz
 import numpy as np
@@ -227,20 +226,17 @@ def _depth() -> int:
     return n
 
 
-def test_collapsed_t2000_draws_without_recursion_in_seconds():
+def test_collapsed_t2000_draws_without_recursion():
     p = params(1)
     h = rnn(2000, p)
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(_depth() + 60)  # far fewer frames than steps
     try:
-        start = time.perf_counter()
         src = viz.draw(h, params=p, collapse=True).source
-        elapsed = time.perf_counter() - start
         with pytest.raises(ValueError, match="16000 op nodes"):
             viz.draw(h)
     finally:
         sys.setrecursionlimit(limit)
-    assert elapsed < 10.0
     nodes, edges, clusters = parse(src)
     assert clusters == ["2000 steps"]
     steps = [k for k, (label, _) in nodes.items() if label.startswith("t=")]

@@ -34,6 +34,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
     assert {op.module for op in listed} == {
         "minigrad.ops.elementwise",
         "minigrad.ops.linalg",
+        "minigrad.ops.loss",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
         "minigrad.ops.unary",
@@ -76,6 +77,7 @@ def _leaf_args(name: str) -> tuple:
         "scatter": (_t(rng, 2), slice(1, 3), (4,)),
         "clip": (_t(rng, 3), -0.5, 0.5),
         "cast": (_t(rng, 3), np.float32),
+        "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
     if name in examples:
