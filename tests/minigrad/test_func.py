@@ -135,6 +135,8 @@ def test_errors_name_the_problem():
     _, pull = func.vjp(ops.tanh, x)
     with pytest.raises(ValueError, match="cotangent 0 has shape"):
         pull(t64(4))
+    with pytest.raises(TypeError, match="hvp: primals and tangents must be tuples"):
+        func.hvp(lambda x: (x**3).sum(), x, t64(3))  # a bare Tensor, not (x,)
 
 
 def test_unused_inputs_get_zero_derivatives():
