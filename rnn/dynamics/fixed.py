@@ -124,7 +124,10 @@ def fixed_points(
     """
     fmap = step_map(model)
     where = "fixed_points"
-    x = check_inputs(fmap, np.asarray(x_const, dtype=np.float64).reshape(1, -1), where)
+    x = np.asarray(x_const, dtype=np.float64)
+    if x.shape != (fmap.input_size,):
+        raise ValueError(f"{where}: x_const must have shape ({fmap.input_size},), got {x.shape}")
+    x = check_inputs(fmap, x[None], where)
     s = np.array(starts, dtype=np.float64)
     if s.ndim != 2 or s.shape[1] != fmap.dim or s.shape[0] < 1:
         raise ValueError(f"{where}: starts must have shape (M, {fmap.dim}), got {s.shape}")
