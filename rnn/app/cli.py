@@ -25,7 +25,7 @@ import sys
 from collections.abc import Sequence
 
 from .command import COMMANDS, CLIError, UsageError, command
-from .commands import check, demo, gradflow, graph, sample, task, train  # noqa: F401 (register)
+from .commands import check, demo, dynamics, gradflow, graph, sample, task, train  # noqa: F401
 
 __all__ = ["CLIError", "UsageError", "build_parser", "command", "main"]
 

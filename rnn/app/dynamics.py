@@ -1,0 +1,197 @@
+"""The dynamics study: a recurrent layer's step as a dynamical system (see :mod:`rnn.dynamics`).
+
+For one model and one input sequence it measures
+
+- the Lyapunov spectrum (growth rates per step of the tangent directions);
+- the singular values of the products J_T ⋯ J_{T-k+1} against k, which carry ∂L/∂s_T back
+  to ∂L/∂s_{T-k}, beside the gradient norms ‖∂L/∂h_{T-k}‖ that ``rnn gradflow`` measures
+  (:func:`rnn.app.gradflow.gradient_profile`) on the same layer;
+- fixed points under a constant input, started from states the trajectory visits,
+  with the eigenvalues of their Jacobians.
+
+A model is built as in ``rnn task`` (:func:`rnn.app.tasks.make_cell`: tanh RNN, LSTM, GRU
+or IRNN) with an optional remedy for the recurrent weights, or read from a checkpoint of
+``rnn train`` (the char-LM's recurrent layer, driven by text it samples itself) or of
+``rnn task --save`` (driven by the task's inputs). :func:`format_table` prints results
+and :mod:`rnn.app.dynamics_plots` draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import minigrad
+from minigrad import nn
+
+from .. import dynamics
+from ..layers import RNNBase
+from .gradflow import gradient_profile
+from .tasks import adding_batch, copy_batch, make_cell
+
+__all__ = ["INITS", "Analysis", "Subject", "analyse", "build", "format_table", "from_checkpoint"]
+
+INITS = ("default", "orthogonal")
+
+# Sequences over which the gradient norms are averaged (gradflow's measure).
+GRADIENT_BATCH = 16
+
+
+@dataclass
+class Subject:
+    """A layer to analyse with its inputs: ``x`` (T, N, I) (sequence 0 drives the
+    Jacobians, all N the gradient norms), ``x_const`` (I,) the constant input for fixed
+    points, and a ``name`` for tables and legends."""
+
+    name: str
+    layer: RNNBase
+    x: np.ndarray
+    x_const: np.ndarray
+
+
+@dataclass
+class Analysis:
+    """What :func:`analyse` measured for one :class:`Subject`."""
+
+    name: str
+    dim: int
+    exponents: np.ndarray
+    products: dynamics.ProductSpectrum
+    gradient_norms: np.ndarray  # ‖∂L/∂h_{T-k}‖ / ‖∂L/∂h_T‖, k = 0..T-1
+    fixed: dynamics.FixedPoints
+
+
+def _remedy(layer: RNNBase, init: str, scale: float) -> None:
+    """``orthogonal``: each gate block of W_hh an orthogonal matrix; then W_hh *= scale."""
+    w = layer.weight_hh_l0
+    if init == "orthogonal":
+        H = layer.hidden_size
+        blocks = [nn.init.orthogonal_(minigrad.zeros(H, H)).data for _ in range(layer.kind.gates)]
+        w.data[:] = np.concatenate(blocks)
+    elif init != "default":
+        raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    w.data *= scale
+
+
+def build(
+    cell: str, hidden: int, T: int, init: str = "default", scale: float = 1.0, seed: int = 0
+) -> Subject:
+    """A fresh layer of ``cell`` ("rnn", "lstm", "gru", "irnn") with input size 2, driven by
+    adding-task sequences of length T; the constant input is an unmarked value 0.5."""
+    minigrad.manual_seed(seed)
+    layer = make_cell(cell, 2, hidden)
+    _remedy(layer, init, scale)
+    x, _ = adding_batch(T, GRADIENT_BATCH, np.random.default_rng(seed))
+    name = cell if (init, scale) == ("default", 1.0) else f"{cell} {init} x{scale:g}"
+    return Subject(name, layer, x, np.array([0.5, 0.0]))
+
+
+def from_checkpoint(path: str, T: int, seed: int = 0) -> Subject:
+    """The recurrent layer of a checkpoint of ``rnn train`` or ``rnn task --save``.
+
+    A char-LM is driven by embedded text it samples itself from a space (one sequence);
+    a task model by the task's inputs. ValueError (one line, naming the file) when the
+    file is not such a checkpoint or its model has more than one layer."""
+    from .checkpoint import load_checkpoint, model_from_checkpoint
+    from .taskfile import is_task_checkpoint, load_task_model, read
+
+    state = read(path)
+    rng = np.random.default_rng(seed)
+    if is_task_checkpoint(state):
+        model, config = load_task_model(state, path)
+        if config["task"] == "adding":
+            x, _ = adding_batch(T, GRADIENT_BATCH, rng)
+            x_const = np.array([0.5, 0.0])
+        else:
+            ids, _ = copy_batch(T, GRADIENT_BATCH, rng)
+            x = model.embed(ids).data
+            x_const = model.embed(np.array([0])).data[0]  # the blank
+        return Subject(f"{config['cell']} ({config['task']})", model.rnn, x, x_const)
+    model, vocab = model_from_checkpoint(load_checkpoint(path))
+    if model.rnn.num_layers != 1:
+        raise ValueError(
+            f"{path}: the model has {model.rnn.num_layers} layers; dynamics studies one layer"
+        )
+    start = vocab.chars.index(" ") if " " in vocab.chars else 0
+    ids = model.sample(np.array([start]), T - 1, generator=rng)
+    ids = np.concatenate([[start], ids])[:, None]
+    x = model.embed(ids).data
+    return Subject(f"char-{model.cell}", model.rnn, x, model.embed(np.array([start])).data[0])
+
+
+def _starts(states: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` states visited by the trajectory, slightly perturbed."""
+    picks = states[rng.integers(1, len(states), count)]
+    return picks + 0.01 * rng.standard_normal(picks.shape)
+
+
+def analyse(
+    subject: Subject,
+    k: int | None = None,
+    starts: int = 64,
+    seed: int = 0,
+    stage: Callable[[str], None] | None = None,
+) -> Analysis:
+    """Exponents (top ``k``, all when None), product spectra anchored at the end, gradient
+    norms and fixed points from ``starts`` visited states; ``stage`` is told each part."""
+    stage = stage or (lambda _: None)
+    layer, x0 = subject.layer, subject.x[:, 0]
+    fmap = dynamics.step_map(layer)
+    stage("Lyapunov spectrum")
+    exponents = dynamics.lyapunov_spectrum(fmap, x0, k=k)
+    stage("Jacobian products")
+    products = dynamics.jacobian_product_spectrum(fmap, x0, anchor="end")
+    stage("gradient norms")
+    norms = _gradient_norms(layer, subject.x)
+    stage("fixed points")
+    rng = np.random.default_rng(seed)
+    states = dynamics.trajectory(fmap, x0)
+    fixed = dynamics.fixed_points(fmap, subject.x_const, _starts(states, starts, rng))
+    return Analysis(subject.name, fmap.dim, exponents, products, norms, fixed)
+
+
+def _gradient_norms(layer: RNNBase, x: np.ndarray) -> np.ndarray:
+    """gradflow's ‖∂L/∂h_{T-k}‖ for a random linear readout of h_T, relative to k = 0."""
+    previous = minigrad.get_default_dtype()
+    minigrad.set_default_dtype(np.float64)
+    try:
+        head = nn.Linear(layer.hidden_size, 1, dtype=layer.dtype)
+        y = np.zeros((x.shape[1], 1))
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            norms, _ = gradient_profile(layer, head, x.astype(layer.dtype), y)
+    finally:
+        minigrad.set_default_dtype(previous)
+    norms = np.array(norms)
+    return norms / norms[0] if norms[0] else norms
+
+
+def _fmt(v: float) -> str:
+    return f"{v:+8.4f}" if math.isfinite(v) else f"{v!s:>8}"
+
+
+def format_table(analyses: list[Analysis]) -> str:
+    """One row per analysis: D, λ_max, λ_min, Σλ, how many λ > 0, log σ_max of the product
+    over the whole sequence and the gradient ratio beside it, fixed points found."""
+    head = (
+        f"{'model':<22}{'D':>4} {'λ_max':>8} {'λ_min':>8} {'Σλ':>9} {'λ>0':>4}  "
+        f"{'log σ_max(T)':>12} {'log ‖g_1‖/‖g_T‖':>15}  fixed points"
+    )
+    lines = ["Lyapunov exponents in nats per step; products J_T⋯J_1 over the whole sequence", head]
+    lines.append("-" * len(head))
+    for a in analyses:
+        lam = a.exponents
+        sigma = a.products.log_singular_values[-1, 0]
+        with np.errstate(divide="ignore"):
+            ratio = float(np.log(a.gradient_norms[-1]))
+        n_stable = int(a.fixed.stable.sum())
+        fixed = (
+            f"{len(a.fixed.points)} ({n_stable} stable, {len(a.fixed.points) - n_stable} unstable)"
+        )
+        lines.append(
+            f"{a.name:<22}{a.dim:>4} {_fmt(lam[0])} {_fmt(lam[-1])} {lam.sum():+9.3f} "
+            f"{int((lam > 0).sum()):>4}  {sigma:12.2f} {ratio:15.2f}  {fixed}"
+        )
+    return "\n".join(lines)
