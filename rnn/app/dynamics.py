@@ -29,10 +29,22 @@ from minigrad import nn
 
 from .. import dynamics
 from ..layers import RNNBase
+from .data import Vocabulary
 from .gradflow import gradient_profile
-from .tasks import adding_batch, copy_batch, make_cell
+from .models import CharLM
+from .tasks import TaskModel, adding_batch, copy_batch, make_cell
 
-__all__ = ["INITS", "Analysis", "Subject", "analyse", "build", "format_table", "from_checkpoint"]
+__all__ = [
+    "INITS",
+    "Analysis",
+    "Subject",
+    "analyse",
+    "build",
+    "char_subject",
+    "format_table",
+    "from_checkpoint",
+    "task_subject",
+]
 
 INITS = ("default", "orthogonal")
 
@@ -89,37 +101,48 @@ def build(
     return Subject(name, layer, x, np.array([0.5, 0.0]))
 
 
-def from_checkpoint(path: str, T: int, seed: int = 0) -> Subject:
-    """The recurrent layer of a checkpoint of ``rnn train`` or ``rnn task --save``.
+def task_subject(model: TaskModel, name: str, T: int, seed: int = 0) -> Subject:
+    """The recurrent layer of a :class:`~rnn.app.tasks.TaskModel`, driven by its task's
+    inputs (the copy task's ids through the model's embedding); the constant input is an
+    unmarked 0.5 (adding) or the blank (copy)."""
+    rng = np.random.default_rng(seed)
+    if model.task == "adding":
+        x, _ = adding_batch(T, GRADIENT_BATCH, rng)
+        return Subject(name, model.rnn, x, np.array([0.5, 0.0]))
+    ids, _ = copy_batch(T, GRADIENT_BATCH, rng)
+    blank = model.embed(np.array([0])).data[0]
+    return Subject(name, model.rnn, model.embed(ids).data, blank)
 
-    A char-LM is driven by embedded text it samples itself from a space (one sequence);
-    a task model by the task's inputs. ValueError (one line, naming the file) when the
-    file is not such a checkpoint or its model has more than one layer."""
+
+def char_subject(model: CharLM, vocab: Vocabulary, name: str, T: int, seed: int = 0) -> Subject:
+    """The recurrent layer of a one-layer :class:`~rnn.app.models.CharLM`, driven by the
+    embeddings of T characters it samples itself after a space (the constant input of the
+    fixed points); ValueError for a model with more layers."""
+    if model.rnn.num_layers != 1:
+        raise ValueError(f"the model has {model.rnn.num_layers} layers; dynamics studies one layer")
+    start = vocab.chars.index(" ") if " " in vocab.chars else 0
+    rng = np.random.default_rng(seed)
+    ids = np.concatenate([[start], model.sample(np.array([start]), T - 1, generator=rng)])
+    x = model.embed(ids[:, None]).data
+    return Subject(name, model.rnn, x, model.embed(np.array([start])).data[0])
+
+
+def from_checkpoint(path: str, T: int, seed: int = 0) -> Subject:
+    """The recurrent layer of a checkpoint of ``rnn train`` (:func:`char_subject`) or of
+    ``rnn task --save`` (:func:`task_subject`). ValueError (one line, naming the file)
+    when the file is not such a checkpoint or its model has more than one layer."""
     from .checkpoint import load_checkpoint, model_from_checkpoint
     from .taskfile import is_task_checkpoint, load_task_model, read
 
     state = read(path)
-    rng = np.random.default_rng(seed)
     if is_task_checkpoint(state):
         model, config = load_task_model(state, path)
-        if config["task"] == "adding":
-            x, _ = adding_batch(T, GRADIENT_BATCH, rng)
-            x_const = np.array([0.5, 0.0])
-        else:
-            ids, _ = copy_batch(T, GRADIENT_BATCH, rng)
-            x = model.embed(ids).data
-            x_const = model.embed(np.array([0])).data[0]  # the blank
-        return Subject(f"{config['cell']} ({config['task']})", model.rnn, x, x_const)
+        return task_subject(model, f"{config['cell']} ({config['task']})", T, seed)
     model, vocab = model_from_checkpoint(load_checkpoint(path))
-    if model.rnn.num_layers != 1:
-        raise ValueError(
-            f"{path}: the model has {model.rnn.num_layers} layers; dynamics studies one layer"
-        )
-    start = vocab.chars.index(" ") if " " in vocab.chars else 0
-    ids = model.sample(np.array([start]), T - 1, generator=rng)
-    ids = np.concatenate([[start], ids])[:, None]
-    x = model.embed(ids).data
-    return Subject(f"char-{model.cell}", model.rnn, x, model.embed(np.array([start])).data[0])
+    try:
+        return char_subject(model, vocab, f"char-{model.cell}", T, seed)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
 
 
 def _starts(states: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
