@@ -5,11 +5,13 @@ joint [h; c] (2H,) for the LSTM, so D = len(kind.state) * H. Everything is compu
 float64 from float64 copies of the weights, whatever the model's dtype.
 
 The step Jacobians J_t = ∂s_t/∂s_{t-1} (D, D) come from the engine: the step is written
-from ops (the kind's ``step``), and one reverse pass over D copies of the state, seeded
-with the identity, gives every row at once (copy b receives the cotangent e_b, and its
-gradient is e_bᵀ J_t, the b-th row; the copies are independent batch entries). Many time
-steps are batched the same way, since J_t depends only on s_{t-1} and x_t, which the
-forward trajectory provides.
+from ops (the kind's ``step``), and one forward-mode pass (:mod:`minigrad.forward`) whose
+D batched tangents are the unit directions e_b gives every column at once (tangent b of
+the output is J_t e_b). Many time steps go through the same pass as a batch, since J_t
+depends only on s_{t-1} and x_t, which the trajectory provides. Reverse mode gives the
+same numbers (``mode="reverse"``: D copies of each state, copy b seeded with the
+cotangent e_b, so its gradient is the row e_bᵀ J_t), at about twice the cost, because the
+step's values are computed once per copy.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import minigrad
-from minigrad import Tensor
+from minigrad import Tensor, forward
 
 from ..cells import CellBase, CellKind
 from ..layers import RNNBase
@@ -171,12 +173,29 @@ def trajectory(model: Any, inputs: Any, state0: Any = None) -> np.ndarray:
     return run_states(fmap, fmap.project(x), check_state(fmap, state0, "trajectory"), "trajectory")
 
 
-def batched_jacobians(fmap: StepMap, xw: np.ndarray, s_prev: np.ndarray) -> np.ndarray:
+def batched_jacobians(
+    fmap: StepMap, xw: np.ndarray, s_prev: np.ndarray, mode: str = "forward"
+) -> np.ndarray:
     """∂F(s, x)/∂s at n points at once: xw (n, G*H), s_prev (n, D) -> (n, D, D).
 
-    Each point is copied D times along the batch axis; copy b of point t is seeded with
-    e_b, so its gradient is row b of J_t."""
+    ``mode="forward"``: one forward-mode pass over the n points whose D batched tangents
+    are the unit directions e_b (the same for every point), so tangent b of the output is
+    column b of each J_t; the step's values are computed once. ``mode="reverse"``: each
+    point is copied D times along the batch axis and copy b is seeded with e_b, so its
+    gradient is row b of J_t (one backward pass, but the step runs on n·D rows)."""
     n, D = s_prev.shape
+    if mode == "forward":
+        s = minigrad.tensor(s_prev)
+        basis = np.ascontiguousarray(np.broadcast_to(np.eye(D)[:, None, :], (D, n, D)))
+        with minigrad.no_grad(), forward.forward_pass():
+            forward.set_tangent(s, basis)
+            out = fmap.step(minigrad.tensor(xw), s)
+            columns = forward.tangent(out)
+        if columns is None:  # the step does not depend on the state
+            return np.zeros((n, D, D))
+        return np.broadcast_to(columns, (D, n, D)).transpose(1, 2, 0).copy()
+    if mode != "reverse":
+        raise ValueError(f"mode must be 'forward' or 'reverse', got {mode!r}")
     s = minigrad.tensor(np.repeat(s_prev, D, axis=0), requires_grad=True)
     with minigrad.enable_grad():
         out = fmap.step(minigrad.tensor(np.repeat(xw, D, axis=0)), s)

@@ -11,10 +11,10 @@ and at every step factor J_t Q_{t-1} = Q_t R_t. Then J_T ⋯ J_1 Q_0 = Q_T R_T �
 
 the mean growth rate per step of the i-th direction (w warm-up steps let Q align with the
 most expanding directions first). Their sum over all D is the mean log |det J_t|:
-det(J_t Q_{t-1}) = ± det R_t. The transposed product J_1ᵀ ⋯ J_Tᵀ has the same singular
-values, hence the same exponents; for a few exponents (2k ≤ D) the tangents are pushed
-through it instead, from t = T down to 1, because reverse mode gives the k products
-J_tᵀ q_i in one backward pass, where J_t q_i needs all D rows of J_t.
+det(J_t Q_{t-1}) = ± det R_t. For the whole spectrum the J_t of many steps are formed at
+once (:func:`~rnn.dynamics.maps.jacobian_chunks`) and multiplied into Q; for a few
+exponents (2k ≤ D) the k columns of Q are instead pushed through each step by forward
+mode as k batched tangents, which gives J_t Q without forming J_t.
 
 Singular values of a product P = J_{t+k} ⋯ J_{t+1}. Those near the largest come from
 the product formed with a rescaling after every factor; the small ones, which its
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 import minigrad
+from minigrad import forward
 
 from .maps import (
     StepMap,
@@ -73,10 +74,10 @@ def lyapunov_spectrum(
     """The k largest Lyapunov exponents (all D when ``k`` is None), per step, descending.
 
     ``model``: a cell or one-layer layer; ``inputs`` (T, I) drive it from ``state0`` (None:
-    zeros). The k tangent vectors are pushed through each J_t together (or, for 2k ≤ D,
-    through each J_tᵀ, backwards in time), as one (D, k) matrix, and re-orthonormalised
-    by QR after every step (module docstring). The first ``warmup`` steps of that sweep
-    (default T // 10) are run but not averaged. An exponent is -inf when
+    zeros). The k tangent vectors are pushed through each J_t together, as one (D, k)
+    matrix (batched forward-mode tangents when 2k ≤ D), and re-orthonormalised by QR
+    after every step (module docstring). The first ``warmup`` steps (default T // 10) are
+    run but not averaged. An exponent is -inf when
     a Jacobian maps a direction to exactly 0 (e.g. dead ReLU units).
     Returns (k,) float64, in nats per step.
     """
@@ -93,7 +94,7 @@ def lyapunov_spectrum(
     q = _orthonormal(D, k, seed)
     with np.errstate(divide="ignore"):
         if 2 * k <= D:
-            total = _adjoint_logs(fmap, xw, states, q, warmup)
+            total = _tangent_logs(fmap, xw, states, q, warmup)
         else:
             total = _forward_logs(fmap, xw, states, q, warmup)
     return np.sort(total / (T - warmup))[::-1]
@@ -112,21 +113,24 @@ def _forward_logs(
     return total
 
 
-def _adjoint_logs(
+def _tangent_logs(
     fmap: StepMap, xw: np.ndarray, states: np.ndarray, q: np.ndarray, warmup: int
 ) -> np.ndarray:
-    """The same sums for the transposed product J_1ᵀ ⋯ J_Tᵀ, taken from t = T down to 1:
-    only the k products J_tᵀ q_i are needed, k vector-Jacobian products in one backward
-    per step (instead of D for a whole J_t)."""
-    k = q.shape[1]
-    total = np.zeros(k)
-    for n, t in enumerate(range(len(xw) - 1, -1, -1)):
-        s = minigrad.tensor(np.repeat(states[t][None], k, axis=0), requires_grad=True)
-        with minigrad.enable_grad():
-            out = fmap.step(minigrad.tensor(np.repeat(xw[t][None], k, axis=0)), s)
-        (rows,) = minigrad.grad(out, s, grad_outputs=q.T)  # row i = (J_tᵀ q_i)ᵀ
-        q, r = np.linalg.qr(rows.T)
-        if n >= warmup:
+    """The same sums with the k tangents pushed through each step by forward mode (one
+    pass per step carrying the k columns of Q as batched tangents): J_t Q without J_t."""
+    total = np.zeros(q.shape[1])
+    for t in range(len(xw)):
+        s = minigrad.tensor(states[t][None])
+        with minigrad.no_grad(), forward.forward_pass():
+            forward.set_tangent(s, np.ascontiguousarray(q.T[:, None, :]))
+            moved = forward.tangent(fmap.step(minigrad.tensor(xw[t][None]), s))
+        z = (
+            np.zeros_like(q)
+            if moved is None
+            else np.broadcast_to(moved, (q.shape[1], 1, len(q)))[:, 0].T
+        )
+        q, r = np.linalg.qr(z)
+        if t >= warmup:
             total += np.log(np.abs(np.diagonal(r)))
     return total
 

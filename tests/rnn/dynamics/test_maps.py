@@ -93,3 +93,27 @@ def test_a_diverging_trajectory_is_a_clear_error() -> None:
     cell.weight_hh.data[:] = 100 * np.eye(2)
     with pytest.raises(ValueError, match=r"trajectory is not finite at step 1[0-9]+ of 400"):
         step_jacobians(cell, np.ones((400, 1)))
+
+
+@pytest.mark.parametrize("cls", [rnn.RNNCell, rnn.GRUCell, rnn.LSTMCell])
+def test_forward_and_reverse_mode_agree_with_the_transforms(cls) -> None:
+    """Batched forward mode (the default), batched reverse mode and minigrad.func's
+    jacfwd and jacrev of one step give the same Jacobians."""
+    from minigrad.func import jacfwd, jacrev
+    from rnn.dynamics.maps import batched_jacobians
+
+    minigrad.manual_seed(6)
+    cell = cls(I, H, dtype=np.float64)
+    fmap = step_map(cell)
+    rng = np.random.default_rng(6)
+    xw = fmap.project(rng.normal(size=(4, I)))
+    s = rng.normal(size=(4, fmap.dim))
+    fwd = batched_jacobians(fmap, xw, s)
+    np.testing.assert_allclose(batched_jacobians(fmap, xw, s, "reverse"), fwd, atol=1e-14)
+    for t in range(4):
+        f = lambda v, t=t: fmap.step(minigrad.tensor(xw[t : t + 1]), v.reshape(1, -1))[0]  # noqa: E731
+        point = minigrad.tensor(s[t])
+        np.testing.assert_allclose(jacfwd(f)(point).data, fwd[t], atol=1e-14)
+        np.testing.assert_allclose(jacrev(f)(point).data, fwd[t], atol=1e-14)
+    with pytest.raises(ValueError, match="mode must be 'forward' or 'reverse'"):
+        batched_jacobians(fmap, xw, s, "sideways")
