@@ -18,6 +18,7 @@ and :mod:`rnn.app.dynamics_plots` draws them.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ __all__ = [
 ]
 
 INITS = ("default", "orthogonal")
+
+# An exponent counts as positive above this: an exact 0 (a direction kept as it is, as
+# the IRNN's active units do) comes out of the QR steps as ±1e-16 or so.
+POSITIVE = 1e-6
 
 # Sequences over which the gradient norms are averaged (gradflow's measure).
 GRADIENT_BATCH = 16
@@ -91,10 +96,15 @@ def _remedy(layer: RNNBase, init: str, scale: float) -> None:
 def build(
     cell: str, hidden: int, T: int, init: str = "default", scale: float = 1.0, seed: int = 0
 ) -> Subject:
-    """A fresh layer of ``cell`` ("rnn", "lstm", "gru", "irnn") with input size 2, driven by
-    adding-task sequences of length T; the constant input is an unmarked value 0.5."""
+    """A fresh float64 layer of ``cell`` ("rnn", "lstm", "gru", "irnn") with input size 2,
+    driven by adding-task sequences of length T; the constant input is an unmarked 0.5."""
     minigrad.manual_seed(seed)
-    layer = make_cell(cell, 2, hidden)
+    previous = minigrad.get_default_dtype()
+    minigrad.set_default_dtype(np.float64)
+    try:
+        layer = make_cell(cell, 2, hidden)
+    finally:
+        minigrad.set_default_dtype(previous)
     _remedy(layer, init, scale)
     x, _ = adding_batch(T, GRADIENT_BATCH, np.random.default_rng(seed))
     name = cell if (init, scale) == ("default", 1.0) else f"{cell} {init} x{scale:g}"
@@ -177,16 +187,15 @@ def analyse(
 
 
 def _gradient_norms(layer: RNNBase, x: np.ndarray) -> np.ndarray:
-    """gradflow's ‖∂L/∂h_{T-k}‖ for a random linear readout of h_T, relative to k = 0."""
-    previous = minigrad.get_default_dtype()
-    minigrad.set_default_dtype(np.float64)
-    try:
-        head = nn.Linear(layer.hidden_size, 1, dtype=layer.dtype)
-        y = np.zeros((x.shape[1], 1))
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            norms, _ = gradient_profile(layer, head, x.astype(layer.dtype), y)
-    finally:
-        minigrad.set_default_dtype(previous)
+    """gradflow's ‖∂L/∂h_{T-k}‖ for a random linear readout of h_T, relative to k = 0,
+    in float64 (on a float64 copy of the layer) so that small norms do not underflow."""
+    layer = copy.deepcopy(layer)
+    for p in layer.parameters():
+        p.data = p.data.astype(np.float64)
+    head = nn.Linear(layer.hidden_size, 1, dtype=np.float64)
+    y = np.zeros((x.shape[1], 1))
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        norms, _ = gradient_profile(layer, head, x.astype(np.float64), y)
     norms = np.array(norms)
     return norms / norms[0] if norms[0] else norms
 
@@ -196,7 +205,7 @@ def _fmt(v: float) -> str:
 
 
 def format_table(analyses: list[Analysis]) -> str:
-    """One row per analysis: D, λ_max, λ_min, Σλ, how many λ > 0, log σ_max of the product
+    """One row per analysis: D, λ_max, λ_min, Σλ, how many λ > 1e-6, log σ_max of the product
     over the whole sequence and the gradient ratio beside it, fixed points found."""
     head = (
         f"{'model':<22}{'D':>4} {'λ_max':>8} {'λ_min':>8} {'Σλ':>9} {'λ>0':>4}  "
@@ -215,6 +224,6 @@ def format_table(analyses: list[Analysis]) -> str:
         )
         lines.append(
             f"{a.name:<22}{a.dim:>4} {_fmt(lam[0])} {_fmt(lam[-1])} {lam.sum():+9.3f} "
-            f"{int((lam > 0).sum()):>4}  {sigma:12.2f} {ratio:15.2f}  {fixed}"
+            f"{int((lam > POSITIVE).sum()):>4}  {sigma:12.2f} {ratio:15.2f}  {fixed}"
         )
     return "\n".join(lines)

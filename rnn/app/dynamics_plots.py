@@ -16,6 +16,9 @@ import numpy as np
 from .dynamics import Analysis
 from .gradflow import PLOTS_HINT
 
+# The spectrum's axis stops here (nats per step).
+FLOOR = -12.0
+
 __all__ = ["FIGURES", "plot_fixed_points", "plot_products", "plot_spectrum", "pyplot"]
 
 
@@ -39,6 +42,25 @@ def plot_spectrum(analyses: list[Analysis], path: str, title: str = "") -> None:
         lam = np.where(np.isfinite(a.exponents), a.exponents, np.nan)
         ax.plot((np.arange(len(lam)) + 1) / a.dim, lam, marker=".", ms=3, label=a.name)
     ax.axhline(0, color="k", lw=0.8)
+    lowest = min(
+        (
+            np.nanmin(np.where(np.isfinite(a.exponents), a.exponents, np.nan))
+            for a in analyses
+            if np.isfinite(a.exponents).any()
+        ),
+        default=-1.0,
+    )
+    if lowest < FLOOR:
+        # per-step contractions beyond e^-12 are directions the step all but deletes
+        # (dead ReLU units, saturated gates); their exact values are rounding
+        ax.set_ylim(bottom=FLOOR)
+        ax.text(
+            0.02,
+            0.03,
+            f"axis cut at {FLOOR}: lower λ_i not shown",
+            transform=ax.transAxes,
+            fontsize="small",
+        )
     ax.set_xlabel("i / D")
     ax.set_ylabel("λ_i (nats per step)")
     ax.set_title(title or "Lyapunov spectrum")

@@ -77,8 +77,9 @@ def lyapunov_spectrum(
     zeros). The k tangent vectors are pushed through each J_t together, as one (D, k)
     matrix (batched forward-mode tangents when 2k ≤ D), and re-orthonormalised by QR
     after every step (module docstring). The first ``warmup`` steps (default T // 10) are
-    run but not averaged. An exponent is -inf when
-    a Jacobian maps a direction to exactly 0 (e.g. dead ReLU units).
+    run but not averaged. A direction that a Jacobian maps to exactly 0 (a dead ReLU unit)
+    gives -inf, or, after rounding, some tens of nats per step below any genuine
+    contraction.
     Returns (k,) float64, in nats per step.
     """
     fmap = step_map(model)
