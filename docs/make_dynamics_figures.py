@@ -14,7 +14,9 @@ What it makes (``dynamics_*`` files in docs/images/):
   (``dynamics_<stage>_fixed_points``);
 - the demo's character-level LSTM (``rnn demo``'s configuration) after training: the
   same three pictures (``dynamics_charlstm_*``);
-- ``dynamics.txt``: the tables printed along the way.
+- ``dynamics.txt`` and ``dynamics_charlstm.txt``: the tables.
+
+``python docs/make_dynamics_figures.py charlstm`` makes only the char-LSTM's part.
 
 :func:`make` is the entry point, so that ``docs/make_figures.py`` can call it.
 """
@@ -25,6 +27,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -75,47 +78,65 @@ def draw(analyses: list[study.Analysis], prefix: str, title: str, out: Path) -> 
     return paths
 
 
-def make(out: Path = IMAGES, quick: bool = False, progress: bool = True) -> list[Path]:
-    """Make every figure and the table into ``out``; returns the paths written."""
+PARTS = ("adding", "charlstm")
+
+
+def _adding(out: Path, quick: bool, work: Any) -> list[Path]:
+    """The six models at init and trained; their pictures and dynamics.txt."""
     hidden, T, steps, starts = (6, 20, 3, 4) if quick else (32, 100, 200, 32)
+    subjects, tables, written = [], [], []
+    for name, cell, init, scale in MODELS:
+        subject = study.build(cell, hidden, T, init, scale, seed=0)
+        subject.name = name
+        subjects.append(subject)
+    for stage in ("init", "trained"):
+        analyses = []
+        for subject in subjects:
+            work.set_description(f"{stage}: {subject.name}")
+            if stage == "trained":
+                train_adding(subject, steps, T, seed=0)
+            analyses.append(study.analyse(subject, starts=starts))
+            work.update(1)
+        label = "at initialisation" if stage == "init" else f"after {steps} Adam steps"
+        title = f"adding task, T={T}, hidden {hidden}, {label}"
+        tables.append(f"{title}\n{study.format_table(analyses)}")
+        written += draw(analyses, f"dynamics_{stage}", title, out)
+    table = out / "dynamics.txt"
+    table.write_text("\n\n".join(tables) + "\n", encoding="utf-8")
+    return [*written, table]
+
+
+def _charlstm(out: Path, quick: bool, work: Any) -> list[Path]:
+    """The demo's char-LSTM, trained; its pictures and dynamics_charlstm.txt."""
     lm = demo_config(hidden=8, steps=2, max_chars=5_000) if quick else demo_config()
-    lm_T = 20 if quick else 200
+    T, starts = (20, 4) if quick else (100, 32)
+    work.set_description("char-LSTM: training")
+    trainer = Trainer(lm, load_corpus(lm))
+    trainer.fit(log=lambda _: None, progress=False)
+    work.update(1)
+    work.set_description("char-LSTM: analysis")
+    subject = study.char_subject(trainer.model, trainer.vocab, "char-lstm", T)
+    analysis = study.analyse(subject, starts=starts)
+    work.update(1)
+    title = f"the demo's char-LSTM ({lm.hidden} hidden, {lm.steps} steps), T={T}"
+    table = out / "dynamics_charlstm.txt"
+    table.write_text(f"{title}\n{study.format_table([analysis])}\n", encoding="utf-8")
+    return [*draw([analysis], "dynamics_charlstm", title, out), table]
+
+
+def make(
+    out: Path = IMAGES, quick: bool = False, progress: bool = True, parts: Any = PARTS
+) -> list[Path]:
+    """Make the figures and tables of ``parts`` ("adding", "charlstm") into ``out``;
+    returns the paths written."""
     out.mkdir(parents=True, exist_ok=True)
-    tables, written = [], []
-    work = bar(2 * len(MODELS) + 3, desc="dynamics figures", enabled=progress)
-    with work:
-        subjects = []
-        for name, cell, init, scale in MODELS:
-            subject = study.build(cell, hidden, T, init, scale, seed=0)
-            subject.name = name
-            subjects.append(subject)
-        for stage in ("init", "trained"):
-            analyses = []
-            for subject in subjects:
-                work.set_description(f"{stage}: {subject.name}")
-                if stage == "trained":
-                    train_adding(subject, steps, T, seed=0)
-                analyses.append(study.analyse(subject, starts=starts))
-                work.update(1)
-            label = "at initialisation" if stage == "init" else f"after {steps} Adam steps"
-            title = f"adding task, T={T}, hidden {hidden}, {label}"
-            tables.append(f"{title}\n{study.format_table(analyses)}")
-            written += draw(analyses, f"dynamics_{stage}", title, out)
-        work.set_description("char-LSTM: training")
-        trainer = Trainer(lm, load_corpus(lm))
-        trainer.fit(log=lambda _: None, progress=False)
-        work.update(1)
-        work.set_description("char-LSTM: analysis")
-        subject = study.char_subject(trainer.model, trainer.vocab, "char-lstm", lm_T)
-        analysis = study.analyse(subject, starts=starts)
-        work.update(1)
-        title = f"the demo's char-LSTM ({lm.hidden} hidden, {lm.steps} steps), T={lm_T}"
-        tables.append(f"{title}\n{study.format_table([analysis])}")
-        written += draw([analysis], "dynamics_charlstm", title, out)
-        table = out / "dynamics.txt"
-        table.write_text("\n\n".join(tables) + "\n", encoding="utf-8")
-        written.append(table)
-        work.update(1)
+    total = (2 * len(MODELS) if "adding" in parts else 0) + (2 if "charlstm" in parts else 0)
+    written: list[Path] = []
+    with bar(total, desc="dynamics figures", enabled=progress) as work:
+        if "adding" in parts:
+            written += _adding(out, quick, work)
+        if "charlstm" in parts:
+            written += _charlstm(out, quick, work)
     return written
 
 
@@ -124,8 +145,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (checks the script)")
     parser.add_argument("--out", type=Path, default=IMAGES, help="folder (default: docs/images)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("parts", nargs="*", choices=PARTS, help="default: all")
     args = parser.parse_args()
-    for path in make(args.out, args.quick, progress=not args.quiet):
+    for path in make(args.out, args.quick, not args.quiet, tuple(args.parts) or PARTS):
         print(path)
 
 

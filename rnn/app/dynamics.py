@@ -53,6 +53,9 @@ INITS = ("default", "orthogonal")
 # the IRNN's active units do) comes out of the QR steps as ±1e-16 or so.
 POSITIVE = 1e-6
 
+# Product lengths k (spread geometrically over 1..T) whose singular values are computed.
+PRODUCTS = 12
+
 # Sequences over which the gradient norms are averaged (gradflow's measure).
 GRADIENT_BATCH = 16
 
@@ -176,7 +179,8 @@ def analyse(
     stage("Lyapunov spectrum")
     exponents = dynamics.lyapunov_spectrum(fmap, x0, k=k)
     stage("Jacobian products")
-    products = dynamics.jacobian_product_spectrum(fmap, x0, anchor="end")
+    ks = np.unique(np.geomspace(1, len(x0), num=min(len(x0), PRODUCTS)).round().astype(int))
+    products = dynamics.jacobian_product_spectrum(fmap, x0, distances=ks, anchor="end")
     stage("gradient norms")
     norms = _gradient_norms(layer, subject.x)
     stage("fixed points")

@@ -184,30 +184,47 @@ def _direct_log_singular_values(factors: np.ndarray) -> np.ndarray:
 
 
 def product_log_singular_values(
-    factors: np.ndarray, max_sweeps: int = 50, tol: float = 1e-10
-) -> np.ndarray:
-    """log σ (D,), descending, of P = factors[-1] ⋯ factors[0] for factors (k, D, D).
+    factors: np.ndarray,
+    basis: np.ndarray | None = None,
+    from_left: bool = False,
+    max_sweeps: int = 8,
+    tol: float = 1e-8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """log σ (D,), descending, of P = factors[-1] ⋯ factors[0] for factors (k, D, D), and
+    the orthonormal basis the iteration ended with.
 
     The σ_i within a factor 10⁴ of σ_1 are read from the explicitly formed (rescaled)
     product, accurate to about 1e-12; the smaller ones, which rounding there would
     swamp, by QR-stabilised orthogonal iteration on PᵀP (module docstring), which
-    converges fast exactly where they are well separated."""
+    converges fast exactly where they are well separated: each sweep divides the error in
+    log σ_i by about (σ_i / σ_{i+1})², and sweeps stop when no log moves by more than
+    ``tol`` (relative to 1 + |log σ|) or after ``max_sweeps``, which leaves values of a
+    near-degenerate cluster accurate only to a fraction of the cluster's width. The
+    iteration starts from
+    ``basis`` (default I): right singular vectors (the input side of P), or left ones
+    (the output side) with ``from_left``; the basis of the same side is returned, so a
+    longer product sharing that side can start where this one ended."""
+    D = factors.shape[1]
+    b = np.eye(D) if basis is None else basis
     with np.errstate(divide="ignore", invalid="ignore"):
         direct = _direct_log_singular_values(factors)
         resolved = direct >= direct[0] - np.log(1e4)
         if resolved.all():
-            return direct
-        D = factors.shape[1]
-        v, previous = np.eye(D), np.full(D, np.inf)
+            return direct, b
+        previous = np.full(D, np.inf)
         for _ in range(max_sweeps):
-            u, _ = _push(factors, v, transpose=False)
-            v, logs = _push(factors[::-1], u, transpose=True)
+            if from_left:
+                v, _ = _push(factors[::-1], b, transpose=True)
+                b, logs = _push(factors, v, transpose=False)
+            else:
+                u, _ = _push(factors, b, transpose=False)
+                b, logs = _push(factors[::-1], u, transpose=True)
             if _settled(logs, previous, tol):
                 break
             previous = logs
     logs = np.sort(logs)[::-1]
     logs[resolved] = direct[resolved]
-    return logs
+    return logs, b
 
 
 def _settled(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
@@ -216,10 +233,10 @@ def _settled(a: np.ndarray, b: np.ndarray, tol: float) -> bool:
 
 
 def _distances(distances: Any, most: int, where: str) -> np.ndarray:
-    """The product lengths: given ones checked to lie in 1..most, or about 24 spread
+    """The product lengths: given ones checked to lie in 1..most, or about 16 spread
     geometrically over 1..most."""
     if distances is None:
-        return np.unique(np.geomspace(1, most, num=min(most, 24)).round().astype(int))
+        return np.unique(np.geomspace(1, most, num=min(most, 16)).round().astype(int))
     d = np.asarray(distances)
     if d.ndim != 1 or d.size == 0 or not np.issubdtype(d.dtype, np.integer):
         raise ValueError(f"{where}: distances must be a non-empty list of integers")
@@ -242,7 +259,7 @@ def jacobian_product_spectrum(
     carries ∂L/∂s_T back to ∂L/∂s_{T-k}, so σ_max bounds the gradient's growth over k steps.
 
     ``model``, ``inputs`` (T, I) and ``state0`` as :func:`step_jacobians`; ``distances``
-    default to about 24 values spread geometrically up to the longest possible product.
+    default to about 16 values spread geometrically up to the longest possible product.
     Every Jacobian is exact from the engine; the products are never formed (module
     docstring). Returns a :class:`ProductSpectrum`.
     """
@@ -257,7 +274,11 @@ def jacobian_product_spectrum(
         raise ValueError(f"{where}: start must be in 0..{T - 1} (T = {T}), got {start!r}")
     ks = _distances(distances, T - start, where)
     logs = np.empty((len(ks), J.shape[1]))
-    for row, k in enumerate(ks):
+    basis = None
+    # Products of one anchor share that side (t = start, or T): each iteration starts
+    # from the singular vectors the previous, shorter, product ended with there.
+    for row in np.argsort(ks, kind="stable"):
+        k = ks[row]
         factors = J[start : start + k] if anchor == "start" else J[T - k :]
-        logs[row] = product_log_singular_values(factors)
+        logs[row], basis = product_log_singular_values(factors, basis, anchor == "end")
     return ProductSpectrum(ks, logs, anchor, start)

@@ -156,10 +156,16 @@ def test_product_singular_values_far_below_rounding() -> None:
     us = [np.linalg.qr(rng.normal(size=(D, D)))[0] for _ in range(k + 1)]
     d = np.array([1.5, 1.0, 0.7, 0.2, 0.05, 1e-3]) * rng.uniform(0.8, 1.2, (k, D))
     factors = np.stack([us[t + 1] @ np.diag(d[t]) @ us[t].T for t in range(k)])
-    got = product_log_singular_values(factors)
+    got, _ = product_log_singular_values(factors)
     want = np.sort(np.log(d).sum(axis=0))[::-1]
     assert want[0] - want[-1] > 300
     np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    # started from the other side, or from a basis of a shorter product: the same values
+    _, basis = product_log_singular_values(factors[:40])
+    np.testing.assert_allclose(product_log_singular_values(factors, basis)[0], want, atol=1e-9)
+    _, basis = product_log_singular_values(factors[-40:], from_left=True)
+    again, _ = product_log_singular_values(factors, basis, from_left=True)
+    np.testing.assert_allclose(again, want, atol=1e-9)
 
 
 def test_product_spectrum_of_a_cell_matches_the_explicit_product() -> None:
