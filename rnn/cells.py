@@ -32,6 +32,7 @@ from minigrad.ops import addmm
 from minigrad.rng import default_generator
 
 from . import manual
+from .arguments import to_real_tensor
 from .kinds import CELL_KINDS, CellKind, cell_kind, register_cell_kind, unregister_cell_kind
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "lstm_step",
     "register_cell_kind",
     "rnn_step",
+    "split_gates",
     "unregister_cell_kind",
 ]
 
@@ -85,10 +87,22 @@ def lstm_step(
     gates = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
-    i, f, g, o = gates.chunk(4, axis=-1)
+    i, f, g, o = split_gates(gates, "ifgo")
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     return h, c
+
+
+def split_gates(x: Tensor, names: str) -> list[Tensor]:
+    """``x`` (N, G*H) cut into G slices (N, H) along its last axis, one per gate named
+    in ``names``; each slice is recorded inside ``scope("gate=<name>")`` so the graph
+    drawing labels it by its gate (``i = getitem``) instead of a bare ``getitem``."""
+    size = x.shape[-1] // len(names)
+    out = []
+    for k, name in enumerate(names):
+        with minigrad.scope(f"gate={name}"):
+            out.append(x[..., k * size : (k + 1) * size])
+    return out
 
 
 def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -100,8 +114,8 @@ def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tens
     h' = (1 - z) * n + z * h  =  n + z * (h - n)
     """
     hh = h @ w_hh_t if b_hh is None else addmm(b_hh, h, w_hh_t)
-    x_r, x_z, x_n = xw.chunk(3, axis=-1)
-    h_r, h_z, h_n = hh.chunk(3, axis=-1)
+    x_r, x_z, x_n = split_gates(xw, "rzn")
+    h_r, h_z, h_n = split_gates(hh, "rzn")
     r = (x_r + h_r).sigmoid()
     z = (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()
@@ -197,7 +211,7 @@ class CellBase(Module):
     def _check_input(self, x: Any) -> tuple[Tensor, bool]:
         """Check x's shape and dtype; add a batch axis to unbatched input."""
         name = type(self).__name__
-        x = x if isinstance(x, Tensor) else minigrad.tensor(x, dtype=self.weight_ih.dtype)
+        x = to_real_tensor(name, "the input", x, self.weight_ih.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{name}: expected input of shape (N, {self.input_size}) or "
@@ -228,7 +242,7 @@ class CellBase(Module):
             if s is None:
                 out.append(minigrad.zeros(n, self.hidden_size, dtype=dtype))
                 continue
-            s = s if isinstance(s, Tensor) else minigrad.tensor(s, dtype=dtype)
+            s = to_real_tensor(name, "the state", s, dtype)
             if s.shape != want:
                 raise ValueError(f"{name}: expected hidden state of shape {want}, got {s.shape}")
             out.append(s if batched else s.unsqueeze(0))

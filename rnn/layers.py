@@ -170,6 +170,11 @@ class RNNBase(Module):
         T, N = x.shape[0], x.shape[1]
         h0, c0 = check_state(self, hx, N, batched)
         lens = check_lengths(self, lengths, T, N)
+        if lens is not None:
+            # Padding never reaches the computation: whatever it holds (NaN, inf), the steps
+            # past a sequence's end see zeros, and the padding gets a zero gradient. Deeper
+            # layers' inputs are the outputs below, already zero there.
+            x = minigrad.where((np.arange(T)[:, None] < lens[None, :])[:, :, None], x, 0.0)
         run = Run(output=x, h_n=x)
         h_last, c_last = [], []
         inp = x
@@ -227,11 +232,12 @@ class RNNBase(Module):
         # Biases that only add (RNN, LSTM) are folded into the one input projection.
         fold = kind.fold_hh_bias and b_hh is not None
         step_bias = None if kind.fold_hh_bias else b_hh
-        xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih).reshape(T, N, -1)
+        xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih)
+        xw = xw.reshape(T, N, w_ih.shape[0])
         w_hh_t = w_hh.T
         state = tuple(
-            minigrad.zeros(N, self.hidden_size, dtype=x.dtype) if s is None else s
-            for s in (h, c)[: len(kind.state)]
+            _zero_state(N, self.hidden_size, x.dtype, name) if s is None else s
+            for s, name in zip((h, c), kind.state, strict=False)
         )
         step, options = kind.step, self.cell_options()
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
@@ -257,6 +263,13 @@ class RNNBase(Module):
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]
         return out, state[0], (state[1] if len(state) == 2 else None), steps
+
+
+def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
+    """A zero initial state (N, H), named ``h0``/``c0`` for the graph drawing."""
+    z = minigrad.zeros(n, hidden, dtype=dtype)
+    z.name = f"{name}0"
+    return z
 
 
 def _scopes(names: list[str]) -> Any:

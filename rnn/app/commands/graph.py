@@ -7,13 +7,16 @@ import subprocess
 
 from ..command import (
     CLIError,
+    check_writable,
     command,
+    natural,
     positive_float,
     positive_int,
+    write_atomically,
 )
 from ..models import CELLS
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 def _graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,13 +40,20 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
         help="multiply the recurrent weights (below 1 a tanh RNN's gradient fades; "
         "default: %(default)s)",
     )
-    add("--max-nodes", type=positive_int, default=2000, help="refuse larger full graphs")
-    add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add("--layers", type=positive_int, default=1, help="stacked layers (default: %(default)s)")
+    add(
+        "--max-nodes",
+        type=positive_int,
+        default=2000,
+        help="refuse larger full graphs (default: %(default)s)",
+    )
+    add("--seed", type=natural, default=0, help="random seed (default: %(default)s)")
     add(
         "-o",
         "--output",
         default="unrolled.svg",
-        help="file to write: .svg, .png, .pdf (need Graphviz's dot) or .dot (default: %(default)s)",
+        help="file to write: .svg, .png, .pdf (need Graphviz's dot), .dot, or .html for the "
+        "interactive explorer with backward replayed (default: %(default)s)",
     )
 
 
@@ -54,7 +64,27 @@ def graph(args: argparse.Namespace) -> None:
     from minigrad import viz
 
     from ..graphs import unrolled_graph
+    from ..memory import recurrent_bytes, require
+    from ..models import cell_gates
 
+    try:
+        check_writable(args.output, "-o")
+        require(
+            args.layers
+            * recurrent_bytes(
+                gates=cell_gates(args.cell),
+                input_size=args.input,
+                hidden=args.hidden,
+                steps=args.steps,
+                itemsize=8,
+            ),
+            f"the graph (--hidden {args.hidden}, --steps {args.steps})",
+        )
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if args.output.lower().endswith((".html", ".htm")):
+        _explorer(args)
+        return
     try:
         picture = unrolled_graph(
             args.cell,
@@ -67,7 +97,8 @@ def graph(args: argparse.Namespace) -> None:
             seed=args.seed,
             max_nodes=args.max_nodes,
         )
-        path = viz.save(picture, args.output)
+        # Written beside the target and moved onto it: a full disk leaves no partial file.
+        path = write_atomically(args.output, lambda tmp: viz.save(picture, tmp))
     except (ValueError, RuntimeError) as e:
         message = str(e).replace("pass collapse=True", "pass --collapse")
         raise CLIError(message.replace("raise max_nodes", "raise --max-nodes")) from None
@@ -77,4 +108,26 @@ def graph(args: argparse.Namespace) -> None:
         raise CLIError(
             f"Graphviz's dot failed on {args.output} (exit status {e.returncode})"
         ) from None
+    print(f"wrote {path}")
+
+
+def _explorer(args: argparse.Namespace) -> None:
+    """``graph -o page.html``: the explorer page of the same model, backward traced."""
+    from ..graphs import explorer_page
+
+    try:
+        page = explorer_page(
+            args.cell,
+            args.steps,
+            input_size=args.input,
+            hidden_size=args.hidden,
+            num_layers=args.layers,
+            recurrent_scale=args.scale,
+            seed=args.seed,
+        )
+        path = page.save(args.output)
+    except (ValueError, RuntimeError) as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
     print(f"wrote {path}")
