@@ -26,7 +26,7 @@ from typing import Any
 
 from .tape import Node
 
-__all__ = ["RULES", "TensorRule", "propagate", "register"]
+__all__ = ["RULES", "Pieces", "TensorRule", "propagate", "register"]
 
 
 class TensorRule:
@@ -56,6 +56,30 @@ def register(
     RULES[name] = TensorRule(vjp, roles)
 
 
+class Pieces:
+    """A gradient made of values placed at indices of a zero tensor, plus an optional
+    dense part: what indexing sends back (the tensor counterpart of
+    :class:`~minigrad.gradients.Scatter`).
+
+    Indexing a (T, N, H) sequence at each of its T steps would otherwise give T dense
+    (T, N, H) gradients to add up, O(T^2); the walk collects the pieces until every
+    consumer has reported and then makes them one op, ``build(values, indices, shape)``.
+    """
+
+    __slots__ = ("build", "dense", "indices", "shape", "values")
+
+    def __init__(self, build: Callable[..., Any], value: Any, index: Any, shape: tuple) -> None:
+        self.build = build
+        self.values = [value]
+        self.indices = [index]
+        self.shape = shape
+        self.dense: Any = None
+
+    def total(self) -> Any:
+        out = self.build(self.values, self.indices, self.shape)
+        return out if self.dense is None else out + self.dense
+
+
 def _saved_tensors(node: Node, rule: TensorRule, wrap: Callable) -> list[Any]:
     """``node.saved`` with each input and output value rebuilt as a tensor on the tape."""
     args = list(node.saved)
@@ -76,8 +100,27 @@ def _saved_tensors(node: Node, rule: TensorRule, wrap: Callable) -> list[Any]:
 
 
 def _add(grads: dict, key: Any, g: Any) -> None:
+    """Sum ``g`` into ``grads[key]``, keeping index pieces apart (:class:`Pieces`)."""
     old = grads.get(key)
-    grads[key] = g if old is None else old + g
+    if old is None:
+        grads[key] = g
+    elif type(g) is Pieces:
+        if type(old) is Pieces:
+            old.values += g.values
+            old.indices += g.indices
+            if g.dense is not None:
+                old.dense = g.dense if old.dense is None else old.dense + g.dense
+        else:
+            g.dense = old if g.dense is None else old + g.dense
+            grads[key] = g
+    elif type(old) is Pieces:
+        old.dense = g if old.dense is None else old.dense + g
+    else:
+        grads[key] = old + g
+
+
+def _summed(g: Any) -> Any:
+    return g.total() if type(g) is Pieces else g
 
 
 def _hooked(hooks: list[Callable] | None, g: Any) -> Any:
@@ -115,7 +158,7 @@ def propagate(
         g = grads.pop(node, None)
         if g is None:
             continue
-        g = _as_tensor(_hooked(node.hooks, g), wrap)
+        g = _as_tensor(_hooked(node.hooks, _summed(g)), wrap)
         if capture is not None:
             if id(node) in capture:
                 captured[id(node)] = g
@@ -147,7 +190,7 @@ def propagate(
                 leaves[id(p)] = p
                 _add(grads, id(p), pg)
     for key, leaf in leaves.items():
-        g = _as_tensor(_hooked(leaf._hooks, grads[key]), wrap)
+        g = _as_tensor(_hooked(leaf._hooks, _summed(grads[key])), wrap)
         if capture is not None:
             if key in capture:
                 captured[key] = g
