@@ -26,7 +26,7 @@ from typing import Any
 
 from .tape import Node
 
-__all__ = ["RULES", "Pieces", "TensorRule", "propagate", "register"]
+__all__ = ["RULES", "Deferred", "TensorRule", "propagate", "register"]
 
 
 class TensorRule:
@@ -56,27 +56,27 @@ def register(
     RULES[name] = TensorRule(vjp, roles)
 
 
-class Pieces:
-    """A gradient made of values placed at indices of a zero tensor, plus an optional
-    dense part: what indexing sends back (the tensor counterpart of
-    :class:`~minigrad.gradients.Scatter`).
+class Deferred:
+    """A gradient kept as a list of terms of one kind, summed by one op once every
+    consumer has reported: the tensor counterpart of the array walk's lazy records
+    (:class:`~minigrad.gradients.Scatter`, :class:`~minigrad.gradients.Outer`).
 
-    Indexing a (T, N, H) sequence at each of its T steps would otherwise give T dense
-    (T, N, H) gradients to add up, O(T^2); the walk collects the pieces until every
-    consumer has reported and then makes them one op, ``build(values, indices, shape)``.
+    Indexing a (T, N, H) sequence at each of its T steps would otherwise send T dense
+    (T, N, H) gradients to add up, O(T^2); a recurrent weight used at T steps would get
+    T small products where one large one does. A rule returns
+    ``Deferred(build, term)``; the walk gathers the terms sent to one input and calls
+    ``build(terms)`` when that input's turn comes (plus any dense part, added).
     """
 
-    __slots__ = ("build", "dense", "indices", "shape", "values")
+    __slots__ = ("build", "dense", "terms")
 
-    def __init__(self, build: Callable[..., Any], value: Any, index: Any, shape: tuple) -> None:
+    def __init__(self, build: Callable[[list], Any], term: Any) -> None:
         self.build = build
-        self.values = [value]
-        self.indices = [index]
-        self.shape = shape
+        self.terms = [term]
         self.dense: Any = None
 
     def total(self) -> Any:
-        out = self.build(self.values, self.indices, self.shape)
+        out = self.build(self.terms)
         return out if self.dense is None else out + self.dense
 
 
@@ -100,27 +100,26 @@ def _saved_tensors(node: Node, rule: TensorRule, wrap: Callable) -> list[Any]:
 
 
 def _add(grads: dict, key: Any, g: Any) -> None:
-    """Sum ``g`` into ``grads[key]``, keeping index pieces apart (:class:`Pieces`)."""
+    """Sum ``g`` into ``grads[key]``, keeping :class:`Deferred` terms of a kind apart."""
     old = grads.get(key)
     if old is None:
         grads[key] = g
-    elif type(g) is Pieces:
-        if type(old) is Pieces:
-            old.values += g.values
-            old.indices += g.indices
+    elif type(g) is Deferred:
+        if type(old) is Deferred and old.build is g.build:
+            old.terms += g.terms
             if g.dense is not None:
                 old.dense = g.dense if old.dense is None else old.dense + g.dense
         else:
-            g.dense = old if g.dense is None else old + g.dense
+            g.dense = _summed(old) if g.dense is None else _summed(old) + g.dense
             grads[key] = g
-    elif type(old) is Pieces:
+    elif type(old) is Deferred:
         old.dense = g if old.dense is None else old.dense + g
     else:
         grads[key] = old + g
 
 
 def _summed(g: Any) -> Any:
-    return g.total() if type(g) is Pieces else g
+    return g.total() if type(g) is Deferred else g
 
 
 def _hooked(hooks: list[Callable] | None, g: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..differentiable import Pieces
+from ..differentiable import Deferred
 from ..gradients import Scatter
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
@@ -208,8 +208,12 @@ def _getitem_jvp(
 
 
 def _getitem_tensor_vjp(g: Tensor, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
-    # Kept as a piece: the walk sums every piece sent to one input in one scatter.
-    return (Pieces(scatter, g, idx, shape),)
+    # Deferred: the walk sums every piece sent to one input in one scatter.
+    return (Deferred(_scatter_pieces, (g, idx, shape)),)
+
+
+def _scatter_pieces(terms: list) -> Tensor:
+    return scatter([g for g, _, _ in terms], [idx for _, idx, _ in terms], terms[0][2])
 
 
 @primitive(
