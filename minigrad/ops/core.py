@@ -35,23 +35,21 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
-    out = None
+    node = None
     if tape._grad_enabled:
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
-                out = Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
+                node = Node(op, (a._node or a,), vjp, data.shape, saved)
         elif len(inputs) == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
                 node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
-                out = Tensor._wrap(data, node)
         elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
-            out = Tensor._wrap(data, node)
-    if out is None:
-        out = Tensor._wrap(data)
+    out = Tensor._wrap(data, node)
     if forward._level:
+        # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)
     return out
 
