@@ -1,7 +1,8 @@
 """The cost of forward mode and of second derivatives, against the first-order work.
 
 Two measurements, each interleaved round-robin in one process (medians of ``--repeat``
-samples after a warm-up; only ratios measured in one run are compared):
+samples after a warm-up, in wall-clock and in CPU time of this process; only ratios
+measured in one run are compared):
 
 1. **jvp through a long LSTM** (an ``rnn.LSTMCell`` unrolled over T steps, float64,
    I = H = 64, N = 8, T = 1000 by default): the time of ``minigrad.func.jvp`` of the
@@ -43,20 +44,24 @@ F64 = np.float64
 
 
 def interleaved(fns: dict[str, Callable[[], object]], repeat: int, warmup: int = 1) -> dict:
-    """Median seconds of each function, timed round-robin (gc paused while timing)."""
+    """Median wall-clock and CPU seconds of each function, timed round-robin (gc paused
+    while timing). CPU time (``process_time``: this process only, BLAS on one thread)
+    is what other work on a shared machine disturbs least."""
     for _ in range(warmup):
         for f in fns.values():
             f()
-    samples: dict[str, list[float]] = {k: [] for k in fns}
+    wall: dict[str, list[float]] = {k: [] for k in fns}
+    cpu: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeat):
         for k, f in fns.items():
             gc.collect()
             gc.disable()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f()
-            samples[k].append(time.perf_counter() - t0)
+            cpu[k].append(time.process_time() - c0)
+            wall[k].append(time.perf_counter() - t0)
             gc.enable()
-    return {k: float(np.median(v)) for k, v in samples.items()}
+    return {k: (float(np.median(wall[k])), float(np.median(cpu[k]))) for k in fns}
 
 
 def peak_bytes(fn: Callable[[], object]) -> int:
@@ -108,9 +113,12 @@ def jvp_costs(T: int, repeat: int) -> dict:
     times = interleaved({"forward": forward, "jvp": jvp}, repeat)
     return {
         "T": T,
-        "forward_ms": 1e3 * times["forward"],
-        "jvp_ms": 1e3 * times["jvp"],
-        "ratio": times["jvp"] / times["forward"],
+        "forward_ms": 1e3 * times["forward"][0],
+        "jvp_ms": 1e3 * times["jvp"][0],
+        "ratio": times["jvp"][0] / times["forward"][0],
+        "forward_cpu_ms": 1e3 * times["forward"][1],
+        "jvp_cpu_ms": 1e3 * times["jvp"][1],
+        "cpu_ratio": times["jvp"][1] / times["forward"][1],
         "peak_forward_bytes": peak_bytes(forward),
         "peak_jvp_bytes": peak_bytes(jvp),
         "peak_gradient_bytes": peak_bytes(gradient),
@@ -157,9 +165,12 @@ def hvp_costs(repeat: int) -> dict:
 
     times = interleaved({"gradient": gradient, "hvp": hvp}, repeat)
     return {
-        "gradient_ms": 1e3 * times["gradient"],
-        "hvp_ms": 1e3 * times["hvp"],
-        "ratio": times["hvp"] / times["gradient"],
+        "gradient_ms": 1e3 * times["gradient"][0],
+        "hvp_ms": 1e3 * times["hvp"][0],
+        "ratio": times["hvp"][0] / times["gradient"][0],
+        "gradient_cpu_ms": 1e3 * times["gradient"][1],
+        "hvp_cpu_ms": 1e3 * times["hvp"][1],
+        "cpu_ratio": times["hvp"][1] / times["gradient"][1],
     }
 
 
@@ -183,12 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         rows = [jvp_costs(T, args.repeat) for T in sorted({100, args.T})]
         result["jvp"] = rows
         print("jvp through an LSTM cell over T steps (I=H=64, N=8, float64), tangent on the input:")
-        print("     T  forward ms    jvp ms  ratio   peak MiB: forward    jvp  gradient")
+        print("     T  forward ms  jvp ms  ratio  (cpu ratio)   peak MiB: forward   jvp  gradient")
         for r in rows:
             print(
-                f"{r['T']:>6}  {r['forward_ms']:>10.1f}  {r['jvp_ms']:>8.1f}  {r['ratio']:>5.2f}"
-                f"   {r['peak_forward_bytes'] / 2**20:>16.2f} {r['peak_jvp_bytes'] / 2**20:>6.2f}"
-                f" {r['peak_gradient_bytes'] / 2**20:>9.2f}"
+                f"{r['T']:>6}  {r['forward_ms']:>10.1f}  {r['jvp_ms']:>6.1f}  {r['ratio']:>5.2f}"
+                f"  ({r['cpu_ratio']:.2f})      {r['peak_forward_bytes'] / 2**20:>16.2f}"
+                f" {r['peak_jvp_bytes'] / 2**20:>5.2f} {r['peak_gradient_bytes'] / 2**20:>9.2f}"
             )
     if args.only in (None, "hvp"):
         r = hvp_costs(args.repeat)
@@ -196,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Hessian-vector product, W1-sized char-LSTM (float64), all parameters:")
         print(
             f"  gradient {r['gradient_ms']:.1f} ms   hvp {r['hvp_ms']:.1f} ms   "
-            f"ratio {r['ratio']:.2f}"
+            f"ratio {r['ratio']:.2f} (cpu ratio {r['cpu_ratio']:.2f})"
         )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
