@@ -140,8 +140,8 @@ def w1_problem(seed: int = 0, T: int = 100, B: int = 32, I: int = 65, H: int = 1
     return layer, readout, x, targets
 
 
-def hvp_costs(repeat: int) -> dict:
-    layer, readout, x, targets = w1_problem()
+def hvp_costs(repeat: int, **sizes: int) -> dict:
+    layer, readout, x, targets = w1_problem(**sizes)
     T, B, _ = x.shape
     H = layer.hidden_size
     params = {**dict(layer.named_parameters()), **{f"readout.{k}": t for k, t in readout.items()}}
@@ -163,8 +163,22 @@ def hvp_costs(repeat: int) -> dict:
     def hvp() -> object:
         return func.hvp(loss, (params,), (direction,))
 
+    # Before timing: H v against central differences of the gradient along v.
+    def grad_at(eps: float) -> dict:
+        shifted = {k: Tensor(p.data + eps * direction[k].data) for k, p in params.items()}
+        return func.grad(loss)(shifted)
+
+    eps = 1e-5
+    (_,), (hv,) = hvp()
+    up, down = grad_at(eps), grad_at(-eps)
+    check = max(
+        float(np.abs((up[k].data - down[k].data) / (2 * eps) - hv[k].data).max())
+        / max(1e-12, float(np.abs(hv[k].data).max()))
+        for k in params
+    )
     times = interleaved({"gradient": gradient, "hvp": hvp}, repeat)
     return {
+        "check_rel_err": check,
         "gradient_ms": 1e3 * times["gradient"][0],
         "hvp_ms": 1e3 * times["hvp"][0],
         "ratio": times["hvp"][0] / times["gradient"][0],
@@ -207,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         print("Hessian-vector product, W1-sized char-LSTM (float64), all parameters:")
         print(
             f"  gradient {r['gradient_ms']:.1f} ms   hvp {r['hvp_ms']:.1f} ms   "
-            f"ratio {r['ratio']:.2f} (cpu ratio {r['cpu_ratio']:.2f})"
+            f"ratio {r['ratio']:.2f} (cpu ratio {r['cpu_ratio']:.2f}); "
+            f"H v vs finite differences: rel. err {r['check_rel_err']:.1e}"
         )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
