@@ -74,7 +74,7 @@ def _leaf_args(name: str) -> tuple:
         "transpose": (_t(rng, 2, 3),),
         "broadcast_to": (_t(rng, 3), (2, 3)),
         "getitem": (_t(rng, 3), 1),
-        "scatter": (_t(rng, 2), slice(1, 3), (4,)),
+        "scatter": ([_t(rng, 2)], [slice(1, 3)], (4,)),
         "clip": (_t(rng, 3), -0.5, 0.5),
         "cast": (_t(rng, 3), np.float32),
         "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
