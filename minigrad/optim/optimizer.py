@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import bump_inplace_epoch, enable_grad
+from ..tape import mark_written
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -103,6 +104,7 @@ class Optimizer:
                 self.update(p, grad, self.state.setdefault(p, {}), group)
                 # Mark the in-place change, so a graph that saved p refuses to backward.
                 p._modified_at = bump_inplace_epoch()
+                mark_written(p.data, p._modified_at)
         return loss
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:
