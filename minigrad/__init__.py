@@ -8,7 +8,7 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from . import functional, nn, ops, optim
+from . import compile, functional, nn, ops, optim
 from .autograd import current_scope, enable_grad, grad, is_grad_enabled, no_grad, scope
 from .creation import (
     arange,
@@ -56,6 +56,7 @@ __all__ = [
     "arange",
     "chunk",
     "clip",
+    "compile",
     "concatenate",
     "current_scope",
     "enable_grad",

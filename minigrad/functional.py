@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .ops.core import derived
 from .rng import default_generator
 from .tensor import Tensor
 
@@ -36,8 +37,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _shift(x: Tensor, axis: int | None) -> Tensor:
     """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima become 0."""
-    m = x.data.max(axis=axis, keepdims=True)
-    return Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
+    return derived("shift", lambda a: _finite_max(a, axis), x)
+
+
+def _finite_max(a: np.ndarray, axis: int | None) -> np.ndarray:
+    m = a.max(axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
 def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:

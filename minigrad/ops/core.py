@@ -11,7 +11,11 @@ from .. import autograd
 from ..autograd import Node
 from ..tensor import Tensor, as_array, get_default_dtype
 
-__all__ = ["record", "unbroadcast"]
+__all__ = ["derived", "record", "unbroadcast"]
+
+# While ``minigrad.compile`` traces a function, every op reports itself here: an
+# object with ``record(op, data, inputs, saved)`` and ``derived(op, data, inputs)``.
+tracer: Any = None
 
 
 def record(
@@ -32,6 +36,8 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
+    if tracer is not None:
+        return tracer.record(op, data, inputs, saved)
     if autograd._grad_enabled:
         if len(inputs) == 1:
             a = inputs[0]
@@ -45,6 +51,17 @@ def record(
         elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
             return Tensor._wrap(data, node)
+    return Tensor._wrap(data)
+
+
+def derived(op: str, fn: Callable[..., np.ndarray], *inputs: Tensor) -> Tensor:
+    """``fn(*arrays)`` as a constant: computed from the values of ``inputs``, but no
+    gradient flows through it (the max shift of ``logsumexp``). Eager code gets a plain
+    tensor; a trace sees an op, so a replay recomputes the constant from each call's
+    inputs instead of reusing the one it saw."""
+    data = fn(*(t.data for t in inputs))
+    if tracer is not None:
+        return tracer.derived(op, data, inputs)
     return Tensor._wrap(data)
 
 

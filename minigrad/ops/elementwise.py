@@ -324,10 +324,11 @@ def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
         keep &= x >= lo
     if hi is not None:
         keep &= x <= hi
-    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep)
+    return record("clip", np.clip(x, lo, hi), (a,), _clip_vjp, keep, lo, hi)
 
 
-def _mask_vjp(g: np.ndarray, keep: np.ndarray) -> tuple:
+def _clip_vjp(g: np.ndarray, keep: np.ndarray, lo: float | None, hi: float | None) -> tuple:
+    # lo and hi are saved for a replay of the op (minigrad.compile), not needed here
     return (g * keep,)
 
 

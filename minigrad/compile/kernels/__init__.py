@@ -1,0 +1,6 @@
+"""Replay rules, one per primitive, registered in :data:`KERNELS` by op name."""
+
+from . import elementwise, linalg, reduce, shape
+from .base import KERNELS, Emitter, Kernel, Target
+
+__all__ = ["KERNELS", "Emitter", "Kernel", "Target", "elementwise", "linalg", "reduce", "shape"]

@@ -1,0 +1,140 @@
+"""A planned program and how it runs: bind the call's arrays, run the generated
+forward, hand back output tensors whose ``backward()`` runs the generated backward.
+
+The outputs are fresh arrays (the next call reuses every planned buffer). The output
+tensor's tape entry is one Node whose parents are the parameters and inputs that
+need gradients: the engine calls its vjp like any other, so gradients *accumulate*
+into ``.grad`` exactly as in eager mode (the engine copies them into arrays the user
+owns), hooks on parameters run, and gradients flow on into any eager graph the
+inputs came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Node
+from ..tensor import Tensor
+from .codegen import generate
+from .gradplan import GradPlan, plan_grads
+from .memory import allocate
+from .plan import plan_forward
+from .trace import Trace, Value
+
+__all__ = ["CompiledNode", "Program", "Stale"]
+
+
+class Stale(Exception):
+    """A bound parameter or constant changed shape or dtype: capture again."""
+
+
+class CompiledNode(Node):
+    """The tape entry of a compiled call's output. ``unrolled()`` re-runs the function
+    eagerly on the same arguments and returns the Node it records, so the graph
+    renderer can draw the very graph eager mode builds."""
+
+    __slots__ = ()
+
+    def unrolled(self) -> Node | None:
+        program, j, args = self.redo
+        return program.unrolled(j, args)
+
+
+class Program:
+    """One captured and planned call of a function, replayable on new inputs."""
+
+    def __init__(self, trace: Trace, fn: Any) -> None:
+        self.trace = trace
+        self.fn = fn
+        self.forward_plan = fp = plan_forward(trace)
+        self.grad_plan: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
+        self.storage = allocate(fp, self.grad_plan)
+        self.env, self.source = generate(fp, self.grad_plan, self.storage)
+        self.generation = 0
+        live = {v for s in fp.live for v in (s.out, *s.inputs)} | set(fp.outputs)
+        self._inputs = [(i, f"v{v.index}") for i, v in enumerate(trace.inputs) if v in live]
+        self._bound = [
+            (v.source, f"v{v.index}", v.shape, v.dtype)
+            for v in trace.values
+            if v.kind in ("param", "const") and v in live
+        ]
+        self._leaves: list[Value] = []
+        self._zeros: list[np.ndarray] = []
+        if self.grad_plan is not None:
+            gp = self.grad_plan
+            self._leaves = [v for v in gp.slots if v.kind in ("param", "input")]
+            self._grads = [self.storage.grads[gp.slots[v]] for v in self._leaves]
+            self._zeros = [np.zeros(v.shape, v.dtype) for v in gp.seeds]
+
+    # ----------------------------------------------------------------- running
+    def run(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
+        """Replay on ``tensors`` (the call's tensor arguments, in key order)."""
+        env = self.env
+        for i, name in self._inputs:
+            env[name] = tensors[i].data
+        for t, name, shape, dtype in self._bound:
+            d = t.data
+            if d.shape != shape or d.dtype != dtype:
+                raise Stale(
+                    f"a tensor the function uses changed from {shape} {dtype} to {d.shape} {d.dtype}"
+                )
+            env[name] = d
+        env["forward"]()
+        self.generation += 1
+        return self._outputs(tensors, args, kwargs)
+
+    def _outputs(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
+        gp = self.grad_plan
+        parents = None
+        outs: list[Any] = []
+        for j, v in enumerate(self.trace.outputs):
+            if v is None:
+                outs.append(None)
+                continue
+            if v.kind == "input":
+                outs.append(tensors[self.trace.inputs.index(v)])
+                continue
+            if v.kind != "op":
+                outs.append(v.source)
+                continue
+            data = np.array(self.env[f"v{v.index}"], copy=True)
+            if gp is None or v not in gp.slots:
+                outs.append(Tensor._wrap(data))
+                continue
+            if parents is None:
+                parents = tuple(self._parent(u, tensors) for u in self._leaves)
+            node = CompiledNode("compiled", parents, self._vjp, data.shape, (j, self.generation))
+            node.redo = (self, j, (args, kwargs))
+            outs.append(Tensor._wrap(data, node))
+        return outs
+
+    def _parent(self, v: Value, tensors: list[Tensor]) -> Any:
+        t = tensors[self.trace.inputs.index(v)] if v.kind == "input" else v.source
+        return t._node or t
+
+    def _vjp(self, g: np.ndarray, j: int, generation: int) -> list[np.ndarray]:
+        if generation != self.generation:
+            raise RuntimeError(
+                "backward of a compiled call after a later call of the same compiled "
+                "function: the later call reused the buffers this backward needs. Call "
+                ".backward() before calling the compiled function again"
+            )
+        env = self.env
+        seeds = self.grad_plan.seeds
+        for i, v in enumerate(seeds):
+            env[f"seed{i}"] = g if self.trace.outputs.index(v) == j else self._zeros[i]
+        env["backward"]()
+        # Several outputs may each run the backward in one engine pass: hand out copies.
+        return [a.copy() for a in self._grads] if len(seeds) > 1 else self._grads
+
+    # --------------------------------------------------------------- drawing
+    def unrolled(self, j: int, redo: tuple) -> Node | None:
+        """The eager graph behind output ``j``: run the function eagerly again."""
+        from .api import flatten_outputs
+
+        args, kwargs = redo
+        out = flatten_outputs(self.fn(*args, **kwargs))
+        t = out[j]
+        return t._node if isinstance(t, Tensor) else None
