@@ -122,6 +122,11 @@ def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
     tracer.trace.outputs = [
         tracer.output_value(t) if isinstance(t, Tensor) else None for t in leaves
     ]
+    if not any(v is not None and v.kind == "op" for v in tracer.trace.outputs):
+        raise Fallback(
+            "nothing to capture: the function returned no tensor computed by ops, so a "
+            "replay would do nothing"
+        )
     program = Program(tracer.trace, fn)
     program.rebuild = _rebuilder(rebuild, leaves)
     return program

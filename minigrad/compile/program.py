@@ -20,7 +20,7 @@ from ..tensor import Tensor
 from .codegen import generate
 from .gradplan import GradPlan, plan_grads
 from .memory import allocate
-from .plan import plan_forward
+from .plan import attr_values, plan_forward
 from .trace import Trace, Value
 
 __all__ = ["CompiledNode", "Program", "Stale"]
@@ -53,7 +53,8 @@ class Program:
         self.storage = allocate(fp, self.grad_plan)
         self.env, self.source = generate(fp, self.grad_plan, self.storage)
         self.generation = 0
-        live = {v for s in fp.live for v in (s.out, *s.inputs)} | set(fp.outputs)
+        live = {v for s in fp.live for v in (s.out, *s.inputs, *attr_values(s))}
+        live |= set(fp.outputs)
         self._inputs = [(i, f"v{v.index}") for i, v in enumerate(trace.inputs) if v in live]
         self._bound = [
             (v.source, f"v{v.index}", v.shape, v.dtype)
