@@ -86,7 +86,7 @@ class Generic2(Kernel):
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
         fn = {"pow": "power", "maximum": "maximum", "minimum": "minimum"}.get(step.op, step.op)
-        em.line(f"{fn}({ins[0]}, {ins[1]}, {o})")
+        em.line(f"{fn}({ins[0]}, {ins[1]}, out={o})")
 
     def needs(self, step: Step) -> set:
         return {0, 1, "out"}
@@ -173,7 +173,7 @@ _unary(
     {"out"},
     ["subtract(1, {o}, {s}); multiply({s}, {o}, {s}); multiply({s}, {g}, {s})"],
 )
-_unary("relu", "maximum({a}, 0, {o})", {0}, ["greater({a}, 0, {s}); multiply({s}, {g}, {s})"])
+_unary("relu", "maximum({a}, 0, out={o})", {0}, ["greater({a}, 0, {s}); multiply({s}, {g}, {s})"])
 
 
 @kernel("clip")
