@@ -11,6 +11,7 @@ inputs came from.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -23,23 +24,11 @@ from .memory import allocate
 from .plan import attr_values, plan_forward
 from .trace import Trace, Value
 
-__all__ = ["CompiledNode", "Program", "Stale"]
+__all__ = ["Program", "Stale"]
 
 
 class Stale(Exception):
     """A bound parameter or constant changed shape or dtype: capture again."""
-
-
-class CompiledNode(Node):
-    """The tape entry of a compiled call's output. ``unrolled()`` re-runs the function
-    eagerly on the same arguments and returns the Node it records, so the graph
-    renderer can draw the very graph eager mode builds."""
-
-    __slots__ = ()
-
-    def unrolled(self) -> Node | None:
-        program, j, args = self.redo
-        return program.unrolled(j, args)
 
 
 class Program:
@@ -106,8 +95,9 @@ class Program:
                 continue
             if parents is None:
                 parents = tuple(self._parent(u, tensors) for u in self._leaves)
-            node = CompiledNode("compiled", parents, self._vjp, data.shape, (j, self.generation))
-            node.redo = (self, j, (args, kwargs))
+            node = Node("compiled", parents, self._vjp, data.shape, (j, self.generation))
+            # The graph renderer draws what eager mode records: node.unrolled() re-runs it.
+            node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
             outs.append(Tensor._wrap(data, node))
         return outs
 

@@ -64,8 +64,10 @@ def _data(cfg: dict, dtype: type) -> list:
     shape = (B, T, I) if cfg.get("batch_first") else (T, B, I)
     yshape = (B, T, 2) if cfg.get("batch_first") else (T, B, 2)
     return [
-        (minigrad.tensor(rng.normal(size=shape).astype(dtype)),
-         minigrad.tensor(rng.normal(size=yshape).astype(dtype)))
+        (
+            minigrad.tensor(rng.normal(size=shape).astype(dtype)),
+            minigrad.tensor(rng.normal(size=yshape).astype(dtype)),
+        )
         for _ in range(3)
     ]
 

@@ -189,7 +189,9 @@ def test_parameter_updated_in_place_is_used() -> None:
 
 def test_changing_keys_warn_once_naming_the_change() -> None:
     f = minigrad.compile(lambda x: x.sum() * 2, warn_after=2, cache_size=2)
-    with pytest.warns(RuntimeWarning, match=r"\*args\[0\]: tensor of shape \(2,\).*-> tensor of shape \(3,\)"):
+    with pytest.warns(
+        RuntimeWarning, match=r"\*args\[0\]: tensor of shape \(2,\).*-> tensor of shape \(3,\)"
+    ):
         for n in (1, 2, 3):
             f(t(n))
     assert len(f.programs) == 2
