@@ -13,7 +13,7 @@ from ..ops import core
 from ..tensor import Tensor
 from .guards import CaptureError, Fallback, RandomState, guarded
 from .kernels import KERNELS
-from .key import describe_change, flatten
+from .key import describe_change, flatten, labels
 from .program import Program, Stale
 from .trace import Tracer
 
@@ -62,10 +62,11 @@ class Compiled:
         self._modules = (owner,) if isinstance(owner, Module) else ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        tensors, key, labels = flatten(args, kwargs, self._modules)
+        tensors, key = flatten(args, kwargs, self._modules)
         program = self.programs.get(key)
         if program is None:
-            program = self._capture(tensors, args, kwargs, key, labels)
+            names = labels(args, kwargs, self._modules)
+            program = self._capture(tensors, args, kwargs, key, names)
         else:
             self.programs.move_to_end(key)
         if program is _EAGER:

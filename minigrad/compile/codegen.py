@@ -16,6 +16,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ..ops.core import unbroadcast
 from .gradplan import GradPlan, Slot
+from .hoist import backward_readers, hoist
 from .kernels import KERNELS, Emitter, Target
 from .memory import Storage
 from .plan import ForwardPlan
@@ -34,6 +35,7 @@ def base_env() -> dict[str, Any]:
     env: dict[str, Any] = {n: getattr(np, n) for n in _NUMPY}
     env["unbroadcast"] = unbroadcast
     env["add_into"] = lambda t, r: np.add(t, r, t)
+    env["derived"] = False
     return env
 
 
@@ -60,9 +62,10 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
     if gp is not None:
         for slot, a in store.grads.items():
             env[f"g{slot.index}"] = a
-        em.lines = []
+        em.lines, em.prelude = [], []
         _backward(em, fp, gp, store)
-        src += "\n\n\ndef backward():\n" + "\n".join(f"    {x}" for x in em.lines or ["pass"])
+        body = em.prelude + em.lines
+        src += "\n\n\ndef backward():\n" + "\n".join(f"    {x}" for x in body or ["pass"])
     exec(compile(src, "<minigrad.compile program>", "exec"), env)
     return env, src
 
@@ -85,6 +88,7 @@ def _forward(em: _Refs, fp: ForwardPlan, store: Storage) -> list[str]:
 
 def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
     written: set[Slot] = set()
+    hoist(em, gp, store, backward_readers(gp, store))
     for j, v in enumerate(gp.seeds):
         em.line(f"copyto(g{v.index}, seed{j})")
         written.add(gp.slots[v])

@@ -23,45 +23,56 @@ from ..nn import Module
 from ..tensor import Tensor, get_default_dtype
 from .guards import grad_mode
 
-__all__ = ["describe_change", "flatten"]
+__all__ = ["describe_change", "flatten", "labels"]
 
 _SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
 
 
-def flatten(args: tuple, kwargs: dict, extra: tuple = ()) -> tuple[list[Tensor], tuple, list]:
-    """(tensors in order, key, labels): ``labels[i]`` names what ``key[i]`` describes."""
+def flatten(args: tuple, kwargs: dict, extra: tuple = ()) -> tuple[list[Tensor], tuple]:
+    """(the tensors in order, the key)."""
     tensors: list[Tensor] = []
     key: list[Any] = []
-    labels: list[str] = []
+    _walk(args, kwargs, tensors, key, None)
+    key.append(grad_mode())
+    key.append(get_default_dtype().str)
+    key.extend(_module_key(m) for m in extra)
+    return tensors, tuple(key)
+
+
+def labels(args: tuple, kwargs: dict, extra: tuple = ()) -> list[str]:
+    """What each entry of the key describes (``*args[0]``, ``**kwargs['lr']``, ...)."""
+    names: list[str] = []
+    _walk(args, kwargs, [], [], names)
+    names += ["grad mode", "default dtype"]
+    names += [f"module {type(m).__name__} #{i}" for i, m in enumerate(extra)]
+    return names
+
+
+def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | None) -> None:
     stack: list[tuple[str, Any]] = [("**kwargs", kwargs), ("*args", args)]
     while stack:
         path, x = stack.pop()
-        if isinstance(x, Tensor):
+        kind = type(x)
+        if kind is Tensor or isinstance(x, Tensor):
             tensors.append(x)
             key.append(("T", x.data.shape, x.data.dtype.str, x._requires_grad))
-        elif isinstance(x, (tuple, list)):
-            key.append((type(x).__name__, len(x)))
+        elif kind is tuple or kind is list or isinstance(x, (tuple, list)):
+            key.append((kind.__name__, len(x)))
             stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(x))))
         elif isinstance(x, dict):
             key.append(("dict", tuple(x)))
             stack.extend((f"{path}[{k!r}]", x[k]) for k in reversed(list(x)))
-        elif isinstance(x, np.ndarray):
+        elif kind is np.ndarray or isinstance(x, np.ndarray):
             digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
             key.append(("A", x.shape, x.dtype.str, digest.digest()))
         elif isinstance(x, Module):
             key.append(_module_key(x))
         elif isinstance(x, _SCALARS):
-            key.append(("V", type(x).__name__, x))
+            key.append(("V", kind.__name__, x))
         else:
             key.append(("id", id(x)))
-        labels.append(path)
-    for label, item in (("grad mode", grad_mode()), ("default dtype", get_default_dtype().str)):
-        key.append(item)
-        labels.append(label)
-    for i, m in enumerate(extra):
-        key.append(_module_key(m))
-        labels.append(f"module {type(m).__name__} #{i}")
-    return tensors, tuple(key), labels
+        if names is not None:
+            names.append(path)
 
 
 def _module_key(m: Module) -> tuple:

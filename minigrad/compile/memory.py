@@ -69,6 +69,7 @@ def allocate(fp: ForwardPlan, gp: GradPlan | None) -> Storage:
     if gp:
         _grad_items(gp, bpos, group, end, items, F)
         _families(fp, gp, items)
+        _activation_families(gp, items)
     store = Storage()
     _scan(list({id(i): i for i in items.values()}.values()), store)
     _resolve(fp, gp, store)
@@ -155,6 +156,19 @@ def _families(fp: ForwardPlan, gp: GradPlan, items: dict) -> None:
         _join_family([g for g in gs if g.home is None], items)
         a_vals = [st.inputs[KERNELS[st.op].outer(st)[k]] for st, k in uses]
         _join_family([a for a in a_vals if fp.place.get(a) == ("own",)], items)
+
+
+def _activation_families(gp: GradPlan, items: dict) -> None:
+    """The outputs of one activation at every time step, as rows of one buffer, so its
+    derivative for all steps is one strided view (see ``hoist``)."""
+    from .hoist import DERIVATIVES, template
+
+    groups: dict[tuple, list[Value]] = {}
+    for step in reversed(gp.active):
+        if step.op in DERIVATIVES and (key := template(step)) is not None:
+            groups.setdefault(key, []).append(step.out)
+    for members in groups.values():
+        _join_family(members, items)
 
 
 def _join_family(members: list, items: dict) -> None:

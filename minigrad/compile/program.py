@@ -72,6 +72,7 @@ class Program:
                 )
             env[name] = d
         env["forward"]()
+        env["derived"] = False  # backward computes activation derivatives anew
         self.generation += 1
         return self._outputs(tensors, args, kwargs)
 

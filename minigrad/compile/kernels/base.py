@@ -52,6 +52,7 @@ class Emitter:
         self.lines: list[str] = []
         self._ids: dict[int, str] = {}
         self._scratch: dict[tuple, str] = {}
+        self.prelude: list[str] = []  # lines run once at the start of the function
 
     def line(self, code: str) -> None:
         self.lines.append(code)
@@ -65,6 +66,18 @@ class Emitter:
             self.env[name] = obj
             self._ids[key] = name
         return name
+
+    def transposed(self, name: str) -> str:
+        """A name for the transpose of the array ``name``: a constant view when it is
+        a planned array, else computed once at the start of the function."""
+        a = self.env.get(name)
+        if isinstance(a, np.ndarray):
+            return self.const(a.T, "k")
+        t = f"{name}T"
+        line = f"{t} = {name}.T"
+        if line not in self.prelude:
+            self.prelude.append(line)
+        return t
 
     def scratch(self, shape: tuple, dtype: np.dtype, tag: int = 0) -> str:
         """A scratch buffer, only valid until the next kernel runs."""

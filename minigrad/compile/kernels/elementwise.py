@@ -145,6 +145,10 @@ def _unary(name: str, fwd: str, needs: set, bwd: list[str]) -> None:
             t = ts[0]
             if t is None:
                 return
+            deriv = step.attrs.get("deriv")  # computed for all time steps at once
+            if deriv is not None:
+                em.give(t, _shape(step), _dt(step), "multiply", g, deriv)
+                return
             direct = t.mode == "write" and tuple(t.shape) == _shape(step)
             s = t.name if direct else em.scratch(_shape(step), _dt(step), 3)
             for line in bwd:
