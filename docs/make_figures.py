@@ -24,8 +24,8 @@ import numpy as np
 import minigrad
 import minigrad.viz as viz
 import rnn
-from rnn import gradflow
-from rnn.graphs import unrolled_graph
+from rnn.app import gradflow
+from rnn.app.graphs import unrolled_graph
 
 IMAGES = Path(__file__).resolve().parent / "images"
 FIGURES: dict[str, Callable[[], graphviz.Digraph]] = {}

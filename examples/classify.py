@@ -12,7 +12,8 @@ import numpy as np
 import minigrad
 from minigrad import optim
 from minigrad.functional import cross_entropy
-from rnn.models import SequenceClassifier
+from rnn.app.models import SequenceClassifier
+from rnn.app.step import train_step
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
@@ -33,9 +34,7 @@ opt = optim.Adam(model.parameters(), lr=0.01)
 for step in range(1, steps + 1):
     x, y = batch(32)
     loss = cross_entropy(model(minigrad.tensor(x)), y)  # logits from h_T only
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 50 == 0:
         print(f"step {step:4d}  loss {loss.item():.4f}")
 

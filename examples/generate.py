@@ -14,6 +14,7 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 from minigrad.functional import cross_entropy
+from rnn.app.step import train_step
 from rnn.layers import GRU
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -43,9 +44,7 @@ def generate(d: np.ndarray) -> minigrad.Tensor:
 for step in range(1, steps + 1):
     logits = generate(digits)
     loss = cross_entropy(logits.reshape(L * 10, 10), targets.reshape(-1))
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 50 == 0:
         print(f"step {step:4d}  loss {loss.item():.4f}")
 

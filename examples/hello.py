@@ -13,6 +13,7 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 from minigrad.functional import cross_entropy
+from rnn.app.step import train_step
 from rnn.layers import RNN
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,9 +36,7 @@ for step in range(1, (100 if args.quick else 500) + 1):
     out, _ = rnn(minigrad.tensor(x))
     logits = head(out.reshape(4, 8))
     loss = cross_entropy(logits, y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     predicted = "".join(vocab[i] for i in logits.data.argmax(axis=1))
     if step % 10 == 0 or predicted == target:
         print(f"step {step:3d}  loss {loss.item():.4f}  predicts {predicted!r}")

@@ -14,7 +14,8 @@ import numpy as np
 import minigrad
 from minigrad import optim
 from minigrad.functional import cross_entropy
-from rnn.models import Seq2Seq
+from rnn.app.models import Seq2Seq
+from rnn.app.step import train_step
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
@@ -33,9 +34,7 @@ for step in range(1, steps + 1):
     tgt_in = np.concatenate([np.full((1, 64), START), tgt[:-1]])  # teacher forcing
     logits = model(src, tgt_in)  # (L, N, 11)
     loss = cross_entropy(logits.reshape(L * 64, 11), tgt.reshape(-1))
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 100 == 0:
         print(f"step {step:4d}  loss {loss.item():.4f}")
 

@@ -13,6 +13,7 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 from minigrad.functional import mse_loss
+from rnn.app.step import train_step
 from rnn.layers import GRU
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -37,9 +38,7 @@ for step in range(1, steps + 1):
     x, y = batch(32)
     out, _ = gru(minigrad.tensor(x))
     loss = mse_loss(head(out[-1]), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
+    train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 50 == 0:
         print(f"step {step:4d}  MSE {loss.item():.4f}")
 

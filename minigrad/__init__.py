@@ -24,43 +24,22 @@ from .creation import (
 )
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
-from .ops import (
-    abs,
-    chunk,
-    clip,
-    concatenate,
-    exp,
-    log,
-    matmul,
-    maximum,
-    minimum,
-    relu,
-    sigmoid,
-    split,
-    sqrt,
-    stack,
-    take,
-    tanh,
-    unbind,
-    where,
-)
 from .rng import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 
 __version__ = "0.1.0"
 
+# The top-level ops (``minigrad.exp``, ``minigrad.stack``...) are those registered
+# with ``top_level=True``.
+globals().update({op.name: op.forward for op in ops.definitions() if op.top_level})
+
 __all__ = [
     "GradcheckError",
     "Tensor",
-    "abs",
     "arange",
-    "chunk",
-    "clip",
     "compile",
-    "concatenate",
     "current_scope",
     "enable_grad",
-    "exp",
     "eye",
     "full",
     "functional",
@@ -69,11 +48,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "load",
-    "log",
     "manual_seed",
-    "matmul",
-    "maximum",
-    "minimum",
     "nn",
     "no_grad",
     "ones",
@@ -82,19 +57,12 @@ __all__ = [
     "optim",
     "rand",
     "randn",
-    "relu",
     "save",
     "scope",
     "set_default_dtype",
-    "sigmoid",
-    "split",
-    "sqrt",
-    "stack",
-    "take",
-    "tanh",
     "tensor",
-    "unbind",
-    "where",
     "zeros",
     "zeros_like",
 ]
+__all__ += [op.name for op in ops.definitions() if op.top_level]
+__all__.sort()

@@ -1,37 +1,44 @@
 """The tape and the backward engine.
 
-Every op executed while grad mode is on and with at least one input that requires
-grad records a :class:`Node`: the op's name, its parents, its vector-Jacobian product
-(``vjp``) with the values it saved for backward, a creation sequence number and the
-scope it ran in. ``backward`` walks the nodes reachable from the output
+Ops record :class:`Node` entries on the tape (:mod:`minigrad.tape`: nodes, grad
+modes, scopes); ``backward`` walks the nodes reachable from the output
 *iteratively* in reverse creation order, so each node's vjp runs exactly once, after
 every consumer of its output has contributed to the output's gradient:
 
     dL/dx = sum over consumers c of vjp_c(dL/dc)
 
 The engine knows no op: it only calls ``node.vjp(g, *node.saved)``, which returns one
-gradient (or None) per parent.
+gradient (or None) per parent. It knows tensors only through :class:`~minigrad.tape.Leaf`,
+so it imports nothing above it. :func:`backward` (what ``Tensor.backward`` runs) and
+:func:`grad` stand side by side at the end.
 """
 
 from __future__ import annotations
 
-import contextvars
-import functools
-import gc
-import itertools
 import operator
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from . import tape
 from .gradients import Pending, accumulate
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tape import (
+    Leaf,
+    Node,
+    bump_inplace_epoch,  # noqa: F401  (re-exported for the optimizers)
+    current_scope,
+    enable_grad,
+    gc_paused,
+    is_grad_enabled,
+    no_grad,
+    scope,
+)
 
 __all__ = [
+    "Leaf",
     "Node",
+    "backward",
     "current_scope",
     "enable_grad",
     "grad",
@@ -39,176 +46,6 @@ __all__ = [
     "no_grad",
     "scope",
 ]
-
-_sequence = itertools.count()
-
-# Grad mode and the in-place epoch are process-wide; scopes are context-local.
-_grad_enabled = True
-# Bumped by every in-place op; a node created at epoch e whose parent was modified
-# later than e would read a stale saved value in backward.
-_inplace_epoch = 0
-_scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
-    "minigrad_scope", default=()
-)
-
-
-class Node:
-    """One recorded op: the tape entry behind a non-leaf tensor.
-
-    ``parents`` holds, per input, the input's :class:`Node` if it was itself produced
-    by a recorded op, else the input :class:`Tensor` (a leaf: a parameter, a data
-    array, or a tensor created without history). Intermediate tensors are therefore
-    not kept alive by the graph: only what a vjp saved is.
-    """
-
-    # The common attributes live in slots; hooks, retained tensors and in-place marks
-    # are rare, so they default at class level and go to __dict__ only when set.
-    __slots__ = (
-        "__dict__",
-        "__weakref__",
-        "epoch",
-        "op",
-        "parents",
-        "scope",
-        "seq",
-        "shape",
-        "vjp",
-    )
-
-    hooks: list[Callable] | None = None
-    retained: Tensor | None = None
-    modified_at: int = -1
-
-    def __init__(
-        self,
-        op: str,
-        parents: tuple[Any, ...],
-        vjp: Callable[..., Sequence[Any]],
-        shape: tuple[int, ...],
-        saved: tuple[Any, ...] = (),
-    ) -> None:
-        self.op = op
-        self.parents = parents
-        self.vjp = vjp
-        self.saved = saved
-        self.shape = shape
-        self.seq = next(_sequence)
-        self.scope = _scope.get()
-        self.epoch = _inplace_epoch
-
-    def __repr__(self) -> str:
-        where = "/".join(self.scope)
-        return f"<Node {self.op} {self.shape} #{self.seq}{' in ' + where if where else ''}>"
-
-
-# ----------------------------------------------------------------------------- modes
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops currently record themselves on the tape."""
-    return _grad_enabled
-
-
-class _GradMode:
-    """Context manager and decorator that sets grad mode and restores it on exit."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._saved: list[bool] = []
-
-    def __enter__(self) -> None:
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = self.enabled
-
-    def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
-
-    def __call__(self, fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with _GradMode(self.enabled):
-                return fn(*args, **kwargs)
-
-        return wrapper
-
-
-def no_grad(fn: Callable | None = None) -> Any:
-    """Disable recording, as a context manager or a decorator (nests); both
-    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is process-wide (PyTorch's is
-    per thread): a ``no_grad`` block in one thread pauses recording in all of them.
-
-    >>> import minigrad
-    >>> w = minigrad.ones(2, requires_grad=True)
-    >>> with minigrad.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-    mode = _GradMode(False)
-    return mode if fn is None else mode(fn)
-
-
-def enable_grad(fn: Callable | None = None) -> Any:
-    """Re-enable recording inside a ``no_grad`` region (context manager or decorator)."""
-    mode = _GradMode(True)
-    return mode if fn is None else mode(fn)
-
-
-class scope:
-    """Tag every node recorded inside with ``name`` (nested scopes stack up).
-
-    Layers use it to tag each time step (``"t=3"``) under its layer and direction,
-    so the graph renderer can draw one cluster per step. The state is context-local.
-    """
-
-    __slots__ = ("name", "token")
-
-    def __init__(self, name: str) -> None:
-        self.name = str(name)
-
-    def __enter__(self) -> None:
-        self.token = _scope.set((*_scope.get(), self.name))
-
-    def __exit__(self, *exc: object) -> None:
-        _scope.reset(self.token)
-
-
-class gc_paused:
-    """Pause Python's cyclic garbage collector inside the block (restored on exit).
-
-    Recording or walking a long unrolled graph allocates hundreds of thousands of
-    objects that all stay alive, which makes the collector rescan a growing heap again
-    and again (half the time of a 1000-step GRU step). The tape itself creates no
-    reference cycles, so nothing is lost: collection resumes when the block ends.
-    """
-
-    __slots__ = ("was_enabled",)
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
-
-
-def current_scope() -> tuple[str, ...]:
-    """The tuple of scope names active now, outermost first."""
-    return _scope.get()
-
-
-def bump_inplace_epoch() -> int:
-    """Advance the in-place epoch (called by in-place ops); returns the new value."""
-    global _inplace_epoch
-    _inplace_epoch += 1
-    return _inplace_epoch
-
-
-# -------------------------------------------------------------------------- backward
-
 
 _by_seq = operator.attrgetter("seq")
 
@@ -246,7 +83,7 @@ def _check_versions(node: Node) -> None:
         if type(p) is Node:
             modified, what = p.modified_at, p.op
         elif any(a is p.data for a in arrays):
-            modified, what = p._modified_at, f"tensor of shape {p.shape}"
+            modified, what = p._modified_at, f"tensor of shape {p.data.shape}"
         else:
             continue
         if modified > node.epoch:
@@ -290,40 +127,39 @@ def run_backward(
     and the summed gradients of the captured objects are returned by id.
     """
     with gc_paused():
-        return _propagate(roots, root_grads, retain_graph, capture)
+        grads: dict[Any, Any] = {}
+        owned: set = set()
+        for r, g in zip(roots, root_grads, strict=True):
+            accumulate(grads, owned, r, g)
+        captured: dict[int, np.ndarray] = {}
+        leaves = _propagate(_collect(roots), grads, owned, retain_graph, capture, captured)
+        _finish_leaves(leaves, grads, owned, capture, captured)
+        return captured
 
 
 def _propagate(
-    roots: Sequence[Node],
-    root_grads: Sequence[np.ndarray],
+    nodes: list[Node],
+    grads: dict[Any, Any],
+    owned: set,
     retain_graph: bool,
     capture: dict[int, Any] | None,
-) -> dict[int, np.ndarray]:
-    nodes = _collect(roots)
-    grads: dict[Any, Any] = {}
-    owned: set = set()
-    leaves: dict[int, Tensor] = {}
-    for r, g in zip(roots, root_grads, strict=True):
-        accumulate(grads, owned, r, g)
-    epoch = _inplace_epoch
+    captured: dict[int, np.ndarray],
+) -> dict[int, Leaf]:
+    """Run each node's vjp once, latest first, summing what it sends to its parents
+    into ``grads`` (keyed by parent node, or by ``id`` of a leaf); returns the leaves
+    that received a gradient, by id."""
+    leaves: dict[int, Leaf] = {}
+    epoch = tape.inplace_epoch()
     check = any(n.epoch != epoch for n in nodes)
-    captured: dict[int, np.ndarray] = {}
     pop = grads.pop
-    plain = capture is None
     for node in nodes:
         g = pop(node, None)
         if g is None:
             continue
         if type(g) is Pending:
             g = g.value()
-        if node.hooks:
-            g = run_hooks(node.hooks, g, node.shape)
-        if not plain:
-            if id(node) in capture:
-                captured[id(node)] = g
-        elif node.retained is not None:
-            t = node.retained
-            t.grad = g.copy() if t.grad is None else np.asarray(t.grad + g)
+        if node.hooks or node.retained is not None or capture is not None:
+            g = _visit(node, g, capture, captured)
         vjp = node.vjp
         if vjp is None:
             raise RuntimeError(
@@ -354,6 +190,34 @@ def _propagate(
                 grads[key] = pg
             else:
                 accumulate(grads, owned, key, pg)
+    return leaves
+
+
+def _visit(
+    node: Node, g: np.ndarray, capture: dict[int, Any] | None, captured: dict[int, np.ndarray]
+) -> np.ndarray:
+    """The rare per-node work: hooks, then capture (for :func:`grad`) or a retained
+    tensor's ``.grad``. Returns the gradient the vjp should see."""
+    if node.hooks:
+        g = run_hooks(node.hooks, g, node.shape)
+    if capture is not None:
+        if id(node) in capture:
+            captured[id(node)] = g
+    elif node.retained is not None:
+        t = node.retained
+        t.grad = g.copy() if t.grad is None else np.asarray(t.grad + g)
+    return g
+
+
+def _finish_leaves(
+    leaves: dict[int, Leaf],
+    grads: dict[Any, Any],
+    owned: set,
+    capture: dict[int, Any] | None,
+    captured: dict[int, np.ndarray],
+) -> None:
+    """Run each leaf's hooks on its summed gradient, then capture it or add it to
+    ``.grad`` (a buffer the engine owns is handed over, anything else is copied)."""
     for key, leaf in leaves.items():
         g = grads[key]
         if type(g) is Pending:
@@ -367,12 +231,72 @@ def _propagate(
             leaf.grad = g.copy() if key not in owned else g
         else:
             leaf.grad += g
-    return captured
+
+
+# ----------------------------------------------------------------- backward and grad
+
+
+def root_grad(t: Leaf, grad: Any, who: str) -> np.ndarray:
+    """The seed gradient for ``t``: 1 for a one-element tensor, else ``grad``."""
+    data = t.data
+    if grad is None:
+        if data.size != 1:
+            raise RuntimeError(
+                f"{who}: output has shape {data.shape}; backward needs a scalar "
+                "(one-element) output or an explicit grad of that shape"
+            )
+        return np.ones(data.shape, dtype=data.dtype)
+    g = np.asarray(grad.data if _is_tensor(grad) else grad)
+    if g.shape != data.shape:
+        raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {data.shape}")
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    return g
+
+
+def backward(t: Leaf, grad: Any = None, retain_graph: bool = False) -> None:
+    """``t.backward(grad, retain_graph)``: accumulate d(t)/d(leaf) into ``.grad`` of
+    every leaf that requires grad (see :meth:`minigrad.Tensor.backward`)."""
+    if not t._requires_grad:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no recorded history"
+        )
+    g = root_grad(t, grad, "backward")
+    if t._node is None:
+        g = run_hooks(t._hooks, g, t.data.shape, t.data.dtype)
+        t.grad = g.copy() if t.grad is None else np.asarray(t.grad + g)
+        return
+    run_backward([t._node], [g], retain_graph)
+
+
+def _is_tensor(x: Any) -> bool:
+    """Whether ``x`` is a tensor (has the :class:`Leaf` attributes) rather than an array,
+    a number or a sequence of tensors."""
+    return hasattr(x, "_node") and hasattr(x, "_requires_grad")
+
+
+def _listed(x: Any) -> list:
+    """One tensor as a one-item list; a sequence of tensors as a list."""
+    return [x] if _is_tensor(x) else list(x)
+
+
+def _cotangents(outs: list, grad_outputs: Any) -> list:
+    """One cotangent (or None, meaning 1 for a one-element output) per output."""
+    if grad_outputs is None:
+        return [None] * len(outs)
+    if _is_tensor(grad_outputs) or isinstance(grad_outputs, np.ndarray):
+        if len(outs) != 1:
+            raise ValueError("grad: give one grad_output per output")
+        return [grad_outputs]
+    gouts = list(grad_outputs)
+    if len(gouts) != len(outs):
+        raise ValueError(f"grad: {len(outs)} outputs but {len(gouts)} grad_outputs")
+    return gouts
 
 
 def grad(
-    outputs: Tensor | Sequence[Tensor],
-    inputs: Tensor | Sequence[Tensor],
+    outputs: Leaf | Sequence[Leaf],
+    inputs: Leaf | Sequence[Leaf],
     grad_outputs: Any = None,
     retain_graph: bool = False,
     allow_unused: bool = False,
@@ -384,29 +308,17 @@ def grad(
     scalar output means 1). An input the outputs do not depend on raises unless
     ``allow_unused=True``, in which case its entry is None.
     """
-    from .tensor import Tensor, _root_grad
-
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        gouts = [grad_outputs] * len(outs) if len(outs) == 1 else None
-        if gouts is None and grad_outputs is None:
-            gouts = [None] * len(outs)
-        elif gouts is None:
-            raise ValueError("grad: give one grad_output per output")
-    else:
-        gouts = list(grad_outputs)
-    if len(gouts) != len(outs):
-        raise ValueError(f"grad: {len(outs)} outputs but {len(gouts)} grad_outputs")
+    outs, ins = _listed(outputs), _listed(inputs)
+    gouts = _cotangents(outs, grad_outputs)
     for k, t in enumerate(ins):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not _is_tensor(t) or not t._requires_grad:
             raise ValueError(f"grad: input {k} does not require grad")
     roots, root_grads = [], []
     for o, go in zip(outs, gouts, strict=True):
         if o._node is None:
             raise RuntimeError("grad: an output does not require grad (it has no recorded history)")
         roots.append(o._node)
-        root_grads.append(_root_grad(o, go, "grad"))
+        root_grads.append(root_grad(o, go, "grad"))
     keys = {id(t._node if t._node is not None else t): t for t in ins}
     captured = run_backward(roots, root_grads, retain_graph, capture=keys)
     result = []
@@ -414,12 +326,12 @@ def grad(
         g = captured.get(id(t._node if t._node is not None else t))
         if g is None and not allow_unused:
             raise RuntimeError(
-                f"grad: input {k} (shape {t.shape}) was not used to compute the outputs; "
-                "pass allow_unused=True to get None for it"
+                f"grad: input {k} (shape {t.data.shape}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
             )
         if g is not None:
             # A fresh, writable array of the input's dtype: never a view into the
             # engine's buffers or one of the caller's grad_outputs.
-            g = np.array(g, dtype=t.dtype)
+            g = np.array(g, dtype=t.data.dtype)
         result.append(g)
     return tuple(result)

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import ops
 from .ops.core import derived
+from .ops.registry import composite
 from .rng import default_generator
 from .tensor import Tensor
 
@@ -45,6 +46,7 @@ def _finite_max(a: np.ndarray, axis: int | None) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
+@composite(methods=("logsumexp",))
 def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, shifted by the max so it never overflows."""
     m = _shift(x, axis)
@@ -56,11 +58,13 @@ def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Ten
     return ops.squeeze(out, axis)
 
 
+@composite(methods=("log_softmax",))
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits."""
     return ops.sub(x, logsumexp(x, axis, keepdims=True))
 
 
+@composite(methods=("softmax",))
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
     e = ops.exp(ops.sub(x, _shift(x, axis)))

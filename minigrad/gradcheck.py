@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .autograd import grad
+from .tensor import Tensor
+
 __all__ = ["GradcheckError", "GradcheckReport", "gradcheck", "numerical_grad"]
 
 
@@ -102,9 +105,6 @@ def gradcheck(
     Raises :class:`GradcheckError` naming the input and its worst element (unless
     ``raise_exception=False``); returns a :class:`GradcheckReport`.
     """
-    from .autograd import grad
-    from .tensor import Tensor
-
     if mode not in ("full", "random"):
         raise ValueError(f"gradcheck: mode must be 'full' or 'random', got {mode!r}")
     arrays = []
@@ -114,8 +114,7 @@ def gradcheck(
             raise TypeError(f"gradcheck: input {k} has dtype {a.dtype}; gradcheck needs float64")
         arrays.append(np.ascontiguousarray(a))
     rng = np.random.default_rng(seed)
-    probe = fn(*[Tensor(a) for a in arrays])
-    v = rng.standard_normal(probe.shape)
+    v = rng.standard_normal(fn(*[Tensor(a) for a in arrays]).shape)
 
     def scalar(*xs: np.ndarray) -> float:
         return float(np.sum(fn(*[Tensor(a) for a in xs]).data * v))
@@ -124,45 +123,71 @@ def gradcheck(
     out = fn(*leaves)
     analytic = grad(out, leaves, grad_outputs=v.astype(out.dtype), allow_unused=True)
     analytic = [np.zeros_like(a) if g is None else g for g, a in zip(analytic, arrays, strict=True)]
-
     report = GradcheckReport(ok=True, max_abs_err=[], mode=mode)
-    worst_excess = 0.0
     if mode == "full":
-        numeric = numerical_grad(scalar, arrays, eps)
-        for k, (ga, gn) in enumerate(zip(analytic, numeric, strict=True)):
-            err = np.abs(ga - gn)
-            report.max_abs_err.append(float(err.max(initial=0.0)))
-            excess = err - (atol + rtol * np.abs(gn))
-            if excess.size and excess.max() > 0:
-                i = np.unravel_index(int(np.argmax(excess)), excess.shape)
-                report.ok = False
-                report.messages.append(
-                    f"input {k} (shape {arrays[k].shape}): element {tuple(int(j) for j in i)} "
-                    f"analytic {ga[i]:.10g} vs numerical {gn[i]:.10g} (abs err {err[i]:.3g})"
-                )
-                if excess[i] > worst_excess:
-                    worst_excess = float(excess[i])
-                    report.worst = (k, tuple(int(j) for j in i), float(ga[i]), float(gn[i]))
+        _check_full(report, analytic, numerical_grad(scalar, arrays, eps), atol, rtol)
     else:
-        for k, a in enumerate(arrays):
-            u = rng.standard_normal(a.shape)
-            a += eps * u
-            up = scalar(*arrays)
-            a -= 2 * eps * u
-            down = scalar(*arrays)
-            a += eps * u
-            dn = (up - down) / (2 * eps)
-            da = float(np.sum(analytic[k] * u))
-            err = abs(da - dn)
-            report.max_abs_err.append(err)
-            if err > atol + rtol * abs(dn):
-                report.ok = False
-                report.messages.append(
-                    f"input {k} (shape {a.shape}): directional derivative analytic {da:.10g} "
-                    f"vs numerical {dn:.10g} (abs err {err:.3g})"
-                )
-                if report.worst is None:
-                    report.worst = (k, (), da, dn)
+        _check_random(report, analytic, arrays, scalar, rng, eps, atol, rtol)
     if not report.ok and raise_exception:
         raise GradcheckError(str(report))
     return report
+
+
+def _check_full(
+    report: GradcheckReport,
+    analytic: list[np.ndarray],
+    numeric: list[np.ndarray],
+    atol: float,
+    rtol: float,
+) -> None:
+    """Compare every element; record each failing input's worst element in ``report``."""
+    worst_excess = 0.0
+    for k, (ga, gn) in enumerate(zip(analytic, numeric, strict=True)):
+        err = np.abs(ga - gn)
+        report.max_abs_err.append(float(err.max(initial=0.0)))
+        excess = err - (atol + rtol * np.abs(gn))
+        if not (excess.size and excess.max() > 0):
+            continue
+        i = np.unravel_index(int(np.argmax(excess)), excess.shape)
+        where = tuple(int(j) for j in i)
+        report.ok = False
+        report.messages.append(
+            f"input {k} (shape {ga.shape}): element {where} "
+            f"analytic {ga[i]:.10g} vs numerical {gn[i]:.10g} (abs err {err[i]:.3g})"
+        )
+        if excess[i] > worst_excess:
+            worst_excess = float(excess[i])
+            report.worst = (k, where, float(ga[i]), float(gn[i]))
+
+
+def _check_random(
+    report: GradcheckReport,
+    analytic: list[np.ndarray],
+    arrays: list[np.ndarray],
+    scalar: Callable[..., float],
+    rng: np.random.Generator,
+    eps: float,
+    atol: float,
+    rtol: float,
+) -> None:
+    """Compare the directional derivative along one random direction ``u`` per input:
+    (L(x + eps u) - L(x - eps u)) / (2 eps) against <analytic, u>."""
+    for k, a in enumerate(arrays):
+        u = rng.standard_normal(a.shape)
+        a += eps * u
+        up = scalar(*arrays)
+        a -= 2 * eps * u
+        down = scalar(*arrays)
+        a += eps * u
+        dn = (up - down) / (2 * eps)
+        da = float(np.sum(analytic[k] * u))
+        err = abs(da - dn)
+        report.max_abs_err.append(err)
+        if err > atol + rtol * abs(dn):
+            report.ok = False
+            report.messages.append(
+                f"input {k} (shape {a.shape}): directional derivative analytic {da:.10g} "
+                f"vs numerical {dn:.10g} (abs err {err:.3g})"
+            )
+            if report.worst is None:
+                report.worst = (k, (), da, dn)

@@ -1,20 +1,21 @@
 """``Tensor``: a NumPy array that records the ops applied to it.
 
 A tensor is a leaf (made by the user: data, parameters) or the output of a recorded
-op, in which case ``_node`` points at its entry on the tape. Operators and methods
-delegate to :mod:`minigrad.ops` and :mod:`minigrad.functional`.
+op, in which case ``_node`` points at its entry on the tape. Operators and math
+methods are not written here: each op's definition installs its own (see
+:mod:`minigrad.ops.registry`), so this module imports only the engine below it.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from . import autograd
-from .autograd import Node
+from . import autograd, tape
+from .tape import Node
 
 __all__ = ["Tensor", "get_default_dtype", "set_default_dtype"]
 
@@ -144,11 +145,6 @@ class Tensor:
         """True for tensors not produced by a recorded op."""
         return self._node is None
 
-    @property
-    def T(self) -> Tensor:
-        """The tensor with its axes reversed (``transpose()``)."""
-        return ops.transpose(self)
-
     def __len__(self) -> int:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -208,16 +204,6 @@ class Tensor:
         t._base = self._base or weakref.ref(self._node if self._node is not None else self)
         return t
 
-    def astype(self, dtype: Any) -> Tensor:
-        """Cast to ``dtype``; the gradient is cast back to this tensor's dtype."""
-        return ops.cast(self, dtype)
-
-    def float(self) -> Tensor:
-        return ops.cast(self, np.float32)
-
-    def double(self) -> Tensor:
-        return ops.cast(self, np.float64)
-
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place; returns self."""
@@ -273,27 +259,19 @@ class Tensor:
 
         ``grad`` is the gradient of the final objective with respect to this tensor;
         it may be omitted only for a one-element tensor (then it is 1). Saved values
-        are freed afterwards unless ``retain_graph=True``.
+        are freed afterwards unless ``retain_graph=True``. :func:`minigrad.grad`, beside
+        it in :mod:`minigrad.autograd`, returns gradients instead of accumulating them.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require grad and has no recorded history"
-            )
-        g = _root_grad(self, grad, "backward")
-        if self._node is None:
-            g = autograd.run_hooks(self._hooks, g, self.data.shape, self.data.dtype)
-            self.grad = g.copy() if self.grad is None else np.asarray(self.grad + g)
-            return
-        autograd.run_backward([self._node], [g], retain_graph)
+        autograd.backward(self, grad, retain_graph)
 
     # ------------------------------------------------------------- in-place ops
     def _begin_inplace(self, op: str) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
+        if self.requires_grad and tape.is_grad_enabled():
             raise RuntimeError(
                 f"{op}: in-place update of a tensor that requires grad would corrupt the "
                 "recorded graph; do it inside `with minigrad.no_grad():`"
             )
-        epoch = autograd.bump_inplace_epoch()
+        epoch = tape.bump_inplace_epoch()
         owners = [self._node if self._node is not None else self]
         if self._base is not None and (base := self._base()) is not None:
             owners.append(base)
@@ -339,54 +317,8 @@ class Tensor:
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         return self._inplace("clamp_", np.clip(self.data, min, max))
 
-    # ---------------------------------------------------------------- operators
-    def __add__(self, o: Any) -> Tensor:
-        return ops.add(self, o)
-
-    def __radd__(self, o: Any) -> Tensor:
-        return ops.add(o, self)
-
-    def __sub__(self, o: Any) -> Tensor:
-        return ops.sub(self, o)
-
-    def __rsub__(self, o: Any) -> Tensor:
-        return ops.sub(o, self)
-
-    def __mul__(self, o: Any) -> Tensor:
-        return ops.mul(self, o)
-
-    def __rmul__(self, o: Any) -> Tensor:
-        return ops.mul(o, self)
-
-    def __truediv__(self, o: Any) -> Tensor:
-        return ops.div(self, o)
-
-    def __rtruediv__(self, o: Any) -> Tensor:
-        return ops.div(o, self)
-
-    def __pow__(self, o: Any) -> Tensor:
-        return ops.pow(self, o)
-
-    def __rpow__(self, o: Any) -> Tensor:
-        return ops.pow(o, self)
-
-    def __neg__(self) -> Tensor:
-        return ops.neg(self)
-
     def __pos__(self) -> Tensor:
         return self
-
-    def __abs__(self) -> Tensor:
-        return ops.abs(self)
-
-    def __matmul__(self, o: Any) -> Tensor:
-        return ops.matmul(self, o)
-
-    def __rmatmul__(self, o: Any) -> Tensor:
-        return ops.matmul(o, self)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._begin_inplace("__setitem__")
@@ -411,104 +343,15 @@ class Tensor:
     def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(self.data != _raw(o))
 
-    # ---------------------------------------------------------- elementwise math
-    def exp(self) -> Tensor:
-        return ops.exp(self)
-
-    def log(self) -> Tensor:
-        return ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        return ops.abs(self)
-
-    def tanh(self) -> Tensor:
-        return ops.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        return ops.relu(self)
-
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return ops.clip(self, min, max)
-
-    clamp = clip
-
-    def maximum(self, o: Any) -> Tensor:
-        return ops.maximum(self, o)
-
-    def minimum(self, o: Any) -> Tensor:
-        return ops.minimum(self, o)
-
-    # ---------------------------------------------------------------- reductions
-    def sum(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return ops.sum(self, axis, keepdims)
-
-    def mean(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return ops.mean(self, axis, keepdims)
-
-    def max(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return ops.max(self, axis, keepdims)
-
-    def min(self, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Tensor:
-        return ops.min(self, axis, keepdims)
-
     def argmax(self, axis: int | None = None) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.argmax(axis=axis)))
 
     def argmin(self, axis: int | None = None) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.argmin(axis=axis)))
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return functional.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return functional.log_softmax(self, axis)
-
-    def logsumexp(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return functional.logsumexp(self, axis, keepdims)
-
-    # --------------------------------------------------------------------- shape
-    def reshape(self, *shape: Any) -> Tensor:
-        return ops.reshape(self, _shape_args(shape))
-
-    view = reshape
-
-    def flatten(self) -> Tensor:
-        return ops.reshape(self, (-1,))
-
-    def transpose(self, *axes: Any) -> Tensor:
-        return ops.transpose(self, _shape_args(axes) if axes else None)
-
-    def permute(self, *axes: Any) -> Tensor:
-        return ops.transpose(self, _shape_args(axes))
-
-    def swapaxes(self, a: int, b: int) -> Tensor:
-        return ops.swapaxes(self, a, b)
-
-    def broadcast_to(self, *shape: Any) -> Tensor:
-        return ops.broadcast_to(self, _shape_args(shape))
-
-    expand = broadcast_to
-
-    def squeeze(self, axis: int | Sequence[int] | None = None) -> Tensor:
-        return ops.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        return ops.unsqueeze(self, axis)
-
-    def split(self, size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-        return ops.split(self, size_or_sections, axis)
-
-    def chunk(self, chunks: int, axis: int = 0) -> list[Tensor]:
-        return ops.chunk(self, chunks, axis)
-
-    def unbind(self, axis: int = 0) -> list[Tensor]:
-        return ops.unbind(self, axis)
+    # Arithmetic, math, reductions and shape methods (``x + y``, ``x.exp()``,
+    # ``x.sum(0)``, ``x.reshape(2, 3)``...) are installed by the op definitions in
+    # minigrad.ops and minigrad.functional when the package is imported.
 
 
 def _shape_args(args: tuple) -> tuple:
@@ -520,23 +363,3 @@ def _shape_args(args: tuple) -> tuple:
 
 def _raw(o: Any) -> Any:
     return o.data if isinstance(o, Tensor) else o
-
-
-def _root_grad(t: Tensor, grad: Any, who: str) -> np.ndarray:
-    """The seed gradient for ``t``: 1 for a one-element tensor, else ``grad``."""
-    if grad is None:
-        if t.data.size != 1:
-            raise RuntimeError(
-                f"{who}: output has shape {t.shape}; backward needs a scalar (one-element) "
-                "output or an explicit grad of that shape"
-            )
-        return np.ones(t.shape, dtype=t.dtype)
-    g = np.asarray(grad.data if isinstance(grad, Tensor) else grad)
-    if g.shape != t.shape:
-        raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {t.shape}")
-    if g.dtype != t.dtype:
-        g = g.astype(t.dtype)
-    return g
-
-
-from . import functional, ops  # noqa: E402  (ops and functional build on Tensor)

@@ -2,7 +2,7 @@
 PyTorch-compatible layers, and the hand-derived NumPy BPTT they are checked against.
 
 The names below load on first use (PEP 562), so that ``python -m rnn`` can choose
-NumPy's BLAS threading before NumPy is imported (see :mod:`rnn.cli`).
+NumPy's BLAS threading before NumPy is imported (see :mod:`rnn.app.cli`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""``python -m rnn``: the command line of :mod:`rnn.cli`."""
+"""``python -m rnn``: the command line of :mod:`rnn.app.cli`."""
 
-from rnn.cli import main
+from rnn.app.cli import main
 
 raise SystemExit(main())

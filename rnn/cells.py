@@ -3,6 +3,13 @@
 There is no hand-written backward here. Backpropagation through time is what the
 engine does with the unrolled graph these steps record.
 
+Each cell kind is described once, by a :class:`CellKind` in :data:`CELL_KINDS` (defined in
+:mod:`rnn.kinds`, registered at the end of this module): its gate count, its state
+(``("h",)`` or ``("h", "c")``), its step function written from ops, its ``*Cell`` module,
+how its biases fold, and its hand-derived reference in :mod:`rnn.manual`. The layers,
+:mod:`rnn.compare` and the tests read everything cell-specific from there;
+:func:`register_cell_kind` adds a kind at run time.
+
 The step functions take the *input projection* ``xw = x W_ih^T + b_ih`` already
 computed, because a layer computes it for all time steps in one matmul; the cell
 modules compute it for their single step. Both call the same step function, so the
@@ -24,19 +31,30 @@ from minigrad.nn import Module, Parameter
 from minigrad.ops import addmm
 from minigrad.rng import default_generator
 
+from . import manual
+from .kinds import CELL_KINDS, CellKind, cell_kind, register_cell_kind, unregister_cell_kind
+
 __all__ = [
+    "CELL_KINDS",
+    "CellBase",
+    "CellKind",
     "GRUCell",
     "LSTMCell",
     "RNNCell",
+    "cell_kind",
     "gru_step",
     "lstm_step",
+    "register_cell_kind",
     "rnn_step",
+    "unregister_cell_kind",
 ]
 
 NONLINEARITIES: dict[str, Callable[[Tensor], Tensor]] = {
     "tanh": minigrad.tanh,
     "relu": minigrad.relu,
 }
+
+# ------------------------------------------------------------------------------ steps
 
 
 def rnn_step(
@@ -90,6 +108,25 @@ def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tens
     return n + z * (h - n)
 
 
+# The same three steps in the one form every kind's step has:
+#   step(xw, state, w_hh_t, b_hh, **options) -> new state, a tuple like state.
+
+
+def _rnn_state_step(xw, state, w_hh_t, b_hh, nonlinearity="tanh"):
+    return (rnn_step(xw, state[0], w_hh_t, b_hh, nonlinearity),)
+
+
+def _lstm_state_step(xw, state, w_hh_t, b_hh):
+    return lstm_step(xw, state[0], state[1], w_hh_t, b_hh)
+
+
+def _gru_state_step(xw, state, w_hh_t, b_hh):
+    return (gru_step(xw, state[0], w_hh_t, b_hh),)
+
+
+# ------------------------------------------------------------------------------ modules
+
+
 def init_uniform(shape: tuple[int, ...], hidden_size: int, dtype: np.dtype) -> Parameter:
     """A parameter drawn from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's RNN default."""
     k = 1.0 / np.sqrt(hidden_size)
@@ -104,13 +141,20 @@ def check_dtype(dtype: Any) -> np.dtype:
     return d
 
 
-class _CellBase(Module):
-    """Parameters ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih``,
-    ``bias_hh`` (G*H,) as in ``torch.nn.RNNCell/LSTMCell/GRUCell``."""
+class CellBase(Module):
+    """One step of the cell kind named by the class attribute ``cell``.
 
-    gates = 1
+    Parameters ``weight_ih`` (G*H, I), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh``
+    (G*H,) as in ``torch.nn.RNNCell/LSTMCell/GRUCell``. ``cell(x, state)`` takes x (N, I)
+    or unbatched (I,), and the state: h (N, H) for an ``("h",)`` kind, a tuple (h, c) for an
+    ``("h", "c")`` kind, or None for zeros; it returns the new state in the same form.
+    """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, dtype: Any) -> None:
+    cell = "rnn"
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+    ) -> None:
         super().__init__()
         if input_size <= 0 or hidden_size <= 0:
             raise ValueError(
@@ -118,7 +162,7 @@ class _CellBase(Module):
             )
         d = check_dtype(dtype)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        gh = self.gates * hidden_size
+        gh = self.kind.gates * hidden_size
         self.weight_ih = init_uniform((gh, input_size), hidden_size, d)
         self.weight_hh = init_uniform((gh, hidden_size), hidden_size, d)
         if bias:
@@ -128,12 +172,30 @@ class _CellBase(Module):
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
 
+    @property
+    def kind(self) -> CellKind:
+        """This cell's :class:`CellKind`."""
+        return cell_kind(self.cell)
+
+    @property
+    def gates(self) -> int:
+        return self.kind.gates
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         return s if self.bias else s + ", bias=False"
 
-    def _prepare(self, x: Any, h: Any) -> tuple[Tensor, Tensor | None, bool]:
-        """Check shapes; add a batch axis to unbatched input. Returns (x, h, batched)."""
+    def forward(self, x: Any, state: Any = None) -> Any:
+        kind = self.kind
+        x, batched = self._check_input(x)
+        states = self._check_state(state, x.shape[0], batched)
+        options = {o: getattr(self, o) for o in kind.options}
+        new = kind.step(self._projection(x), states, self.weight_hh.T, self.bias_hh, **options)
+        new = new if batched else tuple(s.squeeze(0) for s in new)
+        return new[0] if len(new) == 1 else new
+
+    def _check_input(self, x: Any) -> tuple[Tensor, bool]:
+        """Check x's shape and dtype; add a batch axis to unbatched input."""
         name = type(self).__name__
         x = x if isinstance(x, Tensor) else minigrad.tensor(x, dtype=self.weight_ih.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
@@ -146,29 +208,44 @@ class _CellBase(Module):
                 f"{name}: input dtype {x.dtype} != parameter dtype {self.weight_ih.dtype}"
             )
         batched = x.ndim == 2
-        if not batched:
-            x = x.unsqueeze(0)
-        if h is not None:
-            h = h if isinstance(h, Tensor) else minigrad.tensor(h, dtype=self.weight_ih.dtype)
-            want = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
-            if h.shape != want:
-                raise ValueError(f"{name}: expected hidden state of shape {want}, got {h.shape}")
-            if not batched:
-                h = h.unsqueeze(0)
-        return x, h, batched
+        return (x if batched else x.unsqueeze(0)), batched
 
-    def _zeros(self, n: int) -> Tensor:
-        return minigrad.zeros(n, self.hidden_size, dtype=self.weight_ih.dtype)
+    def _check_state(self, state: Any, n: int, batched: bool) -> tuple[Tensor, ...]:
+        """One (n, H) tensor per state of the kind (zeros for None)."""
+        name, names = type(self).__name__, self.kind.state
+        if len(names) == 1:
+            parts: Any = (state,)
+        elif state is None:
+            parts = (None,) * len(names)
+        elif isinstance(state, (tuple, list)) and len(state) == len(names):
+            parts = state
+        else:
+            raise TypeError(f"{name}: the state must be a tuple ({', '.join(names)})")
+        dtype = self.weight_ih.dtype
+        want = (n, self.hidden_size) if batched else (self.hidden_size,)
+        out = []
+        for s in parts:
+            if s is None:
+                out.append(minigrad.zeros(n, self.hidden_size, dtype=dtype))
+                continue
+            s = s if isinstance(s, Tensor) else minigrad.tensor(s, dtype=dtype)
+            if s.shape != want:
+                raise ValueError(f"{name}: expected hidden state of shape {want}, got {s.shape}")
+            out.append(s if batched else s.unsqueeze(0))
+        return tuple(out)
 
     def _projection(self, x: Tensor) -> Tensor:
         return linear(x, self.weight_ih, self.bias_ih)
 
 
-class RNNCell(_CellBase):
+class RNNCell(CellBase):
     """Elman RNN cell: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or relu).
 
     Call ``h = cell(x, h)`` with x (N, I) or (I,), h (N, H) or (H,) or None (zeros).
     """
+
+    cell = "rnn"
+    nonlinearity = "tanh"
 
     def __init__(
         self,
@@ -190,48 +267,33 @@ class RNNCell(_CellBase):
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
     def forward(self, x: Any, h: Any = None) -> Tensor:
-        x, h, batched = self._prepare(x, h)
-        h = self._zeros(x.shape[0]) if h is None else h
-        h = rnn_step(self._projection(x), h, self.weight_hh.T, self.bias_hh, self.nonlinearity)
-        return h if batched else h.squeeze(0)
+        return super().forward(x, h)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(CellBase):
     """LSTM cell (gates i, f, g, o; see :func:`lstm_step`).
 
     Call ``h, c = cell(x, (h, c))``; the state may be omitted (zeros).
     """
 
-    gates = 4
-
-    def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, dtype)
+    cell = "lstm"
 
     def forward(self, x: Any, state: tuple[Any, Any] | None = None) -> tuple[Tensor, Tensor]:
-        h, c = (None, None) if state is None else state
-        x, h, batched = self._prepare(x, h)
-        _, c, _ = self._prepare(x if batched else x.squeeze(0), c)
-        n = x.shape[0]
-        h = self._zeros(n) if h is None else h
-        c = self._zeros(n) if c is None else c
-        h, c = lstm_step(self._projection(x), h, c, self.weight_hh.T, self.bias_hh)
-        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
+        return super().forward(x, state)
 
 
-class GRUCell(_CellBase):
+class GRUCell(CellBase):
     """GRU cell (gates r, z, n; see :func:`gru_step`). Call ``h = cell(x, h)``."""
 
-    gates = 3
-
-    def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, dtype)
+    cell = "gru"
 
     def forward(self, x: Any, h: Any = None) -> Tensor:
-        x, h, batched = self._prepare(x, h)
-        h = self._zeros(x.shape[0]) if h is None else h
-        h = gru_step(self._projection(x), h, self.weight_hh.T, self.bias_hh)
-        return h if batched else h.squeeze(0)
+        return super().forward(x, h)
+
+
+for _kind in (
+    CellKind("rnn", 1, ("h",), _rnn_state_step, RNNCell, True, manual.steps.RNN, ("nonlinearity",)),
+    CellKind("lstm", 4, ("h", "c"), _lstm_state_step, LSTMCell, True, manual.steps.LSTM),
+    CellKind("gru", 3, ("h",), _gru_state_step, GRUCell, False, manual.steps.GRU),
+):
+    register_cell_kind(_kind, built_in=True)

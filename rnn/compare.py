@@ -20,11 +20,10 @@ import numpy as np
 import minigrad
 
 from . import manual
-from .layers import GRU, LSTM, RNN, RNNBase
+from .cells import cell_kind
+from .layers import RNNBase, layer_class
 
 __all__ = ["Comparison", "compare", "compare_layer"]
-
-LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 
 @dataclass
@@ -110,67 +109,113 @@ def compare_layer(
         )
     dtype = layer.dtype
     tol = tol if tol is not None else (1e-10 if dtype == np.float64 else 1e-4)
-    rng = np.random.default_rng(seed)
-    xt = minigrad.tensor(np.asarray(x, dtype=dtype), requires_grad=True)
-    if xt.ndim != 3:
-        raise ValueError(f"compare_layer: expected x of shape (T, N, I), got {xt.shape}")
-    T, N, _ = xt.shape
-    H = layer.hidden_size
-    lstm = layer.cell == "lstm"
-    h0 = rng.standard_normal((N, H)).astype(dtype) * 0.5 if h0 is None else np.asarray(h0, dtype)
-    c0 = (
-        (rng.standard_normal((N, H)).astype(dtype) * 0.5 if c0 is None else np.asarray(c0, dtype))
-        if lstm
-        else None
-    )
-    R = rng.standard_normal((T, N, H)).astype(dtype)
-    S = rng.standard_normal((N, H)).astype(dtype)
-    U = rng.standard_normal((N, H)).astype(dtype) if lstm else None
-
-    # Autodiff: the layer itself, with per-step states kept for their gradients.
-    h0t = minigrad.tensor(h0, requires_grad=True)
-    c0t = minigrad.tensor(c0, requires_grad=True) if lstm else None
-    hx = (h0t[None], c0t[None]) if lstm else h0t[None]
-    run = layer.run(xt, hx, lengths=lengths, keep_steps=True)
-    loss = (run.output * R).sum() + (run.h_n[0] * S).sum()
-    if lstm:
-        loss = loss + (run.c_n[0] * U).sum()
-    steps = run.steps[(0, 0)]
-    hs = [s[0] if lstm else s for s in steps]
-    names = [n for n, _ in layer.named_parameters()]
-    params = [p for _, p in layer.named_parameters()]
-    inputs = [*params, xt, h0t, *([c0t] if lstm else []), *hs]
-    grads = minigrad.grad(loss, inputs, allow_unused=True)
-    n_p = len(params)
-
-    # Manual BPTT on the same weights.
-    mparams = {n.removesuffix("_l0"): p.data for n, p in zip(names, params, strict=True)}
-    out, h_n, c_n, cache = manual.forward(
-        layer.cell, xt.data, mparams, h0=h0, c0=c0, lengths=lengths, nonlinearity=layer.nonlinearity
-    )
-    res = manual.backward(R, cache, dh_n=S, dc_n=U)
-
+    x = np.asarray(x, dtype=dtype)
+    if x.ndim != 3:
+        raise ValueError(f"compare_layer: expected x of shape (T, N, I), got {x.shape}")
+    case = _Case.draw(layer, x, h0, c0, lengths, seed)
+    auto = _autodiff(layer, case)
+    ref = _manual(layer, case)
     rows = [
-        Row("output", out.shape, *_relative(run.output.data, out)),
-        Row("h_n", h_n.shape, *_relative(run.h_n.data[0], h_n)),
+        Row("output", ref["output"].shape, *_relative(auto["output"], ref["output"])),
+        Row("h_n", ref["h_n"].shape, *_relative(auto["h_n"], ref["h_n"])),
     ]
-    if lstm:
-        rows.append(Row("c_n", c_n.shape, *_relative(run.c_n.data[0], c_n)))
-    for name, g in zip(names, grads[:n_p], strict=True):
-        rows.append(Row(name, g.shape, *_relative(g, res.grads[name.removesuffix("_l0")])))
-    rows.append(Row("dx", xt.shape, *_relative(grads[n_p], res.dx)))
-    rows.append(Row("dh0", (N, H), *_relative(grads[n_p + 1], res.dh0)))
-    if lstm:
-        rows.append(Row("dc0", (N, H), *_relative(grads[n_p + 2], res.dc0)))
-    dh_auto = grads[n_p + 2 + int(lstm) :]
+    if case.c0 is not None:
+        rows.append(Row("c_n", ref["c_n"].shape, *_relative(auto["c_n"], ref["c_n"])))
+    for name, g in auto["grads"].items():
+        rows.append(Row(name, g.shape, *_relative(g, ref["grads"][name])))
+    for name in ("dx", "dh0", "dc0"):
+        if auto.get(name) is not None:
+            rows.append(Row(name, auto[name].shape, *_relative(auto[name], ref[name])))
     step_norms, first = [], None
-    for t in range(T):
-        g = dh_auto[t] if dh_auto[t] is not None else np.zeros((N, H))
-        a, m = float(np.linalg.norm(g)), float(np.linalg.norm(res.dh[t]))
-        step_norms.append((t, a, m))
-        if first is None and _relative(g, res.dh[t])[1] > tol:
+    for t, (g, m) in enumerate(zip(auto["dh"], ref["dh"], strict=True)):
+        step_norms.append((t, float(np.linalg.norm(g)), float(np.linalg.norm(m))))
+        if first is None and _relative(g, m)[1] > tol:
             first = t
     return Comparison(layer.cell, np.dtype(dtype), tol, rows, step_norms, first)
+
+
+@dataclass
+class _Case:
+    """The inputs both sides get, and the loss weights R, S, U."""
+
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray | None
+    lengths: Any
+    R: np.ndarray
+    S: np.ndarray
+    U: np.ndarray | None
+
+    @classmethod
+    def draw(cls, layer: RNNBase, x: np.ndarray, h0: Any, c0: Any, lengths: Any, seed: int):
+        dtype, (T, N, _), H = layer.dtype, x.shape, layer.hidden_size
+        rng = np.random.default_rng(seed)
+        has_c = len(layer.kind.state) == 2
+
+        def state(given: Any) -> np.ndarray:
+            if given is not None:
+                return np.asarray(given, dtype)
+            return rng.standard_normal((N, H)).astype(dtype) * 0.5
+
+        h0 = state(h0)
+        c0 = state(c0) if has_c else None
+        R = rng.standard_normal((T, N, H)).astype(dtype)
+        S = rng.standard_normal((N, H)).astype(dtype)
+        U = rng.standard_normal((N, H)).astype(dtype) if has_c else None
+        return cls(x, h0, c0, lengths, R, S, U)
+
+
+def _autodiff(layer: RNNBase, case: _Case) -> dict[str, Any]:
+    """The layer itself, with per-step states kept for their gradients."""
+    xt = minigrad.tensor(case.x, requires_grad=True)
+    states = [minigrad.tensor(s, requires_grad=True) for s in (case.h0, case.c0) if s is not None]
+    hx = (states[0][None], states[1][None]) if len(states) == 2 else states[0][None]
+    run = layer.run(xt, hx, lengths=case.lengths, keep_steps=True)
+    loss = (run.output * case.R).sum() + (run.h_n[0] * case.S).sum()
+    if run.c_n is not None:
+        loss = loss + (run.c_n[0] * case.U).sum()
+    hs = [s[0] if isinstance(s, tuple) else s for s in run.steps[(0, 0)]]
+    params = dict(layer.named_parameters())
+    grads = minigrad.grad(loss, [*params.values(), xt, *states, *hs], allow_unused=True)
+    n_p = len(params)
+    zeros = np.zeros_like(case.h0)
+    return {
+        "output": run.output.data,
+        "h_n": run.h_n.data[0],
+        "c_n": None if run.c_n is None else run.c_n.data[0],
+        "grads": dict(zip(params, grads[:n_p], strict=True)),
+        "dx": grads[n_p],
+        "dh0": grads[n_p + 1],
+        "dc0": grads[n_p + 2] if len(states) == 2 else None,
+        "dh": [zeros if g is None else g for g in grads[n_p + len(states) + 1 :]],
+    }
+
+
+def _manual(layer: RNNBase, case: _Case) -> dict[str, Any]:
+    """Manual BPTT on the same weights; gradients named as the layer's parameters."""
+    named = dict(layer.named_parameters())
+    mparams = {n.removesuffix("_l0"): p.data for n, p in named.items()}
+    out, h_n, c_n, cache = manual.forward(
+        layer.kind.reference,
+        case.x,
+        mparams,
+        h0=case.h0,
+        c0=case.c0,
+        lengths=case.lengths,
+        nonlinearity=layer.nonlinearity,
+    )
+    res = manual.backward(case.R, cache, dh_n=case.S, dc_n=case.U)
+    grads = {n: res.grads[n.removesuffix("_l0")] for n in named}
+    return {
+        "output": out,
+        "h_n": h_n,
+        "c_n": c_n,
+        "grads": grads,
+        "dx": res.dx,
+        "dh0": res.dh0,
+        "dc0": res.dc0,
+        "dh": list(res.dh),
+    }
 
 
 def compare(
@@ -186,12 +231,15 @@ def compare(
     seed: int = 0,
     tol: float | None = None,
 ) -> Comparison:
-    """Build a random one-layer ``cell`` ("rnn", "lstm", "gru") of the given sizes and
-    compare autodiff with manual BPTT on random data (see :func:`compare_layer`)."""
-    if cell not in LAYERS:
-        raise ValueError(f"compare: cell must be one of {sorted(LAYERS)}, got {cell!r}")
+    """Build a random one-layer ``cell`` ("rnn", "lstm", "gru" or a registered kind) of the
+    given sizes and compare autodiff with manual BPTT on random data (see
+    :func:`compare_layer`)."""
+    try:
+        kind = cell_kind(cell)
+    except ValueError as e:
+        raise ValueError(f"compare: {e}") from None
     minigrad.manual_seed(seed)
-    kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
-    layer = LAYERS[cell](input_size, hidden_size, bias=bias, dtype=dtype, **kwargs)
+    kwargs = {"nonlinearity": nonlinearity} if "nonlinearity" in kind.options else {}
+    layer = layer_class(cell)(input_size, hidden_size, bias=bias, dtype=dtype, **kwargs)
     x = np.random.default_rng(seed + 1).standard_normal((steps, batch, input_size))
     return compare_layer(layer, x, lengths=lengths, tol=tol, seed=seed)

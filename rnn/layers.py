@@ -27,11 +27,25 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 
-from .cells import NONLINEARITIES, check_dtype, gru_step, init_uniform, lstm_step, rnn_step
+from .arguments import check_input, check_lengths, check_state
+from .cells import NONLINEARITIES, CellKind, cell_kind, check_dtype, init_uniform
 
-__all__ = ["GRU", "LSTM", "RNN", "RNNBase", "Run"]
+__all__ = ["GRU", "LSTM", "RNN", "RNNBase", "Run", "layer_class"]
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+_LAYER_CLASSES: dict[str, type[RNNBase]] = {}
+
+
+def layer_class(name: str) -> type[RNNBase]:
+    """The layer class for the cell kind ``name``: :class:`RNN`, :class:`LSTM`, :class:`GRU`,
+    or, for a kind added with :func:`rnn.cells.register_cell_kind`, the first subclass of
+    :class:`RNNBase` naming it (one is made, named ``name.upper()``, when none exists).
+    ValueError naming the valid names for an unknown kind."""
+    kind = cell_kind(name)
+    cls = _LAYER_CLASSES.get(kind.name)
+    if cls is None:
+        doc = f"Layer of {kind.name!r} cells (see rnn.cells.CELL_KINDS); as RNNBase."
+        cls = type(kind.name.upper(), (RNNBase,), {"cell": kind.name, "__doc__": doc})
+    return cls
 
 
 @dataclass
@@ -39,9 +53,10 @@ class Run:
     """Everything one call computed.
 
     ``output`` (T, N, D*H) (or batch-first / unbatched as the input), ``h_n``
-    (D*num_layers, N, H), ``c_n`` for LSTM. With ``keep_steps=True``, ``steps[(k, d)]``
-    lists, per time step, the state after that step of layer k, direction d (h, or
-    (h, c) for LSTM): intermediate tensors whose gradients show BPTT at work.
+    (D*num_layers, N, H), ``c_n`` for a cell with an (h, c) state (LSTM). With
+    ``keep_steps=True``, ``steps[(k, d)]`` lists, per time step, the state after that step
+    of layer k, direction d (h, or (h, c) for LSTM): intermediate tensors whose gradients
+    show BPTT at work.
     """
 
     output: Tensor
@@ -52,10 +67,16 @@ class Run:
 
 class RNNBase(Module):
     """Shared machinery of :class:`RNN`, :class:`LSTM` and :class:`GRU`; a subclass
-    names its ``cell`` ("rnn", "lstm" or "gru")."""
+    names its ``cell`` ("rnn", "lstm", "gru" or a kind in ``rnn.cells.CELL_KINDS``), and
+    everything cell-specific is read from that kind's :class:`~rnn.cells.CellKind`."""
 
     cell = "rnn"
     nonlinearity = "tanh"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "cell" in cls.__dict__:
+            _LAYER_CLASSES.setdefault(cls.cell, cls)
 
     def __init__(
         self,
@@ -82,7 +103,7 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional = bidirectional
         self.num_directions = 2 if bidirectional else 1
-        gh = GATES[self.cell] * hidden_size
+        gh = self.kind.gates * hidden_size
         for k in range(num_layers):
             layer_in = input_size if k == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
@@ -97,12 +118,22 @@ class RNNBase(Module):
     def dtype(self) -> np.dtype:
         return self.weight_ih_l0.dtype
 
+    @property
+    def kind(self) -> CellKind:
+        """The :class:`~rnn.cells.CellKind` of this layer's cell."""
+        return cell_kind(self.cell)
+
+    def cell_options(self) -> dict[str, Any]:
+        """The keyword options of the kind's step (e.g. the RNN's nonlinearity)."""
+        return {o: getattr(self, o) for o in self.kind.options}
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        if self.cell == "rnn" and self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
+        for key, value in self.cell_options().items():
+            if value != getattr(type(self), key, value):
+                s += f", {key}={value!r}"
         for key, default in (("bias", True), ("batch_first", False), ("dropout", 0.0)):
             if getattr(self, key) != default:
                 s += f", {key}={getattr(self, key)}"
@@ -121,7 +152,7 @@ class RNNBase(Module):
     def forward(self, x: Any, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
         """``out, h_n = rnn(x, h0)``; ``out, (h_n, c_n) = lstm(x, (h0, c0))``."""
         r = self.run(x, hx, lengths)
-        return r.output, ((r.h_n, r.c_n) if self.cell == "lstm" else r.h_n)
+        return r.output, ((r.h_n, r.c_n) if r.c_n is not None else r.h_n)
 
     def run(self, x: Any, hx: Any = None, lengths: Any = None, keep_steps: bool = False) -> Run:
         """Run every layer and direction; see :class:`Run` for what is returned.
@@ -135,10 +166,10 @@ class RNNBase(Module):
             return self._run(x, hx, lengths, keep_steps)
 
     def _run(self, x: Any, hx: Any, lengths: Any, keep_steps: bool) -> Run:
-        x, batched = self._check_input(x)
+        x, batched = check_input(self, x)
         T, N = x.shape[0], x.shape[1]
-        h0, c0 = self._check_state(hx, N, batched)
-        lens = self._check_lengths(lengths, T, N)
+        h0, c0 = check_state(self, hx, N, batched)
+        lens = check_lengths(self, lengths, T, N)
         run = Run(output=x, h_n=x)
         h_last, c_last = [], []
         inp = x
@@ -170,7 +201,7 @@ class RNNBase(Module):
         out = inp.swapaxes(0, 1) if self.batch_first and batched else inp
         run.output = out if batched else out.squeeze(1)
         run.h_n = minigrad.stack(h_last, axis=0)
-        if self.cell == "lstm":
+        if len(self.kind.state) == 2:
             run.c_n = minigrad.stack(c_last, axis=0)
         if not batched:
             run.h_n = run.h_n.squeeze(1)
@@ -189,19 +220,20 @@ class RNNBase(Module):
         """One direction of one layer over x (T, N, I): returns (out, h_T, c_T, steps)."""
         T, N, I = x.shape
         w_ih, w_hh, b_ih, b_hh = params
-        H = self.hidden_size
+        kind = self.kind
         per_sequence_reverse = reverse and lens is not None
         if per_sequence_reverse:
             x = x[_reverse_index(lens, T)]
         # Biases that only add (RNN, LSTM) are folded into the one input projection.
-        step_bias = b_hh if self.cell == "gru" else None
-        proj_bias = b_ih if (b_hh is None or self.cell == "gru") else b_ih + b_hh
-        xw = linear(x.reshape(T * N, I), w_ih, proj_bias).reshape(T, N, -1)
+        fold = kind.fold_hh_bias and b_hh is not None
+        step_bias = None if kind.fold_hh_bias else b_hh
+        xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih).reshape(T, N, -1)
         w_hh_t = w_hh.T
-        if h is None:
-            h = minigrad.zeros(N, H, dtype=x.dtype)
-        if c is None and self.cell == "lstm":
-            c = minigrad.zeros(N, H, dtype=x.dtype)
+        state = tuple(
+            minigrad.zeros(N, self.hidden_size, dtype=x.dtype) if s is None else s
+            for s in (h, c)[: len(kind.state)]
+        )
+        step, options = kind.step, self.cell_options()
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
@@ -209,103 +241,22 @@ class RNNBase(Module):
         for t in order:
             with minigrad.scope(f"t={t}"):
                 # One step's slice of the projection; its backward touches only that slice.
-                xw_t = xw[t]
-                if self.cell == "lstm":
-                    h_new, c_new = lstm_step(xw_t, h, c, w_hh_t, step_bias)
-                elif self.cell == "gru":
-                    h_new = gru_step(xw_t, h, w_hh_t, step_bias)
-                else:
-                    h_new = rnn_step(xw_t, h, w_hh_t, step_bias, self.nonlinearity)
+                new = step(xw[t], state, w_hh_t, step_bias, **options)
                 if t < shortest:
-                    h, out_t = h_new, h_new
-                    if self.cell == "lstm":
-                        c = c_new
+                    state, out_t = new, new[0]
                 else:
                     # Sequences already past their end keep their state; output 0.
                     valid = (t < lens)[:, None]
-                    h = minigrad.where(valid, h_new, h)
-                    out_t = minigrad.where(valid, h, 0.0)
-                    if self.cell == "lstm":
-                        c = minigrad.where(valid, c_new, c)
+                    state = tuple(
+                        minigrad.where(valid, n, s) for n, s in zip(new, state, strict=True)
+                    )
+                    out_t = minigrad.where(valid, state[0], 0.0)
             outs[t] = out_t
-            steps[t] = (h, c) if self.cell == "lstm" else h
+            steps[t] = state if len(state) == 2 else state[0]
         out = minigrad.stack(outs, axis=0)
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]
-        return out, h, c, steps
-
-    # --------------------------------------------------------------- checking
-    def _check_input(self, x: Any) -> tuple[Tensor, bool]:
-        name = type(self).__name__
-        if not isinstance(x, Tensor):
-            x = minigrad.tensor(np.asarray(x), dtype=self.dtype)
-        if x.dtype != self.dtype:
-            raise TypeError(
-                f"{name}: input has dtype {x.dtype} but the parameters are {self.dtype}"
-            )
-        if x.ndim not in (2, 3):
-            raise ValueError(
-                f"{name}: expected input of shape (T, N, {self.input_size}) "
-                f"{'(batch_first: (N, T, I)) ' if self.batch_first else ''}"
-                f"or unbatched (T, {self.input_size}), got {x.shape}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{name}: expected input size {self.input_size}, got {x.shape[-1]} "
-                f"(input of shape {x.shape})"
-            )
-        batched = x.ndim == 3
-        if not batched:
-            x = x.unsqueeze(1)
-        elif self.batch_first:
-            x = x.swapaxes(0, 1)
-        if x.shape[0] == 0:
-            raise ValueError(f"{name}: the input has no time steps (shape {x.shape})")
-        return x, batched
-
-    def _check_state(self, hx: Any, N: int, batched: bool) -> tuple[Tensor | None, Tensor | None]:
-        name = type(self).__name__
-        if hx is None:
-            return None, None
-        if self.cell == "lstm":
-            if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-                raise TypeError(f"{name}: the initial state must be a tuple (h0, c0)")
-            pair = hx
-        else:
-            pair = (hx, None)
-        want = (self.num_layers * self.num_directions, N, self.hidden_size)
-        out = []
-        for label, s in zip(("h0", "c0"), pair, strict=True):
-            if s is None:
-                out.append(None)
-                continue
-            s = s if isinstance(s, Tensor) else minigrad.tensor(np.asarray(s), dtype=self.dtype)
-            expected = want if batched else (want[0], want[2])
-            if s.shape != expected:
-                raise ValueError(f"{name}: expected {label} of shape {expected}, got {s.shape}")
-            if s.dtype != self.dtype:
-                raise TypeError(
-                    f"{name}: {label} has dtype {s.dtype} but the parameters are {self.dtype}"
-                )
-            out.append(s if batched else s.unsqueeze(1))
-        return out[0], out[1]
-
-    def _check_lengths(self, lengths: Any, T: int, N: int) -> np.ndarray | None:
-        name = type(self).__name__
-        if lengths is None:
-            return None
-        lens = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
-        if lens.dtype.kind not in "iu" or lens.shape != (N,):
-            raise ValueError(
-                f"{name}: lengths must be {N} integers (one per sequence), got "
-                f"shape {lens.shape} of dtype {lens.dtype}"
-            )
-        bad = (lens < 1) | (lens > T)
-        if bad.any():
-            raise ValueError(
-                f"{name}: every length must be between 1 and T={T}, got {int(lens[bad][0])}"
-            )
-        return None if (lens == T).all() else lens.astype(np.int64)
+        return out, state[0], (state[1] if len(state) == 2 else None), steps
 
 
 def _scopes(names: list[str]) -> Any:
@@ -334,6 +285,8 @@ class RNN(RNNBase):
     Parameters ``weight_ih_l{k}[_reverse]`` (H, I or D*H), ``weight_hh_l{k}`` (H, H),
     ``bias_ih_l{k}``, ``bias_hh_l{k}`` (H,), initialised from U(-1/sqrt(H), 1/sqrt(H)).
     """
+
+    cell = "rnn"
 
     def __init__(
         self,

@@ -130,7 +130,7 @@ def test_command_line_examples_parse(where, command):
     """Every command shown in the docs is accepted by the parser (it is not run here)."""
     import shlex
 
-    from rnn.cli import build_parser
+    from rnn.app.cli import build_parser
 
     args = build_parser().parse_args(shlex.split(command))
     assert args.command == shlex.split(command)[0], where

@@ -103,7 +103,7 @@ def _slices(gp: GradPlan) -> None:
             count[s.attrs["index"]] += 1
         if not (count == 1).all():
             continue
-        for s, k in cs:
+        for s, _k in cs:
             child = gp.slots.get(s.out)
             if child is None or child.home is not None:
                 break

@@ -15,6 +15,7 @@ derivatives instead of differentiating them again.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -80,7 +81,7 @@ def _regular(arrays: list[np.ndarray]) -> np.ndarray | None:
     step = arrays[1].ctypes.data - first.ctypes.data
     if step <= 0:
         return None
-    for a, b in zip(arrays, arrays[1:], strict=False):
+    for a, b in itertools.pairwise(arrays):
         if b.shape != first.shape or b.strides != first.strides:
             return None
         if b.ctypes.data - a.ctypes.data != step:

@@ -81,7 +81,7 @@ def _group_positions(gp: GradPlan, bpos: dict) -> dict[Slot, int]:
     return {s: max(bpos[st] for st, _ in s.outers) + 1 for s in gp.slots.values() if s.outers}
 
 
-def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:  # noqa: ANN001
+def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
     uses: dict[Value, list[int]] = {}
 
     def use(v: Value, p: int) -> None:
@@ -118,7 +118,7 @@ def _forward_root(fp: ForwardPlan, v: Value) -> Value:
             return v
 
 
-def _grad_items(gp, bpos, group, end, items, F) -> None:  # noqa: ANN001
+def _grad_items(gp, bpos, group, end, items, F) -> None:
     for slot in gp.slots.values():
         root = slot.root()
         if root not in items:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import Node
+from ..tape import Node
 from ..tensor import Tensor
 from .codegen import generate
 from .gradplan import GradPlan, plan_grads
@@ -67,9 +67,7 @@ class Program:
         for t, name, shape, dtype in self._bound:
             d = t.data
             if d.shape != shape or d.dtype != dtype:
-                raise Stale(
-                    f"a tensor the function uses changed from {shape} {dtype} to {d.shape} {d.dtype}"
-                )
+                raise Stale(f"a tensor changed from {shape} {dtype} to {d.shape} {d.dtype}")
             env[name] = d
         env["forward"]()
         env["derived"] = False  # backward computes activation derivatives anew

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd
+from .. import tape
 from ..tensor import Tensor
 
 __all__ = ["Step", "Trace", "Tracer", "Value"]
@@ -54,7 +54,7 @@ class Step:
         self.inputs = inputs
         self.out = out
         self.saved = saved
-        self.scope = autograd.current_scope()
+        self.scope = tape.current_scope()
         self.attrs: dict[str, Any] = {}
 
     def __repr__(self) -> str:
@@ -70,7 +70,7 @@ class Trace:
         self.steps: list[Step] = []
         self.inputs: list[Value] = []
         self.outputs: list[Value | None] = []
-        self.grad_enabled = autograd.is_grad_enabled()
+        self.grad_enabled = tape.is_grad_enabled()
 
 
 class Tracer:

@@ -1,85 +1,17 @@
-"""Primitive ops. Each is a function ``op(*tensors) -> Tensor`` whose forward and vjp
-stand together; :mod:`minigrad.functional` builds composites from them."""
+"""Primitive ops and the composites written from them.
 
+Each op is defined once, in one module of this package, by a function whose forward
+and derivative rule stand together; its registration (:mod:`.registry`) exports it
+here, installs its Tensor methods and gives the test suite its row. The names this
+package exports are the registered ops plus :func:`record` and :func:`unbroadcast`.
+"""
+
+from . import elementwise, linalg, reduce, shape  # noqa: F401  (importing registers the ops)
 from .core import record, unbroadcast
-from .elementwise import (
-    abs,
-    add,
-    cast,
-    clip,
-    div,
-    exp,
-    log,
-    logaddexp,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,
-    relu,
-    sigmoid,
-    sqrt,
-    sub,
-    tanh,
-    where,
-)
-from .linalg import addmm, matmul
-from .reduce import max, mean, min, sum
-from .shape import (
-    broadcast_to,
-    chunk,
-    concatenate,
-    getitem,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    take,
-    transpose,
-    unbind,
-    unsqueeze,
-)
+from .registry import REGISTRY, OpDef, composite, definitions, primitive  # noqa: F401
 
-__all__ = [
-    "abs",
-    "add",
-    "addmm",
-    "broadcast_to",
-    "cast",
-    "chunk",
-    "clip",
-    "concatenate",
-    "div",
-    "exp",
-    "getitem",
-    "log",
-    "logaddexp",
-    "matmul",
-    "max",
-    "maximum",
-    "mean",
-    "min",
-    "minimum",
-    "mul",
-    "neg",
-    "pow",
-    "record",
-    "relu",
-    "reshape",
-    "sigmoid",
-    "split",
-    "sqrt",
-    "squeeze",
-    "stack",
-    "sub",
-    "sum",
-    "swapaxes",
-    "take",
-    "tanh",
-    "transpose",
-    "unbind",
-    "unbroadcast",
-    "unsqueeze",
-    "where",
-]
+globals().update({op.name: op.forward for op in definitions() if op.module.startswith(__name__)})
+
+__all__ = ["record", "unbroadcast"]
+__all__ += [op.name for op in definitions() if op.module.startswith(__name__)]
+__all__.sort()

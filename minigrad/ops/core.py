@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import autograd
-from ..autograd import Node
+from .. import tape
+from ..tape import Node
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["derived", "record", "unbroadcast"]
@@ -27,6 +27,9 @@ def record(
 ) -> Tensor:
     """Wrap an op's output; record a Node when grad mode is on and an input needs grad.
 
+    The one place where ops are taped: every primitive's forward ends here (a
+    composite through the primitives it calls).
+
     ``vjp(g, *saved)`` maps the gradient of the output to one gradient (or None) per
     input, each already reduced to that input's shape. Ops pass a module-level vjp
     and the values it needs as ``saved`` (a closure would do too, with nothing
@@ -38,7 +41,7 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
-    if autograd._grad_enabled:
+    if tape._grad_enabled:
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:

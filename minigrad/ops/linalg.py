@@ -9,33 +9,7 @@ import numpy as np
 from ..gradients import Outer
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
-
-__all__ = ["addmm", "matmul"]
-
-
-def matmul(a: Any, b: Any) -> Tensor:
-    """a @ b.
-
-    vjp for C = A B: dA = dC B^T, dB = A^T dC; 1-D operands are promoted to a row
-    (left) or a column (right) and the gradient is shaped back; batch axes that were
-    broadcast are summed by :func:`unbroadcast`.
-    """
-    a, b = binary_operands(a, b, "matmul")
-    x, y = a.data, b.data
-    if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"matmul: operands must be at least 1-d, got {a.shape} @ {b.shape}")
-    try:
-        out = x @ y
-    except ValueError:
-        raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not align") from None
-    ra, rb = a._requires_grad, b._requires_grad
-
-    if x.ndim == 2 and y.ndim == 2:
-        return record("matmul", out, (a, b), _matmul_vjp, x, y, ra, rb)
-    x2 = x[None, :] if x.ndim == 1 else x
-    y2 = y[:, None] if y.ndim == 1 else y
-    out2 = (*np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]), x2.shape[-2], y2.shape[-1])
-    return record("matmul", out, (a, b), _matmul_general_vjp, x, y, x2, y2, out2, ra, rb)
+from .registry import names, primitive, reflected
 
 
 def _matmul_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, ra: bool, rb: bool) -> tuple:
@@ -62,6 +36,47 @@ def _matmul_general_vjp(
     return ga, gb
 
 
+@primitive(
+    (_matmul_vjp, _matmul_general_vjp),
+    methods=("__matmul__", ("__rmatmul__", reflected)),
+    top_level=True,
+)
+def matmul(a: Any, b: Any) -> Tensor:
+    """a @ b.
+
+    vjp for C = A B: dA = dC B^T, dB = A^T dC; 1-D operands are promoted to a row
+    (left) or a column (right) and the gradient is shaped back; batch axes that were
+    broadcast are summed by :func:`unbroadcast`.
+    """
+    a, b = binary_operands(a, b, "matmul")
+    x, y = a.data, b.data
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: operands must be at least 1-d, got {a.shape} @ {b.shape}")
+    try:
+        out = x @ y
+    except ValueError:
+        raise ValueError(f"matmul: shapes {a.shape} @ {b.shape} do not align") from None
+    ra, rb = a._requires_grad, b._requires_grad
+
+    if x.ndim == 2 and y.ndim == 2:
+        return record("matmul", out, (a, b), _matmul_vjp, x, y, ra, rb)
+    x2 = x[None, :] if x.ndim == 1 else x
+    y2 = y[:, None] if y.ndim == 1 else y
+    out2 = (*np.broadcast_shapes(x2.shape[:-2], y2.shape[:-2]), x2.shape[-2], y2.shape[-1])
+    return record("matmul", out, (a, b), _matmul_general_vjp, x, y, x2, y2, out2, ra, rb)
+
+
+def _addmm_vjp(
+    g: np.ndarray, x: np.ndarray, y: np.ndarray, tc: tuple | None, ra: bool, rb: bool
+) -> tuple:
+    return (
+        None if tc is None else (unbroadcast(g, *tc) if tc else g),
+        g @ y.T if ra else None,
+        Outer(x, g) if rb else None,
+    )
+
+
+@primitive(_addmm_vjp)
 def addmm(c: Any, a: Any, b: Any) -> Tensor:
     """c + a @ b for 2-D a (N, K) and b (K, M), c broadcastable to (N, M).
 
@@ -96,11 +111,4 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
 
-def _addmm_vjp(
-    g: np.ndarray, x: np.ndarray, y: np.ndarray, tc: tuple | None, ra: bool, rb: bool
-) -> tuple:
-    return (
-        None if tc is None else (unbroadcast(g, *tc) if tc else g),
-        g @ y.T if ra else None,
-        Outer(x, g) if rb else None,
-    )
+__all__ = names(__name__)

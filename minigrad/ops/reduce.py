@@ -10,8 +10,7 @@ import numpy as np
 from ..tensor import Tensor
 from .core import record
 from .elementwise import mul
-
-__all__ = ["max", "mean", "min", "sum"]
+from .registry import composite, names, primitive
 
 Axis = int | Sequence[int] | None
 
@@ -34,6 +33,11 @@ def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
     return g if keepdims else np.expand_dims(g, axes)
 
 
+def _sum_vjp(g: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> tuple:
+    return (np.broadcast_to(_expand(g, axes, keepdims), shape),)
+
+
+@primitive(_sum_vjp, methods=("sum",))
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis``. vjp: g broadcast back over the summed axes (a view)."""
     axes = _axes(axis, a.ndim, "sum")
@@ -41,10 +45,7 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return record("sum", out, (a,), _sum_vjp, axes, keepdims, a.shape)
 
 
-def _sum_vjp(g: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> tuple:
-    return (np.broadcast_to(_expand(g, axes, keepdims), shape),)
-
-
+@composite(methods=("mean",))
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis``: a sum times 1/count (a composite)."""
     axes = _axes(axis, a.ndim, "mean")
@@ -52,15 +53,6 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     if count == 0:
         raise ValueError(f"mean: empty reduction over axis {axis} of shape {a.shape}")
     return mul(sum(a, axes, keepdims), 1.0 / count)
-
-
-def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
-    axes = _axes(axis, a.ndim, op)
-    if a.size == 0:
-        raise ValueError(f"{op}: reduction of an empty tensor of shape {a.shape}")
-    x = a.data
-    out = np.asarray(getattr(x, fn)(axis=axes, keepdims=keepdims))
-    return record(op, out, (a,), _extreme_vjp, x, out, axes, keepdims)
 
 
 def _extreme_vjp(
@@ -72,11 +64,25 @@ def _extreme_vjp(
     return ((_expand(g, axes, keepdims) * share).astype(x.dtype, copy=False),)
 
 
+def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
+    axes = _axes(axis, a.ndim, op)
+    if a.size == 0:
+        raise ValueError(f"{op}: reduction of an empty tensor of shape {a.shape}")
+    x = a.data
+    out = np.asarray(getattr(x, fn)(axis=axes, keepdims=keepdims))
+    return record(op, out, (a,), _extreme_vjp, x, out, axes, keepdims)
+
+
+@primitive(_extreme_vjp, methods=("max",))
 def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``. vjp: g to the arg-max (split evenly among ties)."""
     return _extreme("max", "max", a, axis, keepdims)
 
 
+@primitive(_extreme_vjp, methods=("min",))
 def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Minimum over ``axis``. vjp: g to the arg-min (split evenly among ties)."""
     return _extreme("min", "min", a, axis, keepdims)
+
+
+__all__ = names(__name__)

@@ -14,24 +14,34 @@ import numpy as np
 from ..gradients import Scatter
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
-
-__all__ = [
-    "broadcast_to",
-    "chunk",
-    "concatenate",
-    "getitem",
-    "reshape",
-    "split",
-    "squeeze",
-    "stack",
-    "swapaxes",
-    "take",
-    "transpose",
-    "unbind",
-    "unsqueeze",
-]
+from .registry import composite, names, primitive, shape_args, varargs
 
 
+def _flat(fn: Any) -> Any:
+    """``t.flatten()``: ``reshape(t, (-1,))``."""
+
+    def flatten(self: Tensor) -> Tensor:
+        """The tensor as one axis (a reshape to (-1,))."""
+        return fn(self, (-1,))
+
+    return flatten
+
+
+def _axes_args(fn: Any) -> Any:
+    """``t.transpose()`` reverses the axes; ``t.transpose(1, 0)`` or ``((1, 0))`` permutes."""
+
+    def method(self: Tensor, *axes: Any) -> Tensor:
+        return fn(self, shape_args(axes) if axes else None)
+
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _reshape_vjp(g: np.ndarray, old: tuple) -> tuple:
+    return (g.reshape(old),)
+
+
+@primitive(_reshape_vjp, methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat)))
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
     try:
@@ -41,10 +51,14 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     return record("reshape", out, (a,), _reshape_vjp, a.shape)
 
 
-def _reshape_vjp(g: np.ndarray, old: tuple) -> tuple:
-    return (g.reshape(old),)
+def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
+    return (g.transpose(inverse),)
 
 
+@primitive(
+    _transpose_vjp,
+    methods=(("transpose", _axes_args), ("permute", varargs), ("T", property)),
+)
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
     if axes is None:
@@ -57,10 +71,7 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     return record("transpose", out, (a,), _transpose_vjp, inverse)
 
 
-def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
-    return (g.transpose(inverse),)
-
-
+@composite(methods=("swapaxes",))
 def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
     """Exchange two axes (a transpose)."""
     axes = list(range(a.ndim))
@@ -68,6 +79,11 @@ def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
     return transpose(a, axes)
 
 
+def _broadcast_to_vjp(g: np.ndarray, old: tuple) -> tuple:
+    return (unbroadcast(g, old),)
+
+
+@primitive(_broadcast_to_vjp, methods=(("broadcast_to", varargs), ("expand", varargs)))
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` (a read-only view). vjp: unbroadcast."""
     shape = tuple(shape)
@@ -78,10 +94,7 @@ def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     return record("broadcast_to", out, (a,), _broadcast_to_vjp, a.shape)
 
 
-def _broadcast_to_vjp(g: np.ndarray, old: tuple) -> tuple:
-    return (unbroadcast(g, old),)
-
-
+@composite(methods=("squeeze",))
 def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     """Drop size-1 axes (all, or the given ones): a reshape."""
     if axis is None:
@@ -95,6 +108,7 @@ def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     return reshape(a, shape)
 
 
+@composite(methods=("unsqueeze",))
 def unsqueeze(a: Tensor, axis: int) -> Tensor:
     """Insert a size-1 axis at ``axis``: a reshape."""
     if axis < 0:
@@ -123,6 +137,11 @@ def _index_parts(index: Any) -> tuple[Any, bool]:
     return (tuple(clean) if isinstance(index, tuple) else clean[0]), unique
 
 
+def _getitem_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
+    return (Scatter(idx, g, shape, dtype, unique),)
+
+
+@primitive(_getitem_vjp, methods=("__getitem__",))
 def getitem(a: Tensor, index: Any) -> Tensor:
     """``a[index]``: slices, integers, None, Ellipsis, integer arrays, boolean masks.
 
@@ -137,10 +156,7 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     return record("getitem", out, (a,), _getitem_vjp, idx, a.shape, a.dtype, unique)
 
 
-def _getitem_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
-    return (Scatter(idx, g, shape, dtype, unique),)
-
-
+@composite(top_level=True)
 def take(a: Tensor, indices: Any, axis: int = 0) -> Tensor:
     """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0)."""
     ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
@@ -155,6 +171,11 @@ def take(a: Tensor, indices: Any, axis: int = 0) -> Tensor:
     return getitem(a, (slice(None),) * (axis % a.ndim) + (ids,))
 
 
+def _concatenate_vjp(g: np.ndarray, ax: int, ends: np.ndarray, needs: list) -> list:
+    return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
+
+
+@primitive(_concatenate_vjp, top_level=True)
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join along an existing axis. vjp: g split back into views, one per input."""
     ts = _as_tensors(tensors, "concatenate")
@@ -170,10 +191,11 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return record("concatenate", out, ts, _concatenate_vjp, ax, ends, needs)
 
 
-def _concatenate_vjp(g: np.ndarray, ax: int, ends: np.ndarray, needs: list) -> list:
-    return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
+def _stack_vjp(g: np.ndarray, lead: tuple, needs: list) -> list:
+    return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
 
 
+@primitive(_stack_vjp, top_level=True)
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join along a new axis. vjp: one view of g per input (O(T) for T inputs)."""
     ts = _as_tensors(tensors, "stack")
@@ -186,10 +208,6 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return record("stack", out, ts, _stack_vjp, lead, needs)
 
 
-def _stack_vjp(g: np.ndarray, lead: tuple, needs: list) -> list:
-    return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
-
-
 def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
     ts = tuple(to_tensor(t, None, op) for t in tensors)
     if not ts:
@@ -197,6 +215,7 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
     return ts
 
 
+@composite(methods=("split",), top_level=True)
 def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split along ``axis`` into pieces of ``size`` (the last may be smaller) or of
     the given sizes, as ``torch.split``. Each piece is a slice, so backward is O(n)."""
@@ -223,6 +242,7 @@ def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...]
     return tuple((*lead, slice(start, end)) for start, end in itertools.pairwise(ends))
 
 
+@composite(methods=("chunk",), top_level=True)
 def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
     """Split into ``chunks`` nearly equal pieces, as ``torch.chunk``."""
     if chunks <= 0:
@@ -231,8 +251,12 @@ def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
     return split(a, max(1, -(-n // chunks)), axis)
 
 
+@composite(methods=("unbind",), top_level=True)
 def unbind(a: Tensor, axis: int = 0) -> list[Tensor]:
     """The slices along ``axis`` with that axis removed (e.g. the T steps of a
     (T, N, H) sequence). Each is an integer index, so backward is O(T) in total."""
     lead = (slice(None),) * (axis % a.ndim)
     return [getitem(a, (*lead, i)) for i in range(a.shape[axis])]
+
+
+__all__ = names(__name__)

@@ -4,7 +4,7 @@ Each optimisation has a test here: deferred weight gradients (one GEMM for all u
 slice gradients added into one buffer (O(T) splitting), gradients passed on unchanged
 when no broadcast happened, the paused garbage collector, float32 kept float32, and
 saved values released after backward. (``addmm`` against its composition is in
-test_ops.py.)
+tests/minigrad/ops/test_linalg.py.)
 """
 
 from __future__ import annotations

@@ -7,10 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from op_cases import check_case
 from strategies import arrays
 
 from minigrad import Tensor, gradcheck
 from minigrad import functional as F
+from minigrad.ops.registry import names
 
 
 def np_logsumexp(x, axis=None, keepdims=False):
@@ -177,3 +179,11 @@ def test_dropout():
     assert not F.dropout(x, 1.0).data.any()
     with pytest.raises(ValueError, match="dropout: p must be in"):
         F.dropout(x, 1.5)
+
+
+@pytest.mark.parametrize("name", names("minigrad.functional"))
+@given(data=st.data())
+def test_registered_composites_against_the_table(name, data):
+    """softmax, log_softmax and logsumexp (also Tensor methods) against their rows of
+    tests/op_cases.py."""
+    check_case(name, data.draw)

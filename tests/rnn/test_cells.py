@@ -6,39 +6,35 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parity import GATES, KIND_IDS, KINDS, PARAM_NAMES, assert_close
+from parity import (
+    CELLS,
+    GATES,
+    KIND_IDS,
+    KINDS,
+    PARAM_NAMES,
+    assert_close,
+    has_c,
+    make_cell,
+)
 
 import minigrad
 import rnn
 from rnn import manual
+from rnn.cells import cell_kind
 
 F64 = np.float64
 
 
-def make_cell(cell, nonlinearity="tanh", I=3, H=4, bias=True, dtype=F64):
-    if cell == "rnn":
-        return rnn.RNNCell(I, H, bias=bias, nonlinearity=nonlinearity, dtype=dtype)
-    return {"lstm": rnn.LSTMCell, "gru": rnn.GRUCell}[cell](I, H, bias=bias, dtype=dtype)
-
-
 def manual_step(cell, nonlinearity, x, h, c, params):
-    if cell == "rnn":
-        h1, cache = manual.rnn_step_forward(x, h, params, nonlinearity)
-        return h1, None, cache
-    if cell == "lstm":
-        return manual.lstm_step_forward(x, h, c, params)
-    h1, cache = manual.gru_step_forward(x, h, params)
-    return h1, None, cache
+    """The reference step of the kind: (h', c' or None, cache)."""
+    state = (h, c) if has_c(cell) else (h,)
+    new, cache = manual.step_forward(cell_kind(cell), x, state, params, nonlinearity)
+    return new[0], (new[1] if has_c(cell) else None), cache
 
 
 def manual_step_backward(cell, dh, dc, cache):
-    if cell == "rnn":
-        dx, dh0, grads = manual.rnn_step_backward(dh, cache)
-        return dx, dh0, None, grads
-    if cell == "lstm":
-        return manual.lstm_step_backward(dh, dc, cache)
-    dx, dh0, grads = manual.gru_step_backward(dh, cache)
-    return dx, dh0, None, grads
+    dx, dprev, grads = manual.step_backward((dh, dc) if has_c(cell) else (dh,), cache)
+    return dx, dprev[0], (dprev[1] if has_c(cell) else None), grads
 
 
 def check_cell(cell, nonlinearity, seed, N, I, H, bias, with_state):
@@ -47,13 +43,13 @@ def check_cell(cell, nonlinearity, seed, N, I, H, bias, with_state):
     mod = make_cell(cell, nonlinearity, I, H, bias)
     xs = rng.normal(size=(N, I))
     hs = rng.normal(0, 0.5, (N, H)) if with_state else None
-    cs = rng.normal(0, 0.5, (N, H)) if with_state and cell == "lstm" else None
+    cs = rng.normal(0, 0.5, (N, H)) if with_state and has_c(cell) else None
     R, U = rng.normal(size=(N, H)), rng.normal(size=(N, H))
 
     x = minigrad.tensor(xs, requires_grad=True)
     h = None if hs is None else minigrad.tensor(hs, requires_grad=True)
     c = None if cs is None else minigrad.tensor(cs, requires_grad=True)
-    if cell == "lstm":
+    if has_c(cell):
         h1, c1 = mod(x, None if h is None else (h, c))
         loss = (h1 * R).sum() + (c1 * U).sum()
     else:
@@ -66,9 +62,9 @@ def check_cell(cell, nonlinearity, seed, N, I, H, bias, with_state):
     sd = mod.state_dict()
     p = {n: sd.get(n) for n in PARAM_NAMES}
     mh, mc, cache = manual_step(cell, nonlinearity, xs, hs, cs, p)
-    dx, dh0, dc0, mgrads = manual_step_backward(cell, R, U if cell == "lstm" else None, cache)
+    dx, dh0, dc0, mgrads = manual_step_backward(cell, R, U if has_c(cell) else None, cache)
     errs = [assert_close(h1.numpy(), mh, "h'"), assert_close(grads[0], dx, "dx")]
-    if cell == "lstm":
+    if has_c(cell):
         errs.append(assert_close(c1.numpy(), mc, "c'"))
     assert set(params) == set(mgrads)
     for name, g in zip(params, grads[1 : 1 + len(params)], strict=True):
@@ -102,7 +98,7 @@ def test_cell_matches_manual_step_explicit(kind, bias):
 
 
 def _call(mod, x, h=None, c=None):
-    if isinstance(mod, rnn.LSTMCell):
+    if len(mod.kind.state) == 2:
         return mod(x, None if h is None else (h, c))
     return mod(x, h)
 
@@ -133,7 +129,7 @@ def test_state_omitted_means_zeros(kind, batched):
         np.testing.assert_array_equal(u.numpy(), v.numpy())
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_cell_parameters_names_shapes_init(cell):
     minigrad.manual_seed(0)
     H = 9
@@ -167,3 +163,11 @@ def test_cell_bad_input():
         lstm(np.zeros((2, 3)), (np.zeros((2, 4)), np.zeros((2, 5))))
     with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'gelu'"):
         rnn.RNNCell(3, 4, nonlinearity="gelu")
+
+
+def test_every_kind_describes_its_cell_module():
+    for name in CELLS:
+        kind = cell_kind(name)
+        assert kind.cell_class.cell == name and kind.reference.name == name
+        assert make_cell(name).gates == kind.gates
+    assert [rnn.RNNCell, rnn.LSTMCell, rnn.GRUCell] == [cell_kind(n).cell_class for n in CELLS[:3]]

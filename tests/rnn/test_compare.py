@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+from parity import CELLS, has_c
 
 import rnn.compare as compare_mod
 from rnn import LSTM, manual
 from rnn.compare import compare, compare_layer
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("lengths", [None, [7, 4, 1]])
 def test_autodiff_matches_manual_to_1e10(cell, lengths):
     report = compare(cell, input_size=3, hidden_size=5, steps=7, batch=3, lengths=lengths)
@@ -17,7 +18,7 @@ def test_autodiff_matches_manual_to_1e10(cell, lengths):
     assert report.first_divergence is None
     names = [r.name for r in report.rows]
     assert {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "dx", "dh0"} <= set(names)
-    assert ("dc0" in names) == (cell == "lstm")
+    assert ("dc0" in names) == has_c(cell)
     assert len(report.step_norms) == 7
     assert all(a > 0 and abs(a - m) < 1e-10 for _, a, m in report.step_norms)
 

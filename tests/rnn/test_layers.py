@@ -8,27 +8,19 @@ previous layer's douts. Also: per-step dL/dh_t, dropout, scopes, bad input, stat
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from parity import GATES, KINDS, PARAM_NAMES, assert_close
+from parity import CELLS, GATES, KIND_IDS, KINDS, PARAM_NAMES, assert_close, has_c, make_layer
 
 import minigrad
 import rnn
 from rnn import manual
+from rnn.cells import cell_kind
+from rnn.layers import layer_class
 
 F64 = np.float64
-LAYERS = {"rnn": rnn.RNN, "lstm": rnn.LSTM, "gru": rnn.GRU}
-
-
-def make_layer(cell, nonlinearity="tanh", **kw):
-    kw.setdefault("dtype", F64)
-    if cell == "rnn":
-        return rnn.RNN(nonlinearity=nonlinearity, **kw)
-    return LAYERS[cell](**kw)
 
 
 def suffix(k, d):
@@ -81,7 +73,7 @@ class Case:
         self.x = rng.normal(size=shape)
         LD = self.L * self.D
         self.h0 = rng.normal(0, 0.5, (LD, N, H)) if with_h0 else None
-        self.c0 = rng.normal(0, 0.5, (LD, N, H)) if (with_h0 and cell == "lstm") else None
+        self.c0 = rng.normal(0, 0.5, (LD, N, H)) if (with_h0 and has_c(cell)) else None
         self.lengths = None if lengths is None else np.asarray(lengths, dtype=np.int64)
         out_shape = (N, T, self.D * H) if batch_first else (T, N, self.D * H)
         self.R = rng.normal(size=out_shape)
@@ -103,7 +95,7 @@ class Case:
         x = minigrad.tensor(self.x, requires_grad=True)
         h0 = None if self.h0 is None else minigrad.tensor(self.h0, requires_grad=True)
         c0 = None if self.c0 is None else minigrad.tensor(self.c0, requires_grad=True)
-        hx = (h0, c0) if self.cell == "lstm" and h0 is not None else h0
+        hx = (h0, c0) if has_c(self.cell) and h0 is not None else h0
         r = self.layer.run(x, hx, lengths=self.lengths, keep_steps=keep_steps)
         loss = (r.output * self.R).sum() + (r.h_n * self.S).sum()
         if r.c_n is not None:
@@ -115,7 +107,7 @@ class Case:
             for k in range(self.L):
                 for d in range(self.D):
                     for s in r.steps[(k, d)]:
-                        step_tensors.extend(s if self.cell == "lstm" else (s,))
+                        step_tensors.extend(s if has_c(self.cell) else (s,))
         grads = minigrad.grad(loss, inputs + step_tensors)
         n_fixed = len(inputs)
         result = {
@@ -136,7 +128,7 @@ class Case:
                     hs, cs = [], []
                     for _ in range(self.T):
                         hs.append(next(g))
-                        if self.cell == "lstm":
+                        if has_c(self.cell):
                             cs.append(next(g))
                     per[(k, d)] = (np.stack(hs), np.stack(cs) if cs else None)
             result["steps"] = per
@@ -154,7 +146,7 @@ class Case:
                 i = k * self.D + d
                 params = {n: sd.get(n + suffix(k, d)) for n in PARAM_NAMES}
                 out, h_n, c_n, cache = manual.forward(
-                    self.cell,
+                    cell_kind(self.cell),
                     inp,
                     params,
                     None if self.h0 is None else self.h0[i],
@@ -171,7 +163,7 @@ class Case:
         result = {
             "out": tm(inp),
             "h_n": np.stack(outs_h),
-            "c_n": np.stack(outs_c) if self.cell == "lstm" else None,
+            "c_n": np.stack(outs_c) if has_c(self.cell) else None,
             "grads": {},
             "steps": {},
         }
@@ -188,7 +180,7 @@ class Case:
                     douts[d],
                     caches[(k, d)],
                     self.S[i],
-                    self.U[i] if self.cell == "lstm" else None,
+                    self.U[i] if has_c(self.cell) else None,
                 )
                 dinp = dinp + b.dx
                 dh0[i] = b.dh0
@@ -199,7 +191,7 @@ class Case:
                 result["steps"][(k, d)] = (b.dh, b.dc)
         result["dx"] = tm(dinp)
         result["dh0"] = dh0
-        result["dc0"] = dc0 if self.cell == "lstm" else None
+        result["dc0"] = dc0 if has_c(self.cell) else None
         return result
 
 
@@ -212,7 +204,7 @@ def compare(case, keep_steps=False):
         assert_close(a["h_n"], m["h_n"], "h_n"),
         assert_close(a["dx"], m["dx"], "dx"),
     ]
-    if case.cell == "lstm":
+    if has_c(case.cell):
         errs.append(assert_close(a["c_n"], m["c_n"], "c_n"))
     else:
         assert a["c_n"] is None
@@ -278,7 +270,7 @@ def test_per_step_state_gradients_match_manual(case):
 # ------------------------------------------------------------------------------ explicit cases
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=["rnn-tanh", "rnn-relu", "lstm", "gru"])
+@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
 @pytest.mark.parametrize(
     "config",
     [
@@ -326,7 +318,7 @@ def test_outputs_past_length_are_zero_and_h_n_is_last_valid_state():
         np.testing.assert_array_equal(h_n.numpy()[0, n], out[length - 1, n])
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_unbatched_input_matches_batch_of_one(cell, batch_first):
     layer = make_layer(
@@ -339,7 +331,7 @@ def test_unbatched_input_matches_batch_of_one(cell, batch_first):
     assert out1.shape == (5, 4)
     expected = outb.numpy()[0] if batch_first else outb.numpy()[:, 0]
     np.testing.assert_allclose(out1.numpy(), expected, rtol=0, atol=1e-12)
-    h1, hb = (s1[0], sb[0]) if cell == "lstm" else (s1, sb)
+    h1, hb = (s1[0], sb[0]) if has_c(cell) else (s1, sb)
     assert h1.shape == (4, 2)
     np.testing.assert_allclose(h1.numpy(), hb.numpy()[:, 0], rtol=0, atol=1e-12)
 
@@ -420,65 +412,7 @@ def test_scopes_unidirectional_have_no_direction():
     assert minigrad.current_scope() == ()
 
 
-# ------------------------------------------------------------------------------ bad input
-
-
-@pytest.fixture
-def lstm():
-    return rnn.LSTM(3, 4, num_layers=2, dtype=F64)
-
-
-def test_wrong_input_size(lstm):
-    with pytest.raises(ValueError, match=r"expected input size 3, got 5.*\(6, 2, 5\)"):
-        lstm(np.zeros((6, 2, 5)))
-
-
-@pytest.mark.parametrize("shape", [(3,), (1, 6, 2, 3)])
-def test_wrong_ndim(lstm, shape):
-    with pytest.raises(
-        ValueError, match=r"expected input of shape \(T, N, 3\).*got " + re.escape(str(shape))
-    ):
-        lstm(np.zeros(shape))
-
-
-def test_wrong_h0_shape(lstm):
-    x = np.zeros((6, 2, 3))
-    bad = np.zeros((1, 2, 4))
-    good = np.zeros((2, 2, 4))
-    with pytest.raises(ValueError, match=r"expected h0 of shape \(2, 2, 4\), got \(1, 2, 4\)"):
-        lstm(x, (bad, good))
-    with pytest.raises(ValueError, match=r"expected c0 of shape \(2, 2, 4\), got \(2, 2, 3\)"):
-        lstm(x, (good, np.zeros((2, 2, 3))))
-    with pytest.raises(TypeError, match=r"tuple \(h0, c0\)"):
-        lstm(x, good)
-    gru = rnn.GRU(3, 4, bidirectional=True, dtype=F64)
-    with pytest.raises(ValueError, match=r"expected h0 of shape \(2, 2, 4\), got \(1, 2, 4\)"):
-        gru(x, bad)
-
-
-@pytest.mark.parametrize(
-    "lengths, message",
-    [
-        ([7, 2], r"between 1 and T=6, got 7"),
-        ([0, 2], r"between 1 and T=6, got 0"),
-        ([3, 2, 1], r"lengths must be 2 integers.*shape \(3,\)"),
-        ([2.0, 1.0], r"lengths must be 2 integers.*float64"),
-    ],
-    ids=["too-long", "zero", "wrong-count", "not-integers"],
-)
-def test_bad_lengths(lstm, lengths, message):
-    with pytest.raises(ValueError, match=message):
-        lstm(np.zeros((6, 2, 3)), lengths=lengths)
-
-
-def test_wrong_dtype():
-    layer = rnn.GRU(3, 4, dtype=F64)
-    x32 = minigrad.tensor(np.zeros((6, 2, 3), dtype=np.float32))
-    with pytest.raises(TypeError, match=r"input has dtype float32 but the parameters are float64"):
-        layer(x32)
-    h32 = minigrad.tensor(np.zeros((1, 2, 4), dtype=np.float32))
-    with pytest.raises(TypeError, match=r"h0 has dtype float32 but the parameters are float64"):
-        layer(minigrad.tensor(np.zeros((6, 2, 3))), h32)
+# ------------------------------------------------------------------------------ constructor
 
 
 def test_bad_constructor_arguments():
@@ -502,7 +436,7 @@ def expected_names(num_layers, bidirectional, bias):
     return names
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize(
     "num_layers, bidirectional, bias", [(1, False, True), (3, True, True), (2, True, False)]
 )
@@ -532,7 +466,7 @@ def test_state_dict_names_shapes_and_order(cell, num_layers, bidirectional, bias
         assert value.dtype == F64
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_default_init_uniform_within_bound(cell):
     minigrad.manual_seed(3)
     H = 16
@@ -551,3 +485,12 @@ def test_load_state_dict_round_trip():
     b.load_state_dict({k: v.tolist() for k, v in a.state_dict().items()})
     x = minigrad.tensor(np.random.default_rng(0).normal(size=(4, 2, 3)))
     np.testing.assert_array_equal(a(x)[0].numpy(), b(x)[0].numpy())
+
+
+def test_layer_class_of_each_kind():
+    assert [layer_class(n) for n in CELLS[:3]] == [rnn.RNN, rnn.LSTM, rnn.GRU]
+    for name in CELLS:
+        assert layer_class(name).cell == name
+        assert make_layer(name, input_size=2, hidden_size=3).kind is cell_kind(name)
+    with pytest.raises(ValueError, match=r"cell must be one of rnn, lstm, gru\b.*got 'elman'"):
+        layer_class("elman")

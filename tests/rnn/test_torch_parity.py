@@ -5,25 +5,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from parity import KIND_IDS, KINDS, assert_close
+from parity import CELLS, KIND_IDS, KINDS, assert_close, has_c, make_cell, options
 
 import minigrad
-import rnn
+from rnn.cells import cell_kind
+from rnn.layers import layer_class
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 F64 = np.float64
-OURS = {"rnn": rnn.RNN, "lstm": rnn.LSTM, "gru": rnn.GRU}
-TORCH = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+# the kinds torch has: its layer and cell classes carry the same names as ours
+TORCH_CELLS = [c for c in CELLS if hasattr(torch.nn, layer_class(c).__name__)]
+TORCH_KINDS = [(k, i) for k, i in zip(KINDS, KIND_IDS, strict=True) if k[0] in TORCH_CELLS]
 
 
 def build(cell, nonlinearity="tanh", **kw):
-    ours_kw = dict(kw, dtype=F64)
-    torch_kw = dict(kw, dtype=torch.float64)
-    if cell == "rnn":
-        ours_kw["nonlinearity"] = torch_kw["nonlinearity"] = nonlinearity
-    return OURS[cell](**ours_kw), getattr(torch.nn, TORCH[cell])(**torch_kw)
+    opts = options(cell, nonlinearity)
+    ours = layer_class(cell)(**kw, **opts, dtype=F64)
+    return ours, getattr(torch.nn, layer_class(cell).__name__)(**kw, **opts, dtype=torch.float64)
 
 
 def torch_to_ours(tm, ours):
@@ -79,7 +79,7 @@ def compare_layers(
     tx = torch.tensor(xs, requires_grad=True)
     th = torch.tensor(hs, requires_grad=True)
     tc = torch.tensor(cs, requires_grad=True)
-    thx = (th, tc) if cell == "lstm" else th
+    thx = (th, tc) if has_c(cell) else th
     if lengths is None:
         tout, tstate = tm(tx, thx)
     else:
@@ -90,7 +90,7 @@ def compare_layers(
         tout, _ = torch.nn.utils.rnn.pad_packed_sequence(
             pout, batch_first=batch_first, total_length=T
         )
-    th_n, tc_n = tstate if cell == "lstm" else (tstate, None)
+    th_n, tc_n = tstate if has_c(cell) else (tstate, None)
     tloss = (tout * torch.from_numpy(R)).sum() + (th_n * torch.from_numpy(S)).sum()
     if tc_n is not None:
         tloss = tloss + (tc_n * torch.from_numpy(U)).sum()
@@ -100,8 +100,8 @@ def compare_layers(
     x = minigrad.tensor(xs, requires_grad=True)
     h = minigrad.tensor(hs, requires_grad=True)
     c = minigrad.tensor(cs, requires_grad=True)
-    out, state = ours(x, (h, c) if cell == "lstm" else h, lengths=lengths)
-    h_n, c_n = state if cell == "lstm" else (state, None)
+    out, state = ours(x, (h, c) if has_c(cell) else h, lengths=lengths)
+    h_n, c_n = state if has_c(cell) else (state, None)
     loss = (out * R).sum() + (h_n * S).sum()
     if c_n is not None:
         loss = loss + (c_n * U).sum()
@@ -114,7 +114,7 @@ def compare_layers(
         assert_close(x.grad, tx.grad.numpy(), "dx"),
         assert_close(h.grad, th.grad.numpy(), "dh0"),
     ]
-    if cell == "lstm":
+    if has_c(cell):
         errs.append(assert_close(c_n.numpy(), tc_n.detach().numpy(), "c_n"))
         errs.append(assert_close(c.grad, tc.grad.numpy(), "dc0"))
     tparams = dict(tm.named_parameters())
@@ -137,13 +137,13 @@ CONFIGS = {
 }
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+@pytest.mark.parametrize("kind", [k for k, _ in TORCH_KINDS], ids=[i for _, i in TORCH_KINDS])
 @pytest.mark.parametrize("config", list(CONFIGS.values()), ids=list(CONFIGS))
 def test_layer_matches_torch(kind, config):
     compare_layers(*kind, **config)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", TORCH_CELLS)
 def test_default_state_matches_torch(cell):
     ours, tm = build(cell, input_size=2, hidden_size=3, num_layers=2, bidirectional=True)
     torch_to_ours(tm, ours)
@@ -153,7 +153,7 @@ def test_default_state_matches_torch(cell):
     assert_close(out.numpy(), tout.detach().numpy(), "out")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", TORCH_CELLS)
 @pytest.mark.parametrize("batch_first", [False, True])
 def test_unbatched_matches_torch(cell, batch_first):
     ours, tm = build(cell, input_size=2, hidden_size=3, num_layers=2, batch_first=batch_first)
@@ -162,12 +162,12 @@ def test_unbatched_matches_torch(cell, batch_first):
     tout, tstate = tm(torch.tensor(xs))
     out, state = ours(minigrad.tensor(xs))
     assert_close(out.numpy(), tout.detach().numpy(), "out")
-    th = tstate[0] if cell == "lstm" else tstate
-    h = state[0] if cell == "lstm" else state
+    th = tstate[0] if has_c(cell) else tstate
+    h = state[0] if has_c(cell) else state
     assert_close(h.numpy(), th.detach().numpy(), "h_n")
 
 
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", TORCH_CELLS)
 @pytest.mark.parametrize("bias", [True, False])
 def test_state_dict_names_shapes_and_order_match_torch(cell, bias):
     ours, tm = build(cell, input_size=3, hidden_size=5, num_layers=3, bidirectional=True, bias=bias)
@@ -181,19 +181,15 @@ def test_state_dict_names_shapes_and_order_match_torch(cell, bias):
 # ------------------------------------------------------------------------------ cells
 
 
-@pytest.mark.parametrize("kind", KINDS, ids=KIND_IDS)
+@pytest.mark.parametrize("kind", [k for k, _ in TORCH_KINDS], ids=[i for _, i in TORCH_KINDS])
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batched", [True, False])
 def test_cell_matches_torch(kind, bias, batched):
     cell, nonlinearity = kind
     I, H, N = 3, 4, 2
-    if cell == "rnn":
-        ours = rnn.RNNCell(I, H, bias=bias, nonlinearity=nonlinearity, dtype=F64)
-        tm = torch.nn.RNNCell(I, H, bias=bias, nonlinearity=nonlinearity, dtype=torch.float64)
-    else:
-        name = {"lstm": "LSTMCell", "gru": "GRUCell"}[cell]
-        ours = getattr(rnn, name)(I, H, bias=bias, dtype=F64)
-        tm = getattr(torch.nn, name)(I, H, bias=bias, dtype=torch.float64)
+    ours = make_cell(cell, nonlinearity, I, H, bias=bias)
+    torch_class = getattr(torch.nn, cell_kind(cell).cell_class.__name__)
+    tm = torch_class(I, H, bias=bias, dtype=torch.float64, **options(cell, nonlinearity))
     torch_to_ours(tm, ours)
     assert list(ours.state_dict()) == list(tm.state_dict())
     rng = np.random.default_rng(1)
@@ -204,7 +200,7 @@ def test_cell_matches_torch(kind, bias, batched):
 
     tx, th, tc = (torch.tensor(a, requires_grad=True) for a in (xs, hs, cs))
     x, h, c = (minigrad.tensor(a, requires_grad=True) for a in (xs, hs, cs))
-    if cell == "lstm":
+    if has_c(cell):
         th1, tc1 = tm(tx, (th, tc))
         h1, c1 = ours(x, (h, c))
         tloss = (th1 * torch.from_numpy(R)).sum() + (tc1 * torch.from_numpy(U)).sum()
@@ -217,7 +213,7 @@ def test_cell_matches_torch(kind, bias, batched):
     assert_close(h1.numpy(), th1.detach().numpy(), "h'")
     assert_close(x.grad, tx.grad.numpy(), "dx")
     assert_close(h.grad, th.grad.numpy(), "dh")
-    if cell == "lstm":
+    if has_c(cell):
         assert_close(c1.numpy(), tc1.detach().numpy(), "c'")
         assert_close(c.grad, tc.grad.numpy(), "dc")
     tparams = dict(tm.named_parameters())

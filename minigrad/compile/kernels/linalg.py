@@ -41,7 +41,7 @@ class Matmul(Kernel):
                 em.give(t, step.inputs[k].shape, step.out.dtype, None, ("_ga", "_gb")[k])
 
 
-def _general(g, x, y):  # noqa: ANN001, ANN202
+def _general(g, x, y):
     from .rules import matmul
 
     return matmul(g, x, y)

@@ -5,6 +5,7 @@ planner lets each input's producer write straight into its place in the output."
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -166,7 +167,7 @@ class Concatenate(_Join):
         ax = int(step.saved[0])
         ends = [0, *(int(e) for e in step.saved[1]), step.out.shape[ax]]
         step.attrs["regions"] = [
-            (slice(None),) * ax + (slice(s, e),) for s, e in zip(ends, ends[1:], strict=False)
+            (slice(None),) * ax + (slice(s, e),) for s, e in itertools.pairwise(ends)
         ]
 
     def region(self, step: Step, i: int) -> tuple:

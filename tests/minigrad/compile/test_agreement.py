@@ -101,7 +101,7 @@ def test_100_steps_float32_agree_to_1e_5(cell: str) -> None:
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_no_grad_evaluation_agrees_and_records_nothing(cell: str) -> None:
-    layer, w, loss = _model(cell, {"bidirectional": True, "lengths": True}, np.float64)
+    _, _, loss = _model(cell, {"bidirectional": True, "lengths": True}, np.float64)
     fn = minigrad.compile(loss)
     for x, y in _data({}, np.float64):
         with minigrad.no_grad():

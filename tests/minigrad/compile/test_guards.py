@@ -23,7 +23,7 @@ def t(*shape: int, seed: int = 0) -> minigrad.Tensor:
     return minigrad.tensor(np.random.default_rng(seed).normal(size=shape))
 
 
-def eager_and_compiled(fn, *args, **kwargs):  # noqa: ANN001, ANN202
+def eager_and_compiled(fn, *args, **kwargs):
     return fn(*args, **kwargs), minigrad.compile(fn)(*args, **kwargs)
 
 
@@ -42,7 +42,7 @@ def eager_and_compiled(fn, *args, **kwargs):  # noqa: ANN001, ANN202
         (".argmax()", lambda x: x[int(x.argmax().data)]),
     ],
 )
-def test_value_reads_raise_naming_construct_and_line(construct: str, body) -> None:  # noqa: ANN001
+def test_value_reads_raise_naming_construct_and_line(construct: str, body) -> None:
     f = minigrad.compile(body)
     with pytest.raises(CaptureError) as e:
         f(t(3, 2))
@@ -52,7 +52,7 @@ def test_value_reads_raise_naming_construct_and_line(construct: str, body) -> No
 
 
 def test_backward_inside_raises() -> None:
-    def step(x):  # noqa: ANN001, ANN202
+    def step(x):
         loss = (x @ W).sum()
         loss.backward()
         return loss
@@ -63,7 +63,7 @@ def test_backward_inside_raises() -> None:
 
 
 def test_values_of_constants_may_be_read() -> None:
-    def f(x):  # noqa: ANN001, ANN202
+    def f(x):
         c = minigrad.zeros(2, dtype=np.float64) + 1
         return (x @ W).sum() * float(c.data.sum()) if c.data.sum() > 0 else x.sum()
 
@@ -71,7 +71,7 @@ def test_values_of_constants_may_be_read() -> None:
     with pytest.raises(CaptureError):
         minigrad.compile(f)(x)  # c is the output of an op: its value is traced too
 
-    def g(x):  # noqa: ANN001, ANN202
+    def g(x):
         c = minigrad.ones(2, dtype=np.float64)
         return (x @ W).sum() * float(c.data.sum())
 
@@ -90,7 +90,7 @@ def test_values_of_constants_may_be_read() -> None:
         ("retain_grad", lambda x: _retained(x @ W).sum()),
     ],
 )
-def test_fallbacks_run_eagerly_and_warn_once(what: str, body) -> None:  # noqa: ANN001
+def test_fallbacks_run_eagerly_and_warn_once(what: str, body) -> None:
     f = minigrad.compile(body)
     x = t(3, 2)
     with pytest.warns(RuntimeWarning, match="running eagerly") as rec:
@@ -122,7 +122,7 @@ def test_input_shape_change_recaptures_tinygrad_692() -> None:
 
 
 def test_list_dict_and_keyword_inputs_are_inputs_tinygrad_10850() -> None:
-    def f(xs, d, *, scale):  # noqa: ANN001, ANN202
+    def f(xs, d, *, scale):
         return (xs[0] @ W + xs[1] * d["b"]).sum() * scale
 
     cf = minigrad.compile(f)

@@ -32,7 +32,7 @@ def test_gradients_accumulate_like_eager() -> None:
 
 
 def test_grads_and_outputs_are_the_users_arrays() -> None:
-    w, b, f, xs = setup()
+    w, _, f, xs = setup()
     first = f(xs[0])
     value = first.data.copy()
     first.backward()
@@ -79,9 +79,9 @@ def test_parameter_hooks_run_and_gradients_reach_earlier_graphs() -> None:
 
 
 def test_several_outputs_and_structures() -> None:
-    w, b, _, xs = setup()
+    w, _, _, xs = setup()
 
-    def f(x):  # noqa: ANN001, ANN202
+    def f(x):
         y = x @ w
         return {"y": y, "loss": (y * y).sum(), "n": 3}
 
@@ -102,7 +102,7 @@ def test_draw_shows_the_eager_graph(cls: type) -> None:
     layer = cls(3, 4, dtype=np.float64)
     x = minigrad.tensor(np.random.default_rng(1).normal(size=(3, 2, 3)))
 
-    def f(x):  # noqa: ANN001, ANN202
+    def f(x):
         return layer(x)[0].sum()
 
     eager = viz.draw(f(x), params=dict(layer.named_parameters())).source

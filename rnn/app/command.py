@@ -1,0 +1,116 @@
+"""The parts every subcommand of the command line shares: how one registers, how it
+reports a failure, and the argument types.
+
+Each subcommand is two small functions: one adds its arguments to an
+:class:`argparse.ArgumentParser`, the other runs it with the parsed namespace. The
+runner is registered with :func:`command`::
+
+    def _train_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--epochs", type=int, default=10, help="passes over the data")
+
+    @command("train", help="train a model", arguments=_train_arguments)
+    def train(args: argparse.Namespace) -> None:
+        ...
+
+A command signals an expected failure by raising :class:`CLIError`, printed as
+``rnn: error: <message>`` with exit status 1 and no traceback (:class:`UsageError`:
+status 2, as argparse). Nothing here imports NumPy, so the command line can choose
+NumPy's threading first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = [
+    "CLIError",
+    "Command",
+    "UsageError",
+    "add_quiet",
+    "command",
+    "natural",
+    "nonnegative_float",
+    "positive_float",
+    "positive_int",
+    "show_progress",
+]
+
+
+class CLIError(Exception):
+    """An expected failure inside a command: reported in one line, exit status 1."""
+
+
+class UsageError(CLIError):
+    """Options that do not fit together: reported in one line, exit status 2 (as argparse)."""
+
+
+Runner = Callable[[argparse.Namespace], int | None]
+Arguments = Callable[[argparse.ArgumentParser], None]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A registered subcommand: its name, one-line help, runner and argument adder."""
+
+    name: str
+    help: str
+    run: Runner
+    arguments: Arguments | None
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, *, help: str, arguments: Arguments | None = None
+) -> Callable[[Runner], Runner]:
+    """Register the decorated function as the subcommand ``name``.
+
+    ``help`` is the one-line summary shown by ``rnn --help``; ``arguments`` adds the
+    subcommand's own options. The runner returns an exit status or None (meaning 0).
+    """
+
+    def register(run: Runner) -> Runner:
+        if name in COMMANDS:
+            raise ValueError(f"subcommand {name!r} is registered twice")
+        COMMANDS[name] = Command(name, help, run, arguments)
+        return run
+
+    return register
+
+
+def _number(kind: type, low: float, inclusive: bool) -> Callable[[str], int | float]:
+    """An argparse type: a finite ``kind`` that is > low (>= low when ``inclusive``)."""
+    bound = f"{'>=' if inclusive else '>'} {low:g}"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if not math.isfinite(value) or not (value >= low if inclusive else value > low):
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _number(int, 0, inclusive=False)
+natural = _number(int, 0, inclusive=True)
+positive_float = _number(float, 0, inclusive=False)
+nonnegative_float = _number(float, 0, inclusive=True)
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars go to stderr, only when it is a terminal and --quiet is not given."""
+    return not args.quiet and sys.stderr.isatty()
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """The ``--quiet``/``-q`` flag of the commands that show progress."""
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

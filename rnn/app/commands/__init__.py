@@ -1,0 +1,1 @@
+"""The subcommands of ``rnn``, one module each: its arguments and its runner."""

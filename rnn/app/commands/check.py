@@ -1,0 +1,69 @@
+"""``rnn check``: autodiff gradients against hand-derived BPTT (:mod:`rnn.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..command import (
+    UsageError,
+    command,
+    positive_float,
+    positive_int,
+)
+from ..models import CELLS
+
+CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--cell", choices=CELL_CHOICES, default="lstm", help="cell (default: %(default)s)")
+    add("--steps", type=positive_int, default=6, help="time steps T (default: %(default)s)")
+    add("--batch", type=positive_int, default=2, help="batch size N (default: %(default)s)")
+    add("--hidden", type=positive_int, default=4, help="hidden size H (default: %(default)s)")
+    add("--input", type=positive_int, default=3, help="input size I (default: %(default)s)")
+    add(
+        "--lengths",
+        type=positive_int,
+        nargs="+",
+        metavar="L",
+        help="one sequence length per batch entry (each 1..steps)",
+    )
+    add(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="precision of both sides (default: %(default)s)",
+    )
+    add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add("--tol", type=positive_float, help="relative tolerance (default: 1e-10 / 1e-4 by dtype)")
+
+
+@command(
+    "check",
+    help="compare autodiff gradients with hand-derived BPTT; exit 1 on mismatch",
+    arguments=_check_arguments,
+)
+def check(args: argparse.Namespace) -> int:
+    from ...compare import compare
+
+    if args.lengths is not None:
+        if len(args.lengths) != args.batch:
+            raise UsageError(
+                f"--lengths needs one length per batch entry: {args.batch}, got {len(args.lengths)}"
+            )
+        if max(args.lengths) > args.steps:
+            raise UsageError(f"--lengths: {max(args.lengths)} is longer than --steps {args.steps}")
+    report = compare(
+        args.cell,
+        input_size=args.input,
+        hidden_size=args.hidden,
+        steps=args.steps,
+        batch=args.batch,
+        lengths=args.lengths,
+        dtype=args.dtype,
+        seed=args.seed,
+        tol=args.tol,
+    )
+    print(report)
+    return 0 if report.ok else 1

@@ -1,0 +1,45 @@
+"""``rnn demo``: the guided tour (see :mod:`rnn.app.demo`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..command import (
+    CLIError,
+    add_quiet,
+    command,
+    positive_int,
+    show_progress,
+)
+from ..models import CELLS
+
+CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--out", metavar="DIR", default="out/demo", help="output folder (default: %(default)s)")
+    add("--steps", type=positive_int, help="training steps (default: 1000)")
+    add("--hidden", type=positive_int, help="hidden units (default: 128)")
+    add("--cell", choices=CELL_CHOICES, help="recurrent cell (default: lstm)")
+    add("--data", metavar="FILE", help="UTF-8 text (default: the Python stdlib source)")
+    add("--seed", type=int, help="random seed (default: 0)")
+    add_quiet(parser)
+
+
+@command(
+    "demo",
+    help="train a small char-LSTM, sample before/after, check gradients, write files",
+    arguments=_demo_arguments,
+)
+def demo(args: argparse.Namespace) -> None:
+    from ..demo import demo_config, run_demo
+
+    changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
+    config = demo_config(**{k: v for k, v in changes.items() if v is not None})
+    try:
+        run_demo(args.out, config, progress=show_progress(args))
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write into {args.out}: {e.strerror}") from None

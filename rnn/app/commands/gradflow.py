@@ -1,0 +1,96 @@
+"""``rnn gradflow``: the gradient-flow study (see :mod:`rnn.app.gradflow`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..command import (
+    CLIError,
+    UsageError,
+    command,
+    natural,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+)
+
+
+def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--T", type=positive_int, default=100, help="sequence length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--hidden", type=positive_int, default=32, help="hidden units (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--train-steps",
+        type=natural,
+        default=200,
+        help="Adam steps on the adding task before the second profile; 0 = init only "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--lr", type=positive_float, default=1e-2, help="Adam step size (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--clip",
+        type=nonnegative_float,
+        default=1.0,
+        help="max gradient norm of the clipped training; 0 skips it (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "--models", help="comma-separated subset of the models (default: all)", default=None
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument(
+        "-o", "--output", help="also save a plot (.png, .svg, .pdf; needs matplotlib)"
+    )
+
+
+@command(
+    "gradflow",
+    help="measure ‖∂L/∂h_t‖ against distance for tanh/IRNN/LSTM/GRU, before and after training",
+    arguments=_gradflow_arguments,
+)
+def gradflow(args: argparse.Namespace) -> None:
+    import json
+
+    from .. import gradflow as study
+
+    if args.T < 2:
+        raise UsageError(f"--T (the sequence length) must be at least 2, got {args.T}")
+    models = None
+    if args.models:
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+        unknown = [m for m in models if m not in study.MODELS]
+        if unknown:
+            raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(study.MODELS)}")
+    if args.output:
+        suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+        if suffix not in ("png", "svg", "pdf"):
+            raise UsageError(f"-o must end in .png, .svg or .pdf, got {args.output!r}")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise CLIError(study.PLOTS_HINT) from None
+    result = study.measure(
+        T=args.T,
+        hidden=args.hidden,
+        train_steps=args.train_steps,
+        lr=args.lr,
+        clip=args.clip or None,
+        seed=args.seed,
+        models=models,
+        progress=None
+        if args.json
+        else lambda name: print(f"measuring {name} ...", file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(result.to_dict(), allow_nan=False))
+    else:
+        print(study.format_table(result))
+    if args.output:
+        study.plot(result, args.output)
+        print(f"plot saved to {args.output}", file=sys.stderr)

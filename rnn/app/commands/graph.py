@@ -1,0 +1,80 @@
+"""``rnn graph``: draw the unrolled computation graph."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+
+from ..command import (
+    CLIError,
+    command,
+    positive_float,
+    positive_int,
+)
+from ..models import CELLS
+
+CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+
+
+def _graph_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add(
+        "--cell", choices=CELL_CHOICES, default="lstm", help="recurrent cell (default: %(default)s)"
+    )
+    add("--steps", type=positive_int, default=3, help="time steps to unroll (default: %(default)s)")
+    add("--hidden", type=positive_int, default=4, help="hidden units (default: %(default)s)")
+    add("--input", type=positive_int, default=3, help="input size (default: %(default)s)")
+    add("--collapse", action="store_true", help="one node per time step (for long sequences)")
+    add(
+        "--grads",
+        action="store_true",
+        help="run backward from the last step's output and colour by log10 gradient norm",
+    )
+    add(
+        "--scale",
+        type=positive_float,
+        default=1.0,
+        help="multiply the recurrent weights (below 1 a tanh RNN's gradient fades; "
+        "default: %(default)s)",
+    )
+    add("--max-nodes", type=positive_int, default=2000, help="refuse larger full graphs")
+    add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add(
+        "-o",
+        "--output",
+        default="unrolled.svg",
+        help="file to write: .svg, .png, .pdf (need Graphviz's dot) or .dot (default: %(default)s)",
+    )
+
+
+@command(
+    "graph", help="draw the unrolled computation graph with Graphviz", arguments=_graph_arguments
+)
+def graph(args: argparse.Namespace) -> None:
+    from minigrad import viz
+
+    from ..graphs import unrolled_graph
+
+    try:
+        picture = unrolled_graph(
+            args.cell,
+            args.steps,
+            input_size=args.input,
+            hidden_size=args.hidden,
+            collapse=args.collapse,
+            grads=args.grads,
+            recurrent_scale=args.scale,
+            seed=args.seed,
+            max_nodes=args.max_nodes,
+        )
+        path = viz.save(picture, args.output)
+    except (ValueError, RuntimeError) as e:
+        message = str(e).replace("pass collapse=True", "pass --collapse")
+        raise CLIError(message.replace("raise max_nodes", "raise --max-nodes")) from None
+    except OSError as e:
+        raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
+    except subprocess.CalledProcessError as e:
+        raise CLIError(
+            f"Graphviz's dot failed on {args.output} (exit status {e.returncode})"
+        ) from None
+    print(f"wrote {path}")

@@ -1,0 +1,49 @@
+"""``rnn sample``: generate text from a trained checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..command import (
+    CLIError,
+    UsageError,
+    command,
+    natural,
+    nonnegative_float,
+)
+
+
+def _sample_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", metavar="CHECKPOINT", help="a checkpoint of `train`")
+    parser.add_argument("--checkpoint", metavar="PATH", help="the same, as an option")
+    parser.add_argument(
+        "--prime", help="text to start from (default: a newline, if the model knows it)"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=nonnegative_float,
+        default=0.8,
+        help="softmax temperature; 0 picks the likeliest character (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--length", type=natural, default=500, help="characters to generate (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, help="random seed (same seed, same text)")
+
+
+@command("sample", help="generate text from a trained checkpoint", arguments=_sample_arguments)
+def sample(args: argparse.Namespace) -> None:
+    from ..sample import generate
+
+    if args.path and args.checkpoint and args.path != args.checkpoint:
+        raise UsageError("give the checkpoint once (positional or --checkpoint), not both")
+    path = args.path or args.checkpoint
+    if not path:
+        raise UsageError(
+            "which checkpoint? give its path (e.g. rnn sample out/train/checkpoint.npz)"
+        )
+    try:
+        text = generate(path, args.prime, args.length, args.temperature, args.seed)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    print(text)

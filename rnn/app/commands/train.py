@@ -1,0 +1,153 @@
+"""``rnn train``: train a character-level language model (see :mod:`rnn.app.train`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..command import (
+    CLIError,
+    add_quiet,
+    command,
+    natural,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    show_progress,
+)
+from ..models import CELLS
+
+if TYPE_CHECKING:
+    from ..train import Trainer
+
+CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+
+
+# Options whose defaults come from TrainConfig (or, with --resume, from the checkpoint).
+_TRAIN_FIELDS = (
+    "cell hidden layers seq_len batch steps lr optim clip eval_every sample_every seed"
+).split()
+
+
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from ..train import TrainConfig
+
+    d = TrainConfig()
+    add = parser.add_argument
+    add("--cell", choices=CELL_CHOICES, help=f"recurrent cell (default: {d.cell})")
+    add(
+        "--hidden",
+        type=positive_int,
+        metavar="N",
+        help=f"hidden units per layer (default: {d.hidden})",
+    )
+    add(
+        "--layers",
+        type=positive_int,
+        metavar="N",
+        help=f"stacked recurrent layers (default: {d.layers})",
+    )
+    add(
+        "--seq-len",
+        type=positive_int,
+        metavar="N",
+        help=f"BPTT chunk length (default: {d.seq_len})",
+    )
+    add(
+        "--batch",
+        type=positive_int,
+        metavar="N",
+        help=f"parallel text streams (default: {d.batch})",
+    )
+    add("--steps", type=natural, metavar="N", help=f"total optimiser steps (default: {d.steps})")
+    add("--lr", type=positive_float, metavar="X", help=f"learning rate (default: {d.lr:g})")
+    add("--optim", choices=["adam", "adagrad", "sgd"], help=f"optimiser (default: {d.optim})")
+    add(
+        "--clip",
+        type=nonnegative_float,
+        metavar="X",
+        help=f"max gradient norm, 0: off (default: {d.clip:g})",
+    )
+    add(
+        "--eval-every",
+        type=natural,
+        metavar="N",
+        help=f"steps between validations (default: {d.eval_every})",
+    )
+    add(
+        "--sample-every",
+        type=natural,
+        metavar="N",
+        help=f"steps between samples (default: {d.sample_every})",
+    )
+    add("--seed", type=int, metavar="N", help=f"random seed (default: {d.seed})")
+    _file_arguments(parser)
+    add_quiet(parser)
+
+
+def _file_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the text comes from and where checkpoints go."""
+    add = parser.add_argument
+    add("--data", metavar="FILE", help="UTF-8 text to learn (default: the Python stdlib source)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write DIR/checkpoint.npz (default: out/train; with --resume, the resumed file)",
+    )
+    where.add_argument("--checkpoint", metavar="PATH", help="write the checkpoint to PATH")
+    add("--resume", metavar="PATH", help="continue from a checkpoint (--steps is the total)")
+
+
+@command("train", help="train a character-level language model", arguments=_train_arguments)
+def train(args: argparse.Namespace) -> None:
+    from ..train import Diverged, bits
+
+    trainer = _trainer(args)
+    path = _checkpoint_path(args)
+    cfg = trainer.config
+    print(
+        f"{cfg.cell.upper()} x{cfg.layers}, {cfg.hidden} hidden, vocabulary {len(trainer.vocab)}; "
+        f"{cfg.steps} steps of {cfg.batch} x {cfg.seq_len} characters, {cfg.optim} lr {cfg.lr:g}"
+    )
+    try:
+        trainer.fit(checkpoint=path, progress=show_progress(args))
+    except Diverged as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write the checkpoint {path}: {e.strerror}") from None
+    if trainer.val_nats is not None:
+        print(f"validation {trainer.val_nats:.4f} nats = {bits(trainer.val_nats):.4f} bpc")
+    print(f"wrote {path} (step {trainer.step})")
+
+
+def _trainer(args: argparse.Namespace) -> Trainer:
+    """A fresh trainer from the options, or the resumed one (with the options' changes)."""
+    from ..train import TrainConfig, Trainer, load_corpus
+
+    given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
+    try:
+        if args.resume:
+            trainer = Trainer.resume(args.resume, **given)
+            print(f"resuming {args.resume} at step {trainer.step}")
+        else:
+            config = TrainConfig(**given)
+            trainer = Trainer(config, load_corpus(config))
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if args.resume and trainer.step >= trainer.config.steps:
+        raise CLIError(
+            f"{args.resume} is already at step {trainer.step}; "
+            "give a larger --steps (it counts from the start of the run)"
+        )
+    return trainer
+
+
+def _checkpoint_path(args: argparse.Namespace) -> Path:
+    """--checkpoint, else --out/checkpoint.npz, else (resuming) the resumed file."""
+    if args.checkpoint:
+        return Path(args.checkpoint)
+    if args.out or not args.resume:
+        return Path(args.out or "out/train") / "checkpoint.npz"
+    return Path(args.resume)

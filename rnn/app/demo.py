@@ -1,0 +1,137 @@
+"""The demo: a small character-level LSTM learns Python source in about a minute.
+
+It prints a sample and the validation bits per character before and after training,
+checks autodiff against the hand-derived BPTT (the table of :mod:`rnn.compare`), and
+writes its files into one folder. Each file is made by one *output* function taking
+the finished :class:`DemoRun` and returning the path it wrote; :data:`OUTPUTS` lists
+them in order, so adding a figure is adding one function there.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..compare import Comparison, compare
+from .train import TrainConfig, Trainer, bits, load_corpus
+
+__all__ = ["OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]
+
+PRIME = "def "
+
+
+def demo_config(**changes: object) -> TrainConfig:
+    """The demo's training run: a 1-layer LSTM, 128 hidden units, on 300k characters of
+    the standard library's source (about a minute on two CPU cores)."""
+    config = TrainConfig(
+        cell="lstm",
+        hidden=128,
+        seq_len=64,
+        batch=32,
+        steps=1000,
+        lr=3e-3,
+        clip=5.0,
+        eval_every=0,
+        sample_every=0,
+        max_chars=300_000,
+        val_fraction=0.05,
+    )
+    for name, value in changes.items():
+        setattr(config, name, value)
+    return config
+
+
+@dataclass
+class DemoRun:
+    """What the demo produced, handed to each output function."""
+
+    trainer: Trainer
+    out: Path
+    bpc_before: float
+    bpc_after: float
+    comparison: Comparison
+    seconds: float
+    files: list[Path] = field(default_factory=list)
+
+
+def write_checkpoint(run: DemoRun) -> Path:
+    """the trained model, optimiser state and vocabulary (read by `rnn sample`)"""
+    return run.trainer.save(run.out / "checkpoint.npz")
+
+
+def write_graph(run: DemoRun) -> Path:
+    """the demo's cell unrolled over three steps, coloured by gradient norm (Graphviz)"""
+    from minigrad import viz
+
+    from .graphs import unrolled_graph
+
+    picture = unrolled_graph(run.trainer.config.cell, 3, grads=True)
+    try:
+        return viz.save(picture, run.out / "unrolled.svg")
+    except RuntimeError:
+        # Without Graphviz's dot program the DOT source is still worth having.
+        return viz.save(picture, run.out / "unrolled.dot")
+
+
+def write_gradflow(run: DemoRun) -> Path:
+    """||dL/dh_t|| against distance at initialisation for tanh RNN, IRNN, LSTM and GRU
+    (the numbers are beside it, in gradflow.txt)"""
+    from . import gradflow
+
+    study = gradflow.measure(T=50, hidden=16, train_steps=0, models=DEMO_GRADFLOW_MODELS)
+    table = run.out / "gradflow.txt"
+    table.write_text(gradflow.format_table(study) + "\n", encoding="utf-8")
+    try:
+        gradflow.plot(study, str(run.out / "gradflow.png"))
+    except ImportError:
+        return table  # matplotlib (the optional "plots" extra) is not installed
+    return run.out / "gradflow.png"
+
+
+DEMO_GRADFLOW_MODELS = ("tanh", "tanh-orth-1.0", "irnn", "lstm", "gru")
+
+OUTPUTS: list[Callable[[DemoRun], Path]] = [write_checkpoint, write_graph, write_gradflow]
+
+
+def run_demo(
+    out: str | os.PathLike[str],
+    config: TrainConfig | None = None,
+    log: Callable[[str], None] = print,
+    progress: bool = True,
+) -> DemoRun:
+    """Train, report and write the demo's files into ``out``; returns the run."""
+    config = config or demo_config()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = load_corpus(config)
+    source = config.data or "the Python standard library's source"
+    trainer = Trainer(config, text)
+    n_params = sum(p.data.size for p in trainer.model.parameters())
+    log(
+        f"Character-level {config.cell.upper()} ({config.hidden} hidden, {n_params:,} "
+        f"parameters) on {len(text):,} characters of {source}; "
+        f"{len(trainer.vocab)} distinct characters."
+    )
+    bpc_before = bits(trainer.evaluate())
+    log(f"\nBefore training: validation {bpc_before:.3f} bits per character")
+    log(f"sample: {trainer.sample(PRIME, 160)!r}\n")
+
+    start = time.perf_counter()
+    trainer.fit(log=log, progress=progress)
+    seconds = time.perf_counter() - start
+    bpc_after = bits(trainer.val_nats if trainer.val_nats is not None else trainer.evaluate())
+    log(f"\nAfter {config.steps} steps ({seconds:.0f} s): validation {bpc_after:.3f} bpc")
+    log("sample:\n" + trainer.sample(PRIME, 400) + "\n")
+
+    comparison = compare(config.cell, input_size=3, hidden_size=4, steps=6, batch=2)
+    log(str(comparison) + "\n")
+
+    run = DemoRun(trainer, out, bpc_before, bpc_after, comparison, seconds)
+    for output in OUTPUTS:
+        path = output(run)
+        run.files.append(path)
+        log(f"wrote {path}: {' '.join((output.__doc__ or '').split())}")
+    return run

@@ -1,0 +1,194 @@
+"""Small reference models built from the layers: a character-level language model,
+a sequence classifier (many-to-one) and an encoder-decoder (seq2seq); and the one
+named model configuration beyond the library's cells, the IRNN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor, nn
+
+from ..layers import GRU, LSTM, RNN, RNNBase
+
+__all__ = [
+    "CELLS",
+    "IRNN_INPUT_STD",
+    "CharLM",
+    "Seq2Seq",
+    "SequenceClassifier",
+    "irnn",
+    "make_layer",
+]
+
+CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+# IRNN input weights: N(0, 0.001^2) as in Le et al.; small enough that the identity
+# recurrence dominates at the start.
+IRNN_INPUT_STD = 1e-3
+
+
+def make_layer(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RNNBase:
+    """``RNN``, ``LSTM`` or ``GRU`` by name ("rnn", "lstm", "gru")."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
+    return CELLS[cell](input_size, hidden_size, **kwargs)
+
+
+def irnn(input_size: int, hidden_size: int, generator: np.random.Generator | None = None) -> RNN:
+    """The IRNN of Le, Jaitly & Hinton (2015): a one-layer ReLU ``RNN`` with
+    ``W_hh = I``, biases 0 and ``W_ih ~ N(0, 0.001^2)``.
+
+    Then ``h_t = relu(W_ih x_t + h_{t-1})`` starts as an integrator, and at
+    initialisation ∂h_t/∂h_{t-1} = diag(relu'(a_t)), whose entries are 0 or 1: active
+    units pass the gradient back unchanged.
+    """
+    layer = RNN(input_size, hidden_size, nonlinearity="relu")
+    nn.init.normal_(layer.weight_ih_l0, 0.0, IRNN_INPUT_STD, generator=generator)
+    nn.init.eye_(layer.weight_hh_l0)
+    nn.init.zeros_(layer.bias_ih_l0)
+    nn.init.zeros_(layer.bias_hh_l0)
+    return layer
+
+
+class CharLM(nn.Module):
+    """Next-character model: embedding -> recurrent layer(s) -> linear readout.
+
+    ``logits, state = model(ids, state)`` with ids (T, N) integers, logits (T, N, V).
+    The readout is one matmul over all T*N positions.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int = 128,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        embedding_dim: int | None = None,
+        dropout: float = 0.0,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.vocab_size, self.cell = vocab_size, cell
+        emb = embedding_dim or min(hidden_size, 64)
+        self.embed = nn.Embedding(vocab_size, emb, dtype=dtype)
+        self.rnn = make_layer(
+            cell, emb, hidden_size, num_layers=num_layers, dropout=dropout, dtype=dtype
+        )
+        self.head = nn.Linear(hidden_size, vocab_size, dtype=dtype)
+
+    def forward(self, ids: Any, state: Any = None) -> tuple[Tensor, Any]:
+        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        T, N = ids.shape
+        out, state = self.rnn(self.embed(ids), state)
+        logits = self.head(out.reshape(T * N, -1)).reshape(T, N, self.vocab_size)
+        return logits, state
+
+    @minigrad.no_grad()
+    def sample(
+        self,
+        prime: np.ndarray,
+        length: int,
+        temperature: float = 1.0,
+        generator: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Generate ``length`` ids after the ``prime`` ids, sampling from
+        softmax(logits / temperature) (temperature 0 picks the most likely id)."""
+        if temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature}")
+        if len(prime) == 0:
+            raise ValueError("sample: the prime needs at least one character")
+        rng = generator or np.random.default_rng()
+        was_training = self.training
+        self.eval()
+        try:
+            logits, state = self(np.asarray(prime, dtype=np.int64)[:, None])
+            out = []
+            for _ in range(length):
+                z = logits.data[-1, 0].astype(np.float64)
+                if temperature == 0:
+                    nxt = int(np.argmax(z))
+                else:
+                    z = z / temperature
+                    p = np.exp(z - z.max())
+                    nxt = int(rng.choice(len(p), p=p / p.sum()))
+                out.append(nxt)
+                logits, state = self(np.array([[nxt]]), state)
+        finally:
+            self.train(was_training)
+        return np.array(out, dtype=np.int64)
+
+
+class SequenceClassifier(nn.Module):
+    """Many-to-one: read a sequence x (T, N, I), classify from the last hidden state.
+
+    Returns logits (N, C). With ``lengths``, the state at each sequence's own end is used.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_classes: int,
+        cell: str = "gru",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.rnn = make_layer(cell, input_size, hidden_size, dtype=dtype)
+        self.head = nn.Linear(hidden_size, num_classes, dtype=dtype)
+
+    def forward(self, x: Any, lengths: Any = None) -> Tensor:
+        _, state = self.rnn(x, lengths=lengths)
+        h_n = state[0] if isinstance(state, tuple) else state
+        return self.head(h_n[-1])
+
+
+class Seq2Seq(nn.Module):
+    """Encoder-decoder over token ids: the encoder's final state starts the decoder.
+
+    ``logits = model(src, tgt_in)`` with src (S, N) and tgt_in (T, N) ids (teacher
+    forcing: tgt_in is the target shifted right behind a start token); logits (T, N, V).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        hidden_size: int = 64,
+        embedding_dim: int = 32,
+        cell: str = "gru",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.embed = nn.Embedding(vocab_size, embedding_dim, dtype=dtype)
+        self.encoder = make_layer(cell, embedding_dim, hidden_size, dtype=dtype)
+        self.decoder = make_layer(cell, embedding_dim, hidden_size, dtype=dtype)
+        self.head = nn.Linear(hidden_size, vocab_size, dtype=dtype)
+
+    def encode(self, src: Any) -> Any:
+        _, state = self.encoder(self.embed(np.asarray(src)))
+        return state
+
+    def decode(self, tgt_in: Any, state: Any) -> tuple[Tensor, Any]:
+        ids = np.asarray(tgt_in)
+        out, state = self.decoder(self.embed(ids), state)
+        T, N = ids.shape
+        return self.head(out.reshape(T * N, -1)).reshape(T, N, self.vocab_size), state
+
+    def forward(self, src: Any, tgt_in: Any) -> Tensor:
+        return self.decode(tgt_in, self.encode(src))[0]
+
+    @minigrad.no_grad()
+    def greedy(self, src: Any, start: int, steps: int) -> np.ndarray:
+        """Decode ``steps`` ids greedily from the start token; returns (steps, N)."""
+        state = self.encode(src)
+        N = np.asarray(src).shape[1]
+        tok = np.full((1, N), start, dtype=np.int64)
+        out = []
+        for _ in range(steps):
+            logits, state = self.decode(tok, state)
+            tok = logits.data.argmax(axis=-1)
+            out.append(tok[0])
+        return np.stack(out)

@@ -1,0 +1,31 @@
+"""Progress of the training jobs: one bar style for all of them, on stderr.
+
+The bar counts optimiser steps (unit ``step``); lines written with :func:`write` go
+above it to stdout, so a bar never splits a log line.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+__all__ = ["bar", "write"]
+
+
+def bar(total: int, *, initial: int = 0, desc: str | None = None, enabled: bool = True) -> tqdm:
+    """A progress bar over ``total`` steps starting at ``initial`` (off unless ``enabled``)."""
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="step",
+        file=sys.stderr,
+        disable=not enabled,
+        dynamic_ncols=True,
+    )
+
+
+def write(message: str) -> None:
+    """Print ``message`` to stdout above any running bar."""
+    tqdm.write(message, file=sys.stdout)

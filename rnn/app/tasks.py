@@ -1,0 +1,267 @@
+"""Long-dependency tasks, and training recurrent cells on them.
+
+Two tasks need information from far back in the sequence, so they separate cells that
+carry gradient across many steps (LSTM, GRU, well-initialised RNNs) from those whose
+gradient vanishes (a plain tanh RNN). Each comes with the loss of the best
+*memoryless* predictor, the baseline a model must beat to show it remembers:
+
+- adding: ``y_hat = w . h_T + b`` read from the last state, loss MSE against the sum of
+  the two marked values; the memoryless predictor (always 1) scores 1/6;
+- copy: ``logits_t = W h_t + b`` at every step, loss the mean cross-entropy per step;
+  the memoryless strategy scores ``n_copy ln 8 / (T + 2 n_copy)``.
+
+Cells are ``rnn`` (tanh, PyTorch's default init), ``lstm``, ``gru`` and ``irnn``
+(:func:`rnn.app.models.irnn`: a ReLU RNN with ``W_hh = I``, which starts as an
+integrator that neither forgets nor vanishes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor, nn, optim
+from minigrad.functional import cross_entropy, mse_loss
+
+from ..layers import RNNBase
+from .models import irnn, make_layer
+from .progress import bar as progress_bar
+from .progress import write
+from .step import train_step
+
+__all__ = [
+    "ADDING_BASELINE",
+    "CELLS",
+    "COPY_SYMBOLS",
+    "TASKS",
+    "TaskModel",
+    "TaskResult",
+    "adding_batch",
+    "baseline",
+    "copy_baseline",
+    "copy_batch",
+    "evaluate",
+    "make_cell",
+    "train_task",
+]
+
+CELLS = ("rnn", "lstm", "gru", "irnn")
+TASKS = ("adding", "copy")
+
+# Predicting 1 for a sum of two U(0, 1) values scores its variance, 2 * 1/12.
+ADDING_BASELINE = 1.0 / 6.0
+
+# Copy task alphabet: 0 blank, 1..8 data symbols, 9 the "now recall" delimiter.
+COPY_SYMBOLS = 10
+_BLANK, _DELIM, _N_DATA = 0, 9, 8
+
+
+def adding_batch(T: int, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The adding problem: x (T, batch, 2), y (batch, 1).
+
+    Channel 0 holds values from U(0, 1); channel 1 marks two positions, one in each half
+    of the sequence. The target is the sum of the two marked values, known only at the
+    end, so the first mark must be remembered for up to T steps. Always predicting 1
+    scores mean squared error 1/6 (:data:`ADDING_BASELINE`).
+    """
+    if T < 2:
+        raise ValueError(f"adding_batch: T must be at least 2, got {T}")
+    values = rng.random((T, batch))
+    marks = np.zeros((T, batch))
+    first = rng.integers(0, T // 2, batch)
+    second = rng.integers(T // 2, T, batch)
+    cols = np.arange(batch)
+    marks[first, cols] = 1.0
+    marks[second, cols] = 1.0
+    y = (values[first, cols] + values[second, cols])[:, None]
+    return np.stack([values, marks], axis=2), y
+
+
+def copy_batch(
+    T: int, batch: int, rng: np.random.Generator, n_copy: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """The copy-memory task: ids x and targets y, both (T + 2 * n_copy, batch).
+
+    Input: ``n_copy`` random data symbols (1..8), ``T - 1`` blanks, the delimiter, then
+    ``n_copy`` blanks. Target: blanks for the first ``T + n_copy`` steps, then the data
+    symbols again. The symbols must be held for T steps.
+    """
+    if T < 1:
+        raise ValueError(f"copy_batch: T must be at least 1, got {T}")
+    total = T + 2 * n_copy
+    data = rng.integers(1, _N_DATA + 1, (n_copy, batch))
+    x = np.full((total, batch), _BLANK, dtype=np.int64)
+    y = np.full((total, batch), _BLANK, dtype=np.int64)
+    x[:n_copy] = data
+    x[n_copy + T - 1] = _DELIM
+    y[-n_copy:] = data
+    return x, y
+
+
+def copy_baseline(T: int, n_copy: int = 10) -> float:
+    """Cross-entropy per step of the memoryless strategy: blanks until the delimiter,
+    then a uniform guess over the 8 symbols: ``n_copy * ln 8 / (T + 2 n_copy)``."""
+    return n_copy * math.log(_N_DATA) / (T + 2 * n_copy)
+
+
+def make_cell(
+    cell: str, input_size: int, hidden_size: int, generator: np.random.Generator | None = None
+) -> RNNBase:
+    """A one-layer ``RNN`` (tanh), ``LSTM``, ``GRU`` or IRNN by name (see :data:`CELLS`)."""
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
+    if cell == "irnn":
+        return irnn(input_size, hidden_size, generator)
+    return make_layer(cell, input_size, hidden_size)
+
+
+def baseline(task: str, T: int) -> float:
+    """The loss of the best memoryless predictor: 1/6 (adding) or 10 ln 8 / (T + 20) (copy)."""
+    if task == "adding":
+        return ADDING_BASELINE
+    if task == "copy":
+        return copy_baseline(T)
+    raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+
+
+class TaskModel(nn.Module):
+    """A recurrent layer and a linear readout for ``task``.
+
+    adding: x (T, N, 2) floats -> prediction (N, 1) from the last hidden state;
+    copy: ids (T + 20, N) -> logits (T + 20, N, 10) (ids enter one-hot through an
+    embedding with one row per symbol).
+    """
+
+    def __init__(self, task: str, cell: str, hidden_size: int) -> None:
+        super().__init__()
+        baseline(task, 1)  # validates the name
+        self.task = task
+        if task == "copy":
+            self.embed = nn.Embedding(COPY_SYMBOLS, COPY_SYMBOLS)
+            nn.init.eye_(self.embed.weight)
+            self.rnn = make_cell(cell, COPY_SYMBOLS, hidden_size)
+            self.head = nn.Linear(hidden_size, COPY_SYMBOLS)
+        else:
+            self.rnn = make_cell(cell, 2, hidden_size)
+            self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: np.ndarray) -> Tensor:
+        if self.task == "copy":
+            out, _ = self.rnn(self.embed(x))
+            T, N, H = out.shape
+            return self.head(out.reshape(T * N, H)).reshape(T, N, COPY_SYMBOLS)
+        out, _ = self.rnn(minigrad.tensor(x, dtype=self.head.weight.dtype))
+        return self.head(out[-1])
+
+    def loss(self, x: np.ndarray, y: np.ndarray) -> Tensor:
+        """MSE (adding) or mean cross-entropy per step (copy) on one batch."""
+        if self.task == "copy":
+            logits = self(x)
+            T, N, C = logits.shape
+            return cross_entropy(logits.reshape(T * N, C), y.reshape(-1))
+        return mse_loss(self(x), y.astype(self.head.weight.dtype))
+
+
+def _batch(task: str, T: int, batch: int, rng: np.random.Generator) -> tuple[Any, Any]:
+    return adding_batch(T, batch, rng) if task == "adding" else copy_batch(T, batch, rng)
+
+
+@minigrad.no_grad()
+def evaluate(model: TaskModel, T: int, rng: np.random.Generator, n: int = 1000) -> float:
+    """Loss on ``n`` fresh sequences (in chunks of 250), without recording a graph."""
+    total, seen = 0.0, 0
+    while seen < n:
+        size = min(250, n - seen)
+        x, y = _batch(model.task, T, size, rng)
+        total += model.loss(x, y).item() * size
+        seen += size
+    return total / n
+
+
+@dataclass
+class TaskResult:
+    """What a run measured: training-loss checkpoints and the held-out final loss.
+
+    ``history`` holds ``(step, mean training loss since the previous checkpoint,
+    mean gradient norm before clipping)``; ``final_loss`` is :func:`evaluate` on 1000
+    fresh sequences; ``baseline`` the memoryless loss.
+    """
+
+    task: str
+    cell: str
+    T: int
+    baseline: float
+    final_loss: float = math.nan
+    history: list[tuple[int, float, float]] = field(default_factory=list)
+    clipped_fraction: float = 0.0
+
+
+def train_task(
+    task: str,
+    cell: str,
+    T: int,
+    hidden: int = 64,
+    steps: int = 1000,
+    batch: int = 32,
+    lr: float = 1e-3,
+    clip: float | None = 1.0,
+    seed: int = 0,
+    log_every: int = 100,
+    progress: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> TaskResult:
+    """Train ``cell`` on ``task`` at distance ``T`` with Adam; return a :class:`TaskResult`.
+
+    Each step draws a fresh batch, so training loss estimates the generalisation loss.
+    With ``clip``, the gradient is rescaled to norm at most ``clip`` before each update
+    (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from
+    throwing the weights away. Every ``log_every`` steps a line comparing the loss with
+    the baseline goes to ``log`` (default: written above the progress bar).
+    """
+    minigrad.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = TaskModel(task, cell, hidden)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    result = TaskResult(task, cell, T, baseline(task, T))
+    bar = progress_bar(steps, desc=f"{task} {cell} T={T}", enabled=progress)
+    emit = log or write
+    window: list[float] = []
+    norms: list[float] = []
+    clipped = 0
+    with bar:
+        for step in range(1, steps + 1):
+            x, y = _batch(task, T, batch, rng)
+            done = train_step(model.loss(x, y), opt, clip, number=step)
+            clipped += bool(clip) and done.grad_norm > clip
+            window.append(done.loss)
+            norms.append(done.grad_norm)
+            bar.update(1)
+            bar.set_postfix(loss=f"{done.loss:.4f}", refresh=False)
+            if step % log_every == 0 or step == steps:
+                result.history.append(_log_window(step, window, norms, result.baseline, emit))
+                window, norms = [], []
+    result.final_loss = evaluate(model, T, np.random.default_rng(seed + 1))
+    result.clipped_fraction = clipped / max(steps, 1)
+    return result
+
+
+def _log_window(
+    step: int,
+    losses: list[float],
+    norms: list[float],
+    baseline: float,
+    emit: Callable[[str], None],
+) -> tuple[int, float, float]:
+    """Report the mean loss and gradient norm since the last report; returns the
+    history entry (step, mean loss, mean norm)."""
+    mean, norm = float(np.mean(losses)), float(np.mean(norms))
+    emit(
+        f"step {step:6d}  loss {mean:.4f}  baseline {baseline:.4f}  "
+        f"ratio {mean / baseline:.3f}  |grad| {norm:.3g}"
+    )
+    return step, mean, norm

@@ -1,0 +1,319 @@
+"""Training a character-level language model with truncated BPTT, and resuming it exactly.
+
+One optimiser step reads chunk ``i = step`` of :class:`rnn.app.data.Batches` (``seq_len``
+characters in each of ``batch`` parallel streams), runs the model from the hidden state
+the previous chunk ended in (detached, so backward stops at the chunk boundary), and
+minimises the mean next-character cross-entropy. The state is reset to zeros when the
+chunks wrap around to the start of the streams.
+
+Validation loss is measured on the last ``val_fraction`` of the text, in nats per
+character and in bits per character (bpc = nats / ln 2).
+
+Reproducibility: every source of randomness is a generator seeded from ``seed`` whose
+state goes into the checkpoint, and the chunk read at a step depends only on the step
+number, so ``N`` steps, a checkpoint, and ``N`` more steps from it give the same
+parameters and losses, bit for bit, as ``2N`` steps in one go.
+
+The pieces live apart: the text in :mod:`rnn.app.data`, the model in
+:mod:`rnn.app.models`, the optimiser step in :mod:`rnn.app.step`, the file format in
+:mod:`rnn.app.checkpoint`, sampling in :mod:`rnn.app.sample`; :class:`Trainer` holds a
+run's state and :meth:`Trainer.fit` is the loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import minigrad
+from minigrad import functional as F
+from minigrad import optim, rng
+
+from ..tbptt import detach_state
+from .checkpoint import load_checkpoint, pack, save_checkpoint, unpack_carry
+from .data import Batches, CharData, Vocabulary, default_corpus, load_text, text_digest
+from .models import CELLS, CharLM
+from .progress import bar, write
+from .sample import sample_text
+from .step import Diverged, train_step
+
+__all__ = ["Diverged", "TrainConfig", "Trainer", "bits", "evaluate", "load_corpus"]
+
+OPTIMIZERS = {"adam": optim.Adam, "adagrad": optim.Adagrad, "sgd": optim.SGD}
+
+# Config fields a resumed run cannot change: they define the model, the data layout and
+# the random streams.
+FIXED_ON_RESUME = ("cell", "hidden", "layers", "seq_len", "batch", "optim", "seed", "dtype")
+
+
+def bits(nats: float) -> float:
+    """Nats per character as bits per character: nats / ln 2."""
+    return nats / math.log(2.0)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in each checkpoint)."""
+
+    cell: str = "lstm"
+    hidden: int = 128
+    layers: int = 1
+    seq_len: int = 64
+    batch: int = 32
+    steps: int = 2000
+    lr: float = 2e-3
+    optim: str = "adam"
+    clip: float = 5.0  # max gradient norm; 0 disables clipping
+    eval_every: int = 200
+    sample_every: int = 500
+    sample_length: int = 200
+    seed: int = 0
+    data: str | None = None  # a UTF-8 text file; None: the standard library's source
+    max_chars: int = 1_000_000  # of the default corpus
+    val_fraction: float = 0.1
+    dtype: str = "float32"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (for checkpoints)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        """The config saved by :meth:`to_dict` (unknown keys are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def load_corpus(config: TrainConfig) -> str:
+    """The training text: ``config.data`` read as UTF-8, or the standard library's
+    source. Raises ``ValueError`` (one line) for a missing, empty or binary file."""
+    if config.data is None:
+        return default_corpus(config.max_chars)
+    return load_text(config.data)
+
+
+@minigrad.no_grad()
+def evaluate(model: CharLM, batches: Batches) -> float:
+    """Mean loss of ``model`` over every chunk of ``batches``, in nats per character
+    (the hidden state runs on from chunk to chunk; the model is left in train mode)."""
+    model.eval()
+    total, count, state = 0.0, 0, None
+    for x, y in batches:
+        logits, state = model(x, state)
+        loss = F.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1), reduction="sum")
+        total += float(loss.item())
+        count += y.size
+    model.train()
+    return total / count
+
+
+class Trainer:
+    """A training run's state: a :class:`CharLM`, its optimiser and data, the step
+    count, the carried hidden state and the random generators.
+
+    Build one with ``Trainer(config, text)`` for a fresh run or :meth:`Trainer.resume`
+    from a checkpoint; call :meth:`fit`.
+    """
+
+    def __init__(self, config: TrainConfig, text: str) -> None:
+        if config.cell not in CELLS:
+            raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
+        if config.optim not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        self.config = config
+        self.data = CharData.from_text(text, config.batch, config.seq_len, config.val_fraction)
+        # One generator for initialisation (minigrad's default), one for samples.
+        rng.manual_seed(config.seed)
+        self.sample_rng = np.random.default_rng([config.seed, 1])
+        self.model = CharLM(
+            len(self.vocab), config.hidden, config.layers, config.cell, dtype=np.dtype(config.dtype)
+        )
+        self.optimizer = OPTIMIZERS[config.optim](self.model.parameters(), lr=config.lr)
+        self.step = 0
+        self.carry: Any = None
+        self.val_nats: float | None = None
+        self.last_saved: tuple[Path, int] | None = None
+
+    @property
+    def vocab(self) -> Vocabulary:
+        """The characters the model knows."""
+        return self.data.vocab
+
+    # ------------------------------------------------------------------ steps
+    def train_step(self) -> float:
+        """One optimiser step on the next chunk; returns its loss in nats per character.
+
+        Raises :class:`Diverged` if the loss or the gradient norm is not finite (the
+        parameters untouched) or if the update made them non-finite. NumPy's overflow
+        warnings are silenced here because non-finite values are reported as one
+        clear error instead.
+        """
+        i = self.step % self.data.train.num_chunks
+        if i == 0:
+            self.carry = None
+        x, y = self.data.train.chunk(i)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.model.train()
+            logits, state = self.model(x, self.carry)
+            loss = F.cross_entropy(logits.reshape(-1, len(self.vocab)), y.reshape(-1))
+            done = train_step(loss, self.optimizer, self.config.clip, number=self.step + 1)
+        self.carry = detach_state(state)
+        self.step += 1
+        return done.loss
+
+    def evaluate(self) -> float:
+        """Mean validation loss in nats per character (also kept in ``val_nats``)."""
+        self.val_nats = evaluate(self.model, self.data.val)
+        return self.val_nats
+
+    def sample(
+        self,
+        prime: str = "\n",
+        length: int = 200,
+        temperature: float = 0.8,
+        generator: np.random.Generator | None = None,
+    ) -> str:
+        """``prime`` followed by ``length`` generated characters (default generator: the
+        trainer's own, whose state is checkpointed). Characters of ``prime`` outside the
+        vocabulary are dropped."""
+        prime = "".join(c for c in prime if c in self.vocab.chars) or self.vocab.chars[0]
+        generator = generator or self.sample_rng
+        return sample_text(self.model, self.vocab, prime, length, temperature, generator)
+
+    # ------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """The checkpoint contents (see :mod:`rnn.app.checkpoint`)."""
+        return pack(
+            config=self.config.to_dict(),
+            vocabulary=self.vocab.chars,
+            text_sha256=self.data.text_sha256,
+            step=self.step,
+            model=self.model.state_dict(),
+            optimizer=self.optimizer.state_dict(),
+            carry=self.carry,
+            rng={
+                "init": rng.default_generator().bit_generator.state,
+                "sample": self.sample_rng.bit_generator.state,
+            },
+            val_nats=self.val_nats,
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write a checkpoint atomically (a crash leaves the previous file intact)."""
+        path = save_checkpoint(path, self.state_dict())
+        self.last_saved = (path, self.step)
+        return path
+
+    @classmethod
+    def resume(
+        cls, path: str | os.PathLike[str], text: str | None = None, **changes: Any
+    ) -> Trainer:
+        """A trainer in the exact state saved at ``path``.
+
+        ``text`` is the training text (default: reloaded from the saved config); it must
+        be the text the checkpoint was trained on. ``changes`` override config fields
+        that do not alter the model or the data (steps, lr, clip, eval/sample cadence).
+        """
+        state = load_checkpoint(path)
+        config = _changed(TrainConfig.from_dict(state["config"]), changes)
+        text = load_corpus(config) if text is None else text
+        if text_digest(text) != state["text_sha256"]:
+            raise ValueError(f"{path}: trained on a different text than the one given")
+        trainer = cls(config, text)
+        try:
+            trainer.model.load_state_dict(state["model"])
+            trainer.optimizer.load_state_dict(state["optimizer"])
+        except (KeyError, ValueError, TypeError) as e:
+            raise ValueError(f"{path}: the saved model does not fit its config ({e})") from None
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = config.lr
+        trainer.step = int(state["step"])
+        trainer.carry = unpack_carry(state, pairs=config.cell == "lstm")
+        rng.default_generator().bit_generator.state = state["rng"]["init"]
+        trainer.sample_rng.bit_generator.state = state["rng"]["sample"]
+        trainer.val_nats = state.get("val_nats")
+        trainer.last_saved = (Path(path), trainer.step)
+        return trainer
+
+    # ----------------------------------------------------------------- the loop
+    def fit(
+        self,
+        checkpoint: str | os.PathLike[str] | None = None,
+        log: Callable[[str], None] | None = None,
+        progress: bool = True,
+    ) -> list[float]:
+        """Train until ``config.steps`` steps; returns the training losses of the steps
+        taken here.
+
+        Every ``eval_every`` steps and at the end: validation loss, then a checkpoint
+        (if ``checkpoint`` is given). Every ``sample_every`` steps: a sample. On
+        :class:`Diverged`, the exception propagates with the last good checkpoint
+        named in its message; that file is not overwritten.
+        """
+        log = log or write
+        losses: list[float] = []
+        with bar(self.config.steps, initial=self.step, enabled=progress) as shown:
+            while self.step < self.config.steps:
+                losses.append(self._guarded_step())
+                shown.update(1)
+                shown.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+                self._after_step(losses[-1], checkpoint, log)
+        if not losses:  # nothing to train: still measure and save the model as it is
+            self.evaluate()
+            if checkpoint is not None:
+                self.save(checkpoint)
+        return losses
+
+    def _guarded_step(self) -> float:
+        try:
+            return self.train_step()
+        except Diverged as e:
+            raise Diverged(
+                f"training stopped: {e} (a lower --lr or a --clip may help); {self._kept()}",
+                weights_changed=e.weights_changed,
+            ) from None
+
+    def _after_step(
+        self, loss: float, path: str | os.PathLike[str] | None, log: Callable[[str], None]
+    ) -> None:
+        """Validation, sample and checkpoint when their turn comes."""
+        cfg = self.config
+        done = self.step == cfg.steps
+        evaluate_now = done or (cfg.eval_every and self.step % cfg.eval_every == 0)
+        if evaluate_now:
+            nats = self.evaluate()
+            log(
+                f"step {self.step:>6}  train loss {loss:.4f}  "
+                f"val loss {nats:.4f} nats = {bits(nats):.4f} bpc"
+            )
+        if cfg.sample_every and self.step % cfg.sample_every == 0:
+            log(f"--- sample at step {self.step} ---\n{self.sample(length=cfg.sample_length)}")
+        if path is not None and evaluate_now:
+            self.save(path)
+
+    def _kept(self) -> str:
+        if self.last_saved is None:
+            return "no checkpoint had been written yet"
+        path, step = self.last_saved
+        return f"the last good checkpoint is {path} (step {step})"
+
+
+def _changed(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
+    """``config`` with ``changes`` applied; refuses changes to :data:`FIXED_ON_RESUME`."""
+    for name, value in changes.items():
+        old = getattr(config, name)
+        if name in (*FIXED_ON_RESUME, "val_fraction") and value != old:
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(
+                f"{flag} {value} differs from the checkpoint's {old}; "
+                "a resumed run keeps the model, data layout and seed"
+            )
+        setattr(config, name, value)
+    return config

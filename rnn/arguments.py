@@ -1,0 +1,99 @@
+"""Checking what a recurrent layer is called with: the input, the initial state, the lengths.
+
+Each check names the layer, the problem and the values, and returns the argument in the form
+the layer computes with: time-major tensors of the layer's dtype, lengths as int64 (or None
+when every sequence has the full length).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import minigrad
+from minigrad import Tensor
+
+if TYPE_CHECKING:
+    from .layers import RNNBase
+
+__all__ = ["check_input", "check_lengths", "check_state"]
+
+
+def check_input(layer: RNNBase, x: Any) -> tuple[Tensor, bool]:
+    """x (T, N, I), (N, T, I) with batch_first, or unbatched (T, I) -> ((T, N, I), batched)."""
+    name = type(layer).__name__
+    if not isinstance(x, Tensor):
+        x = minigrad.tensor(np.asarray(x), dtype=layer.dtype)
+    if x.dtype != layer.dtype:
+        raise TypeError(f"{name}: input has dtype {x.dtype} but the parameters are {layer.dtype}")
+    if x.ndim not in (2, 3):
+        raise ValueError(
+            f"{name}: expected input of shape (T, N, {layer.input_size}) "
+            f"{'(batch_first: (N, T, I)) ' if layer.batch_first else ''}"
+            f"or unbatched (T, {layer.input_size}), got {x.shape}"
+        )
+    if x.shape[-1] != layer.input_size:
+        raise ValueError(
+            f"{name}: expected input size {layer.input_size}, got {x.shape[-1]} "
+            f"(input of shape {x.shape})"
+        )
+    batched = x.ndim == 3
+    if not batched:
+        x = x.unsqueeze(1)
+    elif layer.batch_first:
+        x = x.swapaxes(0, 1)
+    if x.shape[0] == 0:
+        raise ValueError(f"{name}: the input has no time steps (shape {x.shape})")
+    return x, batched
+
+
+def check_state(
+    layer: RNNBase, hx: Any, N: int, batched: bool
+) -> tuple[Tensor | None, Tensor | None]:
+    """The initial state: h0, or (h0, c0) for an (h, c) kind, each (D*num_layers, N, H) (or
+    (D*num_layers, H) unbatched) or None -> (h0, c0) with a batch axis (c0 None if unused)."""
+    name = type(layer).__name__
+    if hx is None:
+        return None, None
+    labels = tuple(s + "0" for s in layer.kind.state)
+    if len(labels) == 2:
+        if not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError(f"{name}: the initial state must be a tuple ({', '.join(labels)})")
+        pair = tuple(hx)
+    else:
+        pair = (hx,)
+    want = (layer.num_layers * layer.num_directions, N, layer.hidden_size)
+    expected = want if batched else (want[0], want[2])
+    out: list[Tensor | None] = [None, None]
+    for i, (label, s) in enumerate(zip(labels, pair, strict=True)):
+        if s is None:
+            continue
+        s = s if isinstance(s, Tensor) else minigrad.tensor(np.asarray(s), dtype=layer.dtype)
+        if s.shape != expected:
+            raise ValueError(f"{name}: expected {label} of shape {expected}, got {s.shape}")
+        if s.dtype != layer.dtype:
+            raise TypeError(
+                f"{name}: {label} has dtype {s.dtype} but the parameters are {layer.dtype}"
+            )
+        out[i] = s if batched else s.unsqueeze(1)
+    return out[0], out[1]
+
+
+def check_lengths(layer: RNNBase, lengths: Any, T: int, N: int) -> np.ndarray | None:
+    """One length in [1, T] per sequence -> int64 array, or None when all are T."""
+    name = type(layer).__name__
+    if lengths is None:
+        return None
+    lens = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    if lens.dtype.kind not in "iu" or lens.shape != (N,):
+        raise ValueError(
+            f"{name}: lengths must be {N} integers (one per sequence), got "
+            f"shape {lens.shape} of dtype {lens.dtype}"
+        )
+    bad = (lens < 1) | (lens > T)
+    if bad.any():
+        raise ValueError(
+            f"{name}: every length must be between 1 and T={T}, got {int(lens[bad][0])}"
+        )
+    return None if (lens == T).all() else lens.astype(np.int64)

@@ -1,0 +1,81 @@
+"""Matrix products (minigrad/ops/linalg.py): the table-driven check, then 1-D and
+batched shapes, the fused addmm against its composition, and shape errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import check_case
+from strategies import arrays
+
+from minigrad import Tensor, gradcheck, ops
+from minigrad.ops.registry import names
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.linalg"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every matrix-product op in the registry against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
+
+
+@pytest.mark.parametrize(
+    ("sa", "sb"),
+    [((3,), (3,)), ((3,), (3, 2)), ((2, 3), (3,)), ((4, 2, 3), (3,)), ((3,), (4, 3, 2)),
+     ((2, 1, 2, 3), (5, 3, 2)), ((2, 3), (4, 3, 2))],
+)  # fmt: skip
+def test_matmul_named_cases(sa, sb):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(sa), rng.standard_normal(sb)
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    (x @ y).sum().backward()
+    assert x.grad.shape == sa and y.grad.shape == sb
+    gradcheck(ops.matmul, [a, b])
+
+
+@given(
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from(["full", "row", "vector", "column", "scalar"]),
+    st.data(),
+)
+def test_addmm_is_add_of_matmul(n, k, m, bias_kind, data):
+    """The fused op against its unfused composition, and against finite differences."""
+    shape = {"full": (n, m), "row": (1, m), "vector": (m,), "column": (n, 1), "scalar": ()}
+    c = data.draw(arrays(shape[bias_kind]))
+    a, b = data.draw(arrays((n, k))), data.draw(arrays((k, m)))
+    ts = [Tensor(v, requires_grad=True) for v in (c, a, b)]
+    us = [Tensor(v, requires_grad=True) for v in (c, a, b)]
+    fused = ops.addmm(*ts)
+    unfused = ops.add(us[0], ops.matmul(us[1], us[2]))
+    np.testing.assert_allclose(fused.data, unfused.data, rtol=1e-13, atol=1e-13)
+    g = np.random.default_rng(0).standard_normal(fused.shape)
+    fused.backward(g)
+    unfused.backward(g)
+    for t, u in zip(ts, us, strict=True):
+        assert t.grad.shape == u.grad.shape
+        np.testing.assert_allclose(t.grad, u.grad, rtol=1e-12, atol=1e-12)
+    gradcheck(ops.addmm, [c, a, b])
+
+
+def test_addmm_keeps_float32_and_names_shapes():
+    x = Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    w = Tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    out = ops.addmm(0.5, x, w)
+    assert out.dtype == np.float32 and out.data[0, 0] == 3.5
+    out.sum().backward()
+    assert x.grad.dtype == w.grad.dtype == np.float32
+    with pytest.raises(ValueError, match=r"addmm: shapes \(2, 3\) @ \(4, 4\) do not align"):
+        ops.addmm(0.0, x, Tensor(np.ones((4, 4), np.float32)))
+    with pytest.raises(ValueError, match="addmm"):
+        ops.addmm(np.ones(5, np.float32), x, w)
+
+
+def test_matmul_shape_error_names_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(3, 4\) @ \(5, 2\) do not align"):
+        ops.matmul(Tensor(np.ones((3, 4))), Tensor(np.ones((5, 2))))
+    with pytest.raises(ValueError, match="matmul"):
+        ops.matmul(Tensor(np.ones(())), Tensor(np.ones(3)))

@@ -1,0 +1,159 @@
+"""Shape ops and indexing (minigrad/ops/shape.py): the table-driven check, then
+every kind of index, splitting and joining, and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from op_cases import INDICES, check_case
+from strategies import arrays
+
+from minigrad import Tensor, gradcheck, ops
+from minigrad.ops.registry import names
+
+nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.shape"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every shape op in the registry against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
+
+
+@given(data=st.data())
+def test_transpose_and_swapaxes(data):
+    x = data.draw(arrays(data.draw(nonscalar)))
+    perm = tuple(data.draw(st.permutations(range(x.ndim))))
+    np.testing.assert_array_equal(ops.transpose(Tensor(x), perm).data, x.transpose(perm))
+    gradcheck(lambda t: ops.transpose(t, perm), [x])
+    gradcheck(lambda t: ops.transpose(t), [x])
+    gradcheck(lambda t: ops.swapaxes(t, 0, -1), [x])
+
+
+def test_shape_op_errors():
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape \(2, 3\) into \(4,\)"):
+        ops.reshape(Tensor(np.ones((2, 3))), (4,))
+    with pytest.raises(ValueError, match="broadcast_to"):
+        ops.broadcast_to(Tensor(np.ones(3)), (2, 4))
+    with pytest.raises(ValueError, match="transpose"):
+        ops.transpose(Tensor(np.ones((2, 3))), (0, 0))
+    with pytest.raises(ValueError, match="squeeze"):
+        ops.squeeze(Tensor(np.ones((2, 3))), 0)
+
+
+def test_squeeze_unsqueeze():
+    x = np.arange(6.0).reshape(1, 2, 1, 3)
+    assert ops.squeeze(Tensor(x)).shape == (2, 3)
+    assert ops.squeeze(Tensor(x), 2).shape == (1, 2, 3)
+    assert ops.unsqueeze(Tensor(x), -1).shape == (1, 2, 1, 3, 1)
+    gradcheck(lambda t: ops.unsqueeze(ops.squeeze(t), 0), [x])
+
+
+@pytest.mark.parametrize("index", INDICES, ids=repr)
+def test_getitem(index):
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_array_equal(ops.getitem(Tensor(x), index).data, x[index])
+    gradcheck(lambda t: ops.getitem(t, index), [x])
+
+
+def test_getitem_integer_array_repeats_accumulate():
+    x = Tensor(np.zeros(4), requires_grad=True)
+    x[np.array([1, 1, 3, 1])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [0, 3, 0, 1])
+
+
+def test_getitem_boolean_mask():
+    data = np.array([[1.0, -2.0], [-3.0, 4.0]])
+    x = Tensor(data, requires_grad=True)
+    mask = data > 0
+    np.testing.assert_array_equal(x[mask].data, [1.0, 4.0])
+    (x[mask] * Tensor(np.array([2.0, 3.0]))).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2, 0], [0, 3]])
+    gradcheck(lambda t: t[Tensor(mask)], [data])
+
+
+def test_getitem_of_overlapping_slices_sums():
+    x = Tensor(np.ones(5), requires_grad=True)
+    (x[:3].sum() + x[2:].sum() * 2 + x[2]).backward()
+    np.testing.assert_array_equal(x.grad, [1, 1, 4, 2, 2])
+
+
+def test_getitem_errors():
+    with pytest.raises(IndexError, match=r"getitem: .*\(tensor of shape \(3,\)\)"):
+        Tensor(np.ones(3))[5]
+    with pytest.raises(TypeError, match="getitem: index arrays must be integer or boolean"):
+        Tensor(np.ones(3))[np.array([0.5])]
+
+
+def test_take_is_an_embedding_lookup():
+    table = np.random.default_rng(0).standard_normal((5, 3))
+    ids = np.array([[0, 4], [4, 4]])
+    np.testing.assert_array_equal(ops.take(Tensor(table), ids).data, table[ids])
+    gradcheck(lambda t: ops.take(t, ids), [table])
+    gradcheck(lambda t: ops.take(t, np.array([2, 0, 2]), axis=1), [table])
+    with pytest.raises(IndexError, match="take: index 5 is out of range"):
+        ops.take(Tensor(table), np.array([5]))
+    with pytest.raises(TypeError, match="take"):
+        ops.take(Tensor(table), np.array([0.0]))
+
+
+@given(data=st.data())
+def test_split_chunk_unbind(data):
+    shape = data.draw(nonscalar)
+    x = data.draw(arrays(shape))
+    axis = data.draw(st.integers(0, len(shape) - 1))
+    size = data.draw(st.integers(1, shape[axis]))
+    pieces = ops.split(Tensor(x), size, axis)
+    ref = np.split(x, range(size, shape[axis], size), axis=axis)
+    assert len(pieces) == len(ref)
+    for p, r in zip(pieces, ref, strict=True):
+        np.testing.assert_array_equal(p.data, r)
+    weights = [float(k + 1) for k in range(len(pieces))]
+
+    def weighted(fn):
+        # Each piece gets a different weight, so a piece's gradient landing in the
+        # wrong place would be caught.
+        return lambda t: ops.concatenate(
+            [ops.mul(p, w) for p, w in zip(fn(t), weights, strict=False)], axis
+        )
+
+    gradcheck(weighted(lambda t: ops.split(t, size, axis)), [x])
+    chunks = data.draw(st.integers(1, shape[axis]))
+    assert sum(c.shape[axis] for c in ops.chunk(Tensor(x), chunks, axis)) == shape[axis]
+    gradcheck(lambda t: ops.stack(ops.chunk(t, 1, axis)[0:1]), [x])
+    unbound = ops.unbind(Tensor(x), axis)
+    assert len(unbound) == shape[axis] and unbound[0].shape == shape[:axis] + shape[axis + 1 :]
+    weights = [float(k + 1) for k in range(shape[axis])]
+    gradcheck(
+        lambda t: ops.stack(
+            [ops.mul(u, w) for u, w in zip(ops.unbind(t, axis), weights, strict=True)], axis
+        ),
+        [x],
+    )
+
+
+def test_split_with_sections_and_errors():
+    x = np.arange(10.0)
+    assert [p.shape for p in ops.split(Tensor(x), [3, 7])] == [(3,), (7,)]
+    assert [p.shape for p in ops.chunk(Tensor(x), 3)] == [(4,), (4,), (2,)]
+    gradcheck(lambda t: ops.split(t, [3, 7])[1], [x])
+    with pytest.raises(ValueError, match=r"split: sizes \[3, 3\] do not add up to 10"):
+        ops.split(Tensor(x), [3, 3])
+    with pytest.raises(ValueError, match="split: size must be positive"):
+        ops.split(Tensor(x), 0)
+
+
+def test_join_with_constant_inputs_and_errors():
+    x = Tensor(np.ones(2), requires_grad=True)
+    ops.concatenate([x, np.zeros(3), x]).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2, 2])
+    with pytest.raises(ValueError, match="concatenate: shapes"):
+        ops.concatenate([Tensor(np.ones((2, 2))), Tensor(np.ones((3, 3)))])
+    with pytest.raises(ValueError, match="stack: shapes"):
+        ops.stack([Tensor(np.ones(2)), Tensor(np.ones(3))])
+    with pytest.raises(ValueError, match="stack: needs at least one tensor"):
+        ops.stack([])

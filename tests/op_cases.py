@@ -1,0 +1,290 @@
+"""The test table of the ops: one line per registered op, and the check every row runs.
+
+``CASES[name]`` says how to draw inputs for op ``name`` and what NumPy computes for
+them. :func:`check_case` runs the op on the drawn inputs and asserts that
+
+- the forward matches the NumPy reference (float64);
+- the gradient matches finite differences (``minigrad.gradcheck``, float64);
+- float32 inputs give float32 outputs (no silent upcast).
+
+The tests of each ops module run it for every op that module registers
+(``tests/minigrad/ops/test_<module>.py``), and ``test_registry.py`` checks that this
+table and the registry name the same ops: a new op without a row fails there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import (
+    arrays,
+    away_from_kinks,
+    broadcast_pairs,
+    distinct_arrays,
+    matmul_pairs,
+    positive_arrays,
+    shapes,
+)
+
+from minigrad import Tensor, gradcheck, ops
+from minigrad.ops.registry import REGISTRY
+
+nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+Draw = Callable[[Any], tuple]  # hypothesis draw -> the op's positional arguments
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to test one op: ``draw(draw) -> args`` (float arrays become tensors; other
+    values pass as they are) and the NumPy reference ``ref(*args)``."""
+
+    draw: Draw
+    ref: Callable[..., Any]
+    keeps_float32: bool = True
+    notes: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------- input drawers
+
+
+def unary(values: Callable = arrays, *static: Any) -> Draw:
+    return lambda draw: (draw(values(draw(shapes))), *static)
+
+
+def binary(left: Callable = arrays, right: Callable = arrays) -> Draw:
+    def drawer(draw: Any) -> tuple:
+        sa, sb = draw(broadcast_pairs())
+        return draw(left(sa)), draw(right(sb))
+
+    return drawer
+
+
+def untied(draw: Any) -> tuple:
+    """a on a grid of 0.1 and b halfway between grid points: never tied."""
+    sa, sb = draw(broadcast_pairs())
+    grid = st.integers(-30, 30)
+    a = draw(hnp.arrays(np.int64, sa, elements=grid)) * 0.1
+    b = draw(hnp.arrays(np.int64, sb, elements=grid)) * 0.1 + 0.05
+    return np.asarray(a, np.float64), np.asarray(b, np.float64)
+
+
+def off_bounds(draw: Any) -> tuple:
+    """x away from the clip bounds -1 and 1, where the derivative jumps."""
+    x = draw(arrays(draw(shapes)))
+    return np.where(np.abs(np.abs(x) - 1.0) < 1e-2, x + 0.05, x), -1.0, 1.0
+
+
+def where_args(draw: Any) -> tuple:
+    sa, sb = draw(broadcast_pairs())
+    cond = draw(arrays(np.broadcast_shapes(sa, sb))) > 0
+    return cond, draw(arrays(sa)), draw(arrays(sb))
+
+
+def addmm_args(draw: Any) -> tuple:
+    n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+    bias = draw(st.sampled_from([(n, m), (1, m), (m,), (n, 1), ()]))
+    return draw(arrays(bias)), draw(arrays((n, k))), draw(arrays((k, m)))
+
+
+def reduction(values: Callable = arrays) -> Draw:
+    def drawer(draw: Any) -> tuple:
+        shape = draw(nonscalar)
+        axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+        if draw(st.booleans()) and len(shape) > 1:
+            axis = (0, len(shape) - 1)
+        return draw(values(shape)), axis, draw(st.booleans())
+
+    return drawer
+
+
+def along_axis(*extra: Callable[[Any, tuple, int], Any]) -> Draw:
+    """x (at least 1-d) and an axis of it, then ``extra(draw, shape, axis)`` values."""
+
+    def drawer(draw: Any) -> tuple:
+        shape = draw(nonscalar)
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        return draw(arrays(shape)), *(e(draw, shape, axis) for e in extra), axis
+
+    return drawer
+
+
+def joined(count: int) -> Draw:
+    def drawer(draw: Any) -> tuple:
+        shape = draw(nonscalar)
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        return [draw(arrays(shape)) for _ in range(count)], axis
+
+    return drawer
+
+
+INDICES = [
+    (slice(1, 3),),
+    (slice(None, None, -1),),
+    1,
+    (-1, slice(None, 2)),
+    (Ellipsis, 0),
+    (None, slice(1, None)),
+    np.array([0, 2, 0, 0]),  # repeats accumulate
+    [1, 1],
+    (np.array([[0, 1], [1, 0]]), slice(None)),
+    (np.array([0, 1, 1]), np.array([2, 0, 2])),  # repeated pairs
+]
+
+
+def _logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _split_sizes(draw: Any, shape: tuple, axis: int) -> int:
+    return draw(st.integers(1, shape[axis]))
+
+
+def _perm(draw: Any, shape: tuple, axis: int) -> tuple:
+    return tuple(draw(st.permutations(range(len(shape)))))
+
+
+def _insert_axis(draw: Any) -> tuple:
+    x = draw(arrays(draw(shapes)))
+    return x, draw(st.integers(-x.ndim - 1, x.ndim))
+
+
+def _squeezable(draw: Any) -> tuple:
+    x = draw(arrays(draw(shapes)))
+    return x.reshape(1, *x.shape, 1), draw(st.sampled_from([None, 0, -1]))
+
+
+def _bases(shape: Any) -> Any:
+    return positive_arrays(shape, 0.5, 2.0)
+
+
+def _lookup(draw: Any) -> tuple:
+    """A (5, 3) table, repeated ids, and the axis to gather along."""
+    return draw(arrays((5, 3))), np.array([[0, 2], [2, 2]]), draw(st.sampled_from([0, 1]))
+
+
+def _np_split(x: np.ndarray, size: int, axis: int) -> list:
+    return np.split(x, range(size, x.shape[axis], size), axis=axis)
+
+
+def _np_chunk(x: np.ndarray, chunks: int, axis: int) -> list:
+    size = -(-x.shape[axis] // chunks)
+    return _np_split(x, size, axis)
+
+
+# ---------------------------------------------------------------------- the table
+# One row per registered op: name -> Case(inputs, NumPy reference).
+
+CASES: dict[str, Case] = {
+    "add": Case(binary(), np.add),
+    "sub": Case(binary(), np.subtract),
+    "mul": Case(binary(), np.multiply),
+    "div": Case(binary(arrays, lambda s: away_from_kinks(s, gap=0.3)), np.divide),
+    "pow": Case(binary(_bases, lambda s: arrays(s, -2.0, 2.0)), np.power),
+    "maximum": Case(untied, np.maximum),
+    "minimum": Case(untied, np.minimum),
+    "logaddexp": Case(binary(), np.logaddexp),
+    "where": Case(where_args, np.where),
+    "neg": Case(unary(), np.negative),
+    "exp": Case(unary(), np.exp),
+    "log": Case(unary(positive_arrays), np.log),
+    "sqrt": Case(unary(positive_arrays), np.sqrt),
+    "abs": Case(unary(away_from_kinks), np.abs),
+    "tanh": Case(unary(), np.tanh),
+    "sigmoid": Case(unary(), lambda x: 1 / (1 + np.exp(-x))),
+    "relu": Case(unary(away_from_kinks), lambda x: np.maximum(x, 0)),
+    "clip": Case(off_bounds, np.clip),
+    "cast": Case(unary(arrays, np.float64), lambda x, d: x.astype(d), keeps_float32=False),
+    "matmul": Case(lambda d: tuple(d(arrays(s)) for s in d(matmul_pairs())), np.matmul),
+    "addmm": Case(addmm_args, lambda c, a, b: c + a @ b),
+    "sum": Case(reduction(), lambda x, axis, k: np.sum(x, axis=axis, keepdims=k)),
+    "mean": Case(reduction(), lambda x, axis, k: np.mean(x, axis=axis, keepdims=k)),
+    "max": Case(reduction(distinct_arrays), lambda x, axis, k: np.max(x, axis=axis, keepdims=k)),
+    "min": Case(reduction(distinct_arrays), lambda x, axis, k: np.min(x, axis=axis, keepdims=k)),
+    "reshape": Case(unary(arrays, (-1,)), np.reshape),
+    "transpose": Case(lambda d: along_axis(_perm)(d)[:2], np.transpose),
+    "swapaxes": Case(lambda d: (*along_axis()(d), 0), np.swapaxes),
+    "broadcast_to": Case(lambda d: (x := d(arrays(d(shapes))), (2, *x.shape)), np.broadcast_to),
+    "squeeze": Case(_squeezable, np.squeeze),
+    "unsqueeze": Case(_insert_axis, np.expand_dims),
+    "getitem": Case(lambda d: (d(arrays((3, 4))), d(st.sampled_from(INDICES))), lambda x, i: x[i]),
+    "take": Case(_lookup, np.take),
+    "concatenate": Case(joined(3), np.concatenate),
+    "stack": Case(joined(2), np.stack),
+    "split": Case(along_axis(_split_sizes), _np_split),
+    "chunk": Case(along_axis(_split_sizes), _np_chunk),
+    "unbind": Case(along_axis(), lambda x, ax: [np.take(x, i, ax) for i in range(x.shape[ax])]),
+    "logsumexp": Case(reduction(), _logsumexp),
+    "softmax": Case(lambda d: along_axis()(d), _softmax),
+    "log_softmax": Case(lambda d: along_axis()(d), lambda x, axis: np.log(_softmax(x, axis))),
+}  # fmt: skip
+
+
+# ---------------------------------------------------------------------- the check
+
+
+def _is_float(v: Any) -> bool:
+    return isinstance(v, np.ndarray) and v.dtype.kind == "f"
+
+
+def _leaves(args: tuple) -> list[np.ndarray]:
+    """The differentiable inputs: float arrays, also inside a list argument."""
+    out = []
+    for a in args:
+        if isinstance(a, list):
+            out += [v for v in a if _is_float(v)]
+        elif _is_float(a):
+            out.append(a)
+    return out
+
+
+def _with(args: tuple, tensors: list) -> tuple:
+    """``args`` with its float arrays replaced, in order, by ``tensors``."""
+    it = iter(tensors)
+    rebuilt = []
+    for a in args:
+        if isinstance(a, list):
+            rebuilt.append([next(it) if _is_float(v) else v for v in a])
+        else:
+            rebuilt.append(next(it) if _is_float(a) else a)
+    return tuple(rebuilt)
+
+
+def _joined(out: Any) -> Tensor:
+    """One tensor from an op's result; pieces of a split are weighted 1, 2, 3..., so a
+    gradient landing in the wrong piece is caught."""
+    if isinstance(out, Tensor):
+        return out
+    return ops.concatenate([ops.reshape(p * float(k + 1), (-1,)) for k, p in enumerate(out)])
+
+
+def check_case(name: str, draw: Any) -> None:
+    """Forward against NumPy, gradient against finite differences, float32 kept."""
+    case, op = CASES[name], REGISTRY[name].forward
+    args = case.draw(draw)
+    leaves = _leaves(args)
+    out, ref = op(*_with(args, [Tensor(v) for v in leaves])), case.ref(*args)
+    pieces = out if isinstance(out, list) else [out]
+    refs = ref if isinstance(out, list) else [ref]
+    assert len(pieces) == len(refs), f"{name}: {len(pieces)} pieces, NumPy has {len(refs)}"
+    for p, r in zip(pieces, refs, strict=True):
+        assert p.shape == np.shape(r), f"{name}: shape {p.shape}, NumPy gives {np.shape(r)}"
+        np.testing.assert_allclose(p.data, r, rtol=1e-12, atol=1e-12, err_msg=name)
+    if leaves:
+        gradcheck(lambda *ts: _joined(op(*_with(args, list(ts)))), leaves)
+        if case.keeps_float32:
+            small = [Tensor(v.astype(np.float32)) for v in leaves]
+            out32 = op(*_with(args, small))
+            dtypes = {p.dtype for p in (out32 if isinstance(out32, list) else [out32])}
+            assert dtypes <= {np.dtype(np.float32)}, f"{name}: float32 inputs gave {dtypes}"

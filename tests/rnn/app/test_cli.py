@@ -1,0 +1,460 @@
+"""The command line: help for every subcommand, argument errors, expected errors, and the
+`train`, `sample`, `check` and `demo` jobs at tiny sizes."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigrad
+from rnn.app import cli, command
+from rnn.app.models import CharLM
+
+SUBCOMMANDS = sorted(command.COMMANDS)
+
+
+def test_there_are_subcommands():
+    assert {"train", "sample", "check", "demo"} <= set(SUBCOMMANDS)
+
+
+def test_top_level_help_lists_every_subcommand(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: rnn")
+    for name in SUBCOMMANDS:
+        assert name in out
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_subcommand_help(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([name, "--help"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: rnn {name}")
+
+
+def test_unknown_subcommand_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["no-such-command"])
+    assert exc.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+
+
+def test_missing_subcommand_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([])
+    assert exc.value.code == 2
+    assert "rnn: error:" in capsys.readouterr().err
+
+
+def test_bad_option_value_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["check", "--dtype", "int8"])
+    assert exc.value.code == 2
+
+
+def test_cli_error_is_one_line_and_exit_1(monkeypatch, capsys):
+    def fail(args: argparse.Namespace) -> None:
+        raise cli.CLIError("no such file: x.npz")
+
+    monkeypatch.setitem(
+        command.COMMANDS, "fail", command.Command("fail", "always fails", fail, None)
+    )
+    assert cli.main(["fail"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "rnn: error: no such file: x.npz\n"
+    assert captured.out == ""
+
+
+def test_python_dash_m_rnn_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: rnn")
+
+
+TEXT = "".join(f"def f{i}(x):\n    return x * {i % 7} + {i % 3}  # line {i}\n" for i in range(60))
+TINY = ["--hidden", "8", "--seq-len", "8", "--batch", "3", "--eval-every", "2", "--quiet"]
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def one_line_error(capsys, status: int, *fragments: str, code: int = 1) -> str:
+    """Assert a clean failure: exit ``code`` (1, or 2 for options that do not fit
+    together), one `rnn: error:` line on stderr, no traceback."""
+    captured = capsys.readouterr()
+    assert status == code, captured
+    assert captured.err.startswith("rnn: error: ") and captured.err.count("\n") == 1, captured.err
+    assert "Traceback" not in captured.err + captured.out
+    for fragment in fragments:
+        assert fragment in captured.err
+    return captured.err
+
+
+def exits_2(argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err
+
+
+def train(text_file, ckpt, *extra: str) -> int:
+    return cli.main(["train", "--data", str(text_file), *TINY, "--checkpoint", str(ckpt), *extra])
+
+
+# --- train --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--cell", "transformer"], "invalid choice"),
+        (["--steps", "-3"], "must be >= 0"),
+        (["--hidden", "0"], "must be > 0"),
+        (["--lr", "nan"], "must be > 0"),
+        (["--clip", "-1"], "must be >= 0"),
+        (["--batch", "two"], "expected int"),
+        (["--out", "a", "--checkpoint", "b"], "not allowed with"),
+    ],
+)
+def test_train_rejects_bad_arguments(argv, message, capsys):
+    assert message in exits_2(["train", *argv], capsys)
+
+
+def test_train_writes_a_checkpoint_and_reports_bpc(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "run" / "model.npz"
+    assert train(text_file, ckpt, "--steps", "4") == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no progress bar when stderr is not a terminal
+    nats, bpc = map(float, re.search(r"validation (\S+) nats = (\S+) bpc", captured.out).groups())
+    assert bpc == pytest.approx(nats / math.log(2), abs=1e-4)
+    assert f"wrote {ckpt} (step 4)" in captured.out
+    assert minigrad.load(ckpt)["step"] == 4
+
+
+def test_train_out_folder(text_file, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert (
+        cli.main(["train", "--data", str(text_file), *TINY, "--steps", "2", "--out", str(out)]) == 0
+    )
+    assert (out / "checkpoint.npz").is_file()
+
+
+def test_train_and_resume_equal_one_uninterrupted_run(text_file, tmp_path, capsys):
+    assert train(text_file, tmp_path / "whole.npz", "--steps", "6", "--sample-every", "3") == 0
+    assert train(text_file, tmp_path / "half.npz", "--steps", "3", "--sample-every", "3") == 0
+    resumed = ["train", "--resume", str(tmp_path / "half.npz"), "--steps", "6", "--quiet"]
+    assert cli.main([*resumed, "--checkpoint", str(tmp_path / "rest.npz")]) == 0
+    out = capsys.readouterr().out
+    assert "resuming" in out and "at step 3" in out
+    whole, rest = minigrad.load(tmp_path / "whole.npz"), minigrad.load(tmp_path / "rest.npz")
+    assert rest["step"] == whole["step"] == 6
+    for name, value in whole["model"].items():
+        assert np.array_equal(value, rest["model"][name]), name
+    assert rest["val_nats"] == whole["val_nats"]
+    assert rest["rng"] == whole["rng"]
+
+
+def test_resume_without_out_continues_in_the_same_file(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    assert cli.main(["train", "--resume", str(ckpt), "--steps", "4", "-q"]) == 0
+    assert minigrad.load(ckpt)["step"] == 4
+
+
+def test_resume_with_another_model_size_is_refused(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    capsys.readouterr()
+    status = cli.main(["train", "--resume", str(ckpt), "--hidden", "16", "--steps", "4"])
+    one_line_error(capsys, status, "--hidden 16 differs from the checkpoint's 8")
+
+
+def test_resume_from_a_bad_checkpoint(text_file, tmp_path, capsys):
+    status = cli.main(["train", "--resume", str(text_file)])
+    one_line_error(capsys, status, "not an .npz archive")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        (b"", "the file is empty"),
+        (b"  \n\n", "the file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8"),
+        (b"text\x00with\x00nul", "looks binary"),
+        (b"caf\xe9 latin-1", "not UTF-8"),
+    ],
+)
+def test_train_bad_data_file(content, message, tmp_path, capsys):
+    path = tmp_path / "data.txt"
+    if content is not None:
+        path.write_bytes(content)
+    status = cli.main(["train", "--data", str(path), *TINY, "--out", str(tmp_path)])
+    one_line_error(capsys, status, message, str(path))
+
+
+def test_train_data_is_a_directory(tmp_path, capsys):
+    status = cli.main(["train", "--data", str(tmp_path), *TINY])
+    one_line_error(capsys, status, "is a directory")
+
+
+def test_train_text_too_short_for_the_batch(text_file, tmp_path, capsys):
+    status = cli.main(
+        ["train", "--data", str(text_file), "--batch", "500", "--out", str(tmp_path), "-q"]
+    )
+    one_line_error(capsys, status, "too short for --batch 500")
+
+
+def test_train_nan_stops_and_keeps_the_last_good_checkpoint(
+    text_file, tmp_path, monkeypatch, capsys
+):
+    forward, calls = CharLM.forward, {"n": 0}
+
+    def poisoned(self, ids, state=None):
+        logits, state = forward(self, ids, state)
+        if self.training:
+            calls["n"] += 1
+            if calls["n"] == 5:
+                logits = logits * float("nan")
+        return logits, state
+
+    monkeypatch.setattr(CharLM, "forward", poisoned)
+    ckpt = tmp_path / "c.npz"
+    status = train(text_file, ckpt, "--steps", "10")
+    one_line_error(capsys, status, "training stopped", "step 5", f"{ckpt} (step 4)")
+    saved = minigrad.load(ckpt)
+    assert saved["step"] == 4
+    assert all(np.isfinite(v).all() for v in saved["model"].values())
+
+
+def test_train_huge_learning_rate_stops_cleanly(text_file, tmp_path, capsys):
+    status = train(
+        text_file, tmp_path / "c.npz", "--optim", "sgd", "--lr", "1e30", "--clip", "0",
+        "--steps", "50",
+    )  # fmt: skip
+    one_line_error(capsys, status, "training stopped", "lower --lr", "no checkpoint had been")
+
+
+# --- sample -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checkpoint(text_file, tmp_path, capsys):
+    path = tmp_path / "model.npz"
+    assert train(text_file, path, "--steps", "3") == 0
+    capsys.readouterr()
+    return path
+
+
+def test_sample_same_seed_same_text(checkpoint, capsys):
+    argv = ["sample", str(checkpoint), "--prime", "def ", "--length", "60"]
+    texts = []
+    for seed in ("7", "7", "8"):
+        assert cli.main([*argv, "--seed", seed]) == 0
+        texts.append(capsys.readouterr().out)
+    assert texts[0] == texts[1] != texts[2]
+    assert texts[0].startswith("def ") and len(texts[0]) == 4 + 60 + 1
+
+
+def test_sample_checkpoint_as_option_and_temperature_zero(checkpoint, capsys):
+    argv = ["sample", "--checkpoint", str(checkpoint), "--temperature", "0", "--length", "20"]
+    assert cli.main(argv) == 0
+    first = capsys.readouterr().out
+    assert cli.main([*argv, "--seed", "99"]) == 0  # greedy: the seed does not matter
+    assert capsys.readouterr().out == first
+
+
+def test_sample_prime_outside_the_vocabulary(checkpoint, capsys):
+    status = cli.main(["sample", str(checkpoint), "--prime", "déf"])
+    one_line_error(capsys, status, "never saw: 'é'")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such checkpoint"),
+        (b"", "not an .npz archive"),
+        (b"not a checkpoint", "not an .npz archive"),
+        ("truncated", "corrupt or truncated"),
+        ("foreign", "not a character-model checkpoint"),
+    ],
+)
+def test_sample_bad_checkpoint(content, message, checkpoint, tmp_path, capsys):
+    path = tmp_path / "bad.npz"
+    if content == "truncated":
+        path.write_bytes(checkpoint.read_bytes()[:300])
+    elif content == "foreign":
+        minigrad.save({"weights": np.zeros(3)}, path)
+    elif content is not None:
+        path.write_bytes(content)
+    one_line_error(capsys, cli.main(["sample", str(path)]), message)
+
+
+def test_sample_needs_a_checkpoint(capsys):
+    one_line_error(capsys, cli.main(["sample"]), "which checkpoint?", code=2)
+
+
+def test_sample_rejects_negative_temperature(checkpoint, capsys):
+    assert "must be >= 0" in exits_2(["sample", str(checkpoint), "--temperature", "-1"], capsys)
+
+
+# --- check --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_check_prints_the_table_and_matches(cell, dtype, capsys):
+    assert cli.main(["check", "--cell", cell, "--dtype", dtype]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"autodiff vs manual BPTT: {cell.upper()}, {dtype}")
+    assert "weight_hh_l0" in out and out.rstrip().endswith("result: MATCH")
+
+
+def test_check_with_lengths_and_sizes(capsys):
+    argv = ["check", "--cell", "gru", "--steps", "5", "--batch", "3", "--hidden", "2"]
+    assert cli.main([*argv, "--input", "4", "--lengths", "5", "2", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "dx            5x3x4" in out and "result: MATCH" in out
+
+
+def test_check_mismatch_exits_1(capsys):
+    # No float64 computation agrees to 1e-300: the report must say MISMATCH.
+    assert cli.main(["check", "--cell", "lstm", "--tol", "1e-300"]) == 1
+    assert capsys.readouterr().out.rstrip().endswith("result: MISMATCH")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--lengths", "3"], "one length per batch entry: 2, got 1"),
+        (["--lengths", "3", "9"], "9 is longer than --steps 6"),
+    ],
+)
+def test_check_bad_lengths(argv, message, capsys):
+    one_line_error(capsys, cli.main(["check", *argv]), message, code=2)
+
+
+@pytest.mark.parametrize("argv", [["--cell", "elman"], ["--steps", "0"], ["--lengths", "0", "1"]])
+def test_check_bad_arguments(argv, capsys):
+    exits_2(["check", *argv], capsys)
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+
+def test_demo_at_tiny_size(tmp_path, capsys):
+    long_text = TEXT * 3  # the demo batches 32 streams of 64 characters
+    data = tmp_path / "text.txt"
+    data.write_text(long_text, encoding="utf-8")
+    out = tmp_path / "demo"
+    argv = ["demo", "--steps", "2", "--hidden", "8", "--data", str(data), "--out", str(out), "-q"]
+    assert cli.main(argv) == 0
+    text = capsys.readouterr().out
+    before = re.search(r"Before training: validation (\S+) bits", text)
+    after = re.search(r"validation (\S+) bpc", text)
+    assert before and after
+    assert "result: MATCH" in text
+    assert f"wrote {out / 'checkpoint.npz'}" in text
+    assert minigrad.load(out / "checkpoint.npz")["step"] == 2
+
+
+def test_demo_bad_data(tmp_path, capsys):
+    status = cli.main(["demo", "--data", str(tmp_path / "missing.txt"), "--out", str(tmp_path)])
+    one_line_error(capsys, status, "no such file")
+
+
+def test_train_zero_steps_saves_the_untrained_model(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "0") == 0
+    assert "wrote" in capsys.readouterr().out
+    saved = minigrad.load(ckpt)
+    assert saved["step"] == 0 and saved["val_nats"] > 0
+
+
+def test_resume_needs_more_steps(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    capsys.readouterr()
+    status = cli.main(["train", "--resume", str(ckpt), "--steps", "2"])
+    one_line_error(capsys, status, "already at step 2")
+
+
+def test_resume_with_the_data_moved(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    moved = text_file.rename(tmp_path / "moved.txt")
+    status = cli.main(["train", "--resume", str(ckpt), "--steps", "3", "-q"])
+    one_line_error(capsys, status, "no such file")
+    argv = ["train", "--resume", str(ckpt), "--steps", "3", "--data", str(moved), "-q"]
+    assert cli.main(argv) == 0
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT.upper(), encoding="utf-8")
+    capsys.readouterr()
+    argv = ["train", "--resume", str(ckpt), "--steps", "4", "--data", str(other)]
+    one_line_error(capsys, cli.main(argv), "different text")
+
+
+def test_sample_default_prime_for_a_one_line_text(tmp_path, capsys):
+    data = tmp_path / "one.txt"
+    data.write_text("abcab" * 100, encoding="utf-8")
+    ckpt = tmp_path / "c.npz"
+    assert train(data, ckpt, "--steps", "1") == 0
+    capsys.readouterr()
+    assert cli.main(["sample", str(ckpt), "--length", "5", "--seed", "0"]) == 0
+    assert capsys.readouterr().out.startswith("a")
+
+
+def test_graph_writes_dot_and_svg(tmp_path, capsys):
+    dot = tmp_path / "lstm.dot"
+    assert cli.main(["graph", "--cell", "lstm", "--steps", "3", "-o", str(dot)]) == 0
+    source = dot.read_text()
+    assert source.count('label="t=') >= 3 and "weight_hh_l0" in source
+    assert "wrote" in capsys.readouterr().out
+    if shutil.which("dot"):
+        svg = tmp_path / "gru.svg"
+        assert cli.main(["graph", "--cell", "gru", "--grads", "--collapse", "-o", str(svg)]) == 0
+        assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_graph_bad_input_is_one_line(tmp_path, capsys):
+    assert (
+        cli.main(["graph", "--cell", "rnn", "--steps", "3000", "-o", str(tmp_path / "g.dot")]) == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("rnn: error:") and "--collapse" in err and "Traceback" not in err
+    assert cli.main(["graph", "-o", str(tmp_path / "g.txt")]) == 1
+    assert "format" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["graph", "--steps", "0"])
+    assert e.value.code == 2
+
+
+def test_importing_rnn_does_not_load_numpy_until_needed():
+    code = (
+        "import sys, rnn; assert 'numpy' not in sys.modules; "
+        "rnn.LSTM; assert 'numpy' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    code = "import os, rnn.app.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
+    )
+    assert out.stdout.strip() == "1"

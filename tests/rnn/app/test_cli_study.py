@@ -1,0 +1,87 @@
+"""The `task` and `gradflow` subcommands: arguments, bad input, output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rnn.app import cli
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["task", "sorting"],
+        ["task", "adding", "--cell", "transformer"],
+        ["task", "adding", "--T", "0"],
+        ["task", "adding", "--steps", "-3"],
+        ["task", "copy", "--lr", "0"],
+        ["task", "copy", "--hidden", "many"],
+        ["gradflow", "--T", "0"],
+        ["gradflow", "--hidden", "-1"],
+        ["gradflow", "--lr", "nan"],
+        ["task", "adding", "--clip", "-1"],
+        ["gradflow", "--train-steps", "-1"],
+        ["gradflow", "--clip", "-0.5"],
+    ],
+)
+def test_bad_arguments_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    assert "rnn " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["task", "adding", "--T", "1"], "at least 2"),
+        (["gradflow", "--T", "1"], "at least 2"),
+        (["gradflow", "--models", "tanh,transformer"], "unknown model 'transformer'"),
+        (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
+    ],
+)
+def test_options_that_do_not_fit_are_one_line_exit_2(argv, message, capsys):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnn: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_gradflow_without_matplotlib_says_how_to_install(monkeypatch, capsys, tmp_path):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import raises ImportError
+    assert cli.main(["gradflow", "--T", "4", "-o", str(tmp_path / "g.png")]) == 1
+    assert "pip install 'minigrad[plots]'" in capsys.readouterr().err
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_gradflow_table(capsys):
+    argv = ["gradflow", "--T", "12", "--hidden", "8", "--train-steps", "2"]
+    assert cli.main([*argv, "--models", "tanh-orth-0.5,gru"]) == 0
+    out = capsys.readouterr().out
+    assert "T=12" in out and "ratio 1/T" in out
+    rows = [line for line in out.splitlines() if line.startswith(("tanh-orth-0.5", "gru"))]
+    assert len(rows) == 6  # 2 models x (init, trained, trained+clip)
+
+
+def test_gradflow_json_and_plot(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "g.svg"
+    argv = ["gradflow", "--T", "6", "--hidden", "4", "--train-steps", "0", "--json"]
+    assert cli.main([*argv, "--models", "lstm", "-o", str(path)]) == 0
+    # Strict JSON: NaN and Infinity are not JSON (parse_constant sees only those).
+    data = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(c))
+    assert data["T"] == 6 and [c["stage"] for c in data["curves"]] == ["init"]
+    assert len(data["curves"][0]["norms"]) == 6
+    assert path.read_text().lstrip().startswith("<?xml")
+
+
+def test_task_prints_loss_against_baseline(capsys):
+    argv = ["task", "copy", "--cell", "irnn", "--T", "3", "--hidden", "4", "--steps", "4"]
+    assert cli.main([*argv, "--batch", "2", "--log-every", "2", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "final copy irnn T=3: cross-entropy per step" in out
+    assert "vs baseline 0.9041" in out  # 10 ln 8 / (3 + 20)
