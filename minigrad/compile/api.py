@@ -40,7 +40,7 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, warn_after: int 
     >>> loss = step(minigrad.tensor([0.5, -0.5]))
     >>> loss.backward()
     >>> w.grad.round(4)
-    array([0.3932, 0.1966], dtype=float32)
+    array([ 0.3932, -0.21  ], dtype=float32)
     """
     if fn is None:
         return functools.partial(compile, cache_size=cache_size, warn_after=warn_after)
