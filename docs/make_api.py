@@ -32,6 +32,7 @@ MODULES = [
     ("minigrad.rng", "the default random generator"),
     ("minigrad.gradcheck", "finite-difference gradient checking"),
     ("minigrad.viz", "drawing the recorded graph"),
+    ("minigrad.compile", "capture a step once, replay it as planned NumPy calls"),
     ("minigrad.autograd", "the tape and the backward engine"),
     ("minigrad.tape", "what ops record: nodes, grad modes, scopes, the leaf protocol"),
     ("minigrad.gradients", "how backward holds and sums gradients"),

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..trace import Step
 
-__all__ = ["KERNELS", "Emitter", "Kernel", "Target", "kernel"]
+__all__: list[str] = []  # internal to minigrad.compile.kernels
 
 KERNELS: dict[str, Kernel] = {}
 

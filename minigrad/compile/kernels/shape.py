@@ -13,7 +13,7 @@ import numpy as np
 from ..trace import Step
 from .base import Emitter, Kernel, kernel
 
-__all__ = ["is_basic"]
+__all__: list[str] = []  # internal to minigrad.compile.kernels
 
 
 def is_basic(idx: Any) -> bool:
