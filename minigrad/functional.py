@@ -109,10 +109,15 @@ def nll_loss(
 ) -> Tensor:
     """Negative log-likelihood of integer ``targets`` under ``log_probs`` (classes on
     axis 1, as PyTorch). Targets equal to ``ignore_index`` contribute nothing and are
-    not counted by the mean."""
+    not counted by the mean.
+
+    Targets given as a Tensor are data (their picks are computed by ``derived`` ops, so
+    ``minigrad.compile`` replays them for new targets); as an array they are constants.
+    """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    dynamic = isinstance(targets, Tensor)
+    t = targets if dynamic else np.asarray(targets)
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: targets must be integer class indices, got {t.dtype}")
     expected = log_probs.shape[:1] + log_probs.shape[2:] if log_probs.ndim > 1 else ()
@@ -122,6 +127,33 @@ def nll_loss(
             f"{log_probs.shape} (expected targets of shape {expected})"
         )
     n_classes = log_probs.shape[1] if log_probs.ndim > 1 else log_probs.shape[0]
+    lp = _classes_last(log_probs)
+    rows = np.arange(int(np.prod(t.shape, dtype=np.int64)))
+    if dynamic:
+        pick = derived("nll_pick", lambda a: _picks(a, ignore_index, n_classes)[0], t)
+        keep = derived("nll_keep", lambda a: a.reshape(-1) != ignore_index, t)
+        picked = ops.where(keep, ops.neg(ops.getitem(lp, (rows, pick))), 0.0)
+    else:
+        index, keep_arr = _picks(t, ignore_index, n_classes)
+        picked = ops.neg(ops.getitem(lp, (rows, index)))
+        if not keep_arr.all():
+            # Select rather than multiply by the mask: an ignored row's placeholder pick
+            # may be -log(0) = inf, and inf * 0 would be nan.
+            picked = ops.where(keep_arr, picked, 0.0)
+    if reduction == "none":
+        return ops.reshape(picked, t.shape)
+    total = ops.sum(picked)
+    if reduction == "sum":
+        return total
+    if dynamic:
+        scale = derived("nll_mean", lambda k: _inverse_count(k, total.dtype), keep)
+        return ops.mul(total, scale)
+    return ops.mul(total, _inverse_count(keep_arr, total.dtype))
+
+
+def _picks(t: np.ndarray, ignore_index: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The class to pick on each row (0 where ignored) and the rows that count; raises
+    on a target out of range."""
     flat = t.reshape(-1)
     keep = flat != ignore_index
     bad = keep & ((flat < 0) | (flat >= n_classes))
@@ -129,20 +161,13 @@ def nll_loss(
         raise ValueError(
             f"nll_loss: target {int(flat[bad][0])} is out of range for {n_classes} classes"
         )
-    lp = _classes_last(log_probs)
-    rows = np.arange(flat.size)
-    picked = ops.neg(ops.getitem(lp, (rows, np.where(keep, flat, 0))))
-    if not keep.all():
-        # Select rather than multiply by the mask: an ignored row's placeholder pick
-        # may be -log(0) = inf, and inf * 0 would be nan.
-        picked = ops.where(keep, picked, 0.0)
-    if reduction == "none":
-        return ops.reshape(picked, t.shape)
-    total = ops.sum(picked)
-    if reduction == "sum":
-        return total
+    return np.where(keep, flat, 0), keep
+
+
+def _inverse_count(keep: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """1 / (rows that count), NaN when none does (the mean of nothing)."""
     count = int(keep.sum())
-    return ops.mul(total, 1.0 / count if count else float("nan"))
+    return np.asarray(1.0 / count if count else float("nan"), dtype=dtype)
 
 
 def cross_entropy(

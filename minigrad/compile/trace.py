@@ -139,12 +139,13 @@ class Tracer:
         self._add_step(op, ins, out, saved)
         return out_t
 
-    def derived(self, op: str, data: np.ndarray, inputs: Any) -> Tensor:
-        """Called by ``derived``: a constant computed from values; no gradient."""
+    def derived(self, op: str, fn: Any, data: np.ndarray, inputs: Any) -> Tensor:
+        """Called by ``derived``: ``fn`` of the inputs' values, no gradient. Recorded
+        as the step "derived", which a replay runs by calling ``fn`` again."""
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
         out = self._new("op", out_t)
-        self._add_step(op, ins, out, ())
+        self._add_step("derived", ins, out, (op, fn))
         return out_t
 
     def _add_step(self, op: str, ins: list[Value], out: Value, saved: tuple) -> None:

@@ -14,7 +14,7 @@ from ..tensor import Tensor, as_array, get_default_dtype
 __all__ = ["derived", "record", "unbroadcast"]
 
 # While ``minigrad.compile`` traces a function, every op reports itself here: an
-# object with ``record(op, data, inputs, saved)`` and ``derived(op, data, inputs)``.
+# object with ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``.
 tracer: Any = None
 
 
@@ -64,7 +64,7 @@ def derived(op: str, fn: Callable[..., np.ndarray], *inputs: Tensor) -> Tensor:
     inputs instead of reusing the one it saw."""
     data = fn(*(t.data for t in inputs))
     if tracer is not None:
-        return tracer.derived(op, data, inputs)
+        return tracer.derived(op, fn, data, inputs)
     return Tensor._wrap(data)
 
 

@@ -1,11 +1,10 @@
-"""Replay rules of the reductions, and of ``shift`` (the constant max that
-``logsumexp`` and ``softmax`` subtract, recomputed from each call's logits)."""
+"""Replay rules of the reductions, and of derived constants (recomputed from each
+call's arrays)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 
 from ..trace import Step
 from .base import Emitter, Kernel, kernel
@@ -57,21 +56,15 @@ def _extreme(g, x, out, axes, keepdims):
     return extreme(g, x, out, axes, keepdims)
 
 
-@kernel("shift")
-class Shift(Kernel):
-    """max over the reduced axes (keepdims), non-finite maxima replaced by 0."""
+@kernel("derived")
+class Derived(Kernel):
+    """A constant computed from values (``minigrad.ops.core.derived``: the max shift of
+    ``logsumexp``, the picks of ``nll_loss``): the replay calls the same function on
+    the call's arrays. No gradient flows through it."""
 
     def prepare(self, step: Step, tracer: Any) -> None:
-        x, m = step.inputs[0].shape, step.out.shape
-        step.attrs["axes"] = tuple(i for i, (a, b) in enumerate(zip(x, m, strict=True)) if a != b)
-        if len(x) != len(m):  # axis=None on a 0-d or keepdims-free shape cannot happen here
-            raise ValueError(f"shift: shapes {x} and {m} differ in rank")
+        step.attrs["name"], step.attrs["fn"] = step.saved
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-        rule = em.const(_shift, "rule")
-        em.line(f"{rule}({ins[0]}, {step.attrs['axes']}, {o})")
-
-
-def _shift(x: np.ndarray, axes: tuple, out: np.ndarray) -> None:
-    np.maximum.reduce(x, axes, None, out, True)
-    np.copyto(out, 0, where=~np.isfinite(out))
+        fn = em.const(step.attrs["fn"], "rule")
+        em.line(f"copyto({o}, {fn}({', '.join(ins)}))  # {step.attrs['name']}")
