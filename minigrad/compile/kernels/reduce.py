@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from ..trace import Step
 from .base import Emitter, Kernel, kernel
 
