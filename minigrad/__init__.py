@@ -8,7 +8,7 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from . import compile, functional, nn, ops, optim
+from . import compile, func, functional, nn, ops, optim
 from .autograd import current_scope, enable_grad, grad, is_grad_enabled, no_grad, scope
 from .creation import (
     arange,
@@ -42,6 +42,7 @@ __all__ = [
     "enable_grad",
     "eye",
     "full",
+    "func",
     "functional",
     "get_default_dtype",
     "grad",

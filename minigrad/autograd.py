@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import tape
+from . import differentiable, forward, tape
 from .gradients import Pending, accumulate
 from .tape import (
     Leaf,
@@ -254,19 +254,72 @@ def root_grad(t: Leaf, grad: Any, who: str) -> np.ndarray:
     return g
 
 
-def backward(t: Leaf, grad: Any = None, retain_graph: bool = False) -> None:
-    """``t.backward(grad, retain_graph)``: accumulate d(t)/d(leaf) into ``.grad`` of
-    every leaf that requires grad (see :meth:`minigrad.Tensor.backward`)."""
+def backward(
+    t: Leaf, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    """``t.backward(grad, retain_graph, create_graph)``: accumulate d(t)/d(leaf) into
+    ``.grad`` of every leaf that requires grad (see :meth:`minigrad.Tensor.backward`)."""
     if not t._requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no recorded history"
         )
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        seed = _tensor_seed(t, grad, "backward")
+        if t._node is None:
+            t.grad = seed if t.grad is None else seed + t.grad
+        else:
+            _tensor_backward(t, [t._node], [seed], retain_graph, None)
+        return
+    _refuse_in_forward_mode("backward")
     g = root_grad(t, grad, "backward")
     if t._node is None:
         g = run_hooks(t._hooks, g, t.data.shape, t.data.dtype)
         t.grad = g.copy() if t.grad is None else np.asarray(t.grad + g)
         return
     run_backward([t._node], [g], retain_graph)
+
+
+def _refuse_in_forward_mode(who: str) -> None:
+    if forward.is_active():
+        raise RuntimeError(
+            f"{who} inside a forward-mode pass (jvp, jacfwd, hvp) would drop the tangents; "
+            "pass create_graph=True so the gradients are computed with ops that carry them"
+        )
+
+
+def _tensor_seed(t: Leaf, grad: Any, who: str) -> Any:
+    """The seed of a create_graph walk: a tensor ``grad`` as it is (its own history
+    counts), else :func:`root_grad`'s array as a constant tensor."""
+    if _is_tensor(grad):
+        if grad.data.shape != t.data.shape:
+            raise ValueError(
+                f"{who}: grad has shape {grad.data.shape} but the output has shape {t.data.shape}"
+            )
+        return grad
+    return type(t)._wrap(root_grad(t, grad, who))
+
+
+def _tensor_backward(
+    like: Leaf, roots: list[Node], seeds: list, retain_graph: bool, capture: dict | None
+) -> dict[int, Any]:
+    """The create_graph walk (:mod:`minigrad.differentiable`) over the nodes reachable
+    from ``roots``; tensors are made with ``like``'s class."""
+    cls = type(like)
+
+    def wrap(a: Any, node: Node | None) -> Any:
+        return cls._wrap(np.asarray(a), node)
+
+    nodes = _collect(roots)
+    epoch = tape.inplace_epoch()
+    stale = any(n.epoch != epoch for n in nodes)
+    check = _check_versions if stale else _no_check
+    return differentiable.propagate(nodes, roots, seeds, retain_graph, capture, wrap, check)
+
+
+def _no_check(node: Node) -> None:
+    return None
 
 
 def _is_tensor(x: Any) -> bool:
@@ -298,29 +351,39 @@ def grad(
     outputs: Leaf | Sequence[Leaf],
     inputs: Leaf | Sequence[Leaf],
     grad_outputs: Any = None,
-    retain_graph: bool = False,
+    retain_graph: bool | None = None,
     allow_unused: bool = False,
-) -> tuple[np.ndarray | None, ...]:
-    """Gradients of ``outputs`` with respect to ``inputs``, returned as arrays.
+    create_graph: bool = False,
+) -> tuple[Any, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as arrays, or with
+    ``create_graph=True`` as tensors with history (differentiable again).
 
     Unlike :meth:`Tensor.backward`, nothing is accumulated into ``.grad``. With
     several outputs, ``grad_outputs`` gives one cotangent per output (None for a
     scalar output means 1). An input the outputs do not depend on raises unless
-    ``allow_unused=True``, in which case its entry is None.
+    ``allow_unused=True``, in which case its entry is None. ``retain_graph`` defaults
+    to ``create_graph``.
     """
     outs, ins = _listed(outputs), _listed(inputs)
     gouts = _cotangents(outs, grad_outputs)
     for k, t in enumerate(ins):
         if not _is_tensor(t) or not t._requires_grad:
             raise ValueError(f"grad: input {k} does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    if not create_graph:
+        _refuse_in_forward_mode("grad")
     roots, root_grads = [], []
     for o, go in zip(outs, gouts, strict=True):
         if o._node is None:
             raise RuntimeError("grad: an output does not require grad (it has no recorded history)")
         roots.append(o._node)
-        root_grads.append(root_grad(o, go, "grad"))
+        root_grads.append(_tensor_seed(o, go, "grad") if create_graph else root_grad(o, go, "grad"))
     keys = {id(t._node if t._node is not None else t): t for t in ins}
-    captured = run_backward(roots, root_grads, retain_graph, capture=keys)
+    if create_graph:
+        captured = _tensor_backward(outs[0], roots, root_grads, retain_graph, keys)
+    else:
+        captured = run_backward(roots, root_grads, retain_graph, capture=keys)
     result = []
     for k, t in enumerate(ins):
         g = captured.get(id(t._node if t._node is not None else t))
@@ -329,7 +392,7 @@ def grad(
                 f"grad: input {k} (shape {t.data.shape}) was not used to compute the "
                 "outputs; pass allow_unused=True to get None for it"
             )
-        if g is not None:
+        if g is not None and not create_graph:
             # A fresh, writable array of the input's dtype: never a view into the
             # engine's buffers or one of the caller's grad_outputs.
             g = np.array(g, dtype=t.data.dtype)

@@ -90,6 +90,7 @@ class Node:
     hooks: list[Callable] | None = None
     retained: Leaf | None = None
     modified_at: int = -1
+    _tangent: tuple | None = None  # the output's tangent in a forward-mode pass
 
     def __init__(
         self,
@@ -216,6 +217,12 @@ class gc_paused:
 
 
 # -------------------------------------------------------------------------- in place
+
+
+def sequence_mark() -> int:
+    """A sequence number no earlier node has: nodes recorded from now on get larger
+    ones, so comparing ``node.seq`` with it tells which were recorded before."""
+    return next(_sequence)
 
 
 def bump_inplace_epoch() -> int:

@@ -93,6 +93,7 @@ class Tensor:
     name: str | None = None
     _hooks: list[Callable] | None = None
     _modified_at: int = -1
+    _tangent: tuple | None = None  # (forward pass id, tangent): see minigrad.forward
     _base: weakref.ref | None = None  # for a detached tensor: whose data it shares
     # Make NumPy defer to Tensor's reflected operators (ndarray + Tensor -> Tensor).
     __array_ufunc__ = None
@@ -254,15 +255,22 @@ class Tensor:
         hooks.append(fn)
         return _HookHandle(hooks, fn)
 
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf that requires grad.
 
         ``grad`` is the gradient of the final objective with respect to this tensor;
         it may be omitted only for a one-element tensor (then it is 1). Saved values
         are freed afterwards unless ``retain_graph=True``. :func:`minigrad.grad`, beside
         it in :mod:`minigrad.autograd`, returns gradients instead of accumulating them.
+
+        With ``create_graph=True`` the backward pass is itself recorded, as PyTorch's:
+        ``.grad`` then holds a Tensor with history (not an ndarray), which can be
+        differentiated again; ``retain_graph`` defaults to ``create_graph``. Prefer
+        ``minigrad.grad(..., create_graph=True)``, which leaves ``.grad`` alone.
         """
-        autograd.backward(self, grad, retain_graph)
+        autograd.backward(self, grad, retain_graph, create_graph)
 
     # ------------------------------------------------------------- in-place ops
     def _begin_inplace(self, op: str) -> None:

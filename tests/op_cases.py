@@ -174,6 +174,18 @@ def _lookup(draw: Any) -> tuple:
     return draw(arrays((5, 3))), np.array([[0, 2], [2, 2]]), draw(st.sampled_from([0, 1]))
 
 
+def _scatter_args(draw: Any) -> tuple:
+    """Values for the positions an index of INDICES picks in a (3, 4) array."""
+    index = draw(st.sampled_from(INDICES))
+    return draw(arrays(np.zeros((3, 4))[index].shape)), index, (3, 4)
+
+
+def _np_scatter(v: np.ndarray, index: Any, shape: tuple) -> np.ndarray:
+    out = np.zeros(shape)
+    np.add.at(out, index, v)
+    return out
+
+
 def _np_split(x: np.ndarray, size: int, axis: int) -> list:
     return np.split(x, range(size, x.shape[axis], size), axis=axis)
 
@@ -219,6 +231,7 @@ CASES: dict[str, Case] = {
     "squeeze": Case(_squeezable, np.squeeze),
     "unsqueeze": Case(_insert_axis, np.expand_dims),
     "getitem": Case(lambda d: (d(arrays((3, 4))), d(st.sampled_from(INDICES))), lambda x, i: x[i]),
+    "scatter": Case(_scatter_args, _np_scatter),
     "take": Case(_lookup, np.take),
     "concatenate": Case(joined(3), np.concatenate),
     "stack": Case(joined(2), np.stack),

@@ -130,6 +130,13 @@ def test_no_import_cycle(package):
 def test_the_engine_sits_at_the_bottom():
     graph = import_graph()
     assert graph["minigrad.tape"] == set()
-    assert graph["minigrad.autograd"] <= {"minigrad.tape", "minigrad.gradients"}
+    assert graph["minigrad.forward"] == set()
+    assert graph["minigrad.differentiable"] <= {"minigrad.tape"}
+    assert graph["minigrad.autograd"] <= {
+        "minigrad.tape",
+        "minigrad.gradients",
+        "minigrad.forward",
+        "minigrad.differentiable",
+    }
     engine = [t for m, ts in graph.items() if m.startswith("minigrad") for t in ts]
     assert not [t for t in engine if t.startswith("rnn")]

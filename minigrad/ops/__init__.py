@@ -6,7 +6,7 @@ here, installs its Tensor methods and gives the test suite its row. The names th
 package exports are the registered ops plus :func:`record` and :func:`unbroadcast`.
 """
 
-from . import elementwise, linalg, reduce, shape  # noqa: F401  (importing registers the ops)
+from . import elementwise, linalg, reduce, shape, unary  # noqa: F401  (importing registers the ops)
 from .core import record, unbroadcast
 from .registry import REGISTRY, OpDef, composite, definitions, primitive  # noqa: F401
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tape
+from .. import forward, tape
 from ..tape import Node
 from ..tensor import Tensor, as_array, get_default_dtype
 
@@ -41,20 +41,25 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
+    out = None
     if tape._grad_enabled:
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
-                return Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
+                out = Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
         elif len(inputs) == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
                 node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
-                return Tensor._wrap(data, node)
+                out = Tensor._wrap(data, node)
         elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
-            return Tensor._wrap(data, node)
-    return Tensor._wrap(data)
+            out = Tensor._wrap(data, node)
+    if out is None:
+        out = Tensor._wrap(data)
+    if forward._level:
+        forward.push(op, inputs, out, saved)
+    return out
 
 
 def derived(op: str, fn: Callable[..., np.ndarray], *inputs: Tensor) -> Tensor:

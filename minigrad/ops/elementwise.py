@@ -1,8 +1,14 @@
-"""Elementwise primitives: each op's forward and its vjp side by side.
+"""Elementwise primitives of two operands (and ``where``): each op's forward and its
+derivative rules side by side.
 
-Binary ops broadcast as NumPy does; their vjps reduce each gradient to the input's
-shape with :func:`unbroadcast`. Python numbers take the tensor's dtype, so a float32
-graph stays float32.
+Every op has a vjp (reverse mode, on arrays), a jvp (forward mode: tangents carry a
+leading batch axis, lifted with :func:`~.tangents.lift` so they broadcast as the
+values did) and a tensor vjp for ``create_graph``, which is the array vjp itself
+wherever that is written only with operators and methods that tensors share.
+
+They broadcast as NumPy does; their vjps reduce each gradient to the input's shape
+with :func:`unbroadcast`. Python numbers take the tensor's dtype, so a float32 graph
+stays float32.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import numpy as np
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
 from .registry import names, primitive, reflected
+from .tangents import lift, tangent_sum
+from .unary import exp, log
 
 
 def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
@@ -52,7 +60,14 @@ def _add_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
     )
 
 
-@primitive(_add_vjp, methods=("__add__", ("__radd__", reflected)))
+def _add_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np.ndarray | None:
+    da, db = dx
+    return tangent_sum(y, lift(da, y.ndim), lift(db, y.ndim))
+
+
+@primitive(
+    _add_vjp, jvp=_add_jvp, tensor_vjp=_add_vjp, methods=("__add__", ("__radd__", reflected))
+)
 def add(a: Any, b: Any) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its input's shape."""
     a, b = binary_operands(a, b, "add")
@@ -64,7 +79,14 @@ def _sub_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
     return _fit(g, ta), (None if tb is None else _fit(-g, tb))
 
 
-@primitive(_sub_vjp, methods=("__sub__", ("__rsub__", reflected)))
+def _sub_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np.ndarray | None:
+    da, db = dx
+    return tangent_sum(y, lift(da, y.ndim), None if db is None else -lift(db, y.ndim))
+
+
+@primitive(
+    _sub_vjp, jvp=_sub_jvp, tensor_vjp=_sub_vjp, methods=("__sub__", ("__rsub__", reflected))
+)
 def sub(a: Any, b: Any) -> Tensor:
     """a - b. vjp: (g, -g)."""
     a, b = binary_operands(a, b, "sub")
@@ -81,7 +103,23 @@ def _mul_vjp(
     )
 
 
-@primitive(_mul_vjp, methods=("__mul__", ("__rmul__", reflected)))
+def _mul_jvp(
+    dx: tuple, y: np.ndarray, x: np.ndarray, w: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> np.ndarray | None:
+    da, db = dx
+    n = y.ndim
+    return tangent_sum(
+        y, None if da is None else lift(da, n) * w, None if db is None else x * lift(db, n)
+    )
+
+
+@primitive(
+    _mul_vjp,
+    jvp=_mul_jvp,
+    tensor_vjp=_mul_vjp,
+    saves=("a", "b"),
+    methods=("__mul__", ("__rmul__", reflected)),
+)
 def mul(a: Any, b: Any) -> Tensor:
     """a * b. vjp: (g b, g a)."""
     a, b = binary_operands(a, b, "mul")
@@ -96,7 +134,24 @@ def _div_vjp(
     return _fit(gy, ta), (None if tb is None else _fit(-gy * out, tb))
 
 
-@primitive(_div_vjp, methods=("__truediv__", ("__rtruediv__", reflected)))
+def _div_jvp(
+    dx: tuple, y: np.ndarray, w: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> np.ndarray | None:
+    # d(a / b) = da / b - (a / b) db / b
+    da, db = dx
+    n = y.ndim
+    return tangent_sum(
+        y, None if da is None else lift(da, n) / w, None if db is None else -lift(db, n) * out / w
+    )
+
+
+@primitive(
+    _div_vjp,
+    jvp=_div_jvp,
+    tensor_vjp=_div_vjp,
+    saves=("b", "out"),
+    methods=("__truediv__", ("__rtruediv__", reflected)),
+)
 def div(a: Any, b: Any) -> Tensor:
     """a / b. vjp: (g / b, -g a / b^2)."""
     a, b = binary_operands(a, b, "div")
@@ -117,7 +172,45 @@ def _pow_vjp(
     return ga, gb
 
 
-@primitive(_pow_vjp, methods=("__pow__", ("__rpow__", reflected)))
+def _pow_jvp(
+    dx: tuple,
+    y: np.ndarray,
+    x: np.ndarray,
+    w: np.ndarray,
+    out: np.ndarray,
+    ta: tuple | None,
+    tb: tuple | None,
+) -> np.ndarray | None:
+    da, db = dx
+    n = y.ndim
+    ga = None if da is None else lift(da, n) * (w * np.power(x, w - 1))
+    gb = None
+    if db is not None:
+        pos = x > 0
+        gb = lift(db, n) * np.where(pos, out * np.log(np.where(pos, x, 1)), 0)
+    return tangent_sum(y, ga, gb)
+
+
+def _pow_tensor_vjp(
+    g: Tensor, x: Tensor, w: Tensor, out: Tensor, ta: tuple | None, tb: tuple | None
+) -> tuple:
+    # The array rule with ops; the base's log is taken only where the base is positive.
+    ga = gb = None
+    if ta is not None:
+        ga = _fit(g * w * x ** (w - 1), ta)
+    if tb is not None:
+        pos = x.data > 0
+        gb = _fit(where(pos, g * out * log(where(pos, x, 1.0)), 0.0), tb)
+    return ga, gb
+
+
+@primitive(
+    _pow_vjp,
+    jvp=_pow_jvp,
+    tensor_vjp=_pow_tensor_vjp,
+    saves=("a", "b", "out"),
+    methods=("__pow__", ("__rpow__", reflected)),
+)
 def pow(a: Any, b: Any) -> Tensor:
     """a ** b. vjp: (g b a^(b-1), g a^b log a); the second only where a > 0."""
     a, b = binary_operands(a, b, "pow")
@@ -134,6 +227,18 @@ def _select_vjp(g: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | 
     )
 
 
+def _select_jvp(
+    dx: tuple, y: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> np.ndarray | None:
+    da, db = dx
+    n = y.ndim
+    return tangent_sum(
+        y,
+        None if da is None else lift(da, n) * share,
+        None if db is None else lift(db, n) * (1 - share),
+    )
+
+
 def _select(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, op)
     out = _apply(op, fn, a, b)
@@ -142,13 +247,17 @@ def _select(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
     return record(op, out, (a, b), _select_vjp, share, _target(a, out), _target(b, out))
 
 
-@primitive(_select_vjp, methods=("maximum",), top_level=True)
+@primitive(
+    _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("maximum",), top_level=True
+)
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise max. vjp: g to the larger input; ties split it evenly."""
     return _select("maximum", np.maximum, np.greater, a, b)
 
 
-@primitive(_select_vjp, methods=("minimum",), top_level=True)
+@primitive(
+    _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("minimum",), top_level=True
+)
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise min. vjp: g to the smaller input; ties split it evenly."""
     return _select("minimum", np.minimum, np.less, a, b)
@@ -164,7 +273,28 @@ def _logaddexp_vjp(
     )
 
 
-@primitive(_logaddexp_vjp)
+def _logaddexp_jvp(
+    dx: tuple, y: np.ndarray, x: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> np.ndarray | None:
+    da, db = dx
+    n = y.ndim
+    w = np.exp(x - out)
+    return tangent_sum(
+        y, None if da is None else lift(da, n) * w, None if db is None else lift(db, n) * (1 - w)
+    )
+
+
+def _logaddexp_tensor_vjp(
+    g: Tensor, x: Tensor, out: Tensor, ta: tuple | None, tb: tuple | None
+) -> tuple:
+    w = exp(x - out)
+    return (
+        None if ta is None else _fit(g * w, ta),
+        None if tb is None else _fit(g * (1 - w), tb),
+    )
+
+
+@primitive(_logaddexp_vjp, jvp=_logaddexp_jvp, tensor_vjp=_logaddexp_tensor_vjp, saves=("a", "out"))
 def logaddexp(a: Any, b: Any) -> Tensor:
     """log(e^a + e^b), evaluated stably by NumPy. vjp: (g w, g (1 - w)), w = sigmoid(a - b).
 
@@ -186,7 +316,25 @@ def _where_vjp(g: np.ndarray, c: np.ndarray, ta: tuple | None, tb: tuple | None)
     )
 
 
-@primitive(_where_vjp, top_level=True)
+def _where_jvp(
+    dx: tuple, y: np.ndarray, c: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> np.ndarray:
+    da, db = dx
+    zero = y.dtype.type(0)
+    a = zero if da is None else lift(da, y.ndim)
+    b = zero if db is None else lift(db, y.ndim)
+    batch = (db if da is None else da).shape[0]
+    return np.broadcast_to(np.where(c, a, b), (batch, *y.shape))
+
+
+def _where_tensor_vjp(g: Tensor, c: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+    return (
+        None if ta is None else _fit(where(c, g, 0.0), ta),
+        None if tb is None else _fit(where(c, 0.0, g), tb),
+    )
+
+
+@primitive(_where_vjp, jvp=_where_jvp, tensor_vjp=_where_tensor_vjp, top_level=True)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Pick ``a`` where ``cond`` is true, else ``b``.
 
@@ -205,167 +353,6 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     except ValueError:
         raise broadcast_error("where", c.shape, a.shape, b.shape) from None
     return record("where", out, (a, b), _where_vjp, c, _target(a, out), _target(b, out))
-
-
-# ------------------------------------------------------------------------ unary
-
-
-def _neg_vjp(g: np.ndarray) -> tuple:
-    return (-g,)
-
-
-@primitive(_neg_vjp, methods=("__neg__",))
-def neg(a: Tensor) -> Tensor:
-    """-a. vjp: -g."""
-    return record("neg", -a.data, (a,), _neg_vjp)
-
-
-def _times_out_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
-    return (g * out,)
-
-
-@primitive(_times_out_vjp, methods=("exp",), top_level=True)
-def exp(a: Tensor) -> Tensor:
-    """e^a. vjp: g e^a (the output is saved)."""
-    with np.errstate(over="ignore"):
-        out = np.exp(a.data)
-    return record("exp", out, (a,), _times_out_vjp, out)
-
-
-def _log_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (g / x,)
-
-
-@primitive(_log_vjp, methods=("log",), top_level=True)
-def log(a: Tensor) -> Tensor:
-    """ln a (log 0 = -inf without a warning). vjp: g / a."""
-    x = a.data
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(x)
-    return record("log", out, (a,), _log_vjp, x)
-
-
-def _sqrt_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
-    with np.errstate(divide="ignore"):
-        return (g / (2 * out),)
-
-
-@primitive(_sqrt_vjp, methods=("sqrt",), top_level=True)
-def sqrt(a: Tensor) -> Tensor:
-    """sqrt(a). vjp: g / (2 sqrt(a))."""
-    out = np.sqrt(a.data)
-    return record("sqrt", out, (a,), _sqrt_vjp, out)
-
-
-def _abs_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
-    return (g * np.sign(x),)
-
-
-@primitive(_abs_vjp, methods=("abs", "__abs__"), top_level=True)
-def abs(a: Tensor) -> Tensor:
-    """|a|. vjp: g sign(a) (0 at 0)."""
-    x = a.data
-    return record("abs", np.abs(x), (a,), _abs_vjp, x)
-
-
-def _tanh_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
-    return (g * (1 - out * out),)
-
-
-@primitive(_tanh_vjp, methods=("tanh",), top_level=True)
-def tanh(a: Tensor) -> Tensor:
-    """tanh(a). vjp: g (1 - tanh(a)^2), from the saved output."""
-    out = np.tanh(a.data)
-    return record("tanh", out, (a,), _tanh_vjp, out)
-
-
-def _sigmoid_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
-    return (g * out * (1 - out),)
-
-
-@primitive(_sigmoid_vjp, methods=("sigmoid",), top_level=True)
-def sigmoid(a: Tensor) -> Tensor:
-    """1 / (1 + e^-a), stable for any a. vjp: g s (1 - s).
-
-    Evaluated as (1 + tanh(a / 2)) / 2, the same function, which never overflows
-    (a = -1000 gives 0 with no warning) and costs one transcendental pass. In the far
-    tails it rounds to exactly 0 or 1 where 1 / (1 + e^-a) would keep a tiny value:
-    take logs through ``functional.binary_cross_entropy_with_logits`` or ``softplus``.
-    """
-    out = np.tanh(a.data * 0.5)
-    out *= 0.5
-    out += 0.5
-    return record("sigmoid", out, (a,), _sigmoid_vjp, out)
-
-
-def _relu_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
-    return (g * (x > 0),)
-
-
-@primitive(_relu_vjp, methods=("relu",), top_level=True)
-def relu(a: Tensor) -> Tensor:
-    """max(a, 0). vjp: g where a > 0 (0 at the kink, as PyTorch)."""
-    x = a.data
-    return record("relu", np.maximum(x, 0), (a,), _relu_vjp, x)
-
-
-def _bounds(fn: Any) -> Any:
-    """The Tensor method ``t.clip(min=None, max=None)`` (also ``clamp``), as PyTorch."""
-
-    def method(self: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-        return fn(self, min, max)
-
-    method.__doc__ = fn.__doc__
-    return method
-
-
-def _clip_vjp(g: np.ndarray, keep: np.ndarray, lo: float | None, hi: float | None) -> tuple:
-    # lo and hi are saved for a replay of the op (minigrad.compile), not needed here
-    return (g * keep,)
-
-
-@primitive(_clip_vjp, methods=(("clip", _bounds), ("clamp", _bounds)), top_level=True)
-def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
-    """Clamp into [lo, hi]. vjp: g inside the interval (bounds included), 0 outside."""
-    if lo is None and hi is None:
-        raise ValueError("clip: give lo, hi or both")
-    x = a.data
-    keep = np.ones(x.shape, dtype=bool)
-    if lo is not None:
-        keep &= x >= lo
-    if hi is not None:
-        keep &= x <= hi
-    return record("clip", np.clip(x, lo, hi), (a,), _clip_vjp, keep, lo, hi)
-
-
-def _to_dtype(dtype: Any) -> Any:
-    """A Tensor method casting to ``dtype`` (``t.float()``, ``t.double()``)."""
-
-    def adapter(fn: Any) -> Any:
-        def method(self: Tensor) -> Tensor:
-            return fn(self, dtype)
-
-        method.__doc__ = f"Cast to {np.dtype(dtype)} (see ``cast``)."
-        return method
-
-    return adapter
-
-
-def _cast_vjp(g: np.ndarray, src: np.dtype) -> tuple:
-    return (g.astype(src),)
-
-
-@primitive(
-    _cast_vjp,
-    methods=("astype", ("float", _to_dtype(np.float32)), ("double", _to_dtype(np.float64))),
-)
-def cast(a: Tensor, dtype: Any) -> Tensor:
-    """Convert to ``dtype``. vjp: g converted back to the input's dtype."""
-    d = np.dtype(dtype)
-    if a.requires_grad and d.kind != "f":
-        raise TypeError(f"cast: a tensor that requires grad cannot become {d}")
-    return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
 
 
 __all__ = names(__name__)

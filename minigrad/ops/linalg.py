@@ -1,7 +1,13 @@
-"""Matrix product with NumPy's ``@`` semantics: 1-D, 2-D, batched, broadcast batches."""
+"""Matrix product with NumPy's ``@`` semantics: 1-D, 2-D, batched, broadcast batches.
+
+The product is bilinear: d(A B) = dA B + A dB, so its jvp is two products of a
+tangent with a value (the tangent's batch axis rides along as one more batch axis),
+and its tensor vjp is the array vjp written with matmul and transpose on tensors.
+"""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
@@ -10,6 +16,8 @@ from ..gradients import Outer
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
 from .registry import names, primitive, reflected
+from .shape import reshape, swapaxes, transpose
+from .tangents import lift, tangent_sum
 
 
 def _matmul_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, ra: bool, rb: bool) -> tuple:
@@ -36,8 +44,58 @@ def _matmul_general_vjp(
     return ga, gb
 
 
+def _left(da: np.ndarray, w: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dA B for tangent ``da`` (B, *a.shape): the product's tangent, shape (B, *y.shape)."""
+    if da.ndim == 3 and w.ndim == 2:
+        # A 2-D left operand: all B directions in one GEMM.
+        batch, n, k = da.shape
+        return (da.reshape(batch * n, k) @ w).reshape(batch, n, w.shape[1])
+    a2 = da[:, None, :] if da.ndim == 2 else da  # a 1-D left operand acts as a row
+    w2 = w[:, None] if w.ndim == 1 else w
+    a2 = lift(a2, builtins.max(a2.ndim - 1, w2.ndim))
+    return (a2 @ w2).reshape((da.shape[0], *y.shape))
+
+
+def _right(x: np.ndarray, db: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """A dB for tangent ``db`` (B, *b.shape): shape (B, *y.shape)."""
+    x2 = x[None, :] if x.ndim == 1 else x
+    d2 = db[..., None] if db.ndim == 2 else db  # a 1-D right operand acts as a column
+    d2 = lift(d2, builtins.max(d2.ndim - 1, x2.ndim))
+    return (x2 @ d2).reshape((db.shape[0], *y.shape))
+
+
+def _matmul_jvp(dx: tuple, y: np.ndarray, x: np.ndarray, w: np.ndarray, *rest: Any) -> np.ndarray:
+    da, db = dx
+    return tangent_sum(
+        y, None if da is None else _left(da, w, y), None if db is None else _right(x, db, y)
+    )
+
+
+def _shaped(t: Tensor, shape: tuple) -> Tensor:
+    return t if t.shape == shape else reshape(t, shape)
+
+
+def _matmul_tensor_vjp(g: Tensor, x: Tensor, w: Tensor, *rest: Any) -> tuple:
+    # The general rule of either case, with ops: 1-D operands promoted, batch axes
+    # that were broadcast summed back.
+    ra, rb = rest[-2:]
+    x2 = _shaped(x, (1, x.shape[0])) if x.ndim == 1 else x
+    w2 = _shaped(w, (w.shape[0], 1)) if w.ndim == 1 else w
+    out2 = (*np.broadcast_shapes(x2.shape[:-2], w2.shape[:-2]), x2.shape[-2], w2.shape[-1])
+    g2 = _shaped(g, out2)
+    ga = gb = None
+    if ra:
+        ga = _shaped(unbroadcast(matmul(g2, swapaxes(w2, -1, -2)), x2.shape), x.shape)
+    if rb:
+        gb = _shaped(unbroadcast(matmul(swapaxes(x2, -1, -2), g2), w2.shape), w.shape)
+    return ga, gb
+
+
 @primitive(
     (_matmul_vjp, _matmul_general_vjp),
+    jvp=_matmul_jvp,
+    tensor_vjp=_matmul_tensor_vjp,
+    saves=("a", "b"),
     methods=("__matmul__", ("__rmatmul__", reflected)),
     top_level=True,
 )
@@ -76,7 +134,29 @@ def _addmm_vjp(
     )
 
 
-@primitive(_addmm_vjp)
+def _addmm_jvp(
+    dx: tuple, y: np.ndarray, x: np.ndarray, w: np.ndarray, tc: tuple | None, ra: bool, rb: bool
+) -> np.ndarray | None:
+    dc, da, db = dx
+    return tangent_sum(
+        y,
+        lift(dc, 2),
+        None if da is None else _left(da, w, y),
+        None if db is None else _right(x, db, y),
+    )
+
+
+def _addmm_tensor_vjp(
+    g: Tensor, x: Tensor, w: Tensor, tc: tuple | None, ra: bool, rb: bool
+) -> tuple:
+    return (
+        None if tc is None else (unbroadcast(g, *tc) if tc else g),
+        matmul(g, transpose(w)) if ra else None,
+        matmul(transpose(x), g) if rb else None,
+    )
+
+
+@primitive(_addmm_vjp, jvp=_addmm_jvp, tensor_vjp=_addmm_tensor_vjp, saves=("a", "b"))
 def addmm(c: Any, a: Any, b: Any) -> Tensor:
     """c + a @ b for 2-D a (N, K) and b (K, M), c broadcastable to (N, M).
 

@@ -1,4 +1,7 @@
-"""Reductions: sum, mean, max, min over an axis (or axes), with ``keepdims``."""
+"""Reductions: sum, mean, max, min over an axis (or axes), with ``keepdims``.
+
+A tangent carries a leading batch axis, so reducing axis ``k`` of a value reduces
+axis ``k + 1`` of its tangent."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from ..tensor import Tensor
 from .core import record
 from .elementwise import mul
 from .registry import composite, names, primitive
+from .shape import broadcast_to, reshape
 
 Axis = int | Sequence[int] | None
 
@@ -37,7 +41,26 @@ def _sum_vjp(g: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> tuple:
     return (np.broadcast_to(_expand(g, axes, keepdims), shape),)
 
 
-@primitive(_sum_vjp, methods=("sum",))
+def _batch_axes(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of a tangent (leading batch axis) that correspond to value ``axes``."""
+    return tuple(ax + 1 for ax in axes)
+
+
+def _kept(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced axes set to 1 (the keepdims shape)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _sum_jvp(dx: tuple, y: np.ndarray, axes: tuple, keepdims: bool, shape: tuple) -> np.ndarray:
+    (da,) = dx
+    return da.sum(axis=_batch_axes(axes), keepdims=keepdims)
+
+
+def _sum_tensor_vjp(g: Tensor, axes: tuple, keepdims: bool, shape: tuple) -> tuple:
+    return (broadcast_to(reshape(g, _kept(shape, axes)), shape),)
+
+
+@primitive(_sum_vjp, jvp=_sum_jvp, tensor_vjp=_sum_tensor_vjp, methods=("sum",))
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Sum over ``axis``. vjp: g broadcast back over the summed axes (a view)."""
     axes = _axes(axis, a.ndim, "sum")
@@ -55,13 +78,33 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return mul(sum(a, axes, keepdims), 1.0 / count)
 
 
+def _share(x: np.ndarray, out: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
+    """1/k at each of the k positions that attain the extreme, else 0: ties share the
+    derivative evenly, so it is the average of the subgradients."""
+    hit = x == _expand(out, axes, keepdims)
+    return (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
+
+
 def _extreme_vjp(
     g: np.ndarray, x: np.ndarray, out: np.ndarray, axes: tuple, keepdims: bool
 ) -> tuple:
-    # Ties share the gradient evenly, so the result is the subgradient's average.
-    hit = x == _expand(out, axes, keepdims)
-    share = hit / hit.sum(axis=axes, keepdims=True)
-    return ((_expand(g, axes, keepdims) * share).astype(x.dtype, copy=False),)
+    return (
+        (_expand(g, axes, keepdims) * _share(x, out, axes, keepdims)).astype(x.dtype, copy=False),
+    )
+
+
+def _extreme_jvp(
+    dx: tuple, y: np.ndarray, x: np.ndarray, out: np.ndarray, axes: tuple, keepdims: bool
+) -> np.ndarray:
+    (da,) = dx
+    return (da * _share(x, out, axes, keepdims)).sum(axis=_batch_axes(axes), keepdims=keepdims)
+
+
+def _extreme_tensor_vjp(
+    g: Tensor, x: np.ndarray, out: np.ndarray, axes: tuple, keepdims: bool
+) -> tuple:
+    # The selection is piecewise constant: its own derivative is zero.
+    return (reshape(g, _kept(x.shape, axes)) * _share(x, out, axes, keepdims),)
 
 
 def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
@@ -73,13 +116,13 @@ def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     return record(op, out, (a,), _extreme_vjp, x, out, axes, keepdims)
 
 
-@primitive(_extreme_vjp, methods=("max",))
+@primitive(_extreme_vjp, jvp=_extreme_jvp, tensor_vjp=_extreme_tensor_vjp, methods=("max",))
 def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Maximum over ``axis``. vjp: g to the arg-max (split evenly among ties)."""
     return _extreme("max", "max", a, axis, keepdims)
 
 
-@primitive(_extreme_vjp, methods=("min",))
+@primitive(_extreme_vjp, jvp=_extreme_jvp, tensor_vjp=_extreme_tensor_vjp, methods=("min",))
 def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Minimum over ``axis``. vjp: g to the arg-min (split evenly among ties)."""
     return _extreme("min", "min", a, axis, keepdims)

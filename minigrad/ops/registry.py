@@ -22,10 +22,12 @@ an op is taped. A composite (built from other ops, no rule of its own) registers
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .. import differentiable, forward
 from ..tensor import Tensor, _shape_args
 
 __all__ = ["REGISTRY", "OpDef", "composite", "definitions", "names", "primitive", "unregister"]
@@ -46,7 +48,14 @@ class OpDef:
         vjp: the reverse-mode rule(s) the forward records, ``vjp(g, *saved)`` -> one
             gradient (or None) per input; a tuple when the forward picks among several
             (e.g. matmul's 2-D and general cases). None for a composite.
-        jvp: the forward-mode rule, when the op has one (reserved: None for now).
+        jvp: the forward-mode rule, ``jvp(dx, y, *saved)`` -> the output's tangent:
+            ``dx`` holds one tangent (or None) per input, each with a leading batch
+            axis ``(B, *input.shape)``; ``y`` is the output value.
+        tensor_vjp: the vjp used under ``create_graph=True``: the same rule written
+            with ops so that it runs on tensors (often the very function ``vjp`` is).
+        saves: what the leading values of ``saved`` are, by the forward's parameter
+            name (``"a"``) or ``"out"`` (None for a constant); ``tensor_vjp`` receives
+            those as tensors on the tape, every other saved value as it is.
         methods: the Tensor methods and operators installed from ``forward``.
         top_level: also exported as ``minigrad.<name>``.
         module: the module that defines the op (the tests group ops by it).
@@ -56,6 +65,8 @@ class OpDef:
     forward: Callable[..., Any]
     vjp: Callable[..., Any] | tuple[Callable[..., Any], ...] | None
     jvp: Callable[..., Any] | None = None
+    tensor_vjp: Callable[..., Any] | None = None
+    saves: tuple[str | None, ...] = ()
     methods: tuple[str, ...] = ()
     top_level: bool = False
     module: str = ""
@@ -75,17 +86,26 @@ def primitive(
     *,
     name: str | None = None,
     jvp: Callable[..., Any] | None = None,
+    tensor_vjp: Callable[..., Any] | None = None,
+    saves: Sequence[str | None] = (),
     methods: Sequence[MethodSpec] = (),
     top_level: bool = False,
 ) -> Callable[[F], F]:
-    """Register the decorated forward function as a primitive with rule(s) ``vjp``.
+    """Register the decorated forward function as a primitive with rule(s) ``vjp``,
+    its forward-mode rule ``jvp`` and its differentiable vjp ``tensor_vjp`` (see
+    :class:`OpDef` for their signatures and ``saves``).
 
     The function itself is returned unchanged (no wrapper: calling an op costs what
     it did), after its Tensor methods are installed.
     """
 
     def register(fn: F) -> F:
-        _add(OpDef(name or fn.__name__, fn, vjp, jvp, (), top_level, fn.__module__), methods)
+        op = OpDef(name or fn.__name__, fn, vjp, jvp, tensor_vjp, tuple(saves))
+        op.top_level, op.module = top_level, fn.__module__
+        _add(op, methods)
+        forward.JVPS[op.name] = jvp
+        if tensor_vjp is not None:
+            differentiable.register(op.name, tensor_vjp, _roles(fn, op.saves))
         return fn
 
     return register
@@ -98,10 +118,25 @@ def composite(
     whose gradient falls out of theirs."""
 
     def register(fn: F) -> F:
-        _add(OpDef(name or fn.__name__, fn, None, None, (), top_level, fn.__module__), methods)
+        op = OpDef(name or fn.__name__, fn, None)
+        op.top_level, op.module = top_level, fn.__module__
+        _add(op, methods)
         return fn
 
     return register
+
+
+def _roles(fn: Callable, saves: tuple[str | None, ...]) -> tuple[tuple[int, int], ...]:
+    """``saves`` as (position in saved, input index or -1 for the output) pairs."""
+    params = list(inspect.signature(fn).parameters)
+    roles = []
+    for slot, who in enumerate(saves):
+        if who is None:
+            continue
+        if who != "out" and who not in params:
+            raise ValueError(f"{fn.__name__}: saves names {who!r}, not a parameter of the op")
+        roles.append((slot, -1 if who == "out" else params.index(who)))
+    return tuple(roles)
 
 
 def _add(op: OpDef, methods: Sequence[MethodSpec]) -> None:
@@ -130,6 +165,8 @@ _INSTALLED: dict[str, str] = {}
 def unregister(name: str) -> OpDef:
     """Remove an op and the Tensor methods it installed; returns its definition."""
     op = REGISTRY.pop(name)
+    forward.JVPS.pop(name, None)
+    differentiable.RULES.pop(name, None)
     for attr in op.installed:
         delattr(Tensor, attr)
         del _INSTALLED[attr]

@@ -1,9 +1,14 @@
-"""Shape primitives (reshape, transpose, broadcast, index, concatenate, stack) and
-the composites built on them (swapaxes, squeeze, unsqueeze, split, chunk, unbind, take).
+"""Shape primitives (reshape, transpose, broadcast, index and its adjoint scatter,
+concatenate, stack) and the composites built on them (swapaxes, squeeze, unsqueeze,
+split, chunk, unbind, take).
+
+These ops are linear, so each jvp applies the op itself to the tangent (whose leading
+batch axis the op leaves alone) and each tensor vjp is the adjoint op on tensors.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import itertools
 from collections.abc import Sequence
@@ -15,6 +20,7 @@ from ..gradients import Scatter
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
 from .registry import composite, names, primitive, shape_args, varargs
+from .tangents import lift
 
 
 def _flat(fn: Any) -> Any:
@@ -41,7 +47,17 @@ def _reshape_vjp(g: np.ndarray, old: tuple) -> tuple:
     return (g.reshape(old),)
 
 
-@primitive(_reshape_vjp, methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat)))
+def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
+    (da,) = dx
+    return da.reshape((da.shape[0], *y.shape))
+
+
+@primitive(
+    _reshape_vjp,
+    jvp=_reshape_jvp,
+    tensor_vjp=_reshape_vjp,
+    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat)),
+)
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
     try:
@@ -55,8 +71,15 @@ def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
     return (g.transpose(inverse),)
 
 
+def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
+    (da,) = dx
+    return da.transpose((0, *(int(ax) + 1 for ax in np.argsort(inverse))))
+
+
 @primitive(
     _transpose_vjp,
+    jvp=_transpose_jvp,
+    tensor_vjp=_transpose_vjp,
     methods=(("transpose", _axes_args), ("permute", varargs), ("T", property)),
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
@@ -83,7 +106,17 @@ def _broadcast_to_vjp(g: np.ndarray, old: tuple) -> tuple:
     return (unbroadcast(g, old),)
 
 
-@primitive(_broadcast_to_vjp, methods=(("broadcast_to", varargs), ("expand", varargs)))
+def _broadcast_to_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
+    (da,) = dx
+    return np.broadcast_to(lift(da, y.ndim), (da.shape[0], *y.shape))
+
+
+@primitive(
+    _broadcast_to_vjp,
+    jvp=_broadcast_to_jvp,
+    tensor_vjp=_broadcast_to_vjp,
+    methods=(("broadcast_to", varargs), ("expand", varargs)),
+)
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` (a read-only view). vjp: unbroadcast."""
     shape = tuple(shape)
@@ -141,7 +174,48 @@ def _getitem_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique:
     return (Scatter(idx, g, shape, dtype, unique),)
 
 
-@primitive(_getitem_vjp, methods=("__getitem__",))
+def _tangent_index(idx: Any, ndim: int) -> tuple[Any, bool]:
+    """How to index a tangent ``(B, *shape)`` as ``idx`` indexes the value: returns the
+    index and whether it applies with the batch axis moved last.
+
+    A basic index (ints, slices, None, Ellipsis) takes a leading ``:``. Advanced
+    indices may move the axes they index to the front, so they index the tangent with
+    its batch axis last instead (where no index reaches it), an Ellipsis spelled out.
+    """
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts):
+        return (slice(None), *parts), False
+    if any(p is Ellipsis for p in parts):
+        used = builtins.sum(
+            p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+            for p in parts
+            if p is not None and p is not Ellipsis
+        )
+        k = next(i for i, p in enumerate(parts) if p is Ellipsis)
+        parts = (*parts[:k], *(slice(None),) * (ndim - used), *parts[k + 1 :])
+    return parts, True
+
+
+def _getitem_jvp(
+    dx: tuple, y: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool
+) -> np.ndarray:
+    (da,) = dx
+    index, last = _tangent_index(idx, len(shape))
+    if not last:
+        return da[index]
+    return np.moveaxis(np.moveaxis(da, 0, -1)[index], -1, 0)
+
+
+def _getitem_tensor_vjp(g: Tensor, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
+    return (scatter(g, idx, shape),)
+
+
+@primitive(
+    _getitem_vjp,
+    jvp=_getitem_jvp,
+    tensor_vjp=_getitem_tensor_vjp,
+    methods=("__getitem__",),
+)
 def getitem(a: Tensor, index: Any) -> Tensor:
     """``a[index]``: slices, integers, None, Ellipsis, integer arrays, boolean masks.
 
@@ -154,6 +228,47 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
     return record("getitem", out, (a,), _getitem_vjp, idx, a.shape, a.dtype, unique)
+
+
+def _scatter_vjp(g: np.ndarray, idx: Any) -> tuple:
+    return (g[idx],)
+
+
+def _scatter_jvp(dx: tuple, y: np.ndarray, idx: Any) -> np.ndarray:
+    (dv,) = dx
+    index, last = _tangent_index(idx, y.ndim)
+    if not last:
+        out = np.zeros((dv.shape[0], *y.shape), dv.dtype)
+        np.add.at(out, index, dv)
+        return out
+    out = np.zeros((*y.shape, dv.shape[0]), dv.dtype)
+    np.add.at(out, index, np.moveaxis(dv, 0, -1))
+    return np.moveaxis(out, -1, 0)
+
+
+def _scatter_tensor_vjp(g: Tensor, idx: Any) -> tuple:
+    return (getitem(g, idx),)
+
+
+@primitive(_scatter_vjp, jvp=_scatter_jvp, tensor_vjp=_scatter_tensor_vjp)
+def scatter(values: Any, index: Any, shape: Sequence[int]) -> Tensor:
+    """A zero tensor of ``shape`` with ``values`` added at ``index`` (repeated
+    positions accumulate): the adjoint of ``getitem``, ``scatter(v, i, s)[j] = sum of
+    v at the positions i maps to j``. It is how the gradient of an index is itself
+    differentiated. vjp: ``g[index]``.
+    """
+    v = to_tensor(values, None, "scatter")
+    shape = tuple(shape)
+    idx, _ = (index, True) if type(index) is int else _index_parts(index)
+    out = np.zeros(shape, v.dtype)
+    try:
+        target = out[idx].shape
+    except IndexError as e:
+        raise IndexError(f"scatter: {e} (shape {shape})") from None
+    if v.shape != target:
+        raise ValueError(f"scatter: values of shape {v.shape} do not fit index of shape {target}")
+    np.add.at(out, idx, v.data)
+    return record("scatter", out, (v,), _scatter_vjp, idx)
 
 
 @composite(top_level=True)
@@ -175,7 +290,30 @@ def _concatenate_vjp(g: np.ndarray, ax: int, ends: np.ndarray, needs: list) -> l
     return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
 
 
-@primitive(_concatenate_vjp, top_level=True)
+def _concatenate_jvp(
+    dx: tuple, y: np.ndarray, ax: int, ends: np.ndarray, needs: list
+) -> np.ndarray:
+    batch = next(d for d in dx if d is not None).shape[0]
+    sizes = np.diff([0, *ends, y.shape[ax]])
+    pieces = [
+        np.zeros((batch, *y.shape[:ax], int(n), *y.shape[ax + 1 :]), y.dtype) if d is None else d
+        for d, n in zip(dx, sizes, strict=True)
+    ]
+    return np.concatenate(pieces, axis=ax + 1)
+
+
+def _concatenate_tensor_vjp(g: Tensor, ax: int, ends: np.ndarray, needs: list) -> list:
+    bounds = [0, *ends.tolist(), g.shape[ax]]
+    lead = (slice(None),) * ax
+    return [
+        getitem(g, (*lead, slice(start, stop))) if r else None
+        for start, stop, r in zip(bounds[:-1], bounds[1:], needs, strict=True)
+    ]
+
+
+@primitive(
+    _concatenate_vjp, jvp=_concatenate_jvp, tensor_vjp=_concatenate_tensor_vjp, top_level=True
+)
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join along an existing axis. vjp: g split back into views, one per input."""
     ts = _as_tensors(tensors, "concatenate")
@@ -195,7 +333,15 @@ def _stack_vjp(g: np.ndarray, lead: tuple, needs: list) -> list:
     return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
 
 
-@primitive(_stack_vjp, top_level=True)
+def _stack_jvp(dx: tuple, y: np.ndarray, lead: tuple, needs: list) -> np.ndarray:
+    batch = next(d for d in dx if d is not None).shape[0]
+    axis = len(lead)
+    shape = y.shape[:axis] + y.shape[axis + 1 :]
+    pieces = [np.zeros((batch, *shape), y.dtype) if d is None else d for d in dx]
+    return np.stack(pieces, axis=axis + 1)
+
+
+@primitive(_stack_vjp, jvp=_stack_jvp, tensor_vjp=_stack_vjp, top_level=True)
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """Join along a new axis. vjp: one view of g per input (O(T) for T inputs)."""
     ts = _as_tensors(tensors, "stack")

@@ -1,9 +1,15 @@
 """minigrad.save / minigrad.load: exact round trips, refusal of pickles, corrupt files,
-and atomic replacement."""
+atomic replacement, what save refuses before writing, and partial files of killed saves.
+Hostile files (bounded memory, crafted headers, fuzzing) are in test_io_hostile.py."""
 
 import os
 import pickle
+import signal
 import stat
+import subprocess
+import sys
+import threading
+import time
 import zipfile
 
 import numpy as np
@@ -11,29 +17,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from states import assert_same
 
 import minigrad
 from minigrad import nn
 from minigrad.io import CheckpointError
-
-
-def assert_same(a, b):
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype and a.shape == b.shape
-        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
-    elif isinstance(a, dict):
-        assert list(a) == list(b)
-        for k in a:
-            assert_same(a[k], b[k])
-    elif isinstance(a, list | tuple):
-        assert len(a) == len(b)
-        for x, y in zip(a, b, strict=True):
-            assert_same(x, y)
-    elif isinstance(a, float) and a != a:
-        assert b != b
-    else:
-        assert a == b
+from minigrad.io.atomic import STALE_AFTER
 
 
 @given(
@@ -80,6 +69,88 @@ def test_unsupported_values_are_refused(tmp_path):
     with pytest.raises(TypeError, match="needs pickle"):
         minigrad.save({"a": np.array([object()])}, tmp_path / "x.npz")
     assert not os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("dtype", ["c8", "c16", "U3", "S2", "f2", ">f8", "<u8", "i1", "?"])
+def test_every_storable_dtype_round_trips(tmp_path, dtype):
+    arr = np.arange(6).reshape(2, 3).astype(dtype)
+    state = {"a": arr, "f": np.asfortranarray(arr), "s": arr[0, 1], "t": arr.T}
+    minigrad.save(state, tmp_path / "d.npz")
+    assert_same(minigrad.load(tmp_path / "d.npz"), state)
+
+
+def _cycle():
+    loop = [1]
+    loop.append(loop)
+    return {"c": loop}
+
+
+def _deep(depth):
+    value = 1
+    for _ in range(depth):
+        value = [value]
+    return {"d": value}
+
+
+REFUSED = {
+    "NUL key": ({"a\x00b": np.zeros(3)}, ValueError, "NUL"),
+    "NUL keys that would share a member": ({"a\x00b": 1, "a\x00c": np.ones(2)}, ValueError, "NUL"),
+    "nested NUL key": ({"m": {"w\x00": np.zeros(1)}}, ValueError, "at 'm'"),
+    "lone surrogate": ({"a\udc80": np.zeros(3)}, ValueError, "surrogate"),
+    "bool key": ({True: 1}, TypeError, "not a str or int"),
+    "float key": ({1.5: 1}, TypeError, "not a str or int"),
+    "tuple key": ({(1, 2): 1}, TypeError, "not a str or int"),
+    "container holding itself": (_cycle(), ValueError, "contains itself"),
+    "5,000-deep nesting": (_deep(5000), ValueError, "deeper than 100"),
+    "path too long for a zip name": ({"k" * 70_000: np.zeros(1)}, ValueError, "too long"),
+    "int too long for JSON": ({"n": 10**5000}, ValueError, "bits"),
+    "int key too long for JSON": ({10**5000: 1}, ValueError, "bits"),
+    "void dtype": ({"v": np.zeros(2, "V4")}, TypeError, "checkpoints hold"),
+    "structured dtype": ({"v": np.zeros(2, "f4,i4")}, TypeError, "checkpoints hold"),
+    "datetime dtype": ({"v": np.zeros(2, "M8[s]")}, TypeError, "checkpoints hold"),
+    "object dtype": ({"v": np.array([None])}, TypeError, "needs pickle"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_save_refuses_what_load_cannot_read_back_before_touching_the_file(tmp_path, case):
+    state, error, message = REFUSED[case]
+    path = tmp_path / "ckpt.npz"
+    minigrad.save({"good": np.arange(3.0)}, path)
+    before = path.read_bytes()
+    with pytest.raises(error, match=message):
+        minigrad.save(state, path)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "key", ["allow_pickle", "file", "args", "__manifest__", "", "a/b", "x.npy"]
+)
+def test_keys_that_look_like_arguments_or_paths_round_trip(tmp_path, key):
+    state = {key: np.arange(2.0), "a": {"b": np.ones(1)}, "__manifest__": np.zeros(1)}
+    minigrad.save(state, tmp_path / "k.npz")
+    assert_same(minigrad.load(tmp_path / "k.npz"), state)
+
+
+@given(
+    st.dictionaries(
+        st.text(st.characters() | st.sampled_from("\x00\udc80/~"), max_size=6)
+        | st.integers(-(2**70), 2**70),
+        st.integers(-(2**70), 2**70) | st.text(max_size=4) | st.just(np.arange(2, dtype=np.int16)),
+        max_size=4,
+    )
+)
+def test_save_either_refuses_or_load_gives_back_the_same(tmp_path_factory, state):
+    path = tmp_path_factory.mktemp("keys") / "k.npz"
+    minigrad.save({"good": 1}, path)
+    before = path.read_bytes()
+    try:
+        minigrad.save({"state": state}, path)
+    except (TypeError, ValueError):
+        assert path.read_bytes() == before
+    else:
+        assert_same(minigrad.load(path), {"state": state})
 
 
 def test_pickled_npz_is_refused_and_never_executed(tmp_path):
@@ -169,3 +240,120 @@ def test_saved_file_has_the_usual_permissions(tmp_path):
     finally:
         os.umask(mask)
     assert stat.S_IMODE((tmp_path / "c.npz").stat().st_mode) == 0o644
+
+
+# A save that stalls after writing its big array, until it is killed (or its input closes).
+STALLED_SAVE = """
+import sys, numpy as np, minigrad
+real = np.lib.format.write_array
+def stall(fp, arr, *args, **kwargs):
+    real(fp, arr, *args, **kwargs)
+    if arr.size > 1000:
+        print("written", flush=True)
+        sys.stdin.read()
+np.lib.format.write_array = stall
+minigrad.save({"big": np.ones(1_000_000), "z": np.zeros(2)}, sys.argv[1])
+"""
+
+
+def _stalled_writer(path):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STALLED_SAVE, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "written"
+    return proc
+
+
+def _partials(folder):
+    return sorted(n for n in os.listdir(folder) if n.endswith(".tmp"))
+
+
+def _killed_writer(path):
+    """The name of the partial file a save killed with SIGKILL mid-write leaves behind."""
+    before = set(_partials(path.parent))
+    proc = _stalled_writer(path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    (partial,) = set(_partials(path.parent)) - before
+    assert partial.startswith(f".{path.name}.partial.")
+    assert (path.parent / partial).stat().st_size > 1_000_000  # full-size, as a real kill leaves
+    return partial
+
+
+def test_killed_save_leaves_a_partial_that_the_next_load_and_save_remove(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    minigrad.save({"w": np.zeros(3)}, path)
+    good = path.read_bytes()
+    decoys = [".checkpoint.npz.backup.tmp", "checkpoint.npz.partial.0123456789ab.tmp"]
+    for name in decoys:
+        (tmp_path / name).write_bytes(b"user data")
+    _killed_writer(path)
+    assert_same(minigrad.load(path), {"w": np.zeros(3)})
+    assert _partials(tmp_path) == sorted(decoys)
+    live = _stalled_writer(path)  # a save in progress in another process
+    try:
+        (live_partial,) = set(_partials(tmp_path)) - set(decoys)
+        _killed_writer(path)  # its own save's clean-up kept the live writer's file
+        assert_same(minigrad.load(path), {"w": np.zeros(3)})
+        assert _partials(tmp_path) == sorted([live_partial, *decoys])  # only the dead one went
+        assert path.read_bytes() == good
+        live.stdin.close()  # let the live writer finish: its rename still succeeds
+        assert live.wait(timeout=60) == 0
+    finally:
+        live.kill()
+        live.wait()
+    assert minigrad.load(path)["big"].shape == (1_000_000,)
+    _killed_writer(path)
+    minigrad.save({"w": np.ones(3)}, path)
+    assert _partials(tmp_path) == sorted(decoys)
+    assert_same(minigrad.load(path), {"w": np.ones(3)})
+
+
+def test_a_save_in_progress_in_this_process_is_never_cleaned(tmp_path, monkeypatch):
+    path = tmp_path / "c.npz"
+    real = np.lib.format.write_array
+    halfway, resume = threading.Event(), threading.Event()
+
+    def stall(fp, arr, *args, **kwargs):
+        real(fp, arr, *args, **kwargs)
+        if arr.size == 5:
+            halfway.set()
+            resume.wait(timeout=60)
+
+    monkeypatch.setattr(np.lib.format, "write_array", stall)
+    writer = threading.Thread(target=minigrad.save, args=({"x": np.ones(5)}, path))
+    writer.start()
+    assert halfway.wait(timeout=60)
+    (partial,) = _partials(tmp_path)
+    minigrad.save({"other": 1}, tmp_path / "d.npz")  # cleans the folder: must skip it
+    with pytest.raises(FileNotFoundError):
+        minigrad.load(path)
+    assert _partials(tmp_path) == [partial]
+    resume.set()
+    writer.join(timeout=60)
+    assert_same(minigrad.load(path), {"x": np.ones(5)})
+    assert _partials(tmp_path) == []
+
+
+def test_a_target_named_like_a_partial_file_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="named like a partial file"):
+        minigrad.save({"w": 1}, tmp_path / ".c.npz.partial.0123456789ab.tmp")
+    assert os.listdir(tmp_path) == []
+
+
+def test_old_style_temporaries_are_removed_only_once_stale(tmp_path):
+    path = tmp_path / "checkpoint.npz"
+    minigrad.save({"w": 1}, path)
+    old, fresh = (
+        tmp_path / ".checkpoint.npz.s1c3ionv.tmp",
+        tmp_path / ".checkpoint.npz.7n1f8ntm.tmp",
+    )
+    for f in (old, fresh):
+        f.write_bytes(b"PK" + bytes(100))
+    stamp = time.time() - STALE_AFTER - 60
+    os.utime(old, (stamp, stamp))
+    assert minigrad.load(path) == {"w": 1}
+    assert _partials(tmp_path) == [fresh.name]

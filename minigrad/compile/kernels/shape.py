@@ -172,3 +172,26 @@ class Concatenate(_Join):
 
     def region(self, step: Step, i: int) -> tuple:
         return step.attrs["regions"][i]
+
+
+@kernel("scatter")
+class Scatter(Getitem):
+    """``scatter(v, index, shape)``: zeros with v added at index (getitem's adjoint)."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        idx = step.saved[0]
+        parts = idx if type(idx) is tuple else (idx,)
+        step.attrs["parts"] = tuple(tracer.array_value(p) or p for p in parts)
+        step.attrs["tuple"] = type(idx) is tuple
+        step.attrs["basic"] = is_basic(idx)
+        step.attrs["index"] = idx
+
+    def is_view(self, step: Step) -> bool:
+        return False
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"{o}.fill(0); add.at({o}, {self.index_code(em, step)}, {ins[0]})")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        idx = self.index_code(em, step)
+        em.give(ts[0], step.inputs[0].shape, step.out.dtype, None, f"{g}[{idx}]")

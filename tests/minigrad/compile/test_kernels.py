@@ -53,6 +53,7 @@ CASES = {
     "getitem": (lambda a: a[np.array([0, 2, 2]), 1:], [p(3, 2)]),
     "concatenate": (lambda a, b: minigrad.concatenate([a, b], axis=1), [p(3, 2), p(3, 1)]),
     "stack": (lambda a, b: minigrad.stack([a, b], axis=1), [p(3, 2), p(3, 2)]),
+    "scatter": (lambda v: ops.scatter(v, (np.array([0, 2, 0]), 1), (3, 2)), [p(3)]),
     "derived": (lambda a: log_softmax(a, axis=1), [p(3, 4)]),
 }
 

@@ -27,7 +27,8 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
     assert [op.name for op in listed] == sorted(REGISTRY)
     assert {"add", "matmul", "getitem", "sum", "softmax"} <= set(REGISTRY)
     for op in listed:
-        assert callable(op.forward) and op.jvp is None
+        assert callable(op.forward)
+        assert (op.jvp is not None) == op.is_primitive  # composites differentiate through theirs
         assert op.is_primitive == (op.vjp is not None)
     assert REGISTRY["mean"].vjp is None  # a composite: sum times 1/count
     assert {op.module for op in listed} == {
@@ -35,6 +36,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.linalg",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
+        "minigrad.ops.unary",
         "minigrad.functional",
     }
 
@@ -71,6 +73,7 @@ def _leaf_args(name: str) -> tuple:
         "transpose": (_t(rng, 2, 3),),
         "broadcast_to": (_t(rng, 3), (2, 3)),
         "getitem": (_t(rng, 3), 1),
+        "scatter": (_t(rng, 2), slice(1, 3), (4,)),
         "clip": (_t(rng, 3), -0.5, 0.5),
         "cast": (_t(rng, 3), np.float32),
     }

@@ -1,0 +1,161 @@
+"""The backward walk on tensors, for ``create_graph=True``: gradients that have history.
+
+The first-order walk (:mod:`minigrad.autograd`) runs each node's ``vjp`` on arrays and
+records nothing. This walk visits the same nodes in the same order but runs each op's
+*tensor vjp*: the same derivative rule written with minigrad ops, applied to tensors.
+The gradients it returns are therefore tensors made by recorded ops, which can be
+differentiated again (to any order), and inside a forward-mode pass they carry
+tangents (forward-over-reverse: Hessian-vector products).
+
+A rule needs the values its op saved as tensors that remember where they came from:
+``d/dx (g * y)`` must see that ``y`` is an input. Each op declares which of its saved
+values are which (``roles``): input ``k``'s value, or the op's own output. The walk
+rebuilds those as tensors on the tape, ``wrap(saved_value, parent_node)``, with the
+tangent the parent had in the forward pass; every other saved value (shapes, masks,
+axes) passes through as a constant.
+
+Ops register their tensor rules here (:func:`register`) from their one definition;
+this module knows no op and no tensor class (it builds tensors with the ``wrap`` it
+is given), so it sits below :mod:`minigrad.tensor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .tape import Node
+
+__all__ = ["RULES", "TensorRule", "propagate", "register"]
+
+
+class TensorRule:
+    """An op's vjp on tensors and the roles of its saved values.
+
+    ``roles`` pairs a position in the op's ``saved`` tuple with what is stored there:
+    an input index ``k`` (the value of input ``k``) or ``-1`` (the op's output).
+    """
+
+    __slots__ = ("roles", "vjp")
+
+    def __init__(
+        self, vjp: Callable[..., Sequence[Any]], roles: tuple[tuple[int, int], ...]
+    ) -> None:
+        self.vjp = vjp
+        self.roles = roles
+
+
+# Op name -> its tensor rule; filled by the op definitions as they register.
+RULES: dict[str, TensorRule] = {}
+
+
+def register(
+    name: str, vjp: Callable[..., Sequence[Any]], roles: tuple[tuple[int, int], ...]
+) -> None:
+    """Record op ``name``'s tensor vjp and the roles of its saved values."""
+    RULES[name] = TensorRule(vjp, roles)
+
+
+def _saved_tensors(node: Node, rule: TensorRule, wrap: Callable) -> list[Any]:
+    """``node.saved`` with each input and output value rebuilt as a tensor on the tape."""
+    args = list(node.saved)
+    for slot, who in rule.roles:
+        if who < 0:
+            src = node
+        else:
+            src = node.parents[who]
+            if type(src) is not Node:
+                args[slot] = src  # a leaf stands in the graph as itself
+                continue
+        t = wrap(args[slot], src)
+        tangent = getattr(src, "_tangent", None)
+        if tangent is not None:
+            t._tangent = tangent
+        args[slot] = t
+    return args
+
+
+def _add(grads: dict, key: Any, g: Any) -> None:
+    old = grads.get(key)
+    grads[key] = g if old is None else old + g
+
+
+def _hooked(hooks: list[Callable] | None, g: Any) -> Any:
+    for hook in list(hooks or ()):
+        out = hook(g)
+        if out is not None:
+            g = out
+    return g
+
+
+def propagate(
+    nodes: Sequence[Node],
+    roots: Sequence[Node],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    capture: dict[int, Any] | None,
+    wrap: Callable[[Any, Node | None], Any],
+    check: Callable[[Node], None],
+) -> dict[int, Any]:
+    """Propagate tensor gradients ``root_grads`` from ``roots`` through ``nodes``
+    (every node reachable from the roots, latest first).
+
+    As the array walk: without ``capture``, leaves that require grad accumulate into
+    ``.grad`` (here a tensor) and retained intermediates get ``.grad``; with ``capture``
+    (``id`` -> object) the summed gradients of the captured objects are returned by id.
+    ``wrap(array, node)`` makes a tensor; ``check(node)`` refuses a node whose saved
+    values were modified in place.
+    """
+    grads: dict[Any, Any] = {}
+    for r, g in zip(roots, root_grads, strict=True):
+        _add(grads, r, g)
+    leaves: dict[int, Any] = {}
+    captured: dict[int, Any] = {}
+    for node in nodes:
+        g = grads.pop(node, None)
+        if g is None:
+            continue
+        g = _as_tensor(_hooked(node.hooks, g), wrap)
+        if capture is not None:
+            if id(node) in capture:
+                captured[id(node)] = g
+        elif node.retained is not None:
+            t = node.retained
+            t.grad = g if t.grad is None else g + t.grad
+        if node.vjp is None:
+            raise RuntimeError(
+                f"backward through {node.op} a second time: its saved values were freed "
+                "by the first backward; pass retain_graph=True to the first backward "
+                "to keep them"
+            )
+        check(node)
+        rule = RULES.get(node.op)
+        if rule is None:
+            raise NotImplementedError(
+                f"{node.op}: no differentiable vjp is defined for this op, so its gradient "
+                "cannot be differentiated again (create_graph=True)"
+            )
+        pgrads = rule.vjp(g, *_saved_tensors(node, rule, wrap))
+        if not retain_graph:
+            node.vjp = node.saved = None
+        for p, pg in zip(node.parents, pgrads, strict=True):
+            if pg is None:
+                continue
+            if type(p) is Node:
+                _add(grads, p, pg)
+            elif p._requires_grad:
+                leaves[id(p)] = p
+                _add(grads, id(p), pg)
+    for key, leaf in leaves.items():
+        g = _as_tensor(_hooked(leaf._hooks, grads[key]), wrap)
+        if capture is not None:
+            if key in capture:
+                captured[key] = g
+        else:
+            leaf.grad = g if leaf.grad is None else g + leaf.grad
+    return captured
+
+
+def _as_tensor(g: Any, wrap: Callable) -> Any:
+    """A rule may return a constant array (e.g. zeros); gradients leave as tensors."""
+    return g if hasattr(g, "_node") else wrap(g, None)

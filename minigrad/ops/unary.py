@@ -1,0 +1,267 @@
+"""Elementwise primitives of one tensor: each op's forward, vjp, jvp and tensor vjp
+side by side.
+
+The derivative of each is a function of its input or output times the incoming
+gradient (reverse) or tangent (forward), so the array vjp is also the tensor vjp:
+what it saves that depends on the input is declared in ``saves`` and arrives as a
+tensor under ``create_graph``; masks and signs are constants (their derivative is 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .core import record
+from .registry import names, primitive
+
+
+def _neg_vjp(g: np.ndarray) -> tuple:
+    return (-g,)
+
+
+def _neg_jvp(dx: tuple, y: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return -da
+
+
+@primitive(_neg_vjp, jvp=_neg_jvp, tensor_vjp=_neg_vjp, methods=("__neg__",))
+def neg(a: Tensor) -> Tensor:
+    """-a. vjp: -g."""
+    return record("neg", -a.data, (a,), _neg_vjp)
+
+
+def _times_out_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    return (g * out,)
+
+
+def _exp_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da * out
+
+
+@primitive(
+    _times_out_vjp,
+    jvp=_exp_jvp,
+    tensor_vjp=_times_out_vjp,
+    saves=("out",),
+    methods=("exp",),
+    top_level=True,
+)
+def exp(a: Tensor) -> Tensor:
+    """e^a. vjp: g e^a (the output is saved)."""
+    with np.errstate(over="ignore"):
+        out = np.exp(a.data)
+    return record("exp", out, (a,), _times_out_vjp, out)
+
+
+def _log_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / x,)
+
+
+def _log_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da / x
+
+
+@primitive(
+    _log_vjp, jvp=_log_jvp, tensor_vjp=_log_vjp, saves=("a",), methods=("log",), top_level=True
+)
+def log(a: Tensor) -> Tensor:
+    """ln a (log 0 = -inf without a warning). vjp: g / a."""
+    x = a.data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(x)
+    return record("log", out, (a,), _log_vjp, x)
+
+
+def _sqrt_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    with np.errstate(divide="ignore"):
+        return (g / (2 * out),)
+
+
+def _sqrt_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da / (2 * out)
+
+
+@primitive(
+    _sqrt_vjp,
+    jvp=_sqrt_jvp,
+    tensor_vjp=_sqrt_vjp,
+    saves=("out",),
+    methods=("sqrt",),
+    top_level=True,
+)
+def sqrt(a: Tensor) -> Tensor:
+    """sqrt(a). vjp: g / (2 sqrt(a))."""
+    out = np.sqrt(a.data)
+    return record("sqrt", out, (a,), _sqrt_vjp, out)
+
+
+def _abs_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
+    return (g * np.sign(x),)
+
+
+def _abs_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da * np.sign(x)
+
+
+@primitive(_abs_vjp, jvp=_abs_jvp, tensor_vjp=_abs_vjp, methods=("abs", "__abs__"), top_level=True)
+def abs(a: Tensor) -> Tensor:
+    """|a|. vjp: g sign(a) (0 at 0)."""
+    x = a.data
+    return record("abs", np.abs(x), (a,), _abs_vjp, x)
+
+
+def _tanh_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    return (g * (1 - out * out),)
+
+
+def _tanh_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da * (1 - out * out)
+
+
+@primitive(
+    _tanh_vjp,
+    jvp=_tanh_jvp,
+    tensor_vjp=_tanh_vjp,
+    saves=("out",),
+    methods=("tanh",),
+    top_level=True,
+)
+def tanh(a: Tensor) -> Tensor:
+    """tanh(a). vjp: g (1 - tanh(a)^2), from the saved output."""
+    out = np.tanh(a.data)
+    return record("tanh", out, (a,), _tanh_vjp, out)
+
+
+def _sigmoid_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    return (g * out * (1 - out),)
+
+
+def _sigmoid_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da * (out * (1 - out))
+
+
+@primitive(
+    _sigmoid_vjp,
+    jvp=_sigmoid_jvp,
+    tensor_vjp=_sigmoid_vjp,
+    saves=("out",),
+    methods=("sigmoid",),
+    top_level=True,
+)
+def sigmoid(a: Tensor) -> Tensor:
+    """1 / (1 + e^-a), stable for any a. vjp: g s (1 - s).
+
+    Evaluated as (1 + tanh(a / 2)) / 2, the same function, which never overflows
+    (a = -1000 gives 0 with no warning) and costs one transcendental pass. In the far
+    tails it rounds to exactly 0 or 1 where 1 / (1 + e^-a) would keep a tiny value:
+    take logs through ``functional.binary_cross_entropy_with_logits`` or ``softplus``.
+    """
+    out = np.tanh(a.data * 0.5)
+    out *= 0.5
+    out += 0.5
+    return record("sigmoid", out, (a,), _sigmoid_vjp, out)
+
+
+def _relu_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
+    return (g * (x > 0),)
+
+
+def _relu_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da * (x > 0)
+
+
+@primitive(_relu_vjp, jvp=_relu_jvp, tensor_vjp=_relu_vjp, methods=("relu",), top_level=True)
+def relu(a: Tensor) -> Tensor:
+    """max(a, 0). vjp: g where a > 0 (0 at the kink, as PyTorch)."""
+    x = a.data
+    return record("relu", np.maximum(x, 0), (a,), _relu_vjp, x)
+
+
+def _bounds(fn: Any) -> Any:
+    """The Tensor method ``t.clip(min=None, max=None)`` (also ``clamp``), as PyTorch."""
+
+    def method(self: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+        return fn(self, min, max)
+
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _mask_vjp(g: np.ndarray, keep: np.ndarray, *bounds: float | None) -> tuple:
+    # the bounds are saved for a replay of the op (minigrad.compile), not needed here
+    return (g * keep,)
+
+
+def _clip_jvp(dx: tuple, y: np.ndarray, keep: np.ndarray, *bounds: float | None) -> np.ndarray:
+    (da,) = dx
+    return da * keep
+
+
+@primitive(
+    _mask_vjp,
+    jvp=_clip_jvp,
+    tensor_vjp=_mask_vjp,
+    methods=(("clip", _bounds), ("clamp", _bounds)),
+    top_level=True,
+)
+def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
+    """Clamp into [lo, hi]. vjp: g inside the interval (bounds included), 0 outside."""
+    if lo is None and hi is None:
+        raise ValueError("clip: give lo, hi or both")
+    x = a.data
+    keep = np.ones(x.shape, dtype=bool)
+    if lo is not None:
+        keep &= x >= lo
+    if hi is not None:
+        keep &= x <= hi
+    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep, lo, hi)
+
+
+def _to_dtype(dtype: Any) -> Any:
+    """A Tensor method casting to ``dtype`` (``t.float()``, ``t.double()``)."""
+
+    def adapter(fn: Any) -> Any:
+        def method(self: Tensor) -> Tensor:
+            return fn(self, dtype)
+
+        method.__doc__ = f"Cast to {np.dtype(dtype)} (see ``cast``)."
+        return method
+
+    return adapter
+
+
+def _cast_vjp(g: np.ndarray, src: np.dtype) -> tuple:
+    return (g.astype(src),)
+
+
+def _cast_jvp(dx: tuple, y: np.ndarray, src: np.dtype) -> np.ndarray:
+    (da,) = dx
+    return da.astype(y.dtype)
+
+
+@primitive(
+    _cast_vjp,
+    jvp=_cast_jvp,
+    tensor_vjp=_cast_vjp,
+    methods=("astype", ("float", _to_dtype(np.float32)), ("double", _to_dtype(np.float64))),
+)
+def cast(a: Tensor, dtype: Any) -> Tensor:
+    """Convert to ``dtype``. vjp: g converted back to the input's dtype."""
+    d = np.dtype(dtype)
+    if a.requires_grad and d.kind != "f":
+        raise TypeError(f"cast: a tensor that requires grad cannot become {d}")
+    return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
+
+
+__all__ = names(__name__)

@@ -1,0 +1,49 @@
+"""Elementwise ops of one tensor (minigrad/ops/unary.py): the table-driven check of
+every op, then the behaviour at kinks, bounds and dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import check_case
+
+from minigrad import Tensor, gradcheck, ops
+from minigrad.ops.registry import names
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.unary"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every unary op in the registry against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
+
+
+def test_clip_with_one_bound():
+    x = np.array([-2.0, -0.5, 0.5, 2.0])
+    np.testing.assert_array_equal(ops.clip(Tensor(x), None, 1.0).data, [-2.0, -0.5, 0.5, 1.0])
+    gradcheck(lambda t: ops.clip(t, None, 1.0), [x])
+    gradcheck(lambda t: ops.clip(t, -1.0, None), [x])
+
+
+def test_clip_needs_a_bound():
+    with pytest.raises(ValueError, match="clip"):
+        ops.clip(Tensor([1.0]))
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    ops.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
+
+
+def test_cast_round_trips_the_gradient_dtype():
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    y = x.double() * 2.0
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2, 2, 2])
+    with pytest.raises(TypeError, match="cast"):
+        x.astype(np.int64)

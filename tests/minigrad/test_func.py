@@ -1,0 +1,175 @@
+"""Function transforms (minigrad.func): conventions, nesting, and agreement with each
+other and with closed forms. PyTorch agreement is in test_func_torch.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor, func, ops
+
+
+def t64(*shape: int, seed: int = 0, lo: float = -1.0, hi: float = 1.0) -> Tensor:
+    return Tensor(np.random.default_rng(seed).uniform(lo, hi, shape))
+
+
+def f_poly(x: Tensor) -> Tensor:
+    # f(x) = sum x^3 + (sum x)^2: gradient 3x^2 + 2 sum(x); Hessian diag(6x) + 2.
+    return (x * x * x).sum() + x.sum() * x.sum()
+
+
+def test_grad_and_hessian_of_a_polynomial_match_the_closed_form():
+    x = t64(4)
+    g = func.grad(f_poly)(x)
+    np.testing.assert_allclose(g.data, 3 * x.data**2 + 2 * x.data.sum(), rtol=1e-12)
+    h = func.hessian(f_poly)(x)
+    np.testing.assert_allclose(h.data, np.diag(6 * x.data) + 2, rtol=1e-12, atol=1e-14)
+
+
+def test_jacrev_and_jacfwd_agree_and_have_output_then_input_shape():
+    a, b = t64(2, 3), t64(3, seed=1)
+
+    def f(a, b):
+        return ops.tanh(a * b).sum(axis=1), a.sum()
+
+    jr = func.jacrev(f, argnums=(0, 1))(a, b)
+    jf = func.jacfwd(f, argnums=(0, 1))(a, b)
+    assert jr[0][0].shape == (2, 2, 3) and jr[0][1].shape == (2, 3)
+    assert jr[1][0].shape == (2, 3) and jr[1][1].shape == (3,)
+    for r_out, f_out in zip(jr, jf, strict=True):
+        for r, f_ in zip(r_out, f_out, strict=True):
+            np.testing.assert_allclose(r.data, f_.data, rtol=1e-12, atol=1e-14)
+
+
+def test_vjp_and_jvp_are_adjoint_on_nested_inputs():
+    x = {"w": t64(3, 2), "b": [t64(2, seed=1)]}
+    v = {"w": t64(3, 2, seed=2), "b": [t64(2, seed=3)]}
+
+    def f(p):
+        return ops.sigmoid(p["w"] + p["b"][0]), (p["w"] * p["w"]).sum(axis=0)
+
+    out, pull = func.vjp(f, x)
+    assert isinstance(out, tuple) and out[1].shape == (2,)
+    u = (t64(3, 2, seed=4), t64(2, seed=5))
+    (gx,) = pull(u)
+    assert set(gx) == {"w", "b"} and isinstance(gx["b"], list)
+    _, jv = func.jvp(f, (x,), (v,))
+    lhs = sum(float((ui.data * ji.data).sum()) for ui, ji in zip(u, jv, strict=True))
+    rhs = float((gx["w"].data * v["w"].data).sum() + (gx["b"][0].data * v["b"][0].data).sum())
+    assert abs(lhs - rhs) < 1e-12
+
+
+def test_argnums_selects_and_negative_argnums_count_from_the_end():
+    x, y = t64(3), t64(3, seed=1)
+
+    def f(x, y):
+        return (x * y * y).sum()
+
+    gy = func.grad(f, argnums=-1)(x, y)
+    np.testing.assert_allclose(gy.data, 2 * x.data * y.data, rtol=1e-12)
+    gx, gy2 = func.grad(f, argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx.data, y.data**2, rtol=1e-12)
+    np.testing.assert_allclose(gy2.data, gy.data, rtol=1e-12)
+    with pytest.raises(ValueError, match="argnums 2 is out of range"):
+        func.grad(f, argnums=2)(x, y)
+
+
+def test_has_aux_passes_aux_through_every_transform():
+    x = t64(3)
+
+    def f(x):
+        return (x * x).sum(), {"note": 7}
+
+    g, aux = func.grad(f, has_aux=True)(x)
+    assert aux == {"note": 7}
+    np.testing.assert_allclose(g.data, 2 * x.data)
+    (g2, (value, aux2)) = func.grad_and_value(f, has_aux=True)(x)
+    np.testing.assert_allclose(g2.data, g.data)
+    assert aux2 == {"note": 7} and value.item() == pytest.approx(float((x.data**2).sum()))
+    _, _, aux3 = func.vjp(f, x, has_aux=True)
+    assert aux3 == {"note": 7}
+    _, _, aux4 = func.jvp(f, (x,), (x,), has_aux=True)
+    assert aux4 == {"note": 7}
+    assert func.jacrev(f, has_aux=True)(x)[1] == {"note": 7}
+    assert func.jacfwd(f, has_aux=True)(x)[1] == {"note": 7}
+    with pytest.raises(TypeError, match="has_aux=True"):
+        func.grad(lambda x: (x * x).sum(), has_aux=True)(x)
+
+
+def test_hvp_is_forward_over_reverse_and_matches_the_hessian():
+    x, v = t64(5), t64(5, seed=1)
+    (g,), (hv,) = func.hvp(f_poly, (x,), (v,))
+    h = np.diag(6 * x.data) + 2
+    np.testing.assert_allclose(hv.data, h @ v.data, rtol=1e-12)
+    np.testing.assert_allclose(g.data, 3 * x.data**2 + 2 * x.data.sum(), rtol=1e-12)
+
+
+def test_jacrev_of_jacrev_is_the_hessian_and_has_no_perturbation_confusion():
+    x = t64(4)
+    h = func.jacrev(func.jacrev(f_poly))(x)
+    np.testing.assert_allclose(h.data, np.diag(6 * x.data) + 2, rtol=1e-12, atol=1e-14)
+
+    # d/dx [x * (d/dy x*y at y=x)] = d/dx x^2 = 2x: the inner derivative must not see x.
+    def outer(x):
+        inner = func.grad(lambda y: (x * y).sum())(x)
+        return (x * inner).sum()
+
+    np.testing.assert_allclose(func.grad(outer)(x).data, 2 * x.data, rtol=1e-12)
+
+
+def test_jvp_refuses_to_nest():
+    x = t64(2)
+    with pytest.raises(RuntimeError, match="forward mode does not nest"):
+        func.jvp(lambda x: func.jvp(ops.tanh, (x,), (x,))[1], (x,), (x,))
+
+
+def test_errors_name_the_problem():
+    x = t64(3)
+    with pytest.raises(ValueError, match="one-element Tensor"):
+        func.grad(lambda x: x * 2)(x)
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        func.grad(lambda x: x)(np.ones(3))
+    with pytest.raises(ValueError, match="tangent 0 has shape"):
+        func.jvp(ops.tanh, (x,), (t64(2),))
+    _, pull = func.vjp(ops.tanh, x)
+    with pytest.raises(ValueError, match="cotangent 0 has shape"):
+        pull(t64(4))
+
+
+def test_unused_inputs_get_zero_derivatives():
+    x, y = t64(2), t64(3, seed=1)
+    gx, gy = func.grad(lambda x, y: (x * x).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gy.data, np.zeros(3))
+    np.testing.assert_allclose(gx.data, 2 * x.data)
+    jac = func.jacfwd(lambda x, y: x * 2.0, argnums=1)(x, y)
+    np.testing.assert_array_equal(jac.data, np.zeros((2, 3)))
+
+
+def test_float32_stays_float32():
+    x = Tensor(np.ones(3, np.float32))
+    assert func.grad(lambda x: (x * x).sum())(x).dtype == np.float32
+    assert func.jvp(ops.tanh, (x,), (x,))[1].dtype == np.float32
+    assert func.jacfwd(ops.tanh)(x).dtype == np.float32
+
+
+def test_transforms_of_a_model_parameter_stay_connected_to_the_outer_graph():
+    # A gradient penalty: the gradient wrt the input, differentiated wrt the weights.
+    w = Tensor(np.random.default_rng(0).normal(size=(3, 3)), requires_grad=True)
+    x = t64(3)
+
+    def penalty(w):
+        gx = func.grad(lambda x: ops.tanh(x @ w).sum())(x)
+        return (gx * gx).sum()
+
+    g_w = minigrad.grad(penalty(w), w)[0]
+
+    def numeric(wd):
+        return float(penalty(Tensor(wd)).data)
+
+    eps, num = 1e-6, np.zeros((3, 3))
+    for i in np.ndindex(3, 3):
+        d = np.zeros((3, 3))
+        d[i] = eps
+        num[i] = (numeric(w.data + d) - numeric(w.data - d)) / (2 * eps)
+    np.testing.assert_allclose(g_w, num, rtol=1e-6, atol=1e-8)
