@@ -101,14 +101,16 @@ def run_demo(
     config: TrainConfig | None = None,
     log: Callable[[str], None] = print,
     progress: bool = True,
+    eager: bool = False,
 ) -> DemoRun:
-    """Train, report and write the demo's files into ``out``; returns the run."""
+    """Train, report and write the demo's files into ``out``; returns the run. The
+    training step is compiled unless ``eager``."""
     config = config or demo_config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     text = load_corpus(config)
     source = config.data or "the Python standard library's source"
-    trainer = Trainer(config, text)
+    trainer = Trainer(config, text, eager)
     n_params = sum(p.data.size for p in trainer.model.parameters())
     log(
         f"Character-level {config.cell.upper()} ({config.hidden} hidden, {n_params:,} "

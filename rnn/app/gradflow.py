@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 
 import minigrad
-from minigrad import nn, optim
+from minigrad import Tensor, nn, optim
 
 from ..layers import RNNBase
 from .models import irnn, make_layer
-from .step import Diverged, train_step
+from .step import Diverged, loss_function, train_step
 from .tasks import ADDING_BASELINE, adding_batch
 
 __all__ = ["MODELS", "Curve", "Study", "format_table", "gradient_profile", "measure", "plot"]
@@ -144,15 +144,22 @@ def _train(
     T: int,
     batch: int,
     rng: np.random.Generator,
+    eager: bool = False,
 ) -> tuple[float, float, str]:
     """Adam on the adding task; returns (max gradient norm, fraction clipped, note)."""
     opt = optim.Adam(list(layer.parameters()) + list(head.parameters()), lr=lr)
     biggest, clipped = 0.0, 0
+
+    def mse(x: Tensor, y: Tensor) -> Tensor:
+        out = head(layer(x)[0][-1])
+        return ((out - y) ** 2).mean()
+
+    loss = loss_function(mse, eager)
     for step in range(1, steps + 1):
         x, y = adding_batch(T, batch, rng)
-        out = head(layer(minigrad.tensor(x, dtype=layer.dtype))[0][-1])
+        x_t = minigrad.tensor(x, dtype=layer.dtype)
         try:
-            done = train_step(((out - y.astype(layer.dtype)) ** 2).mean(), opt, clip)
+            done = train_step(loss(x_t, minigrad.tensor(y, dtype=layer.dtype)), opt, clip)
         except Diverged:
             return math.inf, clipped / step, f"diverged at step {step}"
         biggest = max(biggest, done.grad_norm)
@@ -170,6 +177,7 @@ def measure(
     models: Sequence[str] | None = None,
     eval_batch: int = 64,
     progress: Callable[[str], None] | None = None,
+    eager: bool = False,
 ) -> Study:
     """Gradient profiles of each model at init and after ``train_steps`` of Adam on the
     adding task (batches of 32), once without clipping and (if ``clip``) once with
@@ -177,7 +185,8 @@ def measure(
 
     Every model of a seed starts from the same weights in both trainings, and every
     profile is taken on the same evaluation batch, so the curves differ only by what
-    the model is. ``train_steps=0`` measures at initialisation only.
+    the model is. ``train_steps=0`` measures at initialisation only. Training steps
+    are compiled (:func:`~rnn.app.step.loss_function`) unless ``eager``.
     """
     names = list(MODELS) if models is None else list(models)
     unknown = [n for n in names if n not in MODELS]
@@ -192,7 +201,7 @@ def measure(
     minigrad.set_default_dtype(np.float64)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            _measure_models(study, names, x, y, runs, batch=32, progress=progress)
+            _measure_models(study, names, x, y, runs, 32, progress, eager)
     finally:
         minigrad.set_default_dtype(previous)
     return study
@@ -206,6 +215,7 @@ def _measure_models(
     runs: list[tuple[str, float | None]],
     batch: int,
     progress: Callable[[str], None] | None,
+    eager: bool = False,
 ) -> None:
     T, hidden, train_steps, lr, seed = (
         study.T,
@@ -227,7 +237,9 @@ def _measure_models(
             layer.load_state_dict(start[0])
             head.load_state_dict(start[1])
             rng = np.random.default_rng(seed)
-            biggest, frac, note = _train(layer, head, train_steps, lr, max_norm, T, batch, rng)
+            biggest, frac, note = _train(
+                layer, head, train_steps, lr, max_norm, T, batch, rng, eager
+            )
             norms, loss = gradient_profile(layer, head, x, y)
             if not note and norms[-1] == 0.0:
                 note = "no gradient reaches t=1 (dead units)"

@@ -8,6 +8,7 @@ import sys
 from ..command import (
     CLIError,
     UsageError,
+    add_eager,
     command,
     natural,
     nonnegative_float,
@@ -47,6 +48,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", help="also save a plot (.png, .svg, .pdf; needs matplotlib)"
     )
+    add_eager(parser)
 
 
 @command(
@@ -83,6 +85,7 @@ def gradflow(args: argparse.Namespace) -> None:
         clip=args.clip or None,
         seed=args.seed,
         models=models,
+        eager=args.eager,
         progress=None
         if args.json
         else lambda name: print(f"measuring {name} ...", file=sys.stderr),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..command import (
     CLIError,
+    add_eager,
     add_quiet,
     command,
     natural,
@@ -98,6 +99,7 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
     )
     where.add_argument("--checkpoint", metavar="PATH", help="write the checkpoint to PATH")
     add("--resume", metavar="PATH", help="continue from a checkpoint (--steps is the total)")
+    add_eager(parser)
 
 
 @command("train", help="train a character-level language model", arguments=_train_arguments)
@@ -129,11 +131,11 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
     try:
         if args.resume:
-            trainer = Trainer.resume(args.resume, **given)
+            trainer = Trainer.resume(args.resume, eager=args.eager, **given)
             print(f"resuming {args.resume} at step {trainer.step}")
         else:
             config = TrainConfig(**given)
-            trainer = Trainer(config, load_corpus(config))
+            trainer = Trainer(config, load_corpus(config), args.eager)
     except ValueError as e:
         raise CLIError(str(e)) from None
     if args.resume and trainer.step >= trainer.config.steps:
