@@ -17,7 +17,7 @@ TEXT = "".join(f"def f{i}(x):\n    return x * {i % 7} + {i % 3}  # line {i}\n" f
 
 
 def test_loss_function_compiles_unless_eager() -> None:
-    def f(x):  # noqa: ANN001, ANN202
+    def f(x):
         return x
 
     assert loss_function(f, eager=True) is f
