@@ -81,8 +81,10 @@ def _forward(em: _Refs, fp: ForwardPlan, store: Storage) -> list[str]:
                 em.line(f"{o} = {kern.view_code(step, ins[0])}")
                 bound_views.append(o)
             continue
-        em.line(f"# {step.op} {'/'.join(step.scope)}".rstrip())
+        n = len(em.lines)
         kern.forward(em, step, o, ins)
+        if len(em.lines) > n:
+            em.lines.insert(n, f"# {step.op} {'/'.join(step.scope)}".rstrip())
     return bound_views
 
 

@@ -32,7 +32,9 @@ class Matmul(Kernel):
 
     def backward(self, em, step, g, ins, o, ts) -> None:
         if _is2d(step):
-            em.give(ts[0], step.inputs[0].shape, step.out.dtype, "matmul", g, em.transposed(ins[1]))
+            if ts[0] is not None and ts[0].mode != "skip":
+                b_t = em.transposed(ins[1])
+                em.give(ts[0], step.inputs[0].shape, step.out.dtype, "matmul", g, b_t)
             return
         rule = em.const(_general, "rule")
         em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]})")
@@ -66,4 +68,5 @@ class Addmm(Kernel):
     def backward(self, em, step, g, ins, o, ts) -> None:
         shape, dt = step.out.shape, step.out.dtype
         em.give(ts[0], shape, dt, None, g)
-        em.give(ts[1], step.inputs[1].shape, dt, "matmul", g, em.transposed(ins[2]))
+        if ts[1] is not None and ts[1].mode != "skip":
+            em.give(ts[1], step.inputs[1].shape, dt, "matmul", g, em.transposed(ins[2]))
