@@ -27,6 +27,16 @@ from .trace import Trace, Value
 __all__ = ["Program", "Stale"]
 
 
+def _output_plan(v: Value | None, where: dict, slots: dict) -> tuple:
+    if v is None:
+        return ("none", None, False)
+    if v.kind == "input":
+        return ("input", where[v], False)
+    if v.kind != "op":
+        return ("source", v.source, False)
+    return ("op", f"v{v.index}", v in slots)
+
+
 class Stale(Exception):
     """A bound parameter or constant changed shape or dtype: capture again."""
 
@@ -35,12 +45,14 @@ class Program:
     """One captured and planned call of a function, replayable on new inputs."""
 
     def __init__(self, trace: Trace, fn: Any) -> None:
-        self.trace = trace
         self.fn = fn
-        self.forward_plan = fp = plan_forward(trace)
-        self.grad_plan: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
-        self.storage = allocate(fp, self.grad_plan)
-        self.env, self.source = generate(fp, self.grad_plan, self.storage)
+        fp = plan_forward(trace)
+        gp: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
+        store = allocate(fp, gp)
+        self.env, self.source = generate(fp, gp, store)
+        self.nbytes = store.nbytes
+        self.ops = sorted({s.op for s in fp.live})
+        self.differentiable = gp is not None
         self.generation = 0
         live = {v for s in fp.live for v in (s.out, *s.inputs, *attr_values(s))}
         live |= set(fp.outputs)
@@ -50,13 +62,18 @@ class Program:
             for v in trace.values
             if v.kind in ("param", "const") and v in live
         ]
-        self._leaves: list[Value] = []
-        self._zeros: list[np.ndarray] = []
-        if self.grad_plan is not None:
-            gp = self.grad_plan
-            self._leaves = [v for v in gp.slots if v.kind in ("param", "input")]
-            self._grads = [self.storage.grads[gp.slots[v]] for v in self._leaves]
-            self._zeros = [np.zeros(v.shape, v.dtype) for v in gp.seeds]
+        where = {v: i for i, v in enumerate(trace.inputs)}
+        slots = gp.slots if gp is not None else {}
+        # Per output: ("none"|"input"|"source"|"op", payload, taped)
+        self._outs = [_output_plan(v, where, slots) for v in trace.outputs]
+        leaves = [v for v in slots if v.kind in ("param", "input")]
+        self._parents = [
+            ("input", where[v]) if v.kind == "input" else ("source", v.source) for v in leaves
+        ]
+        self._grads = [store.grads[slots[v]] for v in leaves]
+        self._seeds = [trace.outputs.index(v) for v in (gp.seeds if gp is not None else [])]
+        self._zeros = [np.zeros(v.shape, v.dtype) for v in (gp.seeds if gp is not None else [])]
+        # Nothing else of the trace is kept: the program is the arrays and the code.
 
     # ----------------------------------------------------------------- running
     def run(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
@@ -75,33 +92,30 @@ class Program:
         return self._outputs(tensors, args, kwargs)
 
     def _outputs(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
-        gp = self.grad_plan
         parents = None
         outs: list[Any] = []
-        for j, v in enumerate(self.trace.outputs):
-            if v is None:
+        for j, (kind, payload, taped) in enumerate(self._outs):
+            if kind == "none":
                 outs.append(None)
-                continue
-            if v.kind == "input":
-                outs.append(tensors[self.trace.inputs.index(v)])
-                continue
-            if v.kind != "op":
-                outs.append(v.source)
-                continue
-            data = np.array(self.env[f"v{v.index}"], copy=True)
-            if gp is None or v not in gp.slots:
-                outs.append(Tensor._wrap(data))
-                continue
-            if parents is None:
-                parents = tuple(self._parent(u, tensors) for u in self._leaves)
-            node = Node("compiled", parents, self._vjp, data.shape, (j, self.generation))
-            # The graph renderer draws what eager mode records: node.unrolled() re-runs it.
-            node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
-            outs.append(Tensor._wrap(data, node))
+            elif kind == "input":
+                outs.append(tensors[payload])
+            elif kind == "source":
+                outs.append(payload)
+            elif not taped:
+                outs.append(Tensor._wrap(np.array(self.env[payload], copy=True)))
+            else:
+                data = np.array(self.env[payload], copy=True)
+                if parents is None:
+                    parents = tuple(self._parent(p, tensors) for p in self._parents)
+                node = Node("compiled", parents, self._vjp, data.shape, (j, self.generation))
+                # The graph renderer draws what eager mode records: unrolled() re-runs it.
+                node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
+                outs.append(Tensor._wrap(data, node))
         return outs
 
-    def _parent(self, v: Value, tensors: list[Tensor]) -> Any:
-        t = tensors[self.trace.inputs.index(v)] if v.kind == "input" else v.source
+    @staticmethod
+    def _parent(p: tuple, tensors: list[Tensor]) -> Any:
+        t = tensors[p[1]] if p[0] == "input" else p[1]
         return t._node or t
 
     def _vjp(self, g: np.ndarray, j: int, generation: int) -> list[np.ndarray]:
@@ -112,12 +126,11 @@ class Program:
                 ".backward() before calling the compiled function again"
             )
         env = self.env
-        seeds = self.grad_plan.seeds
-        for i, v in enumerate(seeds):
-            env[f"seed{i}"] = g if self.trace.outputs.index(v) == j else self._zeros[i]
+        for i, out in enumerate(self._seeds):
+            env[f"seed{i}"] = g if out == j else self._zeros[i]
         env["backward"]()
         # Several outputs may each run the backward in one engine pass: hand out copies.
-        return [a.copy() for a in self._grads] if len(seeds) > 1 else self._grads
+        return [a.copy() for a in self._grads] if len(self._seeds) > 1 else self._grads
 
     # --------------------------------------------------------------- drawing
     def unrolled(self, j: int, redo: tuple) -> Node | None:
