@@ -9,6 +9,7 @@ beyond the calls themselves. ``Program.source`` shows the result.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -55,19 +56,70 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
             env[f"v{v.index}"] = a
     bound_views = _forward(em, fp, store)
     fwd = em.lines
-    head = ["def forward():"]
-    if bound_views:
-        head.append(f"    global {', '.join(bound_views)}")
-    src = "\n".join(head + [f"    {x}" for x in fwd or ["pass"]])
+    bwd: list[str] = []
     if gp is not None:
         for slot, a in store.grads.items():
             env[f"g{slot.index}"] = a
         em.lines, em.prelude = [], []
         _backward(em, fp, gp, store)
-        body = em.prelude + em.lines
-        src += "\n\n\ndef backward():\n" + "\n".join(f"    {x}" for x in body or ["pass"])
-    exec(compile(src, "<minigrad.compile program>", "exec"), env)
+        bwd = em.prelude + em.lines
+    names = sorted({*bound_views, *_assigned(bwd), *_assigned(fwd)} - {"global derived"})
+    src = _function("forward", fwd, names)
+    if gp is not None:
+        src += "\n\n\n" + _function("backward", bwd, names)
+    for name, lines in (("forward", fwd), ("backward", bwd if gp is not None else None)):
+        if lines is not None:
+            _define(env, name, lines, names)
+    _prune(env, src, {f"v{v.index}" for v in fp.outputs})
     return env, src
+
+
+def _prune(env: dict, src: str, keep: set[str]) -> None:
+    """Drop the arrays no line names (views of aliased gradients, regions whose owner
+    writes them through another name): a long sequence has tens of thousands."""
+    used = set(re.findall(r"[A-Za-z_]\w*", src)) | keep
+    for name in [k for k, v in env.items() if isinstance(v, np.ndarray) and k not in used]:
+        del env[name]
+
+
+# Generated functions are compiled in pieces of at most this many lines: compiling one
+# function of a hundred thousand lines would take hundreds of megabytes at once.
+CHUNK = 500
+
+
+def _assigned(lines: list[str]) -> set[str]:
+    """Names the lines assign at the top level (views bound per call, transposes)."""
+    out = set()
+    for x in lines:
+        if not x.startswith(" ") and " = " in x and not x.startswith("#"):
+            out.update(n.strip() for n in x.split(" = ", 1)[0].split(","))
+    out.discard("global derived")
+    return out | ({"derived"} if any(x == "global derived" for x in lines) else set())
+
+
+def _function(name: str, lines: list[str], names: list[str]) -> str:
+    body = [x for x in lines if x != "global derived"]
+    used = [n for n in names if any(n in x for x in body)]
+    head = [f"def {name}():"] + ([f"    global {', '.join(used)}"] if used else [])
+    return "\n".join(head + [f"    {x}" for x in body or ["pass"]])
+
+
+def _define(env: dict, name: str, lines: list[str], names: list[str]) -> None:
+    """Compile ``name()`` from ``lines``, in pieces that split only at top-level lines."""
+    pieces: list[list[str]] = [[]]
+    for x in lines:
+        if len(pieces[-1]) >= CHUNK and not x.startswith(" "):
+            pieces.append([])
+        pieces[-1].append(x)
+    if len(pieces) == 1:
+        exec(compile(_function(name, lines, names), "<minigrad.compile program>", "exec"), env)
+        return
+    calls = []
+    for i, piece in enumerate(pieces):
+        part = f"{name}_{i}"
+        exec(compile(_function(part, piece, names), "<minigrad.compile program>", "exec"), env)
+        calls.append(f"{part}()")
+    exec(compile(_function(name, calls, []), "<minigrad.compile program>", "exec"), env)
 
 
 def _forward(em: _Refs, fp: ForwardPlan, store: Storage) -> list[str]:

@@ -9,7 +9,8 @@ at the start of backward, and each step's backward is a single multiply.
 
 Where nothing else in backward reads those outputs (the candidate of a GRU), the
 derivative overwrites them in place and costs no memory; otherwise it goes into a
-buffer of its own. A flag makes a second backward (``retain_graph=True``) reuse the
+buffer of its own, within a memory budget (beyond it, the steps differentiate one by
+one as before). A flag makes a second backward (``retain_graph=True``) reuse the
 derivatives instead of differentiating them again.
 """
 
@@ -53,6 +54,9 @@ def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) 
         if step.op in DERIVATIVES and (key := template(step)) is not None:
             groups.setdefault(key, []).append(step)
     lines = []
+    # Separate derivative buffers (outputs read elsewhere in backward) may add at most
+    # this much memory: a few percent of the plan, or 1 MiB for small programs.
+    budget, spent = max(1 << 20, store.nbytes // 20), 0
     for steps in groups.values():
         if len(steps) < 2:
             continue
@@ -63,6 +67,10 @@ def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) 
             continue
         code, in_place_ok = DERIVATIVES[steps[0].op]
         in_place = in_place_ok and all(readers.get(s.out, 0) == 1 for s in steps)
+        if not in_place:
+            if spent + merged.nbytes > budget:
+                continue  # derivative per step instead: no buffer as big as the sequence
+            spent += merged.nbytes
         d = merged if in_place else np.empty(merged.shape, merged.dtype)
         o, s = em.const(merged, "k"), em.const(d, "k")
         lines.append(code.format(o=o, s=s))

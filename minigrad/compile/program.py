@@ -12,6 +12,7 @@ inputs came from.
 from __future__ import annotations
 
 import functools
+import zlib
 from typing import Any
 
 import numpy as np
@@ -49,7 +50,8 @@ class Program:
         fp = plan_forward(trace)
         gp: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
         store = allocate(fp, gp)
-        self.env, self.source = generate(fp, gp, store)
+        self.env, source = generate(fp, gp, store)
+        self._source = zlib.compress(source.encode())
         self.nbytes = store.nbytes
         self.ops = sorted({s.op for s in fp.live})
         self.differentiable = gp is not None
@@ -74,6 +76,11 @@ class Program:
         self._seeds = [trace.outputs.index(v) for v in (gp.seeds if gp is not None else [])]
         self._zeros = [np.zeros(v.shape, v.dtype) for v in (gp.seeds if gp is not None else [])]
         # Nothing else of the trace is kept: the program is the arrays and the code.
+
+    @property
+    def source(self) -> str:
+        """The generated program (Python source of ``forward`` and ``backward``)."""
+        return zlib.decompress(self._source).decode()
 
     # ----------------------------------------------------------------- running
     def run(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:

@@ -110,3 +110,22 @@ def test_draw_shows_the_eager_graph(cls: type) -> None:
     strip = __import__("re").compile(r"\b(n|node)\d+\b")
     assert strip.sub("N", compiled) == strip.sub("N", eager)
     assert compiled.count("subgraph cluster") == eager.count("subgraph cluster") >= 3
+
+
+def test_retained_backward_reuses_the_derivatives_of_all_steps() -> None:
+    minigrad.manual_seed(0)
+    layer = rnn.GRU(3, 4, dtype=np.float64)  # tanh outputs differentiated in place
+    x = minigrad.tensor(np.random.default_rng(2).normal(size=(5, 2, 3)))
+    f = minigrad.compile(lambda x: (layer(x)[0] ** 2).sum())
+    loss = f(x)
+    assert "derived = True" in next(iter(f.programs.values())).source
+    loss.backward(retain_graph=True)
+    once = {k: p.grad.copy() for k, p in layer.named_parameters()}
+    loss.backward()
+    for k, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad, 2 * once[k], rtol=1e-13)
+    for p in layer.parameters():
+        p.grad = None
+    (layer(x)[0] ** 2).sum().backward()
+    for k, p in layer.named_parameters():
+        np.testing.assert_allclose(once[k], p.grad, rtol=1e-12)
