@@ -17,14 +17,25 @@ from minigrad import Tensor
 if TYPE_CHECKING:
     from .layers import RNNBase
 
-__all__ = ["check_input", "check_lengths", "check_state"]
+__all__ = ["check_input", "check_lengths", "check_state", "to_real_tensor"]
+
+
+def to_real_tensor(owner: str, what: str, value: Any, dtype: np.dtype) -> Tensor:
+    """``value`` as a Tensor (an array-like is converted to ``dtype``); a complex value is
+    refused rather than silently made real."""
+    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    if data.dtype.kind == "c":
+        raise TypeError(
+            f"{owner}: {what} is complex ({data.dtype}); recurrent layers and cells take real "
+            "float32 or float64 values"
+        )
+    return value if isinstance(value, Tensor) else minigrad.tensor(data, dtype=dtype)
 
 
 def check_input(layer: RNNBase, x: Any) -> tuple[Tensor, bool]:
     """x (T, N, I), (N, T, I) with batch_first, or unbatched (T, I) -> ((T, N, I), batched)."""
     name = type(layer).__name__
-    if not isinstance(x, Tensor):
-        x = minigrad.tensor(np.asarray(x), dtype=layer.dtype)
+    x = to_real_tensor(name, "the input", x, layer.dtype)
     if x.dtype != layer.dtype:
         raise TypeError(f"{name}: input has dtype {x.dtype} but the parameters are {layer.dtype}")
     if x.ndim not in (2, 3):
@@ -69,7 +80,7 @@ def check_state(
     for i, (label, s) in enumerate(zip(labels, pair, strict=True)):
         if s is None:
             continue
-        s = s if isinstance(s, Tensor) else minigrad.tensor(np.asarray(s), dtype=layer.dtype)
+        s = to_real_tensor(name, label, s, layer.dtype)
         if s.shape != expected:
             raise ValueError(f"{name}: expected {label} of shape {expected}, got {s.shape}")
         if s.dtype != layer.dtype:

@@ -32,6 +32,7 @@ from minigrad.ops import addmm
 from minigrad.rng import default_generator
 
 from . import manual
+from .arguments import to_real_tensor
 from .kinds import CELL_KINDS, CellKind, cell_kind, register_cell_kind, unregister_cell_kind
 
 __all__ = [
@@ -197,7 +198,7 @@ class CellBase(Module):
     def _check_input(self, x: Any) -> tuple[Tensor, bool]:
         """Check x's shape and dtype; add a batch axis to unbatched input."""
         name = type(self).__name__
-        x = x if isinstance(x, Tensor) else minigrad.tensor(x, dtype=self.weight_ih.dtype)
+        x = to_real_tensor(name, "the input", x, self.weight_ih.dtype)
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{name}: expected input of shape (N, {self.input_size}) or "
@@ -228,7 +229,7 @@ class CellBase(Module):
             if s is None:
                 out.append(minigrad.zeros(n, self.hidden_size, dtype=dtype))
                 continue
-            s = s if isinstance(s, Tensor) else minigrad.tensor(s, dtype=dtype)
+            s = to_real_tensor(name, "the state", s, dtype)
             if s.shape != want:
                 raise ValueError(f"{name}: expected hidden state of shape {want}, got {s.shape}")
             out.append(s if batched else s.unsqueeze(0))

@@ -170,6 +170,11 @@ class RNNBase(Module):
         T, N = x.shape[0], x.shape[1]
         h0, c0 = check_state(self, hx, N, batched)
         lens = check_lengths(self, lengths, T, N)
+        if lens is not None:
+            # Padding never reaches the computation: whatever it holds (NaN, inf), the steps
+            # past a sequence's end see zeros, and the padding gets a zero gradient. Deeper
+            # layers' inputs are the outputs below, already zero there.
+            x = minigrad.where((np.arange(T)[:, None] < lens[None, :])[:, :, None], x, 0.0)
         run = Run(output=x, h_n=x)
         h_last, c_last = [], []
         inp = x
@@ -227,7 +232,8 @@ class RNNBase(Module):
         # Biases that only add (RNN, LSTM) are folded into the one input projection.
         fold = kind.fold_hh_bias and b_hh is not None
         step_bias = None if kind.fold_hh_bias else b_hh
-        xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih).reshape(T, N, -1)
+        xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih)
+        xw = xw.reshape(T, N, w_ih.shape[0])
         w_hh_t = w_hh.T
         state = tuple(
             minigrad.zeros(N, self.hidden_size, dtype=x.dtype) if s is None else s

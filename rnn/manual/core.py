@@ -117,7 +117,8 @@ def core_options(where: str, ref: ReferenceCell, nonlinearity: str) -> dict[str,
 def unpack(where: str, ref: ReferenceCell, params: Params, x: np.ndarray):
     """Check params and x against ``ref``; return (w_ih, w_hh, b_ih, b_hh, H)."""
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{where}: x must be a floating-point ndarray, got {type(x).__name__}")
+        got = f"ndarray of dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"{where}: x must be a floating-point ndarray, got {got}")
     for key in ("weight_ih", "weight_hh"):
         if params.get(key) is None:
             raise ValueError(f"{where}: params has no {key!r}")

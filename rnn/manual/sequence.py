@@ -73,7 +73,7 @@ def _check_lengths(where: str, lengths: Sequence[int] | np.ndarray | None, T: in
         raise ValueError(
             f"{where}: lengths must be {N} integers (one per batch entry), got {lengths!r}"
         )
-    if arr.min() < 1 or arr.max() > T:
+    if arr.size and (arr.min() < 1 or arr.max() > T):
         raise ValueError(f"{where}: lengths must lie in [1, {T}], got {arr.tolist()}")
     return arr
 
@@ -111,7 +111,8 @@ def forward(
     cell: a cell name ("rnn", "lstm", "gru" or a registered one) or a ``ReferenceCell``;
     x (T, N, I); h0, c0 (N, H) or None for zeros (c0 only for a cell with an (h, c) state
     such as LSTM); lengths: one int per batch entry in [1, T], or None for all T. A step
-    t >= lengths[n] leaves entry n's state unchanged and outputs zero, so with the mask
+    t >= lengths[n] leaves entry n's state unchanged and outputs zero, and never reads x
+    there (NaN padding is harmless and gets a zero gradient), so with the mask
     m_t = [t < lengths[n]]:  h_t = m_t h'_t + (1 - m_t) h_{t-1},  out_t = m_t h'_t.
     reverse=True runs each sequence from its own last valid step back to 0 (as PyTorch's
     packed bidirectional layers do) and writes out_t at its original index t.
@@ -132,14 +133,30 @@ def forward(
     masks = None
     if lengths is not None:
         masks = (np.arange(T)[:, None] < lengths[None, :]).astype(x.dtype)[:, :, None]
+        # the padding never reaches the computation, whatever it holds (NaN, inf)
+        x = np.where(masks > 0, x, x.dtype.type(0))
 
     # x_t W_ih^T + b_ih for all steps in one matmul
-    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, -1)
+    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
     if b_ih is not None:
         xp += b_ih
+    out, h_prev, state, steps = _over_time(ref, xp, state, w_hh, b_hh, options, masks)
+    if reverse:
+        out = reverse_padded(out, lengths)
+    has_bias = (b_ih is not None, b_hh is not None)
+    cache = SequenceCache(ref.name, x, h_prev, w_ih, *has_bias, masks, lengths, reverse, steps, ref)
+    c_n = state[1] if len(state) == 2 else None
+    return out, state[0], c_n, cache
+
+
+def _over_time(ref: ReferenceCell, xp, state, w_hh, b_hh, options, masks):
+    """The loop t = 0 .. T-1 over the projected inputs xp (T, N, G*H). Returns out (T, N, H),
+    the h entering each step (T, N, H), the final state and the per-step core caches."""
+    T, N, H = xp.shape[0], xp.shape[1], state[0].shape[1]
     step = ref.forward
-    out = np.empty((T, N, H), dtype=x.dtype)
-    h_prev = np.empty((T, N, H), dtype=x.dtype)
+    out = np.empty((T, N, H), dtype=xp.dtype)
+    h_prev = np.empty((T, N, H), dtype=xp.dtype)
+    keep_masks = None if masks is None else 1 - masks
     steps = []
     for t in range(T):
         h_prev[t] = state[0]
@@ -148,27 +165,14 @@ def forward(
         if masks is None:
             state = new
             out[t] = new[0]
+            continue
+        m, keep = masks[t], keep_masks[t]
+        out[t] = mh = m * new[0]
+        if len(new) == 1:
+            state = (mh + keep * state[0],)
         else:
-            m = masks[t]
-            out[t] = m * new[0]
-            state = tuple(m * s_new + (1 - m) * s for s_new, s in zip(new, state, strict=True))
-    if reverse:
-        out = reverse_padded(out, lengths)
-    cache = SequenceCache(
-        ref.name,
-        x,
-        h_prev,
-        w_ih,
-        b_ih is not None,
-        b_hh is not None,
-        masks,
-        lengths,
-        reverse,
-        steps,
-        ref,
-    )
-    c_n = state[1] if len(state) == 2 else None
-    return out, state[0], c_n, cache
+            state = (mh + keep * state[0], m * new[1] + keep * state[1])
+    return out, h_prev, state, steps
 
 
 def _through_time(ref: ReferenceCell, cache: SequenceCache, dout: np.ndarray, dnext: tuple):
@@ -179,21 +183,23 @@ def _through_time(ref: ReferenceCell, cache: SequenceCache, dout: np.ndarray, dn
     dxp = np.empty((T, N, GH), dtype=dout.dtype)
     dhp = np.empty((T, N, GH), dtype=dout.dtype)
     dstates = tuple(np.empty((T, N, H), dtype=dout.dtype) for _ in ref.state)
-    step_backward = ref.backward
+    step_backward, masks, two = ref.backward, cache.masks, len(dstates) == 2
+    keep_masks = None if masks is None else 1 - masks
     for t in range(T - 1, -1, -1):
-        if cache.masks is None:
-            cur = (dnext[0] + dout[t], *dnext[1:])
-            for k, d in enumerate(cur):
-                dstates[k][t] = d
+        dh = dnext[0] + dout[t] if masks is None else dnext[0] + masks[t] * dout[t]
+        dstates[0][t] = dh
+        cur = (dh, dnext[1]) if two else (dh,)
+        if two:
+            dstates[1][t] = dnext[1]
+        if masks is None:
             dxp[t], dhp[t], dnext = step_backward(cur, cache.steps[t])
-        else:
-            # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
-            m = cache.masks[t]
-            cur = (dnext[0] + m * dout[t], *dnext[1:])
-            for k, d in enumerate(cur):
-                dstates[k][t] = d
-            dxp[t], dhp[t], dcell = step_backward(tuple(m * d for d in cur), cache.steps[t])
-            dnext = tuple(dc + (1 - m) * d for dc, d in zip(dcell, cur, strict=True))
+            continue
+        # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
+        m, keep = masks[t], keep_masks[t]
+        dxp[t], dhp[t], dcell = step_backward(
+            (m * dh, m * cur[1]) if two else (m * dh,), cache.steps[t]
+        )
+        dnext = (dcell[0] + keep * dh, dcell[1] + keep * cur[1]) if two else (dcell[0] + keep * dh,)
     return dxp, dhp, dstates, dnext
 
 
@@ -225,12 +231,12 @@ def backward(
     grads = param_grads(
         dxp2,
         dhp2,
-        cache.x.reshape(T * N, -1),
+        cache.x.reshape(T * N, cache.x.shape[2]),
         cache.h_prev.reshape(T * N, H),
         cache.has_bias_ih,
         cache.has_bias_hh,
     )
-    dx = (dxp2 @ cache.weight_ih).reshape(T, N, -1)
+    dx = (dxp2 @ cache.weight_ih).reshape(T, N, cache.weight_ih.shape[1])
     dh, dc = dstates[0], (dstates[1] if len(dstates) == 2 else None)
     if cache.reverse:
         dx = reverse_padded(dx, cache.lengths)

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+from parity import CELLS, has_c, make_cell, make_layer
 
 import minigrad
 import rnn
@@ -69,3 +70,40 @@ def test_wrong_dtype():
     h32 = minigrad.tensor(np.zeros((1, 2, 4), dtype=np.float32))
     with pytest.raises(TypeError, match=r"h0 has dtype float32 but the parameters are float64"):
         layer(minigrad.tensor(np.zeros((6, 2, 3))), h32)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("shape", [(0, 2, 3), (0, 3)], ids=["batched", "unbatched"])
+def test_no_time_steps_is_a_clear_error(cell, shape):
+    layer = make_layer(cell, input_size=3, hidden_size=4)
+    with pytest.raises(ValueError, match=r"the input has no time steps"):
+        layer(np.zeros(shape))
+
+
+# ------------------------------------------------------------------------------ complex values
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_layer_refuses_complex_input_and_state(cell):
+    layer = make_layer(cell, input_size=3, hidden_size=4)
+    name = type(layer).__name__
+    x = np.ones((5, 2, 3)) + 1j
+    with pytest.raises(TypeError, match=rf"{name}: the input is complex \(complex128\)"):
+        layer(x)
+    with pytest.raises(TypeError, match=rf"{name}: the input is complex"):
+        layer(x.tolist())
+    h0 = np.zeros((1, 2, 4), np.complex64)
+    hx = (h0, np.zeros((1, 2, 4))) if has_c(cell) else h0
+    with pytest.raises(TypeError, match=rf"{name}: h0 is complex \(complex64\)"):
+        layer(x.real, hx)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_cell_refuses_complex_input_and_state(cell):
+    mod = make_cell(cell)
+    name = type(mod).__name__
+    with pytest.raises(TypeError, match=rf"{name}: the input is complex \(complex128\)"):
+        mod(np.ones((2, 3)) * 1j)
+    h = np.zeros((2, 4), np.complex128)
+    with pytest.raises(TypeError, match=rf"{name}: the state is complex \(complex128\)"):
+        mod(np.ones((2, 3)), (h, np.zeros((2, 4))) if has_c(cell) else h)

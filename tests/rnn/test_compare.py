@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from parity import CELLS, has_c
+from parity import CELLS, has_c, make_layer
 
 import rnn.compare as compare_mod
-from rnn import LSTM, manual
+from rnn import manual
 from rnn.compare import compare, compare_layer
 
 
@@ -52,6 +52,63 @@ def test_a_wrong_reference_is_reported_at_the_right_step(monkeypatch):
     assert "MISMATCH" in str(report)
 
 
-def test_compare_layer_refuses_stacked_layers():
-    with pytest.raises(ValueError, match="one-layer"):
-        compare_layer(LSTM(2, 3, num_layers=2, dtype=np.float64), np.zeros((2, 1, 2)))
+CONFIGS = {
+    "batch-first": dict(batch_first=True),
+    "3-layers": dict(num_layers=3),
+    "bidir": dict(bidirectional=True),
+    "2-bidir-bf": dict(num_layers=2, bidirectional=True, batch_first=True),
+}
+
+
+@pytest.mark.parametrize("lengths", [None, [5, 2, 1]], ids=["full", "lengths"])
+@pytest.mark.parametrize("config", list(CONFIGS.values()), ids=list(CONFIGS))
+@pytest.mark.parametrize("cell", CELLS)
+def test_compare_layer_accepts_any_layer(cell, config, lengths):
+    layer = make_layer(cell, input_size=3, hidden_size=4, **config)
+    shape = (3, 5, 3) if layer.batch_first else (5, 3, 3)
+    report = compare_layer(layer, np.random.default_rng(0).normal(size=shape), lengths=lengths)
+    assert report.ok, str(report)
+    assert report.max_abs < 1e-10
+    names = [r.name for r in report.rows]
+    assert [n for n, _ in layer.named_parameters()] == [n for n in names if "_l" in n]
+    assert {"output", "h_n", "dx", "dh0"} <= set(names)
+    assert ("dc0" in names) == has_c(cell)
+    rows = {r.name: r for r in report.rows}
+    assert rows["dx"].shape == shape and rows["output"].shape[:2] == shape[:2]
+    D = 2 if layer.bidirectional else 1
+    keys = [(k, d) for k in range(layer.num_layers) for d in range(D)]
+    assert list(report.layer_steps) == keys and report.divergences == dict.fromkeys(keys)
+    for norms in report.layer_steps.values():
+        assert [t for t, _, _ in norms] == list(range(5))
+        assert all(abs(a - m) < 1e-10 for _, a, m in norms)
+    text = str(report)
+    last = f"layer {layer.num_layers - 1}, {'reverse' if D == 2 else 'forward'}:"
+    assert (last in text) == (len(keys) > 1)
+    assert "result: MATCH" in text
+
+
+def test_a_wrong_step_in_a_deep_reverse_layer_is_located(monkeypatch):
+    real = manual.backward
+    calls = []
+
+    def skewed(dout, cache, dh_n=None, dc_n=None):
+        res = real(dout, cache, dh_n=dh_n, dc_n=dc_n)
+        calls.append(cache.reverse)
+        if len(calls) == 1:  # the top layer's forward direction is the first one back
+            res.dh[3] *= 1.01
+        return res
+
+    monkeypatch.setattr(compare_mod.manual, "backward", skewed)
+    layer = make_layer("gru", input_size=2, hidden_size=3, num_layers=2, bidirectional=True)
+    report = compare_layer(layer, np.random.default_rng(1).normal(size=(6, 2, 2)))
+    assert not report.ok
+    assert report.divergences == {(0, 0): None, (0, 1): None, (1, 0): 3, (1, 1): None}
+    assert report.first_divergence == 3
+    assert "first step beyond tolerance in layer 1, forward: t=3" in str(report)
+
+
+def test_compare_layer_refuses_random_dropout():
+    layer = make_layer("lstm", input_size=2, hidden_size=3, num_layers=2, dropout=0.5)
+    with pytest.raises(ValueError, match=r"dropout is random; call layer.eval\(\)"):
+        compare_layer(layer, np.zeros((2, 1, 2)))
+    assert compare_layer(layer.eval(), np.ones((2, 1, 2))).ok

@@ -267,3 +267,37 @@ def test_other_bad_inputs_raise_clear_errors():
         manual.backward(R, cache, dh_n=np.zeros(H))
     with pytest.raises(TypeError, match=r"dout has dtype float32, expected float64"):
         manual.backward(R.astype(np.float32), cache)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+@pytest.mark.parametrize("reverse", [False, True], ids=["fwd", "rev"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_non_finite_padding_never_reaches_the_reference(cell, reverse, bad):
+    params, x, h0, c0, R, S, U = make_case(cell, seed=11)
+    padded = x.copy()
+    for n, length in enumerate(LENGTHS):
+        x[length:, n] = 0.0
+        padded[length:, n] = bad
+    dc_n = U if has_c(cell) else None
+    results = []
+    for xs in (x, padded):
+        out, h_n, _, cache = manual.forward(cell, xs, params, h0, c0, LENGTHS, reverse)
+        res = manual.backward(R, cache, S, dc_n)
+        results.append([out, h_n, res.dx, res.dh0, res.dh, *res.grads.values()])
+    for clean, dirty in zip(*results, strict=True):
+        assert np.isfinite(dirty).all()
+        np.testing.assert_array_equal(dirty, clean)
+
+
+def test_empty_batch():
+    params, x, *_ = make_case("lstm")
+    out, h_n, c_n, cache = manual.forward("lstm", x[:, :0], params, lengths=np.zeros(0, int))
+    assert out.shape == (T, 0, H) and h_n.shape == c_n.shape == (0, H)
+    res = manual.backward(out, cache)
+    assert res.dx.shape == (T, 0, I) and not res.grads["weight_hh"].any()
+
+
+def test_complex_input_is_refused():
+    params = {"weight_ih": np.ones((4, 3)), "weight_hh": np.ones((4, 4))}
+    with pytest.raises(TypeError, match="x must be a floating-point ndarray"):
+        manual.forward("rnn", np.ones((5, 2, 3), np.complex128), params)
