@@ -14,10 +14,10 @@ from ..tensor import Tensor
 from .guards import CaptureError, Fallback, RandomState, guarded
 from .kernels import KERNELS
 from .key import describe_change, flatten, labels
-from .program import Program, Stale
+from .program import Program, Stale, flatten_outputs
 from .trace import Tracer
 
-__all__ = ["Compiled", "compile", "flatten_outputs"]
+__all__ = ["Compiled", "compile"]
 
 _EAGER = object()
 
@@ -138,34 +138,6 @@ def _prepare(step: Any, tracer: Any) -> None:
     if kern is None:
         raise CaptureError(f"minigrad.compile: the op {step.op!r} has no replay rule")
     kern.prepare(step, tracer)
-
-
-def flatten_outputs(result: Any, structure: bool = False) -> Any:
-    """The leaves of a returned structure (tuples, lists, dicts), and a function that
-    puts new leaves back in their places."""
-    leaves: list[Any] = []
-
-    def walk(x: Any) -> Any:
-        if isinstance(x, (tuple, list)):
-            return (type(x), [walk(v) for v in x])
-        if isinstance(x, dict):
-            return (dict, {k: walk(v) for k, v in x.items()})
-        leaves.append(x)
-        return len(leaves) - 1
-
-    shape = walk(result)
-    if not structure:
-        return leaves
-
-    def build(new: list[Any], s: Any = shape) -> Any:
-        if isinstance(s, int):
-            return new[s]
-        kind, parts = s
-        if kind is dict:
-            return {k: build(new, v) for k, v in parts.items()}
-        return kind(build(new, v) for v in parts)
-
-    return leaves, build
 
 
 def _rebuilder(build: Callable, leaves: list) -> Callable:

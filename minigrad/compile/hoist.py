@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .gradplan import GradPlan
 from .kernels import KERNELS, Emitter
-from .memory import Storage
 from .trace import Step, Value
+
+if TYPE_CHECKING:
+    from .memory import Storage
 
 __all__ = ["DERIVATIVES", "hoist", "template"]
 

@@ -25,7 +25,7 @@ from .memory import allocate
 from .plan import attr_values, plan_forward
 from .trace import Trace, Value
 
-__all__ = ["Program", "Stale"]
+__all__ = ["Program", "Stale", "flatten_outputs"]
 
 
 def _output_plan(v: Value | None, where: dict, slots: dict) -> tuple:
@@ -142,9 +142,35 @@ class Program:
     # --------------------------------------------------------------- drawing
     def unrolled(self, j: int, redo: tuple) -> Node | None:
         """The eager graph behind output ``j``: run the function eagerly again."""
-        from .api import flatten_outputs
-
         args, kwargs = redo
         out = flatten_outputs(self.fn(*args, **kwargs))
         t = out[j]
         return t._node if isinstance(t, Tensor) else None
+
+
+def flatten_outputs(result: Any, structure: bool = False) -> Any:
+    """The leaves of a returned structure (tuples, lists, dicts), and a function that
+    puts new leaves back in their places."""
+    leaves: list[Any] = []
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, (tuple, list)):
+            return (type(x), [walk(v) for v in x])
+        if isinstance(x, dict):
+            return (dict, {k: walk(v) for k, v in x.items()})
+        leaves.append(x)
+        return len(leaves) - 1
+
+    shape = walk(result)
+    if not structure:
+        return leaves
+
+    def build(new: list[Any], s: Any = shape) -> Any:
+        if isinstance(s, int):
+            return new[s]
+        kind, parts = s
+        if kind is dict:
+            return {k: build(new, v) for k, v in parts.items()}
+        return kind(build(new, v) for v in parts)
+
+    return leaves, build
