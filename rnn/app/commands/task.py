@@ -8,6 +8,7 @@ from typing import Any
 from ..command import (
     CLIError,
     UsageError,
+    add_eager,
     add_quiet,
     command,
     natural,
@@ -58,6 +59,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=100,
         help="steps between loss lines (default: %(default)s)",
     )
+    add_eager(parser)
     add_quiet(parser)
 
 
@@ -101,4 +103,5 @@ def _train(args: argparse.Namespace) -> Any:
         seed=args.seed,
         log_every=args.log_every,
         progress=show_progress(args),
+        eager=args.eager,
     )
