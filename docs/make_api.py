@@ -34,6 +34,7 @@ MODULES = [
     ("minigrad.threads", "BLAS threads"),
     ("minigrad.gradcheck", "finite-difference gradient checking"),
     ("minigrad.viz", "drawing the recorded graph"),
+    ("minigrad.compile", "capture a step once, replay it as planned NumPy calls"),
     ("minigrad.autograd", "the tape and the backward engine"),
     ("minigrad.tape", "what ops record: nodes, grad modes, scopes, the leaf protocol"),
     ("minigrad.dtypes", "the default dtype, and data turned into arrays"),

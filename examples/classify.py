@@ -13,7 +13,7 @@ import minigrad
 from minigrad import optim
 from minigrad.functional import cross_entropy
 from rnn.app.models import SequenceClassifier
-from rnn.app.step import train_step
+from rnn.app.step import loss_function, train_step
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
@@ -32,9 +32,11 @@ def batch(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 model = SequenceClassifier(input_size=1, hidden_size=16, num_classes=2, cell="gru")
 opt = optim.Adam(model.parameters(), lr=0.01)
+# Compiled: captured on the first call, replayed as planned NumPy calls after it.
+loss_fn = loss_function(lambda x, y: cross_entropy(model(x), y))  # logits from h_T only
 for step in range(1, steps + 1):
     x, y = batch(32)
-    loss = cross_entropy(model(minigrad.tensor(x)), y)  # logits from h_T only
+    loss = loss_fn(minigrad.tensor(x), minigrad.tensor(y))
     train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 50 == 0:
         print(f"step {step:4d}  loss {loss.item():.4f}")

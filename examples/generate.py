@@ -14,7 +14,7 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 from minigrad.functional import cross_entropy
-from rnn.app.step import train_step
+from rnn.app.step import loss_function, train_step
 from rnn.layers import GRU
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,9 +42,12 @@ def generate(d: np.ndarray) -> minigrad.Tensor:
     return head(out.reshape(L * len(d), H)).reshape(L, len(d), 10)
 
 
+# Compiled: captured on the first call, replayed as planned NumPy calls after it.
+loss_fn = loss_function(
+    lambda: cross_entropy(generate(digits).reshape(L * 10, 10), targets.reshape(-1))
+)
 for step in range(1, steps + 1):
-    logits = generate(digits)
-    loss = cross_entropy(logits.reshape(L * 10, 10), targets.reshape(-1))
+    loss = loss_fn()
     train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 50 == 0:
         print(f"step {step:4d}  loss {loss.item():.4f}")

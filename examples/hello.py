@@ -13,7 +13,7 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 from minigrad.functional import cross_entropy
-from rnn.app.step import train_step
+from rnn.app.step import loss_function, train_step
 from rnn.layers import RNN
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,11 +32,18 @@ rnn = RNN(input_size=4, hidden_size=8)  # h_t = tanh(W_ih x_t + W_hh h_{t-1} + b
 head = nn.Linear(8, 4)  # logits_t = W_hy h_t + b_y
 opt = optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=0.05)
 
+
+def loss_and_logits(x: minigrad.Tensor, y: minigrad.Tensor) -> tuple:
+    out, _ = rnn(x)
+    logits = head(out.reshape(4, 8))
+    return cross_entropy(logits, y), logits
+
+
+# Compiled: captured on the first call, replayed as planned NumPy calls after it.
+step_fn = loss_function(loss_and_logits)
 # Train until every character is right (the whole task is a single sequence).
 for step in range(1, (100 if args.quick else 500) + 1):
-    out, _ = rnn(minigrad.tensor(x))
-    logits = head(out.reshape(4, 8))
-    loss = cross_entropy(logits, y)
+    loss, logits = step_fn(minigrad.tensor(x), minigrad.tensor(y))
     train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     predicted = "".join(vocab[i] for i in logits.data.argmax(axis=1))
     if step % 10 == 0 or predicted == target:

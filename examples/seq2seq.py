@@ -15,7 +15,7 @@ import minigrad
 from minigrad import optim
 from minigrad.functional import cross_entropy
 from rnn.app.models import Seq2Seq
-from rnn.app.step import train_step
+from rnn.app.step import loss_function, train_step
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
@@ -29,12 +29,21 @@ START = 10  # digits are 0..9; one more id starts decoding
 model = Seq2Seq(vocab_size=11, hidden_size=64, embedding_dim=16, cell="gru")
 opt = optim.Adam(model.parameters(), lr=0.01)
 
+
+def teacher_forced_loss(
+    src: minigrad.Tensor, tgt_in: minigrad.Tensor, tgt: minigrad.Tensor
+) -> minigrad.Tensor:
+    logits = model(src, tgt_in)  # (L, N, 11)
+    return cross_entropy(logits.reshape(L * 64, 11), tgt.reshape(-1))
+
+
+# Compiled: captured on the first call, replayed as planned NumPy calls after it.
+loss_fn = loss_function(teacher_forced_loss)
 for step in range(1, steps + 1):
     src = rng.integers(0, 10, (L, 64))  # (L, N)
     tgt = src[::-1]  # reversed along time
     tgt_in = np.concatenate([np.full((1, 64), START), tgt[:-1]])  # teacher forcing
-    logits = model(src, tgt_in)  # (L, N, 11)
-    loss = cross_entropy(logits.reshape(L * 64, 11), tgt.reshape(-1))
+    loss = loss_fn(minigrad.tensor(src), minigrad.tensor(tgt_in), minigrad.tensor(tgt))
     train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 100 == 0:
         print(f"step {step:4d}  loss {loss.item():.4f}")

@@ -13,7 +13,7 @@ import numpy as np
 import minigrad
 from minigrad import nn, optim
 from minigrad.functional import mse_loss
-from rnn.app.step import train_step
+from rnn.app.step import loss_function, train_step
 from rnn.layers import GRU
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -35,10 +35,11 @@ def batch(n: int) -> tuple[np.ndarray, np.ndarray]:
 gru = GRU(input_size=1, hidden_size=16)
 head = nn.Linear(16, 1)  # prediction = W h_T + b
 opt = optim.Adam(list(gru.parameters()) + list(head.parameters()), lr=0.01)
+# Compiled: captured on the first call, replayed as planned NumPy calls after it.
+loss_fn = loss_function(lambda x, y: mse_loss(head(gru(x)[0][-1]), y))
 for step in range(1, steps + 1):
     x, y = batch(32)
-    out, _ = gru(minigrad.tensor(x))
-    loss = mse_loss(head(out[-1]), y)
+    loss = loss_fn(minigrad.tensor(x), minigrad.tensor(y))
     train_step(loss, opt)  # zero_grad, backward, step; refuses NaN or inf
     if step % 50 == 0:
         print(f"step {step:4d}  MSE {loss.item():.4f}")

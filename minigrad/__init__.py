@@ -8,7 +8,7 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from . import func, functional, nn, ops, optim
+from . import compile, func, functional, nn, ops, optim
 from .autograd import current_scope, enable_grad, grad, is_grad_enabled, no_grad, scope
 from .creation import (
     arange,
@@ -38,6 +38,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "arange",
+    "compile",
     "current_scope",
     "enable_grad",
     "eye",

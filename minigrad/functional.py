@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .ops.core import derived
 from .ops.loss import class_targets
 from .ops.registry import composite
 from .rng import default_generator
@@ -39,8 +40,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _shift(x: Tensor, axis: int | None) -> Tensor:
     """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima (and the max of
     an empty axis) become 0."""
-    m = x.data.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf on an empty axis
-    return Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
+    return derived("shift", lambda a: _finite_max(a, axis), x)
+
+
+def _finite_max(a: np.ndarray, axis: int | None) -> np.ndarray:
+    m = a.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf on an empty axis
+    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
 @composite(methods=("logsumexp",))
@@ -111,24 +116,50 @@ def nll_loss(
 ) -> Tensor:
     """Negative log-likelihood of integer ``targets`` under ``log_probs`` (classes on
     axis 1, as PyTorch). Targets equal to ``ignore_index`` contribute nothing and are
-    not counted by the mean."""
+    not counted by the mean.
+
+    Targets given as a Tensor are data (their picks are computed by ``derived`` ops, so
+    ``minigrad.compile`` replays them for new targets); as an array they are constants.
+    """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     t, flat, keep = class_targets("nll_loss", log_probs.shape, targets, ignore_index)
     lp = _classes_last(log_probs)
     rows = np.arange(flat.size)
-    picked = ops.neg(ops.getitem(lp, (rows, np.where(keep, flat, 0))))
-    if not keep.all():
-        # Select rather than multiply by the mask: an ignored row's placeholder pick
-        # may be -log(0) = inf, and inf * 0 would be nan.
-        picked = ops.where(keep, picked, 0.0)
+    if isinstance(targets, Tensor):
+        shape = log_probs.shape
+        pick = derived("nll_pick", lambda a: _picks(shape, a, ignore_index)[0], targets)
+        mask = derived("nll_keep", lambda a: _picks(shape, a, ignore_index)[1], targets)
+        picked = ops.where(mask, ops.neg(ops.getitem(lp, (rows, pick))), 0.0)
+    else:
+        mask = None
+        picked = ops.neg(ops.getitem(lp, (rows, np.where(keep, flat, 0))))
+        if not keep.all():
+            # Select rather than multiply by the mask: an ignored row's placeholder pick
+            # may be -log(0) = inf, and inf * 0 would be nan.
+            picked = ops.where(keep, picked, 0.0)
     if reduction == "none":
         return ops.reshape(picked, t.shape)
     total = ops.sum(picked)
     if reduction == "sum":
         return total
+    if mask is not None:
+        scale = derived("nll_mean", lambda k: _inverse_count(k, total.dtype), mask)
+        return ops.mul(total, scale)
+    return ops.mul(total, _inverse_count(keep, total.dtype))
+
+
+def _picks(shape: tuple[int, ...], t: np.ndarray, ignore_index: int) -> tuple[np.ndarray, ...]:
+    """The class to pick on each row (0 where ignored) and the rows that count, for
+    targets ``t`` against log-probabilities of ``shape``; raises on bad targets."""
+    _, flat, keep = class_targets("nll_loss", shape, t, ignore_index)
+    return np.where(keep, flat, 0), keep
+
+
+def _inverse_count(keep: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """1 / (rows that count), NaN when none does (the mean of nothing)."""
     count = int(keep.sum())
-    return ops.mul(total, 1.0 / count if count else float("nan"))
+    return np.asarray(1.0 / count if count else float("nan"), dtype=dtype)
 
 
 def cross_entropy(
@@ -144,7 +175,15 @@ def cross_entropy(
     softmax(z) - onehot(t)); (N, C, d1, ...) logits are first moved to (N·d1·..., C) rows.
     It equals ``nll_loss(log_softmax(logits, axis=1), targets, ...)``, the composition the
     tests check it against.
+
+    Targets given as a Tensor while ``minigrad.compile`` traces are data: the loss is
+    then that composition, whose picks are ``derived`` ops a replay recomputes for new
+    targets (the primitive would keep the targets it saw as constants).
     """
+    if isinstance(targets, Tensor) and ops.core.tracer is not None:
+        return nll_loss(
+            log_softmax(logits, axis=1 if logits.ndim > 1 else 0), targets, ignore_index, reduction
+        )
     if logits.ndim <= 2:
         return ops.cross_entropy(logits, targets, ignore_index, reduction)
     t, flat, _ = class_targets("cross_entropy", logits.shape, targets, ignore_index)

@@ -23,7 +23,8 @@ __all__ = ["check_input", "check_lengths", "check_state", "to_real_tensor"]
 def to_real_tensor(owner: str, what: str, value: Any, dtype: np.dtype) -> Tensor:
     """``value`` as a Tensor (an array-like is converted to ``dtype``); a complex value is
     refused rather than silently made real."""
-    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    # The dtype only: a Tensor's values are not read (a compiled step replays new ones).
+    data = value if isinstance(value, Tensor) else np.asarray(value)
     if data.dtype.kind == "c":
         raise TypeError(
             f"{owner}: {what} is complex ({data.dtype}); recurrent layers and cells take real "

@@ -56,6 +56,12 @@ def test_every_figure_is_committed_and_used():
             for shot in ("explorer_step_open.png", "explorer_after_backward.png"):
                 assert (DOCS / "images" / shot).is_file() and f"images/{shot}" in pages
             continue
+        if name == "dynamics":
+            for kind in ("spectrum", "products", "fixed_points"):
+                for stage in ("init", "trained", "charlstm"):
+                    shot = f"dynamics_{stage}_{kind}.svg"
+                    assert (DOCS / "images" / shot).is_file() and f"images/{shot}" in pages
+            continue
         assert (DOCS / "images" / f"{name}.svg").is_file(), name
         assert f"images/{name}.svg" in pages, f"{name}.svg is not shown in any docs page"
 

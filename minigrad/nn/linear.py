@@ -59,7 +59,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        shape = x.shape if isinstance(x, Tensor) else np.shape(x)
         if shape[-1:] != (self.in_features,):
             got = f"{shape[-1]} features in its last axis" if shape else "no axes"
             raise ValueError(

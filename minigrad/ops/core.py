@@ -11,7 +11,11 @@ from .. import forward, tape
 from ..tape import Node, grad_enabled
 from ..tensor import Tensor, as_array, get_default_dtype
 
-__all__ = ["record", "unbroadcast"]
+__all__ = ["derived", "record", "unbroadcast"]
+
+# While ``minigrad.compile`` traces a function, every op reports itself here: an
+# object with ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``.
+tracer: Any = None
 
 
 def record(
@@ -35,6 +39,8 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
+    if tracer is not None:
+        return tracer.record(op, data, inputs, saved)
     node = None
     if grad_enabled():
         if len(inputs) == 1:
@@ -54,6 +60,17 @@ def record(
         # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)
     return out
+
+
+def derived(op: str, fn: Callable[..., np.ndarray], *inputs: Tensor) -> Tensor:
+    """``fn(*arrays)`` as a constant: computed from the values of ``inputs``, but no
+    gradient flows through it (the max shift of ``logsumexp``). Eager code gets a plain
+    tensor; a trace sees an op, so a replay recomputes the constant from each call's
+    inputs instead of reusing the one it saw."""
+    data = fn(*(t.data for t in inputs))
+    if tracer is not None:
+        return tracer.derived(op, fn, data, inputs)
+    return Tensor._wrap(data)
 
 
 def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:

@@ -198,11 +198,12 @@ def _bounds(fn: Any) -> Any:
     return method
 
 
-def _mask_vjp(g: np.ndarray, keep: np.ndarray) -> tuple:
+def _mask_vjp(g: np.ndarray, keep: np.ndarray, *bounds: float | None) -> tuple:
+    # the bounds are saved for a replay of the op (minigrad.compile), not needed here
     return (g * keep,)
 
 
-def _clip_jvp(dx: tuple, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def _clip_jvp(dx: tuple, y: np.ndarray, keep: np.ndarray, *bounds: float | None) -> np.ndarray:
     (da,) = dx
     return da * keep
 
@@ -224,7 +225,7 @@ def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
         keep &= x >= lo
     if hi is not None:
         keep &= x <= hi
-    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep)
+    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep, lo, hi)
 
 
 def _to_dtype(dtype: Any) -> Any:

@@ -50,6 +50,8 @@ def as_outputs(output: Tensor | Sequence[Tensor]) -> list[Tensor]:
 def walk(output: Tensor | Sequence[Tensor]) -> Graph:
     """Collect the nodes and leaves reachable from ``output`` (a Tensor or a list)."""
     roots: list[Node | Tensor] = [t._node if t._node is not None else t for t in as_outputs(output)]
+    # A compiled call's output stands for the graph eager mode records: draw that one.
+    roots = [r.unrolled() or r if hasattr(r, "unrolled") else r for r in roots]
     seen: set[Node] = set()
     leaves: dict[int, Tensor] = {}
     stack: list[Node] = []

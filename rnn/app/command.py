@@ -123,6 +123,15 @@ def show_progress(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
+def add_eager(parser: argparse.ArgumentParser) -> None:
+    """The ``--eager`` flag of the commands that train (the step is compiled otherwise)."""
+    parser.add_argument(
+        "--eager",
+        action="store_true",
+        help="run each training step op by op instead of through minigrad.compile",
+    )
+
+
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     """The ``--quiet``/``-q`` flag of the commands that show progress."""
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")

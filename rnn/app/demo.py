@@ -105,16 +105,18 @@ def run_demo(
     config: TrainConfig | None = None,
     log: Callable[[str], None] | None = None,
     progress: bool = True,
+    eager: bool = False,
 ) -> DemoRun:
     """Train, report and write the demo's files into ``out``; returns the run. Lines go
-    to ``log`` (default: stdout, flushed line by line)."""
+    to ``log`` (default: stdout, flushed line by line). The training step is compiled
+    unless ``eager``."""
     log = log or write
     config = config or demo_config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     text = load_corpus(config)
     source = config.data or "the Python standard library's source"
-    trainer = Trainer(config, text)
+    trainer = Trainer(config, text, eager)
     n_params = sum(p.data.size for p in trainer.model.parameters())
     log(
         f"Character-level {config.cell.upper()} ({config.hidden} hidden, {n_params:,} "

@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 import minigrad
-from minigrad import nn, optim
+from minigrad import Tensor, nn, optim
 
 from ..layers import RNNBase
 from .memory import recurrent_bytes, require
 from .models import irnn, make_layer
 from .progress import bar as progress_bar
-from .step import Diverged, train_step
+from .step import Diverged, loss_function, train_step
 from .tasks import ADDING_BASELINE, adding_batch
 
 __all__ = ["MODELS", "Curve", "Study", "format_table", "gradient_profile", "measure", "plot"]
@@ -147,17 +147,25 @@ def _train(
     batch: int,
     rng: np.random.Generator,
     bar: str | None = None,
+    eager: bool = False,
 ) -> tuple[float, float, str]:
     """Adam on the adding task; returns (max gradient norm, fraction clipped, note).
     ``bar``: the description of a progress bar on stderr (None: no bar)."""
     opt = optim.Adam(list(layer.parameters()) + list(head.parameters()), lr=lr)
     biggest, clipped = 0.0, 0
+
+    def mse(x: Tensor, y: Tensor) -> Tensor:
+        out = head(layer(x)[0][-1])
+        return ((out - y) ** 2).mean()
+
+    loss = loss_function(mse, eager)
     with progress_bar(steps, desc=bar, enabled=bar is not None) as shown:
         for step in range(1, steps + 1):
             x, y = adding_batch(T, batch, rng)
-            out = head(layer(minigrad.tensor(x, dtype=layer.dtype))[0][-1])
+            x_t = minigrad.tensor(x, dtype=layer.dtype)
+            y_t = minigrad.tensor(y, dtype=layer.dtype)
             try:
-                done = train_step(((out - y.astype(layer.dtype)) ** 2).mean(), opt, clip)
+                done = train_step(loss(x_t, y_t), opt, clip)
             except Diverged:
                 return math.inf, clipped / step, f"diverged at step {step}"
             biggest = max(biggest, done.grad_norm)
@@ -177,6 +185,7 @@ def measure(
     eval_batch: int = 64,
     progress: Callable[[str], None] | None = None,
     bars: bool = False,
+    eager: bool = False,
 ) -> Study:
     """Gradient profiles of each model at init and after ``train_steps`` of Adam on the
     adding task (batches of 32), once without clipping and (if ``clip``) once with
@@ -186,7 +195,8 @@ def measure(
     profile is taken on the same evaluation batch, so the curves differ only by what
     the model is. ``train_steps=0`` measures at initialisation only. ``progress`` is
     called with each model's name as it starts; ``bars`` shows a progress bar (stderr)
-    for each training. Sizes that cannot fit in memory raise ``ValueError``.
+    for each training. Training steps are compiled (:func:`~rnn.app.step.loss_function`)
+    unless ``eager``. Sizes that cannot fit in memory raise ``ValueError``.
     """
     names = list(MODELS) if models is None else list(models)
     unknown = [n for n in names if n not in MODELS]
@@ -205,7 +215,9 @@ def measure(
     minigrad.set_default_dtype(np.float64)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            _measure_models(study, names, x, y, runs, batch=32, progress=progress, bars=bars)
+            _measure_models(
+                study, names, x, y, runs, batch=32, progress=progress, bars=bars, eager=eager
+            )
     finally:
         minigrad.set_default_dtype(previous)
     return study
@@ -220,6 +232,7 @@ def _measure_models(
     batch: int,
     progress: Callable[[str], None] | None,
     bars: bool = False,
+    eager: bool = False,
 ) -> None:
     T, hidden, train_steps, lr, seed = (
         study.T,
@@ -242,7 +255,9 @@ def _measure_models(
             head.load_state_dict(start[1])
             rng = np.random.default_rng(seed)
             bar = f"{name} {stage}" if bars else None
-            biggest, frac, note = _train(layer, head, train_steps, lr, max_norm, T, batch, rng, bar)
+            biggest, frac, note = _train(
+                layer, head, train_steps, lr, max_norm, T, batch, rng, bar, eager
+            )
             norms, loss = gradient_profile(layer, head, x, y)
             if not note and norms[-1] == 0.0:
                 note = "no gradient reaches t=1 (dead units)"

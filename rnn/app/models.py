@@ -87,6 +87,12 @@ def irnn(input_size: int, hidden_size: int, generator: np.random.Generator | Non
     return layer
 
 
+def _ids(ids: Any) -> Any:
+    """Token ids as given: a Tensor stays one (its values are not read here, so a
+    compiled step replays new ids); anything else becomes an array."""
+    return ids if isinstance(ids, Tensor) else np.asarray(ids)
+
+
 class CharLM(nn.Module):
     """Next-character model: embedding -> recurrent layer(s) -> linear readout.
 
@@ -114,7 +120,7 @@ class CharLM(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size, dtype=dtype)
 
     def forward(self, ids: Any, state: Any = None) -> tuple[Tensor, Any]:
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        ids = _ids(ids)
         T, N = ids.shape
         out, state = self.rnn(self.embed(ids), state)
         logits = self.head(out.reshape(T * N, -1)).reshape(T, N, self.vocab_size)
@@ -202,11 +208,11 @@ class Seq2Seq(nn.Module):
         self.head = nn.Linear(hidden_size, vocab_size, dtype=dtype)
 
     def encode(self, src: Any) -> Any:
-        _, state = self.encoder(self.embed(np.asarray(src)))
+        _, state = self.encoder(self.embed(_ids(src)))
         return state
 
     def decode(self, tgt_in: Any, state: Any) -> tuple[Tensor, Any]:
-        ids = np.asarray(tgt_in)
+        ids = _ids(tgt_in)
         out, state = self.decoder(self.embed(ids), state)
         T, N = ids.shape
         return self.head(out.reshape(T * N, -1)).reshape(T, N, self.vocab_size), state

@@ -11,14 +11,15 @@ learning rate can still overflow the weights, so they are checked too, and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import numpy as np
 
+import minigrad
 from minigrad import Tensor, nn, optim
 
-__all__ = ["Diverged", "Step", "check_finite", "train_step"]
+__all__ = ["Diverged", "Step", "check_finite", "loss_function", "train_step"]
 
 
 class Diverged(RuntimeError):
@@ -51,6 +52,17 @@ def check_finite(parameters: Iterable[Tensor], when: str) -> None:
     for p in parameters:
         if not np.isfinite(p.data).all():
             raise Diverged(f"the weights became NaN or infinite {when}", weights_changed=True)
+
+
+def loss_function(fn: Callable[..., Any], eager: bool = False) -> Callable[..., Any]:
+    """``fn`` (which computes a loss from tensors) as the training jobs run it: through
+    :func:`minigrad.compile` by default, so the forward and backward of a step are
+    captured on the first call and replayed as planned NumPy calls after it (a change
+    of shapes captures again); ``eager=True`` runs ``fn`` op by op, recording the tape.
+    Either way the result is a loss whose ``backward()`` accumulates into ``.grad``.
+    Pass data that changes from step to step as Tensors (integer ids and targets too):
+    arrays are constants of a compiled step."""
+    return fn if eager else minigrad.compile(fn)
 
 
 def train_step(

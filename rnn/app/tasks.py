@@ -33,7 +33,7 @@ from .memory import recurrent_bytes, require
 from .models import CONFIGURATIONS, cell_gates, make_cell
 from .progress import bar as progress_bar
 from .progress import write
-from .step import train_step
+from .step import loss_function, train_step
 
 __all__ = [
     "ADDING_BASELINE",
@@ -141,15 +141,17 @@ class TaskModel(nn.Module):
             self.rnn = make_cell(cell, 2, hidden_size)
             self.head = nn.Linear(hidden_size, 1)
 
-    def forward(self, x: np.ndarray) -> Tensor:
+    def forward(self, x: Any) -> Tensor:
         if self.task == "copy":
             out, _ = self.rnn(self.embed(x))
             T, N, H = out.shape
             return self.head(out.reshape(T * N, H)).reshape(T, N, COPY_SYMBOLS)
-        out, _ = self.rnn(minigrad.tensor(x, dtype=self.head.weight.dtype))
+        dtype = self.head.weight.dtype
+        x = x if isinstance(x, Tensor) else minigrad.tensor(x)
+        out, _ = self.rnn(x if x.dtype == dtype else x.astype(dtype))
         return self.head(out[-1])
 
-    def loss(self, x: np.ndarray, y: np.ndarray) -> Tensor:
+    def loss(self, x: Any, y: Any) -> Tensor:
         """MSE (adding) or mean cross-entropy per step (copy) on one batch."""
         if self.task == "copy":
             logits = self(x)
@@ -206,6 +208,7 @@ def train_task(
     log_every: int = 100,
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    eager: bool = False,
 ) -> TaskResult:
     """Train ``cell`` on ``task`` at distance ``T`` with Adam; return a :class:`TaskResult`.
 
@@ -214,13 +217,15 @@ def train_task(
     (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from
     throwing the weights away. Every ``log_every`` steps a line comparing the loss with
     the baseline goes to ``log`` (default: written above the progress bar). A NaN or
-    infinite loss, gradient or weight raises :class:`rnn.app.step.Diverged`.
+    infinite loss, gradient or weight raises :class:`rnn.app.step.Diverged`. The step
+    is compiled (:func:`~rnn.app.step.loss_function`) unless ``eager``.
     """
     _require_memory(task, cell, T, hidden, batch)
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TaskModel(task, cell, hidden)
     opt = optim.Adam(model.parameters(), lr=lr)
+    loss = loss_function(model.loss, eager)
     result = TaskResult(task, cell, T, baseline(task, T))
     bar = progress_bar(steps, desc=f"{task} {cell} T={T}", enabled=progress)
     emit = log or write
@@ -232,7 +237,7 @@ def train_task(
             x, y = _batch(task, T, batch, rng)
             # A diverging run overflows on its way to the non-finite loss that stops it.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                done = train_step(model.loss(x, y), opt, clip, number=step)
+                done = train_step(loss(Tensor(x), Tensor(y)), opt, clip, number=step)
             clipped += bool(clip) and done.grad_norm > clip
             window.append(done.loss)
             norms.append(done.grad_norm)

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 import minigrad
+from minigrad import Tensor, optim, rng
 from minigrad import functional as F
-from minigrad import optim, rng
 
 from ..cells import cell_kind
 from ..tbptt import detach_state
@@ -44,7 +44,7 @@ from .memory import require
 from .models import CELLS, CharLM, charlm_bytes
 from .progress import bar, write
 from .sample import sample_text
-from .step import Diverged, train_step
+from .step import Diverged, loss_function, train_step
 
 __all__ = ["Diverged", "TrainConfig", "Trainer", "bits", "evaluate", "load_corpus"]
 
@@ -124,7 +124,7 @@ class Trainer:
     from a checkpoint; call :meth:`fit`.
     """
 
-    def __init__(self, config: TrainConfig, text: str) -> None:
+    def __init__(self, config: TrainConfig, text: str, eager: bool = False) -> None:
         if config.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
         if config.optim not in OPTIMIZERS:
@@ -143,6 +143,8 @@ class Trainer:
         self.sample_rng = np.random.default_rng([config.seed, 1])
         self.model = CharLM(len(self.vocab), config.hidden, config.layers, config.cell, dtype=dtype)
         self.optimizer = OPTIMIZERS[config.optim](self.model.parameters(), lr=config.lr)
+        # The step's loss, compiled unless eager (see rnn.app.step.loss_function).
+        self.loss = loss_function(self._loss, eager)
         self.step = 0
         self.carry: Any = None
         self.val_nats: float | None = None
@@ -168,12 +170,16 @@ class Trainer:
         x, y = self.data.train.chunk(i)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self.model.train()
-            logits, state = self.model(x, self.carry)
-            loss = F.cross_entropy(logits.reshape(-1, len(self.vocab)), y.reshape(-1))
+            loss, state = self.loss(Tensor(x), Tensor(y.reshape(-1)), self.carry)
             done = train_step(loss, self.optimizer, self.config.clip, number=self.step + 1)
         self.carry = detach_state(state)
         self.step += 1
         return done.loss
+
+    def _loss(self, x: Tensor, y: Tensor, carry: Any) -> tuple[Tensor, Any]:
+        """Mean cross-entropy of the next ids ``y`` given ids ``x`` and the carried state."""
+        logits, state = self.model(x, carry)
+        return F.cross_entropy(logits.reshape(-1, len(self.vocab)), y), state
 
     def evaluate(self) -> float:
         """Mean validation loss in nats per character (also kept in ``val_nats``)."""
@@ -220,7 +226,11 @@ class Trainer:
 
     @classmethod
     def resume(
-        cls, path: str | os.PathLike[str], text: str | None = None, **changes: Any
+        cls,
+        path: str | os.PathLike[str],
+        text: str | None = None,
+        eager: bool = False,
+        **changes: Any,
     ) -> Trainer:
         """A trainer in the exact state saved at ``path``.
 
@@ -233,7 +243,7 @@ class Trainer:
         text = load_corpus(config) if text is None else text
         if text_digest(text) != state["text_sha256"]:
             raise ValueError(f"{path}: trained on a different text than the one given")
-        trainer = cls(config, text)
+        trainer = cls(config, text, eager)
         try:
             trainer._restore(state)
         except (KeyError, ValueError, TypeError, RuntimeError) as e:

@@ -6,6 +6,7 @@ import argparse
 
 from ..command import (
     CLIError,
+    add_eager,
     add_quiet,
     command,
     natural,
@@ -25,6 +26,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     add("--cell", choices=CELL_CHOICES, help="recurrent cell (default: lstm)")
     add("--data", metavar="FILE", help="UTF-8 text (default: the Python stdlib source)")
     add("--seed", type=natural, help="random seed (default: 0)")
+    add_eager(parser)
     add_quiet(parser)
 
 
@@ -39,7 +41,7 @@ def demo(args: argparse.Namespace) -> None:
     changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
     try:
-        run_demo(args.out, config, progress=show_progress(args))
+        run_demo(args.out, config, progress=show_progress(args), eager=args.eager)
     except ValueError as e:
         raise CLIError(str(e)) from None
     except OSError as e:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..command import (
     CLIError,
     UsageError,
+    add_eager,
     add_quiet,
     check_writable,
     command,
@@ -62,6 +63,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", help="also save a plot (.png, .svg, .pdf; needs matplotlib)"
     )
     add_quiet(parser)
+    add_eager(parser)
 
 
 @command(
@@ -119,6 +121,7 @@ def _measure(args: argparse.Namespace, models: list[str] | None) -> Study:
         clip=args.clip or None,
         seed=args.seed,
         models=models,
+        eager=args.eager,
         progress=None
         if args.json
         else lambda name: print(f"measuring {name} ...", file=sys.stderr),

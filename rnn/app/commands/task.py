@@ -8,6 +8,7 @@ from typing import Any
 from ..command import (
     CLIError,
     UsageError,
+    add_eager,
     add_quiet,
     command,
     natural,
@@ -61,6 +62,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--save", metavar="PATH", help="save the trained model (for rnn dynamics --checkpoint)"
     )
+    add_eager(parser)
     add_quiet(parser)
 
 
@@ -113,4 +115,5 @@ def _train(args: argparse.Namespace) -> Any:
         seed=args.seed,
         log_every=args.log_every,
         progress=show_progress(args),
+        eager=args.eager,
     )

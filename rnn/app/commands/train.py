@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ..command import (
     CLIError,
     Interrupted,
+    add_eager,
     add_quiet,
     check_writable,
     command,
@@ -105,6 +106,7 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="replace a checkpoint of another run at the output path",
     )
+    add_eager(parser)
 
 
 @command("train", help="train a character-level language model", arguments=_train_arguments)
@@ -168,11 +170,11 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
     try:
         if args.resume:
-            trainer = Trainer.resume(args.resume, **given)
+            trainer = Trainer.resume(args.resume, eager=args.eager, **given)
             print(f"resuming {args.resume} at step {trainer.step}")
         else:
             config = TrainConfig(**given)
-            trainer = Trainer(config, load_corpus(config))
+            trainer = Trainer(config, load_corpus(config), args.eager)
     except ValueError as e:
         raise CLIError(str(e)) from None
     if args.resume and trainer.step >= trainer.config.steps:

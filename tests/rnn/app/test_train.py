@@ -135,7 +135,8 @@ def poison_training_forward(monkeypatch, at_call: int) -> None:
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     poison_training_forward(monkeypatch, at_call=5)
-    t = Trainer(tiny(steps=10, eval_every=2), TEXT)
+    # eager: the poison is Python run at each call, which a compiled step runs only once
+    t = Trainer(tiny(steps=10, eval_every=2), TEXT, eager=True)
     path = tmp_path / "c.npz"
     with pytest.raises(Diverged, match=r"step 5 is nan.*last good checkpoint .*c\.npz \(step 4\)"):
         t.fit(path, progress=False, log=lambda s: None)

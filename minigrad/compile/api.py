@@ -1,0 +1,150 @@
+"""``minigrad.compile(fn)``: capture once per key, replay planned NumPy afterwards."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from ..nn import Module
+from ..ops import core
+from ..tensor import Tensor
+from .guards import CaptureError, Fallback, RandomState, guarded
+from .kernels import KERNELS
+from .key import describe_change, flatten, labels
+from .program import Program, Stale, flatten_outputs
+from .trace import Tracer
+
+__all__ = ["Compiled", "compile"]
+
+_EAGER = object()
+
+
+def compile(fn: Callable | None = None, *, cache_size: int = 8, warn_after: int = 4) -> Any:
+    """Compile ``fn`` (a function of tensors returning a tensor or a structure of them).
+
+    The first call for a key (see :mod:`minigrad.compile.key`: shapes, dtypes,
+    requires-grad flags, grad mode, non-tensor argument values, modules' parameters)
+    runs ``fn`` once under a tracer and plans a program; later calls with that key
+    replay it as straight-line NumPy into planned buffers. The result has ``fn``'s
+    signature; ``.backward()`` on its output accumulates into ``.grad`` as eager
+    mode does. At most ``cache_size`` programs are kept; after ``warn_after``
+    captures a warning names what keeps changing. What a trace cannot honour raises
+    :class:`CaptureError` or runs eagerly with a warning (see ``guards``).
+
+    >>> import minigrad
+    >>> w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    >>> step = minigrad.compile(lambda x: (x * w).tanh().sum())
+    >>> loss = step(minigrad.tensor([0.5, -0.5]))
+    >>> loss.backward()
+    >>> w.grad.round(4)
+    array([ 0.3932, -0.21  ], dtype=float32)
+    """
+    if fn is None:
+        return functools.partial(compile, cache_size=cache_size, warn_after=warn_after)
+    return Compiled(fn, cache_size, warn_after)
+
+
+class Compiled:
+    """A compiled function; call it as ``fn``. ``programs`` holds the cached plans."""
+
+    def __init__(self, fn: Callable, cache_size: int = 8, warn_after: int = 4) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.cache_size, self.warn_after = cache_size, warn_after
+        self.programs: OrderedDict[tuple, Any] = OrderedDict()
+        self.captures = 0
+        self._warned: set[str] = set()
+        self._last: tuple[tuple, list[str]] | None = None
+        owner = getattr(fn, "__self__", None)
+        self._modules = (owner,) if isinstance(owner, Module) else ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        tensors, key = flatten(args, kwargs, self._modules)
+        program = self.programs.get(key)
+        if program is None:
+            names = labels(args, kwargs, self._modules)
+            program = self._capture(tensors, args, kwargs, key, names)
+        else:
+            self.programs.move_to_end(key)
+        if program is _EAGER:
+            return self.fn(*args, **kwargs)
+        try:
+            outs = program.run(tensors, args, kwargs)
+        except Stale:
+            del self.programs[key]
+            return self(*args, **kwargs)
+        return program.rebuild(outs)
+
+    # --------------------------------------------------------------- capture
+    def _capture(self, tensors: list, args: tuple, kwargs: dict, key: tuple, labels: list) -> Any:
+        self.captures += 1
+        if self._last is not None and self.captures > self.warn_after:
+            self._warn(
+                "recapture",
+                f"{self.__name__}: captured {self.captures} times; what changed since the "
+                f"last capture: {describe_change(self._last[0], key, labels)}. Each new key "
+                "costs a capture; keep shapes and non-tensor arguments fixed",
+            )
+        self._last = (key, labels)
+        try:
+            program = capture(self.fn, tensors, args, kwargs)
+        except Fallback as why:
+            self._warn(str(why).split(" at ")[0], f"{self.__name__}: running eagerly: {why}")
+            program = _EAGER
+        self.programs[key] = program
+        while len(self.programs) > self.cache_size:
+            self.programs.popitem(last=False)
+        return program
+
+    def _warn(self, what: str, message: str) -> None:
+        if what not in self._warned:
+            self._warned.add(what)
+            warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
+    """Run ``fn`` once under a tracer and plan the program it ran."""
+    tracer = Tracer(tensors, _prepare)
+    randomness = RandomState()
+    if core.tracer is not None:
+        raise CaptureError("minigrad.compile: a compiled function called inside another's capture")
+    core.tracer = tracer
+    try:
+        with guarded(tracer):
+            result = fn(*args, **kwargs)
+    finally:
+        core.tracer = None
+    if randomness.changed():
+        raise Fallback("random numbers drawn inside the function (dropout, randn, ...)")
+    leaves, rebuild = flatten_outputs(result, structure=True)
+    tracer.trace.outputs = [
+        tracer.output_value(t) if isinstance(t, Tensor) else None for t in leaves
+    ]
+    if not any(v is not None and v.kind == "op" for v in tracer.trace.outputs):
+        raise Fallback(
+            "nothing to capture: the function returned no tensor computed by ops, so a "
+            "replay would do nothing"
+        )
+    program = Program(tracer.trace, fn)
+    program.rebuild = _rebuilder(rebuild, leaves)
+    return program
+
+
+def _prepare(step: Any, tracer: Any) -> None:
+    kern = KERNELS.get(step.op)
+    if kern is None:
+        raise CaptureError(f"minigrad.compile: the op {step.op!r} has no replay rule")
+    kern.prepare(step, tracer)
+
+
+def _rebuilder(build: Callable, leaves: list) -> Callable:
+    """Outputs of a replay in the returned structure; non-tensor leaves as returned."""
+    fixed = [None if isinstance(t, Tensor) else t for t in leaves]
+
+    def rebuild(outs: list[Any]) -> Any:
+        return build([o if f is None else f for o, f in zip(outs, fixed, strict=True)])
+
+    return rebuild

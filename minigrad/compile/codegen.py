@@ -1,0 +1,232 @@
+"""Turn a plan into two straight-line Python functions, ``forward`` and ``backward``.
+
+Every planned array is a global of the generated module (``v12`` a value, ``g12`` its
+gradient, ``k…``/``i…`` constants and precomputed views, ``s…`` scratch); the arrays of
+inputs, parameters and constants are rebound before each call. Each line is one or two
+NumPy calls writing into a planned buffer, so a replay does no Python bookkeeping
+beyond the calls themselves. ``Program.source`` shows the result.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..ops.core import unbroadcast
+from .gradplan import GradPlan, Slot
+from .hoist import backward_readers, hoist
+from .kernels import KERNELS, Emitter, Target
+from .memory import Storage
+from .plan import ForwardPlan
+from .trace import Value
+
+__all__ = ["generate"]
+
+_NUMPY = (
+    "absolute add broadcast_to clip concatenate copyto divide exp expand_dims greater "
+    "log logaddexp logical_not matmul maximum minimum multiply negative power sign "
+    "sqrt subtract tanh"
+).split()
+
+
+def base_env() -> dict[str, Any]:
+    env: dict[str, Any] = {n: getattr(np, n) for n in _NUMPY}
+    env["unbroadcast"] = unbroadcast
+    env["add_into"] = lambda t, r: np.add(t, r, t)
+    env["derived"] = False
+    return env
+
+
+class _Refs(Emitter):
+    """An emitter that also names traced values."""
+
+    def ref(self, x: Any) -> str:
+        return f"v{x.index}" if isinstance(x, Value) else self.const(x, "k")
+
+
+def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict, str]:
+    """The environment (planned arrays included) and the source of the program."""
+    env = base_env()
+    em = _Refs(env)
+    for v, a in store.values.items():
+        if a is not None:
+            env[f"v{v.index}"] = a
+    bound_views = _forward(em, fp, store)
+    fwd = em.lines
+    bwd: list[str] = []
+    if gp is not None:
+        for slot, a in store.grads.items():
+            env[f"g{slot.index}"] = a
+        em.lines, em.prelude = [], []
+        _backward(em, fp, gp, store)
+        bwd = em.prelude + em.lines
+    names = sorted({*bound_views, *_assigned(bwd), *_assigned(fwd)} - {"global derived"})
+    src = _function("forward", fwd, names)
+    if gp is not None:
+        src += "\n\n\n" + _function("backward", bwd, names)
+    for name, lines in (("forward", fwd), ("backward", bwd if gp is not None else None)):
+        if lines is not None:
+            _define(env, name, lines, names)
+    _prune(env, src, {f"v{v.index}" for v in fp.outputs})
+    return env, src
+
+
+def _prune(env: dict, src: str, keep: set[str]) -> None:
+    """Drop the arrays no line names (views of aliased gradients, regions whose owner
+    writes them through another name): a long sequence has tens of thousands."""
+    used = set(re.findall(r"[A-Za-z_]\w*", src)) | keep
+    for name in [k for k, v in env.items() if isinstance(v, np.ndarray) and k not in used]:
+        del env[name]
+
+
+# Generated functions are compiled in pieces of at most this many lines: compiling one
+# function of a hundred thousand lines would take hundreds of megabytes at once.
+CHUNK = 500
+
+
+def _assigned(lines: list[str]) -> set[str]:
+    """Names the lines assign at the top level (views bound per call, transposes)."""
+    out = set()
+    for x in lines:
+        if not x.startswith(" ") and " = " in x and not x.startswith("#"):
+            out.update(n.strip() for n in x.split(" = ", 1)[0].split(","))
+    out.discard("global derived")
+    return out | ({"derived"} if any(x == "global derived" for x in lines) else set())
+
+
+def _function(name: str, lines: list[str], names: list[str]) -> str:
+    body = [x for x in lines if x != "global derived"]
+    used = [n for n in names if any(n in x for x in body)]
+    head = [f"def {name}():"] + ([f"    global {', '.join(used)}"] if used else [])
+    return "\n".join(head + [f"    {x}" for x in body or ["pass"]])
+
+
+def _define(env: dict, name: str, lines: list[str], names: list[str]) -> None:
+    """Compile ``name()`` from ``lines``, in pieces that split only at top-level lines."""
+    pieces: list[list[str]] = [[]]
+    for x in lines:
+        if len(pieces[-1]) >= CHUNK and not x.startswith(" "):
+            pieces.append([])
+        pieces[-1].append(x)
+    if len(pieces) == 1:
+        exec(compile(_function(name, lines, names), "<minigrad.compile program>", "exec"), env)
+        return
+    calls = []
+    for i, piece in enumerate(pieces):
+        part = f"{name}_{i}"
+        exec(compile(_function(part, piece, names), "<minigrad.compile program>", "exec"), env)
+        calls.append(f"{part}()")
+    exec(compile(_function(name, calls, []), "<minigrad.compile program>", "exec"), env)
+
+
+def _forward(em: _Refs, fp: ForwardPlan, store: Storage) -> list[str]:
+    bound_views = []
+    for step in fp.live:
+        kern: Any = KERNELS[step.op]
+        o = f"v{step.out.index}"
+        ins = [f"v{x.index}" for x in step.inputs]
+        if fp.place[step.out][0] == "view" and step.out not in store.copied:
+            if store.values.get(step.out) is None:
+                em.line(f"{o} = {kern.view_code(step, ins[0])}")
+                bound_views.append(o)
+            continue
+        n = len(em.lines)
+        kern.forward(em, step, o, ins)
+        if len(em.lines) > n:
+            em.lines.insert(n, f"# {step.op} {'/'.join(step.scope)}".rstrip())
+    return bound_views
+
+
+def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
+    written: set[Slot] = set()
+    hoist(em, gp, store, backward_readers(gp, store))
+    for j, v in enumerate(gp.seeds):
+        em.line(f"copyto(g{v.index}, seed{j})")
+        written.add(gp.slots[v])
+    pending = {w: len(w.outers) for w in gp.slots.values() if w.outers}
+    for step in gp.active:
+        kern: Any = KERNELS[step.op]
+        outer = kern.outer(step)
+        ts: list[Target | None] = []
+        for k, x in enumerate(step.inputs):
+            slot = gp.slots.get(x) if x.needs_grad else None
+            if slot is None or k in outer:
+                ts.append(None)
+                continue
+            if (step.index, k) in slot.skip:
+                mode = "skip"
+            else:
+                mode = "add" if slot in written else "write"
+            written.add(slot)
+            ts.append(Target(f"g{x.index}", x.shape, mode))
+        if any(t is not None and t.mode != "skip" for t in ts):
+            em.line(f"# d {step.op} {'/'.join(step.scope)}".rstrip())
+            ins = [f"v{x.index}" for x in step.inputs]
+            kern.backward(em, step, f"g{step.out.index}", ins, f"v{step.out.index}", ts)
+        for k in outer:
+            w = gp.slots.get(step.inputs[k])
+            if w is None or (step, k) not in w.outers:
+                continue
+            pending[w] -= 1
+            if pending[w] == 0:
+                _weight_grad(em, gp, store, w, w in written)
+                written.add(w)
+
+
+def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
+    """sum over uses of a^T g, one GEMM per run of adjacent rows."""
+    pairs = []
+    for step, k in w.outers:
+        j = KERNELS[step.op].outer(step)[k]
+        a = step.inputs[j]
+        pairs.append((store.values.get(a), f"v{a.index}", store.grads[gp.slots[step.out]]))
+    planned = sorted((p for p in pairs if p[0] is not None), key=lambda p: p[0].ctypes.data)
+    groups = _runs(planned) + [[p] for p in pairs if p[0] is None]
+    t = f"g{w.index}"
+    em.line(f"# d weight {w.value.shape}: {len(pairs)} uses in {len(groups)} GEMM(s)")
+    for grp in groups:
+        if grp[0][0] is None:
+            a_t = f"{grp[0][1]}.T"
+            g = em.const(grp[0][2], "k")
+        else:
+            a_t = em.const(_merge([p[0] for p in grp]).T, "k")
+            g = em.const(_merge([p[2] for p in grp]), "k")
+        if not written:
+            em.line(f"matmul({a_t}, {g}, {t})")
+            written = True
+        else:
+            s = em.scratch(w.value.shape, w.value.dtype, 9)
+            em.line(f"matmul({a_t}, {g}, {s}); add({t}, {s}, {t})")
+
+
+def _runs(pairs: list) -> list[list]:
+    """Split (a, name, g) triples, sorted by a's address, into runs where both the a's
+    and the g's follow each other in memory with the same layout."""
+    runs: list[list] = []
+    for p in pairs:
+        if runs and _follows(runs[-1][-1][0], p[0]) and _follows(runs[-1][-1][2], p[2]):
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
+
+
+def _follows(x: np.ndarray, y: np.ndarray) -> bool:
+    return (
+        x.ndim == 2
+        and x.shape == y.shape
+        and x.strides == y.strides
+        and y.ctypes.data == x.ctypes.data + x.shape[0] * x.strides[0]
+    )
+
+
+def _merge(parts: list[np.ndarray]) -> np.ndarray:
+    """One view over consecutive row blocks (checked by :func:`_follows`)."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    rows = first.shape[0] * len(parts)
+    return as_strided(first, (rows, first.shape[1]), first.strides, writeable=False)

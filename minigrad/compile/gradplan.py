@@ -1,0 +1,185 @@
+"""Backward planning: where each gradient lives, so that little is copied or zeroed.
+
+Every value the gradient reaches gets a :class:`Slot`. A slot either owns storage or
+is a *view of another slot*, which is how the planner removes work:
+
+- **slices**: when disjoint basic indexes cover a tensor (the time steps of the input
+  projection, the gate chunks), each slice's gradient is its region of the parent's
+  gradient, so nothing is scattered or zero-filled;
+- **pass-through**: an input of add, sub (left), addmm (the added term), reshape or
+  transpose used nowhere else has exactly the output's gradient: the two share
+  storage, and when the input's gradient already has a place (a slice of a parent),
+  the output's gradient is put there instead, so its producer writes the final
+  location directly (destination passing);
+- **joins**: the gradient of a part of a ``stack``/``concatenate`` is its region of
+  the join's gradient, taken over in place when nothing reads that storage later
+  (checked against the backward order).
+
+Contributions to a slot run in reverse execution order: the first writes, the rest
+add; a matmul's weight gradient ``a^T g`` is deferred and summed over all uses at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .kernels import KERNELS
+from .kernels.shape import is_basic
+from .plan import ForwardPlan
+from .trace import Step, Value
+
+__all__ = ["GradPlan", "Slot", "plan_grads"]
+
+
+class Slot:
+    """The gradient of one value: its contributions ``(step, k)`` in the order they
+    run, and its ``home`` (None: own storage; else ``(slot, relation)``)."""
+
+    __slots__ = ("contribs", "home", "index", "outers", "seed", "skip", "value")
+
+    def __init__(self, value: Value) -> None:
+        self.value = value
+        self.index = value.index
+        self.contribs: list[tuple[Step, int]] = []
+        self.outers: list[tuple[Step, int]] = []
+        self.home: tuple | None = None
+        self.seed = False
+        self.skip: set[tuple[int, int]] = set()
+
+    def root(self) -> Slot:
+        s = self
+        while s.home is not None:
+            s = s.home[0]
+        return s
+
+    def __repr__(self) -> str:
+        return f"<Slot g{self.index} {self.value.shape} home={self.home and self.home[1]}>"
+
+
+class GradPlan:
+    """Slots by value, the steps whose backward runs (reverse order)."""
+
+    def __init__(self) -> None:
+        self.slots: dict[Value, Slot] = {}
+        self.active: list[Step] = []
+        self.seeds: list[Value] = []
+
+
+def plan_grads(fp: ForwardPlan) -> GradPlan:
+    """Slots, contributions and storage relations for the backward of ``fp``."""
+    gp = GradPlan()
+    for v in fp.outputs:
+        if v.needs_grad and v not in gp.slots:
+            gp.slots[v] = Slot(v)
+            gp.slots[v].seed = True
+            gp.seeds.append(v)
+    for step in reversed(fp.live):
+        if step.out not in gp.slots:
+            continue
+        gp.active.append(step)
+        outer = KERNELS[step.op].outer(step)
+        for k, x in enumerate(step.inputs):
+            if not x.needs_grad:
+                continue
+            slot = gp.slots.get(x) or gp.slots.setdefault(x, Slot(x))
+            (slot.outers if k in outer else slot.contribs).append((step, k))
+    _slices(gp)
+    _pass_through(gp)
+    _joins(gp)
+    return gp
+
+
+def _slices(gp: GradPlan) -> None:
+    for slot in list(gp.slots.values()):
+        cs = slot.contribs
+        if not cs or slot.outers or slot.seed:
+            continue
+        if any(s.op != "getitem" or not is_basic(s.attrs["index"]) for s, _ in cs):
+            continue
+        count = np.zeros(slot.value.shape, np.int8)
+        for s, _ in cs:
+            count[s.attrs["index"]] += 1
+        if not (count == 1).all():
+            continue
+        for s, _k in cs:
+            child = gp.slots.get(s.out)
+            if child is None or child.home is not None:
+                break
+        else:
+            for s, k in cs:
+                gp.slots[s.out].home = (slot, ("index", s.attrs["index"]))
+                slot.skip.add((s.index, k))
+
+
+def _inverse(rel: tuple, x: Value, out: Value) -> tuple:
+    """The relation from x's gradient to the output's, given the one the other way."""
+    if rel[0] == "same":
+        return rel
+    if rel[0] == "reshape":
+        return ("reshape", out.shape)
+    inverse = rel[1]
+    return ("transpose", tuple(int(i) for i in np.argsort(inverse)))
+
+
+def _pass_through(gp: GradPlan) -> None:
+    for step in gp.active:
+        go = gp.slots[step.out]
+        for k, rel in KERNELS[step.op].through(step).items():
+            x = step.inputs[k]
+            gx = gp.slots.get(x)
+            if gx is None or gx.contribs != [(step, k)] or gx.outers or gx.seed:
+                continue
+            if step.inputs.count(x) != 1 or x.dtype != step.out.dtype:
+                continue
+            if gx.home is None and go.root() is not gx:
+                gx.home = (go, rel)
+            elif go.home is None and gx.root() is not go:
+                go.home = (gx, _inverse(rel, x, step.out))
+            else:
+                continue
+            gx.skip.add((step.index, k))
+
+
+def _joins(gp: GradPlan) -> None:
+    for step in gp.active:
+        if step.op not in ("stack", "concatenate"):
+            continue
+        go = gp.slots[step.out]
+        kern: Any = KERNELS[step.op]
+        taken = []
+        for i, x in enumerate(step.inputs):
+            gx = gp.slots.get(x)
+            if gx is None or gx.home is not None or step.inputs.count(x) != 1:
+                continue
+            if not gx.contribs or gx.contribs[0] != (step, i) or go.root() is gx:
+                continue
+            gx.home = (go, ("index", kern.region(step, i)))
+            gx.skip.add((step.index, i))
+            taken.append(gx)
+        if taken and not _join_safe(gp, step, go):
+            for gx in taken:
+                gx.home = None
+                gx.skip.discard((step.index, step.inputs.index(gx.value)))
+
+
+def _join_safe(gp: GradPlan, step: Step, go: Slot) -> bool:
+    """Parts may take over the join's gradient only if every other slot sharing its
+    storage is read before the join's backward runs (i.e. is produced after it)."""
+    root = go.root()
+    for s in gp.slots.values():
+        if s.root() is not root or _under(s, go):
+            continue
+        p = s.value.producer
+        if p is None or p.index < step.index:
+            return False
+    return True
+
+
+def _under(s: Slot, top: Slot) -> bool:
+    while s is not None:
+        if s is top:
+            return True
+        s = s.home[0] if s.home is not None else None
+    return False

@@ -1,0 +1,183 @@
+"""Guards while a function is traced: what a trace cannot honour is never silent.
+
+A planned program replays the ops a call ran; Python code around them runs once, at
+capture. So anything that lets a tensor's *value* steer Python, or that happens
+outside the ops, would be frozen into the program. Each such construct is caught:
+
+=====================================================  =========================
+construct                                              what happens
+=====================================================  =========================
+``t.item()``, ``float(t)``, ``int(t)``, ``bool(t)``     :class:`CaptureError` naming
+(``if t:``), ``t.tolist()``, ``t.numpy()``,            the construct and the line
+``np.asarray(t)``, comparisons (``t > 0``),
+``t.argmax()``, reading ``t.data`` outside the ops
+``loss.backward()`` inside the function                :class:`CaptureError`
+hooks and ``retain_grad`` on tensors of the call       eager, one warning
+in-place edits (``t.add_(...)``, ``t[i] = ...``)       eager, one warning
+randomness (minigrad's generator or NumPy's global)    eager, one warning
+=====================================================  =========================
+
+Values of tensors that are constants of the program (made inside the function from
+no input, like ``zeros``) may be read freely.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import rng, tape
+from ..tensor import Tensor
+
+__all__ = ["CaptureError", "Fallback", "guarded", "where"]
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Modules whose reads of .data are the ops' own (their results are traced by identity).
+_TRUSTED = (
+    "minigrad.ops",
+    "minigrad.tensor",
+    "minigrad.autograd",
+    "minigrad.tape",
+    "minigrad.compile",
+    "minigrad.gradients",
+    "minigrad.nn.embedding",
+)
+
+
+class CaptureError(RuntimeError):
+    """A construct inside a compiled function that a trace cannot honour."""
+
+
+class Fallback(BaseException):
+    """Raised inside a capture to run the function eagerly instead (with a warning).
+    A BaseException, so that a user's ``except Exception`` does not swallow it."""
+
+
+def where(depth: int = 2) -> str:
+    """``file:line`` of the innermost caller outside minigrad."""
+    f = sys._getframe(depth)
+    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
+        f = f.f_back
+    if f is None:
+        return "<unknown>"
+    return f"{os.path.relpath(f.f_code.co_filename)}:{f.f_lineno}"
+
+
+def _value_read(tracer: Any, name: str, original: Any) -> Any:
+    def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if tracer.is_traced(self):
+            raise CaptureError(
+                f"{name} reads a tensor's value inside a compiled function (at {where()}); "
+                "a replay would reuse the value seen at capture. Return the tensor and "
+                "read it outside, or run this function without minigrad.compile"
+            )
+        if original is None:
+            raise TypeError(f"{name}: not supported for a Tensor")
+        return original(self, *args, **kwargs)
+
+    return guard
+
+
+def _eager(tracer: Any, name: str, original: Any) -> Any:
+    def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if tracer.is_traced(self) or name in ("backward",):
+            raise Fallback(f"{name} at {where()}")
+        return original(self, *args, **kwargs)
+
+    return guard
+
+
+def _no_backward(original: Any) -> Any:
+    def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        raise CaptureError(
+            f"backward() inside a compiled function (at {where()}): compile the forward "
+            "and the loss, and call .backward() on what the compiled function returns"
+        )
+
+    return guard
+
+
+_READS = {
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "numpy": ".numpy()",
+    "__array__": "np.asarray(tensor)",
+    "__bool__": "a Python `if`/`bool()` on a tensor",
+    "__float__": "float(tensor)",
+    "__int__": "int(tensor)",
+    "__index__": "using a tensor as an index",
+    "argmax": ".argmax()",
+    "argmin": ".argmin()",
+    "__lt__": "a comparison (<)",
+    "__le__": "a comparison (<=)",
+    "__gt__": "a comparison (>)",
+    "__ge__": "a comparison (>=)",
+    "__eq__": "a comparison (==)",
+    "__ne__": "a comparison (!=)",
+}
+_INPLACE = ("_begin_inplace",)
+_HOOKS = ("register_hook", "retain_grad")
+
+
+def _data_property(tracer: Any, slot: Any) -> property:
+    def get(self: Tensor) -> np.ndarray:
+        if tracer.is_traced(self):
+            mod = sys._getframe(1).f_globals.get("__name__", "")
+            if not mod.startswith(_TRUSTED):
+                raise CaptureError(
+                    f"reading .data of a traced tensor inside a compiled function (at "
+                    f"{where()}): a replay would reuse the value seen at capture. Pass "
+                    "such values as NumPy arrays or Python values (they are part of the "
+                    "cache key), or run this function without minigrad.compile"
+                )
+        return slot.__get__(self, Tensor)
+
+    def put(self: Tensor, value: np.ndarray) -> None:
+        slot.__set__(self, value)
+
+    return property(get, put)
+
+
+@contextlib.contextmanager
+def guarded(tracer: Any) -> Iterator[None]:
+    """Install the guards on Tensor for the duration of a capture."""
+    saved = {n: Tensor.__dict__.get(n) for n in (*_READS, *_INPLACE, *_HOOKS, "backward", "data")}
+    try:
+        for n, label in _READS.items():
+            setattr(Tensor, n, _value_read(tracer, label, saved[n]))
+        for n in (*_INPLACE, *_HOOKS):
+            setattr(Tensor, n, _eager(tracer, n.strip("_").replace("begin_", ""), saved[n]))
+        Tensor.backward = _no_backward(saved["backward"])
+        Tensor.data = _data_property(tracer, saved["data"])
+        yield
+    finally:
+        for n, v in saved.items():
+            if v is None:
+                delattr(Tensor, n)
+            else:
+                setattr(Tensor, n, v)
+
+
+class RandomState:
+    """Whether randomness was drawn between two points: minigrad's default generator
+    (a new one from ``manual_seed`` counts) and NumPy's global state."""
+
+    def __init__(self) -> None:
+        self.gen = rng.default_generator()
+        self.state = self.gen.bit_generator.state
+        self.np_state = np.random.get_state()[1].copy()  # noqa: NPY002  (the global state is what we watch)
+
+    def changed(self) -> bool:
+        gen = rng.default_generator()
+        if gen is not self.gen or gen.bit_generator.state != self.state:
+            return True
+        return not np.array_equal(np.random.get_state()[1], self.np_state)  # noqa: NPY002
+
+
+def grad_mode() -> bool:
+    return tape.is_grad_enabled()

@@ -1,0 +1,117 @@
+"""Activation derivatives for all time steps at once.
+
+tanh' = 1 - tanh^2 and sigmoid' = s (1 - s) depend only on the forward outputs, so
+they need not be computed step by step inside the backward loop (two NumPy calls
+per step). When the outputs of the same activation at every time step lie at a
+regular stride in memory (the steps' outputs in a stacked sequence, or a family of
+per-step buffers), the derivative of all of them is two calls over one strided view
+at the start of backward, and each step's backward is a single multiply.
+
+Where nothing else in backward reads those outputs (the candidate of a GRU), the
+derivative overwrites them in place and costs no memory; otherwise it goes into a
+buffer of its own, within a memory budget (beyond it, the steps differentiate one by
+one as before). A flag makes a second backward (``retain_graph=True``) reuse the
+derivatives instead of differentiating them again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .gradplan import GradPlan
+from .kernels import KERNELS, Emitter
+from .trace import Step, Value
+
+if TYPE_CHECKING:
+    from .memory import Storage
+
+__all__ = ["DERIVATIVES", "hoist", "template"]
+
+# op -> (code computing the derivative into {s} from the outputs {o}, may run in place)
+DERIVATIVES = {
+    "tanh": ("multiply({o}, {o}, {s}); subtract(1, {s}, {s})", True),
+    "sigmoid": ("subtract(1, {o}, {s}); multiply({s}, {o}, {s})", False),
+}
+_STEP = re.compile(r"^t=\d+$")
+
+
+def template(step: Step) -> tuple | None:
+    """Which op of the per-step template a step is: same op and shape, same scope
+    apart from the time step. None outside a time step."""
+    if not any(_STEP.match(s) for s in step.scope):
+        return None
+    scope = tuple(s for s in step.scope if not _STEP.match(s))
+    return (step.op, step.out.shape, step.out.dtype.str, scope)
+
+
+def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) -> None:
+    """Emit the all-steps derivatives; mark each covered step with its slice."""
+    groups: dict[tuple, list[Step]] = {}
+    for step in gp.active:
+        if step.op in DERIVATIVES and (key := template(step)) is not None:
+            groups.setdefault(key, []).append(step)
+    lines = []
+    # Separate derivative buffers (outputs read elsewhere in backward) may add at most
+    # this much memory: a few percent of the plan, or 1 MiB for small programs.
+    budget, spent = max(1 << 20, store.nbytes // 20), 0
+    for steps in groups.values():
+        if len(steps) < 2:
+            continue
+        steps.sort(key=lambda s: store.values[s.out].ctypes.data)
+        outs = [store.values[s.out] for s in steps]
+        merged = _regular(outs)
+        if merged is None:
+            continue
+        code, in_place_ok = DERIVATIVES[steps[0].op]
+        in_place = in_place_ok and all(readers.get(s.out, 0) == 1 for s in steps)
+        if not in_place:
+            if spent + merged.nbytes > budget:
+                continue  # derivative per step instead: no buffer as big as the sequence
+            spent += merged.nbytes
+        d = merged if in_place else np.empty(merged.shape, merged.dtype)
+        o, s = em.const(merged, "k"), em.const(d, "k")
+        lines.append(code.format(o=o, s=s))
+        for k, step in enumerate(steps):
+            step.attrs["deriv"] = em.const(d[k], "k")
+    if lines:
+        em.line("global derived")
+        em.line("if not derived:")
+        em.lines.extend(f"    {x}" for x in lines)
+        em.line("    derived = True")
+
+
+def _regular(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """One (n, *shape) view over arrays at a constant stride in memory, or None."""
+    first = arrays[0]
+    step = arrays[1].ctypes.data - first.ctypes.data
+    if step <= 0:
+        return None
+    for a, b in itertools.pairwise(arrays):
+        if b.shape != first.shape or b.strides != first.strides:
+            return None
+        if b.ctypes.data - a.ctypes.data != step:
+            return None
+    if np.shares_memory(arrays[0], arrays[1]):
+        return None
+    # Every element of the view lies in one of the arrays (same layout, constant stride).
+    return as_strided(first, (len(arrays), *first.shape), (step, *first.strides))
+
+
+def backward_readers(gp: GradPlan, store: Storage) -> dict[Value, int]:
+    """How many backward reads each forward value has (kernel needs and weight GEMMs)."""
+    counts: dict[Value, int] = {}
+    for step in gp.active:
+        kern: Any = KERNELS[step.op]
+        for k in kern.needs(step):
+            v = step.out if k == "out" else step.inputs[k]
+            counts[v] = counts.get(v, 0) + 1
+        for k, j in kern.outer(step).items():
+            w = gp.slots.get(step.inputs[k])
+            if w is not None and (step, k) in w.outers:
+                counts[step.inputs[j]] = counts.get(step.inputs[j], 0) + 1
+    return counts

@@ -1,0 +1,16 @@
+"""Replay rules, one per primitive, registered in :data:`KERNELS` by op name."""
+
+from . import elementwise, linalg, loss, reduce, shape
+from .base import KERNELS, Emitter, Kernel, Target
+
+__all__ = [
+    "KERNELS",
+    "Emitter",
+    "Kernel",
+    "Target",
+    "elementwise",
+    "linalg",
+    "loss",
+    "reduce",
+    "shape",
+]

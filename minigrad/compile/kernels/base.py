@@ -1,0 +1,171 @@
+"""What a replay rule is, and the code emitter the rules write into.
+
+A :class:`Kernel` says how one primitive runs in a planned program: the NumPy call
+that writes its output into a planned buffer (``forward``), and the calls that add its
+input gradients into planned gradient buffers (``backward``). It also tells the
+planner what it may exploit: which inputs the backward reads (``needs``), which
+gradients pass through unchanged (``through``: aliased instead of copied), and which
+are matmul weight gradients ``a^T g`` (``outer``: summed over all uses in one GEMM).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..trace import Step
+
+__all__: list[str] = []  # internal to minigrad.compile.kernels
+
+KERNELS: dict[str, Kernel] = {}
+
+
+def kernel(*names: str) -> Any:
+    """Class decorator: register one instance of the kernel under each op name."""
+
+    def register(cls: type) -> type:
+        for n in names:
+            KERNELS[n] = cls()
+        return cls
+
+    return register
+
+
+class Target:
+    """Where one input's gradient contribution goes: the name of its (planned) array,
+    its shape and the mode: "write" (first contribution: overwrite), "add" (accumulate),
+    or "skip" (the planner already placed it there: an alias)."""
+
+    __slots__ = ("mode", "name", "shape")
+
+    def __init__(self, name: str, shape: tuple, mode: str) -> None:
+        self.name, self.shape, self.mode = name, shape, mode
+
+
+class Emitter:
+    """Collects lines of generated Python; binds constants and scratch buffers into
+    the environment the generated functions run in."""
+
+    def __init__(self, env: dict[str, Any]) -> None:
+        self.env = env
+        self.lines: list[str] = []
+        self._ids: dict[int, str] = {}
+        self._scratch: dict[tuple, str] = {}
+        self.prelude: list[str] = []  # lines run once at the start of the function
+
+    def line(self, code: str) -> None:
+        self.lines.append(code)
+
+    def const(self, obj: Any, hint: str = "k") -> str:
+        """A name for ``obj`` in the environment (the same object gets the same name)."""
+        key = id(obj)
+        name = self._ids.get(key)
+        if name is None:
+            name = f"{hint}{len(self.env)}"
+            self.env[name] = obj
+            self._ids[key] = name
+        return name
+
+    def transposed(self, name: str) -> str:
+        """A name for the transpose of the array ``name``: a constant view when it is
+        a planned array, else computed once at the start of the function."""
+        a = self.env.get(name)
+        if isinstance(a, np.ndarray):
+            return self.const(a.T, "k")
+        t = f"{name}T"
+        line = f"{t} = {name}.T"
+        if line not in self.prelude:
+            self.prelude.append(line)
+        return t
+
+    def scratch(self, shape: tuple, dtype: np.dtype, tag: int = 0) -> str:
+        """A scratch buffer, only valid until the next kernel runs."""
+        key = (tuple(shape), np.dtype(dtype).str, tag)
+        name = self._scratch.get(key)
+        if name is None:
+            name = self.const(np.empty(shape, dtype), "s")
+            self._scratch[key] = name
+        return name
+
+    # -------------------------------------------------------------- contributions
+    def give(self, t: Target | None, gshape: tuple, dtype: np.dtype, fn: str | None, *args: str):
+        """Add the contribution ``fn(*args)`` (of shape ``gshape``; ``fn=None`` means
+        ``args[0]`` itself) into ``t``, reducing broadcast axes to ``t.shape``."""
+        if t is None or t.mode == "skip":
+            return
+        if tuple(t.shape) != tuple(gshape):
+            src = args[0] if fn is None else self.scratch(gshape, dtype)
+            if fn is not None:
+                self.line(f"{fn}({', '.join(args)}, {src})")
+            lead, kept = _reduction(gshape, t.shape)
+            if t.mode == "write" and not kept:
+                self.line(f"add.reduce({src}, {lead}, None, {t.name})")
+            else:
+                red = f"unbroadcast({src}, {tuple(t.shape)})"
+                op = "copyto" if t.mode == "write" else "add_into"
+                self.line(f"{op}({t.name}, {red})")
+            return
+        if fn is None:
+            if t.mode == "write":
+                self.line(f"copyto({t.name}, {args[0]})")
+            else:
+                self.line(f"add({t.name}, {args[0]}, {t.name})")
+        elif t.mode == "write":
+            self.line(f"{fn}({', '.join(args)}, {t.name})")
+        else:
+            s = self.scratch(gshape, dtype)
+            self.line(f"{fn}({', '.join(args)}, {s})")
+            self.line(f"add({t.name}, {s}, {t.name})")
+
+
+def _reduction(gshape: tuple, shape: tuple) -> tuple[tuple, bool]:
+    """The leading axes broadcasting added, and whether size-1 axes were stretched."""
+    lead = len(gshape) - len(shape)
+    stretched = any(n == 1 and gshape[lead + i] != 1 for i, n in enumerate(shape))
+    return tuple(range(lead)), stretched
+
+
+class Kernel:
+    """The replay rule of one primitive. Subclasses override what applies."""
+
+    #: the output is a view of input 0 (no code runs for it in a replay)
+    view = False
+
+    def is_view(self, step: Step) -> bool:
+        """Whether this step's output is a view of its input 0."""
+        return self.view
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        """Turn the values the op saved into static ``step.attrs`` (at capture)."""
+
+    def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
+        """For a view kernel: the output as a view of the input array ``a``."""
+        raise NotImplementedError
+
+    def view_code(self, step: Step, a: str) -> str:
+        """For a view kernel: an expression for the view of the array named ``a``."""
+        raise NotImplementedError
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        """Emit the code that writes the output into the array named ``o``."""
+        raise NotImplementedError
+
+    def needs(self, step: Step) -> set:
+        """What backward reads: input positions and/or "out"."""
+        return set()
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        """Inputs whose gradient is the output's, unchanged: k -> ("same",), or a view
+        relation ("reshape", shape) / ("transpose", axes) from the output's gradient."""
+        return {}
+
+    def outer(self, step: Step) -> dict[int, int]:
+        """Inputs k whose gradient is ``in[j]^T g`` (a matmul weight): k -> j."""
+        return {}
+
+    def backward(
+        self, em: Emitter, step: Step, g: str, ins: list[str], o: str, ts: list[Target | None]
+    ) -> None:
+        """Emit code adding each input's gradient contribution into its target."""
+        raise NotImplementedError

@@ -1,0 +1,225 @@
+"""Replay rules of the elementwise primitives (see minigrad.ops.elementwise).
+
+Forward writes into the planned output with the ufunc's ``out`` argument (positional,
+the cheapest call NumPy offers); the derivative rules are the ops' own, written into
+planned gradient buffers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..trace import Step
+from .base import Emitter, Kernel, Target, kernel
+
+__all__: list[str] = []
+
+
+def _dt(step: Step) -> Any:
+    return step.out.dtype
+
+
+def _shape(step: Step) -> tuple:
+    return step.out.shape
+
+
+@kernel("add")
+class Add(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"add({ins[0]}, {ins[1]}, {o})")
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        return {k: ("same",) for k, v in enumerate(step.inputs) if v.shape == step.out.shape}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        for t in ts:
+            em.give(t, _shape(step), _dt(step), None, g)
+
+
+@kernel("sub")
+class Sub(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"subtract({ins[0]}, {ins[1]}, {o})")
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        return {0: ("same",)} if step.inputs[0].shape == step.out.shape else {}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        em.give(ts[0], _shape(step), _dt(step), None, g)
+        em.give(ts[1], _shape(step), _dt(step), "negative", g)
+
+
+@kernel("mul")
+class Mul(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"multiply({ins[0]}, {ins[1]}, {o})")
+
+    def needs(self, step: Step) -> set:
+        return {1 - k for k, v in enumerate(step.inputs) if v.needs_grad}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        em.give(ts[0], _shape(step), _dt(step), "multiply", g, ins[1])
+        em.give(ts[1], _shape(step), _dt(step), "multiply", g, ins[0])
+
+
+@kernel("div")
+class Div(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"divide({ins[0]}, {ins[1]}, {o})")
+
+    def needs(self, step: Step) -> set:
+        return {1, "out"}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        # d(a/b) = g / b da - g a / b^2 db = (g / b)(da - out db)
+        em.give(ts[0], _shape(step), _dt(step), "divide", g, ins[1])
+        if ts[1] is not None:
+            s = em.scratch(_shape(step), _dt(step), 1)
+            em.line(f"divide({g}, {ins[1]}, {s}); multiply({s}, {o}, {s})")
+            em.give(ts[1], _shape(step), _dt(step), "negative", s)
+
+
+@kernel("pow", "maximum", "minimum", "logaddexp")
+class Generic2(Kernel):
+    """Rarely hot binary ops: the forward is the NumPy ufunc, the backward calls the
+    op's own vjp on the current arrays (see ``rules.py``)."""
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        fn = {"pow": "power", "maximum": "maximum", "minimum": "minimum"}.get(step.op, step.op)
+        em.line(f"{fn}({ins[0]}, {ins[1]}, out={o})")
+
+    def needs(self, step: Step) -> set:
+        return {0, 1, "out"}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        rule = em.const(binary_rule(step.op), "rule")
+        em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o})")
+        em.give(ts[0], _shape(step), _dt(step), None, "_ga")
+        em.give(ts[1], _shape(step), _dt(step), None, "_gb")
+
+
+def binary_rule(op: str) -> Any:
+    from . import rules
+
+    return getattr(rules, op)
+
+
+@kernel("where")
+class Where(Kernel):
+    """``where(c, a, b)``: the condition is a constant of the program, or the array
+    of a traced value when the op read it from one (then it is rebound each call)."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        c = step.saved[0]
+        step.attrs["cond"] = tracer.array_value(c) or c
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        c = em.ref(step.attrs["cond"])
+        em.line(f"copyto({o}, {ins[1]}); copyto({o}, {ins[0]}, 'unsafe', {c})")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        c = em.ref(step.attrs["cond"])
+        for k, t in enumerate(ts):
+            if t is None:
+                continue
+            s = em.scratch(_shape(step), _dt(step), 2)
+            where = c if k == 0 else f"logical_not({c})"
+            # select, never multiply by the mask: inf * 0 would be nan
+            em.line(f"{s}.fill(0); copyto({s}, {g}, 'unsafe', {where})")
+            em.give(t, _shape(step), _dt(step), None, s)
+
+
+# ----------------------------------------------------------------------- unary
+def _unary(name: str, fwd: str, needs: set, bwd: list[str]) -> None:
+    """Register a unary kernel: ``fwd`` is a line with {a}, {o}; ``bwd`` lines compute
+    the input gradient into {s} from {g}, {a}, {o}."""
+
+    class Unary(Kernel):
+        def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+            em.line(fwd.format(a=ins[0], o=o))
+
+        def needs(self, step: Step) -> set:
+            return needs
+
+        def backward(self, em, step, g, ins, o, ts) -> None:
+            t = ts[0]
+            if t is None:
+                return
+            deriv = step.attrs.get("deriv")  # computed for all time steps at once
+            if deriv is not None:
+                em.give(t, _shape(step), _dt(step), "multiply", g, deriv)
+                return
+            direct = t.mode == "write" and tuple(t.shape) == _shape(step)
+            s = t.name if direct else em.scratch(_shape(step), _dt(step), 3)
+            for line in bwd:
+                em.line(line.format(g=g, a=ins[0], o=o, s=s))
+            if not direct:
+                em.give(t, _shape(step), _dt(step), None, s)
+
+    Unary.__name__ = name.capitalize()
+    kernel(name)(Unary)
+
+
+_unary("neg", "negative({a}, {o})", set(), ["negative({g}, {s})"])
+_unary("exp", "exp({a}, {o})", {"out"}, ["multiply({g}, {o}, {s})"])
+_unary("log", "log({a}, {o})", {0}, ["divide({g}, {a}, {s})"])
+_unary("sqrt", "sqrt({a}, {o})", {"out"}, ["divide({g}, {o}, {s}); multiply({s}, 0.5, {s})"])
+_unary("abs", "absolute({a}, {o})", {0}, ["sign({a}, {s}); multiply({s}, {g}, {s})"])
+_unary(
+    "tanh",
+    "tanh({a}, {o})",
+    {"out"},
+    ["multiply({o}, {o}, {s}); subtract(1, {s}, {s}); multiply({s}, {g}, {s})"],
+)
+_unary(
+    "sigmoid",
+    "multiply({a}, 0.5, {o}); tanh({o}, {o}); multiply({o}, 0.5, {o}); add({o}, 0.5, {o})",
+    {"out"},
+    ["subtract(1, {o}, {s}); multiply({s}, {o}, {s}); multiply({s}, {g}, {s})"],
+)
+_unary("relu", "maximum({a}, 0, out={o})", {0}, ["greater({a}, 0, {s}); multiply({s}, {g}, {s})"])
+
+
+@kernel("clip")
+class Clip(Kernel):
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["lo"], step.attrs["hi"] = step.saved[1], step.saved[2]
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        lo, hi = step.attrs["lo"], step.attrs["hi"]
+        em.line(f"clip({ins[0]}, {lo!r}, {hi!r}, {o})")
+
+    def needs(self, step: Step) -> set:
+        return {0}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        rule = em.const(_clip_rule, "rule")
+        s = em.scratch(_shape(step), _dt(step), 4)
+        lo, hi = step.attrs["lo"], step.attrs["hi"]
+        em.line(f"{rule}({g}, {ins[0]}, {lo!r}, {hi!r}, {s})")
+        em.give(ts[0], _shape(step), _dt(step), None, s)
+
+
+def _clip_rule(g: Any, x: Any, lo: Any, hi: Any, out: Any) -> None:
+    """g inside [lo, hi] (bounds included), 0 outside."""
+    keep = True
+    if lo is not None:
+        keep = x >= lo
+    if hi is not None:
+        keep = keep & (x <= hi)
+    out[...] = g * keep
+
+
+@kernel("cast")
+class Cast(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"copyto({o}, {ins[0]}, 'unsafe')")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        t: Target | None = ts[0]
+        if t is None:
+            return
+        if t.mode == "write":
+            em.line(f"copyto({t.name}, {g}, 'unsafe')")
+        else:
+            em.line(f"add({t.name}, {g}, {t.name}, casting='unsafe')")

@@ -1,0 +1,72 @@
+"""Replay rules of matmul and addmm. A 2-D right operand's gradient ``a^T g`` is left
+to the planner (``outer``), which sums every use of a shared weight in one GEMM."""
+
+from __future__ import annotations
+
+from ..trace import Step
+from .base import Emitter, Kernel, kernel
+
+__all__: list[str] = []
+
+
+def _is2d(step: Step) -> bool:
+    return len(step.inputs[-2].shape) == 2 and len(step.inputs[-1].shape) == 2
+
+
+@kernel("matmul")
+class Matmul(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        if step.out.shape == ():
+            em.line(f"copyto({o}, matmul({ins[0]}, {ins[1]}))")
+        else:
+            em.line(f"matmul({ins[0]}, {ins[1]}, {o})")
+
+    def needs(self, step: Step) -> set:
+        a, b = step.inputs
+        if not _is2d(step):
+            return {0, 1}
+        return ({1} if a.needs_grad else set()) | ({0} if b.needs_grad else set())
+
+    def outer(self, step: Step) -> dict[int, int]:
+        return {1: 0} if _is2d(step) else {}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        if _is2d(step):
+            if ts[0] is not None and ts[0].mode != "skip":
+                b_t = em.transposed(ins[1])
+                em.give(ts[0], step.inputs[0].shape, step.out.dtype, "matmul", g, b_t)
+            return
+        rule = em.const(_general, "rule")
+        em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]})")
+        for k, t in enumerate(ts):
+            if t is not None:
+                em.give(t, step.inputs[k].shape, step.out.dtype, None, ("_ga", "_gb")[k])
+
+
+def _general(g, x, y):
+    from .rules import matmul
+
+    return matmul(g, x, y)
+
+
+@kernel("addmm")
+class Addmm(Kernel):
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"matmul({ins[1]}, {ins[2]}, {o}); add({o}, {ins[0]}, {o})")
+
+    def needs(self, step: Step) -> set:
+        _, a, b = step.inputs
+        return ({2} if a.needs_grad else set()) | ({1} if b.needs_grad else set())
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        c = step.inputs[0]
+        return {0: ("same",)} if c.shape == step.out.shape and c.dtype == step.out.dtype else {}
+
+    def outer(self, step: Step) -> dict[int, int]:
+        return {2: 1}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        shape, dt = step.out.shape, step.out.dtype
+        em.give(ts[0], shape, dt, None, g)
+        if ts[1] is not None and ts[1].mode != "skip":
+            em.give(ts[1], step.inputs[1].shape, dt, "matmul", g, em.transposed(ins[2]))

@@ -1,0 +1,69 @@
+"""Replay rules of the reductions, and of derived constants (recomputed from each
+call's arrays)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..trace import Step
+from .base import Emitter, Kernel, kernel
+
+__all__: list[str] = []
+
+
+@kernel("sum")
+class Sum(Kernel):
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["axes"], step.attrs["keepdims"] = tuple(step.saved[0]), bool(step.saved[1])
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        axes, keep = step.attrs["axes"], step.attrs["keepdims"]
+        if step.out.shape == ():
+            em.line(f"copyto({o}, add.reduce({ins[0]}, {axes}, None, None, {keep}))")
+        else:
+            em.line(f"add.reduce({ins[0]}, {axes}, None, {o}, {keep})")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        axes, keep = step.attrs["axes"], step.attrs["keepdims"]
+        src = g if keep else f"expand_dims({g}, {axes})"
+        em.give(ts[0], step.inputs[0].shape, step.out.dtype, None, src)
+
+
+@kernel("max", "min")
+class Extreme(Kernel):
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["axes"], step.attrs["keepdims"] = tuple(step.saved[2]), bool(step.saved[3])
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        fn = "maximum" if step.op == "max" else "minimum"
+        axes, keep = step.attrs["axes"], step.attrs["keepdims"]
+        em.line(f"copyto({o}, {fn}.reduce({ins[0]}, {axes}, None, None, {keep}))")
+
+    def needs(self, step: Step) -> set:
+        return {0, "out"}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        rule = em.const(_extreme, "rule")
+        axes, keep = step.attrs["axes"], step.attrs["keepdims"]
+        em.line(f"_ga = {rule}({g}, {ins[0]}, {o}, {axes}, {keep})")
+        em.give(ts[0], step.inputs[0].shape, step.out.dtype, None, "_ga")
+
+
+def _extreme(g, x, out, axes, keepdims):
+    from .rules import extreme
+
+    return extreme(g, x, out, axes, keepdims)
+
+
+@kernel("derived")
+class Derived(Kernel):
+    """A constant computed from values (``minigrad.ops.core.derived``: the max shift of
+    ``logsumexp``, the picks of ``nll_loss``): the replay calls the same function on
+    the call's arrays. No gradient flows through it."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["name"], step.attrs["fn"] = step.saved
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        fn = em.const(step.attrs["fn"], "rule")
+        em.line(f"copyto({o}, {fn}({', '.join(ins)}))  # {step.attrs['name']}")

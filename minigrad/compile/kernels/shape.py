@@ -1,0 +1,197 @@
+"""Replay rules of the shape primitives. Views (reshape, transpose, broadcast_to,
+basic indexing) cost nothing in a replay: the planner computes them once, on the
+planned buffers. ``stack`` and ``concatenate`` normally cost nothing either: the
+planner lets each input's producer write straight into its place in the output."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from ..trace import Step
+from .base import Emitter, Kernel, kernel
+
+__all__: list[str] = []  # internal to minigrad.compile.kernels
+
+
+def is_basic(idx: Any) -> bool:
+    """Whether an index selects a view (slices, integers, None, Ellipsis)."""
+    parts = idx if type(idx) is tuple else (idx,)
+    return all(p is None or p is Ellipsis or type(p) in (slice, int) for p in parts)
+
+
+@kernel("reshape")
+class Reshape(Kernel):
+    view = True
+
+    def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
+        v = a.view()
+        v.shape = step.out.shape  # raises when the new shape needs a copy
+        return v
+
+    def view_code(self, step: Step, a: str) -> str:
+        return f"{a}.reshape({step.out.shape})"
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"copyto({o}, {ins[0]}.reshape({step.out.shape}))")
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        return {0: ("reshape", step.inputs[0].shape)}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        shape = step.inputs[0].shape
+        em.give(ts[0], shape, step.out.dtype, None, f"{g}.reshape({shape})")
+
+
+@kernel("transpose")
+class Transpose(Kernel):
+    view = True
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        inverse = tuple(int(i) for i in step.saved[0])
+        step.attrs["inverse"] = inverse
+        step.attrs["axes"] = tuple(int(i) for i in np.argsort(inverse))
+
+    def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
+        return a.transpose(step.attrs["axes"])
+
+    def view_code(self, step: Step, a: str) -> str:
+        return f"{a}.transpose({step.attrs['axes']})"
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"copyto({o}, {self.view_code(step, ins[0])})")
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        return {0: ("transpose", step.attrs["inverse"])}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        inv = step.attrs["inverse"]
+        em.give(ts[0], step.inputs[0].shape, step.out.dtype, None, f"{g}.transpose({inv})")
+
+
+@kernel("broadcast_to")
+class BroadcastTo(Kernel):
+    view = True
+
+    def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, step.out.shape)
+
+    def view_code(self, step: Step, a: str) -> str:
+        return f"broadcast_to({a}, {step.out.shape})"
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"copyto({o}, {ins[0]})")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        em.give(ts[0], step.out.shape, step.out.dtype, None, g)
+
+
+@kernel("getitem")
+class Getitem(Kernel):
+    """Basic indexing is a view; integer or boolean arrays gather. An index array that
+    is the array of a traced value (an embedding's ids) is rebound at every call."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        idx, _shape, _dtype, unique = step.saved
+        parts = idx if type(idx) is tuple else (idx,)
+        step.attrs["parts"] = tuple(tracer.array_value(p) or p for p in parts)
+        step.attrs["tuple"] = type(idx) is tuple
+        step.attrs["basic"] = is_basic(idx)
+        step.attrs["unique"] = unique
+        step.attrs["index"] = idx
+
+    def is_view(self, step: Step) -> bool:
+        return step.attrs["basic"]
+
+    def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
+        return a[step.attrs["index"]]
+
+    def index_code(self, em: Emitter, step: Step) -> str:
+        if step.attrs["basic"]:
+            return em.const(step.attrs["index"], "i")
+        parts = [em.ref(p) for p in step.attrs["parts"]]
+        return f"({', '.join(parts)},)" if step.attrs["tuple"] else parts[0]
+
+    def view_code(self, step: Step, a: str) -> str:
+        return f"{a}[{step.attrs['index']!r}]"
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"copyto({o}, {ins[0]}[{self.index_code(em, step)}])")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        t = ts[0]
+        if t is None or t.mode == "skip":
+            return
+        idx = self.index_code(em, step)
+        if t.mode == "write":
+            em.line(f"{t.name}.fill(0)")
+        if step.attrs["unique"]:
+            em.line(f"{t.name}[{idx}] += {g}")
+        else:
+            em.line(f"add.at({t.name}, {idx}, {g})")
+
+
+class _Join(Kernel):
+    """stack and concatenate: each input is one region of the output."""
+
+    def region(self, step: Step, i: int) -> tuple:
+        raise NotImplementedError
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        placed = step.attrs.get("placed", set())
+        for i, a in enumerate(ins):
+            if i not in placed:
+                em.line(f"copyto({o}[{em.const(self.region(step, i), 'i')}], {a})")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        for i, t in enumerate(ts):
+            if t is not None:
+                r = em.const(self.region(step, i), "i")
+                em.give(t, step.inputs[i].shape, step.out.dtype, None, f"{g}[{r}]")
+
+
+@kernel("stack")
+class Stack(_Join):
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["lead"] = tuple(step.saved[0])
+
+    def region(self, step: Step, i: int) -> tuple:
+        return (*step.attrs["lead"], i)
+
+
+@kernel("concatenate")
+class Concatenate(_Join):
+    def prepare(self, step: Step, tracer: Any) -> None:
+        ax = int(step.saved[0])
+        ends = [0, *(int(e) for e in step.saved[1]), step.out.shape[ax]]
+        step.attrs["regions"] = [
+            (slice(None),) * ax + (slice(s, e),) for s, e in itertools.pairwise(ends)
+        ]
+
+    def region(self, step: Step, i: int) -> tuple:
+        return step.attrs["regions"][i]
+
+
+@kernel("scatter")
+class Scatter(Getitem):
+    """``scatter(v, index, shape)``: zeros with v added at index (getitem's adjoint)."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        idx = step.saved[0]
+        parts = idx if type(idx) is tuple else (idx,)
+        step.attrs["parts"] = tuple(tracer.array_value(p) or p for p in parts)
+        step.attrs["tuple"] = type(idx) is tuple
+        step.attrs["basic"] = is_basic(idx)
+        step.attrs["index"] = idx
+
+    def is_view(self, step: Step) -> bool:
+        return False
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"{o}.fill(0); add.at({o}, {self.index_code(em, step)}, {ins[0]})")
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        idx = self.index_code(em, step)
+        em.give(ts[0], step.inputs[0].shape, step.out.dtype, None, f"{g}[{idx}]")

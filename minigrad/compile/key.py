@@ -1,0 +1,113 @@
+"""The cache key of a call: everything a captured program depends on.
+
+Arguments are walked recursively through tuples, lists and dicts (keyword arguments
+included), so a tensor inside a list is an input like any other. For each leaf:
+
+- a Tensor: its shape, dtype and requires-grad flag (its values are the input);
+- a NumPy array: its shape, dtype *and values* (arrays are constants of the program:
+  lengths, masks, index arrays; pass a Tensor for data that changes every call);
+- a module: its identity, training flag and the identity of its parameters;
+- a Python number, string, None, ...: its value; any other object: its identity.
+
+Grad mode and the default dtype are part of the key too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from ..nn import Module
+from ..tensor import Tensor, get_default_dtype
+from .guards import grad_mode
+
+__all__ = ["describe_change", "flatten", "labels"]
+
+_SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
+
+
+def flatten(args: tuple, kwargs: dict, extra: tuple = ()) -> tuple[list[Tensor], tuple]:
+    """(the tensors in order, the key)."""
+    tensors: list[Tensor] = []
+    key: list[Any] = []
+    _walk(args, kwargs, tensors, key, None)
+    key.append(grad_mode())
+    key.append(get_default_dtype().str)
+    key.extend(_module_key(m) for m in extra)
+    return tensors, tuple(key)
+
+
+def labels(args: tuple, kwargs: dict, extra: tuple = ()) -> list[str]:
+    """What each entry of the key describes (``*args[0]``, ``**kwargs['lr']``, ...)."""
+    names: list[str] = []
+    _walk(args, kwargs, [], [], names)
+    names += ["grad mode", "default dtype"]
+    names += [f"module {type(m).__name__} #{i}" for i, m in enumerate(extra)]
+    return names
+
+
+def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | None) -> None:
+    stack: list[tuple[str, Any]] = [("**kwargs", kwargs), ("*args", args)]
+    while stack:
+        path, x = stack.pop()
+        kind = type(x)
+        if kind is Tensor or isinstance(x, Tensor):
+            tensors.append(x)
+            key.append(("T", x.data.shape, x.data.dtype.str, x._requires_grad))
+        elif kind is tuple or kind is list or isinstance(x, (tuple, list)):
+            key.append((kind.__name__, len(x)))
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(x))))
+        elif isinstance(x, dict):
+            key.append(("dict", tuple(x)))
+            stack.extend((f"{path}[{k!r}]", x[k]) for k in reversed(list(x)))
+        elif kind is np.ndarray or isinstance(x, np.ndarray):
+            digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
+            key.append(("A", x.shape, x.dtype.str, digest.digest()))
+        elif isinstance(x, Module):
+            key.append(_module_key(x))
+        elif isinstance(x, _SCALARS):
+            key.append(("V", kind.__name__, x))
+        else:
+            key.append(("id", id(x)))
+        if names is not None:
+            names.append(path)
+
+
+def _module_key(m: Module) -> tuple:
+    params = tuple(id(p) for p in m.parameters())
+    modes = tuple(sub.training for sub in m.modules()) if hasattr(m, "modules") else (m.training,)
+    return ("M", id(m), params, modes)
+
+
+def _show(item: Any) -> str:
+    kind = item[0] if isinstance(item, tuple) and item else None
+    if kind == "T":
+        grad = ", requires_grad" if item[3] else ""
+        return f"tensor of shape {item[1]}, {np.dtype(item[2])}{grad}"
+    if kind == "A":
+        return f"array of shape {item[1]}, {np.dtype(item[2])} (values {item[3].hex()[:8]})"
+    if kind == "V":
+        return repr(item[2])
+    if kind == "M":
+        return "module (its parameters or training mode)"
+    if kind == "id":
+        return f"object at {item[1]:#x}"
+    if kind in ("tuple", "list"):
+        return f"{kind} of {item[1]}"
+    if kind == "dict":
+        return f"dict with keys {list(item[1])}"
+    return repr(item)
+
+
+def describe_change(old: tuple, new: tuple, labels: list[str]) -> str:
+    """What differs between two keys, e.g. ``*args[0]: tensor of shape (5, 3) -> ...``."""
+    if len(old) != len(new):
+        return f"the structure of the arguments ({len(old)} -> {len(new)} items)"
+    diffs = [
+        f"{label}: {_show(a)} -> {_show(b)}"
+        for a, b, label in zip(old, new, labels, strict=True)
+        if a != b
+    ]
+    return "; ".join(diffs[:3]) + (f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else "")

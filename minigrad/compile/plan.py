@@ -1,0 +1,89 @@
+"""Forward planning: which steps run, and where each value lives.
+
+Only the steps the outputs depend on run (a trace may hold ops whose results are
+never used). Each value gets a *place*:
+
+- ``("bound",)``: an input, parameter or constant; its array is read at each call;
+- ``("view", base)``: a view of its input (reshape, transpose, basic indexing); on a
+  planned buffer it is computed once, at planning, and costs nothing per call;
+- ``("in", container, region)``: the producer writes straight into its region of a
+  ``stack`` or ``concatenate`` output (the join itself then runs no code);
+- ``("own",)``: a planned buffer of its own (``memory.py`` lets buffers whose
+  lifetimes do not overlap share storage).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .kernels import KERNELS
+from .trace import Step, Trace, Value
+
+__all__ = ["ForwardPlan", "attr_values", "plan_forward"]
+
+
+def attr_values(step: Step) -> list[Value]:
+    """Traced values a step reads through its attrs (a where's condition, index arrays)."""
+    found = []
+    for a in step.attrs.values():
+        items = a if isinstance(a, (tuple, list)) else (a,)
+        found.extend(x for x in items if isinstance(x, Value))
+    return found
+
+
+class ForwardPlan:
+    """The live steps in order, and the place of every value they touch."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.live: list[Step] = []
+        self.place: dict[Value, tuple] = {}
+        self.outputs = [v for v in trace.outputs if v is not None]
+
+
+def plan_forward(trace: Trace) -> ForwardPlan:
+    """Keep the live steps; place every value (see the module docstring)."""
+    plan = ForwardPlan(trace)
+    plan.live = _live_steps(trace)
+    for v in trace.values:
+        if v.kind != "op":
+            plan.place[v] = ("bound",)
+    for step in reversed(plan.live):
+        v = step.out
+        if KERNELS[step.op].is_view(step):
+            plan.place.setdefault(v, ("view", step.inputs[0]))
+        else:
+            plan.place.setdefault(v, ("own",))
+        if step.op in ("stack", "concatenate"):
+            _place_parts(plan, step)
+    return plan
+
+
+def _live_steps(trace: Trace) -> list[Step]:
+    need = {v for v in trace.outputs if v is not None}
+    live = []
+    for step in reversed(trace.steps):
+        if step.out in need:
+            live.append(step)
+            need.update(step.inputs)
+            need.update(attr_values(step))
+    live.reverse()
+    return live
+
+
+def _place_parts(plan: ForwardPlan, step: Step) -> None:
+    """Let each part of a join be computed in its region of the join's output."""
+    kern: Any = KERNELS[step.op]
+    placed = set()
+    for i, x in enumerate(step.inputs):
+        if (
+            x.kind != "op"
+            or x in plan.place
+            or step.inputs.count(x) != 1
+            or x.dtype != step.out.dtype
+            or KERNELS[x.producer.op].is_view(x.producer)
+        ):
+            continue
+        plan.place[x] = ("in", step.out, kern.region(step, i))
+        placed.add(i)
+    step.attrs["placed"] = placed

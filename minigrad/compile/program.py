@@ -1,0 +1,176 @@
+"""A planned program and how it runs: bind the call's arrays, run the generated
+forward, hand back output tensors whose ``backward()`` runs the generated backward.
+
+The outputs are fresh arrays (the next call reuses every planned buffer). The output
+tensor's tape entry is one Node whose parents are the parameters and inputs that
+need gradients: the engine calls its vjp like any other, so gradients *accumulate*
+into ``.grad`` exactly as in eager mode (the engine copies them into arrays the user
+owns), hooks on parameters run, and gradients flow on into any eager graph the
+inputs came from.
+"""
+
+from __future__ import annotations
+
+import functools
+import zlib
+from typing import Any
+
+import numpy as np
+
+from ..tape import Node
+from ..tensor import Tensor
+from .codegen import generate
+from .gradplan import GradPlan, plan_grads
+from .memory import allocate
+from .plan import attr_values, plan_forward
+from .trace import Trace, Value
+
+__all__ = ["Program", "Stale", "flatten_outputs"]
+
+
+def _output_plan(v: Value | None, where: dict, slots: dict) -> tuple:
+    if v is None:
+        return ("none", None, False)
+    if v.kind == "input":
+        return ("input", where[v], False)
+    if v.kind != "op":
+        return ("source", v.source, False)
+    return ("op", f"v{v.index}", v in slots)
+
+
+class Stale(Exception):
+    """A bound parameter or constant changed shape or dtype: capture again."""
+
+
+class Program:
+    """One captured and planned call of a function, replayable on new inputs."""
+
+    def __init__(self, trace: Trace, fn: Any) -> None:
+        self.fn = fn
+        fp = plan_forward(trace)
+        gp: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
+        store = allocate(fp, gp)
+        self.env, source = generate(fp, gp, store)
+        self._source = zlib.compress(source.encode())
+        self.nbytes = store.nbytes
+        self.ops = sorted({s.op for s in fp.live})
+        self.differentiable = gp is not None
+        self.generation = 0
+        live = {v for s in fp.live for v in (s.out, *s.inputs, *attr_values(s))}
+        live |= set(fp.outputs)
+        self._inputs = [(i, f"v{v.index}") for i, v in enumerate(trace.inputs) if v in live]
+        self._bound = [
+            (v.source, f"v{v.index}", v.shape, v.dtype)
+            for v in trace.values
+            if v.kind in ("param", "const") and v in live
+        ]
+        where = {v: i for i, v in enumerate(trace.inputs)}
+        slots = gp.slots if gp is not None else {}
+        # Per output: ("none"|"input"|"source"|"op", payload, taped)
+        self._outs = [_output_plan(v, where, slots) for v in trace.outputs]
+        leaves = [v for v in slots if v.kind in ("param", "input")]
+        self._parents = [
+            ("input", where[v]) if v.kind == "input" else ("source", v.source) for v in leaves
+        ]
+        self._grads = [store.grads[slots[v]] for v in leaves]
+        self._seeds = [trace.outputs.index(v) for v in (gp.seeds if gp is not None else [])]
+        self._zeros = [np.zeros(v.shape, v.dtype) for v in (gp.seeds if gp is not None else [])]
+        # Nothing else of the trace is kept: the program is the arrays and the code.
+
+    @property
+    def source(self) -> str:
+        """The generated program (Python source of ``forward`` and ``backward``)."""
+        return zlib.decompress(self._source).decode()
+
+    # ----------------------------------------------------------------- running
+    def run(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
+        """Replay on ``tensors`` (the call's tensor arguments, in key order)."""
+        env = self.env
+        for i, name in self._inputs:
+            env[name] = tensors[i].data
+        for t, name, shape, dtype in self._bound:
+            d = t.data
+            if d.shape != shape or d.dtype != dtype:
+                raise Stale(f"a tensor changed from {shape} {dtype} to {d.shape} {d.dtype}")
+            env[name] = d
+        env["forward"]()
+        env["derived"] = False  # backward computes activation derivatives anew
+        self.generation += 1
+        return self._outputs(tensors, args, kwargs)
+
+    def _outputs(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
+        parents = None
+        outs: list[Any] = []
+        for j, (kind, payload, taped) in enumerate(self._outs):
+            if kind == "none":
+                outs.append(None)
+            elif kind == "input":
+                outs.append(tensors[payload])
+            elif kind == "source":
+                outs.append(payload)
+            elif not taped:
+                outs.append(Tensor._wrap(np.array(self.env[payload], copy=True)))
+            else:
+                data = np.array(self.env[payload], copy=True)
+                if parents is None:
+                    parents = tuple(self._parent(p, tensors) for p in self._parents)
+                node = Node("compiled", parents, self._vjp, data.shape, (j, self.generation))
+                # The graph renderer draws what eager mode records: unrolled() re-runs it.
+                node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
+                outs.append(Tensor._wrap(data, node))
+        return outs
+
+    @staticmethod
+    def _parent(p: tuple, tensors: list[Tensor]) -> Any:
+        t = tensors[p[1]] if p[0] == "input" else p[1]
+        return t._node or t
+
+    def _vjp(self, g: np.ndarray, j: int, generation: int) -> list[np.ndarray]:
+        if generation != self.generation:
+            raise RuntimeError(
+                "backward of a compiled call after a later call of the same compiled "
+                "function: the later call reused the buffers this backward needs. Call "
+                ".backward() before calling the compiled function again"
+            )
+        env = self.env
+        for i, out in enumerate(self._seeds):
+            env[f"seed{i}"] = g if out == j else self._zeros[i]
+        env["backward"]()
+        # Several outputs may each run the backward in one engine pass: hand out copies.
+        return [a.copy() for a in self._grads] if len(self._seeds) > 1 else self._grads
+
+    # --------------------------------------------------------------- drawing
+    def unrolled(self, j: int, redo: tuple) -> Node | None:
+        """The eager graph behind output ``j``: run the function eagerly again."""
+        args, kwargs = redo
+        out = flatten_outputs(self.fn(*args, **kwargs))
+        t = out[j]
+        return t._node if isinstance(t, Tensor) else None
+
+
+def flatten_outputs(result: Any, structure: bool = False) -> Any:
+    """The leaves of a returned structure (tuples, lists, dicts), and a function that
+    puts new leaves back in their places."""
+    leaves: list[Any] = []
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, (tuple, list)):
+            return (type(x), [walk(v) for v in x])
+        if isinstance(x, dict):
+            return (dict, {k: walk(v) for k, v in x.items()})
+        leaves.append(x)
+        return len(leaves) - 1
+
+    shape = walk(result)
+    if not structure:
+        return leaves
+
+    def build(new: list[Any], s: Any = shape) -> Any:
+        if isinstance(s, int):
+            return new[s]
+        kind, parts = s
+        if kind is dict:
+            return {k: build(new, v) for k, v in parts.items()}
+        return kind(build(new, v) for v in parts)
+
+    return leaves, build

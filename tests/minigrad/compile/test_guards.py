@@ -1,0 +1,223 @@
+"""What a trace cannot honour is never silent; the key changes exactly when it must.
+
+Includes one test per failure users reported of tinygrad's TinyJit: input shape
+changes ignored (tinygrad#692), list/dict/keyword inputs dropped (#10850), nothing
+captured without a word (#7637), stale shapes (#5360), and a parameter replaced by a
+new array.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.compile import CaptureError
+
+W = minigrad.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=np.float64, requires_grad=True)
+
+
+def t(*shape: int, seed: int = 0) -> minigrad.Tensor:
+    return minigrad.tensor(np.random.default_rng(seed).normal(size=shape))
+
+
+def eager_and_compiled(fn, *args, **kwargs):
+    return fn(*args, **kwargs), minigrad.compile(fn)(*args, **kwargs)
+
+
+# ------------------------------------------------------------- value reads raise
+@pytest.mark.parametrize(
+    ("construct", "body"),
+    [
+        (".item()", lambda x: x.sum() * x.sum().item()),
+        ("float(tensor)", lambda x: x * float(x.sum())),
+        ("`if`", lambda x: x * 2 if x.sum() else x),
+        ("comparison", lambda x: minigrad.where(x > 0, x, 0.0).sum()),
+        ("np.asarray", lambda x: x * np.asarray(x).mean()),
+        (".numpy()", lambda x: x * x.numpy().max()),
+        (".tolist()", lambda x: x * len(x.tolist())),
+        (".data", lambda x: x * x.data.sum()),
+        (".argmax()", lambda x: x[int(x.argmax().data)]),
+    ],
+)
+def test_value_reads_raise_naming_construct_and_line(construct: str, body) -> None:
+    f = minigrad.compile(body)
+    with pytest.raises(CaptureError) as e:
+        f(t(3, 2))
+    msg = str(e.value)
+    assert "test_guards.py:" in msg
+    assert construct.strip("`") in msg or construct in msg
+
+
+def test_backward_inside_raises() -> None:
+    def step(x):
+        loss = (x @ W).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(CaptureError, match="backward\\(\\) inside a compiled function"):
+        minigrad.compile(step)(t(3, 2))
+    assert W.grad is None
+
+
+def test_values_of_constants_may_be_read() -> None:
+    def f(x):
+        c = minigrad.zeros(2, dtype=np.float64) + 1
+        return (x @ W).sum() * float(c.data.sum()) if c.data.sum() > 0 else x.sum()
+
+    x = t(3, 2)
+    with pytest.raises(CaptureError):
+        minigrad.compile(f)(x)  # c is the output of an op: its value is traced too
+
+    def g(x):
+        c = minigrad.ones(2, dtype=np.float64)
+        return (x @ W).sum() * float(c.data.sum())
+
+    a, b = eager_and_compiled(g, x)
+    assert np.allclose(a.data, b.data)
+
+
+# ---------------------------------------------------------- eager with a warning
+@pytest.mark.parametrize(
+    ("what", "body"),
+    [
+        ("random", lambda x: minigrad.functional.dropout(x @ W, 0.5).sum()),
+        ("random", lambda x: (x @ W + minigrad.randn(2, dtype=np.float64)).sum()),
+        ("inplace", lambda x: (x @ W).sum() + x.mul_(1.0).sum()),
+        ("register_hook", lambda x: _hooked(x @ W).sum()),
+        ("retain_grad", lambda x: _retained(x @ W).sum()),
+    ],
+)
+def test_fallbacks_run_eagerly_and_warn_once(what: str, body) -> None:
+    f = minigrad.compile(body)
+    x = t(3, 2)
+    with pytest.warns(RuntimeWarning, match="running eagerly") as rec:
+        f(x)
+    assert what.split("_")[0] in str(rec[0].message).lower().replace(" ", "_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = f(x)  # eager now, no second warning
+    assert out.grad_fn is None or type(out.grad_fn).__name__ == "Node"
+
+
+def _hooked(y: minigrad.Tensor) -> minigrad.Tensor:
+    y.register_hook(lambda g: g * 2)
+    return y
+
+
+def _retained(y: minigrad.Tensor) -> minigrad.Tensor:
+    y.retain_grad()
+    return y
+
+
+# --------------------------------------------------------------- TinyJit failures
+def test_input_shape_change_recaptures_tinygrad_692() -> None:
+    f = minigrad.compile(lambda x: (x @ W).tanh().sum(axis=0))
+    for n in (3, 5, 3, 1):
+        x = t(n, 2, seed=n)
+        assert np.allclose(f(x).data, (x @ W).tanh().sum(axis=0).data, rtol=1e-14)
+    assert f.captures == 3
+
+
+def test_list_dict_and_keyword_inputs_are_inputs_tinygrad_10850() -> None:
+    def f(xs, d, *, scale):
+        return (xs[0] @ W + xs[1] * d["b"]).sum() * scale
+
+    cf = minigrad.compile(f)
+    for seed in range(3):
+        xs = [t(3, 2, seed=seed), t(3, 2, seed=seed + 10)]
+        d = {"b": t(2, seed=seed + 20)}
+        assert np.isclose(cf(xs, d, scale=2.0).item(), f(xs, d, scale=2.0).item(), rtol=1e-14)
+    assert cf.captures == 1
+    assert np.isclose(cf(xs, d, scale=3.0).item(), f(xs, d, scale=3.0).item(), rtol=1e-14)
+    assert cf.captures == 2  # a keyword's value is part of the key
+
+
+def test_nothing_captured_says_so_tinygrad_7637() -> None:
+    f = minigrad.compile(lambda x: 42.0)
+    with pytest.warns(RuntimeWarning, match="nothing to capture"):
+        assert f(t(2)) == 42.0
+
+
+def test_shapes_never_stale_tinygrad_5360() -> None:
+    f = minigrad.compile(lambda x: (x @ W).sum())
+    grads = []
+    for n in (4, 2, 4):
+        W.grad = None
+        x = t(n, 2, seed=1)
+        f(x).backward()
+        grads.append(W.grad.copy())
+        W.grad = None
+        (x @ W).sum().backward()
+        assert np.allclose(grads[-1], W.grad, rtol=1e-14)
+    assert f(t(4, 2)).shape == ()
+    W.grad = None
+
+
+def test_replaced_parameter_array_is_used() -> None:
+    w = minigrad.tensor(np.eye(2), requires_grad=True)
+    f = minigrad.compile(lambda x: (x @ w).sum())
+    x = t(3, 2)
+    f(x)
+    w.data = np.full((2, 2), 3.0)  # a new array of the same shape: bound by reference
+    assert np.isclose(f(x).item(), (x @ w).sum().item())
+    w.data = np.ones((2, 3))  # a new shape: captured again
+    assert np.isclose(f(x).item(), (x @ w).sum().item())
+    assert f.captures == 2
+
+
+def test_parameter_updated_in_place_is_used() -> None:
+    w = minigrad.tensor(np.eye(2), requires_grad=True)
+    f = minigrad.compile(lambda x: (x @ w).sum())
+    opt = minigrad.optim.SGD([w], lr=0.5)
+    x = t(3, 2)
+    for _ in range(3):
+        opt.zero_grad()
+        loss = f(x)
+        loss.backward()
+        opt.step()
+    ref = minigrad.tensor(np.eye(2), requires_grad=True)
+    for _ in range(3):
+        ref.grad = None
+        (x @ ref).sum().backward()
+        with minigrad.no_grad():
+            ref.data -= 0.5 * ref.grad
+    assert np.allclose(w.data, ref.data, rtol=1e-14)
+
+
+def test_changing_keys_warn_once_naming_the_change() -> None:
+    f = minigrad.compile(lambda x: x.sum() * 2, warn_after=2, cache_size=2)
+    with pytest.warns(
+        RuntimeWarning, match=r"\*args\[0\]: tensor of shape \(2,\).*-> tensor of shape \(3,\)"
+    ):
+        for n in (1, 2, 3):
+            f(t(n))
+    assert len(f.programs) == 2
+
+
+def test_array_arguments_are_part_of_the_key() -> None:
+    f = minigrad.compile(lambda x, idx: x[idx].sum())
+    x = t(5)
+    for idx in (np.array([0, 1]), np.array([3, 4]), np.array([0, 1])):
+        assert np.isclose(f(x, idx).item(), x[idx].sum().item())
+    assert f.captures == 2
+
+
+def test_integer_tensor_index_is_rebound_each_call() -> None:
+    table = minigrad.tensor(np.arange(12.0).reshape(6, 2), requires_grad=True)
+    f = minigrad.compile(lambda ids: minigrad.take(table, ids).sum(axis=1))
+    for ids in ([0, 1, 1], [5, 2, 0]):
+        ids_t = minigrad.tensor(np.array(ids))
+        assert np.allclose(f(ids_t).data, minigrad.take(table, ids_t).sum(axis=1).data)
+    assert f.captures == 1
+
+
+def test_grad_mode_is_part_of_the_key() -> None:
+    f = minigrad.compile(lambda x: (x @ W).sum())
+    x = t(3, 2)
+    assert f(x).requires_grad
+    with minigrad.no_grad():
+        assert not f(x).requires_grad
+    assert f.captures == 2

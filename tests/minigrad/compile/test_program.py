@@ -1,0 +1,131 @@
+"""A replay behaves like the eager call it stands for: outputs the user owns,
+gradients accumulated into .grad, the engine's rules for backward, the same graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.viz as viz
+import rnn
+
+
+def setup() -> tuple:
+    rng = np.random.default_rng(0)
+    w = minigrad.tensor(rng.normal(size=(3, 2)), requires_grad=True)
+    b = minigrad.tensor(rng.normal(size=2), requires_grad=True)
+    f = minigrad.compile(lambda x: ((x @ w + b).tanh() ** 2).sum())
+    return w, b, f, [minigrad.tensor(rng.normal(size=(4, 3))) for _ in range(3)]
+
+
+def test_gradients_accumulate_like_eager() -> None:
+    w, b, f, xs = setup()
+    f(xs[0]).backward()
+    f(xs[1]).backward()
+    got = w.grad.copy(), b.grad.copy()
+    w.grad = b.grad = None
+    for x in xs[:2]:
+        ((x @ w + b).tanh() ** 2).sum().backward()
+    np.testing.assert_allclose(got[0], w.grad, rtol=1e-14)
+    np.testing.assert_allclose(got[1], b.grad, rtol=1e-14)
+
+
+def test_grads_and_outputs_are_the_users_arrays() -> None:
+    w, _, f, xs = setup()
+    first = f(xs[0])
+    value = first.data.copy()
+    first.backward()
+    grad = w.grad
+    f(xs[1]).backward()
+    assert np.array_equal(first.data, value)  # the second call did not overwrite it
+    assert w.grad is grad or not np.shares_memory(w.grad, grad)
+    w.grad = None
+    f(xs[2]).backward()
+    g1 = w.grad
+    w.grad = None
+    f(xs[2]).backward()
+    assert not np.shares_memory(g1, w.grad)
+
+
+def test_backward_after_a_later_call_raises() -> None:
+    _, _, f, xs = setup()
+    old = f(xs[0])
+    f(xs[1])
+    with pytest.raises(RuntimeError, match="after a later call"):
+        old.backward()
+
+
+def test_second_backward_needs_retain_graph() -> None:
+    w, _, f, xs = setup()
+    loss = f(xs[0])
+    loss.backward(retain_graph=True)
+    once = w.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(w.grad, 2 * once, rtol=1e-14)
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        loss.backward()
+
+
+def test_parameter_hooks_run_and_gradients_reach_earlier_graphs() -> None:
+    w, b, f, xs = setup()
+    w.register_hook(lambda g: g * 0)
+    a = minigrad.tensor(np.ones((4, 3)), requires_grad=True)
+    f(a * xs[0]).backward()  # the input is the output of an eager op
+    assert np.all(w.grad == 0)
+    ref = minigrad.tensor(np.ones((4, 3)), requires_grad=True)
+    ((ref * xs[0] @ w + b).tanh() ** 2).sum().backward()
+    np.testing.assert_allclose(a.grad, ref.grad, rtol=1e-14)
+
+
+def test_several_outputs_and_structures() -> None:
+    w, _, _, xs = setup()
+
+    def f(x):
+        y = x @ w
+        return {"y": y, "loss": (y * y).sum(), "n": 3}
+
+    cf = minigrad.compile(f)
+    out = cf(xs[0])
+    assert out["n"] == 3 and out["y"].shape == (4, 2)
+    (out["loss"] + out["y"].sum()).backward()
+    got = w.grad.copy()
+    w.grad = None
+    e = f(xs[0])
+    (e["loss"] + e["y"].sum()).backward()
+    np.testing.assert_allclose(got, w.grad, rtol=1e-14)
+
+
+@pytest.mark.parametrize("cls", [rnn.RNN, rnn.LSTM, rnn.GRU])
+def test_draw_shows_the_eager_graph(cls: type) -> None:
+    minigrad.manual_seed(0)
+    layer = cls(3, 4, dtype=np.float64)
+    x = minigrad.tensor(np.random.default_rng(1).normal(size=(3, 2, 3)))
+
+    def f(x):
+        return layer(x)[0].sum()
+
+    eager = viz.draw(f(x), params=dict(layer.named_parameters())).source
+    compiled = viz.draw(minigrad.compile(f)(x), params=dict(layer.named_parameters())).source
+    strip = __import__("re").compile(r"\b(n|node)\d+\b")
+    assert strip.sub("N", compiled) == strip.sub("N", eager)
+    assert compiled.count("subgraph cluster") == eager.count("subgraph cluster") >= 3
+
+
+def test_retained_backward_reuses_the_derivatives_of_all_steps() -> None:
+    minigrad.manual_seed(0)
+    layer = rnn.GRU(3, 4, dtype=np.float64)  # tanh outputs differentiated in place
+    x = minigrad.tensor(np.random.default_rng(2).normal(size=(5, 2, 3)))
+    f = minigrad.compile(lambda x: (layer(x)[0] ** 2).sum())
+    loss = f(x)
+    assert "derived = True" in next(iter(f.programs.values())).source
+    loss.backward(retain_graph=True)
+    once = {k: p.grad.copy() for k, p in layer.named_parameters()}
+    loss.backward()
+    for k, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad, 2 * once[k], rtol=1e-13)
+    for p in layer.parameters():
+        p.grad = None
+    (layer(x)[0] ** 2).sum().backward()
+    for k, p in layer.named_parameters():
+        np.testing.assert_allclose(once[k], p.grad, rtol=1e-12)
