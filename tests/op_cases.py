@@ -301,3 +301,78 @@ def check_case(name: str, draw: Any) -> None:
             out32 = op(*_with(args, small))
             dtypes = {p.dtype for p in (out32 if isinstance(out32, list) else [out32])}
             assert dtypes <= {np.dtype(np.float32)}, f"{name}: float32 inputs gave {dtypes}"
+
+
+# ------------------------------------------------ the NumPy/PyTorch op set (rows)
+# Trigonometric, hyperbolic, logs and exponentials, rounding and piecewise ops,
+# statistics, layout and contractions; each row as above.
+
+
+def _inside(lo: float, hi: float) -> Draw:
+    return unary(lambda s: arrays(s, lo, hi))
+
+
+CASES.update({
+    "sin": Case(unary(), np.sin),
+    "cos": Case(unary(), np.cos),
+    "tan": Case(_inside(-1.3, 1.3), np.tan),
+    "arcsin": Case(_inside(-0.9, 0.9), np.arcsin),
+    "arccos": Case(_inside(-0.9, 0.9), np.arccos),
+    "arctan": Case(unary(), np.arctan),
+    "sinh": Case(unary(), np.sinh),
+    "cosh": Case(unary(), np.cosh),
+    "arcsinh": Case(unary(), np.arcsinh),
+    "arccosh": Case(_inside(1.1, 3.0), np.arccosh),
+    "arctanh": Case(_inside(-0.9, 0.9), np.arctanh),
+    "arctan2": Case(binary(away_from_kinks, arrays), np.arctan2),
+    "hypot": Case(binary(away_from_kinks, away_from_kinks), np.hypot),
+    "sinc": Case(unary(away_from_kinks), np.sinc),
+    "log1p": Case(_inside(-0.9, 3.0), np.log1p),
+    "expm1": Case(unary(), np.expm1),
+    "log2": Case(unary(positive_arrays), np.log2),
+    "log10": Case(unary(positive_arrays), np.log10),
+    "exp2": Case(unary(), np.exp2),
+    "logaddexp2": Case(binary(), np.logaddexp2),
+})  # fmt: skip
+
+
+def _off_steps(x: np.ndarray) -> np.ndarray:
+    """x moved to k + f, f in [0.1, 0.4) or [0.6, 0.9): away from integers and halves,
+    where rounding jumps."""
+    f = x - np.floor(x)
+    return np.floor(x) + np.where(f < 0.5, 0.1 + 0.6 * f, 0.6 + 0.6 * (f - 0.5))
+
+
+def _remainder_args(draw: Any) -> tuple:
+    shape = draw(shapes)
+    b = draw(away_from_kinks(shape, -2.0, 2.0, gap=0.05))
+    return _off_steps(draw(arrays(shape))) * b, b
+
+
+def _linspace_args(draw: Any) -> tuple:
+    sa, sb = draw(broadcast_pairs(max_dims=2))
+    return draw(arrays(sa)), draw(arrays(sb)), draw(st.integers(0, 5))
+
+
+def _diff_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    return (
+        draw(arrays(shape)),
+        draw(st.integers(1, 2)),
+        draw(st.integers(-len(shape), len(shape) - 1)),
+    )
+
+
+CASES.update({
+    "sign": Case(unary(away_from_kinks), np.sign),
+    "floor": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.floor),
+    "ceil": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.ceil),
+    "round": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.round),
+    "remainder": Case(_remainder_args, np.remainder),
+    "fmax": Case(untied, np.fmax),
+    "fmin": Case(untied, np.fmin),
+    "square": Case(unary(), np.square),
+    "reciprocal": Case(unary(lambda s: away_from_kinks(s, gap=0.03)), np.reciprocal),
+    "diff": Case(_diff_args, np.diff),
+    "linspace": Case(_linspace_args, np.linspace),
+})  # fmt: skip

@@ -32,10 +32,14 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         assert op.is_primitive == (op.vjp is not None)
     assert REGISTRY["mean"].vjp is None  # a composite: sum times 1/count
     assert {op.module for op in listed} == {
+        "minigrad.ops.arith",
         "minigrad.ops.elementwise",
+        "minigrad.ops.explog",
         "minigrad.ops.linalg",
+        "minigrad.ops.piecewise",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
+        "minigrad.ops.trig",
         "minigrad.ops.unary",
         "minigrad.functional",
     }
@@ -78,6 +82,7 @@ def _leaf_args(name: str) -> tuple:
         "cast": (_t(rng, 3), np.float32),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
+    binary |= {"arctan2", "hypot", "remainder"}
     if name in examples:
         return examples[name]
     if name in binary:

@@ -83,6 +83,29 @@ TORCH = {
     "scatter": _scatter,
     "concatenate": lambda ts, axis: torch.cat(ts, dim=axis),
     "stack": lambda ts, axis: torch.stack(ts, dim=axis),
+    # The NumPy/PyTorch op set.
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tan": torch.tan,
+    "arcsin": torch.asin,
+    "arccos": torch.acos,
+    "arctan": torch.atan,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "arcsinh": torch.asinh,
+    "arccosh": torch.acosh,
+    "arctanh": torch.atanh,
+    "arctan2": torch.atan2,
+    "hypot": torch.hypot,
+    "sinc": torch.sinc,
+    "log1p": torch.log1p,
+    "expm1": torch.expm1,
+    "sign": torch.sign,
+    "floor": torch.floor,
+    "ceil": torch.ceil,
+    "round": torch.round,
+    # torch.remainder has no forward-mode rule: the same function from floor.
+    "remainder": lambda a, b: a - torch.floor(a / b) * b,
 }
 
 PRIMITIVES = [op.name for op in definitions() if op.is_primitive]

@@ -1,0 +1,38 @@
+"""Ops of minigrad/ops/explog.py: the table-driven check of every op, then edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import check_case
+
+import minigrad
+from minigrad import Tensor
+from minigrad.ops.registry import names
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.explog"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every op of the module against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
+
+
+def test_log1p_and_expm1_keep_small_arguments_exact():
+    tiny = Tensor(np.array([1e-20]), requires_grad=True)
+    assert minigrad.log1p(tiny).data[0] == 1e-20
+    assert minigrad.expm1(tiny).data[0] == 1e-20
+    minigrad.log1p(tiny).sum().backward()
+    assert tiny.grad[0] == 1.0
+
+
+def test_changes_of_base_are_composites():
+    from minigrad.ops.registry import REGISTRY
+
+    for name in ("log2", "log10", "exp2", "logaddexp2"):
+        assert not REGISTRY[name].is_primitive
+    x = Tensor(np.array([8.0]), requires_grad=True)
+    minigrad.log2(x).backward()
+    np.testing.assert_allclose(x.grad, 1 / (8.0 * np.log(2.0)))
