@@ -376,3 +376,65 @@ CASES.update({
     "diff": Case(_diff_args, np.diff),
     "linspace": Case(_linspace_args, np.linspace),
 })  # fmt: skip
+
+
+def _spread(draw: Any) -> tuple:
+    """x, axis, ddof (1 only where each group has 2 or more elements), keepdims."""
+    x, axis, keep = reduction(distinct_arrays)(draw)
+    count = x.size if axis is None else np.prod([x.shape[a] for a in np.atleast_1d(axis)])
+    return x, axis, draw(st.sampled_from([0, 1])) if count > 1 else 0, keep
+
+
+def _norm_args(draw: Any) -> tuple:
+    x, axis, keep = reduction(lambda s: away_from_kinks(s, gap=0.01))(draw)
+    vector = isinstance(axis, int) or x.ndim == 1
+    ords = [None, "fro", 1, 2, 3, np.inf, -np.inf] if vector else [None, "fro"]
+    return x, draw(st.sampled_from(ords)), axis, keep
+
+
+def _np_norm(x: np.ndarray, ord: Any, axis: Any, keep: bool) -> np.ndarray:
+    if ord in (None, "fro") or (ord == 2 and x.ndim == 1 and axis is None):
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keep))
+    return np.linalg.norm(x, ord, axis if axis is not None else 0, keep)
+
+
+def _untied_along(kth: bool) -> Draw:
+    """Distinct values (ties swap places under a small step), kth, an axis."""
+
+    def drawer(draw: Any) -> tuple:
+        shape = draw(nonscalar)
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        k = (draw(st.integers(0, shape[axis] - 1)),) if kth else ()
+        return draw(distinct_arrays(shape)), *k, axis
+
+    return drawer
+
+
+def _small(s: Any) -> Any:
+    return arrays(s, -1.5, 1.5)
+
+
+def _factors(s: Any) -> Any:
+    """|x| in [0.1, 1.5]: PyTorch's prod rules switch to a zero path when a product
+    underflows to 0 (exact zeros are checked in test_stats.py)."""
+    return away_from_kinks(s, -1.5, 1.5, gap=0.01)
+
+
+def _cumprod_args(draw: Any) -> tuple:
+    return draw(_small(draw(nonscalar))), draw(st.sampled_from([None, 0, -1]))
+
+
+def _np_partition(x: np.ndarray, k: int, ax: int) -> np.ndarray:
+    return np.take_along_axis(x, np.argpartition(x, k, ax), ax)
+
+
+CASES.update({
+    "prod": Case(reduction(_factors), lambda x, axis, k: np.prod(x, axis=axis, keepdims=k)),
+    "var": Case(_spread, lambda x, axis, dd, k: np.var(x, axis=axis, ddof=dd, keepdims=k)),
+    "std": Case(_spread, lambda x, axis, dd, k: np.std(x, axis=axis, ddof=dd, keepdims=k)),
+    "cumsum": Case(along_axis(), np.cumsum),
+    "cumprod": Case(_cumprod_args, np.cumprod),
+    "sort": Case(_untied_along(False), np.sort),
+    "partition": Case(_untied_along(True), _np_partition),
+    "norm": Case(_norm_args, _np_norm),
+})  # fmt: skip

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     piecewise,
     reduce,
     shape,
+    stats,
     trig,
     unary,
 )

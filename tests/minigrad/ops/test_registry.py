@@ -39,6 +39,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.piecewise",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
+        "minigrad.ops.stats",
         "minigrad.ops.trig",
         "minigrad.ops.unary",
         "minigrad.functional",

@@ -49,6 +49,14 @@ def _untie_exponent(args: tuple) -> tuple:
     return a, np.where(b == 0, 0.5, b)
 
 
+def _prod(x, axis, keepdims):
+    """torch.prod reduces one dim at a time."""
+    dims = range(x.ndim) if axis is None else ((axis,) if isinstance(axis, int) else axis)
+    for d in sorted((d % max(x.ndim, 1) for d in dims), reverse=True):
+        x = torch.prod(x, d, keepdim=True) if x.ndim else x
+    return x if keepdims else x.reshape([n for i, n in enumerate(x.shape) if i not in dims])
+
+
 # The PyTorch function for each primitive, called with the same arguments (tensors
 # where minigrad gets tensors).
 TORCH = {
@@ -106,6 +114,8 @@ TORCH = {
     "round": torch.round,
     # torch.remainder has no forward-mode rule: the same function from floor.
     "remainder": lambda a, b: a - torch.floor(a / b) * b,
+    "prod": _prod,
+    "cumsum": lambda x, axis: torch.cumsum(x, axis),
 }
 
 PRIMITIVES = [op.name for op in definitions() if op.is_primitive]
