@@ -438,3 +438,71 @@ CASES.update({
     "partition": Case(_untied_along(True), _np_partition),
     "norm": Case(_norm_args, _np_norm),
 })  # fmt: skip
+
+
+matrices = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4)
+
+
+def _with_ints(shape_strategy: Any, *ints: tuple[int, int]) -> Draw:
+    """x of a drawn shape, then one integer from each (lo, hi) range."""
+    return lambda d: (d(arrays(d(shape_strategy))), *(d(st.integers(lo, hi)) for lo, hi in ints))
+
+
+def _flip_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    return draw(arrays(shape)), draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+
+
+def _tile_args(draw: Any) -> tuple:
+    reps = tuple(draw(st.lists(st.integers(1, 2), min_size=1, max_size=3)))
+    return draw(arrays(draw(shapes))), reps
+
+
+def _diag_args(draw: Any) -> tuple:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    return draw(arrays(shape)), draw(st.integers(-2, 2))
+
+
+def _pad_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    width = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    mode = draw(st.sampled_from(["constant", "edge", "reflect"]))
+    return draw(arrays(shape)), width, mode
+
+
+def _np_pad(x: np.ndarray, width: tuple, mode: str) -> np.ndarray:
+    return np.pad(x, width, mode=mode)
+
+
+def _moveaxis_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    axis = st.integers(-len(shape), len(shape) - 1)
+    return draw(arrays(shape)), draw(axis), draw(axis)
+
+
+def _stacked(draw: Any) -> tuple:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    return ([draw(arrays(shape)) for _ in range(2)],)
+
+
+CASES.update({
+    "flip": Case(_flip_args, np.flip),
+    "flipud": Case(lambda d: (d(arrays(d(nonscalar))),), np.flipud),
+    "fliplr": Case(lambda d: (d(arrays(d(matrices))),), np.fliplr),
+    "rot90": Case(_with_ints(matrices, (-1, 3)), np.rot90),
+    "roll": Case(along_axis(lambda d, s, a: d(st.integers(-5, 5))), np.roll),
+    "repeat": Case(along_axis(lambda d, s, a: d(st.integers(0, 3))), np.repeat),
+    "tile": Case(_tile_args, np.tile),
+    "diagonal": Case(_with_ints(matrices, (-2, 2)), np.diagonal),
+    "trace": Case(_with_ints(matrices, (-2, 2)), np.trace),
+    "diag": Case(_diag_args, np.diag),
+    "tril": Case(_with_ints(matrices, (-2, 2)), np.tril),
+    "triu": Case(_with_ints(matrices, (-2, 2)), np.triu),
+    "pad": Case(_pad_args, _np_pad),
+    "moveaxis": Case(_moveaxis_args, np.moveaxis),
+    "atleast_1d": Case(unary(), np.atleast_1d),
+    "atleast_2d": Case(unary(), np.atleast_2d),
+    "atleast_3d": Case(unary(), np.atleast_3d),
+    "vstack": Case(_stacked, np.vstack),
+    "hstack": Case(_stacked, np.hstack),
+})  # fmt: skip

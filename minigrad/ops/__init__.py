@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     arith,
     elementwise,
     explog,
+    layout,
     linalg,
     piecewise,
     reduce,

@@ -35,6 +35,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.arith",
         "minigrad.ops.elementwise",
         "minigrad.ops.explog",
+        "minigrad.ops.layout",
         "minigrad.ops.linalg",
         "minigrad.ops.piecewise",
         "minigrad.ops.reduce",
