@@ -506,3 +506,69 @@ CASES.update({
     "vstack": Case(_stacked, np.vstack),
     "hstack": Case(_stacked, np.hstack),
 })  # fmt: skip
+
+
+# (subscripts, operand shapes): matrix products, traces, diagonals, broadcast
+# size-1 axes, letters only one operand has, scalars.
+CONTRACTIONS = [
+    ("ij,jk->ik", (2, 3), (3, 4)),
+    ("ii,->i", (3, 3), ()),
+    ("ii,->", (3, 3), ()),
+    ("ij,ij->", (2, 3), (2, 3)),
+    ("ijk,j->ki", (2, 3, 2), (3,)),
+    ("ii,i->i", (3, 3), (3,)),
+    ("ij,kl->ljk", (2, 3), (2, 2)),
+    ("ij,j->ij", (1, 3), (3,)),
+    ("iji,j->", (2, 3, 2), (3,)),
+    ("ij,->ji", (2, 3), ()),
+]
+EINSUMS = [
+    ("ij,jk,kl->il", (2, 3), (3, 2), (2, 2)),
+    ("ii", (3, 3)),
+    ("ij,jk", (2, 3), (3, 4)),
+    ("...ij,...jk->...ik", (2, 2, 3), (3, 2)),
+    ("...i,...i", (1, 3), (2, 3)),
+    ("i,i,i->", (3,), (3,), (3,)),
+    ("bii->bi", (2, 3, 3)),
+    ("ij->", (2, 3)),
+]
+
+
+def _contraction(table: list, spec_first: bool) -> Draw:
+    def drawer(draw: Any) -> tuple:
+        spec, *shapes_ = draw(st.sampled_from(table))
+        arrs = tuple(draw(arrays(s)) for s in shapes_)
+        return (spec, *arrs) if spec_first else (*arrs, spec)
+
+    return drawer
+
+
+def _pair(draw: Any, shapes_: list) -> tuple:
+    return tuple(draw(arrays(s)) for s in draw(st.sampled_from(shapes_)))
+
+
+def _tensordot_args(draw: Any) -> tuple:
+    a, b, axes = draw(
+        st.sampled_from(
+            [
+                ((2, 3, 4), (3, 4, 2), 2),
+                ((2, 3), (3, 2), 1),
+                ((2,), (3,), 0),
+                ((2, 3, 4), (4, 2, 3), ([1, 2], [2, 0])),
+            ]
+        )
+    )
+    return draw(arrays(a)), draw(arrays(b)), axes
+
+
+CASES.update({
+    "contract": Case(_contraction(CONTRACTIONS, False), lambda a, b, s: np.einsum(s, a, b)),
+    "einsum": Case(_contraction(EINSUMS, True), np.einsum),
+    "tensordot": Case(_tensordot_args, np.tensordot),
+    "outer": Case(lambda d: _pair(d, [((3,), (2,)), ((2, 2), (3,)), ((), (2,))]), np.outer),
+    "inner": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (4, 3)), ((), (2, 2))]), np.inner),
+    "dot": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3, 2)), ((2, 2, 3), (4, 3, 2)),
+                                     ((), (2, 2)), ((2, 3), (3,))]), np.dot),
+    "kron": Case(lambda d: _pair(d, [((2,), (3,)), ((2, 2), (1, 3)), ((2,), (2, 2))]), np.kron),
+    "cross": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 3))]), np.cross),
+})  # fmt: skip

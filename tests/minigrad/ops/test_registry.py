@@ -33,6 +33,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
     assert REGISTRY["mean"].vjp is None  # a composite: sum times 1/count
     assert {op.module for op in listed} == {
         "minigrad.ops.arith",
+        "minigrad.ops.contract",
         "minigrad.ops.elementwise",
         "minigrad.ops.explog",
         "minigrad.ops.layout",
@@ -81,6 +82,7 @@ def _leaf_args(name: str) -> tuple:
         "getitem": (_t(rng, 3), 1),
         "scatter": (_t(rng, 2), slice(1, 3), (4,)),
         "clip": (_t(rng, 3), -0.5, 0.5),
+        "contract": (_t(rng, 2, 3), _t(rng, 3), "ij,j->i"),
         "cast": (_t(rng, 3), np.float32),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}

@@ -115,6 +115,7 @@ TORCH = {
     # torch.remainder has no forward-mode rule: the same function from floor.
     "remainder": lambda a, b: a - torch.floor(a / b) * b,
     "prod": _prod,
+    "contract": lambda a, b, spec: torch.einsum(spec, a, b),
     "cumsum": lambda x, axis: torch.cumsum(x, axis),
 }
 
