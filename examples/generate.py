@@ -20,6 +20,7 @@ from rnn.layers import GRU
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
 args = parser.parse_args()
+minigrad.set_num_threads(1)  # small matrices: BLAS threads cost more than they gain
 minigrad.manual_seed(0)
 L, H, steps = 6, 32, (150 if args.quick else 400)
 

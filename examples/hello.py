@@ -19,6 +19,7 @@ from rnn.layers import RNN
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
 args = parser.parse_args()
+minigrad.set_num_threads(1)  # small matrices: BLAS threads cost more than they gain
 minigrad.manual_seed(0)
 
 vocab = ["h", "e", "l", "o"]

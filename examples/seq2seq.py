@@ -20,6 +20,7 @@ from rnn.app.step import train_step
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="a tiny run for the test suite")
 args = parser.parse_args()
+minigrad.set_num_threads(1)  # small matrices: BLAS threads cost more than they gain
 minigrad.manual_seed(0)
 rng = np.random.default_rng(0)
 L, steps = (3, 300) if args.quick else (5, 1500)

@@ -26,6 +26,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
 from .rng import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
+from .threads import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "func",
     "functional",
     "get_default_dtype",
+    "get_num_threads",
     "grad",
     "gradcheck",
     "is_grad_enabled",
@@ -60,6 +62,7 @@ __all__ = [
     "save",
     "scope",
     "set_default_dtype",
+    "set_num_threads",
     "tensor",
     "zeros",
     "zeros_like",

@@ -27,6 +27,7 @@ from .tape import (
     Leaf,
     Node,
     bump_inplace_epoch,  # noqa: F401  (re-exported for the optimizers)
+    check_versions,
     current_scope,
     enable_grad,
     gc_paused,
@@ -63,36 +64,6 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
     return sorted(seen, key=_by_seq, reverse=True)
 
 
-def _check_versions(node: Node) -> None:
-    """Refuse to run a vjp whose saved values were modified in place after recording.
-
-    Only values the vjp saved matter: an op that saved no array (add, sub, reshape...)
-    is never refused. A leaf input counts when its very array was saved; the output of
-    an earlier op (whose array the tape does not keep) counts whenever arrays were
-    saved, which errs on the side of refusing.
-    """
-    arrays = [v for v in node.saved if type(v) is np.ndarray]
-    if not arrays:
-        return
-    if node.modified_at > node.epoch:
-        raise RuntimeError(
-            f"{node.op}: its output, saved for backward, was modified in place after it "
-            "was computed; compute with a copy instead of modifying it in place"
-        )
-    for p in node.parents:
-        if type(p) is Node:
-            modified, what = p.modified_at, p.op
-        elif any(a is p.data for a in arrays):
-            modified, what = p._modified_at, f"tensor of shape {p.data.shape}"
-        else:
-            continue
-        if modified > node.epoch:
-            raise RuntimeError(
-                f"{node.op}: an input ({what}) saved for backward was modified in place "
-                "after it was used; compute with a copy instead of modifying it in place"
-            )
-
-
 def run_hooks(
     hooks: list[Callable] | None, g: np.ndarray, shape: tuple[int, ...], dtype: Any = None
 ) -> np.ndarray:
@@ -114,13 +85,15 @@ def run_hooks(
 
 
 def run_backward(
-    roots: Sequence[Node],
+    roots: Sequence[Node | Leaf],
     root_grads: Sequence[np.ndarray],
     retain_graph: bool,
     capture: dict[int, Any] | None = None,
 ) -> dict[int, np.ndarray]:
     """Propagate ``root_grads`` from ``roots`` to every reachable leaf.
 
+    A root is a recorded op's :class:`Node` or a leaf itself (``grad(x, [x])``: its
+    gradient is its root gradient, plus whatever flows to it from the other roots).
     Without ``capture``, leaves that require grad accumulate into ``.grad`` (after
     their hooks) and retained intermediates get ``.grad``. With ``capture`` (a map
     from ``id(leaf)`` or ``id(node)`` to the object), nothing is written to ``.grad``
@@ -129,10 +102,17 @@ def run_backward(
     with gc_paused():
         grads: dict[Any, Any] = {}
         owned: set = set()
+        leaves: dict[int, Leaf] = {}
+        nodes = []
         for r, g in zip(roots, root_grads, strict=True):
-            accumulate(grads, owned, r, g)
+            if type(r) is Node:
+                nodes.append(r)
+                accumulate(grads, owned, r, g)
+            else:
+                leaves[id(r)] = r
+                accumulate(grads, owned, id(r), g)
         captured: dict[int, np.ndarray] = {}
-        leaves = _propagate(_collect(roots), grads, owned, retain_graph, capture, captured)
+        _propagate(_collect(nodes), grads, owned, leaves, retain_graph, capture, captured)
         _finish_leaves(leaves, grads, owned, capture, captured)
         return captured
 
@@ -141,14 +121,14 @@ def _propagate(
     nodes: list[Node],
     grads: dict[Any, Any],
     owned: set,
+    leaves: dict[int, Leaf],
     retain_graph: bool,
     capture: dict[int, Any] | None,
     captured: dict[int, np.ndarray],
-) -> dict[int, Leaf]:
+) -> None:
     """Run each node's vjp once, latest first, summing what it sends to its parents
-    into ``grads`` (keyed by parent node, or by ``id`` of a leaf); returns the leaves
-    that received a gradient, by id."""
-    leaves: dict[int, Leaf] = {}
+    into ``grads`` (keyed by parent node, or by ``id`` of a leaf); the leaves that
+    receive a gradient are added to ``leaves``, by id."""
     epoch = tape.inplace_epoch()
     check = any(n.epoch != epoch for n in nodes)
     pop = grads.pop
@@ -168,7 +148,7 @@ def _propagate(
                 "to keep them"
             )
         if check:
-            _check_versions(node)
+            check_versions(node)
         pgrads = vjp(g, *node.saved)
         if not retain_graph:
             node.vjp = node.saved = None
@@ -190,7 +170,6 @@ def _propagate(
                 grads[key] = pg
             else:
                 accumulate(grads, owned, key, pg)
-    return leaves
 
 
 def _visit(
@@ -314,8 +293,25 @@ def _tensor_backward(
     nodes = _collect(roots)
     epoch = tape.inplace_epoch()
     stale = any(n.epoch != epoch for n in nodes)
-    check = _check_versions if stale else _no_check
+    check = check_versions if stale else _no_check
     return differentiable.propagate(nodes, roots, seeds, retain_graph, capture, wrap, check)
+
+
+def _tensor_grads(
+    like: Leaf, roots: list, seeds: list, retain_graph: bool, keys: dict[int, Any]
+) -> dict[int, Any]:
+    """:func:`grad`'s create_graph walk from the roots that are nodes; a root that is a
+    leaf (an output that is also an input) adds its seed to its own gradient."""
+    pairs = [(r, s) for r, s in zip(roots, seeds, strict=True) if type(r) is Node]
+    captured: dict[int, Any] = {}
+    if pairs:
+        nodes, node_seeds = [r for r, _ in pairs], [s for _, s in pairs]
+        captured = _tensor_backward(like, nodes, node_seeds, retain_graph, keys)
+    for r, s in zip(roots, seeds, strict=True):
+        if type(r) is not Node and id(r) in keys:
+            old = captured.get(id(r))
+            captured[id(r)] = s if old is None else old + s
+    return captured
 
 
 def _no_check(node: Node) -> None:
@@ -360,9 +356,10 @@ def grad(
 
     Unlike :meth:`Tensor.backward`, nothing is accumulated into ``.grad``. With
     several outputs, ``grad_outputs`` gives one cotangent per output (None for a
-    scalar output means 1). An input the outputs do not depend on raises unless
-    ``allow_unused=True``, in which case its entry is None. ``retain_graph`` defaults
-    to ``create_graph``.
+    scalar output means 1). An output may be an input itself: ``grad(x, [x])`` is 1
+    and ``grad([x * 3, x], [x])`` is 4, as PyTorch. An input the outputs do not depend
+    on raises unless ``allow_unused=True``, in which case its entry is None.
+    ``retain_graph`` defaults to ``create_graph``.
     """
     outs, ins = _listed(outputs), _listed(inputs)
     gouts = _cotangents(outs, grad_outputs)
@@ -375,13 +372,13 @@ def grad(
         _refuse_in_forward_mode("grad")
     roots, root_grads = [], []
     for o, go in zip(outs, gouts, strict=True):
-        if o._node is None:
+        if not o._requires_grad:
             raise RuntimeError("grad: an output does not require grad (it has no recorded history)")
-        roots.append(o._node)
+        roots.append(o if o._node is None else o._node)
         root_grads.append(_tensor_seed(o, go, "grad") if create_graph else root_grad(o, go, "grad"))
     keys = {id(t._node if t._node is not None else t): t for t in ins}
     if create_graph:
-        captured = _tensor_backward(outs[0], roots, root_grads, retain_graph, keys)
+        captured = _tensor_grads(outs[0], roots, root_grads, retain_graph, keys)
     else:
         captured = run_backward(roots, root_grads, retain_graph, capture=keys)
     result = []

@@ -36,8 +36,9 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _shift(x: Tensor, axis: int | None) -> Tensor:
-    """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima become 0."""
-    m = x.data.max(axis=axis, keepdims=True)
+    """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima (and the max of
+    an empty axis) become 0."""
+    m = x.data.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf on an empty axis
     return Tensor._wrap(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False))
 
 
@@ -73,6 +74,11 @@ def softplus(x: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b with PyTorch's layout: x (..., in), W (out, in), b (out,)."""
+    if x.shape[-1:] != weight.shape[1:]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"x W^T needs the input's last axis to have {weight.shape[-1]} features"
+        )
     if bias is not None and x.ndim == 2:
         return ops.addmm(bias, x, ops.transpose(weight))
     y = ops.matmul(x, ops.transpose(weight))

@@ -43,7 +43,7 @@ def numerical_grad(
             raise TypeError(f"numerical_grad: input {k} must be a float64 ndarray, got {got}")
         g = np.zeros_like(a)
         flat, gflat = a.reshape(-1), g.reshape(-1)
-        if not np.shares_memory(flat, a):
+        if a.size and not np.shares_memory(flat, a):
             raise ValueError(f"numerical_grad: input {k} must be contiguous to perturb in place")
         for i in range(flat.size):
             old = flat[i]

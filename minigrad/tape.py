@@ -32,10 +32,22 @@ __all__ = [
 
 _sequence = itertools.count()
 
-# Grad mode and the in-place epoch are process-wide; scopes are context-local.
-_grad_enabled = True
-# Bumped by every in-place op; a node created at epoch e whose parent was modified
-# later than e would read a stale saved value in backward.
+
+# Grad mode is per thread, as PyTorch's: a context variable, so a new thread starts
+# with recording on and an asyncio task keeps its own. ``grad_enabled()`` is the read
+# every op makes (a bound method: no attribute lookup). ``_mode_tokens`` holds, per
+# context, the tokens that restore the modes enclosing blocks replaced.
+_grad_mode: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "minigrad_grad_enabled", default=True
+)
+grad_enabled = _grad_mode.get
+_mode_tokens: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "minigrad_grad_mode_tokens", default=()
+)
+# Scopes are context-local too; the in-place epoch is process-wide (an in-place change
+# is visible to every thread's graph). The epoch is bumped by every in-place op; a node
+# created at epoch e whose parent was modified later than e would read a stale saved
+# value in backward.
 _inplace_epoch = 0
 _scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "minigrad_scope", default=()
@@ -118,25 +130,28 @@ class Node:
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record themselves on the tape."""
-    return _grad_enabled
+    """Whether ops currently record themselves on the tape (in this thread)."""
+    return _grad_mode.get()
 
 
 class _GradMode:
-    """Context manager and decorator that sets grad mode and restores it on exit."""
+    """Context manager and decorator that sets grad mode and restores it on exit.
+
+    The mode it replaces is kept per thread (per context), so one instance may be
+    entered by several threads at once.
+    """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self._saved: list[bool] = []
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        token = _grad_mode.set(self.enabled)
+        _mode_tokens.set((*_mode_tokens.get(), token))
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        tokens = _mode_tokens.get()
+        _mode_tokens.set(tokens[:-1])
+        _grad_mode.reset(tokens[-1])
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -149,8 +164,8 @@ class _GradMode:
 
 def no_grad(fn: Callable | None = None) -> Any:
     """Disable recording, as a context manager or a decorator (nests); both
-    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is process-wide (PyTorch's is
-    per thread): a ``no_grad`` block in one thread pauses recording in all of them.
+    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is per thread, as PyTorch's:
+    a ``no_grad`` block in one thread leaves recording in other threads as it was.
 
     >>> import minigrad
     >>> w = minigrad.ones(2, requires_grad=True)
@@ -235,3 +250,33 @@ def bump_inplace_epoch() -> int:
 def inplace_epoch() -> int:
     """The current in-place epoch (the backward walk compares nodes against it)."""
     return _inplace_epoch
+
+
+def check_versions(node: Node) -> None:
+    """Refuse to run a vjp whose saved values were modified in place after recording.
+
+    Only values the vjp saved matter: an op that saved no array (add, sub, reshape...)
+    is never refused. A leaf input counts when its very array was saved; the output of
+    an earlier op (whose array the tape does not keep) counts whenever arrays were
+    saved, which errs on the side of refusing.
+    """
+    arrays = [v for v in node.saved if type(v) is np.ndarray]
+    if not arrays:
+        return
+    if node.modified_at > node.epoch:
+        raise RuntimeError(
+            f"{node.op}: its output, saved for backward, was modified in place after it "
+            "was computed; compute with a copy instead of modifying it in place"
+        )
+    for p in node.parents:
+        if type(p) is Node:
+            modified, what = p.modified_at, p.op
+        elif any(a is p.data for a in arrays):
+            modified, what = p._modified_at, f"tensor of shape {p.data.shape}"
+        else:
+            continue
+        if modified > node.epoch:
+            raise RuntimeError(
+                f"{node.op}: an input ({what}) saved for backward was modified in place "
+                "after it was used; compute with a copy instead of modifying it in place"
+            )

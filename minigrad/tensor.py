@@ -15,49 +15,33 @@ from typing import Any
 import numpy as np
 
 from . import autograd, tape
+from .dtypes import as_array, get_default_dtype, set_default_dtype
 from .tape import Node
 
 __all__ = ["Tensor", "get_default_dtype", "set_default_dtype"]
 
-_default_dtype = np.dtype(np.float32)
 
+class Size(int):
+    """``Tensor.size``: the element count (an ``int``, as it has always been here),
+    which called gives the shape (``t.size()``) or one axis (``t.size(dim)``), as
+    PyTorch's ``Tensor.size``."""
 
-def get_default_dtype() -> np.dtype:
-    """The dtype given to tensors made from Python floats (float32 unless changed)."""
-    return _default_dtype
+    shape: tuple[int, ...]
 
+    def __new__(cls, data: np.ndarray) -> Size:
+        self = super().__new__(cls, data.size)
+        self.shape = data.shape
+        return self
 
-def set_default_dtype(dtype: Any) -> None:
-    """Set the dtype for tensors made from Python floats: float32 or float64."""
-    global _default_dtype
-    d = np.dtype(dtype)
-    if d not in (np.float32, np.float64):
-        raise ValueError(f"set_default_dtype: expected float32 or float64, got {d}")
-    _default_dtype = d
-
-
-def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
-    """Convert ``data`` to an ndarray: Python floats take the default dtype.
-
-    Non-numeric data (strings, objects) raises ``TypeError`` naming the type.
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
-    else:
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
         try:
-            arr = np.array(data, dtype=dtype)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"cannot make a tensor from {type(data).__name__}: {e}") from None
-        if dtype is None and arr.dtype == np.float64:
-            arr = arr.astype(_default_dtype)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(
-            f"cannot make a tensor from {type(data).__name__} with dtype {arr.dtype}; "
-            "expected numbers"
-        )
-    return arr
+            return self.shape[dim]
+        except (IndexError, TypeError):
+            raise IndexError(
+                f"size({dim!r}): dimension out of range for a tensor of shape {self.shape}"
+            ) from None
 
 
 class _HookHandle:
@@ -132,7 +116,14 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> Size:
+        """The number of elements, an ``int``; called, the shape as in PyTorch:
+        ``t.size`` is 6, ``t.size()`` is (2, 3) and ``t.size(-1)`` is 3 for a (2, 3)
+        tensor. ``numel()`` is the element count too."""
+        return Size(self.data)
+
+    def numel(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     @property
@@ -154,7 +145,7 @@ class Tensor:
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != _default_dtype:
+        if self.data.dtype != get_default_dtype():
             extra += f", dtype={self.data.dtype}"
         if self._node is not None:
             extra += f", op={self._node.op}"
@@ -350,6 +341,14 @@ class Tensor:
 
     def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(self.data != _raw(o))
+
+    def any(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Whether any element is true (non-zero), over ``axis``: a bool tensor."""
+        return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+
+    def all(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Whether every element is true (non-zero), over ``axis``: a bool tensor."""
+        return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
     def argmax(self, axis: int | None = None) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.argmax(axis=axis)))

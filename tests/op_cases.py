@@ -14,8 +14,9 @@ table and the registry name the same ops: a new op without a row fails there.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,15 +39,25 @@ nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 Draw = Callable[[Any], tuple]  # hypothesis draw -> the op's positional arguments
 
 
+def _zeros(*shape: int) -> np.ndarray:
+    return np.zeros(shape)
+
+
+# Zero-size arguments: a (0, 3) tensor unless the row says otherwise.
+EMPTY = (_zeros(0, 3),)
+EMPTY2 = (_zeros(0, 3), _zeros(3))
+
+
 @dataclass(frozen=True)
 class Case:
     """How to test one op: ``draw(draw) -> args`` (float arrays become tensors; other
-    values pass as they are) and the NumPy reference ``ref(*args)``."""
+    values pass as they are), the NumPy reference ``ref(*args)``, and arguments with a
+    zero-size dimension (``empty``) that must work as they do in NumPy and PyTorch."""
 
     draw: Draw
     ref: Callable[..., Any]
     keeps_float32: bool = True
-    notes: dict = field(default_factory=dict)
+    empty: tuple = EMPTY
 
 
 # ----------------------------------------------------------------- input drawers
@@ -136,14 +147,22 @@ INDICES = [
 ]
 
 
+def _np_mean(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the mean of nothing is nan
+        return np.mean(x, axis=axis, keepdims=keepdims)
+
+
 def _logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    m = np.max(x, axis=axis, keepdims=True)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):  # log(0) = -inf over an empty axis
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))
     return e / e.sum(axis=axis, keepdims=True)
 
 
@@ -163,6 +182,51 @@ def _insert_axis(draw: Any) -> tuple:
 def _squeezable(draw: Any) -> tuple:
     x = draw(arrays(draw(shapes)))
     return x.reshape(1, *x.shape, 1), draw(st.sampled_from([None, 0, -1]))
+
+
+def _matmul_args(draw: Any) -> tuple:
+    return tuple(draw(arrays(s)) for s in draw(matmul_pairs()))
+
+
+def _broadcast_args(draw: Any) -> tuple:
+    x = draw(arrays(draw(shapes)))
+    return x, (2, *x.shape)
+
+
+def _index_args(draw: Any) -> tuple:
+    return draw(arrays((3, 4))), draw(st.sampled_from(INDICES))
+
+
+def _np_getitem(x: np.ndarray, index: Any) -> np.ndarray:
+    return x[index]
+
+
+def _np_addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return c + a @ b
+
+
+def _np_cast(x: np.ndarray, dtype: Any) -> np.ndarray:
+    return x.astype(dtype)
+
+
+def _np_reduce(fn: Callable) -> Callable:
+    return lambda x, axis, keepdims: fn(x, axis=axis, keepdims=keepdims)
+
+
+def _np_unbind(x: np.ndarray, axis: int) -> list:
+    return [np.take(x, i, axis) for i in range(x.shape[axis])]
+
+
+def _np_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    return np.log(_softmax(x, axis))
+
+
+def _divisors(shape: Any) -> Any:
+    return away_from_kinks(shape, gap=0.3)
+
+
+def _exponents(shape: Any) -> Any:
+    return arrays(shape, -2.0, 2.0)
 
 
 def _bases(shape: Any) -> Any:
@@ -191,23 +255,24 @@ def _np_split(x: np.ndarray, size: int, axis: int) -> list:
 
 
 def _np_chunk(x: np.ndarray, chunks: int, axis: int) -> list:
-    size = -(-x.shape[axis] // chunks)
-    return _np_split(x, size, axis)
+    if x.shape[axis] == 0:
+        return [x] * chunks  # torch.chunk: one empty piece per chunk
+    return _np_split(x, -(-x.shape[axis] // chunks), axis)
 
 
 # ---------------------------------------------------------------------- the table
 # One row per registered op: name -> Case(inputs, NumPy reference).
 
 CASES: dict[str, Case] = {
-    "add": Case(binary(), np.add),
-    "sub": Case(binary(), np.subtract),
-    "mul": Case(binary(), np.multiply),
-    "div": Case(binary(arrays, lambda s: away_from_kinks(s, gap=0.3)), np.divide),
-    "pow": Case(binary(_bases, lambda s: arrays(s, -2.0, 2.0)), np.power),
-    "maximum": Case(untied, np.maximum),
-    "minimum": Case(untied, np.minimum),
-    "logaddexp": Case(binary(), np.logaddexp),
-    "where": Case(where_args, np.where),
+    "add": Case(binary(), np.add, empty=EMPTY2),
+    "sub": Case(binary(), np.subtract, empty=EMPTY2),
+    "mul": Case(binary(), np.multiply, empty=EMPTY2),
+    "div": Case(binary(arrays, _divisors), np.divide, empty=EMPTY2),
+    "pow": Case(binary(_bases, _exponents), np.power, empty=EMPTY2),
+    "maximum": Case(untied, np.maximum, empty=EMPTY2),
+    "minimum": Case(untied, np.minimum, empty=EMPTY2),
+    "logaddexp": Case(binary(), np.logaddexp, empty=EMPTY2),
+    "where": Case(where_args, np.where, empty=(np.zeros((0, 3), bool), *EMPTY2)),
     "neg": Case(unary(), np.negative),
     "exp": Case(unary(), np.exp),
     "log": Case(unary(positive_arrays), np.log),
@@ -216,31 +281,31 @@ CASES: dict[str, Case] = {
     "tanh": Case(unary(), np.tanh),
     "sigmoid": Case(unary(), lambda x: 1 / (1 + np.exp(-x))),
     "relu": Case(unary(away_from_kinks), lambda x: np.maximum(x, 0)),
-    "clip": Case(off_bounds, np.clip),
-    "cast": Case(unary(arrays, np.float64), lambda x, d: x.astype(d), keeps_float32=False),
-    "matmul": Case(lambda d: tuple(d(arrays(s)) for s in d(matmul_pairs())), np.matmul),
-    "addmm": Case(addmm_args, lambda c, a, b: c + a @ b),
-    "sum": Case(reduction(), lambda x, axis, k: np.sum(x, axis=axis, keepdims=k)),
-    "mean": Case(reduction(), lambda x, axis, k: np.mean(x, axis=axis, keepdims=k)),
-    "max": Case(reduction(distinct_arrays), lambda x, axis, k: np.max(x, axis=axis, keepdims=k)),
-    "min": Case(reduction(distinct_arrays), lambda x, axis, k: np.min(x, axis=axis, keepdims=k)),
-    "reshape": Case(unary(arrays, (-1,)), np.reshape),
+    "clip": Case(off_bounds, np.clip, empty=(*EMPTY, -1.0, 1.0)),
+    "cast": Case(unary(arrays, np.float64), _np_cast, False, (*EMPTY, np.float64)),
+    "matmul": Case(_matmul_args, np.matmul, empty=(_zeros(2, 0), _zeros(0, 3))),
+    "addmm": Case(addmm_args, _np_addmm, empty=(_zeros(3), _zeros(2, 0), _zeros(0, 3))),
+    "sum": Case(reduction(), _np_reduce(np.sum), empty=(*EMPTY, 0, False)),
+    "mean": Case(reduction(), _np_mean, empty=(*EMPTY, 0, False)),
+    "max": Case(reduction(distinct_arrays), _np_reduce(np.max), empty=(*EMPTY, 1, False)),
+    "min": Case(reduction(distinct_arrays), _np_reduce(np.min), empty=(*EMPTY, 1, True)),
+    "reshape": Case(unary(arrays, (-1,)), np.reshape, empty=(*EMPTY, (3, 0))),
     "transpose": Case(lambda d: along_axis(_perm)(d)[:2], np.transpose),
-    "swapaxes": Case(lambda d: (*along_axis()(d), 0), np.swapaxes),
-    "broadcast_to": Case(lambda d: (x := d(arrays(d(shapes))), (2, *x.shape)), np.broadcast_to),
-    "squeeze": Case(_squeezable, np.squeeze),
-    "unsqueeze": Case(_insert_axis, np.expand_dims),
-    "getitem": Case(lambda d: (d(arrays((3, 4))), d(st.sampled_from(INDICES))), lambda x, i: x[i]),
-    "scatter": Case(_scatter_args, _np_scatter),
-    "take": Case(_lookup, np.take),
-    "concatenate": Case(joined(3), np.concatenate),
-    "stack": Case(joined(2), np.stack),
-    "split": Case(along_axis(_split_sizes), _np_split),
-    "chunk": Case(along_axis(_split_sizes), _np_chunk),
-    "unbind": Case(along_axis(), lambda x, ax: [np.take(x, i, ax) for i in range(x.shape[ax])]),
-    "logsumexp": Case(reduction(), _logsumexp),
-    "softmax": Case(lambda d: along_axis()(d), _softmax),
-    "log_softmax": Case(lambda d: along_axis()(d), lambda x, axis: np.log(_softmax(x, axis))),
+    "swapaxes": Case(lambda d: (*along_axis()(d), 0), np.swapaxes, empty=(*EMPTY, 0, 1)),
+    "broadcast_to": Case(_broadcast_args, np.broadcast_to, empty=(_zeros(3), (0, 3))),
+    "squeeze": Case(_squeezable, np.squeeze, empty=(_zeros(0, 1), 1)),
+    "unsqueeze": Case(_insert_axis, np.expand_dims, empty=(*EMPTY, 1)),
+    "getitem": Case(_index_args, _np_getitem, empty=(_zeros(3, 4), np.zeros(0, int))),
+    "scatter": Case(_scatter_args, _np_scatter, empty=(_zeros(0), np.zeros(0, int), (3,))),
+    "take": Case(_lookup, np.take, empty=(_zeros(5, 3), np.zeros((2, 0), int), 0)),
+    "concatenate": Case(joined(3), np.concatenate, empty=([*EMPTY, _zeros(2, 3)], 0)),
+    "stack": Case(joined(2), np.stack, empty=([*EMPTY, *EMPTY], 1)),
+    "split": Case(along_axis(_split_sizes), _np_split, empty=(*EMPTY, 2, 0)),
+    "chunk": Case(along_axis(_split_sizes), _np_chunk, empty=(*EMPTY, 3, 0)),
+    "unbind": Case(along_axis(), _np_unbind, empty=(*EMPTY, 0)),
+    "logsumexp": Case(reduction(), _logsumexp, empty=(*EMPTY, 0, False)),
+    "softmax": Case(lambda d: along_axis()(d), _softmax, empty=(*EMPTY, 0)),
+    "log_softmax": Case(lambda d: along_axis()(d), _np_log_softmax, empty=(*EMPTY, 0)),
 }  # fmt: skip
 
 
@@ -301,6 +366,24 @@ def check_case(name: str, draw: Any) -> None:
             out32 = op(*_with(args, small))
             dtypes = {p.dtype for p in (out32 if isinstance(out32, list) else [out32])}
             assert dtypes <= {np.dtype(np.float32)}, f"{name}: float32 inputs gave {dtypes}"
+
+
+def check_empty(name: str) -> None:
+    """The op on its row's zero-size arguments: NumPy's result (shape and values),
+    and a gradient of each input's shape that finite differences agree with."""
+    case, op = CASES[name], REGISTRY[name].forward
+    args = case.empty
+    leaves = _leaves(args)
+    out, ref = op(*_with(args, [Tensor(v) for v in leaves])), case.ref(*args)
+    pieces = out if isinstance(out, list) else [out]
+    refs = ref if isinstance(out, list) else [ref]
+    assert len(pieces) == len(refs), f"{name}: {len(pieces)} pieces, NumPy has {len(refs)}"
+    for p, r in zip(pieces, refs, strict=True):
+        assert p.shape == np.shape(r), f"{name}: shape {p.shape}, NumPy gives {np.shape(r)}"
+        np.testing.assert_array_equal(p.data, r, err_msg=name)
+    if leaves and pieces:
+        report = gradcheck(lambda *ts: _joined(op(*_with(args, list(ts)))), leaves)
+        assert report.ok
 
 
 # ------------------------------------------------ the NumPy/PyTorch op set (rows)

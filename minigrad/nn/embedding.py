@@ -19,8 +19,9 @@ class Embedding(Module):
     """out[..., :] = weight[ids[...], :], with ``weight`` ``(num_embeddings, embedding_dim)``
     drawn from N(0, 1).
 
-    Shapes: ids ``(*)`` (integers) -> out ``(*, embedding_dim)``. An id used several
-    times receives the sum of its gradients. With ``padding_idx``, that row starts at
+    Shapes: ids ``(*)`` (integers in [0, num_embeddings); -1 is refused, as PyTorch)
+    -> out ``(*, embedding_dim)``. An id used several times receives the sum of its
+    gradients. With ``padding_idx``, that row starts at
     zero and never receives a gradient (its current value is still returned).
     """
 
@@ -55,6 +56,18 @@ class Embedding(Module):
 
     def forward(self, ids: Any) -> Tensor:
         ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(
+                f"Embedding({self.extra_repr()}): ids must be integers, got {ids.dtype}"
+            )
+        n = self.num_embeddings
+        bad = ids[(ids < 0) | (ids >= n)]
+        if bad.size:
+            # take() would wrap -1 around to the last row; PyTorch refuses it.
+            raise IndexError(
+                f"Embedding({self.extra_repr()}): id {int(bad.flat[0])} is out of range; "
+                f"ids must be in [0, {n})"
+            )
         out = ops.take(self.weight, ids)
         if self.padding_idx is None:
             return out

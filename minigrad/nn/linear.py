@@ -59,6 +59,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator)
 
     def forward(self, x: Tensor) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        if shape[-1:] != (self.in_features,):
+            got = f"{shape[-1]} features in its last axis" if shape else "no axes"
+            raise ValueError(
+                f"{type(self).__name__}({self.extra_repr()}): input of shape {shape} has "
+                f"{got}; expected in_features={self.in_features}"
+            )
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:

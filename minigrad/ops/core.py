@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import forward, tape
-from ..tape import Node
+from .. import forward
+from ..tape import Node, grad_enabled
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["record", "unbroadcast"]
@@ -36,7 +36,7 @@ def record(
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
     out = None
-    if tape._grad_enabled:
+    if grad_enabled():
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
@@ -73,12 +73,28 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
 
 
 def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
-    """Both operands as Tensors; a Python number takes the other operand's dtype."""
+    """Both operands as Tensors; a Python number takes the other operand's dtype, and
+    so does an integer or boolean operand of a floating-point one (as PyTorch:
+    float32 * int64 is float32)."""
     if isinstance(a, Tensor):
-        return a, (b if isinstance(b, Tensor) else to_tensor(b, a, op))
-    if isinstance(b, Tensor):
-        return to_tensor(a, b, op), b
-    raise TypeError(f"{op}: needs a Tensor operand")
+        b = b if isinstance(b, Tensor) else to_tensor(b, a, op)
+    elif isinstance(b, Tensor):
+        a = to_tensor(a, b, op)
+    else:
+        raise TypeError(f"{op}: needs a Tensor operand")
+    if a.data.dtype is not b.data.dtype:
+        return float_wins(a, b)
+    return a, b
+
+
+def float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Cast the integer or boolean one of two operands to the other's float dtype."""
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka == "f" and kb in "biu":
+        return a, Tensor._wrap(b.data.astype(a.data.dtype))
+    if kb == "f" and ka in "biu":
+        return Tensor._wrap(a.data.astype(b.data.dtype)), b
+    return a, b
 
 
 def broadcast_error(op: str, *shapes: tuple[int, ...]) -> ValueError:

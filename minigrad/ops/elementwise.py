@@ -18,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
+from .core import (
+    binary_operands,
+    broadcast_error,
+    float_wins,
+    record,
+    to_tensor,
+    unbroadcast,
+)
 from .registry import names, primitive, reflected
 from .tangents import lift, tangent_sum
 from .unary import exp, log
@@ -162,13 +169,21 @@ def div(a: Any, b: Any) -> Tensor:
 def _pow_vjp(
     g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
 ) -> tuple:
+    # d/dx = y x^(y-1) and d/dy = x^y ln x, except where a zero factor meets an infinite
+    # one: at y = 0 the base's derivative is 0 (x^0 = 1, even at x = 0, where 0 * 0^-1
+    # would be nan), and at x = 0 with y >= 0 the exponent's is 0 (0^y ln 0 would be
+    # 0 * -inf). Elsewhere the formula stands, nan for a negative base, as PyTorch.
     ga = gb = None
-    if ta is not None:
-        ga = _fit(g * y * np.power(x, y - 1), ta)
-    if tb is not None:
-        pos = x > 0
-        logx = np.log(np.where(pos, x, 1))
-        gb = _fit(np.where(pos, g * out * logx, 0), tb)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if ta is not None:
+            if y.ndim == 0:  # a constant exponent (x ** 2): no select needed
+                d = g * y * np.power(x, y - 1) if y != 0 else np.zeros_like(g)
+            else:
+                d = np.where((y == 0) & (x == 0), 0, g * y * np.power(x, y - 1))
+            ga = _fit(d.astype(g.dtype, copy=False), ta)
+        if tb is not None:
+            d = np.where((x == 0) & (y >= 0), 0, g * out * np.log(x))
+            gb = _fit(d.astype(g.dtype, copy=False), tb)
     return ga, gb
 
 
@@ -181,26 +196,34 @@ def _pow_jvp(
     ta: tuple | None,
     tb: tuple | None,
 ) -> np.ndarray | None:
+    # The vjp's partial derivatives, with the same zeros at the boundary.
     da, db = dx
     n = y.ndim
-    ga = None if da is None else lift(da, n) * (w * np.power(x, w - 1))
-    gb = None
-    if db is not None:
-        pos = x > 0
-        gb = lift(db, n) * np.where(pos, out * np.log(np.where(pos, x, 1)), 0)
+    ga = gb = None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if da is not None:
+            ga = lift(da, n) * np.where((w == 0) & (x == 0), 0, w * np.power(x, w - 1))
+        if db is not None:
+            gb = lift(db, n) * np.where((x == 0) & (w >= 0), 0, out * np.log(x))
     return tangent_sum(y, ga, gb)
 
 
 def _pow_tensor_vjp(
     g: Tensor, x: Tensor, w: Tensor, out: Tensor, ta: tuple | None, tb: tuple | None
 ) -> tuple:
-    # The array rule with ops; the base's log is taken only where the base is positive.
+    # The array rule with ops and its zeros at the boundary (only at x = 0, so that
+    # derivatives in y at y = 0 survive). Where a derivative is 0 the formula is
+    # evaluated at a safe base (1): differentiating it again then does not meet 0 * inf
+    # in the branch the select drops.
     ga = gb = None
     if ta is not None:
-        ga = _fit(g * w * x ** (w - 1), ta)
+        flat = (w.data == 0) & (x.data == 0)
+        safe = where(flat, 1.0, x)
+        ga = _fit(where(flat, 0.0, g * w * safe ** (w - 1)), ta)
     if tb is not None:
-        pos = x.data > 0
-        gb = _fit(where(pos, g * out * log(where(pos, x, 1.0)), 0.0), tb)
+        edge = (x.data == 0) & (w.data >= 0)
+        safe = where(edge, 1.0, x)
+        gb = _fit(where(edge, 0.0, g * out * log(safe)), tb)
     return ga, gb
 
 
@@ -212,7 +235,8 @@ def _pow_tensor_vjp(
     methods=("__pow__", ("__rpow__", reflected)),
 )
 def pow(a: Any, b: Any) -> Tensor:
-    """a ** b. vjp: (g b a^(b-1), g a^b log a); the second only where a > 0."""
+    """a ** b. vjp: (g b a^(b-1), g a^b ln a), with PyTorch's zeros at the boundary:
+    the first is 0 where b = 0, the second 0 where a = 0 and b >= 0."""
     a, b = binary_operands(a, b, "pow")
     out = _apply("pow", np.power, a, b)
     return record(
@@ -348,6 +372,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         b = to_tensor(b, a, "where")
     else:
         a = to_tensor(a, b, "where")
+    if a.data.dtype is not b.data.dtype:
+        a, b = float_wins(a, b)
     try:
         out = np.where(c, a.data, b.data)
     except ValueError:

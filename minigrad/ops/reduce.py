@@ -70,12 +70,11 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 @composite(methods=("mean",))
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``: a sum times 1/count (a composite)."""
+    """Mean over ``axis``: a sum times 1/count (a composite). The mean over an empty
+    axis is nan, as in NumPy and PyTorch."""
     axes = _axes(axis, a.ndim, "mean")
     count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    if count == 0:
-        raise ValueError(f"mean: empty reduction over axis {axis} of shape {a.shape}")
-    return mul(sum(a, axes, keepdims), 1.0 / count)
+    return mul(sum(a, axes, keepdims), 1.0 / count if count else float("nan"))
 
 
 def _share(x: np.ndarray, out: np.ndarray, axes: tuple, keepdims: bool) -> np.ndarray:
@@ -109,8 +108,12 @@ def _extreme_tensor_vjp(
 
 def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     axes = _axes(axis, a.ndim, op)
-    if a.size == 0:
-        raise ValueError(f"{op}: reduction of an empty tensor of shape {a.shape}")
+    empty = [i for i in axes if a.shape[i] == 0]
+    if empty:
+        raise ValueError(
+            f"{op}: axis {empty[0]} of shape {a.shape} is empty, and an empty axis has no "
+            f"{op}imum; reduce over other axes or give the tensor elements"
+        )
     x = a.data
     out = np.asarray(getattr(x, fn)(axis=axes, keepdims=keepdims))
     return record(op, out, (a,), _extreme_vjp, x, out, axes, keepdims)

@@ -364,12 +364,14 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
 @composite(methods=("split",), top_level=True)
 def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split along ``axis`` into pieces of ``size`` (the last may be smaller) or of
-    the given sizes, as ``torch.split``. Each piece is a slice, so backward is O(n)."""
+    the given sizes, as ``torch.split``: an empty axis gives one empty piece. Each
+    piece is a slice, so backward is O(n)."""
     n = a.shape[axis]
     if isinstance(size_or_sections, (int, np.integer)):
         if size_or_sections <= 0:
             raise ValueError(f"split: size must be positive, got {size_or_sections}")
         sizes = tuple(min(size_or_sections, n - s) for s in range(0, n, size_or_sections))
+        sizes = sizes or (0,)
     else:
         sizes = tuple(int(s) for s in size_or_sections)
         if sum(sizes) != n:
@@ -390,11 +392,14 @@ def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...]
 
 @composite(methods=("chunk",), top_level=True)
 def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
-    """Split into ``chunks`` nearly equal pieces, as ``torch.chunk``."""
+    """Split into ``chunks`` nearly equal pieces of ceil(n / chunks), as ``torch.chunk``
+    (so there may be fewer pieces; an empty axis gives ``chunks`` empty pieces)."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = a.shape[axis]
-    return split(a, max(1, -(-n // chunks)), axis)
+    if n == 0:
+        return split(a, [0] * chunks, axis)
+    return split(a, -(-n // chunks), axis)
 
 
 @composite(methods=("unbind",), top_level=True)

@@ -253,13 +253,26 @@ def _cast_jvp(dx: tuple, y: np.ndarray, src: np.dtype) -> np.ndarray:
     _cast_vjp,
     jvp=_cast_jvp,
     tensor_vjp=_cast_vjp,
-    methods=("astype", ("float", _to_dtype(np.float32)), ("double", _to_dtype(np.float64))),
+    methods=(
+        "astype",
+        ("float", _to_dtype(np.float32)),
+        ("double", _to_dtype(np.float64)),
+        ("long", _to_dtype(np.int64)),
+        ("int", _to_dtype(np.int32)),
+        ("bool", _to_dtype(np.bool_)),
+    ),
 )
 def cast(a: Tensor, dtype: Any) -> Tensor:
-    """Convert to ``dtype``. vjp: g converted back to the input's dtype."""
+    """Convert to ``dtype``. vjp: g converted back to the input's dtype.
+
+    A cast to an integer or boolean dtype (``t.long()``, ``t.int()``, ``t.bool()``)
+    gives a tensor without history, as PyTorch: indices and masks carry no gradient.
+    """
     d = np.dtype(dtype)
-    if a.requires_grad and d.kind != "f":
-        raise TypeError(f"cast: a tensor that requires grad cannot become {d}")
+    if d.kind != "f":
+        if d.kind not in "biu":
+            raise TypeError(f"cast: a tensor cannot become {d}; expected a real number dtype")
+        return Tensor._wrap(a.data.astype(d))
     return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
 
 

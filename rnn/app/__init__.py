@@ -3,7 +3,4 @@ module per subcommand in :mod:`rnn.app.commands`), training a character model
 (:mod:`rnn.app.train`), sampling, the demo, the long-dependency tasks, the gradient-flow
 study and the graph pictures, with the data, models, optimiser step and checkpoint
 format they share.
-
-Nothing is imported here, so that the command line can choose NumPy's BLAS threading
-before NumPy loads.
 """

@@ -11,20 +11,13 @@ with exit status 1 and no traceback.
 
 from __future__ import annotations
 
-import os
-
-# The models here multiply small matrices, where BLAS threads gain little, and on a
-# busy two-core machine threads competing with other work made a training step 5-13x
-# slower in our measurements. Unless the user chose, the command line runs BLAS on one
-# thread; this must happen before NumPy is first imported (``rnn`` imports lazily).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
 import argparse
 import sys
 from collections.abc import Sequence
 
-from .command import COMMANDS, CLIError, UsageError, command
+import minigrad
+
+from .command import COMMANDS, CLIError, Interrupted, UsageError, command
 from .commands import check, demo, gradflow, graph, sample, task, train  # noqa: F401 (register)
 
 __all__ = ["CLIError", "UsageError", "build_parser", "command", "main"]
@@ -48,14 +41,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its status."""
-    args = build_parser().parse_args(argv)
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its status.
+
+    BLAS runs on one thread (the models multiply small matrices; see
+    :mod:`minigrad.threads`) unless the environment chooses otherwise.
+    """
+    if not minigrad.threads.threads_chosen_by_user():
+        minigrad.set_num_threads(1)
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # `rnn` alone: what it can do, not an error
+        parser.print_help()
+        return 0
+    args = parser.parse_args(argv)
     try:
         status = args._run(args)
+    except Interrupted as exc:
+        print(f"{PROG}: interrupted: {_one_line(exc)}", file=sys.stderr)
+        return 130
     except CLIError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
+        return 1
     return 0 if status is None else status
+
+
+def _one_line(exc: Exception) -> str:
+    """The message of ``exc`` on one line (a multi-line message's lines joined by "; ")."""
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())

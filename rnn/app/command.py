@@ -21,22 +21,29 @@ NumPy's threading first.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "CLIError",
     "Command",
+    "Interrupted",
     "UsageError",
     "add_quiet",
+    "check_writable",
     "command",
     "natural",
     "nonnegative_float",
     "positive_float",
     "positive_int",
     "show_progress",
+    "write_atomically",
 ]
 
 
@@ -46,6 +53,10 @@ class CLIError(Exception):
 
 class UsageError(CLIError):
     """Options that do not fit together: reported in one line, exit status 2 (as argparse)."""
+
+
+class Interrupted(CLIError):
+    """Ctrl-C during a command, with what the user needs to know to go on (status 130)."""
 
 
 Runner = Callable[[argparse.Namespace], int | None]
@@ -114,3 +125,40 @@ def show_progress(args: argparse.Namespace) -> bool:
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     """The ``--quiet``/``-q`` flag of the commands that show progress."""
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def check_writable(path: str | os.PathLike[str], option: str) -> Path:
+    """Make sure a file can be written at ``path`` before the work that produces it
+    starts: its folder is created if needed and a probe file written and removed there.
+    Raises :class:`CLIError` naming ``option`` when that fails; returns the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise CLIError(f"{option} {path}: is a directory, expected a file name")
+    existing = next(p for p in path.absolute().parents if p.exists())
+    if not existing.is_dir():
+        raise CLIError(f"{option} {path}: cannot write there ({existing} is a file, not a folder)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".rnn-probe-"):
+            pass
+    except OSError as e:
+        raise CLIError(f"{option} {path}: cannot write there ({e.strerror})") from None
+    return path
+
+
+def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix), then move
+    it onto ``path``. If anything fails (a full disk, an interrupt) the temporary file
+    is removed and ``path`` is left as it was; the exception propagates."""
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .memory import human, require
+
 __all__ = [
     "Batches",
     "CharData",
@@ -64,13 +66,18 @@ class Vocabulary:
 
 
 def load_text(path: str | Path) -> str:
-    """Read a UTF-8 text file; missing, empty, binary or non-UTF-8 files raise
-    ``ValueError`` with a one-line message naming the file."""
+    """Read a UTF-8 text file; missing, empty, binary, non-UTF-8 or non-regular files
+    (devices, pipes) and files too large for memory raise ``ValueError`` with a one-line
+    message naming the file."""
     p = Path(path)
     if not p.exists():
         raise ValueError(f"{p}: no such file")
     if p.is_dir():
         raise ValueError(f"{p}: is a directory, expected a text file")
+    if not p.is_file():
+        raise ValueError(f"{p}: not a regular file (a device or a pipe?), expected a text file")
+    # A str of n characters, its ids (int64) and the batches' copies: about 20 bytes each.
+    require(p.stat().st_size * 20, f"reading {p} ({human(p.stat().st_size)})")
     try:
         text = p.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:

@@ -1,4 +1,4 @@
-"""The demo: a small character-level LSTM learns Python source in about a minute.
+"""The demo: a small character-level LSTM learns Python source in a few minutes.
 
 It prints a sample and the validation bits per character before and after training,
 checks autodiff against the hand-derived BPTT (the table of :mod:`rnn.compare`), and
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compare import Comparison, compare
+from .progress import write
 from .train import TrainConfig, Trainer, bits, load_corpus
 
 __all__ = ["OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]
@@ -25,7 +26,7 @@ PRIME = "def "
 
 def demo_config(**changes: object) -> TrainConfig:
     """The demo's training run: a 1-layer LSTM, 128 hidden units, on 300k characters of
-    the standard library's source (about a minute on two CPU cores)."""
+    the standard library's source (about two minutes on two idle CPU cores)."""
     config = TrainConfig(
         cell="lstm",
         hidden=128,
@@ -55,6 +56,7 @@ class DemoRun:
     comparison: Comparison
     seconds: float
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why a file is not what it could be
 
 
 def write_checkpoint(run: DemoRun) -> Path:
@@ -71,8 +73,9 @@ def write_graph(run: DemoRun) -> Path:
     picture = unrolled_graph(run.trainer.config.cell, 3, grads=True)
     try:
         return viz.save(picture, run.out / "unrolled.svg")
-    except RuntimeError:
+    except RuntimeError as e:
         # Without Graphviz's dot program the DOT source is still worth having.
+        run.notes.append(f"unrolled.dot instead of unrolled.svg: {e}")
         return viz.save(picture, run.out / "unrolled.dot")
 
 
@@ -87,7 +90,8 @@ def write_gradflow(run: DemoRun) -> Path:
     try:
         gradflow.plot(study, str(run.out / "gradflow.png"))
     except ImportError:
-        return table  # matplotlib (the optional "plots" extra) is not installed
+        run.notes.append(f"gradflow.txt without gradflow.png: {gradflow.PLOTS_HINT}")
+        return table
     return run.out / "gradflow.png"
 
 
@@ -99,10 +103,12 @@ OUTPUTS: list[Callable[[DemoRun], Path]] = [write_checkpoint, write_graph, write
 def run_demo(
     out: str | os.PathLike[str],
     config: TrainConfig | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
     progress: bool = True,
 ) -> DemoRun:
-    """Train, report and write the demo's files into ``out``; returns the run."""
+    """Train, report and write the demo's files into ``out``; returns the run. Lines go
+    to ``log`` (default: stdout, flushed line by line)."""
+    log = log or write
     config = config or demo_config()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,7 +123,7 @@ def run_demo(
     )
     bpc_before = bits(trainer.evaluate())
     log(f"\nBefore training: validation {bpc_before:.3f} bits per character")
-    log(f"sample: {trainer.sample(PRIME, 160)!r}\n")
+    log("sample:\n" + trainer.sample(PRIME, 160) + "\n")
 
     start = time.perf_counter()
     trainer.fit(log=log, progress=progress)
@@ -134,4 +140,6 @@ def run_demo(
         path = output(run)
         run.files.append(path)
         log(f"wrote {path}: {' '.join((output.__doc__ or '').split())}")
+    for note in run.notes:
+        log(f"note: {note}")
     return run

@@ -34,7 +34,9 @@ import minigrad
 from minigrad import nn, optim
 
 from ..layers import RNNBase
+from .memory import recurrent_bytes, require
 from .models import irnn, make_layer
+from .progress import bar as progress_bar
 from .step import Diverged, train_step
 from .tasks import ADDING_BASELINE, adding_batch
 
@@ -144,19 +146,23 @@ def _train(
     T: int,
     batch: int,
     rng: np.random.Generator,
+    bar: str | None = None,
 ) -> tuple[float, float, str]:
-    """Adam on the adding task; returns (max gradient norm, fraction clipped, note)."""
+    """Adam on the adding task; returns (max gradient norm, fraction clipped, note).
+    ``bar``: the description of a progress bar on stderr (None: no bar)."""
     opt = optim.Adam(list(layer.parameters()) + list(head.parameters()), lr=lr)
     biggest, clipped = 0.0, 0
-    for step in range(1, steps + 1):
-        x, y = adding_batch(T, batch, rng)
-        out = head(layer(minigrad.tensor(x, dtype=layer.dtype))[0][-1])
-        try:
-            done = train_step(((out - y.astype(layer.dtype)) ** 2).mean(), opt, clip)
-        except Diverged:
-            return math.inf, clipped / step, f"diverged at step {step}"
-        biggest = max(biggest, done.grad_norm)
-        clipped += bool(clip) and done.grad_norm > clip
+    with progress_bar(steps, desc=bar, enabled=bar is not None) as shown:
+        for step in range(1, steps + 1):
+            x, y = adding_batch(T, batch, rng)
+            out = head(layer(minigrad.tensor(x, dtype=layer.dtype))[0][-1])
+            try:
+                done = train_step(((out - y.astype(layer.dtype)) ** 2).mean(), opt, clip)
+            except Diverged:
+                return math.inf, clipped / step, f"diverged at step {step}"
+            biggest = max(biggest, done.grad_norm)
+            clipped += bool(clip) and done.grad_norm > clip
+            shown.update(1)
     return biggest, clipped / max(steps, 1), ""
 
 
@@ -170,6 +176,7 @@ def measure(
     models: Sequence[str] | None = None,
     eval_batch: int = 64,
     progress: Callable[[str], None] | None = None,
+    bars: bool = False,
 ) -> Study:
     """Gradient profiles of each model at init and after ``train_steps`` of Adam on the
     adding task (batches of 32), once without clipping and (if ``clip``) once with
@@ -177,12 +184,18 @@ def measure(
 
     Every model of a seed starts from the same weights in both trainings, and every
     profile is taken on the same evaluation batch, so the curves differ only by what
-    the model is. ``train_steps=0`` measures at initialisation only.
+    the model is. ``train_steps=0`` measures at initialisation only. ``progress`` is
+    called with each model's name as it starts; ``bars`` shows a progress bar (stderr)
+    for each training. Sizes that cannot fit in memory raise ``ValueError``.
     """
     names = list(MODELS) if models is None else list(models)
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         raise ValueError(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
+    size = recurrent_bytes(
+        gates=4, input_size=2, hidden=hidden, steps=T, batch=max(32, eval_batch), itemsize=8
+    )
+    require(size, f"the study (--T {T}, --hidden {hidden})")
     study = Study(T, hidden, train_steps, lr, clip, seed)
     x, y = adding_batch(T, eval_batch, np.random.default_rng(seed + 10_000))
     runs = [("trained", None)] + ([("trained+clip", clip)] if clip else [])
@@ -192,7 +205,7 @@ def measure(
     minigrad.set_default_dtype(np.float64)
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            _measure_models(study, names, x, y, runs, batch=32, progress=progress)
+            _measure_models(study, names, x, y, runs, batch=32, progress=progress, bars=bars)
     finally:
         minigrad.set_default_dtype(previous)
     return study
@@ -206,6 +219,7 @@ def _measure_models(
     runs: list[tuple[str, float | None]],
     batch: int,
     progress: Callable[[str], None] | None,
+    bars: bool = False,
 ) -> None:
     T, hidden, train_steps, lr, seed = (
         study.T,
@@ -227,7 +241,8 @@ def _measure_models(
             layer.load_state_dict(start[0])
             head.load_state_dict(start[1])
             rng = np.random.default_rng(seed)
-            biggest, frac, note = _train(layer, head, train_steps, lr, max_norm, T, batch, rng)
+            bar = f"{name} {stage}" if bars else None
+            biggest, frac, note = _train(layer, head, train_steps, lr, max_norm, T, batch, rng, bar)
             norms, loss = gradient_profile(layer, head, x, y)
             if not note and norms[-1] == 0.0:
                 note = "no gradient reaches t=1 (dead units)"

@@ -13,6 +13,7 @@ import numpy as np
 import minigrad
 from minigrad import viz
 
+from ..cells import cell_kind
 from .models import make_layer
 
 __all__ = ["unrolled_graph"]
@@ -42,7 +43,7 @@ def unrolled_graph(
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     minigrad.manual_seed(seed)
-    kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+    kwargs = {"nonlinearity": nonlinearity} if "nonlinearity" in cell_kind(cell).options else {}
     layer = make_layer(cell, input_size, hidden_size, dtype=np.float64, **kwargs)
     with minigrad.no_grad():
         layer.weight_hh_l0.mul_(recurrent_scale)

@@ -4,6 +4,7 @@ named model configuration beyond the library's cells, the IRNN."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,19 +12,25 @@ import numpy as np
 import minigrad
 from minigrad import Tensor, nn
 
-from ..layers import GRU, LSTM, RNN, RNNBase
+from ..cells import CELL_KINDS, cell_kind
+from ..layers import RNN, RNNBase, layer_class
+from .memory import recurrent_bytes
 
 __all__ = [
     "CELLS",
+    "CONFIGURATIONS",
     "IRNN_INPUT_STD",
     "CharLM",
     "Seq2Seq",
     "SequenceClassifier",
     "irnn",
+    "make_cell",
     "make_layer",
 ]
 
-CELLS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+# The cell kinds the models accept: rnn.cells.CELL_KINDS (name -> CellKind), so a kind
+# registered at run time is accepted too.
+CELLS = CELL_KINDS
 
 # IRNN input weights: N(0, 0.001^2) as in Le et al.; small enough that the identity
 # recurrence dominates at the start.
@@ -31,10 +38,37 @@ IRNN_INPUT_STD = 1e-3
 
 
 def make_layer(cell: str, input_size: int, hidden_size: int, **kwargs: Any) -> RNNBase:
-    """``RNN``, ``LSTM`` or ``GRU`` by name ("rnn", "lstm", "gru")."""
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
-    return CELLS[cell](input_size, hidden_size, **kwargs)
+    """The layer of the cell kind ``cell`` ("rnn", "lstm", "gru", ...; see
+    :func:`rnn.layers.layer_class`); ``ValueError`` naming the kinds for another name."""
+    return layer_class(cell)(input_size, hidden_size, **kwargs)
+
+
+def cell_gates(cell: str) -> int:
+    """How many gate blocks of H rows the weights of ``cell`` (a cell kind or one of
+    :data:`CONFIGURATIONS`) stack: G in ``(G*H, in)``."""
+    kind = CONFIGURATIONS[cell][0] if cell in CONFIGURATIONS else cell
+    return cell_kind(kind).gates
+
+
+def charlm_bytes(
+    cell: str, vocab_size: int, hidden: int, layers: int, steps: int, batch: int, itemsize: int
+) -> int:
+    """An upper estimate of the memory that training a :class:`CharLM` of these sizes
+    holds (see :func:`rnn.app.memory.recurrent_bytes`)."""
+    emb = min(hidden, 64)
+    return (
+        recurrent_bytes(
+            gates=cell_gates(cell),
+            input_size=emb,
+            hidden=hidden,
+            layers=layers,
+            steps=steps,
+            batch=batch,
+            extra_parameters=vocab_size * emb + (hidden + 1) * vocab_size,
+            itemsize=itemsize,
+        )
+        + steps * batch * vocab_size * itemsize * 3
+    )
 
 
 def irnn(input_size: int, hidden_size: int, generator: np.random.Generator | None = None) -> RNN:
@@ -192,3 +226,22 @@ class Seq2Seq(nn.Module):
             tok = logits.data.argmax(axis=-1)
             out.append(tok[0])
         return np.stack(out)
+
+
+# Named layer configurations beyond the cell kinds: name -> (cell kind, builder).
+CONFIGURATIONS: dict[str, tuple[str, Callable[..., RNNBase]]] = {"irnn": ("rnn", irnn)}
+
+
+def make_cell(
+    cell: str, input_size: int, hidden_size: int, generator: np.random.Generator | None = None
+) -> RNNBase:
+    """A one-layer recurrent layer by name: a cell kind ("rnn" is tanh with PyTorch's
+    initialisation, "lstm", "gru", ...) or a named configuration of
+    :data:`CONFIGURATIONS` ("irnn"); ``generator`` seeds a configuration's own
+    initialisation."""
+    if cell in CONFIGURATIONS:
+        return CONFIGURATIONS[cell][1](input_size, hidden_size, generator)
+    if cell not in CELL_KINDS:
+        names = ", ".join([*CELL_KINDS, *CONFIGURATIONS])
+        raise ValueError(f"cell must be one of {names}, got {cell!r}")
+    return make_layer(cell, input_size, hidden_size)

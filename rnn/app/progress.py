@@ -1,7 +1,9 @@
 """Progress of the training jobs: one bar style for all of them, on stderr.
 
 The bar counts optimiser steps (unit ``step``); lines written with :func:`write` go
-above it to stdout, so a bar never splits a log line.
+above it to stdout, so a bar never splits a log line, and are flushed at once, so that
+without a terminal (a pipe, a log file, a batch job) each line appears when it is
+written rather than when the run ends.
 """
 
 from __future__ import annotations
@@ -27,5 +29,6 @@ def bar(total: int, *, initial: int = 0, desc: str | None = None, enabled: bool 
 
 
 def write(message: str) -> None:
-    """Print ``message`` to stdout above any running bar."""
+    """Print ``message`` to stdout above any running bar, and flush it."""
     tqdm.write(message, file=sys.stdout)
+    sys.stdout.flush()

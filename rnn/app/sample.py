@@ -44,7 +44,11 @@ def generate(
     """
     if prime == "":
         raise ValueError("the prime needs at least one character")
-    model, vocab = model_from_checkpoint(load_checkpoint(checkpoint))
+    state = load_checkpoint(checkpoint)
+    try:
+        model, vocab = model_from_checkpoint(state)
+    except ValueError as e:
+        raise ValueError(f"{os.fspath(checkpoint)}: {e}") from None
     if prime is None:
         prime = "\n" if "\n" in vocab.chars else vocab.chars[0]
     missing = sorted(set(prime) - set(vocab.chars))

@@ -28,8 +28,9 @@ import minigrad
 from minigrad import Tensor, nn, optim
 from minigrad.functional import cross_entropy, mse_loss
 
-from ..layers import RNNBase
-from .models import irnn, make_layer
+from ..cells import CELL_KINDS
+from .memory import recurrent_bytes, require
+from .models import CONFIGURATIONS, cell_gates, make_cell
 from .progress import bar as progress_bar
 from .progress import write
 from .step import train_step
@@ -50,7 +51,8 @@ __all__ = [
     "train_task",
 ]
 
-CELLS = ("rnn", "lstm", "gru", "irnn")
+# The cell kinds and the named configurations (the IRNN).
+CELLS = (*CELL_KINDS, *CONFIGURATIONS)
 TASKS = ("adding", "copy")
 
 # Predicting 1 for a sum of two U(0, 1) values scores its variance, 2 * 1/12.
@@ -107,17 +109,6 @@ def copy_baseline(T: int, n_copy: int = 10) -> float:
     """Cross-entropy per step of the memoryless strategy: blanks until the delimiter,
     then a uniform guess over the 8 symbols: ``n_copy * ln 8 / (T + 2 n_copy)``."""
     return n_copy * math.log(_N_DATA) / (T + 2 * n_copy)
-
-
-def make_cell(
-    cell: str, input_size: int, hidden_size: int, generator: np.random.Generator | None = None
-) -> RNNBase:
-    """A one-layer ``RNN`` (tanh), ``LSTM``, ``GRU`` or IRNN by name (see :data:`CELLS`)."""
-    if cell not in CELLS:
-        raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {cell!r}")
-    if cell == "irnn":
-        return irnn(input_size, hidden_size, generator)
-    return make_layer(cell, input_size, hidden_size)
 
 
 def baseline(task: str, T: int) -> float:
@@ -221,8 +212,10 @@ def train_task(
     With ``clip``, the gradient is rescaled to norm at most ``clip`` before each update
     (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from
     throwing the weights away. Every ``log_every`` steps a line comparing the loss with
-    the baseline goes to ``log`` (default: written above the progress bar).
+    the baseline goes to ``log`` (default: written above the progress bar). A NaN or
+    infinite loss, gradient or weight raises :class:`rnn.app.step.Diverged`.
     """
+    _require_memory(task, cell, T, hidden, batch)
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TaskModel(task, cell, hidden)
@@ -236,7 +229,9 @@ def train_task(
     with bar:
         for step in range(1, steps + 1):
             x, y = _batch(task, T, batch, rng)
-            done = train_step(model.loss(x, y), opt, clip, number=step)
+            # A diverging run overflows on its way to the non-finite loss that stops it.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                done = train_step(model.loss(x, y), opt, clip, number=step)
             clipped += bool(clip) and done.grad_norm > clip
             window.append(done.loss)
             norms.append(done.grad_norm)
@@ -248,6 +243,20 @@ def train_task(
     result.final_loss = evaluate(model, T, np.random.default_rng(seed + 1))
     result.clipped_fraction = clipped / max(steps, 1)
     return result
+
+
+def _require_memory(task: str, cell: str, T: int, hidden: int, batch: int) -> None:
+    """Refuse (ValueError) sizes whose training cannot fit in memory."""
+    copy = task == "copy"
+    size = recurrent_bytes(
+        gates=cell_gates(cell),
+        input_size=COPY_SYMBOLS if copy else 2,
+        hidden=hidden,
+        steps=T + 2 * 10 if copy else T,
+        batch=max(batch, 250),  # evaluation runs batches of 250
+        itemsize=8,
+    )
+    require(size, f"the {task} task (--T {T}, --hidden {hidden}, --batch {batch})")
 
 
 def _log_window(

@@ -36,10 +36,12 @@ import minigrad
 from minigrad import functional as F
 from minigrad import optim, rng
 
+from ..cells import cell_kind
 from ..tbptt import detach_state
 from .checkpoint import load_checkpoint, pack, save_checkpoint, unpack_carry
 from .data import Batches, CharData, Vocabulary, default_corpus, load_text, text_digest
-from .models import CELLS, CharLM
+from .memory import require
+from .models import CELLS, CharLM, charlm_bytes
 from .progress import bar, write
 from .sample import sample_text
 from .step import Diverged, train_step
@@ -129,12 +131,17 @@ class Trainer:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         self.config = config
         self.data = CharData.from_text(text, config.batch, config.seq_len, config.val_fraction)
+        dtype = np.dtype(config.dtype)
+        size = (config.cell, len(self.vocab), config.hidden, config.layers)
+        require(
+            charlm_bytes(*size, config.seq_len, config.batch, dtype.itemsize),
+            f"the model (--hidden {config.hidden}, --layers {config.layers}, "
+            f"--batch {config.batch}, --seq-len {config.seq_len})",
+        )
         # One generator for initialisation (minigrad's default), one for samples.
         rng.manual_seed(config.seed)
         self.sample_rng = np.random.default_rng([config.seed, 1])
-        self.model = CharLM(
-            len(self.vocab), config.hidden, config.layers, config.cell, dtype=np.dtype(config.dtype)
-        )
+        self.model = CharLM(len(self.vocab), config.hidden, config.layers, config.cell, dtype=dtype)
         self.optimizer = OPTIMIZERS[config.optim](self.model.parameters(), lr=config.lr)
         self.step = 0
         self.carry: Any = None
@@ -228,19 +235,25 @@ class Trainer:
             raise ValueError(f"{path}: trained on a different text than the one given")
         trainer = cls(config, text)
         try:
-            trainer.model.load_state_dict(state["model"])
-            trainer.optimizer.load_state_dict(state["optimizer"])
-        except (KeyError, ValueError, TypeError) as e:
-            raise ValueError(f"{path}: the saved model does not fit its config ({e})") from None
-        for group in trainer.optimizer.param_groups:
-            group["lr"] = config.lr
-        trainer.step = int(state["step"])
-        trainer.carry = unpack_carry(state, pairs=config.cell == "lstm")
-        rng.default_generator().bit_generator.state = state["rng"]["init"]
-        trainer.sample_rng.bit_generator.state = state["rng"]["sample"]
-        trainer.val_nats = state.get("val_nats")
+            trainer._restore(state)
+        except (KeyError, ValueError, TypeError, RuntimeError) as e:
+            raise ValueError(f"{path}: the saved state does not fit its config ({e})") from None
         trainer.last_saved = (Path(path), trainer.step)
         return trainer
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        """Weights, optimiser, step, carried state and generators from a checkpoint."""
+        cfg = self.config
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        for group in self.optimizer.param_groups:
+            group["lr"] = cfg.lr
+        self.step = int(state["step"])
+        pairs = len(cell_kind(cfg.cell).state) == 2  # (h, c)
+        self.carry = unpack_carry(state, pairs, (cfg.layers, cfg.batch, cfg.hidden))
+        rng.default_generator().bit_generator.state = state["rng"]["init"]
+        self.sample_rng.bit_generator.state = state["rng"]["sample"]
+        self.val_nats = state.get("val_nats")
 
     # ----------------------------------------------------------------- the loop
     def fit(
@@ -254,8 +267,9 @@ class Trainer:
 
         Every ``eval_every`` steps and at the end: validation loss, then a checkpoint
         (if ``checkpoint`` is given). Every ``sample_every`` steps: a sample. On
-        :class:`Diverged`, the exception propagates with the last good checkpoint
-        named in its message; that file is not overwritten.
+        :class:`Diverged` (a non-finite loss or gradient, or weights that an update
+        made non-finite), the loop stops before anything is evaluated or written, and
+        the exception names the last good checkpoint, which is left as it was.
         """
         log = log or write
         losses: list[float] = []
@@ -275,8 +289,9 @@ class Trainer:
         try:
             return self.train_step()
         except Diverged as e:
+            lost = "; the weights in memory were not saved" if e.weights_changed else ""
             raise Diverged(
-                f"training stopped: {e} (a lower --lr or a --clip may help); {self._kept()}",
+                f"training stopped: {e} (a lower --lr or a --clip may help); {self._kept()}{lost}",
                 weights_changed=e.weights_changed,
             ) from None
 
@@ -302,7 +317,7 @@ class Trainer:
         if self.last_saved is None:
             return "no checkpoint had been written yet"
         path, step = self.last_saved
-        return f"the last good checkpoint is {path} (step {step})"
+        return f"the last good checkpoint is {path} (step {step}), left as it was"
 
 
 def _changed(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:

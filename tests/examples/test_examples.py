@@ -11,8 +11,13 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+def default_env() -> dict[str, str]:
+    """The environment without any choice of BLAS threads (the machine's defaults)."""
+    return {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+
+
 def run(name: str) -> str:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = default_env()
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / name), "--quick"],
         capture_output=True,
@@ -63,3 +68,17 @@ def test_seq2seq():
 def test_sine():
     line = run("sine.py")
     assert number(r"MSE ([\d.]+) vs", line) < 0.6 * number(r"last-value ([\d.]+)", line)
+
+
+def test_an_example_limits_blas_to_one_thread_with_default_settings():
+    code = (
+        "import runpy, sys, minigrad; sys.argv = ['hello.py', '--quick']; "
+        f"runpy.run_path({str(EXAMPLES / 'hello.py')!r}, run_name='__main__'); "
+        "print('threads', minigrad.get_num_threads())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env=default_env(), check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "threads 1"

@@ -1,18 +1,17 @@
-"""The tape and backward engine: reuse, depth, graph lifetime, modes, grad(), hooks,
-scopes and the in-place epoch."""
+"""The backward engine (minigrad/autograd.py): reuse, depth, graph lifetime, dtypes,
+errors, the in-place epoch, grad(), accumulation and hooks. Grad modes and scopes are
+in test_tape.py."""
 
 from __future__ import annotations
 
-import contextvars
 import gc
-import threading
 import tracemalloc
 
 import numpy as np
 import pytest
 
 import minigrad
-from minigrad import Tensor, ops
+from minigrad import Tensor
 
 
 def leaf(values, dtype=np.float64) -> Tensor:
@@ -250,47 +249,22 @@ def test_inplace_on_tensor_requiring_grad_with_grad_enabled_raises(method):
     np.testing.assert_array_equal(w.data, [1.0, 2.0])
 
 
-# --------------------------------------------------------------------- grad modes
-
-
-def test_no_grad_and_enable_grad_nest():
-    w = leaf(1.0)
-    assert minigrad.is_grad_enabled()
-    with minigrad.no_grad():
-        assert not (w * 2).requires_grad
-        with minigrad.enable_grad():
-            assert (w * 2).requires_grad
-            with minigrad.no_grad():
-                assert not minigrad.is_grad_enabled()
-            assert minigrad.is_grad_enabled()
-        assert not minigrad.is_grad_enabled()
-    assert minigrad.is_grad_enabled()
-
-
-def test_grad_modes_as_decorators_restore_on_exception():
-    w = leaf(1.0)
-
-    @minigrad.no_grad()
-    def frozen():
-        return w * 2
-
-    @minigrad.enable_grad()
-    def recording():
-        return w * 2
-
-    @minigrad.no_grad()
-    def failing():
-        raise KeyError("boom")
-
-    assert not frozen().requires_grad
-    with minigrad.no_grad():
-        assert recording().requires_grad
-    with pytest.raises(KeyError):
-        failing()
-    assert minigrad.is_grad_enabled()
-
-
 # --------------------------------------------------------------------- grad()
+
+
+def test_grad_of_an_output_that_is_an_input():
+    """PyTorch: grad(x, [x]) is 1 and grad([x * 3, x], [x]) is 4."""
+    x = leaf(2.0)
+    assert minigrad.grad(x, [x]) == (1.0,)
+    (g,) = minigrad.grad([x * 3.0, x], [x])
+    assert g == 4.0 and x.grad is None
+    v = leaf([1.0, 2.0])
+    (g,) = minigrad.grad([v, (v * v).sum()], [v], grad_outputs=[np.array([1.0, -1.0]), None])
+    np.testing.assert_array_equal(g, [1.0 + 2.0, -1.0 + 4.0])
+    y = leaf(1.0)
+    assert minigrad.grad(x, [x, y], allow_unused=True) == (1.0, None)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        minigrad.grad(Tensor(np.ones(1)), [x])
 
 
 def test_grad_returns_arrays_and_leaves_dot_grad_alone():
@@ -387,56 +361,3 @@ def test_non_leaf_hook_replaces_the_grad_flowing_on():
 def test_register_hook_on_constant_raises():
     with pytest.raises(RuntimeError, match="register_hook"):
         Tensor(np.ones(2)).register_hook(lambda g: g)
-
-
-# ------------------------------------------------------------------------ scopes
-
-
-def test_scopes_nest_and_tag_nodes():
-    x = leaf(1.0)
-    with minigrad.scope("layer0"):
-        with minigrad.scope("t=3"):
-            y = x * 2.0
-            assert minigrad.current_scope() == ("layer0", "t=3")
-        z = y + 1.0
-    w = z * 1.0
-    assert y._node.scope == ("layer0", "t=3")
-    assert z._node.scope == ("layer0",)
-    assert w._node.scope == ()
-
-
-def test_scope_is_context_local():
-    seen = {}
-
-    def in_thread():
-        seen["thread"] = minigrad.current_scope()
-        with minigrad.scope("worker"):
-            seen["node"] = (leaf(1.0) * 2.0)._node.scope
-
-    with minigrad.scope("main"):
-        t = threading.Thread(target=in_thread)
-        t.start()
-        t.join()
-        ctx = contextvars.copy_context()
-
-        def enter_other():
-            with minigrad.scope("other"):
-                return minigrad.current_scope(), (leaf(1.0) * 2.0)._node.scope
-
-        assert ctx.run(enter_other) == (("main", "other"), ("main", "other"))
-        assert ctx.run(minigrad.current_scope) == ("main",)
-        assert minigrad.current_scope() == ("main",)
-    assert seen == {"thread": (), "node": ("worker",)}
-    assert minigrad.current_scope() == ()
-
-
-def test_scope_is_restored_after_an_exception():
-    with pytest.raises(ZeroDivisionError), minigrad.scope("t=0"):
-        1 / 0  # noqa: B018
-    assert minigrad.current_scope() == ()
-
-
-def test_ops_record_nothing_without_grad():
-    x = Tensor(np.ones(2))
-    y = ops.tanh(x * 2.0)
-    assert y._node is None and not y.requires_grad

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_cases import check_case
+from op_cases import check_case, check_empty
 from strategies import arrays
 
 from minigrad import Tensor, gradcheck
@@ -187,3 +187,8 @@ def test_registered_composites_against_the_table(name, data):
     """softmax, log_softmax and logsumexp (also Tensor methods) against their rows of
     tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.functional"))
+def test_registered_composites_on_zero_size_inputs(name):
+    check_empty(name)

@@ -134,3 +134,26 @@ def test_creation_functions():
 def test_copy_shape_error():
     with pytest.raises(ValueError, match=r"copy_: source shape \(3,\) does not fit \(2,\)"):
         Tensor(np.ones(2)).copy_(np.ones(3))
+
+
+def test_truth_value_error_points_to_any_and_all_which_exist():
+    t = Tensor(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    with pytest.raises(
+        ValueError, match=r"shape \(2, 2\) is ambiguous; use \.any\(\) or \.all\(\)"
+    ):
+        bool(t)
+    assert bool(t.any()) and not bool(t.all())
+    np.testing.assert_array_equal(t.all(axis=1).data, [False, True])
+    np.testing.assert_array_equal(t.any(axis=0, keepdims=True).data, [[True, True]])
+    assert t.any().dtype == np.bool_ and not t.any().requires_grad
+
+
+def test_size_is_the_element_count_and_called_gives_the_shape():
+    """``t.size`` stays the element count (an int, as NumPy's); ``t.size()`` and
+    ``t.size(dim)`` are PyTorch's, and ``numel()`` too."""
+    t = Tensor(np.zeros((2, 3, 4)))
+    assert t.size == 24 and isinstance(t.size, int) and t.size + 1 == 25
+    assert t.size() == (2, 3, 4) and t.size(0) == 2 and t.size(-1) == 4
+    assert t.numel() == 24 and Tensor(np.zeros((0, 3))).size() == (0, 3)
+    with pytest.raises(IndexError, match=r"size\(3\): dimension out of range .* \(2, 3, 4\)"):
+        t.size(3)

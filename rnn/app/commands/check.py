@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 
 from ..command import (
+    CLIError,
     UsageError,
     command,
+    natural,
     positive_float,
     positive_int,
 )
 from ..models import CELLS
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +37,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         default="float64",
         help="precision of both sides (default: %(default)s)",
     )
-    add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add("--seed", type=natural, default=0, help="random seed (default: %(default)s)")
     add("--tol", type=positive_float, help="relative tolerance (default: 1e-10 / 1e-4 by dtype)")
 
 
@@ -46,6 +48,8 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
 )
 def check(args: argparse.Namespace) -> int:
     from ...compare import compare
+    from ..memory import recurrent_bytes, require
+    from ..models import cell_gates
 
     if args.lengths is not None:
         if len(args.lengths) != args.batch:
@@ -54,6 +58,21 @@ def check(args: argparse.Namespace) -> int:
             )
         if max(args.lengths) > args.steps:
             raise UsageError(f"--lengths: {max(args.lengths)} is longer than --steps {args.steps}")
+    try:
+        require(
+            2
+            * recurrent_bytes(
+                gates=cell_gates(args.cell),
+                input_size=args.input,
+                hidden=args.hidden,
+                steps=args.steps,
+                batch=args.batch,
+                itemsize=8,
+            ),
+            f"the check (--hidden {args.hidden}, --steps {args.steps}, --batch {args.batch})",
+        )
+    except ValueError as e:
+        raise CLIError(str(e)) from None
     report = compare(
         args.cell,
         input_size=args.input,

@@ -8,12 +8,13 @@ from ..command import (
     CLIError,
     add_quiet,
     command,
+    natural,
     positive_int,
     show_progress,
 )
 from ..models import CELLS
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     add("--hidden", type=positive_int, help="hidden units (default: 128)")
     add("--cell", choices=CELL_CHOICES, help="recurrent cell (default: lstm)")
     add("--data", metavar="FILE", help="UTF-8 text (default: the Python stdlib source)")
-    add("--seed", type=int, help="random seed (default: 0)")
+    add("--seed", type=natural, help="random seed (default: 0)")
     add_quiet(parser)
 
 

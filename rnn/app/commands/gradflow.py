@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..command import (
     CLIError,
     UsageError,
+    add_quiet,
+    check_writable,
     command,
     natural,
     nonnegative_float,
     positive_float,
     positive_int,
+    show_progress,
+    write_atomically,
 )
+
+if TYPE_CHECKING:
+    from ..gradflow import Study
 
 
 def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,14 +47,21 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm of the clipped training; 0 skips it (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument(
-        "--models", help="comma-separated subset of the models (default: all)", default=None
+        "--seed", type=natural, default=0, help="random seed (default: %(default)s)"
+    )
+    from ..gradflow import MODELS
+
+    parser.add_argument(
+        "--models",
+        help=f"comma-separated subset of the models: {', '.join(MODELS)} (default: all)",
+        default=None,
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
         "-o", "--output", help="also save a plot (.png, .svg, .pdf; needs matplotlib)"
     )
+    add_quiet(parser)
 
 
 @command(
@@ -75,7 +90,28 @@ def gradflow(args: argparse.Namespace) -> None:
             import matplotlib  # noqa: F401
         except ImportError:
             raise CLIError(study.PLOTS_HINT) from None
-    result = study.measure(
+        check_writable(args.output, "-o")
+    try:
+        result = _measure(args, models)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if args.json:
+        print(json.dumps(result.to_dict(), allow_nan=False))
+    else:
+        print(study.format_table(result))
+    if args.output:
+        try:
+            write_atomically(args.output, lambda tmp: study.plot(result, str(tmp)))
+        except OSError as e:
+            raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
+        print(f"plot saved to {args.output}", file=sys.stderr)
+
+
+def _measure(args: argparse.Namespace, models: list[str] | None) -> Study:
+    """Run :func:`rnn.app.gradflow.measure` with the command's options."""
+    from .. import gradflow as study
+
+    return study.measure(
         T=args.T,
         hidden=args.hidden,
         train_steps=args.train_steps,
@@ -86,11 +122,5 @@ def gradflow(args: argparse.Namespace) -> None:
         progress=None
         if args.json
         else lambda name: print(f"measuring {name} ...", file=sys.stderr),
+        bars=show_progress(args),
     )
-    if args.json:
-        print(json.dumps(result.to_dict(), allow_nan=False))
-    else:
-        print(study.format_table(result))
-    if args.output:
-        study.plot(result, args.output)
-        print(f"plot saved to {args.output}", file=sys.stderr)

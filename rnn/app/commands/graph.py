@@ -7,13 +7,16 @@ import subprocess
 
 from ..command import (
     CLIError,
+    check_writable,
     command,
+    natural,
     positive_float,
     positive_int,
+    write_atomically,
 )
 from ..models import CELLS
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 def _graph_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,8 +40,13 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
         help="multiply the recurrent weights (below 1 a tanh RNN's gradient fades; "
         "default: %(default)s)",
     )
-    add("--max-nodes", type=positive_int, default=2000, help="refuse larger full graphs")
-    add("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add(
+        "--max-nodes",
+        type=positive_int,
+        default=2000,
+        help="refuse larger full graphs (default: %(default)s)",
+    )
+    add("--seed", type=natural, default=0, help="random seed (default: %(default)s)")
     add(
         "-o",
         "--output",
@@ -54,8 +62,21 @@ def graph(args: argparse.Namespace) -> None:
     from minigrad import viz
 
     from ..graphs import unrolled_graph
+    from ..memory import recurrent_bytes, require
+    from ..models import cell_gates
 
     try:
+        check_writable(args.output, "-o")
+        require(
+            recurrent_bytes(
+                gates=cell_gates(args.cell),
+                input_size=args.input,
+                hidden=args.hidden,
+                steps=args.steps,
+                itemsize=8,
+            ),
+            f"the graph (--hidden {args.hidden}, --steps {args.steps})",
+        )
         picture = unrolled_graph(
             args.cell,
             args.steps,
@@ -67,7 +88,8 @@ def graph(args: argparse.Namespace) -> None:
             seed=args.seed,
             max_nodes=args.max_nodes,
         )
-        path = viz.save(picture, args.output)
+        # Written beside the target and moved onto it: a full disk leaves no partial file.
+        path = write_atomically(args.output, lambda tmp: viz.save(picture, tmp))
     except (ValueError, RuntimeError) as e:
         message = str(e).replace("pass collapse=True", "pass --collapse")
         raise CLIError(message.replace("raise max_nodes", "raise --max-nodes")) from None

@@ -28,7 +28,7 @@ def _sample_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--length", type=natural, default=500, help="characters to generate (default: %(default)s)"
     )
-    parser.add_argument("--seed", type=int, help="random seed (same seed, same text)")
+    parser.add_argument("--seed", type=natural, help="random seed (same seed, same text)")
 
 
 @command("sample", help="generate text from a trained checkpoint", arguments=_sample_arguments)

@@ -10,6 +10,7 @@ from ..command import (
     UsageError,
     add_quiet,
     command,
+    natural,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -48,7 +49,9 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm; 0 disables clipping (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "--seed", type=natural, default=0, help="random seed (default: %(default)s)"
+    )
     parser.add_argument(
         "--log-every",
         type=positive_int,
@@ -72,6 +75,8 @@ def task(args: argparse.Namespace) -> None:
         result = _train(args)
     except Diverged as e:
         raise CLIError(f"training stopped: {e} (a lower --lr or a --clip may help)") from None
+    except ValueError as e:
+        raise CLIError(str(e)) from None
     metric = "MSE" if args.task == "adding" else "cross-entropy per step"
     print(
         f"final {args.task} {args.cell} T={args.T}: {metric} {result.final_loss:.4f} "

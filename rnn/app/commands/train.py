@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from ..command import (
     CLIError,
+    Interrupted,
     add_quiet,
+    check_writable,
     command,
     natural,
     nonnegative_float,
@@ -21,7 +23,7 @@ from ..models import CELLS
 if TYPE_CHECKING:
     from ..train import Trainer
 
-CELL_CHOICES = list(CELLS)  # "rnn", "lstm", "gru"
+CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 
 # Options whose defaults come from TrainConfig (or, with --resume, from the checkpoint).
@@ -81,7 +83,7 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=f"steps between samples (default: {d.sample_every})",
     )
-    add("--seed", type=int, metavar="N", help=f"random seed (default: {d.seed})")
+    add("--seed", type=natural, metavar="N", help=f"random seed (default: {d.seed})")
     _file_arguments(parser)
     add_quiet(parser)
 
@@ -98,18 +100,26 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
     )
     where.add_argument("--checkpoint", metavar="PATH", help="write the checkpoint to PATH")
     add("--resume", metavar="PATH", help="continue from a checkpoint (--steps is the total)")
+    add(
+        "--force",
+        action="store_true",
+        help="replace a checkpoint of another run at the output path",
+    )
 
 
 @command("train", help="train a character-level language model", arguments=_train_arguments)
 def train(args: argparse.Namespace) -> None:
     from ..train import Diverged, bits
 
-    trainer = _trainer(args)
     path = _checkpoint_path(args)
+    _refuse_other_run(path, args)
+    check_writable(path, "--checkpoint" if args.checkpoint else "--out")
+    trainer = _trainer(args)
     cfg = trainer.config
     print(
         f"{cfg.cell.upper()} x{cfg.layers}, {cfg.hidden} hidden, vocabulary {len(trainer.vocab)}; "
-        f"{cfg.steps} steps of {cfg.batch} x {cfg.seq_len} characters, {cfg.optim} lr {cfg.lr:g}"
+        f"{cfg.steps} steps of {cfg.batch} x {cfg.seq_len} characters, {cfg.optim} lr {cfg.lr:g}",
+        flush=True,
     )
     try:
         trainer.fit(checkpoint=path, progress=show_progress(args))
@@ -117,9 +127,38 @@ def train(args: argparse.Namespace) -> None:
         raise CLIError(str(e)) from None
     except OSError as e:
         raise CLIError(f"cannot write the checkpoint {path}: {e.strerror}") from None
+    except KeyboardInterrupt:
+        raise Interrupted(_how_to_go_on(trainer)) from None
     if trainer.val_nats is not None:
         print(f"validation {trainer.val_nats:.4f} nats = {bits(trainer.val_nats):.4f} bpc")
     print(f"wrote {path} (step {trainer.step})")
+
+
+def _how_to_go_on(trainer: Trainer) -> str:
+    """After Ctrl-C: the last checkpoint and the command that continues from it."""
+    if trainer.last_saved is None:
+        return "no checkpoint had been written yet"
+    path, step = trainer.last_saved
+    return f"the last checkpoint is {path} (step {step}); continue with: rnn train --resume {path}"
+
+
+def _refuse_other_run(path: Path, args: argparse.Namespace) -> None:
+    """A fresh run (or a resumed one writing elsewhere) must not silently replace a
+    checkpoint that is already at ``path``."""
+    from ..checkpoint import load_checkpoint
+
+    if args.force or not path.exists():
+        return
+    if args.resume and Path(args.resume).resolve() == path.resolve():
+        return
+    try:
+        what = f"a checkpoint of another run (step {load_checkpoint(path)['step']})"
+    except ValueError:
+        what = "a file"
+    raise CLIError(
+        f"{path} already holds {what}; continue it with --resume {path}, "
+        "or give --force to replace it"
+    )
 
 
 def _trainer(args: argparse.Namespace) -> Trainer:

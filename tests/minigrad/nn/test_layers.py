@@ -140,3 +140,33 @@ def test_sequential_and_module_list():
         ml[5]
     with pytest.raises(TypeError, match="expected a Module"):
         ml.append(3)
+
+
+def test_linear_names_the_layer_and_its_in_features_on_a_mismatch():
+    layer = nn.Linear(3, 2)
+    with pytest.raises(
+        ValueError,
+        match=r"Linear\(in_features=3, out_features=2, bias=True\): input of shape \(4, 5\) "
+        r"has 5 features in its last axis; expected in_features=3",
+    ):
+        layer(minigrad.randn(4, 5))
+    with pytest.raises(ValueError, match="no axes; expected in_features=3"):
+        layer(minigrad.tensor(1.0))
+    assert layer(minigrad.randn(4, 3)).shape == (4, 2)
+    with pytest.raises(TypeError, match="complex128; expected numbers"):
+        layer(np.ones((4, 3), complex))  # never silently made real
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 5\) does not fit weight"):
+        minigrad.functional.linear(minigrad.randn(4, 5), layer.weight, layer.bias)
+
+
+@pytest.mark.parametrize("bad", [-1, 5, 100])
+def test_embedding_refuses_ids_out_of_range(bad):
+    """PyTorch raises for -1 rather than wrapping around to the last row."""
+    emb = nn.Embedding(5, 2)
+    with pytest.raises(
+        IndexError, match=rf"Embedding\(5, 2\): id {bad} is out of range; ids must be in \[0, 5\)"
+    ):
+        emb(np.array([0, bad, 1]))
+    with pytest.raises(TypeError, match="ids must be integers"):
+        emb(np.array([0.0, 1.0]))
+    assert emb(np.array([[0, 4]])).shape == (1, 2, 2)

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_cases import CASES, check_case
+from op_cases import CASES, check_case, check_empty
 
+import minigrad
 from minigrad import Tensor, gradcheck, ops
 from minigrad.ops.registry import names
 
@@ -18,6 +19,12 @@ from minigrad.ops.registry import names
 def test_forward_and_gradient(name, data):
     """Every elementwise op in the registry against its row of tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.elementwise"))
+def test_zero_size_dimensions(name):
+    """Every elementwise op on inputs with a zero-length axis, as NumPy and PyTorch."""
+    check_empty(name)
 
 
 @pytest.mark.parametrize(
@@ -52,11 +59,86 @@ def test_maximum_ties_split_the_gradient():
     np.testing.assert_array_equal(y.grad, [0.5, 1.0, 0.0])
 
 
-def test_pow_gradient_wrt_exponent_is_zero_for_nonpositive_base():
-    base = Tensor(np.array([-2.0, 0.0, 2.0]))
-    e = Tensor(np.array([2.0, 2.0, 2.0]), requires_grad=True)
-    (base**e).sum().backward()
-    np.testing.assert_allclose(e.grad, [0.0, 0.0, 4.0 * np.log(2.0)])
+# Boundary points where a derivative formula meets 0 * inf: (what, function, inputs,
+# the gradients PyTorch 2.13 gives). The function is written with operators and
+# methods that torch.Tensor shares, so the same line runs on both.
+BOUNDARIES = [
+    ("x ** 0", lambda x: x**0, [[0.0, -2.0, 2.0]], [[0.0, 0.0, 0.0]]),
+    ("x ** 3", lambda x: x**3, [[0.0, -2.0, 2.0]], [[0.0, 12.0, 12.0]]),
+    ("x ** 0.5", lambda x: x**0.5, [[0.0, 4.0]], [[np.inf, 0.25]]),
+    ("x ** -1", lambda x: x**-1, [[0.0, -2.0]], [[-np.inf, -0.25]]),
+    (
+        "x ** e",
+        lambda x, e: x**e,
+        [[0.0, -2.0, 2.0, 0.0, 0.0], [0.0, 2.0, 2.0, -1.0, 0.5]],
+        [[0.0, -4.0, 4.0, -np.inf, np.inf], [0.0, np.nan, 4 * np.log(2), -np.inf, 0.0]],
+    ),
+    ("2 ** e", lambda e: 2.0**e, [[0.0, 2.0]], [[np.log(2), 4 * np.log(2)]]),
+    ("sqrt", lambda x: x.sqrt(), [[0.0, 1.0]], [[np.inf, 0.5]]),
+    ("sqrt * 0", lambda x: x.sqrt() * 0.0, [[0.0, 1.0]], [[np.nan, 0.0]]),
+    ("log", lambda x: x.log(), [[0.0, 1.0]], [[np.inf, 1.0]]),
+    ("log * 0", lambda x: x.log() * 0.0, [[0.0, 1.0]], [[np.nan, 0.0]]),
+    ("abs", lambda x: x.abs(), [[0.0, -1.0]], [[0.0, -1.0]]),
+    (
+        "a / b",
+        lambda a, b: a / b,
+        [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
+        [[np.inf, np.inf, 1.0], [-np.inf, np.nan, 0.0]],
+    ),
+]
+
+
+def _boundary_grads(fn, inputs):
+    xs = [Tensor(np.array(v), requires_grad=True) for v in inputs]
+    with np.errstate(all="ignore"):
+        fn(*xs).sum().backward()
+    return [x.grad for x in xs]
+
+
+@pytest.mark.parametrize(("what", "fn", "inputs", "expected"), BOUNDARIES, ids=lambda v: v)
+def test_gradients_at_the_boundaries_are_pytorchs(what, fn, inputs, expected):
+    """No 0 * inf = nan where the derivative is 0 (x ** 0 at 0, 0 ** e for e >= 0);
+    inf and nan where PyTorch has them."""
+    for got, want in zip(_boundary_grads(fn, inputs), expected, strict=True):
+        np.testing.assert_array_equal(got, want, err_msg=what)
+
+
+@pytest.mark.parametrize(("what", "fn", "inputs", "expected"), BOUNDARIES, ids=lambda v: v)
+def test_boundary_gradients_with_create_graph_are_the_same(what, fn, inputs, expected):
+    """The tensor rules (create_graph) give the first-order values the array rules give."""
+    xs = [Tensor(np.array(v), requires_grad=True) for v in inputs]
+    with np.errstate(all="ignore"):
+        grads = minigrad.grad(fn(*xs).sum(), xs, create_graph=True)
+    for got, want in zip(grads, expected, strict=True):
+        np.testing.assert_array_equal(got.data, want, err_msg=what)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("what", "fn", "inputs", "expected"), BOUNDARIES, ids=lambda v: v)
+def test_gradients_at_the_boundaries_against_torch(what, fn, inputs, expected):
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in inputs]
+    fn(*ts).sum().backward()
+    for got, t in zip(_boundary_grads(fn, inputs), ts, strict=True):
+        np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12, err_msg=what)
+
+
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "maximum", "minimum"])
+@pytest.mark.parametrize("float_dtype", [np.float32, np.float64])
+def test_a_float_tensor_wins_over_an_integer_one(name, float_dtype):
+    """float32 (op) int64 is float32, either way round, as PyTorch; the float operand
+    gets its gradient in its own dtype."""
+    op = getattr(ops, name)
+    x = Tensor(np.array([1.5, 2.0], float_dtype), requires_grad=True)
+    n = Tensor(np.array([2, 3], np.int64))
+    for out in (op(x, n), op(n, x), op(x, np.array([2, 3])), op(n, 2.5)):
+        assert out.dtype == (float_dtype if out.requires_grad else np.float32), (name, out.dtype)
+    op(x, n).sum().backward()
+    assert x.grad.dtype == float_dtype
+    if name != "div":  # true division of integers is float, as NumPy
+        assert op(n, n).dtype == np.int64
+    assert ops.where(np.array([True, False]), x, n).dtype == float_dtype
+    assert ops.where(np.array([True, False]), n, x).dtype == float_dtype
 
 
 def test_where_does_not_leak_nan_from_the_unused_branch():

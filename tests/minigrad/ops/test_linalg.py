@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_cases import check_case
+from op_cases import check_case, check_empty
 from strategies import arrays
 
 from minigrad import Tensor, gradcheck, ops
@@ -19,6 +19,12 @@ from minigrad.ops.registry import names
 def test_forward_and_gradient(name, data):
     """Every matrix-product op in the registry against its row of tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.linalg"))
+def test_zero_size_dimensions(name):
+    """Every linalg op on inputs with a zero-length axis, as NumPy and PyTorch."""
+    check_empty(name)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_cases import check_case
+from op_cases import check_case, check_empty
 
 from minigrad import Tensor, ops
 from minigrad.ops.registry import names
@@ -17,6 +17,12 @@ from minigrad.ops.registry import names
 def test_forward_and_gradient(name, data):
     """Every reduction op in the registry against its row of tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.reduce"))
+def test_zero_size_dimensions(name):
+    """Every reduce op on inputs with a zero-length axis, as NumPy and PyTorch."""
+    check_empty(name)
 
 
 def test_max_ties_share_the_gradient():

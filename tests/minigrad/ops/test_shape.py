@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from op_cases import INDICES, check_case
+from op_cases import INDICES, check_case, check_empty
 from strategies import arrays
 
 from minigrad import Tensor, gradcheck, ops
@@ -22,6 +22,12 @@ nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 def test_forward_and_gradient(name, data):
     """Every shape op in the registry against its row of tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.shape"))
+def test_zero_size_dimensions(name):
+    """Every shape op on inputs with a zero-length axis, as NumPy and PyTorch."""
+    check_empty(name)
 
 
 @given(data=st.data())
@@ -157,3 +163,35 @@ def test_join_with_constant_inputs_and_errors():
         ops.stack([Tensor(np.ones(2)), Tensor(np.ones(3))])
     with pytest.raises(ValueError, match="stack: needs at least one tensor"):
         ops.stack([])
+
+
+EMPTY_SPLITS = [
+    ((0,), "split", 2, 0, [(0,)]),
+    ((0, 3), "split", 2, 0, [(0, 3)]),
+    ((3, 0), "split", 2, 1, [(3, 0)]),
+    ((0,), "chunk", 3, 0, [(0,), (0,), (0,)]),
+    ((0, 3), "chunk", 2, 0, [(0, 3), (0, 3)]),
+    ((3, 0), "chunk", 2, 1, [(3, 0), (3, 0)]),
+    ((0, 2), "unbind", None, 0, []),
+]
+
+
+@pytest.mark.parametrize(("shape", "how", "arg", "axis", "pieces"), EMPTY_SPLITS, ids=repr)
+def test_splitting_an_empty_axis_gives_pytorchs_pieces(shape, how, arg, axis, pieces):
+    """split gives one empty piece; chunk gives one per requested chunk (as torch)."""
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    args = (axis,) if arg is None else (arg, axis)
+    got = getattr(x, how)(*args)
+    assert [p.shape for p in got] == pieces
+    if got:
+        ops.stack(got).sum().backward()
+        assert x.grad.shape == shape
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("shape", "how", "arg", "axis", "pieces"), EMPTY_SPLITS, ids=repr)
+def test_splitting_an_empty_axis_against_torch(shape, how, arg, axis, pieces):
+    torch = pytest.importorskip("torch")
+    args = (axis,) if arg is None else (arg, axis)
+    expected = [tuple(p.shape) for p in getattr(torch.zeros(shape), how)(*args)]
+    assert [p.shape for p in getattr(Tensor(np.zeros(shape)), how)(*args)] == expected

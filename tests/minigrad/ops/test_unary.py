@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_cases import check_case
+from op_cases import check_case, check_empty
 
 from minigrad import Tensor, gradcheck, ops
 from minigrad.ops.registry import names
@@ -18,6 +18,12 @@ from minigrad.ops.registry import names
 def test_forward_and_gradient(name, data):
     """Every unary op in the registry against its row of tests/op_cases.py."""
     check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.unary"))
+def test_zero_size_dimensions(name):
+    """Every unary op on inputs with a zero-length axis, as NumPy and PyTorch."""
+    check_empty(name)
 
 
 def test_clip_with_one_bound():
@@ -45,5 +51,23 @@ def test_cast_round_trips_the_gradient_dtype():
     y.sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [2, 2, 2])
-    with pytest.raises(TypeError, match="cast"):
-        x.astype(np.int64)
+
+
+@pytest.mark.parametrize(
+    ("cast", "dtype"),
+    [
+        (lambda t: t.long(), np.int64),
+        (lambda t: t.int(), np.int32),
+        (lambda t: t.bool(), np.bool_),
+        (lambda t: t.astype(np.int64), np.int64),
+        (lambda t: ops.cast(t, np.uint8), np.uint8),
+    ],
+)
+def test_casting_to_an_integer_dtype_gives_a_tensor_without_history(cast, dtype):
+    """As PyTorch's ``.long()``: indices carry no gradient, so no error and no node."""
+    x = Tensor(np.array([0.0, 1.7, 2.2]), requires_grad=True)
+    ids = cast(x * 1.0)
+    assert ids.dtype == dtype and not ids.requires_grad and ids.grad_fn is None
+    np.testing.assert_array_equal(ids.data, np.array([0.0, 1.7, 2.2]).astype(dtype))
+    with pytest.raises(TypeError, match="cast: a tensor cannot become complex128"):
+        ops.cast(x, np.complex128)

@@ -1,5 +1,5 @@
 """The command line: help for every subcommand, argument errors, expected errors, and the
-`train`, `sample`, `check` and `demo` jobs at tiny sizes."""
+`train`, `sample` and `demo` jobs at tiny sizes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import argparse
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+from clitools import TEXT, TINY, exits_2, one_line_error, train
 
 import minigrad
 from rnn.app import cli, command
@@ -50,11 +50,11 @@ def test_unknown_subcommand_exits_2(capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_missing_subcommand_exits_2(capsys):
-    with pytest.raises(SystemExit) as exc:
-        cli.main([])
-    assert exc.value.code == 2
-    assert "rnn: error:" in capsys.readouterr().err
+def test_rnn_alone_prints_the_help(capsys):
+    assert cli.main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: rnn") and "train" in captured.out
+    assert captured.err == ""
 
 
 def test_bad_option_value_exits_2(capsys):
@@ -82,40 +82,6 @@ def test_python_dash_m_rnn_help():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: rnn")
-
-
-TEXT = "".join(f"def f{i}(x):\n    return x * {i % 7} + {i % 3}  # line {i}\n" for i in range(60))
-TINY = ["--hidden", "8", "--seq-len", "8", "--batch", "3", "--eval-every", "2", "--quiet"]
-
-
-@pytest.fixture
-def text_file(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(TEXT, encoding="utf-8")
-    return path
-
-
-def one_line_error(capsys, status: int, *fragments: str, code: int = 1) -> str:
-    """Assert a clean failure: exit ``code`` (1, or 2 for options that do not fit
-    together), one `rnn: error:` line on stderr, no traceback."""
-    captured = capsys.readouterr()
-    assert status == code, captured
-    assert captured.err.startswith("rnn: error: ") and captured.err.count("\n") == 1, captured.err
-    assert "Traceback" not in captured.err + captured.out
-    for fragment in fragments:
-        assert fragment in captured.err
-    return captured.err
-
-
-def exits_2(argv: list[str], capsys) -> str:
-    with pytest.raises(SystemExit) as exc:
-        cli.main(argv)
-    assert exc.value.code == 2
-    return capsys.readouterr().err
-
-
-def train(text_file, ckpt, *extra: str) -> int:
-    return cli.main(["train", "--data", str(text_file), *TINY, "--checkpoint", str(ckpt), *extra])
 
 
 # --- train --------------------------------------------------------------------------------
@@ -315,47 +281,6 @@ def test_sample_rejects_negative_temperature(checkpoint, capsys):
     assert "must be >= 0" in exits_2(["sample", str(checkpoint), "--temperature", "-1"], capsys)
 
 
-# --- check --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_check_prints_the_table_and_matches(cell, dtype, capsys):
-    assert cli.main(["check", "--cell", cell, "--dtype", dtype]) == 0
-    out = capsys.readouterr().out
-    assert out.startswith(f"autodiff vs manual BPTT: {cell.upper()}, {dtype}")
-    assert "weight_hh_l0" in out and out.rstrip().endswith("result: MATCH")
-
-
-def test_check_with_lengths_and_sizes(capsys):
-    argv = ["check", "--cell", "gru", "--steps", "5", "--batch", "3", "--hidden", "2"]
-    assert cli.main([*argv, "--input", "4", "--lengths", "5", "2", "1"]) == 0
-    out = capsys.readouterr().out
-    assert "dx            5x3x4" in out and "result: MATCH" in out
-
-
-def test_check_mismatch_exits_1(capsys):
-    # No float64 computation agrees to 1e-300: the report must say MISMATCH.
-    assert cli.main(["check", "--cell", "lstm", "--tol", "1e-300"]) == 1
-    assert capsys.readouterr().out.rstrip().endswith("result: MISMATCH")
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--lengths", "3"], "one length per batch entry: 2, got 1"),
-        (["--lengths", "3", "9"], "9 is longer than --steps 6"),
-    ],
-)
-def test_check_bad_lengths(argv, message, capsys):
-    one_line_error(capsys, cli.main(["check", *argv]), message, code=2)
-
-
-@pytest.mark.parametrize("argv", [["--cell", "elman"], ["--steps", "0"], ["--lengths", "0", "1"]])
-def test_check_bad_arguments(argv, capsys):
-    exits_2(["check", *argv], capsys)
-
-
 # --- demo ---------------------------------------------------------------------------------
 
 
@@ -421,40 +346,21 @@ def test_sample_default_prime_for_a_one_line_text(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("a")
 
 
-def test_graph_writes_dot_and_svg(tmp_path, capsys):
-    dot = tmp_path / "lstm.dot"
-    assert cli.main(["graph", "--cell", "lstm", "--steps", "3", "-o", str(dot)]) == 0
-    source = dot.read_text()
-    assert source.count('label="t=') >= 3 and "weight_hh_l0" in source
-    assert "wrote" in capsys.readouterr().out
-    if shutil.which("dot"):
-        svg = tmp_path / "gru.svg"
-        assert cli.main(["graph", "--cell", "gru", "--grads", "--collapse", "-o", str(svg)]) == 0
-        assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
-
-
-def test_graph_bad_input_is_one_line(tmp_path, capsys):
-    assert (
-        cli.main(["graph", "--cell", "rnn", "--steps", "3000", "-o", str(tmp_path / "g.dot")]) == 1
-    )
-    err = capsys.readouterr().err
-    assert err.startswith("rnn: error:") and "--collapse" in err and "Traceback" not in err
-    assert cli.main(["graph", "-o", str(tmp_path / "g.txt")]) == 1
-    assert "format" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as e:
-        cli.main(["graph", "--steps", "0"])
-    assert e.value.code == 2
-
-
-def test_importing_rnn_does_not_load_numpy_until_needed():
+def threads_around_main(env: dict[str, str]) -> tuple[str, str]:
+    """BLAS threads before and after ``rnn check`` runs in a fresh process with ``env``."""
     code = (
-        "import sys, rnn; assert 'numpy' not in sys.modules; "
-        "rnn.LSTM; assert 'numpy' in sys.modules"
+        "import minigrad; from rnn.app.cli import main; before = minigrad.get_num_threads(); "
+        "main(['check', '--steps', '2']); print(before, minigrad.get_num_threads())"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
-    code = "import os, rnn.app.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env
     )
-    assert out.stdout.strip() == "1"
+    before, after = out.stdout.split()[-2:]
+    return before, after
+
+
+def test_the_command_line_runs_blas_on_one_thread_unless_the_user_chose():
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    assert threads_around_main(env)[1] == "1"
+    before, after = threads_around_main({**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert before == after  # the user's choice stands

@@ -164,3 +164,12 @@ def test_too_short_text_is_a_clear_error():
 def test_default_corpus_is_read_at_run_time(monkeypatch):
     monkeypatch.setattr(train_module, "default_corpus", lambda n: "stdlib text " * 20)
     assert train_module.load_corpus(TrainConfig()) == "stdlib text " * 20
+
+
+def test_weights_made_non_finite_stop_training_before_anything_is_written(tmp_path):
+    t = Trainer(tiny(steps=6, eval_every=1, lr=1e300, clip=0.0), TEXT)
+    path = tmp_path / "c.npz"
+    with pytest.raises(Diverged, match="weights became NaN or infinite after the update at step 1"):
+        t.fit(path, progress=False, log=lambda s: None)
+    assert not path.exists()  # nothing evaluated or saved after the bad update
+    assert t.val_nats is None

@@ -1,0 +1,159 @@
+"""The tape's state (minigrad/tape.py): grad modes (nesting, decorators, per thread),
+scopes (nesting, context-local) and what ops record."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor, ops
+
+
+def leaf(values, dtype=np.float64) -> Tensor:
+    return Tensor(np.asarray(values, dtype), requires_grad=True)
+
+
+# --------------------------------------------------------------------- grad modes
+
+
+def test_no_grad_and_enable_grad_nest():
+    w = leaf(1.0)
+    assert minigrad.is_grad_enabled()
+    with minigrad.no_grad():
+        assert not (w * 2).requires_grad
+        with minigrad.enable_grad():
+            assert (w * 2).requires_grad
+            with minigrad.no_grad():
+                assert not minigrad.is_grad_enabled()
+            assert minigrad.is_grad_enabled()
+        assert not minigrad.is_grad_enabled()
+    assert minigrad.is_grad_enabled()
+
+
+def test_grad_modes_as_decorators_restore_on_exception():
+    w = leaf(1.0)
+
+    @minigrad.no_grad()
+    def frozen():
+        return w * 2
+
+    @minigrad.enable_grad()
+    def recording():
+        return w * 2
+
+    @minigrad.no_grad()
+    def failing():
+        raise KeyError("boom")
+
+    assert not frozen().requires_grad
+    with minigrad.no_grad():
+        assert recording().requires_grad
+    with pytest.raises(KeyError):
+        failing()
+    assert minigrad.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    """A no_grad block in one thread leaves recording on in another (as PyTorch), and a
+    new thread starts with recording on whatever the spawning thread's mode."""
+    w = leaf([1.0, 2.0])
+    inside, recorded, done = threading.Event(), {}, threading.Event()
+
+    def frozen():
+        with minigrad.no_grad():
+            inside.set()
+            done.wait(10)
+            recorded["frozen"] = (w * 2).requires_grad
+
+    def recording():
+        inside.wait(10)
+        recorded["other"] = (w * 2).requires_grad, minigrad.is_grad_enabled()
+        done.set()
+
+    threads = [threading.Thread(target=frozen), threading.Thread(target=recording)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert recorded == {"frozen": False, "other": (True, True)}
+    with minigrad.no_grad():
+        child = threading.Thread(target=lambda: recorded.update(child=(w * 2).requires_grad))
+        child.start()
+        child.join()
+        assert not (w * 2).requires_grad
+    assert recorded["child"] is True and minigrad.is_grad_enabled()
+
+
+def test_one_grad_mode_object_entered_by_two_threads():
+    mode, w = minigrad.no_grad(), leaf(1.0)
+    barrier, seen = threading.Barrier(2), []
+
+    def run():
+        with mode:
+            barrier.wait(10)
+            seen.append((w * 2).requires_grad)
+        seen.append(minigrad.is_grad_enabled())
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == [False, False, True, True]
+
+
+# ------------------------------------------------------------------------ scopes
+
+
+def test_scopes_nest_and_tag_nodes():
+    x = leaf(1.0)
+    with minigrad.scope("layer0"):
+        with minigrad.scope("t=3"):
+            y = x * 2.0
+            assert minigrad.current_scope() == ("layer0", "t=3")
+        z = y + 1.0
+    w = z * 1.0
+    assert y._node.scope == ("layer0", "t=3")
+    assert z._node.scope == ("layer0",)
+    assert w._node.scope == ()
+
+
+def test_scope_is_context_local():
+    seen = {}
+
+    def in_thread():
+        seen["thread"] = minigrad.current_scope()
+        with minigrad.scope("worker"):
+            seen["node"] = (leaf(1.0) * 2.0)._node.scope
+
+    with minigrad.scope("main"):
+        t = threading.Thread(target=in_thread)
+        t.start()
+        t.join()
+        ctx = contextvars.copy_context()
+
+        def enter_other():
+            with minigrad.scope("other"):
+                return minigrad.current_scope(), (leaf(1.0) * 2.0)._node.scope
+
+        assert ctx.run(enter_other) == (("main", "other"), ("main", "other"))
+        assert ctx.run(minigrad.current_scope) == ("main",)
+        assert minigrad.current_scope() == ("main",)
+    assert seen == {"thread": (), "node": ("worker",)}
+    assert minigrad.current_scope() == ()
+
+
+def test_scope_is_restored_after_an_exception():
+    with pytest.raises(ZeroDivisionError), minigrad.scope("t=0"):
+        1 / 0  # noqa: B018
+    assert minigrad.current_scope() == ()
+
+
+def test_ops_record_nothing_without_grad():
+    x = Tensor(np.ones(2))
+    y = ops.tanh(x * 2.0)
+    assert y._node is None and not y.requires_grad
