@@ -407,15 +407,15 @@ CASES.update({
     "arcsinh": Case(unary(), np.arcsinh),
     "arccosh": Case(_inside(1.1, 3.0), np.arccosh),
     "arctanh": Case(_inside(-0.9, 0.9), np.arctanh),
-    "arctan2": Case(binary(away_from_kinks, arrays), np.arctan2),
-    "hypot": Case(binary(away_from_kinks, away_from_kinks), np.hypot),
+    "arctan2": Case(binary(away_from_kinks, arrays), np.arctan2, empty=EMPTY2),
+    "hypot": Case(binary(away_from_kinks, away_from_kinks), np.hypot, empty=EMPTY2),
     "sinc": Case(unary(away_from_kinks), np.sinc),
     "log1p": Case(_inside(-0.9, 3.0), np.log1p),
     "expm1": Case(unary(), np.expm1),
     "log2": Case(unary(positive_arrays), np.log2),
     "log10": Case(unary(positive_arrays), np.log10),
     "exp2": Case(unary(), np.exp2),
-    "logaddexp2": Case(binary(), np.logaddexp2),
+    "logaddexp2": Case(binary(), np.logaddexp2, empty=EMPTY2),
 })  # fmt: skip
 
 
@@ -451,13 +451,13 @@ CASES.update({
     "floor": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.floor),
     "ceil": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.ceil),
     "round": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.round),
-    "remainder": Case(_remainder_args, np.remainder),
-    "fmax": Case(untied, np.fmax),
-    "fmin": Case(untied, np.fmin),
+    "remainder": Case(_remainder_args, np.remainder, empty=EMPTY2),
+    "fmax": Case(untied, np.fmax, empty=EMPTY2),
+    "fmin": Case(untied, np.fmin, empty=EMPTY2),
     "square": Case(unary(), np.square),
     "reciprocal": Case(unary(lambda s: away_from_kinks(s, gap=0.03)), np.reciprocal),
     "diff": Case(_diff_args, np.diff),
-    "linspace": Case(_linspace_args, np.linspace),
+    "linspace": Case(_linspace_args, np.linspace, empty=(_zeros(0), _zeros(0), 3)),
 })  # fmt: skip
 
 
@@ -512,14 +512,15 @@ def _np_partition(x: np.ndarray, k: int, ax: int) -> np.ndarray:
 
 
 CASES.update({
-    "prod": Case(reduction(_factors), lambda x, axis, k: np.prod(x, axis=axis, keepdims=k)),
+    "prod": Case(reduction(_factors), lambda x, axis, k: np.prod(x, axis=axis, keepdims=k),
+                 empty=(*EMPTY, 0, False)),
     "var": Case(_spread, lambda x, axis, dd, k: np.var(x, axis=axis, ddof=dd, keepdims=k)),
     "std": Case(_spread, lambda x, axis, dd, k: np.std(x, axis=axis, ddof=dd, keepdims=k)),
     "cumsum": Case(along_axis(), np.cumsum),
     "cumprod": Case(_cumprod_args, np.cumprod),
     "sort": Case(_untied_along(False), np.sort),
     "partition": Case(_untied_along(True), _np_partition),
-    "norm": Case(_norm_args, _np_norm),
+    "norm": Case(_norm_args, _np_norm, empty=(*EMPTY, None, 1, False)),
 })  # fmt: skip
 
 
@@ -573,21 +574,22 @@ CASES.update({
     "flipud": Case(lambda d: (d(arrays(d(nonscalar))),), np.flipud),
     "fliplr": Case(lambda d: (d(arrays(d(matrices))),), np.fliplr),
     "rot90": Case(_with_ints(matrices, (-1, 3)), np.rot90),
-    "roll": Case(along_axis(lambda d, s, a: d(st.integers(-5, 5))), np.roll),
-    "repeat": Case(along_axis(lambda d, s, a: d(st.integers(0, 3))), np.repeat),
-    "tile": Case(_tile_args, np.tile),
+    "roll": Case(along_axis(lambda d, s, a: d(st.integers(-5, 5))), np.roll, empty=(*EMPTY, 1, 0)),
+    "repeat": Case(along_axis(lambda d, s, a: d(st.integers(0, 3))), np.repeat,
+                   empty=(*EMPTY, 2, 0)),
+    "tile": Case(_tile_args, np.tile, empty=(*EMPTY, (2,))),
     "diagonal": Case(_with_ints(matrices, (-2, 2)), np.diagonal),
     "trace": Case(_with_ints(matrices, (-2, 2)), np.trace),
     "diag": Case(_diag_args, np.diag),
     "tril": Case(_with_ints(matrices, (-2, 2)), np.tril),
     "triu": Case(_with_ints(matrices, (-2, 2)), np.triu),
-    "pad": Case(_pad_args, _np_pad),
-    "moveaxis": Case(_moveaxis_args, np.moveaxis),
+    "pad": Case(_pad_args, _np_pad, empty=(*EMPTY, ((0, 0), (1, 1)), "constant")),
+    "moveaxis": Case(_moveaxis_args, np.moveaxis, empty=(*EMPTY, 0, 1)),
     "atleast_1d": Case(unary(), np.atleast_1d),
     "atleast_2d": Case(unary(), np.atleast_2d),
     "atleast_3d": Case(unary(), np.atleast_3d),
-    "vstack": Case(_stacked, np.vstack),
-    "hstack": Case(_stacked, np.hstack),
+    "vstack": Case(_stacked, np.vstack, empty=([_zeros(0, 3), _zeros(0, 3)],)),
+    "hstack": Case(_stacked, np.hstack, empty=([_zeros(0, 3), _zeros(0, 3)],)),
 })  # fmt: skip
 
 
@@ -645,13 +647,20 @@ def _tensordot_args(draw: Any) -> tuple:
 
 
 CASES.update({
-    "contract": Case(_contraction(CONTRACTIONS, False), lambda a, b, s: np.einsum(s, a, b)),
-    "einsum": Case(_contraction(EINSUMS, True), np.einsum),
-    "tensordot": Case(_tensordot_args, np.tensordot),
-    "outer": Case(lambda d: _pair(d, [((3,), (2,)), ((2, 2), (3,)), ((), (2,))]), np.outer),
-    "inner": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (4, 3)), ((), (2, 2))]), np.inner),
+    "contract": Case(_contraction(CONTRACTIONS, False), lambda a, b, s: np.einsum(s, a, b),
+                     empty=(_zeros(0, 3), _zeros(3), "ij,j->i")),
+    "einsum": Case(_contraction(EINSUMS, True), np.einsum,
+                   empty=("ij,jk->ik", _zeros(2, 0), _zeros(0, 3))),
+    "tensordot": Case(_tensordot_args, np.tensordot, empty=(_zeros(2, 0), _zeros(0, 3), 1)),
+    "outer": Case(lambda d: _pair(d, [((3,), (2,)), ((2, 2), (3,)), ((), (2,))]), np.outer,
+                  empty=EMPTY2),
+    "inner": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (4, 3)), ((), (2, 2))]), np.inner,
+                  empty=(_zeros(0, 3), _zeros(2, 3))),
     "dot": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3, 2)), ((2, 2, 3), (4, 3, 2)),
-                                     ((), (2, 2)), ((2, 3), (3,))]), np.dot),
-    "kron": Case(lambda d: _pair(d, [((2,), (3,)), ((2, 2), (1, 3)), ((2,), (2, 2))]), np.kron),
-    "cross": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 3))]), np.cross),
+                                     ((), (2, 2)), ((2, 3), (3,))]), np.dot,
+                empty=(_zeros(2, 0), _zeros(0, 3))),
+    "kron": Case(lambda d: _pair(d, [((2,), (3,)), ((2, 2), (1, 3)), ((2,), (2, 2))]), np.kron,
+                 empty=EMPTY2),
+    "cross": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 3))]), np.cross,
+                  empty=(_zeros(0, 3), _zeros(3))),
 })  # fmt: skip
