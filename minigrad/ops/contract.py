@@ -152,7 +152,8 @@ def _letters(n: int, start: int = 0) -> str:
 @composite(top_level=True)
 def tensordot(a: Any, b: Any, axes: int | Sequence[Sequence[int]] = 2) -> Tensor:
     """Sum over ``axes`` of a paired with ``axes`` of b (the last n of a with the first n
-    of b for an integer). A composite of contract."""
+    of b for an integer). A composite of contract; vjp: g contracted with the other
+    operand over the free axes."""
     a, b = binary_operands(a, b, "tensordot")
     if isinstance(axes, (int, np.integer)):
         pa, pb = list(range(a.ndim - axes, a.ndim)), list(range(axes))
@@ -168,14 +169,15 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Sequence[int]] = 2) -> Tensor
 
 @composite(top_level=True)
 def outer(a: Any, b: Any) -> Tensor:
-    """a.ravel()[:, None] * b.ravel()[None, :]. A composite of contract."""
+    """a.ravel()[:, None] * b.ravel()[None, :]. A composite of contract; vjp: (g b, g^T a)."""
     a, b = binary_operands(a, b, "outer")
     return contract(reshape(a, (-1,)), reshape(b, (-1,)), "i,j->ij")
 
 
 @composite(top_level=True)
 def inner(a: Any, b: Any) -> Tensor:
-    """Sum over the last axes of a and b (a product when either is 0-d). A composite."""
+    """Sum over the last axes of a and b (a product when either is 0-d). A composite;
+    vjp: g contracted with the other operand."""
     a, b = binary_operands(a, b, "inner")
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)
@@ -186,7 +188,8 @@ def inner(a: Any, b: Any) -> Tensor:
 @composite(top_level=True)
 def dot(a: Any, b: Any) -> Tensor:
     """NumPy's dot: a product for 0-d, the sum over the last axis of a and the
-    second-to-last of b (the last if b is 1-d). A composite of contract."""
+    second-to-last of b (the last if b is 1-d). A composite of contract; vjp: g
+    contracted with the other operand."""
     a, b = binary_operands(a, b, "dot")
     if a.ndim == 0 or b.ndim == 0:
         return mul(a, b)
@@ -198,7 +201,7 @@ def dot(a: Any, b: Any) -> Tensor:
 @composite(top_level=True)
 def kron(a: Any, b: Any) -> Tensor:
     """Kronecker product: blocks a[i] * b (ranks padded with leading 1s). A composite
-    of contract and reshape."""
+    of contract and reshape; vjp: each block of g contracted with the other operand."""
     a, b = binary_operands(a, b, "kron")
     n = max(a.ndim, b.ndim)
     a = reshape(a, (1,) * (n - a.ndim) + a.shape)
@@ -211,7 +214,7 @@ def kron(a: Any, b: Any) -> Tensor:
 @composite(top_level=True)
 def cross(a: Any, b: Any, axis: int = -1) -> Tensor:
     """Cross product of 3-vectors along ``axis`` (broadcasting the rest). A composite
-    of getitem, mul, sub and stack."""
+    of getitem, mul, sub and stack; vjp: (b x g, g x a)."""
     a, b = binary_operands(a, b, "cross")
     if a.shape[axis] != 3 or b.shape[axis] != 3:
         raise ValueError(f"cross: needs 3-vectors along axis {axis}, got {a.shape} and {b.shape}")

@@ -154,13 +154,14 @@ def _ranked(tensors: tuple, shapes: Callable[[tuple], tuple], op: str) -> Any:
 
 @composite(top_level=True)
 def atleast_1d(*tensors: Any) -> Any:
-    """Each input with at least 1 axis (a 0-d one becomes shape (1,))."""
+    """Each input with at least 1 axis (a 0-d one becomes shape (1,)). vjp: g reshaped back."""
     return _ranked(tensors, lambda s: s or (1,), "atleast_1d")
 
 
 @composite(top_level=True)
 def atleast_2d(*tensors: Any) -> Any:
-    """Each input with at least 2 axes: () -> (1, 1), (n,) -> (1, n)."""
+    """Each input with at least 2 axes: () -> (1, 1), (n,) -> (1, n). vjp: g reshaped
+    back."""
     return _ranked(tensors, lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else s, "atleast_2d")
 
 
@@ -171,7 +172,7 @@ def _three(s: tuple) -> tuple:
 @composite(top_level=True)
 def atleast_3d(*tensors: Any) -> Any:
     """Each input with at least 3 axes: () -> (1, 1, 1), (n,) -> (1, n, 1),
-    (m, n) -> (m, n, 1)."""
+    (m, n) -> (m, n, 1). vjp: g reshaped back."""
     return _ranked(tensors, _three, "atleast_3d")
 
 

@@ -46,3 +46,13 @@ def test_changes_of_base_are_composites():
     x = Tensor(np.array([8.0]), requires_grad=True)
     minigrad.log2(x).backward()
     np.testing.assert_allclose(x.grad, 1 / (8.0 * np.log(2.0)))
+
+
+def test_logsumexp_with_weights_b():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3)), rng.uniform(0.5, 2.0, (3,))
+    out = minigrad.functional.logsumexp(Tensor(x), 1, False, Tensor(w))
+    np.testing.assert_allclose(out.data, np.log(np.sum(w * np.exp(x), axis=1)), rtol=1e-12)
+    big = minigrad.functional.logsumexp(Tensor(np.array([1000.0, 1000.0])), b=0.5)
+    np.testing.assert_allclose(big.data, 1000.0)  # log(0.5 e^1000 + 0.5 e^1000), no overflow
+    minigrad.gradcheck(lambda a, c: minigrad.functional.logsumexp(a, 1, True, c), [x, w])
