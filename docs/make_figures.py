@@ -1,19 +1,24 @@
 """Regenerate every picture used by the docs into docs/images/.
 
-    python docs/make_figures.py            # all figures
+    python docs/make_figures.py            # all figures (several minutes: gradflow trains)
     python docs/make_figures.py --list     # their names
-    python docs/make_figures.py lstm_unrolled rnn_collapsed
+    python docs/make_figures.py lstm_unrolled lstm_collapsed
 
 Each figure is a function registered with ``@figure(name)`` that returns a
-``graphviz.Digraph``; the script writes ``<name>.svg`` for each. The graphs are those
-of the ``rnn`` layers, which tag every step with ``minigrad.scope("t=k")``; more
-figures are added by registering more functions.
+``graphviz.Digraph`` (written as ``<name>.svg``) or a callable that writes its own
+files. The graphs are those of the ``rnn`` layers, which tag every step with
+``minigrad.scope("t=k")``. The script says which figure it is on and how long each
+took; ``tests/test_figures.py`` fails when a committed graph no longer matches what
+its function draws.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,8 +55,12 @@ def write(name: str, out: Path) -> Path:
     if isinstance(made, graphviz.Digraph):
         return viz.save(made, path)
     out.mkdir(parents=True, exist_ok=True)
-    made(path)
-    return path
+    return made(path) or path
+
+
+def say(text: str) -> None:
+    """A progress line, shown at once even when the output is piped."""
+    print(text, flush=True)
 
 
 # ---------------------------------------------------------------------- figures
@@ -74,7 +83,7 @@ def gru_unrolled() -> graphviz.Digraph:
 
 @figure("lstm_collapsed")
 def lstm_collapsed() -> graphviz.Digraph:
-    return unrolled_graph("lstm", 24, collapse=True)
+    return unrolled_graph("lstm", 60, collapse=True)
 
 
 @figure("grads_rnn_vs_lstm")
@@ -102,11 +111,29 @@ def grads_rnn_vs_lstm() -> graphviz.Digraph:
 @figure("gradflow")
 def gradflow_figure() -> Callable[[Path], None]:
     """||dL/dh_t|| against distance: at init, after training, after training with clipping."""
-    study = gradflow.measure(T=100, hidden=32, train_steps=200, seed=0)
+    study = gradflow.measure(
+        T=100, hidden=32, train_steps=200, seed=0, progress=lambda m: say(f"    gradflow: {m}")
+    )
 
     def save(path: Path) -> None:
         gradflow.plot(study, str(path))
         path.with_suffix(".txt").write_text(gradflow.format_table(study) + "\n", encoding="utf-8")
+
+    return save
+
+
+@figure("explorer")
+def explorer_screenshots() -> Callable[[Path], Path]:
+    """The explorer's screenshots, taken by its browser test (2-layer LSTM, T = 100)."""
+
+    def save(path: Path) -> Path:
+        root = Path(__file__).resolve().parent.parent
+        env = {**os.environ, "MINIGRAD_SCREENSHOTS": str(path.parent)}
+        test = root / "tests" / "minigrad" / "test_viz_browser.py"
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", str(test)], env=env)
+        if done.returncode != 0:
+            raise RuntimeError(f"the explorer's browser test failed (exit {done.returncode})")
+        return path.parent / "explorer_*.png"
 
     return save
 
@@ -124,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in FIGURES]
     if unknown:
         parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    for name in args.names or FIGURES:
-        print(write(name, args.out))
+    chosen = args.names or list(FIGURES)
+    for k, name in enumerate(chosen, 1):
+        say(f"[{k}/{len(chosen)}] {name} ...")
+        start = time.perf_counter()
+        path = write(name, args.out)
+        say(f"[{k}/{len(chosen)}] {name}: wrote {path} ({time.perf_counter() - start:.1f} s)")
     return 0
 
 

@@ -132,6 +132,7 @@ def _propagate(
     epoch = tape.inplace_epoch()
     check = any(n.epoch != epoch for n in nodes)
     pop = grads.pop
+    watchers = tuple(tape.observers)
     for node in nodes:
         g = pop(node, None)
         if g is None:
@@ -150,6 +151,9 @@ def _propagate(
         if check:
             check_versions(node)
         pgrads = vjp(g, *node.saved)
+        if watchers:
+            for o in watchers:
+                o.ran(node, g, pgrads)
         if not retain_graph:
             node.vjp = node.saved = None
         i = 0

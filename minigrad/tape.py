@@ -21,12 +21,14 @@ import numpy as np
 __all__ = [
     "Leaf",
     "Node",
+    "TapeObserver",
     "bump_inplace_epoch",
     "current_scope",
     "enable_grad",
     "gc_paused",
     "is_grad_enabled",
     "no_grad",
+    "observe",
     "scope",
 ]
 
@@ -280,3 +282,47 @@ def check_versions(node: Node) -> None:
                 f"{node.op}: an input ({what}) saved for backward was modified in place "
                 "after it was used; compute with a copy instead of modifying it in place"
             )
+
+
+# ------------------------------------------------------------------------- observers
+
+
+class TapeObserver(Protocol):
+    """What a tool that watches the tape (a tracer, a profiler) implements.
+
+    ``recorded(node, data)`` runs when an op records ``node`` with output ``data``;
+    ``ran(node, grad, input_grads)`` runs after backward called the node's vjp with
+    ``grad`` (after hooks) and got ``input_grads`` (one per parent: an ndarray, a lazy
+    record of :mod:`minigrad.gradients`, or None). Neither may change what it is given.
+    """
+
+    def recorded(self, node: Node, data: np.ndarray) -> None: ...
+
+    def ran(self, node: Node, grad: np.ndarray, input_grads: Sequence[Any]) -> None: ...
+
+
+# The engine knows nothing of its observers; with none registered the cost is one
+# truth test per recorded op and one per backward.
+observers: list[TapeObserver] = []
+
+
+class observe:
+    """Context manager: ``observer`` sees every op recorded and every vjp run inside."""
+
+    __slots__ = ("observer",)
+
+    def __init__(self, observer: TapeObserver) -> None:
+        self.observer = observer
+
+    def __enter__(self) -> TapeObserver:
+        observers.append(self.observer)
+        return self.observer
+
+    def __exit__(self, *exc: object) -> None:
+        observers.remove(self.observer)
+
+
+def tell_recorded(node: Node, data: np.ndarray) -> None:
+    """Pass a freshly recorded node to the observers (called by ``ops.core.record``)."""
+    for o in observers:
+        o.recorded(node, data)

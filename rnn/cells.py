@@ -47,6 +47,7 @@ __all__ = [
     "lstm_step",
     "register_cell_kind",
     "rnn_step",
+    "split_gates",
     "unregister_cell_kind",
 ]
 
@@ -86,10 +87,22 @@ def lstm_step(
     gates = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
-    i, f, g, o = gates.chunk(4, axis=-1)
+    i, f, g, o = split_gates(gates, "ifgo")
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     return h, c
+
+
+def split_gates(x: Tensor, names: str) -> list[Tensor]:
+    """``x`` (N, G*H) cut into G slices (N, H) along its last axis, one per gate named
+    in ``names``; each slice is recorded inside ``scope("gate=<name>")`` so the graph
+    drawing labels it by its gate (``i = getitem``) instead of a bare ``getitem``."""
+    size = x.shape[-1] // len(names)
+    out = []
+    for k, name in enumerate(names):
+        with minigrad.scope(f"gate={name}"):
+            out.append(x[..., k * size : (k + 1) * size])
+    return out
 
 
 def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -101,8 +114,8 @@ def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tens
     h' = (1 - z) * n + z * h  =  n + z * (h - n)
     """
     hh = h @ w_hh_t if b_hh is None else addmm(b_hh, h, w_hh_t)
-    x_r, x_z, x_n = xw.chunk(3, axis=-1)
-    h_r, h_z, h_n = hh.chunk(3, axis=-1)
+    x_r, x_z, x_n = split_gates(xw, "rzn")
+    h_r, h_z, h_n = split_gates(hh, "rzn")
     r = (x_r + h_r).sigmoid()
     z = (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()

@@ -236,8 +236,8 @@ class RNNBase(Module):
         xw = xw.reshape(T, N, w_ih.shape[0])
         w_hh_t = w_hh.T
         state = tuple(
-            minigrad.zeros(N, self.hidden_size, dtype=x.dtype) if s is None else s
-            for s in (h, c)[: len(kind.state)]
+            _zero_state(N, self.hidden_size, x.dtype, name) if s is None else s
+            for s, name in zip((h, c), kind.state, strict=False)
         )
         step, options = kind.step, self.cell_options()
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
@@ -263,6 +263,13 @@ class RNNBase(Module):
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]
         return out, state[0], (state[1] if len(state) == 2 else None), steps
+
+
+def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
+    """A zero initial state (N, H), named ``h0``/``c0`` for the graph drawing."""
+    z = minigrad.zeros(n, hidden, dtype=dtype)
+    z.name = f"{name}0"
+    return z
 
 
 def _scopes(names: list[str]) -> Any:

@@ -250,6 +250,27 @@ def _np_scatter(v: np.ndarray, index: Any, shape: tuple) -> np.ndarray:
     return out
 
 
+def _class_scores(draw: Any) -> tuple:
+    """Logits (N, C) or (C,), integer targets with some ignored (-100; never all of
+    them), and a reduction."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    shape = draw(st.sampled_from([(n, c), (c,)]))
+    t = np.asarray(draw(hnp.arrays(np.int64, shape[:-1], elements=st.integers(-1, c - 1))))
+    t = np.where(t < 0, -100, t)
+    t.reshape(-1)[:1] = np.abs(t.reshape(-1)[:1]) % c  # one target is always kept
+    return draw(arrays(shape)), t, -100, draw(st.sampled_from(["mean", "sum", "none"]))
+
+
+def _np_cross_entropy(z: np.ndarray, t: np.ndarray, ignore: int, reduction: str) -> Any:
+    z2, t1 = z.reshape(-1, z.shape[-1]), t.reshape(-1)
+    keep = t1 != ignore
+    lp = z2 - _logsumexp(z2, axis=1, keepdims=True)
+    losses = np.where(keep, -lp[np.arange(t1.size), np.where(keep, t1, 0)], 0.0)
+    if reduction == "none":
+        return losses.reshape(t.shape)
+    return losses.sum() if reduction == "sum" else losses.sum() / keep.sum()
+
+
 def _np_split(x: np.ndarray, size: int, axis: int) -> list:
     return np.split(x, range(size, x.shape[axis], size), axis=axis)
 
@@ -306,6 +327,9 @@ CASES: dict[str, Case] = {
     "logsumexp": Case(reduction(), _logsumexp, empty=(*EMPTY, 0, False)),
     "softmax": Case(lambda d: along_axis()(d), _softmax, empty=(*EMPTY, 0)),
     "log_softmax": Case(lambda d: along_axis()(d), _np_log_softmax, empty=(*EMPTY, 0)),
+    "cross_entropy": Case(
+        _class_scores, _np_cross_entropy, empty=(_zeros(0, 3), np.zeros(0, int), -100, "sum")
+    ),
 }  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     explog,
     layout,
     linalg,
+    loss,
     piecewise,
     reduce,
     shape,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import forward
+from .. import forward, tape
 from ..tape import Node, grad_enabled
 from ..tensor import Tensor, as_array, get_default_dtype
 
@@ -37,17 +37,20 @@ def record(
         data = np.asarray(data)
     out = None
     if grad_enabled():
+        node = None
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
-                out = Tensor._wrap(data, Node(op, (a._node or a,), vjp, data.shape, saved))
+                node = Node(op, (a._node or a,), vjp, data.shape, saved)
         elif len(inputs) == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
                 node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
-                out = Tensor._wrap(data, node)
         elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
+        if node is not None:
+            if tape.observers:
+                tape.tell_recorded(node, data)
             out = Tensor._wrap(data, node)
     if out is None:
         out = Tensor._wrap(data)

@@ -11,9 +11,16 @@ from typing import Any
 
 import graphviz
 
-__all__ = ["Canvas"]
+__all__ = ["Canvas", "Picture"]
 
 FONT = "Helvetica"
+
+
+class Picture(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that Jupyter also shows through ``_repr_svg_``."""
+
+    def _repr_svg_(self) -> str:
+        return self.pipe(format="svg", encoding="utf-8")
 
 
 class Canvas:
@@ -23,7 +30,7 @@ class Canvas:
         graph_attr = {"rankdir": rankdir, "fontname": FONT, "fontsize": "11"}
         if compound:
             graph_attr["compound"] = "true"
-        self.root = graphviz.Digraph(
+        self.root = Picture(
             "minigrad",
             graph_attr=graph_attr,
             node_attr={"fontname": FONT, "fontsize": "10", "shape": "box", "style": "rounded"},
@@ -60,6 +67,13 @@ class Canvas:
     def edge(self, tail: str, head: str, **attrs: Any) -> None:
         """Add an edge; edges are written after every cluster, at the top level."""
         self.edges.append((tail, head, {k: str(v) for k, v in attrs.items()}))
+
+    def same_rank(self, path: tuple[str, ...], vids: list[str]) -> None:
+        """Place the nodes ``vids`` (all inside the cluster of ``path``) in one rank."""
+        with self.cluster(path).subgraph() as group:
+            group.attr(rank="same")
+            for vid in vids:
+                group.node(vid)
 
     def finish(self) -> graphviz.Digraph:
         """Nest the clusters (deepest first, keeping creation order) and add the edges."""

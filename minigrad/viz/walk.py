@@ -29,6 +29,14 @@ class Graph:
     leaves: dict[int, Tensor]
     outputs: list[Node | Tensor] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self._base = self.nodes[0].seq if self.nodes else 0
+
+    def op_id(self, node: Node) -> str:
+        """The DOT id of an op: ``n`` and its creation order within this graph (``n0``
+        is its first op), so the same computation draws the same ids in any process."""
+        return f"n{node.seq - self._base}"
+
 
 def as_outputs(output: Tensor | Sequence[Tensor]) -> list[Tensor]:
     """``output`` as a list of tensors, with a clear error for anything else."""

@@ -16,7 +16,7 @@ from minigrad import viz
 from ..cells import cell_kind
 from .models import make_layer
 
-__all__ = ["unrolled_graph"]
+__all__ = ["explorer_page", "unrolled_graph"]
 
 
 def unrolled_graph(
@@ -40,18 +40,63 @@ def unrolled_graph(
     With ``grads=True`` a backward runs first and nodes are coloured by log10 of the
     gradient norm reaching them.
     """
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
-    minigrad.manual_seed(seed)
-    kwargs = {"nonlinearity": nonlinearity} if "nonlinearity" in cell_kind(cell).options else {}
-    layer = make_layer(cell, input_size, hidden_size, dtype=np.float64, **kwargs)
-    with minigrad.no_grad():
-        layer.weight_hh_l0.mul_(recurrent_scale)
-    x = np.random.default_rng(seed).standard_normal((steps, batch, input_size))
-    out, _ = layer(minigrad.tensor(x, dtype=np.float64))
+    layer, x = _layer(
+        cell, steps, input_size, hidden_size, batch, recurrent_scale, nonlinearity, seed
+    )
+    out, _ = layer(x)
     loss = out[-1].sum()
     if grads:
         viz.track_grads(loss)
         loss.backward()
     params = {f"{cell}.{name}": p for name, p in layer.named_parameters()}
     return viz.draw(loss, params=params, collapse=collapse, grads=grads, max_nodes=max_nodes)
+
+
+def explorer_page(
+    cell: str = "lstm",
+    steps: int = 3,
+    *,
+    input_size: int = 3,
+    hidden_size: int = 4,
+    num_layers: int = 1,
+    recurrent_scale: float = 1.0,
+    seed: int = 0,
+) -> viz.Explorer:
+    """The same model and loss as :func:`unrolled_graph`, traced through forward and
+    backward and returned as the interactive explorer page (``.save(path)`` writes it)."""
+    layer, x = _layer(
+        cell, steps, input_size, hidden_size, 1, recurrent_scale, "tanh", seed, num_layers
+    )
+    with viz.trace():
+        out, _ = layer(x)
+        loss = out[-1].sum()
+        loss.backward()
+    params = {f"{cell}.{name}": p for name, p in layer.named_parameters()}
+    title = f"{cell.upper()}, {num_layers} layer(s), {steps} steps: loss = sum(h_T)"
+    return viz.explore(loss, params=params, title=title)
+
+
+def _layer(
+    cell: str,
+    steps: int,
+    input_size: int,
+    hidden_size: int,
+    batch: int,
+    recurrent_scale: float,
+    nonlinearity: str,
+    seed: int,
+    num_layers: int = 1,
+) -> tuple:
+    """A float64 layer (recurrent weights scaled) and a random input of ``steps`` steps."""
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    minigrad.manual_seed(seed)
+    kwargs = {"nonlinearity": nonlinearity} if "nonlinearity" in cell_kind(cell).options else {}
+    layer = make_layer(
+        cell, input_size, hidden_size, num_layers=num_layers, dtype=np.float64, **kwargs
+    )
+    with minigrad.no_grad():
+        for k in range(num_layers):
+            getattr(layer, f"weight_hh_l{k}").mul_(recurrent_scale)
+    x = np.random.default_rng(seed).standard_normal((steps, batch, input_size))
+    return layer, minigrad.tensor(x, dtype=np.float64)

@@ -17,7 +17,10 @@ Two parts:
   (``rnn_step_forward`` / ``rnn_step_backward``, ...), and the step *cores* they share with
 - :mod:`rnn.manual.sequence`: the fast whole-sequence ``forward`` / ``backward`` (one layer,
   one direction, variable lengths, reverse), which hoist the input projection and the weight
-  gradients out of the time loop.
+  gradients out of the time loop and run the built-in kinds through the loops of
+  :mod:`rnn.manual.loops` (biases folded, one sigmoid over adjacent gates, every result
+  written into arrays allocated once, no ``dx`` GEMM unless asked for). They are the
+  reference ``benchmarks/rnn_step.py`` measures minigrad against.
 
 A cell kind is described by a :class:`ReferenceCell` (gates, state names, core pair);
 :func:`register_reference` adds one, after which its name works wherever a cell name does.

@@ -1,8 +1,12 @@
 """A whole sequence through one layer and one direction: the fast hand-derived path.
 
-The input projection ``x_t W_ih^T + b_ih`` of all steps is one matmul before the time loop,
-and the weight gradients and ``dx`` are one matmul each after it; the loop itself calls the
-cell's step core (:mod:`rnn.manual.steps`). dtype is preserved: float32 in, float32 out and
+``forward`` computes the input projection ``x_t W_ih^T`` of all steps in one matmul before
+the time loop, and ``backward`` the weight and bias gradients with one matmul or sum each
+after it (and ``dx`` only when asked for). The built-in kinds run the loops of
+:mod:`rnn.manual.loops`, which fold every bias they can into the projection (b_ih + b_hh
+for RNN and LSTM; b_ih and the r, z parts of b_hh for GRU) and write every step's results
+into arrays allocated once; any other registered kind runs its step core
+(:mod:`rnn.manual.steps`) at each step. dtype is preserved: float32 in, float32 out and
 float32 gradients. This module imports only NumPy.
 """
 
@@ -14,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from . import loops, steps
 from .core import (
     Params,
     ReferenceCell,
     check_state,
     check_states,
     core_options,
-    param_grads,
     reference_cell,
     unpack,
 )
@@ -30,34 +34,47 @@ __all__ = ["BackwardResult", "SequenceCache", "backward", "forward", "reverse_pa
 
 @dataclass
 class SequenceCache:
-    """What :func:`backward` needs from :func:`forward`; treat as opaque."""
+    """What :func:`backward` needs from :func:`forward`; treat as opaque.
+
+    ``hs`` (T+1, N, H) holds h0 and the state after every step, in processing order.
+    ``saved`` is what the loop keeps: for the built-in kinds the gate values (T, N, G*H)
+    and the cell's other arrays, for any other kind one core cache per step.
+    """
 
     cell: str
     x: np.ndarray  # (T, N, I), in processing order (already reversed when reverse=True)
-    h_prev: np.ndarray  # (T, N, H): the state entering each step
+    hs: np.ndarray
     weight_ih: np.ndarray
+    weight_hh: np.ndarray
     has_bias_ih: bool
     has_bias_hh: bool
-    masks: np.ndarray | None  # (T, N, 1), 1 where t < lengths[n]; None without lengths
+    keep: np.ndarray | None  # (T, N, 1), 1 where t < lengths[n]; None without lengths
     lengths: np.ndarray | None
     reverse: bool
-    steps: list  # one core cache per step
-    reference: ReferenceCell | None = None
+    reference: ReferenceCell
+    nonlinearity: str
+    saved: tuple
+
+    @property
+    def h_prev(self) -> np.ndarray:
+        """(T, N, H): the state entering each step."""
+        return self.hs[:-1]
 
 
 @dataclass
 class BackwardResult:
     """Gradients from :func:`backward`.
 
-    dx (T, N, I); dh0 (N, H); dc0 (N, H) for LSTM, else None; grads {param name: array}
-    for every parameter present. dh (T, N, H): dh[t] = dL/dh_t, the total gradient of the
-    hidden state after step t (from out_t and from every later step). At a padded step
-    h_t is the carried state, out_t = 0, and dh[t] is the gradient flowing through the carry.
-    dc (T, N, H) likewise for the LSTM cell state, else None. With reverse=True, dh[t] and
-    dc[t] are at the original time index t, like out.
+    dx (T, N, I), or None with ``input_grad=False``; dh0 (N, H); dc0 (N, H) for LSTM,
+    else None; grads {param name: array} for every parameter present. dh (T, N, H):
+    dh[t] = dL/dh_t, the total gradient of the hidden state after step t (from out_t and
+    from every later step). At a padded step h_t is the carried state, out_t = 0, and dh[t]
+    is the gradient flowing through the carry. dc (T, N, H) likewise for the LSTM cell
+    state (the part from step t+1, with h_t held fixed), else None. With reverse=True,
+    dh[t] and dc[t] are at the original time index t, like out.
     """
 
-    dx: np.ndarray
+    dx: np.ndarray | None
     dh0: np.ndarray
     dc0: np.ndarray | None
     grads: dict[str, np.ndarray]
@@ -96,6 +113,52 @@ def reverse_padded(x: np.ndarray, lengths: Sequence[int] | np.ndarray | None = N
     return np.take_along_axis(x, index, axis=0)
 
 
+# ------------------------------------------------------------------------------ forward
+
+
+def _projection(ref: ReferenceCell, x, w_ih, b_ih, b_hh) -> np.ndarray:
+    """x W_ih^T (T, N, G*H) plus every bias that does not sit inside the step."""
+    T, N, I = x.shape
+    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
+    if b_ih is not None:
+        xp += b_ih
+    if b_hh is not None and ref in (steps.RNN, steps.LSTM):
+        xp += b_hh
+    elif b_hh is not None and ref is steps.GRU:
+        # b_hn is multiplied by r inside the step; b_hr and b_hz only add
+        H = b_hh.shape[0] // 3
+        xp[:, :, : 2 * H] += b_hh[: 2 * H]
+    return xp
+
+
+def _loop_forward(ref: ReferenceCell, xp, hs, c0, w_hh, b_hh, pad, nonlinearity) -> tuple:
+    """Run a built-in kind's loop; returns (c_n or None, what its backward needs)."""
+    if ref is steps.LSTM:
+        cs = np.empty_like(hs)
+        cs[0] = c0
+        return cs[-1], (xp, cs, loops.lstm_forward(xp, hs, cs, w_hh, pad))
+    if ref is steps.GRU:
+        b_hn = None if b_hh is None else b_hh[2 * (b_hh.shape[0] // 3) :]
+        return None, (xp, loops.gru_forward(xp, hs, w_hh, b_hn, pad))
+    loops.rnn_forward(xp, hs, w_hh, pad, nonlinearity == "relu")
+    return None, ()
+
+
+def _core_forward(ref, xp, hs, state, w_hh, b_hh, keep, options) -> tuple:
+    """Any other kind: its step core at every step; returns (c_n or None, core caches)."""
+    caches = []
+    for t in range(xp.shape[0]):
+        new, step_cache = ref.forward(xp[t], state, w_hh, b_hh, **options)
+        caches.append(step_cache)
+        if keep is None:
+            state = new
+        else:
+            m = keep[t]
+            state = tuple(m * s_new + (1 - m) * s for s_new, s in zip(new, state, strict=True))
+        hs[t + 1] = state[0]
+    return (state[1] if len(state) == 2 else None), tuple(caches)
+
+
 def forward(
     cell: Any,
     x: np.ndarray,
@@ -118,6 +181,8 @@ def forward(
     packed bidirectional layers do) and writes out_t at its original index t.
 
     Returns out (T, N, H), h_n (N, H), c_n (N, H) for an (h, c) cell else None, cache.
+    Without lengths and reverse, out, h_n and c_n are views of arrays the cache holds:
+    copy them before writing into them if :func:`backward` is still to run.
     """
     where = "manual.forward"
     ref = reference_cell(cell, where)
@@ -125,82 +190,120 @@ def forward(
     w_ih, w_hh, b_ih, b_hh, H = unpack(where, ref, params, x)
     if x.ndim != 3:
         raise ValueError(f"{where}: x must have shape (T, N, I), got {x.shape}")
-    T, N, I = x.shape
+    T, N, _ = x.shape
     state = check_states(where, ref, ("h0", "c0"), (h0, c0), (N, H), x.dtype)
     lengths = _check_lengths(where, lengths, T, N)
     if reverse:
         x = reverse_padded(x, lengths)
-    masks = None
+    keep = pad = None
     if lengths is not None:
-        masks = (np.arange(T)[:, None] < lengths[None, :]).astype(x.dtype)[:, :, None]
+        pad = (np.arange(T)[:, None] >= lengths[None, :])[:, :, None]
+        keep = (~pad).astype(x.dtype)
         # the padding never reaches the computation, whatever it holds (NaN, inf)
-        x = np.where(masks > 0, x, x.dtype.type(0))
-
-    # x_t W_ih^T + b_ih for all steps in one matmul
-    xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
-    if b_ih is not None:
-        xp += b_ih
-    out, h_prev, state, steps = _over_time(ref, xp, state, w_hh, b_hh, options, masks)
+        x = np.where(pad, x.dtype.type(0), x)
+    hs = np.empty((T + 1, N, H), dtype=x.dtype)
+    hs[0] = state[0]
+    xp = _projection(ref, x, w_ih, b_ih, b_hh)
+    if ref in (steps.RNN, steps.LSTM, steps.GRU):
+        c0_ = state[1] if len(state) == 2 else None
+        c_n, saved = _loop_forward(ref, xp, hs, c0_, w_hh, b_hh, pad, nonlinearity)
+    else:
+        c_n, saved = _core_forward(ref, xp, hs, state, w_hh, b_hh, keep, options)
+    out = hs[1:] if keep is None else hs[1:] * keep
     if reverse:
         out = reverse_padded(out, lengths)
-    has_bias = (b_ih is not None, b_hh is not None)
-    cache = SequenceCache(ref.name, x, h_prev, w_ih, *has_bias, masks, lengths, reverse, steps, ref)
-    c_n = state[1] if len(state) == 2 else None
-    return out, state[0], c_n, cache
+    cache = SequenceCache(
+        ref.name, x, hs, w_ih, w_hh, b_ih is not None, b_hh is not None,
+        keep, lengths, reverse, ref, nonlinearity, saved,
+    )  # fmt: skip
+    return out, hs[-1], c_n, cache
 
 
-def _over_time(ref: ReferenceCell, xp, state, w_hh, b_hh, options, masks):
-    """The loop t = 0 .. T-1 over the projected inputs xp (T, N, G*H). Returns out (T, N, H),
-    the h entering each step (T, N, H), the final state and the per-step core caches."""
-    T, N, H = xp.shape[0], xp.shape[1], state[0].shape[1]
-    step = ref.forward
-    out = np.empty((T, N, H), dtype=xp.dtype)
-    h_prev = np.empty((T, N, H), dtype=xp.dtype)
-    keep_masks = None if masks is None else 1 - masks
-    steps = []
-    for t in range(T):
-        h_prev[t] = state[0]
-        new, step_cache = step(xp[t], state, w_hh, b_hh, **options)
-        steps.append(step_cache)
-        if masks is None:
-            state = new
-            out[t] = new[0]
-            continue
-        m, keep = masks[t], keep_masks[t]
-        out[t] = mh = m * new[0]
-        if len(new) == 1:
-            state = (mh + keep * state[0],)
-        else:
-            state = (mh + keep * state[0], m * new[1] + keep * state[1])
-    return out, h_prev, state, steps
+# ----------------------------------------------------------------------------- backward
 
 
-def _through_time(ref: ReferenceCell, cache: SequenceCache, dout: np.ndarray, dnext: tuple):
-    """The loop t = T-1 .. 0. Returns dxp, dhp (T, N, G*H), dL/d(state after step t) per state
-    (each (T, N, H)), and dL/d(initial state)."""
-    T, N, H = cache.h_prev.shape
-    GH = cache.weight_ih.shape[0]
-    dxp = np.empty((T, N, GH), dtype=dout.dtype)
-    dhp = np.empty((T, N, GH), dtype=dout.dtype)
-    dstates = tuple(np.empty((T, N, H), dtype=dout.dtype) for _ in ref.state)
-    step_backward, masks, two = ref.backward, cache.masks, len(dstates) == 2
-    keep_masks = None if masks is None else 1 - masks
-    for t in range(T - 1, -1, -1):
-        dh = dnext[0] + dout[t] if masks is None else dnext[0] + masks[t] * dout[t]
-        dstates[0][t] = dh
-        cur = (dh, dnext[1]) if two else (dh,)
-        if two:
-            dstates[1][t] = dnext[1]
-        if masks is None:
-            dxp[t], dhp[t], dnext = step_backward(cur, cache.steps[t])
-            continue
-        # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
-        m, keep = masks[t], keep_masks[t]
-        dxp[t], dhp[t], dcell = step_backward(
-            (m * dh, m * cur[1]) if two else (m * dh,), cache.steps[t]
+def _loop_backward(cache: SequenceCache, dout, dnext, pad) -> tuple:
+    """A built-in kind's loop t = T-1 .. 0. Returns (dhp, dn, dh, dc, dL/d(initial state)):
+    dhp (T, N, G*H) the gradient of the recurrent pre-activations, which is also that of
+    the input ones except, for GRU, in the n block, given apart as dn (T, N, H)."""
+    ref, keep, w_hh = cache.reference, cache.keep, cache.weight_hh
+    dh_next = dnext[0].copy()
+    dhp = np.empty((*dout.shape[:2], cache.weight_ih.shape[0]), dtype=dout.dtype)
+    if ref is steps.LSTM:
+        gates, cs, tanh_c = cache.saved
+        dh, dc, dc0 = loops.lstm_backward(
+            dout, dh_next, dnext[1], gates, cs, tanh_c, w_hh, keep, pad, dhp
         )
-        dnext = (dcell[0] + keep * dh, dcell[1] + keep * cur[1]) if two else (dcell[0] + keep * dh,)
+        return dhp, None, dh, dc, (dh_next, dc0)
+    if ref is steps.GRU:
+        gates, hp = cache.saved
+        dn = np.empty_like(dout)
+        dh = loops.gru_backward(dout, dh_next, gates, cache.hs, hp, w_hh, keep, pad, dhp, dn)
+        return dhp, dn, dh, None, (dh_next,)
+    relu = cache.nonlinearity == "relu"
+    dh = loops.rnn_backward(dout, dh_next, cache.hs, w_hh, keep, pad, relu, dhp)
+    return dhp, None, dh, None, (dh_next,)
+
+
+def _core_backward(cache: SequenceCache, dout, dnext) -> tuple:
+    """Any other kind: its step core at every step, t = T-1 .. 0. Returns (dxp, dhp,
+    dL/d(state after step t) per state, dL/d(initial state))."""
+    ref, keep = cache.reference, cache.keep
+    T, N, H = dout.shape
+    dxp = np.empty((T, N, cache.weight_ih.shape[0]), dtype=dout.dtype)
+    dhp = np.empty_like(dxp)
+    dstates = tuple(np.empty((T, N, H), dtype=dout.dtype) for _ in ref.state)
+    for t in range(T - 1, -1, -1):
+        cur = (dnext[0] + dout[t], *dnext[1:])
+        for k, d in enumerate(cur):
+            dstates[k][t] = d
+        if keep is None:
+            dxp[t], dhp[t], dnext = ref.backward(cur, cache.saved[t])
+        else:
+            # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
+            m = keep[t]
+            dxp[t], dhp[t], dcell = ref.backward(tuple(m * d for d in cur), cache.saved[t])
+            dnext = tuple(dc + (1 - m) * d for dc, d in zip(dcell, cur, strict=True))
     return dxp, dhp, dstates, dnext
+
+
+def _param_grads(cache: SequenceCache, dhp, dxp, dn) -> dict[str, np.ndarray]:
+    """Weight and bias gradients over all T·N rows at once, from the pre-activation
+    gradients dhp, dxp (M, G*H) (dxp None: the same as dhp):
+    dW_ih = dxp^T x,  dW_hh = dhp^T h_prev,  db_ih = sum_rows dxp,  db_hh = sum_rows dhp.
+    ``dn`` (M, H), when given, is dxp's last block (GRU's n gate) and dxp's other blocks
+    are dhp's: dxp itself is then never assembled."""
+    T, N, I = cache.x.shape
+    x = cache.x.reshape(T * N, I)
+    grads = {"weight_hh": dhp.T @ cache.h_prev.reshape(T * N, cache.hs.shape[2])}
+    if dn is None:
+        d = dhp if dxp is None else dxp
+        grads["weight_ih"] = d.T @ x
+        db_ih = d.sum(axis=0) if cache.has_bias_ih else None
+    else:
+        k = dhp.shape[1] - dn.shape[1]
+        grads["weight_ih"] = w = np.empty_like(cache.weight_ih)
+        np.matmul(dhp[:, :k].T, x, out=w[:k])
+        np.matmul(dn.T, x, out=w[k:])
+        db_ih = np.concatenate([dhp[:, :k].sum(axis=0), dn.sum(axis=0)])
+    if cache.has_bias_ih:
+        grads["bias_ih"] = db_ih
+    if cache.has_bias_hh:
+        same = dxp is None and dn is None and db_ih is not None
+        grads["bias_hh"] = db_ih.copy() if same else dhp.sum(axis=0)
+    return grads
+
+
+def _input_grad(cache: SequenceCache, dhp, dxp, dn) -> np.ndarray:
+    """dx = dxp W_ih (T, N, I), with dhp, dxp, dn as in :func:`_param_grads`."""
+    T, N, I = cache.x.shape
+    w_ih = cache.weight_ih
+    if dn is None:
+        return ((dhp if dxp is None else dxp) @ w_ih).reshape(T, N, I)
+    k = dhp.shape[1] - dn.shape[1]
+    dx = dhp[:, :k] @ w_ih[:k]
+    dx += dn @ w_ih[k:]
+    return dx.reshape(T, N, I)
 
 
 def backward(
@@ -208,38 +311,40 @@ def backward(
     cache: SequenceCache,
     dh_n: np.ndarray | None = None,
     dc_n: np.ndarray | None = None,
+    input_grad: bool = True,
 ) -> BackwardResult:
     """Backpropagation through time for :func:`forward`.
 
     dout (T, N, H) = dL/dout; dh_n, dc_n (N, H) = dL/dh_n, dL/dc_n; each None for zeros.
     Loops t = T-1 .. 0 carrying dh_next (and dc_next): dh_t = m_t dout_t + dh_next;
     the cell receives m_t dh_t and the carry (1 - m_t) dh_t passes straight to h_{t-1}.
+    ``input_grad=False`` skips dx and its GEMM (for an input that needs no gradient).
     """
     where = "manual.backward"
-    ref = cache.reference if cache.reference is not None else reference_cell(cache.cell, where)
+    ref = cache.reference
     T, N, H = cache.h_prev.shape
     dtype = cache.x.dtype
     dout = check_state(where, "dout", dout, (T, N, H), dtype)
     dnext = check_states(where, ref, ("dh_n", "dc_n"), (dh_n, dc_n), (N, H), dtype)
     if cache.reverse:
         dout = reverse_padded(dout, cache.lengths)
-    dxp, dhp, dstates, d0 = _through_time(ref, cache, dout, dnext)
-
-    # weight, bias and input gradients for all steps at once
-    GH = cache.weight_ih.shape[0]
-    dxp2, dhp2 = dxp.reshape(T * N, GH), dhp.reshape(T * N, GH)
-    grads = param_grads(
-        dxp2,
-        dhp2,
-        cache.x.reshape(T * N, cache.x.shape[2]),
-        cache.h_prev.reshape(T * N, H),
-        cache.has_bias_ih,
-        cache.has_bias_hh,
-    )
-    dx = (dxp2 @ cache.weight_ih).reshape(T, N, cache.weight_ih.shape[1])
-    dh, dc = dstates[0], (dstates[1] if len(dstates) == 2 else None)
+    if cache.keep is not None:
+        dout = dout * cache.keep  # out_t = m_t h_t
+    if ref in (steps.RNN, steps.LSTM, steps.GRU):
+        pad = None if cache.keep is None else cache.keep == 0
+        dhp, dn, dh, dc, d0 = _loop_backward(cache, dout, dnext, pad)
+        dxp = None
+    else:
+        dxp, dhp, dstates, d0 = _core_backward(cache, dout, dnext)
+        dh, dc, dn = dstates[0], (dstates[1] if len(dstates) == 2 else None), None
+    M, GH = T * N, cache.weight_ih.shape[0]
+    dhp = dhp.reshape(M, GH)
+    dxp = None if dxp is None else dxp.reshape(M, GH)
+    dn = None if dn is None else dn.reshape(M, H)
+    grads = _param_grads(cache, dhp, dxp, dn)
+    dx = _input_grad(cache, dhp, dxp, dn) if input_grad else None
     if cache.reverse:
-        dx = reverse_padded(dx, cache.lengths)
+        dx = None if dx is None else reverse_padded(dx, cache.lengths)
         dh = reverse_padded(dh, cache.lengths)
         dc = None if dc is None else reverse_padded(dc, cache.lengths)
     return BackwardResult(dx, d0[0], d0[1] if len(d0) == 2 else None, grads, dh, dc)

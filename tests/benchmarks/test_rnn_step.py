@@ -1,37 +1,50 @@
-"""Smoke test of benchmarks/rnn_step.py: every workload, at tiny sizes, gives the same loss
-and gradients in each implementation as in the hand-written reference. No timing."""
+"""The benchmark harness (benchmarks/rnn_step.py and benchmarks/stepbench): every workload,
+at tiny sizes, gives the same loss and gradients in each implementation as in the
+reference; timing, ratios, thread pinning and the command line work end to end. No timed
+assertions."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "rnn_step.py"
+_BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _load():
     name = "benchmarks_rnn_step"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _PATH)
+    spec = importlib.util.spec_from_file_location(name, _BENCH / "rnn_step.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod  # dataclasses look their module up here
-    spec.loader.exec_module(mod)
+    spec.loader.exec_module(mod)  # puts benchmarks/ on sys.path for stepbench
     return mod
 
 
 bench = _load()
-WORKLOADS = list(bench.WORKLOADS)
+from stepbench import (  # noqa: E402
+    implementations,
+    minigrad_steps,
+    numpy_steps,
+    profiling,
+    threads,
+    timing,
+    workloads,
+)
+
+WORKLOADS = list(workloads.WORKLOADS)
 TINY = {"I": 5, "H": 6, "V": 4, "T": 7, "B": 3}
 
 
 def _tiny(name: str):
-    return bench.build_workload(name, **TINY)
+    return workloads.build_workload(name, **TINY)
 
 
 def _assert_agree(result, ref, tol=1e-5):
@@ -39,8 +52,8 @@ def _assert_agree(result, ref, tol=1e-5):
     rloss, rgrads = ref
     assert np.isfinite(loss)
     assert loss == pytest.approx(rloss, rel=tol)
-    assert set(grads) == set(bench.GRAD_NAMES) == set(rgrads)
-    for name in bench.GRAD_NAMES:
+    assert set(grads) == set(workloads.GRAD_NAMES) == set(rgrads)
+    for name in workloads.GRAD_NAMES:
         g, r = grads[name], rgrads[name]
         assert g.shape == r.shape, name
         assert g.dtype == np.float32, name
@@ -62,7 +75,7 @@ def test_workload_shapes_and_dtypes(name):
 
 
 def test_full_sizes_match_the_method():
-    sizes = {n: (w.cell, w.I, w.H, w.V, w.T, w.B) for n, w in bench.WORKLOADS.items()}
+    sizes = {n: (w.cell, w.I, w.H, w.V, w.T, w.B) for n, w in workloads.WORKLOADS.items()}
     assert sizes == {
         "W1": ("lstm", 65, 128, 65, 100, 32),
         "W2": ("rnn", 32, 32, 32, 50, 1),
@@ -72,20 +85,34 @@ def test_full_sizes_match_the_method():
 
 
 @pytest.mark.parametrize("name", WORKLOADS)
-def test_minigrad_agrees_with_manual(name):
+def test_eager_agrees_with_manual(name):
     p = _tiny(name)
-    ref = bench.make_manual(p)()
-    step = bench.make_minigrad(p)
+    ref = numpy_steps.make_manual(p)()
+    step = minigrad_steps.make_eager(p)
     _assert_agree(step(), ref)
     _assert_agree(step(), ref)  # a second step: gradients are reset, not accumulated
 
 
 @pytest.mark.parametrize("name", WORKLOADS)
+def test_compiled_agrees_with_manual_or_is_skipped_with_a_note(name):
+    ok, skipped = implementations.available(["compiled"])
+    if not minigrad_steps.has_compile():
+        assert ok == ["manual"] and "minigrad.compile" in skipped["compiled"]
+        return
+    p = _tiny(name)
+    ref = numpy_steps.make_manual(p)()
+    step = minigrad_steps.make_compiled(p)
+    for _ in range(3):  # capture, then replays
+        _assert_agree(step(), ref)
+
+
+@pytest.mark.parametrize("name", WORKLOADS)
 def test_manual_loss_is_softmax_cross_entropy(name):
     p = _tiny(name)
-    loss, _ = bench.make_manual(p)()
+    loss, _ = numpy_steps.make_manual(p)()
+    x = p.x.astype(np.float64)
     params64 = {k: v.astype(np.float64) for k, v in p.params.items()}
-    out = bench.manual.forward(p.workload.cell, p.x.astype(np.float64), params64)[0]
+    out = numpy_steps.manual.forward(p.workload.cell, x, params64)[0]
     z = out.reshape(-1, p.workload.H) @ p.weight_y.T.astype(np.float64) + p.bias_y
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     expected = -logp[np.arange(z.shape[0]), p.targets.reshape(-1)].mean()
@@ -102,34 +129,92 @@ def test_manual_loss_is_softmax_cross_entropy(name):
 )
 @pytest.mark.parametrize("name", WORKLOADS)
 def test_optional_implementations_agree(impl, name):
-    pytest.importorskip(bench.IMPLEMENTATIONS[impl][1])
+    pytest.importorskip(impl.split("-")[0])
     p = _tiny(name)
-    _assert_agree(bench.IMPLEMENTATIONS[impl][0](p)(), bench.make_manual(p)(), tol=1e-4)
+    make = implementations.IMPLEMENTATIONS[impl].make
+    _assert_agree(make(p)(), numpy_steps.make_manual(p)(), tol=1e-4)
+
+
+def test_missing_package_is_skipped_with_its_reason(monkeypatch):
+    fake = replace(
+        implementations.IMPLEMENTATIONS["autograd"],
+        missing=implementations._importable("no_such_module_xyz"),
+    )
+    monkeypatch.setitem(implementations.IMPLEMENTATIONS, "autograd", fake)
+    ok, skipped = implementations.available(["eager", "autograd"])
+    assert ok == ["manual", "eager"]
+    assert "no_such_module_xyz" in skipped["autograd"]
+
+
+def test_ratios_are_per_round_and_rounds_rotate():
+    calls = []
+
+    def fake(name, cost):
+        def step():
+            calls.append(name)
+            sum(range(cost))  # CPU work, so process_time advances
+            return 0.0, {}
+
+        return step
+
+    steps = {"manual": fake("manual", 20000), "slow": fake("slow", 60000)}
+    s = timing.time_interleaved(steps, repeat=4, warmup=0, min_sample=0.0)
+    assert s.inner == {"manual": 1, "slow": 1}
+    assert len(s.cpu["slow"]) == len(s.wall["slow"]) == 4
+    timed = calls[2:]  # the first two calls are the calibration
+    assert timed[:2] == ["manual", "slow"] and timed[2:4] == ["slow", "manual"]
+    summary = timing.summarize(s, "manual")
+    assert summary["manual"]["cpu_ratio"] == {"median": 1.0, "min": 1.0, "max": 1.0}
+    ratios = np.divide(s.cpu["slow"], s.cpu["manual"])
+    assert summary["slow"]["cpu_ratio"]["median"] == pytest.approx(float(np.median(ratios)))
+    assert summary["slow"]["cpu_ratio"]["min"] == pytest.approx(float(ratios.min()))
+
+
+def test_blas_threads_come_from_the_command_line():
+    assert threads.from_argv(["x", "--blas-threads", "3"]) == 3
+    assert threads.from_argv(["x", "--blas-threads=2"]) == 2
+    assert threads.from_argv(["x", "--workload", "W1"]) == threads.DEFAULT
 
 
 def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     # The command line end to end at tiny sizes (the workload table is patched).
-    tiny = {n: bench.replace(w, **TINY) for n, w in bench.WORKLOADS.items()}
-    monkeypatch.setattr(bench, "WORKLOADS", tiny)
+    tiny = {n: replace(w, **TINY) for n, w in workloads.WORKLOADS.items()}
+    monkeypatch.setattr(workloads, "WORKLOADS", tiny)
     out = tmp_path / "out.json"
-    argv = ["--workload", "W2", "W4", "--impl", "minigrad", "--repeat", "2", "--warmup", "1"]
-    assert bench.main([*argv, "--json", str(out)]) == 0
+    argv = ["--workload", "W2", "W4", "--impl", "eager", "compiled", "--repeat", "2"]
+    assert bench.main([*argv, "--warmup", "1", "--json", str(out)]) == 0
     report = json.loads(out.read_text())
     assert set(report["workloads"]) == {"W2", "W4"}
     w4 = report["workloads"]["W4"]
-    assert set(w4["timing"]) == {"manual", "minigrad"}
-    assert w4["checks"]["minigrad"]["ok"]
-    assert w4["timing"]["manual"]["ratio_to_manual"] == 1.0
-    assert len(w4["timing"]["minigrad"]["samples_ms"]) == 2
-    assert set(w4["peak_memory_bytes"]) == {"manual", "minigrad"}
+    timed = {"manual", "eager"} | ({"compiled"} if minigrad_steps.has_compile() else set())
+    assert set(w4["timing"]) == timed
+    assert all(c["ok"] for c in w4["checks"].values())
+    assert w4["timing"]["manual"]["cpu_ratio"]["median"] == 1.0
+    assert len(w4["timing"]["eager"]["cpu_samples_ms"]) == 2
+    assert set(w4["peak_memory_bytes"]) == set(w4["peak_memory_build_3_steps_bytes"]) == timed
     assert report["machine"]["numpy"] == np.__version__
-    assert "W4" in capsys.readouterr().out
+    assert report["threads"]["requested"] == 1
+    text = capsys.readouterr()
+    assert "W4" in text.out and "load average" in text.out and "CPU ratio" in text.out
+    assert "W2: timing" in text.err
+    if not minigrad_steps.has_compile():
+        assert "compiled" in report["skipped"] and "minigrad.compile" in text.out
 
 
 def test_profile_reports_forward_and_backward_per_op():
-    prof = bench.profile_minigrad(_tiny("W1"), rounds=1, top=5)
-    assert prof["forward_ms_median"] > 0 and prof["backward_ms_median"] > 0
+    prof = profiling.profile_eager(_tiny("W1"), rounds=1, top=5)
+    assert prof["forward_cpu_ms_median"] > 0 and prof["backward_cpu_ms_median"] > 0
     ops = prof["per_op_cumulative"]
     assert any(e["forward"] > 0 for e in ops.values())
     assert any(e["backward"] > 0 for e in ops.values())
     assert len(prof["self_time_top"]) == 5
+
+
+def test_the_documented_command_is_the_one_the_harness_takes():
+    root = _BENCH.parent
+    command = "benchmarks/rnn_step.py --workload all"
+    for doc in ("README.md", "docs/performance.md", "benchmarks/README.md"):
+        assert command in (root / doc).read_text(encoding="utf-8"), doc
+    args = bench.parse_args(["--workload", "all"])
+    assert args.names == ["W1", "W2", "W3", "W4"]
+    assert {"eager", "compiled", "manual"} <= set(args.impl)

@@ -398,10 +398,12 @@ def test_scopes_tag_layer_direction_and_time_step():
         for d in ("forward", "reverse"):
             for t in range(T):
                 assert (f"layer={k}", f"dir={d}", f"t={t}") in scopes
-    # every scope with a time step sits under a layer and a direction
+    # every scope with a time step sits under a layer and a direction; gate slices
+    # are tagged by their gate inside the step
     for s in scopes:
         if any(p.startswith("t=") for p in s):
-            assert len(s) == 3 and s[0].startswith("layer=") and s[1].startswith("dir=")
+            assert len(s) in (3, 4) and s[0].startswith("layer=") and s[1].startswith("dir=")
+            assert len(s) == 3 or s[3] in {"gate=i", "gate=f", "gate=g", "gate=o"}
 
 
 def test_scopes_unidirectional_have_no_direction():

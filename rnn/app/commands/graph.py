@@ -40,6 +40,7 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
         help="multiply the recurrent weights (below 1 a tanh RNN's gradient fades; "
         "default: %(default)s)",
     )
+    add("--layers", type=positive_int, default=1, help="stacked layers (default: %(default)s)")
     add(
         "--max-nodes",
         type=positive_int,
@@ -51,7 +52,8 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         default="unrolled.svg",
-        help="file to write: .svg, .png, .pdf (need Graphviz's dot) or .dot (default: %(default)s)",
+        help="file to write: .svg, .png, .pdf (need Graphviz's dot), .dot, or .html for the "
+        "interactive explorer with backward replayed (default: %(default)s)",
     )
 
 
@@ -68,7 +70,8 @@ def graph(args: argparse.Namespace) -> None:
     try:
         check_writable(args.output, "-o")
         require(
-            recurrent_bytes(
+            args.layers
+            * recurrent_bytes(
                 gates=cell_gates(args.cell),
                 input_size=args.input,
                 hidden=args.hidden,
@@ -77,6 +80,12 @@ def graph(args: argparse.Namespace) -> None:
             ),
             f"the graph (--hidden {args.hidden}, --steps {args.steps})",
         )
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    if args.output.lower().endswith((".html", ".htm")):
+        _explorer(args)
+        return
+    try:
         picture = unrolled_graph(
             args.cell,
             args.steps,
@@ -99,4 +108,26 @@ def graph(args: argparse.Namespace) -> None:
         raise CLIError(
             f"Graphviz's dot failed on {args.output} (exit status {e.returncode})"
         ) from None
+    print(f"wrote {path}")
+
+
+def _explorer(args: argparse.Namespace) -> None:
+    """``graph -o page.html``: the explorer page of the same model, backward traced."""
+    from ..graphs import explorer_page
+
+    try:
+        page = explorer_page(
+            args.cell,
+            args.steps,
+            input_size=args.input,
+            hidden_size=args.hidden,
+            num_layers=args.layers,
+            recurrent_scale=args.scale,
+            seed=args.seed,
+        )
+        path = page.save(args.output)
+    except (ValueError, RuntimeError) as e:
+        raise CLIError(str(e)) from None
+    except OSError as e:
+        raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
     print(f"wrote {path}")

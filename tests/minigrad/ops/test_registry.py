@@ -38,6 +38,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.explog",
         "minigrad.ops.layout",
         "minigrad.ops.linalg",
+        "minigrad.ops.loss",
         "minigrad.ops.piecewise",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
@@ -84,6 +85,7 @@ def _leaf_args(name: str) -> tuple:
         "clip": (_t(rng, 3), -0.5, 0.5),
         "contract": (_t(rng, 2, 3), _t(rng, 3), "ij,j->i"),
         "cast": (_t(rng, 3), np.float32),
+        "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
     binary |= {"arctan2", "hypot", "remainder"}

@@ -91,6 +91,9 @@ TORCH = {
     "scatter": _scatter,
     "concatenate": lambda ts, axis: torch.cat(ts, dim=axis),
     "stack": lambda ts, axis: torch.stack(ts, dim=axis),
+    "cross_entropy": lambda z, t, ignore, reduction: torch.nn.functional.cross_entropy(
+        z, torch.as_tensor(t), ignore_index=ignore, reduction=reduction
+    ),
     # The NumPy/PyTorch op set.
     "sin": torch.sin,
     "cos": torch.cos,

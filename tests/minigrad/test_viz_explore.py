@@ -1,0 +1,81 @@
+"""minigrad.viz.explore without a browser: what the page carries and how it is built."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.viz as viz
+import rnn
+from minigrad.viz.walk import walk
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is needed")
+
+
+def traced_gru(T: int = 4):
+    minigrad.manual_seed(0)
+    layer = rnn.GRU(3, 4, num_layers=2, dtype=np.float64)
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((T, 2, 3)))
+    with viz.trace():
+        out, _ = layer(x)
+        loss = (out * out).sum()
+        loss.backward()
+    return layer, loss
+
+
+def test_the_page_is_self_contained(tmp_path):
+    layer, loss = traced_gru()
+    page = viz.explore(loss, params=dict(layer.named_parameters()), path=tmp_path / "g.html")
+    text = (tmp_path / "g.html").read_text(encoding="utf-8")
+    assert text == page.html and text.startswith("<!DOCTYPE html>")
+    # nothing to fetch: no external script, style, image, font or link
+    links = r"(src|href)\s*=|@import|url\(|https?://(?!www\.w3\.org/2000/svg)"
+    assert not re.search(links, text)
+    assert "/*DATA*/" not in text and "/*SCRIPT*/" not in text
+    frame = page._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and "&lt;!DOCTYPE html&gt;" in frame
+
+
+def test_the_data_is_the_engines_graph():
+    layer, loss = traced_gru()
+    data = viz.explore(loss, params=dict(layer.named_parameters())).data
+    nodes = walk(loss).nodes
+    assert [o["seq"] for o in data["ops"]] == [n.seq for n in nodes]
+    assert sorted(data["order"]) == sorted(n.seq for n in nodes)  # each vjp ran once
+    assert len(data["steps"]) == 2 * 4
+    assert {s["scope"] for s in data["steps"]} == {
+        f"layer={k}/t={t}" for k in range(2) for t in range(4)
+    }
+    for s in data["steps"]:
+        assert len(data["templates"][s["template"]]["nodes"]) >= len(s["members"])
+    names = {x["name"] for x in data["leaves"]}
+    assert {"weight_hh_l0", "weight_hh_l1", "h0"} <= names
+    w = next(x for x in data["leaves"] if x["name"] == "weight_hh_l1")
+    assert len(w["parts"]) == 4 and w["norm"] == pytest.approx(
+        np.linalg.norm(layer.weight_hh_l1.grad), rel=1e-5
+    )
+    labels = {o["label"].split("\\n")[0] for o in data["ops"]}
+    assert {"r = getitem", "z = getitem", "n = getitem"} <= labels
+    lo, hi = data["range"]
+    assert lo < hi
+
+
+def test_without_a_trace_the_page_shows_the_structure():
+    w = minigrad.ones(3, requires_grad=True)
+    y = (w * 2).sum()
+    data = viz.explore(y, params={"w": w}).data
+    assert data["order"] == [] and data["range"] is None
+    assert all(o["stats"] is None for o in data["ops"])
+
+
+def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
+    from rnn.app.cli import main
+
+    out = tmp_path / "g.html"
+    assert main(["graph", "--steps", "3", "--layers", "2", "-o", str(out)]) in (0, None)
+    assert f"wrote {out}" in capsys.readouterr().out
+    assert "minigradExplorer" in out.read_text(encoding="utf-8")
