@@ -15,6 +15,7 @@ its function draws.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -134,6 +135,23 @@ def explorer_screenshots() -> Callable[[Path], Path]:
         if done.returncode != 0:
             raise RuntimeError(f"the explorer's browser test failed (exit {done.returncode})")
         return path.parent / "explorer_*.png"
+
+    return save
+
+
+@figure("dynamics")
+def dynamics_figures() -> Callable[[Path], Path]:
+    """docs/dynamics.md's spectra, Jacobian-product and fixed-point pictures and tables,
+    made by docs/make_dynamics_figures.py (which shows its own progress)."""
+
+    def save(path: Path) -> Path:
+        spec = importlib.util.spec_from_file_location(
+            "make_dynamics_figures", Path(__file__).resolve().parent / "make_dynamics_figures.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.make(out=path.parent)
+        return path.parent / "dynamics_*"
 
     return save
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -255,7 +255,8 @@ def backward(
         else:
             _tensor_backward(t, [t._node], [seed], retain_graph, None)
         return
-    _refuse_in_forward_mode("backward")
+    if forward._level:
+        _refuse_in_forward_mode("backward")
     g = root_grad(t, grad, "backward")
     if t._node is None:
         g = run_hooks(t._hooks, g, t.data.shape, t.data.dtype)
@@ -264,12 +265,11 @@ def backward(
     run_backward([t._node], [g], retain_graph)
 
 
-def _refuse_in_forward_mode(who: str) -> None:
-    if forward.is_active():
-        raise RuntimeError(
-            f"{who} inside a forward-mode pass (jvp, jacfwd, hvp) would drop the tangents; "
-            "pass create_graph=True so the gradients are computed with ops that carry them"
-        )
+def _refuse_in_forward_mode(who: str) -> NoReturn:
+    raise RuntimeError(
+        f"{who} inside a forward-mode pass (jvp, jacfwd, hvp) would drop the tangents; "
+        "pass create_graph=True so the gradients are computed with ops that carry them"
+    )
 
 
 def _tensor_seed(t: Leaf, grad: Any, who: str) -> Any:
@@ -372,7 +372,7 @@ def grad(
             raise ValueError(f"grad: input {k} does not require grad")
     if retain_graph is None:
         retain_graph = create_graph
-    if not create_graph:
+    if forward._level and not create_graph:
         _refuse_in_forward_mode("grad")
     roots, root_grads = [], []
     for o, go in zip(outs, gouts, strict=True):

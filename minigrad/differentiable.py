@@ -26,7 +26,7 @@ from typing import Any
 
 from .tape import Node
 
-__all__ = ["RULES", "TensorRule", "propagate", "register"]
+__all__ = ["RULES", "Deferred", "TensorRule", "propagate", "register"]
 
 
 class TensorRule:
@@ -56,6 +56,30 @@ def register(
     RULES[name] = TensorRule(vjp, roles)
 
 
+class Deferred:
+    """A gradient kept as a list of terms of one kind, summed by one op once every
+    consumer has reported: the tensor counterpart of the array walk's lazy records
+    (:class:`~minigrad.gradients.Scatter`, :class:`~minigrad.gradients.Outer`).
+
+    Indexing a (T, N, H) sequence at each of its T steps would otherwise send T dense
+    (T, N, H) gradients to add up, O(T^2); a recurrent weight used at T steps would get
+    T small products where one large one does. A rule returns
+    ``Deferred(build, term)``; the walk gathers the terms sent to one input and calls
+    ``build(terms)`` when that input's turn comes (plus any dense part, added).
+    """
+
+    __slots__ = ("build", "dense", "terms")
+
+    def __init__(self, build: Callable[[list], Any], term: Any) -> None:
+        self.build = build
+        self.terms = [term]
+        self.dense: Any = None
+
+    def total(self) -> Any:
+        out = self.build(self.terms)
+        return out if self.dense is None else out + self.dense
+
+
 def _saved_tensors(node: Node, rule: TensorRule, wrap: Callable) -> list[Any]:
     """``node.saved`` with each input and output value rebuilt as a tensor on the tape."""
     args = list(node.saved)
@@ -76,8 +100,26 @@ def _saved_tensors(node: Node, rule: TensorRule, wrap: Callable) -> list[Any]:
 
 
 def _add(grads: dict, key: Any, g: Any) -> None:
+    """Sum ``g`` into ``grads[key]``, keeping :class:`Deferred` terms of a kind apart."""
     old = grads.get(key)
-    grads[key] = g if old is None else old + g
+    if old is None:
+        grads[key] = g
+    elif type(g) is Deferred:
+        if type(old) is Deferred and old.build is g.build:
+            old.terms += g.terms
+            if g.dense is not None:
+                old.dense = g.dense if old.dense is None else old.dense + g.dense
+        else:
+            g.dense = _summed(old) if g.dense is None else _summed(old) + g.dense
+            grads[key] = g
+    elif type(old) is Deferred:
+        old.dense = g if old.dense is None else old.dense + g
+    else:
+        grads[key] = old + g
+
+
+def _summed(g: Any) -> Any:
+    return g.total() if type(g) is Deferred else g
 
 
 def _hooked(hooks: list[Callable] | None, g: Any) -> Any:
@@ -115,7 +157,7 @@ def propagate(
         g = grads.pop(node, None)
         if g is None:
             continue
-        g = _as_tensor(_hooked(node.hooks, g), wrap)
+        g = _as_tensor(_hooked(node.hooks, _summed(g)), wrap)
         if capture is not None:
             if id(node) in capture:
                 captured[id(node)] = g
@@ -147,7 +189,7 @@ def propagate(
                 leaves[id(p)] = p
                 _add(grads, id(p), pg)
     for key, leaf in leaves.items():
-        g = _as_tensor(_hooked(leaf._hooks, grads[key]), wrap)
+        g = _as_tensor(_hooked(leaf._hooks, _summed(grads[key])), wrap)
         if capture is not None:
             if key in capture:
                 captured[key] = g

@@ -46,7 +46,9 @@ class Spec:
             pairs = zip(self.keys, self.children, strict=True)
             return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in pairs) + "}"
         inner = ", ".join(repr(c) for c in self.children)
-        return f"({inner},)" if self.kind is tuple else f"[{inner}]"
+        if self.kind is tuple:
+            return f"({inner},)" if len(self.children) == 1 else f"({inner})"
+        return f"[{inner}]"
 
 
 def _container(x: Any) -> bool:

@@ -13,6 +13,7 @@ import contextvars
 import functools
 import gc
 import itertools
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -254,6 +255,44 @@ def inplace_epoch() -> int:
     return _inplace_epoch
 
 
+# In-place writes by memory buffer: id(root array) -> (weak reference to it, epoch of the
+# last write). A view shares its root's buffer, so a write through any view (a slice, a
+# transpose, a detach()) marks every array that reads the same memory, as PyTorch's
+# version counter is kept per storage.
+_written: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _forget(ref: weakref.ref, key: int) -> None:
+    entry = _written.get(key)
+    if entry is not None and entry[0] is ref:
+        del _written[key]
+
+
+def mark_written(array: np.ndarray, epoch: int) -> None:
+    """Note that ``array``'s memory was written in place at ``epoch``."""
+    root = _root(array)
+    key = id(root)
+    entry = _written.get(key)
+    if entry is not None and entry[0]() is root:
+        _written[key] = (entry[0], epoch)
+    else:
+        _written[key] = (weakref.ref(root, functools.partial(_forget, key=key)), epoch)
+
+
+def written_after(array: np.ndarray, epoch: int) -> bool:
+    """True when memory that ``array`` reads was written in place after ``epoch``."""
+    root = _root(array)
+    entry = _written.get(id(root))
+    return entry is not None and entry[0]() is root and entry[1] > epoch
+
+
 def check_versions(node: Node) -> None:
     """Refuse to run a vjp whose saved values were modified in place after recording.
 
@@ -281,6 +320,13 @@ def check_versions(node: Node) -> None:
             raise RuntimeError(
                 f"{node.op}: an input ({what}) saved for backward was modified in place "
                 "after it was used; compute with a copy instead of modifying it in place"
+            )
+    for a in arrays:
+        if written_after(a, node.epoch):
+            raise RuntimeError(
+                f"{node.op}: a value of shape {a.shape} saved for backward shares memory "
+                "with a tensor modified in place after it was used (through a view, a "
+                "slice or a detach()); compute with a copy instead of modifying it in place"
             )
 
 

@@ -271,6 +271,7 @@ class Tensor:
                 "recorded graph; do it inside `with minigrad.no_grad():`"
             )
         epoch = tape.bump_inplace_epoch()
+        tape.mark_written(self.data, epoch)
         owners = [self._node if self._node is not None else self]
         if self._base is not None and (base := self._base()) is not None:
             owners.append(base)

@@ -239,14 +239,16 @@ def _lookup(draw: Any) -> tuple:
 
 
 def _scatter_args(draw: Any) -> tuple:
-    """Values for the positions an index of INDICES picks in a (3, 4) array."""
-    index = draw(st.sampled_from(INDICES))
-    return draw(arrays(np.zeros((3, 4))[index].shape)), index, (3, 4)
+    """One or two sets of values for positions that indices of INDICES pick in a (3, 4)
+    array (pieces may overlap: they add up)."""
+    indices = [draw(st.sampled_from(INDICES)) for _ in range(draw(st.integers(1, 2)))]
+    return [draw(arrays(np.zeros((3, 4))[i].shape)) for i in indices], indices, (3, 4)
 
 
-def _np_scatter(v: np.ndarray, index: Any, shape: tuple) -> np.ndarray:
+def _np_scatter(values: list, indices: list, shape: tuple) -> np.ndarray:
     out = np.zeros(shape)
-    np.add.at(out, index, v)
+    for v, i in zip(values, indices, strict=True):
+        np.add.at(out, i, v)
     return out
 
 
@@ -317,7 +319,7 @@ CASES: dict[str, Case] = {
     "squeeze": Case(_squeezable, np.squeeze, empty=(_zeros(0, 1), 1)),
     "unsqueeze": Case(_insert_axis, np.expand_dims, empty=(*EMPTY, 1)),
     "getitem": Case(_index_args, _np_getitem, empty=(_zeros(3, 4), np.zeros(0, int))),
-    "scatter": Case(_scatter_args, _np_scatter, empty=(_zeros(0), np.zeros(0, int), (3,))),
+    "scatter": Case(_scatter_args, _np_scatter, empty=([_zeros(0)], [np.zeros(0, int)], (3,))),
     "take": Case(_lookup, np.take, empty=(_zeros(5, 3), np.zeros((2, 0), int), 0)),
     "concatenate": Case(joined(3), np.concatenate, empty=([*EMPTY, _zeros(2, 3)], 0)),
     "stack": Case(joined(2), np.stack, empty=([*EMPTY, *EMPTY], 1)),

@@ -22,9 +22,9 @@ BLOCK = re.compile(r'<g id="[^"]*" class="(node|edge|cluster)">(.*?)</g>', re.S)
 TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 TEXT = re.compile(r"<text[^>]*>(.*?)</text>", re.S)
 FILL = re.compile(r'fill="(#[0-9a-fA-F]{6})"')
-# Pictures that are not Graphviz drawings: a matplotlib plot (minutes of training)
+# Pictures that are not Graphviz drawings: matplotlib plots (minutes of training)
 # and the explorer's screenshots (taken by tests/minigrad/test_viz_browser.py).
-NOT_GRAPHS = {"gradflow", "explorer"}
+NOT_GRAPHS = {"gradflow", "explorer", "dynamics"}
 
 
 def structure(svg: str) -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:

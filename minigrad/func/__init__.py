@@ -23,10 +23,22 @@ itself (``create_graph``), so ``jacrev(jacrev(f))`` works too. Forward mode does
 nest (``jvp`` inside ``jvp``), and tangents are not recorded on the tape, so the
 forward transform goes outermost.
 
-Jacobians have shape ``output.shape + input.shape``.
+Jacobians have shape ``output.shape + input.shape``. ``functional_call`` runs a
+module with other parameters, so a model can be differentiated with respect to them.
 """
 
 from .forward_mode import hessian, hvp, jacfwd, jvp
+from .functional_call import functional_call
 from .reverse_mode import grad, grad_and_value, jacrev, vjp
 
-__all__ = ["grad", "grad_and_value", "hessian", "hvp", "jacfwd", "jacrev", "jvp", "vjp"]
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "vjp",
+]

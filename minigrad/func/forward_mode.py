@@ -144,5 +144,8 @@ def hvp(
     Returns ``(gradient, hvp_out)`` (or ``(gradient, hvp_out, aux)``), each a tuple
     with one entry per primal.
     """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        # A bare Tensor here would be unpacked row by row into func's arguments.
+        raise TypeError("hvp: primals and tangents must be tuples (one entry per argument)")
     g = grad(func, argnums=tuple(range(len(primals))), has_aux=has_aux)
     return jvp(g, tuple(primals), tuple(tangents), has_aux=has_aux)

@@ -53,7 +53,11 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         )
     folder = path.parent
     remove_stale_partials(folder)
-    fd, partial = _create_locked(folder, path.name)
+    try:
+        fd, partial = _create_locked(folder, path.name)
+    except OSError as e:
+        # Name the file asked for, not the partial file beside it.
+        raise type(e)(e.errno, f"save: cannot write {str(path)!r}: {e.strerror}") from None
     try:
         # Closing the file drops the lock, so it stays open until the rename is done.
         with os.fdopen(fd, "wb") as f:

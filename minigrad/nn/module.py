@@ -161,8 +161,8 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all parameters (to None, or to zeros)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
+            if set_to_none or not isinstance(p.grad, np.ndarray):
+                p.grad = None  # also a Tensor left by backward(create_graph=True)
             else:
                 p.grad[...] = 0
 

@@ -14,7 +14,12 @@ __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[np.ndarray]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad for p in params if p.grad is not None]
+    # A Tensor .grad (left by backward(create_graph=True)) is clipped in its values.
+    return [
+        p.grad if isinstance(p.grad, np.ndarray) else p.grad.data
+        for p in params
+        if p.grad is not None
+    ]
 
 
 def _norm(g: np.ndarray, norm_type: float) -> float:

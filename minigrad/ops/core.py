@@ -35,9 +35,8 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
-    out = None
+    node = None
     if grad_enabled():
-        node = None
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
@@ -48,13 +47,11 @@ def record(
                 node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
         elif any(t._requires_grad for t in inputs):
             node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
-        if node is not None:
-            if tape.observers:
-                tape.tell_recorded(node, data)
-            out = Tensor._wrap(data, node)
-    if out is None:
-        out = Tensor._wrap(data)
+        if node is not None and tape.observers:
+            tape.tell_recorded(node, data)
+    out = Tensor._wrap(data, node)
     if forward._level:
+        # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)
     return out
 

@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from ..differentiable import Deferred
 from ..gradients import Outer
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
 from .registry import names, primitive, reflected
-from .shape import reshape, swapaxes, transpose
+from .shape import concatenate, reshape, swapaxes, transpose
 from .tangents import lift, tangent_sum
 
 
@@ -75,10 +76,24 @@ def _shaped(t: Tensor, shape: tuple) -> Tensor:
     return t if t.shape == shape else reshape(t, shape)
 
 
+def _outer_products(terms: list) -> Tensor:
+    """sum_k a_k^T g_k as one product: [a_1; ...; a_T]^T [g_1; ...; g_T]."""
+    if len(terms) == 1:
+        a, g = terms[0]
+        return matmul(transpose(a), g)
+    return matmul(transpose(concatenate([a for a, _ in terms])), concatenate([g for _, g in terms]))
+
+
 def _matmul_tensor_vjp(g: Tensor, x: Tensor, w: Tensor, *rest: Any) -> tuple:
     # The general rule of either case, with ops: 1-D operands promoted, batch axes
-    # that were broadcast summed back.
+    # that were broadcast summed back. For 2-D operands the right operand's gradient
+    # a^T g is deferred, so a weight used at T steps gets one product (as in ``vjp``).
     ra, rb = rest[-2:]
+    if x.ndim == 2 and w.ndim == 2:
+        return (
+            matmul(g, transpose(w)) if ra else None,
+            Deferred(_outer_products, (x, g)) if rb else None,
+        )
     x2 = _shaped(x, (1, x.shape[0])) if x.ndim == 1 else x
     w2 = _shaped(w, (w.shape[0], 1)) if w.ndim == 1 else w
     out2 = (*np.broadcast_shapes(x2.shape[:-2], w2.shape[:-2]), x2.shape[-2], w2.shape[-1])
@@ -152,7 +167,7 @@ def _addmm_tensor_vjp(
     return (
         None if tc is None else (unbroadcast(g, *tc) if tc else g),
         matmul(g, transpose(w)) if ra else None,
-        matmul(transpose(x), g) if rb else None,
+        Deferred(_outer_products, (x, g)) if rb else None,
     )
 
 

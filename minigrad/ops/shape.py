@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..differentiable import Deferred
 from ..gradients import Scatter
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
@@ -174,40 +175,45 @@ def _getitem_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique:
     return (Scatter(idx, g, shape, dtype, unique),)
 
 
-def _tangent_index(idx: Any, ndim: int) -> tuple[Any, bool]:
-    """How to index a tangent ``(B, *shape)`` as ``idx`` indexes the value: returns the
-    index and whether it applies with the batch axis moved last.
-
-    A basic index (ints, slices, None, Ellipsis) takes a leading ``:``. Advanced
-    indices may move the axes they index to the front, so they index the tangent with
-    its batch axis last instead (where no index reaches it), an Ellipsis spelled out.
-    """
+def _batch_last_index(idx: Any, ndim: int) -> tuple:
+    """``idx`` for a tangent whose batch axis was moved last: an Ellipsis is spelled out
+    as the slices it stands for, so it cannot reach that axis."""
     parts = idx if isinstance(idx, tuple) else (idx,)
-    if all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts):
-        return (slice(None), *parts), False
-    if any(p is Ellipsis for p in parts):
-        used = builtins.sum(
-            p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
-            for p in parts
-            if p is not None and p is not Ellipsis
-        )
-        k = next(i for i, p in enumerate(parts) if p is Ellipsis)
-        parts = (*parts[:k], *(slice(None),) * (ndim - used), *parts[k + 1 :])
-    return parts, True
+    if not any(p is Ellipsis for p in parts):
+        return parts
+    used = builtins.sum(
+        p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
+        for p in parts
+        if p is not None and p is not Ellipsis
+    )
+    k = next(i for i, p in enumerate(parts) if p is Ellipsis)
+    return (*parts[:k], *(slice(None),) * (ndim - used), *parts[k + 1 :])
+
+
+def _is_basic(idx: Any) -> bool:
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)
 
 
 def _getitem_jvp(
     dx: tuple, y: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool
 ) -> np.ndarray:
+    # A basic index takes a leading ':' for the batch axis. Advanced indices may move
+    # the axes they index to the front, so they index the tangent with its batch axis
+    # last instead, where no index reaches it.
     (da,) = dx
-    index, last = _tangent_index(idx, len(shape))
-    if not last:
-        return da[index]
-    return np.moveaxis(np.moveaxis(da, 0, -1)[index], -1, 0)
+    if _is_basic(idx):
+        return da[(slice(None), *(idx if isinstance(idx, tuple) else (idx,)))]
+    return np.moveaxis(np.moveaxis(da, 0, -1)[_batch_last_index(idx, len(shape))], -1, 0)
 
 
 def _getitem_tensor_vjp(g: Tensor, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
-    return (scatter(g, idx, shape),)
+    # Deferred: the walk sums every piece sent to one input in one scatter.
+    return (Deferred(_scatter_pieces, (g, idx, shape)),)
+
+
+def _scatter_pieces(terms: list) -> Tensor:
+    return scatter([g for g, _, _ in terms], [idx for _, idx, _ in terms], terms[0][2])
 
 
 @primitive(
@@ -230,45 +236,62 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     return record("getitem", out, (a,), _getitem_vjp, idx, a.shape, a.dtype, unique)
 
 
-def _scatter_vjp(g: np.ndarray, idx: Any) -> tuple:
-    return (g[idx],)
+def _scatter_vjp(g: np.ndarray, indices: list, uniques: list) -> list:
+    return [g[idx] for idx in indices]
 
 
-def _scatter_jvp(dx: tuple, y: np.ndarray, idx: Any) -> np.ndarray:
-    (dv,) = dx
-    index, last = _tangent_index(idx, y.ndim)
-    if not last:
-        out = np.zeros((dv.shape[0], *y.shape), dv.dtype)
-        np.add.at(out, index, dv)
-        return out
-    out = np.zeros((*y.shape, dv.shape[0]), dv.dtype)
-    np.add.at(out, index, np.moveaxis(dv, 0, -1))
+def _add_at(out: np.ndarray, idx: Any, v: np.ndarray, unique: bool) -> None:
+    """``out[idx] += v``, accumulating repeated positions (``np.add.at``) only when an
+    integer index may repeat them."""
+    if unique:
+        out[idx] += v
+    else:
+        np.add.at(out, idx, v)
+
+
+def _scatter_jvp(dx: tuple, y: np.ndarray, indices: list, uniques: list) -> np.ndarray:
+    # Linear: the scatter of the tangents, built with the batch axis last so that no
+    # index, basic or advanced, can reach it.
+    batch = next(d for d in dx if d is not None).shape[0]
+    out = np.zeros((*y.shape, batch), y.dtype)
+    for d, idx, unique in zip(dx, indices, uniques, strict=True):
+        if d is not None:
+            _add_at(out, _batch_last_index(idx, y.ndim), np.moveaxis(d, 0, -1), unique)
     return np.moveaxis(out, -1, 0)
 
 
-def _scatter_tensor_vjp(g: Tensor, idx: Any) -> tuple:
-    return (getitem(g, idx),)
+def _scatter_tensor_vjp(g: Tensor, indices: list, uniques: list) -> list:
+    return [getitem(g, idx) for idx in indices]
 
 
 @primitive(_scatter_vjp, jvp=_scatter_jvp, tensor_vjp=_scatter_tensor_vjp)
-def scatter(values: Any, index: Any, shape: Sequence[int]) -> Tensor:
-    """A zero tensor of ``shape`` with ``values`` added at ``index`` (repeated
-    positions accumulate): the adjoint of ``getitem``, ``scatter(v, i, s)[j] = sum of
-    v at the positions i maps to j``. It is how the gradient of an index is itself
-    differentiated. vjp: ``g[index]``.
+def scatter(values: Sequence[Any], indices: Sequence[Any], shape: Sequence[int]) -> Tensor:
+    """A zero tensor of ``shape`` with each ``values[k]`` added at ``indices[k]``
+    (repeated positions accumulate): the adjoint of indexing, ``scatter([v], [i], s)``
+    being the gradient that ``x[i]`` sends to ``x``. It is how the gradient of an index
+    is itself differentiated; a tensor indexed many times (the T steps of a sequence)
+    gets one scatter of all the pieces. vjp: ``g[indices[k]]`` for each piece.
     """
-    v = to_tensor(values, None, "scatter")
+    vs = _as_tensors(values, "scatter")
+    if len(indices) != len(vs):
+        raise ValueError(f"scatter: {len(vs)} values but {len(indices)} indices")
     shape = tuple(shape)
-    idx, _ = (index, True) if type(index) is int else _index_parts(index)
-    out = np.zeros(shape, v.dtype)
-    try:
-        target = out[idx].shape
-    except IndexError as e:
-        raise IndexError(f"scatter: {e} (shape {shape})") from None
-    if v.shape != target:
-        raise ValueError(f"scatter: values of shape {v.shape} do not fit index of shape {target}")
-    np.add.at(out, idx, v.data)
-    return record("scatter", out, (v,), _scatter_vjp, idx)
+    out = np.zeros(shape, vs[0].dtype)
+    idxs, uniques = [], []
+    for v, index in zip(vs, indices, strict=True):
+        idx, unique = (index, True) if type(index) is int else _index_parts(index)
+        try:
+            target = out[idx].shape
+        except IndexError as e:
+            raise IndexError(f"scatter: {e} (shape {shape})") from None
+        if v.shape != target:
+            raise ValueError(
+                f"scatter: values of shape {v.shape} do not fit index of shape {target}"
+            )
+        _add_at(out, idx, v.data, unique)
+        idxs.append(idx)
+        uniques.append(unique)
+    return record("scatter", out, vs, _scatter_vjp, idxs, uniques)
 
 
 @composite(top_level=True)

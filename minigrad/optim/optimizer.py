@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import bump_inplace_epoch, enable_grad
+from ..tape import mark_written
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -74,8 +75,8 @@ class Optimizer:
         """Clear every parameter's gradient: to None (default), or fill with zeros."""
         for group in self.param_groups:
             for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
+                if set_to_none or not isinstance(p.grad, np.ndarray):
+                    p.grad = None  # also a Tensor left by backward(create_graph=True)
                 else:
                     p.grad[...] = 0
 
@@ -93,14 +94,17 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if p.grad.shape != p.shape:
+                # After backward(create_graph=True), .grad is a Tensor: step on its values.
+                grad = p.grad if isinstance(p.grad, np.ndarray) else np.asarray(p.grad.data)
+                if grad.shape != p.shape:
                     raise ValueError(
-                        f"{type(self).__name__}: gradient of shape {p.grad.shape} for a "
+                        f"{type(self).__name__}: gradient of shape {grad.shape} for a "
                         f"parameter of shape {p.shape}"
                     )
-                self.update(p, p.grad, self.state.setdefault(p, {}), group)
+                self.update(p, grad, self.state.setdefault(p, {}), group)
                 # Mark the in-place change, so a graph that saved p refuses to backward.
                 p._modified_at = bump_inplace_epoch()
+                mark_written(p.data, p._modified_at)
         return loss
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:

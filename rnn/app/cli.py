@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import minigrad
 
 from .command import COMMANDS, CLIError, Interrupted, UsageError, command
-from .commands import check, demo, gradflow, graph, sample, task, train  # noqa: F401 (register)
+from .commands import check, demo, dynamics, gradflow, graph, sample, task, train  # noqa: F401
 
 __all__ = ["CLIError", "UsageError", "build_parser", "command", "main"]
 

@@ -103,7 +103,8 @@ def _number(kind: type, low: float, inclusive: bool) -> Callable[[str], int | fl
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
-        if not math.isfinite(value) or not (value >= low if inclusive else value > low):
+        finite = not isinstance(value, float) or math.isfinite(value)  # an int may be any size
+        if not finite or not (value >= low if inclusive else value > low):
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value
 

@@ -180,7 +180,7 @@ class TaskResult:
 
     ``history`` holds ``(step, mean training loss since the previous checkpoint,
     mean gradient norm before clipping)``; ``final_loss`` is :func:`evaluate` on 1000
-    fresh sequences; ``baseline`` the memoryless loss.
+    fresh sequences; ``baseline`` the memoryless loss; ``model`` the trained model.
     """
 
     task: str
@@ -190,6 +190,7 @@ class TaskResult:
     final_loss: float = math.nan
     history: list[tuple[int, float, float]] = field(default_factory=list)
     clipped_fraction: float = 0.0
+    model: TaskModel | None = None
 
 
 def train_task(
@@ -242,6 +243,7 @@ def train_task(
                 window, norms = [], []
     result.final_loss = evaluate(model, T, np.random.default_rng(seed + 1))
     result.clipped_fraction = clipped / max(steps, 1)
+    result.model = model
     return result
 
 

@@ -276,8 +276,8 @@ class Trainer:
         with bar(self.config.steps, initial=self.step, enabled=progress) as shown:
             while self.step < self.config.steps:
                 losses.append(self._guarded_step())
-                shown.update(1)
                 shown.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+                shown.update(1)  # draws the postfix just set: this step's loss
                 self._after_step(losses[-1], checkpoint, log)
         if not losses:  # nothing to train: still measure and save the model as it is
             self.evaluate()

@@ -11,7 +11,7 @@ Parameters of one layer and direction are a dict
 with G = 1 (RNN), 4 (LSTM, gates i, f, g, o) or 3 (GRU, gates r, z, n). A bias that is
 absent or None is not used and gets no gradient.
 
-Two parts:
+Three parts:
 
 - :mod:`rnn.manual.steps`: the textbook reading, one forward/backward pair per cell
   (``rnn_step_forward`` / ``rnn_step_backward``, ...), and the step *cores* they share with
@@ -21,6 +21,9 @@ Two parts:
   :mod:`rnn.manual.loops` (biases folded, one sigmoid over adjacent gates, every result
   written into arrays allocated once, no ``dx`` GEMM unless asked for). They are the
   reference ``benchmarks/rnn_step.py`` measures minigrad against.
+- :mod:`rnn.manual.jacobians`: the step Jacobians ∂s_t/∂s_{t-1} of the three cells, derived
+  by hand and vectorised over many steps (what :mod:`rnn.dynamics` checks the engine's
+  Jacobians against).
 
 A cell kind is described by a :class:`ReferenceCell` (gates, state names, core pair);
 :func:`register_reference` adds one, after which its name works wherever a cell name does.

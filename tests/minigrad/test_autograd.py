@@ -361,3 +361,34 @@ def test_non_leaf_hook_replaces_the_grad_flowing_on():
 def test_register_hook_on_constant_raises():
     with pytest.raises(RuntimeError, match="register_hook"):
         Tensor(np.ones(2)).register_hook(lambda g: g)
+
+
+def test_in_place_write_through_a_view_of_a_saved_value_is_refused():
+    # b's buffer is saved by b * b; writing through the slice v changes that buffer.
+    a = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 1.0
+    v = b[0:1]
+    c = b * b
+    with minigrad.no_grad():
+        v.mul_(3)
+    with pytest.raises(RuntimeError, match=r"mul: a value of shape \(2,\) saved for backward"):
+        c.sum().backward()
+
+
+def test_in_place_write_to_a_leaf_whose_view_was_saved_is_refused():
+    # x.T is a view of x: the product saved it, and x.add_ rewrites its memory.
+    x = minigrad.tensor(np.ones((2, 3)))
+    w = minigrad.tensor(np.ones((3, 2)), requires_grad=True)
+    y = x.T * w
+    x.add_(1)
+    with pytest.raises(RuntimeError, match="shares memory with a tensor modified in place"):
+        y.sum().backward()
+
+
+def test_writes_that_no_saved_value_reads_are_allowed():
+    a = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    other = minigrad.tensor([5.0, 6.0])
+    c = (a * a).sum()
+    other.add_(1)
+    c.backward()
+    np.testing.assert_array_equal(a.grad, [2.0, 4.0])

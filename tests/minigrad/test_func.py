@@ -135,6 +135,8 @@ def test_errors_name_the_problem():
     _, pull = func.vjp(ops.tanh, x)
     with pytest.raises(ValueError, match="cotangent 0 has shape"):
         pull(t64(4))
+    with pytest.raises(TypeError, match="hvp: primals and tangents must be tuples"):
+        func.hvp(lambda x: (x**3).sum(), x, t64(3))  # a bare Tensor, not (x,)
 
 
 def test_unused_inputs_get_zero_derivatives():
@@ -173,3 +175,35 @@ def test_transforms_of_a_model_parameter_stay_connected_to_the_outer_graph():
         d[i] = eps
         num[i] = (numeric(w.data + d) - numeric(w.data - d)) / (2 * eps)
     np.testing.assert_allclose(g_w, num, rtol=1e-6, atol=1e-8)
+
+
+def test_functional_call_runs_a_module_with_other_parameters_and_restores_it():
+    lin = minigrad.nn.Linear(3, 2, dtype=np.float64)
+    x = t64(4, 3)
+    own = {k: p.data.copy() for k, p in lin.named_parameters()}
+    zeros = {k: Tensor(np.zeros(p.shape)) for k, p in lin.named_parameters()}
+    np.testing.assert_array_equal(func.functional_call(lin, zeros, (x,)).data, np.zeros((4, 2)))
+    for k, p in lin.named_parameters():
+        np.testing.assert_array_equal(p.data, own[k])
+    assert dict(lin.named_parameters())["weight"] is lin.weight
+
+    def loss(params):
+        return (func.functional_call(lin, params, x) ** 2.0).sum()
+
+    g = func.grad(loss)(dict(lin.named_parameters()))
+    y = x.data @ lin.weight.data.T + lin.bias.data
+    np.testing.assert_allclose(g["weight"].data, 2 * y.T @ x.data, rtol=1e-12)
+    np.testing.assert_allclose(g["bias"].data, 2 * y.sum(axis=0), rtol=1e-12)
+    with pytest.raises(KeyError, match="no parameter 'nope'"):
+        func.functional_call(lin, {"nope": x}, (x,))
+
+
+def test_an_optimizer_steps_on_a_grad_left_by_create_graph():
+    w = minigrad.nn.Parameter(np.array([1.0, -2.0]))
+    opt = minigrad.optim.SGD([w], lr=0.1)
+    (w * w).sum().backward(create_graph=True)
+    assert isinstance(w.grad, Tensor)
+    opt.step()
+    np.testing.assert_allclose(w.data, [0.8, -1.6])
+    opt.zero_grad(set_to_none=False)
+    assert w.grad is None

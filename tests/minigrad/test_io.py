@@ -357,3 +357,10 @@ def test_old_style_temporaries_are_removed_only_once_stale(tmp_path):
     os.utime(old, (stamp, stamp))
     assert minigrad.load(path) == {"w": 1}
     assert _partials(tmp_path) == [fresh.name]
+
+
+def test_a_save_into_a_missing_folder_names_the_requested_file(tmp_path):
+    target = tmp_path / "missing" / "o.npz"
+    with pytest.raises(FileNotFoundError) as raised:
+        minigrad.save({"a": np.zeros(2)}, target)
+    assert str(target) in str(raised.value) and ".partial." not in str(raised.value)

@@ -62,11 +62,16 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
 )
 def graph(args: argparse.Namespace) -> None:
     from minigrad import viz
+    from minigrad.viz.save import FORMATS
 
     from ..graphs import unrolled_graph
     from ..memory import recurrent_bytes, require
     from ..models import cell_gates
 
+    # Checked here, before the temporary file of the atomic write borrows the name.
+    if not args.output.lower().endswith((*FORMATS, ".html", ".htm")):
+        kinds = ", ".join((*FORMATS, ".html"))
+        raise CLIError(f"-o {args.output}: cannot tell the format; use one of {kinds}")
     try:
         check_writable(args.output, "-o")
         require(

@@ -58,6 +58,9 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=100,
         help="steps between loss lines (default: %(default)s)",
     )
+    parser.add_argument(
+        "--save", metavar="PATH", help="save the trained model (for rnn dynamics --checkpoint)"
+    )
     add_quiet(parser)
 
 
@@ -83,6 +86,15 @@ def task(args: argparse.Namespace) -> None:
         f"vs baseline {result.baseline:.4f} (ratio {result.final_loss / result.baseline:.3f}, "
         f"1000 fresh sequences)"
     )
+    if args.save:
+        from ..taskfile import save_task_model
+
+        config = {k: getattr(args, k) for k in ("task", "cell", "T", "hidden", "seed", "steps")}
+        try:
+            save_task_model(args.save, result.model, {**config, "final_loss": result.final_loss})
+        except (OSError, ValueError) as e:
+            raise CLIError(f"cannot save the model to {args.save}: {e}") from None
+        print(f"model saved to {args.save}")
 
 
 def _train(args: argparse.Namespace) -> Any:

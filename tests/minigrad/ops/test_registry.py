@@ -81,7 +81,7 @@ def _leaf_args(name: str) -> tuple:
         "transpose": (_t(rng, 2, 3),),
         "broadcast_to": (_t(rng, 3), (2, 3)),
         "getitem": (_t(rng, 3), 1),
-        "scatter": (_t(rng, 2), slice(1, 3), (4,)),
+        "scatter": ([_t(rng, 2)], [slice(1, 3)], (4,)),
         "clip": (_t(rng, 3), -0.5, 0.5),
         "contract": (_t(rng, 2, 3), _t(rng, 3), "ij,j->i"),
         "cast": (_t(rng, 3), np.float32),

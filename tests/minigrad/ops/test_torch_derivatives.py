@@ -36,9 +36,12 @@ def _getitem(x, idx):
     return torch.take(x, torch.as_tensor(np.ascontiguousarray(pos)))
 
 
-def _scatter(v, idx, shape):
-    zeros = torch.zeros(shape, dtype=v.dtype)
-    return torch.func.vjp(lambda z: _getitem(z, idx), zeros)[1](v)[0]
+def _scatter(values, indices, shape):
+    zeros = torch.zeros(shape, dtype=values[0].dtype)
+    return sum(
+        torch.func.vjp(lambda z, i=i: _getitem(z, i), zeros)[1](v)[0]
+        for v, i in zip(values, indices, strict=True)
+    )
 
 
 def _untie_exponent(args: tuple) -> tuple:

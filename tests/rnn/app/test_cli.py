@@ -93,6 +93,7 @@ def test_python_dash_m_rnn_help():
         (["--cell", "transformer"], "invalid choice"),
         (["--steps", "-3"], "must be >= 0"),
         (["--hidden", "0"], "must be > 0"),
+        (["--hidden", "-" + "9" * 400], "must be > 0"),  # too large for a float
         (["--lr", "nan"], "must be > 0"),
         (["--clip", "-1"], "must be >= 0"),
         (["--batch", "two"], "expected int"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -173,3 +174,12 @@ def test_weights_made_non_finite_stop_training_before_anything_is_written(tmp_pa
         t.fit(path, progress=False, log=lambda s: None)
     assert not path.exists()  # nothing evaluated or saved after the bad update
     assert t.val_nats is None
+
+
+def test_the_progress_bar_shows_each_steps_own_loss(capsys):
+    trainer = Trainer(tiny(steps=3), TEXT)
+    losses = trainer.fit(progress=True, log=lambda s: None)
+    drawn = re.findall(r"(\d+)/3 \[[^]]*loss=([-\d.]+)\]", capsys.readouterr().err)
+    assert drawn, "the bar was not drawn"
+    for step, loss in drawn:
+        assert loss == f"{losses[int(step) - 1]:.3f}", (step, loss, losses)

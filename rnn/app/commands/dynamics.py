@@ -1,0 +1,142 @@
+"""``rnn dynamics``: the step as a dynamical system (see :mod:`rnn.app.dynamics`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..command import (
+    CLIError,
+    UsageError,
+    add_quiet,
+    command,
+    positive_float,
+    positive_int,
+    show_progress,
+)
+
+CELLS = ("rnn", "lstm", "gru", "irnn")
+
+
+def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cell",
+        choices=CELLS,
+        default="rnn",
+        help="a fresh cell (tanh RNN, LSTM, GRU, or IRNN: ReLU with W_hh = I) "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--hidden", type=positive_int, default=32, help="hidden units (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--T", type=positive_int, default=200, help="sequence length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--init",
+        choices=("default", "orthogonal"),
+        default="default",
+        help="recurrent weights: the cell's own init, or an orthogonal matrix per gate "
+        "block (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--scale",
+        type=positive_float,
+        default=1.0,
+        help="multiply the recurrent weights W_hh by this (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="analyse the one-layer model of an `rnn train` checkpoint or an "
+        "`rnn task --save` file instead of a fresh cell",
+    )
+    parser.add_argument(
+        "--k",
+        type=positive_int,
+        default=None,
+        help="only the k largest Lyapunov exponents (default: all)",
+    )
+    parser.add_argument(
+        "--starts",
+        type=positive_int,
+        default=64,
+        help="visited states the fixed-point search starts from (default: %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        help="write spectrum.png, products.png and fixed_points.png into DIR (needs matplotlib)",
+    )
+    add_quiet(parser)
+
+
+@command(
+    "dynamics",
+    help="Lyapunov spectrum, Jacobian-product singular values and fixed points of a cell",
+    arguments=_dynamics_arguments,
+)
+def dynamics(args: argparse.Namespace) -> None:
+    from .. import dynamics as study
+    from ..progress import bar
+
+    if args.T < 2:
+        raise UsageError(f"--T (the sequence length) must be at least 2, got {args.T}")
+    if args.checkpoint and (args.cell != "rnn" or args.init != "default" or args.scale != 1.0):
+        raise UsageError("--checkpoint analyses a saved model: drop --cell, --init and --scale")
+    if args.output:
+        if os.path.exists(args.output) and not os.path.isdir(args.output):
+            raise UsageError(f"-o must be a folder, {args.output!r} is a file")
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            from ..gradflow import PLOTS_HINT
+
+            raise CLIError(PLOTS_HINT) from None
+    try:
+        if args.checkpoint:
+            subject = study.from_checkpoint(args.checkpoint, args.T, args.seed)
+        else:
+            subject = study.build(args.cell, args.hidden, args.T, args.init, args.scale, args.seed)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    D = len(subject.layer.kind.state) * subject.layer.hidden_size
+    if args.k is not None and args.k > D:
+        raise UsageError(f"--k {args.k} is larger than the state size D = {D}")
+    progress = bar(4, desc=subject.name, enabled=show_progress(args))
+    with progress:
+
+        def stage(name: str) -> None:
+            if progress.n or name != "Lyapunov spectrum":
+                progress.update(1)
+            progress.set_description(f"{subject.name}: {name}")
+
+        try:
+            result = study.analyse(
+                subject, k=args.k, starts=args.starts, seed=args.seed, stage=stage
+            )
+        except ValueError as e:
+            raise CLIError(str(e)) from None
+        progress.update(1)
+    print(study.format_table([result]))
+    fixed = result.fixed
+    for point, (eig, label, count) in enumerate(
+        zip(fixed.eigenvalues, fixed.labels, fixed.counts, strict=True)
+    ):
+        print(
+            f"fixed point {point}: {label}, |λ|max {abs(eig[0]):.4f}, "
+            f"reached from {count} of {args.starts} starts"
+        )
+    if fixed.unconverged:
+        print(f"{fixed.unconverged} starts did not converge (slow regions, not fixed points)")
+    if args.output:
+        from ..dynamics_plots import FIGURES
+
+        os.makedirs(args.output, exist_ok=True)
+        for name, draw in FIGURES.items():
+            path = os.path.join(args.output, name)
+            draw([result], path)
+            print(f"wrote {path}", file=sys.stderr)
