@@ -4,7 +4,9 @@
     python docs/make_api.py --check    # exit 1 if docs/api.md is out of date
 
 Every public name (every entry of a public module's ``__all__``) gets its signature and
-the first paragraph of its docstring; the test suite runs ``--check``.
+the first paragraph of its docstring; a registered op is marked primitive or composite,
+and its docstring's first paragraph states its derivative rule (``vjp: ...``). The test
+suite runs ``--check``.
 """
 
 from __future__ import annotations
@@ -94,6 +96,17 @@ def signature(name: str, obj: object) -> str:
     return name
 
 
+def op_kind(name: str, obj: object) -> str | None:
+    """ "primitive op" or "composite op" for a registered op (whose docstring's first
+    paragraph states its derivative rule), else None."""
+    from minigrad.ops.registry import REGISTRY
+
+    op = REGISTRY.get(name)
+    if op is None or op.forward is not obj:
+        return None
+    return "primitive op" if op.is_primitive else "composite op"
+
+
 def render() -> str:
     lines = [
         "# API reference",
@@ -115,6 +128,7 @@ def render() -> str:
                 lines.append(f"- `{module_name}.{name}`: module; {summary(obj)}")
                 continue
             kind = "class" if inspect.isclass(obj) else ("function" if callable(obj) else "value")
+            kind = op_kind(name, obj) or kind
             text = summary(obj) if kind != "value" else value(obj)
             lines.append(f"- `{signature(name, obj)}` ({kind}): {text}")
         lines.append("")

@@ -49,10 +49,15 @@ def _finite_max(a: np.ndarray, axis: int | None) -> np.ndarray:
 
 
 @composite(methods=("logsumexp",))
-def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over ``axis``, shifted by the max so it never overflows."""
+def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False, b: Any = None) -> Tensor:
+    """log(sum(b exp(x))) over ``axis`` (b = 1 when not given; a tensor b broadcasts
+    against x and is differentiated too), shifted by the max so it never overflows.
+    vjp: g b softmax(x) for x, g exp(x - out) for b."""
     m = _shift(x, axis)
-    out = ops.add(ops.log(ops.sum(ops.exp(ops.sub(x, m)), axis, keepdims=True)), m)
+    e = ops.exp(ops.sub(x, m))
+    if b is not None:
+        e = ops.mul(e, b)
+    out = ops.add(ops.log(ops.sum(e, axis, keepdims=True)), m)
     if keepdims:
         return out
     if axis is None:

@@ -112,7 +112,7 @@ def gradcheck(
         a = np.array(x.data if isinstance(x, Tensor) else x, copy=True)
         if a.dtype != np.float64:
             raise TypeError(f"gradcheck: input {k} has dtype {a.dtype}; gradcheck needs float64")
-        arrays.append(np.ascontiguousarray(a))
+        arrays.append(np.array(a, order="C"))  # ascontiguousarray would make 0-d 1-d
     rng = np.random.default_rng(seed)
     v = rng.standard_normal(fn(*[Tensor(a) for a in arrays]).shape)
 

@@ -410,3 +410,283 @@ def check_empty(name: str) -> None:
     if leaves and pieces:
         report = gradcheck(lambda *ts: _joined(op(*_with(args, list(ts)))), leaves)
         assert report.ok
+
+
+# ------------------------------------------------ the NumPy/PyTorch op set (rows)
+# Trigonometric, hyperbolic, logs and exponentials, rounding and piecewise ops,
+# statistics, layout and contractions; each row as above.
+
+
+def _inside(lo: float, hi: float) -> Draw:
+    return unary(lambda s: arrays(s, lo, hi))
+
+
+CASES.update({
+    "sin": Case(unary(), np.sin),
+    "cos": Case(unary(), np.cos),
+    "tan": Case(_inside(-1.3, 1.3), np.tan),
+    "arcsin": Case(_inside(-0.9, 0.9), np.arcsin),
+    "arccos": Case(_inside(-0.9, 0.9), np.arccos),
+    "arctan": Case(unary(), np.arctan),
+    "sinh": Case(unary(), np.sinh),
+    "cosh": Case(unary(), np.cosh),
+    "arcsinh": Case(unary(), np.arcsinh),
+    "arccosh": Case(_inside(1.1, 3.0), np.arccosh),
+    "arctanh": Case(_inside(-0.9, 0.9), np.arctanh),
+    "arctan2": Case(binary(away_from_kinks, arrays), np.arctan2, empty=EMPTY2),
+    "hypot": Case(binary(away_from_kinks, away_from_kinks), np.hypot, empty=EMPTY2),
+    "sinc": Case(unary(away_from_kinks), np.sinc),
+    "log1p": Case(_inside(-0.9, 3.0), np.log1p),
+    "expm1": Case(unary(), np.expm1),
+    "log2": Case(unary(positive_arrays), np.log2),
+    "log10": Case(unary(positive_arrays), np.log10),
+    "exp2": Case(unary(), np.exp2),
+    "logaddexp2": Case(binary(), np.logaddexp2, empty=EMPTY2),
+})  # fmt: skip
+
+
+def _off_steps(x: np.ndarray) -> np.ndarray:
+    """x moved to k + f, f in [0.1, 0.4) or [0.6, 0.9): away from integers and halves,
+    where rounding jumps."""
+    f = x - np.floor(x)
+    return np.floor(x) + np.where(f < 0.5, 0.1 + 0.6 * f, 0.6 + 0.6 * (f - 0.5))
+
+
+def _remainder_args(draw: Any) -> tuple:
+    shape = draw(shapes)
+    b = draw(away_from_kinks(shape, -2.0, 2.0, gap=0.05))
+    return _off_steps(draw(arrays(shape))) * b, b
+
+
+def _linspace_args(draw: Any) -> tuple:
+    sa, sb = draw(broadcast_pairs(max_dims=2))
+    return draw(arrays(sa)), draw(arrays(sb)), draw(st.integers(0, 5))
+
+
+def _diff_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    return (
+        draw(arrays(shape)),
+        draw(st.integers(1, 2)),
+        draw(st.integers(-len(shape), len(shape) - 1)),
+    )
+
+
+CASES.update({
+    "sign": Case(unary(away_from_kinks), np.sign),
+    "floor": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.floor),
+    "ceil": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.ceil),
+    "round": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.round),
+    "remainder": Case(_remainder_args, np.remainder, empty=EMPTY2),
+    "fmax": Case(untied, np.fmax, empty=EMPTY2),
+    "fmin": Case(untied, np.fmin, empty=EMPTY2),
+    "square": Case(unary(), np.square),
+    "reciprocal": Case(unary(lambda s: away_from_kinks(s, gap=0.03)), np.reciprocal),
+    "diff": Case(_diff_args, np.diff),
+    "linspace": Case(_linspace_args, np.linspace, empty=(_zeros(0), _zeros(0), 3)),
+})  # fmt: skip
+
+
+def _spread(draw: Any) -> tuple:
+    """x, axis, ddof (1 only where each group has 2 or more elements), keepdims."""
+    x, axis, keep = reduction(distinct_arrays)(draw)
+    count = x.size if axis is None else np.prod([x.shape[a] for a in np.atleast_1d(axis)])
+    return x, axis, draw(st.sampled_from([0, 1])) if count > 1 else 0, keep
+
+
+def _norm_args(draw: Any) -> tuple:
+    x, axis, keep = reduction(distinct_arrays)(draw)  # no ties of |x| (max/min kinks)
+    vector = isinstance(axis, int) or x.ndim == 1
+    ords = [None, "fro", 1, 2, 3, np.inf, -np.inf] if vector else [None, "fro"]
+    return x, draw(st.sampled_from(ords)), axis, keep
+
+
+def _np_norm(x: np.ndarray, ord: Any, axis: Any, keep: bool) -> np.ndarray:
+    if ord in (None, "fro") or (ord == 2 and x.ndim == 1 and axis is None):
+        return np.sqrt(np.sum(x * x, axis=axis, keepdims=keep))
+    return np.linalg.norm(x, ord, axis if axis is not None else 0, keep)
+
+
+def _untied_along(kth: bool) -> Draw:
+    """Distinct values (ties swap places under a small step), kth, an axis."""
+
+    def drawer(draw: Any) -> tuple:
+        shape = draw(nonscalar)
+        axis = draw(st.integers(-len(shape), len(shape) - 1))
+        k = (draw(st.integers(0, shape[axis] - 1)),) if kth else ()
+        return draw(distinct_arrays(shape)), *k, axis
+
+    return drawer
+
+
+def _small(s: Any) -> Any:
+    return arrays(s, -1.5, 1.5)
+
+
+def _factors(s: Any) -> Any:
+    """|x| in [0.1, 1.5]: PyTorch's prod rules switch to a zero path when a product
+    underflows to 0 (exact zeros are checked in test_stats.py)."""
+    return away_from_kinks(s, -1.5, 1.5, gap=0.01)
+
+
+def _cumprod_args(draw: Any) -> tuple:
+    return draw(_small(draw(nonscalar))), draw(st.sampled_from([None, 0, -1]))
+
+
+def _np_partition(x: np.ndarray, k: int, ax: int) -> np.ndarray:
+    return np.take_along_axis(x, np.argpartition(x, k, ax), ax)
+
+
+CASES.update({
+    "prod": Case(reduction(_factors), lambda x, axis, k: np.prod(x, axis=axis, keepdims=k),
+                 empty=(*EMPTY, 0, False)),
+    "var": Case(_spread, lambda x, axis, dd, k: np.var(x, axis=axis, ddof=dd, keepdims=k)),
+    "std": Case(_spread, lambda x, axis, dd, k: np.std(x, axis=axis, ddof=dd, keepdims=k)),
+    "cumsum": Case(along_axis(), np.cumsum),
+    "cumprod": Case(_cumprod_args, np.cumprod),
+    "sort": Case(_untied_along(False), np.sort),
+    "partition": Case(_untied_along(True), _np_partition),
+    "norm": Case(_norm_args, _np_norm, empty=(*EMPTY, None, 1, False)),
+})  # fmt: skip
+
+
+matrices = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4)
+
+
+def _with_ints(shape_strategy: Any, *ints: tuple[int, int]) -> Draw:
+    """x of a drawn shape, then one integer from each (lo, hi) range."""
+    return lambda d: (d(arrays(d(shape_strategy))), *(d(st.integers(lo, hi)) for lo, hi in ints))
+
+
+def _flip_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    return draw(arrays(shape)), draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+
+
+def _tile_args(draw: Any) -> tuple:
+    reps = tuple(draw(st.lists(st.integers(1, 2), min_size=1, max_size=3)))
+    return draw(arrays(draw(shapes))), reps
+
+
+def _diag_args(draw: Any) -> tuple:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    return draw(arrays(shape)), draw(st.integers(-2, 2))
+
+
+def _pad_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    width = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    mode = draw(st.sampled_from(["constant", "edge", "reflect"]))
+    return draw(arrays(shape)), width, mode
+
+
+def _np_pad(x: np.ndarray, width: tuple, mode: str) -> np.ndarray:
+    return np.pad(x, width, mode=mode)
+
+
+def _moveaxis_args(draw: Any) -> tuple:
+    shape = draw(nonscalar)
+    axis = st.integers(-len(shape), len(shape) - 1)
+    return draw(arrays(shape)), draw(axis), draw(axis)
+
+
+def _stacked(draw: Any) -> tuple:
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=4))
+    return ([draw(arrays(shape)) for _ in range(2)],)
+
+
+CASES.update({
+    "flip": Case(_flip_args, np.flip),
+    "flipud": Case(lambda d: (d(arrays(d(nonscalar))),), np.flipud),
+    "fliplr": Case(lambda d: (d(arrays(d(matrices))),), np.fliplr),
+    "rot90": Case(_with_ints(matrices, (-1, 3)), np.rot90),
+    "roll": Case(along_axis(lambda d, s, a: d(st.integers(-5, 5))), np.roll, empty=(*EMPTY, 1, 0)),
+    "repeat": Case(along_axis(lambda d, s, a: d(st.integers(0, 3))), np.repeat,
+                   empty=(*EMPTY, 2, 0)),
+    "tile": Case(_tile_args, np.tile, empty=(*EMPTY, (2,))),
+    "diagonal": Case(_with_ints(matrices, (-2, 2)), np.diagonal),
+    "trace": Case(_with_ints(matrices, (-2, 2)), np.trace),
+    "diag": Case(_diag_args, np.diag),
+    "tril": Case(_with_ints(matrices, (-2, 2)), np.tril),
+    "triu": Case(_with_ints(matrices, (-2, 2)), np.triu),
+    "pad": Case(_pad_args, _np_pad, empty=(*EMPTY, ((0, 0), (1, 1)), "constant")),
+    "moveaxis": Case(_moveaxis_args, np.moveaxis, empty=(*EMPTY, 0, 1)),
+    "atleast_1d": Case(unary(), np.atleast_1d),
+    "atleast_2d": Case(unary(), np.atleast_2d),
+    "atleast_3d": Case(unary(), np.atleast_3d),
+    "vstack": Case(_stacked, np.vstack, empty=([_zeros(0, 3), _zeros(0, 3)],)),
+    "hstack": Case(_stacked, np.hstack, empty=([_zeros(0, 3), _zeros(0, 3)],)),
+})  # fmt: skip
+
+
+# (subscripts, operand shapes): matrix products, traces, diagonals, broadcast
+# size-1 axes, letters only one operand has, scalars.
+CONTRACTIONS = [
+    ("ij,jk->ik", (2, 3), (3, 4)),
+    ("ii,->i", (3, 3), ()),
+    ("ii,->", (3, 3), ()),
+    ("ij,ij->", (2, 3), (2, 3)),
+    ("ijk,j->ki", (2, 3, 2), (3,)),
+    ("ii,i->i", (3, 3), (3,)),
+    ("ij,kl->ljk", (2, 3), (2, 2)),
+    ("ij,j->ij", (1, 3), (3,)),
+    ("iji,j->", (2, 3, 2), (3,)),
+    ("ij,->ji", (2, 3), ()),
+]
+EINSUMS = [
+    ("ij,jk,kl->il", (2, 3), (3, 2), (2, 2)),
+    ("ii", (3, 3)),
+    ("ij,jk", (2, 3), (3, 4)),
+    ("...ij,...jk->...ik", (2, 2, 3), (3, 2)),
+    ("...i,...i", (1, 3), (2, 3)),
+    ("i,i,i->", (3,), (3,), (3,)),
+    ("bii->bi", (2, 3, 3)),
+    ("ij->", (2, 3)),
+]
+
+
+def _contraction(table: list, spec_first: bool) -> Draw:
+    def drawer(draw: Any) -> tuple:
+        spec, *shapes_ = draw(st.sampled_from(table))
+        arrs = tuple(draw(arrays(s)) for s in shapes_)
+        return (spec, *arrs) if spec_first else (*arrs, spec)
+
+    return drawer
+
+
+def _pair(draw: Any, shapes_: list) -> tuple:
+    return tuple(draw(arrays(s)) for s in draw(st.sampled_from(shapes_)))
+
+
+def _tensordot_args(draw: Any) -> tuple:
+    a, b, axes = draw(
+        st.sampled_from(
+            [
+                ((2, 3, 4), (3, 4, 2), 2),
+                ((2, 3), (3, 2), 1),
+                ((2,), (3,), 0),
+                ((2, 3, 4), (4, 2, 3), ([1, 2], [2, 0])),
+            ]
+        )
+    )
+    return draw(arrays(a)), draw(arrays(b)), axes
+
+
+CASES.update({
+    "contract": Case(_contraction(CONTRACTIONS, False), lambda a, b, s: np.einsum(s, a, b),
+                     empty=(_zeros(0, 3), _zeros(3), "ij,j->i")),
+    "einsum": Case(_contraction(EINSUMS, True), np.einsum,
+                   empty=("ij,jk->ik", _zeros(2, 0), _zeros(0, 3))),
+    "tensordot": Case(_tensordot_args, np.tensordot, empty=(_zeros(2, 0), _zeros(0, 3), 1)),
+    "outer": Case(lambda d: _pair(d, [((3,), (2,)), ((2, 2), (3,)), ((), (2,))]), np.outer,
+                  empty=EMPTY2),
+    "inner": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (4, 3)), ((), (2, 2))]), np.inner,
+                  empty=(_zeros(0, 3), _zeros(2, 3))),
+    "dot": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3, 2)), ((2, 2, 3), (4, 3, 2)),
+                                     ((), (2, 2)), ((2, 3), (3,))]), np.dot,
+                empty=(_zeros(2, 0), _zeros(0, 3))),
+    "kron": Case(lambda d: _pair(d, [((2,), (3,)), ((2, 2), (1, 3)), ((2,), (2, 2))]), np.kron,
+                 empty=EMPTY2),
+    "cross": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 3))]), np.cross,
+                  empty=(_zeros(0, 3), _zeros(3))),
+})  # fmt: skip

@@ -136,7 +136,7 @@ def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
 def _prepare(step: Any, tracer: Any) -> None:
     kern = KERNELS.get(step.op)
     if kern is None:
-        raise CaptureError(f"minigrad.compile: the op {step.op!r} has no replay rule")
+        raise Fallback(f"the op {step.op!r} has no replay rule")
     kern.prepare(step, tracer)
 
 

@@ -15,6 +15,7 @@ construct                                              what happens
 hooks and ``retain_grad`` on tensors of the call       eager, one warning
 in-place edits (``t.add_(...)``, ``t[i] = ...``)       eager, one warning
 randomness (minigrad's generator or NumPy's global)    eager, one warning
+an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 =====================================================  =========================
 
 Values of tensors that are constants of the program (made inside the function from

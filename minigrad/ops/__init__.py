@@ -6,7 +6,22 @@ here, installs its Tensor methods and gives the test suite its row. The names th
 package exports are the registered ops plus :func:`record` and :func:`unbroadcast`.
 """
 
-from . import elementwise, linalg, loss, reduce, shape, unary  # noqa: F401  (importing registers the ops)
+# Importing a module registers its ops.
+from . import (  # noqa: F401
+    arith,
+    contract,
+    elementwise,
+    explog,
+    layout,
+    linalg,
+    loss,
+    piecewise,
+    reduce,
+    shape,
+    stats,
+    trig,
+    unary,
+)
 from .core import record, unbroadcast
 from .registry import REGISTRY, OpDef, composite, definitions, primitive  # noqa: F401
 

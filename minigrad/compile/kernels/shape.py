@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..guards import Fallback
 from ..trace import Step
 from .base import Emitter, Kernel, kernel
 
@@ -176,10 +177,14 @@ class Concatenate(_Join):
 
 @kernel("scatter")
 class Scatter(Getitem):
-    """``scatter(v, index, shape)``: zeros with v added at index (getitem's adjoint)."""
+    """``scatter([v], [index], shape)``: zeros with v added at index (getitem's adjoint).
+    A scatter of several pieces runs eagerly."""
 
     def prepare(self, step: Step, tracer: Any) -> None:
-        idx = step.saved[0]
+        pieces = step.saved[0]
+        if len(pieces) != 1:
+            raise Fallback(f"scatter of {len(pieces)} pieces has no replay rule")
+        idx = pieces[0]
         parts = idx if type(idx) is tuple else (idx,)
         step.attrs["parts"] = tuple(tracer.array_value(p) or p for p in parts)
         step.attrs["tuple"] = type(idx) is tuple

@@ -53,7 +53,7 @@ CASES = {
     "getitem": (lambda a: a[np.array([0, 2, 2]), 1:], [p(3, 2)]),
     "concatenate": (lambda a, b: minigrad.concatenate([a, b], axis=1), [p(3, 2), p(3, 1)]),
     "stack": (lambda a, b: minigrad.stack([a, b], axis=1), [p(3, 2), p(3, 2)]),
-    "scatter": (lambda v: ops.scatter(v, (np.array([0, 2, 0]), 1), (3, 2)), [p(3)]),
+    "scatter": (lambda v: ops.scatter([v], [(np.array([0, 2, 0]), 1)], (3, 2)), [p(3)]),
     "cross_entropy": (lambda z: ops.cross_entropy(z, np.array([1, 0, 3])), [p(3, 4)]),
     "derived": (lambda a: log_softmax(a, axis=1), [p(3, 4)]),
 }
@@ -64,10 +64,42 @@ def primitives() -> set[str]:
     return {n for n, op in ops.REGISTRY.items() if op.is_primitive} | {"derived"}
 
 
+# Primitives that a compiled function runs eagerly (with one warning naming the op)
+# because they have no replay rule yet. A new primitive must get a rule or be listed.
+NO_RULE_YET = {
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "ceil",
+    "contract", "cos", "cosh", "cumsum", "expm1", "floor", "hypot", "log1p", "prod",
+    "remainder", "round", "sign", "sin", "sinc", "sinh", "tan",
+}  # fmt: skip
+
+
 def test_every_primitive_has_a_rule_and_a_case() -> None:
     names = primitives()
-    assert names - set(KERNELS) == set(), "ops without a replay rule"
-    assert names - set(CASES) == set(), "ops without a capture test"
+    assert names - set(KERNELS) == NO_RULE_YET, "ops without a replay rule"
+    assert names - NO_RULE_YET - set(CASES) == set(), "ops without a capture test"
+
+
+@pytest.mark.parametrize("op", sorted(NO_RULE_YET))
+def test_an_op_without_a_rule_runs_eagerly_with_a_warning(op: str) -> None:
+    x = minigrad.tensor(np.linspace(0.2, 0.8, 6).reshape(2, 3), requires_grad=True)
+    uses = {
+        "arctan2": lambda a: ops.arctan2(a, a + 1.0),
+        "hypot": lambda a: ops.hypot(a, a + 1.0),
+        "remainder": lambda a: a % 0.3,
+        "contract": lambda a: ops.einsum("ij,kj->ik", a, a),
+        "arccosh": lambda a: ops.arccosh(a + 1.5),
+    }
+    use = uses.get(op, lambda a: getattr(ops, op)(a))
+    step = minigrad.compile(lambda a: (use(a) * 1.0).sum())
+    with pytest.warns(RuntimeWarning, match="no replay rule"):
+        compiled = step(x)
+    compiled.backward()
+    got = x.grad.copy()
+    x.grad = None
+    eager = (use(x) * 1.0).sum()
+    eager.backward()
+    np.testing.assert_allclose(compiled.item(), eager.item(), rtol=1e-12)
+    np.testing.assert_allclose(got, x.grad, rtol=1e-12)
 
 
 @pytest.mark.parametrize("op", sorted(CASES))

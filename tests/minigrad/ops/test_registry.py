@@ -32,11 +32,18 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         assert op.is_primitive == (op.vjp is not None)
     assert REGISTRY["mean"].vjp is None  # a composite: sum times 1/count
     assert {op.module for op in listed} == {
+        "minigrad.ops.arith",
+        "minigrad.ops.contract",
         "minigrad.ops.elementwise",
+        "minigrad.ops.explog",
+        "minigrad.ops.layout",
         "minigrad.ops.linalg",
         "minigrad.ops.loss",
+        "minigrad.ops.piecewise",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
+        "minigrad.ops.stats",
+        "minigrad.ops.trig",
         "minigrad.ops.unary",
         "minigrad.functional",
     }
@@ -76,10 +83,12 @@ def _leaf_args(name: str) -> tuple:
         "getitem": (_t(rng, 3), 1),
         "scatter": ([_t(rng, 2)], [slice(1, 3)], (4,)),
         "clip": (_t(rng, 3), -0.5, 0.5),
+        "contract": (_t(rng, 2, 3), _t(rng, 3), "ij,j->i"),
         "cast": (_t(rng, 3), np.float32),
         "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
+    binary |= {"arctan2", "hypot", "remainder"}
     if name in examples:
         return examples[name]
     if name in binary:
@@ -151,3 +160,15 @@ def test_names_and_methods_cannot_be_registered_twice():
     with pytest.raises(ValueError, match=r"Tensor.backward is already defined"):
         composite(name="fresh_name", methods=("backward",))(lambda a: a)
     assert "fresh_name" not in REGISTRY
+
+
+NEW_OP_MODULES = ["arith", "contract", "explog", "layout", "piecewise", "stats", "trig"]
+
+
+@pytest.mark.parametrize("module", NEW_OP_MODULES)
+def test_each_op_states_its_derivative_rule_in_its_api_line(module):
+    import inspect
+
+    for op in definitions(f"minigrad.ops.{module}"):
+        first = " ".join(inspect.getdoc(op.forward).split("\n\n")[0].split())
+        assert "vjp" in first, f"{op.name}: the first paragraph of its docstring names no vjp"

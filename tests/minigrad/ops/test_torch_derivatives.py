@@ -52,6 +52,14 @@ def _untie_exponent(args: tuple) -> tuple:
     return a, np.where(b == 0, 0.5, b)
 
 
+def _prod(x, axis, keepdims):
+    """torch.prod reduces one dim at a time."""
+    dims = range(x.ndim) if axis is None else ((axis,) if isinstance(axis, int) else axis)
+    for d in sorted((d % max(x.ndim, 1) for d in dims), reverse=True):
+        x = torch.prod(x, d, keepdim=True) if x.ndim else x
+    return x if keepdims else x.reshape([n for i, n in enumerate(x.shape) if i not in dims])
+
+
 # The PyTorch function for each primitive, called with the same arguments (tensors
 # where minigrad gets tensors).
 TORCH = {
@@ -89,6 +97,32 @@ TORCH = {
     "cross_entropy": lambda z, t, ignore, reduction: torch.nn.functional.cross_entropy(
         z, torch.as_tensor(t), ignore_index=ignore, reduction=reduction
     ),
+    # The NumPy/PyTorch op set.
+    "sin": torch.sin,
+    "cos": torch.cos,
+    "tan": torch.tan,
+    "arcsin": torch.asin,
+    "arccos": torch.acos,
+    "arctan": torch.atan,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "arcsinh": torch.asinh,
+    "arccosh": torch.acosh,
+    "arctanh": torch.atanh,
+    "arctan2": torch.atan2,
+    "hypot": torch.hypot,
+    "sinc": torch.sinc,
+    "log1p": torch.log1p,
+    "expm1": torch.expm1,
+    "sign": torch.sign,
+    "floor": torch.floor,
+    "ceil": torch.ceil,
+    "round": torch.round,
+    # torch.remainder has no forward-mode rule: the same function from floor.
+    "remainder": lambda a, b: a - torch.floor(a / b) * b,
+    "prod": _prod,
+    "contract": lambda a, b, spec: torch.einsum(spec, a, b),
+    "cumsum": lambda x, axis: torch.cumsum(x, axis),
 }
 
 PRIMITIVES = [op.name for op in definitions() if op.is_primitive]

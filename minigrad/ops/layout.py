@@ -1,0 +1,199 @@
+"""Rearrangements: flips, rolls, repeats, tiles, diagonals, triangles, padding,
+stacking and minimum ranks, all composites.
+
+Each gather-type op asks NumPy's own function where every output element comes
+from: it runs on the array of positions ``arange(a.size).reshape(a.shape)``, and the
+output is ``a.reshape(-1)[positions]`` (one ``getitem``). So values follow NumPy's
+semantics exactly, and the gradient is the scatter-add of ``getitem`` (repeats
+accumulate). Positions -1 mark fill values (padding, off-diagonal zeros).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .core import to_tensor
+from .elementwise import where
+from .reduce import sum
+from .registry import composite, names
+from .shape import concatenate, getitem, reshape, transpose
+
+
+def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float = 0.0) -> Tensor:
+    """``a`` rearranged as ``arrange`` rearranges its positions; -1 gives ``fill``."""
+    pos = np.asarray(arrange(np.arange(a.size).reshape(a.shape)))
+    out = getitem(reshape(a, (-1,)), np.maximum(pos, 0))
+    if (pos < 0).any():
+        out = where(pos >= 0, out, fill)
+    return out
+
+
+@composite(methods=("flip",), top_level=True)
+def flip(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
+    """Reverse the order along ``axis`` (all axes when None). vjp: g flipped back."""
+    return _gather(a, lambda p: np.flip(p, axis))
+
+
+@composite(methods=("flipud",), top_level=True)
+def flipud(a: Tensor) -> Tensor:
+    """Reverse along axis 0. vjp: g flipped back."""
+    return _gather(a, np.flipud)
+
+
+@composite(methods=("fliplr",), top_level=True)
+def fliplr(a: Tensor) -> Tensor:
+    """Reverse along axis 1. vjp: g flipped back."""
+    return _gather(a, np.fliplr)
+
+
+@composite(methods=("rot90",), top_level=True)
+def rot90(a: Tensor, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees k times in the plane ``axes``. vjp: g rotated back."""
+    return _gather(a, lambda p: np.rot90(p, k, tuple(axes)))
+
+
+@composite(methods=("roll",), top_level=True)
+def roll(a: Tensor, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
+    """Shift cyclically by ``shift`` along ``axis`` (flattened when None). vjp: g
+    rolled back."""
+    return _gather(a, lambda p: np.roll(p, shift, axis))
+
+
+@composite(methods=("repeat",), top_level=True)
+def repeat(a: Tensor, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
+    """Each element repeated ``repeats`` times along ``axis`` (NumPy's ``repeat``,
+    PyTorch's ``repeat_interleave``). vjp: g summed over the copies."""
+    return _gather(a, lambda p: np.repeat(p, repeats, axis))
+
+
+@composite(methods=("tile",), top_level=True)
+def tile(a: Tensor, reps: int | Sequence[int]) -> Tensor:
+    """The whole tensor repeated ``reps`` times per axis (PyTorch's ``Tensor.repeat``).
+    vjp: g summed over the tiles."""
+    return _gather(a, lambda p: np.tile(p, reps))
+
+
+@composite(methods=("diagonal",), top_level=True)
+def diagonal(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """The diagonal of the (axis1, axis2) planes, as a last axis. vjp: g on the
+    diagonal, 0 elsewhere."""
+    return _gather(a, lambda p: np.diagonal(p, offset, axis1, axis2))
+
+
+@composite(methods=("trace",), top_level=True)
+def trace(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """Sum of the diagonal: sum(diagonal(a)). vjp: g on the diagonal."""
+    return sum(diagonal(a, offset, axis1, axis2), -1)
+
+
+@composite(top_level=True)
+def diag(v: Tensor, k: int = 0) -> Tensor:
+    """A 1-d ``v`` on the k-th diagonal of a square matrix, or the k-th diagonal of a
+    2-d ``v``. vjp: the matching diagonal of g (or g put on it)."""
+    if v.ndim == 1:
+        return _gather(v, lambda p: np.diag(p + 1, k) - 1)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    raise ValueError(f"diag: needs a 1-d or 2-d tensor, got shape {v.shape}")
+
+
+def _triangle(a: Tensor, keep: np.ndarray, op: str) -> Tensor:
+    if a.ndim < 2:
+        raise ValueError(f"{op}: needs at least a 2-d tensor, got shape {a.shape}")
+    return where(keep, a, 0.0)
+
+
+@composite(methods=("tril",), top_level=True)
+def tril(a: Tensor, k: int = 0) -> Tensor:
+    """The lower triangle (j <= i + k) of the last two axes, 0 above. vjp: g below."""
+    return _triangle(a, np.tril(np.ones(a.shape[-2:], dtype=bool), k), "tril")
+
+
+@composite(methods=("triu",), top_level=True)
+def triu(a: Tensor, k: int = 0) -> Tensor:
+    """The upper triangle (j >= i + k) of the last two axes, 0 below. vjp: g above."""
+    return _triangle(a, np.triu(np.ones(a.shape[-2:], dtype=bool), k), "triu")
+
+
+@composite(top_level=True)
+def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Tensor:
+    """Pad as ``numpy.pad`` with mode "constant" (a scalar value), "edge" or "reflect".
+    vjp: g of the interior, plus the copies' g summed onto their sources."""
+    if mode == "constant":
+        return _gather(a, lambda p: np.pad(p, pad_width, constant_values=-1), constant_values)
+    if mode not in ("edge", "reflect"):
+        raise ValueError(f"pad: mode {mode!r} is not one of 'constant', 'edge', 'reflect'")
+    return _gather(a, lambda p: np.pad(p, pad_width, mode=mode))
+
+
+@composite(methods=("moveaxis",), top_level=True)
+def moveaxis(a: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """Axes ``source`` moved to ``destination``, the others in order (a transpose).
+    vjp: g transposed back."""
+    src, dst = (tuple(np.atleast_1d(v).tolist()) for v in (source, destination))
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: {len(src)} source and {len(dst)} destination axes")
+    for ax in src + dst:
+        if not -a.ndim <= ax < a.ndim:
+            raise ValueError(f"moveaxis: axis {ax} is out of range for a {a.ndim}-d tensor")
+    src, dst = [s % a.ndim for s in src], [d % a.ndim for d in dst]
+    perm = [n for n in range(a.ndim) if n not in src]
+    for d, s in sorted(zip(dst, src, strict=True)):
+        perm.insert(d, s)
+    return transpose(a, tuple(perm))
+
+
+def _ranked(tensors: tuple, shapes: Callable[[tuple], tuple], op: str) -> Any:
+    out = [reshape(t := to_tensor(x, None, op), shapes(t.shape)) for x in tensors]
+    return out[0] if len(out) == 1 else out
+
+
+@composite(top_level=True)
+def atleast_1d(*tensors: Any) -> Any:
+    """Each input with at least 1 axis (a 0-d one becomes shape (1,)). vjp: g reshaped back."""
+    return _ranked(tensors, lambda s: s or (1,), "atleast_1d")
+
+
+@composite(top_level=True)
+def atleast_2d(*tensors: Any) -> Any:
+    """Each input with at least 2 axes: () -> (1, 1), (n,) -> (1, n). vjp: g reshaped
+    back."""
+    return _ranked(tensors, lambda s: (1,) * (2 - len(s)) + s if len(s) < 2 else s, "atleast_2d")
+
+
+def _three(s: tuple) -> tuple:
+    return {0: (1, 1, 1), 1: (1, *s, 1), 2: (*s, 1)}.get(len(s), s)
+
+
+@composite(top_level=True)
+def atleast_3d(*tensors: Any) -> Any:
+    """Each input with at least 3 axes: () -> (1, 1, 1), (n,) -> (1, n, 1),
+    (m, n) -> (m, n, 1). vjp: g reshaped back."""
+    return _ranked(tensors, _three, "atleast_3d")
+
+
+def _listed(tensors: Any, op: str) -> list:
+    if isinstance(tensors, Tensor) or not len(tensors):
+        raise ValueError(f"{op}: needs a non-empty sequence of tensors")
+    return list(tensors)
+
+
+@composite(top_level=True)
+def vstack(tensors: Sequence[Any]) -> Tensor:
+    """Stack rows: concatenate along axis 0 after atleast_2d. vjp: g split back."""
+    return concatenate([atleast_2d(t) for t in _listed(tensors, "vstack")], 0)
+
+
+@composite(top_level=True)
+def hstack(tensors: Sequence[Any]) -> Tensor:
+    """Stack columns: concatenate along axis 1 (axis 0 for 1-d inputs) after
+    atleast_1d. vjp: g split back."""
+    parts = [atleast_1d(t) for t in _listed(tensors, "hstack")]
+    return concatenate(parts, 0 if parts[0].ndim == 1 else 1)
+
+
+__all__ = names(__name__)

@@ -1,0 +1,67 @@
+"""Piecewise ops: rounding, sign, remainder and NaN-ignoring extremes.
+
+``sign``, ``floor``, ``ceil`` and ``round`` are flat between their jumps: their
+derivative is 0 everywhere (at a jump too, as PyTorch; NumPy has no derivative).
+``remainder`` follows the divisor's sign (Python's ``%``), its derivative in ``b`` is
+``-floor(a / b)``. ``fmax``/``fmin`` ignore a NaN operand; at a tie the whole
+gradient goes to ``a`` (PyTorch's convention; ``maximum`` splits ties evenly).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .core import binary_operands
+from .elementwise import where
+from .pointwise import define_binary, define_unary
+from .registry import composite, names, reflected
+
+_M = __name__
+
+
+def _flat(xp: Any, x: Any, y: Any) -> float:
+    return 0.0
+
+
+sign = define_unary(_M, "sign", np.sign, _flat, "-1, 0 or 1 by the sign of a. vjp: 0.")
+floor = define_unary(_M, "floor", np.floor, _flat, "The largest integer <= a. vjp: 0.")
+ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.")
+round = define_unary(
+    _M, "round", np.round, _flat, "The nearest integer, halves to even (as both). vjp: 0."
+)
+remainder = define_binary(
+    _M,
+    "remainder",
+    np.remainder,
+    lambda xp, a, b, y: 1.0,
+    lambda xp, a, b, y: -xp.floor(a / b),
+    "a - floor(a / b) b, with the sign of b (``a % b``). vjp: (g, -g floor(a / b)).",
+    methods=("__mod__", ("__rmod__", reflected)),
+)
+
+
+def _pick(name: str, wins: Any, a: Any, b: Any) -> Tensor:
+    a, b = binary_operands(a, b, name)
+    with np.errstate(invalid="ignore"):
+        take_a = wins(a.data, b.data) | np.isnan(b.data)
+    return where(take_a, a, b)
+
+
+@composite(top_level=True)
+def fmax(a: Any, b: Any) -> Tensor:
+    """Elementwise max ignoring NaN: where(a >= b or b is NaN, a, b) (a composite).
+    vjp: g to the chosen input, to ``a`` at ties."""
+    return _pick("fmax", np.greater_equal, a, b)
+
+
+@composite(top_level=True)
+def fmin(a: Any, b: Any) -> Tensor:
+    """Elementwise min ignoring NaN: where(a <= b or b is NaN, a, b) (a composite).
+    vjp: g to the chosen input, to ``a`` at ties."""
+    return _pick("fmin", np.less_equal, a, b)
+
+
+__all__ = names(__name__)

@@ -1,0 +1,256 @@
+"""Products, cumulative sums and statistics over an axis.
+
+``prod`` and ``cumsum`` are primitives; ``cumprod``, ``var``, ``std`` and ``norm`` are
+composites. Reductions take NumPy's ``axis``/``keepdims`` and PyTorch's ``dim``/
+``keepdim`` (keyword aliases).
+
+``prod`` handles zeros exactly: the derivative of each element is the product of the
+others (prefix times suffix products), never ``prod / x``, so one zero gives the
+others' product and two zeros give zeros everywhere. ``std`` and ``norm`` follow
+PyTorch at 0: where the result is 0 (a constant, a zero vector) the gradient is 0,
+not NaN (NumPy defines no derivative).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .core import record
+from .elementwise import div, mul, pow, sub, where
+from .reduce import _axes, max, mean, min, sum
+from .registry import composite, names, primitive
+from .shape import getitem, reshape, transpose
+from .unary import abs, sqrt
+
+Axis = int | Sequence[int] | None
+
+
+def pick_axis(op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple[Any, bool]:
+    """``axis``/``keepdims`` with PyTorch's aliases ``dim``/``keepdim`` merged in."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis or dim, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return axis, bool(keepdims)
+
+
+def _to_end(shape: tuple, axes: tuple) -> tuple[tuple, tuple]:
+    """The permutation moving ``axes`` last, and its inverse."""
+    perm = tuple(i for i in range(len(shape)) if i not in axes) + axes
+    return perm, tuple(int(i) for i in np.argsort(perm))
+
+
+def _others(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """For each element, the product of the other elements of its reduced group:
+    exclusive prefix products times exclusive suffix products (exact with zeros)."""
+    if x.size == 0:
+        return np.zeros_like(x)
+    perm, inverse = _to_end(x.shape, axes)
+    n = math.prod(x.shape[i] for i in axes)
+    flat = x.transpose(perm).reshape(*(x.shape[i] for i in perm[: x.ndim - len(axes)]), n)
+    ones = np.ones((*flat.shape[:-1], 1), x.dtype)
+    before = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+    after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
+    return (before * after).reshape([x.shape[i] for i in perm]).transpose(inverse)
+
+
+def _others_tensor(x: Tensor, axes: tuple) -> Tensor:
+    """:func:`_others` with ops, differentiable again: row k of an (n, n) stack holds
+    the group with element k replaced by 1, and ``prod`` of each row is taken."""
+    perm, inverse = _to_end(x.shape, axes)
+    kept = [x.shape[i] for i in perm[: x.ndim - len(axes)]]
+    n = math.prod(x.shape[i] for i in axes)
+    flat = reshape(transpose(x, perm), (*kept, 1, n))
+    rows = prod(where(np.eye(n, dtype=bool), 1.0, flat), -1)
+    return transpose(reshape(rows, [x.shape[i] for i in perm]), inverse)
+
+
+def _kept(g: Any, shape: tuple, axes: tuple, keepdims: bool) -> Any:
+    return g if keepdims else reshape(g, tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _prod_vjp(g: np.ndarray, x: np.ndarray, axes: tuple, keepdims: bool) -> tuple:
+    gk = g if keepdims else np.expand_dims(g, axes)
+    return (gk * _others(x, axes),)
+
+
+def _prod_jvp(dx: tuple, y: np.ndarray, x: np.ndarray, axes: tuple, keepdims: bool) -> Any:
+    (da,) = dx
+    return (da * _others(x, axes)).sum(axis=tuple(a + 1 for a in axes), keepdims=keepdims)
+
+
+def _prod_tensor_vjp(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple:
+    return (mul(_kept(g, x.shape, axes, keepdims), _others_tensor(x, axes)),)
+
+
+@primitive(_prod_vjp, jvp=_prod_jvp, tensor_vjp=_prod_tensor_vjp, saves=("a",), methods=("prod",))
+def prod(
+    a: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+) -> Tensor:
+    """Product over ``axis``. vjp: g times the product of the other elements (exact
+    with zeros: no division)."""
+    axis, keepdims = pick_axis("prod", axis, keepdims, dim, keepdim)
+    axes = _axes(axis, a.ndim, "prod")
+    x = a.data
+    out = np.asarray(x.prod(axis=axes, keepdims=keepdims))
+    return record("prod", out, (a,), _prod_vjp, x, axes, keepdims)
+
+
+def _flip(g: Any, axis: int) -> Any:
+    return g[(slice(None),) * axis + (slice(None, None, -1),)]
+
+
+def _cumsum_vjp(g: np.ndarray, axis: int) -> tuple:
+    return (_flip(np.cumsum(_flip(g, axis), axis), axis),)
+
+
+def _cumsum_jvp(dx: tuple, y: np.ndarray, axis: int) -> np.ndarray:
+    (da,) = dx
+    return np.cumsum(da, axis + 1)
+
+
+def _cumsum_tensor_vjp(g: Tensor, axis: int) -> tuple:
+    return (_flip(cumsum(_flip(g, axis), axis), axis),)
+
+
+def _one_axis(op: str, a: Tensor, axis: int | None) -> tuple[Tensor, int]:
+    if axis is None:
+        return reshape(a, (-1,)), 0
+    if not -a.ndim <= axis < a.ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for a {a.ndim}-d tensor")
+    return a, axis % a.ndim
+
+
+@primitive(_cumsum_vjp, jvp=_cumsum_jvp, tensor_vjp=_cumsum_tensor_vjp, methods=("cumsum",))
+def cumsum(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running sum along ``axis`` (flattened when None). vjp: the reversed running
+    sum of g."""
+    a, ax = _one_axis("cumsum", a, axis if dim is None else dim)
+    return record("cumsum", np.cumsum(a.data, ax), (a,), _cumsum_vjp, ax)
+
+
+@composite(methods=("cumprod",))
+def cumprod(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Running product along ``axis`` (a composite): out_j = prod of the rows of an
+    (n, n) stack holding x_0..x_j and ones, so zeros are exact. vjp: from ``prod``.
+    Costs n^2 per group."""
+    a, ax = _one_axis("cumprod", a, axis if dim is None else dim)
+    perm, inverse = _to_end(a.shape, (ax,))
+    n = a.shape[ax]
+    last = transpose(a, perm)
+    rows = reshape(last, (*last.shape[:-1], 1, n))
+    upto = np.tril(np.ones((n, n), dtype=bool))
+    return transpose(prod(where(upto, rows, 1.0), -1), inverse)
+
+
+def _gather(a: Tensor, idx: np.ndarray, axis: int) -> Tensor:
+    """a's elements at positions ``idx`` along ``axis`` (``take_along_axis``)."""
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[axis] = idx
+    return getitem(a, tuple(grids))
+
+
+@composite(methods=("sort",), top_level=True)
+def sort(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """Sorted along ``axis`` (a composite: a gather at the stable argsort). vjp: g
+    scattered back to the sorted elements' places."""
+    a, ax = _one_axis("sort", a, axis if dim is None else dim)
+    return _gather(a, np.argsort(a.data, axis=ax, kind="stable"), ax)
+
+
+@composite(methods=("partition",), top_level=True)
+def partition(a: Tensor, kth: int | Sequence[int], axis: int = -1) -> Tensor:
+    """The k-th element in its sorted place, smaller before, larger after (a gather at
+    NumPy's ``argpartition``, a composite). vjp: g scattered back."""
+    a, ax = _one_axis("partition", a, axis)
+    return _gather(a, np.argpartition(a.data, kth, axis=ax), ax)
+
+
+def _count(a: Tensor, axes: tuple) -> int:
+    return math.prod(a.shape[i] for i in axes)
+
+
+@composite(methods=("var",), top_level=True)
+def var(
+    a: Tensor,
+    axis: Axis = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    correction: float | None = None,
+    dim: Axis = None,
+    keepdim: Any = None,
+) -> Tensor:
+    """sum((a - mean)^2) / (n - ddof) over ``axis`` (``correction`` is PyTorch's name
+    for ddof; the default is NumPy's ddof = 0). A composite; vjp: 2 g (a - mean) /
+    (n - ddof)."""
+    axis, keepdims = pick_axis("var", axis, keepdims, dim, keepdim)
+    ddof = ddof if correction is None else correction
+    axes = _axes(axis, a.ndim, "var")
+    d = sub(a, mean(a, axes, keepdims=True))
+    return div(sum(mul(d, d), axes, keepdims), float(_count(a, axes) - ddof))
+
+
+def _safe_sqrt(v: Tensor) -> Tensor:
+    """sqrt(v) with gradient 0 (not inf) where v == 0, as PyTorch."""
+    zero = v.data == 0
+    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+
+
+@composite(methods=("std",), top_level=True)
+def std(
+    a: Tensor,
+    axis: Axis = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    correction: float | None = None,
+    dim: Axis = None,
+    keepdim: Any = None,
+) -> Tensor:
+    """sqrt(var) (a composite). vjp: g (a - mean) / ((n - ddof) std); 0 where std is
+    0 (a constant), PyTorch's convention."""
+    v = var(a, axis, ddof, keepdims, correction=correction, dim=dim, keepdim=keepdim)
+    return _safe_sqrt(v)
+
+
+@composite(methods=("norm",), top_level=True)
+def norm(
+    a: Tensor,
+    ord: Any = None,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: Any = None,
+) -> Tensor:
+    """Vector p-norm (ord = p > 0, inf, -inf) or, for ord None/2/"fro" over any axes,
+    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp of the 2-norm: g a /
+    norm, 0 at a zero vector (PyTorch)."""
+    axis, keepdims = pick_axis("norm", axis, keepdims, dim, keepdim)
+    axes = _axes(axis, a.ndim, "norm")
+    if ord in (None, "fro", 2):
+        if ord == 2 and len(axes) != 1 and a.ndim != 1:
+            raise ValueError("norm: ord=2 is the vector 2-norm; give one axis (or use 'fro')")
+        return _safe_sqrt(sum(mul(a, a), axes, keepdims))
+    if ord == "fro" or isinstance(ord, str):
+        raise ValueError(f"norm: unsupported ord {ord!r}")
+    if ord == math.inf:
+        return max(abs(a), axes, keepdims)
+    if ord == -math.inf:
+        return min(abs(a), axes, keepdims)
+    if ord == 1:
+        return sum(abs(a), axes, keepdims)
+    if not ord > 0:
+        raise ValueError(f"norm: ord must be > 0, inf or -inf, got {ord}")
+    return pow(sum(pow(abs(a), float(ord)), axes, keepdims), 1.0 / ord)
+
+
+__all__ = names(__name__)

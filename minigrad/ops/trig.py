@@ -1,0 +1,97 @@
+"""Trigonometric and hyperbolic functions and their inverses, elementwise.
+
+Each is a primitive defined by its NumPy function and its derivative (see
+:mod:`.pointwise`): the one formula gives the vjp, the jvp and the tensor vjp.
+Inverse functions follow NumPy's domains (``arcsin`` of 2 is NaN, no warning).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .pointwise import define_binary, define_unary
+from .registry import names
+
+_M = __name__
+
+sin = define_unary(_M, "sin", np.sin, lambda xp, x, y: xp.cos(x), "sin(a). vjp: g cos(a).")
+cos = define_unary(_M, "cos", np.cos, lambda xp, x, y: -xp.sin(x), "cos(a). vjp: -g sin(a).")
+tan = define_unary(
+    _M, "tan", np.tan, lambda xp, x, y: 1 + y * y, "tan(a). vjp: g (1 + tan(a)^2), from the output."
+)
+arcsin = define_unary(
+    _M,
+    "arcsin",
+    np.arcsin,
+    lambda xp, x, y: 1 / xp.sqrt(1 - x * x),
+    "arcsin(a), a in [-1, 1]. vjp: g / sqrt(1 - a^2).",
+)
+arccos = define_unary(
+    _M,
+    "arccos",
+    np.arccos,
+    lambda xp, x, y: -1 / xp.sqrt(1 - x * x),
+    "arccos(a), a in [-1, 1]. vjp: -g / sqrt(1 - a^2).",
+)
+arctan = define_unary(
+    _M, "arctan", np.arctan, lambda xp, x, y: 1 / (1 + x * x), "arctan(a). vjp: g / (1 + a^2)."
+)
+sinh = define_unary(_M, "sinh", np.sinh, lambda xp, x, y: xp.cosh(x), "sinh(a). vjp: g cosh(a).")
+cosh = define_unary(_M, "cosh", np.cosh, lambda xp, x, y: xp.sinh(x), "cosh(a). vjp: g sinh(a).")
+arcsinh = define_unary(
+    _M,
+    "arcsinh",
+    np.arcsinh,
+    lambda xp, x, y: 1 / xp.sqrt(x * x + 1),
+    "arcsinh(a). vjp: g / sqrt(a^2 + 1).",
+)
+arccosh = define_unary(
+    _M,
+    "arccosh",
+    np.arccosh,
+    lambda xp, x, y: 1 / xp.sqrt(x * x - 1),
+    "arccosh(a), a >= 1. vjp: g / sqrt(a^2 - 1).",
+)
+arctanh = define_unary(
+    _M,
+    "arctanh",
+    np.arctanh,
+    lambda xp, x, y: 1 / (1 - x * x),
+    "arctanh(a), |a| < 1. vjp: g / (1 - a^2).",
+)
+arctan2 = define_binary(
+    _M,
+    "arctan2",
+    np.arctan2,
+    lambda xp, a, b, y: b / (a * a + b * b),
+    lambda xp, a, b, y: -a / (a * a + b * b),
+    "atan2(a, b), the angle of the point (b, a) in (-pi, pi]. "
+    "vjp: (g b, -g a) / (a^2 + b^2) (NaN at the origin, as PyTorch).",
+)
+hypot = define_binary(
+    _M,
+    "hypot",
+    np.hypot,
+    lambda xp, a, b, y: a / y,
+    lambda xp, a, b, y: b / y,
+    "sqrt(a^2 + b^2) without overflow. vjp: (g a, g b) / hypot(a, b).",
+)
+
+
+def _sinc_deriv(xp, x, y):
+    # (cos(pi x) - sinc(x)) / x, whose limit at 0 is 0.
+    zero = x == 0
+    safe = xp.where(zero, 1.0, x)
+    return xp.where(zero, 0.0, (xp.cos(np.pi * x) - y) / safe)
+
+
+sinc = define_unary(
+    _M,
+    "sinc",
+    np.sinc,
+    _sinc_deriv,
+    "sin(pi a) / (pi a), 1 at 0 (NumPy's normalised sinc). "
+    "vjp: g (cos(pi a) - sinc(a)) / a, 0 at a = 0.",
+)
+
+__all__ = names(__name__)

@@ -1,0 +1,94 @@
+"""Ops of minigrad/ops/stats.py: the table-driven check of every op, then zeros in
+products, constants in std, aliases, zero-size and 0-d inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import check_case, check_empty
+
+import minigrad
+from minigrad import Tensor, func
+from minigrad.ops.registry import names
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.stats"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every op of the module against its row of tests/op_cases.py."""
+    check_case(name, data.draw)
+
+
+# var/std of nothing are NaN with NumPy's warnings; partition needs a kth in range.
+_NO_EMPTY = {"partition", "var", "std"}
+
+
+@pytest.mark.parametrize("name", [n for n in names("minigrad.ops.stats") if n not in _NO_EMPTY])
+def test_zero_size_dimensions(name):
+    """Every op on inputs with a zero-length axis, as NumPy."""
+    check_empty(name)
+
+
+def _grad(f, x):
+    t = Tensor(np.asarray(x, dtype=np.float64), requires_grad=True)
+    f(t).sum().backward()
+    return t.grad
+
+
+def test_prod_with_one_zero_gives_the_product_of_the_others_there():
+    np.testing.assert_array_equal(_grad(minigrad.ops.prod, [2.0, 0.0, 3.0]), [0.0, 6.0, 0.0])
+
+
+def test_prod_with_two_zeros_has_zero_gradient_and_exact_hessian():
+    np.testing.assert_array_equal(_grad(minigrad.ops.prod, [2.0, 0.0, 0.0]), [0.0, 0.0, 0.0])
+    h = func.hessian(lambda t: t.prod())(Tensor(np.array([2.0, 0.0, 0.0])))
+    np.testing.assert_array_equal(h.data, [[0, 0, 0], [0, 0, 2], [0, 2, 0]])
+
+
+def test_cumprod_through_zeros():
+    g = _grad(lambda t: t.cumprod(), [2.0, 0.0, 3.0])
+    # d/dx0 (x0 + x0 x1 + x0 x1 x2) = 1 + x1 + x1 x2; d/dx1 = x0 + x0 x2; d/dx2 = x0 x1.
+    np.testing.assert_array_equal(g, [1.0, 8.0, 0.0])
+
+
+def test_std_of_a_constant_has_zero_gradient_as_pytorch():
+    np.testing.assert_array_equal(_grad(lambda t: t.std(), [1.5, 1.5, 1.5]), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(_grad(lambda t: t.norm(), [0.0, 0.0]), [0.0, 0.0])
+
+
+def test_pytorch_aliases_and_correction():
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_allclose(x.var(dim=1, keepdim=True).data, np.var(x.data, 1, keepdims=True))
+    np.testing.assert_allclose(x.std(axis=0, correction=1).data, np.std(x.data, 0, ddof=1))
+    np.testing.assert_allclose(x.prod(dim=-1).data, [0.0, 60.0])
+    np.testing.assert_allclose(x.cumsum(dim=1).data, np.cumsum(x.data, 1))
+    with pytest.raises(TypeError, match="axis or dim"):
+        x.var(axis=0, dim=0)
+
+
+def test_zero_size_and_0d():
+    empty = Tensor(np.zeros((2, 0)), requires_grad=True)
+    out = empty.prod(axis=1)
+    np.testing.assert_array_equal(out.data, [1.0, 1.0])
+    out.sum().backward()
+    assert empty.grad.shape == (2, 0)
+    s = Tensor(np.array(3.0), requires_grad=True)
+    s.prod().backward()
+    assert s.grad == 1.0
+    assert Tensor(np.zeros((0, 3))).cumsum(axis=0).shape == (0, 3)
+    assert minigrad.sort(Tensor(np.array([3.0, 1.0, 2.0]))).data.tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("x", [[2.0, 0.0, 3.0], [2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+def test_prod_with_zeros_matches_pytorch_to_second_order(x):
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(t.prod(), t, create_graph=True)
+    th = torch.stack([torch.autograd.grad(tg[i], t, retain_graph=True)[0] for i in range(3)])
+    m = Tensor(np.array(x), requires_grad=True)
+    (g,) = minigrad.grad(m.prod(), [m], create_graph=True)
+    np.testing.assert_array_equal(g.data, tg.detach().numpy())
+    h = func.hessian(lambda a: a.prod())(Tensor(np.array(x)))
+    np.testing.assert_array_equal(h.data, th.detach().numpy())
