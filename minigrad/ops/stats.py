@@ -90,7 +90,14 @@ def _prod_tensor_vjp(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple
     return (mul(_kept(g, x.shape, axes, keepdims), _others_tensor(x, axes)),)
 
 
-@primitive(_prod_vjp, jvp=_prod_jvp, tensor_vjp=_prod_tensor_vjp, saves=("a",), methods=("prod",))
+@primitive(
+    _prod_vjp,
+    jvp=_prod_jvp,
+    tensor_vjp=_prod_tensor_vjp,
+    saves=("a",),
+    methods=("prod",),
+    top_level=True,
+)
 def prod(
     a: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
 ) -> Tensor:
@@ -128,7 +135,9 @@ def _one_axis(op: str, a: Tensor, axis: int | None) -> tuple[Tensor, int]:
     return a, axis % a.ndim
 
 
-@primitive(_cumsum_vjp, jvp=_cumsum_jvp, tensor_vjp=_cumsum_tensor_vjp, methods=("cumsum",))
+@primitive(
+    _cumsum_vjp, jvp=_cumsum_jvp, tensor_vjp=_cumsum_tensor_vjp, methods=("cumsum",), top_level=True
+)
 def cumsum(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Running sum along ``axis`` (flattened when None). vjp: the reversed running
     sum of g."""
@@ -136,7 +145,7 @@ def cumsum(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Ten
     return record("cumsum", np.cumsum(a.data, ax), (a,), _cumsum_vjp, ax)
 
 
-@composite(methods=("cumprod",))
+@composite(methods=("cumprod",), top_level=True)
 def cumprod(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Running product along ``axis`` (a composite): out_j = prod of the rows of an
     (n, n) stack holding x_0..x_j and ones, so zeros are exact. vjp: from ``prod``.
@@ -195,7 +204,11 @@ def var(
     ddof = ddof if correction is None else correction
     axes = _axes(axis, a.ndim, "var")
     d = sub(a, mean(a, axes, keepdims=True))
-    return div(sum(mul(d, d), axes, keepdims), float(_count(a, axes) - ddof))
+    # As NumPy: with ddof >= n the divisor is 0, and the result inf (or nan for 0 / 0).
+    return div(
+        sum(mul(d, d), axes, keepdims),
+        float(_count(a, axes) - ddof if _count(a, axes) > ddof else 0),
+    )
 
 
 def _safe_sqrt(v: Tensor) -> Tensor:

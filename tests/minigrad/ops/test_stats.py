@@ -92,3 +92,25 @@ def test_prod_with_zeros_matches_pytorch_to_second_order(x):
     np.testing.assert_array_equal(g.data, tg.detach().numpy())
     h = func.hessian(lambda a: a.prod())(Tensor(np.array(x)))
     np.testing.assert_array_equal(h.data, th.detach().numpy())
+
+
+def test_var_and_std_with_ddof_at_least_n_follow_numpy():
+    import warnings
+
+    a = np.arange(6.0).reshape(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_array_equal(
+            minigrad.tensor(a).var(axis=0, ddof=4).data, np.var(a, axis=0, ddof=4)
+        )
+        ones = np.ones((3, 2))
+        np.testing.assert_array_equal(
+            minigrad.tensor(ones).std(axis=0, ddof=3).data, np.std(ones, axis=0, ddof=3)
+        )
+
+
+def test_cumsum_prod_and_cumprod_are_top_level():
+    x = minigrad.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(minigrad.cumsum(x).data, [1.0, 3.0, 6.0])
+    np.testing.assert_array_equal(minigrad.cumprod(x).data, [1.0, 2.0, 6.0])
+    assert minigrad.prod(x).item() == 6.0
