@@ -36,6 +36,7 @@ __all__ = [
     "Interrupted",
     "UsageError",
     "add_quiet",
+    "add_seed",
     "check_writable",
     "command",
     "natural",
@@ -129,6 +130,14 @@ def add_eager(parser: argparse.ArgumentParser) -> None:
         "--eager",
         action="store_true",
         help="run each training step op by op instead of through minigrad.compile",
+    )
+
+
+def add_seed(parser: argparse.ArgumentParser) -> None:
+    """The ``--seed`` option (a non-negative integer, default 0) of the commands that
+    draw random numbers."""
+    parser.add_argument(
+        "--seed", type=natural, default=0, help="random seed (default: %(default)s)"
     )
 
 

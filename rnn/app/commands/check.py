@@ -7,8 +7,8 @@ import argparse
 from ..command import (
     CLIError,
     UsageError,
+    add_seed,
     command,
-    natural,
     positive_float,
     positive_int,
 )
@@ -37,7 +37,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
         default="float64",
         help="precision of both sides (default: %(default)s)",
     )
-    add("--seed", type=natural, default=0, help="random seed (default: %(default)s)")
+    add_seed(parser)
     add("--tol", type=positive_float, help="relative tolerance (default: 1e-10 / 1e-4 by dtype)")
 
 

@@ -10,6 +10,7 @@ from ..command import (
     CLIError,
     UsageError,
     add_quiet,
+    add_seed,
     command,
     positive_float,
     positive_int,
@@ -64,7 +65,7 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
         default=64,
         help="visited states the fixed-point search starts from (default: %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    add_seed(parser)
     parser.add_argument(
         "-o",
         "--output",

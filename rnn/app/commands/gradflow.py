@@ -11,6 +11,7 @@ from ..command import (
     UsageError,
     add_eager,
     add_quiet,
+    add_seed,
     check_writable,
     command,
     natural,
@@ -48,9 +49,7 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm of the clipped training; 0 skips it (default: %(default)s)",
     )
-    parser.add_argument(
-        "--seed", type=natural, default=0, help="random seed (default: %(default)s)"
-    )
+    add_seed(parser)
     from ..gradflow import MODELS
 
     parser.add_argument(

@@ -7,9 +7,9 @@ import subprocess
 
 from ..command import (
     CLIError,
+    add_seed,
     check_writable,
     command,
-    natural,
     positive_float,
     positive_int,
     write_atomically,
@@ -47,7 +47,7 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
         default=2000,
         help="refuse larger full graphs (default: %(default)s)",
     )
-    add("--seed", type=natural, default=0, help="random seed (default: %(default)s)")
+    add_seed(parser)
     add(
         "-o",
         "--output",

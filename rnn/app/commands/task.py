@@ -10,8 +10,8 @@ from ..command import (
     UsageError,
     add_eager,
     add_quiet,
+    add_seed,
     command,
-    natural,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -50,9 +50,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm; 0 disables clipping (default: %(default)s)",
     )
-    parser.add_argument(
-        "--seed", type=natural, default=0, help="random seed (default: %(default)s)"
-    )
+    add_seed(parser)
     parser.add_argument(
         "--log-every",
         type=positive_int,

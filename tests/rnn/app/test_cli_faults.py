@@ -166,7 +166,9 @@ def test_graph_on_a_full_disk_leaves_no_partial_file(tmp_path, monkeypatch, caps
     assert [p.name for p in tmp_path.iterdir()] == ["g.dot"]
 
 
-@pytest.mark.parametrize("name", ["train", "sample", "check", "graph", "demo", "gradflow"])
+@pytest.mark.parametrize(
+    "name", ["train", "sample", "check", "graph", "demo", "gradflow", "dynamics"]
+)
 def test_a_negative_seed_is_a_usage_error_naming_seed(name, capsys):
     argv = [name, "--seed", "-1"] if name != "sample" else [name, "c.npz", "--seed", "-1"]
     assert "argument --seed: must be >= 0, got -1" in exits_2(argv, capsys)
