@@ -25,6 +25,7 @@ def unrolled_graph(
     *,
     input_size: int = 3,
     hidden_size: int = 4,
+    num_layers: int = 1,
     batch: int = 1,
     collapse: bool = False,
     grads: bool = False,
@@ -33,7 +34,8 @@ def unrolled_graph(
     seed: int = 0,
     max_nodes: int = 2000,
 ) -> graphviz.Digraph:
-    """Draw ``cell`` ("rnn", "lstm", "gru") unrolled over ``steps`` time steps.
+    """Draw ``cell`` ("rnn", "lstm", "gru") unrolled over ``steps`` time steps, in
+    ``num_layers`` stacked layers.
 
     The loss is ``sum(h_T)``, the last step's output. ``recurrent_scale`` multiplies
     ``weight_hh`` (below 1 a tanh RNN's gradient fades; well above 1 it can explode).
@@ -41,8 +43,9 @@ def unrolled_graph(
     gradient norm reaching them.
     """
     layer, x = _layer(
-        cell, steps, input_size, hidden_size, batch, recurrent_scale, nonlinearity, seed
-    )
+        cell, steps, input_size, hidden_size, batch, recurrent_scale, nonlinearity, seed,
+        num_layers,
+    )  # fmt: skip
     out, _ = layer(x)
     loss = out[-1].sum()
     if grads:

@@ -141,15 +141,15 @@ class Kernel:
 
     def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
         """For a view kernel: the output as a view of the input array ``a``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is not a view kernel")
 
     def view_code(self, step: Step, a: str) -> str:
         """For a view kernel: an expression for the view of the array named ``a``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} is not a view kernel")
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
         """Emit the code that writes the output into the array named ``o``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no forward")
 
     def needs(self, step: Step) -> set:
         """What backward reads: input positions and/or "out"."""
@@ -168,4 +168,4 @@ class Kernel:
         self, em: Emitter, step: Step, g: str, ins: list[str], o: str, ts: list[Target | None]
     ) -> None:
         """Emit code adding each input's gradient contribution into its target."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no backward")

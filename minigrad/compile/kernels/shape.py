@@ -138,7 +138,8 @@ class _Join(Kernel):
     """stack and concatenate: each input is one region of the output."""
 
     def region(self, step: Step, i: int) -> tuple:
-        raise NotImplementedError
+        """The slice of the output that input ``i`` fills."""
+        raise NotImplementedError(f"{type(self).__name__} defines no region")
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
         placed = step.attrs.get("placed", set())

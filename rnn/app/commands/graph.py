@@ -96,6 +96,7 @@ def graph(args: argparse.Namespace) -> None:
             args.steps,
             input_size=args.input,
             hidden_size=args.hidden,
+            num_layers=args.layers,
             collapse=args.collapse,
             grads=args.grads,
             recurrent_scale=args.scale,

@@ -48,3 +48,10 @@ def test_unrolled_graph_has_a_cluster_per_step_and_each_weight_once():
 def test_bad_step_count():
     with pytest.raises(ValueError, match="at least 1"):
         unrolled_graph("rnn", 0)
+
+
+def test_stacked_layers_are_drawn():
+    one = unrolled_graph("gru", 3).source
+    two = unrolled_graph("gru", 3, num_layers=2).source
+    assert "layer=1" not in one and "layer=1" in two
+    assert "weight_hh_l1" in two and "weight_hh_l1" not in one
