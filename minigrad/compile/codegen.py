@@ -26,7 +26,7 @@ from .trace import Value
 __all__ = ["generate"]
 
 _NUMPY = (
-    "absolute add broadcast_to clip concatenate copyto divide exp expand_dims greater "
+    "absolute add broadcast_to clip concatenate copyto divide dot exp expand_dims greater "
     "log logaddexp logical_not matmul maximum minimum multiply negative power sign "
     "sqrt subtract tanh"
 ).split()
@@ -187,6 +187,7 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
     groups = _runs(planned) + [[p] for p in pairs if p[0] is None]
     t = f"g{w.index}"
     em.line(f"# d weight {w.value.shape}: {len(pairs)} uses in {len(groups)} GEMM(s)")
+    same = all(st.inputs[KERNELS[st.op].outer(st)[k]].dtype == w.value.dtype for st, k in w.outers)
     for grp in groups:
         if grp[0][0] is None:
             a_t = f"{grp[0][1]}.T"
@@ -194,12 +195,11 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
         else:
             a_t = em.const(_merge([p[0] for p in grp]).T, "k")
             g = em.const(_merge([p[2] for p in grp]), "k")
-        if not written:
-            em.line(f"matmul({a_t}, {g}, {t})")
-            written = True
-        else:
-            s = em.scratch(w.value.shape, w.value.dtype, 9)
-            em.line(f"matmul({a_t}, {g}, {s}); add({t}, {s}, {t})")
+        out = t if not written else em.scratch(w.value.shape, w.value.dtype, 9)
+        code = em.product(a_t, g, out) if same and len(w.value.shape) == 2 else None
+        code = code or f"matmul({a_t}, {g}, {out})"
+        em.line(code if not written else f"{code}; add({t}, {out}, {t})")
+        written = True
 
 
 def _runs(pairs: list) -> list[list]:

@@ -66,6 +66,8 @@ def allocate(fp: ForwardPlan, gp: GradPlan | None) -> Storage:
         root = _forward_root(fp, v)
         if root in items:
             items[root].span(lo, hi)
+    for v in fp.pinned:
+        items[v].span(0, end)
     if gp:
         _grad_items(gp, bpos, group, end, items, F)
         _families(fp, gp, items)

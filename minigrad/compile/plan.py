@@ -39,24 +39,45 @@ class ForwardPlan:
         self.live: list[Step] = []
         self.place: dict[Value, tuple] = {}
         self.outputs = [v for v in trace.outputs if v is not None]
+        # Values whose buffer lives for the whole program (a second backward reads them).
+        self.pinned: set[Value] = set()
 
 
 def plan_forward(trace: Trace) -> ForwardPlan:
     """Keep the live steps; place every value (see the module docstring)."""
     plan = ForwardPlan(trace)
     plan.live = _live_steps(trace)
+    live = set(plan.live)
     for v in trace.values:
         if v.kind != "op":
             plan.place[v] = ("bound",)
     for step in reversed(plan.live):
         v = step.out
-        if KERNELS[step.op].is_view(step):
+        if _contiguous_operand(step, live) and v not in plan.place:
+            plan.place[v] = ("own",)
+            plan.pinned.add(v)
+        elif KERNELS[step.op].is_view(step):
             plan.place.setdefault(v, ("view", step.inputs[0]))
         else:
             plan.place.setdefault(v, ("own",))
         if step.op in ("stack", "concatenate"):
             _place_parts(plan, step)
     return plan
+
+
+def _contiguous_operand(step: Step, live: set[Step]) -> bool:
+    """Whether a transposed 2-D parameter (``W^T`` of a layer) is copied once per call
+    into a C-contiguous buffer of its own: done when every use is the right operand of
+    a 2-D product, which then runs on a row-major matrix (as hand-written code does
+    with ``ascontiguousarray(W.T)``) and costs less per call."""
+    x = step.inputs[0]
+    if step.op != "transpose" or x.kind == "op" or len(x.shape) != 2:
+        return False
+    uses = [(s, k) for s, k in step.out.consumers if s in live]
+    return bool(uses) and all(
+        s.op in ("matmul", "addmm") and k == len(s.inputs) - 1 and len(s.inputs[k - 1].shape) == 2
+        for s, k in uses
+    )
 
 
 def _live_steps(trace: Trace) -> list[Step]:

@@ -88,6 +88,19 @@ class Emitter:
             self._scratch[key] = name
         return name
 
+    def product(self, a: str, b: str, out: str) -> str:
+        """Code for ``out = a @ b`` of 2-D arrays. ``np.dot`` costs a fraction of
+        ``np.matmul``'s call overhead on small matrices, but writes only into a
+        C-contiguous ``out``: used when ``out`` is a planned array laid out so (as
+        ``(b^T a^T)^T`` when it is F-contiguous), else ``matmul``."""
+        o = self.env.get(out)
+        if isinstance(o, np.ndarray) and o.ndim == 2:
+            if o.flags.c_contiguous:
+                return f"dot({a}, {b}, {out})"
+            if o.flags.f_contiguous:
+                return f"dot({self._t(b)}, {self._t(a)}, {self.const(o.T, 'k')})"
+        return f"matmul({a}, {b}, {out})"
+
     # -------------------------------------------------------------- contributions
     def give(self, t: Target | None, gshape: tuple, dtype: np.dtype, fn: str | None, *args: str):
         """Add the contribution ``fn(*args)`` (of shape ``gshape``; ``fn=None`` means
@@ -97,7 +110,7 @@ class Emitter:
         if tuple(t.shape) != tuple(gshape):
             src = args[0] if fn is None else self.scratch(gshape, dtype)
             if fn is not None:
-                self.line(f"{fn}({', '.join(args)}, {src})")
+                self.line(self._call(fn, args, src))
             lead, kept = _reduction(gshape, t.shape)
             if t.mode == "write" and not kept:
                 self.line(f"add.reduce({src}, {lead}, None, {t.name})")
@@ -112,11 +125,26 @@ class Emitter:
             else:
                 self.line(f"add({t.name}, {args[0]}, {t.name})")
         elif t.mode == "write":
-            self.line(f"{fn}({', '.join(args)}, {t.name})")
+            self.line(self._call(fn, args, t.name))
+        elif fn == "negative":
+            self.line(f"subtract({t.name}, {args[0]}, {t.name})")
         else:
             s = self.scratch(gshape, dtype)
-            self.line(f"{fn}({', '.join(args)}, {s})")
+            self.line(self._call(fn, args, s))
             self.line(f"add({t.name}, {s}, {t.name})")
+
+    def _t(self, name: str) -> str:
+        """A name or expression for the transpose of the array named ``name``."""
+        a = self.env.get(name)
+        if isinstance(a, np.ndarray):
+            return self.const(a.T, "k")
+        return name[:-2] if name.endswith(".T") else f"{name}.T"
+
+    def _call(self, fn: str, args: tuple[str, ...], out: str) -> str:
+        """``fn(*args, out)``; "dot" is a 2-D product (see :meth:`product`)."""
+        if fn == "dot":
+            return self.product(args[0], args[1], out)
+        return f"{fn}({', '.join(args)}, {out})"
 
 
 def _reduction(gshape: tuple, shape: tuple) -> tuple[tuple, bool]:

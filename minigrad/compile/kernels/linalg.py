@@ -13,11 +13,20 @@ def _is2d(step: Step) -> bool:
     return len(step.inputs[-2].shape) == 2 and len(step.inputs[-1].shape) == 2
 
 
+def _product(step: Step) -> str:
+    """"dot" (see ``Emitter.product``) for 2-D operands of the output's dtype, which
+    ``np.dot`` writes without casting; else "matmul"."""
+    same = all(x.dtype == step.out.dtype for x in step.inputs[-2:])
+    return "dot" if _is2d(step) and same else "matmul"
+
+
 @kernel("matmul")
 class Matmul(Kernel):
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
         if step.out.shape == ():
             em.line(f"copyto({o}, matmul({ins[0]}, {ins[1]}))")
+        elif _product(step) == "dot":
+            em.line(em.product(ins[0], ins[1], o))
         else:
             em.line(f"matmul({ins[0]}, {ins[1]}, {o})")
 
@@ -34,7 +43,7 @@ class Matmul(Kernel):
         if _is2d(step):
             if ts[0] is not None and ts[0].mode != "skip":
                 b_t = em.transposed(ins[1])
-                em.give(ts[0], step.inputs[0].shape, step.out.dtype, "matmul", g, b_t)
+                em.give(ts[0], step.inputs[0].shape, step.out.dtype, _product(step), g, b_t)
             return
         rule = em.const(_general, "rule")
         em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]})")
@@ -52,7 +61,9 @@ def _general(g, x, y):
 @kernel("addmm")
 class Addmm(Kernel):
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-        em.line(f"matmul({ins[1]}, {ins[2]}, {o}); add({o}, {ins[0]}, {o})")
+        mm = em.product(ins[1], ins[2], o) if _product(step) == "dot" else None
+        mm = mm or f"matmul({ins[1]}, {ins[2]}, {o})"
+        em.line(f"{mm}; add({o}, {ins[0]}, {o})")
 
     def needs(self, step: Step) -> set:
         _, a, b = step.inputs
@@ -69,4 +80,5 @@ class Addmm(Kernel):
         shape, dt = step.out.shape, step.out.dtype
         em.give(ts[0], shape, dt, None, g)
         if ts[1] is not None and ts[1].mode != "skip":
-            em.give(ts[1], step.inputs[1].shape, dt, "matmul", g, em.transposed(ins[2]))
+            fn = _product(step)
+            em.give(ts[1], step.inputs[1].shape, dt, fn, g, em.transposed(ins[2]))
