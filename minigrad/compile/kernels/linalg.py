@@ -14,8 +14,8 @@ def _is2d(step: Step) -> bool:
 
 
 def _product(step: Step) -> str:
-    """The product to emit: "dot" (see ``Emitter.product``) for 2-D operands of the output's dtype, which
-    ``np.dot`` writes without casting; else "matmul"."""
+    """The product to emit: "dot" (see ``Emitter.product``) for 2-D operands of the
+    output's dtype, which ``np.dot`` writes without casting; else "matmul"."""
     same = all(x.dtype == step.out.dtype for x in step.inputs[-2:])
     return "dot" if _is2d(step) and same else "matmul"
 
