@@ -62,7 +62,24 @@ def plan_forward(trace: Trace) -> ForwardPlan:
             plan.place.setdefault(v, ("own",))
         if step.op in ("stack", "concatenate"):
             _place_parts(plan, step)
+    for step in plan.live:
+        k = KERNELS[step.op].donates(step)
+        if k is not None and _only_reader(plan, step, step.inputs[k], live):
+            step.attrs["donated"] = True
     return plan
+
+
+def _only_reader(plan: ForwardPlan, step: Step, x: Value, live: set[Step]) -> bool:
+    """Whether ``step`` is all that reads the buffer of ``x`` (forward and backward)."""
+    p = x.producer
+    return (
+        plan.place.get(x) == ("own",)
+        and x not in plan.outputs
+        and [s for s, _ in x.consumers if s in live] == [step]
+        and not any(x in attr_values(s) for s in live)
+        and "out" not in KERNELS[p.op].needs(p)
+        and x.dtype == step.out.dtype
+    )
 
 
 def _contiguous_operand(step: Step, live: set[Step]) -> bool:

@@ -183,6 +183,11 @@ class Kernel:
         """What backward reads: input positions and/or "out"."""
         return set()
 
+    def donates(self, step: Step) -> int | None:
+        """An input the forward would overwrite with what it keeps for the backward, if
+        nothing else reads it; the planner sets ``step.attrs["donated"]`` when so."""
+        return None
+
     def through(self, step: Step) -> dict[int, tuple]:
         """Inputs whose gradient is the output's, unchanged: k -> ("same",), or a view
         relation ("reshape", shape) / ("transpose", axes) from the output's gradient."""
