@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .fusion import fuse_siblings
 from .kernels import KERNELS
 from .trace import Step, Trace, Value
 
@@ -48,6 +49,9 @@ def plan_forward(trace: Trace) -> ForwardPlan:
     plan = ForwardPlan(trace)
     plan.live = _live_steps(trace)
     live = set(plan.live)
+    if fuse_siblings(trace, live):
+        plan.live = _live_steps(trace)
+        live = set(plan.live)
     for v in trace.values:
         if v.kind != "op":
             plan.place[v] = ("bound",)
