@@ -146,10 +146,10 @@ def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
     for j, v in enumerate(gp.seeds):
         em.line(f"copyto(g{v.index}, seed{j})")
         written.add(gp.slots[v])
-    pending = {w: len(w.outers) for w in gp.slots.values() if w.outers}
+    pending = {w: len(w.outers) + len(w.sums) for w in gp.slots.values() if w.outers or w.sums}
     for step in gp.active:
         kern: Any = KERNELS[step.op]
-        outer = kern.outer(step)
+        outer = {*kern.outer(step), *kern.rowsum(step)}
         ts: list[Target | None] = []
         for k, x in enumerate(step.inputs):
             slot = gp.slots.get(x) if x.needs_grad else None
@@ -168,12 +168,16 @@ def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
             kern.backward(em, step, f"g{step.out.index}", ins, f"v{step.out.index}", ts)
         for k in outer:
             w = gp.slots.get(step.inputs[k])
-            if w is None or (step, k) not in w.outers:
+            if w is None or ((step, k) not in w.outers and (step, k) not in w.sums):
                 continue
             pending[w] -= 1
             if pending[w] == 0:
-                _weight_grad(em, gp, store, w, w in written)
-                written.add(w)
+                if w.outers:
+                    _weight_grad(em, gp, store, w, w in written)
+                    written.add(w)
+                if w.sums:
+                    _bias_grad(em, gp, store, w, w in written)
+                    written.add(w)
 
 
 def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
@@ -200,6 +204,27 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
         code = code or f"matmul({a_t}, {g}, {out})"
         em.line(code if not written else f"{code}; add({t}, {out}, {t})")
         written = True
+
+
+def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
+    """sum over uses of g summed over its rows: one reduction per run of adjacent rows."""
+    gs = sorted((store.grads[gp.slots[st.out]] for st, _ in w.sums), key=lambda a: a.ctypes.data)
+    groups: list[list[np.ndarray]] = []
+    for g in gs:
+        if groups and _follows(groups[-1][-1], g):
+            groups[-1].append(g)
+        else:
+            groups.append([g])
+    t = f"g{w.index}"
+    em.line(f"# d bias {w.value.shape}: {len(gs)} uses in {len(groups)} reduction(s)")
+    for grp in groups:
+        g = em.const(_merge(grp), "k")
+        if not written:
+            em.line(f"add.reduce({g}, 0, None, {t})")
+            written = True
+        else:
+            s = em.scratch(w.value.shape, w.value.dtype, 10)
+            em.line(f"add.reduce({g}, 0, None, {s}); add({t}, {s}, {t})")
 
 
 def _runs(pairs: list) -> list[list]:

@@ -16,7 +16,8 @@ is a *view of another slot*, which is how the planner removes work:
   (checked against the backward order).
 
 Contributions to a slot run in reverse execution order: the first writes, the rest
-add; a matmul's weight gradient ``a^T g`` is deferred and summed over all uses at once.
+add; a matmul's weight gradient ``a^T g`` is deferred and summed over all uses at once,
+and so is a bias's ``sum_rows g`` (one reduction over the rows of all steps).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ class Slot:
     """The gradient of one value: its contributions ``(step, k)`` in the order they
     run, and its ``home`` (None: own storage; else ``(slot, relation)``)."""
 
-    __slots__ = ("contribs", "home", "index", "outers", "seed", "skip", "value")
+    __slots__ = ("contribs", "home", "index", "outers", "seed", "skip", "sums", "value")
 
     def __init__(self, value: Value) -> None:
         self.value = value
         self.index = value.index
         self.contribs: list[tuple[Step, int]] = []
         self.outers: list[tuple[Step, int]] = []
+        self.sums: list[tuple[Step, int]] = []  # bias uses: g summed over rows, deferred
         self.home: tuple | None = None
         self.seed = False
         self.skip: set[tuple[int, int]] = set()
@@ -79,12 +81,13 @@ def plan_grads(fp: ForwardPlan) -> GradPlan:
         if step.out not in gp.slots:
             continue
         gp.active.append(step)
-        outer = KERNELS[step.op].outer(step)
+        outer, sums = KERNELS[step.op].outer(step), KERNELS[step.op].rowsum(step)
         for k, x in enumerate(step.inputs):
             if not x.needs_grad:
                 continue
             slot = gp.slots.get(x) or gp.slots.setdefault(x, Slot(x))
-            (slot.outers if k in outer else slot.contribs).append((step, k))
+            uses = slot.outers if k in outer else slot.sums if k in sums else slot.contribs
+            uses.append((step, k))
     _slices(gp)
     _pass_through(gp)
     _joins(gp)
@@ -94,7 +97,7 @@ def plan_grads(fp: ForwardPlan) -> GradPlan:
 def _slices(gp: GradPlan) -> None:
     for slot in list(gp.slots.values()):
         cs = slot.contribs
-        if not cs or slot.outers or slot.seed:
+        if not cs or slot.outers or slot.sums or slot.seed:
             continue
         if any(s.op != "getitem" or not is_basic(s.attrs["index"]) for s, _ in cs):
             continue
@@ -129,7 +132,7 @@ def _pass_through(gp: GradPlan) -> None:
         for k, rel in KERNELS[step.op].through(step).items():
             x = step.inputs[k]
             gx = gp.slots.get(x)
-            if gx is None or gx.contribs != [(step, k)] or gx.outers or gx.seed:
+            if gx is None or gx.contribs != [(step, k)] or gx.outers or gx.sums or gx.seed:
                 continue
             if step.inputs.count(x) != 1 or x.dtype != step.out.dtype:
                 continue

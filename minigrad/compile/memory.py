@@ -80,7 +80,11 @@ def allocate(fp: ForwardPlan, gp: GradPlan | None) -> Storage:
 
 def _group_positions(gp: GradPlan, bpos: dict) -> dict[Slot, int]:
     """Where each weight's deferred GEMM runs: after its last use in backward."""
-    return {s: max(bpos[st] for st, _ in s.outers) + 1 for s in gp.slots.values() if s.outers}
+    return {
+        s: max(bpos[st] for st, _ in s.outers + s.sums) + 1
+        for s in gp.slots.values()
+        if s.outers or s.sums
+    }
 
 
 def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
@@ -127,7 +131,8 @@ def _grad_items(gp, bpos, group, end, items, F) -> None:
             it = items[root] = _Item(root.value.shape, root.value.dtype)
             it.members.append((root, None))
         it = items[root]
-        first = [bpos[s] for s, _ in slot.contribs] + [group[slot]] if slot.outers else []
+        deferred = slot.outers or slot.sums
+        first = [bpos[s] for s, _ in slot.contribs] + [group[slot]] if deferred else []
         first = first or [bpos[s] for s, _ in slot.contribs]
         start = 2 * F + 1 if slot.seed else min(first, default=2 * F + 1)
         p = slot.value.producer
@@ -145,6 +150,10 @@ def _outer_targets(gp: GradPlan, slot: Slot) -> list[Slot]:
     for k, _j in KERNELS[p.op].outer(p).items():
         w = gp.slots.get(p.inputs[k])
         if w is not None and (p, k) in w.outers:
+            out.append(w)
+    for k in KERNELS[p.op].rowsum(p):
+        w = gp.slots.get(p.inputs[k])
+        if w is not None and (p, k) in w.sums:
             out.append(w)
     return out
 

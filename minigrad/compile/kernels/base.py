@@ -197,6 +197,11 @@ class Kernel:
         """Inputs k whose gradient is ``in[j]^T g`` (a matmul weight): k -> j."""
         return {}
 
+    def rowsum(self, step: Step) -> set[int]:
+        """Inputs k of shape (n,) broadcast over the rows of a 2-D output, whose
+        gradient is ``g`` summed over its rows (a bias): deferred like ``outer``."""
+        return set()
+
     def backward(
         self, em: Emitter, step: Step, g: str, ins: list[str], o: str, ts: list[Target | None]
     ) -> None:

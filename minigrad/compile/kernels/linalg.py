@@ -76,9 +76,14 @@ class Addmm(Kernel):
     def outer(self, step: Step) -> dict[int, int]:
         return {2: 1}
 
+    def rowsum(self, step: Step) -> set[int]:
+        c, out = step.inputs[0], step.out
+        return {0} if len(out.shape) == 2 and c.shape == out.shape[1:] else set()
+
     def backward(self, em, step, g, ins, o, ts) -> None:
         shape, dt = step.out.shape, step.out.dtype
-        em.give(ts[0], shape, dt, None, g)
+        if 0 not in self.rowsum(step):
+            em.give(ts[0], shape, dt, None, g)
         if ts[1] is not None and ts[1].mode != "skip":
             fn = _product(step)
             em.give(ts[1], step.inputs[1].shape, dt, fn, g, em.transposed(ins[2]))
