@@ -142,12 +142,13 @@ def _forward(em: _Refs, fp: ForwardPlan, store: Storage) -> list[str]:
 
 def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
     written: set[Slot] = set()
-    hoist(em, gp, store, backward_readers(gp, store))
+    before = hoist(em, gp, store, backward_readers(gp, store))
     for j, v in enumerate(gp.seeds):
         em.line(f"copyto(g{v.index}, seed{j})")
         written.add(gp.slots[v])
     pending = {w: len(w.outers) + len(w.sums) for w in gp.slots.values() if w.outers or w.sums}
     for step in gp.active:
+        em.lines.extend(before.get(step, ()))
         kern: Any = KERNELS[step.op]
         outer = {*kern.outer(step), *kern.rowsum(step)}
         ts: list[Target | None] = []

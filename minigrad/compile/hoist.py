@@ -49,8 +49,16 @@ def template(step: Step) -> tuple | None:
     return (step.op, step.out.shape, step.out.dtype.str, scope)
 
 
-def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) -> None:
-    """Emit the all-steps derivatives; mark each covered step with its slice."""
+#: a derivative that needs a buffer of its own beyond the budget is computed in blocks
+#: of steps into one buffer of about this size, reused block after block
+BLOCK_BYTES = 1 << 18
+
+
+def hoist(
+    em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]
+) -> dict[Step, list[str]]:
+    """Emit the all-steps derivatives; mark each covered step with its slice. Returns
+    the lines of blocked derivatives to emit before the backward of a step."""
     groups: dict[tuple, list[Step]] = {}
     for step in gp.active:
         if step.op in DERIVATIVES and (key := template(step)) is not None:
@@ -59,6 +67,7 @@ def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) 
     # Separate derivative buffers (outputs read elsewhere in backward) may add at most
     # this much memory: a few percent of the plan, or 1 MiB for small programs.
     budget, spent = max(1 << 20, store.nbytes // 20), 0
+    before: dict[Step, list[str]] = {}
     for steps in groups.values():
         if len(steps) < 2:
             continue
@@ -71,7 +80,8 @@ def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) 
         in_place = in_place_ok and all(readers.get(s.out, 0) == 1 for s in steps)
         if not in_place:
             if spent + merged.nbytes > budget:
-                continue  # derivative per step instead: no buffer as big as the sequence
+                _blocks(em, store, steps, merged, before)
+                continue
             spent += merged.nbytes
         d = merged if in_place else np.empty(merged.shape, merged.dtype)
         o, s = em.const(merged, "k"), em.const(d, "k")
@@ -83,6 +93,28 @@ def hoist(em: Emitter, gp: GradPlan, store: Storage, readers: dict[Value, int]) 
         em.line("if not derived:")
         em.lines.extend(f"    {x}" for x in lines)
         em.line("    derived = True")
+    return before
+
+
+def _blocks(
+    em: Emitter, store: Storage, steps: list[Step], merged: np.ndarray, before: dict
+) -> None:
+    """Derivatives of ``steps`` (in time order) in blocks of K steps, each computed
+    into one (K, ...) buffer just before the backward reaches its last step: two
+    calls per block instead of two per step, in memory that does not grow with T."""
+    k = max(2, BLOCK_BYTES // max(1, merged[0].nbytes))
+    if k >= len(steps):
+        k = len(steps)
+    d = np.empty((k, *merged.shape[1:]), merged.dtype)
+    store.nbytes += d.nbytes
+    code = DERIVATIVES[steps[0].op][0]
+    for lo in range(0, len(steps), k):
+        block = steps[lo : lo + k]
+        n = len(block)
+        o, s = em.const(merged[lo : lo + n], "k"), em.const(d[:n], "k")
+        before[max(block, key=lambda st: st.index)] = [code.format(o=o, s=s)]
+        for j, step in enumerate(block):
+            step.attrs["deriv"] = em.const(d[j], "k")
 
 
 def _regular(arrays: list[np.ndarray]) -> np.ndarray | None:
