@@ -49,6 +49,8 @@ def template(step: Step) -> tuple | None:
     return (step.op, step.out.shape, step.out.dtype.str, scope)
 
 
+#: derivatives of all steps at once may take this much memory (or 5% of the plan's)
+BUDGET_BYTES = 1 << 20
 #: a derivative that needs a buffer of its own beyond the budget is computed in blocks
 #: of steps into one buffer of about this size, reused block after block
 BLOCK_BYTES = 1 << 18
@@ -64,9 +66,7 @@ def hoist(
         if step.op in DERIVATIVES and (key := template(step)) is not None:
             groups.setdefault(key, []).append(step)
     lines = []
-    # Separate derivative buffers (outputs read elsewhere in backward) may add at most
-    # this much memory: a few percent of the plan, or 1 MiB for small programs.
-    budget, spent = max(1 << 20, store.nbytes // 20), 0
+    budget, spent = max(BUDGET_BYTES, store.nbytes // 20), 0
     before: dict[Step, list[str]] = {}
     for steps in groups.values():
         if len(steps) < 2:
