@@ -19,7 +19,7 @@ from ..ops.core import unbroadcast
 from .gradplan import GradPlan, Slot
 from .hoist import backward_readers, hoist
 from .kernels import KERNELS, Emitter, Target
-from .memory import Storage
+from .memory import Storage, forward_root
 from .plan import ForwardPlan
 from .trace import Value
 
@@ -142,7 +142,7 @@ def _forward(em: _Refs, fp: ForwardPlan, store: Storage) -> list[str]:
 
 def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
     written: set[Slot] = set()
-    before = hoist(em, gp, store, backward_readers(gp, store))
+    before = hoist(em, gp, store, backward_readers(gp, lambda v: forward_root(fp, v)))
     for j, v in enumerate(gp.seeds):
         em.line(f"copyto(g{v.index}, seed{j})")
         written.add(gp.slots[v])

@@ -22,28 +22,32 @@ program changes: eager mode and the drawn graph are untouched.
 
 from __future__ import annotations
 
+from .kernels.fused import AFFINE, affine_attrs, columns
 from .trace import Step, Trace, Value
 
 __all__ = ["fuse_siblings"]
 
 #: elementwise ops whose output column j depends only on the inputs' column j
 FUSIBLE = frozenset({"add", "sub", "mul", "div", "neg", "tanh", "sigmoid", "relu", "exp"})
+#: activations fused across kinds, as ``affine_tanh`` (see ``kernels.fused``)
+GATES = frozenset({*AFFINE, "affine_tanh"})
 
 
 def fuse_siblings(trace: Trace, live: set[Step]) -> int:
     """Rewrite ``trace`` in place until no siblings are left; returns how many groups
-    were fused. ``live`` is the set of steps the outputs depend on (updated)."""
+    were fused. ``live`` is the set of steps the outputs depend on (updated). Ops of
+    one kind first; then the sigmoid and tanh gates of a step left side by side."""
     total = 0
-    while True:
-        runs = _sibling_runs(trace, live)
-        if not runs:
-            return total
-        for run in runs:
-            _fuse(trace, run, live)
-        trace.steps.sort(key=lambda s: s.index)
-        for i, s in enumerate(trace.steps):
-            s.index = i
-        total += len(runs)
+    shared: dict[tuple, dict] = {}  # one set of column constants per gate layout
+    for mixed in (False, True):
+        while runs := _sibling_runs(trace, live, mixed):
+            for run in runs:
+                _fuse(trace, run, live, shared if mixed else None)
+            trace.steps.sort(key=lambda s: s.index)
+            for i, s in enumerate(trace.steps):
+                s.index = i
+            total += len(runs)
+    return total
 
 
 def _columns(v: Value) -> tuple[Value, int, int] | None:
@@ -72,10 +76,10 @@ def _full(x: object) -> bool:
     return type(x) is slice and x == slice(None)
 
 
-def _sibling_runs(trace: Trace, live: set[Step]) -> list[list[tuple[Step, list]]]:
+def _sibling_runs(trace: Trace, live: set[Step], mixed: bool) -> list[list[tuple[Step, list]]]:
     groups: dict[tuple, list[tuple[Step, list]]] = {}
     for step in trace.steps:
-        if step not in live or step.op not in FUSIBLE:
+        if step not in live or step.op not in (GATES if mixed else FUSIBLE):
             continue
         out = step.out
         if any(x.shape != out.shape or x.dtype != out.dtype for x in step.inputs):
@@ -83,7 +87,7 @@ def _sibling_runs(trace: Trace, live: set[Step]) -> list[list[tuple[Step, list]]
         cols = [_columns(x) for x in step.inputs]
         if any(c is None for c in cols):
             continue
-        key = (step.op, step.scope, tuple(id(c[0]) for c in cols))
+        key = ("gates" if mixed else step.op, step.scope, tuple(id(c[0]) for c in cols))
         groups.setdefault(key, []).append((step, cols))
     runs = []
     for members in groups.values():
@@ -98,10 +102,12 @@ def _sibling_runs(trace: Trace, live: set[Step]) -> list[list[tuple[Step, list]]
             run = [m]
         if len(run) > 1:
             runs.append(run)
+    if mixed:  # a run of one kind was fused already, or is an affine_tanh
+        runs = [r for r in runs if len({s.op for s, _ in r}) > 1]
     return runs
 
 
-def _fuse(trace: Trace, run: list[tuple[Step, list]], live: set[Step]) -> None:
+def _fuse(trace: Trace, run: list[tuple[Step, list]], live: set[Step], shared: dict | None) -> None:
     """One op over the joint columns before the first sibling; the siblings become
     views of its output (their values, and so their consumers, stay as they were)."""
     first = min(s.index for s, _ in run)
@@ -115,8 +121,16 @@ def _fuse(trace: Trace, run: list[tuple[Step, list]], live: set[Step]) -> None:
     width = run[-1][1][0][2] - run[0][1][0][1]
     out = _value(trace, (*head.out.shape[:-1], width), head.out)
     out.needs_grad = any(x.needs_grad for x in joint)
-    fused = _step(trace, head.op, joint, out, head.scope, order, live)
-    fused.attrs = {k: v for k, v in head.attrs.items() if k != "deriv"}
+    if shared is not None:
+        layout = tuple((s.op, s.out.shape[-1], s.attrs.get("signature")) for s, _ in run)
+        if layout not in shared:
+            parts = [columns(s.op, s.attrs, s.out.shape[-1], s.out.dtype) for s, _ in run]
+            shared[layout] = affine_attrs(parts)
+        fused = _step(trace, "affine_tanh", joint, out, head.scope, order, live)
+        fused.attrs = dict(shared[layout])
+    else:
+        fused = _step(trace, head.op, joint, out, head.scope, order, live)
+        fused.attrs = {k: v for k, v in head.attrs.items() if k != "deriv"}
     lo = 0
     for step, _ in run:
         for x in step.inputs:

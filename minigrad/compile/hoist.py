@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from .gradplan import GradPlan
 from .kernels import KERNELS, Emitter
+from .kernels.fused import DERIVATIVE as AFFINE_DERIVATIVE
 from .trace import Step, Value
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ __all__ = ["DERIVATIVES", "hoist", "template"]
 DERIVATIVES = {
     "tanh": ("multiply({o}, {o}, {s}); subtract(1, {s}, {s})", True),
     "sigmoid": ("subtract(1, {o}, {s}); multiply({s}, {o}, {s})", False),
+    "affine_tanh": (AFFINE_DERIVATIVE, True),
 }
 _STEP = re.compile(r"^t=\d+$")
 
@@ -46,7 +49,7 @@ def template(step: Step) -> tuple | None:
     if not any(_STEP.match(s) for s in step.scope):
         return None
     scope = tuple(s for s in step.scope if not _STEP.match(s))
-    return (step.op, step.out.shape, step.out.dtype.str, scope)
+    return (step.op, step.out.shape, step.out.dtype.str, scope, step.attrs.get("signature"))
 
 
 #: derivatives of all steps at once may take this much memory (or 5% of the plan's)
@@ -85,7 +88,7 @@ def hoist(
             spent += merged.nbytes
         d = merged if in_place else np.empty(merged.shape, merged.dtype)
         o, s = em.const(merged, "k"), em.const(d, "k")
-        lines.append(code.format(o=o, s=s))
+        lines.append(code.format(o=o, s=s, **_names(em, steps[0])))
         for k, step in enumerate(steps):
             step.attrs["deriv"] = em.const(d[k], "k")
     if lines:
@@ -94,6 +97,12 @@ def hoist(
         em.lines.extend(f"    {x}" for x in lines)
         em.line("    derived = True")
     return before
+
+
+def _names(em: Emitter, step: Step) -> dict[str, str]:
+    """Constants a derivative's code reads besides {o} and {s} (a fused op's columns)."""
+    names = getattr(KERNELS[step.op], "derivative_names", None)
+    return names(em, step) if names is not None else {}
 
 
 def _blocks(
@@ -112,7 +121,8 @@ def _blocks(
         block = steps[lo : lo + k]
         n = len(block)
         o, s = em.const(merged[lo : lo + n], "k"), em.const(d[:n], "k")
-        before[max(block, key=lambda st: st.index)] = [code.format(o=o, s=s)]
+        code_k = code.format(o=o, s=s, **_names(em, steps[0]))
+        before[max(block, key=lambda st: st.index)] = [code_k]
         for j, step in enumerate(block):
             step.attrs["deriv"] = em.const(d[j], "k")
 
@@ -134,16 +144,22 @@ def _regular(arrays: list[np.ndarray]) -> np.ndarray | None:
     return as_strided(first, (len(arrays), *first.shape), (step, *first.strides))
 
 
-def backward_readers(gp: GradPlan, store: Storage) -> dict[Value, int]:
-    """How many backward reads each forward value has (kernel needs and weight GEMMs)."""
+def backward_readers(gp: GradPlan, root: Callable[[Value], Value]) -> dict[Value, int]:
+    """How many backward reads the storage of each forward value has (kernel needs and
+    weight GEMMs), counted on ``root(v)``, the value owning the storage (a view is read
+    where its base is)."""
     counts: dict[Value, int] = {}
+
+    def read(v: Value) -> None:
+        r = root(v)
+        counts[r] = counts.get(r, 0) + 1
+
     for step in gp.active:
         kern: Any = KERNELS[step.op]
         for k in kern.needs(step):
-            v = step.out if k == "out" else step.inputs[k]
-            counts[v] = counts.get(v, 0) + 1
+            read(step.out if k == "out" else step.inputs[k])
         for k, j in kern.outer(step).items():
             w = gp.slots.get(step.inputs[k])
             if w is not None and (step, k) in w.outers:
-                counts[step.inputs[j]] = counts.get(step.inputs[j], 0) + 1
-    return counts
+                read(step.inputs[j])
+    return {v: counts.get(root(v), 0) for v in {s.out for s in gp.active}}

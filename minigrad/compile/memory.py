@@ -23,7 +23,7 @@ from .kernels import KERNELS
 from .plan import ForwardPlan, attr_values
 from .trace import Value
 
-__all__ = ["Storage", "allocate"]
+__all__ = ["Storage", "allocate", "forward_root"]
 
 
 class Storage:
@@ -63,7 +63,7 @@ def allocate(fp: ForwardPlan, gp: GradPlan | None) -> Storage:
             it = items[v] = _Item(v.shape, v.dtype)
             it.members.append((v, None))
     for v, (lo, hi) in uses.items():
-        root = _forward_root(fp, v)
+        root = forward_root(fp, v)
         if root in items:
             items[root].span(lo, hi)
     for v in fp.pinned:
@@ -113,7 +113,8 @@ def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
     return {v: (lo, hi) for v, (lo, hi) in uses.items()}
 
 
-def _forward_root(fp: ForwardPlan, v: Value) -> Value:
+def forward_root(fp: ForwardPlan, v: Value) -> Value:
+    """The value whose planned buffer holds ``v`` (through views and regions)."""
     while True:
         place = fp.place.get(v, ("bound",))
         if place[0] == "view":

@@ -1,6 +1,6 @@
 """Replay rules, one per primitive, registered in :data:`KERNELS` by op name."""
 
-from . import elementwise, linalg, loss, reduce, shape
+from . import elementwise, fused, linalg, loss, reduce, shape
 from .base import KERNELS, Emitter, Kernel, Target
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "Kernel",
     "Target",
     "elementwise",
+    "fused",
     "linalg",
     "loss",
     "reduce",

@@ -53,7 +53,7 @@ def test_adjacent_siblings_become_one_op_over_the_joint_columns() -> None:
     "body",
     [
         lambda a: (a[:, 0:3].tanh() * a[:, 6:9].tanh()).sum(),  # columns 3:6 lie between
-        lambda a: (a[:, 0:3].tanh() * a[:, 3:6].sigmoid()).sum(),  # different ops
+        lambda a: (a[:, 0:3].tanh() * a[:, 3:6].exp()).sum(),  # different ops
         lambda a: (a[0:1, 0:3].tanh() * a[0:1, 3:6].tanh()).sum(),  # not whole rows
     ],
     ids=["gap", "different-ops", "partial-rows"],
@@ -61,7 +61,19 @@ def test_adjacent_siblings_become_one_op_over_the_joint_columns() -> None:
 def test_what_is_not_adjacent_or_alike_stays_apart(body) -> None:
     src = _check(body, (2, 9))
     forward = src.split("def backward")[0]
-    assert forward.count("# tanh") + forward.count("# sigmoid") == 2
+    assert forward.count("# tanh") + forward.count("# exp") + forward.count("# sigmoid") == 2
+
+
+def test_sigmoid_and_tanh_gates_side_by_side_run_as_one_affine_tanh() -> None:
+    def lstm_like(a):
+        i, f, g, o = (a[:, k : k + 2] for k in range(0, 8, 2))
+        c = f.sigmoid() * 0.5 + i.sigmoid() * g.tanh()
+        return (o.sigmoid() * c.tanh()).sum()
+
+    src = _check(lstm_like, (3, 8))
+    forward = src.split("def backward")[0]
+    assert forward.count("# affine_tanh") == 1
+    assert forward.count("# sigmoid") == 0 and forward.count("# tanh") == 1  # tanh(c)
 
 
 @pytest.mark.parametrize("cls", [rnn.LSTM, rnn.GRU])
@@ -70,6 +82,6 @@ def test_cells_fuse_their_gates_and_agree_with_eager(cls: type) -> None:
     layer = cls(3, 4, dtype=np.float64)
     src = _check(lambda x: (layer(x)[0] ** 2).sum(), (5, 2, 3))
     forward = src.split("def backward")[0]
-    # GRU: r|z is one add and one sigmoid per step; LSTM: i|f one sigmoid, o another
-    per_step = 1 if cls is rnn.GRU else 2
-    assert forward.count("# sigmoid") == 5 * per_step
+    # GRU: r|z is one add and one sigmoid per step; LSTM: its four gates one op
+    fused = "# sigmoid" if cls is rnn.GRU else "# affine_tanh"
+    assert forward.count(fused) == 5
