@@ -10,6 +10,7 @@ hand-written NumPy readout and softmax cross-entropy.
     python benchmarks/rnn_step.py --workload W1 W4 --repeat 40 --json out.json
     python benchmarks/rnn_step.py --workload W4 --scaling
     python benchmarks/rnn_step.py --workload W1 --profile
+    python benchmarks/rnn_step.py --workload W2 W4 --impl manual --profile-compiled
 
 Implementations: ``manual`` (the reference), ``eager`` (minigrad's rnn layers on the
 tape), ``compiled`` (the same loss through ``minigrad.compile``), ``torch-loop``,
@@ -38,6 +39,7 @@ from stepbench import report
 from stepbench.implementations import IMPLEMENTATIONS, REFERENCE, available
 from stepbench.machine import format_load, load_average, machine_info
 from stepbench.profiling import print_profile, profile_eager
+from stepbench.replay_profile import print_replay_profile, profile_compiled
 from stepbench.suite import run_scaling, run_workload
 from stepbench.workloads import WORKLOADS, build_workload
 
@@ -65,6 +67,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--json", metavar="PATH", help="write every number to PATH")
     ap.add_argument("--scaling", action="store_true", help="T=100 vs T=1000 (W4 sizes)")
     ap.add_argument("--profile", action="store_true", help="profile the eager minigrad step")
+    ap.add_argument(
+        "--profile-compiled",
+        action="store_true",
+        help="time each template line of the compiled step's replayed program",
+    )
     args = ap.parse_args(argv)
     args.names = list(WORKLOADS) if "all" in args.workload else args.workload
     for n in args.names:
@@ -115,6 +122,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             progress(f"{n}: profiling the eager step")
             out["profile"][n] = profile_eager(build_workload(n))
             print_profile(out["profile"][n])
+    if args.profile_compiled:
+        out["replay_profile"] = {}
+        for n in args.names:
+            progress(f"{n}: profiling the compiled step's replay")
+            prof = profile_compiled(build_workload(n))
+            out["replay_profile"][n] = prof
+            print_replay_profile(n, prof)
     info["loadavg_end"] = load_average()
     print(f"\nend: {format_load(info['loadavg_end'])}")
     return out
