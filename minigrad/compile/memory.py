@@ -5,7 +5,8 @@ at 2F + 2 + 2r (a deferred weight-gradient GEMM right after it, at 2F + 3 + 2r).
 Each buffer lives from its first write to its last read; a linear scan over the start
 positions hands a buffer whose life has ended to the next one of the same size, so a
 forward temporary that backward never reads is reused at the next time step, and
-its storage again for gradients.
+its storage again for gradients. A value that backward reads lives to the end of
+backward, so that a second backward through the same call finds it intact.
 
 *Families*: the per-use operands of a shared weight's gradient ``sum_t a_t^T g_t`` are
 laid out as consecutive rows of one buffer, so the sum is one GEMM over a view.
@@ -95,15 +96,19 @@ def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
     for v in fp.outputs:
         use(v, 2 * F)
     if gp:
+        # What backward reads lives to the end of backward, never handed on to a gradient
+        # when its last read has passed: a second backward (retain_graph=True) reads every
+        # one of them again.
+        last = 2 * F + 3 + 2 * len(bpos)
         for s in gp.active:
             kern = KERNELS[s.op]
             for k in kern.needs(s):
-                use(s.out if k == "out" else s.inputs[k], bpos[s])
+                use(s.out if k == "out" else s.inputs[k], last)
             for v in attr_values(s):
-                use(v, bpos[s])
-        for slot, p in group.items():
+                use(v, last)
+        for slot in group:
             for st, k in slot.outers:
-                use(st.inputs[KERNELS[st.op].outer(st)[k]], p)
+                use(st.inputs[KERNELS[st.op].outer(st)[k]], last)
     return {v: (lo, hi) for v, (lo, hi) in uses.items()}
 
 
