@@ -19,6 +19,7 @@ and the transposed recurrent weight ``w_hh_t = W_hh^T`` (H, G*H).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -110,8 +111,15 @@ def split_gates(x: Tensor, names: str, only: str | None = None) -> list[Tensor]:
     for k, name in enumerate(names):
         if only is None or name in only:
             with minigrad.scope(f"gate={name}"):
-                out.append(x[..., k * size : (k + 1) * size])
+                out.append(x[_gate_index(k, size)])
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _gate_index(k: int, size: int) -> tuple[Any, slice]:
+    """``[..., k*size:(k+1)*size]``, one shared object per gate: the tape keeps one index
+    per slice it records, and the garbage collector has one object fewer to scan each."""
+    return (Ellipsis, slice(k * size, (k + 1) * size))
 
 
 def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
