@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .. import forward, tape
-from ..tape import Node, grad_enabled
+from ..tape import Node, grad_enabled, shared_shape
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["derived", "record", "unbroadcast"]
@@ -16,6 +16,7 @@ __all__ = ["derived", "record", "unbroadcast"]
 # While ``minigrad.compile`` traces a function, every op reports itself here: an
 # object with ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``.
 tracer: Any = None
+_new = object.__new__
 
 
 def record(
@@ -41,21 +42,33 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
-    node = None
+    out = _new(Tensor)
+    out.data = data
+    out._node = None
+    out._requires_grad = False
     if grad_enabled():
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
-                node = Node(op, (a._node or a,), vjp, data.shape, saved)
+                parents: Any = (a._node or a,)
+            else:
+                parents = None
         elif len(inputs) == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
-                node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
+                parents = (a._node or a, b._node or b)
+            else:
+                parents = None
         elif any(t._requires_grad for t in inputs):
-            node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
-        if node is not None and tape.observers:
-            tape.tell_recorded(node, data)
-    out = Tensor._wrap(data, node)
+            parents = tuple(t._node or t for t in inputs)
+        else:
+            parents = None
+        if parents is not None:
+            node = Node(op, parents, vjp, shared_shape(data.shape), saved)
+            out._node = node
+            out._requires_grad = True
+            if tape.observers:
+                tape.tell_recorded(node, data)
     if forward._level:
         # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)

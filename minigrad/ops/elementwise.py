@@ -47,6 +47,27 @@ def _target(t: Tensor, out: np.ndarray) -> tuple | None:
     return () if d.shape == out.shape and d.dtype == out.dtype else (d.shape, d.dtype)
 
 
+def _binary(op: str, fn: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, Any, Any]:
+    """``fn`` of two operands: both as tensors, the output, and each operand's
+    :func:`_target`. Two tensors of one dtype (every op of a recurrent cell) skip the
+    operand conversion."""
+    if type(a) is not Tensor or type(b) is not Tensor or a.data.dtype is not b.data.dtype:
+        a, b = binary_operands(a, b, op)
+    x, y = a.data, b.data
+    try:
+        out = fn(x, y)
+    except ValueError:
+        raise broadcast_error(op, a.shape, b.shape) from None
+    ta = tb = None
+    if a._requires_grad or b._requires_grad:
+        shape, dtype = out.shape, out.dtype
+        if a._requires_grad:
+            ta = () if x.shape == shape and x.dtype == dtype else (x.shape, x.dtype)
+        if b._requires_grad:
+            tb = () if y.shape == shape and y.dtype == dtype else (y.shape, y.dtype)
+    return a, b, out, ta, tb
+
+
 def _fit(g: np.ndarray, target: tuple | None) -> np.ndarray | None:
     """``g`` shaped for an input, given its :func:`_target`."""
     if target is None:
@@ -77,9 +98,8 @@ def _add_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 )
 def add(a: Any, b: Any) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its input's shape."""
-    a, b = binary_operands(a, b, "add")
-    out = _apply("add", np.add, a, b)
-    return record("add", out, (a, b), _add_vjp, _target(a, out), _target(b, out))
+    a, b, out, ta, tb = _binary("add", np.add, a, b)
+    return record("add", out, (a, b), _add_vjp, ta, tb)
 
 
 def _sub_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
@@ -96,9 +116,8 @@ def _sub_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 )
 def sub(a: Any, b: Any) -> Tensor:
     """a - b. vjp: (g, -g)."""
-    a, b = binary_operands(a, b, "sub")
-    out = _apply("sub", np.subtract, a, b)
-    return record("sub", out, (a, b), _sub_vjp, _target(a, out), _target(b, out))
+    a, b, out, ta, tb = _binary("sub", np.subtract, a, b)
+    return record("sub", out, (a, b), _sub_vjp, ta, tb)
 
 
 def _mul_vjp(
@@ -129,9 +148,8 @@ def _mul_jvp(
 )
 def mul(a: Any, b: Any) -> Tensor:
     """a * b. vjp: (g b, g a)."""
-    a, b = binary_operands(a, b, "mul")
-    out = _apply("mul", np.multiply, a, b)
-    return record("mul", out, (a, b), _mul_vjp, a.data, b.data, _target(a, out), _target(b, out))
+    a, b, out, ta, tb = _binary("mul", np.multiply, a, b)
+    return record("mul", out, (a, b), _mul_vjp, a.data, b.data, ta, tb)
 
 
 def _div_vjp(

@@ -180,8 +180,10 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
     against each other) with one node instead of two.
     vjp: (unbroadcast(g), g b^T, a^T g), the last deferred as for matmul.
     """
-    a, b = binary_operands(a, b, "addmm")
-    c = to_tensor(c, a, "addmm")
+    if type(a) is not Tensor or type(b) is not Tensor or a.data.dtype is not b.data.dtype:
+        a, b = binary_operands(a, b, "addmm")
+    if not isinstance(c, Tensor):
+        c = to_tensor(c, a, "addmm")
     x, y = a.data, b.data
     if x.ndim != 2 or y.ndim != 2:
         raise ValueError(f"addmm: needs 2-d operands, got {a.shape} @ {b.shape}")
@@ -202,7 +204,7 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
             raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = None
     if c._requires_grad:
-        tc = () if c.shape == out.shape and c.dtype == out.dtype else (c.shape, c.dtype)
+        tc = () if cd.shape == out.shape and cd.dtype == out.dtype else (cd.shape, cd.dtype)
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..differentiable import Deferred
 from ..gradients import Scatter
+from ..tape import shared_shape
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
 from .registry import composite, names, primitive, shape_args, varargs
@@ -85,12 +86,19 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
+    n = a.data.ndim
     if axes is None:
-        axes = tuple(range(a.ndim))[::-1]
-    axes = tuple(int(ax) % max(a.ndim, 1) for ax in axes)
-    if sorted(axes) != list(range(a.ndim)):
-        raise ValueError(f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}")
-    inverse = tuple(np.argsort(axes))
+        axes = tuple(range(n - 1, -1, -1))
+    else:
+        axes = tuple(int(ax) % max(n, 1) for ax in axes)
+        if sorted(axes) != list(range(n)):
+            raise ValueError(
+                f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}"
+            )
+    inverse = [0] * n
+    for k, ax in enumerate(axes):
+        inverse[ax] = k
+    inverse = tuple(inverse)
     out = a.data.transpose(axes)
     return record("transpose", out, (a,), _transpose_vjp, inverse)
 
@@ -152,11 +160,19 @@ def unsqueeze(a: Tensor, axis: int) -> Tensor:
     return reshape(a, (*a.shape[:axis], 1, *a.shape[axis:]))
 
 
+# Index parts that select without repeats: basic indexing (the layers' time steps and
+# gate slices).
+_BASIC = (slice, int, type(Ellipsis), type(None))
+
+
 def _index_parts(index: Any) -> tuple[Any, bool]:
     """Index with tensors replaced by arrays; flag whether no position can repeat."""
     parts = index if isinstance(index, tuple) else (index,)
-    if all(type(p) is slice or type(p) is int for p in parts):
-        return index, True  # basic indexing (the time steps and gates of the layers)
+    for p in parts:
+        if type(p) not in _BASIC:
+            break
+    else:
+        return index, True
     clean, unique = [], True
     for p in parts:
         if isinstance(p, Tensor):
@@ -233,7 +249,8 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         out = a.data[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
-    return record("getitem", out, (a,), _getitem_vjp, idx, a.shape, a.dtype, unique)
+    d = a.data
+    return record("getitem", out, (a,), _getitem_vjp, idx, shared_shape(d.shape), d.dtype, unique)
 
 
 def _scatter_vjp(g: np.ndarray, indices: list, uniques: list) -> list:
@@ -378,7 +395,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
-    ts = tuple(to_tensor(t, None, op) for t in tensors)
+    ts = tuple(t if type(t) is Tensor else to_tensor(t, None, op) for t in tensors)
     if not ts:
         raise ValueError(f"{op}: needs at least one tensor")
     return ts
