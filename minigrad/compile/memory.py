@@ -35,6 +35,9 @@ class Storage:
         self.grads: dict[Slot, np.ndarray] = {}
         self.copied: set[Value] = set()  # views NumPy could not make: copied instead
         self.nbytes = 0
+        # Whether backward reuses the storage of a forward value that backward reads:
+        # a second backward of the same call must then recompute the forward first.
+        self.reuses_forward = False
 
 
 class _Item:
@@ -73,7 +76,7 @@ def allocate(fp: ForwardPlan, gp: GradPlan | None) -> Storage:
         _families(fp, gp, items)
         _activation_families(gp, items)
     store = Storage()
-    _scan(list({id(i): i for i in items.values()}.values()), store)
+    _scan(list({id(i): i for i in items.values()}.values()), store, 2 * F + 1)
     _resolve(fp, gp, store)
     return store
 
@@ -202,9 +205,11 @@ def _join_family(members: list, items: dict) -> None:
         items[m] = fam
 
 
-def _scan(items: list[_Item], store: Storage) -> None:
-    """Linear scan: reuse the storage of any buffer whose life has ended."""
+def _scan(items: list[_Item], store: Storage, backward: int) -> None:
+    """Linear scan: reuse the storage of any buffer whose life has ended. Notes when a
+    forward value that backward reads (alive past ``backward``) gives its storage up."""
     items.sort(key=lambda it: it.start)
+    read_in_backward: dict[int, bool] = {}  # id(storage) -> its last owner's
     free: dict[tuple, list[np.ndarray]] = {}
     busy: list[tuple[int, int, np.ndarray, tuple]] = []
     for n, it in enumerate(items):
@@ -216,10 +221,13 @@ def _scan(items: list[_Item], store: Storage) -> None:
         pool = free.get(key)
         if pool:
             flat = pool.pop()
+            store.reuses_forward |= read_in_backward[id(flat)]
         else:
             flat = np.zeros(size, it.dtype)
             store.nbytes += flat.nbytes
         heapq.heappush(busy, (it.end, n, flat, key))
+        forward = any(not isinstance(m, Slot) for m, _ in it.members)
+        read_in_backward[id(flat)] = forward and it.end > backward
         arr = flat.reshape(it.shape)
         for m, region in it.members:
             a = arr if region is None else arr[region]

@@ -1,7 +1,8 @@
 """Forward planning: which steps run, and where each value lives.
 
 Only the steps the outputs depend on run (a trace may hold ops whose results are
-never used). Each value gets a *place*:
+never used); sibling ops on adjacent column slices are first fused into one
+(``fusion.py``). Each value gets a *place*:
 
 - ``("bound",)``: an input, parameter or constant; its array is read at each call;
 - ``("view", base)``: a view of its input (reshape, transpose, basic indexing); on a
@@ -9,7 +10,12 @@ never used). Each value gets a *place*:
 - ``("in", container, region)``: the producer writes straight into its region of a
   ``stack`` or ``concatenate`` output (the join itself then runs no code);
 - ``("own",)``: a planned buffer of its own (``memory.py`` lets buffers whose
-  lifetimes do not overlap share storage).
+  lifetimes do not overlap share storage). A transposed 2-D parameter used only as
+  the right operand of products is one too: copied once per call, row-major, and
+  *pinned* (kept for the whole program, since a second backward reads it).
+
+A kernel may ask to overwrite an input with what it keeps for its backward
+(``Kernel.donates``); it is let when nothing else reads that input's buffer.
 """
 
 from __future__ import annotations

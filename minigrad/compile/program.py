@@ -56,6 +56,8 @@ class Program:
         self.ops = sorted({s.op for s in fp.live})
         self.differentiable = gp is not None
         self.generation = 0
+        self._rerun = store.reuses_forward  # a repeated backward recomputes the forward
+        self._backward_of = -1  # the generation whose backward ran last
         live = {v for s in fp.live for v in (s.out, *s.inputs, *attr_values(s))}
         live |= set(fp.outputs)
         self._inputs = [(i, f"v{v.index}") for i, v in enumerate(trace.inputs) if v in live]
@@ -133,6 +135,12 @@ class Program:
                 ".backward() before calling the compiled function again"
             )
         env = self.env
+        if self._backward_of == generation and self._rerun:
+            # A second backward of this call (retain_graph, or another output of it in
+            # the same pass): the first reused storage of forward values it reads.
+            env["forward"]()
+            env["derived"] = False
+        self._backward_of = generation
         for i, out in enumerate(self._seeds):
             env[f"seed{i}"] = g if out == j else self._zeros[i]
         env["backward"]()

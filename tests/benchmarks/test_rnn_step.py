@@ -34,6 +34,7 @@ from stepbench import (  # noqa: E402
     minigrad_steps,
     numpy_steps,
     profiling,
+    replay_profile,
     threads,
     timing,
     workloads,
@@ -208,6 +209,15 @@ def test_profile_reports_forward_and_backward_per_op():
     assert any(e["forward"] > 0 for e in ops.values())
     assert any(e["backward"] > 0 for e in ops.values())
     assert len(prof["self_time_top"]) == 5
+
+
+def test_replay_profile_sums_the_time_steps_into_template_lines():
+    prof = replay_profile.profile_compiled(_tiny("W4"), steps=3)
+    keys = [key for _, key in prof["rows"]]
+    assert keys and not any("t=" in k for k in keys)  # time steps folded together
+    assert any(k.startswith("forward: addmm layer=0 ::") for k in keys)
+    assert any(k.startswith("backward: d sigmoid layer=0 ::") for k in keys)
+    assert prof["total_us"] == pytest.approx(sum(us for us, _ in prof["rows"]))
 
 
 def test_the_documented_command_is_the_one_the_harness_takes():

@@ -9,6 +9,7 @@ import pytest
 import minigrad
 import minigrad.viz as viz
 import rnn
+from minigrad.functional import linear
 
 
 def setup() -> tuple:
@@ -146,3 +147,30 @@ def test_retained_backward_reuses_the_derivatives_of_all_steps() -> None:
     (layer(x)[0] ** 2).sum().backward()
     for k, p in layer.named_parameters():
         np.testing.assert_allclose(once[k], p.grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [rnn.LSTM, rnn.GRU])
+def test_a_repeated_backward_reads_forward_values_as_the_first_did(cls: type) -> None:
+    # backward reuses the storage of forward values it has read; a second backward of
+    # the same call (retain_graph, or a second output in the same pass) must not see that
+    minigrad.manual_seed(0)
+    layer = cls(3, 4, dtype=np.float64)
+    wy = minigrad.tensor(np.random.default_rng(0).normal(size=(5, 4)), requires_grad=True)
+    x = minigrad.tensor(np.random.default_rng(2).normal(size=(6, 2, 3)))
+
+    def f(x):
+        z = linear(layer(x)[0].reshape(12, 4), wy)
+        return (z**2).sum(), z.tanh().sum()
+
+    step = minigrad.compile(f)
+    a, b = step(x)
+    (a + b).backward(retain_graph=True)
+    (a + 2 * b).backward()
+    got = {k: p.grad.copy() for k, p in layer.named_parameters()}
+    for p in layer.parameters():
+        p.grad = None
+    a, b = f(x)
+    (a + b).backward(retain_graph=True)
+    (a + 2 * b).backward()
+    for k, p in layer.named_parameters():
+        np.testing.assert_allclose(got[k], p.grad, rtol=1e-12, err_msg=k)
