@@ -1,16 +1,19 @@
 """Replay rules, one per primitive, registered in :data:`KERNELS` by op name."""
 
-from . import elementwise, linalg, loss, reduce, shape
-from .base import KERNELS, Emitter, Kernel, Target
+from . import binary, elementwise, linalg, loss, reduce, shape, unary
+from .base import KERNELS, NUMPY_NAMES, Emitter, Kernel, Target
 
 __all__ = [
     "KERNELS",
+    "NUMPY_NAMES",
     "Emitter",
     "Kernel",
     "Target",
+    "binary",
     "elementwise",
     "linalg",
     "loss",
     "reduce",
     "shape",
+    "unary",
 ]

@@ -10,6 +10,7 @@ are matmul weight gradients ``a^T g`` (``outer``: summed over all uses in one GE
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,22 @@ from ..trace import Step
 __all__: list[str] = []  # internal to minigrad.compile.kernels
 
 KERNELS: dict[str, Kernel] = {}
+
+#: NumPy functions the generated code calls by name (``codegen`` binds each one).
+NUMPY_NAMES: set[str] = set(
+    "absolute add broadcast_to clip concatenate copyto divide exp expand_dims greater "
+    "log logaddexp logical_not matmul maximum minimum multiply negative power sign "
+    "sqrt subtract tanh".split()
+)
+
+
+def numpy_calls(*code: str) -> None:
+    """Make the NumPy functions that lines of ``code`` call (``"sin({a}, {o})"``,
+    ``"multiply.reduce(...)"``), or that are named alone (``"einsum"``), callable by
+    name in generated code."""
+    for line in code:
+        names = re.findall(r"\b([a-z_]\w*)[(.]", line) if "(" in line else line.split()
+        NUMPY_NAMES.update(n for n in names if hasattr(np, n))
 
 
 def kernel(*names: str) -> Any:

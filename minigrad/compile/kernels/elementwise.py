@@ -129,57 +129,6 @@ class Where(Kernel):
             em.give(t, _shape(step), _dt(step), None, s)
 
 
-# ----------------------------------------------------------------------- unary
-def _unary(name: str, fwd: str, needs: set, bwd: list[str]) -> None:
-    """Register a unary kernel: ``fwd`` is a line with {a}, {o}; ``bwd`` lines compute
-    the input gradient into {s} from {g}, {a}, {o}."""
-
-    class Unary(Kernel):
-        def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-            em.line(fwd.format(a=ins[0], o=o))
-
-        def needs(self, step: Step) -> set:
-            return needs
-
-        def backward(self, em, step, g, ins, o, ts) -> None:
-            t = ts[0]
-            if t is None:
-                return
-            deriv = step.attrs.get("deriv")  # computed for all time steps at once
-            if deriv is not None:
-                em.give(t, _shape(step), _dt(step), "multiply", g, deriv)
-                return
-            direct = t.mode == "write" and tuple(t.shape) == _shape(step)
-            s = t.name if direct else em.scratch(_shape(step), _dt(step), 3)
-            for line in bwd:
-                em.line(line.format(g=g, a=ins[0], o=o, s=s))
-            if not direct:
-                em.give(t, _shape(step), _dt(step), None, s)
-
-    Unary.__name__ = name.capitalize()
-    kernel(name)(Unary)
-
-
-_unary("neg", "negative({a}, {o})", set(), ["negative({g}, {s})"])
-_unary("exp", "exp({a}, {o})", {"out"}, ["multiply({g}, {o}, {s})"])
-_unary("log", "log({a}, {o})", {0}, ["divide({g}, {a}, {s})"])
-_unary("sqrt", "sqrt({a}, {o})", {"out"}, ["divide({g}, {o}, {s}); multiply({s}, 0.5, {s})"])
-_unary("abs", "absolute({a}, {o})", {0}, ["sign({a}, {s}); multiply({s}, {g}, {s})"])
-_unary(
-    "tanh",
-    "tanh({a}, {o})",
-    {"out"},
-    ["multiply({o}, {o}, {s}); subtract(1, {s}, {s}); multiply({s}, {g}, {s})"],
-)
-_unary(
-    "sigmoid",
-    "multiply({a}, 0.5, {o}); tanh({o}, {o}); multiply({o}, 0.5, {o}); add({o}, 0.5, {o})",
-    {"out"},
-    ["subtract(1, {o}, {s}); multiply({s}, {o}, {s}); multiply({s}, {g}, {s})"],
-)
-_unary("relu", "maximum({a}, 0, out={o})", {0}, ["greater({a}, 0, {s}); multiply({s}, {g}, {s})"])
-
-
 @kernel("clip")
 class Clip(Kernel):
     def prepare(self, step: Step, tracer: Any) -> None:
