@@ -5,8 +5,9 @@ the input ``{a}`` (a ufunc with its ``out`` argument), and the calls that write 
 input's gradient into ``{s}`` from the output's gradient ``{g}``, ``{a}`` and ``{o}``.
 What the backward reads follows from the names it uses. The derivatives are the
 ops' own (``minigrad.ops``), written as calls into planned buffers and evaluated in
-the same order, so a replay gives eager's values bit for bit; the tests compare every
-row with eager backward.
+the same order, so a replay gives eager's values bit for bit (except sigmoid's
+gradient, grouped as ``(s (1 - s)) g`` so that the derivative of all time steps can be
+computed at once, see ``hoist.py``); the tests compare every row with eager backward.
 
 Rows marked ``quiet`` run under the floating-point error state their eager op uses
 (``arcsin(2)`` is NaN without a warning, in a replay as in eager mode).
@@ -34,11 +35,8 @@ class Rule(NamedTuple):
     quiet: bool
 
 
-RULES: dict[str, Rule] = {}
-
-
 class Unary(Kernel):
-    """The replay of one row of :data:`RULES`."""
+    """The replay of one row of the table."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
@@ -70,87 +68,87 @@ class Unary(Kernel):
             em.give(t, shape, dt, None, s)
 
 
-def unary(name: str, forward: str, grad: str, *, quiet: bool = True) -> None:
+def unary(name: str, forward: str, grad: str, *, quiet: bool = False) -> None:
     """Register the replay of the unary op ``name`` (see the module docstring)."""
-    RULES[name] = Rule(forward, grad, quiet)
-    KERNELS[name] = Unary(RULES[name])
+    KERNELS[name] = Unary(Rule(forward, grad, quiet))
     numpy_calls(forward, grad, QUIET_FORWARD, QUIET_BACKWARD)
 
 
+def pointwise(name: str, forward: str, grad: str) -> None:
+    """A row for an op of ``minigrad.ops.pointwise.define_unary``, quiet as its forward."""
+    unary(name, forward, grad, quiet=True)
+
+
 # --------------------------------------------------------------- minigrad.ops.unary
-# Hot ops: no error state (one NumPy call each, as eager's own).
-unary("neg", "negative({a}, {o})", "negative({g}, {s})", quiet=False)
-unary("exp", "exp({a}, {o})", "multiply({g}, {o}, {s})", quiet=False)
-unary("log", "log({a}, {o})", "divide({g}, {a}, {s})", quiet=False)
+# Hot ops: no error state, as eager's own.
+unary("neg", "negative({a}, {o})", "negative({g}, {s})")
+unary("exp", "exp({a}, {o})", "multiply({g}, {o}, {s})")
+unary("log", "log({a}, {o})", "divide({g}, {a}, {s})")
 unary(
     "sqrt",
     "sqrt({a}, {o})",
     "divide({g}, {o}, {s}); multiply({s}, 0.5, {s})",
-    quiet=False,
 )
-unary("abs", "absolute({a}, {o})", "sign({a}, {s}); multiply({s}, {g}, {s})", quiet=False)
+unary("abs", "absolute({a}, {o})", "sign({a}, {s}); multiply({s}, {g}, {s})")
 unary(
     "tanh",
     "tanh({a}, {o})",
     "multiply({o}, {o}, {s}); subtract(1, {s}, {s}); multiply({s}, {g}, {s})",
-    quiet=False,
 )
 unary(  # s = (1 + tanh(a / 2)) / 2, as the op computes it
     "sigmoid",
     "multiply({a}, 0.5, {o}); tanh({o}, {o}); multiply({o}, 0.5, {o}); add({o}, 0.5, {o})",
     "subtract(1, {o}, {s}); multiply({s}, {o}, {s}); multiply({s}, {g}, {s})",
-    quiet=False,
 )
 unary(
     "relu",
     "maximum({a}, 0, out={o})",
     "greater({a}, 0, {s}); multiply({s}, {g}, {s})",
-    quiet=False,
 )
 
 # ---------------------------------------------------------------- minigrad.ops.trig
 # g * d(a): d is evaluated first, in the op's own order, then multiplied by g.
 _INV_SQRT = "sqrt({s}, {s}); divide({one}, {s}, {s}); multiply({s}, {g}, {s})"
-unary("sin", "sin({a}, {o})", "cos({a}, {s}); multiply({s}, {g}, {s})")
-unary("cos", "cos({a}, {o})", "sin({a}, {s}); negative({s}, {s}); multiply({s}, {g}, {s})")
-unary(
+pointwise("sin", "sin({a}, {o})", "cos({a}, {s}); multiply({s}, {g}, {s})")
+pointwise("cos", "cos({a}, {o})", "sin({a}, {s}); negative({s}, {s}); multiply({s}, {g}, {s})")
+pointwise(
     "tan",  # 1 + tan(a)^2
     "tan({a}, {o})",
     "multiply({o}, {o}, {s}); add(1, {s}, {s}); multiply({s}, {g}, {s})",
 )
-unary(  # 1 / sqrt(1 - a^2)
+pointwise(  # 1 / sqrt(1 - a^2)
     "arcsin",
     "arcsin({a}, {o})",
     "multiply({a}, {a}, {s}); subtract(1, {s}, {s}); " + _INV_SQRT.replace("{one}", "1"),
 )
-unary(  # -1 / sqrt(1 - a^2)
+pointwise(  # -1 / sqrt(1 - a^2)
     "arccos",
     "arccos({a}, {o})",
     "multiply({a}, {a}, {s}); subtract(1, {s}, {s}); " + _INV_SQRT.replace("{one}", "-1"),
 )
-unary(  # 1 / (1 + a^2)
+pointwise(  # 1 / (1 + a^2)
     "arctan",
     "arctan({a}, {o})",
     "multiply({a}, {a}, {s}); add(1, {s}, {s}); divide(1, {s}, {s}); multiply({s}, {g}, {s})",
 )
-unary("sinh", "sinh({a}, {o})", "cosh({a}, {s}); multiply({s}, {g}, {s})")
-unary("cosh", "cosh({a}, {o})", "sinh({a}, {s}); multiply({s}, {g}, {s})")
-unary(  # 1 / sqrt(a^2 + 1)
+pointwise("sinh", "sinh({a}, {o})", "cosh({a}, {s}); multiply({s}, {g}, {s})")
+pointwise("cosh", "cosh({a}, {o})", "sinh({a}, {s}); multiply({s}, {g}, {s})")
+pointwise(  # 1 / sqrt(a^2 + 1)
     "arcsinh",
     "arcsinh({a}, {o})",
     "multiply({a}, {a}, {s}); add({s}, 1, {s}); " + _INV_SQRT.replace("{one}", "1"),
 )
-unary(  # 1 / sqrt(a^2 - 1)
+pointwise(  # 1 / sqrt(a^2 - 1)
     "arccosh",
     "arccosh({a}, {o})",
     "multiply({a}, {a}, {s}); subtract({s}, 1, {s}); " + _INV_SQRT.replace("{one}", "1"),
 )
-unary(  # 1 / (1 - a^2)
+pointwise(  # 1 / (1 - a^2)
     "arctanh",
     "arctanh({a}, {o})",
     "multiply({a}, {a}, {s}); subtract(1, {s}, {s}); divide(1, {s}, {s}); multiply({s}, {g}, {s})",
 )
-unary(  # (cos(pi a) - sinc(a)) / a, 0 at a = 0
+pointwise(  # (cos(pi a) - sinc(a)) / a, 0 at a = 0
     "sinc",
     "copyto({o}, sinc({a}))",
     "multiply({a}, 3.141592653589793, {s}); cos({s}, {s}); subtract({s}, {o}, {s}); "
@@ -159,14 +157,14 @@ unary(  # (cos(pi a) - sinc(a)) / a, 0 at a = 0
 )
 
 # -------------------------------------------------------------- minigrad.ops.explog
-unary(  # 1 / (1 + a)
+pointwise(  # 1 / (1 + a)
     "log1p",
     "log1p({a}, {o})",
     "add({a}, 1, {s}); divide(1, {s}, {s}); multiply({s}, {g}, {s})",
 )
-unary("expm1", "expm1({a}, {o})", "add({o}, 1, {s}); multiply({s}, {g}, {s})")  # e^a
+pointwise("expm1", "expm1({a}, {o})", "add({o}, 1, {s}); multiply({s}, {g}, {s})")  # e^a
 
 # ----------------------------------------------------------- minigrad.ops.piecewise
 # Flat between their jumps: the gradient is g * 0 (NaN where g is, as eager).
 for _name, _fn in (("sign", "sign"), ("floor", "floor"), ("ceil", "ceil"), ("round", "rint")):
-    unary(_name, f"{_fn}({{a}}, {{o}})", "multiply({g}, 0.0, {s})")
+    pointwise(_name, f"{_fn}({{a}}, {{o}})", "multiply({g}, 0.0, {s})")
