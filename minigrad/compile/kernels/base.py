@@ -66,6 +66,7 @@ class Emitter:
 
     def __init__(self, env: dict[str, Any]) -> None:
         self.env = env
+        self._base = len(env)  # names count from here: NumPy functions added shift none
         self.lines: list[str] = []
         self._ids: dict[int, str] = {}
         self._scratch: dict[tuple, str] = {}
@@ -79,7 +80,7 @@ class Emitter:
         key = id(obj)
         name = self._ids.get(key)
         if name is None:
-            name = f"{hint}{len(self.env)}"
+            name = f"{hint}{len(self.env) - self._base}"
             self.env[name] = obj
             self._ids[key] = name
         return name

@@ -402,3 +402,29 @@ def test_a_user_op_replays_once_it_has_a_rule() -> None:
                 check_cube(step, cube, w, minigrad.tensor(values, requires_grad=True))
         assert step.captures == 1
         assert "cube" in next(iter(step.programs.values())).ops
+
+
+def test_draw_shows_the_eager_graph_of_the_new_rules() -> None:
+    from minigrad import viz
+
+    w = minigrad.tensor(np.linspace(-0.5, 0.5, 4).reshape(2, 2), requires_grad=True)
+
+    def f(x):
+        h = x
+        for t in range(2):
+            with minigrad.scope(f"t={t}"):
+                h = ops.sin(ops.einsum("ij,jk->ik", h, w.T)) + ops.cumsum(h, 1).prod(axis=0)
+        spread = ops.scatter([h[:, 0], h[:, 1]], [(slice(None), 1), (slice(None), 0)], (3, 2))
+        return ops.arctan2(spread, 1.5).sum()
+
+    x = minigrad.tensor(np.random.default_rng(3).normal(size=(3, 2)))
+    eager = viz.draw(f(x), params={"w": w}).source
+    compiled = minigrad.compile(f)
+    out = compiled(x)
+    assert {"sin", "contract", "cumsum", "prod", "scatter", "arctan2"} <= set(
+        next(iter(compiled.programs.values())).ops
+    )
+    drawn = viz.draw(out, params={"w": w}).source
+    strip = __import__("re").compile(r"\b(n|node)\d+\b")
+    assert strip.sub("N", drawn) == strip.sub("N", eager)
+    assert drawn.count("subgraph cluster") == eager.count("subgraph cluster") >= 2
