@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...ops.registry import REGISTRY
 from ..trace import Step
 from .base import Emitter, Kernel, Target, kernel
 
@@ -82,18 +83,26 @@ class Div(Kernel):
 @kernel("pow", "maximum", "minimum", "logaddexp")
 class Generic2(Kernel):
     """Rarely hot binary ops: the forward is the NumPy ufunc, the backward calls the
-    op's own vjp on the current arrays (see ``rules.py``)."""
+    op's own rule on the call's arrays (pow's vjp; for the others, whose vjps read a
+    mask saved at capture, the rule restated in ``rules.py``)."""
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-        fn = {"pow": "power", "maximum": "maximum", "minimum": "minimum"}.get(step.op, step.op)
+        fn = {"pow": "power"}.get(step.op, step.op)
         em.line(f"{fn}({ins[0]}, {ins[1]}, out={o})")
 
     def needs(self, step: Step) -> set:
         return {0, 1, "out"}
 
     def backward(self, em, step, g, ins, o, ts) -> None:
-        rule = em.const(binary_rule(step.op), "rule")
-        em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o})")
+        if step.op == "pow":
+            # The vjp with targets () (the gradient at the output's shape) or None (no
+            # gradient): its zeros at the boundary (0^0, 0^y) are eager's own.
+            rule = em.const(REGISTRY["pow"].vjp, "rule")
+            ta, tb = (None if t is None or t.mode == "skip" else () for t in ts)
+            em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o}, {ta}, {tb})")
+        else:
+            rule = em.const(binary_rule(step.op), "rule")
+            em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o})")
         em.give(ts[0], _shape(step), _dt(step), None, "_ga")
         em.give(ts[1], _shape(step), _dt(step), None, "_gb")
 

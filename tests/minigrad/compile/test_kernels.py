@@ -339,6 +339,30 @@ def test_out_of_domain_values_are_nan_without_a_warning_as_eager() -> None:
     assert np.isnan(got.data[0])
 
 
+@pytest.mark.parametrize(
+    ("fn", "a", "b"),
+    [
+        # 0^0 and 0^2 (the base's and exponent's derivatives are 0), a negative base
+        # (the exponent's is NaN), 0^-1 (infinite): pow's boundary, as eager
+        (lambda a, b: a**b, [0.0, 0.0, -2.0, 2.0, 0.0], [0.0, 2.0, 2.0, 0.5, -1.0]),
+        (minigrad.maximum, [1.0, 2.0, -1.0], [1.0, 3.0, -1.0]),  # ties split evenly
+        (minigrad.minimum, [1.0, 2.0, -1.0], [1.0, 3.0, -1.0]),
+    ],
+)
+def test_boundary_values_replay_as_eager(fn: Callable, a: list, b: list) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 0^-1: NumPy warns in eager mode and replay alike
+        compiled = minigrad.compile(lambda x, y: fn(x, y).sum())
+        for _ in range(2):
+            x, y = (minigrad.tensor(v, requires_grad=True) for v in (a, b))
+            fn(x, y).sum().backward()
+            want = x.grad, y.grad
+            x.grad = y.grad = None
+            compiled(x, y).backward()
+            np.testing.assert_array_equal(x.grad, want[0])
+            np.testing.assert_array_equal(y.grad, want[1])
+
+
 # ------------------------------------------------------------ an op a user registers
 def _cube_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
     return (g * 3 * x * x,)
