@@ -363,6 +363,27 @@ def test_boundary_values_replay_as_eager(fn: Callable, a: list, b: list) -> None
             np.testing.assert_array_equal(y.grad, want[1])
 
 
+def test_scatter_reads_index_arrays_of_each_call() -> None:
+    # The ids are a tensor argument: their array is rebound at every call, not frozen.
+    def f(v, ids):
+        spread = ops.scatter([v, v * 2.0], [(ids, 1), (ids, 0)], (4, 2))
+        return (spread * spread).sum()
+
+    compiled = minigrad.compile(f)
+    v = minigrad.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    for ids in ([0, 2, 0], [3, 1, 1], [2, 3, 0]):
+        idx = minigrad.tensor(np.array(ids))
+        got = compiled(v, idx)
+        got.backward()
+        g, v.grad = v.grad, None
+        want = f(v, idx)
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-14)
+        np.testing.assert_allclose(g, v.grad, rtol=1e-14)
+        v.grad = None
+    assert compiled.captures == 1
+
+
 # ------------------------------------------------------------ an op a user registers
 def _cube_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
     return (g * 3 * x * x,)
