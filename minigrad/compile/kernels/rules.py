@@ -12,14 +12,6 @@ import numpy as np
 __all__: list[str] = []  # internal to minigrad.compile.kernels
 
 
-def pow(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
-    """d(x^y) = y x^(y-1) dx + x^y log x dy (the second only where x > 0)."""
-    ga = g * y * np.power(x, y - 1)
-    pos = x > 0
-    gb = np.where(pos, g * out * np.log(np.where(pos, x, 1)), 0)
-    return ga, gb
-
-
 def _select(g: np.ndarray, x: np.ndarray, y: np.ndarray, wins: np.ndarray) -> tuple:
     share = np.where(wins, 1.0, np.where(x == y, 0.5, 0.0)).astype(g.dtype)
     return g * share, g * (1 - share)
