@@ -67,13 +67,15 @@ def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False, b: Any
 
 @composite(methods=("log_softmax",))
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits."""
+    """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
+    vjp: g - softmax(x) sum(g) along ``axis``."""
     return ops.sub(x, logsumexp(x, axis, keepdims=True))
 
 
 @composite(methods=("softmax",))
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x - max) / sum(exp(x - max)) along ``axis``."""
+    """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
+    ``axis``, s = softmax(x)."""
     e = ops.exp(ops.sub(x, _shift(x, axis)))
     return ops.div(e, ops.sum(e, axis, keepdims=True))
 

@@ -89,8 +89,8 @@ def _contract_jvp(dx: tuple, y: np.ndarray, x: np.ndarray, w: np.ndarray, spec: 
 
 @primitive(_contract_vjp, jvp=_contract_jvp, tensor_vjp=_contract_vjp, saves=("a", "b"))
 def contract(a: Any, b: Any, subscripts: str) -> Tensor:
-    """Two-operand einsum with explicit letters, ``"ij,jk->ik"``. vjp for a:
-    contract(g, b, "O,B->A"), laid out in a's shape (diagonals for repeated letters,
+    """Two-operand einsum with explicit letters, ``"ij,jk->ik"``. vjp: for a,
+    contract(g, b, "O,B->A") laid out in a's shape (diagonals for repeated letters,
     broadcast for letters only a has); likewise for b."""
     a, b = binary_operands(a, b, "contract")
     try:

@@ -360,10 +360,10 @@ def _where_tensor_vjp(g: Tensor, c: np.ndarray, ta: tuple | None, tb: tuple | No
 
 @primitive(_where_vjp, jvp=_where_jvp, tensor_vjp=_where_tensor_vjp, top_level=True)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Pick ``a`` where ``cond`` is true, else ``b``.
+    """Pick ``a`` where ``cond`` is true, else ``b``. vjp: (where(cond, g, 0),
+    where(cond, 0, g)).
 
-    vjp: g flows to ``a`` where cond holds and to ``b`` elsewhere; the unused
-    branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
+    The unused branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
     cannot turn into NaN there).
     """
     c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)

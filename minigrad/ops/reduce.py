@@ -70,8 +70,9 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
 
 @composite(methods=("mean",))
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``: a sum times 1/count (a composite). The mean over an empty
-    axis is nan, as in NumPy and PyTorch."""
+    """Mean over ``axis``: a sum times 1/count (a composite). vjp: g / count broadcast
+    back over the reduced axes. The mean over an empty axis is nan, as in NumPy and
+    PyTorch."""
     axes = _axes(axis, a.ndim, "mean")
     count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     return mul(sum(a, axes, keepdims), 1.0 / count if count else float("nan"))

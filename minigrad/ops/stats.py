@@ -245,8 +245,8 @@ def norm(
     keepdim: Any = None,
 ) -> Tensor:
     """Vector p-norm (ord = p > 0, inf, -inf) or, for ord None/2/"fro" over any axes,
-    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp of the 2-norm: g a /
-    norm, 0 at a zero vector (PyTorch)."""
+    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp: g a / norm for the
+    2-norm, 0 at a zero vector (PyTorch)."""
     axis, keepdims = pick_axis("norm", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "norm")
     if ord in (None, "fro", 2):
