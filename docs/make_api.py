@@ -41,6 +41,7 @@ MODULES = [
     ("minigrad.autograd", "the tape and the backward engine"),
     ("minigrad.tape", "what ops record: nodes, grad modes, scopes, the leaf protocol"),
     ("minigrad.dtypes", "the default dtype, and data turned into arrays"),
+    ("minigrad.axes", "axis arguments: NumPy's names and PyTorch's aliases"),
     ("minigrad.gradients", "how backward holds and sums gradients"),
     ("minigrad.forward", "forward mode: tangents carried beside values"),
     ("minigrad.differentiable", "the backward walk on tensors, for create_graph"),

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
+from .axes import axis_args, one_axis
 from .ops.core import derived
 from .ops.loss import class_targets
 from .ops.registry import composite
@@ -48,11 +49,20 @@ def _finite_max(a: np.ndarray, axis: int | None) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
-@composite(methods=("logsumexp",))
-def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False, b: Any = None) -> Tensor:
+@composite(methods=("logsumexp",), top_level=True)
+def logsumexp(
+    x: Tensor,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+    b: Any = None,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """log(sum(b exp(x))) over ``axis`` (b = 1 when not given; a tensor b broadcasts
     against x and is differentiated too), shifted by the max so it never overflows.
     vjp: g b softmax(x) for x, g exp(x - out) for b."""
+    axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
     m = _shift(x, axis)
     e = ops.exp(ops.sub(x, m))
     if b is not None:
@@ -66,16 +76,23 @@ def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False, b: Any
 
 
 @composite(methods=("log_softmax",))
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
     vjp: g - softmax(x) sum(g) along ``axis``."""
+    axis = _last_or(axis, dim, "log_softmax")
     return ops.sub(x, logsumexp(x, axis, keepdims=True))
 
 
+def _last_or(axis: int, dim: int | None, op: str) -> int:
+    """``axis`` (default -1, the last) or PyTorch's ``dim``, not both."""
+    return axis if dim is None else one_axis(op, None if axis == -1 else axis, dim)
+
+
 @composite(methods=("softmax",))
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
     ``axis``, s = softmax(x)."""
+    axis = _last_or(axis, dim, "softmax")
     e = ops.exp(ops.sub(x, _shift(x, axis)))
     return ops.div(e, ops.sum(e, axis, keepdims=True))
 
