@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands
-from .elementwise import where
+from .core import binary_operands, record, to_tensor
+from .elementwise import mul, where
 from .pointwise import define_binary, define_unary
-from .registry import composite, names, reflected
+from .registry import composite, names, primitive, reflected
 
 _M = __name__
 
@@ -29,9 +29,39 @@ def _flat(xp: Any, x: Any, y: Any) -> float:
 sign = define_unary(_M, "sign", np.sign, _flat, "-1, 0 or 1 by the sign of a. vjp: 0.")
 floor = define_unary(_M, "floor", np.floor, _flat, "The largest integer <= a. vjp: 0.")
 ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.")
-round = define_unary(
-    _M, "round", np.round, _flat, "The nearest integer, halves to even (as both). vjp: 0."
+
+
+def _round_vjp(g: np.ndarray, decimals: int) -> tuple:
+    return (np.zeros_like(g),)
+
+
+def _round_jvp(dx: tuple, y: np.ndarray, decimals: int) -> np.ndarray:
+    (da,) = dx
+    return np.zeros_like(da)
+
+
+def _round_tensor_vjp(g: Tensor, decimals: int) -> tuple:
+    return (mul(g, 0.0),)
+
+
+@primitive(
+    _round_vjp,
+    jvp=_round_jvp,
+    tensor_vjp=_round_tensor_vjp,
+    methods=("round",),
+    top_level=True,
 )
+def round(a: Any, decimals: int = 0) -> Tensor:
+    """a rounded to ``decimals`` decimal places (negative: to tens, hundreds...), halves
+    to even, as NumPy's and PyTorch's ``round``. vjp: 0."""
+    a = to_tensor(a, None, "round")
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an integer, got {decimals!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.round(a.data, int(decimals))
+    return record("round", out, (a,), _round_vjp, int(decimals))
+
+
 remainder = define_binary(
     _M,
     "remainder",
