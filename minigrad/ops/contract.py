@@ -25,6 +25,7 @@ from .elementwise import mul, sub, where
 from .layout import moveaxis
 from .registry import composite, names, primitive
 from .shape import broadcast_to, getitem, reshape, stack
+from .subscripts import check, explicit
 from .tangents import tangent_sum
 from .unary import neg
 
@@ -98,34 +99,13 @@ def contract(a: Any, b: Any, subscripts: str) -> Tensor:
     a, b = binary_operands(a, b, "contract")
     try:
         out = np.einsum(subscripts, a.data, b.data)
-    except ValueError as e:
+    except (ValueError, TypeError):
+        check("contract", subscripts, [a.shape, b.shape])
         raise ValueError(
-            f"contract: {subscripts!r} on shapes {a.shape} and {b.shape}: {e}"
+            f"contract: subscripts {subscripts!r} do not fit operands of shapes {a.shape} "
+            f"and {b.shape}"
         ) from None
     return record("contract", out, (a, b), _contract_vjp, a.data, b.data, subscripts)
-
-
-def _normalise(subscripts: str, shapes: list[tuple]) -> tuple[list[str], str]:
-    """Explicit letters for every operand and the output (``...`` expanded)."""
-    s = subscripts.replace(" ", "")
-    ins, arrow, out = s.partition("->")
-    terms = ins.split(",")
-    if len(terms) != len(shapes):
-        raise ValueError(f"einsum: {len(terms)} subscripts for {len(shapes)} operands")
-    spare = [c for c in string.ascii_letters if c not in s]
-    widths = [len(sh) - len(t.replace("...", "")) for t, sh in zip(terms, shapes, strict=True)]
-    ell = "".join(spare[: max([w for t, w in zip(terms, widths, strict=True) if "..." in t] + [0])])
-    explicit = []
-    for t, w, sh in zip(terms, widths, shapes, strict=True):
-        t = t.replace("...", ell[len(ell) - w :] if w else "")
-        if len(t) != len(sh):
-            raise ValueError(f"einsum: subscripts {t!r} for an operand of shape {sh}")
-        explicit.append(t)
-    if arrow:
-        return explicit, out.replace("...", ell)
-    letters = "".join(explicit)
-    once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
-    return explicit, ell + "".join(once)
 
 
 @composite(top_level=True)
@@ -135,8 +115,10 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     fold of ``contract`` (vjp: contract of g with the other operands)."""
     ts = [to_tensor(t, None, "einsum") for t in operands]
     if not ts:
-        raise ValueError("einsum: needs at least one operand")
-    terms, out = _normalise(subscripts, [t.shape for t in ts])
+        raise ValueError(f"einsum: needs at least one operand for subscripts {subscripts!r}")
+    shapes = [t.shape for t in ts]
+    check("einsum", subscripts, shapes)
+    terms, out = explicit(subscripts, shapes)
     if len(ts) == 1:
         return contract(ts[0], np.ones((), ts[0].dtype), f"{terms[0]},->{out}")
     acc, acc_s = ts[0], terms[0]
