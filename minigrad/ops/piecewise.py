@@ -9,13 +9,14 @@ gradient goes to ``a`` (PyTorch's convention; ``maximum`` splits ties evenly).
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
-from .elementwise import mul, where
+from .elementwise import div, mul, where
 from .pointwise import define_binary, define_unary
 from .registry import composite, names, primitive, reflected
 
@@ -31,16 +32,16 @@ floor = define_unary(_M, "floor", np.floor, _flat, "The largest integer <= a. vj
 ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.")
 
 
-def _round_vjp(g: np.ndarray, decimals: int) -> tuple:
-    return (np.zeros_like(g),)
+def _round_vjp(g: np.ndarray) -> tuple:
+    return (g * 0.0,)
 
 
-def _round_jvp(dx: tuple, y: np.ndarray, decimals: int) -> np.ndarray:
+def _round_jvp(dx: tuple, y: np.ndarray) -> np.ndarray:
     (da,) = dx
-    return np.zeros_like(da)
+    return da * 0.0
 
 
-def _round_tensor_vjp(g: Tensor, decimals: int) -> tuple:
+def _round_tensor_vjp(g: Tensor) -> tuple:
     return (mul(g, 0.0),)
 
 
@@ -53,13 +54,23 @@ def _round_tensor_vjp(g: Tensor, decimals: int) -> tuple:
 )
 def round(a: Any, decimals: int = 0) -> Tensor:
     """a rounded to ``decimals`` decimal places (negative: to tens, hundreds...), halves
-    to even, as NumPy's and PyTorch's ``round``. vjp: 0."""
+    to even, as NumPy's and PyTorch's ``round``. vjp: 0.
+
+    With decimals d it is NumPy's own computation, round(a 10^d) / 10^d (a / 10^-d
+    and a product for d < 0), written with ``mul``, ``div`` and this op at d = 0, so
+    the values match NumPy's bit for bit.
+    """
     a = to_tensor(a, None, "round")
     if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
         raise TypeError(f"round: decimals must be an integer, got {decimals!r}")
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.round(a.data, int(decimals))
-    return record("round", out, (a,), _round_vjp, int(decimals))
+    if a.data.dtype.kind != "f":
+        return Tensor._wrap(np.round(a.data, int(decimals)))  # no gradient to carry
+    if decimals:
+        scale = float(10.0 ** builtins.abs(int(decimals)))
+        if decimals > 0:
+            return div(round(mul(a, scale)), scale)
+        return mul(round(div(a, scale)), scale)
+    return record("round", np.rint(a.data), (a,), _round_vjp)
 
 
 remainder = define_binary(
