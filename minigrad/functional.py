@@ -16,7 +16,7 @@ import numpy as np
 
 from . import ops
 from .axes import axis_args, one_axis
-from .ops.core import derived
+from .ops.core import derived, floating
 from .ops.loss import class_targets
 from .ops.registry import composite
 from .rng import default_generator
@@ -63,6 +63,7 @@ def logsumexp(
     against x and is differentiated too), shifted by the max so it never overflows.
     vjp: g b softmax(x) for x, g exp(x - out) for b."""
     axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
+    x = floating(x)
     m = _shift(x, axis)
     e = ops.exp(ops.sub(x, m))
     if b is not None:
@@ -80,6 +81,7 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
     vjp: g - softmax(x) sum(g) along ``axis``."""
     axis = _last_or(axis, dim, "log_softmax")
+    x = floating(x)
     return ops.sub(x, logsumexp(x, axis, keepdims=True))
 
 
@@ -93,6 +95,7 @@ def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
     ``axis``, s = softmax(x)."""
     axis = _last_or(axis, dim, "softmax")
+    x = floating(x)
     e = ops.exp(ops.sub(x, _shift(x, axis)))
     return ops.div(e, ops.sum(e, axis, keepdims=True))
 

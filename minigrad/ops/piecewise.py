@@ -27,9 +27,13 @@ def _flat(xp: Any, x: Any, y: Any) -> float:
     return 0.0
 
 
-sign = define_unary(_M, "sign", np.sign, _flat, "-1, 0 or 1 by the sign of a. vjp: 0.")
-floor = define_unary(_M, "floor", np.floor, _flat, "The largest integer <= a. vjp: 0.")
-ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.")
+sign = define_unary(
+    _M, "sign", np.sign, _flat, "-1, 0 or 1 by the sign of a. vjp: 0.", integers=True
+)
+floor = define_unary(
+    _M, "floor", np.floor, _flat, "The largest integer <= a. vjp: 0.", integers=True
+)
+ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.", integers=True)
 
 
 def _round_vjp(g: np.ndarray) -> tuple:
@@ -81,6 +85,7 @@ remainder = define_binary(
     lambda xp, a, b, y: -xp.floor(a / b),
     "a - floor(a / b) b, with the sign of b (``a % b``). vjp: (g, -g floor(a / b)).",
     methods=("__mod__", ("__rmod__", reflected)),
+    integers=True,
 )
 
 

@@ -247,3 +247,14 @@ def test_the_fallback_warning_names_the_op_the_user_called_and_its_primitive(mon
     with pytest.warns(RuntimeWarning, match=r"tensordot \(through its primitive 'contract'\)"):
         minigrad.compile(lambda a: minigrad.tensordot(a, W, 1).sum())(t(3, 2))
     assert calling_op() is None
+
+
+def test_an_integer_argument_cast_inside_an_op_is_cast_anew_at_each_call():
+    """float * int casts the integers, and int / int gives floats: the casts are taken
+    from each call's values, not frozen at capture."""
+    w = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    step = minigrad.compile(lambda i: (w * i).sum() + (w * (i / 2)).sum() + minigrad.exp(i).sum())
+    for values in ([1, 2, 3], [10, 20, 30], [0, -1, 4]):
+        i = minigrad.tensor(np.array(values))
+        eager = (w * i).sum() + (w * (i / 2)).sum() + minigrad.exp(i).sum()
+        np.testing.assert_allclose(step(i).item(), eager.item(), rtol=1e-6)
