@@ -8,9 +8,12 @@ argument is a ``TypeError`` (as passing an argument twice is in Python).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["axis_args", "one_axis"]
+import numpy as np
+
+__all__ = ["axis_args", "one_axis", "reduced_axes"]
 
 
 def axis_args(op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple[Any, bool]:
@@ -36,3 +39,19 @@ def axis_args(op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tupl
 def one_axis(op: str, axis: Any, dim: Any) -> Any:
     """``axis`` or its alias ``dim`` (not both), for ops along one axis."""
     return axis_args(op, axis, None, dim, None)[0]
+
+
+def reduced_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` (None: all) as a sorted tuple of distinct non-negative axes of an
+    ``ndim``-d tensor. A 0-d tensor takes axis 0 or -1 and reduces nothing, as
+    PyTorch (NumPy refuses them)."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    span = max(ndim, 1)
+    out = set()
+    for ax in items:
+        if not -span <= ax < span:
+            raise ValueError(f"{op}: axis {ax} is out of range for a {ndim}-d tensor")
+        out.add(int(ax) % span)
+    return tuple(sorted(out)) if ndim else ()

@@ -58,8 +58,10 @@ def _layout(
     spec = f"{so},{s_other}->{''.join(carried)}"
     u = np.einsum(spec, g, other) if arrays else contract(g, other, spec)
     first = {c: s_self.index(c) for c in carried}
-    pairs = enumerate(zip(s_self, shape, strict=True))
-    kept = tuple(n if first.get(c) == i else 1 for i, (c, n) in pairs)
+    # u's sizes, not the operand's: a letter every other operand has at size 1 stays 1
+    # in u (three operands "ij,ij,ij" of shapes (2, 3), (1, 3), (2, 1)) and broadcasts.
+    got = dict(zip(carried, u.shape, strict=True))
+    kept = tuple(got[c] if first.get(c) == i else 1 for i, c in enumerate(s_self))
     u = u.reshape(kept) if arrays else reshape(u, kept)
     u = np.broadcast_to(u, shape) if arrays else broadcast_to(u, shape)
     if len(set(s_self)) == len(s_self):

@@ -6,12 +6,12 @@ axis ``k + 1`` of its tangent."""
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 
 import numpy as np
 
 from ..axes import axis_args
+from ..axes import reduced_axes as _axes
 from ..tensor import Tensor
 from .core import record
 from .elementwise import mul
@@ -19,19 +19,6 @@ from .registry import composite, names, primitive
 from .shape import broadcast_to, reshape
 
 Axis = int | Sequence[int] | None
-
-
-def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
-    """Normalise ``axis`` to a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    items = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for ax in items:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise ValueError(f"{op}: axis {ax} is out of range for a {ndim}-d tensor")
-        out.append(int(ax) % builtins.max(ndim, 1))
-    return tuple(sorted(set(out)))
 
 
 def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
