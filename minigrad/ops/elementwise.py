@@ -22,6 +22,7 @@ from .core import (
     binary_operands,
     broadcast_error,
     float_wins,
+    floating,
     record,
     to_tensor,
     unbroadcast,
@@ -178,8 +179,14 @@ def _div_jvp(
     methods=("__truediv__", ("__rtruediv__", reflected)),
 )
 def div(a: Any, b: Any) -> Tensor:
-    """a / b. vjp: (g / b, -g a / b^2)."""
+    """a / b. vjp: (g / b, -g a / b^2).
+
+    True division: integer or boolean operands give the default float dtype (float32
+    unless changed), as PyTorch; NumPy gives float64.
+    """
     a, b = binary_operands(a, b, "div")
+    if a.data.dtype.kind != "f":
+        a, b = floating(a), floating(b)
     out = _apply("div", np.divide, a, b)
     return record("div", out, (a, b), _div_vjp, b.data, out, _target(a, out), _target(b, out))
 
@@ -344,6 +351,8 @@ def logaddexp(a: Any, b: Any) -> Tensor:
     exactly 1/2: composing it from relu and abs would give a wrong subgradient there.
     """
     a, b = binary_operands(a, b, "logaddexp")
+    if a.data.dtype.kind != "f":
+        a, b = floating(a), floating(b)
     out = _apply("logaddexp", np.logaddexp, a, b)
     return record(
         "logaddexp", out, (a, b), _logaddexp_vjp, a.data, out, _target(a, out), _target(b, out)
@@ -378,10 +387,10 @@ def _where_tensor_vjp(g: Tensor, c: np.ndarray, ta: tuple | None, tb: tuple | No
 
 @primitive(_where_vjp, jvp=_where_jvp, tensor_vjp=_where_tensor_vjp, top_level=True)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Pick ``a`` where ``cond`` is true, else ``b``.
+    """Pick ``a`` where ``cond`` is true, else ``b``. vjp: (where(cond, g, 0),
+    where(cond, 0, g)).
 
-    vjp: g flows to ``a`` where cond holds and to ``b`` elsewhere; the unused
-    branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
+    The unused branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
     cannot turn into NaN there).
     """
     c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
