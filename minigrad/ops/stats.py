@@ -211,10 +211,12 @@ def var(
     )
 
 
-def _safe_sqrt(v: Tensor) -> Tensor:
-    """sqrt(v) with gradient 0 (not inf) where v == 0, as PyTorch."""
+def _root(v: Tensor, p: float = 2) -> Tensor:
+    """v^(1/p) with gradient 0 (not inf) where v == 0, as PyTorch's std and norms:
+    v is a sum of |a|^p, so 0 is its minimum and the root's kink."""
     zero = v.data == 0
-    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    safe = where(zero, 1.0, v)
+    return where(zero, 0.0, sqrt(safe) if p == 2 else pow(safe, 1.0 / p))
 
 
 @composite(methods=("std",), top_level=True)
@@ -231,7 +233,7 @@ def std(
     """sqrt(var) (a composite). vjp: g (a - mean) / ((n - ddof) std); 0 where std is
     0 (a constant), PyTorch's convention."""
     v = var(a, axis, ddof, keepdims, correction=correction, dim=dim, keepdim=keepdim)
-    return _safe_sqrt(v)
+    return _root(v)
 
 
 @composite(methods=("norm",), top_level=True)
@@ -245,14 +247,14 @@ def norm(
     keepdim: Any = None,
 ) -> Tensor:
     """Vector p-norm (ord = p > 0, inf, -inf) or, for ord None/2/"fro" over any axes,
-    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp of the 2-norm: g a /
-    norm, 0 at a zero vector (PyTorch)."""
+    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp of the p-norm: g a
+    |a|^(p-2) / norm^(p-1), 0 at a zero vector (PyTorch)."""
     axis, keepdims = pick_axis("norm", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "norm")
     if ord in (None, "fro", 2):
         if ord == 2 and len(axes) != 1 and a.ndim != 1:
             raise ValueError("norm: ord=2 is the vector 2-norm; give one axis (or use 'fro')")
-        return _safe_sqrt(sum(mul(a, a), axes, keepdims))
+        return _root(sum(mul(a, a), axes, keepdims))
     if ord == "fro" or isinstance(ord, str):
         raise ValueError(f"norm: unsupported ord {ord!r}")
     if ord == math.inf:
@@ -263,7 +265,13 @@ def norm(
         return sum(abs(a), axes, keepdims)
     if not ord > 0:
         raise ValueError(f"norm: ord must be > 0, inf or -inf, got {ord}")
-    return pow(sum(pow(abs(a), float(ord)), axes, keepdims), 1.0 / ord)
+    if ord < 1:
+        # |a|^p has an infinite slope at 0 for p < 1: PyTorch's gradient is 0 there.
+        zero = a.data == 0
+        powers = where(zero, 0.0, pow(abs(where(zero, 1.0, a)), float(ord)))
+    else:
+        powers = pow(abs(a), float(ord))
+    return _root(sum(powers, axes, keepdims), ord)
 
 
 __all__ = names(__name__)
