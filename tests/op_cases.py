@@ -449,7 +449,7 @@ def _off_steps(x: np.ndarray) -> np.ndarray:
     """x moved to k + f, f in [0.1, 0.4) or [0.6, 0.9): away from integers and halves,
     where rounding jumps."""
     f = x - np.floor(x)
-    return np.floor(x) + np.where(f < 0.5, 0.1 + 0.6 * f, 0.6 + 0.6 * (f - 0.5))
+    return np.asarray(np.floor(x) + np.where(f < 0.5, 0.1 + 0.6 * f, 0.6 + 0.6 * (f - 0.5)))
 
 
 def _remainder_args(draw: Any) -> tuple:

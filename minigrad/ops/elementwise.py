@@ -269,38 +269,54 @@ def pow(a: Any, b: Any) -> Tensor:
     )
 
 
-def _select_vjp(g: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+def _select_vjp(
+    g: np.ndarray, share_a: np.ndarray, share_b: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> tuple:
     return (
-        None if ta is None else _fit(g * share, ta),
-        None if tb is None else _fit(g * (1 - share), tb),
+        None if ta is None else _fit(g * share_a, ta),
+        None if tb is None else _fit(g * share_b, tb),
     )
 
 
 def _select_jvp(
-    dx: tuple, y: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | None
+    dx: tuple,
+    y: np.ndarray,
+    share_a: np.ndarray,
+    share_b: np.ndarray,
+    ta: tuple | None,
+    tb: tuple | None,
 ) -> np.ndarray | None:
     da, db = dx
     n = y.ndim
     return tangent_sum(
         y,
-        None if da is None else lift(da, n) * share,
-        None if db is None else lift(db, n) * (1 - share),
+        None if da is None else lift(da, n) * share_a,
+        None if db is None else lift(db, n) * share_b,
     )
 
 
-def _select(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
+def _shares(x: np.ndarray, y: np.ndarray, beats: Any, dtype: np.dtype) -> tuple:
+    """Each input's share of g: 1 unless the other input wins, 1/2 at a tie. A NaN
+    operand makes the result NaN and neither input wins, so both get g (PyTorch's)."""
+    tie = np.where(x == y, 0.5, 1.0)
+    share_a = np.where(beats(y, x), 0.0, tie).astype(dtype, copy=False)
+    share_b = np.where(beats(x, y), 0.0, tie).astype(dtype, copy=False)
+    return share_a, share_b
+
+
+def _select(op: str, fn: Any, beats: Any, a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, op)
     out = _apply(op, fn, a, b)
-    x, y = a.data, b.data
-    share = np.where(wins(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(out.dtype)
-    return record(op, out, (a, b), _select_vjp, share, _target(a, out), _target(b, out))
+    share_a, share_b = _shares(a.data, b.data, beats, out.dtype)
+    return record(op, out, (a, b), _select_vjp, share_a, share_b, _target(a, out), _target(b, out))
 
 
 @primitive(
     _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("maximum",), top_level=True
 )
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise max. vjp: g to the larger input; ties split it evenly."""
+    """Elementwise max. vjp: g to the larger input; ties split it evenly (a NaN
+    operand: g to both, as PyTorch)."""
     return _select("maximum", np.maximum, np.greater, a, b)
 
 
@@ -308,7 +324,8 @@ def maximum(a: Any, b: Any) -> Tensor:
     _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("minimum",), top_level=True
 )
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise min. vjp: g to the smaller input; ties split it evenly."""
+    """Elementwise min. vjp: g to the smaller input; ties split it evenly (a NaN
+    operand: g to both, as PyTorch)."""
     return _select("minimum", np.minimum, np.less, a, b)
 
 

@@ -231,10 +231,12 @@ def var(
     return _var(a, axes, ddof, keepdims)
 
 
-def _safe_sqrt(v: Tensor) -> Tensor:
-    """sqrt(v) with gradient 0 (not inf) where v == 0, as PyTorch."""
+def _root(v: Tensor, p: float = 2) -> Tensor:
+    """v^(1/p) with gradient 0 (not inf) where v == 0, as PyTorch's std and norms:
+    v is a sum of |a|^p, so 0 is its minimum and the root's kink."""
     zero = v.data == 0
-    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    safe = where(zero, 1.0, v)
+    return where(zero, 0.0, sqrt(safe) if p == 2 else pow(safe, 1.0 / p))
 
 
 @composite(methods=("std",), top_level=True)
@@ -251,7 +253,7 @@ def std(
     """sqrt(var) (a composite). vjp: g (a - mean) / ((n - ddof) std); 0 where std is
     0 (a constant), PyTorch's convention."""
     axes, ddof, keepdims = _spread_args("std", a, axis, ddof, keepdims, correction, dim, keepdim)
-    return _safe_sqrt(_var(a, axes, ddof, keepdims))
+    return _root(_var(a, axes, ddof, keepdims))
 
 
 @composite(methods=("norm",), top_level=True)
@@ -265,14 +267,14 @@ def norm(
     keepdim: bool | None = None,
 ) -> Tensor:
     """Vector p-norm (ord = p > 0, inf, -inf) or, for ord None/2/"fro" over any axes,
-    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp: g a / norm for the
-    2-norm, 0 at a zero vector (PyTorch)."""
+    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp: g a |a|^(p-2) /
+    norm^(p-1) for the p-norm, 0 at a zero vector (PyTorch)."""
     axis, keepdims = axis_args("norm", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "norm")
     if ord in (None, "fro", 2):
         if ord == 2 and len(axes) != 1 and a.ndim != 1:
             raise ValueError("norm: ord=2 is the vector 2-norm; give one axis (or use 'fro')")
-        return _safe_sqrt(sum(mul(a, a), axes, keepdims))
+        return _root(sum(mul(a, a), axes, keepdims))
     if ord == "fro" or isinstance(ord, str):
         raise ValueError(f"norm: unsupported ord {ord!r}")
     if ord == math.inf:
@@ -283,7 +285,13 @@ def norm(
         return sum(abs(a), axes, keepdims)
     if not ord > 0:
         raise ValueError(f"norm: ord must be > 0, inf or -inf, got {ord}")
-    return pow(sum(pow(abs(a), float(ord)), axes, keepdims), 1.0 / ord)
+    if ord < 1:
+        # |a|^p has an infinite slope at 0 for p < 1: PyTorch's gradient is 0 there.
+        zero = a.data == 0
+        powers = where(zero, 0.0, pow(abs(where(zero, 1.0, a)), float(ord)))
+    else:
+        powers = pow(abs(a), float(ord))
+    return _root(sum(powers, axes, keepdims), ord)
 
 
 __all__ = names(__name__)

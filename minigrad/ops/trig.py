@@ -61,14 +61,24 @@ arctanh = define_unary(
     lambda xp, x, y: 1 / (1 - x * x),
     "arctanh(a), |a| < 1. vjp: g / (1 - a^2).",
 )
+
+
+def _over_radius2(xp, top, a, b):
+    # top / (a^2 + b^2), and 0 at the origin (0 / 0), PyTorch's value there: the
+    # angle has no limit at the origin, and 0 keeps a gradient through it a number.
+    r2 = a * a + b * b
+    origin = r2 == 0
+    return xp.where(origin, 0.0, top / xp.where(origin, 1.0, r2))
+
+
 arctan2 = define_binary(
     _M,
     "arctan2",
     np.arctan2,
-    lambda xp, a, b, y: b / (a * a + b * b),
-    lambda xp, a, b, y: -a / (a * a + b * b),
+    lambda xp, a, b, y: _over_radius2(xp, b, a, b),
+    lambda xp, a, b, y: _over_radius2(xp, -a, a, b),
     "atan2(a, b), the angle of the point (b, a) in (-pi, pi]. "
-    "vjp: (g b, -g a) / (a^2 + b^2) (NaN at the origin, as PyTorch).",
+    "vjp: (g b, -g a) / (a^2 + b^2), 0 at the origin (as PyTorch).",
 )
 hypot = define_binary(
     _M,

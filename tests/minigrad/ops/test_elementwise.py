@@ -85,6 +85,19 @@ BOUNDARIES = [
         [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
         [[np.inf, np.inf, 1.0], [-np.inf, np.nan, 0.0]],
     ),
+    # a NaN operand wins nothing and loses nothing: g to both; a tie splits g
+    (
+        "maximum",
+        lambda a, b: a.maximum(b),
+        [[np.nan, 1.0, np.nan, 2.0, 1.0], [1.0, np.nan, np.nan, 2.0, 3.0]],
+        [[1.0, 1.0, 1.0, 0.5, 0.0], [1.0, 1.0, 1.0, 0.5, 1.0]],
+    ),
+    (
+        "minimum",
+        lambda a, b: a.minimum(b),
+        [[np.nan, 1.0, 2.0, 1.0], [1.0, np.nan, 2.0, 3.0]],
+        [[1.0, 1.0, 0.5, 1.0], [1.0, 1.0, 0.5, 0.0]],
+    ),
 ]
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from op_cases import check_case, check_empty
 
 import minigrad
-from minigrad import Tensor
+from minigrad import Tensor, func
 from minigrad.ops.registry import names
 
 
@@ -122,3 +122,18 @@ def test_sinc_forward_mode_matches_reverse_mode_near_zero():
     expected = [_sinc_series_derivatives(v)[0] for v in x[:3]]
     np.testing.assert_allclose(tangent.data[:3], expected, rtol=1e-13, atol=1e-300)
     np.testing.assert_allclose(tangent.data[3], (np.cos(np.pi / 2) - np.sinc(0.5)) / 0.5)
+
+
+def test_arctan2_has_gradient_zero_at_the_origin_as_pytorch():
+    """The angle has no limit at (0, 0); PyTorch's gradient there is 0 (not 0 / 0), and
+    forward mode agrees with reverse mode."""
+    a = Tensor(np.array([0.0, 0.0, 1.0]), requires_grad=True)
+    b = Tensor(np.array([0.0, 1.0, 0.0]), requires_grad=True)
+    ga, gb = minigrad.grad(minigrad.arctan2(a, b).sum(), (a, b), create_graph=True)
+    np.testing.assert_array_equal(ga.data, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(gb.data, [0.0, 0.0, -1.0])
+    (h,) = minigrad.grad((ga + gb).sum(), a)
+    assert np.isfinite(h).all()
+    ones = (Tensor(np.ones(3)), Tensor(np.ones(3)))
+    _, jv = func.jvp(minigrad.arctan2, (a.detach(), b.detach()), ones)
+    np.testing.assert_array_equal(jv.data, [0.0, 1.0, -1.0])
