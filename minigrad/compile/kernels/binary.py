@@ -83,11 +83,12 @@ def binary(name: str, forward: str, da: str, db: str) -> None:
 # -------------------------------------------------------------- minigrad.ops.trig
 # a^2 + b^2 into {s}, as the op's partial derivatives compute it
 _NORM2 = "multiply({a}, {a}, {s}); multiply({b}, {b}, {u}); add({s}, {u}, {s}); "
-binary(  # (b, -a) / (a^2 + b^2)
+_ORIGIN0 = "copyto({u}, 0.0, 'unsafe', equal({s}, 0)); multiply({u}, {g}, {s})"
+binary(  # (b, -a) / (a^2 + b^2), 0 at the origin
     "arctan2",
     "arctan2({a}, {b}, {o})",
-    _NORM2 + "divide({b}, {s}, {s}); multiply({s}, {g}, {s})",
-    _NORM2 + "divide({a}, {s}, {s}); negative({s}, {s}); multiply({s}, {g}, {s})",
+    _NORM2 + "divide({b}, where(equal({s}, 0), 1.0, {s}), {u}); " + _ORIGIN0,
+    _NORM2 + "negative({a}, {u}); divide({u}, where(equal({s}, 0), 1.0, {s}), {u}); " + _ORIGIN0,
 )
 binary(  # (a, b) / hypot(a, b)
     "hypot",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ...ops.registry import REGISTRY
 from ..trace import Step
 from .base import KERNELS, Emitter, Kernel, Target, numpy_calls
 
@@ -28,7 +29,9 @@ QUIET_BACKWARD = "with errstate(divide='ignore', invalid='ignore'): "
 
 
 class Rule(NamedTuple):
-    """One unary op in a replay: ``forward`` and ``grad`` are lines of NumPy calls."""
+    """One unary op in a replay: ``forward`` and ``grad`` are lines of NumPy calls;
+    ``{vjp}`` in ``grad`` names the op's own registered vjp (for a derivative with
+    branches that NumPy calls into one buffer would restate)."""
 
     forward: str
     grad: str
@@ -62,7 +65,8 @@ class Unary(Kernel):
             return
         direct = t.mode == "write" and tuple(t.shape) == shape
         s = t.name if direct else em.scratch(shape, dt, 3)
-        code = self.rule.grad.format(g=g, a=ins[0], o=o, s=s)
+        vjp = em.const(REGISTRY[step.op].vjp, "rule") if "{vjp}" in self.rule.grad else ""
+        code = self.rule.grad.format(g=g, a=ins[0], o=o, s=s, vjp=vjp)
         em.line(QUIET_BACKWARD + code if self.rule.quiet else code)
         if not direct:
             em.give(t, shape, dt, None, s)
@@ -148,12 +152,10 @@ pointwise(  # 1 / (1 - a^2)
     "arctanh({a}, {o})",
     "multiply({a}, {a}, {s}); subtract(1, {s}, {s}); divide(1, {s}, {s}); multiply({s}, {g}, {s})",
 )
-pointwise(  # (cos(pi a) - sinc(a)) / a, 0 at a = 0
+pointwise(  # (cos(pi a) - sinc(a)) / a, by its Taylor series near 0: the op's own rule
     "sinc",
     "copyto({o}, sinc({a}))",
-    "multiply({a}, 3.141592653589793, {s}); cos({s}, {s}); subtract({s}, {o}, {s}); "
-    "divide({s}, {a}, {s}); copyto({s}, 0.0, 'unsafe', equal({a}, 0)); "
-    "multiply({s}, {g}, {s})",
+    "copyto({s}, {vjp}({g}, {a}, {o})[0])",
 )
 
 # -------------------------------------------------------------- minigrad.ops.explog
