@@ -98,7 +98,12 @@ def evaluate(name: str, args: tuple, rng: np.random.Generator) -> Sides:
         _arrays([g if g is None else _np(g) for g in tgrads], shapes),
     )
 
-    # Second order: d/dx <J^T u, v>.
+    sides.parts["second"] = _second_order(grads, tgrads, vs, ts, tts)
+    return sides
+
+
+def _second_order(grads: list, tgrads: list, vs: list, ts: list, tts: list) -> tuple:
+    """d/dx <J^T u, v> on both sides, from the create_graph gradients."""
     s = sum(
         ((g * Tensor(v)).sum() for g, v in zip(grads, vs, strict=True) if g is not None),
         Tensor(np.zeros(())),
@@ -111,11 +116,8 @@ def evaluate(name: str, args: tuple, rng: np.random.Generator) -> Sides:
     thv = (
         torch.autograd.grad(ts_, tts, allow_unused=True) if ts_.requires_grad else [None] * len(tts)
     )
-    sides.parts["second"] = (
-        _arrays(hv, shapes),
-        _arrays([h if h is None else _np(h) for h in thv], shapes),
-    )
-    return sides
+    shapes = [v.shape for v in vs]
+    return _arrays(hv, shapes), _arrays([h if h is None else _np(h) for h in thv], shapes)
 
 
 def assert_match(name: str, sides: Sides, parts: tuple[str, ...] = PARTS) -> None:
