@@ -93,13 +93,50 @@ def _one_axis(fn: Callable) -> Callable:
     return run
 
 
-def _pad(x: torch.Tensor, width: Any, mode: str = "constant") -> torch.Tensor:
+def _cross(
+    a: torch.Tensor,
+    b: torch.Tensor,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: int | None = None,
+) -> torch.Tensor:
+    """numpy.cross: vectors along axisa/axisb (2-vectors have z = 0; two of them give
+    the z component alone), the result's vectors along axisc."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = a.movedim(axisa, -1), b.movedim(axisb, -1)
+    both_2d = a.shape[-1] == b.shape[-1] == 2
+    a, b = (F.pad(v, (0, 1)) if v.shape[-1] == 2 else v for v in (a, b))
+    c = torch.linalg.cross(*torch.broadcast_tensors(a, b), dim=-1)
+    return c[..., 2] if both_2d else c.movedim(-1, axisc)
+
+
+def _pad(x: torch.Tensor, width: Any, mode: str = "constant", fill: Any = None) -> torch.Tensor:
     """numpy.pad: PyTorch pads the trailing dims of a batch, so pad one axis at a time
-    (NumPy also pads axis by axis, corners from the axes padded before)."""
-    if mode == "constant":
+    (NumPy also pads axis by axis, corners from the axes padded after). Constant pairs
+    per axis are concatenated; "symmetric" and "wrap" (which PyTorch lacks, "wrap" only
+    as "circular" of a batch) pick their source positions with an index. Widths and
+    values take NumPy's forms (one number, one pair, a pair per axis)."""
+    width = np.broadcast_to(np.asarray(width, dtype=int), (x.ndim, 2)).tolist()
+    if fill is not None:
+        fill = np.broadcast_to(np.asarray(fill, dtype=float), (x.ndim, 2)).tolist()
+    if mode == "constant" and fill is None:
         return F.pad(x, [w for pair in reversed(width) for w in pair])
     for d, (lo, hi) in enumerate(width):
         if not (lo or hi):
+            continue
+        if mode == "constant":
+            shape = list(x.shape)
+            sides = []
+            for n, value in ((lo, fill[d][0]), (hi, fill[d][1])):
+                shape[d] = n
+                sides.append(torch.full(shape, float(value), dtype=x.dtype))
+            x = torch.cat([sides[0], x, sides[1]], dim=d)
+            continue
+        if mode in ("symmetric", "wrap"):
+            where = np.pad(np.arange(x.shape[d]), (lo, hi), mode=mode)
+            x = torch.index_select(x, d, torch.as_tensor(where))
             continue
         if mode == "reflect" and max(lo, hi) >= x.shape[d]:
             raise Inexpressible("PyTorch reflects at most size - 1 elements")
@@ -231,7 +268,7 @@ TORCH: dict[str, Callable[..., Any]] = {
     "inner": torch.inner,
     "dot": _dot,
     "kron": torch.kron,
-    "cross": lambda a, b: torch.linalg.cross(*torch.broadcast_tensors(a, b), dim=-1),
+    "cross": _cross,
     "cross_entropy": lambda z, t, ignore, reduction: F.cross_entropy(
         z, torch.as_tensor(t), ignore_index=ignore, reduction=reduction
     ),
