@@ -38,7 +38,7 @@ from typing import Any
 from stepbench import report
 from stepbench.implementations import IMPLEMENTATIONS, REFERENCE, available
 from stepbench.machine import format_load, load_average, machine_info
-from stepbench.profiling import print_profile, profile_eager
+from stepbench.profiling import census, print_census, print_profile, profile_eager
 from stepbench.replay_profile import print_replay_profile, profile_compiled
 from stepbench.suite import run_scaling, run_workload
 from stepbench.workloads import WORKLOADS, build_workload
@@ -120,7 +120,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         out["profile"] = {}
         for n in args.names:
             progress(f"{n}: profiling the eager step")
-            out["profile"][n] = profile_eager(build_workload(n))
+            problem = build_workload(n)
+            out["profile"][n] = profile_eager(problem)
+            out["profile"][n]["census"] = census(problem)
+            print_census(out["profile"][n]["census"], n)
             print_profile(out["profile"][n])
     if args.profile_compiled:
         out["replay_profile"] = {}

@@ -5,8 +5,9 @@
 
 Every public name (every entry of a public module's ``__all__``) gets its signature and
 the first paragraph of its docstring; a registered op is marked primitive or composite,
-and its docstring's first paragraph states its derivative rule (``vjp: ...``). The test
-suite runs ``--check``.
+and its docstring's first paragraph states its derivative rule (``vjp: ...``). Both
+modes exit 1, naming the ops, when a registered op is not listed or its line states no
+rule. The test suite runs ``--check``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ MODULES = [
     ("minigrad.autograd", "the tape and the backward engine"),
     ("minigrad.tape", "what ops record: nodes, grad modes, scopes, the leaf protocol"),
     ("minigrad.dtypes", "the default dtype, and data turned into arrays"),
+    ("minigrad.axes", "axis arguments: NumPy's names and PyTorch's aliases"),
     ("minigrad.gradients", "how backward holds and sums gradients"),
     ("minigrad.forward", "forward mode: tangents carried beside values"),
     ("minigrad.differentiable", "the backward walk on tensors, for create_graph"),
@@ -107,6 +109,19 @@ def op_kind(name: str, obj: object) -> str | None:
     return "primitive op" if op.is_primitive else "composite op"
 
 
+def unruled(text: str) -> list[str]:
+    """The registered ops that ``text`` (the rendered reference) does not list with a
+    derivative rule: no ``(primitive op)``/``(composite op)`` line, or no ``vjp:`` in it."""
+    from minigrad.ops.registry import REGISTRY
+
+    ruled = set()
+    for line in text.splitlines():
+        m = re.match(r"- `(\w+)\(.*\((?:primitive|composite) op\): (.*)$", line)
+        if m and "vjp:" in m.group(2):
+            ruled.add(m.group(1))
+    return sorted(set(REGISTRY) - ruled)
+
+
 def render() -> str:
     lines = [
         "# API reference",
@@ -140,6 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if docs/api.md is stale")
     args = parser.parse_args(argv)
     text = render()
+    missing = unruled(text)
+    if missing:
+        print(
+            f"{API}: ops listed without a derivative rule (the first paragraph of their "
+            f"docstring needs 'vjp: ...'): {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return 1
     if args.check:
         if not API.exists() or API.read_text(encoding="utf-8") != text:
             print(f"{API} is out of date: run python docs/make_api.py", file=sys.stderr)

@@ -15,6 +15,7 @@ so it imports nothing above it. :func:`backward` (what ``Tensor.backward`` runs)
 
 from __future__ import annotations
 
+import heapq
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -55,12 +56,12 @@ def _collect(roots: Sequence[Node]) -> list[Node]:
     """Every node reachable from ``roots``, latest first (iterative walk, no recursion)."""
     seen = set(roots)
     stack = list(roots)
+    add, push, pop = seen.add, stack.append, stack.pop
     while stack:
-        node = stack.pop()
-        for p in node.parents:
+        for p in pop().parents:
             if type(p) is Node and p not in seen:
-                seen.add(p)
-                stack.append(p)
+                add(p)
+                push(p)
     return sorted(seen, key=_by_seq, reverse=True)
 
 
@@ -112,13 +113,13 @@ def run_backward(
                 leaves[id(r)] = r
                 accumulate(grads, owned, id(r), g)
         captured: dict[int, np.ndarray] = {}
-        _propagate(_collect(nodes), grads, owned, leaves, retain_graph, capture, captured)
+        _propagate(nodes, grads, owned, leaves, retain_graph, capture, captured)
         _finish_leaves(leaves, grads, owned, capture, captured)
         return captured
 
 
 def _propagate(
-    nodes: list[Node],
+    roots: list[Node],
     grads: dict[Any, Any],
     owned: set,
     leaves: dict[int, Leaf],
@@ -126,20 +127,28 @@ def _propagate(
     capture: dict[int, Any] | None,
     captured: dict[int, np.ndarray],
 ) -> None:
-    """Run each node's vjp once, latest first, summing what it sends to its parents
-    into ``grads`` (keyed by parent node, or by ``id`` of a leaf); the leaves that
-    receive a gradient are added to ``leaves``, by id."""
+    """Run the vjp of every node that receives a gradient once, latest first, summing
+    what it sends to its parents into ``grads`` (keyed by parent node, or by ``id`` of
+    a leaf); the leaves that receive a gradient are added to ``leaves``, by id.
+
+    The nodes wait in a heap ordered by creation, latest first. Every consumer of a
+    node was recorded after it, so when a node comes out on top, every node that could
+    still add to its gradient has run: its gradient is complete. Only nodes that
+    receive a gradient are visited; the graph is never walked ahead of time.
+    """
     epoch = tape.inplace_epoch()
-    check = any(n.epoch != epoch for n in nodes)
+    heap = [(-n.seq, n) for n in set(roots)]
+    heapq.heapify(heap)
+    push, take = heapq.heappush, heapq.heappop
     pop = grads.pop
     watchers = tuple(tape.observers)
-    for node in nodes:
-        g = pop(node, None)
-        if g is None:
-            continue
+    ndarray = np.ndarray
+    while heap:
+        node = take(heap)[1]
+        g = pop(node)
         if type(g) is Pending:
             g = g.value()
-        if node.hooks or node.retained is not None or capture is not None:
+        if capture is not None or node.hooks or node.retained is not None:
             g = _visit(node, g, capture, captured)
         vjp = node.vjp
         if vjp is None:
@@ -148,7 +157,7 @@ def _propagate(
                 "by the first backward; pass retain_graph=True to the first backward "
                 "to keep them"
             )
-        if check:
+        if node.epoch != epoch:
             check_versions(node)
         pgrads = vjp(g, *node.saved)
         if watchers:
@@ -156,24 +165,24 @@ def _propagate(
                 o.ran(node, g, pgrads)
         if not retain_graph:
             node.vjp = node.saved = None
-        i = 0
-        for p in node.parents:
-            pg = pgrads[i]
-            i += 1
+        for p, pg in zip(node.parents, pgrads, strict=True):
             if pg is None:
                 continue
             if type(p) is Node:
-                key = p
+                if p not in grads:
+                    push(heap, (-p.seq, p))
+                    # The common case inline: a first contribution that is a plain array.
+                    if type(pg) is ndarray:
+                        grads[p] = pg
+                        continue
+                accumulate(grads, owned, p, pg)
             elif p._requires_grad:
                 key = id(p)
                 leaves[key] = p
-            else:
-                continue
-            # The common case inline: a first contribution that is a plain array.
-            if type(pg) is np.ndarray and key not in grads:
-                grads[key] = pg
-            else:
-                accumulate(grads, owned, key, pg)
+                if type(pg) is ndarray and key not in grads:
+                    grads[key] = pg
+                else:
+                    accumulate(grads, owned, key, pg)
 
 
 def _visit(

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .ops.core import derived
+from .axes import axis_args, one_axis, reduced_axes
+from .ops.core import derived, floating
 from .ops.loss import class_targets
 from .ops.registry import composite
 from .rng import default_generator
@@ -37,45 +38,65 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _shift(x: Tensor, axis: int | None) -> Tensor:
+def _shift(x: Tensor, axis: int | tuple | None) -> Tensor:
     """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima (and the max of
     an empty axis) become 0."""
     return derived("shift", lambda a: _finite_max(a, axis), x)
 
 
-def _finite_max(a: np.ndarray, axis: int | None) -> np.ndarray:
+def _finite_max(a: np.ndarray, axis: int | tuple | None) -> np.ndarray:
     m = a.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf on an empty axis
     return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
 
 
-@composite(methods=("logsumexp",))
-def logsumexp(x: Tensor, axis: int | None = None, keepdims: bool = False, b: Any = None) -> Tensor:
+@composite(methods=("logsumexp",), top_level=True)
+def logsumexp(
+    x: Tensor,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+    b: Any = None,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Tensor:
     """log(sum(b exp(x))) over ``axis`` (b = 1 when not given; a tensor b broadcasts
     against x and is differentiated too), shifted by the max so it never overflows.
     vjp: g b softmax(x) for x, g exp(x - out) for b."""
-    m = _shift(x, axis)
+    axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
+    x = floating(x)
+    axes = reduced_axes(axis, x.ndim, "logsumexp")
+    m = _shift(x, axes)
     e = ops.exp(ops.sub(x, m))
     if b is not None:
         e = ops.mul(e, b)
-    out = ops.add(ops.log(ops.sum(e, axis, keepdims=True)), m)
+    out = ops.add(ops.log(ops.sum(e, axes, keepdims=True)), m)
     if keepdims:
         return out
-    if axis is None:
-        return ops.reshape(out, ())
-    return ops.squeeze(out, axis)
+    return ops.reshape(out, tuple(n for i, n in enumerate(out.shape) if i not in axes))
 
 
 @composite(methods=("log_softmax",))
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits."""
-    return ops.sub(x, logsumexp(x, axis, keepdims=True))
+def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
+    vjp: g - softmax(x) sum(g) along ``axis``."""
+    axis = _last_or(axis, dim, "log_softmax")
+    x = floating(x)
+    return ops.sub(x, logsumexp(x, reduced_axes(axis, x.ndim, "log_softmax"), keepdims=True))
+
+
+def _last_or(axis: int, dim: int | None, op: str) -> int:
+    """``axis`` (default -1, the last) or PyTorch's ``dim``, not both."""
+    return axis if dim is None else one_axis(op, None if axis == -1 else axis, dim)
 
 
 @composite(methods=("softmax",))
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x - max) / sum(exp(x - max)) along ``axis``."""
-    e = ops.exp(ops.sub(x, _shift(x, axis)))
-    return ops.div(e, ops.sum(e, axis, keepdims=True))
+def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
+    ``axis``, s = softmax(x)."""
+    axes = reduced_axes(_last_or(axis, dim, "softmax"), x.ndim, "softmax")
+    x = floating(x)
+    e = ops.exp(ops.sub(x, _shift(x, axes)))
+    return ops.div(e, ops.sum(e, axes, keepdims=True))
 
 
 def softplus(x: Tensor) -> Tensor:

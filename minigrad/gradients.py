@@ -45,7 +45,12 @@ class Scatter:
     def add_into(self, buf: np.ndarray) -> None:
         """Add the gradient into ``buf`` (of the input's full shape) in place."""
         if self.unique:
-            buf[self.index] += self.value
+            region = buf[self.index]
+            if type(region) is np.ndarray and region.base is buf:
+                # A view (basic indexing): add in place, without writing it back.
+                np.add(region, self.value, out=region)
+            else:
+                buf[self.index] += self.value
         else:
             np.add.at(buf, self.index, self.value)
 

@@ -96,6 +96,7 @@ class Node:
         "epoch",
         "op",
         "parents",
+        "saved",
         "scope",
         "seq",
         "shape",
@@ -127,6 +128,22 @@ class Node:
     def __repr__(self) -> str:
         where = "/".join(self.scope)
         return f"<Node {self.op} {self.shape} #{self.seq}{' in ' + where if where else ''}>"
+
+
+# Nodes keep their output's shape; an unrolled graph repeats a handful of shapes tens
+# of thousands of times. Sharing one tuple per shape leaves the garbage collector, which
+# scans every live tuple once a forward pass ends, fewer objects to scan.
+_shapes: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+
+def shared_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The one stored tuple equal to ``shape`` (the table is emptied past 4096 shapes)."""
+    s = _shapes.get(shape)
+    if s is None:
+        if len(_shapes) >= 4096:
+            _shapes.clear()
+        s = _shapes[shape] = shape
+    return s
 
 
 # ----------------------------------------------------------------------------- modes

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, tape
+from .axes import axis_args
 from .dtypes import as_array, get_default_dtype, set_default_dtype
 from .tape import Node
 
@@ -351,11 +352,31 @@ class Tensor:
         """Whether every element is true (non-zero), over ``axis``: a bool tensor."""
         return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis)))
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The index of the maximum over ``axis`` (of the flattened tensor when None;
+        ``dim``/``keepdim`` are PyTorch's names): an int64 tensor."""
+        axis, keepdims = axis_args("argmax", axis, keepdims, dim, keepdim)
+        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)))
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis)))
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool | None = None,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """The index of the minimum over ``axis`` (of the flattened tensor when None;
+        ``dim``/``keepdim`` are PyTorch's names): an int64 tensor."""
+        axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
+        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
 
     # Arithmetic, math, reductions and shape methods (``x + y``, ``x.exp()``,
     # ``x.sum(0)``, ``x.reshape(2, 3)``...) are installed by the op definitions in

@@ -19,6 +19,7 @@ and the transposed recurrent weight ``w_hh_t = W_hh^T`` (H, G*H).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -83,41 +84,62 @@ def lstm_step(
 
     The additive path ``c' = f * c + ...`` is why gradients survive many steps:
     dc/dc' is f, not a product with a squashing derivative.
+
+    One sigmoid runs over all four gate blocks (N, 4H) and i, f, o are sliced from
+    it; its g block is not used (g slices the pre-activation for its tanh). The wasted
+    H columns cost less than the two recorded ops that sigmoids of separate slices
+    would add to every time step; the unused block gets a zero gradient, so every
+    gradient is exactly that of the equations above.
     """
     gates = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
-    i, f, g, o = split_gates(gates, "ifgo")
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
+    i, f, o = split_gates(gates.sigmoid(), "ifgo", only="ifo")
+    (g,) = split_gates(gates, "ifgo", only="g")
+    c = f * c + i * g.tanh()
+    h = o * c.tanh()
     return h, c
 
 
-def split_gates(x: Tensor, names: str) -> list[Tensor]:
+def split_gates(x: Tensor, names: str, only: str | None = None) -> list[Tensor]:
     """``x`` (N, G*H) cut into G slices (N, H) along its last axis, one per gate named
-    in ``names``; each slice is recorded inside ``scope("gate=<name>")`` so the graph
-    drawing labels it by its gate (``i = getitem``) instead of a bare ``getitem``."""
+    in ``names`` (or only those named in ``only``, in order); each slice is recorded
+    inside ``scope("gate=<name>")`` so the graph drawing labels it by its gate
+    (``i = getitem``) instead of a bare ``getitem``."""
     size = x.shape[-1] // len(names)
     out = []
     for k, name in enumerate(names):
-        with minigrad.scope(f"gate={name}"):
-            out.append(x[..., k * size : (k + 1) * size])
+        if only is None or name in only:
+            with minigrad.scope(f"gate={name}"):
+                out.append(x[_gate_index(k, size)])
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _gate_index(k: int, size: int) -> tuple[Any, slice]:
+    """``[..., k*size:(k+1)*size]``, one shared object per gate: the tape keeps one index
+    per slice it records, and the garbage collector has one object fewer to scan each."""
+    return (Ellipsis, slice(k * size, (k + 1) * size))
 
 
 def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:
     """GRU step, gates in PyTorch's order (r, z, n)::
 
-    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      reset gate
-    z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)      update gate
-    n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   candidate
-    h' = (1 - z) * n + z * h  =  n + z * (h - n)
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      reset gate
+        z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)      update gate
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   candidate
+        h' = (1 - z) * n + z * h  =  n + z * (h - n)
+
+    r and z come from one add and one sigmoid over all three gate blocks,
+    ``sigmoid(xw + hh)`` (N, 3H), whose n block is not used: n needs ``x_n`` and ``h_n``
+    apart. The wasted H columns cost less than the four recorded ops (two slices each of
+    ``xw`` and ``hh``) that adding only the r|z blocks would take; the unused block gets
+    a zero gradient, so every gradient is exactly that of the equations above.
     """
     hh = h @ w_hh_t if b_hh is None else addmm(b_hh, h, w_hh_t)
-    x_r, x_z, x_n = split_gates(xw, "rzn")
-    h_r, h_z, h_n = split_gates(hh, "rzn")
-    r = (x_r + h_r).sigmoid()
-    z = (x_z + h_z).sigmoid()
+    r, z = split_gates((xw + hh).sigmoid(), "rzn", only="rz")
+    (x_n,) = split_gates(xw, "rzn", only="n")
+    (h_n,) = split_gates(hh, "rzn", only="n")
     n = (x_n + r * h_n).tanh()
     return n + z * (h - n)
 

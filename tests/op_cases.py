@@ -449,7 +449,7 @@ def _off_steps(x: np.ndarray) -> np.ndarray:
     """x moved to k + f, f in [0.1, 0.4) or [0.6, 0.9): away from integers and halves,
     where rounding jumps."""
     f = x - np.floor(x)
-    return np.floor(x) + np.where(f < 0.5, 0.1 + 0.6 * f, 0.6 + 0.6 * (f - 0.5))
+    return np.asarray(np.floor(x) + np.where(f < 0.5, 0.1 + 0.6 * f, 0.6 + 0.6 * (f - 0.5)))
 
 
 def _remainder_args(draw: Any) -> tuple:
@@ -573,15 +573,31 @@ def _diag_args(draw: Any) -> tuple:
     return draw(arrays(shape)), draw(st.integers(-2, 2))
 
 
+def _pairs_of(draw: Any, ndim: int, values: st.SearchStrategy) -> Any:
+    """NumPy's forms of per-axis (before, after) values: one value, one pair, a pair
+    per axis."""
+    form = draw(st.sampled_from(["one", "pair", "per axis"]))
+    if form == "one":
+        return draw(values)
+    if form == "pair":
+        return (draw(values), draw(values))
+    return tuple((draw(values), draw(values)) for _ in range(ndim))
+
+
 def _pad_args(draw: Any) -> tuple:
     shape = draw(nonscalar)
-    width = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
-    mode = draw(st.sampled_from(["constant", "edge", "reflect"]))
-    return draw(arrays(shape)), width, mode
+    width = _pairs_of(draw, len(shape), st.integers(0, 3))
+    mode = draw(st.sampled_from(["constant", "edge", "reflect", "symmetric", "wrap"]))
+    fill = None
+    if mode == "constant" and draw(st.booleans()):
+        fill = _pairs_of(draw, len(shape), st.floats(-5, 5).map(lambda v: round(v, 2)))
+    return draw(arrays(shape)), width, mode, fill
 
 
-def _np_pad(x: np.ndarray, width: tuple, mode: str) -> np.ndarray:
-    return np.pad(x, width, mode=mode)
+def _np_pad(x: np.ndarray, width: Any, mode: str, fill: Any = None) -> np.ndarray:
+    if fill is None:
+        return np.pad(x, width, mode=mode)
+    return np.pad(x, width, mode=mode, constant_values=fill)
 
 
 def _moveaxis_args(draw: Any) -> tuple:
@@ -609,7 +625,7 @@ CASES.update({
     "diag": Case(_diag_args, np.diag),
     "tril": Case(_with_ints(matrices, (-2, 2)), np.tril),
     "triu": Case(_with_ints(matrices, (-2, 2)), np.triu),
-    "pad": Case(_pad_args, _np_pad, empty=(*EMPTY, ((0, 0), (1, 1)), "constant")),
+    "pad": Case(_pad_args, _np_pad, empty=(*EMPTY, ((1, 2), (1, 1)), "constant", (4.0, 5.0))),
     "moveaxis": Case(_moveaxis_args, np.moveaxis, empty=(*EMPTY, 0, 1)),
     "atleast_1d": Case(unary(), np.atleast_1d),
     "atleast_2d": Case(unary(), np.atleast_2d),
@@ -658,6 +674,35 @@ def _pair(draw: Any, shapes_: list) -> tuple:
     return tuple(draw(arrays(s)) for s in draw(st.sampled_from(shapes_)))
 
 
+def _cross_args(draw: Any) -> tuple:
+    """Vectors of 2 or 3 components along axisa/axisb, the result along axisc (or all
+    three given as axis), the other axes broadcast."""
+    (sa, sb), axes = draw(
+        st.sampled_from(
+            [
+                (((3,), (3,)), ()),
+                (((2, 3), (3,)), ()),
+                (((2, 3), (2, 3)), ()),
+                (((2,), (2,)), ()),
+                (((4, 2), (1, 2)), ()),
+                (((2,), (3,)), ()),
+                (((2, 3), (2,)), ()),
+                (((3, 4), (4, 3)), (0, -1, 0)),
+                (((3, 2), (3, 1)), (0, 0, 0, 0)),
+                (((2, 2, 3), (3, 2)), (-1, 0, 1)),
+                (((2, 4), (2, 1)), (0, 0, -1)),
+            ]
+        )
+    )
+    return (draw(arrays(sa)), draw(arrays(sb)), *axes)
+
+
+def _np_cross(*args: Any) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # NumPy 2 deprecates 2-vectors
+        return np.cross(*args)
+
+
 def _tensordot_args(draw: Any) -> tuple:
     a, b, axes = draw(
         st.sampled_from(
@@ -687,6 +732,5 @@ CASES.update({
                 empty=(_zeros(2, 0), _zeros(0, 3))),
     "kron": Case(lambda d: _pair(d, [((2,), (3,)), ((2, 2), (1, 3)), ((2,), (2, 2))]), np.kron,
                  empty=EMPTY2),
-    "cross": Case(lambda d: _pair(d, [((3,), (3,)), ((2, 3), (3,)), ((2, 3), (2, 3))]), np.cross,
-                  empty=(_zeros(0, 3), _zeros(3))),
+    "cross": Case(_cross_args, _np_cross, empty=(_zeros(0, 3), _zeros(3))),
 })  # fmt: skip

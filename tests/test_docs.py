@@ -80,8 +80,7 @@ def test_docstring_examples(module: str):
     assert result.failed == 0, f"{result.failed} doctest(s) failed in {module}"
 
 
-def test_api_reference_is_current_and_complete():
-    """docs/api.md lists every name of every public module's __all__, and is up to date."""
+def _make_api():
     import sys
 
     sys.path.insert(0, str(ROOT / "docs"))
@@ -89,6 +88,12 @@ def test_api_reference_is_current_and_complete():
         import make_api
     finally:
         sys.path.pop(0)
+    return make_api
+
+
+def test_api_reference_is_current_and_complete():
+    """docs/api.md lists every name of every public module's __all__, and is up to date."""
+    make_api = _make_api()
     text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     for module_name, _ in make_api.MODULES:
         module = importlib.import_module(module_name)
@@ -104,6 +109,35 @@ def test_api_reference_is_current_and_complete():
         missing = [n for n in names if f"`{n}" not in text and module_name not in listed]
         assert not missing, f"{module_name}: {missing} not in docs/api.md"
     assert make_api.main(["--check"]) == 0, "docs/api.md is stale: run python docs/make_api.py"
+
+
+def test_api_reference_gives_every_registered_op_a_derivative_rule():
+    """Each op's line in docs/api.md states its rule (``vjp: ...``); an op whose
+    docstring states none makes ``make_api --check`` fail, naming it."""
+    from minigrad.ops.registry import REGISTRY, composite, unregister
+
+    make_api = _make_api()
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    assert make_api.unruled(text) == []
+    for name in ("matmul", "where", "getitem", "mean", "softmax", "take", "swapaxes"):
+        line = next(x for x in text.splitlines() if x.startswith(f"- `{name}("))
+        assert " op): " in line and "vjp:" in line, line
+
+    def ruleless(a):
+        """Doubles a (no rule stated)."""
+        return a + a
+
+    ruleless.__module__ = "minigrad.ops.shape"  # as if an op of that module
+    composite()(ruleless)
+    try:
+        assert "ruleless" in REGISTRY
+        assert "ruleless" in make_api.unruled(make_api.render())
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            assert make_api.main(["--check"]) == 1
+        assert "ruleless" in err.getvalue() and "vjp" in err.getvalue()
+    finally:
+        unregister("ruleless")
 
 
 BASH = re.compile(r"^```(?:bash|sh|console)[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)

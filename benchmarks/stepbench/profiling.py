@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cProfile
+import gc
 import inspect
 import os
 import pstats
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import minigrad
+from minigrad.tape import Node
 
 from .minigrad_steps import build_model, make_eager
 from .workloads import Problem
@@ -61,6 +63,93 @@ def _forward_backward_ms(p: Problem, rounds: int) -> tuple[float, float]:
         fwd.append(t1 - t0)
         bwd.append(time.process_time() - t1)
     return float(np.median(fwd)) * 1e3, float(np.median(bwd)) * 1e3
+
+
+def _nodes_by_op(loss: minigrad.Tensor) -> dict[str, int]:
+    """How many recorded nodes of each op the loss's graph holds (iterative walk)."""
+    counts: dict[str, int] = {}
+    seen = {id(loss._node)}
+    stack = [loss._node]
+    while stack:
+        node = stack.pop()
+        counts[node.op] = counts.get(node.op, 0) + 1
+        for parent in node.parents:
+            if type(parent) is Node and id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+class _GcClock:
+    """CPU time spent inside the cyclic garbage collector, through ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.collections = 0
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._start
+            self.collections += 1
+
+
+def census(p: Problem, rounds: int = 5) -> dict[str, Any]:
+    """Nodes per step by op, CPU µs per recorded node in forward and in backward (NumPy
+    work included), and the share of the step's CPU time spent in the garbage collector.
+    The step runs as the benchmark runs it: the collector is left as the process has it."""
+    loss_fn, params, _ = build_model(p)
+    x = minigrad.tensor(p.x)
+    clock = _GcClock()
+    fwd, bwd, in_gc, total = [], [], [], []
+    counts: dict[str, int] = {}
+    gc.callbacks.append(clock)
+    try:
+        for k in range(rounds + 1):
+            for q in params:
+                q.grad = None
+            before = clock.seconds
+            t0 = time.process_time()
+            loss = loss_fn(x)
+            t1 = time.process_time()
+            if k == 0:
+                counts = _nodes_by_op(loss)
+            loss.backward()
+            del loss
+            t2 = time.process_time()
+            if k:  # the first round warms up
+                fwd.append(t1 - t0)
+                bwd.append(t2 - t1)
+                total.append(t2 - t0)
+                in_gc.append(clock.seconds - before)
+    finally:
+        gc.callbacks.remove(clock)
+    nodes = sum(counts.values())
+    return {
+        "nodes": nodes,
+        "nodes_per_time_step": nodes / p.workload.T,
+        "nodes_by_op": counts,
+        "forward_us_per_node": float(np.median(fwd)) * 1e6 / nodes,
+        "backward_us_per_node": float(np.median(bwd)) * 1e6 / nodes,
+        "step_cpu_ms_median": float(np.median(total)) * 1e3,
+        "gc_share": float(np.sum(in_gc) / np.sum(total)),
+        "gc_collections_per_step": clock.collections / rounds,
+    }
+
+
+def print_census(c: dict[str, Any], name: str) -> None:
+    """The census as text."""
+    by_op = ", ".join(f"{op} {n}" for op, n in c["nodes_by_op"].items())
+    print(
+        f"\nTape census of the eager step, {name}: {c['nodes']} nodes "
+        f"({c['nodes_per_time_step']:.1f} per time step): {by_op}\n"
+        f"  CPU per node: forward {c['forward_us_per_node']:.2f} µs, backward "
+        f"{c['backward_us_per_node']:.2f} µs (NumPy work included); step "
+        f"{c['step_cpu_ms_median']:.2f} ms, garbage collector {100 * c['gc_share']:.1f}% "
+        f"({c['gc_collections_per_step']:.1f} collections per step)"
+    )
 
 
 def _op_of(q: str) -> tuple[str, str] | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..nn import Module
 from ..ops import core
+from ..ops.registry import calling_op
 from ..tensor import Tensor
 from .guards import CaptureError, Fallback, RandomState, guarded
 from .kernels import KERNELS
@@ -136,7 +137,10 @@ def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
 def _prepare(step: Any, tracer: Any) -> None:
     kern = KERNELS.get(step.op)
     if kern is None:
-        raise Fallback(f"the op {step.op!r} has no replay rule")
+        called = calling_op()  # what the user called: einsum, not its primitive contract
+        if called in (None, step.op):
+            raise Fallback(f"the op {step.op!r} has no replay rule")
+        raise Fallback(f"{called} (through its primitive {step.op!r}) has no replay rule")
     kern.prepare(step, tracer)
 
 

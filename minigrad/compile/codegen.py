@@ -18,22 +18,16 @@ from numpy.lib.stride_tricks import as_strided
 from ..ops.core import unbroadcast
 from .gradplan import GradPlan, Slot
 from .hoist import backward_readers, hoist
-from .kernels import KERNELS, Emitter, Target
+from .kernels import KERNELS, NUMPY_NAMES, Emitter, Target
 from .memory import Storage, forward_root
 from .plan import ForwardPlan
 from .trace import Value
 
 __all__ = ["generate"]
 
-_NUMPY = (
-    "absolute add broadcast_to clip concatenate copyto divide dot exp expand_dims greater "
-    "log logaddexp logical_not matmul maximum minimum multiply negative power sign "
-    "sqrt subtract tanh"
-).split()
-
 
 def base_env() -> dict[str, Any]:
-    env: dict[str, Any] = {n: getattr(np, n) for n in _NUMPY}
+    env: dict[str, Any] = {n: getattr(np, n) for n in sorted(NUMPY_NAMES)}
     env["unbroadcast"] = unbroadcast
     env["add_into"] = lambda t, r: np.add(t, r, t)
     env["derived"] = False

@@ -18,12 +18,16 @@ from typing import Any
 
 import numpy as np
 
+from ..axes import one_axis
 from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
 from .elementwise import mul, sub, where
+from .layout import moveaxis
 from .registry import composite, names, primitive
 from .shape import broadcast_to, getitem, reshape, stack
+from .subscripts import check, explicit
 from .tangents import tangent_sum
+from .unary import neg
 
 
 def _split(spec: str) -> tuple[str, str, str]:
@@ -54,8 +58,10 @@ def _layout(
     spec = f"{so},{s_other}->{''.join(carried)}"
     u = np.einsum(spec, g, other) if arrays else contract(g, other, spec)
     first = {c: s_self.index(c) for c in carried}
-    pairs = enumerate(zip(s_self, shape, strict=True))
-    kept = tuple(n if first.get(c) == i else 1 for i, (c, n) in pairs)
+    # u's sizes, not the operand's: a letter every other operand has at size 1 stays 1
+    # in u (three operands "ij,ij,ij" of shapes (2, 3), (1, 3), (2, 1)) and broadcasts.
+    got = dict(zip(carried, u.shape, strict=True))
+    kept = tuple(got[c] if first.get(c) == i else 1 for i, c in enumerate(s_self))
     u = u.reshape(kept) if arrays else reshape(u, kept)
     u = np.broadcast_to(u, shape) if arrays else broadcast_to(u, shape)
     if len(set(s_self)) == len(s_self):
@@ -89,40 +95,19 @@ def _contract_jvp(dx: tuple, y: np.ndarray, x: np.ndarray, w: np.ndarray, spec: 
 
 @primitive(_contract_vjp, jvp=_contract_jvp, tensor_vjp=_contract_vjp, saves=("a", "b"))
 def contract(a: Any, b: Any, subscripts: str) -> Tensor:
-    """Two-operand einsum with explicit letters, ``"ij,jk->ik"``. vjp for a:
-    contract(g, b, "O,B->A"), laid out in a's shape (diagonals for repeated letters,
+    """Two-operand einsum with explicit letters, ``"ij,jk->ik"``. vjp: for a,
+    contract(g, b, "O,B->A") laid out in a's shape (diagonals for repeated letters,
     broadcast for letters only a has); likewise for b."""
     a, b = binary_operands(a, b, "contract")
     try:
         out = np.einsum(subscripts, a.data, b.data)
-    except ValueError as e:
+    except (ValueError, TypeError):
+        check("contract", subscripts, [a.shape, b.shape])
         raise ValueError(
-            f"contract: {subscripts!r} on shapes {a.shape} and {b.shape}: {e}"
+            f"contract: subscripts {subscripts!r} do not fit operands of shapes {a.shape} "
+            f"and {b.shape}"
         ) from None
     return record("contract", out, (a, b), _contract_vjp, a.data, b.data, subscripts)
-
-
-def _normalise(subscripts: str, shapes: list[tuple]) -> tuple[list[str], str]:
-    """Explicit letters for every operand and the output (``...`` expanded)."""
-    s = subscripts.replace(" ", "")
-    ins, arrow, out = s.partition("->")
-    terms = ins.split(",")
-    if len(terms) != len(shapes):
-        raise ValueError(f"einsum: {len(terms)} subscripts for {len(shapes)} operands")
-    spare = [c for c in string.ascii_letters if c not in s]
-    widths = [len(sh) - len(t.replace("...", "")) for t, sh in zip(terms, shapes, strict=True)]
-    ell = "".join(spare[: max([w for t, w in zip(terms, widths, strict=True) if "..." in t] + [0])])
-    explicit = []
-    for t, w, sh in zip(terms, widths, shapes, strict=True):
-        t = t.replace("...", ell[len(ell) - w :] if w else "")
-        if len(t) != len(sh):
-            raise ValueError(f"einsum: subscripts {t!r} for an operand of shape {sh}")
-        explicit.append(t)
-    if arrow:
-        return explicit, out.replace("...", ell)
-    letters = "".join(explicit)
-    once = sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell)
-    return explicit, ell + "".join(once)
 
 
 @composite(top_level=True)
@@ -132,8 +117,10 @@ def einsum(subscripts: str, *operands: Any) -> Tensor:
     fold of ``contract`` (vjp: contract of g with the other operands)."""
     ts = [to_tensor(t, None, "einsum") for t in operands]
     if not ts:
-        raise ValueError("einsum: needs at least one operand")
-    terms, out = _normalise(subscripts, [t.shape for t in ts])
+        raise ValueError(f"einsum: needs at least one operand for subscripts {subscripts!r}")
+    shapes = [t.shape for t in ts]
+    check("einsum", subscripts, shapes)
+    terms, out = explicit(subscripts, shapes)
     if len(ts) == 1:
         return contract(ts[0], np.ones((), ts[0].dtype), f"{terms[0]},->{out}")
     acc, acc_s = ts[0], terms[0]
@@ -211,21 +198,69 @@ def kron(a: Any, b: Any) -> Tensor:
     return reshape(out, tuple(p * q for p, q in zip(a.shape, b.shape, strict=True)))
 
 
+def _vector_axis(t: Tensor, axis: int, which: str) -> Tensor:
+    """``t`` with its vector axis ``axis`` moved last, checked to hold 2 or 3 components."""
+    if not -t.ndim <= axis < t.ndim:
+        raise ValueError(f"cross: {which}={axis} is out of range for an operand of shape {t.shape}")
+    if t.shape[axis] not in (2, 3):
+        raise ValueError(
+            f"cross: vectors must have 2 or 3 components, but axis {axis} ({which}) of an "
+            f"operand of shape {t.shape} has {t.shape[axis]}"
+        )
+    return moveaxis(t, axis, -1)
+
+
+def _component(t: Tensor, k: int) -> Tensor | None:
+    """Component k of vectors along the last axis; None for the z of a 2-vector (0)."""
+    return getitem(t, (Ellipsis, k)) if k < t.shape[-1] else None
+
+
+def _det(p: Tensor | None, q: Tensor | None, r: Tensor | None, s: Tensor | None) -> Tensor:
+    """p q - r s, where a None factor is 0 (a missing z component)."""
+    left = None if p is None or q is None else mul(p, q)
+    right = None if r is None or s is None else mul(r, s)
+    if right is None:
+        return left
+    return neg(right) if left is None else sub(left, right)
+
+
 @composite(top_level=True)
-def cross(a: Any, b: Any, axis: int = -1) -> Tensor:
-    """Cross product of 3-vectors along ``axis`` (broadcasting the rest). A composite
-    of getitem, mul, sub and stack; vjp: (b x g, g x a)."""
+def cross(
+    a: Any,
+    b: Any,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: int | None = None,
+    *,
+    dim: int | None = None,
+) -> Tensor:
+    """Cross product of vectors along ``axisa`` of a and ``axisb`` of b, placed along
+    ``axisc`` (``axis`` sets all three; ``dim`` is PyTorch's name for it), other axes
+    broadcast, as ``numpy.cross``. A 2-vector has z = 0; two 2-vectors give the z
+    component alone (shape without the vector axis). A composite of getitem, mul and
+    stack; vjp: (b x g, g x a).
+    """
     a, b = binary_operands(a, b, "cross")
-    if a.shape[axis] != 3 or b.shape[axis] != 3:
-        raise ValueError(f"cross: needs 3-vectors along axis {axis}, got {a.shape} and {b.shape}")
-
-    def part(t: Tensor, k: int) -> Tensor:
-        return getitem(t, (slice(None),) * (axis % t.ndim) + (k,))
-
-    (a0, a1, a2), (b0, b1, b2) = ([part(t, k) for k in range(3)] for t in (a, b))
-    comps = [sub(mul(a1, b2), mul(a2, b1)), sub(mul(a2, b0), mul(a0, b2))]
-    comps.append(sub(mul(a0, b1), mul(a1, b0)))
-    return stack(comps, axis)
+    axis = one_axis("cross", axis, dim)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    va, vb = _vector_axis(a, axisa, "axisa"), _vector_axis(b, axisb, "axisb")
+    try:
+        batch = np.broadcast_shapes(va.shape[:-1], vb.shape[:-1])
+    except ValueError:
+        raise ValueError(
+            f"cross: the axes beside the vectors, {va.shape[:-1]} and {vb.shape[:-1]}, "
+            f"do not broadcast (operands {a.shape} and {b.shape})"
+        ) from None
+    (a0, a1, a2), (b0, b1, b2) = ([_component(v, k) for k in range(3)] for v in (va, vb))
+    z = _det(a0, b1, a1, b0)
+    if a2 is None and b2 is None:
+        return z
+    if not -(len(batch) + 1) <= axisc < len(batch) + 1:
+        raise ValueError(f"cross: axisc={axisc} is out of range for a {len(batch) + 1}-d result")
+    comps = [_det(a1, b2, a2, b1), _det(a2, b0, a0, b2), z]
+    return moveaxis(stack([broadcast_to(c, batch) for c in comps], -1), -1, axisc)
 
 
 __all__ = names(__name__)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import forward, tape
-from ..tape import Node, grad_enabled
+from ..tape import Node, grad_enabled, shared_shape
 from ..tensor import Tensor, as_array, get_default_dtype
 
-__all__ = ["derived", "record", "unbroadcast"]
+__all__ = ["derived", "floating", "record", "unbroadcast"]
 
 # While ``minigrad.compile`` traces a function, every op reports itself here: an
 # object with ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``.
 tracer: Any = None
+_new = object.__new__
 
 
 def record(
@@ -41,21 +43,33 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
-    node = None
+    out = _new(Tensor)
+    out.data = data
+    out._node = None
+    out._requires_grad = False
     if grad_enabled():
         if len(inputs) == 1:
             a = inputs[0]
             if a._requires_grad:
-                node = Node(op, (a._node or a,), vjp, data.shape, saved)
+                parents: Any = (a._node or a,)
+            else:
+                parents = None
         elif len(inputs) == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
-                node = Node(op, (a._node or a, b._node or b), vjp, data.shape, saved)
+                parents = (a._node or a, b._node or b)
+            else:
+                parents = None
         elif any(t._requires_grad for t in inputs):
-            node = Node(op, tuple(t._node or t for t in inputs), vjp, data.shape, saved)
-        if node is not None and tape.observers:
-            tape.tell_recorded(node, data)
-    out = Tensor._wrap(data, node)
+            parents = tuple(t._node or t for t in inputs)
+        else:
+            parents = None
+        if parents is not None:
+            node = Node(op, parents, vjp, shared_shape(data.shape), saved)
+            out._node = node
+            out._requires_grad = True
+            if tape.observers:
+                tape.tell_recorded(node, data)
     if forward._level:
         # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)
@@ -108,10 +122,38 @@ def float_wins(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Cast the integer or boolean one of two operands to the other's float dtype."""
     ka, kb = a.data.dtype.kind, b.data.dtype.kind
     if ka == "f" and kb in "biu":
-        return a, Tensor._wrap(b.data.astype(a.data.dtype))
+        return a, cast_constant(b, a.data.dtype)
     if kb == "f" and ka in "biu":
-        return Tensor._wrap(a.data.astype(b.data.dtype)), b
+        return cast_constant(a, b.data.dtype), b
     return a, b
+
+
+@functools.cache
+def _caster(dtype: np.dtype) -> Callable[[np.ndarray], np.ndarray]:
+    def cast(x: np.ndarray) -> np.ndarray:
+        return x.astype(dtype)
+
+    cast.__name__ = f"astype_{dtype}"
+    return cast
+
+
+def cast_constant(t: Tensor, dtype: np.dtype) -> Tensor:
+    """An integer or boolean tensor (no gradient) as ``dtype``: a :func:`derived`
+    value, so a compiled replay casts each call's values, not the captured ones."""
+    return derived("cast", _caster(np.dtype(dtype)), t)
+
+
+def floating(t: Tensor) -> Tensor:
+    """``t`` in the default float dtype if it holds integers or booleans, else ``t``.
+
+    For the ops whose result is not an integer (true division, exp, log, sqrt, the
+    trigonometric functions, softmax...): integer inputs give the default dtype, as
+    PyTorch (NumPy would give float64), as Python floats do. Integer tensors carry no
+    gradient, so the cast is not recorded.
+    """
+    if t.data.dtype.kind == "f":
+        return t
+    return cast_constant(t, get_default_dtype())
 
 
 def broadcast_error(op: str, *shapes: tuple[int, ...]) -> ValueError:

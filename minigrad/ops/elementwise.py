@@ -22,6 +22,7 @@ from .core import (
     binary_operands,
     broadcast_error,
     float_wins,
+    floating,
     record,
     to_tensor,
     unbroadcast,
@@ -45,6 +46,27 @@ def _target(t: Tensor, out: np.ndarray) -> tuple | None:
         return None
     d = t.data
     return () if d.shape == out.shape and d.dtype == out.dtype else (d.shape, d.dtype)
+
+
+def _binary(op: str, fn: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, Any, Any]:
+    """``fn`` of two operands: both as tensors, the output, and each operand's
+    :func:`_target`. Two tensors of one dtype (every op of a recurrent cell) skip the
+    operand conversion."""
+    if type(a) is not Tensor or type(b) is not Tensor or a.data.dtype is not b.data.dtype:
+        a, b = binary_operands(a, b, op)
+    x, y = a.data, b.data
+    try:
+        out = fn(x, y)
+    except ValueError:
+        raise broadcast_error(op, a.shape, b.shape) from None
+    ta = tb = None
+    if a._requires_grad or b._requires_grad:
+        shape, dtype = out.shape, out.dtype
+        if a._requires_grad:
+            ta = () if x.shape == shape and x.dtype == dtype else (x.shape, x.dtype)
+        if b._requires_grad:
+            tb = () if y.shape == shape and y.dtype == dtype else (y.shape, y.dtype)
+    return a, b, out, ta, tb
 
 
 def _fit(g: np.ndarray, target: tuple | None) -> np.ndarray | None:
@@ -77,9 +99,8 @@ def _add_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 )
 def add(a: Any, b: Any) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its input's shape."""
-    a, b = binary_operands(a, b, "add")
-    out = _apply("add", np.add, a, b)
-    return record("add", out, (a, b), _add_vjp, _target(a, out), _target(b, out))
+    a, b, out, ta, tb = _binary("add", np.add, a, b)
+    return record("add", out, (a, b), _add_vjp, ta, tb)
 
 
 def _sub_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
@@ -96,9 +117,8 @@ def _sub_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 )
 def sub(a: Any, b: Any) -> Tensor:
     """a - b. vjp: (g, -g)."""
-    a, b = binary_operands(a, b, "sub")
-    out = _apply("sub", np.subtract, a, b)
-    return record("sub", out, (a, b), _sub_vjp, _target(a, out), _target(b, out))
+    a, b, out, ta, tb = _binary("sub", np.subtract, a, b)
+    return record("sub", out, (a, b), _sub_vjp, ta, tb)
 
 
 def _mul_vjp(
@@ -129,9 +149,8 @@ def _mul_jvp(
 )
 def mul(a: Any, b: Any) -> Tensor:
     """a * b. vjp: (g b, g a)."""
-    a, b = binary_operands(a, b, "mul")
-    out = _apply("mul", np.multiply, a, b)
-    return record("mul", out, (a, b), _mul_vjp, a.data, b.data, _target(a, out), _target(b, out))
+    a, b, out, ta, tb = _binary("mul", np.multiply, a, b)
+    return record("mul", out, (a, b), _mul_vjp, a.data, b.data, ta, tb)
 
 
 def _div_vjp(
@@ -160,8 +179,14 @@ def _div_jvp(
     methods=("__truediv__", ("__rtruediv__", reflected)),
 )
 def div(a: Any, b: Any) -> Tensor:
-    """a / b. vjp: (g / b, -g a / b^2)."""
+    """a / b. vjp: (g / b, -g a / b^2).
+
+    True division: integer or boolean operands give the default float dtype (float32
+    unless changed), as PyTorch; NumPy gives float64.
+    """
     a, b = binary_operands(a, b, "div")
+    if a.data.dtype.kind != "f":
+        a, b = floating(a), floating(b)
     out = _apply("div", np.divide, a, b)
     return record("div", out, (a, b), _div_vjp, b.data, out, _target(a, out), _target(b, out))
 
@@ -244,38 +269,54 @@ def pow(a: Any, b: Any) -> Tensor:
     )
 
 
-def _select_vjp(g: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
+def _select_vjp(
+    g: np.ndarray, share_a: np.ndarray, share_b: np.ndarray, ta: tuple | None, tb: tuple | None
+) -> tuple:
     return (
-        None if ta is None else _fit(g * share, ta),
-        None if tb is None else _fit(g * (1 - share), tb),
+        None if ta is None else _fit(g * share_a, ta),
+        None if tb is None else _fit(g * share_b, tb),
     )
 
 
 def _select_jvp(
-    dx: tuple, y: np.ndarray, share: np.ndarray, ta: tuple | None, tb: tuple | None
+    dx: tuple,
+    y: np.ndarray,
+    share_a: np.ndarray,
+    share_b: np.ndarray,
+    ta: tuple | None,
+    tb: tuple | None,
 ) -> np.ndarray | None:
     da, db = dx
     n = y.ndim
     return tangent_sum(
         y,
-        None if da is None else lift(da, n) * share,
-        None if db is None else lift(db, n) * (1 - share),
+        None if da is None else lift(da, n) * share_a,
+        None if db is None else lift(db, n) * share_b,
     )
 
 
-def _select(op: str, fn: Any, wins: Any, a: Any, b: Any) -> Tensor:
+def _shares(x: np.ndarray, y: np.ndarray, beats: Any, dtype: np.dtype) -> tuple:
+    """Each input's share of g: 1 unless the other input wins, 1/2 at a tie. A NaN
+    operand makes the result NaN and neither input wins, so both get g (PyTorch's)."""
+    tie = np.where(x == y, 0.5, 1.0)
+    share_a = np.where(beats(y, x), 0.0, tie).astype(dtype, copy=False)
+    share_b = np.where(beats(x, y), 0.0, tie).astype(dtype, copy=False)
+    return share_a, share_b
+
+
+def _select(op: str, fn: Any, beats: Any, a: Any, b: Any) -> Tensor:
     a, b = binary_operands(a, b, op)
     out = _apply(op, fn, a, b)
-    x, y = a.data, b.data
-    share = np.where(wins(x, y), 1.0, np.where(x == y, 0.5, 0.0)).astype(out.dtype)
-    return record(op, out, (a, b), _select_vjp, share, _target(a, out), _target(b, out))
+    share_a, share_b = _shares(a.data, b.data, beats, out.dtype)
+    return record(op, out, (a, b), _select_vjp, share_a, share_b, _target(a, out), _target(b, out))
 
 
 @primitive(
     _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("maximum",), top_level=True
 )
 def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise max. vjp: g to the larger input; ties split it evenly."""
+    """Elementwise max. vjp: g to the larger input; ties split it evenly (a NaN
+    operand: g to both, as PyTorch)."""
     return _select("maximum", np.maximum, np.greater, a, b)
 
 
@@ -283,7 +324,8 @@ def maximum(a: Any, b: Any) -> Tensor:
     _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("minimum",), top_level=True
 )
 def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise min. vjp: g to the smaller input; ties split it evenly."""
+    """Elementwise min. vjp: g to the smaller input; ties split it evenly (a NaN
+    operand: g to both, as PyTorch)."""
     return _select("minimum", np.minimum, np.less, a, b)
 
 
@@ -326,6 +368,8 @@ def logaddexp(a: Any, b: Any) -> Tensor:
     exactly 1/2: composing it from relu and abs would give a wrong subgradient there.
     """
     a, b = binary_operands(a, b, "logaddexp")
+    if a.data.dtype.kind != "f":
+        a, b = floating(a), floating(b)
     out = _apply("logaddexp", np.logaddexp, a, b)
     return record(
         "logaddexp", out, (a, b), _logaddexp_vjp, a.data, out, _target(a, out), _target(b, out)
@@ -360,10 +404,10 @@ def _where_tensor_vjp(g: Tensor, c: np.ndarray, ta: tuple | None, tb: tuple | No
 
 @primitive(_where_vjp, jvp=_where_jvp, tensor_vjp=_where_tensor_vjp, top_level=True)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Pick ``a`` where ``cond`` is true, else ``b``.
+    """Pick ``a`` where ``cond`` is true, else ``b``. vjp: (where(cond, g, 0),
+    where(cond, 0, g)).
 
-    vjp: g flows to ``a`` where cond holds and to ``b`` elsewhere; the unused
-    branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
+    The unused branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
     cannot turn into NaN there).
     """
     c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)

@@ -119,15 +119,57 @@ def triu(a: Tensor, k: int = 0) -> Tensor:
     return _triangle(a, np.triu(np.ones(a.shape[-2:], dtype=bool), k), "triu")
 
 
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def _pairs(value: Any, shape: tuple, what: str, integers: bool) -> np.ndarray:
+    """``value`` as one (before, after) pair per axis, (ndim, 2): a number, one pair
+    (before, after) for every axis, or one pair per axis (NumPy's forms)."""
+    arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+    if arr.dtype.kind not in "biuf" or (integers and arr.dtype.kind not in "iu"):
+        kind = "integers" if integers else "numbers"
+        raise TypeError(f"pad: {what} must be {kind}, got {value!r}")
+    try:
+        return np.broadcast_to(arr, (len(shape), 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: {what} {value!r} does not give (before, after) for the {len(shape)} axes "
+            f"of shape {shape}; give a number, one (before, after) pair, or one pair per axis"
+        ) from None
+
+
 @composite(top_level=True)
-def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: float = 0) -> Tensor:
-    """Pad as ``numpy.pad`` with mode "constant" (a scalar value), "edge" or "reflect".
-    vjp: g of the interior, plus the copies' g summed onto their sources."""
-    if mode == "constant":
-        return _gather(a, lambda p: np.pad(p, pad_width, constant_values=-1), constant_values)
-    if mode not in ("edge", "reflect"):
-        raise ValueError(f"pad: mode {mode!r} is not one of 'constant', 'edge', 'reflect'")
-    return _gather(a, lambda p: np.pad(p, pad_width, mode=mode))
+def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any = None) -> Tensor:
+    """Pad as ``numpy.pad``: widths as an int, (before, after) or one pair per axis;
+    mode "constant" (``constant_values`` in the same three forms, 0 by default), "edge",
+    "reflect", "symmetric" or "wrap". vjp: g of the interior, plus the copies' g summed
+    onto their sources (0 for constants)."""
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode {mode!r} is not one of {', '.join(map(repr, PAD_MODES))}")
+    widths = _pairs(pad_width, a.shape, "pad_width", integers=True)
+    if (widths < 0).any():
+        raise ValueError(f"pad: widths must be >= 0, got pad_width={pad_width!r}")
+    if a.ndim == 0:
+        return reshape(a, ())  # no axis to pad, as NumPy
+    if mode != "constant":
+        if constant_values is not None:
+            raise ValueError(f"pad: constant_values is for mode 'constant', not {mode!r}")
+        for i, n in enumerate(a.shape):
+            if n == 0 and widths[i].any():
+                raise ValueError(
+                    f"pad: axis {i} of shape {a.shape} is empty, so mode {mode!r} has "
+                    "nothing to repeat; pad it with mode 'constant'"
+                )
+        return _gather(a, lambda p: np.pad(p, widths, mode=mode))
+    fill = _pairs(
+        0 if constant_values is None else constant_values, a.shape, "constant_values", False
+    )
+    pos = np.pad(np.arange(a.size).reshape(a.shape), widths, constant_values=-1)
+    fills = np.pad(np.zeros(a.shape, a.dtype), widths, constant_values=fill)
+    # Gather from a's elements followed by the padded array of fill values, so padding
+    # an empty tensor works too and the fills carry no gradient.
+    source = concatenate([reshape(a, (-1,)), Tensor._wrap(fills.reshape(-1))])
+    return getitem(source, np.where(pos >= 0, pos, a.size + np.arange(pos.size).reshape(pos.shape)))
 
 
 @composite(methods=("moveaxis",), top_level=True)

@@ -115,9 +115,9 @@ def _matmul_tensor_vjp(g: Tensor, x: Tensor, w: Tensor, *rest: Any) -> tuple:
     top_level=True,
 )
 def matmul(a: Any, b: Any) -> Tensor:
-    """a @ b.
+    """a @ b. vjp: (g b^T, a^T g).
 
-    vjp for C = A B: dA = dC B^T, dB = A^T dC; 1-D operands are promoted to a row
+    For C = A B: dA = dC B^T, dB = A^T dC; 1-D operands are promoted to a row
     (left) or a column (right) and the gradient is shaped back; batch axes that were
     broadcast are summed by :func:`unbroadcast`.
     """
@@ -173,15 +173,18 @@ def _addmm_tensor_vjp(
 
 @primitive(_addmm_vjp, jvp=_addmm_jvp, tensor_vjp=_addmm_tensor_vjp, saves=("a", "b"))
 def addmm(c: Any, a: Any, b: Any) -> Tensor:
-    """c + a @ b for 2-D a (N, K) and b (K, M), c broadcastable to (N, M).
+    """c + a @ b for 2-D a (N, K) and b (K, M), c broadcastable to (N, M). vjp:
+    (unbroadcast(g), g b^T, a^T g).
 
     The affine map of every layer (``x W^T + b``, ``xw_t + h W_hh^T``) as one op: the
     same value and gradients as ``add(c, matmul(a, b))`` (the test suite checks both
-    against each other) with one node instead of two.
-    vjp: (unbroadcast(g), g b^T, a^T g), the last deferred as for matmul.
+    against each other) with one node instead of two. The last gradient is deferred,
+    as for matmul.
     """
-    a, b = binary_operands(a, b, "addmm")
-    c = to_tensor(c, a, "addmm")
+    if type(a) is not Tensor or type(b) is not Tensor or a.data.dtype is not b.data.dtype:
+        a, b = binary_operands(a, b, "addmm")
+    if not isinstance(c, Tensor):
+        c = to_tensor(c, a, "addmm")
     x, y = a.data, b.data
     if x.ndim != 2 or y.ndim != 2:
         raise ValueError(f"addmm: needs 2-d operands, got {a.shape} @ {b.shape}")
@@ -202,7 +205,7 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
             raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = None
     if c._requires_grad:
-        tc = () if c.shape == out.shape and c.dtype == out.dtype else (c.shape, c.dtype)
+        tc = () if cd.shape == out.shape and cd.dtype == out.dtype else (cd.shape, cd.dtype)
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
 

@@ -116,13 +116,12 @@ def cross_entropy(
     logits: Tensor, targets: Any, ignore_index: int = -100, reduction: str = "mean"
 ) -> Tensor:
     """Softmax cross-entropy of ``logits`` (C,) or (N, C) against integer ``targets``
-    (() or (N,)), as ``torch.nn.functional.cross_entropy``:
-
-        loss_n = logsumexp(z_n) - z_n[t_n]
+    (() or (N,)), as ``torch.nn.functional.cross_entropy``: loss_n = logsumexp(z_n) -
+    z_n[t_n]. vjp: (softmax(z_n) - onehot(t_n)) w_n, with w_n = g / count (mean), g
+    (sum) or g_n (none), and 0 where t_n is ignored.
 
     A target equal to ``ignore_index`` contributes 0 and is not counted by the mean (nan
-    when every target is ignored). vjp: dL/dz_n = (softmax(z_n) - onehot(t_n)) w_n, with
-    w_n = g / count (mean), g (sum) or g_n (none), and 0 where t_n is ignored.
+    when every target is ignored).
     """
     if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")

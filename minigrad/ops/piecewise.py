@@ -9,15 +9,16 @@ gradient goes to ``a`` (PyTorch's convention; ``maximum`` splits ties evenly).
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands
-from .elementwise import where
+from .core import binary_operands, record, to_tensor
+from .elementwise import div, mul, where
 from .pointwise import define_binary, define_unary
-from .registry import composite, names, reflected
+from .registry import composite, names, primitive, reflected
 
 _M = __name__
 
@@ -26,12 +27,56 @@ def _flat(xp: Any, x: Any, y: Any) -> float:
     return 0.0
 
 
-sign = define_unary(_M, "sign", np.sign, _flat, "-1, 0 or 1 by the sign of a. vjp: 0.")
-floor = define_unary(_M, "floor", np.floor, _flat, "The largest integer <= a. vjp: 0.")
-ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.")
-round = define_unary(
-    _M, "round", np.round, _flat, "The nearest integer, halves to even (as both). vjp: 0."
+sign = define_unary(
+    _M, "sign", np.sign, _flat, "-1, 0 or 1 by the sign of a. vjp: 0.", integers=True
 )
+floor = define_unary(
+    _M, "floor", np.floor, _flat, "The largest integer <= a. vjp: 0.", integers=True
+)
+ceil = define_unary(_M, "ceil", np.ceil, _flat, "The smallest integer >= a. vjp: 0.", integers=True)
+
+
+def _round_vjp(g: np.ndarray) -> tuple:
+    return (g * 0.0,)
+
+
+def _round_jvp(dx: tuple, y: np.ndarray) -> np.ndarray:
+    (da,) = dx
+    return da * 0.0
+
+
+def _round_tensor_vjp(g: Tensor) -> tuple:
+    return (mul(g, 0.0),)
+
+
+@primitive(
+    _round_vjp,
+    jvp=_round_jvp,
+    tensor_vjp=_round_tensor_vjp,
+    methods=("round",),
+    top_level=True,
+)
+def round(a: Any, decimals: int = 0) -> Tensor:
+    """a rounded to ``decimals`` decimal places (negative: to tens, hundreds...), halves
+    to even, as NumPy's and PyTorch's ``round``. vjp: 0.
+
+    With decimals d it is NumPy's own computation, round(a 10^d) / 10^d (a / 10^-d
+    and a product for d < 0), written with ``mul``, ``div`` and this op at d = 0, so
+    the values match NumPy's bit for bit.
+    """
+    a = to_tensor(a, None, "round")
+    if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an integer, got {decimals!r}")
+    if a.data.dtype.kind != "f":
+        return Tensor._wrap(np.round(a.data, int(decimals)))  # no gradient to carry
+    if decimals:
+        scale = float(10.0 ** builtins.abs(int(decimals)))
+        if decimals > 0:
+            return div(round(mul(a, scale)), scale)
+        return mul(round(div(a, scale)), scale)
+    return record("round", np.rint(a.data), (a,), _round_vjp)
+
+
 remainder = define_binary(
     _M,
     "remainder",
@@ -40,6 +85,7 @@ remainder = define_binary(
     lambda xp, a, b, y: -xp.floor(a / b),
     "a - floor(a / b) b, with the sign of b (``a % b``). vjp: (g, -g floor(a / b)).",
     methods=("__mod__", ("__rmod__", reflected)),
+    integers=True,
 )
 
 

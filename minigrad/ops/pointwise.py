@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
+from .core import binary_operands, broadcast_error, floating, record, to_tensor, unbroadcast
 from .registry import REGISTRY, primitive
 from .tangents import lift, tangent_sum
 
@@ -61,10 +61,12 @@ def define_unary(
     doc: str,
     *,
     method: bool = True,
+    integers: bool = False,
 ) -> Callable[..., Tensor]:
     """Register the primitive ``name``: ``compute`` forward, ``g * deriv(xp, a, out)``
     backward and ``da * deriv(np, a, out)`` forward mode (a top-level op and, with
-    ``method``, a Tensor method)."""
+    ``method``, a Tensor method). Integer inputs become the default float dtype
+    (:func:`~.core.floating`) unless ``integers`` (ops with integer results: floor)."""
 
     def vjp(g: Any, x: Any, out: Any) -> tuple:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -80,6 +82,8 @@ def define_unary(
 
     def forward(a: Any) -> Tensor:
         a = to_tensor(a, None, name)
+        if not integers:
+            a = floating(a)
         x = a.data
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = compute(x)
@@ -110,9 +114,11 @@ def define_binary(
     doc: str,
     *,
     methods: tuple = (),
+    integers: bool = False,
 ) -> Callable[..., Tensor]:
     """Register the broadcasting primitive ``name`` with partial derivatives
-    ``da(xp, a, b, out)`` and ``db(xp, a, b, out)``; gradients are unbroadcast."""
+    ``da(xp, a, b, out)`` and ``db(xp, a, b, out)``; gradients are unbroadcast.
+    Integer operands become the default float dtype unless ``integers``."""
 
     def vjp(g: Any, x: Any, w: Any, out: Any, ta: tuple | None, tb: tuple | None) -> tuple:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -134,6 +140,8 @@ def define_binary(
 
     def forward(a: Any, b: Any) -> Tensor:
         a, b = binary_operands(a, b, name)
+        if not integers and a.data.dtype.kind != "f":
+            a, b = floating(a), floating(b)
         try:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = np.asarray(compute(a.data, b.data))

@@ -1,15 +1,17 @@
-"""Reductions: sum, mean, max, min over an axis (or axes), with ``keepdims``.
+"""Reductions: sum, mean, max, min over an axis (or axes), with ``keepdims`` (or
+PyTorch's ``dim``/``keepdim``, see :mod:`minigrad.axes`).
 
 A tangent carries a leading batch axis, so reducing axis ``k`` of a value reduces
 axis ``k + 1`` of its tangent."""
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 
 import numpy as np
 
+from ..axes import axis_args
+from ..axes import reduced_axes as _axes
 from ..tensor import Tensor
 from .core import record
 from .elementwise import mul
@@ -17,19 +19,6 @@ from .registry import composite, names, primitive
 from .shape import broadcast_to, reshape
 
 Axis = int | Sequence[int] | None
-
-
-def _axes(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
-    """Normalise ``axis`` to a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    items = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for ax in items:
-        if not -ndim <= ax < builtins.max(ndim, 1):
-            raise ValueError(f"{op}: axis {ax} is out of range for a {ndim}-d tensor")
-        out.append(int(ax) % builtins.max(ndim, 1))
-    return tuple(sorted(set(out)))
 
 
 def _expand(g: np.ndarray, axes: tuple[int, ...], keepdims: bool) -> np.ndarray:
@@ -60,18 +49,38 @@ def _sum_tensor_vjp(g: Tensor, axes: tuple, keepdims: bool, shape: tuple) -> tup
     return (broadcast_to(reshape(g, _kept(shape, axes)), shape),)
 
 
-@primitive(_sum_vjp, jvp=_sum_jvp, tensor_vjp=_sum_tensor_vjp, methods=("sum",))
-def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis``. vjp: g broadcast back over the summed axes (a view)."""
+@primitive(_sum_vjp, jvp=_sum_jvp, tensor_vjp=_sum_tensor_vjp, methods=("sum",), top_level=True)
+def sum(
+    a: Tensor,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Sum over ``axis`` (all axes when None; ``dim``/``keepdim`` are PyTorch's names).
+    vjp: g broadcast back over the summed axes (a view)."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = axis_args("sum", axis, keepdims, dim, keepdim)
+    keepdims = bool(keepdims)
     axes = _axes(axis, a.ndim, "sum")
     out = np.asarray(a.data.sum(axis=axes, keepdims=keepdims))
     return record("sum", out, (a,), _sum_vjp, axes, keepdims, a.shape)
 
 
-@composite(methods=("mean",))
-def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Mean over ``axis``: a sum times 1/count (a composite). The mean over an empty
-    axis is nan, as in NumPy and PyTorch."""
+@composite(methods=("mean",), top_level=True)
+def mean(
+    a: Tensor,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Mean over ``axis``: a sum times 1/count (a composite). vjp: g / count broadcast
+    back over the reduced axes. The mean over an empty axis is nan, as in NumPy and
+    PyTorch."""
+    axis, keepdims = axis_args("mean", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "mean")
     count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     return mul(sum(a, axes, keepdims), 1.0 / count if count else float("nan"))
@@ -107,6 +116,7 @@ def _extreme_tensor_vjp(
 
 
 def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
+    keepdims = bool(keepdims)
     axes = _axes(axis, a.ndim, op)
     empty = [i for i in axes if a.shape[i] == 0]
     if empty:
@@ -119,15 +129,49 @@ def _extreme(op: str, fn: str, a: Tensor, axis: Axis, keepdims: bool) -> Tensor:
     return record(op, out, (a,), _extreme_vjp, x, out, axes, keepdims)
 
 
-@primitive(_extreme_vjp, jvp=_extreme_jvp, tensor_vjp=_extreme_tensor_vjp, methods=("max",))
-def max(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Maximum over ``axis``. vjp: g to the arg-max (split evenly among ties)."""
+@primitive(
+    _extreme_vjp,
+    jvp=_extreme_jvp,
+    tensor_vjp=_extreme_tensor_vjp,
+    methods=("max",),
+    top_level=True,
+)
+def max(
+    a: Tensor,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Maximum over ``axis``: the values only, as NumPy (PyTorch's ``x.max(dim)`` also
+    returns the indices; use ``x.argmax(dim)``). vjp: g to the arg-max (split evenly
+    among ties)."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = axis_args("max", axis, keepdims, dim, keepdim)
     return _extreme("max", "max", a, axis, keepdims)
 
 
-@primitive(_extreme_vjp, jvp=_extreme_jvp, tensor_vjp=_extreme_tensor_vjp, methods=("min",))
-def min(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Minimum over ``axis``. vjp: g to the arg-min (split evenly among ties)."""
+@primitive(
+    _extreme_vjp,
+    jvp=_extreme_jvp,
+    tensor_vjp=_extreme_tensor_vjp,
+    methods=("min",),
+    top_level=True,
+)
+def min(
+    a: Tensor,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Minimum over ``axis``: the values only, as NumPy (PyTorch's ``x.min(dim)`` also
+    returns the indices; use ``x.argmin(dim)``). vjp: g to the arg-min (split evenly
+    among ties)."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = axis_args("min", axis, keepdims, dim, keepdim)
     return _extreme("min", "min", a, axis, keepdims)
 
 

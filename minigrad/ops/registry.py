@@ -23,6 +23,7 @@ an op is taped. A composite (built from other ops, no rule of its own) registers
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -30,7 +31,16 @@ from typing import Any, TypeVar
 from .. import differentiable, forward
 from ..tensor import Tensor, _shape_args
 
-__all__ = ["REGISTRY", "OpDef", "composite", "definitions", "names", "primitive", "unregister"]
+__all__ = [
+    "REGISTRY",
+    "OpDef",
+    "calling_op",
+    "composite",
+    "definitions",
+    "names",
+    "primitive",
+    "unregister",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 # A method spec: a name (the op itself becomes the method, self as first input) or
@@ -184,6 +194,27 @@ def definitions(module: str | None = None) -> Iterator[OpDef]:
         op = REGISTRY[name]
         if module is None or op.module == module:
             yield op
+
+
+def calling_op() -> str | None:
+    """The outermost registered op on the call stack: the one the user called
+    (``einsum``) while an op it is built from (``contract``) runs. None outside ops.
+
+    Ops whose forwards share one code object (those made by
+    :func:`~.pointwise.define_unary`) cannot be told apart by their frames and are
+    passed over; they are primitives, named by their own records.
+    """
+    codes: dict[Any, str | None] = {}
+    for name, op in REGISTRY.items():
+        code = getattr(op.forward, "__code__", None)
+        if code is not None:
+            codes[code] = None if code in codes else name
+    found = None
+    frame = sys._getframe(1)
+    while frame is not None:
+        found = codes.get(frame.f_code) or found
+        frame = frame.f_back
+    return found
 
 
 # ------------------------------------------------------------------- method adapters

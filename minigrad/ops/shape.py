@@ -18,6 +18,7 @@ import numpy as np
 
 from ..differentiable import Deferred
 from ..gradients import Scatter
+from ..tape import shared_shape
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
 from .registry import composite, names, primitive, shape_args, varargs
@@ -85,19 +86,26 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
+    n = a.data.ndim
     if axes is None:
-        axes = tuple(range(a.ndim))[::-1]
-    axes = tuple(int(ax) % max(a.ndim, 1) for ax in axes)
-    if sorted(axes) != list(range(a.ndim)):
-        raise ValueError(f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}")
-    inverse = tuple(np.argsort(axes))
+        axes = tuple(range(n - 1, -1, -1))
+    else:
+        axes = tuple(int(ax) % max(n, 1) for ax in axes)
+        if sorted(axes) != list(range(n)):
+            raise ValueError(
+                f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}"
+            )
+    inverse = [0] * n
+    for k, ax in enumerate(axes):
+        inverse[ax] = k
+    inverse = tuple(inverse)
     out = a.data.transpose(axes)
     return record("transpose", out, (a,), _transpose_vjp, inverse)
 
 
 @composite(methods=("swapaxes",))
 def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
-    """Exchange two axes (a transpose)."""
+    """Exchange two axes (a transpose). vjp: g with the two axes exchanged back."""
     axes = list(range(a.ndim))
     axes[a1], axes[a2] = axes[a2], axes[a1]
     return transpose(a, axes)
@@ -130,7 +138,7 @@ def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
 
 @composite(methods=("squeeze",))
 def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Drop size-1 axes (all, or the given ones): a reshape."""
+    """Drop size-1 axes (all, or the given ones): a reshape. vjp: g reshaped back."""
     if axis is None:
         shape = tuple(n for n in a.shape if n != 1)
     else:
@@ -144,7 +152,7 @@ def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
 
 @composite(methods=("unsqueeze",))
 def unsqueeze(a: Tensor, axis: int) -> Tensor:
-    """Insert a size-1 axis at ``axis``: a reshape."""
+    """Insert a size-1 axis at ``axis``: a reshape. vjp: g reshaped back."""
     if axis < 0:
         axis += a.ndim + 1
     if not 0 <= axis <= a.ndim:
@@ -152,11 +160,19 @@ def unsqueeze(a: Tensor, axis: int) -> Tensor:
     return reshape(a, (*a.shape[:axis], 1, *a.shape[axis:]))
 
 
+# Index parts that select without repeats: basic indexing (the layers' time steps and
+# gate slices).
+_BASIC = (slice, int, type(Ellipsis), type(None))
+
+
 def _index_parts(index: Any) -> tuple[Any, bool]:
     """Index with tensors replaced by arrays; flag whether no position can repeat."""
     parts = index if isinstance(index, tuple) else (index,)
-    if all(type(p) is slice or type(p) is int for p in parts):
-        return index, True  # basic indexing (the time steps and gates of the layers)
+    for p in parts:
+        if type(p) not in _BASIC:
+            break
+    else:
+        return index, True
     clean, unique = [], True
     for p in parts:
         if isinstance(p, Tensor):
@@ -224,16 +240,18 @@ def _scatter_pieces(terms: list) -> Tensor:
 )
 def getitem(a: Tensor, index: Any) -> Tensor:
     """``a[index]``: slices, integers, None, Ellipsis, integer arrays, boolean masks.
+    vjp: g scattered into the indexed positions of zeros (repeats accumulate).
 
-    vjp: a :class:`~minigrad.autograd.Scatter` of g into the indexed positions, which
-    the engine adds into one buffer per input (integer arrays accumulate repeats).
+    The gradient is a :class:`~minigrad.gradients.Scatter`, which the engine adds into
+    one buffer per input (integer arrays accumulate repeats).
     """
     idx, unique = (index, True) if type(index) is int else _index_parts(index)
     try:
         out = a.data[idx]
     except IndexError as e:
         raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
-    return record("getitem", out, (a,), _getitem_vjp, idx, a.shape, a.dtype, unique)
+    d = a.data
+    return record("getitem", out, (a,), _getitem_vjp, idx, shared_shape(d.shape), d.dtype, unique)
 
 
 def _scatter_vjp(g: np.ndarray, indices: list, uniques: list) -> list:
@@ -296,7 +314,8 @@ def scatter(values: Sequence[Any], indices: Sequence[Any], shape: Sequence[int])
 
 @composite(top_level=True)
 def take(a: Tensor, indices: Any, axis: int = 0) -> Tensor:
-    """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0)."""
+    """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0).
+    vjp: g scatter-added back to the gathered rows (repeats accumulate)."""
     ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"take: indices must be integers, got {ids.dtype}")
@@ -378,7 +397,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
-    ts = tuple(to_tensor(t, None, op) for t in tensors)
+    ts = tuple(t if type(t) is Tensor else to_tensor(t, None, op) for t in tensors)
     if not ts:
         raise ValueError(f"{op}: needs at least one tensor")
     return ts
@@ -387,8 +406,8 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
 @composite(methods=("split",), top_level=True)
 def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
     """Split along ``axis`` into pieces of ``size`` (the last may be smaller) or of
-    the given sizes, as ``torch.split``: an empty axis gives one empty piece. Each
-    piece is a slice, so backward is O(n)."""
+    the given sizes, as ``torch.split``: an empty axis gives one empty piece. vjp: the
+    pieces' g joined along ``axis`` (each piece is a slice, so backward is O(n))."""
     n = a.shape[axis]
     if isinstance(size_or_sections, (int, np.integer)):
         if size_or_sections <= 0:
@@ -416,7 +435,8 @@ def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...]
 @composite(methods=("chunk",), top_level=True)
 def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
     """Split into ``chunks`` nearly equal pieces of ceil(n / chunks), as ``torch.chunk``
-    (so there may be fewer pieces; an empty axis gives ``chunks`` empty pieces)."""
+    (so there may be fewer pieces; an empty axis gives ``chunks`` empty pieces). vjp:
+    the pieces' g joined along ``axis``."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = a.shape[axis]
@@ -428,7 +448,8 @@ def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
 @composite(methods=("unbind",), top_level=True)
 def unbind(a: Tensor, axis: int = 0) -> list[Tensor]:
     """The slices along ``axis`` with that axis removed (e.g. the T steps of a
-    (T, N, H) sequence). Each is an integer index, so backward is O(T) in total."""
+    (T, N, H) sequence). vjp: the slices' g stacked along ``axis`` (each is an integer
+    index, so backward is O(T) in total)."""
     lead = (slice(None),) * (axis % a.ndim)
     return [getitem(a, (*lead, i)) for i in range(a.shape[axis])]
 

@@ -2,7 +2,7 @@
 
 ``prod`` and ``cumsum`` are primitives; ``cumprod``, ``var``, ``std`` and ``norm`` are
 composites. Reductions take NumPy's ``axis``/``keepdims`` and PyTorch's ``dim``/
-``keepdim`` (keyword aliases).
+``keepdim`` (keyword aliases, :mod:`minigrad.axes`).
 
 ``prod`` handles zeros exactly: the derivative of each element is the product of the
 others (prefix times suffix products), never ``prod / x``, so one zero gives the
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..axes import axis_args, one_axis
 from ..tensor import Tensor
 from .core import record
 from .elementwise import div, mul, pow, sub, where
@@ -28,17 +29,6 @@ from .shape import getitem, reshape, transpose
 from .unary import abs, sqrt
 
 Axis = int | Sequence[int] | None
-
-
-def pick_axis(op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple[Any, bool]:
-    """``axis``/``keepdims`` with PyTorch's aliases ``dim``/``keepdim`` merged in."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError(f"{op}: give axis or dim, not both")
-        axis = dim
-    if keepdim is not None:
-        keepdims = keepdim
-    return axis, bool(keepdims)
 
 
 def _to_end(shape: tuple, axes: tuple) -> tuple[tuple, tuple]:
@@ -99,11 +89,16 @@ def _prod_tensor_vjp(g: Tensor, x: Tensor, axes: tuple, keepdims: bool) -> tuple
     top_level=True,
 )
 def prod(
-    a: Tensor, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None, keepdim: Any = None
+    a: Tensor,
+    axis: Axis = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Axis = None,
+    keepdim: bool | None = None,
 ) -> Tensor:
     """Product over ``axis``. vjp: g times the product of the other elements (exact
     with zeros: no division)."""
-    axis, keepdims = pick_axis("prod", axis, keepdims, dim, keepdim)
+    axis, keepdims = axis_args("prod", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "prod")
     x = a.data
     out = np.asarray(x.prod(axis=axes, keepdims=keepdims))
@@ -141,7 +136,7 @@ def _one_axis(op: str, a: Tensor, axis: int | None) -> tuple[Tensor, int]:
 def cumsum(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Running sum along ``axis`` (flattened when None). vjp: the reversed running
     sum of g."""
-    a, ax = _one_axis("cumsum", a, axis if dim is None else dim)
+    a, ax = _one_axis("cumsum", a, one_axis("cumsum", axis, dim))
     return record("cumsum", np.cumsum(a.data, ax), (a,), _cumsum_vjp, ax)
 
 
@@ -150,7 +145,7 @@ def cumprod(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Te
     """Running product along ``axis`` (a composite): out_j = prod of the rows of an
     (n, n) stack holding x_0..x_j and ones, so zeros are exact. vjp: from ``prod``.
     Costs n^2 per group."""
-    a, ax = _one_axis("cumprod", a, axis if dim is None else dim)
+    a, ax = _one_axis("cumprod", a, one_axis("cumprod", axis, dim))
     perm, inverse = _to_end(a.shape, (ax,))
     n = a.shape[ax]
     last = transpose(a, perm)
@@ -167,10 +162,12 @@ def _gather(a: Tensor, idx: np.ndarray, axis: int) -> Tensor:
 
 
 @composite(methods=("sort",), top_level=True)
-def sort(a: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def sort(a: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
     """Sorted along ``axis`` (a composite: a gather at the stable argsort). vjp: g
     scattered back to the sorted elements' places."""
-    a, ax = _one_axis("sort", a, axis if dim is None else dim)
+    if dim is not None:
+        axis = one_axis("sort", None if axis == -1 else axis, dim)
+    a, ax = _one_axis("sort", a, axis)
     return _gather(a, np.argsort(a.data, axis=ax, kind="stable"), ax)
 
 
@@ -186,52 +183,77 @@ def _count(a: Tensor, axes: tuple) -> int:
     return math.prod(a.shape[i] for i in axes)
 
 
+def _spread_args(
+    op: str,
+    a: Tensor,
+    axis: Axis,
+    ddof: Any,
+    keepdims: Any,
+    correction: Any,
+    dim: Any,
+    keepdim: Any,
+) -> tuple[tuple, float, bool]:
+    """The reduced axes, ddof (or PyTorch's ``correction``; 0 by default, as NumPy) and
+    keepdims of a var or std call."""
+    axis, keepdims = axis_args(op, axis, keepdims, dim, keepdim)
+    if correction is not None:
+        if ddof is not None:
+            raise TypeError(
+                f"{op}: got ddof={ddof!r} and correction={correction!r}; give one of them "
+                "(correction is PyTorch's name for ddof)"
+            )
+        ddof = correction
+    return _axes(axis, a.ndim, op), float(ddof or 0), keepdims
+
+
+def _var(a: Tensor, axes: tuple, ddof: float, keepdims: bool) -> Tensor:
+    d = sub(a, mean(a, axes, keepdims=True))
+    n = _count(a, axes)
+    # As NumPy: with ddof >= n the divisor is 0, and the result inf (or nan for 0 / 0).
+    return div(sum(mul(d, d), axes, keepdims), float(n - ddof if n > ddof else 0))
+
+
 @composite(methods=("var",), top_level=True)
 def var(
     a: Tensor,
     axis: Axis = None,
-    ddof: float = 0,
-    keepdims: bool = False,
+    ddof: float | None = None,
+    keepdims: bool | None = None,
     *,
     correction: float | None = None,
     dim: Axis = None,
-    keepdim: Any = None,
+    keepdim: bool | None = None,
 ) -> Tensor:
     """sum((a - mean)^2) / (n - ddof) over ``axis`` (``correction`` is PyTorch's name
     for ddof; the default is NumPy's ddof = 0). A composite; vjp: 2 g (a - mean) /
     (n - ddof)."""
-    axis, keepdims = pick_axis("var", axis, keepdims, dim, keepdim)
-    ddof = ddof if correction is None else correction
-    axes = _axes(axis, a.ndim, "var")
-    d = sub(a, mean(a, axes, keepdims=True))
-    # As NumPy: with ddof >= n the divisor is 0, and the result inf (or nan for 0 / 0).
-    return div(
-        sum(mul(d, d), axes, keepdims),
-        float(_count(a, axes) - ddof if _count(a, axes) > ddof else 0),
-    )
+    axes, ddof, keepdims = _spread_args("var", a, axis, ddof, keepdims, correction, dim, keepdim)
+    return _var(a, axes, ddof, keepdims)
 
 
-def _safe_sqrt(v: Tensor) -> Tensor:
-    """sqrt(v) with gradient 0 (not inf) where v == 0, as PyTorch."""
+def _root(v: Tensor, p: float = 2) -> Tensor:
+    """v^(1/p) with gradient 0 (not inf) where v == 0, as PyTorch's std and norms:
+    v is a sum of |a|^p, so 0 is its minimum and the root's kink."""
     zero = v.data == 0
-    return where(zero, 0.0, sqrt(where(zero, 1.0, v)))
+    safe = where(zero, 1.0, v)
+    return where(zero, 0.0, sqrt(safe) if p == 2 else pow(safe, 1.0 / p))
 
 
 @composite(methods=("std",), top_level=True)
 def std(
     a: Tensor,
     axis: Axis = None,
-    ddof: float = 0,
-    keepdims: bool = False,
+    ddof: float | None = None,
+    keepdims: bool | None = None,
     *,
     correction: float | None = None,
     dim: Axis = None,
-    keepdim: Any = None,
+    keepdim: bool | None = None,
 ) -> Tensor:
     """sqrt(var) (a composite). vjp: g (a - mean) / ((n - ddof) std); 0 where std is
     0 (a constant), PyTorch's convention."""
-    v = var(a, axis, ddof, keepdims, correction=correction, dim=dim, keepdim=keepdim)
-    return _safe_sqrt(v)
+    axes, ddof, keepdims = _spread_args("std", a, axis, ddof, keepdims, correction, dim, keepdim)
+    return _root(_var(a, axes, ddof, keepdims))
 
 
 @composite(methods=("norm",), top_level=True)
@@ -239,20 +261,20 @@ def norm(
     a: Tensor,
     ord: Any = None,
     axis: Axis = None,
-    keepdims: bool = False,
+    keepdims: bool | None = None,
     *,
     dim: Axis = None,
-    keepdim: Any = None,
+    keepdim: bool | None = None,
 ) -> Tensor:
     """Vector p-norm (ord = p > 0, inf, -inf) or, for ord None/2/"fro" over any axes,
-    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp of the 2-norm: g a /
-    norm, 0 at a zero vector (PyTorch)."""
-    axis, keepdims = pick_axis("norm", axis, keepdims, dim, keepdim)
+    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp: g a |a|^(p-2) /
+    norm^(p-1) for the p-norm, 0 at a zero vector (PyTorch)."""
+    axis, keepdims = axis_args("norm", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "norm")
     if ord in (None, "fro", 2):
         if ord == 2 and len(axes) != 1 and a.ndim != 1:
             raise ValueError("norm: ord=2 is the vector 2-norm; give one axis (or use 'fro')")
-        return _safe_sqrt(sum(mul(a, a), axes, keepdims))
+        return _root(sum(mul(a, a), axes, keepdims))
     if ord == "fro" or isinstance(ord, str):
         raise ValueError(f"norm: unsupported ord {ord!r}")
     if ord == math.inf:
@@ -263,7 +285,13 @@ def norm(
         return sum(abs(a), axes, keepdims)
     if not ord > 0:
         raise ValueError(f"norm: ord must be > 0, inf or -inf, got {ord}")
-    return pow(sum(pow(abs(a), float(ord)), axes, keepdims), 1.0 / ord)
+    if ord < 1:
+        # |a|^p has an infinite slope at 0 for p < 1: PyTorch's gradient is 0 there.
+        zero = a.data == 0
+        powers = where(zero, 0.0, pow(abs(where(zero, 1.0, a)), float(ord)))
+    else:
+        powers = pow(abs(a), float(ord))
+    return _root(sum(powers, axes, keepdims), ord)
 
 
 __all__ = names(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import record
+from .core import floating, record
 from .registry import names, primitive
 
 
@@ -52,6 +52,7 @@ def _exp_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def exp(a: Tensor) -> Tensor:
     """e^a. vjp: g e^a (the output is saved)."""
+    a = floating(a)
     with np.errstate(over="ignore"):
         out = np.exp(a.data)
     return record("exp", out, (a,), _times_out_vjp, out)
@@ -72,6 +73,7 @@ def _log_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 )
 def log(a: Tensor) -> Tensor:
     """ln a (log 0 = -inf without a warning). vjp: g / a."""
+    a = floating(a)
     x = a.data
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(x)
@@ -98,6 +100,7 @@ def _sqrt_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def sqrt(a: Tensor) -> Tensor:
     """sqrt(a). vjp: g / (2 sqrt(a))."""
+    a = floating(a)
     out = np.sqrt(a.data)
     return record("sqrt", out, (a,), _sqrt_vjp, out)
 
@@ -137,6 +140,7 @@ def _tanh_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def tanh(a: Tensor) -> Tensor:
     """tanh(a). vjp: g (1 - tanh(a)^2), from the saved output."""
+    a = floating(a)
     out = np.tanh(a.data)
     return record("tanh", out, (a,), _tanh_vjp, out)
 
@@ -166,6 +170,7 @@ def sigmoid(a: Tensor) -> Tensor:
     tails it rounds to exactly 0 or 1 where 1 / (1 + e^-a) would keep a tiny value:
     take logs through ``functional.binary_cross_entropy_with_logits`` or ``softplus``.
     """
+    a = floating(a)
     out = np.tanh(a.data * 0.5)
     out *= 0.5
     out += 0.5

@@ -1,17 +1,20 @@
 """Replay rules, one per primitive, registered in :data:`KERNELS` by op name."""
 
-from . import elementwise, fused, linalg, loss, reduce, shape
-from .base import KERNELS, Emitter, Kernel, Target
+from . import binary, elementwise, fused, linalg, loss, reduce, shape, unary
+from .base import KERNELS, NUMPY_NAMES, Emitter, Kernel, Target
 
 __all__ = [
     "KERNELS",
+    "NUMPY_NAMES",
     "Emitter",
     "Kernel",
     "Target",
+    "binary",
     "elementwise",
     "fused",
     "linalg",
     "loss",
     "reduce",
     "shape",
+    "unary",
 ]

@@ -10,6 +10,7 @@ are matmul weight gradients ``a^T g`` (``outer``: summed over all uses in one GE
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,22 @@ from ..trace import Step
 __all__: list[str] = []  # internal to minigrad.compile.kernels
 
 KERNELS: dict[str, Kernel] = {}
+
+#: NumPy functions the generated code calls by name (``codegen`` binds each one).
+NUMPY_NAMES: set[str] = set(
+    "absolute add broadcast_to clip concatenate copyto divide dot exp expand_dims greater "
+    "log logaddexp logical_not matmul maximum minimum multiply negative power sign "
+    "sqrt subtract tanh".split()
+)
+
+
+def numpy_calls(*code: str) -> None:
+    """Make the NumPy functions that lines of ``code`` call (``"sin({a}, {o})"``,
+    ``"multiply.reduce(...)"``), or that are named alone (``"einsum"``), callable by
+    name in generated code."""
+    for line in code:
+        names = re.findall(r"\b([a-z_]\w*)[(.]", line) if "(" in line else line.split()
+        NUMPY_NAMES.update(n for n in names if hasattr(np, n))
 
 
 def kernel(*names: str) -> Any:
@@ -49,6 +66,7 @@ class Emitter:
 
     def __init__(self, env: dict[str, Any]) -> None:
         self.env = env
+        self._base = len(env)  # names count from here: NumPy functions added shift none
         self.lines: list[str] = []
         self._ids: dict[int, str] = {}
         self._scratch: dict[tuple, str] = {}
@@ -62,7 +80,7 @@ class Emitter:
         key = id(obj)
         name = self._ids.get(key)
         if name is None:
-            name = f"{hint}{len(self.env)}"
+            name = f"{hint}{len(self.env) - self._base}"
             self.env[name] = obj
             self._ids[key] = name
         return name

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...ops.registry import REGISTRY
 from ..trace import Step
 from .base import Emitter, Kernel, Target, kernel
 
@@ -82,18 +83,26 @@ class Div(Kernel):
 @kernel("pow", "maximum", "minimum", "logaddexp")
 class Generic2(Kernel):
     """Rarely hot binary ops: the forward is the NumPy ufunc, the backward calls the
-    op's own vjp on the current arrays (see ``rules.py``)."""
+    op's own rule on the call's arrays (pow's vjp; for the others, whose vjps read a
+    mask saved at capture, the rule restated in ``rules.py``)."""
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-        fn = {"pow": "power", "maximum": "maximum", "minimum": "minimum"}.get(step.op, step.op)
+        fn = {"pow": "power"}.get(step.op, step.op)
         em.line(f"{fn}({ins[0]}, {ins[1]}, out={o})")
 
     def needs(self, step: Step) -> set:
         return {0, 1, "out"}
 
     def backward(self, em, step, g, ins, o, ts) -> None:
-        rule = em.const(binary_rule(step.op), "rule")
-        em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o})")
+        if step.op == "pow":
+            # The vjp with targets () (the gradient at the output's shape) or None (no
+            # gradient): its zeros at the boundary (0^0, 0^y) are eager's own.
+            rule = em.const(REGISTRY["pow"].vjp, "rule")
+            ta, tb = (None if t is None or t.mode == "skip" else () for t in ts)
+            em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o}, {ta}, {tb})")
+        else:
+            rule = em.const(binary_rule(step.op), "rule")
+            em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {o})")
         em.give(ts[0], _shape(step), _dt(step), None, "_ga")
         em.give(ts[1], _shape(step), _dt(step), None, "_gb")
 
@@ -127,57 +136,6 @@ class Where(Kernel):
             # select, never multiply by the mask: inf * 0 would be nan
             em.line(f"{s}.fill(0); copyto({s}, {g}, 'unsafe', {where})")
             em.give(t, _shape(step), _dt(step), None, s)
-
-
-# ----------------------------------------------------------------------- unary
-def _unary(name: str, fwd: str, needs: set, bwd: list[str]) -> None:
-    """Register a unary kernel: ``fwd`` is a line with {a}, {o}; ``bwd`` lines compute
-    the input gradient into {s} from {g}, {a}, {o}."""
-
-    class Unary(Kernel):
-        def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-            em.line(fwd.format(a=ins[0], o=o))
-
-        def needs(self, step: Step) -> set:
-            return needs
-
-        def backward(self, em, step, g, ins, o, ts) -> None:
-            t = ts[0]
-            if t is None:
-                return
-            deriv = step.attrs.get("deriv")  # computed for all time steps at once
-            if deriv is not None:
-                em.give(t, _shape(step), _dt(step), "multiply", g, deriv)
-                return
-            direct = t.mode == "write" and tuple(t.shape) == _shape(step)
-            s = t.name if direct else em.scratch(_shape(step), _dt(step), 3)
-            for line in bwd:
-                em.line(line.format(g=g, a=ins[0], o=o, s=s))
-            if not direct:
-                em.give(t, _shape(step), _dt(step), None, s)
-
-    Unary.__name__ = name.capitalize()
-    kernel(name)(Unary)
-
-
-_unary("neg", "negative({a}, {o})", set(), ["negative({g}, {s})"])
-_unary("exp", "exp({a}, {o})", {"out"}, ["multiply({g}, {o}, {s})"])
-_unary("log", "log({a}, {o})", {0}, ["divide({g}, {a}, {s})"])
-_unary("sqrt", "sqrt({a}, {o})", {"out"}, ["divide({g}, {o}, {s}); multiply({s}, 0.5, {s})"])
-_unary("abs", "absolute({a}, {o})", {0}, ["sign({a}, {s}); multiply({s}, {g}, {s})"])
-_unary(
-    "tanh",
-    "tanh({a}, {o})",
-    {"out"},
-    ["multiply({o}, {o}, {s}); subtract(1, {s}, {s}); multiply({s}, {g}, {s})"],
-)
-_unary(
-    "sigmoid",
-    "multiply({a}, 0.5, {o}); tanh({o}, {o}); multiply({o}, 0.5, {o}); add({o}, 0.5, {o})",
-    {"out"},
-    ["subtract(1, {o}, {s}); multiply({s}, {o}, {s}); multiply({s}, {g}, {s})"],
-)
-_unary("relu", "maximum({a}, 0, out={o})", {0}, ["greater({a}, 0, {s}); multiply({s}, {g}, {s})"])
 
 
 @kernel("clip")

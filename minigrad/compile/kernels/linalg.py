@@ -1,10 +1,14 @@
-"""Replay rules of matmul and addmm. A 2-D right operand's gradient ``a^T g`` is left
-to the planner (``outer``), which sums every use of a shared weight in one GEMM."""
+"""Replay rules of matmul, addmm and contract (einsum). A 2-D right operand's gradient
+``a^T g`` is left to the planner (``outer``), which sums every use of a shared weight
+in one GEMM."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ...ops.registry import REGISTRY
 from ..trace import Step
-from .base import Emitter, Kernel, kernel
+from .base import Emitter, Kernel, kernel, numpy_calls
 
 __all__: list[str] = []
 
@@ -87,3 +91,30 @@ class Addmm(Kernel):
         if ts[1] is not None and ts[1].mode != "skip":
             fn = _product(step)
             em.give(ts[1], step.inputs[1].shape, dt, fn, g, em.transposed(ins[2]))
+
+
+@kernel("contract")
+class Contract(Kernel):
+    """``contract(a, b, "A,B->O")`` (einsum's primitive): the forward is NumPy's einsum
+    into the planned output; the backward is the op's own rule (each operand's
+    gradient a contraction of g with the other, laid out in the operand's shape),
+    called on the call's arrays."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["spec"] = str(step.saved[2])
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        em.line(f"einsum({step.attrs['spec']!r}, {ins[0]}, {ins[1]}, out={o})")
+
+    def needs(self, step: Step) -> set:
+        return {0, 1}
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        rule = em.const(REGISTRY["contract"].vjp, "rule")
+        em.line(f"_ga, _gb = {rule}({g}, {ins[0]}, {ins[1]}, {step.attrs['spec']!r})")
+        for k, t in enumerate(ts):
+            if t is not None:
+                em.give(t, step.inputs[k].shape, step.out.dtype, None, ("_ga", "_gb")[k])
+
+
+numpy_calls("einsum")

@@ -20,19 +20,23 @@ def pow(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
     return ga, gb
 
 
-def _select(g: np.ndarray, x: np.ndarray, y: np.ndarray, wins: np.ndarray) -> tuple:
-    share = np.where(wins, 1.0, np.where(x == y, 0.5, 0.0)).astype(g.dtype)
-    return g * share, g * (1 - share)
+def _select(g: np.ndarray, x: np.ndarray, y: np.ndarray, beats: np.ufunc) -> tuple:
+    # ops.elementwise._shares: 1 unless the other input wins, 1/2 at a tie (so a NaN
+    # operand gives g to both).
+    tie = np.where(x == y, 0.5, 1.0)
+    share_a = np.where(beats(y, x), 0.0, tie).astype(g.dtype)
+    share_b = np.where(beats(x, y), 0.0, tie).astype(g.dtype)
+    return g * share_a, g * share_b
 
 
 def maximum(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
     """g to the larger input; ties split evenly."""
-    return _select(g, x, y, np.greater(x, y))
+    return _select(g, x, y, np.greater)
 
 
 def minimum(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
     """g to the smaller input; ties split evenly."""
-    return _select(g, x, y, np.less(x, y))
+    return _select(g, x, y, np.less)
 
 
 def logaddexp(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:

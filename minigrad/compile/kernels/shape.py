@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 
-from ..guards import Fallback
 from ..trace import Step
 from .base import Emitter, Kernel, kernel
 
@@ -177,27 +176,42 @@ class Concatenate(_Join):
 
 
 @kernel("scatter")
-class Scatter(Getitem):
-    """``scatter([v], [index], shape)``: zeros with v added at index (getitem's adjoint).
-    A scatter of several pieces runs eagerly."""
+class Scatter(Kernel):
+    """``scatter(values, indices, shape)``: zeros with each ``values[k]`` added at
+    ``indices[k]`` (getitem's adjoint); the gradient of ``values[k]`` is g at
+    ``indices[k]``. Index arrays that are arrays of traced values are rebound at each
+    call, as getitem's."""
 
     def prepare(self, step: Step, tracer: Any) -> None:
-        pieces = step.saved[0]
-        if len(pieces) != 1:
-            raise Fallback(f"scatter of {len(pieces)} pieces has no replay rule")
-        idx = pieces[0]
-        parts = idx if type(idx) is tuple else (idx,)
-        step.attrs["parts"] = tuple(tracer.array_value(p) or p for p in parts)
-        step.attrs["tuple"] = type(idx) is tuple
-        step.attrs["basic"] = is_basic(idx)
-        step.attrs["index"] = idx
+        indices, uniques = step.saved
+        parts: list = []
+        pieces = []
+        for idx, unique in zip(indices, uniques, strict=True):
+            mine = idx if type(idx) is tuple else (idx,)
+            start = len(parts)
+            parts.extend(tracer.array_value(p) or p for p in mine)
+            pieces.append((start, len(parts), type(idx) is tuple, is_basic(idx), idx, unique))
+        step.attrs["parts"] = tuple(parts)  # flat: the planner finds traced ones here
+        step.attrs["pieces"] = tuple(pieces)
 
-    def is_view(self, step: Step) -> bool:
-        return False
+    def index_code(self, em: Emitter, step: Step, k: int) -> str:
+        start, stop, is_tuple, basic, idx, _ = step.attrs["pieces"][k]
+        if basic:
+            return em.const(idx, "i")
+        refs = [em.ref(p) for p in step.attrs["parts"][start:stop]]
+        return f"({', '.join(refs)},)" if is_tuple else refs[0]
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-        em.line(f"{o}.fill(0); add.at({o}, {self.index_code(em, step)}, {ins[0]})")
+        em.line(f"{o}.fill(0)")
+        for k, v in enumerate(ins):
+            idx = self.index_code(em, step, k)
+            if step.attrs["pieces"][k][5]:  # no position repeats
+                em.line(f"{o}[{idx}] += {v}")
+            else:
+                em.line(f"add.at({o}, {idx}, {v})")
 
     def backward(self, em, step, g, ins, o, ts) -> None:
-        idx = self.index_code(em, step)
-        em.give(ts[0], step.inputs[0].shape, step.out.dtype, None, f"{g}[{idx}]")
+        for k, t in enumerate(ts):
+            if t is not None:
+                idx = self.index_code(em, step, k)
+                em.give(t, step.inputs[k].shape, step.out.dtype, None, f"{g}[{idx}]")

@@ -79,6 +79,7 @@ def test_derivatives_in_blocks_agree_with_eager(monkeypatch, retain: bool) -> No
     monkeypatch.setattr(hoist, "BUDGET_BYTES", 0)
     src = _grads_agree(layer, lambda x: (layer(x)[0] ** 2).sum(), x, retain)
     backward = src.split("def backward")[1]
-    # the sigmoid of r|z: 7 steps in blocks of 3, 3 and 1, two calls each, in the
-    # backward's stream (the tanh's, in place, stays in the once-only prelude)
-    assert backward.count("\n    subtract(1, k") == 3
+    # the sigmoid over the three gate blocks, (2, 12) float64 a step: 7 steps in
+    # blocks of 2, 2, 2 and 1, two calls each, in the backward's stream (the tanh's,
+    # in place, stays in the once-only prelude)
+    assert backward.count("\n    subtract(1, k") == 4

@@ -221,3 +221,40 @@ def test_grad_mode_is_part_of_the_key() -> None:
     with minigrad.no_grad():
         assert not f(x).requires_grad
     assert f.captures == 2
+
+
+# ------------------------------------------------- ops without a replay rule
+
+
+def test_the_fallback_warning_names_the_op_the_user_called_and_its_primitive(monkeypatch):
+    """A composite over a primitive without a replay rule (einsum over contract) is
+    named as the user wrote it; a primitive called directly by its own name."""
+    from minigrad.compile.kernels import KERNELS
+    from minigrad.ops.registry import calling_op
+
+    monkeypatch.delitem(KERNELS, "mul")
+    monkeypatch.delitem(KERNELS, "contract", raising=False)
+    x = t(2, 3)
+    with pytest.warns(
+        RuntimeWarning, match=r"square \(through its primitive 'mul'\) has no replay"
+    ):
+        out = minigrad.compile(lambda a: minigrad.square(a).sum())(x)
+    np.testing.assert_allclose(out.item(), (x.data**2).sum())
+    with pytest.warns(RuntimeWarning, match=r"running eagerly: the op 'mul' has no replay rule"):
+        minigrad.compile(lambda a: (a * a).sum())(x)
+    with pytest.warns(RuntimeWarning, match=r"einsum \(through its primitive 'contract'\)"):
+        minigrad.compile(lambda a: minigrad.einsum("ij,kj->ik", a, W).sum())(t(3, 2))
+    with pytest.warns(RuntimeWarning, match=r"tensordot \(through its primitive 'contract'\)"):
+        minigrad.compile(lambda a: minigrad.tensordot(a, W, 1).sum())(t(3, 2))
+    assert calling_op() is None
+
+
+def test_an_integer_argument_cast_inside_an_op_is_cast_anew_at_each_call():
+    """float * int casts the integers, and int / int gives floats: the casts are taken
+    from each call's values, not frozen at capture."""
+    w = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    step = minigrad.compile(lambda i: (w * i).sum() + (w * (i / 2)).sum() + minigrad.exp(i).sum())
+    for values in ([1, 2, 3], [10, 20, 30], [0, -1, 4]):
+        i = minigrad.tensor(np.array(values))
+        eager = (w * i).sum() + (w * (i / 2)).sum() + minigrad.exp(i).sum()
+        np.testing.assert_allclose(step(i).item(), eager.item(), rtol=1e-6)

@@ -113,6 +113,23 @@ def test_draw_shows_the_eager_graph(cls: type) -> None:
     assert compiled.count("subgraph cluster") == eager.count("subgraph cluster") >= 3
 
 
+@pytest.mark.parametrize("cls", [rnn.RNN, rnn.LSTM, rnn.GRU])
+@pytest.mark.parametrize("sizes", [(2, 3, 4, 1), (3, 5, 5, 2), (4, 4, 6, 3), (3, 8, 3, 2)])
+def test_retained_backward_twice_doubles_the_gradients(cls: type, sizes: tuple) -> None:
+    # Gradient buffers must not take over the storage of forward values that backward
+    # reads: the second backward reads them again.
+    I, H, T, N = sizes
+    minigrad.manual_seed(0)
+    layer = cls(I, H, dtype=np.float64)
+    x = minigrad.tensor(np.random.default_rng(2).normal(size=(T, N, I)))
+    loss = minigrad.compile(lambda x: (layer(x)[0] ** 2).sum())(x)
+    loss.backward(retain_graph=True)
+    once = {k: p.grad.copy() for k, p in layer.named_parameters()}
+    loss.backward()
+    for k, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad, 2 * once[k], rtol=1e-13, err_msg=k)
+
+
 def test_retained_backward_reuses_the_derivatives_of_all_steps() -> None:
     minigrad.manual_seed(0)
     layer = rnn.GRU(3, 4, dtype=np.float64)  # tanh outputs differentiated in place

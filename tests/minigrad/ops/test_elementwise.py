@@ -85,6 +85,19 @@ BOUNDARIES = [
         [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]],
         [[np.inf, np.inf, 1.0], [-np.inf, np.nan, 0.0]],
     ),
+    # a NaN operand wins nothing and loses nothing: g to both; a tie splits g
+    (
+        "maximum",
+        lambda a, b: a.maximum(b),
+        [[np.nan, 1.0, np.nan, 2.0, 1.0], [1.0, np.nan, np.nan, 2.0, 3.0]],
+        [[1.0, 1.0, 1.0, 0.5, 0.0], [1.0, 1.0, 1.0, 0.5, 1.0]],
+    ),
+    (
+        "minimum",
+        lambda a, b: a.minimum(b),
+        [[np.nan, 1.0, 2.0, 1.0], [1.0, np.nan, 2.0, 3.0]],
+        [[1.0, 1.0, 0.5, 1.0], [1.0, 1.0, 0.5, 0.0]],
+    ),
 ]
 
 
@@ -135,7 +148,7 @@ def test_a_float_tensor_wins_over_an_integer_one(name, float_dtype):
         assert out.dtype == (float_dtype if out.requires_grad else np.float32), (name, out.dtype)
     op(x, n).sum().backward()
     assert x.grad.dtype == float_dtype
-    if name != "div":  # true division of integers is float, as NumPy
+    if name != "div":  # true division of integers is the default float dtype
         assert op(n, n).dtype == np.int64
     assert ops.where(np.array([True, False]), x, n).dtype == float_dtype
     assert ops.where(np.array([True, False]), n, x).dtype == float_dtype
@@ -157,3 +170,43 @@ def test_where_python_scalar_keeps_float32():
     assert y.dtype == np.float32
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+
+
+@pytest.mark.parametrize("default", [np.float32, np.float64])
+def test_true_division_of_integers_gives_the_default_float_dtype(default):
+    """int / int is the default float dtype (float32 unless changed), as PyTorch and as
+    a Python float would be; NumPy gives float64 whatever the default."""
+    n = Tensor(np.array([3, 4, -7], np.int64))
+    m = Tensor(np.array([2, 8, 2], np.int32))
+    before = minigrad.get_default_dtype()
+    minigrad.set_default_dtype(default)
+    try:
+        for out in (n / m, n / n, n / 2, 7 / n, n / 2.0, ops.div(n, True), ops.reciprocal(n)):
+            assert out.dtype == default, out.dtype
+        np.testing.assert_allclose((n / m).data, [1.5, 0.5, -3.5])
+        flags = Tensor(np.array([True, False]))
+        assert (flags / Tensor(np.array([True, True]))).dtype == default
+        assert (n * m).dtype == np.int64
+    finally:
+        minigrad.set_default_dtype(before)
+    torch = pytest.importorskip("torch")
+    ref = torch.tensor([3, 4, -7]) / torch.tensor([2, 8, 2], dtype=torch.int32)
+    assert ref.dtype == torch.float32
+    np.testing.assert_array_equal((n / m).data, ref.numpy())
+
+
+@pytest.mark.parametrize(
+    "name", ["exp", "log", "sqrt", "tanh", "sigmoid", "sin", "arctan", "log1p", "sinc", "expm1"]
+)
+def test_ops_with_real_results_give_integers_the_default_float_dtype(name):
+    """As PyTorch: exp of an int64 tensor is float32 (NumPy: float64); ops with integer
+    results (floor, sign, abs, %, *) keep integers."""
+    n = Tensor(np.array([1, 2, 3]))
+    out = getattr(minigrad, name)(n)
+    assert out.dtype == np.float32
+    exact = getattr(minigrad, name)(Tensor(np.array([1.0, 2.0, 3.0]))).data
+    np.testing.assert_allclose(out.data, exact, rtol=1e-6, atol=1e-7)
+    for keeps in (minigrad.floor(n), minigrad.sign(n), minigrad.abs(n), n % 2, n * n):
+        assert keeps.dtype == np.int64
+    assert minigrad.arctan2(n, n).dtype == minigrad.hypot(n, n).dtype == np.float32
+    assert minigrad.functional.softmax(n).dtype == minigrad.logsumexp(n).dtype == np.float32

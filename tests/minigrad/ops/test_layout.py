@@ -59,7 +59,84 @@ def test_zero_size_0d_and_negative_axes():
     np.testing.assert_array_equal(x.roll(1, -1).data, np.roll(x.data, 1, -1))
     np.testing.assert_array_equal(x.moveaxis(-1, 0).data, np.moveaxis(x.data, -1, 0))
     np.testing.assert_array_equal(minigrad.diag(minigrad.diag(x)).data, np.diag(np.diag(x.data)))
-    with pytest.raises(ValueError, match="pad: mode 'wrap'"):
-        minigrad.pad(x, 1, mode="wrap")
+    with pytest.raises(ValueError, match="pad: mode 'mean' is not one of 'constant', 'edge'"):
+        minigrad.pad(x, 1, mode="mean")
     with pytest.raises(ValueError, match="tril"):
         minigrad.tril(Tensor(np.zeros(3)))
+
+
+def test_pad_constant_values_in_numpy_forms_with_gradients():
+    """A number, (before, after) for every axis, or a pair per axis: corners take the
+    last axis' value, as NumPy; the constants get no gradient, the interior g."""
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    for fill in (3.5, (1.0, 2.0), ((1.0, 2.0), (3.0, 4.0))):
+        out = minigrad.pad(x, ((1, 2), (2, 1)), constant_values=fill)
+        np.testing.assert_array_equal(
+            out.data, np.pad(x.data, ((1, 2), (2, 1)), constant_values=fill)
+        )
+    weights = np.arange(out.size, dtype=float).reshape(out.shape)
+    (out * weights).sum().backward()
+    np.testing.assert_array_equal(x.grad, weights[1:3, 2:5])
+
+
+@pytest.mark.parametrize("mode", ["edge", "reflect", "symmetric", "wrap"])
+@pytest.mark.parametrize("width", [1, (2, 0), ((0, 1), (3, 2)), ((4, 4), (1, 5))])
+def test_pad_modes_and_width_forms_match_numpy_with_gradients(mode, width):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3))
+    out = minigrad.pad(Tensor(x), width, mode)
+    np.testing.assert_array_equal(out.data, np.pad(x, width, mode=mode))
+    minigrad.gradcheck(lambda t: minigrad.pad(t, width, mode), [x])
+
+
+def test_pad_empty_and_0d_tensors():
+    e = Tensor(np.zeros((0, 2)), requires_grad=True)
+    out = minigrad.pad(e, ((1, 1), (0, 1)), constant_values=((5.0, 6.0), (0.0, 7.0)))
+    expected = np.pad(e.data, ((1, 1), (0, 1)), constant_values=((5.0, 6.0), (0.0, 7.0)))
+    np.testing.assert_array_equal(out.data, expected)
+    out.sum().backward()
+    assert e.grad.shape == (0, 2)
+    s = Tensor(np.array(2.0), requires_grad=True)
+    assert minigrad.pad(s, 3).shape == () and minigrad.pad(s, 1, "edge").data == 2.0
+    np.testing.assert_array_equal(minigrad.pad(e, ((0, 0), (1, 1)), "edge").shape, (0, 4))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"pad_width": -1}, ValueError, r"widths must be >= 0, got pad_width=-1"),
+        (
+            {"pad_width": ((1, -2), (0, 0))},
+            ValueError,
+            r"widths must be >= 0, got pad_width=\(\(1, -2\), \(0, 0\)\)",
+        ),
+        ({"pad_width": 1.5}, TypeError, r"pad_width must be integers, got 1\.5"),
+        (
+            {"pad_width": ((1, 2), (3, 4), (5, 6))},
+            ValueError,
+            r"pad_width \(\(1, 2\), \(3, 4\), \(5, 6\)\) does not give \(before, after\) "
+            r"for the 2 axes of shape \(2, 3\)",
+        ),
+        ({"pad_width": (1, 2, 3)}, ValueError, r"pad_width \(1, 2, 3\) does not give"),
+        (
+            {"pad_width": 1, "constant_values": (1.0, 2.0, 3.0)},
+            ValueError,
+            r"constant_values \(1\.0, 2\.0, 3\.0\) does not give",
+        ),
+        ({"pad_width": 1, "constant_values": "x"}, TypeError, r"constant_values must be numbers"),
+        (
+            {"pad_width": 1, "mode": "edge", "constant_values": 1.0},
+            ValueError,
+            r"constant_values is for mode 'constant', not 'edge'",
+        ),
+    ],
+)
+def test_pad_errors_name_the_problem_and_the_values(kwargs, error, message):
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(error, match="pad: " + message) as info:
+        minigrad.pad(x, **kwargs)
+    assert "index can't" not in str(info.value) and "must be of integral" not in str(info.value)
+    with pytest.raises(
+        ValueError, match=r"pad: axis 0 of shape \(0, 3\) is empty, so mode 'reflect'"
+    ):
+        minigrad.pad(Tensor(np.zeros((0, 3))), 1, "reflect")

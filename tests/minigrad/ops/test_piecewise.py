@@ -56,3 +56,28 @@ def test_fmax_ignores_nan_and_gives_ties_to_the_first_operand():
     out.sum().backward()
     np.testing.assert_array_equal(a.grad, [1.0, 0.0, 1.0])
     np.testing.assert_array_equal(b.grad, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.parametrize("decimals", [0, 1, 2, 3, -1, -2])
+def test_round_to_decimals_matches_numpy_and_pytorch_with_zero_derivatives(decimals):
+    values = np.array([1.2345, -2.5, 1234.5, 0.125, -0.0451, 7.0, 15.0, 250.0])
+    for dtype in (np.float64, np.float32):
+        x = Tensor(values.astype(dtype), requires_grad=True)
+        out = minigrad.round(x, decimals)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out.data, np.round(values.astype(dtype), decimals))
+        np.testing.assert_array_equal(x.round(decimals=decimals).data, out.data)
+        (g,) = minigrad.grad(out.sum(), [x], create_graph=True)
+        np.testing.assert_array_equal(g.data, np.zeros(8))
+    _, tangent = minigrad.func.jvp(
+        lambda t: minigrad.round(t, decimals), (Tensor(values),), (Tensor(np.ones(8)),)
+    )
+    np.testing.assert_array_equal(tangent.data, np.zeros(8))
+    torch = pytest.importorskip("torch")
+    expected = torch.round(torch.tensor(values), decimals=decimals).numpy()
+    np.testing.assert_allclose(minigrad.round(Tensor(values), decimals).data, expected, rtol=1e-15)
+
+
+def test_round_refuses_a_non_integer_number_of_decimals():
+    with pytest.raises(TypeError, match=r"round: decimals must be an integer, got 1\.5"):
+        minigrad.round(Tensor([1.25]), 1.5)

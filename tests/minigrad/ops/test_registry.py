@@ -162,13 +162,9 @@ def test_names_and_methods_cannot_be_registered_twice():
     assert "fresh_name" not in REGISTRY
 
 
-NEW_OP_MODULES = ["arith", "contract", "explog", "layout", "piecewise", "stats", "trig"]
-
-
-@pytest.mark.parametrize("module", NEW_OP_MODULES)
-def test_each_op_states_its_derivative_rule_in_its_api_line(module):
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_each_op_states_its_derivative_rule_in_its_api_line(name):
     import inspect
 
-    for op in definitions(f"minigrad.ops.{module}"):
-        first = " ".join(inspect.getdoc(op.forward).split("\n\n")[0].split())
-        assert "vjp" in first, f"{op.name}: the first paragraph of its docstring names no vjp"
+    first = " ".join(inspect.getdoc(REGISTRY[name].forward).split("\n\n")[0].split())
+    assert "vjp:" in first, f"{name}: the first paragraph of its docstring states no 'vjp:' rule"

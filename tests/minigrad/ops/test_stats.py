@@ -58,13 +58,35 @@ def test_std_of_a_constant_has_zero_gradient_as_pytorch():
     np.testing.assert_array_equal(_grad(lambda t: t.norm(), [0.0, 0.0]), [0.0, 0.0])
 
 
+@pytest.mark.parametrize("ord", [None, 1, 2, 3, 1.5, 0.5, np.inf, -np.inf])
+def test_every_norm_of_a_zero_vector_has_zero_gradient_as_pytorch(ord):
+    """The p-norm's root has an infinite slope at 0: the gradient there is 0 (PyTorch),
+    not inf * 0 = NaN, in both modes; to second order too where |a|^p is twice
+    differentiable at 0 (p >= 2)."""
+    x = Tensor(np.zeros(3), requires_grad=True)
+    (g,) = minigrad.grad(x.norm(ord), x, create_graph=True)
+    np.testing.assert_array_equal(g.data, np.zeros(3))
+    if ord in (None, 2, 3):
+        (h,) = minigrad.grad(g.sum(), x, allow_unused=True)
+        np.testing.assert_array_equal(h, np.zeros(3))
+    _, jv = func.jvp(lambda t: t.norm(ord), (x.detach(),), (Tensor(np.ones(3)),))
+    assert jv.item() == 0.0
+
+
+def test_norms_below_1_have_gradient_zero_at_zero_elements_as_pytorch():
+    x = Tensor(np.array([0.0, 1.0, 4.0]), requires_grad=True)
+    x.norm(0.5).backward()
+    # d/dx_i (sum |x|^p)^(1/p) = |x_i|^(p-1) sign(x_i) norm^(1-p); norm = 9.
+    np.testing.assert_allclose(x.grad, [0.0, 3.0, 1.5])
+
+
 def test_pytorch_aliases_and_correction():
     x = Tensor(np.arange(6.0).reshape(2, 3))
     np.testing.assert_allclose(x.var(dim=1, keepdim=True).data, np.var(x.data, 1, keepdims=True))
     np.testing.assert_allclose(x.std(axis=0, correction=1).data, np.std(x.data, 0, ddof=1))
     np.testing.assert_allclose(x.prod(dim=-1).data, [0.0, 60.0])
     np.testing.assert_allclose(x.cumsum(dim=1).data, np.cumsum(x.data, 1))
-    with pytest.raises(TypeError, match="axis or dim"):
+    with pytest.raises(TypeError, match="axis=0 and dim=0"):
         x.var(axis=0, dim=0)
 
 

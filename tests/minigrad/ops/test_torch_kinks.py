@@ -1,0 +1,153 @@
+"""Ties, kinks and singular points against PyTorch (when installed): at each point the
+value, J v, J^T u and the second derivative are PyTorch's, except the parts listed in
+a point's ``unlike``, where minigrad differs on purpose (the table "Where PyTorch's
+derivatives are not followed" in docs/ops.md). There the test checks what minigrad
+does instead, and that PyTorch still does what the table says.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor
+
+torch = pytest.importorskip("torch")
+from torch_oracle import PARTS, assert_match, evaluate  # noqa: E402
+
+pytestmark = pytest.mark.torch
+
+A = np.array
+INF, NAN = math.inf, math.nan
+
+
+@dataclass(frozen=True)
+class Point:
+    """Op ``name`` at ``args``; ``unlike`` names the parts where minigrad differs
+    from PyTorch on purpose: "jvp" (PyTorch's J v disagrees with its own J^T u) or
+    "second" (PyTorch's second derivative is NaN where minigrad's is a number)."""
+
+    name: str
+    args: tuple
+    unlike: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.args!r}".replace("\n", "").replace(" ", "")
+
+
+POINTS = [
+    # kinks of piecewise-linear functions: the derivative at the kink is 0 (relu, abs)
+    # or the inside one (clip's bounds belong to the interval)
+    Point("abs", (A([0.0, 1.0, -1.0]),)),
+    Point("abs", (A(0.0),)),
+    Point("relu", (A([0.0, 1.0, -1.0]),)),
+    Point("clip", (A([-1.0, 1.0, 0.0, 2.0, -2.0]), -1.0, 1.0)),
+    Point("clip", (A([-1.0, 1.0, 0.0]), None, 1.0)),
+    Point("clip", (A([-1.0, 1.0, 0.0]), 1.0, -1.0)),
+    Point("clip", (A([INF, -INF]), -1.0, 1.0)),
+    # steps: flat on both sides and at the jump; halves round to even
+    Point("sign", (A([0.0, 1.0, -1.0]),)),
+    Point("floor", (A([0.0, 1.0, -2.0, 0.5]),)),
+    Point("ceil", (A([0.0, 1.0, -2.0, 0.5]),)),
+    Point("round", (A([0.5, 1.5, 2.5, -0.5, -1.5, 1.0]),)),
+    Point("remainder", (A([2.0, -3.0, 0.0, 3.0]), A([1.0, 1.5, 2.0, -1.5]))),
+    # ties: max/min reductions and maximum/minimum split g evenly, fmax/fmin give it to a
+    Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), None, False)),
+    Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), 1, True)),
+    Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), 0, False)),
+    Point("max", (A([[1.0, 1.0], [1.0, 1.0]]), (0, 1), False)),
+    Point("max", (A([INF, 1.0, INF]), None, False)),
+    Point("min", (A([[1.0, 1.0, 3.0], [2.0, 2.0, 2.0]]), None, False)),
+    Point("min", (A([[1.0, 1.0, 3.0], [2.0, 2.0, 2.0]]), 1, True)),
+    Point("maximum", (A([1.0, 2.0, 0.0]), A([1.0, 1.0, 0.0]))),
+    Point("maximum", (A([1.0, 1.0]), A(1.0))),
+    Point("minimum", (A([1.0, 2.0, 0.0]), A([1.0, 1.0, 0.0]))),
+    Point("maximum", (A([NAN, 1.0, INF, NAN]), A([1.0, NAN, INF, NAN]))),
+    Point("minimum", (A([NAN, 1.0, -INF]), A([1.0, NAN, -INF]))),
+    Point("max", (A([NAN, 1.0, NAN]), None, False)),
+    Point("min", (A([[NAN, 1.0], [2.0, 3.0]]), 1, False)),
+    Point("fmax", (A([1.0, 2.0, 0.0]), A([1.0, 1.0, 0.0])), unlike=("jvp",)),
+    Point("fmin", (A([1.0, 2.0, 0.0]), A([1.0, 3.0, 0.0]))),
+    Point("fmax", (A([1.0, NAN, NAN]), A([NAN, 1.0, NAN]))),
+    Point("fmin", (A([1.0, NAN, NAN]), A([NAN, 1.0, NAN]))),
+    Point("sort", (A([1.0, 1.0, 0.0, 1.0]), -1)),
+    Point("sort", (A([[2.0, 2.0], [1.0, 1.0]]), 0)),
+    # zeros of products (exact, no division)
+    Point("prod", (A([2.0, 0.0, 3.0]), None, False)),
+    Point("prod", (A([0.0, 0.0, 3.0]), None, False)),
+    Point("prod", (A([0.0, 0.0, 0.0]), None, False)),
+    Point("prod", (A([[2.0, 0.0], [0.0, 0.0]]), 1, False)),
+    Point("prod", (A([[2.0, 0.0], [0.0, 3.0]]), 0, True)),
+    Point("cumprod", (A([2.0, 0.0, 3.0, 4.0]), 0)),
+    Point("cumprod", (A([0.0, 0.0, 3.0]), None)),
+    Point("cumprod", (A([[2.0, 0.0, 5.0], [1.0, 3.0, 0.0]]), -1)),
+    # roots at 0: std of a constant, norms of a zero vector (gradient 0)
+    Point("std", (A([2.0, 2.0, 2.0]), None, 0, False)),
+    Point("std", (A([[2.0, 2.0], [1.0, 3.0]]), 1, 1, False)),
+    Point("std", (A([[2.0, 2.0], [2.0, 2.0]]), 0, 1, True)),
+    Point("std", (A([5.0]), None, 0, False)),
+    Point("var", (A([2.0, 2.0, 2.0]), None, 0, False)),
+    Point("norm", (A([0.0, 0.0, 0.0]), None, None, False), unlike=("second",)),
+    Point("norm", (A([0.0, 0.0, 0.0]), 2, None, False), unlike=("second",)),
+    Point("norm", (A([[0.0, 0.0], [0.0, 0.0]]), "fro", None, False), unlike=("second",)),
+    Point("norm", (A([[0.0, 0.0], [1.0, 2.0]]), None, 1, False), unlike=("second",)),
+    Point("norm", (A([0.0, 0.0, 0.0]), 1, None, False)),
+    Point("norm", (A([0.0, 0.0, 0.0]), 3, None, False)),
+    Point("norm", (A([[0.0, 0.0], [1.0, 2.0]]), 3, 1, True)),
+    Point("norm", (A([0.0, 0.0, 0.0]), INF, None, False)),
+    Point("norm", (A([0.0, 0.0, 2.0]), -INF, None, False)),
+    Point("norm", (A([1.0, -1.0, 0.5]), INF, None, False)),
+    Point("norm", (A([1.0, -1.0, 0.5]), 3, None, False)),
+    Point("norm", (A([0.0, 0.0, 0.0]), 1.5, None, False)),
+    Point("norm", (A([0.0, 1.0, -2.0]), 1.5, None, False)),
+    Point("norm", (A([0.0, 0.0, 0.0]), 0.5, None, False), unlike=("second",)),
+    Point("norm", (A([0.0, 1.0, -2.0]), 0.5, None, False), unlike=("second",)),
+    Point("sqrt", (A([0.0, 1.0]),)),
+    # singular points
+    Point("hypot", (A([0.0, 0.0, 3.0]), A([0.0, 1.0, 0.0]))),
+    Point("arctan2", (A([0.0, 0.0, 1.0]), A([0.0, 1.0, 0.0])), unlike=("jvp", "second")),
+    Point("sinc", (A([0.0, 1.0, -1.0]),), unlike=("second",)),
+    Point("pow", (A([0.0, 0.0, 2.0]), A([2.0, 0.0, 0.0])), unlike=("second",)),
+    Point("pow", (A([0.0, 0.0]), A(3.0)), unlike=("second",)),
+    Point("pow", (A([-1.0, -2.0]), A(2.0))),
+    Point("log", (A([0.0, 1.0]),)),
+    Point("reciprocal", (A([0.0, 1.0]),)),
+    Point("arcsin", (A([1.0, -1.0, 0.0]),)),
+    Point("arccosh", (A([1.0, 2.0]),)),
+    Point("arctanh", (A([1.0, -1.0, 0.0]),)),
+    Point("logaddexp", (A([1.0, -INF]), A([1.0, 0.0])), unlike=("second",)),
+    Point("logsumexp", (A([0.0, 0.0, 0.0]), None, False)),
+    Point("softmax", (A([1.0, 1.0, 1.0]), -1)),
+    Point("where", (A([True, False]), A([INF, 1.0]), A([2.0, NAN]))),
+]
+
+
+@pytest.mark.parametrize("point", POINTS, ids=str)
+def test_at_ties_and_kinks_minigrad_follows_pytorch(point):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sides = evaluate(point.name, point.args, np.random.default_rng(1))
+    assert_match(point.name, sides, tuple(p for p in PARTS if p not in point.unlike))
+    if "jvp" in point.unlike:
+        # minigrad's J v is the adjoint of its (PyTorch's) J^T u: <u, J v> = <J^T u, v>
+        (jv,), _ = sides.parts["jvp"]
+        grads, _ = sides.parts["vjp"]
+        lhs = np.sum(sides.u * jv)
+        rhs = sum(np.sum(g * v) for g, v in zip(grads, sides.vs, strict=True))
+        assert np.isclose(lhs, rhs, rtol=1e-12, atol=1e-12), (lhs, rhs)
+        (tjv,) = sides.parts["jvp"][1]
+        assert not np.allclose(jv, tjv, equal_nan=True), "PyTorch's J v now agrees: update docs"
+    if "second" in point.unlike:
+        mine, theirs = sides.parts["second"]
+        assert all(np.isfinite(h).all() for h in mine), mine
+        assert any(np.isnan(h).any() for h in theirs), "PyTorch's is a number now: update docs"
+
+
+def test_second_derivative_of_sinc_at_0_is_its_limit():
+    x = Tensor(np.zeros(()), requires_grad=True)
+    (g,) = minigrad.grad(minigrad.sinc(x), x, create_graph=True)
+    (h,) = minigrad.grad(g, x)
+    np.testing.assert_allclose(h, -(math.pi**2) / 3, rtol=1e-12)

@@ -1,0 +1,96 @@
+"""PyTorch's dim/keepdim beside NumPy's axis/keepdims (minigrad/axes.py), for every
+reduction, as a top-level function and as a Tensor method."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor
+
+# name -> extra positional arguments before axis (norm takes ord first)
+REDUCTIONS = {
+    "sum": (),
+    "mean": (),
+    "max": (),
+    "min": (),
+    "prod": (),
+    "var": (),
+    "std": (),
+    "logsumexp": (),
+    "norm": (None,),
+}
+ALONG = ["cumsum", "cumprod", "sort", "softmax", "log_softmax"]
+
+
+def _x() -> Tensor:
+    rng = np.random.default_rng(3)
+    return Tensor(rng.normal(size=(2, 3, 4)), requires_grad=True)
+
+
+def _call(name: str, how: str, x: Tensor, *args, **kwargs):
+    fn = getattr(x, name) if how == "method" else getattr(minigrad, name, None)
+    if fn is None:
+        fn = getattr(minigrad.functional, name)
+        return fn(x, *args, **kwargs)
+    return fn(*args, **kwargs) if how == "method" else fn(x, *args, **kwargs)
+
+
+@pytest.mark.parametrize("how", ["method", "function"])
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("axis", [1, -1, (0, 2), None])
+@pytest.mark.parametrize("keep", [True, False])
+def test_dim_and_keepdim_mean_axis_and_keepdims(name, how, axis, keep):
+    if name == "logsumexp" and isinstance(axis, tuple):
+        axis = 1
+    pre = REDUCTIONS[name]
+    x = _x()
+    numpy_style = _call(name, how, x, *pre, axis=axis, keepdims=keep)
+    grad_numpy = minigrad.grad(numpy_style.sum(), [x])[0]
+    torch_style = _call(name, how, x, *pre, dim=axis, keepdim=keep)
+    grad_torch = minigrad.grad(torch_style.sum(), [x])[0]
+    assert torch_style.shape == numpy_style.shape
+    np.testing.assert_array_equal(torch_style.data, numpy_style.data)
+    np.testing.assert_array_equal(grad_torch, grad_numpy)
+    mixed = _call(name, how, x, *pre, dim=axis, keepdims=keep)
+    np.testing.assert_array_equal(mixed.data, numpy_style.data)
+
+
+@pytest.mark.parametrize("how", ["method", "function"])
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_both_spellings_of_one_argument_is_a_type_error(name, how):
+    pre = REDUCTIONS[name]
+    x = _x()
+    with pytest.raises(TypeError, match=rf"{name}: got axis=0 and dim=1; give one"):
+        _call(name, how, x, *pre, axis=0, dim=1)
+    with pytest.raises(TypeError, match=rf"{name}: got keepdims=False and keepdim=True"):
+        _call(name, how, x, *pre, keepdims=False, keepdim=True)
+
+
+@pytest.mark.parametrize("name", ALONG)
+def test_ops_along_one_axis_take_dim(name):
+    x = _x()
+    fn = getattr(x, name)
+    np.testing.assert_array_equal(fn(dim=1).data, fn(axis=1).data)
+    np.testing.assert_array_equal(fn(dim=0).data, fn(0).data)
+    with pytest.raises(TypeError, match=rf"{name}: got axis=0 and dim=1"):
+        fn(axis=0, dim=1)
+
+
+def test_torch_style_calls_give_numpy_results():
+    """x.sum(dim=1, keepdim=True) as in PyTorch; x.max(dim=1) gives the values only (NumPy's
+    result; PyTorch's also carries the indices, which argmax(dim=1) gives here)."""
+    x = Tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]), requires_grad=True)
+    np.testing.assert_array_equal(x.sum(dim=1, keepdim=True).data, [[8.0], [10.0]])
+    np.testing.assert_array_equal(x.sum(1, True).data, [[8.0], [10.0]])
+    top = x.max(dim=1)
+    assert isinstance(top, Tensor)
+    np.testing.assert_array_equal(top.data, [5.0, 7.0])
+    np.testing.assert_array_equal(x.argmax(dim=1).data, [1, 0])
+    np.testing.assert_array_equal(x.argmin(dim=0, keepdim=True).data, [[0, 1, 0]])
+    assert x.argmax().data == 3  # flattened, as both
+    np.testing.assert_allclose(x.std(dim=1, correction=1).data, np.std(x.data, 1, ddof=1))
+    np.testing.assert_allclose(minigrad.var(x, dim=0).data, np.var(x.data, 0))
+    with pytest.raises(TypeError, match="argmax: got axis=0 and dim=0"):
+        x.argmax(axis=0, dim=0)
