@@ -92,7 +92,18 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
 def _file_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the text comes from and where checkpoints go."""
     add = parser.add_argument
-    add("--data", metavar="FILE", help="UTF-8 text to learn (default: the Python stdlib source)")
+    add(
+        "--data",
+        metavar="FILE",
+        nargs="+",
+        help="UTF-8 text to learn; with several files, whole files are held out for "
+        "validation (default: the Python standard library's modules)",
+    )
+    add(
+        "--no-baselines",
+        action="store_true",
+        help="do not measure the compressors and the n-gram on the validation text",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--out",
@@ -118,6 +129,7 @@ def train(args: argparse.Namespace) -> None:
     check_writable(path, "--checkpoint" if args.checkpoint else "--out")
     trainer = _trainer(args)
     cfg = trainer.config
+    print("\n".join(trainer.data.split.describe()))
     print(
         f"{cfg.cell.upper()} x{cfg.layers}, {cfg.hidden} hidden, vocabulary {len(trainer.vocab)}; "
         f"{cfg.steps} steps of {cfg.batch} x {cfg.seq_len} characters, {cfg.optim} lr {cfg.lr:g}",
@@ -134,6 +146,11 @@ def train(args: argparse.Namespace) -> None:
     if trainer.val_nats is not None:
         print(f"validation {trainer.val_nats:.4f} nats = {bits(trainer.val_nats):.4f} bpc")
     print(f"wrote {path} (step {trainer.step})")
+    if not args.no_baselines:
+        try:
+            print(trainer.report())
+        except ValueError as e:
+            raise CLIError(str(e)) from None
 
 
 def _how_to_go_on(trainer: Trainer) -> str:
@@ -168,6 +185,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     from ..train import TrainConfig, Trainer, load_corpus
 
     given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
+    if args.data is not None and len(args.data) == 1:
+        given["data"] = args.data[0]
     try:
         if args.resume:
             trainer = Trainer.resume(args.resume, eager=args.eager, **given)
