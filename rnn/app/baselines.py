@@ -33,11 +33,11 @@ import lzma
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .corpus import Split
 from .memory import require
-from .ngram import KneserNey, choose_order
+from .ngram import choose_order
 
 __all__ = ["COMPRESSORS", "Baselines", "Figure", "compressed_bits", "format_table", "measure"]
 
@@ -79,12 +79,11 @@ class Baselines:
     """The baselines' figures on a split's held-out text, and how the n-gram was chosen."""
 
     figures: list[Figure]
-    ngram: KneserNey
+    order: int  # of the n-gram (its counts are not kept: they are large)
     tuning: dict[int, float]  # n-gram order -> bpc on the tuning text
     characters: int  # of the held-out text
     documents: int
     cpu_seconds: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def measure(split: Split, alphabet: str, max_order: int = MAX_ORDER) -> Baselines:
@@ -111,7 +110,7 @@ def measure(split: Split, alphabet: str, max_order: int = MAX_ORDER) -> Baseline
         figures.append(Figure(name, alone, compressed_bits(compress, val, prior=train)))
     figures.append(Figure("uniform", math.log2(len(alphabet)), note=f"{len(alphabet)} characters"))
     seconds = time.process_time() - start
-    return Baselines(figures, ngram, tuning, len(val), len(split.val), seconds)
+    return Baselines(figures, ngram.order, tuning, len(val), len(split.val), seconds)
 
 
 def format_table(baselines: Baselines, model: Figure | None = None) -> str:
