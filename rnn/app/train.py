@@ -169,6 +169,8 @@ class Trainer:
         self.val_nats: float | None = None
         self.last_saved: tuple[Path, int] | None = None
         self._baselines: Baselines | None = None
+        self.curve: list[tuple[int, float, float]] = []  # (step, train loss, val nats)
+        self._on_evaluate: Callable[[], None] | None = None
 
     @property
     def vocab(self) -> Vocabulary:
@@ -310,6 +312,7 @@ class Trainer:
         checkpoint: str | os.PathLike[str] | None = None,
         log: Callable[[str], None] | None = None,
         progress: bool = True,
+        on_evaluate: Callable[[], None] | None = None,
     ) -> list[float]:
         """Train until ``config.steps`` steps; returns the training losses of the steps
         taken here.
@@ -319,8 +322,11 @@ class Trainer:
         :class:`Diverged` (a non-finite loss or gradient, or weights that an update
         made non-finite), the loop stops before anything is evaluated or written, and
         the exception names the last good checkpoint, which is left as it was.
+        Each validation appends ``(step, training loss, validation nats)`` to
+        ``self.curve`` and then calls ``on_evaluate()`` (after the checkpoint).
         """
         log = log or write
+        self._on_evaluate = on_evaluate
         losses: list[float] = []
         with bar(self.config.steps, initial=self.step, enabled=progress) as shown:
             while self.step < self.config.steps:
@@ -353,6 +359,7 @@ class Trainer:
         evaluate_now = done or (cfg.eval_every and self.step % cfg.eval_every == 0)
         if evaluate_now:
             nats = self.evaluate()
+            self.curve.append((self.step, loss, nats))
             log(
                 f"step {self.step:>6}  train loss {loss:.4f}  "
                 f"val loss {nats:.4f} nats = {bits(nats):.4f} bpc"
@@ -361,6 +368,8 @@ class Trainer:
             log(f"--- sample at step {self.step} ---\n{self.sample(length=cfg.sample_length)}")
         if path is not None and evaluate_now:
             self.save(path)
+        if evaluate_now and self._on_evaluate is not None:
+            self._on_evaluate()
 
     def _kept(self) -> str:
         if self.last_saved is None:

@@ -101,3 +101,23 @@ def test_demo_prints_the_table(tmp_path, capsys):
         after, abs=6e-4
     )
     assert sum(name.startswith(BASELINE_ROWS) for name in figures) == len(BASELINE_ROWS)
+
+
+def test_history_records_the_curve_the_split_and_the_figures(text_file, tmp_path, capsys):
+    import json
+
+    history = tmp_path / "run.json"
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "4", "--history", str(history)) == 0
+    out = capsys.readouterr().out
+    record = json.loads(history.read_text(encoding="utf-8"))
+    assert record["command"].startswith("python -m rnn train --data ")
+    assert "--history" not in record["command"] and "--quiet" not in record["command"]
+    assert [row[0] for row in record["curve"]] == [2, 4]  # TINY evaluates every 2 steps
+    assert record["val_bpc"] == record["curve"][-1][2]
+    assert record["wall"] >= record["curve"][0][3] > 0 and record["cpu"] > 0
+    assert record["split"]["val"]["characters"] > 0
+    assert set(record["figures"]) == set(table_figures(out)) - {
+        name for name in table_figures(out) if name.startswith("LSTM")
+    }
+    assert set(record["after_training"]) == {"gzip -9", "bz2 -9", "lzma -9 (xz)"}
