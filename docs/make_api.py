@@ -68,6 +68,7 @@ MODULES = [
     ("rnn.app.ngram", "a Kneser-Ney character n-gram model"),
     ("rnn.app.baselines", "compressors and the n-gram beside a character model's figure"),
     ("rnn.app.train", "the character-level language model's training loop"),
+    ("rnn.app.trainrecord", "records of training runs (rnn train --history)"),
     ("rnn.app.checkpoint", "training checkpoints: the format, written and read"),
     ("rnn.app.sample", "text generation from a checkpoint"),
     ("rnn.app.demo", "the demo job"),
