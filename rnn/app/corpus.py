@@ -13,10 +13,10 @@ Two ways to split:
 
 - :func:`split_by_document` (the default corpus, the Python standard library's
   top-level modules): documents are taken in the order of the SHA-256 of their names
-  (fixed, independent of the model's seed and of which other files exist), filling
-  validation first, then tuning, then training, each to its character budget. A
-  document that overflows a budget is cut at a line boundary and its remainder is not
-  used anywhere, so no file is on two sides.
+  (fixed: a file's place depends on its name only, not on the model's seed), filling
+  validation first, then tuning, then training, each to its character budget. The
+  document that overflows a budget is cut at a line boundary, which closes that side,
+  and its remainder is not used anywhere, so no file is on two sides.
 - :func:`split_document` (one text file given by the user): one document cannot be held
   out by file, so the text is cut into three contiguous pieces at line boundaries,
   training | tuning | validation, validation at the end: the usual split of a single
@@ -172,6 +172,8 @@ def split_by_document(
             text = _cut(doc.text, left)
             sides[side].append(Document(doc.name, text))
             left -= len(text)
+            if len(text) < len(doc.text):  # cut: the side is full
+                break
     how = (
         f"Held out by file: {what} in the order of the SHA-256 of their names fill "
         f"validation, tuning, then training; each file is on one side only."

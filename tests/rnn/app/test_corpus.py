@@ -75,6 +75,16 @@ def test_a_document_cut_at_a_budget_leaves_its_remainder_unused():
     assert len(used) == len(set(used))
 
 
+def test_a_cut_closes_its_side_so_a_few_files_still_make_three_sides():
+    sizes = [2337, 2513, 2505, 1922, 1373]
+    docs = [
+        Document(f"p{i}.md", "x" * 30 + "\n" + "abcdefghi\n" * (n // 10))
+        for i, n in enumerate(sizes)
+    ]
+    split = split_by_document(docs, sum(len(d.text) for d in docs), 0.1)
+    assert (len(split.val), len(split.tune), len(split.train)) == (1, 1, 3)
+
+
 def test_split_refuses_a_document_on_two_sides():
     a = Document("a", "x\n")
     with pytest.raises(ValueError, match="two sides"):
