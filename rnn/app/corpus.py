@@ -43,6 +43,7 @@ __all__ = [
 
 SIDES = ("train", "tune", "val")
 SIDE_NAMES = {"train": "training", "tune": "tuning", "val": "validation"}
+ROLES = {"val": "held out, scored", "tune": "chooses the n-gram's order", "train": "learnt"}
 # Characters kept from the standard library's source: printable ASCII, newline and tab.
 KEEP = frozenset(map(chr, range(32, 127))) | {"\n", "\t"}
 
@@ -102,13 +103,8 @@ class Split:
             shown = ", ".join(names[:listed]) + (
                 f", ... ({len(names) - listed} more)" if len(names) > listed else ""
             )
-            role = {
-                "val": "held out, scored",
-                "tune": "chooses the n-gram's order",
-                "train": "learnt",
-            }[side]
             lines.append(
-                f"  {SIDE_NAMES[side]:<10} ({role}): {_plural(len(docs), 'document')}, "
+                f"  {SIDE_NAMES[side]:<10} ({ROLES[side]}): {_plural(len(docs), 'document')}, "
                 f"{len(self.text(side)):,} characters: {shown}"
             )
         return lines
