@@ -84,7 +84,7 @@ class TrainConfig:
     seed: int = 0
     data: str | list[str] | None = None  # UTF-8 text file(s); None: the standard library
     max_chars: int = 1_000_000  # of the default corpus, all sides together
-    val_fraction: float = 0.1
+    val_fraction: float = 0.1  # held out for validation; half as much again for tuning
     dtype: str = "float32"
 
     def to_dict(self) -> dict[str, Any]:
