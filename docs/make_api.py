@@ -66,12 +66,17 @@ MODULES = [
     ("rnn.app.dynamics", "the dynamics study: exponents, products, fixed points"),
     ("rnn.app.dynamics_plots", "pictures of the dynamics study"),
     ("rnn.app.taskfile", "models saved by rnn task --save"),
+    ("rnn.app.corpus", "the text of a character model, split so validation is held out"),
+    ("rnn.app.ngram", "a Kneser-Ney character n-gram model"),
+    ("rnn.app.baselines", "compressors and the n-gram beside a character model's figure"),
     ("rnn.app.train", "the character-level language model's training loop"),
+    ("rnn.app.trainrecord", "records of training runs (rnn train --history)"),
     ("rnn.app.checkpoint", "training checkpoints: the format, written and read"),
     ("rnn.app.sample", "text generation from a checkpoint"),
     ("rnn.app.demo", "the demo job"),
     ("rnn.app.command", "what the subcommands share"),
     ("rnn.app.cli", "the command line"),
+    ("rnn.app.launch", "starting the command line"),
 ]
 
 

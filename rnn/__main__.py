@@ -1,5 +1,5 @@
-"""``python -m rnn``: the command line of :mod:`rnn.app.cli`."""
+"""``python -m rnn``: the command line (started by :mod:`rnn.app.launch`)."""
 
-from rnn.app.cli import main
+from rnn.app.launch import main
 
 raise SystemExit(main())

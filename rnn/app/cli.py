@@ -26,18 +26,34 @@ PROG = "rnn"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per registered subcommand."""
+    """The top-level parser with one subparser per registered subcommand (each kept in
+    the top-level parser's ``subcommand_parsers``, by name)."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Recurrent networks on the minigrad autodiff engine.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", required=True)
+    parser.subcommand_parsers = {}  # type: ignore[attr-defined]
     for cmd in COMMANDS.values():
         sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
         if cmd.arguments is not None:
             cmd.arguments(sub)
         sub.set_defaults(_run=cmd.run)
+        parser.subcommand_parsers[cmd.name] = sub  # type: ignore[attr-defined]
     return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, except that an option the subcommand does not know
+    is reported with the subcommand's usage (``rnn train --bogus`` shows train's usage,
+    not the top level's). Exits with status 2 on bad arguments, as argparse does."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        before = argv[: argv.index(args.command)]  # options given before the subcommand
+        owner = parser if any(u in before for u in unknown) else None
+        owner = owner or parser.subcommand_parsers[args.command]  # type: ignore[attr-defined]
+        owner.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:  # `rnn` alone: what it can do, not an error
         parser.print_help()
         return 0
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
+    args._argv = argv  # the command line as given, for records of a run
     try:
         status = args._run(args)
     except Interrupted as exc:

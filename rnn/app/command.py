@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import math
 import os
+import shlex
 import sys
 import tempfile
 from collections.abc import Callable
@@ -35,6 +36,7 @@ __all__ = [
     "Command",
     "Interrupted",
     "UsageError",
+    "add_history",
     "add_quiet",
     "add_seed",
     "check_writable",
@@ -43,6 +45,7 @@ __all__ = [
     "nonnegative_float",
     "positive_float",
     "positive_int",
+    "recorded_command",
     "show_progress",
     "write_atomically",
 ]
@@ -144,6 +147,30 @@ def add_seed(parser: argparse.ArgumentParser) -> None:
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     """The ``--quiet``/``-q`` flag of the commands that show progress."""
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def add_history(parser: argparse.ArgumentParser) -> None:
+    """The ``--history PATH`` option of the commands that write a JSON record of a run."""
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help="write a JSON record of the run (command, learning curve, figures, wall and "
+        "CPU time) to PATH, rewritten as the run goes",
+    )
+
+
+def recorded_command(argv: list[str]) -> str:
+    """``python -m rnn`` and ``argv`` without the options that do not change a run
+    (``--history PATH``, ``--quiet``/``-q``): the command a record names."""
+    out, skip = [], False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--history":
+            skip = i + 1 < len(argv)
+        elif not (arg.startswith("--history=") or arg in ("--quiet", "-q")):
+            out.append(arg)
+    return "python -m rnn " + shlex.join(out)
 
 
 def check_writable(path: str | os.PathLike[str], option: str) -> Path:

@@ -1,24 +1,23 @@
-"""Text for character-level language models: vocabularies, corpora and BPTT batches."""
+"""Text for character-level language models: vocabularies, files, training batches
+and the layout that scores held-out text."""
 
 from __future__ import annotations
 
-import hashlib
-import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .corpus import Split
 from .memory import human, require
 
 __all__ = [
     "Batches",
     "CharData",
+    "Scored",
     "Vocabulary",
-    "default_corpus",
     "load_text",
-    "split_ids",
 ]
 
 
@@ -91,42 +90,6 @@ def load_text(path: str | Path) -> str:
     return text
 
 
-def default_corpus(max_chars: int = 1_000_000) -> str:
-    """Text every machine with Python has: the standard library's own source.
-
-    Reads the top-level ``*.py`` modules of the running interpreter's standard library
-    in sorted order until ``max_chars`` characters; nothing is copied into this
-    repository. Characters outside printable ASCII (plus newline and tab) are dropped
-    to keep the vocabulary small.
-    """
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    keep = set(map(chr, range(32, 127))) | {"\n", "\t"}
-    parts, total = [], 0
-    for f in sorted(stdlib.glob("*.py")):
-        try:
-            text = f.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        text = "".join(c for c in text if c in keep)
-        parts.append(text)
-        total += len(text)
-        if total >= max_chars:
-            break
-    if not parts:
-        raise ValueError(f"no Python source found under {stdlib}")
-    return "".join(parts)[:max_chars]
-
-
-def split_ids(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Split a 1-D id sequence into (train, validation), validation at the end."""
-    if not 0.0 < val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
-    n_val = max(2, int(len(ids) * val_fraction))
-    if len(ids) - n_val < 2:
-        raise ValueError(f"the text is too short to split ({len(ids)} characters)")
-    return ids[:-n_val], ids[-n_val:]
-
-
 @dataclass
 class Batches:
     """A long id sequence laid out as ``batch`` parallel streams for truncated BPTT.
@@ -172,32 +135,66 @@ def _stream_count(n: int, batch: int, seq_len: int) -> int:
     return max(1, min(batch, (n - 1) // (seq_len + 1)))
 
 
+IGNORE = -100  # a target that is not scored (the padding of :class:`Scored`)
+
+
+@dataclass
+class Scored:
+    """A text laid out for scoring every character after the first exactly once, in
+    ``batch`` parallel streams of chunks of ``seq_len``.
+
+    With ``n`` ids there are ``n - 1`` targets, ``m = ceil((n - 1) / batch)`` per stream:
+    stream ``k`` reads ids ``k m .. k m + m - 1`` and predicts ids ``k m + 1 .. k m + m``;
+    the last stream's missing targets are :data:`IGNORE` (``cross_entropy``'s
+    ``ignore_index``). Each stream starts from a zero state, so its first prediction
+    sees one character of context.
+    """
+
+    ids: np.ndarray
+    batch: int
+    seq_len: int
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        if n < 2:
+            raise ValueError(f"{n} characters: nothing to score")
+        self.batch = _stream_count(n, self.batch, self.seq_len)
+        m = -(-(n - 1) // self.batch)
+        x = np.zeros(m * self.batch, dtype=np.int64)
+        y = np.full(m * self.batch, IGNORE, dtype=np.int64)
+        x[: n - 1], y[: n - 1] = self.ids[:-1], self.ids[1:]
+        # Stream k is row k before the transpose: (m, batch), column k = stream k.
+        self.x, self.y = x.reshape(self.batch, m).T, y.reshape(self.batch, m).T
+        self.targets = n - 1
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for s in range(0, len(self.x), self.seq_len):
+            yield self.x[s : s + self.seq_len], self.y[s : s + self.seq_len]
+
+
 @dataclass
 class CharData:
-    """A text ready for a character model: its vocabulary, training and validation
-    :class:`Batches` (validation is the last ``val_fraction`` of the text) and the
-    SHA-256 of the text (a resumed run must see the same text)."""
+    """A split text ready for a character model: its vocabulary (every side's
+    characters), the training :class:`Batches`, the validation text laid out for
+    scoring (:class:`Scored`), the split itself and its digest (a resumed run must see
+    the same split)."""
 
     vocab: Vocabulary
     train: Batches
-    val: Batches
+    val: Scored
+    split: Split
     text_sha256: str
 
     @classmethod
-    def from_text(cls, text: str, batch: int, seq_len: int, val_fraction: float) -> CharData:
-        """Raises ``ValueError`` (one line) when the text is too short for ``batch``
-        streams of ``seq_len`` characters."""
-        vocab = Vocabulary.from_text(text)
-        train_ids, val_ids = split_ids(vocab.encode(text), val_fraction)
+    def from_split(cls, split: Split, batch: int, seq_len: int) -> CharData:
+        """Raises ``ValueError`` (one line) when the training text is too short for
+        ``batch`` streams of ``seq_len`` characters."""
+        vocab = Vocabulary.from_text(split.all_text)
+        train_ids = vocab.encode(split.text("train"))
         if _stream_count(len(train_ids), batch, seq_len) < batch:
             raise ValueError(
                 f"the training text ({len(train_ids)} characters) is too short for "
                 f"--batch {batch} x --seq-len {seq_len}; use smaller ones"
             )
-        val = Batches(val_ids, _stream_count(len(val_ids), batch, seq_len), seq_len)
-        return cls(vocab, Batches(train_ids, batch, seq_len), val, text_digest(text))
-
-
-def text_digest(text: str) -> str:
-    """SHA-256 of the text's UTF-8 bytes, in hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        val = Scored(vocab.encode(split.text("val")), batch, seq_len)
+        return cls(vocab, Batches(train_ids, batch, seq_len), val, split, split.digest())

@@ -6,8 +6,11 @@ the previous chunk ended in (detached, so backward stops at the chunk boundary),
 minimises the mean next-character cross-entropy. The state is reset to zeros when the
 chunks wrap around to the start of the streams.
 
-Validation loss is measured on the last ``val_fraction`` of the text, in nats per
-character and in bits per character (bpc = nats / ln 2).
+Validation loss is measured on text never trained on (held out by file, see
+:mod:`rnn.app.corpus`), every character after the first scored once, in nats per
+character and in bits per character (bpc = nats / ln 2); :meth:`Trainer.baselines`
+gives the same text's figures under compressors and a Kneser–Ney n-gram
+(:mod:`rnn.app.baselines`).
 
 Reproducibility: every source of randomness is a generator seeded from ``seed`` whose
 state goes into the checkpoint, and the chunk read at a step depends only on the step
@@ -38,8 +41,10 @@ from minigrad import functional as F
 
 from ..cells import cell_kind
 from ..tbptt import detach_state
+from .baselines import Baselines, Figure, format_table, measure
 from .checkpoint import load_checkpoint, pack, save_checkpoint, unpack_carry
-from .data import Batches, CharData, Vocabulary, default_corpus, load_text, text_digest
+from .corpus import Document, Split, split_by_document, split_document, stdlib_documents
+from .data import IGNORE, CharData, Scored, Vocabulary, load_text
 from .memory import require
 from .models import CELLS, CharLM, charlm_bytes
 from .progress import bar, write
@@ -77,9 +82,9 @@ class TrainConfig:
     sample_every: int = 500
     sample_length: int = 200
     seed: int = 0
-    data: str | None = None  # a UTF-8 text file; None: the standard library's source
-    max_chars: int = 1_000_000  # of the default corpus
-    val_fraction: float = 0.1
+    data: str | list[str] | None = None  # UTF-8 text file(s); None: the standard library
+    max_chars: int = 1_000_000  # of the default corpus, all sides together
+    val_fraction: float = 0.1  # held out for validation; half as much again for tuning
     dtype: str = "float32"
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,25 +98,36 @@ class TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
-def load_corpus(config: TrainConfig) -> str:
-    """The training text: ``config.data`` read as UTF-8, or the standard library's
-    source. Raises ``ValueError`` (one line) for a missing, empty or binary file."""
-    if config.data is None:
-        return default_corpus(config.max_chars)
-    return load_text(config.data)
+def load_corpus(config: TrainConfig) -> Split:
+    """The text, split (see :mod:`rnn.app.corpus`): the standard library's modules
+    held out by file (``max_chars`` in all); several files given in ``config.data``
+    held out by file (all their text); one file cut into contiguous pieces. Raises
+    ``ValueError`` (one line) for a missing, empty or binary file."""
+    data, fraction = config.data, config.val_fraction
+    if data is None:
+        docs = stdlib_documents()
+        return split_by_document(docs, config.max_chars, fraction, "the standard library's modules")
+    if isinstance(data, str):
+        return split_document(data, load_text(data), fraction)
+    docs = [Document(path, load_text(path)) for path in data]
+    if len(set(data)) != len(data):
+        raise ValueError("the same file is given twice in --data")
+    return split_by_document(docs, sum(len(d.text) for d in docs), fraction, "the given files")
 
 
 @minigrad.no_grad()
-def evaluate(model: CharLM, batches: Batches) -> float:
-    """Mean loss of ``model`` over every chunk of ``batches``, in nats per character
-    (the hidden state runs on from chunk to chunk; the model is left in train mode)."""
+def evaluate(model: CharLM, text: Scored) -> float:
+    """Mean loss of ``model`` over every scored character of ``text``, in nats per
+    character (the hidden state runs on from chunk to chunk; the model is left in
+    train mode)."""
     model.eval()
     total, count, state = 0.0, 0, None
-    for x, y in batches:
+    for x, y in text:
         logits, state = model(x, state)
-        loss = F.cross_entropy(logits.reshape(-1, model.vocab_size), y.reshape(-1), reduction="sum")
+        flat = logits.reshape(-1, model.vocab_size)
+        loss = F.cross_entropy(flat, y.reshape(-1), ignore_index=IGNORE, reduction="sum")
         total += float(loss.item())
-        count += y.size
+        count += int((y != IGNORE).sum())
     model.train()
     return total / count
 
@@ -120,17 +136,20 @@ class Trainer:
     """A training run's state: a :class:`CharLM`, its optimiser and data, the step
     count, the carried hidden state and the random generators.
 
-    Build one with ``Trainer(config, text)`` for a fresh run or :meth:`Trainer.resume`
-    from a checkpoint; call :meth:`fit`.
+    Build one with ``Trainer(config, corpus)`` for a fresh run (``corpus``: a
+    :class:`~rnn.app.corpus.Split`, or one text, split by :func:`split_document`) or
+    :meth:`Trainer.resume` from a checkpoint; call :meth:`fit`.
     """
 
-    def __init__(self, config: TrainConfig, text: str, eager: bool = False) -> None:
+    def __init__(self, config: TrainConfig, corpus: Split | str, eager: bool = False) -> None:
         if config.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
         if config.optim not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
         self.config = config
-        self.data = CharData.from_text(text, config.batch, config.seq_len, config.val_fraction)
+        if isinstance(corpus, str):
+            corpus = split_document("the text", corpus, config.val_fraction)
+        self.data = CharData.from_split(corpus, config.batch, config.seq_len)
         dtype = np.dtype(config.dtype)
         size = (config.cell, len(self.vocab), config.hidden, config.layers)
         require(
@@ -149,6 +168,9 @@ class Trainer:
         self.carry: Any = None
         self.val_nats: float | None = None
         self.last_saved: tuple[Path, int] | None = None
+        self._baselines: Baselines | None = None
+        self.curve: list[tuple[int, float, float]] = []  # (step, train loss, val nats)
+        self._on_evaluate: Callable[[], None] | None = None
 
     @property
     def vocab(self) -> Vocabulary:
@@ -185,6 +207,23 @@ class Trainer:
         """Mean validation loss in nats per character (also kept in ``val_nats``)."""
         self.val_nats = evaluate(self.model, self.data.val)
         return self.val_nats
+
+    def baselines(self) -> Baselines:
+        """The validation text's figures under compressors and the n-gram (measured
+        once, on first call; see :mod:`rnn.app.baselines`)."""
+        if self._baselines is None:
+            self._baselines = measure(self.data.split, self.vocab.chars)
+        return self._baselines
+
+    def report(self) -> str:
+        """The table of bits per character on the validation text: this model's (last
+        validation), then the baselines'."""
+        cfg = self.config
+        nats = self.val_nats if self.val_nats is not None else self.evaluate()
+        name = f"{cfg.cell.upper()} {cfg.hidden}x{cfg.layers}, step {self.step}"
+        return format_table(
+            self.baselines(), Figure(name, bits(nats), note="learnt from the training text")
+        )
 
     def sample(
         self,
@@ -228,22 +267,24 @@ class Trainer:
     def resume(
         cls,
         path: str | os.PathLike[str],
-        text: str | None = None,
+        corpus: Split | str | None = None,
         eager: bool = False,
         **changes: Any,
     ) -> Trainer:
         """A trainer in the exact state saved at ``path``.
 
-        ``text`` is the training text (default: reloaded from the saved config); it must
-        be the text the checkpoint was trained on. ``changes`` override config fields
+        ``corpus`` is the split text (default: reloaded from the saved config); it must
+        be the one the checkpoint was trained on. ``changes`` override config fields
         that do not alter the model or the data (steps, lr, clip, eval/sample cadence).
         """
         state = load_checkpoint(path)
         config = _changed(TrainConfig.from_dict(state["config"]), changes)
-        text = load_corpus(config) if text is None else text
-        if text_digest(text) != state["text_sha256"]:
-            raise ValueError(f"{path}: trained on a different text than the one given")
-        trainer = cls(config, text, eager)
+        corpus = load_corpus(config) if corpus is None else corpus
+        trainer = cls(config, corpus, eager)
+        if trainer.data.text_sha256 != state["text_sha256"]:
+            raise ValueError(
+                f"{path}: trained on a different text (or split of it) than the one given"
+            )
         try:
             trainer._restore(state)
         except (KeyError, ValueError, TypeError, RuntimeError) as e:
@@ -271,6 +312,7 @@ class Trainer:
         checkpoint: str | os.PathLike[str] | None = None,
         log: Callable[[str], None] | None = None,
         progress: bool = True,
+        on_evaluate: Callable[[], None] | None = None,
     ) -> list[float]:
         """Train until ``config.steps`` steps; returns the training losses of the steps
         taken here.
@@ -280,8 +322,11 @@ class Trainer:
         :class:`Diverged` (a non-finite loss or gradient, or weights that an update
         made non-finite), the loop stops before anything is evaluated or written, and
         the exception names the last good checkpoint, which is left as it was.
+        Each validation appends ``(step, training loss, validation nats)`` to
+        ``self.curve`` and then calls ``on_evaluate()`` (after the checkpoint).
         """
         log = log or write
+        self._on_evaluate = on_evaluate
         losses: list[float] = []
         with bar(self.config.steps, initial=self.step, enabled=progress) as shown:
             while self.step < self.config.steps:
@@ -314,6 +359,7 @@ class Trainer:
         evaluate_now = done or (cfg.eval_every and self.step % cfg.eval_every == 0)
         if evaluate_now:
             nats = self.evaluate()
+            self.curve.append((self.step, loss, nats))
             log(
                 f"step {self.step:>6}  train loss {loss:.4f}  "
                 f"val loss {nats:.4f} nats = {bits(nats):.4f} bpc"
@@ -322,6 +368,8 @@ class Trainer:
             log(f"--- sample at step {self.step} ---\n{self.sample(length=cfg.sample_length)}")
         if path is not None and evaluate_now:
             self.save(path)
+        if evaluate_now and self._on_evaluate is not None:
+            self._on_evaluate()
 
     def _kept(self) -> str:
         if self.last_saved is None:

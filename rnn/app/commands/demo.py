@@ -24,7 +24,13 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     add("--steps", type=positive_int, help="training steps (default: 1000)")
     add("--hidden", type=positive_int, help="hidden units (default: 128)")
     add("--cell", choices=CELL_CHOICES, help="recurrent cell (default: lstm)")
-    add("--data", metavar="FILE", help="UTF-8 text (default: the Python stdlib source)")
+    add(
+        "--data",
+        metavar="FILE",
+        nargs="+",
+        help="UTF-8 text; with several files, whole files are held out for validation "
+        "(default: the Python standard library's modules)",
+    )
     add("--seed", type=natural, help="random seed (default: 0)")
     add_eager(parser)
     add_quiet(parser)
@@ -39,6 +45,8 @@ def demo(args: argparse.Namespace) -> None:
     from ..demo import demo_config, run_demo
 
     changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
+    if args.data is not None and len(args.data) == 1:
+        changes["data"] = args.data[0]
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
     try:
         run_demo(args.out, config, progress=show_progress(args), eager=args.eager)

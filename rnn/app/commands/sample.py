@@ -10,6 +10,7 @@ from ..command import (
     command,
     natural,
     nonnegative_float,
+    positive_int,
 )
 
 
@@ -26,7 +27,10 @@ def _sample_arguments(parser: argparse.ArgumentParser) -> None:
         help="softmax temperature; 0 picks the likeliest character (default: %(default)s)",
     )
     parser.add_argument(
-        "--length", type=natural, default=500, help="characters to generate (default: %(default)s)"
+        "--length",
+        type=positive_int,
+        default=500,
+        help="characters to generate, at least 1 (default: %(default)s)",
     )
     parser.add_argument("--seed", type=natural, help="random seed (same seed, same text)")
 

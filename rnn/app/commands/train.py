@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from ..command import (
     CLIError,
     Interrupted,
     add_eager,
+    add_history,
     add_quiet,
     check_writable,
     command,
@@ -17,11 +19,13 @@ from ..command import (
     nonnegative_float,
     positive_float,
     positive_int,
+    recorded_command,
     show_progress,
 )
 from ..models import CELLS
 
 if TYPE_CHECKING:
+    from ..baselines import Baselines
     from ..train import Trainer
 
 CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
@@ -86,13 +90,25 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--seed", type=natural, metavar="N", help=f"random seed (default: {d.seed})")
     _file_arguments(parser)
+    add_history(parser)
     add_quiet(parser)
 
 
 def _file_arguments(parser: argparse.ArgumentParser) -> None:
     """Where the text comes from and where checkpoints go."""
     add = parser.add_argument
-    add("--data", metavar="FILE", help="UTF-8 text to learn (default: the Python stdlib source)")
+    add(
+        "--data",
+        metavar="FILE",
+        nargs="+",
+        help="UTF-8 text to learn; with several files, whole files are held out for "
+        "validation (default: the Python standard library's modules)",
+    )
+    add(
+        "--no-baselines",
+        action="store_true",
+        help="do not measure the compressors and the n-gram on the validation text",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--out",
@@ -116,15 +132,19 @@ def train(args: argparse.Namespace) -> None:
     path = _checkpoint_path(args)
     _refuse_other_run(path, args)
     check_writable(path, "--checkpoint" if args.checkpoint else "--out")
+    if args.history:
+        check_writable(args.history, "--history")
     trainer = _trainer(args)
+    record = _Record(args, trainer)
     cfg = trainer.config
+    print("\n".join(trainer.data.split.describe()))
     print(
         f"{cfg.cell.upper()} x{cfg.layers}, {cfg.hidden} hidden, vocabulary {len(trainer.vocab)}; "
         f"{cfg.steps} steps of {cfg.batch} x {cfg.seq_len} characters, {cfg.optim} lr {cfg.lr:g}",
         flush=True,
     )
     try:
-        trainer.fit(checkpoint=path, progress=show_progress(args))
+        trainer.fit(checkpoint=path, progress=show_progress(args), on_evaluate=record.update)
     except Diverged as e:
         raise CLIError(str(e)) from None
     except OSError as e:
@@ -134,6 +154,37 @@ def train(args: argparse.Namespace) -> None:
     if trainer.val_nats is not None:
         print(f"validation {trainer.val_nats:.4f} nats = {bits(trainer.val_nats):.4f} bpc")
     print(f"wrote {path} (step {trainer.step})")
+    if not args.no_baselines:
+        try:
+            print(trainer.report())
+        except ValueError as e:
+            raise CLIError(str(e)) from None
+        record.update(trainer.baselines())
+
+
+class _Record:
+    """The run's JSON record at --history (see :mod:`rnn.app.trainrecord`), rewritten
+    after each validation; nothing without --history."""
+
+    def __init__(self, args: argparse.Namespace, trainer: Trainer) -> None:
+        self.path, self.trainer = args.history, trainer
+        self.command = recorded_command(getattr(args, "_argv", ["train"]))
+        self.start = (time.perf_counter(), time.process_time())
+        self.times: list[tuple[float, float]] = []
+
+    def update(self, baselines: Baselines | None = None) -> None:
+        if self.path is None:
+            return
+        from ..trainrecord import train_record, write_train_record
+
+        if baselines is None:  # a new validation: its time
+            wall, cpu = time.perf_counter() - self.start[0], time.process_time() - self.start[1]
+            self.times.append((wall, cpu))
+        record = train_record(self.trainer, self.command, self.times, baselines)
+        try:
+            write_train_record(self.path, record)
+        except OSError as e:
+            raise CLIError(f"cannot write --history {self.path}: {e.strerror}") from None
 
 
 def _how_to_go_on(trainer: Trainer) -> str:
@@ -168,6 +219,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     from ..train import TrainConfig, Trainer, load_corpus
 
     given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
+    if args.data is not None and len(args.data) == 1:
+        given["data"] = args.data[0]
     try:
         if args.resume:
             trainer = Trainer.resume(args.resume, eager=args.eager, **given)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -260,3 +261,58 @@ def test_demo_says_why_pictures_are_missing_and_shows_raw_samples(tmp_path, monk
     assert "note: gradflow.txt without gradflow.png" in out and "pip install" in out
     before = out.split("Before training", 1)[1].split("After", 1)[0]
     assert "sample:\ndef " in before and "\\n" not in before  # raw text, as after training
+
+
+# Raises KeyboardInterrupt when the engine is imported, as a Ctrl-C pressed while the
+# command line loads would; then starts `python -m rnn` as the interpreter does.
+_CTRL_C_DURING_IMPORTS = """
+import runpy, sys
+
+class CtrlC:
+    def find_spec(self, name, path=None, target=None):
+        if name == "minigrad":
+            raise KeyboardInterrupt
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["rnn", "train", "--help"]
+runpy.run_module("rnn", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_ctrl_c_while_the_command_line_imports_is_a_clean_exit_130():
+    result = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_DURING_IMPORTS],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 130, result.stderr
+    assert result.stderr == "rnn: interrupted\n"
+    assert result.stdout == ""
+
+
+def test_import_rnn_alone_does_not_import_the_engine():
+    code = "import sys, rnn; print('minigrad' in sys.modules, rnn.LSTM.__name__)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["False", "LSTM"], result.stderr
+
+
+@pytest.mark.parametrize("argv", [["train"], ["sample"], ["task", "copy"], ["demo"]])
+def test_an_unknown_option_shows_the_subcommands_usage(argv, capsys):
+    name = argv[0]
+    err = exits_2([*argv, "--bogus"], capsys)
+    assert err.startswith(f"usage: rnn {name} ")
+    assert f"rnn {name}: error: unrecognized arguments: --bogus" in err
+
+
+def test_an_unknown_option_before_the_subcommand_shows_the_top_usage(capsys):
+    err = exits_2(["--bogus", "train"], capsys)
+    assert err.startswith("usage: rnn [-h]") and "rnn: error: unrecognized arguments" in err
+
+
+def test_sample_needs_at_least_one_character(checkpoint, capsys):
+    err = exits_2(["sample", str(checkpoint), "--length", "0"], capsys)
+    assert "argument --length: must be > 0, got 0" in err

@@ -11,6 +11,7 @@ import pytest
 import minigrad
 from rnn.app import train as train_module
 from rnn.app.checkpoint import load_checkpoint, model_from_checkpoint
+from rnn.app.corpus import Document
 from rnn.app.models import CharLM
 from rnn.app.train import Diverged, TrainConfig, Trainer, bits
 
@@ -163,9 +164,13 @@ def test_too_short_text_is_a_clear_error():
         Trainer(tiny(), "ab")
 
 
-def test_default_corpus_is_read_at_run_time(monkeypatch):
-    monkeypatch.setattr(train_module, "default_corpus", lambda n: "stdlib text " * 20)
-    assert train_module.load_corpus(TrainConfig()) == "stdlib text " * 20
+def test_default_corpus_is_read_at_run_time_and_held_out_by_file(monkeypatch):
+    docs = [Document(f"m{i}.py", f"x = {i}\n" * 30) for i in range(12)]
+    monkeypatch.setattr(train_module, "stdlib_documents", lambda: docs)
+    split = train_module.load_corpus(TrainConfig(max_chars=1000, val_fraction=0.2))
+    sides = [{d.name for d in getattr(split, side)} for side in ("train", "tune", "val")]
+    assert all(sides) and not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
+    assert len(split.all_text) <= 1000
 
 
 def test_weights_made_non_finite_stop_training_before_anything_is_written(tmp_path):
