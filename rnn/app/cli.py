@@ -54,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     args = parser.parse_args(argv)
+    args._argv = argv  # the command line as given, for records of a run
     try:
         status = args._run(args)
     except Interrupted as exc:
