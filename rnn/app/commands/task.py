@@ -146,13 +146,27 @@ SETTINGS = (
 )  # fmt: skip
 
 
+def _without_bookkeeping(argv: list[str]) -> list[str]:
+    """The command line without the options that do not change the run (--history PATH,
+    --quiet/-q), as a record names it."""
+    out, skip = [], False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--history":
+            skip = i + 1 < len(argv)
+        elif not (arg.startswith("--history=") or arg in ("--quiet", "-q")):
+            out.append(arg)
+    return out or ["task"]
+
+
 def _write_history(args: argparse.Namespace, result: Any) -> None:
     """Write the run's JSON record to --history (see :mod:`rnn.app.taskrecord`)."""
     import shlex
 
     from ..taskrecord import task_record, write_record
 
-    command = "python -m rnn " + shlex.join(getattr(args, "_argv", None) or ["task"])
+    command = "python -m rnn " + shlex.join(_without_bookkeeping(getattr(args, "_argv", [])))
     settings = {k: getattr(args, k) for k in SETTINGS}
     try:
         write_record(args.history, task_record(result, command, settings))
