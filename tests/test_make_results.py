@@ -69,3 +69,21 @@ def test_committed_tables_match_committed_records(tmp_path):
     shutil.copy(DOCS / "results.md", page)
     SCRIPT.render(page, tmp_path / "images", SCRIPT.load_records(records))
     assert page.read_text(encoding="utf-8") == (DOCS / "results.md").read_text(encoding="utf-8")
+
+
+def test_committed_records_ran_the_registered_commands():
+    """A record's command line means the same options as its registered result's (so a
+    rerun reproduces it); the order of the options may differ."""
+    import shlex
+
+    from rnn.app.cli import build_parser
+
+    def options(command: str) -> dict:
+        args = vars(build_parser().parse_args(shlex.split(command)[3:]))
+        return {k: v for k, v in args.items() if not k.startswith("_")}
+
+    records = DOCS / "results"
+    for path in sorted(records.glob("*.json")) if records.is_dir() else []:
+        registered = SCRIPT.RESULTS[path.stem]
+        command = json.loads(path.read_text(encoding="utf-8"))["command"]
+        assert options(command) == options("python -m rnn " + shlex.join(registered.argv))
