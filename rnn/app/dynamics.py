@@ -29,6 +29,7 @@ import minigrad
 from minigrad import nn
 
 from .. import dynamics
+from ..init import orthogonal_
 from ..layers import RNNBase
 from .data import Vocabulary
 from .gradflow import gradient_profile
@@ -85,12 +86,11 @@ class Analysis:
 
 
 def _remedy(layer: RNNBase, init: str, scale: float) -> None:
-    """``orthogonal``: each gate block of W_hh an orthogonal matrix; then W_hh *= scale."""
+    """``orthogonal``: each gate block of W_hh an orthogonal matrix
+    (:func:`rnn.init.orthogonal_`); then W_hh *= scale."""
     w = layer.weight_hh_l0
     if init == "orthogonal":
-        H = layer.hidden_size
-        blocks = [nn.init.orthogonal_(minigrad.zeros(H, H)).data for _ in range(layer.kind.gates)]
-        w.data[:] = np.concatenate(blocks)
+        orthogonal_(layer)
     elif init != "default":
         raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}")
     w.data *= scale

@@ -18,7 +18,9 @@ integrator that neither forgets nor vanishes).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +31,7 @@ from minigrad import Tensor, nn, optim
 from minigrad.functional import cross_entropy, mse_loss
 
 from ..cells import CELL_KINDS
+from ..init import initialise
 from .memory import recurrent_bytes, require
 from .models import CONFIGURATIONS, cell_gates, make_cell
 from .progress import bar as progress_bar
@@ -39,6 +42,7 @@ __all__ = [
     "ADDING_BASELINE",
     "CELLS",
     "COPY_SYMBOLS",
+    "OPTIMIZERS",
     "TASKS",
     "TaskModel",
     "TaskResult",
@@ -54,6 +58,7 @@ __all__ = [
 # The cell kinds and the named configurations (the IRNN).
 CELLS = (*CELL_KINDS, *CONFIGURATIONS)
 TASKS = ("adding", "copy")
+OPTIMIZERS = {"adam": optim.Adam, "rmsprop": optim.RMSprop, "sgd": optim.SGD}
 
 # Predicting 1 for a sum of two U(0, 1) values scores its variance, 2 * 1/12.
 ADDING_BASELINE = 1.0 / 6.0
@@ -126,20 +131,28 @@ class TaskModel(nn.Module):
     adding: x (T, N, 2) floats -> prediction (N, 1) from the last hidden state;
     copy: ids (T + 20, N) -> logits (T + 20, N, 10) (ids enter one-hot through an
     embedding with one row per symbol).
+
+    ``init`` names initialisations of the recurrent layer from :data:`rnn.init.INITS`
+    (applied in order after the layer's own); ``"chrono"`` needs ``t_max``.
     """
 
-    def __init__(self, task: str, cell: str, hidden_size: int) -> None:
+    def __init__(
+        self,
+        task: str,
+        cell: str,
+        hidden_size: int,
+        init: str | Sequence[str] = "default",
+        t_max: float | None = None,
+    ) -> None:
         super().__init__()
         baseline(task, 1)  # validates the name
         self.task = task
+        inputs = COPY_SYMBOLS if task == "copy" else 2
         if task == "copy":
             self.embed = nn.Embedding(COPY_SYMBOLS, COPY_SYMBOLS)
             nn.init.eye_(self.embed.weight)
-            self.rnn = make_cell(cell, COPY_SYMBOLS, hidden_size)
-            self.head = nn.Linear(hidden_size, COPY_SYMBOLS)
-        else:
-            self.rnn = make_cell(cell, 2, hidden_size)
-            self.head = nn.Linear(hidden_size, 1)
+        self.rnn = initialise(make_cell(cell, inputs, hidden_size), init, t_max)
+        self.head = nn.Linear(hidden_size, COPY_SYMBOLS if task == "copy" else 1)
 
     def forward(self, x: Any) -> Tensor:
         if self.task == "copy":
@@ -182,7 +195,11 @@ class TaskResult:
 
     ``history`` holds ``(step, mean training loss since the previous checkpoint,
     mean gradient norm before clipping)``; ``final_loss`` is :func:`evaluate` on 1000
-    fresh sequences; ``baseline`` the memoryless loss; ``model`` the trained model.
+    fresh sequences; ``baseline`` the memoryless loss; ``model`` the trained model;
+    ``steps`` the steps taken (fewer than asked when a time limit stopped the run);
+    ``wall`` and ``cpu`` the seconds of training and evaluation, elapsed and spent by
+    this process (user + system), and ``load`` the 1-minute load average at the end;
+    ``times`` the (wall, CPU) seconds at each ``history`` entry.
     """
 
     task: str
@@ -193,6 +210,11 @@ class TaskResult:
     history: list[tuple[int, float, float]] = field(default_factory=list)
     clipped_fraction: float = 0.0
     model: TaskModel | None = None
+    steps: int = 0
+    wall: float = 0.0
+    cpu: float = 0.0
+    load: float = math.nan
+    times: list[tuple[float, float]] = field(default_factory=list)
 
 
 def train_task(
@@ -209,22 +231,39 @@ def train_task(
     progress: bool = True,
     log: Callable[[str], None] | None = None,
     eager: bool = False,
+    init: str | Sequence[str] = "default",
+    t_max: float | None = None,
+    optimizer: str = "adam",
+    cpu_limit: float | None = None,
+    on_window: Callable[[TaskResult], None] | None = None,
 ) -> TaskResult:
-    """Train ``cell`` on ``task`` at distance ``T`` with Adam; return a :class:`TaskResult`.
+    """Train ``cell`` on ``task`` at distance ``T``; return a :class:`TaskResult`.
 
     Each step draws a fresh batch, so training loss estimates the generalisation loss.
-    With ``clip``, the gradient is rescaled to norm at most ``clip`` before each update
-    (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from
-    throwing the weights away. Every ``log_every`` steps a line comparing the loss with
-    the baseline goes to ``log`` (default: written above the progress bar). A NaN or
-    infinite loss, gradient or weight raises :class:`rnn.app.step.Diverged`. The step
-    is compiled (:func:`~rnn.app.step.loss_function`) unless ``eager``.
+    ``optimizer`` is a name of :data:`OPTIMIZERS` (Adam, RMSprop or plain SGD) with step
+    size ``lr``. ``init`` names initialisations of the recurrent layer
+    (:func:`rnn.init.initialise`); ``t_max`` (chrono's longest time scale) defaults to
+    the sequence length, ``T + 20`` for copy and ``T`` for adding. With ``clip``, the
+    gradient is rescaled to norm at most ``clip`` before each update
+    (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from throwing
+    the weights away. Every ``log_every`` steps a line comparing the loss with the
+    baseline goes to ``log`` (default: written above the progress bar). ``cpu_limit``
+    (seconds of this process's CPU time) ends training early, after a whole
+    ``log_every`` window; ``on_window(result)`` is called after each window (to save a
+    partial learning curve, say). A NaN or infinite loss, gradient or weight raises
+    :class:`rnn.app.step.Diverged`. The step is compiled
+    (:func:`~rnn.app.step.loss_function`) unless ``eager``.
     """
     _require_memory(task, cell, T, hidden, batch)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    wall0, cpu0 = time.perf_counter(), time.process_time()
     minigrad.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = TaskModel(task, cell, hidden)
-    opt = optim.Adam(model.parameters(), lr=lr)
+    if t_max is None:
+        t_max = T + 2 * 10 if task == "copy" else T
+    model = TaskModel(task, cell, hidden, init, t_max)
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     loss = loss_function(model.loss, eager)
     result = TaskResult(task, cell, T, baseline(task, T))
     bar = progress_bar(steps, desc=f"{task} {cell} T={T}", enabled=progress)
@@ -243,12 +282,21 @@ def train_task(
             norms.append(done.grad_norm)
             bar.update(1)
             bar.set_postfix(loss=f"{done.loss:.4f}", refresh=False)
+            result.steps = step
             if step % log_every == 0 or step == steps:
                 result.history.append(_log_window(step, window, norms, result.baseline, emit))
                 window, norms = [], []
+                wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+                result.times.append((wall, cpu))
+                if on_window is not None:
+                    on_window(result)
+                if cpu_limit is not None and cpu >= cpu_limit:
+                    break
     result.final_loss = evaluate(model, T, np.random.default_rng(seed + 1))
-    result.clipped_fraction = clipped / max(steps, 1)
+    result.clipped_fraction = clipped / max(result.steps, 1)
     result.model = model
+    result.wall, result.cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    result.load = os.getloadavg()[0]
     return result
 
 

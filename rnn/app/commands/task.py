@@ -11,6 +11,7 @@ from ..command import (
     add_eager,
     add_quiet,
     add_seed,
+    check_writable,
     command,
     nonnegative_float,
     positive_float,
@@ -20,7 +21,8 @@ from ..command import (
 
 
 def _task_arguments(parser: argparse.ArgumentParser) -> None:
-    from ..tasks import CELLS, TASKS
+    from ...init import INITS
+    from ..tasks import CELLS, OPTIMIZERS, TASKS
 
     parser.add_argument("task", choices=TASKS, help="adding (MSE) or copy (cross-entropy)")
     parser.add_argument(
@@ -42,7 +44,25 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         "--batch", type=positive_int, default=32, help="sequences per step (default: %(default)s)"
     )
     parser.add_argument(
-        "--lr", type=positive_float, default=1e-3, help="Adam step size (default: %(default)s)"
+        "--init",
+        nargs="+",
+        choices=INITS,
+        default=["default"],
+        metavar="INIT",
+        help="initialisations of the recurrent layer, applied in order: chrono (LSTM/GRU "
+        "gate biases for memories up to --t-max steps), orthogonal or identity (each gate "
+        "block of W_hh); see rnn.init (default: the cell's own)",
+    )
+    parser.add_argument(
+        "--t-max",
+        type=positive_float,
+        help="chrono's longest time scale (default: the sequence length, T + 20 for copy)",
+    )
+    parser.add_argument(
+        "--optim", choices=tuple(OPTIMIZERS), default="adam", help="optimizer (default: adam)"
+    )
+    parser.add_argument(
+        "--lr", type=positive_float, default=1e-3, help="step size (default: %(default)s)"
     )
     parser.add_argument(
         "--clip",
@@ -50,12 +70,24 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="max gradient norm; 0 disables clipping (default: %(default)s)",
     )
+    parser.add_argument(
+        "--cpu-limit",
+        type=positive_float,
+        metavar="MINUTES",
+        help="stop training once the process has used this much CPU time",
+    )
     add_seed(parser)
     parser.add_argument(
         "--log-every",
         type=positive_int,
         default=100,
         help="steps between loss lines (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help="write the run as JSON: settings, learning curve (rewritten after every log "
+        "window), final loss, wall and CPU time",
     )
     parser.add_argument(
         "--save", metavar="PATH", help="save the trained model (for rnn dynamics --checkpoint)"
@@ -74,6 +106,10 @@ def task(args: argparse.Namespace) -> None:
 
     if args.task == "adding" and args.T < 2:
         raise UsageError(f"the adding task needs --T of at least 2, got {args.T}")
+    if args.t_max is not None and args.t_max <= 2:
+        raise UsageError(f"--t-max must be greater than 2, got {args.t_max:g}")
+    if args.history:
+        check_writable(args.history, "--history")
     try:
         result = _train(args)
     except Diverged as e:
@@ -86,6 +122,12 @@ def task(args: argparse.Namespace) -> None:
         f"vs baseline {result.baseline:.4f} (ratio {result.final_loss / result.baseline:.3f}, "
         f"1000 fresh sequences)"
     )
+    print(
+        f"{result.steps} steps: {result.wall:.0f} s wall, {result.cpu:.0f} s CPU, "
+        f"load average {result.load:.2f}"
+    )
+    if args.history:
+        _write_history(args, result)
     if args.save:
         from ..taskfile import save_task_model
 
@@ -95,6 +137,41 @@ def task(args: argparse.Namespace) -> None:
         except (OSError, ValueError) as e:
             raise CLIError(f"cannot save the model to {args.save}: {e}") from None
         print(f"model saved to {args.save}")
+
+
+# The options that define a run (recorded by --history).
+SETTINGS = (
+    "task", "cell", "T", "hidden", "steps", "batch", "init", "t_max", "optim", "lr", "clip",
+    "cpu_limit", "seed", "eager",
+)  # fmt: skip
+
+
+def _without_bookkeeping(argv: list[str]) -> list[str]:
+    """The command line without the options that do not change the run (--history PATH,
+    --quiet/-q), as a record names it."""
+    out, skip = [], False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--history":
+            skip = i + 1 < len(argv)
+        elif not (arg.startswith("--history=") or arg in ("--quiet", "-q")):
+            out.append(arg)
+    return out or ["task"]
+
+
+def _write_history(args: argparse.Namespace, result: Any) -> None:
+    """Write the run's JSON record to --history (see :mod:`rnn.app.taskrecord`)."""
+    import shlex
+
+    from ..taskrecord import task_record, write_record
+
+    command = "python -m rnn " + shlex.join(_without_bookkeeping(getattr(args, "_argv", [])))
+    settings = {k: getattr(args, k) for k in SETTINGS}
+    try:
+        write_record(args.history, task_record(result, command, settings))
+    except OSError as e:
+        raise CLIError(f"cannot write --history {args.history}: {e.strerror}") from None
 
 
 def _train(args: argparse.Namespace) -> Any:
@@ -114,4 +191,9 @@ def _train(args: argparse.Namespace) -> Any:
         log_every=args.log_every,
         progress=show_progress(args),
         eager=args.eager,
+        init=args.init,
+        t_max=args.t_max,
+        optimizer=args.optim,
+        cpu_limit=None if args.cpu_limit is None else 60 * args.cpu_limit,
+        on_window=(lambda result: _write_history(args, result)) if args.history else None,
     )

@@ -1,0 +1,334 @@
+"""Rerun the measured results of docs/results.md: the long training runs, their records,
+the tables and the learning-curve plots.
+
+    python docs/make_results.py --list                  # the results and their sections
+    python docs/make_results.py copy_chrono_lstm        # rerun one (up to 30 CPU minutes)
+    python docs/make_results.py                         # rerun all (hours)
+    python docs/make_results.py --render                # tables and plots from the records
+    python docs/make_results.py --quick --out /tmp/r    # every result, tiny, in seconds
+
+A result is a command line of ``python -m rnn`` registered with :func:`result` in a
+*section* of docs/results.md; the command must accept ``--history PATH`` and write there
+a JSON record with at least ``command``, ``wall``, ``cpu`` and ``load`` (``rnn task``
+writes :mod:`rnn.app.taskrecord`'s; the section's ``row`` reads the rest). Running a
+result runs its command in a subprocess (so its wall and CPU time are its own) with
+``--history docs/results/<name>.json``, showing its log lines as they come. Rendering
+rewrites, in docs/results.md, the table between ``<!-- results:<section> -->`` and
+``<!-- /results:<section> -->`` from the records of that section, and draws each
+section's plot into docs/images/results_<section>.svg. A new section needs one
+:func:`section` call and its :func:`result` calls; nothing else changes.
+
+``--quick`` shrinks every run to a few steps and writes records, tables and plots under
+``--out`` instead of docs/, so the test suite runs the whole script in seconds
+(tests/test_make_results.py); the figures it produces mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+
+
+@dataclass
+class Section:
+    """A table of docs/results.md (``name`` marks it) and its plot: ``columns`` of the
+    table, ``row(record)`` the cells of one record's row, ``plot(records, path)`` draws
+    the section's figure (None: no figure)."""
+
+    name: str
+    columns: tuple[str, ...]
+    row: Callable[[dict[str, Any]], tuple[str, ...]]
+    plot: Callable[[dict[str, dict[str, Any]], Path], None] | None = None
+    results: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """One measured run: ``argv`` of ``python -m rnn`` (without --history), ``quick`` the
+    options that replace the long ones under --quick, ``reference`` the figure to compare
+    with (the paper's or the baseline's), ``note`` what the row is."""
+
+    name: str
+    section: str
+    argv: list[str]
+    quick: dict[str, str]
+    reference: str
+    note: str
+
+
+SECTIONS: dict[str, Section] = {}
+RESULTS: dict[str, Result] = {}
+
+
+def section(name: str, columns: tuple[str, ...], row: Callable, plot: Callable | None) -> None:
+    """Register a section of docs/results.md."""
+    SECTIONS[name] = Section(name, columns, row, plot)
+
+
+def result(name: str, section: str, command: str, reference: str, note: str, **quick: str) -> None:
+    """Register the result ``name`` of ``section``: ``command`` is the ``python -m rnn``
+    command line; ``quick`` maps options (``steps="20"`` is ``--steps 20``) to their
+    values under --quick."""
+    argv = shlex.split(command)
+    if argv[:3] != ["python", "-m", "rnn"]:
+        raise ValueError(f"{name}: a result's command starts with 'python -m rnn', got {command}")
+    RESULTS[name] = Result(name, section, argv[3:], quick, reference, note)
+    SECTIONS[section].results.append(name)
+
+
+def say(text: str) -> None:
+    """A progress line, shown at once even when the output is piped."""
+    print(text, flush=True)
+
+
+# ------------------------------------------------------------------ running
+
+
+def quick_argv(res: Result) -> list[str]:
+    """``res.argv`` with each option of ``res.quick`` given its quick value."""
+    argv = list(res.argv)
+    for key, value in res.quick.items():
+        option = "--" + key.replace("_", "-")
+        if option in argv:
+            i = argv.index(option)
+            argv[i + 1] = value
+        else:
+            argv += [option, value]
+    return argv
+
+
+def run(res: Result, records: Path, quick: bool) -> dict[str, Any]:
+    """Run ``res`` in a subprocess, echoing its lines; return its record."""
+    argv = quick_argv(res) if quick else res.argv
+    records.mkdir(parents=True, exist_ok=True)
+    path = records / f"{res.name}.json"
+    extra = ["--history", str(path), "--quiet"]
+    if quick:
+        # In this process: starting another interpreter costs more than a quick run.
+        from rnn.app.cli import main as rnn_main
+
+        if rnn_main([*argv, *extra]) != 0:
+            raise SystemExit(f"[{res.name}] failed")
+        return json.loads(path.read_text(encoding="utf-8"))
+    cmd = [sys.executable, "-m", "rnn", *argv, *extra]
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+    say(f"[{res.name}] python -m rnn {shlex.join(argv)}")
+    start = time.perf_counter()
+    with subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            say(f"[{res.name}] {line.rstrip()}")
+    if proc.returncode != 0:
+        raise SystemExit(f"[{res.name}] failed with status {proc.returncode}")
+    say(f"[{res.name}] done in {time.perf_counter() - start:.0f} s")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    # The record names the command without the bookkeeping options added here.
+    record["command"] = "python -m rnn " + shlex.join(argv)
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return record
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def load_records(records: Path) -> dict[str, dict[str, Any]]:
+    """name -> record, for every registered result that has a record in ``records``."""
+    out = {}
+    for name in RESULTS:
+        path = records / f"{name}.json"
+        if path.is_file():
+            out[name] = json.loads(path.read_text(encoding="utf-8"))
+    return out
+
+
+def table(sec: Section, records: dict[str, dict[str, Any]]) -> str:
+    """The Markdown table of ``sec`` from the records of its results."""
+    lines = ["| " + " | ".join(sec.columns) + " |", "|" + "---|" * len(sec.columns)]
+    for name in sec.results:
+        if name in records:
+            cells = sec.row({**records[name], "_result": RESULTS[name]})
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render(page: Path, images: Path, records: dict[str, dict[str, Any]]) -> None:
+    """Rewrite each section's table in ``page`` and draw its plot into ``images``."""
+    text = page.read_text(encoding="utf-8")
+    for sec in SECTIONS.values():
+        begin, end = f"<!-- results:{sec.name} -->", f"<!-- /results:{sec.name} -->"
+        if begin not in text or end not in text:
+            raise SystemExit(f"{page}: the section markers {begin} ... {end} are missing")
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{begin}\n{table(sec, records)}\n{end}{tail}"
+        mine = {n: r for n, r in records.items() if RESULTS[n].section == sec.name}
+        if sec.plot is not None and mine:
+            images.mkdir(parents=True, exist_ok=True)
+            sec.plot(mine, images / f"results_{sec.name}.svg")
+            say(f"drew {images / f'results_{sec.name}.svg'}")
+    page.write_text(text, encoding="utf-8")
+    say(f"wrote the tables of {page}")
+
+
+# ------------------------------------------------------------------ plots and rows
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min"
+
+
+def _task_row(record: dict[str, Any]) -> tuple[str, ...]:
+    """task | setting | ours | reference | steps | wall | CPU | load | command."""
+    res: Result = record["_result"]
+    final, base = record["final_loss"], record["baseline"]
+    if final is None:  # stopped before its end: no held-out figure, the last window's
+        last = record["curve"][-1][1] if record["curve"] else float("nan")
+        ours = f"stopped; training loss {last:.4f} ({last / base:.3f} x baseline)"
+    else:
+        ours = f"{final:.4f} ({final / base:.3f} x baseline)"
+    return (
+        f"{record['task']} T={record['T']}",
+        res.note,
+        ours,
+        res.reference,
+        f"{record['steps']:,}",
+        _minutes(record["wall"]),
+        _minutes(record["cpu"]),
+        "" if record["load"] is None else f"{record['load']:.1f}",
+        f"`{record['command']}`",
+    )
+
+
+TASK_COLUMNS = ("task", "setting", "ours", "reference", "steps", "wall", "CPU", "load", "command")
+
+
+def _curves(records: dict[str, dict[str, Any]], path: Path, target: float | None) -> None:
+    """Training loss per log window against steps and against CPU minutes (log scale),
+    one line per record, with the memoryless baseline (and ``target`` x baseline)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    base = next(iter(records.values()))["baseline"]
+    for name, rec in records.items():
+        curve = [row for row in rec["curve"] if row[1] is not None]
+        steps = [row[0] for row in curve]
+        loss = [row[1] for row in curve]
+        cpu = [row[4] / 60 for row in curve]
+        label = RESULTS[name].note
+        axes[0].plot(steps, loss, label=label, lw=1.2)
+        axes[1].plot(cpu, loss, label=label, lw=1.2)
+    for ax, xlabel in zip(axes, ("training step", "CPU minutes"), strict=True):
+        ax.axhline(base, color="k", ls="--", lw=0.8, label="memoryless baseline")
+        if target is not None:
+            ax.axhline(target * base, color="g", ls=":", lw=0.8, label=f"{target:g} x baseline")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("training loss (mean over the log window)")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})  # the same records draw the same file
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ the results
+# One block per section of docs/results.md.
+
+# The copy task at T = 100 (Arjovsky et al. 2016): recall 10 symbols after 100 steps.
+section("copy", TASK_COLUMNS, _task_row, lambda recs, path: _curves(recs, path, 0.1))
+COPY_REFERENCE = "baseline 0.1733; goal <= 0.0173"
+COPY_QUICK = {"steps": "4", "log_every": "2", "hidden": "8", "T": "10"}
+COPY = "python -m rnn task copy --T 100 --hidden 64 --batch 32 --clip 1 --steps 40000 "
+for name, options, note in [
+    ("copy_lstm", "--cell lstm --lr 1e-3 --cpu-limit 15", "LSTM, PyTorch's init, Adam"),
+    (
+        "copy_chrono_lstm",
+        "--cell lstm --init chrono --lr 1e-3 --cpu-limit 30",
+        "LSTM, chrono init (T_max 120), Adam",
+    ),
+    (
+        "copy_chrono_lstm_rmsprop",
+        "--cell lstm --init chrono --optim rmsprop --lr 1e-3 --cpu-limit 30",
+        "LSTM, chrono init, RMSprop",
+    ),
+    (
+        "copy_chrono_lstm_lr3e-3",
+        "--cell lstm --init chrono --lr 3e-3 --cpu-limit 30",
+        "LSTM, chrono init, Adam at 3e-3",
+    ),
+    (
+        "copy_chrono_orth_lstm",
+        "--cell lstm --init chrono orthogonal --lr 1e-3 --cpu-limit 30",
+        "LSTM, chrono + orthogonal W_hh, Adam",
+    ),
+    (
+        "copy_chrono_gru",
+        "--cell gru --init chrono --lr 1e-3 --cpu-limit 30",
+        "GRU, chrono init (T_max 120), Adam",
+    ),
+]:
+    result(name, "copy", COPY + options + " --log-every 100", COPY_REFERENCE, note, **COPY_QUICK)
+
+# The adding problem as Le, Jaitly & Hinton (2015) ran the IRNN.
+section("adding", TASK_COLUMNS, _task_row, lambda recs, path: _curves(recs, path, None))
+result(
+    "adding_irnn_le2015",
+    "adding",
+    "python -m rnn task adding --cell irnn --T 100 --hidden 100 --batch 16 --optim sgd "
+    "--lr 1e-2 --clip 10 --steps 1000000 --cpu-limit 30 --log-every 500",
+    "paper: MSE well below 0.167 at T = 150 (their Fig. 2)",
+    "IRNN, Le et al.'s settings, plain SGD",
+    steps="4",
+    log_every="2",
+    T="10",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="results to rerun (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the results and exit")
+    parser.add_argument("--render", action="store_true", help="only rewrite tables and plots")
+    parser.add_argument("--quick", action="store_true", help="tiny runs, for the test suite")
+    parser.add_argument("--out", type=Path, help="write here instead of docs/ (with --quick)")
+    args = parser.parse_args(argv)
+    if args.list:
+        for res in RESULTS.values():
+            say(f"{res.name:28s} [{res.section}] python -m rnn {shlex.join(res.argv)}")
+        return 0
+    unknown = [n for n in args.names if n not in RESULTS]
+    if unknown:
+        parser.error(f"unknown results {', '.join(unknown)}; see --list")
+    if args.quick and args.out is None:
+        parser.error("--quick needs --out (quick figures must not replace the docs' own)")
+    out = args.out or DOCS
+    records = out / "results"
+    if not args.render:
+        for name in args.names or list(RESULTS):
+            run(RESULTS[name], records, args.quick)
+    page = out / "results.md"
+    if args.out is not None and not page.exists():
+        page.write_text((DOCS / "results.md").read_text(encoding="utf-8"), encoding="utf-8")
+    render(page, out / "images", load_records(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
