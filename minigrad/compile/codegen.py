@@ -70,14 +70,21 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
     for name, lines in (("forward", fwd), ("backward", bwd if gp is not None else None)):
         if lines is not None:
             _define(env, name, lines, names)
-    _prune(env, src, {f"v{v.index}" for v in fp.outputs})
+    _prune(env, (*fwd, *bwd, *names), {f"v{v.index}" for v in fp.outputs})
     return env, src
 
 
-def _prune(env: dict, src: str, keep: set[str]) -> None:
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _prune(env: dict, lines: tuple[str, ...], keep: set[str]) -> None:
     """Drop the arrays no line names (views of aliased gradients, regions whose owner
-    writes them through another name): a long sequence has tens of thousands."""
-    used = set(re.findall(r"[A-Za-z_]\w*", src)) | keep
+    writes them through another name): a long sequence has tens of thousands. The
+    names are collected line by line: one list of every identifier of a long program
+    would be its largest allocation."""
+    used = set(keep)
+    for x in lines:
+        used.update(_NAME.findall(x))
     for name in [k for k, v in env.items() if isinstance(v, np.ndarray) and k not in used]:
         del env[name]
 
