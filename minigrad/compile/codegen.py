@@ -10,6 +10,7 @@ beyond the calls themselves. ``Program.source`` shows the result.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -85,8 +86,11 @@ def _prune(env: dict, lines: tuple[str, ...], keep: set[str]) -> None:
     used = set(keep)
     for x in lines:
         used.update(_NAME.findall(x))
-    for name in [k for k, v in env.items() if isinstance(v, np.ndarray) and k not in used]:
-        del env[name]
+    kept = [(k, v) for k, v in env.items() if k in used or not isinstance(v, np.ndarray)]
+    # The compiled code's names are interned strings: keys equal to them share their
+    # storage, and the table, emptied and refilled, no longer spans the dropped names.
+    env.clear()
+    env.update((sys.intern(k), v) for k, v in kept)
 
 
 # Generated functions are compiled in pieces of at most this many lines: compiling one
