@@ -22,6 +22,7 @@ from .hoist import backward_readers, hoist
 from .kernels import KERNELS, Emitter, Target
 from .memory import Storage
 from .plan import ForwardPlan
+from .roll import roll
 from .trace import Value
 
 __all__ = ["generate"]
@@ -65,6 +66,8 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
         _backward(em, fp, gp, store)
         bwd = em.prelude + em.lines
     names = sorted({*bound_views, *_assigned(bwd), *_assigned(fwd)} - {"global derived"})
+    fwd = roll(fwd, env, set(names))
+    bwd = roll(bwd, env, set(names))
     src = _function("forward", fwd, names)
     if gp is not None:
         src += "\n\n\n" + _function("backward", bwd, names)
