@@ -30,6 +30,7 @@ class Arena:
     def __init__(self) -> None:
         self.nbytes = 0
         self._phantom: np.ndarray | None = None
+        self._done: dict[tuple, np.ndarray] = {}
         self.real: np.ndarray | None = None
 
     def reserve(self, nbytes: int) -> int:
@@ -69,10 +70,14 @@ class Arena:
         if self._phantom is None:
             self.open()
         self.real = np.zeros(max(self.nbytes, 1), np.uint8)
+        # views of the same memory with the same layout (one array named by several
+        # values, or held by several loops) become one array
+        self._done: dict[tuple, np.ndarray] = {}
         for k, obj in env.items():
             env[k] = self._rebase(obj)
         arrays[:] = [self._rebase(a) for a in arrays]
         self._phantom = None  # the map is unmapped once its last view is gone
+        self._done = {}
 
     def _rebase(self, obj: Any) -> Any:
         if type(obj) is np.ndarray:
@@ -80,8 +85,12 @@ class Arena:
                 return obj
             assert self._phantom is not None and self.real is not None
             offset = obj.ctypes.data - self._phantom.ctypes.data
-            a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
-            a.flags.writeable = obj.flags.writeable
+            key = (offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable)
+            a = self._done.get(key)
+            if a is None:
+                a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
+                a.flags.writeable = obj.flags.writeable
+                self._done[key] = a
             return a
         if type(obj) in (tuple, list):
             new = [self._rebase(x) for x in obj]
