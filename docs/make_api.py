@@ -91,7 +91,8 @@ def summary(obj: object) -> str:
 def value(obj: object) -> str:
     """A short, stable description of a module-level value."""
     if isinstance(obj, dict):
-        return "mapping of " + ", ".join(f"`{k}`" for k in obj)
+        # sorted: the order of insertion changes when a test swaps an entry out and in
+        return "mapping of " + ", ".join(f"`{k}`" for k in sorted(obj, key=str))
     text = re.sub(r" at 0x[0-9a-f]+", "", repr(obj))
     return f"`{text if len(text) <= 80 else text[:77] + '...'}`"
 

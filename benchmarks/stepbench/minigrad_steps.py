@@ -44,7 +44,7 @@ def build_model(p: Problem) -> tuple[Callable, list, Callable[[], Grads]]:
 def _step(p: Problem, compiled: bool) -> Step:
     loss_fn, params, grads = build_model(p)
     run = minigrad.compile(loss_fn) if compiled else loss_fn
-    x = minigrad.tensor(p.x)  # needs no gradient
+    x = minigrad.Tensor(p.x)  # the problem's array, as the manual step reads it; no gradient
 
     def step() -> tuple[float, Grads]:
         for q in params:

@@ -4,8 +4,10 @@
 function. How it works, in files: ``trace`` (capture through the ops' one recording
 function), ``guards`` (what a trace cannot honour), ``key`` (when to capture again),
 ``plan`` and ``gradplan`` (where values and gradients live), ``memory`` (lifetimes
-and buffer reuse), ``kernels`` (one replay rule per primitive), ``codegen`` (the
-straight-line program) and ``program`` (running it). See docs/compile.md.
+and buffer reuse), ``arena`` (one block for the buffers, allocated after planning),
+``kernels`` (one replay rule per primitive), ``codegen`` (the straight-line program),
+``roll`` (its time steps as one loop) and ``program`` (running it). See
+docs/compile.md.
 """
 
 from __future__ import annotations

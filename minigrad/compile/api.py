@@ -129,7 +129,7 @@ def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
             "nothing to capture: the function returned no tensor computed by ops, so a "
             "replay would do nothing"
         )
-    program = Program(tracer.trace, fn)
+    program = Program(tracer.finish(), fn)
     program.rebuild = _rebuilder(rebuild, leaves)
     return program
 

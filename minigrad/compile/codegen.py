@@ -10,6 +10,7 @@ beyond the calls themselves. ``Program.source`` shows the result.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from .hoist import backward_readers, hoist
 from .kernels import KERNELS, NUMPY_NAMES, Emitter, Target
 from .memory import Storage, forward_root
 from .plan import ForwardPlan
+from .roll import roll
 from .trace import Value
 
 __all__ = ["generate"]
@@ -58,22 +60,34 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
         _backward(em, fp, gp, store)
         bwd = em.prelude + em.lines
     names = sorted({*bound_views, *_assigned(bwd), *_assigned(fwd)} - {"global derived"})
+    fwd = roll(fwd, env, set(names))
+    bwd = roll(bwd, env, set(names))
     src = _function("forward", fwd, names)
     if gp is not None:
         src += "\n\n\n" + _function("backward", bwd, names)
     for name, lines in (("forward", fwd), ("backward", bwd if gp is not None else None)):
         if lines is not None:
             _define(env, name, lines, names)
-    _prune(env, src, {f"v{v.index}" for v in fp.outputs})
+    _prune(env, (*fwd, *bwd, *names), {f"v{v.index}" for v in fp.outputs})
     return env, src
 
 
-def _prune(env: dict, src: str, keep: set[str]) -> None:
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _prune(env: dict, lines: tuple[str, ...], keep: set[str]) -> None:
     """Drop the arrays no line names (views of aliased gradients, regions whose owner
-    writes them through another name): a long sequence has tens of thousands."""
-    used = set(re.findall(r"[A-Za-z_]\w*", src)) | keep
-    for name in [k for k, v in env.items() if isinstance(v, np.ndarray) and k not in used]:
-        del env[name]
+    writes them through another name): a long sequence has tens of thousands. The
+    names are collected line by line: one list of every identifier of a long program
+    would be its largest allocation."""
+    used = set(keep)
+    for x in lines:
+        used.update(_NAME.findall(x))
+    kept = [(k, v) for k, v in env.items() if k in used or not isinstance(v, np.ndarray)]
+    # The compiled code's names are interned strings: keys equal to them share their
+    # storage, and the table, emptied and refilled, no longer spans the dropped names.
+    env.clear()
+    env.update((sys.intern(k), v) for k, v in kept)
 
 
 # Generated functions are compiled in pieces of at most this many lines: compiling one

@@ -34,6 +34,9 @@ from .trace import Step, Value
 __all__ = ["GradPlan", "Slot", "plan_grads"]
 
 
+_NONE: frozenset = frozenset()
+
+
 class Slot:
     """The gradient of one value: its contributions ``(step, k)`` in the order they
     run, and its ``home`` (None: own storage; else ``(slot, relation)``)."""
@@ -48,7 +51,15 @@ class Slot:
         self.sums: list[tuple[Step, int]] = []  # bias uses: g summed over rows, deferred
         self.home: tuple | None = None
         self.seed = False
-        self.skip: set[tuple[int, int]] = set()
+        # contributions already in place (aliases); a set only once there is one:
+        # a long sequence has tens of thousands of slots
+        self.skip: set[tuple[int, int]] | frozenset = _NONE
+
+    def skips(self, step: Step, k: int) -> None:
+        """Mark input ``k`` of ``step`` as contributing by aliasing (no code runs)."""
+        if not self.skip:
+            self.skip = set()
+        self.skip.add((step.index, k))
 
     def root(self) -> Slot:
         s = self
@@ -113,7 +124,7 @@ def _slices(gp: GradPlan) -> None:
         else:
             for s, k in cs:
                 gp.slots[s.out].home = (slot, ("index", s.attrs["index"]))
-                slot.skip.add((s.index, k))
+                slot.skips(s, k)
 
 
 def _inverse(rel: tuple, x: Value, out: Value) -> tuple:
@@ -142,7 +153,7 @@ def _pass_through(gp: GradPlan) -> None:
                 go.home = (gx, _inverse(rel, x, step.out))
             else:
                 continue
-            gx.skip.add((step.index, k))
+            gx.skips(step, k)
 
 
 def _joins(gp: GradPlan) -> None:
@@ -159,7 +170,7 @@ def _joins(gp: GradPlan) -> None:
             if not gx.contribs or gx.contribs[0] != (step, i) or go.root() is gx:
                 continue
             gx.home = (go, ("index", kern.region(step, i)))
-            gx.skip.add((step.index, i))
+            gx.skips(step, i)
             taken.append(gx)
         if taken and not _join_safe(gp, step, go):
             for gx in taken:

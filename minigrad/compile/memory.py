@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .arena import Arena
 from .gradplan import GradPlan, Slot
 from .kernels import KERNELS
 from .plan import ForwardPlan, attr_values
@@ -28,12 +29,13 @@ __all__ = ["Storage", "allocate", "forward_root"]
 
 class Storage:
     """The planned arrays: ``values[v]`` (None for bound values and their views) and
-    ``grads[slot]``, plus the timeline positions the code generator needs."""
+    ``grads[slot]``: views of the phantom ``arena`` until it is materialized."""
 
     def __init__(self) -> None:
         self.values: dict[Value, np.ndarray | None] = {}
         self.grads: dict[Slot, np.ndarray] = {}
         self.copied: set[Value] = set()  # views NumPy could not make: copied instead
+        self.arena = Arena()
         self.nbytes = 0
         # Whether backward reuses the storage of a forward value that backward reads:
         # a second backward of the same call must then recompute the forward first.
@@ -206,29 +208,35 @@ def _join_family(members: list, items: dict) -> None:
 
 
 def _scan(items: list[_Item], store: Storage, backward: int) -> None:
-    """Linear scan: reuse the storage of any buffer whose life has ended. Notes when a
-    forward value that backward reads (alive past ``backward``) gives its storage up."""
+    """Linear scan: reuse the storage of any buffer whose life has ended. Buffers are
+    offsets in ``store.arena``; their arrays are views of its phantom block. Notes when
+    a forward value that backward reads (alive past ``backward``) gives its storage up."""
     items.sort(key=lambda it: it.start)
-    read_in_backward: dict[int, bool] = {}  # id(storage) -> its last owner's
-    free: dict[tuple, list[np.ndarray]] = {}
-    busy: list[tuple[int, int, np.ndarray, tuple]] = []
+    read_in_backward: dict[int, bool] = {}  # offset -> whether its last owner is one
+    free: dict[tuple, list[int]] = {}
+    busy: list[tuple[int, int, int, tuple]] = []
+    offsets = []
     for n, it in enumerate(items):
         while busy and busy[0][0] < it.start:
-            _, _, flat, key = heapq.heappop(busy)
-            free.setdefault(key, []).append(flat)
+            _, _, offset, key = heapq.heappop(busy)
+            free.setdefault(key, []).append(offset)
         size = int(np.prod(it.shape, dtype=np.int64))
         key = (size, np.dtype(it.dtype).str)
         pool = free.get(key)
         if pool:
-            flat = pool.pop()
-            store.reuses_forward |= read_in_backward[id(flat)]
+            offset = pool.pop()
+            store.reuses_forward |= read_in_backward[offset]
         else:
-            flat = np.zeros(size, it.dtype)
-            store.nbytes += flat.nbytes
-        heapq.heappush(busy, (it.end, n, flat, key))
+            offset = store.arena.reserve(size * np.dtype(it.dtype).itemsize)
+        offsets.append(offset)
+        heapq.heappush(busy, (it.end, n, offset, key))
         forward = any(not isinstance(m, Slot) for m, _ in it.members)
-        read_in_backward[id(flat)] = forward and it.end > backward
-        arr = flat.reshape(it.shape)
+        read_in_backward[offset] = forward and it.end > backward
+    store.arena.open()
+    store.nbytes = store.arena.nbytes
+    for it, offset in zip(items, offsets, strict=True):
+        size = int(np.prod(it.shape, dtype=np.int64))
+        arr = store.arena.buffer(offset, size, it.dtype).reshape(it.shape)
         for m, region in it.members:
             a = arr if region is None else arr[region]
             if isinstance(m, Slot):

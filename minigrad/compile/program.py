@@ -47,6 +47,14 @@ class Program:
 
     def __init__(self, trace: Trace, fn: Any) -> None:
         self.fn = fn
+        self.generation = 0
+        arena = self._plan(trace)
+        # The trace and the plans go before the buffers take memory (see arena.py).
+        trace.release()
+        arena.materialize(self.env, self._grads)
+
+    def _plan(self, trace: Trace) -> Any:
+        """Plan and generate the program on a phantom arena; returns the arena."""
         fp = plan_forward(trace)
         gp: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
         store = allocate(fp, gp)
@@ -55,7 +63,6 @@ class Program:
         self.nbytes = store.nbytes
         self.ops = sorted({s.op for s in fp.live})
         self.differentiable = gp is not None
-        self.generation = 0
         self._rerun = store.reuses_forward  # a repeated backward recomputes the forward
         self._backward_of = -1  # the generation whose backward ran last
         live = {v for s in fp.live for v in (s.out, *s.inputs, *attr_values(s))}
@@ -78,6 +85,7 @@ class Program:
         self._seeds = [trace.outputs.index(v) for v in (gp.seeds if gp is not None else [])]
         self._zeros = [np.zeros(v.shape, v.dtype) for v in (gp.seeds if gp is not None else [])]
         # Nothing else of the trace is kept: the program is the arrays and the code.
+        return store.arena
 
     @property
     def source(self) -> str:

@@ -72,6 +72,16 @@ class Trace:
         self.outputs: list[Value | None] = []
         self.grad_enabled = tape.is_grad_enabled()
 
+    def release(self) -> None:
+        """Drop every value and step now. Values and steps refer to each other, so
+        without this they would wait for the cyclic garbage collector: for a long
+        sequence, tens of megabytes held while the program's buffers are allocated."""
+        for s in self.steps:
+            s.inputs, s.out, s.attrs = [], None, {}
+        for v in self.values:
+            v.producer, v.consumers, v.source = None, [], None
+        self.values, self.steps, self.inputs, self.outputs = [], [], [], []
+
 
 class Tracer:
     """Receives every op while a function runs (see ``minigrad.ops.core.record``)."""
@@ -157,6 +167,14 @@ class Tracer:
         # The static parts of what the vjp saved become attrs; the arrays are dropped.
         self._prepare(step, self)
         step.saved = ()
+
+    def finish(self) -> Trace:
+        """The trace; the tracer forgets every tensor it saw (capture is over)."""
+        self._by_id.clear()
+        self._refs.clear()
+        self._arrays.clear()
+        self._data_ids.clear()
+        return self.trace
 
     def output_value(self, t: Tensor) -> Value:
         """The value of a tensor the function returned."""
