@@ -122,6 +122,7 @@ _READS = {
     "__eq__": "a comparison (==)",
     "__ne__": "a comparison (!=)",
 }
+_CONVERSIONS = ("minigrad.ops.core", "minigrad.ops.registry")
 _INPLACE = ("_begin_inplace",)
 _HOOKS = ("register_hook", "retain_grad")
 
@@ -142,11 +143,35 @@ def _in_primitive(frame: Any) -> bool:
     return False
 
 
+def _composite_reading(frame: Any) -> str | None:
+    """The composite op whose own code (not a primitive it calls) runs ``frame``, if
+    any: a composite that reads values (sort's order, whether a norm is 0) decides
+    with the values seen at capture, which a replay would reuse."""
+    forwards = {
+        op.forward.__code__: (name, op.is_primitive)
+        for name, op in REGISTRY.items()
+        if hasattr(op.forward, "__code__")
+    }
+    while frame is not None:
+        found = forwards.get(frame.f_code)
+        if found is not None:
+            return None if found[1] else found[0]
+        frame = frame.f_back
+    return None
+
+
 def _data_property(tracer: Any, slot: Any) -> property:
     def get(self: Tensor) -> np.ndarray:
         if tracer.is_traced(self):
             caller = sys._getframe(1)
             mod = caller.f_globals.get("__name__", "")
+            # the conversions of ops.core and ops.registry read dtypes and shapes only
+            # (integer tensors, indices, are bound afresh at every call)
+            own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
+            real = slot.__get__(self, Tensor).dtype.kind == "f"
+            composite = _composite_reading(caller) if own and real else None
+            if composite is not None:
+                raise Fallback(f"{composite} decides with the values of its input")
             if not mod.startswith(_TRUSTED) and not _in_primitive(caller):
                 raise CaptureError(
                     f"reading .data of a traced tensor inside a compiled function (at "

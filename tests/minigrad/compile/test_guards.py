@@ -259,3 +259,28 @@ def test_an_integer_argument_cast_inside_an_op_is_cast_anew_at_each_call():
         i = minigrad.tensor(np.array(values))
         eager = (w * i).sum() + (w * (i / 2)).sum() + minigrad.exp(i).sum()
         np.testing.assert_allclose(step(i).item(), eager.item(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("op", "fn"),
+    [
+        ("sort", lambda x: (minigrad.sort(x) * minigrad.tensor([1.0, 10.0, 100.0])).sum()),
+        ("norm", lambda x: minigrad.norm(x - 1.0) + x.sum()),
+        ("fmax", lambda x: minigrad.fmax(x, x[::-1]).sum() * 2.0),
+    ],
+)
+def test_a_composite_that_decides_with_values_runs_eagerly_with_a_warning(op, fn) -> None:
+    """A composite reading its input's values (sort's order, whether a norm is 0) would
+    replay the decision taken at capture: it runs eagerly, and says so."""
+    step = minigrad.compile(fn)
+    with pytest.warns(RuntimeWarning, match=f"{op} decides with the values"):
+        step(minigrad.tensor([1.0, 1.0, 1.0], requires_grad=True))
+    for xs in ([3.0, 2.0, 1.0], [1.0, 2.0, 3.0]):
+        x = minigrad.tensor(xs, requires_grad=True)
+        got = step(x)
+        got.backward()
+        g, x.grad = x.grad.copy(), None
+        want = fn(x)
+        want.backward()
+        assert got.item() == want.item()
+        np.testing.assert_array_equal(g, x.grad)
