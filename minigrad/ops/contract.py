@@ -136,16 +136,42 @@ def _letters(n: int, start: int = 0) -> str:
     return string.ascii_lowercase[start : start + n]
 
 
+def _tensordot_axes(a: Tensor, b: Tensor, axes: Any) -> tuple[list[int], list[int]]:
+    """tensordot's axes as two checked lists, with errors in the caller's terms."""
+    if isinstance(axes, (int, np.integer)):
+        if not 0 <= axes <= min(a.ndim, b.ndim):
+            raise ValueError(
+                f"tensordot: axes={axes} must be between 0 and {min(a.ndim, b.ndim)} for "
+                f"shapes {a.shape} and {b.shape}"
+            )
+        return list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    pa, pb = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+    if len(pa) != len(pb):
+        raise ValueError(f"tensordot: axes {pa} and {pb} pair unequal numbers of axes")
+    for side, ax, t in (("a", pa, a), ("b", pb, b)):
+        for i in ax:
+            if not -t.ndim <= i < t.ndim:
+                raise ValueError(
+                    f"tensordot: axis {i} is out of range for {side}, a {t.ndim}-d tensor"
+                )
+        if len({i % t.ndim for i in ax}) != len(ax):
+            raise ValueError(f"tensordot: axes {ax} of {side} repeat an axis")
+    for i, j in zip(pa, pb, strict=True):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(
+                f"tensordot: axis {i} of a (size {a.shape[i]}) and axis {j} of b "
+                f"(size {b.shape[j]}) differ"
+            )
+    return pa, pb
+
+
 @composite(top_level=True)
 def tensordot(a: Any, b: Any, axes: int | Sequence[Sequence[int]] = 2) -> Tensor:
     """Sum over ``axes`` of a paired with ``axes`` of b (the last n of a with the first n
     of b for an integer). A composite of contract; vjp: g contracted with the other
     operand over the free axes."""
     a, b = binary_operands(a, b, "tensordot")
-    if isinstance(axes, (int, np.integer)):
-        pa, pb = list(range(a.ndim - axes, a.ndim)), list(range(axes))
-    else:
-        pa, pb = ([x] if isinstance(x, int) else list(x) for x in axes)
+    pa, pb = _tensordot_axes(a, b, axes)
     la, lb = list(_letters(a.ndim)), list(_letters(b.ndim, a.ndim))
     for i, j in zip(pa, pb, strict=True):
         lb[j % b.ndim] = la[i % a.ndim]

@@ -360,7 +360,13 @@ def _logaddexp_tensor_vjp(
     )
 
 
-@primitive(_logaddexp_vjp, jvp=_logaddexp_jvp, tensor_vjp=_logaddexp_tensor_vjp, saves=("a", "out"))
+@primitive(
+    _logaddexp_vjp,
+    jvp=_logaddexp_jvp,
+    tensor_vjp=_logaddexp_tensor_vjp,
+    saves=("a", "out"),
+    top_level=True,
+)
 def logaddexp(a: Any, b: Any) -> Tensor:
     """log(e^a + e^b), evaluated stably by NumPy. vjp: (g w, g (1 - w)), w = sigmoid(a - b).
 

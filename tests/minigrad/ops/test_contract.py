@@ -3,6 +3,8 @@ repeated letters, ``...`` and errors."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -181,3 +183,23 @@ def test_einsum_accepts_what_numpy_accepts_at_the_edges():
     np.testing.assert_array_equal(minigrad.einsum("i->...", Tensor(a[0])).data, 3.0)
     np.testing.assert_array_equal(minigrad.einsum(",", Tensor(2.0), Tensor(3.0)).data, 6.0)
     np.testing.assert_array_equal(minigrad.einsum("...i->i", Tensor(b)).data, b.sum(0))
+
+
+@pytest.mark.parametrize(
+    ("axes", "message"),
+    [
+        (([5], [0]), "axis 5 is out of range for a, a 2-d tensor"),
+        (([1], [7]), "axis 7 is out of range for b, a 2-d tensor"),
+        (3, "axes=3 must be between 0 and 2 for shapes (2, 3) and (3, 4)"),
+        (([0], [0]), "axis 0 of a (size 2) and axis 0 of b (size 3) differ"),
+        (([1, 1], [0, 1]), "axes [1, 1] of a repeat an axis"),
+        (([1], [0, 1]), "axes [1] and [0, 1] pair unequal numbers of axes"),
+    ],
+)
+def test_tensordot_refuses_bad_axes_naming_them(axes, message):
+    """Out-of-range axes are refused, as NumPy does, not wrapped around the rank."""
+    a, b = minigrad.tensor(np.ones((2, 3))), minigrad.tensor(np.ones((3, 4)))
+    with pytest.raises(ValueError, match=re.escape(message)):
+        minigrad.tensordot(a, b, axes=axes)
+    with pytest.raises((ValueError, IndexError)):
+        np.tensordot(a.data, b.data, axes=axes)  # NumPy refuses each one too

@@ -210,3 +210,8 @@ def test_ops_with_real_results_give_integers_the_default_float_dtype(name):
         assert keeps.dtype == np.int64
     assert minigrad.arctan2(n, n).dtype == minigrad.hypot(n, n).dtype == np.float32
     assert minigrad.functional.softmax(n).dtype == minigrad.logsumexp(n).dtype == np.float32
+
+
+def test_logaddexp_is_a_top_level_function_as_numpys():
+    a, b = minigrad.tensor([1.0, -2.0]), minigrad.tensor([2.0, 3.0])
+    np.testing.assert_allclose(minigrad.logaddexp(a, b).data, np.logaddexp(a.data, b.data))
