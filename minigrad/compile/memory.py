@@ -238,7 +238,7 @@ def _scan(items: list[_Item], store: Storage, backward: int) -> None:
         size = int(np.prod(it.shape, dtype=np.int64))
         arr = store.arena.buffer(offset, size, it.dtype).reshape(it.shape)
         for m, region in it.members:
-            a = arr if region is None else arr[region]
+            a = arr if region is None else _region(arr, region)
             if isinstance(m, Slot):
                 store.grads[m] = a
             else:
@@ -290,7 +290,7 @@ def _slot_array(slot: Slot, store: Storage) -> np.ndarray:
         base = store.grads[c.home[0]]
         rel = c.home[1]
         if rel[0] == "index":
-            a = base[rel[1]]
+            a = _region(base, rel[1])
         elif rel[0] == "same":
             a = base
         elif rel[0] == "transpose":
@@ -300,3 +300,12 @@ def _slot_array(slot: Slot, store: Storage) -> np.ndarray:
             a.shape = rel[1]
         store.grads[c] = a
     return store.grads[slot]
+
+
+def _region(arr: np.ndarray, region: Any) -> np.ndarray:
+    """``arr[region]`` as a view even where it selects one element (``g[0]`` of a 1-d
+    gradient): a trailing ``...`` keeps NumPy from returning a scalar copy."""
+    index = region if isinstance(region, tuple) else (region,)
+    if not any(i is Ellipsis for i in index):
+        index = (*index, Ellipsis)
+    return arr[index]

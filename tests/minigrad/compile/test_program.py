@@ -174,3 +174,20 @@ def test_a_repeated_backward_reads_forward_values_as_the_first_did(cls: type) ->
     (a + 2 * b).backward()
     for k, p in layer.named_parameters():
         np.testing.assert_allclose(got[k], p.grad, rtol=1e-12, err_msg=k)
+
+
+def test_the_gradient_of_one_element_is_a_view_of_its_parents() -> None:
+    """b[0] and b[1] of a 1-d parameter: their gradients are 0-d views of b's (NumPy
+    returns a scalar copy for b[0], which a planned ``out=`` cannot take)."""
+    b = minigrad.tensor([0.7, 1.3], requires_grad=True)
+
+    def f(x):
+        return (minigrad.linspace(b[0], b[1], 5) * x).sum() + b[1] * b[0]
+
+    step = minigrad.compile(f)
+    for _ in range(2):
+        b.grad = None
+        step(minigrad.tensor(np.arange(5.0))).backward()
+        got, b.grad = b.grad.copy(), None
+        f(minigrad.tensor(np.arange(5.0))).backward()
+        np.testing.assert_allclose(got, b.grad, rtol=1e-6)
