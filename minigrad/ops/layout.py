@@ -10,6 +10,7 @@ accumulate). Positions -1 mark fill values (padding, off-diagonal zeros).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,8 +25,22 @@ from .shape import concatenate, getitem, reshape, transpose
 
 
 def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float = 0.0) -> Tensor:
-    """``a`` rearranged as ``arrange`` rearranges its positions; -1 gives ``fill``."""
-    pos = np.asarray(arrange(np.arange(a.size).reshape(a.shape)))
+    """``a`` rearranged as ``arrange`` rearranges its positions; -1 gives ``fill``.
+    Arguments that do not fit ``a`` are a ValueError naming the op, its arguments and
+    ``a``'s shape."""
+    try:
+        pos = np.asarray(arrange(np.arange(a.size).reshape(a.shape)))
+    except (ValueError, IndexError, TypeError) as e:
+        caller = sys._getframe(1)
+        given = ", ".join(
+            f"{k}={v!r}"
+            for k, v in caller.f_locals.items()
+            if k not in ("a", "v") and v is not None
+        )
+        raise ValueError(
+            f"{caller.f_code.co_name}: {given or 'its arguments'} do not fit a tensor of "
+            f"shape {a.shape} ({e})"
+        ) from None
     out = getitem(reshape(a, (-1,)), np.maximum(pos, 0))
     if (pos < 0).any():
         out = where(pos >= 0, out, fill)

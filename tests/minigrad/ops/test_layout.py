@@ -3,6 +3,8 @@ padding modes, zero-size and 0-d inputs."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -140,3 +142,23 @@ def test_pad_errors_name_the_problem_and_the_values(kwargs, error, message):
         ValueError, match=r"pad: axis 0 of shape \(0, 3\) is empty, so mode 'reflect'"
     ):
         minigrad.pad(Tensor(np.zeros((0, 3))), 1, "reflect")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda a: minigrad.roll(a, 1, axis=4),
+            "roll: shift=1, axis=4 do not fit a tensor of shape",
+        ),
+        (lambda a: minigrad.tile(a, -1), "tile: reps=-1 do not fit a tensor of shape (3, 4)"),
+        (lambda a: minigrad.repeat(a, [1, 2], axis=1), "repeat: repeats=[1, 2], axis=1 do not fit"),
+        (
+            lambda a: minigrad.diagonal(a, 0, 0, 5),
+            "diagonal: offset=0, axis1=0, axis2=5",
+        ),
+    ],
+)
+def test_arguments_that_do_not_fit_name_the_op_and_the_values(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(minigrad.tensor(np.ones((3, 4))))
