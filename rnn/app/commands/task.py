@@ -9,6 +9,7 @@ from ..command import (
     CLIError,
     UsageError,
     add_eager,
+    add_history,
     add_quiet,
     add_seed,
     check_writable,
@@ -16,6 +17,7 @@ from ..command import (
     nonnegative_float,
     positive_float,
     positive_int,
+    recorded_command,
     show_progress,
 )
 
@@ -83,12 +85,7 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         default=100,
         help="steps between loss lines (default: %(default)s)",
     )
-    parser.add_argument(
-        "--history",
-        metavar="PATH",
-        help="write the run as JSON: settings, learning curve (rewritten after every log "
-        "window), final loss, wall and CPU time",
-    )
+    add_history(parser)
     parser.add_argument(
         "--save", metavar="PATH", help="save the trained model (for rnn dynamics --checkpoint)"
     )
@@ -146,27 +143,11 @@ SETTINGS = (
 )  # fmt: skip
 
 
-def _without_bookkeeping(argv: list[str]) -> list[str]:
-    """The command line without the options that do not change the run (--history PATH,
-    --quiet/-q), as a record names it."""
-    out, skip = [], False
-    for i, arg in enumerate(argv):
-        if skip:
-            skip = False
-        elif arg == "--history":
-            skip = i + 1 < len(argv)
-        elif not (arg.startswith("--history=") or arg in ("--quiet", "-q")):
-            out.append(arg)
-    return out or ["task"]
-
-
 def _write_history(args: argparse.Namespace, result: Any) -> None:
     """Write the run's JSON record to --history (see :mod:`rnn.app.taskrecord`)."""
-    import shlex
-
     from ..taskrecord import task_record, write_record
 
-    command = "python -m rnn " + shlex.join(_without_bookkeeping(getattr(args, "_argv", [])))
+    command = recorded_command(getattr(args, "_argv", ["task"]))
     settings = {k: getattr(args, k) for k in SETTINGS}
     try:
         write_record(args.history, task_record(result, command, settings))
