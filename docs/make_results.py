@@ -44,12 +44,13 @@ ROOT = DOCS.parent
 @dataclass
 class Section:
     """A table of docs/results.md (``name`` marks it) and its plot: ``columns`` of the
-    table, ``row(record)`` the cells of one record's row, ``plot(records, path)`` draws
-    the section's figure (None: no figure)."""
+    table, ``rows(records)`` its rows (lists of cells) from the records of the section's
+    results, in the order they were registered, each with its :class:`Result` under
+    ``"_result"``; ``plot(records, path)`` draws the section's figure (None: no figure)."""
 
     name: str
     columns: tuple[str, ...]
-    row: Callable[[dict[str, Any]], tuple[str, ...]]
+    rows: Callable[[list[dict[str, Any]]], list[tuple[str, ...]]]
     plot: Callable[[dict[str, dict[str, Any]], Path], None] | None = None
     results: list[str] = field(default_factory=list)
 
@@ -58,7 +59,9 @@ class Section:
 class Result:
     """One measured run: ``argv`` of ``python -m rnn`` (without --history), ``quick`` the
     options that replace the long ones under --quick, ``reference`` the figure to compare
-    with (the paper's or the baseline's), ``note`` what the row is."""
+    with (the paper's or the baseline's), ``note`` what the row is, ``files`` the options
+    that say where the run writes its files (``{dir}``: a folder of its own; not part of
+    the recorded command, since they do not change the run)."""
 
     name: str
     section: str
@@ -66,25 +69,40 @@ class Result:
     quick: dict[str, str]
     reference: str
     note: str
+    files: list[str] = field(default_factory=list)
 
 
 SECTIONS: dict[str, Section] = {}
 RESULTS: dict[str, Result] = {}
 
 
-def section(name: str, columns: tuple[str, ...], row: Callable, plot: Callable | None) -> None:
-    """Register a section of docs/results.md."""
-    SECTIONS[name] = Section(name, columns, row, plot)
+def section(name: str, columns: tuple[str, ...], rows: Callable, plot: Callable | None) -> None:
+    """Register a section of docs/results.md (see :class:`Section`)."""
+    SECTIONS[name] = Section(name, columns, rows, plot)
 
 
-def result(name: str, section: str, command: str, reference: str, note: str, **quick: str) -> None:
+def each(row: Callable[[dict[str, Any]], tuple[str, ...]]) -> Callable:
+    """A section's ``rows`` made of one ``row(record)`` per record."""
+    return lambda records: [row(record) for record in records]
+
+
+def result(
+    name: str,
+    section: str,
+    command: str,
+    reference: str,
+    note: str,
+    files: str = "",
+    **quick: str,
+) -> None:
     """Register the result ``name`` of ``section``: ``command`` is the ``python -m rnn``
-    command line; ``quick`` maps options (``steps="20"`` is ``--steps 20``) to their
-    values under --quick."""
+    command line; ``files`` the options that place its files (``"--out {dir}"``);
+    ``quick`` maps options (``steps="20"`` is ``--steps 20``; several values separated
+    by spaces) to their values under --quick."""
     argv = shlex.split(command)
     if argv[:3] != ["python", "-m", "rnn"]:
         raise ValueError(f"{name}: a result's command starts with 'python -m rnn', got {command}")
-    RESULTS[name] = Result(name, section, argv[3:], quick, reference, note)
+    RESULTS[name] = Result(name, section, argv[3:], quick, reference, note, shlex.split(files))
     SECTIONS[section].results.append(name)
 
 
@@ -97,31 +115,35 @@ def say(text: str) -> None:
 
 
 def quick_argv(res: Result) -> list[str]:
-    """``res.argv`` with each option of ``res.quick`` given its quick value."""
+    """``res.argv`` with each option of ``res.quick`` given its quick value(s) (an
+    option given in ``res.argv`` has one value there)."""
     argv = list(res.argv)
     for key, value in res.quick.items():
         option = "--" + key.replace("_", "-")
         if option in argv:
             i = argv.index(option)
-            argv[i + 1] = value
+            argv[i + 1 : i + 2] = shlex.split(value)
         else:
-            argv += [option, value]
+            argv += [option, *shlex.split(value)]
     return argv
 
 
 def run(res: Result, records: Path, quick: bool) -> dict[str, Any]:
-    """Run ``res`` in a subprocess, echoing its lines; return its record."""
+    """Run ``res`` (its files in ``records/../runs/<name>``) and return its record: in
+    a subprocess, echoing its lines, or under --quick in this process."""
     argv = quick_argv(res) if quick else res.argv
     records.mkdir(parents=True, exist_ok=True)
     path = records / f"{res.name}.json"
-    extra = ["--history", str(path), "--quiet"]
+    folder = (records.parent if quick else ROOT / "out") / "runs" / res.name
+    extra = [a.replace("{dir}", str(folder)) for a in res.files]
+    extra += ["--history", str(path), "--quiet"]
     if quick:
         # In this process: starting another interpreter costs more than a quick run.
         from rnn.app.cli import main as rnn_main
 
         if rnn_main([*argv, *extra]) != 0:
             raise SystemExit(f"[{res.name}] failed")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return _name_command(path, argv)
     cmd = [sys.executable, "-m", "rnn", *argv, *extra]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
     say(f"[{res.name}] python -m rnn {shlex.join(argv)}")
@@ -135,8 +157,13 @@ def run(res: Result, records: Path, quick: bool) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"[{res.name}] failed with status {proc.returncode}")
     say(f"[{res.name}] done in {time.perf_counter() - start:.0f} s")
+    return _name_command(path, argv)
+
+
+def _name_command(path: Path, argv: list[str]) -> dict[str, Any]:
+    """The record at ``path``, rewritten to name the command without the bookkeeping
+    options added here (where the files and the record go)."""
     record = json.loads(path.read_text(encoding="utf-8"))
-    # The record names the command without the bookkeeping options added here.
     record["command"] = "python -m rnn " + shlex.join(argv)
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return record
@@ -158,10 +185,8 @@ def load_records(records: Path) -> dict[str, dict[str, Any]]:
 def table(sec: Section, records: dict[str, dict[str, Any]]) -> str:
     """The Markdown table of ``sec`` from the records of its results."""
     lines = ["| " + " | ".join(sec.columns) + " |", "|" + "---|" * len(sec.columns)]
-    for name in sec.results:
-        if name in records:
-            cells = sec.row({**records[name], "_result": RESULTS[name]})
-            lines.append("| " + " | ".join(cells) + " |")
+    mine = [{**records[n], "_result": RESULTS[n]} for n in sec.results if n in records]
+    lines += ["| " + " | ".join(cells) + " |" for cells in sec.rows(mine)]
     return "\n".join(lines)
 
 
@@ -252,7 +277,7 @@ def _curves(records: dict[str, dict[str, Any]], path: Path, target: float | None
 # One block per section of docs/results.md.
 
 # The copy task at T = 100 (Arjovsky et al. 2016): recall 10 symbols after 100 steps.
-section("copy", TASK_COLUMNS, _task_row, lambda recs, path: _curves(recs, path, 0.1))
+section("copy", TASK_COLUMNS, each(_task_row), lambda recs, path: _curves(recs, path, 0.1))
 COPY_REFERENCE = "baseline 0.1733; goal <= 0.0173"
 COPY_QUICK = {"steps": "4", "log_every": "2", "hidden": "8", "T": "10"}
 COPY = "python -m rnn task copy --T 100 --hidden 64 --batch 32 --clip 1 --steps 40000 "
@@ -287,7 +312,7 @@ for name, options, note in [
     result(name, "copy", COPY + options + " --log-every 100", COPY_REFERENCE, note, **COPY_QUICK)
 
 # The adding problem as Le, Jaitly & Hinton (2015) ran the IRNN.
-section("adding", TASK_COLUMNS, _task_row, lambda recs, path: _curves(recs, path, None))
+section("adding", TASK_COLUMNS, each(_task_row), lambda recs, path: _curves(recs, path, None))
 result(
     "adding_irnn_le2015",
     "adding",
@@ -298,6 +323,135 @@ result(
     steps="4",
     log_every="2",
     T="10",
+)
+
+
+# Character language models: bits per character on held-out modules (rnn.app.baselines).
+CHARLM_COLUMNS = (
+    "model or baseline", "setting", "bits per character", "after reading the training text",
+    "wall", "CPU", "load", "command",
+)  # fmt: skip
+# Baselines as the records name them -> as the table does, with their setting.
+COMPRESSORS = {
+    "bz2 -9": ("bzip2 -9", "Python's `bz2`, level 9"),
+    "lzma -9 (xz)": ("xz -9", "Python's `lzma`, preset 9"),
+    "gzip -9": ("gzip -9", "Python's `gzip`, level 9"),
+}
+OPTIMIZERS = {"adam": "Adam", "adagrad": "Adagrad", "sgd": "SGD"}
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def _rate(x: float) -> str:
+    """0.003 as 3e-3."""
+    mantissa, exponent = f"{x:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def _charlm_row(record: dict[str, Any]) -> tuple[str, ...]:
+    """A model's row: its validation bits per character, settings and cost."""
+    cfg = record["settings"]
+    layers = f" x {cfg['layers']} layers" if cfg["layers"] > 1 else ""
+    setting = (
+        f"{cfg['hidden']} hidden{layers}, {cfg['steps']:,} steps of {cfg['batch']} × "
+        f"{cfg['seq_len']} characters, {OPTIMIZERS[cfg['optim']]} {_rate(cfg['lr'])}"
+    )
+    bpc = "" if record["val_bpc"] is None else f"**{record['val_bpc']:.3f}**"
+    load = "" if record["load"] is None else f"{record['load']:.1f}"
+    return (
+        record["_result"].note, setting, bpc, "(learnt from it)", _duration(record["wall"]),
+        _duration(record["cpu"]), load, f"`{record['command']}`",
+    )  # fmt: skip
+
+
+def _charlm_rows(records: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """One row per model, then the baselines' rows from the records that measured them
+    (all on the same validation text, or the table would compare different texts)."""
+    rows = [_charlm_row(record) for record in records]
+    measured = [r for r in records if "figures" in r]
+    if not measured:
+        return rows
+    texts = {json.dumps(r["split"]["val"], sort_keys=True): r["_result"].name for r in measured}
+    if len(texts) > 1:
+        raise SystemExit(f"charlm: {', '.join(texts.values())} have different validation texts")
+    first, blank = measured[0], ("", "", "")
+    by = {1: "printed by the run above", 2: "printed by both"}.get(len(measured), "printed by all")
+    orders = sorted(int(k) for k in first["ngram_tuning"])
+    for name, bpc in first["figures"].items():
+        if name.startswith("Kneser-Ney"):
+            order = int(name.split()[1].split("-")[0])
+            setting = (
+                f"fitted to the training text; order {order} the best of "
+                f"{orders[0]}-{orders[-1]} on the tuning text"
+            )
+            rows.insert(len(records), (name, setting, f"{bpc:.3f}", "(fitted to it)", *blank, by))
+    for name, (shown, setting) in COMPRESSORS.items():
+        after = f"{first['after_training'][name]:.3f}"
+        rows.append((shown, setting, f"{first['figures'][name]:.3f}", after, *blank, by))
+    uniform = first["figures"]["uniform"]
+    rows.append(("uniform", f"{round(2**uniform)} characters", f"{uniform:.3f}", "", *blank, by))
+    return rows
+
+
+def _charlm_plot(records: dict[str, dict[str, Any]], path: Path) -> None:
+    """Validation bits per character against training step, one line per run, with the
+    baselines (but uniform, far above) as horizontal lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, rec in records.items():
+        steps, bpc = [row[0] for row in rec["curve"]], [row[2] for row in rec["curve"]]
+        ax.plot(steps, bpc, marker="o", ms=4, lw=1.2, label=RESULTS[name].note)
+    figures = next((r["figures"] for r in records.values() if "figures" in r), {})
+    styles = iter(["--", ":", "-.", (0, (5, 1)), (0, (1, 3))])
+    for name, bpc in figures.items():
+        if name != "uniform":
+            shown = COMPRESSORS.get(name, (name, ""))[0]
+            ax.axhline(bpc, color="k", ls=next(styles), lw=0.8, label=f"{shown} ({bpc:.3f})")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("validation bits per character")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+
+
+section("charlm", CHARLM_COLUMNS, _charlm_rows, _charlm_plot)
+# Under --quick: a few steps of a tiny model on a few of this repository's modules.
+CHARLM_QUICK_DATA = " ".join(
+    str(ROOT / "rnn" / f) for f in ("cells.py", "layers.py", "tbptt.py", "compare.py")
+)
+result(
+    "charlm_demo",
+    "charlm",
+    "python -m rnn demo",
+    "",
+    "LSTM, the demo",
+    files="--out {dir}",
+    steps="2",
+    hidden="8",
+    data=CHARLM_QUICK_DATA,
+)
+result(
+    "charlm_train",
+    "charlm",
+    "python -m rnn train --steps 4000 --eval-every 250 --sample-every 0",
+    "",
+    "LSTM, longer",
+    files="--out {dir} --force",
+    steps="4",
+    eval_every="2",
+    hidden="8",
+    batch="4",
+    seq_len="16",
+    data=CHARLM_QUICK_DATA,
 )
 
 
