@@ -10,13 +10,16 @@ the tables and the learning-curve plots.
 A result is a command line of ``python -m rnn`` registered with :func:`result` in a
 *section* of docs/results.md; the command must accept ``--history PATH`` and write there
 a JSON record with at least ``command``, ``wall``, ``cpu`` and ``load`` (``rnn task``
-writes :mod:`rnn.app.taskrecord`'s; the section's ``row`` reads the rest). Running a
-result runs its command in a subprocess (so its wall and CPU time are its own) with
-``--history docs/results/<name>.json``, showing its log lines as they come. Rendering
-rewrites, in docs/results.md, the table between ``<!-- results:<section> -->`` and
-``<!-- /results:<section> -->`` from the records of that section, and draws each
-section's plot into docs/images/results_<section>.svg. A new section needs one
-:func:`section` call and its :func:`result` calls; nothing else changes.
+writes :mod:`rnn.app.taskrecord`'s, ``rnn train`` and ``rnn demo``
+:mod:`rnn.app.trainrecord`'s; the section's ``rows`` read the rest). Running a result
+runs its command in a subprocess (so its wall and CPU time are its own) with
+``--history docs/results/<name>.json``, showing its log lines as they come; the files
+it writes besides (checkpoints, pictures) go to out/runs/<name>/. Rendering rewrites, in
+docs/results.md, the table between ``<!-- results:<section> -->`` and
+``<!-- /results:<section> -->`` from the records of that section (one row per record,
+or any rows the section's ``rows`` makes of them), and draws each section's plot into
+docs/images/results_<section>.svg. A new section needs one :func:`section` call and its
+:func:`result` calls; nothing else changes.
 
 ``--quick`` shrinks every run to a few steps and writes records, tables and plots under
 ``--out`` instead of docs/, so the test suite runs the whole script in seconds
@@ -26,6 +29,7 @@ section's plot into docs/images/results_<section>.svg. A new section needs one
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shlex
@@ -104,6 +108,16 @@ def result(
         raise ValueError(f"{name}: a result's command starts with 'python -m rnn', got {command}")
     RESULTS[name] = Result(name, section, argv[3:], quick, reference, note, shlex.split(files))
     SECTIONS[section].results.append(name)
+
+
+def _sibling(name: str) -> Any:
+    """The module docs/<name>.py (this script is also loaded by path, so docs/ may not
+    be on ``sys.path``)."""
+    spec = importlib.util.spec_from_file_location(name, DOCS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def say(text: str) -> None:
@@ -200,7 +214,11 @@ def render(page: Path, images: Path, records: dict[str, dict[str, Any]]) -> None
         head, rest = text.split(begin, 1)
         _, tail = rest.split(end, 1)
         text = f"{head}{begin}\n{table(sec, records)}\n{end}{tail}"
-        mine = {n: r for n, r in records.items() if RESULTS[n].section == sec.name}
+        mine = {
+            n: {**r, "_result": RESULTS[n]}
+            for n, r in records.items()
+            if RESULTS[n].section == sec.name
+        }
         if sec.plot is not None and mine:
             images.mkdir(parents=True, exist_ok=True)
             sec.plot(mine, images / f"results_{sec.name}.svg")
@@ -326,104 +344,10 @@ result(
 )
 
 
-# Character language models: bits per character on held-out modules (rnn.app.baselines).
-CHARLM_COLUMNS = (
-    "model or baseline", "setting", "bits per character", "after reading the training text",
-    "wall", "CPU", "load", "command",
-)  # fmt: skip
-# Baselines as the records name them -> as the table does, with their setting.
-COMPRESSORS = {
-    "bz2 -9": ("bzip2 -9", "Python's `bz2`, level 9"),
-    "lzma -9 (xz)": ("xz -9", "Python's `lzma`, preset 9"),
-    "gzip -9": ("gzip -9", "Python's `gzip`, level 9"),
-}
-OPTIMIZERS = {"adam": "Adam", "adagrad": "Adagrad", "sgd": "SGD"}
-
-
-def _duration(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
-
-
-def _rate(x: float) -> str:
-    """0.003 as 3e-3."""
-    mantissa, exponent = f"{x:e}".split("e")
-    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
-
-
-def _charlm_row(record: dict[str, Any]) -> tuple[str, ...]:
-    """A model's row: its validation bits per character, settings and cost."""
-    cfg = record["settings"]
-    layers = f" x {cfg['layers']} layers" if cfg["layers"] > 1 else ""
-    setting = (
-        f"{cfg['hidden']} hidden{layers}, {cfg['steps']:,} steps of {cfg['batch']} × "
-        f"{cfg['seq_len']} characters, {OPTIMIZERS[cfg['optim']]} {_rate(cfg['lr'])}"
-    )
-    bpc = "" if record["val_bpc"] is None else f"**{record['val_bpc']:.3f}**"
-    load = "" if record["load"] is None else f"{record['load']:.1f}"
-    return (
-        record["_result"].note, setting, bpc, "(learnt from it)", _duration(record["wall"]),
-        _duration(record["cpu"]), load, f"`{record['command']}`",
-    )  # fmt: skip
-
-
-def _charlm_rows(records: list[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """One row per model, then the baselines' rows from the records that measured them
-    (all on the same validation text, or the table would compare different texts)."""
-    rows = [_charlm_row(record) for record in records]
-    measured = [r for r in records if "figures" in r]
-    if not measured:
-        return rows
-    texts = {json.dumps(r["split"]["val"], sort_keys=True): r["_result"].name for r in measured}
-    if len(texts) > 1:
-        raise SystemExit(f"charlm: {', '.join(texts.values())} have different validation texts")
-    first, blank = measured[0], ("", "", "")
-    by = {1: "printed by the run above", 2: "printed by both"}.get(len(measured), "printed by all")
-    orders = sorted(int(k) for k in first["ngram_tuning"])
-    for name, bpc in first["figures"].items():
-        if name.startswith("Kneser-Ney"):
-            order = int(name.split()[1].split("-")[0])
-            setting = (
-                f"fitted to the training text; order {order} the best of "
-                f"{orders[0]}-{orders[-1]} on the tuning text"
-            )
-            rows.insert(len(records), (name, setting, f"{bpc:.3f}", "(fitted to it)", *blank, by))
-    for name, (shown, setting) in COMPRESSORS.items():
-        after = f"{first['after_training'][name]:.3f}"
-        rows.append((shown, setting, f"{first['figures'][name]:.3f}", after, *blank, by))
-    uniform = first["figures"]["uniform"]
-    rows.append(("uniform", f"{round(2**uniform)} characters", f"{uniform:.3f}", "", *blank, by))
-    return rows
-
-
-def _charlm_plot(records: dict[str, dict[str, Any]], path: Path) -> None:
-    """Validation bits per character against training step, one line per run, with the
-    baselines (but uniform, far above) as horizontal lines."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    for name, rec in records.items():
-        steps, bpc = [row[0] for row in rec["curve"]], [row[2] for row in rec["curve"]]
-        ax.plot(steps, bpc, marker="o", ms=4, lw=1.2, label=RESULTS[name].note)
-    figures = next((r["figures"] for r in records.values() if "figures" in r), {})
-    styles = iter(["--", ":", "-.", (0, (5, 1)), (0, (1, 3))])
-    for name, bpc in figures.items():
-        if name != "uniform":
-            shown = COMPRESSORS.get(name, (name, ""))[0]
-            ax.axhline(bpc, color="k", ls=next(styles), lw=0.8, label=f"{shown} ({bpc:.3f})")
-    ax.set_xlabel("training step")
-    ax.set_ylabel("validation bits per character")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Date": None})
-    plt.close(fig)
-
-
-section("charlm", CHARLM_COLUMNS, _charlm_rows, _charlm_plot)
+# Character language models on held-out modules: a table and plot of their own
+# (docs/results_charlm.py), model rows and the baselines' rows from rnn train/demo records.
+charlm = _sibling("results_charlm")
+section("charlm", charlm.COLUMNS, charlm.rows, charlm.plot)
 # Under --quick: a few steps of a tiny model on a few of this repository's modules.
 CHARLM_QUICK_DATA = " ".join(
     str(ROOT / "rnn" / f) for f in ("cells.py", "layers.py", "tbptt.py", "compare.py")
