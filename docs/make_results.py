@@ -349,7 +349,7 @@ result(
 charlm = _sibling("results_charlm")
 section("charlm", charlm.COLUMNS, charlm.rows, charlm.plot)
 # Under --quick: a few steps of a tiny model on a few of this repository's modules.
-CHARLM_QUICK_DATA = " ".join(
+CHARLM_QUICK_DATA = shlex.join(
     str(ROOT / "rnn" / f) for f in ("cells.py", "layers.py", "tbptt.py", "compare.py")
 )
 result(
@@ -369,7 +369,7 @@ result(
     "python -m rnn train --steps 4000 --eval-every 250 --sample-every 0",
     "",
     "LSTM, longer",
-    files="--out {dir} --force",
+    files="--out {dir} --force",  # a rerun replaces the checkpoint of the run before
     steps="4",
     eval_every="2",
     hidden="8",
