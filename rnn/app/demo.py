@@ -20,6 +20,7 @@ from pathlib import Path
 from ..compare import Comparison, compare
 from .progress import write
 from .train import TrainConfig, Trainer, bits, load_corpus
+from .trainrecord import TrainHistory
 
 __all__ = ["OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]
 
@@ -116,8 +117,6 @@ def run_demo(
     to ``log`` (default: stdout, flushed line by line). The training step is compiled
     unless ``eager``. With ``history``, the run's JSON record (named by ``command``,
     see :mod:`rnn.app.trainrecord`) is written there, as ``rnn train --history`` does."""
-    from .trainrecord import TrainHistory
-
     log = log or write
     config = config or demo_config()
     out = Path(out)
