@@ -193,7 +193,7 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
     except ValueError:
         raise ValueError(f"addmm: shapes {a.shape} @ {b.shape} do not align") from None
     cd = c.data
-    if cd.dtype == out.dtype and (cd.shape == out.shape or cd.ndim <= 1):
+    if cd.dtype is out.dtype and (cd.shape == out.shape or cd.ndim <= 1):
         try:
             out += cd
         except ValueError:
@@ -205,7 +205,7 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
             raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = None
     if c._requires_grad:
-        tc = () if cd.shape == out.shape and cd.dtype == out.dtype else (cd.shape, cd.dtype)
+        tc = () if cd.shape == out.shape and cd.dtype is out.dtype else (cd.shape, cd.dtype)
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
 
