@@ -43,10 +43,7 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
-    out = _new(Tensor)
-    out.data = data
-    out._node = None
-    out._requires_grad = False
+    node = None
     if grad_enabled():
         # One, two and three inputs (unary, binary, addmm) spelled out: a generator
         # over the inputs costs more than the rest of the bookkeeping.
@@ -72,10 +69,12 @@ def record(
             parents = None
         if parents is not None:
             node = new_node(op, parents, vjp, data.shape, saved)
-            out._node = node
-            out._requires_grad = True
-            if tape.observers:
-                tape.tell_recorded(node, data)
+    out = _new(Tensor)
+    out.data = data
+    out._node = node
+    out._requires_grad = node is not None
+    if node is not None and tape.observers:
+        tape.tell_recorded(node, data)
     if forward._level:
         # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)
