@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import differentiable, forward, tape
-from .gradients import Pending, accumulate
+from .gradients import Pending, Scatter, accumulate
 from .tape import (
     Leaf,
     Node,
@@ -143,12 +143,13 @@ def _propagate(
     pop = grads.pop
     watchers = tuple(tape.observers)
     ndarray = np.ndarray
+    rare = capture is not None
     while heap:
         node = take(heap)[1]
         g = pop(node)
-        if type(g) is Pending:
+        if type(g) is not ndarray and type(g) is Pending:
             g = g.value()
-        if capture is not None or node.hooks or node.retained is not None:
+        if rare or node.hooks or node.retained is not None:
             g = _visit(node, g, capture, captured)
         vjp = node.vjp
         if vjp is None:
@@ -169,13 +170,22 @@ def _propagate(
             if pg is None:
                 continue
             if type(p) is Node:
-                if p not in grads:
-                    push(heap, (-p.seq, p))
-                    # The common case inline: a first contribution that is a plain array.
-                    if type(pg) is ndarray:
-                        grads[p] = pg
-                        continue
-                accumulate(grads, owned, p, pg)
+                if p in grads:
+                    if type(pg) is Scatter and p in owned:
+                        # A slice's gradient into its parent's own buffer (a time step
+                        # of the input projection, a gate block): added in place.
+                        buf = grads[p]
+                        if type(buf) is ndarray:
+                            pg.add_into(buf)
+                            continue
+                    accumulate(grads, owned, p, pg)
+                    continue
+                push(heap, (-p.seq, p))
+                # The common case inline: a first contribution that is a plain array.
+                if type(pg) is ndarray:
+                    grads[p] = pg
+                else:
+                    accumulate(grads, owned, p, pg)
             elif p._requires_grad:
                 key = id(p)
                 leaves[key] = p

@@ -106,20 +106,23 @@ def split_gates(x: Tensor, names: str, only: str | None = None) -> list[Tensor]:
     in ``names`` (or only those named in ``only``, in order); each slice is recorded
     inside ``scope("gate=<name>")`` so the graph drawing labels it by its gate
     (``i = getitem``) instead of a bare ``getitem``."""
-    size = x.shape[-1] // len(names)
     out = []
-    for k, name in enumerate(names):
-        if only is None or name in only:
-            with minigrad.scope(f"gate={name}"):
-                out.append(x[_gate_index(k, size)])
+    for scope_name, index in _gate_slices(names, only, x.shape[-1] // len(names)):
+        with minigrad.scope(scope_name):
+            out.append(x[index])
     return out
 
 
 @functools.lru_cache(maxsize=256)
-def _gate_index(k: int, size: int) -> tuple[Any, slice]:
-    """``[..., k*size:(k+1)*size]``, one shared object per gate: the tape keeps one index
-    per slice it records, and the garbage collector has one object fewer to scan each."""
-    return (Ellipsis, slice(k * size, (k + 1) * size))
+def _gate_slices(names: str, only: str | None, size: int) -> tuple[tuple[str, Any], ...]:
+    """(scope name, ``[..., k*size:(k+1)*size]``) of each gate kept, built once: the tape
+    keeps one index per slice it records, and one shared object per gate leaves the
+    garbage collector one object fewer to scan each."""
+    return tuple(
+        (f"gate={name}", (Ellipsis, slice(k * size, (k + 1) * size)))
+        for k, name in enumerate(names)
+        if only is None or name in only
+    )
 
 
 def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tensor:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import forward, tape
-from ..tape import Node, grad_enabled, shared_shape
+from ..tape import grad_enabled, new_node
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["derived", "floating", "record", "unbroadcast"]
@@ -43,21 +43,24 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
-    out = _new(Tensor)
-    out.data = data
-    out._node = None
-    out._requires_grad = False
+    node = None
     if grad_enabled():
-        if len(inputs) == 1:
+        # One, two and three inputs (unary, binary, addmm) spelled out: a generator
+        # over the inputs costs more than the rest of the bookkeeping.
+        n = len(inputs)
+        if n == 1:
             a = inputs[0]
-            if a._requires_grad:
-                parents: Any = (a._node or a,)
-            else:
-                parents = None
-        elif len(inputs) == 2:
+            parents: Any = (a._node or a,) if a._requires_grad else None
+        elif n == 2:
             a, b = inputs
             if a._requires_grad or b._requires_grad:
                 parents = (a._node or a, b._node or b)
+            else:
+                parents = None
+        elif n == 3:
+            a, b, c = inputs
+            if a._requires_grad or b._requires_grad or c._requires_grad:
+                parents = (a._node or a, b._node or b, c._node or c)
             else:
                 parents = None
         elif any(t._requires_grad for t in inputs):
@@ -65,11 +68,13 @@ def record(
         else:
             parents = None
         if parents is not None:
-            node = Node(op, parents, vjp, shared_shape(data.shape), saved)
-            out._node = node
-            out._requires_grad = True
-            if tape.observers:
-                tape.tell_recorded(node, data)
+            node = new_node(op, parents, vjp, data.shape, saved)
+    out = _new(Tensor)
+    out.data = data
+    out._node = node
+    out._requires_grad = node is not None
+    if node is not None and tape.observers:
+        tape.tell_recorded(node, data)
     if forward._level:
         # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)

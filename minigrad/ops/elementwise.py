@@ -104,7 +104,10 @@ def add(a: Any, b: Any) -> Tensor:
 
 
 def _sub_vjp(g: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
-    return _fit(g, ta), (None if tb is None else _fit(-g, tb))
+    return (
+        g if ta == () else _fit(g, ta),
+        None if tb is None else (-g if tb == () else _fit(-g, tb)),
+    )
 
 
 def _sub_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np.ndarray | None:
@@ -125,8 +128,8 @@ def _mul_vjp(
     g: np.ndarray, x: np.ndarray, y: np.ndarray, ta: tuple | None, tb: tuple | None
 ) -> tuple:
     return (
-        None if ta is None else _fit(g * y, ta),
-        None if tb is None else _fit(g * x, tb),
+        None if ta is None else (g * y if ta == () else _fit(g * y, ta)),
+        None if tb is None else (g * x if tb == () else _fit(g * x, tb)),
     )
 
 

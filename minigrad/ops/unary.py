@@ -122,6 +122,16 @@ def abs(a: Tensor) -> Tensor:
 
 
 def _tanh_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    # g (1 - out^2) computed in one buffer: three passes, one allocation.
+    d = out * out
+    if type(d) is not np.ndarray or d.dtype is not g.dtype:  # 0-d (a NumPy scalar), or mixed
+        return (g * (1 - d),)
+    np.subtract(1, d, out=d)
+    d *= g
+    return (d,)
+
+
+def _tanh_tensor_vjp(g: Tensor, out: Tensor) -> tuple:
     return (g * (1 - out * out),)
 
 
@@ -133,7 +143,7 @@ def _tanh_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 @primitive(
     _tanh_vjp,
     jvp=_tanh_jvp,
-    tensor_vjp=_tanh_vjp,
+    tensor_vjp=_tanh_tensor_vjp,
     saves=("out",),
     methods=("tanh",),
     top_level=True,
@@ -146,6 +156,16 @@ def tanh(a: Tensor) -> Tensor:
 
 
 def _sigmoid_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
+    # g s (1 - s) computed in one buffer: three passes, one allocation.
+    d = 1 - out
+    if type(d) is not np.ndarray or d.dtype is not g.dtype:  # 0-d (a NumPy scalar), or mixed
+        return (g * out * d,)
+    d *= out
+    d *= g
+    return (d,)
+
+
+def _sigmoid_tensor_vjp(g: Tensor, out: Tensor) -> tuple:
     return (g * out * (1 - out),)
 
 
@@ -157,7 +177,7 @@ def _sigmoid_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 @primitive(
     _sigmoid_vjp,
     jvp=_sigmoid_jvp,
-    tensor_vjp=_sigmoid_vjp,
+    tensor_vjp=_sigmoid_tensor_vjp,
     saves=("out",),
     methods=("sigmoid",),
     top_level=True,
