@@ -154,7 +154,7 @@ def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
     for j, v in enumerate(gp.seeds):
         em.line(f"copyto(g{v.index}, seed{j})")
         written.add(gp.slots[v])
-    pending = {w: len(w.outers) + len(w.sums) for w in gp.slots.values() if w.outers or w.sums}
+    pending = _deferred_blocks(gp)
     for step in gp.active:
         em.lines.extend(before.get(step, ()))
         kern: Any = KERNELS[step.op]
@@ -176,23 +176,37 @@ def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
             ins = [f"v{x.index}" for x in step.inputs]
             kern.backward(em, step, f"g{step.out.index}", ins, f"v{step.out.index}", ts)
         for k in outer:
-            w = gp.slots.get(step.inputs[k])
-            if w is None or ((step, k) not in w.outers and (step, k) not in w.sums):
+            block = pending.get((step.index, k))
+            if block is None:
                 continue
-            pending[w] -= 1
-            if pending[w] == 0:
-                if w.outers:
-                    _weight_grad(em, gp, store, w, w in written)
-                    written.add(w)
-                if w.sums:
-                    _bias_grad(em, gp, store, w, w in written)
-                    written.add(w)
+            block[0] -= 1
+            if block[0] == 0:
+                _, w, kind, uses = block
+                grad = _weight_grad if kind == "outer" else _bias_grad
+                grad(em, gp, store, w, uses, w in written)
+                written.add(w)
 
 
-def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
-    """sum over uses of a^T g, one GEMM per run of adjacent rows."""
+def _deferred_blocks(gp: GradPlan) -> dict[tuple[int, int], list]:
+    """Per deferred use ``(step index, input)``: its block's ``[uses left, weight,
+    "outer" | "sum", uses]``, one list shared by the block's uses (its sum is emitted
+    when the count reaches 0)."""
+    blocks: dict[tuple[int, int], list] = {}
+    for w in gp.slots.values():
+        for kind, uses in (("outer", w.outers), ("sum", w.sums)):
+            for b in w.blocks(uses):
+                rec = [len(b), w, kind, b]
+                for st, k in b:
+                    blocks[(st.index, k)] = rec
+    return blocks
+
+
+def _weight_grad(
+    em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool
+) -> None:
+    """sum over ``uses`` of a^T g, one GEMM per run of adjacent rows."""
     pairs = []
-    for step, k in w.outers:
+    for step, k in uses:
         j = KERNELS[step.op].outer(step)[k]
         a = step.inputs[j]
         pairs.append((store.values.get(a), f"v{a.index}", store.grads[gp.slots[step.out]]))
@@ -200,7 +214,7 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
     groups = _runs(planned) + [[p] for p in pairs if p[0] is None]
     t = f"g{w.index}"
     em.line(f"# d weight {w.value.shape}: {len(pairs)} uses in {len(groups)} GEMM(s)")
-    same = all(st.inputs[KERNELS[st.op].outer(st)[k]].dtype == w.value.dtype for st, k in w.outers)
+    same = all(st.inputs[KERNELS[st.op].outer(st)[k]].dtype == w.value.dtype for st, k in uses)
     for grp in groups:
         if grp[0][0] is None:
             a_t = f"{grp[0][1]}.T"
@@ -215,9 +229,11 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
         written = True
 
 
-def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
-    """sum over uses of g summed over its rows: one reduction per run of adjacent rows."""
-    gs = sorted((store.grads[gp.slots[st.out]] for st, _ in w.sums), key=lambda a: a.ctypes.data)
+def _bias_grad(
+    em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool
+) -> None:
+    """sum over ``uses`` of g summed over its rows: one reduction per run of adjacent rows."""
+    gs = sorted((store.grads[gp.slots[st.out]] for st, _ in uses), key=lambda a: a.ctypes.data)
     groups: list[list[np.ndarray]] = []
     for g in gs:
         if groups and _follows(groups[-1][-1], g):

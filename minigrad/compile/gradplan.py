@@ -17,7 +17,11 @@ is a *view of another slot*, which is how the planner removes work:
 
 Contributions to a slot run in reverse execution order: the first writes, the rest
 add; a matmul's weight gradient ``a^T g`` is deferred and summed over all uses at once,
-and so is a bias's ``sum_rows g`` (one reduction over the rows of all steps).
+and so is a bias's ``sum_rows g`` (one reduction over the rows of all steps). Deferring
+keeps every use's ``g`` alive until the sum runs: when they would take more than
+``DEFER_BYTES``, the uses are summed in *blocks* of consecutive uses (in backward
+order) of about ``BLOCK_BYTES`` of ``g`` each, so their storage is reused block after
+block while each sum stays one GEMM over many rows.
 """
 
 from __future__ import annotations
@@ -36,12 +40,17 @@ __all__ = ["GradPlan", "Slot", "plan_grads"]
 
 _NONE: frozenset = frozenset()
 
+#: the per-use gradients a deferred weight or bias sum reads may take this much memory
+DEFER_BYTES = 1 << 20
+#: beyond it, the uses are summed in blocks whose gradients take about this much
+BLOCK_BYTES = 1 << 18
+
 
 class Slot:
     """The gradient of one value: its contributions ``(step, k)`` in the order they
     run, and its ``home`` (None: own storage; else ``(slot, relation)``)."""
 
-    __slots__ = ("contribs", "home", "index", "outers", "seed", "skip", "sums", "value")
+    __slots__ = ("block", "contribs", "home", "index", "outers", "seed", "skip", "sums", "value")
 
     def __init__(self, value: Value) -> None:
         self.value = value
@@ -54,12 +63,19 @@ class Slot:
         # contributions already in place (aliases); a set only once there is one:
         # a long sequence has tens of thousands of slots
         self.skip: set[tuple[int, int]] | frozenset = _NONE
+        self.block = 0  # uses per deferred sum (0: all in one)
 
     def skips(self, step: Step, k: int) -> None:
         """Mark input ``k`` of ``step`` as contributing by aliasing (no code runs)."""
         if not self.skip:
             self.skip = set()
         self.skip.add((step.index, k))
+
+    def blocks(self, uses: list[tuple[Step, int]]) -> list[list[tuple[Step, int]]]:
+        """``uses`` (``outers`` or ``sums``, in backward order) cut into the blocks
+        summed at once."""
+        n = self.block or len(uses) or 1
+        return [uses[i : i + n] for i in range(0, len(uses), n)]
 
     def root(self) -> Slot:
         s = self
@@ -102,7 +118,24 @@ def plan_grads(fp: ForwardPlan) -> GradPlan:
     _slices(gp)
     _pass_through(gp)
     _joins(gp)
+    _block_sizes(gp)
     return gp
+
+
+def _block_sizes(gp: GradPlan) -> None:
+    """Sum a weight's (or bias's) deferred uses in blocks when their gradients would
+    take more than ``DEFER_BYTES`` (see the module docstring)."""
+    for w in gp.slots.values():
+        uses = w.outers or w.sums
+        if len(uses) < 2:
+            continue
+        per = max(_nbytes(st.out) for st, _ in uses)
+        if per * len(uses) > DEFER_BYTES:
+            w.block = max(2, BLOCK_BYTES // max(per, 1))
+
+
+def _nbytes(v: Value) -> int:
+    return int(np.prod(v.shape, dtype=np.int64)) * np.dtype(v.dtype).itemsize
 
 
 def _slices(gp: GradPlan) -> None:
