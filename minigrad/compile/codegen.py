@@ -229,9 +229,7 @@ def _weight_grad(
         written = True
 
 
-def _bias_grad(
-    em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool
-) -> None:
+def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool) -> None:
     """sum over ``uses`` of g summed over its rows: one reduction per run of adjacent rows."""
     gs = sorted((store.grads[gp.slots[st.out]] for st, _ in uses), key=lambda a: a.ctypes.data)
     groups: list[list[np.ndarray]] = []
