@@ -25,7 +25,7 @@ from .plan import ForwardPlan
 from .roll import roll
 from .trace import Value
 
-__all__ = ["generate"]
+__all__ = ["Code", "generate"]
 
 
 def base_env() -> dict[str, Any]:
@@ -43,8 +43,36 @@ class _Refs(Emitter):
         return f"v{x.index}" if isinstance(x, Value) else self.const(x, "k")
 
 
-def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict, str]:
-    """The environment (planned arrays included) and the source of the program."""
+class Code:
+    """The generated lines of ``forward`` and ``backward`` (None without a backward),
+    the environment they name, the names they assign and those to keep. It refers to
+    no part of the trace or the plans, which can go before :meth:`build` rolls,
+    compiles and prunes it."""
+
+    def __init__(
+        self, env: dict, fwd: list[str], bwd: list[str] | None, names: list[str], keep: set[str]
+    ) -> None:
+        self.env, self.fwd, self.bwd, self.names, self.keep = env, fwd, bwd, names, keep
+
+    def build(self) -> tuple[dict, str]:
+        """The environment with the compiled functions, and the program's source."""
+        env, names = self.env, self.names
+        fwd = roll(self.fwd, env, set(names))
+        self.fwd = []
+        src = _function("forward", fwd, names)
+        _define(env, "forward", fwd, names)
+        bwd: list[str] = []
+        if self.bwd is not None:
+            bwd = roll(self.bwd, env, set(names))
+            self.bwd = []
+            src += "\n\n\n" + _function("backward", bwd, names)
+            _define(env, "backward", bwd, names)
+        _prune(env, (*fwd, *bwd, *names), self.keep)
+        return env, src
+
+
+def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> Code:
+    """The lines of the program and the environment (planned arrays included)."""
     env = base_env()
     em = _Refs(env)
     for v, a in store.values.items():
@@ -52,24 +80,15 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
             env[f"v{v.index}"] = a
     bound_views = _forward(em, fp, store)
     fwd = em.lines
-    bwd: list[str] = []
+    bwd: list[str] | None = None
     if gp is not None:
         for slot, a in store.grads.items():
             env[f"g{slot.index}"] = a
         em.lines, em.prelude = [], []
         _backward(em, fp, gp, store)
         bwd = em.prelude + em.lines
-    names = sorted({*bound_views, *_assigned(bwd), *_assigned(fwd)} - {"global derived"})
-    fwd = roll(fwd, env, set(names))
-    bwd = roll(bwd, env, set(names))
-    src = _function("forward", fwd, names)
-    if gp is not None:
-        src += "\n\n\n" + _function("backward", bwd, names)
-    for name, lines in (("forward", fwd), ("backward", bwd if gp is not None else None)):
-        if lines is not None:
-            _define(env, name, lines, names)
-    _prune(env, (*fwd, *bwd, *names), {f"v{v.index}" for v in fp.outputs})
-    return env, src
+    names = {*bound_views, *_assigned(bwd or []), *_assigned(fwd)} - {"global derived"}
+    return Code(env, fwd, bwd, sorted(names), {f"v{v.index}" for v in fp.outputs})
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*")

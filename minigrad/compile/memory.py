@@ -143,7 +143,7 @@ def _grad_items(gp, bpos, group, end, items, F) -> None:
             it.members.append((root, None))
         it = items[root]
         first = [bpos[s] for s, _ in slot.contribs]
-        first += [group[(s.index, k)] for s, k in slot.outers + slot.sums]
+        first += [group[(s.index, k)] for s, k in (*slot.outers, *slot.sums)]
         start = 2 * F + 1 if slot.seed else min(first, default=2 * F + 1)
         p = slot.value.producer
         last = bpos.get(p, end) if p is not None else end

@@ -82,6 +82,10 @@ def plan_forward(trace: Trace) -> ForwardPlan:
         k = KERNELS[step.op].donates(step)
         if k is not None and _only_reader(plan, step, step.inputs[k], live):
             step.attrs["donated"] = True
+    # Nothing after this asks who reads a value: the lists go now, not with the trace
+    # (a long sequence has one per value while the rest of planning runs).
+    for v in trace.values:
+        v.consumers = ()
     return plan
 
 
