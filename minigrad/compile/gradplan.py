@@ -20,8 +20,9 @@ add; a matmul's weight gradient ``a^T g`` is deferred and summed over all uses a
 and so is a bias's ``sum_rows g`` (one reduction over the rows of all steps). Deferring
 keeps every use's ``g`` alive until the sum runs: when they would take more than
 ``DEFER_BYTES``, the uses are summed in *blocks* of consecutive uses (in backward
-order) of about ``BLOCK_BYTES`` of ``g`` each, so their storage is reused block after
-block while each sum stays one GEMM over many rows.
+order) of about ``BLOCK_BYTES`` of ``g`` each but at least ``BLOCK_ROWS`` rows, so
+their storage is reused block after block while each sum stays one GEMM over many
+rows.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ __all__ = ["GradPlan", "Slot", "plan_grads"]
 
 #: the per-use gradients a deferred weight or bias sum reads may take this much memory
 DEFER_BYTES = 1 << 20
-#: beyond it, the uses are summed in blocks whose gradients take about this much
+#: beyond it, the uses are summed in blocks whose gradients take about this much,
 BLOCK_BYTES = 1 << 18
+#: and that have at least this many rows (a GEMM summing fewer runs slower per row)
+BLOCK_ROWS = 512
 
 
 class Slot:
@@ -145,7 +148,8 @@ def _block_sizes(gp: GradPlan) -> None:
             continue
         per = max(_nbytes(st.out) for st, _ in uses)
         if per * len(uses) > DEFER_BYTES:
-            w.block = max(2, BLOCK_BYTES // max(per, 1))
+            rows = min(int(np.prod(st.out.shape[:-1], dtype=np.int64)) for st, _ in uses)
+            w.block = max(2, BLOCK_BYTES // max(per, 1), -(-BLOCK_ROWS // max(rows, 1)))
 
 
 def _nbytes(v: Value) -> int:

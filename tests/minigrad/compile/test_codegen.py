@@ -90,13 +90,16 @@ def test_derivatives_in_blocks_agree_with_eager(monkeypatch, retain: bool) -> No
 
 
 @pytest.mark.parametrize("retain", [False, True])
-def test_weight_and_bias_sums_in_blocks_agree_with_eager(monkeypatch, retain: bool) -> None:
+@pytest.mark.parametrize("by", ["bytes", "rows"])
+def test_weight_and_bias_sums_in_blocks_agree_with_eager(monkeypatch, retain, by) -> None:
     minigrad.manual_seed(2)
     layer = rnn.GRU(3, 4, dtype=np.float64)
     x = minigrad.tensor(R.normal(size=(7, 2, 3)))
-    # the recurrent product's gradient is (2, 12) float64 a step: blocks of 3 steps
+    # the recurrent product's gradient is (2, 12) float64 a step: blocks of 3 steps,
+    # by their bytes or by their rows
     monkeypatch.setattr(gradplan, "DEFER_BYTES", 0)
-    monkeypatch.setattr(gradplan, "BLOCK_BYTES", 3 * 2 * 12 * 8)
+    monkeypatch.setattr(gradplan, "BLOCK_BYTES", 3 * 2 * 12 * 8 if by == "bytes" else 0)
+    monkeypatch.setattr(gradplan, "BLOCK_ROWS", 0 if by == "bytes" else 3 * 2)
     src = _grads_agree(layer, lambda x: (layer(x)[0] ** 2).sum(), x, retain)
     # W_hh's and b_hh's 7 uses (t = 6..0) in blocks of 3, 3 and 1
     assert src.count("# d weight (4, 12): 3 uses in 1 GEMM(s)") == 2
