@@ -30,7 +30,7 @@ class Arena:
     def __init__(self) -> None:
         self.nbytes = 0
         self._phantom: np.ndarray | None = None
-        self._done: dict[tuple, np.ndarray] = {}
+        self._done: dict[int, Any] = {}
         self.real: np.ndarray | None = None
 
     def reserve(self, nbytes: int) -> int:
@@ -71,13 +71,26 @@ class Arena:
             self.open()
         self.real = np.zeros(max(self.nbytes, 1), np.uint8)
         # views of the same memory with the same layout (one array named by several
-        # values, or held by several loops) become one array
-        self._done: dict[tuple, np.ndarray] = {}
+        # values, or held by several loops) become one array: found by the hash of
+        # the layout, checked against the array's own (a table keyed by the layouts
+        # themselves would hold a few hundred bytes per view while the arena is new)
+        self._done: dict[int, Any] = {}
         for k, obj in env.items():
             env[k] = self._rebase(obj)
         arrays[:] = [self._rebase(a) for a in arrays]
         self._phantom = None  # the map is unmapped once its last view is gone
         self._done = {}
+
+    def _same(self, a: np.ndarray, obj: np.ndarray, offset: int) -> bool:
+        """Whether the real array ``a`` has the layout of the phantom view ``obj``."""
+        assert self.real is not None
+        return (
+            a.ctypes.data - self.real.ctypes.data == offset
+            and a.shape == obj.shape
+            and a.strides == obj.strides
+            and a.dtype == obj.dtype
+            and a.flags.writeable == obj.flags.writeable
+        )
 
     def _rebase(self, obj: Any) -> Any:
         if type(obj) is np.ndarray:
@@ -85,12 +98,16 @@ class Arena:
                 return obj
             assert self._phantom is not None and self.real is not None
             offset = obj.ctypes.data - self._phantom.ctypes.data
-            key = (offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable)
-            a = self._done.get(key)
-            if a is None:
-                a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
-                a.flags.writeable = obj.flags.writeable
-                self._done[key] = a
+            key = hash((offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable))
+            found = self._done.get(key)
+            for a in found if type(found) is list else (found,):
+                if a is not None and self._same(a, obj, offset):
+                    return a
+            a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
+            a.flags.writeable = obj.flags.writeable
+            self._done[key] = (
+                a if found is None else [*found, a] if type(found) is list else [found, a]
+            )
             return a
         if type(obj) in (tuple, list):
             new = [self._rebase(x) for x in obj]

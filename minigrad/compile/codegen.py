@@ -25,7 +25,7 @@ from .plan import ForwardPlan
 from .roll import roll
 from .trace import Value
 
-__all__ = ["generate"]
+__all__ = ["Code", "generate"]
 
 
 def base_env() -> dict[str, Any]:
@@ -43,8 +43,36 @@ class _Refs(Emitter):
         return f"v{x.index}" if isinstance(x, Value) else self.const(x, "k")
 
 
-def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict, str]:
-    """The environment (planned arrays included) and the source of the program."""
+class Code:
+    """The generated lines of ``forward`` and ``backward`` (None without a backward),
+    the environment they name, the names they assign and those to keep. It refers to
+    no part of the trace or the plans, which can go before :meth:`build` rolls,
+    compiles and prunes it."""
+
+    def __init__(
+        self, env: dict, fwd: list[str], bwd: list[str] | None, names: list[str], keep: set[str]
+    ) -> None:
+        self.env, self.fwd, self.bwd, self.names, self.keep = env, fwd, bwd, names, keep
+
+    def build(self) -> tuple[dict, str]:
+        """The environment with the compiled functions, and the program's source."""
+        env, names = self.env, self.names
+        fwd = roll(self.fwd, env, set(names))
+        self.fwd = []
+        src = _function("forward", fwd, names)
+        _define(env, "forward", fwd, names)
+        bwd: list[str] = []
+        if self.bwd is not None:
+            bwd = roll(self.bwd, env, set(names))
+            self.bwd = []
+            src += "\n\n\n" + _function("backward", bwd, names)
+            _define(env, "backward", bwd, names)
+        _prune(env, (*fwd, *bwd, *names), self.keep)
+        return env, src
+
+
+def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> Code:
+    """The lines of the program and the environment (planned arrays included)."""
     env = base_env()
     em = _Refs(env)
     for v, a in store.values.items():
@@ -52,24 +80,15 @@ def generate(fp: ForwardPlan, gp: GradPlan | None, store: Storage) -> tuple[dict
             env[f"v{v.index}"] = a
     bound_views = _forward(em, fp, store)
     fwd = em.lines
-    bwd: list[str] = []
+    bwd: list[str] | None = None
     if gp is not None:
         for slot, a in store.grads.items():
             env[f"g{slot.index}"] = a
         em.lines, em.prelude = [], []
         _backward(em, fp, gp, store)
         bwd = em.prelude + em.lines
-    names = sorted({*bound_views, *_assigned(bwd), *_assigned(fwd)} - {"global derived"})
-    fwd = roll(fwd, env, set(names))
-    bwd = roll(bwd, env, set(names))
-    src = _function("forward", fwd, names)
-    if gp is not None:
-        src += "\n\n\n" + _function("backward", bwd, names)
-    for name, lines in (("forward", fwd), ("backward", bwd if gp is not None else None)):
-        if lines is not None:
-            _define(env, name, lines, names)
-    _prune(env, (*fwd, *bwd, *names), {f"v{v.index}" for v in fp.outputs})
-    return env, src
+    names = {*bound_views, *_assigned(bwd or []), *_assigned(fwd)} - {"global derived"}
+    return Code(env, fwd, bwd, sorted(names), {f"v{v.index}" for v in fp.outputs})
 
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
@@ -154,7 +173,7 @@ def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
     for j, v in enumerate(gp.seeds):
         em.line(f"copyto(g{v.index}, seed{j})")
         written.add(gp.slots[v])
-    pending = {w: len(w.outers) + len(w.sums) for w in gp.slots.values() if w.outers or w.sums}
+    pending = _deferred_blocks(gp)
     for step in gp.active:
         em.lines.extend(before.get(step, ()))
         kern: Any = KERNELS[step.op]
@@ -176,23 +195,37 @@ def _backward(em: _Refs, fp: ForwardPlan, gp: GradPlan, store: Storage) -> None:
             ins = [f"v{x.index}" for x in step.inputs]
             kern.backward(em, step, f"g{step.out.index}", ins, f"v{step.out.index}", ts)
         for k in outer:
-            w = gp.slots.get(step.inputs[k])
-            if w is None or ((step, k) not in w.outers and (step, k) not in w.sums):
+            block = pending.get((step.index, k))
+            if block is None:
                 continue
-            pending[w] -= 1
-            if pending[w] == 0:
-                if w.outers:
-                    _weight_grad(em, gp, store, w, w in written)
-                    written.add(w)
-                if w.sums:
-                    _bias_grad(em, gp, store, w, w in written)
-                    written.add(w)
+            block[0] -= 1
+            if block[0] == 0:
+                _, w, kind, uses = block
+                grad = _weight_grad if kind == "outer" else _bias_grad
+                grad(em, gp, store, w, uses, w in written)
+                written.add(w)
 
 
-def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
-    """sum over uses of a^T g, one GEMM per run of adjacent rows."""
+def _deferred_blocks(gp: GradPlan) -> dict[tuple[int, int], list]:
+    """Per deferred use ``(step index, input)``: its block's ``[uses left, weight,
+    "outer" | "sum", uses]``, one list shared by the block's uses (its sum is emitted
+    when the count reaches 0)."""
+    blocks: dict[tuple[int, int], list] = {}
+    for w in gp.slots.values():
+        for kind, uses in (("outer", w.outers), ("sum", w.sums)):
+            for b in w.blocks(uses):
+                rec = [len(b), w, kind, b]
+                for st, k in b:
+                    blocks[(st.index, k)] = rec
+    return blocks
+
+
+def _weight_grad(
+    em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool
+) -> None:
+    """sum over ``uses`` of a^T g, one GEMM per run of adjacent rows."""
     pairs = []
-    for step, k in w.outers:
+    for step, k in uses:
         j = KERNELS[step.op].outer(step)[k]
         a = step.inputs[j]
         pairs.append((store.values.get(a), f"v{a.index}", store.grads[gp.slots[step.out]]))
@@ -200,7 +233,7 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
     groups = _runs(planned) + [[p] for p in pairs if p[0] is None]
     t = f"g{w.index}"
     em.line(f"# d weight {w.value.shape}: {len(pairs)} uses in {len(groups)} GEMM(s)")
-    same = all(st.inputs[KERNELS[st.op].outer(st)[k]].dtype == w.value.dtype for st, k in w.outers)
+    same = all(st.inputs[KERNELS[st.op].outer(st)[k]].dtype == w.value.dtype for st, k in uses)
     for grp in groups:
         if grp[0][0] is None:
             a_t = f"{grp[0][1]}.T"
@@ -215,9 +248,9 @@ def _weight_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool
         written = True
 
 
-def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, written: bool) -> None:
-    """sum over uses of g summed over its rows: one reduction per run of adjacent rows."""
-    gs = sorted((store.grads[gp.slots[st.out]] for st, _ in w.sums), key=lambda a: a.ctypes.data)
+def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool) -> None:
+    """sum over ``uses`` of g summed over its rows: one reduction per run of adjacent rows."""
+    gs = sorted((store.grads[gp.slots[st.out]] for st, _ in uses), key=lambda a: a.ctypes.data)
     groups: list[list[np.ndarray]] = []
     for g in gs:
         if groups and _follows(groups[-1][-1], g):

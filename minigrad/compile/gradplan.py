@@ -17,7 +17,12 @@ is a *view of another slot*, which is how the planner removes work:
 
 Contributions to a slot run in reverse execution order: the first writes, the rest
 add; a matmul's weight gradient ``a^T g`` is deferred and summed over all uses at once,
-and so is a bias's ``sum_rows g`` (one reduction over the rows of all steps).
+and so is a bias's ``sum_rows g`` (one reduction over the rows of all steps). Deferring
+keeps every use's ``g`` alive until the sum runs: when they would take more than
+``DEFER_BYTES``, the uses are summed in *blocks* of consecutive uses (in backward
+order) of about ``BLOCK_BYTES`` of ``g`` each but at least ``BLOCK_ROWS`` rows, so
+their storage is reused block after block while each sum stays one GEMM over many
+rows.
 """
 
 from __future__ import annotations
@@ -34,32 +39,61 @@ from .trace import Step, Value
 __all__ = ["GradPlan", "Slot", "plan_grads"]
 
 
-_NONE: frozenset = frozenset()
+#: the per-use gradients a deferred weight or bias sum reads may take this much memory
+DEFER_BYTES = 1 << 20
+#: beyond it, the uses are summed in blocks whose gradients take about this much,
+BLOCK_BYTES = 1 << 18
+#: and that have at least this many rows (a GEMM summing fewer runs slower per row)
+BLOCK_ROWS = 512
 
 
 class Slot:
     """The gradient of one value: its contributions ``(step, k)`` in the order they
     run, and its ``home`` (None: own storage; else ``(slot, relation)``)."""
 
-    __slots__ = ("contribs", "home", "index", "outers", "seed", "skip", "sums", "value")
+    __slots__ = ("block", "contribs", "home", "index", "outers", "seed", "skip", "sums", "value")
 
     def __init__(self, value: Value) -> None:
         self.value = value
         self.index = value.index
+        # Uses (step, input) by kind; the deferred kinds (matmul weights, biases) stay
+        # an empty tuple until there is one: a long sequence has tens of thousands of
+        # slots, and planning holds them all at once.
         self.contribs: list[tuple[Step, int]] = []
-        self.outers: list[tuple[Step, int]] = []
-        self.sums: list[tuple[Step, int]] = []  # bias uses: g summed over rows, deferred
+        self.outers: list[tuple[Step, int]] | tuple = ()
+        self.sums: list[tuple[Step, int]] | tuple = ()  # bias uses: g summed over rows
         self.home: tuple | None = None
         self.seed = False
-        # contributions already in place (aliases); a set only once there is one:
-        # a long sequence has tens of thousands of slots
-        self.skip: set[tuple[int, int]] | frozenset = _NONE
+        # contributions already in place (aliases): (step index, input), rarely more
+        # than one, so a tuple
+        self.skip: tuple[tuple[int, int], ...] = ()
+        self.block = 0  # uses per deferred sum (0: all in one)
+
+    def add_use(self, step: Step, k: int, outer: bool, rowsum: bool) -> None:
+        """Note that input ``k`` of ``step`` contributes to this gradient (as a matmul
+        weight's ``a^T g``, a bias's row sum, or otherwise)."""
+        if outer:
+            self.outers = self.outers or []
+            self.outers.append((step, k))
+        elif rowsum:
+            self.sums = self.sums or []
+            self.sums.append((step, k))
+        else:
+            self.contribs.append((step, k))
 
     def skips(self, step: Step, k: int) -> None:
         """Mark input ``k`` of ``step`` as contributing by aliasing (no code runs)."""
-        if not self.skip:
-            self.skip = set()
-        self.skip.add((step.index, k))
+        self.skip = (*self.skip, (step.index, k))
+
+    def unskips(self, step: Step, k: int) -> None:
+        """Undo :meth:`skips`."""
+        self.skip = tuple(x for x in self.skip if x != (step.index, k))
+
+    def blocks(self, uses: list[tuple[Step, int]]) -> list[list[tuple[Step, int]]]:
+        """``uses`` (``outers`` or ``sums``, in backward order) cut into the blocks
+        summed at once."""
+        n = self.block or len(uses) or 1
+        return [uses[i : i + n] for i in range(0, len(uses), n)]
 
     def root(self) -> Slot:
         s = self
@@ -97,12 +131,29 @@ def plan_grads(fp: ForwardPlan) -> GradPlan:
             if not x.needs_grad:
                 continue
             slot = gp.slots.get(x) or gp.slots.setdefault(x, Slot(x))
-            uses = slot.outers if k in outer else slot.sums if k in sums else slot.contribs
-            uses.append((step, k))
+            slot.add_use(step, k, k in outer, k in sums)
     _slices(gp)
     _pass_through(gp)
     _joins(gp)
+    _block_sizes(gp)
     return gp
+
+
+def _block_sizes(gp: GradPlan) -> None:
+    """Sum a weight's (or bias's) deferred uses in blocks when their gradients would
+    take more than ``DEFER_BYTES`` (see the module docstring)."""
+    for w in gp.slots.values():
+        uses = w.outers or w.sums
+        if len(uses) < 2:
+            continue
+        per = max(_nbytes(st.out) for st, _ in uses)
+        if per * len(uses) > DEFER_BYTES:
+            rows = min(int(np.prod(st.out.shape[:-1], dtype=np.int64)) for st, _ in uses)
+            w.block = max(2, BLOCK_BYTES // max(per, 1), -(-BLOCK_ROWS // max(rows, 1)))
+
+
+def _nbytes(v: Value) -> int:
+    return int(np.prod(v.shape, dtype=np.int64)) * np.dtype(v.dtype).itemsize
 
 
 def _slices(gp: GradPlan) -> None:
@@ -175,7 +226,7 @@ def _joins(gp: GradPlan) -> None:
         if taken and not _join_safe(gp, step, go):
             for gx in taken:
                 gx.home = None
-                gx.skip.discard((step.index, step.inputs.index(gx.value)))
+                gx.unskips(step, step.inputs.index(gx.value))
 
 
 def _join_safe(gp: GradPlan, step: Step, go: Slot) -> bool:

@@ -8,7 +8,8 @@ forward temporary that backward never reads is reused at the next time step, and
 its storage again for gradients.
 
 *Families*: the per-use operands of a shared weight's gradient ``sum_t a_t^T g_t`` are
-laid out as consecutive rows of one buffer, so the sum is one GEMM over a view.
+laid out as consecutive rows of one buffer, so the sum is one GEMM over a view (one
+buffer per block of uses when the sum runs in blocks: see ``gradplan``).
 """
 
 from __future__ import annotations
@@ -83,13 +84,17 @@ def allocate(fp: ForwardPlan, gp: GradPlan | None) -> Storage:
     return store
 
 
-def _group_positions(gp: GradPlan, bpos: dict) -> dict[Slot, int]:
-    """Where each weight's deferred GEMM runs: after its last use in backward."""
-    return {
-        s: max(bpos[st] for st, _ in s.outers + s.sums) + 1
-        for s in gp.slots.values()
-        if s.outers or s.sums
-    }
+def _group_positions(gp: GradPlan, bpos: dict) -> dict[tuple[int, int], int]:
+    """Where the deferred sum (GEMM or row sum) that reads each use ``(step index,
+    input)`` of a weight or bias runs: after the last use of its block in backward."""
+    at = {}
+    for s in gp.slots.values():
+        for uses in (s.outers, s.sums):
+            for block in s.blocks(uses):
+                p = max(bpos[st] for st, _ in block) + 1
+                for st, k in block:
+                    at[(st.index, k)] = p
+    return at
 
 
 def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
@@ -112,9 +117,9 @@ def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
                 use(s.out if k == "out" else s.inputs[k], bpos[s])
             for v in attr_values(s):
                 use(v, bpos[s])
-        for slot, p in group.items():
+        for slot in gp.slots.values():
             for st, k in slot.outers:
-                use(st.inputs[KERNELS[st.op].outer(st)[k]], p)
+                use(st.inputs[KERNELS[st.op].outer(st)[k]], group[(st.index, k)])
     return {v: (lo, hi) for v, (lo, hi) in uses.items()}
 
 
@@ -137,42 +142,35 @@ def _grad_items(gp, bpos, group, end, items, F) -> None:
             it = items[root] = _Item(root.value.shape, root.value.dtype)
             it.members.append((root, None))
         it = items[root]
-        deferred = slot.outers or slot.sums
-        first = [bpos[s] for s, _ in slot.contribs] + [group[slot]] if deferred else []
-        first = first or [bpos[s] for s, _ in slot.contribs]
+        first = [bpos[s] for s, _ in slot.contribs]
+        first += [group[(s.index, k)] for s, k in (*slot.outers, *slot.sums)]
         start = 2 * F + 1 if slot.seed else min(first, default=2 * F + 1)
         p = slot.value.producer
         last = bpos.get(p, end) if p is not None else end
-        reads = [last] + [group[t] for t in _outer_targets(gp, slot)]
-        it.span(start, max(reads))
+        it.span(start, max([last, *_deferred_reads(slot, group)]))
 
 
-def _outer_targets(gp: GradPlan, slot: Slot) -> list[Slot]:
-    """The weights whose deferred GEMM reads this slot (as the ``g`` of ``a^T g``)."""
+def _deferred_reads(slot: Slot, group: dict[tuple[int, int], int]) -> list[int]:
+    """Where deferred sums read this slot (as the ``g`` of a weight's ``a^T g`` or of
+    a bias's row sum)."""
     p = slot.value.producer
     if p is None:
         return []
-    out = []
-    for k, _j in KERNELS[p.op].outer(p).items():
-        w = gp.slots.get(p.inputs[k])
-        if w is not None and (p, k) in w.outers:
-            out.append(w)
-    for k in KERNELS[p.op].rowsum(p):
-        w = gp.slots.get(p.inputs[k])
-        if w is not None and (p, k) in w.sums:
-            out.append(w)
-    return out
+    kern = KERNELS[p.op]
+    ks = [*kern.outer(p), *kern.rowsum(p)]
+    return [group[(p.index, k)] for k in ks if (p.index, k) in group]
 
 
 def _families(fp: ForwardPlan, gp: GradPlan, items: dict) -> None:
     for w in gp.slots.values():
         if len(w.outers) < 2:
             continue
-        uses = sorted(w.outers, key=lambda u: u[0].index)
-        gs = [gp.slots[st.out] for st, _ in uses]
-        _join_family([g for g in gs if g.home is None], items)
-        a_vals = [st.inputs[KERNELS[st.op].outer(st)[k]] for st, k in uses]
-        _join_family([a for a in a_vals if fp.place.get(a) == ("own",)], items)
+        for block in w.blocks(w.outers):
+            uses = sorted(block, key=lambda u: u[0].index)
+            gs = [gp.slots[st.out] for st, _ in uses]
+            _join_family([g for g in gs if g.home is None], items)
+            a_vals = [st.inputs[KERNELS[st.op].outer(st)[k]] for st, k in uses]
+            _join_family([a for a in a_vals if fp.place.get(a) == ("own",)], items)
 
 
 def _activation_families(gp: GradPlan, items: dict) -> None:

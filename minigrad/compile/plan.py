@@ -14,6 +14,11 @@ never used); sibling ops on adjacent column slices are first fused into one
   the right operand of products is one too: copied once per call, row-major, and
   *pinned* (kept for the whole program, since a second backward reads it).
 
+A basic slice that backward reads, of a buffer that backward does not otherwise read,
+is copied into a buffer of its own when it is at most half that buffer (the candidate
+block ``W_hn h`` of a GRU's recurrent product): keeping the view would keep the whole
+buffer alive from its time step until backward reaches it.
+
 A kernel may ask to overwrite an input with what it keeps for its backward
 (``Kernel.donates``); it is let when nothing else reads that input's buffer.
 """
@@ -72,11 +77,60 @@ def plan_forward(trace: Trace) -> ForwardPlan:
             plan.place.setdefault(v, ("own",))
         if step.op in ("stack", "concatenate"):
             _place_parts(plan, step)
+    _copy_kept_slices(plan, live)
     for step in plan.live:
         k = KERNELS[step.op].donates(step)
         if k is not None and _only_reader(plan, step, step.inputs[k], live):
             step.attrs["donated"] = True
+    # Nothing after this asks who reads a value: the lists go now, not with the trace
+    # (a long sequence has one per value while the rest of planning runs).
+    for v in trace.values:
+        v.consumers = ()
     return plan
+
+
+def _copy_kept_slices(plan: ForwardPlan, live: set[Step]) -> None:
+    """Give a view its own buffer where that frees a larger one before backward (see
+    the module docstring)."""
+    for step in plan.live:
+        v, x = step.out, step.inputs[0]
+        if plan.place.get(v) != ("view", x) or step.op != "getitem":
+            continue
+        if plan.place.get(x) != ("own",) or x in plan.pinned or v in plan.outputs:
+            continue
+        if 2 * _size(v) > _size(x) or x in plan.outputs:
+            continue
+        others = [s for s, _ in x.consumers if s in live and s is not step]
+        if any(KERNELS[s.op].is_view(s) for s in others) or _read_in_backward(x, live):
+            continue
+        readers = [s for s, _ in v.consumers if s in live]
+        if any(KERNELS[s.op].is_view(s) for s in readers) or not _read_in_backward(v, live):
+            continue
+        plan.place[v] = ("own",)
+
+
+def _read_in_backward(x: Value, live: set[Step]) -> bool:
+    """Whether a backward rule reads ``x`` (as an input it needs, as the ``a`` of a
+    weight's ``a^T g``, or as its producer's output)."""
+    p = x.producer
+    if p is not None and x.needs_grad and "out" in KERNELS[p.op].needs(p):
+        return True
+    for s, k in x.consumers:
+        if s not in live or not s.out.needs_grad:
+            continue
+        kern = KERNELS[s.op]
+        if k in kern.needs(s):
+            return True
+        if any(j == k and s.inputs[w].needs_grad for w, j in kern.outer(s).items()):
+            return True
+    return False
+
+
+def _size(v: Value) -> int:
+    n = 1
+    for d in v.shape:
+        n *= d
+    return n
 
 
 def _only_reader(plan: ForwardPlan, step: Step, x: Value, live: set[Step]) -> bool:

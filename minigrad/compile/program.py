@@ -19,7 +19,7 @@ import numpy as np
 
 from ..tape import Node
 from ..tensor import Tensor
-from .codegen import generate
+from .codegen import Code, generate
 from .gradplan import GradPlan, plan_grads
 from .memory import allocate
 from .plan import attr_values, plan_forward
@@ -48,18 +48,22 @@ class Program:
     def __init__(self, trace: Trace, fn: Any) -> None:
         self.fn = fn
         self.generation = 0
-        arena = self._plan(trace)
-        # The trace and the plans go before the buffers take memory (see arena.py).
+        arena, code = self._plan(trace)
+        # The trace and the plans go before the lines are rolled and compiled, and
+        # before the buffers take memory (see arena.py): planning a long sequence
+        # holds them all at once, and each step of building adds to what is held.
         trace.release()
+        self.env, source = code.build()
+        self._source = zlib.compress(source.encode())
         arena.materialize(self.env, self._grads)
 
-    def _plan(self, trace: Trace) -> Any:
-        """Plan and generate the program on a phantom arena; returns the arena."""
+    def _plan(self, trace: Trace) -> tuple[Any, Code]:
+        """Plan the program on a phantom arena and generate its lines; returns the
+        arena and the code."""
         fp = plan_forward(trace)
         gp: GradPlan | None = plan_grads(fp) if trace.grad_enabled else None
         store = allocate(fp, gp)
-        self.env, source = generate(fp, gp, store)
-        self._source = zlib.compress(source.encode())
+        code = generate(fp, gp, store)
         self.nbytes = store.nbytes
         self.ops = sorted({s.op for s in fp.live})
         self.differentiable = gp is not None
@@ -85,7 +89,7 @@ class Program:
         self._seeds = [trace.outputs.index(v) for v in (gp.seeds if gp is not None else [])]
         self._zeros = [np.zeros(v.shape, v.dtype) for v in (gp.seeds if gp is not None else [])]
         # Nothing else of the trace is kept: the program is the arrays and the code.
-        return store.arena
+        return store.arena, code
 
     @property
     def source(self) -> str:

@@ -36,7 +36,7 @@ class Value:
         self.dtype = dtype
         self.source = source  # the Tensor (input/param/const) or None
         self.producer: Step | None = None
-        self.consumers: list[tuple[Step, int]] = []
+        self.consumers: list[tuple[Step, int]] | tuple = []  # () once planned
         self.needs_grad = False
 
     def __repr__(self) -> str:
@@ -79,7 +79,7 @@ class Trace:
         for s in self.steps:
             s.inputs, s.out, s.attrs = [], None, {}
         for v in self.values:
-            v.producer, v.consumers, v.source = None, [], None
+            v.producer, v.consumers, v.source = None, (), None
         self.values, self.steps, self.inputs, self.outputs = [], [], [], []
 
 

@@ -1,15 +1,19 @@
-"""What the generated program does for speed: 2-D products as ``np.dot`` into planned
-buffers, a bias's gradient in one deferred reduction over all steps, activation
-derivatives in blocks of steps; each with results equal to eager."""
+"""What the generated program does for speed and memory: 2-D products as ``np.dot``
+into planned buffers, a bias's gradient in one deferred reduction over all steps (in
+blocks of steps when their gradients would take too much memory), activation
+derivatives in blocks of steps, a GRU's candidate block of ``W_hh h`` kept apart from
+the rest; each with results equal to eager."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 
 import minigrad
 import rnn
-from minigrad.compile import hoist
+from minigrad.compile import gradplan, hoist, plan
 
 R = np.random.default_rng(7)
 
@@ -83,3 +87,52 @@ def test_derivatives_in_blocks_agree_with_eager(monkeypatch, retain: bool) -> No
     # blocks of 2, 2, 2 and 1, two calls each, in the backward's stream (the tanh's,
     # in place, stays in the once-only prelude)
     assert backward.count("\n    subtract(1, k") == 4
+
+
+@pytest.mark.parametrize("retain", [False, True])
+@pytest.mark.parametrize("by", ["bytes", "rows"])
+def test_weight_and_bias_sums_in_blocks_agree_with_eager(monkeypatch, retain, by) -> None:
+    minigrad.manual_seed(2)
+    layer = rnn.GRU(3, 4, dtype=np.float64)
+    x = minigrad.tensor(R.normal(size=(7, 2, 3)))
+    # the recurrent product's gradient is (2, 12) float64 a step: blocks of 3 steps,
+    # by their bytes or by their rows
+    monkeypatch.setattr(gradplan, "DEFER_BYTES", 0)
+    monkeypatch.setattr(gradplan, "BLOCK_BYTES", 3 * 2 * 12 * 8 if by == "bytes" else 0)
+    monkeypatch.setattr(gradplan, "BLOCK_ROWS", 0 if by == "bytes" else 3 * 2)
+    src = _grads_agree(layer, lambda x: (layer(x)[0] ** 2).sum(), x, retain)
+    # W_hh's and b_hh's 7 uses (t = 6..0) in blocks of 3, 3 and 1
+    assert src.count("# d weight (4, 12): 3 uses in 1 GEMM(s)") == 2
+    assert src.count("# d bias (12,): 3 uses in 1 reduction(s)") == 2
+    assert "# d weight (4, 12): 1 uses in 1 GEMM(s)" in src
+
+
+def test_small_sums_stay_one_sum() -> None:
+    minigrad.manual_seed(3)
+    layer = rnn.GRU(3, 4, dtype=np.float64)
+    x = minigrad.tensor(R.normal(size=(7, 2, 3)))
+    src = _grads_agree(layer, lambda x: (layer(x)[0] ** 2).sum(), x)
+    # (h_0 is not a row of the stacked outputs: a GEMM of its own)
+    assert "# d weight (4, 12): 7 uses in 2 GEMM(s)" in src
+    assert "# d bias (12,): 7 uses in 1 reduction(s)" in src
+
+
+def test_a_gru_keeps_only_the_candidate_block_of_its_recurrent_product(monkeypatch) -> None:
+    minigrad.manual_seed(4)
+    layer = rnn.GRU(3, 4, dtype=np.float64)
+    x = minigrad.tensor(R.normal(size=(40, 2, 3)))
+    src = _grads_agree(layer, lambda x: (layer(x)[0] ** 2).sum(), x)
+    # h W_hn^T + b_hn, read by the backward of r * (...), is copied out of the (2, 12)
+    # product, whose storage the next step reuses
+    assert re.search(r"copyto\(\w+, \w+\[i\d+\]\)", src.split("def backward")[0])
+
+    def planned_bytes() -> int:
+        step = minigrad.compile(lambda x: (layer(x)[0] ** 2).sum())
+        step(x)
+        return next(iter(step.programs.values())).nbytes
+
+    copied = planned_bytes()
+    monkeypatch.setattr(plan, "_copy_kept_slices", lambda *a: None)
+    # without the copy, the whole (2, 12) product of each step is kept for backward:
+    # (2, 8) float64 more a step (but for a few the storage reuse may absorb)
+    assert planned_bytes() - copied >= 30 * 2 * 8 * 8

@@ -89,3 +89,21 @@ def test_the_arena_is_real_after_planning_and_views_keep_their_layout() -> None:
     np.testing.assert_array_equal(env["pair"][0], env["v"])
     np.testing.assert_array_equal(grads[0], np.arange(6.0))
     assert np.shares_memory(env["v"], env["a"]) and arena.nbytes % 64 == 0
+
+
+def test_views_of_one_layout_become_one_array_and_others_stay_apart() -> None:
+    arena = Arena()
+    arena.reserve(4 * 6 * 8)
+    arena.open()
+    a = arena.buffer(0, 24, np.dtype(np.float64)).reshape(4, 6)
+    row, again = a[1], a[1]  # two phantom objects of one layout
+    flat, first = a.reshape(-1)[:12:2], a[0]  # one offset, strides apart
+    frozen = a[1]
+    frozen.flags.writeable = False
+    env = {"row": row, "again": again, "loop": [again, flat], "first": first, "frozen": frozen}
+    arena.materialize(env, [])
+    assert env["row"] is env["again"] is env["loop"][0]
+    assert env["first"] is not env["loop"][1] and env["first"] is not env["row"]
+    assert env["frozen"] is not env["row"] and not env["frozen"].flags.writeable
+    env["row"][...] = 2.0
+    assert (env["frozen"] == 2.0).all() and (env["first"] == 0.0).all()
