@@ -44,14 +44,33 @@ def one_axis(op: str, axis: Any, dim: Any) -> Any:
 def reduced_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` (None: all) as a sorted tuple of distinct non-negative axes of an
     ``ndim``-d tensor. A 0-d tensor takes axis 0 or -1 and reduces nothing, as
-    PyTorch (NumPy refuses them)."""
+    PyTorch (NumPy refuses them). An axis out of range, named twice (``(0, 0)``,
+    ``(1, -1)`` of a 2-d tensor) or not an integer is refused, as NumPy does."""
     if axis is None:
         return tuple(range(ndim))
-    items = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    items = (axis,) if _is_int(axis) else _axis_tuple(op, axis)
     span = max(ndim, 1)
-    out = set()
+    out: dict[int, Any] = {}
     for ax in items:
         if not -span <= ax < span:
             raise ValueError(f"{op}: axis {ax} is out of range for a {ndim}-d tensor")
-        out.add(int(ax) % span)
+        k = int(ax) % span
+        if k in out:
+            raise ValueError(
+                f"{op}: axis={tuple(items)} names axis {k} twice ({out[k]} and {ax}) of a "
+                f"{ndim}-d tensor"
+            )
+        out[k] = ax
     return tuple(sorted(out)) if ndim else ()
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def _axis_tuple(op: str, axis: Any) -> tuple[int, ...]:
+    """``axis`` as a tuple of integers, or a TypeError naming it."""
+    items = tuple(axis) if isinstance(axis, (tuple, list, range)) else None
+    if items is None or not all(_is_int(ax) for ax in items):
+        raise TypeError(f"{op}: axis must be an integer or a tuple of integers, got {axis!r}")
+    return items

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import ops
 from .axes import axis_args, one_axis, reduced_axes
-from .ops.core import derived, floating
+from .ops.core import derived, floating, to_tensor
 from .ops.loss import class_targets
 from .ops.registry import composite
 from .rng import default_generator
@@ -64,6 +64,8 @@ def logsumexp(
     vjp: g b softmax(x) for x, g exp(x - out) for b."""
     axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
     x = floating(x)
+    if b is not None:
+        x, b = _weighted(x, b)
     axes = reduced_axes(axis, x.ndim, "logsumexp")
     m = _shift(x, axes)
     e = ops.exp(ops.sub(x, m))
@@ -73,6 +75,20 @@ def logsumexp(
     if keepdims:
         return out
     return ops.reshape(out, tuple(n for i, n in enumerate(out.shape) if i not in axes))
+
+
+def _weighted(x: Tensor, b: Any) -> tuple[Tensor, Tensor]:
+    """x and the weights b of a logsumexp, x broadcast to their common shape (as
+    SciPy's ``logsumexp`` broadcasts the two); shapes that do not broadcast are refused
+    here, in logsumexp's terms."""
+    b = to_tensor(b, x, "logsumexp")
+    try:
+        shape = np.broadcast_shapes(x.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"logsumexp: weights b of shape {b.shape} do not broadcast against x of shape {x.shape}"
+        ) from None
+    return (x if shape == x.shape else ops.broadcast_to(x, shape)), b
 
 
 @composite(methods=("log_softmax",))

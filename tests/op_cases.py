@@ -478,6 +478,8 @@ CASES.update({
     "ceil": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.ceil),
     "round": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.round),
     "remainder": Case(_remainder_args, np.remainder, empty=EMPTY2),
+    "mod": Case(_remainder_args, np.mod, empty=EMPTY2),
+    "floor_divide": Case(_remainder_args, np.floor_divide, empty=EMPTY2),
     "fmax": Case(untied, np.fmax, empty=EMPTY2),
     "fmin": Case(untied, np.fmin, empty=EMPTY2),
     "square": Case(unary(), np.square),

@@ -206,6 +206,8 @@ TORCH: dict[str, Callable[..., Any]] = {
     "arctan2": torch.atan2,
     "hypot": torch.hypot,
     "remainder": _remainder,
+    "mod": _remainder,
+    "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"),
     "where": lambda c, a, b: torch.where(torch.as_tensor(c), a, b),
     # elementwise, one operand
     "neg": torch.neg,

@@ -203,7 +203,11 @@ def _spread_args(
                 "(correction is PyTorch's name for ddof)"
             )
         ddof = correction
-    return _axes(axis, a.ndim, op), float(ddof or 0), keepdims
+    name = "ddof" if correction is None else "correction"
+    ddof = 0 if ddof is None else ddof
+    if not isinstance(ddof, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a number, got {ddof!r}")
+    return _axes(axis, a.ndim, op), float(ddof), keepdims
 
 
 def _var(a: Tensor, axes: tuple, ddof: float, keepdims: bool) -> Tensor:

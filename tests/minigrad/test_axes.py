@@ -94,3 +94,36 @@ def test_torch_style_calls_give_numpy_results():
     np.testing.assert_allclose(minigrad.var(x, dim=0).data, np.var(x.data, 0))
     with pytest.raises(TypeError, match="argmax: got axis=0 and dim=0"):
         x.argmax(axis=0, dim=0)
+
+
+@pytest.mark.parametrize("how", ["method", "function"])
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize(
+    "axis, message",
+    [
+        ((0, 0), r"axis=\(0, 0\) names axis 0 twice \(0 and 0\) of a 3-d tensor"),
+        ((1, -2), r"axis=\(1, -2\) names axis 1 twice \(1 and -2\) of a 3-d tensor"),
+        ((0, 3), r"axis 3 is out of range for a 3-d tensor"),
+        (-4, r"axis -4 is out of range for a 3-d tensor"),
+    ],
+)
+def test_repeated_and_out_of_range_axes_are_refused_naming_them(name, how, axis, message):
+    pre = REDUCTIONS[name]
+    with pytest.raises(ValueError, match=rf"^{name}: {message}"):
+        _call(name, how, _x(), *pre, axis=axis)
+    with pytest.raises(ValueError, match=rf"^{name}: {message}"):
+        _call(name, how, _x(), *pre, dim=axis)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@pytest.mark.parametrize("axis", [1.5, "0", (0, 1.0), True])
+def test_an_axis_that_is_not_an_integer_is_a_type_error(name, axis):
+    pre = REDUCTIONS[name]
+    with pytest.raises(TypeError, match=rf"^{name}: axis must be an integer or a tuple"):
+        _call(name, "method", _x(), *pre, axis=axis)
+
+
+def test_a_repeated_axis_of_a_0d_tensor_is_refused_too():
+    with pytest.raises(ValueError, match=r"names axis 0 twice \(0 and -1\) of a 0-d tensor"):
+        Tensor(np.array(1.0)).sum(axis=(0, -1))
+    assert Tensor(np.array(2.0)).sum(axis=(0,)).item() == 2.0

@@ -136,3 +136,19 @@ def test_cumsum_prod_and_cumprod_are_top_level():
     np.testing.assert_array_equal(minigrad.cumsum(x).data, [1.0, 3.0, 6.0])
     np.testing.assert_array_equal(minigrad.cumprod(x).data, [1.0, 2.0, 6.0])
     assert minigrad.prod(x).item() == 6.0
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("keyword", ["ddof", "correction"])
+@pytest.mark.parametrize("value", ["a", [1], type(None)])
+def test_ddof_of_a_wrong_type_names_op_argument_and_value(name, keyword, value):
+    x = Tensor(np.arange(6.0))
+    with pytest.raises(TypeError) as info:
+        getattr(x, name)(**{keyword: value})
+    assert str(info.value) == f"{name}: {keyword} must be a number, got {value!r}"
+
+
+def test_ddof_takes_any_number_as_numpy():
+    x = Tensor(np.arange(6.0))
+    for ddof in (1, np.int8(1), np.float32(1.0), 1.5, True):
+        np.testing.assert_allclose(x.var(ddof=ddof).data, np.var(x.data, ddof=ddof))

@@ -55,6 +55,7 @@ POINTS = [
     Point("ceil", (A([0.0, 1.0, -2.0, 0.5]),)),
     Point("round", (A([0.5, 1.5, 2.5, -0.5, -1.5, 1.0]),)),
     Point("remainder", (A([2.0, -3.0, 0.0, 3.0]), A([1.0, 1.5, 2.0, -1.5]))),
+    Point("floor_divide", (A([2.0, -3.0, 0.0, 3.0]), A([1.0, 1.5, 2.0, -1.5]))),
     # ties: max/min reductions and maximum/minimum split g evenly, fmax/fmin give it to a
     Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), None, False)),
     Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), 1, True)),
