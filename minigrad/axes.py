@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["axis_args", "one_axis", "reduced_axes"]
+__all__ = [
+    "FIRST",
+    "LAST",
+    "Default",
+    "axis_args",
+    "axis_index",
+    "one_axis",
+    "reduced_axes",
+    "spelled",
+]
 
 
 def axis_args(op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tuple[Any, bool]:
@@ -39,6 +48,46 @@ def axis_args(op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> tupl
 def one_axis(op: str, axis: Any, dim: Any) -> Any:
     """``axis`` or its alias ``dim`` (not both), for ops along one axis."""
     return axis_args(op, axis, None, dim, None)[0]
+
+
+class Default(int):
+    """An integer default that shows it was not passed, so that an alias given beside
+    it is not mistaken for both spellings (``sort(x, dim=0)`` with ``axis=LAST``)."""
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+FIRST, LAST = Default(0), Default(-1)
+
+
+def spelled(
+    op: str, name: str, value: Any, alias: str, alias_value: Any, default: Any = None
+) -> Any:
+    """An argument given by NumPy's ``name`` or PyTorch's ``alias`` (not both; None or
+    a :class:`Default` is "not given"), else ``default``:
+    ``spelled("tensordot", "axes", None, "dims", 1, 2)`` is 1."""
+    if alias_value is None:
+        return default if value is None else value
+    if value is not None and not isinstance(value, Default):
+        raise TypeError(
+            f"{op}: got {name}={value!r} and {alias}={alias_value!r}; give one of them "
+            f"({alias} is PyTorch's name for {name})"
+        )
+    return alias_value
+
+
+def axis_index(op: str, axis: Any, ndim: int, name: str = "axis", *, new: bool = False) -> int:
+    """One axis of an ``ndim``-d tensor as an index in ``0..ndim-1`` (``new``: a
+    position for an inserted axis, ``0..ndim``), refusing non-integers and axes out
+    of range with the op, the argument and the rank."""
+    if not _is_int(axis):
+        raise TypeError(f"{op}: {name} must be an integer, got {axis!r}")
+    span = ndim + 1 if new else ndim
+    if not -span <= axis < span:
+        where = f"a new axis of a {ndim}-d tensor" if new else f"a {ndim}-d tensor"
+        raise ValueError(f"{op}: {name} {axis} is out of range for {where}")
+    return int(axis) % span
 
 
 def reduced_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[int, ...]:

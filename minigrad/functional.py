@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .axes import axis_args, one_axis, reduced_axes
+from .axes import LAST, axis_args, reduced_axes, spelled
 from .ops.core import derived, floating, to_tensor
 from .ops.loss import class_targets
 from .ops.registry import composite
@@ -92,7 +92,7 @@ def _weighted(x: Tensor, b: Any) -> tuple[Tensor, Tensor]:
 
 
 @composite(methods=("log_softmax",))
-def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def log_softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
     vjp: g - softmax(x) sum(g) along ``axis``."""
     axis = _last_or(axis, dim, "log_softmax")
@@ -102,11 +102,11 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 def _last_or(axis: int, dim: int | None, op: str) -> int:
     """``axis`` (default -1, the last) or PyTorch's ``dim``, not both."""
-    return axis if dim is None else one_axis(op, None if axis == -1 else axis, dim)
+    return spelled(op, "axis", axis, "dim", dim)
 
 
 @composite(methods=("softmax",))
-def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
     ``axis``, s = softmax(x)."""
     axes = reduced_axes(_last_or(axis, dim, "softmax"), x.ndim, "softmax")

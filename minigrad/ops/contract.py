@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import one_axis
+from ..axes import one_axis, spelled
 from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
 from .elementwise import mul, sub, where
@@ -145,7 +145,13 @@ def _tensordot_axes(a: Tensor, b: Tensor, axes: Any) -> tuple[list[int], list[in
                 f"shapes {a.shape} and {b.shape}"
             )
         return list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+        raise TypeError(
+            f"tensordot: axes must be an integer or a pair (axes of a, axes of b), got {axes!r}"
+        )
     pa, pb = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+    if not all(isinstance(i, (int, np.integer)) for i in pa + pb):
+        raise TypeError(f"tensordot: axes must be integers, got {axes!r}")
     if len(pa) != len(pb):
         raise ValueError(f"tensordot: axes {pa} and {pb} pair unequal numbers of axes")
     for side, ax, t in (("a", pa, a), ("b", pb, b)):
@@ -166,12 +172,18 @@ def _tensordot_axes(a: Tensor, b: Tensor, axes: Any) -> tuple[list[int], list[in
 
 
 @composite(top_level=True)
-def tensordot(a: Any, b: Any, axes: int | Sequence[Sequence[int]] = 2) -> Tensor:
+def tensordot(
+    a: Any,
+    b: Any,
+    axes: int | Sequence[Sequence[int]] | None = None,
+    *,
+    dims: int | Sequence[Sequence[int]] | None = None,
+) -> Tensor:
     """Sum over ``axes`` of a paired with ``axes`` of b (the last n of a with the first n
-    of b for an integer). A composite of contract; vjp: g contracted with the other
-    operand over the free axes."""
+    of b for an integer n; 2 when not given; ``dims`` is PyTorch's name). A composite
+    of contract; vjp: g contracted with the other operand over the free axes."""
     a, b = binary_operands(a, b, "tensordot")
-    pa, pb = _tensordot_axes(a, b, axes)
+    pa, pb = _tensordot_axes(a, b, spelled("tensordot", "axes", axes, "dims", dims, 2))
     la, lb = list(_letters(a.ndim)), list(_letters(b.ndim, a.ndim))
     for i, j in zip(pa, pb, strict=True):
         lb[j % b.ndim] = la[i % a.ndim]

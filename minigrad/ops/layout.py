@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from ..axes import FIRST, Default, axis_index, spelled
 from ..tensor import Tensor
 from .core import to_tensor
 from .elementwise import where
 from .reduce import sum
 from .registry import composite, names
 from .shape import concatenate, getitem, reshape, transpose
+
+SECOND = Default(1)
 
 
 def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float = 0.0) -> Tensor:
@@ -35,7 +38,7 @@ def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float 
         given = ", ".join(
             f"{k}={v!r}"
             for k, v in caller.f_locals.items()
-            if k not in ("a", "v") and v is not None
+            if k not in ("a", "v", "dim", "dims", "dim1", "dim2") and v is not None
         )
         raise ValueError(
             f"{caller.f_code.co_name}: {given or 'its arguments'} do not fit a tensor of "
@@ -48,8 +51,12 @@ def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float 
 
 
 @composite(methods=("flip",), top_level=True)
-def flip(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Reverse the order along ``axis`` (all axes when None). vjp: g flipped back."""
+def flip(
+    a: Tensor, axis: int | Sequence[int] | None = None, *, dims: int | Sequence[int] | None = None
+) -> Tensor:
+    """Reverse the order along ``axis`` (all axes when None; ``dims`` is PyTorch's
+    name). vjp: g flipped back."""
+    axis = spelled("flip", "axis", axis, "dims", dims)
     return _gather(a, lambda p: np.flip(p, axis))
 
 
@@ -66,22 +73,37 @@ def fliplr(a: Tensor) -> Tensor:
 
 
 @composite(methods=("rot90",), top_level=True)
-def rot90(a: Tensor, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
-    """Rotate by 90 degrees k times in the plane ``axes``. vjp: g rotated back."""
+def rot90(
+    a: Tensor, k: int = 1, axes: Sequence[int] | None = None, *, dims: Sequence[int] | None = None
+) -> Tensor:
+    """Rotate by 90 degrees k times in the plane ``axes`` ((0, 1) when not given;
+    ``dims`` is PyTorch's name). vjp: g rotated back."""
+    axes = spelled("rot90", "axes", axes, "dims", dims, (0, 1))
     return _gather(a, lambda p: np.rot90(p, k, tuple(axes)))
 
 
 @composite(methods=("roll",), top_level=True)
-def roll(a: Tensor, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
-    """Shift cyclically by ``shift`` along ``axis`` (flattened when None). vjp: g
-    rolled back."""
+def roll(
+    a: Tensor,
+    shift: int | Sequence[int],
+    axis: int | Sequence[int] | None = None,
+    *,
+    dims: int | Sequence[int] | None = None,
+) -> Tensor:
+    """Shift cyclically by ``shift`` along ``axis`` (flattened when None; ``dims`` is
+    PyTorch's name). vjp: g rolled back."""
+    axis = spelled("roll", "axis", axis, "dims", dims)
     return _gather(a, lambda p: np.roll(p, shift, axis))
 
 
 @composite(methods=("repeat",), top_level=True)
-def repeat(a: Tensor, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
-    """Each element repeated ``repeats`` times along ``axis`` (NumPy's ``repeat``,
-    PyTorch's ``repeat_interleave``). vjp: g summed over the copies."""
+def repeat(
+    a: Tensor, repeats: int | Sequence[int], axis: int | None = None, *, dim: int | None = None
+) -> Tensor:
+    """Each element repeated ``repeats`` times along ``axis`` (flattened when None;
+    NumPy's ``repeat``, PyTorch's ``repeat_interleave``, whose ``dim`` it takes). vjp:
+    g summed over the copies."""
+    axis = spelled("repeat", "axis", axis, "dim", dim)
     return _gather(a, lambda p: np.repeat(p, repeats, axis))
 
 
@@ -93,16 +115,33 @@ def tile(a: Tensor, reps: int | Sequence[int]) -> Tensor:
 
 
 @composite(methods=("diagonal",), top_level=True)
-def diagonal(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """The diagonal of the (axis1, axis2) planes, as a last axis. vjp: g on the
-    diagonal, 0 elsewhere."""
+def diagonal(
+    a: Tensor,
+    offset: int = 0,
+    axis1: int = FIRST,
+    axis2: int = SECOND,
+    *,
+    dim1: int | None = None,
+    dim2: int | None = None,
+) -> Tensor:
+    """The diagonal of the (axis1, axis2) planes, as a last axis (``dim1``, ``dim2``
+    are PyTorch's names). vjp: g on the diagonal, 0 elsewhere."""
+    axis1 = spelled("diagonal", "axis1", axis1, "dim1", dim1)
+    axis2 = spelled("diagonal", "axis2", axis2, "dim2", dim2)
     return _gather(a, lambda p: np.diagonal(p, offset, axis1, axis2))
 
 
 @composite(methods=("trace",), top_level=True)
 def trace(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal: sum(diagonal(a)). vjp: g on the diagonal."""
-    return sum(diagonal(a, offset, axis1, axis2), -1)
+    if a.ndim < 2:
+        raise ValueError(f"trace: needs at least a 2-d tensor, got shape {a.shape}")
+    i, j = axis_index("trace", axis1, a.ndim, "axis1"), axis_index("trace", axis2, a.ndim, "axis2")
+    if i == j:
+        raise ValueError(
+            f"trace: axis1={axis1} and axis2={axis2} are the same axis of a {a.ndim}-d tensor"
+        )
+    return sum(diagonal(a, offset, i, j), -1)
 
 
 @composite(top_level=True)
@@ -191,17 +230,23 @@ def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any 
 def moveaxis(a: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     """Axes ``source`` moved to ``destination``, the others in order (a transpose).
     vjp: g transposed back."""
-    src, dst = (tuple(np.atleast_1d(v).tolist()) for v in (source, destination))
+    src = _distinct_axes("source", source, a.ndim)
+    dst = _distinct_axes("destination", destination, a.ndim)
     if len(src) != len(dst):
         raise ValueError(f"moveaxis: {len(src)} source and {len(dst)} destination axes")
-    for ax in src + dst:
-        if not -a.ndim <= ax < a.ndim:
-            raise ValueError(f"moveaxis: axis {ax} is out of range for a {a.ndim}-d tensor")
-    src, dst = [s % a.ndim for s in src], [d % a.ndim for d in dst]
     perm = [n for n in range(a.ndim) if n not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         perm.insert(d, s)
     return transpose(a, tuple(perm))
+
+
+def _distinct_axes(name: str, value: Any, ndim: int) -> list[int]:
+    """moveaxis's ``source`` or ``destination`` as indices, each in range, none twice."""
+    items = [value] if isinstance(value, (int, np.integer)) else list(value)
+    out = [axis_index("moveaxis", ax, ndim, name) for ax in items]
+    if len(set(out)) != len(out):
+        raise ValueError(f"moveaxis: {name} {tuple(items)} repeats an axis of a {ndim}-d tensor")
+    return out
 
 
 def _ranked(tensors: tuple, shapes: Callable[[tuple], tuple], op: str) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import axis_args, one_axis
+from ..axes import LAST, axis_args, axis_index, one_axis, spelled
 from ..tensor import Tensor
 from .core import record
 from .elementwise import div, mul, pow, sub, where
@@ -126,9 +126,7 @@ def _cumsum_tensor_vjp(g: Tensor, axis: int) -> tuple:
 def _one_axis(op: str, a: Tensor, axis: int | None) -> tuple[Tensor, int]:
     if axis is None:
         return reshape(a, (-1,)), 0
-    if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for a {a.ndim}-d tensor")
-    return a, axis % a.ndim
+    return a, axis_index(op, axis, a.ndim)
 
 
 @primitive(
@@ -163,20 +161,31 @@ def _gather(a: Tensor, idx: np.ndarray, axis: int) -> Tensor:
 
 
 @composite(methods=("sort",), top_level=True)
-def sort(a: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
-    """Sorted along ``axis`` (a composite: a gather at the stable argsort). vjp: g
-    scattered back to the sorted elements' places."""
-    if dim is not None:
-        axis = one_axis("sort", None if axis == -1 else axis, dim)
-    a, ax = _one_axis("sort", a, axis)
+def sort(a: Tensor, axis: int | None = LAST, *, dim: int | None = None) -> Tensor:
+    """Sorted along ``axis`` (the last by default; flattened when None; ``dim`` is
+    PyTorch's name). A composite: a gather at the stable argsort. vjp: g scattered back
+    to the sorted elements' places."""
+    a, ax = _one_axis("sort", a, spelled("sort", "axis", axis, "dim", dim))
     return _gather(a, np.argsort(a.data, axis=ax, kind="stable"), ax)
 
 
 @composite(methods=("partition",), top_level=True)
-def partition(a: Tensor, kth: int | Sequence[int], axis: int = -1) -> Tensor:
-    """The k-th element in its sorted place, smaller before, larger after (a gather at
-    NumPy's ``argpartition``, a composite). vjp: g scattered back."""
-    a, ax = _one_axis("partition", a, axis)
+def partition(
+    a: Tensor, kth: int | Sequence[int], axis: int | None = LAST, *, dim: int | None = None
+) -> Tensor:
+    """The k-th element in its sorted place, smaller before, larger after, along
+    ``axis`` (the last by default, flattened when None; ``dim`` as for ``sort``). A
+    gather at NumPy's ``argpartition`` (a composite). vjp: g scattered back."""
+    a, ax = _one_axis("partition", a, spelled("partition", "axis", axis, "dim", dim))
+    n = a.shape[ax]
+    for k in np.atleast_1d(kth).tolist():
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise TypeError(f"partition: kth must be integers, got {kth!r}")
+        if not -n <= k < n:
+            raise ValueError(
+                f"partition: kth={kth!r} is out of range for axis {ax} of size {n} (shape "
+                f"{a.shape})"
+            )
     return _gather(a, np.argpartition(a.data, kth, axis=ax), ax)
 
 
