@@ -91,7 +91,7 @@ def _weighted(x: Tensor, b: Any) -> tuple[Tensor, Tensor]:
     return (x if shape == x.shape else ops.broadcast_to(x, shape)), b
 
 
-@composite(methods=("log_softmax",))
+@composite(methods=("log_softmax",), top_level=True)
 def log_softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
     vjp: g - softmax(x) sum(g) along ``axis``."""
@@ -105,7 +105,7 @@ def _last_or(axis: int, dim: int | None, op: str) -> int:
     return spelled(op, "axis", axis, "dim", dim)
 
 
-@composite(methods=("softmax",))
+@composite(methods=("softmax",), top_level=True)
 def softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
     ``axis``, s = softmax(x)."""

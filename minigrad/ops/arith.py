@@ -52,6 +52,8 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True) -> Ten
     start + t (stop - start), t = k / (num - 1) (or k / num without the endpoint).
     start and stop may be tensors (broadcast together). vjp: (g (1 - t), g t) summed
     over the new axis."""
+    if not isinstance(num, (int, np.integer)) or isinstance(num, bool):
+        raise TypeError(f"linspace: num must be an integer, got {num!r}")
     if num < 0:
         raise ValueError(f"linspace: num must be >= 0, got {num}")
     if not isinstance(start, Tensor) and not isinstance(stop, Tensor):

@@ -96,7 +96,11 @@ def _add_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 
 
 @primitive(
-    _add_vjp, jvp=_add_jvp, tensor_vjp=_add_vjp, methods=("__add__", ("__radd__", reflected))
+    _add_vjp,
+    jvp=_add_jvp,
+    tensor_vjp=_add_vjp,
+    methods=("__add__", ("__radd__", reflected)),
+    top_level=True,
 )
 def add(a: Any, b: Any) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its input's shape."""
@@ -114,7 +118,11 @@ def _sub_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 
 
 @primitive(
-    _sub_vjp, jvp=_sub_jvp, tensor_vjp=_sub_vjp, methods=("__sub__", ("__rsub__", reflected))
+    _sub_vjp,
+    jvp=_sub_jvp,
+    tensor_vjp=_sub_vjp,
+    methods=("__sub__", ("__rsub__", reflected)),
+    top_level=True,
 )
 def sub(a: Any, b: Any) -> Tensor:
     """a - b. vjp: (g, -g)."""
@@ -147,6 +155,7 @@ def _mul_jvp(
     tensor_vjp=_mul_vjp,
     saves=("a", "b"),
     methods=("__mul__", ("__rmul__", reflected)),
+    top_level=True,
 )
 def mul(a: Any, b: Any) -> Tensor:
     """a * b. vjp: (g b, g a)."""
@@ -178,6 +187,7 @@ def _div_jvp(
     tensor_vjp=_div_vjp,
     saves=("b", "out"),
     methods=("__truediv__", ("__rtruediv__", reflected)),
+    top_level=True,
 )
 def div(a: Any, b: Any) -> Tensor:
     """a / b. vjp: (g / b, -g a / b^2).
@@ -259,6 +269,7 @@ def _pow_tensor_vjp(
     tensor_vjp=_pow_tensor_vjp,
     saves=("a", "b", "out"),
     methods=("__pow__", ("__rpow__", reflected)),
+    top_level=True,
 )
 def pow(a: Any, b: Any) -> Tensor:
     """a ** b. vjp: (g b a^(b-1), g a^b ln a), with PyTorch's zeros at the boundary:

@@ -60,6 +60,7 @@ def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     jvp=_reshape_jvp,
     tensor_vjp=_reshape_vjp,
     methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat)),
+    top_level=True,
 )
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
@@ -67,6 +68,8 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
         out = a.data.reshape(tuple(shape))
     except ValueError:
         raise ValueError(f"reshape: cannot reshape {a.shape} into {tuple(shape)}") from None
+    except TypeError:
+        raise TypeError(f"reshape: the shape must be integers, got {shape!r}") from None
     return record("reshape", out, (a,), _reshape_vjp, a.shape)
 
 
@@ -84,6 +87,7 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
     jvp=_transpose_jvp,
     tensor_vjp=_transpose_vjp,
     methods=(("transpose", _axes_args), ("permute", varargs), ("T", property)),
+    top_level=True,
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
@@ -104,7 +108,7 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     return record("transpose", out, (a,), _transpose_vjp, inverse)
 
 
-@composite(methods=("swapaxes",))
+@composite(methods=("swapaxes",), top_level=True)
 def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
     """Exchange two axes (a transpose). vjp: g with the two axes exchanged back."""
     a1 = axis_index("swapaxes", a1, a.ndim, "first axis")
@@ -128,6 +132,7 @@ def _broadcast_to_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     jvp=_broadcast_to_jvp,
     tensor_vjp=_broadcast_to_vjp,
     methods=(("broadcast_to", varargs), ("expand", varargs)),
+    top_level=True,
 )
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` (a read-only view). vjp: unbroadcast."""
@@ -139,7 +144,7 @@ def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     return record("broadcast_to", out, (a,), _broadcast_to_vjp, a.shape)
 
 
-@composite(methods=("squeeze",))
+@composite(methods=("squeeze",), top_level=True)
 def squeeze(
     a: Tensor, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[int] | None = None
 ) -> Tensor:
@@ -157,7 +162,7 @@ def squeeze(
     return reshape(a, shape)
 
 
-@composite(methods=("unsqueeze",))
+@composite(methods=("unsqueeze",), top_level=True)
 def unsqueeze(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Insert a size-1 axis at ``axis`` (``dim`` is PyTorch's name): a reshape. vjp: g
     reshaped back."""

@@ -27,7 +27,7 @@ def _neg_jvp(dx: tuple, y: np.ndarray) -> np.ndarray:
     return -da
 
 
-@primitive(_neg_vjp, jvp=_neg_jvp, tensor_vjp=_neg_vjp, methods=("__neg__",))
+@primitive(_neg_vjp, jvp=_neg_jvp, tensor_vjp=_neg_vjp, methods=("__neg__",), top_level=True)
 def neg(a: Tensor) -> Tensor:
     """-a. vjp: -g."""
     return record("neg", -a.data, (a,), _neg_vjp)

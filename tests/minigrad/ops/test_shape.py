@@ -195,3 +195,9 @@ def test_splitting_an_empty_axis_against_torch(shape, how, arg, axis, pieces):
     args = (axis,) if arg is None else (arg, axis)
     expected = [tuple(p.shape) for p in getattr(torch.zeros(shape), how)(*args)]
     assert [p.shape for p in getattr(Tensor(np.zeros(shape)), how)(*args)] == expected
+
+
+def test_reshape_to_a_shape_that_is_not_integers_says_so():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"^reshape: the shape must be integers, got \(2.0, 3\)"):
+        x.reshape(2.0, 3)
