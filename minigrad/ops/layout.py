@@ -38,7 +38,8 @@ def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float 
         given = ", ".join(
             f"{k}={v!r}"
             for k, v in caller.f_locals.items()
-            if k not in ("a", "v", "dim", "dims", "dim1", "dim2") and v is not None
+            if k not in ("a", "v", "dim", "dims", "dim1", "dim2", "shifts", "diagonal")
+            and v is not None
         )
         raise ValueError(
             f"{caller.f_code.co_name}: {given or 'its arguments'} do not fit a tensor of "
@@ -85,13 +86,17 @@ def rot90(
 @composite(methods=("roll",), top_level=True)
 def roll(
     a: Tensor,
-    shift: int | Sequence[int],
+    shift: int | Sequence[int] | None = None,
     axis: int | Sequence[int] | None = None,
     *,
+    shifts: int | Sequence[int] | None = None,
     dims: int | Sequence[int] | None = None,
 ) -> Tensor:
-    """Shift cyclically by ``shift`` along ``axis`` (flattened when None; ``dims`` is
-    PyTorch's name). vjp: g rolled back."""
+    """Shift cyclically by ``shift`` along ``axis`` (flattened when None; ``shifts`` and
+    ``dims`` are PyTorch's names). vjp: g rolled back."""
+    shift = spelled("roll", "shift", shift, "shifts", shifts)
+    if shift is None:
+        raise TypeError("roll: missing the shift (shift= or shifts=)")
     axis = spelled("roll", "axis", axis, "dims", dims)
     return _gather(a, lambda p: np.roll(p, shift, axis))
 
@@ -108,9 +113,14 @@ def repeat(
 
 
 @composite(methods=("tile",), top_level=True)
-def tile(a: Tensor, reps: int | Sequence[int]) -> Tensor:
-    """The whole tensor repeated ``reps`` times per axis (PyTorch's ``Tensor.repeat``).
-    vjp: g summed over the tiles."""
+def tile(
+    a: Tensor, reps: int | Sequence[int] | None = None, *, dims: int | Sequence[int] | None = None
+) -> Tensor:
+    """The whole tensor repeated ``reps`` times per axis (PyTorch's ``Tensor.repeat``;
+    ``dims`` is ``torch.tile``'s name for reps). vjp: g summed over the tiles."""
+    reps = spelled("tile", "reps", reps, "dims", dims)
+    if reps is None:
+        raise TypeError("tile: missing the repetitions (reps= or dims=)")
     return _gather(a, lambda p: np.tile(p, reps))
 
 
@@ -131,6 +141,9 @@ def diagonal(
     return _gather(a, lambda p: np.diagonal(p, offset, axis1, axis2))
 
 
+_diagonal = diagonal  # for diag, whose PyTorch argument ``diagonal`` hides the op
+
+
 @composite(methods=("trace",), top_level=True)
 def trace(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal: sum(diagonal(a)). vjp: g on the diagonal."""
@@ -145,13 +158,15 @@ def trace(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 @composite(top_level=True)
-def diag(v: Tensor, k: int = 0) -> Tensor:
+def diag(v: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
     """A 1-d ``v`` on the k-th diagonal of a square matrix, or the k-th diagonal of a
-    2-d ``v``. vjp: the matching diagonal of g (or g put on it)."""
+    2-d ``v`` (``diagonal`` is PyTorch's name for k). vjp: the matching diagonal of g
+    (or g put on it)."""
+    k = spelled("diag", "k", k, "diagonal", diagonal)
     if v.ndim == 1:
         return _gather(v, lambda p: np.diag(p + 1, k) - 1)
     if v.ndim == 2:
-        return diagonal(v, k)
+        return _diagonal(v, k)
     raise ValueError(f"diag: needs a 1-d or 2-d tensor, got shape {v.shape}")
 
 
@@ -162,14 +177,18 @@ def _triangle(a: Tensor, keep: np.ndarray, op: str) -> Tensor:
 
 
 @composite(methods=("tril",), top_level=True)
-def tril(a: Tensor, k: int = 0) -> Tensor:
-    """The lower triangle (j <= i + k) of the last two axes, 0 above. vjp: g below."""
+def tril(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
+    """The lower triangle (j <= i + k) of the last two axes, 0 above (``diagonal`` is
+    PyTorch's name for k). vjp: g below."""
+    k = spelled("tril", "k", k, "diagonal", diagonal)
     return _triangle(a, np.tril(np.ones(a.shape[-2:], dtype=bool), k), "tril")
 
 
 @composite(methods=("triu",), top_level=True)
-def triu(a: Tensor, k: int = 0) -> Tensor:
-    """The upper triangle (j >= i + k) of the last two axes, 0 below. vjp: g above."""
+def triu(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
+    """The upper triangle (j >= i + k) of the last two axes, 0 below (``diagonal`` is
+    PyTorch's name for k). vjp: g above."""
+    k = spelled("triu", "k", k, "diagonal", diagonal)
     return _triangle(a, np.triu(np.ones(a.shape[-2:], dtype=bool), k), "triu")
 
 

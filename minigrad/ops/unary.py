@@ -203,6 +203,15 @@ def _bounds(fn: Any) -> Any:
     return method
 
 
+def _one_bound(*spellings: tuple[str, Any]) -> Any:
+    """The one bound given among its spellings (None: none was); two is a TypeError."""
+    given = [(name, v) for name, v in spellings if v is not None]
+    if len(given) > 1:
+        listed = " and ".join(f"{name}={v!r}" for name, v in given)
+        raise TypeError(f"clip: got {listed}; give one of them (they name one bound)")
+    return given[0][1] if given else None
+
+
 def _mask_vjp(g: np.ndarray, keep: np.ndarray, *bounds: float | None) -> tuple:
     # the bounds are saved for a replay of the op (minigrad.compile), not needed here
     return (g * keep,)
@@ -220,10 +229,24 @@ def _clip_jvp(dx: tuple, y: np.ndarray, keep: np.ndarray, *bounds: float | None)
     methods=(("clip", _bounds), ("clamp", _bounds)),
     top_level=True,
 )
-def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
-    """Clamp into [lo, hi]. vjp: g inside the interval (bounds included), 0 outside."""
+def clip(
+    a: Tensor,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    a_min: float | None = None,
+    a_max: float | None = None,
+) -> Tensor:
+    """Clamp into [lo, hi] (by keyword also NumPy's ``a_min``/``a_max`` and NumPy's
+    and PyTorch's ``min``/``max``). vjp: g inside the interval (bounds included), 0
+    outside."""
+    if min is not None or max is not None or a_min is not None or a_max is not None:
+        lo = _one_bound(("lo", lo), ("min", min), ("a_min", a_min))
+        hi = _one_bound(("hi", hi), ("max", max), ("a_max", a_max))
     if lo is None and hi is None:
-        raise ValueError("clip: give lo, hi or both")
+        raise ValueError("clip: give lo, hi or both (a_min/a_max or min/max by keyword)")
     x = a.data
     keep = np.ones(x.shape, dtype=bool)
     if lo is not None:

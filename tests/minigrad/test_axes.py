@@ -281,3 +281,31 @@ def test_the_default_of_an_axis_is_not_taken_for_a_second_spelling():
 def test_axis_arguments_that_do_not_fit_are_named_by_the_op(call, error, message):
     with pytest.raises(error, match=f"^{message}"):
         call(Tensor(np.ones((2, 3, 4))))
+
+
+# Arguments other than axes with a PyTorch (or NumPy keyword) name: op, positional
+# arguments after the tensor, minigrad's keyword and value, the other keyword and value.
+OTHER_SPELLINGS = [
+    ("tril", (), "k", -1, "diagonal", -1),
+    ("triu", (), "k", 1, "diagonal", 1),
+    ("diag", (), "k", 1, "diagonal", 1),
+    ("roll", (), "shift", 2, "shifts", 2),
+    ("tile", (), "reps", (2, 1), "dims", (2, 1)),
+    ("clip", (), "lo", 0.5, "a_min", 0.5),
+    ("clip", (), "lo", 0.5, "min", 0.5),
+    ("clip", (0.0,), "hi", 0.5, "a_max", 0.5),
+    ("clip", (0.0,), "hi", 0.5, "max", 0.5),
+]
+
+
+@pytest.mark.parametrize("name, pre, ours, value, theirs, same", OTHER_SPELLINGS)
+def test_other_arguments_take_their_numpy_and_pytorch_keywords(
+    name, pre, ours, value, theirs, same
+):
+    x = Tensor(np.random.default_rng(2).normal(size=(3, 3)))
+    fn = REGISTRY[name].forward
+    np.testing.assert_array_equal(
+        fn(x, *pre, **{ours: value}).data, fn(x, *pre, **{theirs: same}).data
+    )
+    with pytest.raises(TypeError, match=rf"^{name}: got .*{theirs}="):
+        fn(x, *pre, **{ours: value, theirs: same})
