@@ -9,7 +9,7 @@ import numpy as np
 
 from ..axes import LAST, axis_index, spelled
 from ..tensor import Tensor
-from .core import binary_operands, to_tensor
+from .core import binary_operands, floating, to_tensor
 from .elementwise import add, div, mul, sub
 from .registry import composite, names
 from .shape import getitem, reshape
@@ -59,9 +59,10 @@ def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True) -> Ten
     if not isinstance(start, Tensor) and not isinstance(stop, Tensor):
         start = to_tensor(float(start) if np.ndim(start) == 0 else start, None, "linspace")
     start, stop = binary_operands(start, stop, "linspace")
+    start, stop = floating(start), floating(stop)  # integer endpoints: the default dtype
     div_ = (num - 1 if endpoint else num) or 1
     shape = np.broadcast_shapes(start.shape, stop.shape)
-    t = (np.arange(num) / div_).astype(start.dtype if start.dtype.kind == "f" else np.float64)
+    t = (np.arange(num) / div_).astype(start.dtype)
     t = t.reshape((num,) + (1,) * len(shape))
     return add(start, mul(reshape(sub(stop, start), shape), t))
 

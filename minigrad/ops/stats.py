@@ -150,7 +150,7 @@ def cumprod(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Te
     last = transpose(a, perm)
     rows = reshape(last, (*last.shape[:-1], 1, n))
     upto = np.tril(np.ones((n, n), dtype=bool))
-    return transpose(prod(where(upto, rows, 1.0), -1), inverse)
+    return transpose(prod(where(upto, rows, 1), -1), inverse)  # integers stay integers
 
 
 def _gather(a: Tensor, idx: np.ndarray, axis: int) -> Tensor:

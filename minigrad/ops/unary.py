@@ -247,13 +247,23 @@ def clip(
         hi = _one_bound(("hi", hi), ("max", max), ("a_max", a_max))
     if lo is None and hi is None:
         raise ValueError("clip: give lo, hi or both (a_min/a_max or min/max by keyword)")
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        raise TypeError(
+            "clip: the bounds are numbers or arrays (constants); for tensor bounds, which "
+            "get gradients, use maximum(minimum(a, hi), lo)"
+        )
+    if a.data.dtype.kind != "f" and any(np.asarray(v).dtype.kind == "f" for v in (lo, hi)):
+        a = floating(a)  # integers clipped to a float bound: the default float dtype
     x = a.data
     keep = np.ones(x.shape, dtype=bool)
     if lo is not None:
         keep &= x >= lo
     if hi is not None:
         keep &= x <= hi
-    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep, lo, hi)
+    out = np.clip(x, lo, hi)
+    if out.dtype != x.dtype and x.dtype.kind == "f":
+        out = out.astype(x.dtype)  # a float64 bound does not promote a float32 tensor
+    return record("clip", out, (a,), _mask_vjp, keep, lo, hi)
 
 
 def _to_dtype(dtype: Any) -> Any:

@@ -130,3 +130,10 @@ def test_ddof_takes_any_number_as_numpy():
     x = Tensor(np.arange(6.0))
     for ddof in (1, np.int8(1), np.float32(1.0), 1.5, True):
         np.testing.assert_allclose(x.var(ddof=ddof).data, np.var(x.data, ddof=ddof))
+
+
+def test_cumprod_of_integers_keeps_integers_as_numpy():
+    n = Tensor(np.array([3, -4, 5]))
+    out = minigrad.cumprod(n)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.data, np.cumprod(n.data))
