@@ -167,6 +167,22 @@ class Tensor:
             )
         return bool(self.data)
 
+    def __float__(self) -> float:
+        """``float(t)`` of a one-element tensor (``float(loss)``), as NumPy and PyTorch."""
+        return float(self._one("float"))
+
+    def __int__(self) -> int:
+        """``int(t)`` of a one-element tensor (truncates a float, as Python's int)."""
+        return int(self._one("int"))
+
+    def _one(self, what: str) -> Any:
+        if self.data.size != 1:
+            raise TypeError(
+                f"{what}(): only a one-element tensor converts to a Python number; this one "
+                f"has shape {self.shape}"
+            )
+        return self.data.item()
+
     __hash__ = object.__hash__
 
     # --------------------------------------------------------------- conversions

@@ -192,14 +192,14 @@ def tensordot(
     return contract(a, b, f"{''.join(la)},{''.join(lb)}->{''.join(out)}")
 
 
-@composite(top_level=True)
+@composite(methods=("outer",), top_level=True)
 def outer(a: Any, b: Any) -> Tensor:
     """a.ravel()[:, None] * b.ravel()[None, :]. A composite of contract; vjp: (g b, g^T a)."""
     a, b = binary_operands(a, b, "outer")
     return contract(reshape(a, (-1,)), reshape(b, (-1,)), "i,j->ij")
 
 
-@composite(top_level=True)
+@composite(methods=("inner",), top_level=True)
 def inner(a: Any, b: Any) -> Tensor:
     """Sum over the last axes of a and b (a product when either is 0-d). A composite;
     vjp: g contracted with the other operand."""
@@ -210,7 +210,7 @@ def inner(a: Any, b: Any) -> Tensor:
     return contract(a, b, f"{la}z,{lb}z->{la}{lb}")
 
 
-@composite(top_level=True)
+@composite(methods=("dot",), top_level=True)
 def dot(a: Any, b: Any) -> Tensor:
     """NumPy's dot: a product for 0-d, the sum over the last axis of a and the
     second-to-last of b (the last if b is 1-d). A composite of contract; vjp: g
@@ -223,7 +223,7 @@ def dot(a: Any, b: Any) -> Tensor:
     return tensordot(a, b, ([-1], [b.ndim - 2]))
 
 
-@composite(top_level=True)
+@composite(methods=("kron",), top_level=True)
 def kron(a: Any, b: Any) -> Tensor:
     """Kronecker product: blocks a[i] * b (ranks padded with leading 1s). A composite
     of contract and reshape; vjp: each block of g contracted with the other operand."""
@@ -262,7 +262,7 @@ def _det(p: Tensor | None, q: Tensor | None, r: Tensor | None, s: Tensor | None)
     return neg(right) if left is None else sub(left, right)
 
 
-@composite(top_level=True)
+@composite(methods=("cross",), top_level=True)
 def cross(
     a: Any,
     b: Any,

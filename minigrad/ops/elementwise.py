@@ -268,7 +268,7 @@ def _pow_tensor_vjp(
     jvp=_pow_jvp,
     tensor_vjp=_pow_tensor_vjp,
     saves=("a", "b", "out"),
-    methods=("__pow__", ("__rpow__", reflected)),
+    methods=("__pow__", ("__rpow__", reflected), "pow"),
     top_level=True,
 )
 def pow(a: Any, b: Any) -> Tensor:

@@ -86,7 +86,7 @@ remainder = define_binary(
     lambda xp, a, b, y: 1.0,
     lambda xp, a, b, y: -xp.floor(a / b),
     "a - floor(a / b) b, with the sign of b (``a % b``). vjp: (g, -g floor(a / b)).",
-    methods=("__mod__", ("__rmod__", reflected)),
+    methods=("__mod__", ("__rmod__", reflected), "remainder"),
     integers=True,
 )
 
@@ -106,7 +106,7 @@ floor_divide = define_binary(
     lambda xp, a, b, y: 0.0,
     "floor(a / b) (``a // b``; integers stay integers, as NumPy). vjp: (0, 0): flat "
     "between its jumps, as PyTorch.",
-    methods=("__floordiv__", ("__rfloordiv__", reflected)),
+    methods=("__floordiv__", ("__rfloordiv__", reflected), "floor_divide"),
     integers=True,
 )
 

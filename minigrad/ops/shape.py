@@ -59,7 +59,7 @@ def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     _reshape_vjp,
     jvp=_reshape_jvp,
     tensor_vjp=_reshape_vjp,
-    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat)),
+    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat), ("ravel", _flat)),
     top_level=True,
 )
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
