@@ -262,7 +262,7 @@ def _det(p: Tensor | None, q: Tensor | None, r: Tensor | None, s: Tensor | None)
     return neg(right) if left is None else sub(left, right)
 
 
-@composite(methods=("cross",), top_level=True)
+@composite(top_level=True)
 def cross(
     a: Any,
     b: Any,
