@@ -41,11 +41,12 @@ def norm(
     dim: Axis = None,
     keepdim: bool | None = None,
 ) -> Tensor:
-    """NumPy's ``linalg.norm``: a vector p-norm over one axis (ord = p > 0, inf, -inf;
-    a 1-d tensor without axis), a matrix norm over two (ord "fro", 1, -1, inf, -inf;
-    a 2-d tensor without axis); ord None is sqrt(sum(a^2)) over any axes (all when
-    None). A composite; vjp: g a |a|^(p-2) / norm^(p-1) for the p-norm, 0 at a zero
-    vector (PyTorch); the matrix 1- and inf-norms' are those of max(sum(|a|)).
+    """NumPy's ``linalg.norm``: a vector norm over one axis (a 1-d tensor without
+    axis; ord p: (sum |a|^p)^(1/p), 0 the count of nonzeros, inf and -inf the max and
+    min of |a|), a matrix norm over two (a 2-d tensor without axis; ord "fro", 1, -1,
+    inf, -inf); ord None is sqrt(sum(a^2)) over any axes (all when None). A composite;
+    vjp: g a |a|^(p-2) / norm^(p-1) for the p-norm, 0 at a zero vector (PyTorch); the
+    matrix 1- and inf-norms' are those of max(sum(|a|)).
 
     Shapes: ``a`` (..., m, n) with ``axis=(-2, -1)`` gives (...); ``keepdims`` keeps
     the reduced axes as 1s. The spectral norms (ord 2, -2) and the nuclear norm
