@@ -371,10 +371,14 @@ def _concatenate_tensor_vjp(g: Tensor, ax: int, ends: np.ndarray, needs: list) -
 @primitive(
     _concatenate_vjp, jvp=_concatenate_jvp, tensor_vjp=_concatenate_tensor_vjp, top_level=True
 )
-def concatenate(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) -> Tensor:
-    """Join along an existing axis (``dim`` is PyTorch's name). vjp: g split back into
-    views, one per input."""
+def concatenate(
+    tensors: Sequence[Any], axis: int | None = FIRST, *, dim: int | None = None
+) -> Tensor:
+    """Join along an existing axis (``dim`` is PyTorch's name; None joins the
+    flattened tensors, as NumPy). vjp: g split back into views, one per input."""
     ts = _as_tensors(tensors, "concatenate")
+    if axis is None and dim is None:
+        ts, axis = tuple(reshape(t, (-1,)) for t in ts), 0
     axis = axis_index("concatenate", spelled("concatenate", "axis", axis, "dim", dim), ts[0].ndim)
     try:
         out = np.concatenate([t.data for t in ts], axis=axis)
