@@ -80,7 +80,12 @@ def rot90(
     """Rotate by 90 degrees k times in the plane ``axes`` ((0, 1) when not given;
     ``dims`` is PyTorch's name). vjp: g rotated back."""
     axes = spelled("rot90", "axes", axes, "dims", dims, (0, 1))
-    return _gather(a, lambda p: np.rot90(p, k, tuple(axes)))
+    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+        raise ValueError(f"rot90: axes must be two axes (the plane), got {axes!r}")
+    plane = [axis_index("rot90", ax, a.ndim, "axis") for ax in axes]
+    if plane[0] == plane[1]:
+        raise ValueError(f"rot90: axes {tuple(axes)} name one axis twice; the plane needs two")
+    return _gather(a, lambda p: np.rot90(p, k, tuple(plane)))
 
 
 @composite(methods=("roll",), top_level=True)

@@ -22,7 +22,7 @@ from ..gradients import Scatter
 from ..tape import shared_shape
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
-from .registry import composite, names, primitive, shape_args, varargs
+from .registry import calling_op, composite, names, primitive, shape_args, varargs
 from .tangents import lift
 
 
@@ -384,7 +384,8 @@ def concatenate(
         out = np.concatenate([t.data for t in ts], axis=axis)
     except ValueError:
         raise ValueError(
-            f"concatenate: shapes {[t.shape for t in ts]} do not fit along axis {axis}"
+            f"{calling_op() or 'concatenate'}: shapes {[t.shape for t in ts]} do not fit "
+            f"along axis {axis}"
         ) from None
     ax = axis % out.ndim
     ends = np.cumsum([t.shape[ax] for t in ts])[:-1]
@@ -413,7 +414,9 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     try:
         out = np.stack([t.data for t in ts], axis=axis)
     except ValueError:
-        raise ValueError(f"stack: shapes {[t.shape for t in ts]} must all be equal") from None
+        raise ValueError(
+            f"{calling_op() or 'stack'}: shapes {[t.shape for t in ts]} must all be equal"
+        ) from None
     lead = (slice(None),) * (axis % out.ndim)
     needs = [t.requires_grad for t in ts]
     return record("stack", out, ts, _stack_vjp, lead, needs)
