@@ -1,9 +1,13 @@
-"""Axis arguments of reductions: NumPy's names and PyTorch's aliases.
+"""Axis arguments: NumPy's names and PyTorch's aliases, checked where they are given.
 
 Reductions take NumPy's ``axis``/``keepdims`` and, as keywords, PyTorch's
 ``dim``/``keepdim``, so that ``x.sum(axis=1, keepdims=True)`` and
-``x.sum(dim=1, keepdim=True)`` are the same call. Giving both spellings of one
-argument is a ``TypeError`` (as passing an argument twice is in Python).
+``x.sum(dim=1, keepdim=True)`` are the same call; other ops take PyTorch's name of
+an argument through :func:`spelled` (``tensordot(..., dims=1)``). Giving both
+spellings of one argument is a ``TypeError`` (as passing an argument twice is in
+Python); a :class:`Default` marks a default value, so that ``sort(x, dim=0)`` is not
+taken for both. :func:`reduced_axes` and :func:`axis_index` refuse axes out of
+range, named twice or not integers, naming the op, the axis and the rank.
 """
 
 from __future__ import annotations
