@@ -85,9 +85,11 @@ def axis_index(op: str, axis: Any, ndim: int, name: str = "axis", *, new: bool =
     """One axis of an ``ndim``-d tensor as an index in ``0..ndim-1`` (``new``: a
     position for an inserted axis, ``0..ndim``), refusing non-integers and axes out
     of range with the op, the argument and the rank."""
+    span = ndim + 1 if new else ndim
+    if (type(axis) is int or type(axis) is Default) and -span <= axis < span:
+        return int(axis) % span  # the common call
     if not _is_int(axis):
         raise TypeError(f"{op}: {name} must be an integer, got {axis!r}")
-    span = ndim + 1 if new else ndim
     if not -span <= axis < span:
         where = f"a new axis of a {ndim}-d tensor" if new else f"a {ndim}-d tensor"
         raise ValueError(f"{op}: {name} {axis} is out of range for {where}")
@@ -101,29 +103,44 @@ def reduced_axes(axis: int | Sequence[int] | None, ndim: int, op: str) -> tuple[
     ``(1, -1)`` of a 2-d tensor) or not an integer is refused, as NumPy does."""
     if axis is None:
         return tuple(range(ndim))
+    span = ndim or 1
+    if type(axis) is int:  # the common call, checked without building a tuple
+        if not -span <= axis < span:
+            raise ValueError(f"{op}: axis {axis} is out of range for a {ndim}-d tensor")
+        return (axis % span,) if ndim else ()
     items = (axis,) if _is_int(axis) else _axis_tuple(op, axis)
-    span = max(ndim, 1)
-    out: dict[int, Any] = {}
+    out = []
     for ax in items:
+        if type(ax) is not int and not _is_int(ax):
+            raise TypeError(f"{op}: axis must be an integer or a tuple of integers, got {axis!r}")
         if not -span <= ax < span:
             raise ValueError(f"{op}: axis {ax} is out of range for a {ndim}-d tensor")
-        k = int(ax) % span
-        if k in out:
+        out.append(int(ax) % span)
+    if len(set(out)) != len(out):
+        _refuse_repeats(op, items, out, ndim)
+    return tuple(sorted(out)) if ndim else ()
+
+
+def _refuse_repeats(op: str, items: tuple, out: list[int], ndim: int) -> None:
+    """The error for an axis named twice, with both of its spellings."""
+    first: dict[int, Any] = {}
+    for ax, k in zip(items, out, strict=True):
+        if k in first:
             raise ValueError(
-                f"{op}: axis={tuple(items)} names axis {k} twice ({out[k]} and {ax}) of a "
+                f"{op}: axis={tuple(items)} names axis {k} twice ({first[k]} and {ax}) of a "
                 f"{ndim}-d tensor"
             )
-        out[k] = ax
-    return tuple(sorted(out)) if ndim else ()
+        first[k] = ax
 
 
 def _is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
-def _axis_tuple(op: str, axis: Any) -> tuple[int, ...]:
-    """``axis`` as a tuple of integers, or a TypeError naming it."""
-    items = tuple(axis) if isinstance(axis, (tuple, list, range)) else None
-    if items is None or not all(_is_int(ax) for ax in items):
+def _axis_tuple(op: str, axis: Any) -> tuple:
+    """``axis`` as a tuple (its items are checked by the caller), or a TypeError."""
+    if type(axis) is tuple:
+        return axis
+    if not isinstance(axis, (tuple, list, range)):
         raise TypeError(f"{op}: axis must be an integer or a tuple of integers, got {axis!r}")
-    return items
+    return tuple(axis)
