@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .axes import axis_args, one_axis, reduced_axes
-from .ops.core import derived, floating
+from .axes import LAST, axis_args, reduced_axes, spelled
+from .ops.core import derived, floating, to_tensor
 from .ops.loss import class_targets
 from .ops.registry import composite
 from .rng import default_generator
@@ -64,6 +64,8 @@ def logsumexp(
     vjp: g b softmax(x) for x, g exp(x - out) for b."""
     axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
     x = floating(x)
+    if b is not None:
+        x, b = _weighted(x, b)
     axes = reduced_axes(axis, x.ndim, "logsumexp")
     m = _shift(x, axes)
     e = ops.exp(ops.sub(x, m))
@@ -75,8 +77,22 @@ def logsumexp(
     return ops.reshape(out, tuple(n for i, n in enumerate(out.shape) if i not in axes))
 
 
-@composite(methods=("log_softmax",))
-def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+def _weighted(x: Tensor, b: Any) -> tuple[Tensor, Tensor]:
+    """x and the weights b of a logsumexp, x broadcast to their common shape (as
+    SciPy's ``logsumexp`` broadcasts the two); shapes that do not broadcast are refused
+    here, in logsumexp's terms."""
+    b = to_tensor(b, x, "logsumexp")
+    try:
+        shape = np.broadcast_shapes(x.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"logsumexp: weights b of shape {b.shape} do not broadcast against x of shape {x.shape}"
+        ) from None
+    return (x if shape == x.shape else ops.broadcast_to(x, shape)), b
+
+
+@composite(methods=("log_softmax",), top_level=True)
+def log_softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
     vjp: g - softmax(x) sum(g) along ``axis``."""
     axis = _last_or(axis, dim, "log_softmax")
@@ -86,11 +102,11 @@ def log_softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 def _last_or(axis: int, dim: int | None, op: str) -> int:
     """``axis`` (default -1, the last) or PyTorch's ``dim``, not both."""
-    return axis if dim is None else one_axis(op, None if axis == -1 else axis, dim)
+    return spelled(op, "axis", axis, "dim", dim)
 
 
-@composite(methods=("softmax",))
-def softmax(x: Tensor, axis: int = -1, *, dim: int | None = None) -> Tensor:
+@composite(methods=("softmax",), top_level=True)
+def softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
     ``axis``, s = softmax(x)."""
     axes = reduced_axes(_last_or(axis, dim, "softmax"), x.ndim, "softmax")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, tape
-from .axes import axis_args
+from .axes import axis_args, axis_index
 from .dtypes import as_array, get_default_dtype, set_default_dtype
 from .tape import Node
 
@@ -166,6 +166,22 @@ class Tensor:
                 "use .any() or .all()"
             )
         return bool(self.data)
+
+    def __float__(self) -> float:
+        """``float(t)`` of a one-element tensor (``float(loss)``), as NumPy and PyTorch."""
+        return float(self._one("float"))
+
+    def __int__(self) -> int:
+        """``int(t)`` of a one-element tensor (truncates a float, as Python's int)."""
+        return int(self._one("int"))
+
+    def _one(self, what: str) -> Any:
+        if self.data.size != 1:
+            raise TypeError(
+                f"{what}(): only a one-element tensor converts to a Python number; this one "
+                f"has shape {self.shape}"
+            )
+        return self.data.item()
 
     __hash__ = object.__hash__
 
@@ -363,7 +379,7 @@ class Tensor:
         """The index of the maximum over ``axis`` (of the flattened tensor when None;
         ``dim``/``keepdim`` are PyTorch's names): an int64 tensor."""
         axis, keepdims = axis_args("argmax", axis, keepdims, dim, keepdim)
-        return Tensor._wrap(np.asarray(self.data.argmax(axis=axis, keepdims=keepdims)))
+        return self._arg_extreme("argmax", axis, keepdims)
 
     def argmin(
         self,
@@ -376,7 +392,23 @@ class Tensor:
         """The index of the minimum over ``axis`` (of the flattened tensor when None;
         ``dim``/``keepdim`` are PyTorch's names): an int64 tensor."""
         axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
-        return Tensor._wrap(np.asarray(self.data.argmin(axis=axis, keepdims=keepdims)))
+        return self._arg_extreme("argmin", axis, keepdims)
+
+    def _arg_extreme(self, op: str, axis: Any, keepdims: bool) -> Tensor:
+        """argmax/argmin with the axis checked (a 0-d tensor takes 0 or -1, as
+        PyTorch) and an empty one refused, in the op's words."""
+        x = self.data
+        if axis is not None:
+            axis = axis_index(op, axis, max(x.ndim, 1))
+            if x.ndim == 0:
+                axis = None
+        if (x.size if axis is None else x.shape[axis]) == 0:
+            where = "the tensor" if axis is None else f"axis {axis}"
+            raise ValueError(
+                f"{op}: {where} of shape {x.shape} is empty, and an empty axis has no "
+                f"{op[3:]}imum to index"
+            )
+        return Tensor._wrap(np.asarray(getattr(x, op)(axis=axis, keepdims=keepdims)))
 
     # Arithmetic, math, reductions and shape methods (``x + y``, ``x.exp()``,
     # ``x.sum(0)``, ``x.reshape(2, 3)``...) are installed by the op definitions in

@@ -478,6 +478,8 @@ CASES.update({
     "ceil": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.ceil),
     "round": Case(lambda d: (_off_steps(d(arrays(d(shapes)))),), np.round),
     "remainder": Case(_remainder_args, np.remainder, empty=EMPTY2),
+    "mod": Case(_remainder_args, np.mod, empty=EMPTY2),
+    "floor_divide": Case(_remainder_args, np.floor_divide, empty=EMPTY2),
     "fmax": Case(untied, np.fmax, empty=EMPTY2),
     "fmin": Case(untied, np.fmin, empty=EMPTY2),
     "square": Case(unary(), np.square),
@@ -496,15 +498,33 @@ def _spread(draw: Any) -> tuple:
 
 def _norm_args(draw: Any) -> tuple:
     x, axis, keep = reduction(distinct_arrays)(draw)  # no ties of |x| (max/min kinks)
-    vector = isinstance(axis, int) or x.ndim == 1
-    ords = [None, "fro", 1, 2, 3, np.inf, -np.inf] if vector else [None, "fro"]
-    return x, draw(st.sampled_from(ords)), axis, keep
+    count = x.ndim if axis is None else len(np.atleast_1d(axis))
+    if count == 1:
+        ords = [None, 0, 1, 2, 3, 0.5, -1, -2.5, np.inf, -np.inf]
+        return x, draw(st.sampled_from(ords)), axis, keep
+    if count == 2:
+        return _untied_matrices(draw, x.shape, axis), draw(st.sampled_from(MATRIX_ORDS)), axis, keep
+    return x, None, axis, keep
+
+
+MATRIX_ORDS = [None, "fro", 1, -1, np.inf, -np.inf]
+
+
+def _untied_matrices(draw: Any, shape: tuple, axis: Any) -> np.ndarray:
+    """Values whose row sums and column sums of |x| are far apart within each matrix
+    along ``axis`` (two axes; both when None): magnitudes in [0.5, 1.5] times 4^(i+j)
+    at row i, column j, so the matrix 1- and inf-norms meet no max tie (a kink)."""
+    rows, cols = (0, 1) if axis is None else axis
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    magnitude = rng.uniform(0.5, 1.5, shape) * rng.choice([-1.0, 1.0], shape)
+    grid = np.indices(shape)
+    return magnitude * 4.0 ** (grid[rows] + grid[cols])
 
 
 def _np_norm(x: np.ndarray, ord: Any, axis: Any, keep: bool) -> np.ndarray:
-    if ord in (None, "fro") or (ord == 2 and x.ndim == 1 and axis is None):
+    if ord is None:
         return np.sqrt(np.sum(x * x, axis=axis, keepdims=keep))
-    return np.linalg.norm(x, ord, axis if axis is not None else 0, keep)
+    return np.linalg.norm(x, ord, axis, keep)
 
 
 def _untied_along(kth: bool) -> Draw:

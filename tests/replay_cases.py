@@ -60,6 +60,7 @@ CASES: dict[str, tuple[Variants, Any]] = {
     "arctan2": binary(ops.arctan2),
     "hypot": binary(ops.hypot),
     "remainder": binary(lambda a, b: a % b, ((-3.0, 3.0), (0.4, 1.5))),
+    "floor_divide": binary(lambda a, b: a // b, ((-3.0, 3.0), (0.4, 1.5))),
     "where": binary(lambda a, b: minigrad.where(_checker(a, b), a, b)),
     "neg": unary(lambda a: -a),
     "exp": unary(lambda a: a.exp()),

@@ -80,8 +80,12 @@ def _spread(fn: Callable) -> Callable:
 
 
 def _norm(x: torch.Tensor, ord: Any, axis: Any, keepdims: bool) -> torch.Tensor:
-    p = 2 if ord in (None, "fro") else ord
-    return torch.linalg.vector_norm(x, p, _dims(x, axis), keepdims)
+    """NumPy's norm: a matrix norm over two axes (two dims of x without axis) with ord
+    given, else a vector norm (2 when ord is None)."""
+    dims = _dims(x, axis)
+    if ord is not None and len(dims) == 2:
+        return torch.linalg.matrix_norm(x, ord, dims, keepdims)
+    return torch.linalg.vector_norm(x, 2 if ord is None else ord, dims, keepdims)
 
 
 def _one_axis(fn: Callable) -> Callable:
@@ -206,6 +210,8 @@ TORCH: dict[str, Callable[..., Any]] = {
     "arctan2": torch.atan2,
     "hypot": torch.hypot,
     "remainder": _remainder,
+    "mod": _remainder,
+    "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"),
     "where": lambda c, a, b: torch.where(torch.as_tensor(c), a, b),
     # elementwise, one operand
     "neg": torch.neg,

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     layout,
     linalg,
     loss,
+    norms,
     piecewise,
     reduce,
     shape,

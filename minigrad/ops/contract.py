@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import one_axis
+from ..axes import one_axis, spelled
 from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
 from .elementwise import mul, sub, where
@@ -145,7 +145,13 @@ def _tensordot_axes(a: Tensor, b: Tensor, axes: Any) -> tuple[list[int], list[in
                 f"shapes {a.shape} and {b.shape}"
             )
         return list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+        raise TypeError(
+            f"tensordot: axes must be an integer or a pair (axes of a, axes of b), got {axes!r}"
+        )
     pa, pb = ([x] if isinstance(x, (int, np.integer)) else list(x) for x in axes)
+    if not all(isinstance(i, (int, np.integer)) for i in pa + pb):
+        raise TypeError(f"tensordot: axes must be integers, got {axes!r}")
     if len(pa) != len(pb):
         raise ValueError(f"tensordot: axes {pa} and {pb} pair unequal numbers of axes")
     for side, ax, t in (("a", pa, a), ("b", pb, b)):
@@ -166,12 +172,18 @@ def _tensordot_axes(a: Tensor, b: Tensor, axes: Any) -> tuple[list[int], list[in
 
 
 @composite(top_level=True)
-def tensordot(a: Any, b: Any, axes: int | Sequence[Sequence[int]] = 2) -> Tensor:
+def tensordot(
+    a: Any,
+    b: Any,
+    axes: int | Sequence[Sequence[int]] | None = None,
+    *,
+    dims: int | Sequence[Sequence[int]] | None = None,
+) -> Tensor:
     """Sum over ``axes`` of a paired with ``axes`` of b (the last n of a with the first n
-    of b for an integer). A composite of contract; vjp: g contracted with the other
-    operand over the free axes."""
+    of b for an integer n; 2 when not given; ``dims`` is PyTorch's name). A composite
+    of contract; vjp: g contracted with the other operand over the free axes."""
     a, b = binary_operands(a, b, "tensordot")
-    pa, pb = _tensordot_axes(a, b, axes)
+    pa, pb = _tensordot_axes(a, b, spelled("tensordot", "axes", axes, "dims", dims, 2))
     la, lb = list(_letters(a.ndim)), list(_letters(b.ndim, a.ndim))
     for i, j in zip(pa, pb, strict=True):
         lb[j % b.ndim] = la[i % a.ndim]
@@ -180,14 +192,14 @@ def tensordot(a: Any, b: Any, axes: int | Sequence[Sequence[int]] = 2) -> Tensor
     return contract(a, b, f"{''.join(la)},{''.join(lb)}->{''.join(out)}")
 
 
-@composite(top_level=True)
+@composite(methods=("outer",), top_level=True)
 def outer(a: Any, b: Any) -> Tensor:
     """a.ravel()[:, None] * b.ravel()[None, :]. A composite of contract; vjp: (g b, g^T a)."""
     a, b = binary_operands(a, b, "outer")
     return contract(reshape(a, (-1,)), reshape(b, (-1,)), "i,j->ij")
 
 
-@composite(top_level=True)
+@composite(methods=("inner",), top_level=True)
 def inner(a: Any, b: Any) -> Tensor:
     """Sum over the last axes of a and b (a product when either is 0-d). A composite;
     vjp: g contracted with the other operand."""
@@ -198,7 +210,7 @@ def inner(a: Any, b: Any) -> Tensor:
     return contract(a, b, f"{la}z,{lb}z->{la}{lb}")
 
 
-@composite(top_level=True)
+@composite(methods=("dot",), top_level=True)
 def dot(a: Any, b: Any) -> Tensor:
     """NumPy's dot: a product for 0-d, the sum over the last axis of a and the
     second-to-last of b (the last if b is 1-d). A composite of contract; vjp: g
@@ -211,7 +223,7 @@ def dot(a: Any, b: Any) -> Tensor:
     return tensordot(a, b, ([-1], [b.ndim - 2]))
 
 
-@composite(top_level=True)
+@composite(methods=("kron",), top_level=True)
 def kron(a: Any, b: Any) -> Tensor:
     """Kronecker product: blocks a[i] * b (ranks padded with leading 1s). A composite
     of contract and reshape; vjp: each block of g contracted with the other operand."""

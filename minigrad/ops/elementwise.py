@@ -34,9 +34,10 @@ from .unary import exp, log
 
 def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
     try:
-        return fn(a.data, b.data)
+        np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
         raise broadcast_error(op, a.shape, b.shape) from None
+    return fn(a.data, b.data)
 
 
 def _target(t: Tensor, out: np.ndarray) -> tuple | None:
@@ -95,7 +96,11 @@ def _add_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 
 
 @primitive(
-    _add_vjp, jvp=_add_jvp, tensor_vjp=_add_vjp, methods=("__add__", ("__radd__", reflected))
+    _add_vjp,
+    jvp=_add_jvp,
+    tensor_vjp=_add_vjp,
+    methods=("__add__", ("__radd__", reflected)),
+    top_level=True,
 )
 def add(a: Any, b: Any) -> Tensor:
     """a + b. vjp: (g, g), each reduced to its input's shape."""
@@ -116,7 +121,11 @@ def _sub_jvp(dx: tuple, y: np.ndarray, ta: tuple | None, tb: tuple | None) -> np
 
 
 @primitive(
-    _sub_vjp, jvp=_sub_jvp, tensor_vjp=_sub_vjp, methods=("__sub__", ("__rsub__", reflected))
+    _sub_vjp,
+    jvp=_sub_jvp,
+    tensor_vjp=_sub_vjp,
+    methods=("__sub__", ("__rsub__", reflected)),
+    top_level=True,
 )
 def sub(a: Any, b: Any) -> Tensor:
     """a - b. vjp: (g, -g)."""
@@ -149,6 +158,7 @@ def _mul_jvp(
     tensor_vjp=_mul_vjp,
     saves=("a", "b"),
     methods=("__mul__", ("__rmul__", reflected)),
+    top_level=True,
 )
 def mul(a: Any, b: Any) -> Tensor:
     """a * b. vjp: (g b, g a)."""
@@ -180,6 +190,7 @@ def _div_jvp(
     tensor_vjp=_div_vjp,
     saves=("b", "out"),
     methods=("__truediv__", ("__rtruediv__", reflected)),
+    top_level=True,
 )
 def div(a: Any, b: Any) -> Tensor:
     """a / b. vjp: (g / b, -g a / b^2).
@@ -260,16 +271,30 @@ def _pow_tensor_vjp(
     jvp=_pow_jvp,
     tensor_vjp=_pow_tensor_vjp,
     saves=("a", "b", "out"),
-    methods=("__pow__", ("__rpow__", reflected)),
+    methods=("__pow__", ("__rpow__", reflected), "pow"),
+    top_level=True,
 )
 def pow(a: Any, b: Any) -> Tensor:
     """a ** b. vjp: (g b a^(b-1), g a^b ln a), with PyTorch's zeros at the boundary:
     the first is 0 where b = 0, the second 0 where a = 0 and b >= 0."""
     a, b = binary_operands(a, b, "pow")
+    _integer_powers(a.data, b.data)
     out = _apply("pow", np.power, a, b)
     return record(
         "pow", out, (a, b), _pow_vjp, a.data, b.data, out, _target(a, out), _target(b, out)
     )
+
+
+def _integer_powers(x: np.ndarray, y: np.ndarray) -> None:
+    """NumPy's rule: an integer power of an integer is an integer, so a negative
+    integer exponent (a fraction) is refused; said here with the values."""
+    if x.dtype.kind in "biu" and y.dtype.kind in "iu" and (y < 0).any():
+        shown = np.unique(y[y < 0])[:5].tolist()
+        raise ValueError(
+            f"pow: integers to negative integer powers are not allowed: base of dtype "
+            f"{x.dtype} (shape {x.shape}) to exponent(s) {shown} of dtype {y.dtype}; make "
+            "the base floating first (x.float() ** -1, or x ** -1.0)"
+        )
 
 
 def _select_vjp(

@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 
+from ..axes import FIRST, Default, axis_index, spelled
 from ..tensor import Tensor
 from .core import to_tensor
 from .elementwise import where
 from .reduce import sum
 from .registry import composite, names
 from .shape import concatenate, getitem, reshape, transpose
+
+SECOND = Default(1)
 
 
 def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float = 0.0) -> Tensor:
@@ -35,7 +38,8 @@ def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float 
         given = ", ".join(
             f"{k}={v!r}"
             for k, v in caller.f_locals.items()
-            if k not in ("a", "v") and v is not None
+            if k not in ("a", "v", "dim", "dims", "dim1", "dim2", "shifts", "diagonal")
+            and v is not None
         )
         raise ValueError(
             f"{caller.f_code.co_name}: {given or 'its arguments'} do not fit a tensor of "
@@ -48,8 +52,12 @@ def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float 
 
 
 @composite(methods=("flip",), top_level=True)
-def flip(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Reverse the order along ``axis`` (all axes when None). vjp: g flipped back."""
+def flip(
+    a: Tensor, axis: int | Sequence[int] | None = None, *, dims: int | Sequence[int] | None = None
+) -> Tensor:
+    """Reverse the order along ``axis`` (all axes when None; ``dims`` is PyTorch's
+    name). vjp: g flipped back."""
+    axis = spelled("flip", "axis", axis, "dims", dims)
     return _gather(a, lambda p: np.flip(p, axis))
 
 
@@ -66,53 +74,104 @@ def fliplr(a: Tensor) -> Tensor:
 
 
 @composite(methods=("rot90",), top_level=True)
-def rot90(a: Tensor, k: int = 1, axes: Sequence[int] = (0, 1)) -> Tensor:
-    """Rotate by 90 degrees k times in the plane ``axes``. vjp: g rotated back."""
-    return _gather(a, lambda p: np.rot90(p, k, tuple(axes)))
+def rot90(
+    a: Tensor, k: int = 1, axes: Sequence[int] | None = None, *, dims: Sequence[int] | None = None
+) -> Tensor:
+    """Rotate by 90 degrees k times in the plane ``axes`` ((0, 1) when not given;
+    ``dims`` is PyTorch's name). vjp: g rotated back."""
+    axes = spelled("rot90", "axes", axes, "dims", dims, (0, 1))
+    if not isinstance(axes, (tuple, list)) or len(axes) != 2:
+        raise ValueError(f"rot90: axes must be two axes (the plane), got {axes!r}")
+    plane = [axis_index("rot90", ax, a.ndim, "axis") for ax in axes]
+    if plane[0] == plane[1]:
+        raise ValueError(f"rot90: axes {tuple(axes)} name one axis twice; the plane needs two")
+    return _gather(a, lambda p: np.rot90(p, k, tuple(plane)))
 
 
 @composite(methods=("roll",), top_level=True)
-def roll(a: Tensor, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
-    """Shift cyclically by ``shift`` along ``axis`` (flattened when None). vjp: g
-    rolled back."""
+def roll(
+    a: Tensor,
+    shift: int | Sequence[int] | None = None,
+    axis: int | Sequence[int] | None = None,
+    *,
+    shifts: int | Sequence[int] | None = None,
+    dims: int | Sequence[int] | None = None,
+) -> Tensor:
+    """Shift cyclically by ``shift`` along ``axis`` (flattened when None; ``shifts`` and
+    ``dims`` are PyTorch's names). vjp: g rolled back."""
+    shift = spelled("roll", "shift", shift, "shifts", shifts)
+    if shift is None:
+        raise TypeError("roll: missing the shift (shift= or shifts=)")
+    axis = spelled("roll", "axis", axis, "dims", dims)
     return _gather(a, lambda p: np.roll(p, shift, axis))
 
 
 @composite(methods=("repeat",), top_level=True)
-def repeat(a: Tensor, repeats: int | Sequence[int], axis: int | None = None) -> Tensor:
-    """Each element repeated ``repeats`` times along ``axis`` (NumPy's ``repeat``,
-    PyTorch's ``repeat_interleave``). vjp: g summed over the copies."""
+def repeat(
+    a: Tensor, repeats: int | Sequence[int], axis: int | None = None, *, dim: int | None = None
+) -> Tensor:
+    """Each element repeated ``repeats`` times along ``axis`` (flattened when None;
+    NumPy's ``repeat``, PyTorch's ``repeat_interleave``, whose ``dim`` it takes). vjp:
+    g summed over the copies."""
+    axis = spelled("repeat", "axis", axis, "dim", dim)
     return _gather(a, lambda p: np.repeat(p, repeats, axis))
 
 
 @composite(methods=("tile",), top_level=True)
-def tile(a: Tensor, reps: int | Sequence[int]) -> Tensor:
-    """The whole tensor repeated ``reps`` times per axis (PyTorch's ``Tensor.repeat``).
-    vjp: g summed over the tiles."""
+def tile(
+    a: Tensor, reps: int | Sequence[int] | None = None, *, dims: int | Sequence[int] | None = None
+) -> Tensor:
+    """The whole tensor repeated ``reps`` times per axis (PyTorch's ``Tensor.repeat``;
+    ``dims`` is ``torch.tile``'s name for reps). vjp: g summed over the tiles."""
+    reps = spelled("tile", "reps", reps, "dims", dims)
+    if reps is None:
+        raise TypeError("tile: missing the repetitions (reps= or dims=)")
     return _gather(a, lambda p: np.tile(p, reps))
 
 
 @composite(methods=("diagonal",), top_level=True)
-def diagonal(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
-    """The diagonal of the (axis1, axis2) planes, as a last axis. vjp: g on the
-    diagonal, 0 elsewhere."""
+def diagonal(
+    a: Tensor,
+    offset: int = 0,
+    axis1: int = FIRST,
+    axis2: int = SECOND,
+    *,
+    dim1: int | None = None,
+    dim2: int | None = None,
+) -> Tensor:
+    """The diagonal of the (axis1, axis2) planes, as a last axis (``dim1``, ``dim2``
+    are PyTorch's names). vjp: g on the diagonal, 0 elsewhere."""
+    axis1 = spelled("diagonal", "axis1", axis1, "dim1", dim1)
+    axis2 = spelled("diagonal", "axis2", axis2, "dim2", dim2)
     return _gather(a, lambda p: np.diagonal(p, offset, axis1, axis2))
+
+
+_diagonal = diagonal  # for diag, whose PyTorch argument ``diagonal`` hides the op
 
 
 @composite(methods=("trace",), top_level=True)
 def trace(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal: sum(diagonal(a)). vjp: g on the diagonal."""
-    return sum(diagonal(a, offset, axis1, axis2), -1)
+    if a.ndim < 2:
+        raise ValueError(f"trace: needs at least a 2-d tensor, got shape {a.shape}")
+    i, j = axis_index("trace", axis1, a.ndim, "axis1"), axis_index("trace", axis2, a.ndim, "axis2")
+    if i == j:
+        raise ValueError(
+            f"trace: axis1={axis1} and axis2={axis2} are the same axis of a {a.ndim}-d tensor"
+        )
+    return sum(diagonal(a, offset, i, j), -1)
 
 
 @composite(top_level=True)
-def diag(v: Tensor, k: int = 0) -> Tensor:
+def diag(v: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
     """A 1-d ``v`` on the k-th diagonal of a square matrix, or the k-th diagonal of a
-    2-d ``v``. vjp: the matching diagonal of g (or g put on it)."""
+    2-d ``v`` (``diagonal`` is PyTorch's name for k). vjp: the matching diagonal of g
+    (or g put on it)."""
+    k = spelled("diag", "k", k, "diagonal", diagonal)
     if v.ndim == 1:
         return _gather(v, lambda p: np.diag(p + 1, k) - 1)
     if v.ndim == 2:
-        return diagonal(v, k)
+        return _diagonal(v, k)
     raise ValueError(f"diag: needs a 1-d or 2-d tensor, got shape {v.shape}")
 
 
@@ -123,14 +182,18 @@ def _triangle(a: Tensor, keep: np.ndarray, op: str) -> Tensor:
 
 
 @composite(methods=("tril",), top_level=True)
-def tril(a: Tensor, k: int = 0) -> Tensor:
-    """The lower triangle (j <= i + k) of the last two axes, 0 above. vjp: g below."""
+def tril(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
+    """The lower triangle (j <= i + k) of the last two axes, 0 above (``diagonal`` is
+    PyTorch's name for k). vjp: g below."""
+    k = spelled("tril", "k", k, "diagonal", diagonal)
     return _triangle(a, np.tril(np.ones(a.shape[-2:], dtype=bool), k), "tril")
 
 
 @composite(methods=("triu",), top_level=True)
-def triu(a: Tensor, k: int = 0) -> Tensor:
-    """The upper triangle (j >= i + k) of the last two axes, 0 below. vjp: g above."""
+def triu(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
+    """The upper triangle (j >= i + k) of the last two axes, 0 below (``diagonal`` is
+    PyTorch's name for k). vjp: g above."""
+    k = spelled("triu", "k", k, "diagonal", diagonal)
     return _triangle(a, np.triu(np.ones(a.shape[-2:], dtype=bool), k), "triu")
 
 
@@ -191,17 +254,23 @@ def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any 
 def moveaxis(a: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     """Axes ``source`` moved to ``destination``, the others in order (a transpose).
     vjp: g transposed back."""
-    src, dst = (tuple(np.atleast_1d(v).tolist()) for v in (source, destination))
+    src = _distinct_axes("source", source, a.ndim)
+    dst = _distinct_axes("destination", destination, a.ndim)
     if len(src) != len(dst):
         raise ValueError(f"moveaxis: {len(src)} source and {len(dst)} destination axes")
-    for ax in src + dst:
-        if not -a.ndim <= ax < a.ndim:
-            raise ValueError(f"moveaxis: axis {ax} is out of range for a {a.ndim}-d tensor")
-    src, dst = [s % a.ndim for s in src], [d % a.ndim for d in dst]
     perm = [n for n in range(a.ndim) if n not in src]
     for d, s in sorted(zip(dst, src, strict=True)):
         perm.insert(d, s)
     return transpose(a, tuple(perm))
+
+
+def _distinct_axes(name: str, value: Any, ndim: int) -> list[int]:
+    """moveaxis's ``source`` or ``destination`` as indices, each in range, none twice."""
+    items = [value] if isinstance(value, (int, np.integer)) else list(value)
+    out = [axis_index("moveaxis", ax, ndim, name) for ax in items]
+    if len(set(out)) != len(out):
+        raise ValueError(f"moveaxis: {name} {tuple(items)} repeats an axis of a {ndim}-d tensor")
+    return out
 
 
 def _ranked(tensors: tuple, shapes: Callable[[tuple], tuple], op: str) -> Any:

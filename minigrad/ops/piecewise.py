@@ -1,10 +1,12 @@
-"""Piecewise ops: rounding, sign, remainder and NaN-ignoring extremes.
+"""Piecewise ops: rounding, sign, floor division, remainder and NaN-ignoring extremes.
 
-``sign``, ``floor``, ``ceil`` and ``round`` are flat between their jumps: their
-derivative is 0 everywhere (at a jump too, as PyTorch; NumPy has no derivative).
-``remainder`` follows the divisor's sign (Python's ``%``), its derivative in ``b`` is
-``-floor(a / b)``. ``fmax``/``fmin`` ignore a NaN operand; at a tie the whole
-gradient goes to ``a`` (PyTorch's convention; ``maximum`` splits ties evenly).
+``sign``, ``floor``, ``ceil``, ``round`` and ``floor_divide`` are flat between their
+jumps: their derivative is 0 everywhere (at a jump too, as PyTorch; NumPy has no
+derivative). ``remainder`` (``mod``) follows the divisor's sign (Python's ``%``), its
+derivative in ``b`` is ``-floor(a / b)``. Integer operands keep their integer dtype in
+both, as NumPy (``7 // -2 == -4``, ``7 % -2 == -1``). ``fmax``/``fmin`` ignore a NaN
+operand; at a tie the whole gradient goes to ``a`` (PyTorch's convention; ``maximum``
+splits ties evenly).
 """
 
 from __future__ import annotations
@@ -84,7 +86,27 @@ remainder = define_binary(
     lambda xp, a, b, y: 1.0,
     lambda xp, a, b, y: -xp.floor(a / b),
     "a - floor(a / b) b, with the sign of b (``a % b``). vjp: (g, -g floor(a / b)).",
-    methods=("__mod__", ("__rmod__", reflected)),
+    methods=("__mod__", ("__rmod__", reflected), "remainder"),
+    integers=True,
+)
+
+
+@composite(top_level=True)
+def mod(a: Any, b: Any) -> Tensor:
+    """NumPy's other name for :func:`remainder`: a - floor(a / b) b, with the sign of b.
+    vjp: (g, -g floor(a / b)) (remainder's)."""
+    return remainder(a, b)
+
+
+floor_divide = define_binary(
+    _M,
+    "floor_divide",
+    np.floor_divide,
+    lambda xp, a, b, y: 0.0,
+    lambda xp, a, b, y: 0.0,
+    "floor(a / b) (``a // b``; integers stay integers, as NumPy). vjp: (0, 0): flat "
+    "between its jumps, as PyTorch.",
+    methods=("__floordiv__", ("__rfloordiv__", reflected), "floor_divide"),
     integers=True,
 )
 

@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
+from ..axes import FIRST, axis_index, reduced_axes, spelled
 from ..differentiable import Deferred
 from ..gradients import Scatter
 from ..tape import shared_shape
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
-from .registry import composite, names, primitive, shape_args, varargs
+from .registry import calling_op, composite, names, primitive, shape_args, varargs
 from .tangents import lift
 
 
@@ -58,7 +59,8 @@ def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     _reshape_vjp,
     jvp=_reshape_jvp,
     tensor_vjp=_reshape_vjp,
-    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat)),
+    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat), ("ravel", _flat)),
+    top_level=True,
 )
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
@@ -66,6 +68,8 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
         out = a.data.reshape(tuple(shape))
     except ValueError:
         raise ValueError(f"reshape: cannot reshape {a.shape} into {tuple(shape)}") from None
+    except TypeError:
+        raise TypeError(f"reshape: the shape must be integers, got {shape!r}") from None
     return record("reshape", out, (a,), _reshape_vjp, a.shape)
 
 
@@ -83,6 +87,7 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
     jvp=_transpose_jvp,
     tensor_vjp=_transpose_vjp,
     methods=(("transpose", _axes_args), ("permute", varargs), ("T", property)),
+    top_level=True,
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
@@ -103,9 +108,11 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     return record("transpose", out, (a,), _transpose_vjp, inverse)
 
 
-@composite(methods=("swapaxes",))
+@composite(methods=("swapaxes",), top_level=True)
 def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
     """Exchange two axes (a transpose). vjp: g with the two axes exchanged back."""
+    a1 = axis_index("swapaxes", a1, a.ndim, "first axis")
+    a2 = axis_index("swapaxes", a2, a.ndim, "second axis")
     axes = list(range(a.ndim))
     axes[a1], axes[a2] = axes[a2], axes[a1]
     return transpose(a, axes)
@@ -125,6 +132,7 @@ def _broadcast_to_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     jvp=_broadcast_to_jvp,
     tensor_vjp=_broadcast_to_vjp,
     methods=(("broadcast_to", varargs), ("expand", varargs)),
+    top_level=True,
 )
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` (a read-only view). vjp: unbroadcast."""
@@ -136,13 +144,17 @@ def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     return record("broadcast_to", out, (a,), _broadcast_to_vjp, a.shape)
 
 
-@composite(methods=("squeeze",))
-def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
-    """Drop size-1 axes (all, or the given ones): a reshape. vjp: g reshaped back."""
+@composite(methods=("squeeze",), top_level=True)
+def squeeze(
+    a: Tensor, axis: int | Sequence[int] | None = None, *, dim: int | Sequence[int] | None = None
+) -> Tensor:
+    """Drop size-1 axes (all, or the given ones; ``dim`` is PyTorch's name): a reshape.
+    vjp: g reshaped back."""
+    axis = spelled("squeeze", "axis", axis, "dim", dim)
     if axis is None:
         shape = tuple(n for n in a.shape if n != 1)
     else:
-        axes = {int(ax) % a.ndim for ax in ((axis,) if isinstance(axis, int) else axis)}
+        axes = reduced_axes(axis, a.ndim, "squeeze")
         for ax in axes:
             if a.shape[ax] != 1:
                 raise ValueError(f"squeeze: axis {ax} of {a.shape} has size {a.shape[ax]}, not 1")
@@ -150,13 +162,14 @@ def squeeze(a: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
     return reshape(a, shape)
 
 
-@composite(methods=("unsqueeze",))
-def unsqueeze(a: Tensor, axis: int) -> Tensor:
-    """Insert a size-1 axis at ``axis``: a reshape. vjp: g reshaped back."""
-    if axis < 0:
-        axis += a.ndim + 1
-    if not 0 <= axis <= a.ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for a {a.ndim}-d tensor")
+@composite(methods=("unsqueeze",), top_level=True)
+def unsqueeze(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Insert a size-1 axis at ``axis`` (``dim`` is PyTorch's name): a reshape. vjp: g
+    reshaped back."""
+    axis = spelled("unsqueeze", "axis", axis, "dim", dim)
+    if axis is None:
+        raise TypeError("unsqueeze: missing the axis (axis= or dim=) where to insert")
+    axis = axis_index("unsqueeze", axis, a.ndim, new=True)
     return reshape(a, (*a.shape[:axis], 1, *a.shape[axis:]))
 
 
@@ -313,9 +326,11 @@ def scatter(values: Sequence[Any], indices: Sequence[Any], shape: Sequence[int])
 
 
 @composite(top_level=True)
-def take(a: Tensor, indices: Any, axis: int = 0) -> Tensor:
-    """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0).
-    vjp: g scatter-added back to the gathered rows (repeats accumulate)."""
+def take(a: Tensor, indices: Any, axis: int = FIRST, *, dim: int | None = None) -> Tensor:
+    """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0;
+    ``dim`` is PyTorch's name). vjp: g scatter-added back to the gathered rows
+    (repeats accumulate)."""
+    axis = axis_index("take", spelled("take", "axis", axis, "dim", dim), a.ndim)
     ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if ids.dtype.kind not in "iu":
         raise TypeError(f"take: indices must be integers, got {ids.dtype}")
@@ -356,14 +371,21 @@ def _concatenate_tensor_vjp(g: Tensor, ax: int, ends: np.ndarray, needs: list) -
 @primitive(
     _concatenate_vjp, jvp=_concatenate_jvp, tensor_vjp=_concatenate_tensor_vjp, top_level=True
 )
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join along an existing axis. vjp: g split back into views, one per input."""
+def concatenate(
+    tensors: Sequence[Any], axis: int | None = FIRST, *, dim: int | None = None
+) -> Tensor:
+    """Join along an existing axis (``dim`` is PyTorch's name; None joins the
+    flattened tensors, as NumPy). vjp: g split back into views, one per input."""
     ts = _as_tensors(tensors, "concatenate")
+    if axis is None and dim is None:
+        ts, axis = tuple(reshape(t, (-1,)) for t in ts), 0
+    axis = axis_index("concatenate", spelled("concatenate", "axis", axis, "dim", dim), ts[0].ndim)
     try:
         out = np.concatenate([t.data for t in ts], axis=axis)
     except ValueError:
         raise ValueError(
-            f"concatenate: shapes {[t.shape for t in ts]} do not fit along axis {axis}"
+            f"{calling_op() or 'concatenate'}: shapes {[t.shape for t in ts]} do not fit "
+            f"along axis {axis}"
         ) from None
     ax = axis % out.ndim
     ends = np.cumsum([t.shape[ax] for t in ts])[:-1]
@@ -384,13 +406,17 @@ def _stack_jvp(dx: tuple, y: np.ndarray, lead: tuple, needs: list) -> np.ndarray
 
 
 @primitive(_stack_vjp, jvp=_stack_jvp, tensor_vjp=_stack_vjp, top_level=True)
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join along a new axis. vjp: one view of g per input (O(T) for T inputs)."""
+def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) -> Tensor:
+    """Join along a new axis (``dim`` is PyTorch's name). vjp: one view of g per input
+    (O(T) for T inputs)."""
     ts = _as_tensors(tensors, "stack")
+    axis = axis_index("stack", spelled("stack", "axis", axis, "dim", dim), ts[0].ndim, new=True)
     try:
         out = np.stack([t.data for t in ts], axis=axis)
     except ValueError:
-        raise ValueError(f"stack: shapes {[t.shape for t in ts]} must all be equal") from None
+        raise ValueError(
+            f"{calling_op() or 'stack'}: shapes {[t.shape for t in ts]} must all be equal"
+        ) from None
     lead = (slice(None),) * (axis % out.ndim)
     needs = [t.requires_grad for t in ts]
     return record("stack", out, ts, _stack_vjp, lead, needs)
@@ -404,10 +430,18 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
 
 
 @composite(methods=("split",), top_level=True)
-def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> list[Tensor]:
-    """Split along ``axis`` into pieces of ``size`` (the last may be smaller) or of
-    the given sizes, as ``torch.split``: an empty axis gives one empty piece. vjp: the
-    pieces' g joined along ``axis`` (each piece is a slice, so backward is O(n))."""
+def split(
+    a: Tensor,
+    size_or_sections: int | Sequence[int],
+    axis: int = FIRST,
+    *,
+    dim: int | None = None,
+) -> list[Tensor]:
+    """Split along ``axis`` (``dim`` is PyTorch's name) into pieces of ``size`` (the
+    last may be smaller) or of the given sizes, as ``torch.split``: an empty axis gives
+    one empty piece. vjp: the pieces' g joined along ``axis`` (each piece is a slice,
+    so backward is O(n))."""
+    axis = axis_index("split", spelled("split", "axis", axis, "dim", dim), a.ndim)
     n = a.shape[axis]
     if isinstance(size_or_sections, (int, np.integer)):
         if size_or_sections <= 0:
@@ -416,11 +450,13 @@ def split(a: Tensor, size_or_sections: int | Sequence[int], axis: int = 0) -> li
         sizes = sizes or (0,)
     else:
         sizes = tuple(int(s) for s in size_or_sections)
+        if min(sizes, default=0) < 0:
+            raise ValueError(f"split: sizes {list(sizes)} must not be negative")
         if sum(sizes) != n:
             raise ValueError(
                 f"split: sizes {list(sizes)} do not add up to {n} (axis {axis} of {a.shape})"
             )
-    return [getitem(a, index) for index in _split_indices(axis % a.ndim, sizes)]
+    return [getitem(a, index) for index in _split_indices(axis, sizes)]
 
 
 @functools.lru_cache(maxsize=256)
@@ -433,10 +469,13 @@ def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...]
 
 
 @composite(methods=("chunk",), top_level=True)
-def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
-    """Split into ``chunks`` nearly equal pieces of ceil(n / chunks), as ``torch.chunk``
-    (so there may be fewer pieces; an empty axis gives ``chunks`` empty pieces). vjp:
-    the pieces' g joined along ``axis``."""
+def chunk(a: Tensor, chunks: int, axis: int = FIRST, *, dim: int | None = None) -> list[Tensor]:
+    """Split into ``chunks`` nearly equal pieces of ceil(n / chunks) along ``axis``
+    (``dim`` is PyTorch's name), as ``torch.chunk`` (so there may be fewer pieces; an
+    empty axis gives ``chunks`` empty pieces). vjp: the pieces' g joined along ``axis``."""
+    axis = axis_index("chunk", spelled("chunk", "axis", axis, "dim", dim), a.ndim)
+    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
+        raise TypeError(f"chunk: chunks must be an integer, got {chunks!r}")
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     n = a.shape[axis]
@@ -446,11 +485,12 @@ def chunk(a: Tensor, chunks: int, axis: int = 0) -> list[Tensor]:
 
 
 @composite(methods=("unbind",), top_level=True)
-def unbind(a: Tensor, axis: int = 0) -> list[Tensor]:
-    """The slices along ``axis`` with that axis removed (e.g. the T steps of a
-    (T, N, H) sequence). vjp: the slices' g stacked along ``axis`` (each is an integer
-    index, so backward is O(T) in total)."""
-    lead = (slice(None),) * (axis % a.ndim)
+def unbind(a: Tensor, axis: int = FIRST, *, dim: int | None = None) -> list[Tensor]:
+    """The slices along ``axis`` (``dim`` is PyTorch's name) with that axis removed
+    (e.g. the T steps of a (T, N, H) sequence). vjp: the slices' g stacked along
+    ``axis`` (each is an integer index, so backward is O(T) in total)."""
+    axis = axis_index("unbind", spelled("unbind", "axis", axis, "dim", dim), a.ndim)
+    lead = (slice(None),) * axis
     return [getitem(a, (*lead, i)) for i in range(a.shape[axis])]
 
 

@@ -1,14 +1,15 @@
 """Products, cumulative sums and statistics over an axis.
 
-``prod`` and ``cumsum`` are primitives; ``cumprod``, ``var``, ``std`` and ``norm`` are
-composites. Reductions take NumPy's ``axis``/``keepdims`` and PyTorch's ``dim``/
-``keepdim`` (keyword aliases, :mod:`minigrad.axes`).
+``prod`` and ``cumsum`` are primitives; ``cumprod``, ``sort``, ``partition``, ``var``
+and ``std`` are composites (norms are in :mod:`.norms`). Reductions take NumPy's
+``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim`` (keyword aliases,
+:mod:`minigrad.axes`).
 
 ``prod`` handles zeros exactly: the derivative of each element is the product of the
 others (prefix times suffix products), never ``prod / x``, so one zero gives the
-others' product and two zeros give zeros everywhere. ``std`` and ``norm`` follow
-PyTorch at 0: where the result is 0 (a constant, a zero vector) the gradient is 0,
-not NaN (NumPy defines no derivative).
+others' product and two zeros give zeros everywhere. ``std`` (and the norms, through
+:func:`_root`) follow PyTorch at 0: where the result is 0 (a constant, a zero
+vector) the gradient is 0, not NaN (NumPy defines no derivative).
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import axis_args, one_axis
+from ..axes import LAST, axis_args, axis_index, one_axis, spelled
 from ..tensor import Tensor
 from .core import record
 from .elementwise import div, mul, pow, sub, where
-from .reduce import _axes, max, mean, min, sum
+from .reduce import _axes, mean, sum
 from .registry import composite, names, primitive
 from .shape import getitem, reshape, transpose
-from .unary import abs, sqrt
+from .unary import sqrt
 
 Axis = int | Sequence[int] | None
 
@@ -125,9 +126,7 @@ def _cumsum_tensor_vjp(g: Tensor, axis: int) -> tuple:
 def _one_axis(op: str, a: Tensor, axis: int | None) -> tuple[Tensor, int]:
     if axis is None:
         return reshape(a, (-1,)), 0
-    if not -a.ndim <= axis < a.ndim:
-        raise ValueError(f"{op}: axis {axis} is out of range for a {a.ndim}-d tensor")
-    return a, axis % a.ndim
+    return a, axis_index(op, axis, a.ndim)
 
 
 @primitive(
@@ -151,7 +150,7 @@ def cumprod(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Te
     last = transpose(a, perm)
     rows = reshape(last, (*last.shape[:-1], 1, n))
     upto = np.tril(np.ones((n, n), dtype=bool))
-    return transpose(prod(where(upto, rows, 1.0), -1), inverse)
+    return transpose(prod(where(upto, rows, 1), -1), inverse)  # integers stay integers
 
 
 def _gather(a: Tensor, idx: np.ndarray, axis: int) -> Tensor:
@@ -162,20 +161,31 @@ def _gather(a: Tensor, idx: np.ndarray, axis: int) -> Tensor:
 
 
 @composite(methods=("sort",), top_level=True)
-def sort(a: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
-    """Sorted along ``axis`` (a composite: a gather at the stable argsort). vjp: g
-    scattered back to the sorted elements' places."""
-    if dim is not None:
-        axis = one_axis("sort", None if axis == -1 else axis, dim)
-    a, ax = _one_axis("sort", a, axis)
+def sort(a: Tensor, axis: int | None = LAST, *, dim: int | None = None) -> Tensor:
+    """Sorted along ``axis`` (the last by default; flattened when None; ``dim`` is
+    PyTorch's name). A composite: a gather at the stable argsort. vjp: g scattered back
+    to the sorted elements' places."""
+    a, ax = _one_axis("sort", a, spelled("sort", "axis", axis, "dim", dim))
     return _gather(a, np.argsort(a.data, axis=ax, kind="stable"), ax)
 
 
 @composite(methods=("partition",), top_level=True)
-def partition(a: Tensor, kth: int | Sequence[int], axis: int = -1) -> Tensor:
-    """The k-th element in its sorted place, smaller before, larger after (a gather at
-    NumPy's ``argpartition``, a composite). vjp: g scattered back."""
-    a, ax = _one_axis("partition", a, axis)
+def partition(
+    a: Tensor, kth: int | Sequence[int], axis: int | None = LAST, *, dim: int | None = None
+) -> Tensor:
+    """The k-th element in its sorted place, smaller before, larger after, along
+    ``axis`` (the last by default, flattened when None; ``dim`` as for ``sort``). A
+    gather at NumPy's ``argpartition`` (a composite). vjp: g scattered back."""
+    a, ax = _one_axis("partition", a, spelled("partition", "axis", axis, "dim", dim))
+    n = a.shape[ax]
+    for k in np.atleast_1d(kth).tolist():
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise TypeError(f"partition: kth must be integers, got {kth!r}")
+        if not -n <= k < n:
+            raise ValueError(
+                f"partition: kth={kth!r} is out of range for axis {ax} of size {n} (shape "
+                f"{a.shape})"
+            )
     return _gather(a, np.argpartition(a.data, kth, axis=ax), ax)
 
 
@@ -203,7 +213,11 @@ def _spread_args(
                 "(correction is PyTorch's name for ddof)"
             )
         ddof = correction
-    return _axes(axis, a.ndim, op), float(ddof or 0), keepdims
+    name = "ddof" if correction is None else "correction"
+    ddof = 0 if ddof is None else ddof
+    if not isinstance(ddof, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a number, got {ddof!r}")
+    return _axes(axis, a.ndim, op), float(ddof), keepdims
 
 
 def _var(a: Tensor, axes: tuple, ddof: float, keepdims: bool) -> Tensor:
@@ -254,44 +268,6 @@ def std(
     0 (a constant), PyTorch's convention."""
     axes, ddof, keepdims = _spread_args("std", a, axis, ddof, keepdims, correction, dim, keepdim)
     return _root(_var(a, axes, ddof, keepdims))
-
-
-@composite(methods=("norm",), top_level=True)
-def norm(
-    a: Tensor,
-    ord: Any = None,
-    axis: Axis = None,
-    keepdims: bool | None = None,
-    *,
-    dim: Axis = None,
-    keepdim: bool | None = None,
-) -> Tensor:
-    """Vector p-norm (ord = p > 0, inf, -inf) or, for ord None/2/"fro" over any axes,
-    sqrt(sum(a^2)) (Frobenius for matrices). A composite; vjp: g a |a|^(p-2) /
-    norm^(p-1) for the p-norm, 0 at a zero vector (PyTorch)."""
-    axis, keepdims = axis_args("norm", axis, keepdims, dim, keepdim)
-    axes = _axes(axis, a.ndim, "norm")
-    if ord in (None, "fro", 2):
-        if ord == 2 and len(axes) != 1 and a.ndim != 1:
-            raise ValueError("norm: ord=2 is the vector 2-norm; give one axis (or use 'fro')")
-        return _root(sum(mul(a, a), axes, keepdims))
-    if ord == "fro" or isinstance(ord, str):
-        raise ValueError(f"norm: unsupported ord {ord!r}")
-    if ord == math.inf:
-        return max(abs(a), axes, keepdims)
-    if ord == -math.inf:
-        return min(abs(a), axes, keepdims)
-    if ord == 1:
-        return sum(abs(a), axes, keepdims)
-    if not ord > 0:
-        raise ValueError(f"norm: ord must be > 0, inf or -inf, got {ord}")
-    if ord < 1:
-        # |a|^p has an infinite slope at 0 for p < 1: PyTorch's gradient is 0 there.
-        zero = a.data == 0
-        powers = where(zero, 0.0, pow(abs(where(zero, 1.0, a)), float(ord)))
-    else:
-        powers = pow(abs(a), float(ord))
-    return _root(sum(powers, axes, keepdims), ord)
 
 
 __all__ = names(__name__)

@@ -27,7 +27,7 @@ def _neg_jvp(dx: tuple, y: np.ndarray) -> np.ndarray:
     return -da
 
 
-@primitive(_neg_vjp, jvp=_neg_jvp, tensor_vjp=_neg_vjp, methods=("__neg__",))
+@primitive(_neg_vjp, jvp=_neg_jvp, tensor_vjp=_neg_vjp, methods=("__neg__",), top_level=True)
 def neg(a: Tensor) -> Tensor:
     """-a. vjp: -g."""
     return record("neg", -a.data, (a,), _neg_vjp)
@@ -223,6 +223,15 @@ def _bounds(fn: Any) -> Any:
     return method
 
 
+def _one_bound(*spellings: tuple[str, Any]) -> Any:
+    """The one bound given among its spellings (None: none was); two is a TypeError."""
+    given = [(name, v) for name, v in spellings if v is not None]
+    if len(given) > 1:
+        listed = " and ".join(f"{name}={v!r}" for name, v in given)
+        raise TypeError(f"clip: got {listed}; give one of them (they name one bound)")
+    return given[0][1] if given else None
+
+
 def _mask_vjp(g: np.ndarray, keep: np.ndarray, *bounds: float | None) -> tuple:
     # the bounds are saved for a replay of the op (minigrad.compile), not needed here
     return (g * keep,)
@@ -240,17 +249,41 @@ def _clip_jvp(dx: tuple, y: np.ndarray, keep: np.ndarray, *bounds: float | None)
     methods=(("clip", _bounds), ("clamp", _bounds)),
     top_level=True,
 )
-def clip(a: Tensor, lo: float | None = None, hi: float | None = None) -> Tensor:
-    """Clamp into [lo, hi]. vjp: g inside the interval (bounds included), 0 outside."""
+def clip(
+    a: Tensor,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    a_min: float | None = None,
+    a_max: float | None = None,
+) -> Tensor:
+    """Clamp into [lo, hi] (by keyword also NumPy's ``a_min``/``a_max`` and NumPy's
+    and PyTorch's ``min``/``max``). vjp: g inside the interval (bounds included), 0
+    outside."""
+    if min is not None or max is not None or a_min is not None or a_max is not None:
+        lo = _one_bound(("lo", lo), ("min", min), ("a_min", a_min))
+        hi = _one_bound(("hi", hi), ("max", max), ("a_max", a_max))
     if lo is None and hi is None:
-        raise ValueError("clip: give lo, hi or both")
+        raise ValueError("clip: give lo, hi or both (a_min/a_max or min/max by keyword)")
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
+        raise TypeError(
+            "clip: the bounds are numbers or arrays (constants); for tensor bounds, which "
+            "get gradients, use maximum(minimum(a, hi), lo)"
+        )
+    if a.data.dtype.kind != "f" and any(np.asarray(v).dtype.kind == "f" for v in (lo, hi)):
+        a = floating(a)  # integers clipped to a float bound: the default float dtype
     x = a.data
     keep = np.ones(x.shape, dtype=bool)
     if lo is not None:
         keep &= x >= lo
     if hi is not None:
         keep &= x <= hi
-    return record("clip", np.clip(x, lo, hi), (a,), _mask_vjp, keep, lo, hi)
+    out = np.clip(x, lo, hi)
+    if out.dtype != x.dtype and x.dtype.kind == "f":
+        out = out.astype(x.dtype)  # a float64 bound does not promote a float32 tensor
+    return record("clip", out, (a,), _mask_vjp, keep, lo, hi)
 
 
 def _to_dtype(dtype: Any) -> Any:

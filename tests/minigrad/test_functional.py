@@ -192,3 +192,19 @@ def test_registered_composites_against_the_table(name, data):
 @pytest.mark.parametrize("name", names("minigrad.functional"))
 def test_registered_composites_on_zero_size_inputs(name):
     check_empty(name)
+
+
+@pytest.mark.parametrize("b_shape", [(4,), (3, 2), (2, 4, 3)])
+def test_logsumexp_weights_that_do_not_broadcast_are_named(b_shape):
+    x = Tensor(np.zeros((2, 3)))
+    message = rf"logsumexp: weights b of shape {b_shape} do not broadcast against x of shape"
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        F.logsumexp(x, axis=1, b=np.ones(b_shape))
+
+
+def test_logsumexp_weights_with_more_axes_broadcast_x_as_scipy():
+    rng = np.random.default_rng(0)
+    x, b = rng.normal(size=(2, 3)), rng.uniform(0.5, 2.0, (4, 1, 3))
+    want = np.log(np.sum(b * np.exp(x), axis=0))
+    np.testing.assert_allclose(F.logsumexp(Tensor(x), axis=0, b=b).data, want, rtol=1e-12)
+    gradcheck(lambda t, w: F.logsumexp(t, axis=(0, 2), b=w), [x, b])

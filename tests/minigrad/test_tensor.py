@@ -157,3 +157,27 @@ def test_size_is_the_element_count_and_called_gives_the_shape():
     assert t.numel() == 24 and Tensor(np.zeros((0, 3))).size() == (0, 3)
     with pytest.raises(IndexError, match=r"size\(3\): dimension out of range .* \(2, 3, 4\)"):
         t.size(3)
+
+
+def test_float_and_int_of_a_one_element_tensor_as_numpy_and_pytorch():
+    assert float(Tensor(np.array(2.5))) == 2.5
+    assert int(Tensor(np.array(2.5))) == 2
+    assert float(Tensor(np.array([3.0]))) == 3.0 and int(Tensor(np.array([[7]]))) == 7
+    with pytest.raises(TypeError, match=r"^float\(\): only a one-element tensor .* shape \(2,\)"):
+        float(Tensor(np.ones(2)))
+    with pytest.raises(TypeError, match=r"^int\(\): only a one-element tensor .* shape \(0,\)"):
+        int(Tensor(np.ones(0)))
+
+
+def test_methods_numpy_and_pytorch_users_reach_for():
+    v = Tensor(np.array([1.0, 2.0, 3.0]))
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    assert x.ravel().shape == (6,)
+    np.testing.assert_array_equal(x.pow(2).data, x.data**2)
+    np.testing.assert_array_equal(x.remainder(4).data, x.data % 4)
+    np.testing.assert_array_equal(x.floor_divide(4).data, x.data // 4)
+    assert v.dot(v).item() == 14.0 and v.inner(v).item() == 14.0
+    assert v.outer(v).shape == (3, 3) and v.kron(v).shape == (9,)
+    # no Tensor.cross: PyTorch's x.cross(y, 0) crosses along axis 0 of both, NumPy's
+    # cross(x, y, 0) only along axisa=0 of x; minigrad.cross takes dim= for the former
+    assert not hasattr(v, "cross")

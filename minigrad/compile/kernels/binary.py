@@ -104,3 +104,9 @@ binary(  # (1, -floor(a / b))
     SAME,
     "divide({a}, {b}, {s}); floor({s}, {s}); negative({s}, {s}); multiply({s}, {g}, {s})",
 )
+binary(  # (0, 0): flat between its jumps (g * 0, NaN where g is, as eager)
+    "floor_divide",
+    "floor_divide({a}, {b}, {o})",
+    "multiply({g}, 0.0, {s})",
+    "multiply({g}, 0.0, {s})",
+)

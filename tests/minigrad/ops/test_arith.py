@@ -48,3 +48,16 @@ def test_diff_zero_size_and_errors():
     with pytest.raises(ValueError, match="diff: axis 2"):
         minigrad.diff(x, axis=2)
     assert x.square().shape == (4,)
+
+
+@pytest.mark.parametrize("num", [2.5, True, "3"])
+def test_linspace_num_must_be_an_integer(num):
+    with pytest.raises(TypeError, match=f"^linspace: num must be an integer, got {num!r}"):
+        minigrad.linspace(0.0, 1.0, num)
+
+
+def test_linspace_between_integer_tensors_gives_the_default_float_dtype():
+    n = Tensor(np.array([3, -4]))
+    out = minigrad.linspace(n, n + 2, 3)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, np.linspace(n.data, n.data + 2, 3))

@@ -215,3 +215,27 @@ def test_ops_with_real_results_give_integers_the_default_float_dtype(name):
 def test_logaddexp_is_a_top_level_function_as_numpys():
     a, b = minigrad.tensor([1.0, -2.0]), minigrad.tensor([2.0, 3.0])
     np.testing.assert_allclose(minigrad.logaddexp(a, b).data, np.logaddexp(a.data, b.data))
+
+
+@pytest.mark.parametrize(
+    "exponent, named",
+    [(-1, r"\[-1\]"), (np.array([2, -3, -1]), r"\[-3, -1\]")],
+)
+def test_integers_to_negative_integer_powers_are_refused_as_numpy(exponent, named):
+    base = Tensor(np.array([3, -4, 5]))
+    with pytest.raises(ValueError, match="integers to negative integer powers are not allowed"):
+        _ = base ** Tensor(np.asarray(exponent))
+    with pytest.raises(ValueError, match=rf"int64 \(shape \(3,\)\) to exponent\(s\) {named}"):
+        _ = base ** Tensor(np.asarray(exponent))
+    with pytest.raises(ValueError, match="negative integer powers"):
+        np.power(base.data, exponent)  # NumPy's rule, which minigrad states in its words
+    np.testing.assert_allclose((base**-1.0).data, 1.0 / base.data, rtol=1e-6)
+    np.testing.assert_array_equal((base**2).data, [9, 16, 25])
+
+
+def test_a_value_error_of_operands_that_broadcast_is_not_called_a_broadcast_error():
+    with pytest.raises(ValueError, match=r"pow: shapes \(3,\) and \(2,\) cannot be broadcast"):
+        _ = Tensor(np.ones(3)) ** Tensor(np.ones(2))
+    with pytest.raises(ValueError) as info:
+        _ = Tensor(np.array([2])) ** -2
+    assert "broadcast" not in str(info.value)

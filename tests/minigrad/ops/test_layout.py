@@ -162,3 +162,24 @@ def test_pad_errors_name_the_problem_and_the_values(kwargs, error, message):
 def test_arguments_that_do_not_fit_name_the_op_and_the_values(call, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         call(minigrad.tensor(np.ones((3, 4))))
+
+
+@pytest.mark.parametrize(
+    "axes, message",
+    [
+        ((0, 2), "rot90: axis 2 is out of range for a 2-d tensor"),
+        ((0, -2), r"rot90: axes \(0, -2\) name one axis twice"),
+        ((0,), r"rot90: axes must be two axes \(the plane\), got \(0,\)"),
+    ],
+)
+def test_rot90_planes_that_do_not_fit_are_named(axes, message):
+    with pytest.raises(ValueError, match=f"^{message}"):
+        minigrad.rot90(Tensor(np.ones((2, 3))), 1, axes)
+
+
+def test_vstack_and_hstack_name_themselves_when_shapes_do_not_fit():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^vstack: shapes \[\(2, 3\), \(1, 4\)\] do not fit"):
+        minigrad.vstack([x, Tensor(np.ones(4))])
+    with pytest.raises(ValueError, match=r"^hstack: shapes \[\(2, 3\), \(3, 1\)\] do not fit"):
+        minigrad.hstack([x, Tensor(np.ones((3, 1)))])

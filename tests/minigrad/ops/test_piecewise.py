@@ -48,6 +48,37 @@ def test_remainder_operator_and_gradients():
     np.testing.assert_array_equal((7.0 % Tensor(np.array([4.0]))).data, [3.0])
 
 
+def test_floor_division_and_remainder_follow_numpy_for_integers_and_floats():
+    ints = np.array([7, -7, 3, 0, -1])
+    divisors = np.array([2, 2, -2, 3, -4])
+    n, d = Tensor(ints), Tensor(divisors)
+    for got, want in (
+        (n // d, ints // divisors),
+        (n % d, ints % divisors),
+        (minigrad.mod(n, d), np.mod(ints, divisors)),
+        (minigrad.floor_divide(n, -3), ints // -3),
+        (10 // d, 10 // divisors),
+        (10 % d, 10 % divisors),
+    ):
+        assert got.dtype == want.dtype, (got.dtype, want.dtype)
+        np.testing.assert_array_equal(got.data, want)
+    floats = np.array([7.5, -7.5, 1.0, -0.25])
+    x = Tensor(floats.astype(np.float32))
+    assert (x // 2).dtype == np.float32 and (x % 2).dtype == np.float32
+    np.testing.assert_array_equal((Tensor(floats) // 0.1).data, floats // 0.1)
+
+
+def test_floor_divide_has_zero_gradient_in_both_operands():
+    a = Tensor(np.array([5.5, -5.5, 4.0]), requires_grad=True)
+    b = Tensor(np.array([2.0, 2.0, 2.0]), requires_grad=True)
+    out = a // b
+    np.testing.assert_array_equal(out.data, [2.0, -3.0, 2.0])
+    (out * 3.0).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.zeros(3))
+    np.testing.assert_array_equal(b.grad, np.zeros(3))
+    np.testing.assert_array_equal((7.0 // Tensor(np.array([4.0]))).data, [1.0])
+
+
 def test_fmax_ignores_nan_and_gives_ties_to_the_first_operand():
     a = Tensor(np.array([1.0, np.nan, 2.0]), requires_grad=True)
     b = Tensor(np.array([1.0, 3.0, np.nan]), requires_grad=True)

@@ -39,6 +39,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.layout",
         "minigrad.ops.linalg",
         "minigrad.ops.loss",
+        "minigrad.ops.norms",
         "minigrad.ops.piecewise",
         "minigrad.ops.reduce",
         "minigrad.ops.shape",
@@ -88,7 +89,7 @@ def _leaf_args(name: str) -> tuple:
         "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
-    binary |= {"arctan2", "hypot", "remainder"}
+    binary |= {"arctan2", "hypot", "remainder", "floor_divide"}
     if name in examples:
         return examples[name]
     if name in binary:
@@ -168,3 +169,15 @@ def test_each_op_states_its_derivative_rule_in_its_api_line(name):
 
     first = " ".join(inspect.getdoc(REGISTRY[name].forward).split("\n\n")[0].split())
     assert "vjp:" in first, f"{name}: the first paragraph of its docstring states no 'vjp:' rule"
+
+
+@pytest.mark.parametrize(
+    "name",
+    "add sub mul div neg pow reshape transpose swapaxes squeeze unsqueeze broadcast_to "
+    "softmax log_softmax floor_divide mod".split(),
+)
+def test_functions_numpy_and_pytorch_have_at_the_top_level_are_there(name):
+    """``np.reshape(x, s)``, ``torch.pow(x, 2)``, ``torch.softmax(x, 1)``... port as they
+    are: the op is ``minigrad.<name>``, and it is the registered op itself."""
+    assert getattr(minigrad, name) is REGISTRY[name].forward
+    assert name in minigrad.__all__

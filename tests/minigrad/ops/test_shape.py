@@ -195,3 +195,18 @@ def test_splitting_an_empty_axis_against_torch(shape, how, arg, axis, pieces):
     args = (axis,) if arg is None else (arg, axis)
     expected = [tuple(p.shape) for p in getattr(torch.zeros(shape), how)(*args)]
     assert [p.shape for p in getattr(Tensor(np.zeros(shape)), how)(*args)] == expected
+
+
+def test_reshape_to_a_shape_that_is_not_integers_says_so():
+    x = Tensor(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"^reshape: the shape must be integers, got \(2.0, 3\)"):
+        x.reshape(2.0, 3)
+
+
+def test_concatenate_with_axis_none_joins_the_flattened_tensors_as_numpy():
+    a, b = np.arange(4.0).reshape(2, 2), np.arange(3.0)
+    x = Tensor(a, requires_grad=True)
+    out = ops.concatenate([x, Tensor(b)], axis=None)
+    np.testing.assert_array_equal(out.data, np.concatenate([a, b], axis=None))
+    (out * Tensor(np.arange(7.0))).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 1.0], [2.0, 3.0]])

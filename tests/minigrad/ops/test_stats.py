@@ -58,28 +58,6 @@ def test_std_of_a_constant_has_zero_gradient_as_pytorch():
     np.testing.assert_array_equal(_grad(lambda t: t.norm(), [0.0, 0.0]), [0.0, 0.0])
 
 
-@pytest.mark.parametrize("ord", [None, 1, 2, 3, 1.5, 0.5, np.inf, -np.inf])
-def test_every_norm_of_a_zero_vector_has_zero_gradient_as_pytorch(ord):
-    """The p-norm's root has an infinite slope at 0: the gradient there is 0 (PyTorch),
-    not inf * 0 = NaN, in both modes; to second order too where |a|^p is twice
-    differentiable at 0 (p >= 2)."""
-    x = Tensor(np.zeros(3), requires_grad=True)
-    (g,) = minigrad.grad(x.norm(ord), x, create_graph=True)
-    np.testing.assert_array_equal(g.data, np.zeros(3))
-    if ord in (None, 2, 3):
-        (h,) = minigrad.grad(g.sum(), x, allow_unused=True)
-        np.testing.assert_array_equal(h, np.zeros(3))
-    _, jv = func.jvp(lambda t: t.norm(ord), (x.detach(),), (Tensor(np.ones(3)),))
-    assert jv.item() == 0.0
-
-
-def test_norms_below_1_have_gradient_zero_at_zero_elements_as_pytorch():
-    x = Tensor(np.array([0.0, 1.0, 4.0]), requires_grad=True)
-    x.norm(0.5).backward()
-    # d/dx_i (sum |x|^p)^(1/p) = |x_i|^(p-1) sign(x_i) norm^(1-p); norm = 9.
-    np.testing.assert_allclose(x.grad, [0.0, 3.0, 1.5])
-
-
 def test_pytorch_aliases_and_correction():
     x = Tensor(np.arange(6.0).reshape(2, 3))
     np.testing.assert_allclose(x.var(dim=1, keepdim=True).data, np.var(x.data, 1, keepdims=True))
@@ -136,3 +114,26 @@ def test_cumsum_prod_and_cumprod_are_top_level():
     np.testing.assert_array_equal(minigrad.cumsum(x).data, [1.0, 3.0, 6.0])
     np.testing.assert_array_equal(minigrad.cumprod(x).data, [1.0, 2.0, 6.0])
     assert minigrad.prod(x).item() == 6.0
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("keyword", ["ddof", "correction"])
+@pytest.mark.parametrize("value", ["a", [1], type(None)])
+def test_ddof_of_a_wrong_type_names_op_argument_and_value(name, keyword, value):
+    x = Tensor(np.arange(6.0))
+    with pytest.raises(TypeError) as info:
+        getattr(x, name)(**{keyword: value})
+    assert str(info.value) == f"{name}: {keyword} must be a number, got {value!r}"
+
+
+def test_ddof_takes_any_number_as_numpy():
+    x = Tensor(np.arange(6.0))
+    for ddof in (1, np.int8(1), np.float32(1.0), 1.5, True):
+        np.testing.assert_allclose(x.var(ddof=ddof).data, np.var(x.data, ddof=ddof))
+
+
+def test_cumprod_of_integers_keeps_integers_as_numpy():
+    n = Tensor(np.array([3, -4, 5]))
+    out = minigrad.cumprod(n)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out.data, np.cumprod(n.data))

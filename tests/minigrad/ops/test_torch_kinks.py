@@ -55,6 +55,7 @@ POINTS = [
     Point("ceil", (A([0.0, 1.0, -2.0, 0.5]),)),
     Point("round", (A([0.5, 1.5, 2.5, -0.5, -1.5, 1.0]),)),
     Point("remainder", (A([2.0, -3.0, 0.0, 3.0]), A([1.0, 1.5, 2.0, -1.5]))),
+    Point("floor_divide", (A([2.0, -3.0, 0.0, 3.0]), A([1.0, 1.5, 2.0, -1.5]))),
     # ties: max/min reductions and maximum/minimum split g evenly, fmax/fmin give it to a
     Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), None, False)),
     Point("max", (A([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]]), 1, True)),
@@ -106,6 +107,13 @@ POINTS = [
     Point("norm", (A([0.0, 1.0, -2.0]), 1.5, None, False)),
     Point("norm", (A([0.0, 0.0, 0.0]), 0.5, None, False), unlike=("second",)),
     Point("norm", (A([0.0, 1.0, -2.0]), 0.5, None, False), unlike=("second",)),
+    Point("norm", (A([0.0, 1.0, -2.0]), -1, None, False), unlike=("second",)),
+    Point("norm", (A([0.0, 0.0, 0.0]), -2.5, None, False), unlike=("second",)),
+    Point("norm", (A([0.0, 1.0, -2.0]), 0, None, False)),
+    # matrix 1- and inf-norms at a tie of column (row) sums: g split evenly (amax)
+    Point("norm", (A([[1.0, -2.0], [-2.0, 1.0]]), 1, None, False)),
+    Point("norm", (A([[1.0, -2.0], [-2.0, 1.0]]), -np.inf, None, False)),
+    Point("norm", (A([[0.0, 3.0], [-2.0, 0.0]]), np.inf, (1, 0), True)),
     Point("sqrt", (A([0.0, 1.0]),)),
     # singular points
     Point("hypot", (A([0.0, 0.0, 3.0]), A([0.0, 1.0, 0.0]))),

@@ -71,3 +71,19 @@ def test_casting_to_an_integer_dtype_gives_a_tensor_without_history(cast, dtype)
     np.testing.assert_array_equal(ids.data, np.array([0.0, 1.7, 2.2]).astype(dtype))
     with pytest.raises(TypeError, match="cast: a tensor cannot become complex128"):
         ops.cast(x, np.complex128)
+
+
+def test_clip_of_integers_to_a_float_bound_gives_the_default_float_dtype():
+    n = Tensor(np.array([3, -4, 5]))
+    out = n.clip(0, 2.5)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, [2.5, 0.0, 2.5])
+    assert n.clip(0, 2).dtype == np.int64
+    f = Tensor(np.ones(3, np.float32))
+    assert f.clip(np.float64(0.5)).dtype == np.float32  # no silent upcast
+
+
+def test_clip_refuses_tensor_bounds_and_names_the_differentiable_way():
+    x = Tensor(np.ones(3))
+    with pytest.raises(TypeError, match=r"^clip: the bounds are numbers or arrays .* maximum"):
+        ops.clip(x, Tensor(np.zeros(3)))
