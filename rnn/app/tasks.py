@@ -139,6 +139,7 @@ class TaskModel(nn.Module):
     ``"matrix_exp"``) keeps ``W_hh`` orthogonal during training
     (:func:`rnn.constraints.orthogonal_recurrence`), applied before ``init`` so that
     ``"henaff"`` initialises the skew-symmetric ``A`` of ``W_hh = exp(A)``.
+    ``nonlinearity`` (``rnn`` cell only) is tanh (default), relu or modrelu.
     """
 
     def __init__(
@@ -149,6 +150,7 @@ class TaskModel(nn.Module):
         init: str | Sequence[str] = "default",
         t_max: float | None = None,
         orthogonal: str | None = None,
+        nonlinearity: str | None = None,
     ) -> None:
         super().__init__()
         baseline(task, 1)  # validates the name
@@ -157,7 +159,7 @@ class TaskModel(nn.Module):
         if task == "copy":
             self.embed = nn.Embedding(COPY_SYMBOLS, COPY_SYMBOLS)
             nn.init.eye_(self.embed.weight)
-        layer = make_cell(cell, inputs, hidden_size)
+        layer = make_cell(cell, inputs, hidden_size, nonlinearity=nonlinearity)
         if orthogonal is not None:
             orthogonal_recurrence(layer, orthogonal)
         self.rnn = initialise(layer, init, t_max)
@@ -246,6 +248,7 @@ def train_task(
     cpu_limit: float | None = None,
     on_window: Callable[[TaskResult], None] | None = None,
     orthogonal: str | None = None,
+    nonlinearity: str | None = None,
 ) -> TaskResult:
     """Train ``cell`` on ``task`` at distance ``T``; return a :class:`TaskResult`.
 
@@ -254,7 +257,8 @@ def train_task(
     size ``lr``. ``init`` names initialisations of the recurrent layer
     (:func:`rnn.init.initialise`); ``t_max`` (chrono's longest time scale) defaults to
     the sequence length, ``T + 20`` for copy and ``T`` for adding; ``orthogonal``
-    keeps ``W_hh`` orthogonal (see :class:`TaskModel`). With ``clip``, the
+    keeps ``W_hh`` orthogonal and ``nonlinearity`` picks the rnn cell's (see
+    :class:`TaskModel`). With ``clip``, the
     gradient is rescaled to norm at most ``clip`` before each update
     (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from throwing
     the weights away. Every ``log_every`` steps a line comparing the loss with the
@@ -273,7 +277,7 @@ def train_task(
     rng = np.random.default_rng(seed)
     if t_max is None:
         t_max = T + 2 * 10 if task == "copy" else T
-    model = TaskModel(task, cell, hidden, init, t_max, orthogonal)
+    model = TaskModel(task, cell, hidden, init, t_max, orthogonal, nonlinearity)
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     loss = loss_function(model.loss, eager)
     result = TaskResult(task, cell, T, baseline(task, T))

@@ -23,6 +23,7 @@ from ..command import (
 
 
 def _task_arguments(parser: argparse.ArgumentParser) -> None:
+    from ...cells import NONLINEARITIES
     from ...constraints import ORTHOGONAL_MAPS
     from ...init import INITS
     from ..tasks import CELLS, OPTIMIZERS, TASKS
@@ -55,6 +56,12 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         help="initialisations of the recurrent layer, applied in order: chrono (LSTM/GRU "
         "gate biases for memories up to --t-max steps), orthogonal or identity (each gate "
         "block of W_hh); see rnn.init (default: the cell's own)",
+    )
+    parser.add_argument(
+        "--nonlinearity",
+        choices=tuple(NONLINEARITIES),
+        help="the rnn cell's nonlinearity: tanh (default), relu, or modrelu, "
+        "sign(z) relu(|z| + b) with a learnt threshold b per unit (bias_hh)",
     )
     parser.add_argument(
         "--orthogonal",
@@ -145,8 +152,8 @@ def task(args: argparse.Namespace) -> None:
 
 # The options that define a run (recorded by --history).
 SETTINGS = (
-    "task", "cell", "T", "hidden", "steps", "batch", "init", "t_max", "orthogonal", "optim",
-    "lr", "clip", "cpu_limit", "seed", "eager",
+    "task", "cell", "T", "hidden", "steps", "batch", "init", "t_max", "orthogonal",
+    "nonlinearity", "optim", "lr", "clip", "cpu_limit", "seed", "eager",
 )  # fmt: skip
 
 
@@ -183,6 +190,7 @@ def _train(args: argparse.Namespace) -> Any:
         t_max=args.t_max,
         optimizer=args.optim,
         orthogonal=args.orthogonal,
+        nonlinearity=args.nonlinearity,
         cpu_limit=None if args.cpu_limit is None else 60 * args.cpu_limit,
         on_window=(lambda result: _write_history(args, result)) if args.history else None,
     )
