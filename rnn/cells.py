@@ -88,23 +88,18 @@ def rnn_step(
     with modrelu, b_hh is the threshold: ``h' = modrelu(W_ih x + b_ih + W_hh h; b_hh)``."""
     pre = addmm(xw, h, w_hh_t)
     if nonlinearity == "modrelu":
-        return modrelu(pre, b_hh)
+        return modrelu(pre, 0.0 if b_hh is None else b_hh)  # no biases: threshold 0, h' = z
     if b_hh is not None:
         pre = pre + b_hh
     return NONLINEARITIES[nonlinearity](pre)
 
 
-def check_nonlinearity(where: str, nonlinearity: str, bias: bool) -> None:
-    """ValueError for an unknown nonlinearity, or modrelu without biases (it needs
-    bias_hh as its threshold)."""
+def check_nonlinearity(where: str, nonlinearity: str) -> None:
+    """ValueError naming the valid nonlinearities for another name."""
     if nonlinearity not in NONLINEARITIES:
         raise ValueError(
             f"{where}: nonlinearity must be one of {', '.join(NONLINEARITIES)}, "
             f"got {nonlinearity!r}"
-        )
-    if nonlinearity == "modrelu" and not bias:
-        raise ValueError(
-            f"{where}: nonlinearity 'modrelu' needs bias=True (bias_hh is its threshold)"
         )
 
 
@@ -344,10 +339,10 @@ class RNNCell(CellBase):
         nonlinearity: str = "tanh",
         dtype: Any = None,
     ) -> None:
-        check_nonlinearity("RNNCell", nonlinearity, bias)
+        check_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
-        if threshold_bias(nonlinearity):
+        if bias and threshold_bias(nonlinearity):
             init_thresholds(self.bias_hh)
 
     def extra_repr(self) -> str:

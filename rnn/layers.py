@@ -303,7 +303,8 @@ class RNN(RNNBase):
     """Elman RNN: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or relu), or
     ``h_t = modrelu(W_ih x_t + b_ih + W_hh h_{t-1}; b_hh)`` with ``nonlinearity="modrelu"``
     (:func:`rnn.cells.modrelu`: ``sign(z) relu(|z| + b)``; bias_hh is then each unit's
-    threshold b, initialised U(-0.01, 0.01), and the layer has no PyTorch counterpart).
+    threshold b, initialised U(-0.01, 0.01), 0 with ``bias=False``, where modReLU is the
+    identity; such a layer has no PyTorch counterpart).
 
     Shapes (as ``torch.nn.RNN``): x (T, N, I), or (N, T, I) with ``batch_first``, or
     unbatched (T, I); h0 (D*num_layers, N, H); returns out (T, N, D*H) and h_n.
@@ -325,12 +326,12 @@ class RNN(RNNBase):
         bidirectional: bool = False,
         dtype: Any = None,
     ) -> None:
-        check_nonlinearity("RNN", nonlinearity, bias)
+        check_nonlinearity("RNN", nonlinearity)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype
         )
         self.nonlinearity = nonlinearity
-        if threshold_bias(nonlinearity):
+        if bias and threshold_bias(nonlinearity):
             for k in range(num_layers):
                 for direction in range(self.num_directions):
                     init_thresholds(self.layer_parameters(k, direction)[3])
