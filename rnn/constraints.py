@@ -52,7 +52,7 @@ def orthogonal_recurrence(
     if module.kind.gates != 1:
         raise ValueError(
             f"orthogonal_recurrence: {module.kind.name} stacks {module.kind.gates} gate blocks "
-            f"in weight_hh ({getattr(module, names[0]).shape}); only a square W_hh (rnn) "
+            f"in weight_hh {getattr(module, names[0]).shape}; only a square W_hh (rnn) "
             "can be orthogonal"
         )
     for name in names:

@@ -85,3 +85,19 @@ def test_task_prints_loss_against_baseline(capsys):
     out = capsys.readouterr().out
     assert "final copy irnn T=3: cross-entropy per step" in out
     assert "vs baseline 0.9041" in out  # 10 ln 8 / (3 + 20)
+
+
+def test_task_takes_the_orthogonal_modrelu_options(tmp_path, capsys):
+    from rnn.app.cli import main
+
+    history = tmp_path / "run.json"
+    argv = ["task", "copy", "--cell", "rnn", "--nonlinearity", "modrelu", "--orthogonal",
+            "matrix_exp", "--init", "henaff", "--T", "5", "--hidden", "6", "--steps", "2",
+            "--log-every", "1", "--history", str(history), "-q"]  # fmt: skip
+    assert main(argv) == 0
+    import json
+
+    settings = json.loads(history.read_text())["settings"]
+    assert settings["orthogonal"] == "matrix_exp" and settings["nonlinearity"] == "modrelu"
+    assert main(["task", "copy", "--cell", "lstm", "--orthogonal", "matrix_exp", "-q"]) != 0
+    assert "gate blocks" in capsys.readouterr().err
