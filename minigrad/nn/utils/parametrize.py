@@ -24,6 +24,7 @@ from ..containers import ModuleList
 from ..module import Module, Parameter
 
 __all__ = [
+    "ParametrizationDict",
     "ParametrizationList",
     "is_parametrized",
     "register_parametrization",
@@ -59,7 +60,7 @@ class ParametrizationList(ModuleList):
         return value
 
 
-class _Parametrizations(Module):
+class ParametrizationDict(Module):
     """``module.parametrizations``: one :class:`ParametrizationList` per tensor name."""
 
     def __getitem__(self, name: str) -> ParametrizationList:
@@ -72,7 +73,7 @@ class _Parametrizations(Module):
 def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
     """Whether ``module`` has a parametrization (for ``tensor_name``, if given)."""
     found = module.__dict__.get("parametrizations")
-    if not isinstance(found, _Parametrizations):
+    if not isinstance(found, ParametrizationDict):
         return False
     return tensor_name is None or tensor_name in found
 
@@ -111,7 +112,7 @@ def register_parametrization(
         plist = ParametrizationList([parametrization], _initial_original(parametrization, before))
         delattr(module, tensor_name)
         if not is_parametrized(module):
-            module.parametrizations = _Parametrizations()
+            module.parametrizations = ParametrizationDict()
         setattr(module.parametrizations, tensor_name, plist)
         _install_property(module, tensor_name)
     if not unsafe:

@@ -179,3 +179,28 @@ def test_a_compiled_step_equals_the_eager_one_and_binds_the_original():
         lin.bias.grad = None
         with minigrad.no_grad():  # a new original: the replay must read it, not a copy
             original.copy_(original.numpy() + 0.1 * call)
+
+
+def test_orthogonal_matches_pytorch_without_trivialization():
+    """PyTorch's orthogonal(..., orthogonal_map="matrix_exp", use_trivialization=False)
+    computes the same W from the same original, and the same gradient reaches it."""
+    torch = pytest.importorskip("torch")
+    lin = orthogonal(_linear(5), init="henaff", generator=np.random.default_rng(7))
+    with minigrad.no_grad():  # a general original: the upper triangle must be ignored
+        lin.parametrizations.weight.original.copy_(np.random.default_rng(8).normal(size=(5, 5)))
+    theirs = torch.nn.Linear(5, 5, dtype=torch.float64)
+    torch.nn.utils.parametrizations.orthogonal(
+        theirs, orthogonal_map="matrix_exp", use_trivialization=False
+    )
+    state = {k: torch.from_numpy(v) for k, v in lin.state_dict().items()}
+    theirs.load_state_dict(state)
+    np.testing.assert_allclose(lin.weight.numpy(), theirs.weight.detach().numpy(), atol=1e-14)
+    x = np.random.default_rng(9).normal(size=(3, 5))
+    (lin(Tensor(x)) ** 2).sum().backward()
+    (theirs(torch.from_numpy(x)) ** 2).sum().backward()
+    np.testing.assert_allclose(
+        lin.parametrizations.weight.original.grad,
+        theirs.parametrizations.weight.original.grad.numpy(),
+        rtol=1e-10,
+        atol=1e-12,
+    )
