@@ -143,6 +143,9 @@ def task(args: argparse.Namespace) -> None:
         from ..taskfile import save_task_model
 
         config = {k: getattr(args, k) for k in ("task", "cell", "T", "hidden", "seed", "steps")}
+        config.update(
+            {k: getattr(args, k) for k in ("orthogonal", "nonlinearity") if getattr(args, k)}
+        )
         try:
             save_task_model(args.save, result.model, {**config, "final_loss": result.final_loss})
         except (OSError, ValueError) as e:

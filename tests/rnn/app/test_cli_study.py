@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rnn.app import cli
@@ -99,5 +100,13 @@ def test_task_takes_the_orthogonal_modrelu_options(tmp_path, capsys):
 
     settings = json.loads(history.read_text())["settings"]
     assert settings["orthogonal"] == "matrix_exp" and settings["nonlinearity"] == "modrelu"
+    saved = tmp_path / "model.npz"
+    assert main([*argv[:-3], "--save", str(saved), "-q"]) == 0
+    from rnn.app.taskfile import load_task_model, read
+
+    model, config = load_task_model(read(saved), str(saved))
+    assert config["orthogonal"] == "matrix_exp" and model.rnn.nonlinearity == "modrelu"
+    w = model.rnn.weight_hh_l0.numpy().astype(float)
+    assert abs(w @ w.T - np.eye(6)).max() < 1e-5
     assert main(["task", "copy", "--cell", "lstm", "--orthogonal", "matrix_exp", "-q"]) != 0
     assert "gate blocks" in capsys.readouterr().err
