@@ -46,6 +46,7 @@ __all__ = [
     "cell_kind",
     "gru_step",
     "lstm_step",
+    "modrelu",
     "register_cell_kind",
     "rnn_step",
     "split_gates",
