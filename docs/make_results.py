@@ -328,6 +328,17 @@ for name, options, note in [
     ),
 ]:
     result(name, "copy", COPY + options + " --log-every 100", COPY_REFERENCE, note, **COPY_QUICK)
+# W_hh = exp(A), A skew-symmetric (expRNN), Henaff's rotations for A, modReLU units.
+result(
+    "copy_exprnn_modrelu",
+    "copy",
+    "python -m rnn task copy --cell rnn --nonlinearity modrelu --orthogonal matrix_exp "
+    "--init henaff --T 100 --hidden 128 --batch 32 --optim rmsprop --lr 1e-3 --clip 1 "
+    "--steps 6000 --cpu-limit 30 --log-every 100",
+    COPY_REFERENCE,
+    "RNN, W_hh = exp(A) orthogonal, Henaff init, modReLU, RMSprop",
+    **COPY_QUICK,
+)
 
 # The adding problem as Le, Jaitly & Hinton (2015) ran the IRNN.
 section("adding", TASK_COLUMNS, each(_task_row), lambda recs, path: _curves(recs, path, None))

@@ -46,16 +46,38 @@ __all__ = [
     "cell_kind",
     "gru_step",
     "lstm_step",
+    "modrelu",
     "register_cell_kind",
     "rnn_step",
     "split_gates",
     "unregister_cell_kind",
 ]
 
-NONLINEARITIES: dict[str, Callable[[Tensor], Tensor]] = {
+
+def modrelu(z: Tensor, b: Tensor) -> Tensor:
+    """modReLU (Arjovsky, Shah & Bengio 2016): ``sign(z) relu(|z| + b)``, b (H,) per unit.
+
+    It keeps z's sign and shrinks its magnitude by ``-b`` (zero inside the dead band
+    ``|z| < -b``), so for small |b| it is nearly the identity: with an orthogonal W_hh the
+    step ``h' = modrelu(W_hh h + ...)`` then nearly preserves the state's norm, and its
+    derivative, ``[|z| + b > 0]``, is 1 on the active side, not the shrinking
+    ``1 - tanh^2``. A composite: sign's derivative is 0, and
+    ``d/dz = sign(z) [|z| + b > 0] sign(z) = [|z| + b > 0]`` (0 at z = 0),
+    ``d/db = sign(z) [|z| + b > 0]``.
+    """
+    return z.sign() * (z.abs() + b).relu()
+
+
+# The nonlinearities of an RNN; modrelu takes the unit's threshold as a second argument
+# (the layer's bias_hh, see :func:`rnn_step`).
+NONLINEARITIES: dict[str, Callable[..., Tensor]] = {
     "tanh": minigrad.tanh,
     "relu": minigrad.relu,
+    "modrelu": modrelu,
 }
+# Uniform range of a modReLU threshold at initialisation, as expRNN's
+# (Lezcano-Casado & Martinez-Rubio 2019): b ~ U(-0.01, 0.01).
+MODRELU_BIAS_INIT = 0.01
 
 # ------------------------------------------------------------------------------ steps
 
@@ -63,11 +85,36 @@ NONLINEARITIES: dict[str, Callable[[Tensor], Tensor]] = {
 def rnn_step(
     xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None, nonlinearity: str = "tanh"
 ) -> Tensor:
-    """Elman step: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)`` with act tanh or relu."""
+    """Elman step: ``h' = act(W_ih x + b_ih + W_hh h + b_hh)`` with act tanh or relu;
+    with modrelu, b_hh is the threshold: ``h' = modrelu(W_ih x + b_ih + W_hh h; b_hh)``."""
     pre = addmm(xw, h, w_hh_t)
+    if nonlinearity == "modrelu":
+        return modrelu(pre, 0.0 if b_hh is None else b_hh)  # no biases: threshold 0, h' = z
     if b_hh is not None:
         pre = pre + b_hh
     return NONLINEARITIES[nonlinearity](pre)
+
+
+def check_nonlinearity(where: str, nonlinearity: str) -> None:
+    """ValueError naming the valid nonlinearities for another name."""
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(
+            f"{where}: nonlinearity must be one of {', '.join(NONLINEARITIES)}, "
+            f"got {nonlinearity!r}"
+        )
+
+
+def threshold_bias(nonlinearity: str) -> bool:
+    """Whether bias_hh is a threshold inside the nonlinearity (modrelu) rather than a
+    term added to the pre-activation (which a layer may fold into its input projection)."""
+    return nonlinearity == "modrelu"
+
+
+def init_thresholds(bias: Parameter) -> None:
+    """modReLU thresholds b ~ U(-0.01, 0.01) (expRNN's initialisation), in place."""
+    k = MODRELU_BIAS_INIT
+    with minigrad.no_grad():
+        bias.copy_(default_generator().uniform(-k, k, bias.shape).astype(bias.dtype))
 
 
 def lstm_step(
@@ -278,7 +325,9 @@ class CellBase(Module):
 
 
 class RNNCell(CellBase):
-    """Elman RNN cell: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or relu).
+    """Elman RNN cell: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`` (or relu), or with
+    ``nonlinearity="modrelu"`` ``h' = modrelu(W_ih x + b_ih + W_hh h; b_hh)`` (see
+    :func:`modrelu`; bias_hh is then the per-unit threshold, initialised U(-0.01, 0.01)).
 
     Call ``h = cell(x, h)`` with x (N, I) or (I,), h (N, H) or (H,) or None (zeros).
     """
@@ -294,12 +343,11 @@ class RNNCell(CellBase):
         nonlinearity: str = "tanh",
         dtype: Any = None,
     ) -> None:
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(
-                f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
-            )
+        check_nonlinearity("RNNCell", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
+        if bias and threshold_bias(nonlinearity):
+            init_thresholds(self.bias_hh)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()

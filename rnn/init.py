@@ -27,6 +27,11 @@ state dict initialised here loads into ``torch.nn.LSTM``/``GRU`` with the same m
   block of ``weight_hh`` an independent orthogonal matrix (``Q^T Q = I``) times ``gain``,
   so at initialisation the linear part of each step neither shrinks nor grows a vector.
 - :func:`identity_` (Le, Jaitly & Hinton 2015, the IRNN): every gate block ``gain * I``.
+- :func:`henaff_` (Henaff, Szlam & LeCun 2016): ``W_hh`` block-diagonal with 2x2
+  rotations by angles ``theta_k ~ U(-pi, pi)``, i.e. ``exp(A)`` for the skew-symmetric
+  ``A`` of :func:`minigrad.nn.init.henaff_`; on a weight kept orthogonal by
+  :func:`rnn.constraints.orthogonal_recurrence`, ``A`` itself is written into the
+  parametrization's original (expRNN's initialisation).
 
 :func:`initialise` applies one or more of them by name (the command line's ``--init``).
 """
@@ -39,18 +44,27 @@ from typing import TypeVar
 
 import numpy as np
 
-from minigrad import Tensor, no_grad
+from minigrad import Tensor, nn, no_grad
 from minigrad.rng import default_generator
 
 from .cells import CellBase
+from .constraints import recurrent_weight_names
 from .layers import RNNBase
 
-__all__ = ["CHRONO_GATES", "INITS", "chrono_", "identity_", "initialise", "orthogonal_"]
+__all__ = [
+    "CHRONO_GATES",
+    "INITS",
+    "chrono_",
+    "henaff_",
+    "identity_",
+    "initialise",
+    "orthogonal_",
+]
 
 M = TypeVar("M", RNNBase, CellBase)
 
 # Names :func:`initialise` knows; "default" keeps the layer's own U(-1/sqrt(H), 1/sqrt(H)).
-INITS = ("default", "chrono", "orthogonal", "identity")
+INITS = ("default", "chrono", "orthogonal", "identity", "henaff")
 
 # Cell kind -> (index of the keep gate's block, index of the input gate's block or None),
 # in PyTorch's gate order: LSTM (i, f, g, o), GRU (r, z, n).
@@ -140,6 +154,40 @@ def identity_(module: M, gain: float = 1.0) -> M:
     return module
 
 
+def henaff_(module: M, generator: np.random.Generator | None = None) -> M:
+    """Henaff's rotations in every square ``weight_hh``: with ``A`` block-diagonal 2x2
+    ``[[0, theta_k], [-theta_k, 0]]``, ``theta_k ~ U(-pi, pi)``, the weight becomes
+    ``exp(A)`` (2x2 rotations by ``theta_k``), or, when the weight is parametrized as
+    orthogonal, its original becomes ``A`` (so ``W_hh = exp(A)`` as well, and training
+    moves ``A``). ValueError for a cell kind with several gate blocks.
+    """
+    for w, _, _ in _recurrent(module, "henaff_"):
+        if w.shape[0] != w.shape[1]:
+            raise ValueError(f"henaff_: needs a square weight_hh, got {w.shape}")
+    names = recurrent_weight_names(module)
+    for name in names:
+        plists = module.__dict__.get("parametrizations")
+        if plists is not None and name in plists:
+            nn.init.henaff_(plists[name].original, generator)
+        else:
+            w = getattr(module, name)
+            a = nn.init.henaff_(np.zeros(w.shape), generator)
+            _write(w, _rotations(a))
+    return module
+
+
+def _rotations(a: np.ndarray) -> np.ndarray:
+    """exp(A) for A block-diagonal with 2x2 blocks [[0, t], [-t, 0]]: [[cos t, sin t],
+    [-sin t, cos t]] on the same blocks, 1 on a trailing odd diagonal entry."""
+    n = a.shape[0]
+    w = np.eye(n)
+    k = np.arange(n // 2)
+    theta = a[2 * k, 2 * k + 1]
+    w[2 * k, 2 * k] = w[2 * k + 1, 2 * k + 1] = np.cos(theta)
+    w[2 * k, 2 * k + 1], w[2 * k + 1, 2 * k] = np.sin(theta), -np.sin(theta)
+    return w
+
+
 def initialise(
     module: M,
     names: str | Iterable[str],
@@ -158,6 +206,8 @@ def initialise(
             orthogonal_(module, generator=generator)
         elif name == "identity":
             identity_(module)
+        elif name == "henaff":
+            henaff_(module, generator)
         elif name != "default":
             raise ValueError(f"init must be one of {', '.join(INITS)}, got {name!r}")
     return module

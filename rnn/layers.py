@@ -28,7 +28,15 @@ from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 
 from .arguments import check_input, check_lengths, check_state
-from .cells import NONLINEARITIES, CellKind, cell_kind, check_dtype, init_uniform
+from .cells import (
+    CellKind,
+    cell_kind,
+    check_dtype,
+    check_nonlinearity,
+    init_thresholds,
+    init_uniform,
+    threshold_bias,
+)
 
 __all__ = ["GRU", "LSTM", "RNN", "RNNBase", "Run", "layer_class"]
 
@@ -230,8 +238,10 @@ class RNNBase(Module):
         if per_sequence_reverse:
             x = x[_reverse_index(lens, T)]
         # Biases that only add (RNN, LSTM) are folded into the one input projection.
+        step, options = kind.step, self.cell_options()
         fold = kind.fold_hh_bias and b_hh is not None
-        step_bias = None if kind.fold_hh_bias else b_hh
+        fold = fold and not threshold_bias(options.get("nonlinearity", ""))
+        step_bias = None if fold else b_hh
         xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih)
         xw = xw.reshape(T, N, w_ih.shape[0])
         w_hh_t = w_hh.T
@@ -239,7 +249,6 @@ class RNNBase(Module):
             _zero_state(N, self.hidden_size, x.dtype, name) if s is None else s
             for s, name in zip((h, c), kind.state, strict=False)
         )
-        step, options = kind.step, self.cell_options()
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
@@ -291,7 +300,11 @@ def _reverse_index(lens: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 class RNN(RNNBase):
-    """Elman RNN: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or relu).
+    """Elman RNN: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`` (or relu), or
+    ``h_t = modrelu(W_ih x_t + b_ih + W_hh h_{t-1}; b_hh)`` with ``nonlinearity="modrelu"``
+    (:func:`rnn.cells.modrelu`: ``sign(z) relu(|z| + b)``; bias_hh is then each unit's
+    threshold b, initialised U(-0.01, 0.01), 0 with ``bias=False``, where modReLU is the
+    identity; such a layer has no PyTorch counterpart).
 
     Shapes (as ``torch.nn.RNN``): x (T, N, I), or (N, T, I) with ``batch_first``, or
     unbatched (T, I); h0 (D*num_layers, N, H); returns out (T, N, D*H) and h_n.
@@ -313,12 +326,15 @@ class RNN(RNNBase):
         bidirectional: bool = False,
         dtype: Any = None,
     ) -> None:
-        if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        check_nonlinearity("RNN", nonlinearity)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype
         )
         self.nonlinearity = nonlinearity
+        if bias and threshold_bias(nonlinearity):
+            for k in range(num_layers):
+                for direction in range(self.num_directions):
+                    init_thresholds(self.layer_parameters(k, direction)[3])
 
 
 class LSTM(RNNBase):

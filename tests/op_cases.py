@@ -655,6 +655,36 @@ CASES.update({
 })  # fmt: skip
 
 
+def _square_matrices(draw: Any) -> tuple:
+    """A stack of n x n matrices (n 1..4, up to two batch axes) with entries in [-1, 1]."""
+    n = draw(st.integers(1, 4))
+    batch = draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
+    return (draw(arrays((*batch, n, n), -1.0, 1.0)),)
+
+
+def _expm_taylor(x: np.ndarray) -> np.ndarray:
+    """exp(x) by another road than the op's Pade approximant: halve x until its norm is
+    below 1/2, sum 30 Taylor terms (the remainder is below 2^-30 / 30!), square back."""
+    norm = np.abs(x).sum(axis=-2).max() if x.size else 0.0
+    s = max(0, int(np.ceil(np.log2(max(norm, 1e-300) / 0.5))))
+    y = x / 2.0**s
+    term = np.broadcast_to(np.eye(x.shape[-1]), x.shape).copy()
+    total = term.copy()
+    for k in range(1, 30):
+        term = term @ y / k
+        total = total + term
+    for _ in range(s):
+        total = total @ total
+    return total
+
+
+CASES.update(
+    {
+        "matrix_exp": Case(_square_matrices, _expm_taylor, empty=(_zeros(0, 3, 3),)),
+    }
+)
+
+
 # (subscripts, operand shapes): matrix products, traces, diagonals, broadcast
 # size-1 axes, letters only one operand has, scalars.
 CONTRACTIONS = [

@@ -31,11 +31,11 @@ __all__ = [
 
 CELLS = list(CELL_KINDS)
 GATES = {name: kind.gates for name, kind in CELL_KINDS.items()}
-# (cell, nonlinearity): relu only for kinds whose step takes a nonlinearity.
+# (cell, nonlinearity): relu and modrelu only for kinds whose step takes a nonlinearity.
 KINDS = [
     (name, nl)
     for name, kind in CELL_KINDS.items()
-    for nl in (("tanh", "relu") if "nonlinearity" in kind.options else ("tanh",))
+    for nl in (("tanh", "relu", "modrelu") if "nonlinearity" in kind.options else ("tanh",))
 ]
 KIND_IDS = [name if (name, "relu") not in KINDS else f"{name}-{nl}" for name, nl in KINDS]
 TOL = 1e-10

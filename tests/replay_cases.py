@@ -90,6 +90,14 @@ CASES: dict[str, tuple[Variants, Any]] = {
     "round": unary(ops.round, (-3.0, 3.0)),
     "clip": unary(lambda a: a.clip(-0.3, 0.4)),
     "cast": unary(lambda a: a.astype(np.float32).astype(np.float64)),
+    "matrix_exp": (
+        [
+            (lambda a: ops.matrix_exp(a), ((3, 3),)),
+            (lambda a: ops.matrix_exp(a) @ a, ((4, 4),)),
+            (lambda a: ops.matrix_exp(a), ((2, 3, 3),)),
+        ],
+        (-1.0, 1.0),
+    ),
     "matmul": (
         [
             (lambda a, b: a @ b, ((3, 2), (2, 4))),

@@ -312,6 +312,7 @@ TORCH: dict[str, Callable[..., Any]] = {
     "tril": torch.tril,
     "triu": torch.triu,
     "pad": _pad,
+    "matrix_exp": torch.linalg.matrix_exp,
 }
 
 NO_TORCH: dict[str, str] = {

@@ -21,6 +21,7 @@ __all__ = [
     "calculate_gain",
     "constant_",
     "eye_",
+    "henaff_",
     "kaiming_normal_",
     "kaiming_uniform_",
     "normal_",
@@ -193,3 +194,24 @@ def orthogonal_(t: T, gain: float = 1.0, generator: np.random.Generator | None =
     if rows < cols:
         q = q.T
     return _fill(t, gain * q.reshape(t.shape))
+
+
+def henaff_(t: T, generator: np.random.Generator | None = None) -> T:
+    """Fill the square ``t`` (n, n) with Henaff, Szlam & LeCun's (2016) skew-symmetric
+    matrix A: 2x2 diagonal blocks [[0, theta_k], [-theta_k, 0]], theta_k ~ U(-pi, pi),
+    zeros elsewhere (and in the last row and column when n is odd).
+
+    exp(A) is block-diagonal with 2x2 rotations by theta_k: an orthogonal matrix whose
+    eigenvalues e^(+-i theta_k) are spread over the unit circle. It is the initial A of
+    expRNN (Lezcano-Casado & Martinez-Rubio 2019); written into the original of
+    :func:`minigrad.nn.utils.parametrizations.orthogonal` it makes the weight exp(A).
+    """
+    if len(t.shape) != 2 or t.shape[0] != t.shape[1]:
+        raise ValueError(f"henaff_: needs a square matrix, got shape {tuple(t.shape)}")
+    n = t.shape[0]
+    a = np.zeros((n, n))
+    theta = _rng(generator).uniform(-math.pi, math.pi, n // 2)
+    k = np.arange(n // 2)
+    a[2 * k, 2 * k + 1] = theta
+    a[2 * k + 1, 2 * k] = -theta
+    return _fill(t, a)

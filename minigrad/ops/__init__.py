@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     contract,
     elementwise,
     explog,
+    expm,
     layout,
     linalg,
     loss,

@@ -239,15 +239,22 @@ CONFIGURATIONS: dict[str, tuple[str, Callable[..., RNNBase]]] = {"irnn": ("rnn",
 
 
 def make_cell(
-    cell: str, input_size: int, hidden_size: int, generator: np.random.Generator | None = None
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    generator: np.random.Generator | None = None,
+    nonlinearity: str | None = None,
 ) -> RNNBase:
     """A one-layer recurrent layer by name: a cell kind ("rnn" is tanh with PyTorch's
     initialisation, "lstm", "gru", ...) or a named configuration of
     :data:`CONFIGURATIONS` ("irnn"); ``generator`` seeds a configuration's own
-    initialisation."""
+    initialisation. ``nonlinearity`` (tanh, relu or modrelu) is for the "rnn" kind only."""
+    if nonlinearity is not None and cell != "rnn":
+        raise ValueError(f"a nonlinearity is chosen for the rnn cell only, got cell {cell!r}")
     if cell in CONFIGURATIONS:
         return CONFIGURATIONS[cell][1](input_size, hidden_size, generator)
     if cell not in CELL_KINDS:
         names = ", ".join([*CELL_KINDS, *CONFIGURATIONS])
         raise ValueError(f"cell must be one of {names}, got {cell!r}")
-    return make_layer(cell, input_size, hidden_size)
+    extra = {} if nonlinearity is None else {"nonlinearity": nonlinearity}
+    return make_layer(cell, input_size, hidden_size, **extra)

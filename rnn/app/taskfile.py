@@ -4,7 +4,8 @@
 One ``minigrad.save`` file (an ``.npz``, never pickled) holding a dict::
 
     format, version     "rnn-task", 1
-    config              task, cell, T, hidden, seed, steps, final_loss
+    config              task, cell, T, hidden, seed, steps, final_loss, and the
+                        nonlinearity and orthogonal map when the run chose them
     model               the TaskModel's state dict
 
 This module is the only place that knows the layout.
@@ -50,7 +51,8 @@ def load_task_model(state: dict[str, Any], where: str) -> tuple[TaskModel, dict[
         )
     try:
         config = state["config"]
-        model = TaskModel(str(config["task"]), str(config["cell"]), int(config["hidden"]))
+        extra = {k: str(config[k]) for k in ("orthogonal", "nonlinearity") if k in config}
+        model = TaskModel(str(config["task"]), str(config["cell"]), int(config["hidden"]), **extra)
         model.load_state_dict(state["model"])
     except (KeyError, ValueError, TypeError) as e:
         raise ValueError(

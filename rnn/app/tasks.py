@@ -31,6 +31,7 @@ from minigrad import Tensor, nn, optim
 from minigrad.functional import cross_entropy, mse_loss
 
 from ..cells import CELL_KINDS
+from ..constraints import orthogonal_recurrence
 from ..init import initialise
 from .memory import recurrent_bytes, require
 from .models import CONFIGURATIONS, cell_gates, make_cell
@@ -134,6 +135,11 @@ class TaskModel(nn.Module):
 
     ``init`` names initialisations of the recurrent layer from :data:`rnn.init.INITS`
     (applied in order after the layer's own); ``"chrono"`` needs ``t_max``.
+    ``orthogonal`` (a map of :data:`rnn.constraints.ORTHOGONAL_MAPS`, e.g.
+    ``"matrix_exp"``) keeps ``W_hh`` orthogonal during training
+    (:func:`rnn.constraints.orthogonal_recurrence`), applied before ``init`` so that
+    ``"henaff"`` initialises the skew-symmetric ``A`` of ``W_hh = exp(A)``.
+    ``nonlinearity`` (``rnn`` cell only) is tanh (default), relu or modrelu.
     """
 
     def __init__(
@@ -143,6 +149,8 @@ class TaskModel(nn.Module):
         hidden_size: int,
         init: str | Sequence[str] = "default",
         t_max: float | None = None,
+        orthogonal: str | None = None,
+        nonlinearity: str | None = None,
     ) -> None:
         super().__init__()
         baseline(task, 1)  # validates the name
@@ -151,7 +159,10 @@ class TaskModel(nn.Module):
         if task == "copy":
             self.embed = nn.Embedding(COPY_SYMBOLS, COPY_SYMBOLS)
             nn.init.eye_(self.embed.weight)
-        self.rnn = initialise(make_cell(cell, inputs, hidden_size), init, t_max)
+        layer = make_cell(cell, inputs, hidden_size, nonlinearity=nonlinearity)
+        if orthogonal is not None:
+            orthogonal_recurrence(layer, orthogonal)
+        self.rnn = initialise(layer, init, t_max)
         self.head = nn.Linear(hidden_size, COPY_SYMBOLS if task == "copy" else 1)
 
     def forward(self, x: Any) -> Tensor:
@@ -236,6 +247,8 @@ def train_task(
     optimizer: str = "adam",
     cpu_limit: float | None = None,
     on_window: Callable[[TaskResult], None] | None = None,
+    orthogonal: str | None = None,
+    nonlinearity: str | None = None,
 ) -> TaskResult:
     """Train ``cell`` on ``task`` at distance ``T``; return a :class:`TaskResult`.
 
@@ -243,7 +256,9 @@ def train_task(
     ``optimizer`` is a name of :data:`OPTIMIZERS` (Adam, RMSprop or plain SGD) with step
     size ``lr``. ``init`` names initialisations of the recurrent layer
     (:func:`rnn.init.initialise`); ``t_max`` (chrono's longest time scale) defaults to
-    the sequence length, ``T + 20`` for copy and ``T`` for adding. With ``clip``, the
+    the sequence length, ``T + 20`` for copy and ``T`` for adding; ``orthogonal``
+    keeps ``W_hh`` orthogonal and ``nonlinearity`` picks the rnn cell's (see
+    :class:`TaskModel`). With ``clip``, the
     gradient is rescaled to norm at most ``clip`` before each update
     (``g <- g min(1, clip / ||g||)``), which keeps a single exploding step from throwing
     the weights away. Every ``log_every`` steps a line comparing the loss with the
@@ -262,7 +277,7 @@ def train_task(
     rng = np.random.default_rng(seed)
     if t_max is None:
         t_max = T + 2 * 10 if task == "copy" else T
-    model = TaskModel(task, cell, hidden, init, t_max)
+    model = TaskModel(task, cell, hidden, init, t_max, orthogonal, nonlinearity)
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     loss = loss_function(model.loss, eager)
     result = TaskResult(task, cell, T, baseline(task, T))

@@ -8,12 +8,14 @@
 A core works on the input projection ``xp = x W_ih^T + b_ih`` (N, G*H), already computed::
 
     core_forward(xp, state, w_hh, b_hh, **options) -> (new_state, cache)
-    core_backward(dstate, cache) -> (dxp, dhp, dstate_prev)
+    core_backward(dstate, cache) -> (dxp, dhp, dstate_prev) or (dxp, dhp, dstate_prev, db_hh)
 
 ``state`` and ``dstate`` are tuples of (N, H) arrays in the order of ``ReferenceCell.state``
 (``("h",)`` or ``("h", "c")``). ``dxp`` is dL/dxp and ``dhp`` is dL/d(h_prev W_hh^T + b_hh),
 both (N, G*H); they differ only where the recurrent projection enters through a product (the
-GRU's n gate). This module imports only NumPy.
+GRU's n gate). A core in which b_hh is not a summand of the pre-activation but sits
+inside the nonlinearity (the RNN's modReLU threshold) returns a fourth array, db_hh (N, H),
+the rows of b_hh's gradient. This module imports only NumPy.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ __all__ = [
 Params = dict[str, Any]
 
 PARAM_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-NONLINEARITIES = ("tanh", "relu")
+NONLINEARITIES = ("tanh", "relu", "modrelu")
 STATES = (("h",), ("h", "c"))
 
 
@@ -110,7 +112,10 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 def core_options(where: str, ref: ReferenceCell, nonlinearity: str) -> dict[str, Any]:
     """The keyword options of ``ref``'s core; checks the nonlinearity."""
     if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"{where}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        raise ValueError(
+            f"{where}: nonlinearity must be one of {', '.join(NONLINEARITIES)}, "
+            f"got {nonlinearity!r}"
+        )
     return {"nonlinearity": nonlinearity} if "nonlinearity" in ref.options else {}
 
 

@@ -45,7 +45,13 @@ def rnn_step_jacobians(
     b_hh: np.ndarray | None,
     nonlinearity: str = "tanh",
 ) -> np.ndarray:
-    """J = diag(act'(a)) W_hh for each of the N steps; xp (N, H), h (N, H) -> (N, H, H)."""
+    """J = diag(act'(a)) W_hh for each of the N steps; xp (N, H), h (N, H) -> (N, H, H).
+    For modrelu (b_hh its threshold, not a summand of a) act'(a) = [|a| + b_hh > 0] off a = 0."""
+    if nonlinearity == "modrelu":
+        a = xp + h @ w_hh.T
+        b = 0 if b_hh is None else b_hh
+        slope = ((np.abs(a) + b > 0) * np.abs(np.sign(a))).astype(a.dtype)
+        return _rows(slope, w_hh)
     a = xp + h @ w_hh.T + (0 if b_hh is None else b_hh)
     slope = 1 - np.tanh(a) ** 2 if nonlinearity == "tanh" else (a > 0).astype(a.dtype)
     return _rows(slope, w_hh)

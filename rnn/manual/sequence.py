@@ -116,12 +116,22 @@ def reverse_padded(x: np.ndarray, lengths: Sequence[int] | np.ndarray | None = N
 # ------------------------------------------------------------------------------ forward
 
 
-def _projection(ref: ReferenceCell, x, w_ih, b_ih, b_hh) -> np.ndarray:
+def _loops(ref: ReferenceCell, nonlinearity: str) -> bool:
+    """Whether :mod:`.loops` runs this kind (the built-in ones; an RNN with the modReLU,
+    whose b_hh sits inside the step, runs its step core)."""
+    if ref is steps.RNN:
+        return nonlinearity != "modrelu"
+    return ref in (steps.LSTM, steps.GRU)
+
+
+def _projection(ref: ReferenceCell, x, w_ih, b_ih, b_hh, nonlinearity) -> np.ndarray:
     """x W_ih^T (T, N, G*H) plus every bias that does not sit inside the step."""
     T, N, I = x.shape
     xp = (x.reshape(T * N, I) @ w_ih.T).reshape(T, N, w_ih.shape[0])
     if b_ih is not None:
         xp += b_ih
+    if nonlinearity == "modrelu":
+        return xp
     if b_hh is not None and ref in (steps.RNN, steps.LSTM):
         xp += b_hh
     elif b_hh is not None and ref is steps.GRU:
@@ -203,8 +213,8 @@ def forward(
         x = np.where(pad, x.dtype.type(0), x)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)
     hs[0] = state[0]
-    xp = _projection(ref, x, w_ih, b_ih, b_hh)
-    if ref in (steps.RNN, steps.LSTM, steps.GRU):
+    xp = _projection(ref, x, w_ih, b_ih, b_hh, nonlinearity)
+    if _loops(ref, nonlinearity):
         c0_ = state[1] if len(state) == 2 else None
         c_n, saved = _loop_forward(ref, xp, hs, c0_, w_hh, b_hh, pad, nonlinearity)
     else:
@@ -247,24 +257,29 @@ def _loop_backward(cache: SequenceCache, dout, dnext, pad) -> tuple:
 
 def _core_backward(cache: SequenceCache, dout, dnext) -> tuple:
     """Any other kind: its step core at every step, t = T-1 .. 0. Returns (dxp, dhp,
-    dL/d(state after step t) per state, dL/d(initial state))."""
+    dL/d(state after step t) per state, dL/d(initial state), and the sum over steps of
+    the rows of db_hh for a core that gives them (see :mod:`.core`), else None)."""
     ref, keep = cache.reference, cache.keep
     T, N, H = dout.shape
     dxp = np.empty((T, N, cache.weight_ih.shape[0]), dtype=dout.dtype)
     dhp = np.empty_like(dxp)
     dstates = tuple(np.empty((T, N, H), dtype=dout.dtype) for _ in ref.state)
+    threshold = None  # sum over steps of a core's db_hh rows (N, H), if it gives them
     for t in range(T - 1, -1, -1):
         cur = (dnext[0] + dout[t], *dnext[1:])
         for k, d in enumerate(cur):
             dstates[k][t] = d
+        # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
+        m = 1 if keep is None else keep[t]
+        given = cur if keep is None else tuple(m * d for d in cur)
+        dxp[t], dhp[t], dcell, *db = ref.backward(given, cache.saved[t])
+        if db:
+            threshold = db[0] if threshold is None else threshold + db[0]
         if keep is None:
-            dxp[t], dhp[t], dnext = ref.backward(cur, cache.saved[t])
+            dnext = dcell
         else:
-            # the cell gets m_t dstate_t; the carry (1 - m_t) dstate_t passes straight back
-            m = keep[t]
-            dxp[t], dhp[t], dcell = ref.backward(tuple(m * d for d in cur), cache.saved[t])
             dnext = tuple(dc + (1 - m) * d for dc, d in zip(dcell, cur, strict=True))
-    return dxp, dhp, dstates, dnext
+    return dxp, dhp, dstates, dnext, threshold
 
 
 def _param_grads(cache: SequenceCache, dhp, dxp, dn) -> dict[str, np.ndarray]:
@@ -330,18 +345,21 @@ def backward(
         dout = reverse_padded(dout, cache.lengths)
     if cache.keep is not None:
         dout = dout * cache.keep  # out_t = m_t h_t
-    if ref in (steps.RNN, steps.LSTM, steps.GRU):
+    threshold = None
+    if _loops(ref, cache.nonlinearity):
         pad = None if cache.keep is None else cache.keep == 0
         dhp, dn, dh, dc, d0 = _loop_backward(cache, dout, dnext, pad)
         dxp = None
     else:
-        dxp, dhp, dstates, d0 = _core_backward(cache, dout, dnext)
+        dxp, dhp, dstates, d0, threshold = _core_backward(cache, dout, dnext)
         dh, dc, dn = dstates[0], (dstates[1] if len(dstates) == 2 else None), None
     M, GH = T * N, cache.weight_ih.shape[0]
     dhp = dhp.reshape(M, GH)
     dxp = None if dxp is None else dxp.reshape(M, GH)
     dn = None if dn is None else dn.reshape(M, H)
     grads = _param_grads(cache, dhp, dxp, dn)
+    if threshold is not None and cache.has_bias_hh:
+        grads["bias_hh"] = threshold.sum(axis=0)
     dx = _input_grad(cache, dhp, dxp, dn) if input_grad else None
     if cache.reverse:
         dx = None if dx is None else reverse_padded(dx, cache.lengths)

@@ -47,9 +47,15 @@ __all__ = [
 
 
 def rnn_core(xp, state, w_hh, b_hh, nonlinearity="tanh"):
-    """h_t = act(a_t),  a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh,  act = tanh or relu."""
+    """h_t = act(a_t),  a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh,  act = tanh or relu;
+    modrelu: h_t = sign(a_t) max(|a_t| + b, 0) with a_t = W_ih x_t + b_ih + W_hh h_{t-1}
+    and the threshold b = b_hh."""
     (h_prev,) = state
     a = xp + h_prev @ w_hh.T
+    if nonlinearity == "modrelu":
+        b_hh = 0 if b_hh is None else b_hh  # no biases: threshold 0, h = a
+        h = np.sign(a) * np.maximum(np.abs(a) + b_hh, 0)
+        return (h,), (h, w_hh, nonlinearity, a, b_hh)
     if b_hh is not None:
         a = a + b_hh
     h = np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0)
@@ -58,7 +64,15 @@ def rnn_core(xp, state, w_hh, b_hh, nonlinearity="tanh"):
 
 def rnn_core_backward(dstate, cache):
     (dh,) = dstate
-    h, w_hh, nonlinearity = cache
+    h, w_hh, nonlinearity = cache[:3]
+    if nonlinearity == "modrelu":
+        a, b = cache[3:]
+        # h = s max(|a| + b, 0) with s = sign(a): dh/db = s [|a| + b > 0] and
+        # dh/da = s [|a| + b > 0] s = [|a| + b > 0] (|s| = 1 off a = 0, where it is 0)
+        on = (np.abs(a) + b > 0) * np.sign(a)
+        db = dh * on
+        da = db * np.sign(a)
+        return da, da, (da @ w_hh,), db
     # da_t = dh_t * act'(a_t): tanh' = 1 - h_t^2, relu' = [h_t > 0]
     da = dh * (1 - h * h) if nonlinearity == "tanh" else dh * (h > 0)
     # dh_{t-1} = W_hh^T da_t
@@ -176,9 +190,12 @@ def step_backward(
         check_state(where, name, ds, h_prev.shape, h_prev.dtype)
         for name, ds in zip(("dh", "dc"), dstate, strict=False)
     )
-    dxp, dhp, dprev = ref.backward(dstate, core_cache)
+    dxp, dhp, dprev, *threshold = ref.backward(dstate, core_cache)
+    grads = param_grads(dxp, dhp, x, h_prev, has_b_ih, has_b_hh)
+    if threshold and has_b_hh:
+        grads["bias_hh"] = threshold[0].sum(axis=0)
     # dx_t = W_ih^T dxp
-    return dxp @ w_ih, dprev, param_grads(dxp, dhp, x, h_prev, has_b_ih, has_b_hh)
+    return dxp @ w_ih, dprev, grads
 
 
 # ------------------------------------------------------------------------------ textbook pairs
@@ -190,7 +207,9 @@ def rnn_step_forward(
     """One vanilla RNN step: h = act(x W_ih^T + b_ih + h_prev W_hh^T + b_hh).
 
     Inputs: x (N, I); h_prev (N, H) or None for zeros; params weight_ih (H, I), weight_hh
-    (H, H), bias_ih, bias_hh (H,); act is tanh or relu. Returns h (N, H) and a cache.
+    (H, H), bias_ih, bias_hh (H,); act is tanh or relu, or modrelu
+    ``sign(a) max(|a| + b_hh, 0)`` with ``a = x W_ih^T + b_ih + h_prev W_hh^T`` (b_hh is
+    then the threshold, not a summand). Returns h (N, H) and a cache.
     """
     (h,), cache = _step_forward("manual.rnn_step_forward", RNN, x, (h_prev,), params, nonlinearity)
     return h, cache

@@ -161,7 +161,9 @@ def test_cell_bad_input():
     lstm = rnn.LSTMCell(3, 4, dtype=F64)
     with pytest.raises(ValueError, match=r"expected hidden state of shape \(2, 4\), got \(2, 5\)"):
         lstm(np.zeros((2, 3)), (np.zeros((2, 4)), np.zeros((2, 5))))
-    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'gelu'"):
+    with pytest.raises(
+        ValueError, match=r"nonlinearity must be one of tanh, relu, modrelu, got 'gelu'"
+    ):
         rnn.RNNCell(3, 4, nonlinearity="gelu")
 
 

@@ -418,7 +418,9 @@ def test_scopes_unidirectional_have_no_direction():
 
 
 def test_bad_constructor_arguments():
-    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"):
+    with pytest.raises(
+        ValueError, match=r"nonlinearity must be one of tanh, relu, modrelu, got 'sigmoid'"
+    ):
         rnn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\], got 1.5"):
         rnn.LSTM(3, 4, dropout=1.5)

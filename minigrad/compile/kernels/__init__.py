@@ -1,6 +1,6 @@
 """Replay rules, one per primitive, registered in :data:`KERNELS` by op name."""
 
-from . import binary, elementwise, fused, linalg, loss, reduce, shape, unary
+from . import binary, elementwise, expm, fused, linalg, loss, reduce, shape, unary
 from .base import KERNELS, NUMPY_NAMES, Emitter, Kernel, Target
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "Target",
     "binary",
     "elementwise",
+    "expm",
     "fused",
     "linalg",
     "loss",

@@ -23,6 +23,8 @@ from ..command import (
 
 
 def _task_arguments(parser: argparse.ArgumentParser) -> None:
+    from ...cells import NONLINEARITIES
+    from ...constraints import ORTHOGONAL_MAPS
     from ...init import INITS
     from ..tasks import CELLS, OPTIMIZERS, TASKS
 
@@ -54,6 +56,18 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         help="initialisations of the recurrent layer, applied in order: chrono (LSTM/GRU "
         "gate biases for memories up to --t-max steps), orthogonal or identity (each gate "
         "block of W_hh); see rnn.init (default: the cell's own)",
+    )
+    parser.add_argument(
+        "--nonlinearity",
+        choices=tuple(NONLINEARITIES),
+        help="the rnn cell's nonlinearity: tanh (default), relu, or modrelu, "
+        "sign(z) relu(|z| + b) with a learnt threshold b per unit (bias_hh)",
+    )
+    parser.add_argument(
+        "--orthogonal",
+        choices=ORTHOGONAL_MAPS,
+        help="keep W_hh orthogonal during training as exp(A), A skew-symmetric (rnn cell "
+        "only; see rnn.constraints); with --init henaff, A starts as 2x2 rotation blocks",
     )
     parser.add_argument(
         "--t-max",
@@ -129,6 +143,9 @@ def task(args: argparse.Namespace) -> None:
         from ..taskfile import save_task_model
 
         config = {k: getattr(args, k) for k in ("task", "cell", "T", "hidden", "seed", "steps")}
+        config.update(
+            {k: getattr(args, k) for k in ("orthogonal", "nonlinearity") if getattr(args, k)}
+        )
         try:
             save_task_model(args.save, result.model, {**config, "final_loss": result.final_loss})
         except (OSError, ValueError) as e:
@@ -138,8 +155,8 @@ def task(args: argparse.Namespace) -> None:
 
 # The options that define a run (recorded by --history).
 SETTINGS = (
-    "task", "cell", "T", "hidden", "steps", "batch", "init", "t_max", "optim", "lr", "clip",
-    "cpu_limit", "seed", "eager",
+    "task", "cell", "T", "hidden", "steps", "batch", "init", "t_max", "orthogonal",
+    "nonlinearity", "optim", "lr", "clip", "cpu_limit", "seed", "eager",
 )  # fmt: skip
 
 
@@ -175,6 +192,8 @@ def _train(args: argparse.Namespace) -> Any:
         init=args.init,
         t_max=args.t_max,
         optimizer=args.optim,
+        orthogonal=args.orthogonal,
+        nonlinearity=args.nonlinearity,
         cpu_limit=None if args.cpu_limit is None else 60 * args.cpu_limit,
         on_window=(lambda result: _write_history(args, result)) if args.history else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rnn.app import cli
@@ -85,3 +86,27 @@ def test_task_prints_loss_against_baseline(capsys):
     out = capsys.readouterr().out
     assert "final copy irnn T=3: cross-entropy per step" in out
     assert "vs baseline 0.9041" in out  # 10 ln 8 / (3 + 20)
+
+
+def test_task_takes_the_orthogonal_modrelu_options(tmp_path, capsys):
+    from rnn.app.cli import main
+
+    history = tmp_path / "run.json"
+    argv = ["task", "copy", "--cell", "rnn", "--nonlinearity", "modrelu", "--orthogonal",
+            "matrix_exp", "--init", "henaff", "--T", "5", "--hidden", "6", "--steps", "2",
+            "--log-every", "1", "--history", str(history), "-q"]  # fmt: skip
+    assert main(argv) == 0
+    import json
+
+    settings = json.loads(history.read_text())["settings"]
+    assert settings["orthogonal"] == "matrix_exp" and settings["nonlinearity"] == "modrelu"
+    saved = tmp_path / "model.npz"
+    assert main([*argv[:-3], "--save", str(saved), "-q"]) == 0
+    from rnn.app.taskfile import load_task_model, read
+
+    model, config = load_task_model(read(saved), str(saved))
+    assert config["orthogonal"] == "matrix_exp" and model.rnn.nonlinearity == "modrelu"
+    w = model.rnn.weight_hh_l0.numpy().astype(float)
+    assert abs(w @ w.T - np.eye(6)).max() < 1e-5
+    assert main(["task", "copy", "--cell", "lstm", "--orthogonal", "matrix_exp", "-q"]) != 0
+    assert "gate blocks" in capsys.readouterr().err

@@ -109,3 +109,16 @@ def test_copy_training_runs_and_reports_per_step_cross_entropy():
     assert len(lines) == 2 and "baseline" in lines[0]
     # Untrained: about ln 10 per step, far above the memoryless baseline.
     assert result.final_loss > result.baseline
+
+
+def test_orthogonal_and_modrelu_options_build_the_exprnn_model():
+    model = tasks.TaskModel("copy", "rnn", 8, "henaff", None, "matrix_exp", "modrelu")
+    layer = model.rnn
+    assert layer.nonlinearity == "modrelu"
+    assert "rnn.parametrizations.weight_hh_l0.original" in dict(model.named_parameters())
+    w = layer.weight_hh_l0.numpy().astype(np.float64)
+    np.testing.assert_allclose(w @ w.T, np.eye(8), atol=1e-6)
+    with pytest.raises(ValueError, match="lstm stacks 4 gate blocks"):
+        tasks.TaskModel("copy", "lstm", 8, orthogonal="matrix_exp")
+    with pytest.raises(ValueError, match="nonlinearity is chosen for the rnn cell only"):
+        tasks.TaskModel("copy", "gru", 8, nonlinearity="modrelu")

@@ -228,7 +228,10 @@ def test_float32_stays_float32_and_matches_float64(cell, lengths):
         ({"lengths": [5, 6, 1]}, r"lengths must lie in \[1, 5\], got \[5, 6, 1\]"),
         ({"lengths": [5, 2]}, r"lengths must be 3 integers"),
         ({"cell": "elman"}, r"cell must be one of \[.*'gru', 'lstm', 'rnn'.*\], got 'elman'"),
-        ({"nonlinearity": "sigmoid"}, r"nonlinearity must be 'tanh' or 'relu', got 'sigmoid'"),
+        (
+            {"nonlinearity": "sigmoid"},
+            r"nonlinearity must be one of tanh, relu, modrelu, got 'sigmoid'",
+        ),
     ],
 )
 def test_forward_rejects_bad_inputs_naming_shapes(change, message):
