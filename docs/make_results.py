@@ -10,13 +10,16 @@ the tables and the learning-curve plots.
 A result is a command line of ``python -m rnn`` registered with :func:`result` in a
 *section* of docs/results.md; the command must accept ``--history PATH`` and write there
 a JSON record with at least ``command``, ``wall``, ``cpu`` and ``load`` (``rnn task``
-writes :mod:`rnn.app.taskrecord`'s; the section's ``row`` reads the rest). Running a
-result runs its command in a subprocess (so its wall and CPU time are its own) with
-``--history docs/results/<name>.json``, showing its log lines as they come. Rendering
-rewrites, in docs/results.md, the table between ``<!-- results:<section> -->`` and
-``<!-- /results:<section> -->`` from the records of that section, and draws each
-section's plot into docs/images/results_<section>.svg. A new section needs one
-:func:`section` call and its :func:`result` calls; nothing else changes.
+writes :mod:`rnn.app.taskrecord`'s, ``rnn train`` and ``rnn demo``
+:mod:`rnn.app.trainrecord`'s; the section's ``rows`` read the rest). Running a result
+runs its command in a subprocess (so its wall and CPU time are its own) with
+``--history docs/results/<name>.json``, showing its log lines as they come; the files
+it writes besides (checkpoints, pictures) go to out/runs/<name>/. Rendering rewrites, in
+docs/results.md, the table between ``<!-- results:<section> -->`` and
+``<!-- /results:<section> -->`` from the records of that section (one row per record,
+or any rows the section's ``rows`` makes of them), and draws each section's plot into
+docs/images/results_<section>.svg. A new section needs one :func:`section` call and its
+:func:`result` calls; nothing else changes.
 
 ``--quick`` shrinks every run to a few steps and writes records, tables and plots under
 ``--out`` instead of docs/, so the test suite runs the whole script in seconds
@@ -26,6 +29,7 @@ section's plot into docs/images/results_<section>.svg. A new section needs one
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shlex
@@ -44,12 +48,13 @@ ROOT = DOCS.parent
 @dataclass
 class Section:
     """A table of docs/results.md (``name`` marks it) and its plot: ``columns`` of the
-    table, ``row(record)`` the cells of one record's row, ``plot(records, path)`` draws
-    the section's figure (None: no figure)."""
+    table, ``rows(records)`` its rows (lists of cells) from the records of the section's
+    results, in the order they were registered, each with its :class:`Result` under
+    ``"_result"``; ``plot(records, path)`` draws the section's figure (None: no figure)."""
 
     name: str
     columns: tuple[str, ...]
-    row: Callable[[dict[str, Any]], tuple[str, ...]]
+    rows: Callable[[list[dict[str, Any]]], list[tuple[str, ...]]]
     plot: Callable[[dict[str, dict[str, Any]], Path], None] | None = None
     results: list[str] = field(default_factory=list)
 
@@ -58,7 +63,9 @@ class Section:
 class Result:
     """One measured run: ``argv`` of ``python -m rnn`` (without --history), ``quick`` the
     options that replace the long ones under --quick, ``reference`` the figure to compare
-    with (the paper's or the baseline's), ``note`` what the row is."""
+    with (the paper's or the baseline's), ``note`` what the row is, ``files`` the options
+    that say where the run writes its files (``{dir}``: a folder of its own; not part of
+    the recorded command, since they do not change the run)."""
 
     name: str
     section: str
@@ -66,26 +73,51 @@ class Result:
     quick: dict[str, str]
     reference: str
     note: str
+    files: list[str] = field(default_factory=list)
 
 
 SECTIONS: dict[str, Section] = {}
 RESULTS: dict[str, Result] = {}
 
 
-def section(name: str, columns: tuple[str, ...], row: Callable, plot: Callable | None) -> None:
-    """Register a section of docs/results.md."""
-    SECTIONS[name] = Section(name, columns, row, plot)
+def section(name: str, columns: tuple[str, ...], rows: Callable, plot: Callable | None) -> None:
+    """Register a section of docs/results.md (see :class:`Section`)."""
+    SECTIONS[name] = Section(name, columns, rows, plot)
 
 
-def result(name: str, section: str, command: str, reference: str, note: str, **quick: str) -> None:
+def each(row: Callable[[dict[str, Any]], tuple[str, ...]]) -> Callable:
+    """A section's ``rows`` made of one ``row(record)`` per record."""
+    return lambda records: [row(record) for record in records]
+
+
+def result(
+    name: str,
+    section: str,
+    command: str,
+    reference: str,
+    note: str,
+    files: str = "",
+    **quick: str,
+) -> None:
     """Register the result ``name`` of ``section``: ``command`` is the ``python -m rnn``
-    command line; ``quick`` maps options (``steps="20"`` is ``--steps 20``) to their
-    values under --quick."""
+    command line; ``files`` the options that place its files (``"--out {dir}"``);
+    ``quick`` maps options (``steps="20"`` is ``--steps 20``; several values separated
+    by spaces) to their values under --quick."""
     argv = shlex.split(command)
     if argv[:3] != ["python", "-m", "rnn"]:
         raise ValueError(f"{name}: a result's command starts with 'python -m rnn', got {command}")
-    RESULTS[name] = Result(name, section, argv[3:], quick, reference, note)
+    RESULTS[name] = Result(name, section, argv[3:], quick, reference, note, shlex.split(files))
     SECTIONS[section].results.append(name)
+
+
+def _sibling(name: str) -> Any:
+    """The module docs/<name>.py (this script is also loaded by path, so docs/ may not
+    be on ``sys.path``)."""
+    spec = importlib.util.spec_from_file_location(name, DOCS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def say(text: str) -> None:
@@ -97,31 +129,35 @@ def say(text: str) -> None:
 
 
 def quick_argv(res: Result) -> list[str]:
-    """``res.argv`` with each option of ``res.quick`` given its quick value."""
+    """``res.argv`` with each option of ``res.quick`` given its quick value(s) (an
+    option given in ``res.argv`` has one value there)."""
     argv = list(res.argv)
     for key, value in res.quick.items():
         option = "--" + key.replace("_", "-")
         if option in argv:
             i = argv.index(option)
-            argv[i + 1] = value
+            argv[i + 1 : i + 2] = shlex.split(value)
         else:
-            argv += [option, value]
+            argv += [option, *shlex.split(value)]
     return argv
 
 
 def run(res: Result, records: Path, quick: bool) -> dict[str, Any]:
-    """Run ``res`` in a subprocess, echoing its lines; return its record."""
+    """Run ``res`` (its files in ``records/../runs/<name>``) and return its record: in
+    a subprocess, echoing its lines, or under --quick in this process."""
     argv = quick_argv(res) if quick else res.argv
     records.mkdir(parents=True, exist_ok=True)
     path = records / f"{res.name}.json"
-    extra = ["--history", str(path), "--quiet"]
+    folder = (records.parent if quick else ROOT / "out") / "runs" / res.name
+    extra = [a.replace("{dir}", str(folder)) for a in res.files]
+    extra += ["--history", str(path), "--quiet"]
     if quick:
         # In this process: starting another interpreter costs more than a quick run.
         from rnn.app.cli import main as rnn_main
 
         if rnn_main([*argv, *extra]) != 0:
             raise SystemExit(f"[{res.name}] failed")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return _name_command(path, argv)
     cmd = [sys.executable, "-m", "rnn", *argv, *extra]
     env = {**os.environ, "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
     say(f"[{res.name}] python -m rnn {shlex.join(argv)}")
@@ -135,8 +171,13 @@ def run(res: Result, records: Path, quick: bool) -> dict[str, Any]:
     if proc.returncode != 0:
         raise SystemExit(f"[{res.name}] failed with status {proc.returncode}")
     say(f"[{res.name}] done in {time.perf_counter() - start:.0f} s")
+    return _name_command(path, argv)
+
+
+def _name_command(path: Path, argv: list[str]) -> dict[str, Any]:
+    """The record at ``path``, rewritten to name the command without the bookkeeping
+    options added here (where the files and the record go)."""
     record = json.loads(path.read_text(encoding="utf-8"))
-    # The record names the command without the bookkeeping options added here.
     record["command"] = "python -m rnn " + shlex.join(argv)
     path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return record
@@ -158,10 +199,8 @@ def load_records(records: Path) -> dict[str, dict[str, Any]]:
 def table(sec: Section, records: dict[str, dict[str, Any]]) -> str:
     """The Markdown table of ``sec`` from the records of its results."""
     lines = ["| " + " | ".join(sec.columns) + " |", "|" + "---|" * len(sec.columns)]
-    for name in sec.results:
-        if name in records:
-            cells = sec.row({**records[name], "_result": RESULTS[name]})
-            lines.append("| " + " | ".join(cells) + " |")
+    mine = [{**records[n], "_result": RESULTS[n]} for n in sec.results if n in records]
+    lines += ["| " + " | ".join(cells) + " |" for cells in sec.rows(mine)]
     return "\n".join(lines)
 
 
@@ -175,7 +214,11 @@ def render(page: Path, images: Path, records: dict[str, dict[str, Any]]) -> None
         head, rest = text.split(begin, 1)
         _, tail = rest.split(end, 1)
         text = f"{head}{begin}\n{table(sec, records)}\n{end}{tail}"
-        mine = {n: r for n, r in records.items() if RESULTS[n].section == sec.name}
+        mine = {
+            n: {**r, "_result": RESULTS[n]}
+            for n, r in records.items()
+            if RESULTS[n].section == sec.name
+        }
         if sec.plot is not None and mine:
             images.mkdir(parents=True, exist_ok=True)
             sec.plot(mine, images / f"results_{sec.name}.svg")
@@ -252,7 +295,7 @@ def _curves(records: dict[str, dict[str, Any]], path: Path, target: float | None
 # One block per section of docs/results.md.
 
 # The copy task at T = 100 (Arjovsky et al. 2016): recall 10 symbols after 100 steps.
-section("copy", TASK_COLUMNS, _task_row, lambda recs, path: _curves(recs, path, 0.1))
+section("copy", TASK_COLUMNS, each(_task_row), lambda recs, path: _curves(recs, path, 0.1))
 COPY_REFERENCE = "baseline 0.1733; goal <= 0.0173"
 COPY_QUICK = {"steps": "4", "log_every": "2", "hidden": "8", "T": "10"}
 COPY = "python -m rnn task copy --T 100 --batch 32 --clip 1 --steps 40000 "
@@ -292,7 +335,7 @@ for name, options, note in [
     result(name, "copy", COPY + options + " --log-every 100", COPY_REFERENCE, note, **COPY_QUICK)
 
 # The adding problem as Le, Jaitly & Hinton (2015) ran the IRNN.
-section("adding", TASK_COLUMNS, _task_row, lambda recs, path: _curves(recs, path, None))
+section("adding", TASK_COLUMNS, each(_task_row), lambda recs, path: _curves(recs, path, None))
 result(
     "adding_irnn_le2015",
     "adding",
@@ -303,6 +346,41 @@ result(
     steps="4",
     log_every="2",
     T="10",
+)
+
+
+# Character language models on held-out modules: a table and plot of their own
+# (docs/results_charlm.py), model rows and the baselines' rows from rnn train/demo records.
+charlm = _sibling("results_charlm")
+section("charlm", charlm.COLUMNS, charlm.rows, charlm.plot)
+# Under --quick: a few steps of a tiny model on a few of this repository's modules.
+CHARLM_QUICK_DATA = shlex.join(
+    str(ROOT / "rnn" / f) for f in ("cells.py", "layers.py", "tbptt.py", "compare.py")
+)
+result(
+    "charlm_demo",
+    "charlm",
+    "python -m rnn demo",
+    "",
+    "LSTM, the demo",
+    files="--out {dir}",
+    steps="2",
+    hidden="8",
+    data=CHARLM_QUICK_DATA,
+)
+result(
+    "charlm_train",
+    "charlm",
+    "python -m rnn train --steps 4000 --eval-every 250 --sample-every 0",
+    "",
+    "LSTM, longer",
+    files="--out {dir} --force",  # a rerun replaces the checkpoint of the run before
+    steps="4",
+    eval_every="2",
+    hidden="8",
+    batch="4",
+    seq_len="16",
+    data=CHARLM_QUICK_DATA,
 )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..compare import Comparison, compare
 from .progress import write
 from .train import TrainConfig, Trainer, bits, load_corpus
+from .trainrecord import TrainHistory
 
 __all__ = ["OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]
 
@@ -109,10 +110,13 @@ def run_demo(
     log: Callable[[str], None] | None = None,
     progress: bool = True,
     eager: bool = False,
+    history: str | os.PathLike[str] | None = None,
+    command: str = "python -m rnn demo",
 ) -> DemoRun:
     """Train, report and write the demo's files into ``out``; returns the run. Lines go
     to ``log`` (default: stdout, flushed line by line). The training step is compiled
-    unless ``eager``."""
+    unless ``eager``. With ``history``, the run's JSON record (named by ``command``,
+    see :mod:`rnn.app.trainrecord`) is written there, as ``rnn train --history`` does."""
     log = log or write
     config = config or demo_config()
     out = Path(out)
@@ -120,6 +124,7 @@ def run_demo(
     corpus = load_corpus(config)
     source = config.data or "the Python standard library's modules"
     trainer = Trainer(config, corpus, eager)
+    record = TrainHistory(history, trainer, command)
     n_params = sum(p.data.size for p in trainer.model.parameters())
     log(
         f"Character-level {config.cell.upper()} ({config.hidden} hidden, {n_params:,} "
@@ -132,12 +137,13 @@ def run_demo(
     log("sample:\n" + trainer.sample(PRIME, 160) + "\n")
 
     start = time.perf_counter()
-    trainer.fit(log=log, progress=progress)
+    trainer.fit(log=log, progress=progress, on_evaluate=record.update)
     seconds = time.perf_counter() - start
     bpc_after = bits(trainer.val_nats if trainer.val_nats is not None else trainer.evaluate())
     log(f"\nAfter {config.steps} steps ({seconds:.0f} s): validation {bpc_after:.3f} bpc")
     log("sample:\n" + trainer.sample(PRIME, 400) + "\n")
     log(trainer.report() + "\n")
+    record.update(trainer.baselines())
 
     comparison = compare(config.cell, input_size=3, hidden_size=4, steps=6, batch=2)
     log(str(comparison) + "\n")

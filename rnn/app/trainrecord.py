@@ -1,7 +1,8 @@
 """A character-model training run as a JSON record: the command, its learning curve,
 the held-out split, the final figure beside the baselines', and what it cost (wall and
-CPU time, the machine's load). ``rnn train --history PATH`` writes one after every
-validation (so a long run can be watched) and at the end; ``docs/make_results.py``
+CPU time, the machine's load). ``rnn train --history PATH`` and ``rnn demo --history
+PATH`` write one through :class:`TrainHistory`, after every validation (so a long run
+can be watched) and once more with the baselines' figures; ``docs/make_results.py``
 builds the results table from them.
 """
 
@@ -9,15 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from .baselines import Baselines
-from .command import write_atomically
+from .command import CLIError, write_atomically
 from .corpus import SIDES
 from .train import Trainer, bits
 
-__all__ = ["train_record", "write_train_record"]
+__all__ = ["TrainHistory", "train_record", "write_train_record"]
 
 
 def train_record(
@@ -28,7 +30,8 @@ def train_record(
 ) -> dict[str, Any]:
     """The record of ``trainer``'s run so far. ``times`` holds (wall, CPU) seconds since
     the command started, one pair per row of ``trainer.curve``; ``curve`` rows are
-    ``[step, training loss (nats), validation bpc, wall, CPU]``. ``figures`` (bits per
+    ``[step, training loss (nats), validation bpc, wall, CPU]``; ``wall`` and ``cpu``
+    are the last row's (the baselines' CPU time is ``baselines_cpu``, apart). ``figures`` (bits per
     character on the validation text, the model's first) and ``after_training`` (the
     compressors' figures after the training text) are filled once ``baselines`` are."""
     curve = [
@@ -72,3 +75,30 @@ def write_train_record(path: str | os.PathLike[str], record: dict[str, Any]) -> 
     """Write ``record`` as indented JSON, atomically (a reader never sees half a file)."""
     text = json.dumps(record, indent=1) + "\n"
     return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+class TrainHistory:
+    """The JSON record of ``trainer``'s run at ``path`` (None: no record), named by
+    ``command``. Call :meth:`update` after each validation (``Trainer.fit``'s
+    ``on_evaluate``) and once more with the baselines; each call rewrites the file.
+    Wall and CPU seconds count from this object's creation. A file that cannot be
+    written is a :class:`~rnn.app.command.CLIError` naming ``--history``."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, trainer: Trainer, command: str) -> None:
+        self.path, self.trainer, self.command = path, trainer, command
+        self.start = (time.perf_counter(), time.process_time())
+        self.times: list[tuple[float, float]] = []
+
+    def update(self, baselines: Baselines | None = None) -> None:
+        """Rewrite the record: without ``baselines``, a validation has just been added
+        to ``trainer.curve`` (its time is taken now); with them, their figures."""
+        if self.path is None:
+            return
+        if baselines is None:
+            wall = time.perf_counter() - self.start[0]
+            self.times.append((wall, time.process_time() - self.start[1]))
+        record = train_record(self.trainer, self.command, self.times, baselines)
+        try:
+            write_train_record(self.path, record)
+        except OSError as e:
+            raise CLIError(f"cannot write --history {self.path}: {e.strerror}") from None

@@ -7,10 +7,13 @@ import argparse
 from ..command import (
     CLIError,
     add_eager,
+    add_history,
     add_quiet,
+    check_writable,
     command,
     natural,
     positive_int,
+    recorded_command,
     show_progress,
 )
 from ..models import CELLS
@@ -33,6 +36,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--seed", type=natural, help="random seed (default: 0)")
     add_eager(parser)
+    add_history(parser)
     add_quiet(parser)
 
 
@@ -48,8 +52,18 @@ def demo(args: argparse.Namespace) -> None:
     if args.data is not None and len(args.data) == 1:
         changes["data"] = args.data[0]
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
+    if args.history:
+        check_writable(args.history, "--history")
+    command = recorded_command(getattr(args, "_argv", ["demo"]))
     try:
-        run_demo(args.out, config, progress=show_progress(args), eager=args.eager)
+        run_demo(
+            args.out,
+            config,
+            progress=show_progress(args),
+            eager=args.eager,
+            history=args.history,
+            command=command,
+        )
     except ValueError as e:
         raise CLIError(str(e)) from None
     except OSError as e:

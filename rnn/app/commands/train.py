@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,6 @@ from ..command import (
 from ..models import CELLS
 
 if TYPE_CHECKING:
-    from ..baselines import Baselines
     from ..train import Trainer
 
 CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
@@ -128,6 +126,7 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
 @command("train", help="train a character-level language model", arguments=_train_arguments)
 def train(args: argparse.Namespace) -> None:
     from ..train import Diverged, bits
+    from ..trainrecord import TrainHistory
 
     path = _checkpoint_path(args)
     _refuse_other_run(path, args)
@@ -135,7 +134,9 @@ def train(args: argparse.Namespace) -> None:
     if args.history:
         check_writable(args.history, "--history")
     trainer = _trainer(args)
-    record = _Record(args, trainer)
+    record = TrainHistory(
+        args.history, trainer, recorded_command(getattr(args, "_argv", ["train"]))
+    )
     cfg = trainer.config
     print("\n".join(trainer.data.split.describe()))
     print(
@@ -160,31 +161,6 @@ def train(args: argparse.Namespace) -> None:
         except ValueError as e:
             raise CLIError(str(e)) from None
         record.update(trainer.baselines())
-
-
-class _Record:
-    """The run's JSON record at --history (see :mod:`rnn.app.trainrecord`), rewritten
-    after each validation; nothing without --history."""
-
-    def __init__(self, args: argparse.Namespace, trainer: Trainer) -> None:
-        self.path, self.trainer = args.history, trainer
-        self.command = recorded_command(getattr(args, "_argv", ["train"]))
-        self.start = (time.perf_counter(), time.process_time())
-        self.times: list[tuple[float, float]] = []
-
-    def update(self, baselines: Baselines | None = None) -> None:
-        if self.path is None:
-            return
-        from ..trainrecord import train_record, write_train_record
-
-        if baselines is None:  # a new validation: its time
-            wall, cpu = time.perf_counter() - self.start[0], time.process_time() - self.start[1]
-            self.times.append((wall, cpu))
-        record = train_record(self.trainer, self.command, self.times, baselines)
-        try:
-            write_train_record(self.path, record)
-        except OSError as e:
-            raise CLIError(f"cannot write --history {self.path}: {e.strerror}") from None
 
 
 def _how_to_go_on(trainer: Trainer) -> str:

@@ -7,7 +7,7 @@ import re
 
 import numpy as np
 import pytest
-from clitools import TEXT, TINY, train
+from clitools import TEXT, TINY, one_line_error, train
 
 from rnn.app import cli
 from rnn.app.data import IGNORE, Scored
@@ -121,3 +121,39 @@ def test_history_records_the_curve_the_split_and_the_figures(text_file, tmp_path
         name for name in table_figures(out) if name.startswith("LSTM")
     }
     assert set(record["after_training"]) == {"gzip -9", "bz2 -9", "lzma -9 (xz)"}
+
+
+def test_demo_history_records_what_it_prints(tmp_path, capsys):
+    import json
+
+    data = tmp_path / "text.txt"
+    data.write_text(TEXT * 3, encoding="utf-8")
+    history = tmp_path / "demo.json"
+    argv = ["demo", "--steps", "2", "--hidden", "8", "--data", str(data), "--out", str(tmp_path)]
+    assert cli.main([*argv, "--history", str(history), "-q"]) == 0
+    out = capsys.readouterr().out
+    record = json.loads(history.read_text(encoding="utf-8"))
+    assert record["command"] == "python -m rnn " + " ".join(argv)
+    assert record["settings"]["steps"] == record["steps"] == 2
+    assert [row[0] for row in record["curve"]] == [2]  # the demo validates at the end only
+    printed = float(re.search(r"After 2 steps .*: validation (\S+) bpc", out).group(1))
+    assert record["val_bpc"] == record["curve"][-1][2] == pytest.approx(printed, abs=6e-4)
+    figures = table_figures(out)
+    for name, bpc in record["figures"].items():
+        assert figures[name] == pytest.approx(bpc, abs=6e-4), name
+    assert set(figures) - set(record["figures"]) == {"LSTM 8x1, step 2"}
+    for side in ("validation", "tuning", "training"):
+        line = next(x for x in out.splitlines() if x.startswith(f"  {side}"))
+        key = {"validation": "val", "tuning": "tune", "training": "train"}[side]
+        assert f"{record['split'][key]['characters']:,} characters" in line
+    assert record["wall"] > 0 and record["cpu"] > 0 and record["load"] >= 0
+    assert record["baselines_cpu"] > 0
+
+
+def test_demo_history_in_a_missing_folder_is_refused_before_training(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    argv = ["demo", "--steps", "1", "--out", str(tmp_path), "--history", str(blocker / "h.json")]
+    status = cli.main(argv)
+    one_line_error(capsys, status, "--history", "is a file")
+    assert not (tmp_path / "checkpoint.npz").exists()
