@@ -287,7 +287,8 @@ def _curves(records: dict[str, dict[str, Any]], path: Path, target: float | None
     axes[0].set_ylabel("training loss (mean over the log window)")
     axes[1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, metadata={"Date": None})  # the same records draw the same file
+    with plt.rc_context({"svg.hashsalt": path.stem}):  # fixed ids in the SVG, so
+        fig.savefig(path, metadata={"Date": None})  # the same records draw the same file
     plt.close(fig)
 
 
