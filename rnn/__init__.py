@@ -33,8 +33,15 @@ _HOME = {
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "Run", "chunks", "detach_state"]
 
 
+# Submodules reachable as attributes after ``import rnn`` alone (``rnn.init.chrono_``),
+# as ``torch.nn.init`` after ``import torch``; imported on first use as well.
+_SUBMODULES = ("cells", "compare", "constraints", "init", "layers", "manual", "tbptt")
+
+
 def __getattr__(name: str) -> Any:
-    """The public names, each imported from its module on first use."""
+    """The public names and submodules, each imported on first use."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name not in _HOME:
         raise AttributeError(f"module 'rnn' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)

@@ -87,6 +87,23 @@ def _recurrent(module: RNNBase | CellBase, who: str) -> list[tuple[Tensor, ...]]
     )
 
 
+def _refuse_parametrized(module: RNNBase | CellBase, who: str) -> None:
+    """ValueError when a recurrent weight of ``module`` is computed by a parametrization
+    (:func:`rnn.constraints.orthogonal_recurrence`): writing the computed weight would
+    change nothing, since the next access computes it again from its original."""
+    plists = module.__dict__.get("parametrizations")
+    if plists is None:
+        return
+    for name in recurrent_weight_names(module):
+        if name in plists:
+            raise ValueError(
+                f"{who}: {type(module).__name__}.{name} is parametrized (computed from "
+                f"parametrizations.{name}.original at each use), so writing it would do "
+                "nothing; initialise before adding the parametrization, or use henaff_, "
+                "which sets the original"
+            )
+
+
 def _write(p: Tensor, values: np.ndarray) -> None:
     with no_grad():
         p.copy_(np.asarray(values, dtype=p.dtype))
@@ -135,6 +152,7 @@ def orthogonal_(module: M, gain: float = 1.0, generator: np.random.Generator | N
     :func:`minigrad.nn.init.orthogonal_`.
     """
     rng = generator if generator is not None else default_generator()
+    _refuse_parametrized(module, "orthogonal_")
     for w, _, _ in _recurrent(module, "orthogonal_"):
         H = w.shape[1]
         blocks = []
@@ -148,6 +166,7 @@ def orthogonal_(module: M, gain: float = 1.0, generator: np.random.Generator | N
 def identity_(module: M, gain: float = 1.0) -> M:
     """Each H x H gate block of every ``weight_hh`` equal to ``gain * I`` (the IRNN's
     recurrent weights for a ReLU ``RNN``: ``h_t = relu(W_ih x_t + b + h_{t-1})``)."""
+    _refuse_parametrized(module, "identity_")
     for w, _, _ in _recurrent(module, "identity_"):
         H = w.shape[1]
         _write(w, gain * np.tile(np.eye(H), (_blocks(w, H), 1)))
@@ -163,7 +182,10 @@ def henaff_(module: M, generator: np.random.Generator | None = None) -> M:
     """
     for w, _, _ in _recurrent(module, "henaff_"):
         if w.shape[0] != w.shape[1]:
-            raise ValueError(f"henaff_: needs a square weight_hh, got {w.shape}")
+            raise ValueError(
+                f"henaff_: Henaff's rotations need a square weight_hh (one gate block: the "
+                f"rnn and irnn cells), got {w.shape} in {type(module).__name__}"
+            )
     names = recurrent_weight_names(module)
     for name in names:
         plists = module.__dict__.get("parametrizations")

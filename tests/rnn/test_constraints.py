@@ -58,7 +58,7 @@ def test_henaff_writes_rotations_or_their_generator():
     theta = np.arctan2(w[0, 1], w[0, 0])
     assert a[0, 1] == pytest.approx(theta) and -np.pi <= theta <= np.pi
     assert w[4, 4] == 1.0 and np.count_nonzero(w) == 9  # two 2x2 blocks and a 1
-    with pytest.raises(ValueError, match=r"henaff_: needs a square weight_hh, got \(9, 3\)"):
+    with pytest.raises(ValueError, match=r"henaff_: .*need a square weight_hh .*got \(9, 3\)"):
         initialise(rnn.GRU(2, 3), "henaff")
 
 
@@ -114,3 +114,18 @@ def test_modrelu_step_of_a_cell_and_a_layer_agree():
     for t in range(3):
         h = cell(x[t], h)
         np.testing.assert_allclose(h.numpy(), out.numpy()[t], rtol=1e-13)
+
+
+@pytest.mark.parametrize("init", ["orthogonal_", "identity_"])
+def test_inits_that_write_w_hh_refuse_a_parametrized_weight(init):
+    layer = rnn.RNN(3, 4, dtype=np.float64)
+    orthogonal_recurrence(layer)
+    before = layer.weight_hh_l0.numpy().copy()
+    with pytest.raises(ValueError, match=rf"{init}: .*weight_hh_l0 is parametrized"):
+        getattr(rnn.init, init)(layer)
+    np.testing.assert_array_equal(layer.weight_hh_l0.numpy(), before)
+
+
+def test_rnn_submodules_are_attributes_after_import_rnn():
+    assert rnn.init.henaff_ is henaff_
+    assert rnn.constraints.orthogonal_recurrence is orthogonal_recurrence

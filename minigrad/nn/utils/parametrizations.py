@@ -63,8 +63,8 @@ def orthogonal(
     init: str | None = None,
     generator: np.random.Generator | None = None,
 ) -> Module:
-    """Keep the square matrix ``module.<name>`` orthogonal: ``W = exp(A)`` (or the Cayley
-    map of A) with ``A = L - L^T``, ``L`` the strict lower triangle of the unconstrained
+    """Keep the square matrix ``module.<name>`` orthogonal: ``W = exp(A)`` with
+    ``A = L - L^T``, ``L`` the strict lower triangle of the unconstrained
     ``module.parametrizations.<name>.original``. Returns ``module``.
 
     ``init``: None keeps the current value as the original (so W is exp of its skew
@@ -84,6 +84,8 @@ def orthogonal(
             f"got {orthogonal_map!r}"
         )
     weight = getattr(module, name, None)
+    if weight is None:
+        raise ValueError(f"orthogonal: {type(module).__name__} has no parameter {name!r}")
     if not isinstance(weight, Tensor) or weight.ndim != 2 or weight.shape[0] != weight.shape[1]:
         shape = getattr(weight, "shape", None)
         raise ValueError(

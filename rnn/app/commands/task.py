@@ -55,7 +55,8 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="INIT",
         help="initialisations of the recurrent layer, applied in order: chrono (LSTM/GRU "
         "gate biases for memories up to --t-max steps), orthogonal or identity (each gate "
-        "block of W_hh); see rnn.init (default: the cell's own)",
+        "block of W_hh), henaff (2x2 rotations in W_hh, rnn and irnn cells; with "
+        "--orthogonal, in A of W_hh = exp(A)); see rnn.init (default: the cell's own)",
     )
     parser.add_argument(
         "--nonlinearity",
@@ -66,8 +67,8 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--orthogonal",
         choices=ORTHOGONAL_MAPS,
-        help="keep W_hh orthogonal during training as exp(A), A skew-symmetric (rnn cell "
-        "only; see rnn.constraints); with --init henaff, A starts as 2x2 rotation blocks",
+        help="keep W_hh orthogonal during training as exp(A), A skew-symmetric (rnn and "
+        "irnn cells; see rnn.constraints); with --init henaff, A starts as 2x2 rotation blocks",
     )
     parser.add_argument(
         "--t-max",

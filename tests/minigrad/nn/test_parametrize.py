@@ -155,6 +155,8 @@ def test_orthogonal_refuses_what_it_cannot_do():
         orthogonal(_linear(), orthogonal_map="householder")
     with pytest.raises(NotImplementedError, match="cannot be assigned through"):
         orthogonal(_linear()).weight = np.eye(4)
+    with pytest.raises(ValueError, match="orthogonal: Linear has no parameter 'nope'"):
+        orthogonal(_linear(), name="nope")
 
 
 def test_a_compiled_step_equals_the_eager_one_and_binds_the_original():
