@@ -406,7 +406,7 @@ result(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("names", nargs="*", help="results to rerun (default: all)")
     parser.add_argument("--list", action="store_true", help="list the results and exit")
     parser.add_argument("--render", action="store_true", help="only rewrite tables and plots")

@@ -84,8 +84,8 @@ def write_graph(run: DemoRun) -> Path:
 
 
 def write_gradflow(run: DemoRun) -> Path:
-    """||dL/dh_t|| against distance at initialisation for the models of
-    ``DEMO_GRADFLOW_MODELS`` (the numbers are beside it, in gradflow.txt)"""
+    """||dL/dh_t|| against distance at initialisation for the demo's models, those of
+    DEMO_GRADFLOW_MODELS (the numbers are beside it, in gradflow.txt)"""
     from . import gradflow
 
     study = gradflow.measure(T=50, hidden=16, train_steps=0, models=DEMO_GRADFLOW_MODELS)
