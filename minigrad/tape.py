@@ -85,7 +85,7 @@ class Node:
     ``parents`` holds, per input, the input's :class:`Node` if it was itself produced
     by a recorded op, else the input :class:`Leaf` (a parameter, a data array, or a
     tensor created without history). Intermediate tensors are therefore not kept
-    alive by the graph: only what a vjp saved is.
+    alive by the graph: only what a vjp saved is. Built by :func:`new_node` only.
     """
 
     # The common attributes live in slots; hooks, retained tensors and in-place marks
@@ -108,23 +108,6 @@ class Node:
     modified_at: int = -1
     _tangent: tuple | None = None  # the output's tangent in a forward-mode pass
 
-    def __init__(
-        self,
-        op: str,
-        parents: tuple[Any, ...],
-        vjp: Callable[..., Sequence[Any]],
-        shape: tuple[int, ...],
-        saved: tuple[Any, ...] = (),
-    ) -> None:
-        self.op = op
-        self.parents = parents
-        self.vjp = vjp
-        self.saved = saved
-        self.shape = shape
-        self.seq = next(_sequence)
-        self.scope = _scope.get()
-        self.epoch = _inplace_epoch
-
     def __repr__(self) -> str:
         where = "/".join(self.scope)
         return f"<Node {self.op} {self.shape} #{self.seq}{' in ' + where if where else ''}>"
@@ -144,9 +127,9 @@ def new_node(
     shape: tuple[int, ...],
     saved: tuple[Any, ...],
 ) -> Node:
-    """``Node(op, parents, vjp, shape, saved)`` with ``shape`` shared (see
-    :func:`shared_shape`): the constructor every op's record goes through, written out
-    because a function call costs less than a class call with ``__init__``."""
+    """The one constructor of a :class:`Node` (``shape`` shared, see :func:`shared_shape`),
+    used by every op's record and by compiled calls: a function that fills a blank node
+    costs less per op than a class call with ``__init__``."""
     s = _shapes.get(shape)
     if s is None:
         s = shared_shape(shape)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tape import Node
+from ..tape import Node, new_node
 from ..tensor import Tensor
 from .codegen import Code, generate
 from .gradplan import GradPlan, plan_grads
@@ -128,7 +128,7 @@ class Program:
                 data = np.array(self.env[payload], copy=True)
                 if parents is None:
                     parents = tuple(self._parent(p, tensors) for p in self._parents)
-                node = Node("compiled", parents, self._vjp, data.shape, (j, self.generation))
+                node = new_node("compiled", parents, self._vjp, data.shape, (j, self.generation))
                 # The graph renderer draws what eager mode records: unrolled() re-runs it.
                 node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
                 outs.append(Tensor._wrap(data, node))
