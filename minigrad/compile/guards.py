@@ -127,31 +127,42 @@ _INPLACE = ("_begin_inplace",)
 _HOOKS = ("register_hook", "retain_grad")
 
 
-def _in_primitive(frame: Any) -> bool:
+class _Forwards:
+    """The forward functions' code objects of the registered ops, by code object:
+    ``(name, is_primitive)``. Built once per capture, rebuilt if an op is registered
+    or removed meanwhile (reads of ``.data`` inside ops ask at every op)."""
+
+    def __init__(self) -> None:
+        self._size = -1
+        self._map: dict[Any, tuple[str, bool]] = {}
+
+    def get(self) -> dict[Any, tuple[str, bool]]:
+        if len(REGISTRY) != self._size:
+            self._map = {
+                op.forward.__code__: (name, op.is_primitive)
+                for name, op in REGISTRY.items()
+                if hasattr(op.forward, "__code__")
+            }
+            self._size = len(REGISTRY)
+        return self._map
+
+
+def _in_primitive(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> bool:
     """Whether ``frame`` runs inside the forward of a registered primitive: an op a
     user registers reads ``.data`` as the library's own ops do, and reports its
     output through ``record`` (replayed by its rule, or run eagerly without one)."""
-    forwards = {
-        op.forward.__code__
-        for op in REGISTRY.values()
-        if op.is_primitive and hasattr(op.forward, "__code__")
-    }
     while frame is not None:
-        if frame.f_code in forwards:
+        found = forwards.get(frame.f_code)
+        if found is not None and found[1]:
             return True
         frame = frame.f_back
     return False
 
 
-def _composite_reading(frame: Any) -> str | None:
+def _composite_reading(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> str | None:
     """The composite op whose own code (not a primitive it calls) runs ``frame``, if
     any: a composite that reads values (sort's order, whether a norm is 0) decides
     with the values seen at capture, which a replay would reuse."""
-    forwards = {
-        op.forward.__code__: (name, op.is_primitive)
-        for name, op in REGISTRY.items()
-        if hasattr(op.forward, "__code__")
-    }
     while frame is not None:
         found = forwards.get(frame.f_code)
         if found is not None:
@@ -161,6 +172,8 @@ def _composite_reading(frame: Any) -> str | None:
 
 
 def _data_property(tracer: Any, slot: Any) -> property:
+    ops = _Forwards()
+
     def get(self: Tensor) -> np.ndarray:
         if tracer.is_traced(self):
             caller = sys._getframe(1)
@@ -169,10 +182,10 @@ def _data_property(tracer: Any, slot: Any) -> property:
             # (integer tensors, indices, are bound afresh at every call)
             own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
             real = slot.__get__(self, Tensor).dtype.kind == "f"
-            composite = _composite_reading(caller) if own and real else None
+            composite = _composite_reading(caller, ops.get()) if own and real else None
             if composite is not None:
                 raise Fallback(f"{composite} decides with the values of its input")
-            if not mod.startswith(_TRUSTED) and not _in_primitive(caller):
+            if not mod.startswith(_TRUSTED) and not _in_primitive(caller, ops.get()):
                 raise CaptureError(
                     f"reading .data of a traced tensor inside a compiled function (at "
                     f"{where()}): a replay would reuse the value seen at capture. Pass "
