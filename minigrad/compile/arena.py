@@ -70,45 +70,28 @@ class Arena:
         if self._phantom is None:
             self.open()
         self.real = np.zeros(max(self.nbytes, 1), np.uint8)
+        self._origin = self._phantom.ctypes.data
         # views of the same memory with the same layout (one array named by several
         # values, or held by several loops) become one array: found by the hash of
         # the layout, checked against the array's own (a table keyed by the layouts
-        # themselves would hold a few hundred bytes per view while the arena is new)
+        # themselves would hold a few hundred bytes per view while the arena is new).
+        # An array met again (the same object in several lists) is found by identity.
         self._done: dict[int, Any] = {}
+        self._seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k, obj in env.items():
             env[k] = self._rebase(obj)
         arrays[:] = [self._rebase(a) for a in arrays]
         self._phantom = None  # the map is unmapped once its last view is gone
-        self._done = {}
-
-    def _same(self, a: np.ndarray, obj: np.ndarray, offset: int) -> bool:
-        """Whether the real array ``a`` has the layout of the phantom view ``obj``."""
-        assert self.real is not None
-        return (
-            a.ctypes.data - self.real.ctypes.data == offset
-            and a.shape == obj.shape
-            and a.strides == obj.strides
-            and a.dtype == obj.dtype
-            and a.flags.writeable == obj.flags.writeable
-        )
+        self._done, self._seen = {}, {}
 
     def _rebase(self, obj: Any) -> Any:
         if type(obj) is np.ndarray:
-            if not self.is_phantom(obj):
-                return obj
-            assert self._phantom is not None and self.real is not None
-            offset = obj.ctypes.data - self._phantom.ctypes.data
-            key = hash((offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable))
-            found = self._done.get(key)
-            for a in found if type(found) is list else (found,):
-                if a is not None and self._same(a, obj, offset):
-                    return a
-            a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
-            a.flags.writeable = obj.flags.writeable
-            self._done[key] = (
-                a if found is None else [*found, a] if type(found) is list else [found, a]
-            )
-            return a
+            seen = self._seen.get(id(obj))
+            if seen is not None:
+                return seen[1]
+            new = self._rebase_array(obj)
+            self._seen[id(obj)] = (obj, new)  # obj kept: its id stays its own
+            return new
         if type(obj) in (tuple, list):
             new = [self._rebase(x) for x in obj]
             same = all(x is y for x, y in zip(new, obj, strict=True))
@@ -117,3 +100,28 @@ class Arena:
             new_d = {k: self._rebase(v) for k, v in obj.items()}
             return obj if all(new_d[k] is v for k, v in obj.items()) else new_d
         return obj
+
+    def _rebase_array(self, obj: np.ndarray) -> np.ndarray:
+        if not self.is_phantom(obj):
+            return obj
+        assert self.real is not None
+        offset = obj.ctypes.data - self._origin
+        layout = (offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable)
+        key = hash(layout)
+        found = self._done.get(key)
+        for off, a in found if type(found) is list else (found,) if found else ():
+            if (
+                off == offset
+                and a.shape == obj.shape
+                and a.strides == obj.strides
+                and a.dtype == obj.dtype
+                and a.flags.writeable == obj.flags.writeable
+            ):
+                return a
+        a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
+        a.flags.writeable = obj.flags.writeable
+        entry = (offset, a)
+        self._done[key] = (
+            entry if found is None else [*found, entry] if type(found) is list else [found, entry]
+        )
+        return a

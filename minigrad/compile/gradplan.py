@@ -27,6 +27,7 @@ rows.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -148,12 +149,12 @@ def _block_sizes(gp: GradPlan) -> None:
             continue
         per = max(_nbytes(st.out) for st, _ in uses)
         if per * len(uses) > DEFER_BYTES:
-            rows = min(int(np.prod(st.out.shape[:-1], dtype=np.int64)) for st, _ in uses)
+            rows = min(math.prod(st.out.shape[:-1]) for st, _ in uses)
             w.block = max(2, BLOCK_BYTES // max(per, 1), -(-BLOCK_ROWS // max(rows, 1)))
 
 
 def _nbytes(v: Value) -> int:
-    return int(np.prod(v.shape, dtype=np.int64)) * np.dtype(v.dtype).itemsize
+    return math.prod(v.shape) * v.dtype.itemsize
 
 
 def _slices(gp: GradPlan) -> None:

@@ -173,26 +173,34 @@ def _composite_reading(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> str
 
 def _data_property(tracer: Any, slot: Any) -> property:
     ops = _Forwards()
+    # per reading function's code: (an op's own code, a trusted module's)
+    kinds: dict[Any, tuple[bool, bool]] = {}
+    read = slot.__get__
 
     def get(self: Tensor) -> np.ndarray:
-        if tracer.is_traced(self):
-            caller = sys._getframe(1)
+        data = read(self, Tensor)
+        if not tracer.is_traced(self):
+            return data
+        caller = sys._getframe(1)
+        kind = kinds.get(caller.f_code)
+        if kind is None:
             mod = caller.f_globals.get("__name__", "")
             # the conversions of ops.core and ops.registry read dtypes and shapes only
             # (integer tensors, indices, are bound afresh at every call)
             own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
-            real = slot.__get__(self, Tensor).dtype.kind == "f"
-            composite = _composite_reading(caller, ops.get()) if own and real else None
+            kind = kinds[caller.f_code] = (own, mod.startswith(_TRUSTED))
+        if kind[0] and data.dtype.kind == "f":
+            composite = _composite_reading(caller, ops.get())
             if composite is not None:
                 raise Fallback(f"{composite} decides with the values of its input")
-            if not mod.startswith(_TRUSTED) and not _in_primitive(caller, ops.get()):
-                raise CaptureError(
-                    f"reading .data of a traced tensor inside a compiled function (at "
-                    f"{where()}): a replay would reuse the value seen at capture. Pass "
-                    "such values as NumPy arrays or Python values (they are part of the "
-                    "cache key), or run this function without minigrad.compile"
-                )
-        return slot.__get__(self, Tensor)
+        if not kind[1] and not _in_primitive(caller, ops.get()):
+            raise CaptureError(
+                f"reading .data of a traced tensor inside a compiled function (at "
+                f"{where()}): a replay would reuse the value seen at capture. Pass "
+                "such values as NumPy arrays or Python values (they are part of the "
+                "cache key), or run this function without minigrad.compile"
+            )
+        return data
 
     def put(self: Tensor, value: np.ndarray) -> None:
         slot.__set__(self, value)

@@ -26,7 +26,7 @@ __all__ = ["roll"]
 #: fewer blocks than this stay straight lines (short programs read as they are)
 MIN_RUN = 4
 
-_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+_NAME = re.compile(r"((?<![\w.])[A-Za-z_]\w*)")  # split on it: names at odd places
 _STEP = re.compile(r"(?:^|/)t=(\d+)(?:/|$)")
 
 
@@ -71,15 +71,13 @@ def _describe(b: _Block, env: dict[str, Any], assigned: set[str]) -> None:
         if x.startswith((" ", "global", "if ", "for ")) or " = " in x:
             b.rollable = False
             return
-
-        def hole(m: re.Match) -> str:
-            n = m.group(0)
+        parts = _NAME.split(x)
+        for i in range(1, len(parts), 2):
+            n = parts[i]
             if n in env and n not in assigned:
                 names.append(n)
-                return "\0"
-            return n
-
-        code.append(_NAME.sub(hole, x))
+                parts[i] = "\0"
+        code.append("".join(parts))
     b.template, b.names = "\n".join(code), names
     b.rollable = bool(code)
 
