@@ -215,19 +215,22 @@ def _joins(gp: GradPlan) -> None:
         go = gp.slots[step.out]
         kern: Any = KERNELS[step.op]
         taken = []
+        uses: dict[Value, int] = {}
+        for x in step.inputs:
+            uses[x] = uses.get(x, 0) + 1
         for i, x in enumerate(step.inputs):
             gx = gp.slots.get(x)
-            if gx is None or gx.home is not None or step.inputs.count(x) != 1:
+            if gx is None or gx.home is not None or uses[x] != 1:
                 continue
             if not gx.contribs or gx.contribs[0] != (step, i) or go.root() is gx:
                 continue
             gx.home = (go, ("index", kern.region(step, i)))
             gx.skips(step, i)
-            taken.append(gx)
+            taken.append((gx, i))
         if taken and not _join_safe(gp, step, go):
-            for gx in taken:
+            for gx, i in taken:
                 gx.home = None
-                gx.unskips(step, step.inputs.index(gx.value))
+                gx.unskips(step, i)
 
 
 def _join_safe(gp: GradPlan, step: Step, go: Slot) -> bool:

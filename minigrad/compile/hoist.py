@@ -74,9 +74,12 @@ def hoist(
     for steps in groups.values():
         if len(steps) < 2:
             continue
-        steps.sort(key=lambda s: store.values[s.out].ctypes.data)
+        at = sorted(
+            ((store.values[s.out].ctypes.data, k) for k, s in enumerate(steps)),
+        )
+        steps = [steps[k] for _, k in at]
         outs = [store.values[s.out] for s in steps]
-        merged = _regular(outs)
+        merged = _regular(outs, [a for a, _ in at])
         if merged is None:
             continue
         code, in_place_ok = DERIVATIVES[steps[0].op]
@@ -127,16 +130,18 @@ def _blocks(
             step.attrs["deriv"] = em.const(d[j], "k")
 
 
-def _regular(arrays: list[np.ndarray]) -> np.ndarray | None:
-    """One (n, *shape) view over arrays at a constant stride in memory, or None."""
+def _regular(arrays: list[np.ndarray], addresses: list[int]) -> np.ndarray | None:
+    """One (n, *shape) view over arrays (at ``addresses``, in order) at a constant
+    stride in memory, or None."""
     first = arrays[0]
-    step = arrays[1].ctypes.data - first.ctypes.data
+    step = addresses[1] - addresses[0]
     if step <= 0:
         return None
-    for a, b in itertools.pairwise(arrays):
+    for b in arrays:
         if b.shape != first.shape or b.strides != first.strides:
             return None
-        if b.ctypes.data - a.ctypes.data != step:
+    for a, b in itertools.pairwise(addresses):
+        if b - a != step:
             return None
     if np.shares_memory(arrays[0], arrays[1]):
         return None

@@ -186,11 +186,14 @@ def _place_parts(plan: ForwardPlan, step: Step) -> None:
     """Let each part of a join be computed in its region of the join's output."""
     kern: Any = KERNELS[step.op]
     placed = set()
+    uses: dict[Value, int] = {}
+    for x in step.inputs:
+        uses[x] = uses.get(x, 0) + 1
     for i, x in enumerate(step.inputs):
         if (
             x.kind != "op"
             or x in plan.place
-            or step.inputs.count(x) != 1
+            or uses[x] != 1
             or x.dtype != step.out.dtype
             or KERNELS[x.producer.op].is_view(x.producer)
         ):

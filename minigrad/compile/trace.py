@@ -20,6 +20,9 @@ from ..tensor import Tensor
 
 __all__ = ["Step", "Trace", "Tracer", "Value"]
 
+# A tensor's array read past the capture's guard on ``Tensor.data`` (the slot itself).
+_DATA = Tensor.__dict__["data"].__get__
+
 
 class Value:
     """One array of the trace. ``kind`` is "input" (a tensor argument, rebound at each
@@ -98,23 +101,26 @@ class Tracer:
             self.trace.inputs.append(v)
 
     # ----------------------------------------------------------------- values
-    def _new(self, kind: str, t: Tensor) -> Value:
-        d = t.data
+    def _new(self, kind: str, t: Tensor, d: np.ndarray | None = None) -> Value:
+        """A value for ``t``, whose array is ``d`` when the caller has it at hand
+        (reading ``t.data`` goes through the capture's guard)."""
+        if d is None:
+            d = _DATA(t, Tensor)
         v = Value(len(self.trace.values), kind, d.shape, d.dtype, None if kind == "op" else t)
         if kind in ("input", "param"):
             v.needs_grad = t.requires_grad and self.trace.grad_enabled
         self.trace.values.append(v)
-        self._remember(t, v)
+        self._remember(t, v, d)
         return v
 
-    def _remember(self, t: Tensor, v: Value) -> None:
+    def _remember(self, t: Tensor, v: Value, d: np.ndarray) -> None:
         key = id(t)
         self._by_id[key] = v
         # Forget the tensor when it dies, so a new tensor at the same address is new.
         self._refs[key] = weakref.ref(t, lambda _r, k=key: self._forget(k))
         if v.kind != "const":
-            self._arrays[id(t.data)] = v
-            self._data_ids[key] = id(t.data)
+            self._arrays[id(d)] = v
+            self._data_ids[key] = id(d)
 
     def _forget(self, key: int) -> None:
         self._by_id.pop(key, None)
@@ -143,7 +149,7 @@ class Tracer:
         """Called by ``record`` for every primitive: wrap the output, note the step."""
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
-        out = self._new("op", out_t)
+        out = self._new("op", out_t, data)
         out.needs_grad = any(v.needs_grad for v in ins)
         out_t._requires_grad = out.needs_grad
         self._add_step(op, ins, out, saved)
@@ -154,7 +160,7 @@ class Tracer:
         as the step "derived", which a replay runs by calling ``fn`` again."""
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
-        out = self._new("op", out_t)
+        out = self._new("op", out_t, data)
         self._add_step("derived", ins, out, (op, fn))
         return out_t
 
