@@ -16,6 +16,7 @@ derivatives instead of differentiating them again.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -46,10 +47,18 @@ _STEP = re.compile(r"^t=\d+$")
 def template(step: Step) -> tuple | None:
     """Which op of the per-step template a step is: same op and shape, same scope
     apart from the time step. None outside a time step."""
-    if not any(_STEP.match(s) for s in step.scope):
+    scope = _without_step(step.scope)
+    if scope is None:
         return None
-    scope = tuple(s for s in step.scope if not _STEP.match(s))
     return (step.op, step.out.shape, step.out.dtype.str, scope, step.attrs.get("signature"))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _without_step(scope: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``scope`` without its time step (``t=3``); None when it names none."""
+    if not any(_STEP.match(s) for s in scope):
+        return None
+    return tuple(s for s in scope if not _STEP.match(s))
 
 
 #: derivatives of all steps at once may take this much memory (or 5% of the plan's)

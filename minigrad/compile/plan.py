@@ -34,14 +34,19 @@ from .trace import Step, Trace, Value
 __all__ = ["ForwardPlan", "attr_values", "plan_forward"]
 
 
-def attr_values(step: Step) -> list[Value]:
-    """Traced values a step reads through its attrs (a where's condition, index arrays)."""
-    found = []
+def attr_values(step: Step) -> tuple[Value, ...]:
+    """Traced values a step reads through its attrs (a where's condition, index arrays);
+    found once per step (``Step.reads``)."""
+    found = step.reads
+    if found is not None:
+        return found
+    items: list[Value] = []
     for a in step.attrs.values():
         if type(a) is Value:
-            found.append(a)
+            items.append(a)
         elif isinstance(a, (tuple, list)):
-            found.extend(x for x in a if isinstance(x, Value))
+            items.extend(x for x in a if isinstance(x, Value))
+    found = step.reads = tuple(items)
     return found
 
 

@@ -49,7 +49,7 @@ class Value:
 class Step:
     """One op of the trace: ``out = op(*inputs)`` with the values its vjp saved."""
 
-    __slots__ = ("attrs", "index", "inputs", "op", "out", "saved", "scope")
+    __slots__ = ("attrs", "index", "inputs", "op", "out", "reads", "saved", "scope")
 
     def __init__(self, index: int, op: str, inputs: list[Value], out: Value, saved: tuple) -> None:
         self.index = index
@@ -59,6 +59,9 @@ class Step:
         self.saved = saved
         self.scope = tape.current_scope()
         self.attrs: dict[str, Any] = {}
+        # the traced values among the attrs (``plan.attr_values``), once asked; whoever
+        # gives a planned step new attrs resets it
+        self.reads: tuple[Value, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<Step {self.index} {self.op} -> v{self.out.index}>"
@@ -80,7 +83,7 @@ class Trace:
         without this they would wait for the cyclic garbage collector: for a long
         sequence, tens of megabytes held while the program's buffers are allocated."""
         for s in self.steps:
-            s.inputs, s.out, s.attrs = [], None, {}
+            s.inputs, s.out, s.attrs, s.reads = [], None, {}, None
         for v in self.values:
             v.producer, v.consumers, v.source = None, (), None
         self.values, self.steps, self.inputs, self.outputs = [], [], [], []
