@@ -71,27 +71,22 @@ class Arena:
             self.open()
         self.real = np.zeros(max(self.nbytes, 1), np.uint8)
         self._origin = self._phantom.ctypes.data
+        self._real_origin = self.real.ctypes.data
         # views of the same memory with the same layout (one array named by several
         # values, or held by several loops) become one array: found by the hash of
         # the layout, checked against the array's own (a table keyed by the layouts
-        # themselves would hold a few hundred bytes per view while the arena is new).
-        # An array met again (the same object in several lists) is found by identity.
+        # themselves would hold a few hundred bytes per view while the arena is new;
+        # so would a table by identity, which would also keep every replaced view alive)
         self._done: dict[int, Any] = {}
-        self._seen: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k, obj in env.items():
             env[k] = self._rebase(obj)
         arrays[:] = [self._rebase(a) for a in arrays]
         self._phantom = None  # the map is unmapped once its last view is gone
-        self._done, self._seen = {}, {}
+        self._done = {}
 
     def _rebase(self, obj: Any) -> Any:
         if type(obj) is np.ndarray:
-            seen = self._seen.get(id(obj))
-            if seen is not None:
-                return seen[1]
-            new = self._rebase_array(obj)
-            self._seen[id(obj)] = (obj, new)  # obj kept: its id stays its own
-            return new
+            return self._rebase_array(obj)
         if type(obj) in (tuple, list):
             new = [self._rebase(x) for x in obj]
             same = all(x is y for x, y in zip(new, obj, strict=True))
@@ -109,19 +104,16 @@ class Arena:
         layout = (offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable)
         key = hash(layout)
         found = self._done.get(key)
-        for off, a in found if type(found) is list else (found,) if found else ():
+        for a in found if type(found) is list else (found,) if found is not None else ():
             if (
-                off == offset
-                and a.shape == obj.shape
+                a.shape == obj.shape
                 and a.strides == obj.strides
                 and a.dtype == obj.dtype
                 and a.flags.writeable == obj.flags.writeable
+                and a.ctypes.data - self._real_origin == offset
             ):
                 return a
         a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
         a.flags.writeable = obj.flags.writeable
-        entry = (offset, a)
-        self._done[key] = (
-            entry if found is None else [*found, entry] if type(found) is list else [found, entry]
-        )
+        self._done[key] = a if found is None else [*found, a] if type(found) is list else [found, a]
         return a
