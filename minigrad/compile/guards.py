@@ -136,6 +136,10 @@ class _Forwards:
         self._size = -1
         self._map: dict[Any, tuple[str, bool]] = {}
 
+        # per reading function's code: (whether its reads are checked for a composite
+        # op's, whether it is in a trusted module); rebuilt with the table
+        self.kinds: dict[Any, tuple[bool, bool]] = {}
+
     def get(self) -> dict[Any, tuple[str, bool]]:
         if len(REGISTRY) != self._size:
             self._map = {
@@ -144,7 +148,23 @@ class _Forwards:
                 if hasattr(op.forward, "__code__")
             }
             self._size = len(REGISTRY)
+            self.kinds = {}
         return self._map
+
+    def kind(self, caller: Any) -> tuple[bool, bool]:
+        """How reads of ``.data`` by the function running ``caller`` are checked."""
+        forwards = self.get()
+        code = caller.f_code
+        kind = self.kinds.get(code)
+        if kind is None:
+            mod = caller.f_globals.get("__name__", "")
+            # the conversions of ops.core and ops.registry read dtypes and shapes only
+            # (integer tensors, indices, are bound afresh at every call); a
+            # primitive's own forward is no composite's code
+            own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
+            primitive = forwards.get(code, ("", False))[1]
+            kind = self.kinds[code] = (own and not primitive, mod.startswith(_TRUSTED))
+        return kind
 
 
 def _in_primitive(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> bool:
@@ -173,22 +193,16 @@ def _composite_reading(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> str
 
 def _data_property(tracer: Any, slot: Any) -> property:
     ops = _Forwards()
-    # per reading function's code: (an op's own code, a trusted module's)
-    kinds: dict[Any, tuple[bool, bool]] = {}
     read = slot.__get__
+    by_id = tracer._by_id
 
     def get(self: Tensor) -> np.ndarray:
         data = read(self, Tensor)
-        if not tracer.is_traced(self):
+        v = by_id.get(id(self))
+        if v is None or v.kind == "const":  # not traced (see Tracer.is_traced)
             return data
         caller = sys._getframe(1)
-        kind = kinds.get(caller.f_code)
-        if kind is None:
-            mod = caller.f_globals.get("__name__", "")
-            # the conversions of ops.core and ops.registry read dtypes and shapes only
-            # (integer tensors, indices, are bound afresh at every call)
-            own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
-            kind = kinds[caller.f_code] = (own, mod.startswith(_TRUSTED))
+        kind = ops.kind(caller)
         if kind[0] and data.dtype.kind == "f":
             composite = _composite_reading(caller, ops.get())
             if composite is not None:
