@@ -213,6 +213,8 @@ def _deferred_blocks(gp: GradPlan) -> dict[tuple[int, int], list]:
     blocks: dict[tuple[int, int], list] = {}
     for w in gp.slots.values():
         for kind, uses in (("outer", w.outers), ("sum", w.sums)):
+            if not uses:
+                continue
             for b in w.blocks(uses):
                 rec = [len(b), w, kind, b]
                 for st, k in b:

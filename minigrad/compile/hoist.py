@@ -167,8 +167,7 @@ def backward_readers(gp: GradPlan, root: Callable[[Value], Value]) -> dict[Value
         kern: Any = KERNELS[step.op]
         for k in kern.needs(step):
             read(step.out if k == "out" else step.inputs[k])
-        for k, j in kern.outer(step).items():
-            w = gp.slots.get(step.inputs[k])
-            if w is not None and (step, k) in w.outers:
-                read(step.inputs[j])
+    for w in gp.slots.values():
+        for st, k in w.outers:  # the a of each deferred a^T g
+            read(st.inputs[KERNELS[st.op].outer(st)[k]])
     return {v: counts.get(root(v), 0) for v in {s.out for s in gp.active}}

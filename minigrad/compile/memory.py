@@ -91,6 +91,8 @@ def _group_positions(gp: GradPlan, bpos: dict) -> dict[tuple[int, int], int]:
     at = {}
     for s in gp.slots.values():
         for uses in (s.outers, s.sums):
+            if not uses:
+                continue
             for block in s.blocks(uses):
                 p = max(bpos[st] for st, _ in block) + 1
                 for st, k in block:
