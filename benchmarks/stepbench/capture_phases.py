@@ -28,7 +28,7 @@ import minigrad.compile.plan as plan_mod
 import minigrad.compile.program as program_mod
 
 from .minigrad_steps import build_model
-from .workloads import WORKLOADS, build_workload
+from .workloads import WORKLOADS, Problem, build_workload
 
 # (label, module or class, attribute): the functions timed, in the order they run
 PHASES: list[tuple[str, Any, str]] = [
@@ -85,9 +85,9 @@ def timed_phases(clock: PhaseClock) -> Iterator[None]:
             setattr(owner, name, fn)
 
 
-def first_call_phases(workload: str, repeat: int) -> tuple[dict[str, list[float]], list[float]]:
-    """CPU seconds per phase over ``repeat`` fresh captures, and the first calls'."""
-    p = build_workload(workload)
+def first_call_phases(p: Problem, repeat: int) -> tuple[dict[str, list[float]], list[float]]:
+    """CPU seconds per phase over ``repeat`` fresh captures of the compiled step of
+    ``p``, and the first calls' (each the call and its backward)."""
     loss_fn, _, _ = build_model(p)
     x = minigrad.Tensor(p.x)
     per: dict[str, list[float]] = {}
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.workload:
         if name not in WORKLOADS:
             ap.error(f"unknown workload {name!r}; choose from {list(WORKLOADS)}")
-        per, totals = first_call_phases(name, args.repeat)
+        per, totals = first_call_phases(build_workload(name), args.repeat)
         print_phases(name, per, totals)
 
 
