@@ -46,6 +46,7 @@ PHASES: list[tuple[str, Any, str]] = [
 ]
 TRACE = "trace (the function, eager, under the tracer)"
 OTHER = "other (key, guards, outputs, releasing the trace)"
+EAGER = "for scale: the eager forward (not part of the call)"
 
 
 class PhaseClock:
@@ -87,12 +88,18 @@ def timed_phases(clock: PhaseClock) -> Iterator[None]:
 
 def first_call_phases(p: Problem, repeat: int) -> tuple[dict[str, list[float]], list[float]]:
     """CPU seconds per phase over ``repeat`` fresh captures of the compiled step of
-    ``p``, and the first calls' (each the call and its backward)."""
+    ``p``, and the first calls' (each the call and its backward). Each capture follows
+    an eager run of the same function (its forward timed as ``EAGER``, then its
+    backward), for scale."""
     loss_fn, _, _ = build_model(p)
     x = minigrad.Tensor(p.x)
     per: dict[str, list[float]] = {}
     totals = []
     for _ in range(repeat):
+        t0 = time.process_time()
+        loss = loss_fn(x)
+        per.setdefault(EAGER, []).append(time.process_time() - t0)
+        loss.backward()
         clock = PhaseClock()
         step = minigrad.compile(clock.wrap(TRACE, loss_fn))
         with timed_phases(clock):
@@ -114,6 +121,10 @@ def print_phases(workload: str, per: dict[str, list[float]], totals: list[float]
         if label in per:
             ms = statistics.median(per[label]) * 1e3
             print(f"  {label:50s} {ms:9.1f} ms  {ms / (first * 1e3):6.1%}")
+    if EAGER in per:
+        eager = statistics.median(per[EAGER]) * 1e3
+        trace = statistics.median(per[TRACE]) * 1e3
+        print(f"  {EAGER:50s} {eager:9.1f} ms  (the trace: {trace / eager:.1f} of it)")
 
 
 def main(argv: list[str] | None = None) -> None:
