@@ -127,13 +127,16 @@ _INPLACE = ("_begin_inplace",)
 _HOOKS = ("register_hook", "retain_grad")
 
 
+_PLAIN = (False, True)  # how reads by an op's own code in a trusted module are checked
+
+
 class _Forwards:
     """The forward functions' code objects of the registered ops, by code object:
-    ``(name, is_primitive)``. Built once per capture, rebuilt if an op is registered
-    or removed meanwhile (reads of ``.data`` inside ops ask at every op)."""
+    ``(name, is_primitive)``. Built once per capture, rebuilt when the number of
+    registered ops changes meanwhile (reads of ``.data`` inside ops ask at every op)."""
 
     def __init__(self) -> None:
-        self._size = -1
+        self.size = -1
         self._map: dict[Any, tuple[str, bool]] = {}
 
         # per reading function's code: (whether its reads are checked for a composite
@@ -141,13 +144,13 @@ class _Forwards:
         self.kinds: dict[Any, tuple[bool, bool]] = {}
 
     def get(self) -> dict[Any, tuple[str, bool]]:
-        if len(REGISTRY) != self._size:
+        if len(REGISTRY) != self.size:
             self._map = {
                 op.forward.__code__: (name, op.is_primitive)
                 for name, op in REGISTRY.items()
                 if hasattr(op.forward, "__code__")
             }
-            self._size = len(REGISTRY)
+            self.size = len(REGISTRY)
             self.kinds = {}
         return self._map
 
@@ -163,7 +166,8 @@ class _Forwards:
             # primitive's own forward is no composite's code
             own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
             primitive = forwards.get(code, ("", False))[1]
-            kind = self.kinds[code] = (own and not primitive, mod.startswith(_TRUSTED))
+            kind = (own and not primitive, mod.startswith(_TRUSTED))
+            self.kinds[code] = kind = _PLAIN if kind == _PLAIN else kind
         return kind
 
 
@@ -202,7 +206,11 @@ def _data_property(tracer: Any, slot: Any) -> property:
         if v is None or v.kind == "const":  # not traced (see Tracer.is_traced)
             return data
         caller = sys._getframe(1)
-        kind = ops.kind(caller)
+        kind = ops.kinds.get(caller.f_code) if len(REGISTRY) == ops.size else None
+        if kind is None:
+            kind = ops.kind(caller)
+        if kind is _PLAIN:  # an op's own read, in a trusted module: nothing to check
+            return data
         if kind[0] and data.dtype.kind == "f":
             composite = _composite_reading(caller, ops.get())
             if composite is not None:
