@@ -30,6 +30,7 @@ from minigrad import Tensor
 from minigrad.functional import linear
 from minigrad.nn import Module, Parameter
 from minigrad.ops import addmm
+from minigrad.ops.pieces import slices
 from minigrad.rng import default_generator
 
 from . import manual
@@ -151,24 +152,23 @@ def lstm_step(
 def split_gates(x: Tensor, names: str, only: str | None = None) -> list[Tensor]:
     """``x`` (N, G*H) cut into G slices (N, H) along its last axis, one per gate named
     in ``names`` (or only those named in ``only``, in order); each slice is recorded
-    inside ``scope("gate=<name>")`` so the graph drawing labels it by its gate
-    (``i = getitem``) instead of a bare ``getitem``."""
-    out = []
-    for scope_name, index in _gate_slices(names, only, x.shape[-1] // len(names)):
-        with minigrad.scope(scope_name):
-            out.append(x[index])
-    return out
+    in scope ``"gate=<name>"`` under the current one, so the graph drawing labels it by
+    its gate (``i = getitem``) instead of a bare ``getitem``. One call records them all."""
+    indices, scopes = _gate_slices(names, only, x.shape[-1] // len(names))
+    return slices(x, indices, scopes)
 
 
 @functools.lru_cache(maxsize=256)
-def _gate_slices(names: str, only: str | None, size: int) -> tuple[tuple[str, Any], ...]:
-    """(scope name, ``[..., k*size:(k+1)*size]``) of each gate kept, built once: the tape
-    keeps one index per slice it records, and one shared object per gate leaves the
-    garbage collector one object fewer to scan each."""
-    return tuple(
-        (f"gate={name}", (Ellipsis, slice(k * size, (k + 1) * size)))
-        for k, name in enumerate(names)
-        if only is None or name in only
+def _gate_slices(
+    names: str, only: str | None, size: int
+) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """The index ``[..., k*size:(k+1)*size]`` and the scope name of each gate kept, built
+    once: the tape keeps one index per slice it records, and one shared object per gate
+    leaves the garbage collector one object fewer to scan each."""
+    kept = [(k, name) for k, name in enumerate(names) if only is None or name in only]
+    return (
+        tuple((Ellipsis, slice(k * size, (k + 1) * size)) for k, _ in kept),
+        tuple(f"gate={name}" for _, name in kept),
     )
 
 
@@ -184,14 +184,15 @@ def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tens
     ``sigmoid(xw + hh)`` (N, 3H), whose n block is not used: n needs ``x_n`` and ``h_n``
     apart. The wasted H columns cost less than the four recorded ops (two slices each of
     ``xw`` and ``hh``) that adding only the r|z blocks would take; the unused block gets
-    a zero gradient, so every gradient is exactly that of the equations above.
+    a zero gradient, so every gradient is exactly that of the equations above. The
+    update ``n + z * (h - n)`` is one ``lerp`` node.
     """
     hh = h @ w_hh_t if b_hh is None else addmm(b_hh, h, w_hh_t)
     r, z = split_gates((xw + hh).sigmoid(), "rzn", only="rz")
     (x_n,) = split_gates(xw, "rzn", only="n")
     (h_n,) = split_gates(hh, "rzn", only="n")
     n = (x_n + r * h_n).tanh()
-    return n + z * (h - n)
+    return minigrad.lerp(n, h, z)
 
 
 # The same three steps in the one form every kind's step has:

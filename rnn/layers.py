@@ -7,15 +7,16 @@ How a direction of a layer runs (why it is fast while staying ops-only):
 
 1. the input projection for *all* steps is one matmul,
    ``XW = X W_ih^T + b`` with X of shape (T*N, I);
-2. each step reads its slice ``XW[t]``; a slice sends back only its own part of the
-   gradient (the engine adds the parts into one buffer), so splitting along time
-   costs O(T) in backward, not O(T^2);
+2. one call cuts it into the steps' slices ``XW[t]`` (each recorded in its step's
+   scope); a slice sends back only its own part of the gradient (the engine adds the
+   parts into one buffer), so splitting along time costs O(T) in backward, not O(T^2);
 3. each step runs the cell's step function inside ``minigrad.scope("t=...")``;
 4. the per-step outputs are joined with one ``stack``.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from minigrad import Tensor
 from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
+from minigrad.ops.pieces import slices
 
 from .arguments import check_input, check_lengths, check_state
 from .cells import (
@@ -242,8 +244,14 @@ class RNNBase(Module):
         fold = kind.fold_hh_bias and b_hh is not None
         fold = fold and not threshold_bias(options.get("nonlinearity", ""))
         step_bias = None if fold else b_hh
+        if options:
+            step = functools.partial(step, **options)
         xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih)
-        xw = xw.reshape(T, N, w_ih.shape[0])
+        # Every step's slice of the projection, recorded in one call, each in its step's
+        # scope: each sends back only its own part of the gradient (the engine adds the
+        # parts into one buffer).
+        names = _step_names(T)
+        xws = slices(xw.reshape(T, N, w_ih.shape[0]), range(T), names)
         w_hh_t = w_hh.T
         state = tuple(
             _zero_state(N, self.hidden_size, x.dtype, name) if s is None else s
@@ -254,9 +262,8 @@ class RNNBase(Module):
         outs: list[Any] = [None] * T
         steps: list[Any] = [None] * T
         for t in order:
-            with minigrad.scope(f"t={t}"):
-                # One step's slice of the projection; its backward touches only that slice.
-                new = step(xw[t], state, w_hh_t, step_bias, **options)
+            with minigrad.scope(names[t]):
+                new = step(xws[t], state, w_hh_t, step_bias)
                 if t < shortest:
                     state, out_t = new, new[0]
                 else:
@@ -272,6 +279,12 @@ class RNNBase(Module):
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]
         return out, state[0], (state[1] if len(state) == 2 else None), steps
+
+
+@functools.lru_cache(maxsize=16)
+def _step_names(T: int) -> tuple[str, ...]:
+    """The scope names ``"t=0"``, ..., ``"t=T-1"`` of a layer's time steps."""
+    return tuple(f"t={t}" for t in range(T))
 
 
 def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:

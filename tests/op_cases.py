@@ -96,6 +96,24 @@ def where_args(draw: Any) -> tuple:
     return cond, draw(arrays(sa)), draw(arrays(sb))
 
 
+def lerp_args(draw: Any) -> tuple:
+    """start, end and weight of shapes that broadcast together; the weight sometimes a
+    Python number."""
+    shape = draw(st.sampled_from([(3, 2), (2,), (3, 1), (), (1, 2)]))
+    sa, sb = draw(broadcast_pairs())
+    if draw(st.booleans()):
+        return draw(arrays(sa)), draw(arrays(sb)), draw(st.floats(-1.5, 1.5))
+    try:
+        np.broadcast_shapes(sa, sb, shape)
+    except ValueError:
+        shape = ()
+    return draw(arrays(sa)), draw(arrays(sb)), draw(arrays(shape))
+
+
+def _np_lerp(s: np.ndarray, e: np.ndarray, w: Any) -> np.ndarray:
+    return s + w * (e - s)
+
+
 def addmm_args(draw: Any) -> tuple:
     n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
     bias = draw(st.sampled_from([(n, m), (1, m), (m,), (n, 1), ()]))
@@ -302,6 +320,7 @@ CASES: dict[str, Case] = {
     "minimum": Case(untied, np.minimum, empty=EMPTY2),
     "logaddexp": Case(binary(), np.logaddexp, empty=EMPTY2),
     "where": Case(where_args, np.where, empty=(np.zeros((0, 3), bool), *EMPTY2)),
+    "lerp": Case(lerp_args, _np_lerp, empty=(*EMPTY2, _zeros(0, 1))),
     "neg": Case(unary(), np.negative),
     "exp": Case(unary(), np.exp),
     "log": Case(unary(positive_arrays), np.log),

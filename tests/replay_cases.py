@@ -62,6 +62,14 @@ CASES: dict[str, tuple[Variants, Any]] = {
     "remainder": binary(lambda a, b: a % b, ((-3.0, 3.0), (0.4, 1.5))),
     "floor_divide": binary(lambda a, b: a // b, ((-3.0, 3.0), (0.4, 1.5))),
     "where": binary(lambda a, b: minigrad.where(_checker(a, b), a, b)),
+    "lerp": (
+        [
+            (ops.lerp, ((3, 2), (3, 2), (3, 2))),
+            (ops.lerp, ((3, 1), (2,), (3, 2))),
+            (lambda a, b: ops.lerp(a, b, 0.3), ((2, 3), (2, 3))),
+        ],
+        (-1.0, 1.0),
+    ),
     "neg": unary(lambda a: -a),
     "exp": unary(lambda a: a.exp()),
     "log": unary(lambda a: a.log(), (0.1, 2.0)),

@@ -213,6 +213,7 @@ TORCH: dict[str, Callable[..., Any]] = {
     "mod": _remainder,
     "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"),
     "where": lambda c, a, b: torch.where(torch.as_tensor(c), a, b),
+    "lerp": torch.lerp,
     # elementwise, one operand
     "neg": torch.neg,
     "exp": torch.exp,

@@ -1,6 +1,6 @@
 """Shape primitives (reshape, transpose, broadcast, index and its adjoint scatter,
 concatenate, stack) and the composites built on them (swapaxes, squeeze, unsqueeze,
-split, chunk, unbind, take).
+take). Splitting into pieces (split, chunk, unbind) is :mod:`.pieces`.
 
 These ops are linear, so each jvp applies the op itself to the tangent (whose leading
 batch axis the op leaves alone) and each tensor vjp is the adjoint op on tensors.
@@ -9,8 +9,6 @@ batch axis the op leaves alone) and each tensor vjp is the adjoint op on tensors
 from __future__ import annotations
 
 import builtins
-import functools
-import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -427,71 +425,6 @@ def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
     if not ts:
         raise ValueError(f"{op}: needs at least one tensor")
     return ts
-
-
-@composite(methods=("split",), top_level=True)
-def split(
-    a: Tensor,
-    size_or_sections: int | Sequence[int],
-    axis: int = FIRST,
-    *,
-    dim: int | None = None,
-) -> list[Tensor]:
-    """Split along ``axis`` (``dim`` is PyTorch's name) into pieces of ``size`` (the
-    last may be smaller) or of the given sizes, as ``torch.split``: an empty axis gives
-    one empty piece. vjp: the pieces' g joined along ``axis`` (each piece is a slice,
-    so backward is O(n))."""
-    axis = axis_index("split", spelled("split", "axis", axis, "dim", dim), a.ndim)
-    n = a.shape[axis]
-    if isinstance(size_or_sections, (int, np.integer)):
-        if size_or_sections <= 0:
-            raise ValueError(f"split: size must be positive, got {size_or_sections}")
-        sizes = tuple(min(size_or_sections, n - s) for s in range(0, n, size_or_sections))
-        sizes = sizes or (0,)
-    else:
-        sizes = tuple(int(s) for s in size_or_sections)
-        if min(sizes, default=0) < 0:
-            raise ValueError(f"split: sizes {list(sizes)} must not be negative")
-        if sum(sizes) != n:
-            raise ValueError(
-                f"split: sizes {list(sizes)} do not add up to {n} (axis {axis} of {a.shape})"
-            )
-    return [getitem(a, index) for index in _split_indices(axis, sizes)]
-
-
-@functools.lru_cache(maxsize=256)
-def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...], ...]:
-    """The index of each piece. Cached: a layer splits its gates the same way at every
-    step, and shared immutable indices are fewer objects for the tape to keep."""
-    lead = (slice(None),) * axis
-    ends = np.cumsum((0, *sizes)).tolist()
-    return tuple((*lead, slice(start, end)) for start, end in itertools.pairwise(ends))
-
-
-@composite(methods=("chunk",), top_level=True)
-def chunk(a: Tensor, chunks: int, axis: int = FIRST, *, dim: int | None = None) -> list[Tensor]:
-    """Split into ``chunks`` nearly equal pieces of ceil(n / chunks) along ``axis``
-    (``dim`` is PyTorch's name), as ``torch.chunk`` (so there may be fewer pieces; an
-    empty axis gives ``chunks`` empty pieces). vjp: the pieces' g joined along ``axis``."""
-    axis = axis_index("chunk", spelled("chunk", "axis", axis, "dim", dim), a.ndim)
-    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
-        raise TypeError(f"chunk: chunks must be an integer, got {chunks!r}")
-    if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
-    n = a.shape[axis]
-    if n == 0:
-        return split(a, [0] * chunks, axis)
-    return split(a, -(-n // chunks), axis)
-
-
-@composite(methods=("unbind",), top_level=True)
-def unbind(a: Tensor, axis: int = FIRST, *, dim: int | None = None) -> list[Tensor]:
-    """The slices along ``axis`` (``dim`` is PyTorch's name) with that axis removed
-    (e.g. the T steps of a (T, N, H) sequence). vjp: the slices' g stacked along
-    ``axis`` (each is an integer index, so backward is O(T) in total)."""
-    axis = axis_index("unbind", spelled("unbind", "axis", axis, "dim", dim), a.ndim)
-    lead = (slice(None),) * axis
-    return [getitem(a, (*lead, i)) for i in range(a.shape[axis])]
 
 
 __all__ = names(__name__)

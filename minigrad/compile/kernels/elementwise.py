@@ -181,3 +181,32 @@ class Cast(Kernel):
             em.line(f"copyto({t.name}, {g}, 'unsafe')")
         else:
             em.line(f"add({t.name}, {g}, {t.name}, casting='unsafe')")
+
+
+@kernel("lerp")
+class Lerp(Kernel):
+    """``start + weight (end - start)``, in the eager op's order of operations. The
+    difference goes through a scratch buffer, so the output may share memory with an
+    input."""
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        s, e, w = ins
+        d = em.scratch(_shape(step), _dt(step), 7)
+        em.line(f"subtract({e}, {s}, {d}); multiply({w}, {d}, {d}); add({d}, {s}, {o})")
+
+    def needs(self, step: Step) -> set:
+        start, end, weight = (v.needs_grad for v in step.inputs)
+        return ({2} if start or end else set()) | ({0, 1} if weight else set())
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        s, e, w = ins
+        shape, dt = _shape(step), _dt(step)
+        if ts[0] is not None or ts[1] is not None:
+            gw = em.scratch(shape, dt, 7)
+            em.line(f"multiply({g}, {w}, {gw})")
+            em.give(ts[0], shape, dt, "subtract", g, gw)
+            em.give(ts[1], shape, dt, None, gw)
+        if ts[2] is not None:
+            d = em.scratch(shape, dt, 8)
+            em.line(f"subtract({e}, {s}, {d}); multiply({g}, {d}, {d})")
+            em.give(ts[2], shape, dt, None, d)

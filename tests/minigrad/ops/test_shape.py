@@ -1,5 +1,5 @@
 """Shape ops and indexing (minigrad/ops/shape.py): the table-driven check, then
-every kind of index, splitting and joining, and errors."""
+every kind of index, joining, and errors (splitting: test_pieces.py)."""
 
 from __future__ import annotations
 
@@ -107,52 +107,6 @@ def test_take_is_an_embedding_lookup():
         ops.take(Tensor(table), np.array([0.0]))
 
 
-@given(data=st.data())
-def test_split_chunk_unbind(data):
-    shape = data.draw(nonscalar)
-    x = data.draw(arrays(shape))
-    axis = data.draw(st.integers(0, len(shape) - 1))
-    size = data.draw(st.integers(1, shape[axis]))
-    pieces = ops.split(Tensor(x), size, axis)
-    ref = np.split(x, range(size, shape[axis], size), axis=axis)
-    assert len(pieces) == len(ref)
-    for p, r in zip(pieces, ref, strict=True):
-        np.testing.assert_array_equal(p.data, r)
-    weights = [float(k + 1) for k in range(len(pieces))]
-
-    def weighted(fn):
-        # Each piece gets a different weight, so a piece's gradient landing in the
-        # wrong place would be caught.
-        return lambda t: ops.concatenate(
-            [ops.mul(p, w) for p, w in zip(fn(t), weights, strict=False)], axis
-        )
-
-    gradcheck(weighted(lambda t: ops.split(t, size, axis)), [x])
-    chunks = data.draw(st.integers(1, shape[axis]))
-    assert sum(c.shape[axis] for c in ops.chunk(Tensor(x), chunks, axis)) == shape[axis]
-    gradcheck(lambda t: ops.stack(ops.chunk(t, 1, axis)[0:1]), [x])
-    unbound = ops.unbind(Tensor(x), axis)
-    assert len(unbound) == shape[axis] and unbound[0].shape == shape[:axis] + shape[axis + 1 :]
-    weights = [float(k + 1) for k in range(shape[axis])]
-    gradcheck(
-        lambda t: ops.stack(
-            [ops.mul(u, w) for u, w in zip(ops.unbind(t, axis), weights, strict=True)], axis
-        ),
-        [x],
-    )
-
-
-def test_split_with_sections_and_errors():
-    x = np.arange(10.0)
-    assert [p.shape for p in ops.split(Tensor(x), [3, 7])] == [(3,), (7,)]
-    assert [p.shape for p in ops.chunk(Tensor(x), 3)] == [(4,), (4,), (2,)]
-    gradcheck(lambda t: ops.split(t, [3, 7])[1], [x])
-    with pytest.raises(ValueError, match=r"split: sizes \[3, 3\] do not add up to 10"):
-        ops.split(Tensor(x), [3, 3])
-    with pytest.raises(ValueError, match="split: size must be positive"):
-        ops.split(Tensor(x), 0)
-
-
 def test_join_with_constant_inputs_and_errors():
     x = Tensor(np.ones(2), requires_grad=True)
     ops.concatenate([x, np.zeros(3), x]).sum().backward()
@@ -163,38 +117,6 @@ def test_join_with_constant_inputs_and_errors():
         ops.stack([Tensor(np.ones(2)), Tensor(np.ones(3))])
     with pytest.raises(ValueError, match="stack: needs at least one tensor"):
         ops.stack([])
-
-
-EMPTY_SPLITS = [
-    ((0,), "split", 2, 0, [(0,)]),
-    ((0, 3), "split", 2, 0, [(0, 3)]),
-    ((3, 0), "split", 2, 1, [(3, 0)]),
-    ((0,), "chunk", 3, 0, [(0,), (0,), (0,)]),
-    ((0, 3), "chunk", 2, 0, [(0, 3), (0, 3)]),
-    ((3, 0), "chunk", 2, 1, [(3, 0), (3, 0)]),
-    ((0, 2), "unbind", None, 0, []),
-]
-
-
-@pytest.mark.parametrize(("shape", "how", "arg", "axis", "pieces"), EMPTY_SPLITS, ids=repr)
-def test_splitting_an_empty_axis_gives_pytorchs_pieces(shape, how, arg, axis, pieces):
-    """split gives one empty piece; chunk gives one per requested chunk (as torch)."""
-    x = Tensor(np.zeros(shape), requires_grad=True)
-    args = (axis,) if arg is None else (arg, axis)
-    got = getattr(x, how)(*args)
-    assert [p.shape for p in got] == pieces
-    if got:
-        ops.stack(got).sum().backward()
-        assert x.grad.shape == shape
-
-
-@pytest.mark.torch
-@pytest.mark.parametrize(("shape", "how", "arg", "axis", "pieces"), EMPTY_SPLITS, ids=repr)
-def test_splitting_an_empty_axis_against_torch(shape, how, arg, axis, pieces):
-    torch = pytest.importorskip("torch")
-    args = (axis,) if arg is None else (arg, axis)
-    expected = [tuple(p.shape) for p in getattr(torch.zeros(shape), how)(*args)]
-    assert [p.shape for p in getattr(Tensor(np.zeros(shape)), how)(*args)] == expected
 
 
 def test_reshape_to_a_shape_that_is_not_integers_says_so():

@@ -1,0 +1,142 @@
+"""Splitting a tensor into pieces: split, chunk, unbind.
+
+Each piece is a ``getitem`` node of the tensor: its gradient is a
+:class:`~minigrad.gradients.Scatter` that the engine adds into the tensor's one gradient
+buffer, so splitting into n pieces costs O(n) in backward, and capture, forward mode
+and ``create_graph`` treat the pieces as the slices they are. What these ops save over
+``[a[i] for i in ...]`` is the per-call work of indexing: one call checks the axis and
+builds (or looks up) every index, then records the pieces in one loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import tape
+from ..axes import FIRST, axis_index, spelled
+from ..tape import _child_scope, scope, shared_shape
+from ..tensor import Tensor
+from . import core
+from .core import record
+from .registry import composite, names
+from .shape import _getitem_vjp, getitem
+
+__all__ = ["slices"]
+
+
+def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = None) -> list[Tensor]:
+    """``[a[i] for i in indices]`` for basic indices that select without repeats
+    (integers, slices, Ellipsis, tuples of them), each piece recorded as ``getitem``.
+
+    ``scopes`` names, per piece, a scope the piece is recorded in under the current one
+    (``"gate=r"``), as if each were sliced inside ``minigrad.scope(name)``: a cell's
+    gate slices carry their gate's name for the graph drawing without entering and
+    leaving a scope per slice.
+    """
+    if core.tracer is not None or (scopes is not None and tape.observers):
+        return _one_by_one(a, indices, scopes)
+    d = a.data
+    shape, dtype = shared_shape(d.shape), d.dtype
+    if scopes is None:
+        return [record("getitem", d[i], (a,), _getitem_vjp, i, shape, dtype, True) for i in indices]
+    out = []
+    for i, name in zip(indices, scopes, strict=True):
+        piece = record("getitem", d[i], (a,), _getitem_vjp, i, shape, dtype, True)
+        node = piece._node
+        if node is not None:
+            node.scope = _child_scope(node.scope, name)
+        out.append(piece)
+    return out
+
+
+def _one_by_one(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None) -> list[Tensor]:
+    """Each piece through ``getitem``, inside its scope: what a capture records (its
+    guards see a primitive read the values) and what a capture or a tape observer sees
+    of each node's scope is then what ops record anywhere."""
+    if scopes is None:
+        return [getitem(a, i) for i in indices]
+    out = []
+    for i, name in zip(indices, scopes, strict=True):
+        with scope(name):
+            out.append(getitem(a, i))
+    return out
+
+
+@composite(methods=("split",), top_level=True)
+def split(
+    a: Tensor,
+    size_or_sections: int | Sequence[int],
+    axis: int = FIRST,
+    *,
+    dim: int | None = None,
+) -> list[Tensor]:
+    """Split along ``axis`` (``dim`` is PyTorch's name) into pieces of ``size`` (the
+    last may be smaller) or of the given sizes, as ``torch.split``: an empty axis gives
+    one empty piece. vjp: the pieces' g joined along ``axis`` (each piece is a slice,
+    so backward is O(n))."""
+    axis = axis_index("split", spelled("split", "axis", axis, "dim", dim), a.ndim)
+    n = a.shape[axis]
+    if isinstance(size_or_sections, (int, np.integer)):
+        if size_or_sections <= 0:
+            raise ValueError(f"split: size must be positive, got {size_or_sections}")
+        sizes = tuple(min(size_or_sections, n - s) for s in range(0, n, size_or_sections))
+        sizes = sizes or (0,)
+    else:
+        sizes = tuple(int(s) for s in size_or_sections)
+        if min(sizes, default=0) < 0:
+            raise ValueError(f"split: sizes {list(sizes)} must not be negative")
+        if sum(sizes) != n:
+            raise ValueError(
+                f"split: sizes {list(sizes)} do not add up to {n} (axis {axis} of {a.shape})"
+            )
+    return slices(a, _split_indices(axis, sizes))
+
+
+@functools.lru_cache(maxsize=256)
+def _split_indices(axis: int, sizes: tuple[int, ...]) -> tuple[tuple[slice, ...], ...]:
+    """The index of each piece. Cached: a layer splits its gates the same way at every
+    step, and shared immutable indices are fewer objects for the tape to keep."""
+    lead = (slice(None),) * axis
+    ends = np.cumsum((0, *sizes)).tolist()
+    return tuple((*lead, slice(start, end)) for start, end in itertools.pairwise(ends))
+
+
+@composite(methods=("chunk",), top_level=True)
+def chunk(a: Tensor, chunks: int, axis: int = FIRST, *, dim: int | None = None) -> list[Tensor]:
+    """Split into ``chunks`` nearly equal pieces of ceil(n / chunks) along ``axis``
+    (``dim`` is PyTorch's name), as ``torch.chunk`` (so there may be fewer pieces; an
+    empty axis gives ``chunks`` empty pieces). vjp: the pieces' g joined along ``axis``."""
+    axis = axis_index("chunk", spelled("chunk", "axis", axis, "dim", dim), a.ndim)
+    if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
+        raise TypeError(f"chunk: chunks must be an integer, got {chunks!r}")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = a.shape[axis]
+    if n == 0:
+        return split(a, [0] * chunks, axis)
+    return split(a, -(-n // chunks), axis)
+
+
+@composite(methods=("unbind",), top_level=True)
+def unbind(a: Tensor, axis: int = FIRST, *, dim: int | None = None) -> list[Tensor]:
+    """The slices along ``axis`` (``dim`` is PyTorch's name) with that axis removed
+    (e.g. the T steps of a (T, N, H) sequence). vjp: the slices' g stacked along
+    ``axis`` (each is an integer index, so backward is O(T) in total)."""
+    axis = axis_index("unbind", spelled("unbind", "axis", axis, "dim", dim), a.ndim)
+    n = a.shape[axis]
+    return slices(a, range(n) if axis == 0 else _unbind_indices(axis, n))
+
+
+@functools.lru_cache(maxsize=64)
+def _unbind_indices(axis: int, n: int) -> tuple[tuple[Any, ...], ...]:
+    """``(:, ..., :, i)`` for each i < n, ``axis`` colons (cached as the split's)."""
+    lead = (slice(None),) * axis
+    return tuple((*lead, i) for i in range(n))
+
+
+__all__ += names(__name__)
