@@ -122,12 +122,13 @@ def abs(a: Tensor) -> Tensor:
 
 
 def _tanh_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
-    # g (1 - out^2) computed in one buffer: three passes, one allocation.
-    d = out * out
-    if type(d) is not np.ndarray or d.dtype is not g.dtype:  # 0-d (a NumPy scalar), or mixed
-        return (g * (1 - d),)
-    np.subtract(1, d, out=d)
-    d *= g
+    # g (1 - out^2) as g - (g out) out in one buffer: three passes, one allocation, and
+    # no Python number as an operand (converting it costs more than a small pass).
+    d = g * out
+    if type(d) is not np.ndarray:  # 0-d values give a NumPy scalar
+        return (g * (1 - out * out),)
+    d *= out
+    np.subtract(g, d, out=d)
     return (d,)
 
 
@@ -156,12 +157,13 @@ def tanh(a: Tensor) -> Tensor:
 
 
 def _sigmoid_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
-    # g s (1 - s) computed in one buffer: three passes, one allocation.
-    d = 1 - out
-    if type(d) is not np.ndarray or d.dtype is not g.dtype:  # 0-d (a NumPy scalar), or mixed
-        return (g * out * d,)
+    # g s (1 - s) as (g - g s) s in one buffer: three passes, one allocation, and no
+    # Python number as an operand.
+    d = g * out
+    if type(d) is not np.ndarray:  # 0-d values give a NumPy scalar
+        return (g * out * (1 - out),)
+    np.subtract(g, d, out=d)
     d *= out
-    d *= g
     return (d,)
 
 
