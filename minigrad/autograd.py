@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import differentiable, forward, tape
-from .gradients import Pending, Scatter, accumulate
+from .gradients import Outer, Pending, Pieces, Scatter, accumulate, settle
 from .tape import (
     Leaf,
     Node,
@@ -138,9 +138,10 @@ def _propagate(
 
     The loop body is the engine's cost per node, so the common cases are spelled out
     here (one dict read per edge): a first contribution is stored as it is, a second
-    plain array is summed into a buffer the engine owns, and a slice's gradient
-    (:class:`Scatter`) is added in place into its parent's own buffer. Everything else
-    goes through :func:`accumulate`.
+    plain array is summed into a buffer the engine owns, a slice's gradient
+    (:class:`Scatter`) is added in place into its parent's own buffer or kept with the
+    other slices (:class:`Pieces`), and a weight's product (:class:`Outer`) waits with
+    the others. Everything else goes through :func:`accumulate`.
     """
     epoch = tape.inplace_epoch()
     get, pop = grads.get, grads.pop
@@ -152,7 +153,7 @@ def _propagate(
         if g is None:
             continue
         if type(g) is not ndarray:
-            g = g.value() if type(g) is Pending else np.asarray(g)
+            g = settle(g)
         if rare or node.hooks or node.retained is not None:
             g = _visit(node, g, capture, captured)
         vjp = node.vjp
@@ -182,7 +183,7 @@ def _propagate(
                 continue
             old = get(key)
             if old is None:
-                if type(pg) is ndarray:
+                if type(pg) is ndarray or type(pg) is Scatter:
                     grads[key] = pg
                     continue
             elif type(old) is ndarray:
@@ -204,6 +205,15 @@ def _propagate(
                     else:
                         old[pg.index] += pg.value
                     continue
+            elif type(old) is Pending and type(pg) is Outer:
+                # Another use of a weight: its product waits for the others.
+                old.lefts.append(pg.a)
+                old.rights.append(pg.g)
+                continue
+            elif type(old) is Pieces and type(pg) is Scatter:
+                # Another time step of a sequence: summed at the sequence's turn.
+                old.items.append(pg)
+                continue
             accumulate(grads, owned, key, pg)
 
 
@@ -248,8 +258,8 @@ def _finish_leaves(
     ``.grad`` (a buffer the engine owns is handed over, anything else is copied)."""
     for key, leaf in leaves.items():
         g = grads[key]
-        if type(g) is Pending:
-            g = g.value()
+        if type(g) is not np.ndarray:
+            g = settle(g)
             owned.add(key)
         g = run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
         if capture is not None:
