@@ -19,6 +19,7 @@ with one concatenation instead of T additions into a zeroed buffer.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -86,12 +87,42 @@ class Pieces:
         if rows is not None and rows.dtype == first.dtype:
             return rows.reshape(first.shape)
         buf = np.zeros(first.shape, first.dtype)
-        self.add_into(buf)
+        if _blocks(self.items):
+            for piece in self.items:  # disjoint: each written, not added
+                buf[piece.index] = piece.value
+        else:
+            self.add_into(buf)
         return buf
 
     def add_into(self, buf: np.ndarray) -> None:
         for piece in self.items:
             piece.add_into(buf)
+
+
+def _blocks(items: list[Scatter]) -> bool:
+    """Whether the pieces are disjoint ranges ``x[..., a:b]`` of one axis, the same
+    slices before it (the gate blocks of a recurrent cell's activations)."""
+    first = items[0].index
+    if type(first) is not tuple or not first:
+        return False
+    head = first[:-1]
+    for part in head:
+        if part is not Ellipsis and type(part) is not slice:
+            return False
+    spans = []
+    for piece in items:
+        idx = piece.index
+        if not piece.unique or type(idx) is not tuple or idx[:-1] != head:
+            return False
+        last = idx[-1]
+        if type(last) is not slice or last.step not in (None, 1):
+            return False
+        start, stop = last.start, last.stop
+        if type(start) is not int or type(stop) is not int or start < 0 or stop < 0:
+            return False
+        spans.append((start, stop))
+    spans.sort()
+    return all(a[1] <= b[0] for a, b in pairwise(spans))
 
 
 def _rows(items: list[Scatter], shape: tuple[int, ...]) -> np.ndarray | None:
