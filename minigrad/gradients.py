@@ -19,7 +19,6 @@ with one concatenation instead of T additions into a zeroed buffer.
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -108,21 +107,26 @@ def _blocks(items: list[Scatter]) -> bool:
     head = first[:-1]
     for part in head:
         if part is not Ellipsis and type(part) is not slice:
-            return False
+            return False  # (arrays in ``head`` would not compare as one value below)
     spans = []
     for piece in items:
         idx = piece.index
-        if not piece.unique or type(idx) is not tuple or idx[:-1] != head:
+        if type(idx) is not tuple or not piece.unique or idx[:-1] != head:
             return False
         last = idx[-1]
-        if type(last) is not slice or last.step not in (None, 1):
+        if type(last) is not slice or last.step is not None:
             return False
         start, stop = last.start, last.stop
-        if type(start) is not int or type(stop) is not int or start < 0 or stop < 0:
+        if type(start) is not int or type(stop) is not int or start < 0 or stop < start:
             return False
         spans.append((start, stop))
     spans.sort()
-    return all(a[1] <= b[0] for a, b in pairwise(spans))
+    end = 0
+    for start, stop in spans:
+        if start < end:
+            return False
+        end = stop
+    return True
 
 
 def _rows(items: list[Scatter], shape: tuple[int, ...]) -> np.ndarray | None:
