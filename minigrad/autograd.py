@@ -15,7 +15,6 @@ so it imports nothing above it. :func:`backward` (what ``Tensor.backward`` runs)
 
 from __future__ import annotations
 
-import heapq
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -23,7 +22,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import differentiable, forward, tape
-from .gradients import Pending, Scatter, accumulate
+from .gradients import Outer, Pending, Pieces, Scatter, accumulate, settle
 from .tape import (
     Leaf,
     Node,
@@ -131,33 +130,35 @@ def _propagate(
     what it sends to its parents into ``grads`` (keyed by parent node, or by ``id`` of
     a leaf); the leaves that receive a gradient are added to ``leaves``, by id.
 
-    The nodes wait in a heap ordered by creation, latest first. Every consumer of a
-    node was recorded after it, so when a node comes out on top, every node that could
-    still add to its gradient has run: its gradient is complete. Only nodes that
-    receive a gradient are visited; the graph is never walked ahead of time.
+    Creation order is a topological order: every consumer of a node was recorded after
+    it. So the nodes reachable from the roots are listed once, latest first (a walk of
+    the parents and one sort, cheaper than keeping a heap), and a node's turn comes
+    only after every node that could add to its gradient has run: its gradient is
+    complete. A node that received no gradient is skipped.
+
+    The loop body is the engine's cost per node, so the common cases are spelled out
+    here (one dict read per edge): a first contribution is stored as it is, a second
+    plain array is summed into a buffer the engine owns, a slice's gradient
+    (:class:`Scatter`) is added in place into its parent's own buffer or kept with the
+    other slices (:class:`Pieces`), and a weight's product (:class:`Outer`) waits with
+    the others. Everything else goes through :func:`accumulate`.
     """
     epoch = tape.inplace_epoch()
-    heap = [(-n.seq, n) for n in set(roots)]
-    heapq.heapify(heap)
-    push, take = heapq.heappush, heapq.heappop
-    pop = grads.pop
+    get, pop = grads.get, grads.pop
     watchers = tuple(tape.observers)
-    ndarray = np.ndarray
+    ndarray, add = np.ndarray, np.add
     rare = capture is not None
-    while heap:
-        node = take(heap)[1]
-        g = pop(node)
-        if type(g) is not ndarray and type(g) is Pending:
-            g = g.value()
+    for node in _collect(roots):
+        g = pop(node, None)
+        if g is None:
+            continue
+        if type(g) is not ndarray:
+            g = settle(g)
         if rare or node.hooks or node.retained is not None:
             g = _visit(node, g, capture, captured)
         vjp = node.vjp
         if vjp is None:
-            raise RuntimeError(
-                f"backward through {node.op} a second time: its saved values were freed "
-                "by the first backward; pass retain_graph=True to the first backward "
-                "to keep them"
-            )
+            _freed(node)
         if node.epoch != epoch:
             check_versions(node)
         pgrads = vjp(g, *node.saved)
@@ -166,33 +167,68 @@ def _propagate(
                 o.ran(node, g, pgrads)
         if not retain_graph:
             node.vjp = node.saved = None
-        for p, pg in zip(node.parents, pgrads, strict=True):
+        parents = node.parents
+        if len(pgrads) != len(parents):
+            _miscounted(node, pgrads)
+        # Lengths checked above: a keyword argument to zip costs its parsing per node.
+        for p, pg in zip(parents, pgrads):  # noqa: B905
             if pg is None:
                 continue
             if type(p) is Node:
-                if p in grads:
-                    if type(pg) is Scatter and p in owned:
-                        # A slice's gradient into its parent's own buffer (a time step
-                        # of the input projection, a gate block): added in place.
-                        buf = grads[p]
-                        if type(buf) is ndarray:
-                            pg.add_into(buf)
-                            continue
-                    accumulate(grads, owned, p, pg)
-                    continue
-                push(heap, (-p.seq, p))
-                # The common case inline: a first contribution that is a plain array.
-                if type(pg) is ndarray:
-                    grads[p] = pg
-                else:
-                    accumulate(grads, owned, p, pg)
+                key = p
             elif p._requires_grad:
                 key = id(p)
                 leaves[key] = p
-                if type(pg) is ndarray and key not in grads:
+            else:
+                continue
+            old = get(key)
+            if old is None:
+                if type(pg) is ndarray or type(pg) is Scatter:
                     grads[key] = pg
-                else:
-                    accumulate(grads, owned, key, pg)
+                    continue
+            elif type(old) is ndarray:
+                kind = type(pg)
+                if kind is ndarray:
+                    if key in owned:
+                        old += pg
+                    else:
+                        s = old + pg
+                        grads[key] = s if type(s) is ndarray else np.asarray(s)
+                        owned.add(key)
+                    continue
+                if kind is Scatter and pg.unique and key in owned:
+                    # A slice's gradient (a time step of the input projection, a gate
+                    # block) added in place into its parent's own buffer.
+                    region = old[pg.index]
+                    if type(region) is ndarray and region.base is old:
+                        add(region, pg.value, out=region)
+                    else:
+                        old[pg.index] += pg.value
+                    continue
+            elif type(old) is Pending and type(pg) is Outer:
+                # Another use of a weight: its product waits for the others.
+                old.lefts.append(pg.a)
+                old.rights.append(pg.g)
+                continue
+            elif type(old) is Pieces and type(pg) is Scatter:
+                # Another time step of a sequence: summed at the sequence's turn.
+                old.items.append(pg)
+                continue
+            accumulate(grads, owned, key, pg)
+
+
+def _miscounted(node: Node, pgrads: Sequence[Any]) -> NoReturn:
+    raise RuntimeError(
+        f"{node.op}: its vjp returned {len(pgrads)} gradients for {len(node.parents)} inputs"
+    )
+
+
+def _freed(node: Node) -> NoReturn:
+    raise RuntimeError(
+        f"backward through {node.op} a second time: its saved values were freed "
+        "by the first backward; pass retain_graph=True to the first backward "
+        "to keep them"
+    )
 
 
 def _visit(
@@ -222,8 +258,8 @@ def _finish_leaves(
     ``.grad`` (a buffer the engine owns is handed over, anything else is copied)."""
     for key, leaf in leaves.items():
         g = grads[key]
-        if type(g) is Pending:
-            g = g.value()
+        if type(g) is not np.ndarray:
+            g = settle(g)
             owned.add(key)
         g = run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
         if capture is not None:

@@ -9,7 +9,12 @@ A vjp returns, per input, an ndarray or one of two lazy records:
   weight used at T steps receives T of them; :class:`Pending` sums them with a single
   matrix product once every use has reported.
 
-:func:`accumulate` sums any mix of these into the engine's table of gradients.
+Slices' gradients are kept as they come too (:class:`Pieces`) until the input's turn or
+a dense gradient arrives: the T steps of a (T, N, H) sequence then fill its gradient
+with one concatenation instead of T additions into a zeroed buffer.
+
+:func:`accumulate` sums any mix of these into the engine's table of gradients, and
+:func:`settle` turns what it holds into the array a vjp receives.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Outer", "Pending", "Scatter", "accumulate"]
+__all__ = ["Outer", "Pending", "Pieces", "Scatter", "accumulate", "settle"]
 
 
 class Scatter:
@@ -59,6 +64,87 @@ class Scatter:
         buf = np.zeros(self.shape, self.dtype)
         self.add_into(buf)
         return buf
+
+
+class Pieces:
+    """Several :class:`Scatter` gradients of one input, summed when the input's turn
+    comes (:meth:`value`) or into a dense gradient that arrives (:meth:`add_into`).
+
+    When the pieces are the rows ``x[0]``, ..., ``x[T-1]`` of the input, each once (a
+    sequence split into its time steps), the sum is their concatenation: one call
+    instead of a zeroed buffer and T additions.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Scatter]) -> None:
+        self.items = items
+
+    def value(self) -> np.ndarray:
+        first = self.items[0]
+        rows = _rows(self.items, first.shape)
+        if rows is not None and rows.dtype == first.dtype:
+            return rows.reshape(first.shape)
+        buf = np.zeros(first.shape, first.dtype)
+        if _blocks(self.items):
+            for piece in self.items:  # disjoint: each written, not added
+                buf[piece.index] = piece.value
+        else:
+            self.add_into(buf)
+        return buf
+
+    def add_into(self, buf: np.ndarray) -> None:
+        for piece in self.items:
+            piece.add_into(buf)
+
+
+def _blocks(items: list[Scatter]) -> bool:
+    """Whether the pieces are disjoint ranges ``x[..., a:b]`` of one axis, the same
+    slices before it (the gate blocks of a recurrent cell's activations)."""
+    first = items[0].index
+    if type(first) is not tuple or not first:
+        return False
+    head = first[:-1]
+    for part in head:
+        if part is not Ellipsis and type(part) is not slice:
+            return False  # (arrays in ``head`` would not compare as one value below)
+    spans = []
+    for piece in items:
+        idx = piece.index
+        if type(idx) is not tuple or not piece.unique or idx[:-1] != head:
+            return False
+        last = idx[-1]
+        if type(last) is not slice or last.step is not None:
+            return False
+        start, stop = last.start, last.stop
+        if type(start) is not int or type(stop) is not int or start < 0 or stop < start:
+            return False
+        spans.append((start, stop))
+    spans.sort()
+    end = 0
+    for start, stop in spans:
+        if start < end:
+            return False
+        end = stop
+    return True
+
+
+def _rows(items: list[Scatter], shape: tuple[int, ...]) -> np.ndarray | None:
+    """The pieces concatenated in row order when they are rows ``0..n-1`` of a
+    (n, ...) input, each once and of the row's shape; else None."""
+    n = len(items)
+    if len(shape) < 2 or shape[0] != n:
+        return None
+    row = shape[1:]
+    order: list = [None] * n
+    for piece in items:
+        i = piece.index
+        if type(i) is not int or not piece.unique or piece.value.shape != row:
+            return None
+        if order[i] is not None:
+            return None
+        order[i] = piece.value
+    return np.concatenate(order)
 
 
 class Outer:
@@ -102,6 +188,8 @@ def accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
 
     ``g`` is an ndarray, a :class:`Scatter` or an :class:`Outer`; the two lazy kinds
     are what keep splitting over time O(T) and recurrent weight gradients one GEMM.
+    ``grads[key]`` is an ndarray (in ``owned`` once the engine may write into it), a
+    :class:`Scatter` or :class:`Pieces` (slices so far), or a :class:`Pending`.
     """
     old = grads.get(key)
     kind = type(g)
@@ -112,32 +200,62 @@ def accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
             old.lefts.append(g.a)
             old.rights.append(g.g)
         else:
-            grads[key] = Pending(g, old.dense() if type(old) is Scatter else old)
-        return
-    if type(old) is Pending:
-        dense = g.dense() if kind is Scatter else g
-        old.dense = dense if old.dense is None else old.dense + dense
+            grads[key] = Pending(g, old if type(old) is np.ndarray else settle(old))
         return
     if kind is Scatter:
-        if old is None:
-            grads[key] = g.dense()
-        elif key in owned:
-            g.add_into(old)
-            return
-        else:
-            old = old.copy()
-            g.add_into(old)
-            grads[key] = old
-        owned.add(key)
+        _add_slice(grads, owned, key, old, g)
         return
-    if type(g) is not np.ndarray:
+    if kind is not np.ndarray:
         # A vjp on 0-d values yields a NumPy scalar, for which ``old += g`` below
         # would rebind a local instead of updating the buffer.
         g = np.asarray(g)
+    okind = type(old)
     if old is None:
         grads[key] = g
+    elif okind is Pending:
+        old.dense = g if old.dense is None else old.dense + g
+    elif okind is Scatter or okind is Pieces:
+        full = old.items[0].shape if okind is Pieces else old.shape
+        if g.shape == full:
+            buf = g.copy()
+            old.add_into(buf)
+        else:
+            buf = np.asarray(settle(old) + g)
+        grads[key] = buf
+        owned.add(key)
     elif key in owned:
         old += g
     else:
         grads[key] = np.asarray(old + g)
         owned.add(key)
+
+
+def _add_slice(grads: dict, owned: set, key: Any, old: Any, g: Scatter) -> None:
+    """The :class:`Scatter` case of :func:`accumulate`."""
+    okind = type(old)
+    if old is None:
+        grads[key] = g
+    elif okind is Scatter:
+        grads[key] = Pieces([old, g])
+    elif okind is Pieces:
+        old.items.append(g)
+    elif okind is Pending:
+        old.dense = g.dense() if old.dense is None else old.dense + g.dense()
+    elif key in owned:
+        g.add_into(old)
+    else:
+        old = old.copy()
+        g.add_into(old)
+        grads[key] = old
+        owned.add(key)
+
+
+def settle(g: Any) -> np.ndarray:
+    """What the engine holds for a gradient as the array a vjp receives: a lazy record
+    evaluated, a NumPy scalar as a 0-d array."""
+    kind = type(g)
+    if kind is Pending or kind is Pieces:
+        return g.value()
+    if kind is Scatter:
+        return g.dense()
+    return np.asarray(g)

@@ -175,12 +175,23 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...], dtype: np.dtype | None = 
     (3, 2) -> (2,) sums axis 0; (3, 4) -> (3, 1) sums axis 1.
     """
     if g.shape != shape:
+        # An array is summed by the ufunc itself (``ndarray.sum`` is a Python wrapper
+        # around it); a tensor (a create_graph walk) by its recorded ``sum``.
+        total = _sum if type(g) is np.ndarray else _tensor_sum
         lead = g.ndim - len(shape)
         if lead:
-            g = g.sum(axis=tuple(range(lead)))
-        stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-        if stretched:
-            g = g.sum(axis=stretched, keepdims=True)
+            g = total(g, 0 if lead == 1 else tuple(range(lead)))
+        if 1 in shape:
+            stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+            if stretched:
+                g = total(g, stretched, keepdims=True)
     if dtype is not None and g.dtype != dtype:
         g = g.astype(dtype)
     return g
+
+
+_sum = np.add.reduce
+
+
+def _tensor_sum(t: Tensor, axis: Any, keepdims: bool = False) -> Tensor:
+    return t.sum(axis=axis, keepdims=keepdims)

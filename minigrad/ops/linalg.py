@@ -23,8 +23,9 @@ from .tangents import lift, tangent_sum
 
 def _matmul_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, ra: bool, rb: bool) -> tuple:
     # dB = A^T dC is deferred, so the engine can sum a weight's uses in one GEMM. For 2-d
-    # operands np.dot is the same product with less per-call overhead than ``@``.
-    return (np.dot(g, y.T) if ra else None, Outer(x, g) if rb else None)
+    # operands the ``dot`` method is the same product with less per-call overhead than
+    # ``@`` or ``np.dot`` (which dispatches through ``__array_function__``).
+    return (g.dot(y.T) if ra else None, Outer(x, g) if rb else None)
 
 
 def _matmul_general_vjp(
@@ -145,7 +146,7 @@ def _addmm_vjp(
 ) -> tuple:
     return (
         None if tc is None else (unbroadcast(g, *tc) if tc else g),
-        np.dot(g, y.T) if ra else None,
+        g.dot(y.T) if ra else None,
         Outer(x, g) if rb else None,
     )
 

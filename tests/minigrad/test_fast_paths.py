@@ -1,7 +1,8 @@
 """The engine's speed-ups give exactly the results of the plain computation.
 
 Each optimisation has a test here: deferred weight gradients (one GEMM for all uses),
-slice gradients added into one buffer (O(T) splitting), gradients passed on unchanged
+slice gradients added into one buffer (O(T) splitting), kept until their input's turn
+(rows joined by one concatenation, disjoint gate blocks written), gradients passed on unchanged
 when no broadcast happened, the paused garbage collector, float32 kept float32, and
 saved values released after backward. (``addmm`` against its composition is in
 tests/minigrad/ops/test_linalg.py.)
@@ -61,6 +62,94 @@ def test_split_pieces_add_into_one_buffer():
     want[::2] = weights[::2]
     want[4] += 3.0
     np.testing.assert_allclose(x.grad, want, rtol=1e-12)
+
+
+def test_every_row_once_is_one_concatenation(monkeypatch):
+    """x[0], ..., x[T-1] each used once, in any order: their gradients are kept until
+    x's turn and joined by one concatenation (checked against the dense sum)."""
+    from minigrad import gradients
+
+    joined = []
+    rows = gradients._rows
+    monkeypatch.setattr(gradients, "_rows", lambda *a: joined.append(rows(*a)) or joined[-1])
+    x = Tensor(rng.standard_normal((6, 2, 3)), requires_grad=True)
+    h = x * 1.0  # a node: its gradient is summed in the walk, not at the leaf
+    w = rng.standard_normal((6, 2, 3))
+    loss = sum((h[t] * w[t]).sum() for t in (3, 0, 5, 1, 4, 2))
+    loss.backward()
+    np.testing.assert_allclose(x.grad, w, rtol=1e-12)
+    assert len(joined) == 1 and joined[0] is not None
+
+
+@pytest.mark.parametrize("extra", ["repeat", "negative", "missing"])
+def test_rows_that_are_not_each_used_once_are_added(extra):
+    """A row used twice (also as x[-1]) or left out falls back to adding into zeros."""
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    h = x * 1.0
+    w = rng.standard_normal((5, 3))
+    uses = {"repeat": [0, 1, 2, 3, 0], "negative": [0, 1, 2, 3, -1], "missing": [0, 1, 3]}[extra]
+    loss = sum((h[t] * w[k]).sum() for k, t in enumerate(uses))
+    loss.backward()
+    want = np.zeros((4, 3))
+    for k, t in enumerate(uses):
+        want[t] += w[k]
+    np.testing.assert_allclose(x.grad, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "disjoint"),
+    [([(0, 2), (2, 4)], True), ([(4, 6), (0, 2)], True), ([(0, 3), (2, 5)], False)],
+)
+def test_gate_blocks_are_written_when_disjoint(monkeypatch, blocks, disjoint):
+    """Column blocks of one activation (a cell's gates): disjoint ones are written into
+    the zeroed buffer, overlapping ones added; both give the dense sum."""
+    from minigrad import gradients
+
+    seen = []
+    check = gradients._blocks
+    monkeypatch.setattr(gradients, "_blocks", lambda items: seen.append(check(items)) or seen[-1])
+    x = Tensor(rng.standard_normal((3, 6)), requires_grad=True)
+    s = x.sigmoid()
+    w = rng.standard_normal((len(blocks), 3, 6))
+    loss = sum((s[..., a:b] * w[k][:, a:b]).sum() for k, (a, b) in enumerate(blocks))
+    loss.backward()
+    gs = np.zeros((3, 6))
+    for k, (a, b) in enumerate(blocks):
+        gs[:, a:b] += w[k][:, a:b]
+    sv = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(x.grad, gs * sv * (1 - sv), rtol=1e-12)
+    assert seen == [disjoint]
+
+
+def test_slices_then_a_dense_gradient_and_a_deferred_product():
+    """Slices of a node, then the node used whole, then as a matmul's right operand:
+    every kind of contribution lands in one gradient."""
+    W = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    V = W * 1.0
+    x = rng.standard_normal((2, 3))
+    loss = (V[0] * 2.0).sum() + (V[1:3] ** 2).sum() + (V * 3.0).sum()
+    loss = loss + (Tensor(x) @ V).sum() + (V[..., 1] * 5.0).sum()
+    loss.backward()
+    want = np.full((3, 4), 3.0) + x.T @ np.ones((2, 4))
+    want[0] += 2.0
+    want[1:3] += 2 * W.data[1:3]
+    want[:, 1] += 5.0
+    np.testing.assert_allclose(W.grad, want, rtol=1e-12)
+
+
+def test_leaves_receiving_only_slices_get_dense_grads():
+    """A leaf indexed once, or row by row, or by repeating integers, gets a full
+    ndarray .grad of its own shape."""
+    a = Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    b = Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    c = Tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    loss = (a[1] * 2.0).sum() + sum((b[t] * (t + 1.0)).sum() for t in range(3))
+    loss = loss + c[np.array([0, 0, 2])].sum()
+    loss.backward()
+    np.testing.assert_array_equal(a.grad, [[0, 0], [2, 2], [0, 0]])
+    np.testing.assert_array_equal(b.grad, [[1, 1], [2, 2], [3, 3]])
+    np.testing.assert_array_equal(c.grad, [[2, 2], [0, 0], [1, 1]])
+    assert all(type(t.grad) is np.ndarray for t in (a, b, c))
 
 
 def test_gradient_passed_on_unchanged_is_not_modified_later():
