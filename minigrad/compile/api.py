@@ -13,6 +13,7 @@ from ..nn import Module
 from ..ops import core
 from ..ops.registry import calling_op
 from ..tensor import Tensor
+from .environment import Environment
 from .guards import CaptureError, Fallback, RandomState, guarded
 from .kernels import KERNELS
 from .key import describe_change, flatten, labels
@@ -28,7 +29,9 @@ def compile(fn: Callable | None = None, *, cache_size: int = 8, warn_after: int 
     """Compile ``fn`` (a function of tensors returning a tensor or a structure of them).
 
     The first call for a key (see :mod:`minigrad.compile.key`: shapes, dtypes,
-    requires-grad flags, grad mode, non-tensor argument values, modules' parameters)
+    requires-grad flags, grad mode, non-tensor argument values, modules' parameters;
+    and :mod:`minigrad.compile.environment`: what ``fn`` reads from its closure and
+    globals, such as a module's training flag or a Python number)
     runs ``fn`` once under a tracer and plans a program; later calls with that key
     replay it as straight-line NumPy into planned buffers. The result has ``fn``'s
     signature; ``.backward()`` on its output accumulates into ``.grad`` as eager
@@ -60,14 +63,17 @@ class Compiled:
         self.captures = 0
         self._warned: set[str] = set()
         self._last: tuple[tuple, list[str]] | None = None
+        self._next_warning = warn_after + 1
         owner = getattr(fn, "__self__", None)
         self._modules = (owner,) if isinstance(owner, Module) else ()
+        self._environment = Environment(fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         tensors, key = flatten(args, kwargs, self._modules)
+        key += self._environment.key()
         program = self.programs.get(key)
         if program is None:
-            names = labels(args, kwargs, self._modules)
+            names = labels(args, kwargs, self._modules) + self._environment.labels()
             program = self._capture(tensors, args, kwargs, key, names)
         else:
             self.programs.move_to_end(key)
@@ -83,12 +89,17 @@ class Compiled:
     # --------------------------------------------------------------- capture
     def _capture(self, tensors: list, args: tuple, kwargs: dict, key: tuple, labels: list) -> Any:
         self.captures += 1
-        if self._last is not None and self.captures > self.warn_after:
-            self._warn(
-                "recapture",
+        if self._last is not None and self.captures >= self._next_warning:
+            # Warned at the first capture past warn_after, then each time the count
+            # doubles: a function that keeps recapturing keeps being named.
+            self._next_warning = 2 * self.captures
+            changed = describe_change(self._last[0], key, labels, self._last[1])
+            warnings.warn(
                 f"{self.__name__}: captured {self.captures} times; what changed since the "
-                f"last capture: {describe_change(self._last[0], key, labels)}. Each new key "
+                f"last capture: {changed}. Each new key "
                 "costs a capture; keep shapes and non-tensor arguments fixed",
+                RuntimeWarning,
+                stacklevel=3,
             )
         self._last = (key, labels)
         try:

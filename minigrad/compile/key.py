@@ -101,10 +101,21 @@ def _show(item: Any) -> str:
     return repr(item)
 
 
-def describe_change(old: tuple, new: tuple, labels: list[str]) -> str:
-    """What differs between two keys, e.g. ``*args[0]: tensor of shape (5, 3) -> ...``."""
-    if len(old) != len(new):
-        return f"the structure of the arguments ({len(old)} -> {len(new)} items)"
+def describe_change(
+    old: tuple, new: tuple, labels: list[str], old_labels: list[str] | None = None
+) -> str:
+    """What differs between two keys, e.g. ``*args[0]: tensor of shape (5, 3) -> ...``;
+    when the arguments' structure changed, the entries that went and came (by
+    ``old_labels``, the labels of ``old``)."""
+    if len(old) != len(new) or (old_labels is not None and old_labels != labels):
+        said = f"the structure of the arguments ({len(old)} -> {len(new)} items)"
+        if old_labels is None:
+            return said
+        gone = [x for x in old_labels if x not in labels]
+        came = [x for x in labels if x not in old_labels]
+        parts = [f"no longer passed: {', '.join(gone[:3])}"] if gone else []
+        parts += [f"new: {', '.join(came[:3])}"] if came else []
+        return said + (": " + "; ".join(parts) if parts else "")
     diffs = [
         f"{label}: {_show(a)} -> {_show(b)}"
         for a, b, label in zip(old, new, labels, strict=True)

@@ -1,0 +1,140 @@
+"""What a compiled function reads from outside its arguments: its environment.
+
+A captured program fixes every value the traced run read, not only the arguments: a
+module's training flag (dropout on or off), a Python number in a closure or a global
+(``scale`` in ``lambda x: (lin(x) * scale).sum()``), a tensor bound by name. So the
+cache key also holds, per call, the current state of the names the function's code
+reads from its closure cells and its globals, and of those read by the plain Python
+functions it calls through them (to a depth of :data:`DEPTH`):
+
+- a module: its identity, every submodule's training flag, its parameters' identities;
+- a Tensor: its identity, shape, dtype and requires-grad flag;
+- a NumPy array: its shape, dtype and values (as an argument's);
+- a Python number, string, None, ...: its value; a tuple of at most :data:`ITEMS`
+  items: its items, the same way;
+- a list or dict: its identity and the state of the modules in it (of at most
+  :data:`ITEMS` items): a list a loop appends to would otherwise recapture each call,
+  so its other items are not read;
+- a function: what it reads (followed above); anything else: its identity.
+
+Not followed: attributes of other objects (``cfg.scale`` for a ``cfg`` of your own
+class: pass it as an argument), modules' non-parameter attributes (``drop.p``), code
+in minigrad and the libraries (only the caller's own functions are read), and values
+reached through ``getattr`` or ``eval``. The names are found once, from the code
+objects; their values are read at every call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..nn import Module
+from ..tensor import Tensor
+
+__all__ = ["DEPTH", "ITEMS", "Environment"]
+
+DEPTH = 4  # functions followed through the names they read
+ITEMS = 64  # containers larger than this are keyed by identity
+_SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
+_MISSING = object()
+_OPAQUE = (type, types.ModuleType, types.BuiltinFunctionType, types.MethodWrapperType)
+
+
+class Environment:
+    """The names ``fn`` reads from outside its arguments, found once; :meth:`key`
+    reads their current values."""
+
+    def __init__(self, fn: Callable) -> None:
+        self.reads: list[tuple[str, Any, str]] = []  # (label, dict or cell, name)
+        self._follow(fn)
+
+    def key(self) -> tuple:
+        """One entry per name: the state of its current value (see the module doc)."""
+        return tuple(_state(_read(where, name), ITEMS) for _label, where, name in self.reads)
+
+    def labels(self) -> list[str]:
+        return [label for label, _where, _name in self.reads]
+
+    def _follow(self, fn: Callable) -> None:
+        seen: set[int] = set()
+        stack: list[tuple[Any, int]] = [(fn, 0)]
+        while stack:
+            f, depth = stack.pop()
+            f = getattr(f, "__func__", f)  # a bound method: its function
+            code = getattr(f, "__code__", None)
+            if code is None or id(code) in seen or not _own(f):
+                continue
+            seen.add(id(code))
+            where = f"{getattr(f, '__qualname__', '?')}"
+            for cell_name, cell in zip(code.co_freevars, f.__closure__ or (), strict=False):
+                self._add(f"{cell_name} (read by {where})", cell, cell_name, stack, depth)
+            g = f.__globals__
+            for name in sorted(_global_names(code)):
+                if name in g:
+                    self._add(f"{name} (read by {where})", g, name, stack, depth)
+
+    def _add(self, label: str, where: Any, name: str, stack: list, depth: int) -> None:
+        value = _read(where, name)
+        if isinstance(value, _OPAQUE):
+            return  # classes, modules, builtins: fixed for the program's purposes
+        self.reads.append((label, where, name))
+        if depth < DEPTH and isinstance(value, (types.FunctionType, types.MethodType)):
+            stack.append((value, depth + 1))
+
+
+def _own(f: Any) -> bool:
+    """Whether ``f`` is the caller's code (not minigrad's, rnn's or a library's)."""
+    module = getattr(f, "__module__", None) or ""
+    top = module.split(".")[0]
+    return top not in ("minigrad", "rnn", "numpy", "functools", "builtins")
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    """The names ``code`` and the code nested in it (lambdas, comprehensions) load;
+    attribute names are among them, harmless: only those bound in the globals count."""
+    names: set[str] = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return names
+
+
+def _read(where: Any, name: str) -> Any:
+    if type(where) is dict:
+        return where.get(name, _MISSING)
+    try:
+        return where.cell_contents
+    except ValueError:  # a cell not yet filled
+        return _MISSING
+
+
+def _state(x: Any, budget: int) -> Any:
+    """The part of ``x`` a captured program depends on (see the module doc)."""
+    if isinstance(x, Tensor):
+        return ("T", id(x), x.data.shape, x.data.dtype.str, x._requires_grad)
+    if isinstance(x, Module):
+        params = tuple(id(p) for p in x.parameters())
+        return ("M", id(x), params, tuple(m.training for m in x.modules()))
+    if isinstance(x, np.ndarray):
+        digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
+        return ("A", x.shape, x.dtype.str, digest.digest())
+    if isinstance(x, _SCALARS):
+        return ("V", type(x).__name__, x)
+    if isinstance(x, tuple) and len(x) <= budget:
+        return ("tuple", tuple(_state(v, budget // 4) for v in x))
+    if isinstance(x, (list, dict)):
+        items = x.values() if isinstance(x, dict) else x
+        mods = () if len(x) > budget else tuple(m for m in items if isinstance(m, Module))
+        return ("L", id(x), tuple(_state(m, 0) for m in mods))
+    if isinstance(x, types.MethodType) and isinstance(x.__self__, Module):
+        return ("method", x.__func__, _state(x.__self__, budget))
+    if isinstance(x, (types.FunctionType, types.MethodType)):
+        return ("F", x)  # what it reads is in the key on its own
+    return ("id", id(x))

@@ -1,0 +1,124 @@
+"""What a compiled function reads from outside its arguments is part of its key."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.compile.environment import Environment
+
+X = np.linspace(-1.0, 1.0, 24).reshape(6, 4)
+SCALE = 1.0
+
+
+def _lin() -> minigrad.nn.Linear:
+    minigrad.manual_seed(0)
+    return minigrad.nn.Linear(4, 3, dtype=np.float64)
+
+
+def test_a_module_in_the_closure_switched_to_train_recaptures() -> None:
+    lin, drop = _lin(), minigrad.nn.Dropout(0.5)
+    step = minigrad.compile(lambda x: drop(lin(x)).sum())
+    x = minigrad.tensor(X)
+    drop.eval()
+    evaluated = step(x).item()
+    assert evaluated == pytest.approx(lin(x).sum().item(), rel=1e-12)
+    drop.train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dropout runs eagerly, with a warning
+        trained = {step(x).item() for _ in range(4)}
+    assert step.captures == 2
+    assert len(trained) > 1  # dropout is on: a new mask each call
+    drop.eval()
+    assert step(x).item() == pytest.approx(evaluated, rel=1e-12)
+    assert step.captures == 2  # the eval program is still cached
+
+
+def test_a_number_in_the_closure_is_read_at_every_call() -> None:
+    lin, scale = _lin(), 1.0
+    step = minigrad.compile(lambda x: (lin(x) * scale).sum())
+    x = minigrad.tensor(X)
+    first = step(x).item()
+    scale = 2.0
+    assert step(x).item() == pytest.approx(2 * first, rel=1e-12)
+    assert step.captures == 2
+
+
+def test_a_global_read_by_a_helper_function_is_followed() -> None:
+    global SCALE
+    lin = _lin()
+
+    def scaled(x):
+        return lin(x) * SCALE
+
+    step = minigrad.compile(lambda x: scaled(x).sum())
+    x = minigrad.tensor(X)
+    try:
+        first = step(x).item()
+        SCALE = 3.0
+        assert step(x).item() == pytest.approx(3 * first, rel=1e-12)
+    finally:
+        SCALE = 1.0
+    assert step(x).item() == pytest.approx(first, rel=1e-12)
+    assert step.captures == 2
+
+
+def test_a_tensor_rebound_in_the_closure_recaptures() -> None:
+    w = minigrad.tensor(np.ones(4), requires_grad=True)
+    step = minigrad.compile(lambda x: (x * w).sum())
+    x = minigrad.tensor(X)
+    step(x).backward()
+    old = w
+    w = minigrad.tensor(2 * np.ones(4), requires_grad=True)
+    loss = step(x)
+    assert loss.item() == pytest.approx(2 * X.sum(), rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(w.grad, X.sum(axis=0))
+    np.testing.assert_allclose(old.grad, X.sum(axis=0))  # its one call only
+    assert step.captures == 2
+
+
+def test_a_list_the_loop_appends_to_does_not_recapture() -> None:
+    lin, seen = _lin(), []
+    step = minigrad.compile(lambda x: lin(x).sum() + 0 * len(seen))
+    x = minigrad.tensor(X)
+    for _ in range(5):
+        step(x)
+        seen.append(1)
+    assert step.captures == 1
+
+
+def test_library_code_is_not_followed() -> None:
+    lin = _lin()
+    env = Environment(lambda x: minigrad.tanh(lin(x)).sum())
+    assert env.labels() == ["lin (read by test_library_code_is_not_followed.<locals>.<lambda>)"]
+
+
+def test_the_recapture_warning_names_what_changed_and_comes_back() -> None:
+    lin = _lin()
+    step = minigrad.compile(lambda x: lin(x).sum(), cache_size=2, warn_after=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(1, 13):
+            step(minigrad.tensor(np.ones((n, 4))))
+    said = [str(w.message) for w in caught if "captured" in str(w.message)]
+    # At the 3rd capture, then each time the count doubles: 6, 12.
+    assert [s.split("captured ")[1].split(" ")[0] for s in said] == ["3", "6", "12"]
+    assert "*args[0]: tensor of shape (2, 4), float64 -> tensor of shape (3, 4)" in said[0]
+
+
+def test_a_keyword_no_longer_passed_is_named() -> None:
+    lin = _lin()
+
+    def f(x, h=None):
+        y = lin(x).sum()
+        return y if h is None else y + h.sum()
+
+    step = minigrad.compile(f, warn_after=1)
+    x, h = minigrad.tensor(X), minigrad.tensor(np.ones(3))
+    step(x, h=h)
+    with pytest.warns(RuntimeWarning, match=r"no longer passed: \*\*kwargs\['h'\]"):
+        step(x)
