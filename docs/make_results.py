@@ -63,9 +63,10 @@ class Section:
 class Result:
     """One measured run: ``argv`` of ``python -m rnn`` (without --history), ``quick`` the
     options that replace the long ones under --quick, ``reference`` the figure to compare
-    with (the paper's or the baseline's), ``note`` what the row is, ``files`` the options
-    that say where the run writes its files (``{dir}``: a folder of its own; not part of
-    the recorded command, since they do not change the run)."""
+    with (the paper's or the baseline's; ``{baseline}`` and ``{goal}`` are filled in from
+    the record, so a --quick run at another T shows its own), ``note`` what the row is,
+    ``files`` the options that say where the run writes its files (``{dir}``: a folder of
+    its own; not part of the recorded command, since they do not change the run)."""
 
     name: str
     section: str
@@ -247,7 +248,7 @@ def _task_row(record: dict[str, Any]) -> tuple[str, ...]:
         f"{record['task']} T={record['T']}",
         res.note,
         ours,
-        res.reference,
+        res.reference.format(baseline=base, goal=base / 10),
         f"{record['steps']:,}",
         _minutes(record["wall"]),
         _minutes(record["cpu"]),
@@ -302,7 +303,7 @@ def _curves(
 
 # The copy task at T = 100 (Arjovsky et al. 2016): recall 10 symbols after 100 steps.
 section("copy", TASK_COLUMNS, each(_task_row), lambda recs, path: _curves(recs, path, 0.1))
-COPY_REFERENCE = "baseline 0.1733; goal <= 0.0173"
+COPY_REFERENCE = "baseline {baseline:.4f}; goal <= {goal:.4f}"  # from the record
 COPY_QUICK = {"steps": "4", "log_every": "2", "hidden": "8", "T": "10"}
 COPY = "python -m rnn task copy --T 100 --batch 32 --clip 1 --steps 40000 "
 for name, options, note in [

@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -56,6 +57,10 @@ def test_quick_mode_runs_every_result(quick):
         assert "--history" not in record["command"] and "--out" not in record["command"]
         if res.section in ("copy", "adding"):
             assert record["final_loss"] is not None
+            if res.section == "copy":  # the reference column shows this run's own baseline
+                base = record["baseline"]
+                assert f"baseline {base:.4f}; goal <= {base / 10:.4f}" in page
+                assert abs(base - 10 * np.log(8) / (record["T"] + 20)) < 1e-12
             assert len(record["curve"]) == record["steps"] // int(res.quick["log_every"])
         else:
             every = int(res.quick.get("eval_every", res.quick["steps"]))

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from .. import tape
 from ..nn import Module
 from ..ops import core
 from ..ops.registry import calling_op
@@ -107,7 +108,15 @@ class Compiled:
 
 
 def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
-    """Run ``fn`` once under a tracer and plan the program it ran."""
+    """Run ``fn`` once under a tracer and plan the program it ran. The cyclic garbage
+    collector is paused meanwhile: a trace and its plans are tens of thousands of live
+    objects that it would rescan again and again (the trace's cycles are broken by
+    hand once planning is done, see ``Trace.release``)."""
+    with tape.gc_paused():
+        return _capture(fn, tensors, args, kwargs)
+
+
+def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
     tracer = Tracer(tensors, _prepare)
     randomness = RandomState()
     if core.tracer is not None:

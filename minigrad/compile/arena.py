@@ -70,10 +70,13 @@ class Arena:
         if self._phantom is None:
             self.open()
         self.real = np.zeros(max(self.nbytes, 1), np.uint8)
+        self._origin = self._phantom.ctypes.data
+        self._real_origin = self.real.ctypes.data
         # views of the same memory with the same layout (one array named by several
         # values, or held by several loops) become one array: found by the hash of
         # the layout, checked against the array's own (a table keyed by the layouts
-        # themselves would hold a few hundred bytes per view while the arena is new)
+        # themselves would hold a few hundred bytes per view while the arena is new;
+        # so would a table by identity, which would also keep every replaced view alive)
         self._done: dict[int, Any] = {}
         for k, obj in env.items():
             env[k] = self._rebase(obj)
@@ -81,34 +84,9 @@ class Arena:
         self._phantom = None  # the map is unmapped once its last view is gone
         self._done = {}
 
-    def _same(self, a: np.ndarray, obj: np.ndarray, offset: int) -> bool:
-        """Whether the real array ``a`` has the layout of the phantom view ``obj``."""
-        assert self.real is not None
-        return (
-            a.ctypes.data - self.real.ctypes.data == offset
-            and a.shape == obj.shape
-            and a.strides == obj.strides
-            and a.dtype == obj.dtype
-            and a.flags.writeable == obj.flags.writeable
-        )
-
     def _rebase(self, obj: Any) -> Any:
         if type(obj) is np.ndarray:
-            if not self.is_phantom(obj):
-                return obj
-            assert self._phantom is not None and self.real is not None
-            offset = obj.ctypes.data - self._phantom.ctypes.data
-            key = hash((offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable))
-            found = self._done.get(key)
-            for a in found if type(found) is list else (found,):
-                if a is not None and self._same(a, obj, offset):
-                    return a
-            a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
-            a.flags.writeable = obj.flags.writeable
-            self._done[key] = (
-                a if found is None else [*found, a] if type(found) is list else [found, a]
-            )
-            return a
+            return self._rebase_array(obj)
         if type(obj) in (tuple, list):
             new = [self._rebase(x) for x in obj]
             same = all(x is y for x, y in zip(new, obj, strict=True))
@@ -117,3 +95,25 @@ class Arena:
             new_d = {k: self._rebase(v) for k, v in obj.items()}
             return obj if all(new_d[k] is v for k, v in obj.items()) else new_d
         return obj
+
+    def _rebase_array(self, obj: np.ndarray) -> np.ndarray:
+        if not self.is_phantom(obj):
+            return obj
+        assert self.real is not None
+        offset = obj.ctypes.data - self._origin
+        layout = (offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable)
+        key = hash(layout)
+        found = self._done.get(key)
+        for a in found if type(found) is list else (found,) if found is not None else ():
+            if (
+                a.shape == obj.shape
+                and a.strides == obj.strides
+                and a.dtype == obj.dtype
+                and a.flags.writeable == obj.flags.writeable
+                and a.ctypes.data - self._real_origin == offset
+            ):
+                return a
+        a = np.ndarray(obj.shape, obj.dtype, self.real, offset, obj.strides)
+        a.flags.writeable = obj.flags.writeable
+        self._done[key] = a if found is None else [*found, a] if type(found) is list else [found, a]
+        return a

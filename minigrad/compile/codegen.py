@@ -213,6 +213,8 @@ def _deferred_blocks(gp: GradPlan) -> dict[tuple[int, int], list]:
     blocks: dict[tuple[int, int], list] = {}
     for w in gp.slots.values():
         for kind, uses in (("outer", w.outers), ("sum", w.sums)):
+            if not uses:
+                continue
             for b in w.blocks(uses):
                 rec = [len(b), w, kind, b]
                 for st, k in b:
@@ -229,7 +231,10 @@ def _weight_grad(
         j = KERNELS[step.op].outer(step)[k]
         a = step.inputs[j]
         pairs.append((store.values.get(a), f"v{a.index}", store.grads[gp.slots[step.out]]))
-    planned = sorted((p for p in pairs if p[0] is not None), key=lambda p: p[0].ctypes.data)
+    planned = sorted(
+        ((p[0].ctypes.data, p[2].ctypes.data, p) for p in pairs if p[0] is not None),
+        key=lambda q: q[0],
+    )
     groups = _runs(planned) + [[p] for p in pairs if p[0] is None]
     t = f"g{w.index}"
     em.line(f"# d weight {w.value.shape}: {len(pairs)} uses in {len(groups)} GEMM(s)")
@@ -250,13 +255,18 @@ def _weight_grad(
 
 def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool) -> None:
     """sum over ``uses`` of g summed over its rows: one reduction per run of adjacent rows."""
-    gs = sorted((store.grads[gp.slots[st.out]] for st, _ in uses), key=lambda a: a.ctypes.data)
+    gs = sorted(
+        ((g.ctypes.data, g) for g in (store.grads[gp.slots[st.out]] for st, _ in uses)),
+        key=lambda q: q[0],
+    )
     groups: list[list[np.ndarray]] = []
-    for g in gs:
-        if groups and _follows(groups[-1][-1], g):
-            groups[-1].append(g)
+    last = None
+    for q in gs:
+        if last is not None and _follows(last, q):
+            groups[-1].append(q[1])
         else:
-            groups.append([g])
+            groups.append([q[1]])
+        last = q
     t = f"g{w.index}"
     em.line(f"# d bias {w.value.shape}: {len(gs)} uses in {len(groups)} reduction(s)")
     for grp in groups:
@@ -269,24 +279,33 @@ def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, wri
             em.line(f"add.reduce({g}, 0, None, {s}); add({t}, {s}, {t})")
 
 
-def _runs(pairs: list) -> list[list]:
-    """Split (a, name, g) triples, sorted by a's address, into runs where both the a's
-    and the g's follow each other in memory with the same layout."""
+def _runs(planned: list) -> list[list]:
+    """Split (a, name, g) triples, given as (address of a, address of g, triple) sorted
+    by a's address, into runs where both the a's and the g's follow each other in
+    memory with the same layout."""
     runs: list[list] = []
-    for p in pairs:
-        if runs and _follows(runs[-1][-1][0], p[0]) and _follows(runs[-1][-1][2], p[2]):
-            runs[-1].append(p)
-        else:
-            runs.append([p])
+    last = None
+    for q in planned:
+        p = q[2]
+        if last is not None and _follows((last[0], last[2][0]), (q[0], p[0])):
+            if _follows((last[1], last[2][2]), (q[1], p[2])):
+                runs[-1].append(p)
+                last = q
+                continue
+        runs.append([p])
+        last = q
     return runs
 
 
-def _follows(x: np.ndarray, y: np.ndarray) -> bool:
+def _follows(x: tuple[int, np.ndarray], y: tuple[int, np.ndarray]) -> bool:
+    """Whether the array of ``y`` (address, array) starts where that of ``x`` ends,
+    with the same 2-D layout."""
+    (xa, x_), (ya, y_) = x, y
     return (
-        x.ndim == 2
-        and x.shape == y.shape
-        and x.strides == y.strides
-        and y.ctypes.data == x.ctypes.data + x.shape[0] * x.strides[0]
+        x_.ndim == 2
+        and x_.shape == y_.shape
+        and x_.strides == y_.strides
+        and ya == xa + x_.shape[0] * x_.strides[0]
     )
 
 

@@ -131,13 +131,14 @@ def _fuse(trace: Trace, run: list[tuple[Step, list]], live: set[Step], shared: d
     else:
         fused = _step(trace, head.op, joint, out, head.scope, order, live)
         fused.attrs = {k: v for k, v in head.attrs.items() if k != "deriv"}
+    fused.reads = None
     lo = 0
     for step, _ in run:
         for x in step.inputs:
             x.consumers.remove(next(c for c in x.consumers if c[0] is step))
         n = step.out.shape[-1]
         step.op, step.inputs = "getitem", [out]
-        step.attrs = _slice_attrs(lo, lo + n)
+        step.attrs, step.reads = _slice_attrs(lo, lo + n), None
         out.consumers.append((step, 0))
         lo += n
 
@@ -146,7 +147,7 @@ def _view(trace, base, lo, hi, scope, order, live) -> Value:
     out = _value(trace, (*base.shape[:-1], hi - lo), base)
     out.needs_grad = base.needs_grad
     step = _step(trace, "getitem", [base], out, scope, order, live)
-    step.attrs = _slice_attrs(lo, hi)
+    step.attrs, step.reads = _slice_attrs(lo, hi), None
     return out
 
 

@@ -27,6 +27,7 @@ rows.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -148,12 +149,12 @@ def _block_sizes(gp: GradPlan) -> None:
             continue
         per = max(_nbytes(st.out) for st, _ in uses)
         if per * len(uses) > DEFER_BYTES:
-            rows = min(int(np.prod(st.out.shape[:-1], dtype=np.int64)) for st, _ in uses)
+            rows = min(math.prod(st.out.shape[:-1]) for st, _ in uses)
             w.block = max(2, BLOCK_BYTES // max(per, 1), -(-BLOCK_ROWS // max(rows, 1)))
 
 
 def _nbytes(v: Value) -> int:
-    return int(np.prod(v.shape, dtype=np.int64)) * np.dtype(v.dtype).itemsize
+    return math.prod(v.shape) * v.dtype.itemsize
 
 
 def _slices(gp: GradPlan) -> None:
@@ -214,19 +215,22 @@ def _joins(gp: GradPlan) -> None:
         go = gp.slots[step.out]
         kern: Any = KERNELS[step.op]
         taken = []
+        uses: dict[Value, int] = {}
+        for x in step.inputs:
+            uses[x] = uses.get(x, 0) + 1
         for i, x in enumerate(step.inputs):
             gx = gp.slots.get(x)
-            if gx is None or gx.home is not None or step.inputs.count(x) != 1:
+            if gx is None or gx.home is not None or uses[x] != 1:
                 continue
             if not gx.contribs or gx.contribs[0] != (step, i) or go.root() is gx:
                 continue
             gx.home = (go, ("index", kern.region(step, i)))
             gx.skips(step, i)
-            taken.append(gx)
+            taken.append((gx, i))
         if taken and not _join_safe(gp, step, go):
-            for gx in taken:
+            for gx, i in taken:
                 gx.home = None
-                gx.unskips(step, step.inputs.index(gx.value))
+                gx.unskips(step, i)
 
 
 def _join_safe(gp: GradPlan, step: Step, go: Slot) -> bool:

@@ -127,31 +127,66 @@ _INPLACE = ("_begin_inplace",)
 _HOOKS = ("register_hook", "retain_grad")
 
 
-def _in_primitive(frame: Any) -> bool:
+_PLAIN = (False, True)  # how reads by an op's own code in a trusted module are checked
+
+
+class _Forwards:
+    """The forward functions' code objects of the registered ops, by code object:
+    ``(name, is_primitive)``. Built once per capture, rebuilt when the number of
+    registered ops changes meanwhile (reads of ``.data`` inside ops ask at every op)."""
+
+    def __init__(self) -> None:
+        self.size = -1
+        self._map: dict[Any, tuple[str, bool]] = {}
+
+        # per reading function's code: (whether its reads are checked for a composite
+        # op's, whether it is in a trusted module); rebuilt with the table
+        self.kinds: dict[Any, tuple[bool, bool]] = {}
+
+    def get(self) -> dict[Any, tuple[str, bool]]:
+        if len(REGISTRY) != self.size:
+            self._map = {
+                op.forward.__code__: (name, op.is_primitive)
+                for name, op in REGISTRY.items()
+                if hasattr(op.forward, "__code__")
+            }
+            self.size = len(REGISTRY)
+            self.kinds = {}
+        return self._map
+
+    def kind(self, caller: Any) -> tuple[bool, bool]:
+        """How reads of ``.data`` by the function running ``caller`` are checked."""
+        forwards = self.get()
+        code = caller.f_code
+        kind = self.kinds.get(code)
+        if kind is None:
+            mod = caller.f_globals.get("__name__", "")
+            # the conversions of ops.core and ops.registry read dtypes and shapes only
+            # (integer tensors, indices, are bound afresh at every call); a
+            # primitive's own forward is no composite's code
+            own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
+            primitive = forwards.get(code, ("", False))[1]
+            kind = (own and not primitive, mod.startswith(_TRUSTED))
+            self.kinds[code] = kind = _PLAIN if kind == _PLAIN else kind
+        return kind
+
+
+def _in_primitive(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> bool:
     """Whether ``frame`` runs inside the forward of a registered primitive: an op a
     user registers reads ``.data`` as the library's own ops do, and reports its
     output through ``record`` (replayed by its rule, or run eagerly without one)."""
-    forwards = {
-        op.forward.__code__
-        for op in REGISTRY.values()
-        if op.is_primitive and hasattr(op.forward, "__code__")
-    }
     while frame is not None:
-        if frame.f_code in forwards:
+        found = forwards.get(frame.f_code)
+        if found is not None and found[1]:
             return True
         frame = frame.f_back
     return False
 
 
-def _composite_reading(frame: Any) -> str | None:
+def _composite_reading(frame: Any, forwards: dict[Any, tuple[str, bool]]) -> str | None:
     """The composite op whose own code (not a primitive it calls) runs ``frame``, if
     any: a composite that reads values (sort's order, whether a norm is 0) decides
     with the values seen at capture, which a replay would reuse."""
-    forwards = {
-        op.forward.__code__: (name, op.is_primitive)
-        for name, op in REGISTRY.items()
-        if hasattr(op.forward, "__code__")
-    }
     while frame is not None:
         found = forwards.get(frame.f_code)
         if found is not None:
@@ -161,25 +196,33 @@ def _composite_reading(frame: Any) -> str | None:
 
 
 def _data_property(tracer: Any, slot: Any) -> property:
+    ops = _Forwards()
+    read = slot.__get__
+    by_id = tracer._by_id
+
     def get(self: Tensor) -> np.ndarray:
-        if tracer.is_traced(self):
-            caller = sys._getframe(1)
-            mod = caller.f_globals.get("__name__", "")
-            # the conversions of ops.core and ops.registry read dtypes and shapes only
-            # (integer tensors, indices, are bound afresh at every call)
-            own = mod.startswith("minigrad.ops") and mod not in _CONVERSIONS
-            real = slot.__get__(self, Tensor).dtype.kind == "f"
-            composite = _composite_reading(caller) if own and real else None
+        data = read(self, Tensor)
+        v = by_id.get(id(self))
+        if v is None or v.kind == "const":  # not traced (see Tracer.is_traced)
+            return data
+        caller = sys._getframe(1)
+        kind = ops.kinds.get(caller.f_code) if len(REGISTRY) == ops.size else None
+        if kind is None:
+            kind = ops.kind(caller)
+        if kind is _PLAIN:  # an op's own read, in a trusted module: nothing to check
+            return data
+        if kind[0] and data.dtype.kind == "f":
+            composite = _composite_reading(caller, ops.get())
             if composite is not None:
                 raise Fallback(f"{composite} decides with the values of its input")
-            if not mod.startswith(_TRUSTED) and not _in_primitive(caller):
-                raise CaptureError(
-                    f"reading .data of a traced tensor inside a compiled function (at "
-                    f"{where()}): a replay would reuse the value seen at capture. Pass "
-                    "such values as NumPy arrays or Python values (they are part of the "
-                    "cache key), or run this function without minigrad.compile"
-                )
-        return slot.__get__(self, Tensor)
+        if not kind[1] and not _in_primitive(caller, ops.get()):
+            raise CaptureError(
+                f"reading .data of a traced tensor inside a compiled function (at "
+                f"{where()}): a replay would reuse the value seen at capture. Pass "
+                "such values as NumPy arrays or Python values (they are part of the "
+                "cache key), or run this function without minigrad.compile"
+            )
+        return data
 
     def put(self: Tensor, value: np.ndarray) -> None:
         slot.__set__(self, value)

@@ -17,7 +17,6 @@ derivatives instead of differentiating them again.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,16 +39,21 @@ DERIVATIVES = {
     "sigmoid": ("subtract(1, {o}, {s}); multiply({s}, {o}, {s})", False),
     "affine_tanh": (AFFINE_DERIVATIVE, True),
 }
-_STEP = re.compile(r"^t=\d+$")
 
 
 def template(step: Step) -> tuple | None:
     """Which op of the per-step template a step is: same op and shape, same scope
     apart from the time step. None outside a time step."""
-    if not any(_STEP.match(s) for s in step.scope):
+    scope = _without_step(step.scope)
+    if scope is None:
         return None
-    scope = tuple(s for s in step.scope if not _STEP.match(s))
     return (step.op, step.out.shape, step.out.dtype.str, scope, step.attrs.get("signature"))
+
+
+def _without_step(scope: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``scope`` without its time step (``t=3``); None when it names none."""
+    kept = tuple(s for s in scope if not (s[:2] == "t=" and s[2:].isdecimal()))
+    return kept if len(kept) < len(scope) else None
 
 
 #: derivatives of all steps at once may take this much memory (or 5% of the plan's)
@@ -74,9 +78,12 @@ def hoist(
     for steps in groups.values():
         if len(steps) < 2:
             continue
-        steps.sort(key=lambda s: store.values[s.out].ctypes.data)
+        at = sorted(
+            ((store.values[s.out].ctypes.data, k) for k, s in enumerate(steps)),
+        )
+        steps = [steps[k] for _, k in at]
         outs = [store.values[s.out] for s in steps]
-        merged = _regular(outs)
+        merged = _regular(outs, [a for a, _ in at])
         if merged is None:
             continue
         code, in_place_ok = DERIVATIVES[steps[0].op]
@@ -127,16 +134,18 @@ def _blocks(
             step.attrs["deriv"] = em.const(d[j], "k")
 
 
-def _regular(arrays: list[np.ndarray]) -> np.ndarray | None:
-    """One (n, *shape) view over arrays at a constant stride in memory, or None."""
+def _regular(arrays: list[np.ndarray], addresses: list[int]) -> np.ndarray | None:
+    """One (n, *shape) view over arrays (at ``addresses``, in order) at a constant
+    stride in memory, or None."""
     first = arrays[0]
-    step = arrays[1].ctypes.data - first.ctypes.data
+    step = addresses[1] - addresses[0]
     if step <= 0:
         return None
-    for a, b in itertools.pairwise(arrays):
+    for b in arrays:
         if b.shape != first.shape or b.strides != first.strides:
             return None
-        if b.ctypes.data - a.ctypes.data != step:
+    for a, b in itertools.pairwise(addresses):
+        if b - a != step:
             return None
     if np.shares_memory(arrays[0], arrays[1]):
         return None
@@ -158,8 +167,7 @@ def backward_readers(gp: GradPlan, root: Callable[[Value], Value]) -> dict[Value
         kern: Any = KERNELS[step.op]
         for k in kern.needs(step):
             read(step.out if k == "out" else step.inputs[k])
-        for k, j in kern.outer(step).items():
-            w = gp.slots.get(step.inputs[k])
-            if w is not None and (step, k) in w.outers:
-                read(step.inputs[j])
+    for w in gp.slots.values():
+        for st, k in w.outers:  # the a of each deferred a^T g
+            read(st.inputs[KERNELS[st.op].outer(st)[k]])
     return {v: counts.get(root(v), 0) for v in {s.out for s in gp.active}}

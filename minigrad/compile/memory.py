@@ -15,6 +15,7 @@ buffer per block of uses when the sum runs in blocks: see ``gradplan``).
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,8 @@ def _group_positions(gp: GradPlan, bpos: dict) -> dict[tuple[int, int], int]:
     at = {}
     for s in gp.slots.values():
         for uses in (s.outers, s.sums):
+            if not uses:
+                continue
             for block in s.blocks(uses):
                 p = max(bpos[st] for st, _ in block) + 1
                 for st, k in block:
@@ -97,12 +100,18 @@ def _group_positions(gp: GradPlan, bpos: dict) -> dict[tuple[int, int], int]:
     return at
 
 
-def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
+def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, list[int]]:
+    """Per value, ``[first, last]`` position where a step reads or writes it."""
     uses: dict[Value, list[int]] = {}
 
     def use(v: Value, p: int) -> None:
-        r = uses.setdefault(v, [p, p])
-        r[0], r[1] = min(r[0], p), max(r[1], p)
+        r = uses.get(v)
+        if r is None:
+            uses[v] = [p, p]
+        elif p < r[0]:
+            r[0] = p
+        elif p > r[1]:
+            r[1] = p
 
     for s in fp.live:
         use(s.out, pos[s])
@@ -120,7 +129,7 @@ def _forward_uses(fp, gp, pos, bpos, group, F) -> dict[Value, tuple[int, int]]:
         for slot in gp.slots.values():
             for st, k in slot.outers:
                 use(st.inputs[KERNELS[st.op].outer(st)[k]], group[(st.index, k)])
-    return {v: (lo, hi) for v, (lo, hi) in uses.items()}
+    return uses
 
 
 def forward_root(fp: ForwardPlan, v: Value) -> Value:
@@ -218,14 +227,14 @@ def _scan(items: list[_Item], store: Storage, backward: int) -> None:
         while busy and busy[0][0] < it.start:
             _, _, offset, key = heapq.heappop(busy)
             free.setdefault(key, []).append(offset)
-        size = int(np.prod(it.shape, dtype=np.int64))
-        key = (size, np.dtype(it.dtype).str)
+        size = math.prod(it.shape)
+        key = (size, it.dtype.str)
         pool = free.get(key)
         if pool:
             offset = pool.pop()
             store.reuses_forward |= read_in_backward[offset]
         else:
-            offset = store.arena.reserve(size * np.dtype(it.dtype).itemsize)
+            offset = store.arena.reserve(size * it.dtype.itemsize)
         offsets.append(offset)
         heapq.heappush(busy, (it.end, n, offset, key))
         forward = any(not isinstance(m, Slot) for m, _ in it.members)
@@ -233,8 +242,7 @@ def _scan(items: list[_Item], store: Storage, backward: int) -> None:
     store.arena.open()
     store.nbytes = store.arena.nbytes
     for it, offset in zip(items, offsets, strict=True):
-        size = int(np.prod(it.shape, dtype=np.int64))
-        arr = store.arena.buffer(offset, size, it.dtype).reshape(it.shape)
+        arr = store.arena.buffer(offset, math.prod(it.shape), it.dtype).reshape(it.shape)
         for m, region in it.members:
             a = arr if region is None else _region(arr, region)
             if isinstance(m, Slot):

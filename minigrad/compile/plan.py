@@ -34,12 +34,19 @@ from .trace import Step, Trace, Value
 __all__ = ["ForwardPlan", "attr_values", "plan_forward"]
 
 
-def attr_values(step: Step) -> list[Value]:
-    """Traced values a step reads through its attrs (a where's condition, index arrays)."""
-    found = []
+def attr_values(step: Step) -> tuple[Value, ...]:
+    """Traced values a step reads through its attrs (a where's condition, index arrays);
+    found once per step (``Step.reads``)."""
+    found = step.reads
+    if found is not None:
+        return found
+    items: list[Value] = []
     for a in step.attrs.values():
-        items = a if isinstance(a, (tuple, list)) else (a,)
-        found.extend(x for x in items if isinstance(x, Value))
+        if type(a) is Value:
+            items.append(a)
+        elif isinstance(a, (tuple, list)):
+            items.extend(x for x in a if isinstance(x, Value))
+    found = step.reads = tuple(items)
     return found
 
 
@@ -68,7 +75,7 @@ def plan_forward(trace: Trace) -> ForwardPlan:
             plan.place[v] = ("bound",)
     for step in reversed(plan.live):
         v = step.out
-        if _contiguous_operand(step, live) and v not in plan.place:
+        if step.op == "transpose" and _contiguous_operand(step, live) and v not in plan.place:
             plan.place[v] = ("own",)
             plan.pinned.add(v)
         elif KERNELS[step.op].is_view(step):
@@ -78,9 +85,14 @@ def plan_forward(trace: Trace) -> ForwardPlan:
         if step.op in ("stack", "concatenate"):
             _place_parts(plan, step)
     _copy_kept_slices(plan, live)
+    read_by_attrs: set[Value] | None = None
     for step in plan.live:
         k = KERNELS[step.op].donates(step)
-        if k is not None and _only_reader(plan, step, step.inputs[k], live):
+        if k is None:
+            continue
+        if read_by_attrs is None:
+            read_by_attrs = {x for s in live for x in attr_values(s)}
+        if _only_reader(plan, step, step.inputs[k], live, read_by_attrs):
             step.attrs["donated"] = True
     # Nothing after this asks who reads a value: the lists go now, not with the trace
     # (a long sequence has one per value while the rest of planning runs).
@@ -133,14 +145,16 @@ def _size(v: Value) -> int:
     return n
 
 
-def _only_reader(plan: ForwardPlan, step: Step, x: Value, live: set[Step]) -> bool:
+def _only_reader(
+    plan: ForwardPlan, step: Step, x: Value, live: set[Step], read_by_attrs: set[Value]
+) -> bool:
     """Whether ``step`` is all that reads the buffer of ``x`` (forward and backward)."""
     p = x.producer
     return (
         plan.place.get(x) == ("own",)
         and x not in plan.outputs
         and [s for s, _ in x.consumers if s in live] == [step]
-        and not any(x in attr_values(s) for s in live)
+        and x not in read_by_attrs
         and "out" not in KERNELS[p.op].needs(p)
         and x.dtype == step.out.dtype
     )
@@ -177,11 +191,14 @@ def _place_parts(plan: ForwardPlan, step: Step) -> None:
     """Let each part of a join be computed in its region of the join's output."""
     kern: Any = KERNELS[step.op]
     placed = set()
+    uses: dict[Value, int] = {}
+    for x in step.inputs:
+        uses[x] = uses.get(x, 0) + 1
     for i, x in enumerate(step.inputs):
         if (
             x.kind != "op"
             or x in plan.place
-            or step.inputs.count(x) != 1
+            or uses[x] != 1
             or x.dtype != step.out.dtype
             or KERNELS[x.producer.op].is_view(x.producer)
         ):

@@ -26,8 +26,7 @@ __all__ = ["roll"]
 #: fewer blocks than this stay straight lines (short programs read as they are)
 MIN_RUN = 4
 
-_NAME = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
-_STEP = re.compile(r"(?:^|/)t=(\d+)(?:/|$)")
+_NAME = re.compile(r"((?<![\w.])[A-Za-z_]\w*)")  # split on it: names at odd places
 
 
 class _Block:
@@ -46,8 +45,12 @@ class _Block:
 def _step_of(comment: str) -> int | None:
     """The time step named in an op comment (``# tanh layer=0/t=3``), if any."""
     parts = comment.split()
-    m = _STEP.search(parts[-1]) if len(parts) > 2 else None
-    return int(m.group(1)) if m else None
+    if len(parts) <= 2:
+        return None
+    for scope in parts[-1].split("/"):
+        if scope[:2] == "t=" and scope[2:].isdecimal():
+            return int(scope[2:])
+    return None
 
 
 def _blocks(lines: list[str]) -> list[_Block]:
@@ -61,26 +64,23 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return [b for b in blocks if b.lines]
 
 
-def _describe(b: _Block, env: dict[str, Any], assigned: set[str]) -> None:
+def _describe(b: _Block, fixed: Any) -> None:
     """The block's template (its code lines with each fixed name as a hole) and the
-    names in the holes; a block with any other kind of line is not rolled."""
-    code, names = [], []
+    names in the holes; a block with any other kind of line is not rolled. ``fixed``:
+    the names of the program's fixed arrays and constants (never assigned as it runs)."""
+    code = []
     for x in b.lines:
         if x.startswith("#"):
             continue
         if x.startswith((" ", "global", "if ", "for ")) or " = " in x:
             b.rollable = False
             return
-
-        def hole(m: re.Match) -> str:
-            n = m.group(0)
-            if n in env and n not in assigned:
-                names.append(n)
-                return "\0"
-            return n
-
-        code.append(_NAME.sub(hole, x))
-    b.template, b.names = "\n".join(code), names
+        code.append(x)
+    parts = _NAME.split("\n".join(code))  # names at the odd places
+    names = parts[1::2]
+    b.names = [n for n in names if n in fixed]
+    parts[1::2] = ["\0" if n in fixed else n for n in names]
+    b.template = "".join(parts)
     b.rollable = bool(code)
 
 
@@ -88,9 +88,10 @@ def roll(lines: list[str], env: dict[str, Any], assigned: set[str]) -> list[str]
     """``lines`` with every run of at least ``MIN_RUN`` matching time-step blocks
     replaced by one loop; the lists it iterates are added to ``env``."""
     blocks = _blocks(lines)
+    fixed = env.keys() - assigned
     for b in blocks:
         if b.rollable:
-            _describe(b, env, assigned)
+            _describe(b, fixed)
     out: list[str] = []
     i = 0
     while i < len(blocks):
@@ -117,9 +118,9 @@ def _loop(run: list[_Block], env: dict[str, Any]) -> list[str]:
     first = run[0]
     fill, heads, lists = [], [], []
     seen: dict[tuple[str, ...], str] = {}
-    for k, name in enumerate(first.names):
-        column = tuple(b.names[k] for b in run)
-        if all(n == name for n in column):
+    columns = zip(*(b.names for b in run), strict=True)  # the names of each hole, step by step
+    for name, column in zip(first.names, columns, strict=True):
+        if column.count(name) == len(column):
             fill.append(name)
             continue
         var = seen.get(column)

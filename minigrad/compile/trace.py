@@ -20,6 +20,9 @@ from ..tensor import Tensor
 
 __all__ = ["Step", "Trace", "Tracer", "Value"]
 
+# A tensor's array read past the capture's guard on ``Tensor.data`` (the slot itself).
+_DATA = Tensor.__dict__["data"].__get__
+
 
 class Value:
     """One array of the trace. ``kind`` is "input" (a tensor argument, rebound at each
@@ -46,7 +49,7 @@ class Value:
 class Step:
     """One op of the trace: ``out = op(*inputs)`` with the values its vjp saved."""
 
-    __slots__ = ("attrs", "index", "inputs", "op", "out", "saved", "scope")
+    __slots__ = ("attrs", "index", "inputs", "op", "out", "reads", "saved", "scope")
 
     def __init__(self, index: int, op: str, inputs: list[Value], out: Value, saved: tuple) -> None:
         self.index = index
@@ -56,6 +59,9 @@ class Step:
         self.saved = saved
         self.scope = tape.current_scope()
         self.attrs: dict[str, Any] = {}
+        # the traced values among the attrs (``plan.attr_values``), once asked; whoever
+        # gives a planned step new attrs resets it
+        self.reads: tuple[Value, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<Step {self.index} {self.op} -> v{self.out.index}>"
@@ -77,7 +83,7 @@ class Trace:
         without this they would wait for the cyclic garbage collector: for a long
         sequence, tens of megabytes held while the program's buffers are allocated."""
         for s in self.steps:
-            s.inputs, s.out, s.attrs = [], None, {}
+            s.inputs, s.out, s.attrs, s.reads = [], None, {}, None
         for v in self.values:
             v.producer, v.consumers, v.source = None, (), None
         self.values, self.steps, self.inputs, self.outputs = [], [], [], []
@@ -98,23 +104,26 @@ class Tracer:
             self.trace.inputs.append(v)
 
     # ----------------------------------------------------------------- values
-    def _new(self, kind: str, t: Tensor) -> Value:
-        d = t.data
+    def _new(self, kind: str, t: Tensor, d: np.ndarray | None = None) -> Value:
+        """A value for ``t``, whose array is ``d`` when the caller has it at hand
+        (reading ``t.data`` goes through the capture's guard)."""
+        if d is None:
+            d = _DATA(t, Tensor)
         v = Value(len(self.trace.values), kind, d.shape, d.dtype, None if kind == "op" else t)
         if kind in ("input", "param"):
             v.needs_grad = t.requires_grad and self.trace.grad_enabled
         self.trace.values.append(v)
-        self._remember(t, v)
+        self._remember(t, v, d)
         return v
 
-    def _remember(self, t: Tensor, v: Value) -> None:
+    def _remember(self, t: Tensor, v: Value, d: np.ndarray) -> None:
         key = id(t)
         self._by_id[key] = v
         # Forget the tensor when it dies, so a new tensor at the same address is new.
         self._refs[key] = weakref.ref(t, lambda _r, k=key: self._forget(k))
         if v.kind != "const":
-            self._arrays[id(t.data)] = v
-            self._data_ids[key] = id(t.data)
+            self._arrays[id(d)] = v
+            self._data_ids[key] = id(d)
 
     def _forget(self, key: int) -> None:
         self._by_id.pop(key, None)
@@ -143,7 +152,7 @@ class Tracer:
         """Called by ``record`` for every primitive: wrap the output, note the step."""
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
-        out = self._new("op", out_t)
+        out = self._new("op", out_t, data)
         out.needs_grad = any(v.needs_grad for v in ins)
         out_t._requires_grad = out.needs_grad
         self._add_step(op, ins, out, saved)
@@ -154,7 +163,7 @@ class Tracer:
         as the step "derived", which a replay runs by calling ``fn`` again."""
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
-        out = self._new("op", out_t)
+        out = self._new("op", out_t, data)
         self._add_step("derived", ins, out, (op, fn))
         return out_t
 

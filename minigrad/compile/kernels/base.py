@@ -70,6 +70,7 @@ class Emitter:
         self.lines: list[str] = []
         self._ids: dict[int, str] = {}
         self._scratch: dict[tuple, str] = {}
+        self._transposes: dict[tuple[str, int], str] = {}
         self.prelude: list[str] = []  # lines run once at the start of the function
 
     def line(self, code: str) -> None:
@@ -90,7 +91,7 @@ class Emitter:
         a planned array, else computed once at the start of the function."""
         a = self.env.get(name)
         if isinstance(a, np.ndarray):
-            return self.const(a.T, "k")
+            return self._const_t(name, a)
         t = f"{name}T"
         line = f"{t} = {name}.T"
         if line not in self.prelude:
@@ -116,7 +117,7 @@ class Emitter:
             if o.flags.c_contiguous:
                 return f"dot({a}, {b}, {out})"
             if o.flags.f_contiguous:
-                return f"dot({self._t(b)}, {self._t(a)}, {self.const(o.T, 'k')})"
+                return f"dot({self._t(b)}, {self._t(a)}, {self._const_t(out, o)})"
         return f"matmul({a}, {b}, {out})"
 
     # -------------------------------------------------------------- contributions
@@ -155,8 +156,17 @@ class Emitter:
         """A name or expression for the transpose of the array named ``name``."""
         a = self.env.get(name)
         if isinstance(a, np.ndarray):
-            return self.const(a.T, "k")
+            return self._const_t(name, a)
         return name[:-2] if name.endswith(".T") else f"{name}.T"
+
+    def _const_t(self, name: str, a: np.ndarray) -> str:
+        """The constant name of the transposed view of the planned array ``a`` (named
+        ``name``): one view however often it is asked for (a weight's, at every step)."""
+        key = (name, id(a))
+        t = self._transposes.get(key)
+        if t is None:
+            t = self._transposes[key] = self.const(a.T, "k")
+        return t
 
     def _call(self, fn: str, args: tuple[str, ...], out: str) -> str:
         """``fn(*args, out)``; "dot" is a 2-D product (see :meth:`product`)."""

@@ -136,3 +136,32 @@ def test_a_gru_keeps_only_the_candidate_block_of_its_recurrent_product(monkeypat
     # without the copy, the whole (2, 12) product of each step is kept for backward:
     # (2, 8) float64 more a step (but for a few the storage reuse may absorb)
     assert planned_bytes() - copied >= 30 * 2 * 8 * 8
+
+
+def test_a_recurrent_weight_is_one_transposed_constant_in_the_rolled_backward() -> None:
+    minigrad.manual_seed(0)
+    layer = rnn.RNN(3, 4, dtype=np.float64)
+    x = minigrad.tensor(R.normal(size=(10, 2, 3)))
+    src = _grads_agree(layer, lambda x: (layer(x)[0] ** 2).sum(), x)
+    backward = src.split("def backward():")[1]
+    loop = backward.split("\n    for ", 1)[1].split("\n    #", 1)[0]
+    products = [x.strip() for x in loop.split("\n") if x.strip().startswith("dot(")]
+    # the step's input gradient g W_hh: W_hh (a planned row-major copy of W_hh^T) is
+    # read through one constant view, named in the loop body, not one per step
+    assert len(products) == 1
+    weight = products[0][len("dot(") :].split(", ")[1]
+    assert re.fullmatch(r"k\d+", weight), products[0]
+
+
+@pytest.mark.parametrize(
+    ("scope", "template_scope"),
+    [
+        (("layer=0", "t=3"), ("layer=0",)),
+        (("layer=1", "dir=1", "t=12", "gate=n"), ("layer=1", "dir=1", "gate=n")),
+        (("layer=0",), None),  # outside a time step: no template
+        (("t=x", "at=3"), None),
+        ((), None),
+    ],
+)
+def test_an_ops_template_scope_drops_only_its_time_step(scope, template_scope) -> None:
+    assert hoist._without_step(scope) == template_scope

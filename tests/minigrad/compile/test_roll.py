@@ -10,7 +10,7 @@ import pytest
 import minigrad
 import rnn
 from minigrad.compile.arena import Arena
-from minigrad.compile.roll import MIN_RUN, roll
+from minigrad.compile.roll import MIN_RUN, _step_of, roll
 
 
 def _block(t: int, names: tuple[str, str, str], extra: str = "") -> list[str]:
@@ -107,3 +107,31 @@ def test_views_of_one_layout_become_one_array_and_others_stay_apart() -> None:
     assert env["frozen"] is not env["row"] and not env["frozen"].flags.writeable
     env["row"][...] = 2.0
     assert (env["frozen"] == 2.0).all() and (env["first"] == 0.0).all()
+
+
+@pytest.mark.parametrize(
+    ("comment", "t"),
+    [
+        ("# tanh layer=0/t=3", 3),
+        ("# d getitem layer=1/direction=reverse/t=999/gate=n", 999),
+        ("# t=12", None),  # no scope: only the op's name
+        ("# addmm layer=0", None),
+        ("# add layer=0/at=4/t=x", None),
+        ("# mul t=7", 7),
+    ],
+)
+def test_the_time_step_is_read_from_the_scope_of_an_op_comment(comment: str, t) -> None:
+    assert _step_of(comment) == t
+
+
+def test_blocks_of_different_steps_roll_while_the_same_step_stays_one_block() -> None:
+    env = {f"v{i}": np.zeros(2) for i in range(60)}
+    env["w"] = np.ones(2)
+    lines = []
+    for t in range(5):  # two ops per step, the second comment names the same step
+        lines += _block(t, (f"v{t}", "w", f"v{10 + t}"))
+        lines += [f"# add layer=0/t={t}/gate=z", f"add(v{10 + t}, w, v{20 + t})"]
+    rolled = roll(lines, env, set())
+    body = [x for x in rolled if x.startswith("    ")]
+    assert sum(x.startswith("for ") for x in rolled) == 1
+    assert body == ["    multiply(_r0, w, _r1)", "    add(_r1, w, _r2)"]
