@@ -19,6 +19,7 @@ with one concatenation instead of T additions into a zeroed buffer.
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -85,12 +86,11 @@ class Pieces:
         rows = _rows(self.items, first.shape)
         if rows is not None and rows.dtype == first.dtype:
             return rows.reshape(first.shape)
+        spans = _blocks(self.items)
+        if spans is not None:
+            return _written(self.items, spans)
         buf = np.zeros(first.shape, first.dtype)
-        if _blocks(self.items):
-            for piece in self.items:  # disjoint: each written, not added
-                buf[piece.index] = piece.value
-        else:
-            self.add_into(buf)
+        self.add_into(buf)
         return buf
 
     def add_into(self, buf: np.ndarray) -> None:
@@ -98,35 +98,64 @@ class Pieces:
             piece.add_into(buf)
 
 
-def _blocks(items: list[Scatter]) -> bool:
-    """Whether the pieces are disjoint ranges ``x[..., a:b]`` of one axis, the same
-    slices before it (the gate blocks of a recurrent cell's activations)."""
+def _blocks(items: list[Scatter]) -> list[tuple[int, int]] | None:
+    """The sorted ranges when the pieces are disjoint ranges ``x[..., a:b]`` of one
+    axis, the same slices before it (the gate blocks of a recurrent cell's
+    activations); else None."""
     first = items[0].index
     if type(first) is not tuple or not first:
-        return False
+        return None
     head = first[:-1]
     for part in head:
         if part is not Ellipsis and type(part) is not slice:
-            return False  # (arrays in ``head`` would not compare as one value below)
+            return None  # (arrays in ``head`` would not compare as one value below)
     spans = []
     for piece in items:
         idx = piece.index
         if type(idx) is not tuple or not piece.unique or idx[:-1] != head:
-            return False
+            return None
         last = idx[-1]
         if type(last) is not slice or last.step is not None:
-            return False
+            return None
         start, stop = last.start, last.stop
         if type(start) is not int or type(stop) is not int or start < 0 or stop < start:
-            return False
+            return None
         spans.append((start, stop))
     spans.sort()
     end = 0
     for start, stop in spans:
         if start < end:
-            return False
+            return None
         end = stop
-    return True
+    return spans
+
+
+_EVERYTHING = slice(None)
+_empty = np.empty  # (a test swaps in one that fills with NaN)
+
+
+def _written(items: list[Scatter], spans: list[tuple[int, int]]) -> np.ndarray:
+    """Disjoint blocks (:func:`_blocks`) written into one buffer. In a large buffer whose
+    slices before the blocks' axis take all of it, only the ranges the blocks leave out
+    are zeroed (a cell's unused gate block); else the whole buffer (for a small one,
+    zeroing all of it costs less than the extra calls)."""
+    first = items[0]
+    head = first.index[:-1]
+    if prod(first.shape) >= 8192 and all(p is Ellipsis or p == _EVERYTHING for p in head):
+        buf = _empty(first.shape, first.dtype)
+        axis = len(first.shape) - 1 if any(part is Ellipsis for part in head) else len(head)
+        end = 0
+        for start, stop in spans:
+            if start > end:
+                buf[(*head, slice(end, start))] = 0
+            end = stop
+        if end < first.shape[axis]:
+            buf[(*head, slice(end, None))] = 0
+    else:
+        buf = np.zeros(first.shape, first.dtype)
+    for piece in items:
+        buf[piece.index] = piece.value
+    return buf
 
 
 def _rows(items: list[Scatter], shape: tuple[int, ...]) -> np.ndarray | None:

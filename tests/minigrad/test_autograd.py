@@ -89,6 +89,15 @@ def test_second_backward_without_retain_graph_raises():
         y.backward()
 
 
+def test_a_vjp_returning_the_wrong_number_of_gradients_is_named():
+    from minigrad.ops.core import record
+
+    x = leaf([1.0, 2.0])
+    y = record("twice", x.data * 2, (x,), lambda g: (g * 2, g))
+    with pytest.raises(RuntimeError, match="twice: its vjp returned 2 gradients for 1 inputs"):
+        y.sum().backward()
+
+
 def test_retain_graph_allows_a_second_backward_and_accumulates():
     x = leaf([1.0, 2.0])
     y = (x * x).sum()

@@ -98,7 +98,12 @@ def test_rows_that_are_not_each_used_once_are_added(extra):
 
 @pytest.mark.parametrize(
     ("blocks", "disjoint"),
-    [([(0, 2), (2, 4)], True), ([(4, 6), (0, 2)], True), ([(0, 3), (2, 5)], False)],
+    [
+        ([(0, 2), (2, 4)], True),
+        ([(4, 6), (0, 2)], True),
+        ([(1, 3), (4, 5)], True),
+        ([(0, 3), (2, 5)], False),
+    ],
 )
 def test_gate_blocks_are_written_when_disjoint(monkeypatch, blocks, disjoint):
     """Column blocks of one activation (a cell's gates): disjoint ones are written into
@@ -107,7 +112,13 @@ def test_gate_blocks_are_written_when_disjoint(monkeypatch, blocks, disjoint):
 
     seen = []
     check = gradients._blocks
-    monkeypatch.setattr(gradients, "_blocks", lambda items: seen.append(check(items)) or seen[-1])
+
+    def spy(items: list) -> list | None:
+        spans = check(items)
+        seen.append(spans is not None)
+        return spans
+
+    monkeypatch.setattr(gradients, "_blocks", spy)
     x = Tensor(rng.standard_normal((3, 6)), requires_grad=True)
     s = x.sigmoid()
     w = rng.standard_normal((len(blocks), 3, 6))
@@ -119,6 +130,36 @@ def test_gate_blocks_are_written_when_disjoint(monkeypatch, blocks, disjoint):
     sv = 1 / (1 + np.exp(-x.data))
     np.testing.assert_allclose(x.grad, gs * sv * (1 - sv), rtol=1e-12)
     assert seen == [disjoint]
+
+
+@pytest.mark.parametrize(
+    ("shape", "head"),
+    [
+        ((3, 8192), (Ellipsis,)),
+        ((3, 8192), (slice(None),)),
+        ((3, 8192), (slice(0, 2),)),
+        ((2, 8, 4096), (slice(None),)),
+        ((2, 3, 8192), (Ellipsis,)),
+        ((2, 3, 8192), (slice(None), slice(1, 3))),
+    ],
+)
+def test_only_what_the_blocks_leave_out_is_zeroed(monkeypatch, shape, head):
+    """Written blocks start from an uninitialised buffer only where their slices take
+    everything before the blocks' axis; the rest is zeroed (NaN-filled allocations
+    would show any position left unset)."""
+    from minigrad import gradients
+
+    monkeypatch.setattr(gradients, "_empty", lambda s, d: np.full(s, np.nan, d))
+    x = Tensor(rng.standard_normal(shape), requires_grad=True)
+    y = x * 1.0
+    spans = [(0, 2), (3, 4), (4, 6)]  # gaps at 2:3 and 6:
+    w = rng.standard_normal(shape)
+    loss = sum((y[(*head, slice(a, b))] * w[(*head, slice(a, b))]).sum() for a, b in spans)
+    loss.backward()
+    want = np.zeros(shape)
+    for a, b in spans:
+        want[(*head, slice(a, b))] = w[(*head, slice(a, b))]
+    np.testing.assert_array_equal(x.grad, want)
 
 
 def test_slices_then_a_dense_gradient_and_a_deferred_product():
