@@ -23,37 +23,37 @@ from .tangents import lift, tangent_sum
 
 def _addcmul_vjp(
     g: Any,
-    t1: Any,
-    t2: Any,
+    x1: Any,
+    x2: Any,
     value: int | float,
     ti: tuple | None,
-    t1_: tuple | None,
-    t2_: tuple | None,
+    t1: tuple | None,
+    t2: tuple | None,
 ) -> tuple:
     # d/dinput = 1, d/dtensor1 = value tensor2, d/dtensor2 = value tensor1. Written
     # with operators only, so the same rule runs on arrays and (create_graph) tensors.
-    gv = g if value == 1 or (t1_ is None and t2_ is None) else g * value
+    gv = g if value == 1 or (t1 is None and t2 is None) else g * value
     return (
         _fit(g, ti),
-        None if t1_ is None else _fit(gv * t2, t1_),
-        None if t2_ is None else _fit(gv * t1, t2_),
+        None if t1 is None else _fit(gv * x2, t1),
+        None if t2 is None else _fit(gv * x1, t2),
     )
 
 
 def _addcmul_jvp(
     dx: tuple,
     y: np.ndarray,
-    t1: np.ndarray,
-    t2: np.ndarray,
+    x1: np.ndarray,
+    x2: np.ndarray,
     value: int | float,
     ti: tuple | None,
-    t1_: tuple | None,
-    t2_: tuple | None,
+    t1: tuple | None,
+    t2: tuple | None,
 ) -> np.ndarray | None:
     di, d1, d2 = (lift(d, y.ndim) for d in dx)
-    prod = None if d1 is None else d1 * t2
+    prod = None if d1 is None else d1 * x2
     if d2 is not None:
-        prod = t1 * d2 if prod is None else prod + t1 * d2
+        prod = x1 * d2 if prod is None else prod + x1 * d2
     if prod is not None and value != 1:
         prod = prod * value
     return tangent_sum(y, di, prod)
