@@ -137,14 +137,15 @@ def lstm_step(
     it; its g block is not used (g slices the pre-activation for its tanh). The wasted
     H columns cost less than the two recorded ops that sigmoids of separate slices
     would add to every time step; the unused block gets a zero gradient, so every
-    gradient is exactly that of the equations above.
+    gradient is exactly that of the equations above. The cell update ``f * c + i * g``
+    is a ``mul`` and one ``addcmul`` node.
     """
     gates = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
     i, f, o = split_gates(gates.sigmoid(), "ifgo", only="ifo")
     (g,) = split_gates(gates, "ifgo", only="g")
-    c = f * c + i * g.tanh()
+    c = minigrad.addcmul(f * c, i, g.tanh())
     h = o * c.tanh()
     return h, c
 
@@ -185,13 +186,14 @@ def gru_step(xw: Tensor, h: Tensor, w_hh_t: Tensor, b_hh: Tensor | None) -> Tens
     apart. The wasted H columns cost less than the four recorded ops (two slices each of
     ``xw`` and ``hh``) that adding only the r|z blocks would take; the unused block gets
     a zero gradient, so every gradient is exactly that of the equations above. The
-    update ``n + z * (h - n)`` is one ``lerp`` node.
+    candidate's pre-activation ``x_n + r * h_n`` is one ``addcmul`` node and the update
+    ``n + z * (h - n)`` one ``lerp`` node.
     """
     hh = h @ w_hh_t if b_hh is None else addmm(b_hh, h, w_hh_t)
     r, z = split_gates((xw + hh).sigmoid(), "rzn", only="rz")
     (x_n,) = split_gates(xw, "rzn", only="n")
     (h_n,) = split_gates(hh, "rzn", only="n")
-    n = (x_n + r * h_n).tanh()
+    n = minigrad.addcmul(x_n, r, h_n).tanh()
     return minigrad.lerp(n, h, z)
 
 

@@ -114,6 +114,17 @@ def _np_lerp(s: np.ndarray, e: np.ndarray, w: Any) -> np.ndarray:
     return s + w * (e - s)
 
 
+def addcmul_args(draw: Any) -> tuple:
+    """input, tensor1 and tensor2 of three shapes that broadcast together (any of them
+    may be the largest, or none alone)."""
+    sh = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4))
+    return tuple(draw(arrays(s)) for s in sh.input_shapes)
+
+
+def _np_addcmul(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return a + b * c
+
+
 def addmm_args(draw: Any) -> tuple:
     n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
     bias = draw(st.sampled_from([(n, m), (1, m), (m,), (n, 1), ()]))
@@ -321,6 +332,7 @@ CASES: dict[str, Case] = {
     "logaddexp": Case(binary(), np.logaddexp, empty=EMPTY2),
     "where": Case(where_args, np.where, empty=(np.zeros((0, 3), bool), *EMPTY2)),
     "lerp": Case(lerp_args, _np_lerp, empty=(*EMPTY2, _zeros(0, 1))),
+    "addcmul": Case(addcmul_args, _np_addcmul, empty=(*EMPTY2, _zeros(0, 1))),
     "neg": Case(unary(), np.negative),
     "exp": Case(unary(), np.exp),
     "log": Case(unary(positive_arrays), np.log),

@@ -70,6 +70,15 @@ CASES: dict[str, tuple[Variants, Any]] = {
         ],
         (-1.0, 1.0),
     ),
+    "addcmul": (
+        [
+            (ops.addcmul, ((3, 2), (3, 2), (3, 2))),
+            (ops.addcmul, ((3, 1), (2,), (3, 2))),
+            (ops.addcmul, ((2,), (3, 1), ())),
+            (lambda a, b, c: ops.addcmul(a, b, c, value=-0.5), ((2, 3), (2, 3), (1, 3))),
+        ],
+        (-1.0, 1.0),
+    ),
     "neg": unary(lambda a: -a),
     "exp": unary(lambda a: a.exp()),
     "log": unary(lambda a: a.log(), (0.1, 2.0)),

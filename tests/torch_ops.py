@@ -214,6 +214,7 @@ TORCH: dict[str, Callable[..., Any]] = {
     "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"),
     "where": lambda c, a, b: torch.where(torch.as_tensor(c), a, b),
     "lerp": torch.lerp,
+    "addcmul": torch.addcmul,
     # elementwise, one operand
     "neg": torch.neg,
     "exp": torch.exp,

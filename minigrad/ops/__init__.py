@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     layout,
     linalg,
     loss,
+    multiply_add,
     norms,
     pieces,
     piecewise,

@@ -223,13 +223,16 @@ def test_replay_profile_sums_the_time_steps_into_template_lines():
 def test_census_counts_the_nodes_of_the_step_and_times_the_collector(capsys):
     p = _tiny("W4")
     c = profiling.census(p, rounds=2)
-    # a GRU step records 14 nodes: the step's slice of the projection, the recurrent
+    # a GRU step records 11 nodes: the step's slice of the projection, the recurrent
     # addmm, the add and sigmoid over all gates, the r, z, x_n and h_n slices, and
-    # n = tanh(x_n + r h_n), h' = n + z (h - n)
-    assert c["nodes_by_op"]["getitem"] == 5 * p.workload.T
-    assert c["nodes_by_op"]["sigmoid"] == c["nodes_by_op"]["tanh"] == p.workload.T
+    # n = tanh(addcmul(x_n, r, h_n)), h' = lerp(n, h, z)
+    T = p.workload.T
+    assert c["nodes_by_op"]["getitem"] == 5 * T
+    assert c["nodes_by_op"]["sigmoid"] == c["nodes_by_op"]["tanh"] == T
+    assert c["nodes_by_op"]["addcmul"] == c["nodes_by_op"]["lerp"] == T
+    assert "mul" not in c["nodes_by_op"]
     assert c["nodes"] == sum(c["nodes_by_op"].values())
-    assert c["nodes_per_time_step"] == pytest.approx(14, abs=12 / p.workload.T)
+    assert c["nodes_per_time_step"] == pytest.approx(11, abs=12 / T)
     assert c["forward_us_per_node"] > 0 and c["backward_us_per_node"] > 0
     assert 0 <= c["gc_share"] < 1
     profiling.print_census(c, "W4")

@@ -7,6 +7,7 @@ planned gradient buffers.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ...ops.registry import REGISTRY
@@ -210,3 +211,43 @@ class Lerp(Kernel):
             d = em.scratch(shape, dt, 8)
             em.line(f"subtract({e}, {s}, {d}); multiply({g}, {d}, {d})")
             em.give(ts[2], shape, dt, None, d)
+
+
+@kernel("addcmul")
+class Addcmul(Kernel):
+    """``input + value tensor1 tensor2``, in the eager op's order of operations. The
+    product goes through a scratch buffer, so the output may share memory with an
+    input."""
+
+    def prepare(self, step: Step, tracer: Any) -> None:
+        step.attrs["value"] = step.saved[2]
+
+    def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
+        a, b, c = ins
+        value = step.attrs["value"]
+        p = em.scratch(_shape(step), _dt(step), 7)
+        scale = "" if value == 1 else f"; multiply({p}, {_number(em, value)}, {p})"
+        em.line(f"multiply({b}, {c}, {p}){scale}; add({p}, {a}, {o})")
+
+    def through(self, step: Step) -> dict[int, tuple]:
+        return {0: ("same",)} if step.inputs[0].shape == step.out.shape else {}
+
+    def needs(self, step: Step) -> set:
+        _, t1, t2 = (v.needs_grad for v in step.inputs)
+        return ({2} if t1 else set()) | ({1} if t2 else set())
+
+    def backward(self, em, step, g, ins, o, ts) -> None:
+        _, b, c = ins
+        shape, dt, value = _shape(step), _dt(step), step.attrs["value"]
+        em.give(ts[0], shape, dt, None, g)
+        if value != 1 and (ts[1] is not None or ts[2] is not None):
+            gv = em.scratch(shape, dt, 7)
+            em.line(f"multiply({g}, {_number(em, value)}, {gv})")
+            g = gv
+        em.give(ts[1], shape, dt, "multiply", g, c)
+        em.give(ts[2], shape, dt, "multiply", g, b)
+
+
+def _number(em: Emitter, value: float) -> str:
+    """A Python number in generated code: its literal, or a constant for inf and nan."""
+    return repr(value) if math.isfinite(value) else em.const(value, "k")
