@@ -8,11 +8,31 @@ is taken out of the outer one), and the compiled function is captured afresh
 ``--repeat`` times. Printed: the median CPU ms of each phase, its share, and the median
 first call (the call and its ``backward()``, as ``rnn_step.py`` times it).
 
-    cd benchmarks
-    OPENBLAS_NUM_THREADS=1 ../.venv/bin/python -m stepbench.capture_phases --workload W2 W4
+    python benchmarks/stepbench/capture_phases.py --workload W2 W4
+    python benchmarks/stepbench/capture_phases.py --workload W2 --repeat 20
+
+BLAS runs on ``--blas-threads`` threads (default 1), set before NumPy is imported, as in
+``rnn_step.py``; the header says what is in force and the load average at the start,
+the last line the load average at the end.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":
+    # Run as a script, the folder on sys.path is this one; stepbench lives one up.
+    here, benchmarks = Path(__file__).resolve().parent, Path(__file__).resolve().parents[1]
+    if sys.path and Path(sys.path[0]).resolve() == here:
+        sys.path[0] = str(benchmarks)
+    elif str(benchmarks) not in sys.path:
+        sys.path.insert(0, str(benchmarks))
+
+from stepbench import threads  # imports no NumPy: the BLAS threads must be set first
+
+if __name__ == "__main__":
+    threads.set_env(threads.from_argv(sys.argv))
 
 import argparse
 import statistics
@@ -26,9 +46,9 @@ import minigrad.compile.arena as arena_mod
 import minigrad.compile.codegen as codegen_mod
 import minigrad.compile.plan as plan_mod
 import minigrad.compile.program as program_mod
-
-from .minigrad_steps import build_model
-from .workloads import WORKLOADS, Problem, build_workload
+from stepbench.machine import format_load, load_average, machine_info
+from stepbench.minigrad_steps import build_model
+from stepbench.workloads import WORKLOADS, Problem, build_workload
 
 # (label, module or class, attribute): the functions timed, in the order they run
 PHASES: list[tuple[str, Any, str]] = [
@@ -120,23 +140,36 @@ def print_phases(workload: str, per: dict[str, list[float]], totals: list[float]
     for label in order:
         if label in per:
             ms = statistics.median(per[label]) * 1e3
-            print(f"  {label:50s} {ms:9.1f} ms  {ms / (first * 1e3):6.1%}")
+            print(f"  {label:51s} {ms:9.1f} ms  {ms / (first * 1e3):6.1%}")
     if EAGER in per:
         eager = statistics.median(per[EAGER]) * 1e3
         trace = statistics.median(per[TRACE]) * 1e3
-        print(f"  {EAGER:50s} {eager:9.1f} ms  (the trace: {trace / eager:.1f} of it)")
+        print(f"  {EAGER:51s} {eager:9.1f} ms  (the trace: {trace / eager:.1f} eager forwards)")
+
+
+def header(pinned: dict[str, Any], info: dict[str, Any]) -> str:
+    """The versions, the BLAS threads in force and the load average at the start."""
+    return (
+        f"python {info['python']}, numpy {info['numpy']}, {info['cpu_count']} CPUs; "
+        f"{threads.describe(pinned)}\n"
+        f"start: {format_load(info['loadavg_start'])}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workload", nargs="+", default=["W2", "W4"], help="W1 W2 W3 W4")
     ap.add_argument("--repeat", type=int, default=5, help="fresh captures per workload")
+    ap.add_argument("--blas-threads", type=int, default=threads.DEFAULT, help="BLAS threads")
     args = ap.parse_args(argv)
     for name in args.workload:
         if name not in WORKLOADS:
             ap.error(f"unknown workload {name!r}; choose from {list(WORKLOADS)}")
+    print(header(threads.pin(args.blas_threads, None), machine_info()))
+    for name in args.workload:
         per, totals = first_call_phases(build_workload(name), args.repeat)
         print_phases(name, per, totals)
+    print(f"\nend: {format_load(load_average())}")
 
 
 if __name__ == "__main__":

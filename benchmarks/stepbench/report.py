@@ -46,12 +46,17 @@ def print_workload(name: str, r: dict[str, Any], skipped: dict[str, str]) -> Non
         extra = f" = {first / eager:.1f} eager steps" if eager else ""
         print(f"  compiled: first call (capture and plan) {first:.1f} CPU ms{extra}")
     if "peak_memory_bytes" in r:
-        print("  peak memory (tracemalloc): one step; building the step + 3 steps")
+        print("  peak memory (tracemalloc): what one step allocates; building the step + 3 steps")
         for k, b in r["peak_memory_bytes"].items():
             b3 = r["peak_memory_build_3_steps_bytes"].get(k)
             built = f"{b3 / MIB:>9.1f} MiB" if b3 is not None else f"{'–':>13}"
             extra = "  (torch allocations not visible)" if k.startswith("torch") else ""
             print(f"    {k:<12}{b / MIB:>9.1f} MiB{built}{extra}")
+        if "compiled" in r["peak_memory_bytes"]:
+            print(
+                "    compiled: its planned buffers exist before the step, so the first column\n"
+                "    is only what one replay allocates; the buffers count in the second"
+            )
 
 
 def print_summary(workloads: dict[str, dict[str, Any]]) -> None:

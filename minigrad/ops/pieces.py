@@ -77,16 +77,21 @@ def split(
 ) -> list[Tensor]:
     """Split along ``axis`` (``dim`` is PyTorch's name) into pieces of ``size`` (the
     last may be smaller) or of the given sizes, as ``torch.split``: an empty axis gives
-    one empty piece. vjp: the pieces' g joined along ``axis`` (each piece is a slice,
-    so backward is O(n))."""
+    one empty piece, and a size of 0 is allowed only there. Sizes are integers (not
+    bools). vjp: the pieces' g joined along ``axis`` (each piece is a slice, so backward
+    is O(n))."""
     axis = axis_index("split", spelled("split", "axis", axis, "dim", dim), a.ndim)
     n = a.shape[axis]
-    if isinstance(size_or_sections, (int, np.integer)):
-        if size_or_sections <= 0:
-            raise ValueError(f"split: size must be positive, got {size_or_sections}")
-        sizes = tuple(min(size_or_sections, n - s) for s in range(0, n, size_or_sections))
-        sizes = sizes or (0,)
-    else:
+    if _is_int(size_or_sections):
+        sizes = _piece_sizes(int(size_or_sections), n, axis, a.shape)
+    elif isinstance(size_or_sections, Sequence | np.ndarray) and not isinstance(
+        size_or_sections, str | bytes
+    ):
+        bad = [s for s in size_or_sections if not _is_int(s)]
+        if bad:
+            raise TypeError(
+                f"split: sizes must be integers, got {bad[0]!r} in {list(size_or_sections)!r}"
+            )
         sizes = tuple(int(s) for s in size_or_sections)
         if min(sizes, default=0) < 0:
             raise ValueError(f"split: sizes {list(sizes)} must not be negative")
@@ -94,7 +99,31 @@ def split(
             raise ValueError(
                 f"split: sizes {list(sizes)} do not add up to {n} (axis {axis} of {a.shape})"
             )
+    else:
+        raise TypeError(
+            "split: size_or_sections must be an integer or a sequence of integers, "
+            f"got {size_or_sections!r}"
+        )
     return slices(a, _split_indices(axis, sizes))
+
+
+def _is_int(v: object) -> bool:
+    """An integer size: Python or NumPy, not a bool (as torch refuses them)."""
+    return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
+
+
+def _piece_sizes(size: int, n: int, axis: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Pieces of ``size`` covering n (the last may be smaller); an empty axis gives one
+    empty piece, whatever the size, and only there may the size be 0 (as torch)."""
+    if size < 0:
+        raise ValueError(f"split: size must not be negative, got {size}")
+    if size == 0 and n > 0:
+        raise ValueError(
+            f"split: size 0 is allowed only on an empty axis; axis {axis} of {shape} has {n}"
+        )
+    if n == 0:
+        return (0,)
+    return tuple(min(size, n - s) for s in range(0, n, size))
 
 
 @functools.lru_cache(maxsize=256)

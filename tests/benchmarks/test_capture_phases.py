@@ -4,6 +4,10 @@ the timed functions are put back afterwards."""
 
 from __future__ import annotations
 
+import os
+import platform
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,4 +35,32 @@ def test_every_phase_is_timed_and_the_phases_add_up_to_the_first_call(capsys):
     assert after == before  # nothing left wrapped
     capture_phases.print_phases("W4", per, totals)
     out = capsys.readouterr().out
-    assert "first call, median of 2 captures" in out and "roll" in out and "the trace:" in out
+    assert "first call, median of 2 captures" in out and "roll" in out and "eager forwards)" in out
+
+
+def test_the_documented_command_runs_from_the_repository_root():
+    """Both documents give the script's path (not ``-m`` from benchmarks/), and that
+    command runs as given: BLAS threads pinned before NumPy, the header and the end."""
+    root = Path(__file__).resolve().parents[2]
+    command = "benchmarks/stepbench/capture_phases.py --workload W2"
+    for doc in ("docs/performance.md", "benchmarks/README.md"):
+        text = (root / doc).read_text(encoding="utf-8")
+        assert command in text and "-m stepbench.capture_phases" not in text, doc
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    script = "benchmarks/stepbench/capture_phases.py"
+    run = subprocess.run(
+        [sys.executable, script, "--workload", "W1", "--repeat", "1"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"python {platform.python_version()}, numpy ")
+    assert "BLAS threads 1 (" in lines[0] and "NOT pinned" not in lines[0]
+    assert lines[1].startswith("start: ") and lines[-1].startswith("end: ")
+    assert "W1: first call, median of 1 captures" in run.stdout
+    assert re.search(r"\(the trace: \d+\.\d eager forwards\)", run.stdout)

@@ -200,6 +200,8 @@ def test_cli_writes_json(tmp_path, monkeypatch, capsys):
     assert "W2: timing" in text.err
     if not minigrad_steps.has_compile():
         assert "compiled" in report["skipped"] and "minigrad.compile" in text.out
+    else:  # the small one-step figure of compiled is explained in the legend
+        assert "planned buffers exist before the step, so the first column" in text.out
 
 
 def test_profile_reports_forward_and_backward_per_op():

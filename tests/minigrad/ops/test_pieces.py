@@ -74,14 +74,51 @@ def test_split_with_sections_and_errors():
     gradcheck(lambda t: ops.split(t, [3, 7])[1], [x])
     with pytest.raises(ValueError, match=r"split: sizes \[3, 3\] do not add up to 10"):
         ops.split(Tensor(x), [3, 3])
-    with pytest.raises(ValueError, match="split: size must be positive"):
+    with pytest.raises(ValueError, match=r"split: size 0 is allowed only on an empty axis"):
         ops.split(Tensor(x), 0)
+    with pytest.raises(ValueError, match="split: size must not be negative, got -2"):
+        ops.split(Tensor(x), -2)
+    with pytest.raises(ValueError, match=r"split: sizes \[-1, 11\] must not be negative"):
+        ops.split(Tensor(x), [-1, 11])
+
+
+BAD_SIZES = [
+    (2.0, "size_or_sections must be an integer or a sequence of integers, got 2.0"),
+    (True, "size_or_sections must be an integer or a sequence of integers, got True"),
+    ("ab", "size_or_sections must be an integer or a sequence of integers, got 'ab'"),
+    ([1.0, 3.0], r"sizes must be integers, got 1.0 in \[1.0, 3.0\]"),
+    ([True, False, True, True], r"sizes must be integers, got True in \[True, False"),
+]
+
+
+@pytest.mark.parametrize(("size", "message"), BAD_SIZES, ids=repr)
+def test_split_refuses_sizes_that_are_not_integers(size, message):
+    """A float or a bool (as a size or among the sizes) is a TypeError naming split and
+    the value, not an error from deep inside nor a bool taken as 1."""
+    with pytest.raises(TypeError, match="split: " + message):
+        ops.split(Tensor(np.zeros((3, 4))), size, 1)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("size", "message"), BAD_SIZES, ids=repr)
+def test_torch_refuses_the_same_sizes(size, message):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError):
+        torch.split(torch.zeros(3, 4), size, 1)
+
+
+def test_split_takes_numpy_integers():
+    x = Tensor(np.arange(12.0).reshape(3, 4))
+    assert [p.shape for p in ops.split(x, np.int64(3), 1)] == [(3, 3), (3, 1)]
+    assert [p.shape for p in ops.split(x, np.array([1, 3]), 1)] == [(3, 1), (3, 3)]
 
 
 EMPTY_SPLITS = [
     ((0,), "split", 2, 0, [(0,)]),
     ((0, 3), "split", 2, 0, [(0, 3)]),
     ((3, 0), "split", 2, 1, [(3, 0)]),
+    ((0,), "split", 0, 0, [(0,)]),
+    ((3, 0), "split", 0, 1, [(3, 0)]),
     ((0,), "chunk", 3, 0, [(0,), (0,), (0,)]),
     ((0, 3), "chunk", 2, 0, [(0, 3), (0, 3)]),
     ((3, 0), "chunk", 2, 1, [(3, 0), (3, 0)]),

@@ -300,6 +300,10 @@ def test_demo_at_tiny_size(tmp_path, capsys):
     assert "result: MATCH" in text
     assert f"wrote {out / 'checkpoint.npz'}" in text
     assert minigrad.load(out / "checkpoint.npz")["step"] == 2
+    wrote = [line for line in text.splitlines() if line.startswith("wrote ")]
+    gradflow = next(line for line in wrote if "gradflow." in line)
+    assert "five untrained models of hidden size 16" in gradflow
+    assert not any(re.search(r"\b[A-Z]+_[A-Z_]+\b", line) for line in wrote), wrote
 
 
 def test_demo_bad_data(tmp_path, capsys):
