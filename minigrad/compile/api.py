@@ -57,6 +57,8 @@ class Compiled:
 
     def __init__(self, fn: Callable, cache_size: int = 8, warn_after: int = 4) -> None:
         functools.update_wrapper(self, fn)
+        if not hasattr(self, "__name__"):  # a module compiled as it is
+            self.__name__ = type(fn).__name__
         self.fn = fn
         self.cache_size, self.warn_after = cache_size, warn_after
         self.programs: OrderedDict[tuple, Any] = OrderedDict()
@@ -64,7 +66,7 @@ class Compiled:
         self._warned: set[str] = set()
         self._last: tuple[tuple, list[str]] | None = None
         self._next_warning = warn_after + 1
-        owner = getattr(fn, "__self__", None)
+        owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
         self._modules = (owner,) if isinstance(owner, Module) else ()
         self._environment = Environment(fn)
 

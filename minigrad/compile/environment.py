@@ -65,6 +65,8 @@ class Environment:
         stack: list[tuple[Any, int]] = [(fn, 0)]
         while stack:
             f, depth = stack.pop()
+            if isinstance(f, Module):  # a module compiled as it is: what its forward reads
+                f = type(f).forward
             f = getattr(f, "__func__", f)  # a bound method: its function
             code = getattr(f, "__code__", None)
             if code is None or id(code) in seen or not _own(f):

@@ -122,3 +122,33 @@ def test_a_keyword_no_longer_passed_is_named() -> None:
     step(x, h=h)
     with pytest.warns(RuntimeWarning, match=r"no longer passed: \*\*kwargs\['h'\]"):
         step(x)
+
+
+class _Scaled(minigrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin, self.drop = _lin(), minigrad.nn.Dropout(0.5)
+
+    def forward(self, x):
+        return (self.drop(self.lin(x)) * SCALE).sum()
+
+
+def test_a_module_compiled_as_it_is_keys_on_its_training_flag_and_what_forward_reads() -> None:
+    global SCALE
+    model = _Scaled()
+    step = minigrad.compile(model)
+    x = minigrad.tensor(X)
+    model.eval()
+    evaluated = step(x).item()
+    model.train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dropout runs eagerly, with a warning
+        trained = {step(x).item() for _ in range(4)}
+    assert step.captures == 2 and len(trained) > 1
+    model.eval()
+    try:
+        SCALE = 2.0
+        assert step(x).item() == pytest.approx(2 * evaluated, rel=1e-12)
+    finally:
+        SCALE = 1.0
+    assert step.captures == 3
