@@ -69,14 +69,9 @@ def _lerp_tensor_vjp(
     te: tuple | None,
     tw: tuple | None,
 ) -> tuple:
-    # As the array rule, with end - start rebuilt from the tensors: a gradient that
-    # is differentiated again must see that it depends on them.
-    gw = None if ts is None and te is None else g * w
-    return (
-        None if ts is None else _fit(g - gw, ts),
-        None if te is None else _fit(gw, te),
-        None if tw is None else _fit(g * (e - s), tw),
-    )
+    # The array rule (operators only), with end - start rebuilt from the tensors: a
+    # gradient that is differentiated again must see that it depends on them.
+    return _lerp_vjp(g, s, e, w, None if tw is None else e - s, ts, te, tw)
 
 
 @primitive(
