@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import differentiable, forward, tape
-from .gradients import Outer, Pending, Pieces, Scatter, accumulate, settle
+from .gradients import Outer, Pending, Pieces, Scatter, accumulate, part_vjp, settle
 from .tape import (
     Leaf,
     Node,
@@ -51,14 +51,23 @@ __all__ = [
 _by_seq = operator.attrgetter("seq")
 
 
-def _collect(roots: Sequence[Node]) -> list[Node]:
-    """Every node reachable from ``roots``, latest first (iterative walk, no recursion)."""
+def _collect(roots: Sequence[Node], parts: bool) -> list[Node]:
+    """Every node reachable from ``roots``, latest first (iterative walk, no recursion).
+
+    With ``parts``, the node of a piece of ``split``/``chunk``/``unbind``
+    (:func:`~minigrad.gradients.part_vjp`) is passed over for the tensor it was cut from:
+    backward hands a piece's gradient straight to that tensor (unless the piece is a root).
+    """
     seen = set(roots)
     stack = list(roots)
     add, push, pop = seen.add, stack.append, stack.pop
     while stack:
         for p in pop().parents:
             if type(p) is Node and p not in seen:
+                if parts and p.vjp is part_vjp:
+                    p = p.parents[0]
+                    if type(p) is not Node or p in seen:
+                        continue
                 add(p)
                 push(p)
     return sorted(seen, key=_by_seq, reverse=True)
@@ -148,7 +157,10 @@ def _propagate(
     watchers = tuple(tape.observers)
     ndarray, add = np.ndarray, np.add
     rare = capture is not None
-    for node in _collect(roots):
+    # Pieces of a split hand their gradients straight to the split tensor, unless
+    # grad() captures by node or an observer follows every vjp.
+    parts = not rare and not watchers
+    for node in _collect(roots, parts):
         g = pop(node, None)
         if g is None:
             continue
@@ -175,7 +187,20 @@ def _propagate(
             if pg is None:
                 continue
             if type(p) is Node:
-                key = p
+                if parts and p.vjp is part_vjp:
+                    # A piece of a split: its slice of the split tensor's gradient.
+                    index, shape, dtype, unique = p.saved
+                    pg = Scatter(index, pg, shape, dtype, unique)
+                    p = p.parents[0]
+                    if type(p) is Node:
+                        key = p
+                    elif p._requires_grad:
+                        key = id(p)
+                        leaves[key] = p
+                    else:
+                        continue
+                else:
+                    key = p
             elif p._requires_grad:
                 key = id(p)
                 leaves[key] = p
@@ -349,7 +374,7 @@ def _tensor_backward(
     def wrap(a: Any, node: Node | None) -> Any:
         return cls._wrap(np.asarray(a), node)
 
-    nodes = _collect(roots)
+    nodes = _collect(roots, parts=False)
     epoch = tape.inplace_epoch()
     stale = any(n.epoch != epoch for n in nodes)
     check = check_versions if stale else _no_check

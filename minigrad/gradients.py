@@ -24,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Outer", "Pending", "Pieces", "Scatter", "accumulate", "settle"]
+__all__ = [
+    "Outer",
+    "Pending",
+    "Pieces",
+    "Scatter",
+    "accumulate",
+    "part_vjp",
+    "settle",
+    "slice_vjp",
+    "watched",
+]
 
 
 class Scatter:
@@ -65,6 +75,31 @@ class Scatter:
         buf = np.zeros(self.shape, self.dtype)
         self.add_into(buf)
         return buf
+
+
+def slice_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
+    """The vjp of ``a[idx]``: g scattered into a gradient of ``a``'s shape."""
+    return (Scatter(idx, g, shape, dtype, unique),)
+
+
+def part_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
+    """The vjp of one piece of ``split``/``chunk``/``unbind``: the same rule as
+    :func:`slice_vjp`, under its own name so that the engine knows the node for a piece.
+
+    The backward walk never visits a piece's node: what its consumers send it goes
+    straight to the split tensor as a :class:`Scatter` (the piece's index, from its
+    saved values), so n pieces cost n additions to one gradient, not n vjp calls. A
+    piece someone watches (a hook, a retained ``.grad``; see :func:`watched`) is an
+    ordinary slice again.
+    """
+    return (Scatter(idx, g, shape, dtype, unique),)
+
+
+def watched(node: Any) -> None:
+    """Make ``node`` run its own vjp in backward (a hook or a retained gradient reads
+    its gradient there): a piece's node becomes an ordinary slice."""
+    if node.vjp is part_vjp:
+        node.vjp = slice_vjp
 
 
 class Pieces:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, tape
+from . import autograd, gradients, tape
 from .axes import axis_args, axis_index
 from .dtypes import as_array, get_default_dtype, set_default_dtype
 from .tape import Node
@@ -240,6 +240,7 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always do)."""
         if self._node is not None:
+            gradients.watched(self._node)
             self._node.retained = self
         elif not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
@@ -253,6 +254,7 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("register_hook on a tensor that does not require grad")
         if self._node is not None:
+            gradients.watched(self._node)
             if self._node.hooks is None:
                 self._node.hooks = []
             hooks = self._node.hooks

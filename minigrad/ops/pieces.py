@@ -19,12 +19,13 @@ import numpy as np
 
 from .. import tape
 from ..axes import FIRST, axis_index, spelled
+from ..gradients import part_vjp
 from ..tape import _child_scope, scope, shared_shape
 from ..tensor import Tensor
 from . import core
 from .core import record
 from .registry import composite, names
-from .shape import _getitem_vjp, getitem
+from .shape import getitem
 
 __all__ = ["slices"]
 
@@ -43,10 +44,10 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
     d = a.data
     shape, dtype = shared_shape(d.shape), d.dtype
     if scopes is None:
-        return [record("getitem", d[i], (a,), _getitem_vjp, i, shape, dtype, True) for i in indices]
+        return [record("getitem", d[i], (a,), part_vjp, i, shape, dtype, True) for i in indices]
     out = []
     for i, name in zip(indices, scopes, strict=True):
-        piece = record("getitem", d[i], (a,), _getitem_vjp, i, shape, dtype, True)
+        piece = record("getitem", d[i], (a,), part_vjp, i, shape, dtype, True)
         node = piece._node
         if node is not None:
             node.scope = _child_scope(node.scope, name)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..axes import FIRST, axis_index, reduced_axes, spelled
 from ..differentiable import Deferred
-from ..gradients import Scatter
+from ..gradients import slice_vjp
 from ..tape import shared_shape
 from ..tensor import Tensor
 from .core import record, to_tensor, unbroadcast
@@ -198,8 +198,7 @@ def _index_parts(index: Any) -> tuple[Any, bool]:
     return (tuple(clean) if isinstance(index, tuple) else clean[0]), unique
 
 
-def _getitem_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
-    return (Scatter(idx, g, shape, dtype, unique),)
+_getitem_vjp = slice_vjp
 
 
 def _batch_last_index(idx: Any, ndim: int) -> tuple:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..autograd import Node
+from ..gradients import watched
 from ..tensor import Tensor
 from .walk import Graph, walk
 
@@ -57,6 +58,7 @@ def track_grads(output: Tensor | Sequence[Tensor]) -> int:
         if node in _hooked:
             continue
         hook = _recorder(node)
+        watched(node)
         if node.hooks is None:
             node.hooks = []
         node.hooks.append(hook)
