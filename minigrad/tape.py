@@ -88,14 +88,18 @@ class Node:
     alive by the graph: only what a vjp saved is. Built by :func:`new_node` only.
     """
 
-    # The common attributes live in slots; hooks, retained tensors and in-place marks
-    # are rare, so they default at class level and go to __dict__ only when set.
+    # The common attributes live in slots, hooks and the retained tensor too (the
+    # backward walk reads both at every node: a slot is the cheapest read); in-place
+    # marks and tangents are rare, so they default at class level and go to __dict__
+    # only when set.
     __slots__ = (
         "__dict__",
         "__weakref__",
         "epoch",
+        "hooks",
         "op",
         "parents",
+        "retained",
         "saved",
         "scope",
         "seq",
@@ -103,8 +107,8 @@ class Node:
         "vjp",
     )
 
-    hooks: list[Callable] | None = None
-    retained: Leaf | None = None
+    hooks: list[Callable] | None
+    retained: Leaf | None
     modified_at: int = -1
     _tangent: tuple | None = None  # the output's tangent in a forward-mode pass
 
@@ -142,6 +146,7 @@ def new_node(
     node.seq = next(_sequence)
     node.scope = _scope.get()
     node.epoch = _inplace_epoch
+    node.hooks = node.retained = None
     return node
 
 
@@ -251,6 +256,25 @@ def _child_scope(path: tuple[str, ...], name: str) -> tuple[str, ...]:
             _scope_paths.clear()
         child = _scope_paths[key] = (*path, name)
     return child
+
+
+def child_scopes(names: Sequence[str]) -> list[tuple[str, ...]]:
+    """The scope paths ``(*current, name)`` for each name, to enter with
+    :func:`enter_scope`: a loop that tags every time step enters them without building
+    a path or a context manager per step."""
+    here = _scope.get()
+    return [_child_scope(here, str(n)) for n in names]
+
+
+def enter_scope(path: tuple[str, ...]) -> contextvars.Token:
+    """Make ``path`` (from :func:`child_scopes`) the current scope; returns the token
+    that :func:`leave_scope` takes to restore the one it replaced."""
+    return _scope.set(path)
+
+
+def leave_scope(token: contextvars.Token) -> None:
+    """Restore the scope that :func:`enter_scope` replaced."""
+    _scope.reset(token)
 
 
 def current_scope() -> tuple[str, ...]:

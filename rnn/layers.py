@@ -28,6 +28,7 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 from minigrad.ops.pieces import slices
+from minigrad.tape import child_scopes, enter_scope, leave_scope
 
 from .arguments import check_input, check_lengths, check_state
 from .cells import (
@@ -261,8 +262,10 @@ class RNNBase(Module):
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
         steps: list[Any] = [None] * T
+        paths = child_scopes(names)
         for t in order:
-            with minigrad.scope(names[t]):
+            token = enter_scope(paths[t])
+            try:
                 new = step(xws[t], state, w_hh_t, step_bias)
                 if t < shortest:
                     state, out_t = new, new[0]
@@ -273,6 +276,8 @@ class RNNBase(Module):
                         minigrad.where(valid, n, s) for n, s in zip(new, state, strict=True)
                     )
                     out_t = minigrad.where(valid, state[0], 0.0)
+            finally:
+                leave_scope(token)
             outs[t] = out_t
             steps[t] = state if len(state) == 2 else state[0]
         out = minigrad.stack(outs, axis=0)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import forward, tape
-from ..tape import grad_enabled, new_node
+from ..tape import Node, _blank_node, _scope, _sequence, _shapes, grad_enabled, shared_shape
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["derived", "floating", "record", "unbroadcast"]
@@ -18,6 +18,8 @@ __all__ = ["derived", "floating", "record", "unbroadcast"]
 # object with ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``.
 tracer: Any = None
 _new = object.__new__
+next_seq = _sequence.__next__
+scope_get = _scope.get
 
 
 def record(
@@ -43,7 +45,8 @@ def record(
         data = np.asarray(data)
     if tracer is not None:
         return tracer.record(op, data, inputs, saved)
-    node = None
+    out = _new(Tensor)
+    out.data = data
     if grad_enabled():
         # One, two and three inputs (unary, binary, addmm) spelled out: a generator
         # over the inputs costs more than the rest of the bookkeeping.
@@ -68,15 +71,29 @@ def record(
         else:
             parents = None
         if parents is not None:
-            node = new_node(op, parents, vjp, data.shape, saved)
-    out = _new(Tensor)
-    out.data = data
-    out._node = node
-    out._requires_grad = node is not None
-    if node is not None and tape.observers:
-        tape.tell_recorded(node, data)
+            # tape.new_node, written out: a call less per op.
+            shape = data.shape
+            node = _blank_node(Node)
+            node.op = op
+            node.parents = parents
+            node.vjp = vjp
+            node.saved = saved
+            node.shape = _shapes.get(shape) or shared_shape(shape)
+            node.seq = next_seq()
+            node.scope = scope_get()
+            node.epoch = tape._inplace_epoch
+            node.hooks = node.retained = None
+            out._node = node
+            out._requires_grad = True
+            if tape.observers:
+                tape.tell_recorded(node, data)
+            if forward._level:
+                # A forward-mode pass is running: the op's jvp gives the output's tangent.
+                forward.push(op, inputs, out, saved)
+            return out
+    out._node = None
+    out._requires_grad = False
     if forward._level:
-        # A forward-mode pass is running: the op's jvp gives the output's tangent.
         forward.push(op, inputs, out, saved)
     return out
 

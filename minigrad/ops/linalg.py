@@ -191,23 +191,19 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
     if x.ndim != 2 or y.ndim != 2:
         raise ValueError(f"addmm: needs 2-d operands, got {a.shape} @ {b.shape}")
     try:
-        out = np.dot(x, y)  # for 2-d operands, ``x @ y`` with less per-call overhead
+        out = x.dot(y)  # for 2-d operands, ``x @ y`` with less per-call overhead
     except ValueError:
         raise ValueError(f"addmm: shapes {a.shape} @ {b.shape} do not align") from None
     cd = c.data
-    if cd.dtype is out.dtype and (cd.shape == out.shape or cd.ndim <= 1):
-        try:
+    same = cd.shape == out.shape and cd.dtype is out.dtype
+    try:
+        if same or (cd.dtype is out.dtype and cd.ndim <= 1):
             out += cd
-        except ValueError:
-            raise broadcast_error("addmm", c.shape, out.shape) from None
-    else:
-        try:
+        else:
             out = out + cd
-        except ValueError:
-            raise broadcast_error("addmm", c.shape, out.shape) from None
-    tc = None
-    if c._requires_grad:
-        tc = () if cd.shape == out.shape and cd.dtype is out.dtype else (cd.shape, cd.dtype)
+    except ValueError:
+        raise broadcast_error("addmm", c.shape, out.shape) from None
+    tc = (() if same else (cd.shape, cd.dtype)) if c._requires_grad else None
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
 

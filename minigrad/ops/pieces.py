@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tape
+from .. import forward, tape
 from ..axes import FIRST, axis_index, spelled
 from ..gradients import part_vjp
 from ..tape import _child_scope, scope, shared_shape
@@ -43,15 +43,39 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
         return _one_by_one(a, indices, scopes)
     d = a.data
     shape, dtype = shared_shape(d.shape), d.dtype
-    if scopes is None:
+    if not (a._requires_grad and tape.grad_enabled()) or forward._level:
         return [record("getitem", d[i], (a,), part_vjp, i, shape, dtype, True) for i in indices]
+    # Every piece recorded here, as ``record`` would: they share their parents, their
+    # shape and their scope path, so each costs a view, a node and a tensor.
+    parents = (a._node or a,)
+    here = tape.current_scope()
+    paths = [here] * len(indices) if scopes is None else [_child_scope(here, n) for n in scopes]
+    epoch = tape.inplace_epoch()
+    observers = tape.observers
+    new, blank, Node = object.__new__, tape._blank_node, tape.Node
+    next_seq = core.next_seq
     out = []
-    for i, name in zip(indices, scopes, strict=True):
-        piece = record("getitem", d[i], (a,), part_vjp, i, shape, dtype, True)
-        node = piece._node
-        if node is not None:
-            node.scope = _child_scope(node.scope, name)
-        out.append(piece)
+    last: tuple[int, ...] = ()
+    for i, path in zip(indices, paths, strict=True):
+        v = d[i]
+        node = blank(Node)
+        node.op = "getitem"
+        node.parents = parents
+        node.vjp = part_vjp
+        node.saved = (i, shape, dtype, True)
+        s = v.shape
+        node.shape = last = s if s == last else shared_shape(s)
+        node.seq = next_seq()
+        node.scope = path
+        node.epoch = epoch
+        node.hooks = node.retained = None
+        t = new(Tensor)
+        t.data = v
+        t._node = node
+        t._requires_grad = True
+        if observers:
+            tape.tell_recorded(node, v)
+        out.append(t)
     return out
 
 

@@ -408,14 +408,21 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     (O(T) for T inputs)."""
     ts = _as_tensors(tensors, "stack")
     axis = axis_index("stack", spelled("stack", "axis", axis, "dim", dim), ts[0].ndim, new=True)
-    try:
-        out = np.stack([t.data for t in ts], axis=axis)
-    except ValueError:
-        raise ValueError(
-            f"{calling_op() or 'stack'}: shapes {[t.shape for t in ts]} must all be equal"
-        ) from None
+    arrays = [t.data for t in ts]
+    first = arrays[0].shape
+    if axis == 0 and first and len({a.shape for a in arrays}) == 1:
+        # Along the first axis, stacking equal shapes is joining them: one concatenate,
+        # without np.stack's per-array checks and views (a layer stacks T states).
+        out = np.concatenate(arrays).reshape(len(arrays), *first)
+    else:
+        try:
+            out = np.stack(arrays, axis=axis)
+        except ValueError:
+            raise ValueError(
+                f"{calling_op() or 'stack'}: shapes {[t.shape for t in ts]} must all be equal"
+            ) from None
     lead = (slice(None),) * (axis % out.ndim)
-    needs = [t.requires_grad for t in ts]
+    needs = [t._requires_grad for t in ts]
     return record("stack", out, ts, _stack_vjp, lead, needs)
 
 
