@@ -385,3 +385,31 @@ def test_a_piece_as_the_root_of_backward(how, cut_leaf):
             grads.append(x.grad)
         close(*grads)
         assert np.count_nonzero(grads[0]) > 0
+
+
+MIXED = {
+    "tensor then pieces": lambda y, p: (y * y).sum() + (p[0] * 2.0).sum() + p[1].exp().sum(),
+    "pieces then tensor": lambda y, p: (p[0] * 2.0).sum() + p[1].exp().sum() + (y * y).sum(),
+    "one op on a piece twice": lambda y, p: (p[0] + p[0]).sum() + (p[1] * p[1]).sum(),
+    "two pieces in one op": lambda y, p: (
+        ops.concatenate([p[1], p[0]], 1) * np.arange(1.0, 6.0)
+    ).sum(),
+    "piece and tensor in one op": lambda y, p: (y[:, :2] * p[0]).sum() + p[1].sum(),
+}
+
+
+@pytest.mark.parametrize("name", list(MIXED))
+@pytest.mark.parametrize("cut_leaf", [False, True])
+def test_pieces_mixed_with_the_split_tensor_itself(name, cut_leaf):
+    """The split tensor used directly besides its pieces (its dense gradient meets the
+    pieces' in either order), and pieces as both operands of one op."""
+    x0 = np.linspace(-1.0, 1.0, 15).reshape(3, 5)
+    grads = []
+    for plain in (False, True):
+        x = Tensor(x0, requires_grad=True)
+        y = x if cut_leaf else x * 2.0
+        p = [y[:, 0:2], y[:, 2:5]] if plain else y.split([2, 3], 1)
+        MIXED[name](y, p).backward()
+        grads.append(x.grad)
+    close(*grads)
+    assert np.count_nonzero(grads[0]) > 0
