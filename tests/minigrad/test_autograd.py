@@ -478,6 +478,15 @@ def test_hook_on_the_split_tensor_sees_every_piece_summed():
     close(x.grad, by_hand(2.0))
 
 
+def test_hook_on_a_split_leaf_sees_every_piece_summed():
+    seen = []
+    x = leaf(X0)
+    x.register_hook(lambda g: seen.append(g.copy()) or g * 0.5)
+    piece_loss(rows(x, plain=False)).backward()
+    close(seen[0], by_hand(1.0))
+    close(x.grad, 0.5 * by_hand(1.0))
+
+
 def test_track_grads_records_the_norms_of_pieces():
     x = leaf(X0)
     p = rows(x * 2.0, plain=False)

@@ -351,15 +351,17 @@ def test_indexing_a_piece(cut_leaf):
 @pytest.mark.xfail(
     strict=True,
     raises=TypeError,
-    reason="a piece as a matmul's right operand: its gradient is an Outer, and the "
-    "redirect to the split tensor wraps it in a Scatter (object array)",
+    reason="a piece as the right operand of matmul or addmm: its gradient is an Outer, "
+    "and the redirect to the split tensor wraps it in a Scatter (object array)",
 )
-def test_a_piece_as_the_right_operand_of_matmul():
+@pytest.mark.parametrize("op", ["matmul", "addmm"])
+def test_a_piece_as_the_right_operand_of_a_product(op):
     x0 = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
     m = np.linspace(0.5, 2.0, 10).reshape(5, 2)
     x = Tensor(x0, requires_grad=True)
     _, b = (x * 2.0).split(2)
-    (Tensor(m) @ b).sum().backward()
+    out = Tensor(m) @ b if op == "matmul" else ops.addmm(np.ones(3), Tensor(m), b)
+    out.sum().backward()
     want = np.zeros((4, 3))
     want[2:] = 2.0 * (m.T @ np.ones((5, 3)))
     close(x.grad, want)
@@ -381,7 +383,9 @@ def test_a_piece_as_the_root_of_backward(how, cut_leaf):
             if root == "sum":
                 piece.sum().backward()
             else:
+                kept = seed.copy()
                 piece.backward(seed)
+                np.testing.assert_array_equal(seed, kept)
             grads.append(x.grad)
         close(*grads)
         assert np.count_nonzero(grads[0]) > 0
