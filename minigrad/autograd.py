@@ -188,7 +188,10 @@ def _propagate(
                 continue
             if type(p) is Node:
                 if parts and p.vjp is part_vjp:
-                    # A piece of a split: its slice of the split tensor's gradient.
+                    # A piece of a split: its slice of the split tensor's gradient (a
+                    # lazy one, from a slice of the piece or a product, made an array).
+                    if type(pg) is not ndarray:
+                        pg = settle(pg)
                     index, shape, dtype, unique = p.saved
                     pg = Scatter(index, pg, shape, dtype, unique)
                     p = p.parents[0]

@@ -322,4 +322,6 @@ def settle(g: Any) -> np.ndarray:
         return g.value()
     if kind is Scatter:
         return g.dense()
+    if kind is Outer:
+        return g.a.T @ g.g
     return np.asarray(g)

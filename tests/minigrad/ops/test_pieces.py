@@ -315,12 +315,6 @@ def three_levels(y: Tensor, plain: bool) -> Tensor:
     return (r[1] * 5.0).sum() + r[2].sin().sum()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="a consumer of a piece of a piece of a piece: the middle piece's vjp sends a "
-    "Scatter to a piece, and the redirect wraps it in a second Scatter (object array)",
-)
 def test_three_levels_of_pieces():
     x0 = np.linspace(-1.0, 1.0, 24).reshape(6, 4)
     grads = []
@@ -331,12 +325,6 @@ def test_three_levels_of_pieces():
     close(*grads)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="indexing a piece (p[0]): getitem's vjp returns a Scatter, and the redirect "
-    "to the split tensor wraps it in another Scatter (object array)",
-)
 @pytest.mark.parametrize("cut_leaf", [False, True])
 def test_indexing_a_piece(cut_leaf):
     x0 = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
@@ -348,12 +336,6 @@ def test_indexing_a_piece(cut_leaf):
     close(x.grad, want)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="a piece as the right operand of matmul or addmm: its gradient is an Outer, "
-    "and the redirect to the split tensor wraps it in a Scatter (object array)",
-)
 @pytest.mark.parametrize("op", ["matmul", "addmm"])
 def test_a_piece_as_the_right_operand_of_a_product(op):
     x0 = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
