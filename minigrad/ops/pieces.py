@@ -20,10 +20,10 @@ import numpy as np
 from .. import forward, tape
 from ..axes import FIRST, axis_index, spelled
 from ..gradients import part_vjp
-from ..tape import _child_scope, scope, shared_shape
+from ..tape import _child_scope, grad_enabled, scope, shared_shape
 from ..tensor import Tensor
 from . import core
-from .core import record
+from .core import next_seq, record, scope_get
 from .registry import composite, names
 from .shape import getitem
 
@@ -43,28 +43,27 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
         return _one_by_one(a, indices, scopes)
     d = a.data
     shape, dtype = shared_shape(d.shape), d.dtype
-    if not (a._requires_grad and tape.grad_enabled()) or forward._level:
+    if not (a._requires_grad and grad_enabled()) or forward._level:
         return [record("getitem", d[i], (a,), part_vjp, i, shape, dtype, True) for i in indices]
     # Every piece recorded here, as ``record`` would: they share their parents, their
     # shape and their scope path, so each costs a view, a node and a tensor.
     parents = (a._node or a,)
-    here = tape.current_scope()
-    paths = [here] * len(indices) if scopes is None else [_child_scope(here, n) for n in scopes]
-    epoch = tape.inplace_epoch()
+    here = scope_get()
+    paths = [here] * len(indices) if scopes is None else _paths(here, tuple(scopes))
+    epoch = tape._inplace_epoch
     observers = tape.observers
-    new, blank, Node = object.__new__, tape._blank_node, tape.Node
-    next_seq = core.next_seq
+    new, blank, node_class = object.__new__, tape._blank_node, tape.Node
     out = []
     last: tuple[int, ...] = ()
     for i, path in zip(indices, paths, strict=True):
         v = d[i]
-        node = blank(Node)
+        node = blank(node_class)
         node.op = "getitem"
         node.parents = parents
         node.vjp = part_vjp
         node.saved = (i, shape, dtype, True)
         s = v.shape
-        node.shape = last = s if s == last else shared_shape(s)
+        node.shape = last = last if s == last else shared_shape(s)
         node.seq = next_seq()
         node.scope = path
         node.epoch = epoch
@@ -77,6 +76,13 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
             tape.tell_recorded(node, v)
         out.append(t)
     return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _paths(here: tuple[str, ...], scopes: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """The scope path of each piece: a cell's gates are cut under the same path at every
+    step of every call, so the paths are built once."""
+    return tuple(_child_scope(here, name) for name in scopes)
 
 
 def _one_by_one(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None) -> list[Tensor]:
