@@ -292,42 +292,17 @@ class gc_paused:
     objects that all stay alive, which makes the collector rescan a growing heap again
     and again (half the time of a 1000-step GRU step). The tape itself creates no
     reference cycles, so nothing is lost: collection resumes when the block ends.
-
-    With ``freeze=True`` (a layer that has just recorded its unrolled graph), what is
-    alive when the block ends is also set aside (``gc.freeze``) until the next block
-    begins (the backward that follows, or the next layer call), which puts it back
-    (``gc.unfreeze``, into the oldest generation). Else the first allocation after the
-    block would start a collection that scans the whole graph just recorded (a tenth
-    of a 1000-step GRU step); set aside, it is not scanned, and it is freed by reference
-    counting as backward releases it. Cyclic garbage among the objects set aside is
-    collected once they are put back. Nothing is set aside while anything else is frozen.
     """
 
-    __slots__ = ("freeze", "was_enabled")
-
-    def __init__(self, freeze: bool = False) -> None:
-        self.freeze = freeze
+    __slots__ = ("was_enabled",)
 
     def __enter__(self) -> None:
-        global _frozen
-        if _frozen:
-            _frozen = False
-            gc.unfreeze()
         self.was_enabled = gc.isenabled()
         gc.disable()
 
     def __exit__(self, *exc: object) -> None:
-        global _frozen
         if self.was_enabled:
-            if self.freeze and gc.get_freeze_count() == 0:
-                # (Only when nothing else is frozen: a program that froze objects on
-                # purpose, before a fork, keeps them frozen.)
-                gc.freeze()
-                _frozen = True
             gc.enable()
-
-
-_frozen = False  # whether a gc_paused(freeze=True) block has set objects aside
 
 
 # -------------------------------------------------------------------------- in place

@@ -173,7 +173,7 @@ class RNNBase(Module):
         step, and the reverse direction starts at its own end (as PyTorch's packed
         sequences).
         """
-        with gc_paused(freeze=True):
+        with gc_paused():
             return self._run(x, hx, lengths, keep_steps)
 
     def _run(self, x: Any, hx: Any, lengths: Any, keep_steps: bool) -> Run:

@@ -4,16 +4,13 @@ scopes (nesting, context-local) and what ops record."""
 from __future__ import annotations
 
 import contextvars
-import gc
 import threading
-import weakref
 
 import numpy as np
 import pytest
 
 import minigrad
 from minigrad import Tensor, ops
-from minigrad.tape import gc_paused
 
 
 def leaf(values, dtype=np.float64) -> Tensor:
@@ -160,52 +157,3 @@ def test_ops_record_nothing_without_grad():
     x = Tensor(np.ones(2))
     y = ops.tanh(x * 2.0)
     assert y._node is None and not y.requires_grad
-
-
-class _Cycle:
-    """An object in a reference cycle (only the cyclic collector frees it)."""
-
-    def __init__(self) -> None:
-        self.me = self
-
-
-def test_gc_paused_freeze_sets_aside_until_the_next_block():
-    was = gc.isenabled()
-    gc.enable()
-    try:
-        with gc_paused():  # puts back what an earlier layer call set aside
-            pass
-        assert gc.get_freeze_count() == 0
-        garbage = _Cycle()
-        ref = weakref.ref(garbage)
-        with gc_paused(freeze=True):
-            assert not gc.isenabled()
-        assert gc.isenabled()
-        assert gc.get_freeze_count() > 0  # what was alive is set aside
-        del garbage
-        gc.collect()
-        assert ref() is not None  # not scanned while set aside
-        with gc_paused():  # the next block puts it back
-            assert gc.get_freeze_count() == 0
-        gc.collect()
-        assert ref() is None  # and the collector frees it
-    finally:
-        gc.unfreeze()
-        if not was:
-            gc.disable()
-
-
-def test_gc_paused_freeze_leaves_a_programs_own_freeze_alone():
-    with gc_paused():  # puts back what an earlier layer call set aside
-        pass
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        with gc_paused(freeze=True):
-            pass
-        assert gc.get_freeze_count() == frozen  # nothing added
-        with gc_paused():
-            pass
-        assert gc.get_freeze_count() == frozen  # and nothing unfrozen
-    finally:
-        gc.unfreeze()
