@@ -65,8 +65,8 @@ def _collect(roots: Sequence[Node], parts: bool) -> list[Node]:
         for p in pop().parents:
             if type(p) is Node and p not in seen:
                 if parts and p.vjp is part_vjp:
-                    p = p.parents[0]
-                    if type(p) is not Node or p in seen:
+                    p = p.parents[0]  # always a node (see ops.pieces.slices)
+                    if p in seen:
                         continue
                 add(p)
                 push(p)
@@ -194,14 +194,7 @@ def _propagate(
                         pg = settle(pg)
                     index, shape, dtype, unique = p.saved
                     pg = Scatter(index, pg, shape, dtype, unique)
-                    p = p.parents[0]
-                    if type(p) is Node:
-                        key = p
-                    elif p._requires_grad:
-                        key = id(p)
-                        leaves[key] = p
-                    else:
-                        continue
+                    key = p.parents[0]  # always a node (see ops.pieces.slices)
                 else:
                     key = p
             elif p._requires_grad:

@@ -87,7 +87,8 @@ def part_vjp(g: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: boo
     :func:`slice_vjp`, under its own name so that the engine knows the node for a piece.
 
     The backward walk never visits a piece's node: what its consumers send it goes
-    straight to the split tensor as a :class:`Scatter` (the piece's index, from its
+    straight to the split tensor (always a recorded op's output: pieces of a leaf are
+    ordinary slices) as a :class:`Scatter` (the piece's index, from its
     saved values), so n pieces cost n additions to one gradient, not n vjp calls. A
     piece someone watches (a hook, a retained ``.grad``; see :func:`watched`) is an
     ordinary slice again.

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import forward, tape
 from ..axes import FIRST, axis_index, spelled
-from ..gradients import part_vjp
+from ..gradients import part_vjp, slice_vjp
 from ..tape import _child_scope, grad_enabled, scope, shared_shape
 from ..tensor import Tensor
 from . import core
@@ -44,7 +44,11 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
     d = a.data
     shape, dtype = shared_shape(d.shape), d.dtype
     if not (a._requires_grad and grad_enabled()) or forward._level:
-        return [record("getitem", d[i], (a,), part_vjp, i, shape, dtype, True) for i in indices]
+        return [record("getitem", d[i], (a,), slice_vjp, i, shape, dtype, True) for i in indices]
+    if a._node is None:
+        # Pieces of a leaf are ordinary slices: backward passes over a piece's node only
+        # to reach the node of the tensor it was cut from.
+        return _one_by_one(a, indices, scopes)
     # Every piece recorded here, as ``record`` would: they share their parents, their
     # shape and their scope path, so each costs a view, a node and a tensor.
     parents = (a._node or a,)
