@@ -200,7 +200,11 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
         if same or (cd.dtype is out.dtype and cd.ndim <= 1):
             out += cd
         else:
-            out = out + cd
+            # c broadcasts to a @ b's (N, M), never beyond it: (2, 3, 5) + (3, 5) is refused.
+            full = out + cd
+            if full.shape != out.shape:
+                raise ValueError
+            out = full
     except ValueError:
         raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = (() if same else (cd.shape, cd.dtype)) if c._requires_grad else None

@@ -3,6 +3,8 @@ batched shapes, the fused addmm against its composition, and shape errors."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -78,6 +80,19 @@ def test_addmm_keeps_float32_and_names_shapes():
         ops.addmm(0.0, x, Tensor(np.ones((4, 4), np.float32)))
     with pytest.raises(ValueError, match="addmm"):
         ops.addmm(np.ones(5, np.float32), x, w)
+
+
+@pytest.mark.parametrize("c_shape", [(2, 2, 4), (1, 2, 4), (3, 4), (2, 2, 1), (5, 1, 1)])
+def test_addmm_refuses_a_bias_that_broadcasts_beyond_the_product(c_shape):
+    """c broadcasts to a @ b's (N, M) = (2, 4) and no further, as torch.addmm: a bias
+    that would make the result larger (or 3-d) names both shapes, whatever its dtype."""
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    w = Tensor(np.ones((3, 4)), requires_grad=True)
+    for dtype in (np.float64, np.float32):
+        c = Tensor(np.ones(c_shape, dtype), requires_grad=True)
+        shapes = rf"{re.escape(str(c_shape))} and \(2, 4\)"
+        with pytest.raises(ValueError, match=rf"addmm: shapes {shapes} cannot be broadcast"):
+            ops.addmm(c, x, w)
 
 
 def test_matmul_shape_error_names_both_shapes():
