@@ -403,7 +403,7 @@ def test_scopes_tag_layer_direction_and_time_step():
     for s in scopes:
         if any(p.startswith("t=") for p in s):
             assert len(s) in (3, 4) and s[0].startswith("layer=") and s[1].startswith("dir=")
-            assert len(s) == 3 or s[3] in {"gate=i", "gate=f", "gate=g", "gate=o"}
+            assert len(s) == 3 or s[3] in {"gate=i|f", "gate=i", "gate=f", "gate=g", "gate=o"}
 
 
 def test_scopes_unidirectional_have_no_direction():
