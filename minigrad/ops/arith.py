@@ -11,8 +11,9 @@ from ..axes import LAST, axis_index, spelled
 from ..tensor import Tensor
 from .core import binary_operands, floating, to_tensor
 from .elementwise import add, div, mul, sub
+from .indexing import getitem
 from .registry import composite, names
-from .shape import getitem, reshape
+from .shape import reshape
 
 
 @composite(methods=("square",), top_level=True)

@@ -21,10 +21,12 @@ import numpy as np
 from ..axes import one_axis, spelled
 from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
-from .elementwise import mul, sub, where
+from .elementwise import mul, sub
+from .indexing import getitem
 from .layout import moveaxis
 from .registry import composite, names, primitive
-from .shape import broadcast_to, getitem, reshape, stack
+from .select import where
+from .shape import broadcast_to, reshape, stack
 from .subscripts import check, explicit
 from .tangents import tangent_sum
 from .unary import neg

@@ -1,5 +1,6 @@
-"""Elementwise primitives of two operands (and ``where``): each op's forward and its
-derivative rules side by side.
+"""Elementwise arithmetic of two operands (add, sub, mul, div, pow, logaddexp): each
+op's forward and its derivative rules side by side. The selection ops of two operands
+(maximum, minimum, where) are :mod:`.select`.
 
 Every op has a vjp (reverse mode, on arrays), a jvp (forward mode: tangents carry a
 leading batch axis, lifted with :func:`~.tangents.lift` so they broadcast as the
@@ -7,8 +8,8 @@ values did) and a tensor vjp for ``create_graph``, which is the array vjp itself
 wherever that is written only with operators and methods that tensors share.
 
 They broadcast as NumPy does; their vjps reduce each gradient to the input's shape
-with :func:`unbroadcast`. Python numbers take the tensor's dtype, so a float32 graph
-stays float32.
+with :func:`unbroadcast` (through :func:`~.operands._fit`). Python numbers take the
+tensor's dtype, so a float32 graph stays float32.
 """
 
 from __future__ import annotations
@@ -18,41 +19,18 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import (
-    binary_operands,
-    broadcast_error,
-    float_wins,
-    floating,
-    record,
-    to_tensor,
-    unbroadcast,
-)
+from .core import binary_operands, broadcast_error, floating, record
+from .operands import _apply, _fit, _target
 from .registry import names, primitive, reflected
+from .select import where
 from .tangents import lift, tangent_sum
 from .unary import exp, log
 
 
-def _apply(op: str, fn: Any, a: Tensor, b: Tensor) -> np.ndarray:
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise broadcast_error(op, a.shape, b.shape) from None
-    return fn(a.data, b.data)
-
-
-def _target(t: Tensor, out: np.ndarray) -> tuple | None:
-    """What an input needs from a gradient of ``out``: None (no gradient), () (the
-    gradient as is: same shape and dtype) or (shape, dtype) to unbroadcast to."""
-    if not t._requires_grad:
-        return None
-    d = t.data
-    return () if d.shape == out.shape and d.dtype == out.dtype else (d.shape, d.dtype)
-
-
 def _binary(op: str, fn: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, Any, Any]:
     """``fn`` of two operands: both as tensors, the output, and each operand's
-    :func:`_target`. Two tensors of one dtype (every op of a recurrent cell) skip the
-    operand conversion."""
+    :func:`~.operands._target`. Two tensors of one dtype (every op of a recurrent cell)
+    skip the operand conversion."""
     if type(a) is not Tensor or type(b) is not Tensor or a.data.dtype is not b.data.dtype:
         a, b = binary_operands(a, b, op)
     x, y = a.data, b.data
@@ -68,13 +46,6 @@ def _binary(op: str, fn: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarra
         if b._requires_grad:
             tb = () if y.shape == shape and y.dtype == dtype else (y.shape, y.dtype)
     return a, b, out, ta, tb
-
-
-def _fit(g: np.ndarray, target: tuple | None) -> np.ndarray | None:
-    """``g`` shaped for an input, given its :func:`_target`."""
-    if target is None:
-        return None
-    return unbroadcast(g, *target) if target else g
 
 
 # ----------------------------------------------------------------------- binary
@@ -297,66 +268,6 @@ def _integer_powers(x: np.ndarray, y: np.ndarray) -> None:
         )
 
 
-def _select_vjp(
-    g: np.ndarray, share_a: np.ndarray, share_b: np.ndarray, ta: tuple | None, tb: tuple | None
-) -> tuple:
-    return (
-        None if ta is None else _fit(g * share_a, ta),
-        None if tb is None else _fit(g * share_b, tb),
-    )
-
-
-def _select_jvp(
-    dx: tuple,
-    y: np.ndarray,
-    share_a: np.ndarray,
-    share_b: np.ndarray,
-    ta: tuple | None,
-    tb: tuple | None,
-) -> np.ndarray | None:
-    da, db = dx
-    n = y.ndim
-    return tangent_sum(
-        y,
-        None if da is None else lift(da, n) * share_a,
-        None if db is None else lift(db, n) * share_b,
-    )
-
-
-def _shares(x: np.ndarray, y: np.ndarray, beats: Any, dtype: np.dtype) -> tuple:
-    """Each input's share of g: 1 unless the other input wins, 1/2 at a tie. A NaN
-    operand makes the result NaN and neither input wins, so both get g (PyTorch's)."""
-    tie = np.where(x == y, 0.5, 1.0)
-    share_a = np.where(beats(y, x), 0.0, tie).astype(dtype, copy=False)
-    share_b = np.where(beats(x, y), 0.0, tie).astype(dtype, copy=False)
-    return share_a, share_b
-
-
-def _select(op: str, fn: Any, beats: Any, a: Any, b: Any) -> Tensor:
-    a, b = binary_operands(a, b, op)
-    out = _apply(op, fn, a, b)
-    share_a, share_b = _shares(a.data, b.data, beats, out.dtype)
-    return record(op, out, (a, b), _select_vjp, share_a, share_b, _target(a, out), _target(b, out))
-
-
-@primitive(
-    _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("maximum",), top_level=True
-)
-def maximum(a: Any, b: Any) -> Tensor:
-    """Elementwise max. vjp: g to the larger input; ties split it evenly (a NaN
-    operand: g to both, as PyTorch)."""
-    return _select("maximum", np.maximum, np.greater, a, b)
-
-
-@primitive(
-    _select_vjp, jvp=_select_jvp, tensor_vjp=_select_vjp, methods=("minimum",), top_level=True
-)
-def minimum(a: Any, b: Any) -> Tensor:
-    """Elementwise min. vjp: g to the smaller input; ties split it evenly (a NaN
-    operand: g to both, as PyTorch)."""
-    return _select("minimum", np.minimum, np.less, a, b)
-
-
 def _logaddexp_vjp(
     g: np.ndarray, x: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
 ) -> tuple:
@@ -408,55 +319,6 @@ def logaddexp(a: Any, b: Any) -> Tensor:
     return record(
         "logaddexp", out, (a, b), _logaddexp_vjp, a.data, out, _target(a, out), _target(b, out)
     )
-
-
-def _where_vjp(g: np.ndarray, c: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
-    zero = g.dtype.type(0)
-    return (
-        None if ta is None else _fit(np.where(c, g, zero), ta),
-        None if tb is None else _fit(np.where(c, zero, g), tb),
-    )
-
-
-def _where_jvp(
-    dx: tuple, y: np.ndarray, c: np.ndarray, ta: tuple | None, tb: tuple | None
-) -> np.ndarray:
-    da, db = dx
-    zero = y.dtype.type(0)
-    a = zero if da is None else lift(da, y.ndim)
-    b = zero if db is None else lift(db, y.ndim)
-    batch = (db if da is None else da).shape[0]
-    return np.broadcast_to(np.where(c, a, b), (batch, *y.shape))
-
-
-def _where_tensor_vjp(g: Tensor, c: np.ndarray, ta: tuple | None, tb: tuple | None) -> tuple:
-    return (
-        None if ta is None else _fit(where(c, g, 0.0), ta),
-        None if tb is None else _fit(where(c, 0.0, g), tb),
-    )
-
-
-@primitive(_where_vjp, jvp=_where_jvp, tensor_vjp=_where_tensor_vjp, top_level=True)
-def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """Pick ``a`` where ``cond`` is true, else ``b``. vjp: (where(cond, g, 0),
-    where(cond, 0, g)).
-
-    The unused branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
-    cannot turn into NaN there).
-    """
-    c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
-    if isinstance(a, Tensor) or not isinstance(b, Tensor):
-        a = to_tensor(a, None, "where")
-        b = to_tensor(b, a, "where")
-    else:
-        a = to_tensor(a, b, "where")
-    if a.data.dtype is not b.data.dtype:
-        a, b = float_wins(a, b)
-    try:
-        out = np.where(c, a.data, b.data)
-    except ValueError:
-        raise broadcast_error("where", c.shape, a.shape, b.shape) from None
-    return record("where", out, (a, b), _where_vjp, c, _target(a, out), _target(b, out))
 
 
 __all__ = names(__name__)

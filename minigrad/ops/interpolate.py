@@ -15,7 +15,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import broadcast_error, float_wins, floating, record, to_tensor
-from .elementwise import _fit, _target
+from .operands import _fit, _target
 from .registry import names, primitive
 from .tangents import lift, tangent_sum
 

@@ -19,10 +19,11 @@ import numpy as np
 from ..axes import FIRST, Default, axis_index, spelled
 from ..tensor import Tensor
 from .core import to_tensor
-from .elementwise import where
+from .indexing import getitem
 from .reduce import sum
 from .registry import composite, names
-from .shape import concatenate, getitem, reshape, transpose
+from .select import where
+from .shape import concatenate, reshape, transpose
 
 SECOND = Default(1)
 

@@ -20,10 +20,11 @@ import numpy as np
 
 from ..axes import axis_args
 from ..tensor import Tensor
-from .elementwise import mul, pow, where
+from .elementwise import mul, pow
 from .piecewise import sign
 from .reduce import _axes, max, min, sum
 from .registry import composite, names
+from .select import where
 from .shape import reshape
 from .stats import _root
 from .unary import abs

@@ -24,8 +24,8 @@ from ..tape import _child_scope, grad_enabled, scope, shared_shape
 from ..tensor import Tensor
 from . import core
 from .core import next_seq, record, scope_get
+from .indexing import getitem
 from .registry import composite, names
-from .shape import getitem
 
 __all__ = ["slices"]
 

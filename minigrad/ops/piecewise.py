@@ -18,9 +18,10 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
-from .elementwise import div, mul, where
+from .elementwise import div, mul
 from .pointwise import define_binary, define_unary
 from .registry import composite, names, primitive, reflected
+from .select import where
 
 _M = __name__
 

@@ -1,6 +1,7 @@
-"""Shape primitives (reshape, transpose, broadcast, index and its adjoint scatter,
-concatenate, stack) and the composites built on them (swapaxes, squeeze, unsqueeze,
-take). Splitting into pieces (split, chunk, unbind) is :mod:`.pieces`.
+"""Shape primitives (reshape, transpose, broadcast, concatenate, stack) and the
+composites built on them (swapaxes, squeeze, unsqueeze). Indexing (getitem, its
+adjoint scatter, take) is :mod:`.indexing`; splitting into pieces (split, chunk,
+unbind) is :mod:`.pieces`.
 
 These ops are linear, so each jvp applies the op itself to the tangent (whose leading
 batch axis the op leaves alone) and each tensor vjp is the adjoint op on tensors.
@@ -8,18 +9,16 @@ batch axis the op leaves alone) and each tensor vjp is the adjoint op on tensors
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..axes import FIRST, axis_index, reduced_axes, spelled
-from ..differentiable import Deferred
-from ..gradients import slice_vjp
-from ..tape import shared_shape
 from ..tensor import Tensor
-from .core import record, to_tensor, unbroadcast
+from .core import record, unbroadcast
+from .indexing import getitem
+from .operands import _as_tensors
 from .registry import calling_op, composite, names, primitive, shape_args, varargs
 from .tangents import lift
 
@@ -171,175 +170,6 @@ def unsqueeze(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> 
     return reshape(a, (*a.shape[:axis], 1, *a.shape[axis:]))
 
 
-# Index parts that select without repeats: basic indexing (the layers' time steps and
-# gate slices).
-_BASIC = (slice, int, type(Ellipsis), type(None))
-
-
-def _index_parts(index: Any) -> tuple[Any, bool]:
-    """Index with tensors replaced by arrays; flag whether no position can repeat."""
-    parts = index if isinstance(index, tuple) else (index,)
-    for p in parts:
-        if type(p) not in _BASIC:
-            break
-    else:
-        return index, True
-    clean, unique = [], True
-    for p in parts:
-        if isinstance(p, Tensor):
-            p = p.data
-        if isinstance(p, (list, np.ndarray)):
-            p = np.asarray(p)
-            if p.dtype.kind in "iu":
-                unique = False
-            elif p.dtype.kind != "b":
-                raise TypeError(f"getitem: index arrays must be integer or boolean, got {p.dtype}")
-        clean.append(p)
-    return (tuple(clean) if isinstance(index, tuple) else clean[0]), unique
-
-
-_getitem_vjp = slice_vjp
-
-
-def _batch_last_index(idx: Any, ndim: int) -> tuple:
-    """``idx`` for a tangent whose batch axis was moved last: an Ellipsis is spelled out
-    as the slices it stands for, so it cannot reach that axis."""
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    if not any(p is Ellipsis for p in parts):
-        return parts
-    used = builtins.sum(
-        p.ndim if isinstance(p, np.ndarray) and p.dtype == bool else 1
-        for p in parts
-        if p is not None and p is not Ellipsis
-    )
-    k = next(i for i, p in enumerate(parts) if p is Ellipsis)
-    return (*parts[:k], *(slice(None),) * (ndim - used), *parts[k + 1 :])
-
-
-def _is_basic(idx: Any) -> bool:
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)
-
-
-def _getitem_jvp(
-    dx: tuple, y: np.ndarray, idx: Any, shape: tuple, dtype: np.dtype, unique: bool
-) -> np.ndarray:
-    # A basic index takes a leading ':' for the batch axis. Advanced indices may move
-    # the axes they index to the front, so they index the tangent with its batch axis
-    # last instead, where no index reaches it.
-    (da,) = dx
-    if _is_basic(idx):
-        return da[(slice(None), *(idx if isinstance(idx, tuple) else (idx,)))]
-    return np.moveaxis(np.moveaxis(da, 0, -1)[_batch_last_index(idx, len(shape))], -1, 0)
-
-
-def _getitem_tensor_vjp(g: Tensor, idx: Any, shape: tuple, dtype: np.dtype, unique: bool) -> tuple:
-    # Deferred: the walk sums every piece sent to one input in one scatter.
-    return (Deferred(_scatter_pieces, (g, idx, shape)),)
-
-
-def _scatter_pieces(terms: list) -> Tensor:
-    return scatter([g for g, _, _ in terms], [idx for _, idx, _ in terms], terms[0][2])
-
-
-@primitive(
-    _getitem_vjp,
-    jvp=_getitem_jvp,
-    tensor_vjp=_getitem_tensor_vjp,
-    methods=("__getitem__",),
-)
-def getitem(a: Tensor, index: Any) -> Tensor:
-    """``a[index]``: slices, integers, None, Ellipsis, integer arrays, boolean masks.
-    vjp: g scattered into the indexed positions of zeros (repeats accumulate).
-
-    The gradient is a :class:`~minigrad.gradients.Scatter`, which the engine adds into
-    one buffer per input (integer arrays accumulate repeats).
-    """
-    idx, unique = (index, True) if type(index) is int else _index_parts(index)
-    try:
-        out = a.data[idx]
-    except IndexError as e:
-        raise IndexError(f"getitem: {e} (tensor of shape {a.shape})") from None
-    d = a.data
-    return record("getitem", out, (a,), _getitem_vjp, idx, shared_shape(d.shape), d.dtype, unique)
-
-
-def _scatter_vjp(g: np.ndarray, indices: list, uniques: list) -> list:
-    return [g[idx] for idx in indices]
-
-
-def _add_at(out: np.ndarray, idx: Any, v: np.ndarray, unique: bool) -> None:
-    """``out[idx] += v``, accumulating repeated positions (``np.add.at``) only when an
-    integer index may repeat them."""
-    if unique:
-        out[idx] += v
-    else:
-        np.add.at(out, idx, v)
-
-
-def _scatter_jvp(dx: tuple, y: np.ndarray, indices: list, uniques: list) -> np.ndarray:
-    # Linear: the scatter of the tangents, built with the batch axis last so that no
-    # index, basic or advanced, can reach it.
-    batch = next(d for d in dx if d is not None).shape[0]
-    out = np.zeros((*y.shape, batch), y.dtype)
-    for d, idx, unique in zip(dx, indices, uniques, strict=True):
-        if d is not None:
-            _add_at(out, _batch_last_index(idx, y.ndim), np.moveaxis(d, 0, -1), unique)
-    return np.moveaxis(out, -1, 0)
-
-
-def _scatter_tensor_vjp(g: Tensor, indices: list, uniques: list) -> list:
-    return [getitem(g, idx) for idx in indices]
-
-
-@primitive(_scatter_vjp, jvp=_scatter_jvp, tensor_vjp=_scatter_tensor_vjp)
-def scatter(values: Sequence[Any], indices: Sequence[Any], shape: Sequence[int]) -> Tensor:
-    """A zero tensor of ``shape`` with each ``values[k]`` added at ``indices[k]``
-    (repeated positions accumulate): the adjoint of indexing, ``scatter([v], [i], s)``
-    being the gradient that ``x[i]`` sends to ``x``. It is how the gradient of an index
-    is itself differentiated; a tensor indexed many times (the T steps of a sequence)
-    gets one scatter of all the pieces. vjp: ``g[indices[k]]`` for each piece.
-    """
-    vs = _as_tensors(values, "scatter")
-    if len(indices) != len(vs):
-        raise ValueError(f"scatter: {len(vs)} values but {len(indices)} indices")
-    shape = tuple(shape)
-    out = np.zeros(shape, vs[0].dtype)
-    idxs, uniques = [], []
-    for v, index in zip(vs, indices, strict=True):
-        idx, unique = (index, True) if type(index) is int else _index_parts(index)
-        try:
-            target = out[idx].shape
-        except IndexError as e:
-            raise IndexError(f"scatter: {e} (shape {shape})") from None
-        if v.shape != target:
-            raise ValueError(
-                f"scatter: values of shape {v.shape} do not fit index of shape {target}"
-            )
-        _add_at(out, idx, v.data, unique)
-        idxs.append(idx)
-        uniques.append(unique)
-    return record("scatter", out, vs, _scatter_vjp, idxs, uniques)
-
-
-@composite(top_level=True)
-def take(a: Tensor, indices: Any, axis: int = FIRST, *, dim: int | None = None) -> Tensor:
-    """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0;
-    ``dim`` is PyTorch's name). vjp: g scatter-added back to the gathered rows
-    (repeats accumulate)."""
-    axis = axis_index("take", spelled("take", "axis", axis, "dim", dim), a.ndim)
-    ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
-    if ids.dtype.kind not in "iu":
-        raise TypeError(f"take: indices must be integers, got {ids.dtype}")
-    n = a.shape[axis]
-    if ids.size and (ids.min() < -n or ids.max() >= n):
-        raise IndexError(
-            f"take: index {int(ids.max() if ids.max() >= n else ids.min())} is out of range "
-            f"for axis {axis} of size {n}"
-        )
-    return getitem(a, (slice(None),) * (axis % a.ndim) + (ids,))
-
-
 def _concatenate_vjp(g: np.ndarray, ax: int, ends: np.ndarray, needs: list) -> list:
     return [p if r else None for p, r in zip(np.split(g, ends, axis=ax), needs, strict=True)]
 
@@ -424,13 +254,6 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     lead = (slice(None),) * (axis % out.ndim)
     needs = [t._requires_grad for t in ts]
     return record("stack", out, ts, _stack_vjp, lead, needs)
-
-
-def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
-    ts = tuple(t if type(t) is Tensor else to_tensor(t, None, op) for t in tensors)
-    if not ts:
-        raise ValueError(f"{op}: needs at least one tensor")
-    return ts
 
 
 __all__ = names(__name__)

@@ -23,10 +23,12 @@ import numpy as np
 from ..axes import LAST, axis_args, axis_index, one_axis, spelled
 from ..tensor import Tensor
 from .core import record
-from .elementwise import div, mul, pow, sub, where
+from .elementwise import div, mul, pow, sub
+from .indexing import getitem
 from .reduce import _axes, mean, sum
 from .registry import composite, names, primitive
-from .shape import getitem, reshape, transpose
+from .select import where
+from .shape import reshape, transpose
 from .unary import sqrt
 
 Axis = int | Sequence[int] | None

@@ -1,4 +1,5 @@
-"""Replay rules of the elementwise primitives (see minigrad.ops.elementwise).
+"""Replay rules of the elementwise primitives (see minigrad.ops.elementwise and
+minigrad.ops.select).
 
 Forward writes into the planned output with the ufunc's ``out`` argument (positional,
 the cheapest call NumPy offers); the derivative rules are the ops' own, written into

@@ -21,7 +21,7 @@ def pow(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
 
 
 def _select(g: np.ndarray, x: np.ndarray, y: np.ndarray, beats: np.ufunc) -> tuple:
-    # ops.elementwise._shares: 1 unless the other input wins, 1/2 at a tie (so a NaN
+    # ops.select._shares: 1 unless the other input wins, 1/2 at a tie (so a NaN
     # operand gives g to both).
     tie = np.where(x == y, 0.5, 1.0)
     share_a = np.where(beats(y, x), 0.0, tie).astype(g.dtype)

@@ -1,5 +1,7 @@
-"""Elementwise ops of two operands (minigrad/ops/elementwise.py): the table-driven check
-of every op, then broadcasting, ties, and where's unused branch."""
+"""Elementwise arithmetic of two operands (minigrad/ops/elementwise.py): the table-driven
+check of every op, then broadcasting, gradients at the boundaries, dtypes and errors.
+The rules shared with the selection ops (named broadcast errors, boundary gradients,
+mixed dtypes) are checked here for them too; the rest of theirs is test_select.py."""
 
 from __future__ import annotations
 
@@ -49,14 +51,6 @@ def test_broadcast_error_names_op_and_shapes(name):
     op = getattr(ops, name)
     with pytest.raises(ValueError, match=rf"{name}: shapes \(3, 2\) and \(3,\)"):
         op(Tensor(np.ones((3, 2))), Tensor(np.ones(3)))
-
-
-def test_maximum_ties_split_the_gradient():
-    x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
-    y = Tensor(np.array([1.0, 5.0, 0.0]), requires_grad=True)
-    ops.maximum(x, y).sum().backward()
-    np.testing.assert_array_equal(x.grad, [0.5, 0.0, 1.0])
-    np.testing.assert_array_equal(y.grad, [0.5, 1.0, 0.0])
 
 
 # Boundary points where a derivative formula meets 0 * inf: (what, function, inputs,
@@ -152,24 +146,6 @@ def test_a_float_tensor_wins_over_an_integer_one(name, float_dtype):
         assert op(n, n).dtype == np.int64
     assert ops.where(np.array([True, False]), x, n).dtype == float_dtype
     assert ops.where(np.array([True, False]), n, x).dtype == float_dtype
-
-
-def test_where_does_not_leak_nan_from_the_unused_branch():
-    x = Tensor(np.array([-2.0, 1.0, 3.0]), requires_grad=True)
-    y = ops.log(x)  # nan at x = -2, which the where does not select
-    z = ops.log(ops.neg(x))  # nan where x > 0, likewise unused
-    out = ops.where(x > 0, y, z)
-    out.sum().backward()
-    assert np.all(np.isfinite(x.grad))
-    np.testing.assert_allclose(x.grad, 1.0 / x.data)
-
-
-def test_where_python_scalar_keeps_float32():
-    x = Tensor(np.array([-1.0, 1.0], np.float32), requires_grad=True)
-    y = ops.where(x > 0, x, 0.0)
-    assert y.dtype == np.float32
-    y.sum().backward()
-    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
 
 
 @pytest.mark.parametrize("default", [np.float32, np.float64])
