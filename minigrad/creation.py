@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .rng import default_generator
-from .tensor import Tensor, _shape_args, as_array, get_default_dtype
+from .size import shape_args
+from .tensor import Tensor, as_array, get_default_dtype
 
 __all__ = [
     "arange",
@@ -37,12 +38,12 @@ def _float_dtype(dtype: Any) -> np.dtype:
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(np.zeros(_shape_args(shape), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.zeros(shape_args(shape), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(_shape_args(shape), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.ones(shape_args(shape), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -88,7 +89,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples, from ``generator`` or the default one."""
     rng = generator or default_generator()
-    data = rng.standard_normal(_shape_args(shape)).astype(_float_dtype(dtype))
+    data = rng.standard_normal(shape_args(shape)).astype(_float_dtype(dtype))
     return Tensor(data, requires_grad)
 
 
@@ -100,5 +101,5 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1), from ``generator`` or the default one."""
     rng = generator or default_generator()
-    data = rng.random(_shape_args(shape)).astype(_float_dtype(dtype))
+    data = rng.random(shape_args(shape)).astype(_float_dtype(dtype))
     return Tensor(data, requires_grad)

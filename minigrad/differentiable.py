@@ -1,6 +1,6 @@
 """The backward walk on tensors, for ``create_graph=True``: gradients that have history.
 
-The first-order walk (:mod:`minigrad.autograd`) runs each node's ``vjp`` on arrays and
+The first-order walk (:mod:`minigrad.engine`) runs each node's ``vjp`` on arrays and
 records nothing. This walk visits the same nodes in the same order but runs each op's
 *tensor vjp*: the same derivative rule written with minigrad ops, applied to tensors.
 The gradients it returns are therefore tensors made by recorded ops, which can be

@@ -14,35 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, gradients, tape
+from . import autograd, gradients, tape, versions
 from .axes import axis_args, axis_index
 from .dtypes import as_array, get_default_dtype, set_default_dtype
+from .size import Size
 from .tape import Node
 
 __all__ = ["Tensor", "get_default_dtype", "set_default_dtype"]
-
-
-class Size(int):
-    """``Tensor.size``: the element count (an ``int``, as it has always been here),
-    which called gives the shape (``t.size()``) or one axis (``t.size(dim)``), as
-    PyTorch's ``Tensor.size``."""
-
-    shape: tuple[int, ...]
-
-    def __new__(cls, data: np.ndarray) -> Size:
-        self = super().__new__(cls, data.size)
-        self.shape = data.shape
-        return self
-
-    def __call__(self, dim: int | None = None) -> Any:
-        if dim is None:
-            return self.shape
-        try:
-            return self.shape[dim]
-        except (IndexError, TypeError):
-            raise IndexError(
-                f"size({dim!r}): dimension out of range for a tensor of shape {self.shape}"
-            ) from None
 
 
 class _HookHandle:
@@ -290,7 +268,7 @@ class Tensor:
                 "recorded graph; do it inside `with minigrad.no_grad():`"
             )
         epoch = tape.bump_inplace_epoch()
-        tape.mark_written(self.data, epoch)
+        versions.mark_written(self.data, epoch)
         owners = [self._node if self._node is not None else self]
         if self._base is not None and (base := self._base()) is not None:
             owners.append(base)
@@ -415,13 +393,6 @@ class Tensor:
     # Arithmetic, math, reductions and shape methods (``x + y``, ``x.exp()``,
     # ``x.sum(0)``, ``x.reshape(2, 3)``...) are installed by the op definitions in
     # minigrad.ops and minigrad.functional when the package is imported.
-
-
-def _shape_args(args: tuple) -> tuple:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)
 
 
 def _raw(o: Any) -> Any:

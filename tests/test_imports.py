@@ -131,10 +131,14 @@ def test_the_engine_sits_at_the_bottom():
     graph = import_graph()
     assert graph["minigrad.tape"] == set()
     assert graph["minigrad.forward"] == set()
+    assert graph["minigrad.size"] == set()
+    assert graph["minigrad.versions"] <= {"minigrad.tape"}
     assert graph["minigrad.differentiable"] <= {"minigrad.tape"}
+    assert graph["minigrad.engine"] <= {"minigrad.tape", "minigrad.versions", "minigrad.gradients"}
     assert graph["minigrad.autograd"] <= {
         "minigrad.tape",
-        "minigrad.gradients",
+        "minigrad.versions",
+        "minigrad.engine",
         "minigrad.forward",
         "minigrad.differentiable",
     }

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .. import differentiable, forward
-from ..tensor import Tensor, _shape_args
+from ..size import shape_args
+from ..tensor import Tensor
 
 __all__ = [
     "REGISTRY",
@@ -228,9 +229,6 @@ def reflected(fn: Callable) -> Callable:
 
     method.__doc__ = f"``other {fn.__name__} self``: {fn.__name__}(other, self)."
     return method
-
-
-shape_args = _shape_args
 
 
 def varargs(fn: Callable) -> Callable:

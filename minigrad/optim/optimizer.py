@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import bump_inplace_epoch, enable_grad
-from ..tape import mark_written
 from ..tensor import Tensor
+from ..versions import mark_written
 
 __all__ = ["Optimizer"]
 
