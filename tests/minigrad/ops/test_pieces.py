@@ -22,7 +22,7 @@ nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 @pytest.mark.parametrize("name", names("minigrad.ops.pieces"))
 @given(data=st.data())
 def test_forward_and_gradient(name, data):
-    """Every splitting op in the registry against its row of tests/op_cases.py."""
+    """Every splitting op in the registry against its row of tests/op_cases/."""
     check_case(name, data.draw)
 
 
