@@ -16,7 +16,7 @@ from viz_cases import NODE, by_label, gru, lstm, params, parse, rnn
 import minigrad
 import minigrad.viz as viz
 
-# ----------------------------------------------------------------------- unrolled view
+# ------------------------------------------------------------------- unrolled view
 
 
 def test_vanilla_rnn_t3_exact_node_and_edge_counts():
@@ -115,7 +115,7 @@ def test_max_nodes_refuses_a_hairball():
     assert viz.draw(h, max_nodes=240).source
 
 
-# ------------------------------------------------------------------------------- names
+# ---------------------------------------------------------------- names and labels
 
 
 def test_layers_name_initial_states_and_gate_slices():
@@ -146,7 +146,7 @@ def test_scalar_constants_fold_into_the_label():
     assert not any(label.endswith("scalar") and "input" in label for label, _ in nodes.values())
 
 
-# ---------------------------------------------------------------------- collapsed view
+# ------------------------------------------------------------------ collapsed view
 
 
 def _depth() -> int:
