@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import arrays, away_from_kinks, broadcast_pairs, positive_arrays
+from strategies import arrays, away_from_kinks, broadcast_pairs, nonscalar, positive_arrays
 
-from op_cases.case import EMPTY2, Case, binary, nonscalar, unary, zeros
+from op_cases.case import EMPTY2, Case, binary, unary, zeros
 
 
 def lerp_args(draw: Any) -> tuple:

@@ -9,10 +9,8 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
-from strategies import arrays, broadcast_pairs, shapes
+from strategies import arrays, broadcast_pairs, nonscalar, shapes
 
-nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 Draw = Callable[[Any], tuple]  # hypothesis draw -> the op's positional arguments
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from strategies import arrays, shapes
+from strategies import arrays, nonscalar, shapes
 
-from op_cases.case import EMPTY, Case, Draw, along_axis, nonscalar, unary, zeros
+from op_cases.case import EMPTY, Case, Draw, along_axis, unary, zeros
 
 matrices = hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from strategies import arrays, away_from_kinks, distinct_arrays
+from strategies import arrays, away_from_kinks, distinct_arrays, nonscalar
 
-from op_cases.case import EMPTY, Case, Draw, along_axis, nonscalar, reduction
+from op_cases.case import EMPTY, Case, Draw, along_axis, reduction
 
 
 def _np_mean(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
-from strategies import arrays, shapes
+from strategies import arrays, nonscalar, shapes
 
-from op_cases.case import EMPTY, Case, Draw, along_axis, nonscalar, unary, zeros
+from op_cases.case import EMPTY, Case, Draw, along_axis, unary, zeros
 
 
 def joined(count: int) -> Draw:
