@@ -27,6 +27,7 @@ __all__ = [
     "make_cell",
     "make_layer",
     "options",
+    "suffix",
 ]
 
 CELLS = list(CELL_KINDS)
@@ -55,6 +56,11 @@ def make_cell(cell: str, nonlinearity: str = "tanh", I=3, H=4, bias=True, dtype=
     """A ``*Cell`` module of the kind, from its description."""
     cls = cell_kind(cell).cell_class
     return cls(I, H, bias=bias, dtype=dtype, **options(cell, nonlinearity))
+
+
+def suffix(k: int, d: int) -> str:
+    """The parameter-name suffix of layer ``k``, direction ``d`` (1 = reverse): ``_l1_reverse``."""
+    return f"_l{k}" + ("_reverse" if d else "")
 
 
 def make_layer(cell: str, nonlinearity: str = "tanh", **kw):

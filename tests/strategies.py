@@ -12,12 +12,15 @@ __all__ = [
     "broadcast_pairs",
     "distinct_arrays",
     "matmul_pairs",
+    "nonscalar",
     "positive_arrays",
     "shapes",
 ]
 
 # Small sizes keep full finite-difference checks cheap (two evaluations per element).
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+# Shapes with at least one axis, for ops that take an axis.
+nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 
 
 def arrays(shape, lo: float = -3.0, hi: float = 3.0):

@@ -1,6 +1,6 @@
 """PyTorch's counterpart of every registered op, for the comparisons against PyTorch.
 
-``TORCH[name]`` takes the arguments of op ``name``'s row in tests/op_cases.py (float
+``TORCH[name]`` takes the arguments of op ``name``'s row in tests/op_cases/ (float
 arrays arriving as float64 torch tensors, everything else as it is) and computes the
 same function with PyTorch's own ops, so values and derivatives can be compared.
 ``NO_TORCH[name]`` says why an op has none. Every registered op is in exactly one of
@@ -29,7 +29,7 @@ class Inexpressible(Exception):
 
 
 def joined(out: Any) -> torch.Tensor:
-    """One tensor from a list of pieces, weighted 1, 2, 3... as tests/op_cases.py's
+    """One tensor from a list of pieces, weighted 1, 2, 3... as the op table's (tests/op_cases/)
     ``_joined`` weights minigrad's (a gradient landing in the wrong piece is caught)."""
     if isinstance(out, torch.Tensor):
         return out

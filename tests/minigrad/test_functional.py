@@ -185,7 +185,7 @@ def test_dropout():
 @given(data=st.data())
 def test_registered_composites_against_the_table(name, data):
     """softmax, log_softmax and logsumexp (also Tensor methods) against their rows of
-    tests/op_cases.py."""
+    tests/op_cases/."""
     check_case(name, data.draw)
 
 

@@ -1,5 +1,5 @@
 """Every op's derivative rules against each other and against finite differences,
-driven by the registry and the rows of tests/op_cases.py (float64, hypothesis):
+driven by the registry and the rows of tests/op_cases/ (float64, hypothesis):
 
 - every primitive defines a jvp and a tensor vjp (an op without them fails by name);
 - <u, J v> = <J^T u, v> to 1e-10: forward mode (jvp) is the adjoint of reverse mode;

@@ -16,7 +16,7 @@ from minigrad.ops.registry import names
 @pytest.mark.parametrize("name", names("minigrad.ops.explog"))
 @given(data=st.data())
 def test_forward_and_gradient(name, data):
-    """Every op of the module against its row of tests/op_cases.py."""
+    """Every op of the module against its row of tests/op_cases/."""
     check_case(name, data.draw)
 
 

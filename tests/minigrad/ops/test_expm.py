@@ -18,7 +18,7 @@ from minigrad.ops.expm import expm, frechet
 
 @given(data=st.data())
 def test_forward_and_gradient(data):
-    """Against the row of tests/op_cases.py: Taylor reference, finite differences."""
+    """Against the row of tests/op_cases/: Taylor reference, finite differences."""
     check_case("matrix_exp", data.draw)
 
 

@@ -17,7 +17,7 @@ from minigrad.ops.registry import REGISTRY, composite, definitions, primitive, u
 
 def test_every_registered_op_has_one_row_of_test_data_and_no_row_is_stale():
     assert set(CASES) == set(REGISTRY), (
-        f"ops without a row in tests/op_cases.py: {sorted(set(REGISTRY) - set(CASES))}; "
+        f"ops without a row in tests/op_cases/: {sorted(set(REGISTRY) - set(CASES))}; "
         f"rows for no registered op: {sorted(set(CASES) - set(REGISTRY))}"
     )
 

@@ -1,7 +1,7 @@
 """Every registered op against PyTorch (when installed), driven by the registry: the
 value, J v (forward mode), J^T u (reverse mode, a random cotangent u) and the
 Hessian-vector product of <u, f> (double backward, create_graph on both sides), to
-1e-10 in float64, on the hypothesis-drawn rows of tests/op_cases.py (broadcast pairs
+1e-10 in float64, on the hypothesis-drawn rows of tests/op_cases/ (broadcast pairs
 and 0-d inputs among them) and on each row's zero-size arguments.
 
 PyTorch's counterpart of each op is in tests/torch_ops.py; an op registered without

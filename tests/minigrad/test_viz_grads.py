@@ -1,0 +1,75 @@
+"""minigrad.viz.grads: gradient norms recorded by hooks, and the gradient view of
+minigrad.viz.draw that colours each step and node by them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pytest
+from viz_cases import params, rnn
+
+import minigrad.viz as viz
+from minigrad.viz.grads import grad_norm
+
+
+def _fills(src: str, labels: list[str]) -> list[str]:
+    out = []
+    for want in labels:
+        (line,) = [ln for ln in src.splitlines() if f'[label="{want}' in ln]
+        out.append(re.search(r'fillcolor="(#\w+)"', line).group(1))
+    return out
+
+
+def test_grads_fade_across_steps_for_small_recurrent_weights():
+    T = 8
+    p = params(1, scale=0.2)
+    h = rnn(T, p)
+    loss = h.sum()
+    assert viz.track_grads(loss) == 8 * T + 1
+    loss.backward()
+    src = viz.draw(loss, params=p, collapse=True, grads=True).source
+    norms = [
+        float(re.search(r"‖grad‖ = ([\d.e+-]+)", ln).group(1))
+        for ln in src.splitlines()
+        if re.match(r'\s*s\d+ \[label="t=', ln)
+    ]
+    assert len(norms) == T
+    assert all(a < b for a, b in itertools.pairwise(norms)), norms  # vanishing
+    fills = _fills(src, [f"t={t}" for t in range(T)])
+    assert len(set(fills)) == T
+    assert "legend [label=<<TABLE" in src and "log10 ‖grad‖" in src
+    unrolled = viz.draw(loss, params=p, grads=True).source
+    tanh_fills = [
+        re.search(r'fillcolor="(#\w+)"', ln).group(1)
+        for ln in unrolled.splitlines()
+        if 'label="tanh' in ln
+    ]
+    assert len(set(tanh_fills)) == T
+
+
+def test_recorded_norms_are_the_gradient_norms():
+    p = params(1)
+    h = rnn(3, p)
+    h.retain_grad()
+    loss = (h * h).sum()
+    viz.track_grads(loss)
+    loss.backward()
+    assert grad_norm(h._node) == pytest.approx(np.linalg.norm(h.grad))
+    assert grad_norm(p["weight_hh"]) == pytest.approx(np.linalg.norm(p["weight_hh"].grad))
+
+
+def test_track_grads_hooks_each_node_once():
+    loss = rnn(2, params(1)).sum()
+    assert viz.track_grads(loss) == viz.track_grads(loss) == 17
+    assert len(loss._node.hooks) == 1
+
+
+def test_grads_without_tracking_says_what_to_call():
+    p = params(1)
+    loss = rnn(2, p).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match=r"call minigrad.viz.track_grads\(output\) before"):
+        viz.draw(loss, grads=True)
