@@ -19,7 +19,7 @@ from minigrad.ops.registry import names
 @pytest.mark.parametrize("name", names("minigrad.ops.elementwise"))
 @given(data=st.data())
 def test_forward_and_gradient(name, data):
-    """Every elementwise op in the registry against its row of tests/op_cases.py."""
+    """Every elementwise op in the registry against its row of the op table (tests/op_cases/)."""
     check_case(name, data.draw)
 
 

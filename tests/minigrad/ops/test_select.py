@@ -18,7 +18,7 @@ from minigrad.ops.registry import names
 @pytest.mark.parametrize("name", names("minigrad.ops.select"))
 @given(data=st.data())
 def test_forward_and_gradient(name, data):
-    """Every selection op in the registry against its row of tests/op_cases.py."""
+    """Every selection op in the registry against its row of the op table (tests/op_cases/)."""
     check_case(name, data.draw)
 
 

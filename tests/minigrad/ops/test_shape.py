@@ -7,20 +7,17 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 from op_cases import check_case, check_empty
-from strategies import arrays
+from strategies import arrays, nonscalar
 
 from minigrad import Tensor, gradcheck, ops
 from minigrad.ops.registry import names
-
-nonscalar = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 
 
 @pytest.mark.parametrize("name", names("minigrad.ops.shape"))
 @given(data=st.data())
 def test_forward_and_gradient(name, data):
-    """Every shape op in the registry against its row of tests/op_cases.py."""
+    """Every shape op in the registry against its row of the op table (tests/op_cases/)."""
     check_case(name, data.draw)
 
 
