@@ -143,7 +143,7 @@ def lstm_step(
     gates = addmm(xw, h, w_hh_t)
     if b_hh is not None:
         gates = gates + b_hh
-    a_if, g, o = _lstm_blocks(gates)
+    a_if, g, o = slices(gates, *_lstm_blocks(gates.shape[-1] // 4))
     i, f = split_gates(a_if.sigmoid(), "if")
     o = o.sigmoid()
     c = minigrad.addcmul(f * c, i, g.tanh())
@@ -151,18 +151,11 @@ def lstm_step(
     return h, c
 
 
-def _lstm_blocks(gates: Tensor) -> list[Tensor]:
-    """The pre-activations (N, 4H) cut into the adjacent i|f blocks (N, 2H), g and o."""
-    H = gates.shape[-1] // 4
-    indices, scopes = _lstm_slices(H)
-    return slices(gates, indices, scopes)
-
-
 @functools.lru_cache(maxsize=64)
-def _lstm_slices(H: int) -> tuple[tuple[Any, ...], tuple[str, ...]]:
-    whole = ((Ellipsis, slice(0, 2 * H)),)
-    g_o, names = _gate_slices("ifgo", "go", H)
-    return whole + g_o, ("gate=i|f", *names)
+def _lstm_blocks(H: int) -> tuple[tuple[Any, ...], tuple[str, ...]]:
+    """Indices and scope names of the i|f blocks (N, 2H), g and o of gates (N, 4H)."""
+    (g, o), names = _gate_slices("ifgo", "go", H)
+    return ((Ellipsis, slice(0, 2 * H)), g, o), ("gate=i|f", *names)
 
 
 def split_gates(x: Tensor, names: str, only: str | None = None) -> list[Tensor]:
