@@ -82,11 +82,23 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
     return out
 
 
-@functools.lru_cache(maxsize=1024)
+# The scope paths of pieces, by (current path, piece scope names). A layer cuts its
+# gates under a path per time step, so a long sequence has thousands of these keys,
+# visited in the same order at every call: a least-recently-used cache smaller than
+# that would miss every time. Like the paths themselves, the table is emptied when full.
+_piece_paths: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[tuple[str, ...], ...]] = {}
+
+
 def _paths(here: tuple[str, ...], scopes: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     """The scope path of each piece: a cell's gates are cut under the same path at every
     step of every call, so the paths are built once."""
-    return tuple(_child_scope(here, name) for name in scopes)
+    key = (here, scopes)
+    paths = _piece_paths.get(key)
+    if paths is None:
+        if len(_piece_paths) >= 65536:
+            _piece_paths.clear()
+        paths = _piece_paths[key] = tuple(_child_scope(here, name) for name in scopes)
+    return paths
 
 
 def _one_by_one(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None) -> list[Tensor]:
