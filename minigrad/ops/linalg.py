@@ -200,12 +200,17 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
         if same or (cd.dtype is out.dtype and cd.ndim <= 1):
             out += cd
         else:
-            # c broadcasts to a @ b's (N, M), never beyond it: (2, 3, 5) + (3, 5) is refused.
             full = out + cd
             if full.shape != out.shape:
-                raise ValueError
+                # c broadcasts to a @ b's (N, M), never beyond it, as in torch.addmm.
+                raise ValueError(
+                    f"addmm: c of shape {c.shape} would make the result {full.shape}; "
+                    f"it must broadcast to a @ b's shape {out.shape}"
+                )
             out = full
-    except ValueError:
+    except ValueError as e:
+        if str(e).startswith("addmm:"):
+            raise
         raise broadcast_error("addmm", c.shape, out.shape) from None
     tc = (() if same else (cd.shape, cd.dtype)) if c._requires_grad else None
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)

@@ -82,17 +82,25 @@ def test_addmm_keeps_float32_and_names_shapes():
         ops.addmm(np.ones(5, np.float32), x, w)
 
 
-@pytest.mark.parametrize("c_shape", [(2, 2, 4), (1, 2, 4), (3, 4), (2, 2, 1), (5, 1, 1)])
-def test_addmm_refuses_a_bias_that_broadcasts_beyond_the_product(c_shape):
+@pytest.mark.parametrize(
+    ("c_shape", "result"), [((2, 2, 4), (2, 2, 4)), ((1, 2, 4), (1, 2, 4)), ((5, 1, 1), (5, 2, 4))]
+)
+def test_addmm_refuses_a_bias_that_broadcasts_beyond_the_product(c_shape, result):
     """c broadcasts to a @ b's (N, M) = (2, 4) and no further, as torch.addmm: a bias
-    that would make the result larger (or 3-d) names both shapes, whatever its dtype."""
+    that would make the result larger (or 3-d) is refused, naming the shapes, whatever
+    its dtype; one that does not broadcast at all gets the broadcast error."""
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     w = Tensor(np.ones((3, 4)), requires_grad=True)
     for dtype in (np.float64, np.float32):
         c = Tensor(np.ones(c_shape, dtype), requires_grad=True)
-        shapes = rf"{re.escape(str(c_shape))} and \(2, 4\)"
-        with pytest.raises(ValueError, match=rf"addmm: shapes {shapes} cannot be broadcast"):
+        message = (
+            rf"addmm: c of shape {re.escape(str(c_shape))} would make the result "
+            rf"{re.escape(str(result))}; it must broadcast to a @ b's shape \(2, 4\)"
+        )
+        with pytest.raises(ValueError, match=message):
             ops.addmm(c, x, w)
+        with pytest.raises(ValueError, match=r"addmm: shapes \(3, 4\) and \(2, 4\) cannot be"):
+            ops.addmm(Tensor(np.ones((3, 4), dtype)), x, w)
 
 
 def test_matmul_shape_error_names_both_shapes():
