@@ -73,7 +73,7 @@ class Comparison:
         lines = [
             f"autodiff vs manual BPTT: {what}, {self.dtype}, tolerance {self.tol:g}",
             "",
-            f"{'gradient':<{width}}{'shape':<14}{'max abs err':>14}{'max rel err':>14}",
+            f"{'compared':<{width}}{'shape':<14}{'max abs err':>14}{'max rel err':>14}",
         ]
         for r in self.rows:
             shape = "x".join(map(str, r.shape))
