@@ -196,22 +196,22 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
         raise ValueError(f"addmm: shapes {a.shape} @ {b.shape} do not align") from None
     cd = c.data
     same = cd.shape == out.shape and cd.dtype is out.dtype
+    in_place = same or (cd.dtype is out.dtype and cd.ndim <= 1)
     try:
-        if same or (cd.dtype is out.dtype and cd.ndim <= 1):
+        if in_place:
             out += cd
         else:
             full = out + cd
-            if full.shape != out.shape:
-                # c broadcasts to a @ b's (N, M), never beyond it, as in torch.addmm.
-                raise ValueError(
-                    f"addmm: c of shape {c.shape} would make the result {full.shape}; "
-                    f"it must broadcast to a @ b's shape {out.shape}"
-                )
-            out = full
-    except ValueError as e:
-        if str(e).startswith("addmm:"):
-            raise
+    except ValueError:
         raise broadcast_error("addmm", c.shape, out.shape) from None
+    if not in_place:
+        if full.shape != out.shape:
+            # c broadcasts to a @ b's (N, M), never beyond it, as in torch.addmm.
+            raise ValueError(
+                f"addmm: c of shape {c.shape} would make the result {full.shape}; "
+                f"it must broadcast to a @ b's shape {out.shape}"
+            )
+        out = full
     tc = (() if same else (cd.shape, cd.dtype)) if c._requires_grad else None
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
 
