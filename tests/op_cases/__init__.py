@@ -80,12 +80,7 @@ def check_case(name: str, draw: Any) -> None:
     case, op = CASES[name], REGISTRY[name].forward
     args = case.draw(draw)
     leaves = _leaves(args)
-    out, ref = op(*_with(args, [Tensor(v) for v in leaves])), case.ref(*args)
-    pieces = out if isinstance(out, list) else [out]
-    refs = ref if isinstance(out, list) else [ref]
-    assert len(pieces) == len(refs), f"{name}: {len(pieces)} pieces, NumPy has {len(refs)}"
-    for p, r in zip(pieces, refs, strict=True):
-        assert p.shape == np.shape(r), f"{name}: shape {p.shape}, NumPy gives {np.shape(r)}"
+    for p, r in _against_numpy(name, args, leaves):
         np.testing.assert_allclose(p.data, r, rtol=1e-12, atol=1e-12, err_msg=name)
     if leaves:
         gradcheck(lambda *ts: _joined(op(*_with(args, list(ts)))), leaves)
@@ -99,16 +94,25 @@ def check_case(name: str, draw: Any) -> None:
 def check_empty(name: str) -> None:
     """The op on its row's zero-size arguments: NumPy's result (shape and values),
     and a gradient of each input's shape that finite differences agree with."""
-    case, op = CASES[name], REGISTRY[name].forward
-    args = case.empty
+    op = REGISTRY[name].forward
+    args = CASES[name].empty
     leaves = _leaves(args)
-    out, ref = op(*_with(args, [Tensor(v) for v in leaves])), case.ref(*args)
+    pairs = _against_numpy(name, args, leaves)
+    for p, r in pairs:
+        np.testing.assert_array_equal(p.data, r, err_msg=name)
+    if leaves and pairs:
+        report = gradcheck(lambda *ts: _joined(op(*_with(args, list(ts)))), leaves)
+        assert report.ok
+
+
+def _against_numpy(name: str, args: tuple, leaves: list) -> list[tuple[Tensor, Any]]:
+    """The op's outputs on ``args`` beside NumPy's, paired after checking that there are
+    as many and that each pair has one shape."""
+    out = REGISTRY[name].forward(*_with(args, [Tensor(v) for v in leaves]))
+    ref = CASES[name].ref(*args)
     pieces = out if isinstance(out, list) else [out]
     refs = ref if isinstance(out, list) else [ref]
     assert len(pieces) == len(refs), f"{name}: {len(pieces)} pieces, NumPy has {len(refs)}"
     for p, r in zip(pieces, refs, strict=True):
         assert p.shape == np.shape(r), f"{name}: shape {p.shape}, NumPy gives {np.shape(r)}"
-        np.testing.assert_array_equal(p.data, r, err_msg=name)
-    if leaves and pieces:
-        report = gradcheck(lambda *ts: _joined(op(*_with(args, list(ts)))), leaves)
-        assert report.ok
+    return list(zip(pieces, refs, strict=True))
