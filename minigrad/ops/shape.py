@@ -221,6 +221,14 @@ def concatenate(
 
 
 def _stack_vjp(g: np.ndarray, lead: tuple, needs: list) -> list:
+    if not lead:
+        # Along the first axis, iterating g yields its views (made in C, not indexed
+        # one by one): a layer's T outputs each get theirs.
+        return [v if r else None for v, r in zip(g, needs)]  # noqa: B905 (one per input)
+    return _stack_tensor_vjp(g, lead, needs)
+
+
+def _stack_tensor_vjp(g: Any, lead: tuple, needs: list) -> list:
     return [g[(*lead, i)] if r else None for i, r in enumerate(needs)]
 
 
@@ -232,7 +240,7 @@ def _stack_jvp(dx: tuple, y: np.ndarray, lead: tuple, needs: list) -> np.ndarray
     return np.stack(pieces, axis=axis + 1)
 
 
-@primitive(_stack_vjp, jvp=_stack_jvp, tensor_vjp=_stack_vjp, top_level=True)
+@primitive(_stack_vjp, jvp=_stack_jvp, tensor_vjp=_stack_tensor_vjp, top_level=True)
 def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) -> Tensor:
     """Join along a new axis (``dim`` is PyTorch's name). vjp: one view of g per input
     (O(T) for T inputs)."""
