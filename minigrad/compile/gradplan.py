@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.indexing import is_basic
 from .kernels import KERNELS
-from .kernels.shape import is_basic
 from .plan import ForwardPlan
 from .trace import Step, Value
 

@@ -71,7 +71,8 @@ def _batch_last_index(idx: Any, ndim: int) -> tuple:
     return (*parts[:k], *(slice(None),) * (ndim - used), *parts[k + 1 :])
 
 
-def _is_basic(idx: Any) -> bool:
+def is_basic(idx: Any) -> bool:
+    """Whether an index selects a view (integers, slices, None, Ellipsis, tuples of them)."""
     parts = idx if isinstance(idx, tuple) else (idx,)
     return all(p is None or p is Ellipsis or type(p) in (int, slice) for p in parts)
 
@@ -83,7 +84,7 @@ def _getitem_jvp(
     # the axes they index to the front, so they index the tangent with its batch axis
     # last instead, where no index reaches it.
     (da,) = dx
-    if _is_basic(idx):
+    if is_basic(idx):
         return da[(slice(None), *(idx if isinstance(idx, tuple) else (idx,)))]
     return np.moveaxis(np.moveaxis(da, 0, -1)[_batch_last_index(idx, len(shape))], -1, 0)
 

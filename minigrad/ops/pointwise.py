@@ -100,11 +100,6 @@ def define_unary(
     return register(_named(forward, module, name, doc))
 
 
-def _fit(g: Any, target: tuple | None) -> Any:
-    """``g`` reduced to an input's (shape, dtype), or None for an input without grad."""
-    return None if target is None else unbroadcast(g, *target)
-
-
 def define_binary(
     module: str,
     name: str,
@@ -124,8 +119,8 @@ def define_binary(
         with np.errstate(divide="ignore", invalid="ignore"):
             xp = np if isinstance(g, np.ndarray) else OPS
             return (
-                None if ta is None else _fit(g * da(xp, x, w, out), ta),
-                None if tb is None else _fit(g * db(xp, x, w, out), tb),
+                None if ta is None else unbroadcast(g * da(xp, x, w, out), *ta),
+                None if tb is None else unbroadcast(g * db(xp, x, w, out), *tb),
             )
 
     def jvp(dx: tuple, y: np.ndarray, x: Any, w: Any, out: Any, ta: Any, tb: Any) -> Any:

@@ -10,16 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from ...ops.indexing import is_basic
 from ..trace import Step
 from .base import Emitter, Kernel, kernel
 
 __all__: list[str] = []  # internal to minigrad.compile.kernels
-
-
-def is_basic(idx: Any) -> bool:
-    """Whether an index selects a view (slices, integers, None, Ellipsis)."""
-    parts = idx if type(idx) is tuple else (idx,)
-    return all(p is None or p is Ellipsis or type(p) in (slice, int) for p in parts)
 
 
 @kernel("reshape")
