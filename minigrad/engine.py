@@ -38,18 +38,17 @@ def collect(roots: Sequence[Node], parts: bool) -> list[Node]:
     backward hands a piece's gradient straight to that tensor (unless the piece is a root).
     """
     seen = set(roots)
-    stack = list(roots)
     order = list(seen)
-    add, push, pop, keep = seen.add, stack.append, stack.pop, order.append
-    while stack:
-        for p in pop().parents:
+    add, keep = seen.add, order.append
+    # Breadth first: the loop reads the list it appends to, so the list is the queue.
+    for node in order:
+        for p in node.parents:
             if type(p) is Node and p not in seen:
                 if parts and p.vjp is part_vjp:
                     p = p.parents[0]  # always a node (see ops.pieces.slices)
                     if p in seen:
                         continue
                 add(p)
-                push(p)
                 keep(p)
     # In the order found, a graph is mostly runs of falling creation order, which the
     # sort merges in about linear time (a set's order would need the full n log n).
