@@ -205,7 +205,7 @@ def _propagate(
                     # block) added in place into its parent's own buffer.
                     region = old[pg.index]
                     if type(region) is ndarray and region.base is old:
-                        add(region, pg.value, out=region)
+                        add(region, pg.value, region)
                     else:
                         old[pg.index] += pg.value
                     continue

@@ -142,6 +142,12 @@ class Tracer:
         """The traced value whose array ``a`` is (by identity), if any."""
         return self._arrays.get(id(a)) if type(a) is np.ndarray else None
 
+    def produced(self, t: Tensor) -> bool:
+        """Whether ``t`` is the output of a traced op (not a leaf: an input, a
+        parameter or a constant)."""
+        v = self._by_id.get(id(t))
+        return v is not None and v.kind == "op"
+
     def is_traced(self, t: Tensor) -> bool:
         """Whether ``t`` carries a value that changes between calls."""
         v = self._by_id.get(id(t))

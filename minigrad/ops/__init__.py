@@ -9,6 +9,7 @@ package exports are the registered ops plus :func:`record` and :func:`unbroadcas
 # Importing a module registers its ops.
 from . import (  # noqa: F401
     arith,
+    augmented,
     contract,
     elementwise,
     explog,

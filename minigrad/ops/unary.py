@@ -131,7 +131,7 @@ def _tanh_vjp(g: np.ndarray, out: np.ndarray) -> tuple:
     d = out * out
     if type(d) is not np.ndarray or d.dtype is not g.dtype:  # 0-d (a NumPy scalar), or mixed
         return (g * (1 - d),)
-    np.subtract(_ONE.get(d.dtype, 1), d, out=d)
+    np.subtract(_ONE.get(d.dtype, 1), d, d)  # out positional: no keyword to parse
     d *= g
     return (d,)
 
