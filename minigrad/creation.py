@@ -36,24 +36,35 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return get_default_dtype() if dtype is None else np.dtype(dtype)
 
 
+def _size(op: str, shape: Any) -> tuple[int, ...]:
+    """``shape`` (a tuple of sizes) checked for a new tensor: non-negative integers."""
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer):
+            raise TypeError(f"{op}: sizes must be integers, got {n!r} in {shape!r}")
+        if n < 0:
+            raise ValueError(f"{op}: sizes must be >= 0, got {n} in {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(np.zeros(shape_args(shape), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.zeros(_size("zeros", shape_args(shape)), _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(shape_args(shape), _float_dtype(dtype)), requires_grad)
+    return Tensor(np.ones(_size("ones", shape_args(shape)), _float_dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``value``."""
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = _size("full", (shape,) if isinstance(shape, int | np.integer) else tuple(shape))
     return Tensor(np.full(shape, value, _float_dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
+    n, m = _size("eye", (n, n if m is None else m))
     return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
 
 
@@ -89,7 +100,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples, from ``generator`` or the default one."""
     rng = generator or default_generator()
-    data = rng.standard_normal(shape_args(shape)).astype(_float_dtype(dtype))
+    data = rng.standard_normal(_size("randn", shape_args(shape))).astype(_float_dtype(dtype))
     return Tensor(data, requires_grad)
 
 
@@ -101,5 +112,5 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1), from ``generator`` or the default one."""
     rng = generator or default_generator()
-    data = rng.random(shape_args(shape)).astype(_float_dtype(dtype))
+    data = rng.random(_size("rand", shape_args(shape))).astype(_float_dtype(dtype))
     return Tensor(data, requires_grad)

@@ -81,6 +81,8 @@ def load(path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Any:
     remove_stale_partials(path.parent)
     if not path.exists():
         raise FileNotFoundError(f"load: no checkpoint at {str(path)!r}")
+    if path.is_dir():
+        raise IsADirectoryError(f"load: {str(path)!r} is a folder, not a checkpoint file")
     with open(path, "rb") as f:
         magic = f.read(4)
         if magic != b"PK\x03\x04":

@@ -364,3 +364,8 @@ def test_a_save_into_a_missing_folder_names_the_requested_file(tmp_path):
     with pytest.raises(FileNotFoundError) as raised:
         minigrad.save({"a": np.zeros(2)}, target)
     assert str(target) in str(raised.value) and ".partial." not in str(raised.value)
+
+
+def test_load_of_a_folder_names_it(tmp_path) -> None:
+    with pytest.raises(IsADirectoryError, match=r"load: .* is a folder, not a checkpoint file"):
+        minigrad.load(tmp_path)
