@@ -9,6 +9,7 @@ batch axis the op leaves alone) and each tensor vjp is the adjoint op on tensors
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,9 +35,30 @@ def _flat(fn: Any) -> Any:
 
 
 def _axes_args(fn: Any) -> Any:
-    """``t.transpose()`` reverses the axes; ``t.transpose(1, 0)`` or ``((1, 0))`` permutes."""
+    """``t.transpose()`` reverses the axes; ``t.transpose(1, 0)`` or ``((1, 0))`` permutes.
+
+    Two separate axes are where NumPy's meaning (a permutation) and PyTorch's
+    (``transpose(dim0, dim1)`` exchanges two axes) part: of a 2-d tensor, ``(0, 1)``
+    keeps the axes, which a PyTorch user does not expect, so it warns; of any other
+    rank they are not a permutation, and the error says to use ``swapaxes``.
+    """
 
     def method(self: Tensor, *axes: Any) -> Tensor:
+        if len(axes) == 2 and all(isinstance(ax, int | np.integer) for ax in axes):
+            n = self.ndim
+            if n != 2:
+                raise ValueError(
+                    f"transpose: {tuple(axes)} is not a permutation of the axes of {self.shape}; "
+                    f"to exchange two axes (PyTorch's transpose(dim0, dim1)) use "
+                    f"swapaxes({axes[0]}, {axes[1]})"
+                )
+            if axes[0] % 2 == 0 and axes[1] % 2 == 1:
+                warnings.warn(
+                    f"transpose{tuple(axes)} of a 2-d tensor keeps its axes (NumPy's meaning: "
+                    "a permutation); to exchange them, as PyTorch's transpose(dim0, dim1) does, "
+                    "use swapaxes or .T",
+                    stacklevel=2,
+                )
         return fn(self, shape_args(axes) if axes else None)
 
     method.__doc__ = fn.__doc__

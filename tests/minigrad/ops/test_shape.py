@@ -3,6 +3,8 @@ squeezes, joining, and errors (indexing: test_indexing.py; splitting: test_piece
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from op_cases import check_case, check_empty
 from strategies import arrays, nonscalar
 
+import minigrad
 from minigrad import Tensor, gradcheck, ops
 from minigrad.ops.registry import names
 
@@ -81,3 +84,23 @@ def test_concatenate_with_axis_none_joins_the_flattened_tensors_as_numpy():
     np.testing.assert_array_equal(out.data, np.concatenate([a, b], axis=None))
     (out * Tensor(np.arange(7.0))).sum().backward()
     np.testing.assert_array_equal(x.grad, [[0.0, 1.0], [2.0, 3.0]])
+
+
+def test_transpose_of_two_axes_warns_or_names_swapaxes() -> None:
+    """Two separate axes: NumPy's permutation, PyTorch's exchange. A 2-d (0, 1) keeps the
+    axes and warns; other ranks are refused, naming swapaxes."""
+    t = minigrad.ones(2, 3)
+    with pytest.warns(
+        UserWarning, match=r"transpose\(0, 1\) of a 2-d tensor keeps its axes.*swapaxes"
+    ):
+        assert t.transpose(0, 1).shape == (2, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert t.transpose(1, 0).shape == (3, 2)
+        assert t.transpose((0, 1)).shape == (2, 3)
+        assert t.transpose().shape == (3, 2)
+    with pytest.raises(
+        ValueError, match=r"not a permutation of the axes of \(2, 3, 4\).*swapaxes\(0, 2\)"
+    ):
+        minigrad.ones(2, 3, 4).transpose(0, 2)
+    assert minigrad.ones(2, 3, 4).swapaxes(0, 2).shape == (4, 3, 2)
