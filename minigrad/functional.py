@@ -10,6 +10,7 @@ so choosing m = max(x) keeps every exp() in (0, 1] and logits of +-1000 stay fin
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -233,8 +234,28 @@ def cross_entropy(
     return ops.reshape(out, t.shape) if reduction == "none" else out
 
 
+def _target_shape(input: Tensor, target: Any) -> tuple[int, ...] | None:
+    """The target's shape when it differs from the input's (a Python number, meant to
+    broadcast, counts as the same); None when they agree."""
+    if isinstance(target, bool | int | float):
+        return None
+    shape = tuple(target.shape) if isinstance(target, Tensor) else np.shape(target)
+    return None if shape == tuple(input.shape) else shape
+
+
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """Mean squared error: mean((input - target)^2)."""
+    """Mean squared error: mean((input - target)^2).
+
+    A target of another shape than the input's is broadcast against it, with a warning
+    (as PyTorch): (4, 1) against (4,) averages a (4, 4) grid of pairs, rarely what was meant.
+    """
+    shape = _target_shape(input, target)
+    if shape is not None:
+        warnings.warn(
+            f"mse_loss: the target's shape {shape} differs from the input's {input.shape}; "
+            "they are broadcast together, which is rarely meant: give them the same shape",
+            stacklevel=2,
+        )
     d = ops.sub(input, target)
     return _reduce(ops.mul(d, d), reduction, "mse_loss")
 
@@ -245,7 +266,16 @@ def binary_cross_entropy_with_logits(
     """-(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), computed stably as
 
     softplus(x) - x y = logaddexp(x, 0) - x y.
+
+    The targets have the logits' shape (a number stands for all of them), as PyTorch
+    requires.
     """
+    shape = _target_shape(logits, targets)
+    if shape is not None:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: targets of shape {shape} must have the "
+            f"logits' shape {logits.shape}"
+        )
     return _reduce(
         ops.sub(softplus(logits), ops.mul(logits, targets)),
         reduction,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -10,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 from op_cases import check_case, check_empty
 from strategies import arrays
 
+import minigrad
 from minigrad import Tensor, gradcheck
 from minigrad import functional as F
 from minigrad.ops.registry import names
@@ -208,3 +211,23 @@ def test_logsumexp_weights_with_more_axes_broadcast_x_as_scipy():
     want = np.log(np.sum(b * np.exp(x), axis=0))
     np.testing.assert_allclose(F.logsumexp(Tensor(x), axis=0, b=b).data, want, rtol=1e-12)
     gradcheck(lambda t, w: F.logsumexp(t, axis=(0, 2), b=w), [x, b])
+
+
+def test_mse_loss_warns_when_shapes_differ() -> None:
+    """(4, 1) against (4,) broadcasts to a (4, 4) grid of pairs: warned, as PyTorch."""
+    x, y = minigrad.ones(4, 1), minigrad.zeros(4)
+    differs = r"mse_loss: the target's shape \(4,\) differs .* \(4, 1\)"
+    with pytest.warns(UserWarning, match=differs):
+        assert float(F.mse_loss(x, y)) == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.mse_loss(x, minigrad.zeros(4, 1))
+        F.mse_loss(x, 0.0)
+
+
+def test_bce_with_logits_refuses_targets_of_another_shape() -> None:
+    x = minigrad.zeros(4, 1)
+    refused = r"targets of shape \(4,\) must have the logits' shape \(4, 1\)"
+    with pytest.raises(ValueError, match=refused):
+        F.binary_cross_entropy_with_logits(x, np.ones(4))
+    assert np.isclose(float(F.binary_cross_entropy_with_logits(x, 1.0)), np.log(2.0))
