@@ -74,6 +74,11 @@ def check_state(
             raise TypeError(f"{name}: the initial state must be a tuple ({', '.join(labels)})")
         pair = tuple(hx)
     else:
+        if isinstance(hx, tuple | list) and any(isinstance(s, Tensor | np.ndarray) for s in hx):
+            raise TypeError(
+                f"{name}: the initial state is {labels[0]} alone, got a {type(hx).__name__} of "
+                f"{len(hx)} (an LSTM takes (h0, c0))"
+            )
         pair = (hx,)
     want = (layer.num_layers * layer.num_directions, N, layer.hidden_size)
     expected = want if batched else (want[0], want[2])

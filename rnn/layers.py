@@ -17,6 +17,7 @@ How a direction of a layer runs (why it is fast while staying ops-only):
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +110,12 @@ class RNNBase(Module):
             )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"{name}: dropout={dropout} is applied between stacked layers, so with "
+                "num_layers=1 it does nothing",
+                stacklevel=2,
+            )
         d = check_dtype(dtype)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)

@@ -41,7 +41,8 @@ def test_dropout_only_in_training_mode():
 def test_dropout_not_applied_to_last_layer_output_or_states():
     minigrad.manual_seed(0)
     x = np.random.default_rng(1).normal(size=(6, 2, 3))
-    one = rnn.GRU(3, 4, num_layers=1, dropout=0.5, dtype=F64)
+    with pytest.warns(UserWarning, match=r"GRU: dropout=0.5 is applied between stacked layers"):
+        one = rnn.GRU(3, 4, num_layers=1, dropout=0.5, dtype=F64)
     train_a, train_b = _two_calls(one.train(), x)
     eval_out = one.eval()(minigrad.tensor(x))[0].numpy()
     np.testing.assert_array_equal(train_a, eval_out)
@@ -180,3 +181,11 @@ def test_layer_class_of_each_kind():
         assert make_layer(name, input_size=2, hidden_size=3).kind is cell_kind(name)
     with pytest.raises(ValueError, match=r"cell must be one of rnn, lstm, gru\b.*got 'elman'"):
         layer_class("elman")
+
+
+def test_single_state_kind_given_a_pair_says_so():
+    """An LSTM's (h0, c0) handed to a GRU: named as a pair, not as a shape mismatch."""
+    layer = rnn.GRU(5, 3)
+    x = minigrad.randn(4, 1, 5)
+    with pytest.raises(TypeError, match=r"GRU: the initial state is h0 alone, got a tuple of 2"):
+        layer(x, (minigrad.zeros(1, 1, 3), minigrad.zeros(1, 1, 3)))
