@@ -118,12 +118,12 @@ class RNNBase(Module):
         for k in range(num_layers):
             layer_in = input_size if k == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
-                sfx = f"_l{k}" + ("_reverse" if direction else "")
-                setattr(self, "weight_ih" + sfx, init_uniform((gh, layer_in), hidden_size, d))
-                setattr(self, "weight_hh" + sfx, init_uniform((gh, hidden_size), hidden_size, d))
+                w_ih, w_hh, b_ih, b_hh = _parameter_names(k, direction)
+                setattr(self, w_ih, init_uniform((gh, layer_in), hidden_size, d))
+                setattr(self, w_hh, init_uniform((gh, hidden_size), hidden_size, d))
                 if bias:
-                    setattr(self, "bias_ih" + sfx, init_uniform((gh,), hidden_size, d))
-                    setattr(self, "bias_hh" + sfx, init_uniform((gh,), hidden_size, d))
+                    setattr(self, b_ih, init_uniform((gh,), hidden_size, d))
+                    setattr(self, b_hh, init_uniform((gh,), hidden_size, d))
 
     @property
     def dtype(self) -> np.dtype:
@@ -154,9 +154,12 @@ class RNNBase(Module):
 
     def layer_parameters(self, k: int, direction: int) -> tuple[Tensor, ...]:
         """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k, direction 0 or 1."""
-        sfx = f"_l{k}" + ("_reverse" if direction else "")
-        return tuple(
-            getattr(self, n + sfx, None) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        w_ih, w_hh, b_ih, b_hh = _parameter_names(k, direction)
+        return (
+            getattr(self, w_ih, None),
+            getattr(self, w_hh, None),
+            getattr(self, b_ih, None),
+            getattr(self, b_hh, None),
         )
 
     # ------------------------------------------------------------------ calling
@@ -193,10 +196,8 @@ class RNNBase(Module):
             outs = []
             for direction in range(self.num_directions):
                 i = k * self.num_directions + direction
-                scopes = [f"layer={k}"] + (
-                    ["dir=reverse" if direction else "dir=forward"] if self.bidirectional else []
-                )
-                with _scopes(scopes):
+                tokens = _enter_scopes(_layer_scopes(k, direction, self.bidirectional))
+                try:
                     out, h, c, steps = self._direction(
                         inp,
                         None if h0 is None else h0[i],
@@ -205,6 +206,8 @@ class RNNBase(Module):
                         lens,
                         bool(direction),
                     )
+                finally:
+                    _leave_scopes(tokens)
                 outs.append(out)
                 h_last.append(h)
                 c_last.append(c)
@@ -254,8 +257,9 @@ class RNNBase(Module):
         names = _step_names(T)
         xws = slices(xw.reshape(T, N, w_ih.shape[0]), range(T), names)
         w_hh_t = w_hh.T
+        dtype, hidden = x.dtype, self.hidden_size
         state = tuple(
-            _zero_state(N, self.hidden_size, x.dtype, name) if s is None else s
+            _zero_state(N, hidden, dtype, name) if s is None else s
             for s, name in zip((h, c), kind.state, strict=False)
         )
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
@@ -286,6 +290,14 @@ class RNNBase(Module):
         return out, state[0], (state[1] if len(state) == 2 else None), steps
 
 
+@functools.lru_cache(maxsize=64)
+def _parameter_names(k: int, direction: int) -> tuple[str, str, str, str]:
+    """The attribute names of layer k's parameters, direction 0 or 1:
+    ``weight_ih_l{k}[_reverse]``, ``weight_hh_...``, ``bias_ih_...``, ``bias_hh_...``."""
+    sfx = f"_l{k}" + ("_reverse" if direction else "")
+    return ("weight_ih" + sfx, "weight_hh" + sfx, "bias_ih" + sfx, "bias_hh" + sfx)
+
+
 @functools.lru_cache(maxsize=16)
 def _step_names(T: int) -> tuple[str, ...]:
     """The scope names ``"t=0"``, ..., ``"t=T-1"`` of a layer's time steps."""
@@ -294,19 +306,28 @@ def _step_names(T: int) -> tuple[str, ...]:
 
 def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
     """A zero initial state (N, H), named ``h0``/``c0`` for the graph drawing."""
-    z = minigrad.zeros(n, hidden, dtype=dtype)
-    z.name = f"{name}0"
-    return z
+    return Tensor(np.zeros((n, hidden), dtype), name=f"{name}0")
 
 
-def _scopes(names: list[str]) -> Any:
-    """Nested ``minigrad.scope`` for each name, outermost first."""
-    from contextlib import ExitStack
+@functools.lru_cache(maxsize=64)
+def _layer_scopes(k: int, direction: int, bidirectional: bool) -> tuple[str, ...]:
+    """The scope names of layer k, direction d, outermost first: ``"layer=k"``, then
+    ``"dir=forward"`` or ``"dir=reverse"`` for a bidirectional layer."""
+    if not bidirectional:
+        return (f"layer={k}",)
+    return (f"layer={k}", "dir=reverse" if direction else "dir=forward")
 
-    stack = ExitStack()
-    for n in names:
-        stack.enter_context(minigrad.scope(n))
-    return stack
+
+def _enter_scopes(names: tuple[str, ...]) -> list[Any]:
+    """Enter nested scopes (as ``minigrad.scope`` for each name, outermost first);
+    returns the tokens that :func:`_leave_scopes` takes."""
+    return [enter_scope(child_scopes((n,))[0]) for n in names]
+
+
+def _leave_scopes(tokens: list[Any]) -> None:
+    """Leave the scopes :func:`_enter_scopes` entered, innermost first."""
+    for token in reversed(tokens):
+        leave_scope(token)
 
 
 def _reverse_index(lens: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
