@@ -28,7 +28,7 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 from minigrad.ops.pieces import slices
-from minigrad.tape import child_scopes, enter_scope, leave_scope
+from minigrad.tape import child_scopes, current_scope, enter_scope, leave_scope
 
 from .arguments import check_input, check_lengths, check_state
 from .cells import (
@@ -196,7 +196,7 @@ class RNNBase(Module):
             outs = []
             for direction in range(self.num_directions):
                 i = k * self.num_directions + direction
-                tokens = _enter_scopes(_layer_scopes(k, direction, self.bidirectional))
+                token = enter_scope(_layer_path(current_scope(), k, direction, self.bidirectional))
                 try:
                     out, h, c, steps = self._direction(
                         inp,
@@ -207,7 +207,7 @@ class RNNBase(Module):
                         bool(direction),
                     )
                 finally:
-                    _leave_scopes(tokens)
+                    leave_scope(token)
                 outs.append(out)
                 h_last.append(h)
                 c_last.append(c)
@@ -257,11 +257,10 @@ class RNNBase(Module):
         names = _step_names(T)
         xws = slices(xw.reshape(T, N, w_ih.shape[0]), range(T), names)
         w_hh_t = w_hh.T
-        dtype, hidden = x.dtype, self.hidden_size
-        state = tuple(
-            _zero_state(N, hidden, dtype, name) if s is None else s
-            for s, name in zip((h, c), kind.state, strict=False)
-        )
+        dtype, hidden, labels = x.dtype, self.hidden_size, kind.state
+        state = (_zero_state(N, hidden, dtype, labels[0]) if h is None else h,)
+        if len(labels) == 2:
+            state += (_zero_state(N, hidden, dtype, labels[1]) if c is None else c,)
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
@@ -309,25 +308,19 @@ def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
     return Tensor(np.zeros((n, hidden), dtype), name=f"{name}0")
 
 
-@functools.lru_cache(maxsize=64)
-def _layer_scopes(k: int, direction: int, bidirectional: bool) -> tuple[str, ...]:
-    """The scope names of layer k, direction d, outermost first: ``"layer=k"``, then
-    ``"dir=forward"`` or ``"dir=reverse"`` for a bidirectional layer."""
-    if not bidirectional:
-        return (f"layer={k}",)
-    return (f"layer={k}", "dir=reverse" if direction else "dir=forward")
-
-
-def _enter_scopes(names: tuple[str, ...]) -> list[Any]:
-    """Enter nested scopes (as ``minigrad.scope`` for each name, outermost first);
-    returns the tokens that :func:`_leave_scopes` takes."""
-    return [enter_scope(child_scopes((n,))[0]) for n in names]
-
-
-def _leave_scopes(tokens: list[Any]) -> None:
-    """Leave the scopes :func:`_enter_scopes` entered, innermost first."""
-    for token in reversed(tokens):
-        leave_scope(token)
+@functools.lru_cache(maxsize=256)
+def _layer_path(here: tuple[str, ...], k: int, direction: int, bidirectional: bool) -> tuple:
+    """The scope path of layer k, direction d, inside ``here``: ``"layer=k"``, then
+    ``"dir=forward"`` or ``"dir=reverse"`` for a bidirectional layer, as nested
+    ``minigrad.scope`` blocks would make it (entered at once, with one token)."""
+    (path,) = child_scopes((f"layer={k}",))
+    if bidirectional:
+        token = enter_scope(path)
+        try:
+            (path,) = child_scopes(("dir=reverse" if direction else "dir=forward",))
+        finally:
+            leave_scope(token)
+    return path
 
 
 def _reverse_index(lens: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
