@@ -171,21 +171,26 @@ def cross_entropy(
         s[~keep] = 1  # ignored rows get no gradient; keep e / s finite there
         lse = np.log(s[rows, 0])
     losses = lse - picked  # logsumexp(z_n) - z_n[t_n], kept rows
-    one = z.dtype.type(1)
     if reduction == "none":
-        out, scale = np.zeros(flat.size, z.dtype), one
+        out, scale = np.zeros(flat.size, z.dtype), _scale(z.dtype, 1)
         out[rows] = losses
         out = out.reshape(t.shape)
     elif reduction == "sum":
-        out, scale = losses.sum(), one
+        out, scale = losses.sum(), _scale(z.dtype, 1)
     else:
         count = rows.size
         out = losses.sum() / count if count else z.dtype.type(np.nan)
-        scale = one / count if count else z.dtype.type(0)  # nothing counted: no gradient
+        scale = _scale(z.dtype, count)
     return record(
         "cross_entropy", np.asarray(out, z.dtype), (logits,), _cross_entropy_vjp,
         logits.data, e, s, rows, cols, keep, scale, shape,
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _scale(dtype: np.dtype, count: int) -> np.generic:
+    """The reduction's scale in ``dtype``: 1 / count, 0 when nothing counts (no gradient)."""
+    return dtype.type(1) / count if count else dtype.type(0)
 
 
 @functools.lru_cache(maxsize=32)

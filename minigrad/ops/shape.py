@@ -257,7 +257,7 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     first = arrays[0].shape
     if dim is not None or axis != 0 or type(axis) not in _PLAIN_INT:  # else axis 0, as given
         axis = axis_index("stack", spelled("stack", "axis", axis, "dim", dim), len(first), new=True)
-    if axis == 0 and first and len({a.shape for a in arrays}) == 1:
+    if axis == 0 and first and (len(arrays) == 1 or len({a.shape for a in arrays}) == 1):
         # Along the first axis, stacking equal shapes is joining them: one concatenate,
         # without np.stack's per-array checks and views (a layer stacks T states).
         out = np.concatenate(arrays).reshape((len(arrays), *first))
