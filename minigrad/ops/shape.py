@@ -257,11 +257,8 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     first = arrays[0].shape
     if dim is not None or axis != 0 or type(axis) not in _PLAIN_INT:  # else axis 0, as given
         axis = axis_index("stack", spelled("stack", "axis", axis, "dim", dim), len(first), new=True)
-    if axis == 0 and first and (len(arrays) == 1 or len({a.shape for a in arrays}) == 1):
-        # Along the first axis, stacking equal shapes is joining them: one concatenate,
-        # without np.stack's per-array checks and views (a layer stacks T states).
-        out = np.concatenate(arrays).reshape((len(arrays), *first))
-    else:
+    out = _joined(arrays, first) if axis == 0 and first else None
+    if out is None:
         try:
             out = np.stack(arrays, axis=axis)
         except ValueError:
@@ -271,6 +268,21 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     lead = (slice(None),) * axis if axis else ()
     needs = [t._requires_grad for t in ts]
     return record("stack", out, ts, _stack_vjp, lead, needs)
+
+
+def _joined(arrays: list[np.ndarray], first: tuple[int, ...]) -> np.ndarray | None:
+    """Arrays all of shape ``first`` (not 0-d) stacked along a new first axis: joined by
+    one concatenate, without np.stack's per-array checks and views (a layer stacks T
+    states). None when their shapes differ. Along the first axis concatenate itself
+    refuses other ranks and other trailing sizes, so only the lengths are compared
+    (``len`` is a C call; ``.shape`` builds a tuple per array)."""
+    try:
+        if len(arrays) > 1 and set(map(len, arrays)) != {first[0]}:
+            return None
+        joined = np.concatenate(arrays)
+    except (TypeError, ValueError):  # a 0-d array has no len; other ranks or sizes
+        return None
+    return joined.reshape((len(arrays), *first))
 
 
 __all__ = names(__name__)
