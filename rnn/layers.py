@@ -265,7 +265,7 @@ class RNNBase(Module):
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
         steps: list[Any] = [None] * T
-        paths = child_scopes(names)
+        paths = _step_paths(current_scope(), T)
         for t in order:
             token = enter_scope(paths[t])
             try:
@@ -301,6 +301,14 @@ def _parameter_names(k: int, direction: int) -> tuple[str, str, str, str]:
 def _step_names(T: int) -> tuple[str, ...]:
     """The scope names ``"t=0"``, ..., ``"t=T-1"`` of a layer's time steps."""
     return tuple(f"t={t}" for t in range(T))
+
+
+@functools.lru_cache(maxsize=64)
+def _step_paths(here: tuple[str, ...], T: int) -> tuple[tuple[str, ...], ...]:
+    """The scope paths of the time steps inside ``here``, the current scope (the
+    layer's own), to enter with ``enter_scope``: ``child_scopes(_step_names(T))``,
+    made once per layer path and T."""
+    return tuple(child_scopes(_step_names(T)))
 
 
 def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
