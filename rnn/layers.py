@@ -305,9 +305,9 @@ def _step_names(T: int) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=64)
 def _step_paths(here: tuple[str, ...], T: int) -> tuple[tuple[str, ...], ...]:
-    """The scope paths of the time steps inside ``here``, the current scope (the
-    layer's own), to enter with ``enter_scope``: ``child_scopes(_step_names(T))``,
-    made once per layer path and T."""
+    """The scope paths of the time steps, ``child_scopes(_step_names(T))``, to enter
+    with ``enter_scope``: made once per (layer path, T). ``here`` must be the current
+    scope (the layer's own), from which child_scopes builds them; it keys the cache."""
     return tuple(child_scopes(_step_names(T)))
 
 
@@ -318,9 +318,10 @@ def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
 
 @functools.lru_cache(maxsize=256)
 def _layer_path(here: tuple[str, ...], k: int, direction: int, bidirectional: bool) -> tuple:
-    """The scope path of layer k, direction d, inside ``here``: ``"layer=k"``, then
-    ``"dir=forward"`` or ``"dir=reverse"`` for a bidirectional layer, as nested
-    ``minigrad.scope`` blocks would make it (entered at once, with one token)."""
+    """The scope path of layer k, direction d: ``"layer=k"``, then ``"dir=forward"`` or
+    ``"dir=reverse"`` for a bidirectional layer, as nested ``minigrad.scope`` blocks
+    would make it (entered at once, with one token). ``here`` must be the current
+    scope, from which child_scopes builds the path; it keys the cache."""
     (path,) = child_scopes((f"layer={k}",))
     if bidirectional:
         token = enter_scope(path)
