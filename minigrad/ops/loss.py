@@ -39,9 +39,10 @@ def class_targets(
     return t, flat, (flat != ignore_index) if keep is None else keep
 
 
-# The unsigned integer type of each width: targets read as unsigned put every negative
-# one past the classes, so one maximum checks 0 <= t < C.
-_UNSIGNED = {np.dtype(f"u{n}").itemsize: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}
+# The unsigned twin of each native integer type: targets read as unsigned put every
+# negative one past the classes, so one maximum checks 0 <= t < C. (Other byte orders
+# take the general check.)
+_UNSIGNED = {np.dtype(f"{k}{n}"): np.dtype(f"u{n}") for k in "iu" for n in (1, 2, 4, 8)}
 _max = np.maximum.reduce
 
 
@@ -62,8 +63,9 @@ def counted_targets(
         )
     n_classes = shape[1] if len(shape) > 1 else shape[0]
     flat = t.reshape(-1)
-    if flat.size and type(ignore_index) is int and not 0 <= ignore_index < n_classes:
-        if _max(flat.view(_UNSIGNED[flat.dtype.itemsize])) < n_classes:
+    unsigned = _UNSIGNED.get(flat.dtype)
+    if unsigned is not None and flat.size and type(ignore_index) is int:
+        if not 0 <= ignore_index < n_classes and _max(flat.view(unsigned)) < n_classes:
             return t, flat, None
     keep = flat != ignore_index
     bad = keep & ((flat < 0) | (flat >= n_classes))
