@@ -123,12 +123,13 @@ def softplus(x: Tensor) -> Tensor:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b with PyTorch's layout: x (..., in), W (out, in), b (out,)."""
-    if x.shape[-1:] != weight.shape[1:]:
+    shape = x.shape
+    if shape[-1:] != weight.shape[1:]:
         raise ValueError(
-            f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}: "
+            f"linear: input of shape {shape} does not fit weight of shape {weight.shape}: "
             f"x W^T needs the input's last axis to have {weight.shape[-1]} features"
         )
-    if bias is not None and x.ndim == 2:
+    if bias is not None and len(shape) == 2:
         return ops.addmm(bias, x, ops.transpose(weight))
     y = ops.matmul(x, ops.transpose(weight))
     return y if bias is None else ops.add(y, bias)

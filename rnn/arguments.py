@@ -24,33 +24,35 @@ def to_real_tensor(owner: str, what: str, value: Any, dtype: np.dtype) -> Tensor
     """``value`` as a Tensor (an array-like is converted to ``dtype``); a complex value is
     refused rather than silently made real."""
     # The dtype only: a Tensor's values are not read (a compiled step replays new ones).
-    data = value if isinstance(value, Tensor) else np.asarray(value)
+    is_tensor = isinstance(value, Tensor)
+    data = value if is_tensor else np.asarray(value)
     if data.dtype.kind == "c":
         raise TypeError(
             f"{owner}: {what} is complex ({data.dtype}); recurrent layers and cells take real "
             "float32 or float64 values"
         )
-    return value if isinstance(value, Tensor) else minigrad.tensor(data, dtype=dtype)
+    return value if is_tensor else minigrad.tensor(data, dtype=dtype)
 
 
 def check_input(layer: RNNBase, x: Any) -> tuple[Tensor, bool]:
     """x (T, N, I), (N, T, I) with batch_first, or unbatched (T, I) -> ((T, N, I), batched)."""
-    name = type(layer).__name__
-    x = to_real_tensor(name, "the input", x, layer.dtype)
-    if x.dtype != layer.dtype:
-        raise TypeError(f"{name}: input has dtype {x.dtype} but the parameters are {layer.dtype}")
-    if x.ndim not in (2, 3):
+    name, dtype = type(layer).__name__, layer.dtype
+    x = to_real_tensor(name, "the input", x, dtype)
+    shape = x.shape
+    if x.dtype != dtype:
+        raise TypeError(f"{name}: input has dtype {x.dtype} but the parameters are {dtype}")
+    if len(shape) not in (2, 3):
         raise ValueError(
             f"{name}: expected input of shape (T, N, {layer.input_size}) "
             f"{'(batch_first: (N, T, I)) ' if layer.batch_first else ''}"
-            f"or unbatched (T, {layer.input_size}), got {x.shape}"
+            f"or unbatched (T, {layer.input_size}), got {shape}"
         )
-    if x.shape[-1] != layer.input_size:
+    if shape[-1] != layer.input_size:
         raise ValueError(
-            f"{name}: expected input size {layer.input_size}, got {x.shape[-1]} "
-            f"(input of shape {x.shape})"
+            f"{name}: expected input size {layer.input_size}, got {shape[-1]} "
+            f"(input of shape {shape})"
         )
-    batched = x.ndim == 3
+    batched = len(shape) == 3
     if not batched:
         x = x.unsqueeze(1)
     elif layer.batch_first:

@@ -29,7 +29,7 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 from minigrad.ops.pieces import slices
-from minigrad.tape import child_scopes, enter_scope, leave_scope
+from minigrad.tape import child_scopes, current_scope, enter_scope, leave_scope
 
 from .arguments import check_input, check_lengths, check_state
 from .cells import (
@@ -125,12 +125,12 @@ class RNNBase(Module):
         for k in range(num_layers):
             layer_in = input_size if k == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
-                sfx = f"_l{k}" + ("_reverse" if direction else "")
-                setattr(self, "weight_ih" + sfx, init_uniform((gh, layer_in), hidden_size, d))
-                setattr(self, "weight_hh" + sfx, init_uniform((gh, hidden_size), hidden_size, d))
+                w_ih, w_hh, b_ih, b_hh = _parameter_names(k, direction)
+                setattr(self, w_ih, init_uniform((gh, layer_in), hidden_size, d))
+                setattr(self, w_hh, init_uniform((gh, hidden_size), hidden_size, d))
                 if bias:
-                    setattr(self, "bias_ih" + sfx, init_uniform((gh,), hidden_size, d))
-                    setattr(self, "bias_hh" + sfx, init_uniform((gh,), hidden_size, d))
+                    setattr(self, b_ih, init_uniform((gh,), hidden_size, d))
+                    setattr(self, b_hh, init_uniform((gh,), hidden_size, d))
 
     @property
     def dtype(self) -> np.dtype:
@@ -161,9 +161,12 @@ class RNNBase(Module):
 
     def layer_parameters(self, k: int, direction: int) -> tuple[Tensor, ...]:
         """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k, direction 0 or 1."""
-        sfx = f"_l{k}" + ("_reverse" if direction else "")
-        return tuple(
-            getattr(self, n + sfx, None) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        w_ih, w_hh, b_ih, b_hh = _parameter_names(k, direction)
+        return (
+            getattr(self, w_ih, None),
+            getattr(self, w_hh, None),
+            getattr(self, b_ih, None),
+            getattr(self, b_hh, None),
         )
 
     # ------------------------------------------------------------------ calling
@@ -200,10 +203,8 @@ class RNNBase(Module):
             outs = []
             for direction in range(self.num_directions):
                 i = k * self.num_directions + direction
-                scopes = [f"layer={k}"] + (
-                    ["dir=reverse" if direction else "dir=forward"] if self.bidirectional else []
-                )
-                with _scopes(scopes):
+                token = enter_scope(_layer_path(current_scope(), k, direction, self.bidirectional))
+                try:
                     out, h, c, steps = self._direction(
                         inp,
                         None if h0 is None else h0[i],
@@ -212,6 +213,8 @@ class RNNBase(Module):
                         lens,
                         bool(direction),
                     )
+                finally:
+                    leave_scope(token)
                 outs.append(out)
                 h_last.append(h)
                 c_last.append(c)
@@ -261,15 +264,15 @@ class RNNBase(Module):
         names = _step_names(T)
         xws = slices(xw.reshape(T, N, w_ih.shape[0]), range(T), names)
         w_hh_t = w_hh.T
-        state = tuple(
-            _zero_state(N, self.hidden_size, x.dtype, name) if s is None else s
-            for s, name in zip((h, c), kind.state, strict=False)
-        )
+        dtype, hidden, labels = x.dtype, self.hidden_size, kind.state
+        state = (_zero_state(N, hidden, dtype, labels[0]) if h is None else h,)
+        if len(labels) == 2:
+            state += (_zero_state(N, hidden, dtype, labels[1]) if c is None else c,)
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
         steps: list[Any] = [None] * T
-        paths = child_scopes(names)
+        paths = _step_paths(current_scope(), T)
         for t in order:
             token = enter_scope(paths[t])
             try:
@@ -293,27 +296,47 @@ class RNNBase(Module):
         return out, state[0], (state[1] if len(state) == 2 else None), steps
 
 
+@functools.lru_cache(maxsize=64)
+def _parameter_names(k: int, direction: int) -> tuple[str, str, str, str]:
+    """The attribute names of layer k's parameters, direction 0 or 1:
+    ``weight_ih_l{k}[_reverse]``, ``weight_hh_...``, ``bias_ih_...``, ``bias_hh_...``."""
+    sfx = f"_l{k}" + ("_reverse" if direction else "")
+    return ("weight_ih" + sfx, "weight_hh" + sfx, "bias_ih" + sfx, "bias_hh" + sfx)
+
+
 @functools.lru_cache(maxsize=16)
 def _step_names(T: int) -> tuple[str, ...]:
     """The scope names ``"t=0"``, ..., ``"t=T-1"`` of a layer's time steps."""
     return tuple(f"t={t}" for t in range(T))
 
 
+@functools.lru_cache(maxsize=64)
+def _step_paths(here: tuple[str, ...], T: int) -> tuple[tuple[str, ...], ...]:
+    """The scope paths of the time steps, ``child_scopes(_step_names(T))``, to enter
+    with ``enter_scope``: made once per (layer path, T). ``here`` must be the current
+    scope (the layer's own), from which child_scopes builds them; it keys the cache."""
+    return tuple(child_scopes(_step_names(T)))
+
+
 def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
     """A zero initial state (N, H), named ``h0``/``c0`` for the graph drawing."""
-    z = minigrad.zeros(n, hidden, dtype=dtype)
-    z.name = f"{name}0"
-    return z
+    return Tensor(np.zeros((n, hidden), dtype), name=f"{name}0")
 
 
-def _scopes(names: list[str]) -> Any:
-    """Nested ``minigrad.scope`` for each name, outermost first."""
-    from contextlib import ExitStack
-
-    stack = ExitStack()
-    for n in names:
-        stack.enter_context(minigrad.scope(n))
-    return stack
+@functools.lru_cache(maxsize=256)
+def _layer_path(here: tuple[str, ...], k: int, direction: int, bidirectional: bool) -> tuple:
+    """The scope path of layer k, direction d: ``"layer=k"``, then ``"dir=forward"`` or
+    ``"dir=reverse"`` for a bidirectional layer, as nested ``minigrad.scope`` blocks
+    would make it (entered at once, with one token). ``here`` must be the current
+    scope, from which child_scopes builds the path; it keys the cache."""
+    (path,) = child_scopes((f"layer={k}",))
+    if bidirectional:
+        token = enter_scope(path)
+        try:
+            (path,) = child_scopes(("dir=reverse" if direction else "dir=forward",))
+        finally:
+            leave_scope(token)
+    return path
 
 
 def _reverse_index(lens: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:

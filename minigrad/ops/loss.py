@@ -12,6 +12,7 @@ with logsumexp shifted by the row's maximum, so logits of ±1000 stay finite.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,23 @@ def class_targets(
     """Check integer ``targets`` against logits of ``shape`` (classes on axis 1; (C,) for
     one sample). Returns the targets as given (an array), flattened, and the mask of the
     rows that count (target != ignore_index)."""
+    t, flat, keep = counted_targets(who, shape, targets, ignore_index)
+    return t, flat, (flat != ignore_index) if keep is None else keep
+
+
+# The unsigned twin of each native integer type: targets read as unsigned put every
+# negative one past the classes, so one maximum checks 0 <= t < C. (Other byte orders
+# take the general check.)
+_UNSIGNED = {np.dtype(f"{k}{n}"): np.dtype(f"u{n}") for k in "iu" for n in (1, 2, 4, 8)}
+_max = np.maximum.reduce
+
+
+def counted_targets(
+    who: str, shape: tuple[int, ...], targets: Any, ignore_index: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`class_targets`, with None for the mask when every row counts (every target
+    is a class and ``ignore_index`` is none: one reduction where the general case takes
+    six array operations)."""
     t = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{who}: targets must be integer class indices, got {t.dtype}")
@@ -44,6 +62,10 @@ def class_targets(
         )
     n_classes = shape[1] if len(shape) > 1 else shape[0]
     flat = t.reshape(-1)
+    unsigned = _UNSIGNED.get(flat.dtype)
+    if unsigned is not None and flat.size and type(ignore_index) is int:
+        if not 0 <= ignore_index < n_classes and _max(flat.view(unsigned)) < n_classes:
+            return t, flat, None
     keep = flat != ignore_index
     bad = keep & ((flat < 0) | (flat >= n_classes))
     if bad.any():
@@ -127,38 +149,57 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must be (C,) or (N, C), got {logits.shape}")
-    t, flat, keep = class_targets("cross_entropy", logits.shape, targets, ignore_index)
-    z = logits.data.reshape(-1, logits.shape[-1])
-    m = z.max(axis=1, keepdims=True)
+    shape = logits.data.shape
+    t, flat, keep = counted_targets("cross_entropy", shape, targets, ignore_index)
+    if keep is not None and keep.all():
+        keep = None
+    z = logits.data.reshape(-1, shape[-1])
+    m = _max(z, 1, None, None, True)  # the row maxima (M, 1)
     if not np.isfinite(m).all():
         m = np.where(np.isfinite(m), m, 0).astype(z.dtype)
     e = z - m
-    if keep.all():
-        keep, rows, cols = None, np.arange(flat.size), flat
+    if keep is None:
+        rows, cols = _every_row(flat.size), flat
     else:
         rows = np.flatnonzero(keep)
         cols = flat[rows]
     picked = e[rows, cols]  # z_n[t_n] - m_n
     np.exp(e, out=e)
-    s = e.sum(axis=1, keepdims=True)
-    if keep is not None:
+    s = np.add.reduce(e, 1, None, None, True)
+    if keep is None:
+        lse = np.log(s[:, 0])
+    else:
         s[~keep] = 1  # ignored rows get no gradient; keep e / s finite there
-    losses = np.log(s[rows, 0]) - picked  # logsumexp(z_n) - z_n[t_n], kept rows
-    one = z.dtype.type(1)
+        lse = np.log(s[rows, 0])
+    losses = lse - picked  # logsumexp(z_n) - z_n[t_n], kept rows
     if reduction == "none":
-        out, scale = np.zeros(flat.size, z.dtype), one
+        out, scale = np.zeros(flat.size, z.dtype), _scale(z.dtype, 1)
         out[rows] = losses
         out = out.reshape(t.shape)
     elif reduction == "sum":
-        out, scale = losses.sum(), one
+        out, scale = losses.sum(), _scale(z.dtype, 1)
     else:
         count = rows.size
         out = losses.sum() / count if count else z.dtype.type(np.nan)
-        scale = one / count if count else z.dtype.type(0)  # nothing counted: no gradient
+        scale = _scale(z.dtype, count)
     return record(
         "cross_entropy", np.asarray(out, z.dtype), (logits,), _cross_entropy_vjp,
-        logits.data, e, s, rows, cols, keep, scale, logits.shape,
+        logits.data, e, s, rows, cols, keep, scale, shape,
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=64)
+def _scale(dtype: np.dtype, count: int) -> np.generic:
+    """The reduction's scale in ``dtype``: 1 / count, 0 when nothing counts (no gradient)."""
+    return dtype.type(1) / count if count else dtype.type(0)
+
+
+@functools.lru_cache(maxsize=32)
+def _every_row(n: int) -> np.ndarray:
+    """The row indices 0..n-1 (read-only: one array shared by every loss over n rows)."""
+    rows = np.arange(n)
+    rows.flags.writeable = False
+    return rows
 
 
 __all__ = names(__name__)

@@ -44,7 +44,11 @@ def _fit(g: np.ndarray, target: tuple | None) -> np.ndarray | None:
 
 
 def _as_tensors(tensors: Sequence[Any], op: str) -> tuple[Tensor, ...]:
-    ts = tuple(t if type(t) is Tensor else to_tensor(t, None, op) for t in tensors)
+    ts = tuple(tensors)
+    for t in ts:
+        if type(t) is not Tensor:  # converted only when one is not a Tensor already
+            ts = tuple(t if type(t) is Tensor else to_tensor(t, None, op) for t in ts)
+            break
     if not ts:
         raise ValueError(f"{op}: needs at least one tensor")
     return ts

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..axes import FIRST, axis_index, reduced_axes, spelled
+from ..axes import FIRST, Default, axis_index, reduced_axes, spelled
 from ..tensor import Tensor
 from .core import record, unbroadcast
 from .indexing import getitem
@@ -83,13 +83,14 @@ def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
 )
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
+    x = a.data
     try:
-        out = a.data.reshape(tuple(shape))
+        out = x.reshape(shape if type(shape) is tuple else tuple(shape))
     except ValueError:
         raise ValueError(f"reshape: cannot reshape {a.shape} into {tuple(shape)}") from None
     except TypeError:
         raise TypeError(f"reshape: the shape must be integers, got {shape!r}") from None
-    return record("reshape", out, (a,), _reshape_vjp, a.shape)
+    return record("reshape", out, (a,), _reshape_vjp, x.shape)
 
 
 def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
@@ -110,8 +111,11 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
-    n = a.data.ndim
+    x = a.data
+    n = x.ndim
     if axes is None:
+        if n == 2:  # a matrix's transpose (W.T), its own inverse
+            return record("transpose", x.transpose(_SWAP), (a,), _transpose_vjp, _SWAP)
         axes = tuple(range(n - 1, -1, -1))
     else:
         axes = tuple(int(ax) % max(n, 1) for ax in axes)
@@ -123,8 +127,12 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     for k, ax in enumerate(axes):
         inverse[ax] = k
     inverse = tuple(inverse)
-    out = a.data.transpose(axes)
+    out = x.transpose(axes)
     return record("transpose", out, (a,), _transpose_vjp, inverse)
+
+
+_SWAP = (1, 0)
+_PLAIN_INT = (int, Default)
 
 
 @composite(methods=("swapaxes",), top_level=True)
@@ -267,23 +275,36 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     """Join along a new axis (``dim`` is PyTorch's name). vjp: one view of g per input
     (O(T) for T inputs)."""
     ts = _as_tensors(tensors, "stack")
-    axis = axis_index("stack", spelled("stack", "axis", axis, "dim", dim), ts[0].ndim, new=True)
     arrays = [t.data for t in ts]
     first = arrays[0].shape
-    if axis == 0 and first and len({a.shape for a in arrays}) == 1:
-        # Along the first axis, stacking equal shapes is joining them: one concatenate,
-        # without np.stack's per-array checks and views (a layer stacks T states).
-        out = np.concatenate(arrays).reshape(len(arrays), *first)
-    else:
+    if dim is not None or axis != 0 or type(axis) not in _PLAIN_INT:  # else axis 0, as given
+        axis = axis_index("stack", spelled("stack", "axis", axis, "dim", dim), len(first), new=True)
+    out = _joined(arrays, first) if axis == 0 and first else None
+    if out is None:
         try:
             out = np.stack(arrays, axis=axis)
         except ValueError:
             raise ValueError(
                 f"{calling_op() or 'stack'}: shapes {[t.shape for t in ts]} must all be equal"
             ) from None
-    lead = (slice(None),) * (axis % out.ndim)
+    lead = (slice(None),) * axis if axis else ()
     needs = [t._requires_grad for t in ts]
     return record("stack", out, ts, _stack_vjp, lead, needs)
+
+
+def _joined(arrays: list[np.ndarray], first: tuple[int, ...]) -> np.ndarray | None:
+    """Arrays all of shape ``first`` (not 0-d) stacked along a new first axis: joined by
+    one concatenate, without np.stack's per-array checks and views (a layer stacks T
+    states). None when their shapes differ. Along the first axis concatenate itself
+    refuses other ranks and other trailing sizes, so only the lengths are compared
+    (``len`` is a C call; ``.shape`` builds a tuple per array)."""
+    try:
+        if len(arrays) > 1 and set(map(len, arrays)) != {first[0]}:
+            return None
+        joined = np.concatenate(arrays)
+    except (TypeError, ValueError):  # a 0-d array has no len; other ranks or sizes
+        return None
+    return joined.reshape((len(arrays), *first))
 
 
 __all__ = names(__name__)
