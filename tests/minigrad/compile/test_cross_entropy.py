@@ -69,3 +69,21 @@ def test_the_loss_keeps_exp_in_the_logits_buffer_only_when_nothing_else_reads_th
         z, e = re.search(r"copyto\(v\d+, rule\d+\((\w+), (\w+),", source).groups()
         same.append(z == e)
     assert same == [True, False]
+
+
+def test_huge_logits_replay_without_warnings() -> None:
+    """Row maxima near float32's largest value: the replay checks them as eager does, with
+    no overflow warning (the project's pytest settings turn RuntimeWarning into errors)."""
+    t = np.array([0, 1])
+
+    def loss(z):
+        return ops.cross_entropy(z * 1.0, t)
+
+    step = minigrad.compile(loss)
+    ones = minigrad.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    step(ones)
+    step(ones)
+    z = np.array([[3e38, 3e38, 1.0], [3e38, 1.0, 1.0]], np.float32)
+    eager = loss(minigrad.tensor(z, requires_grad=True))
+    replayed = step(minigrad.tensor(z, requires_grad=True))
+    assert float(replayed) == float(eager)
