@@ -273,9 +273,15 @@ class RNNBase(Module):
         outs: list[Any] = [None] * T
         steps: list[Any] = [None] * T
         paths = _step_paths(current_scope(), T)
-        for t in order:
-            token = enter_scope(paths[t])
-            try:
+        # Each step's scope is set as the step begins, and the first step's token puts
+        # the layer's scope back after the last: nothing is recorded between two steps,
+        # so one reset does for all of them.
+        first = None
+        try:
+            for t in order:
+                token = enter_scope(paths[t])
+                if first is None:
+                    first = token
                 new = step(xws[t], state, w_hh_t, step_bias)
                 if t < shortest:
                     state, out_t = new, new[0]
@@ -286,10 +292,11 @@ class RNNBase(Module):
                         minigrad.where(valid, n, s) for n, s in zip(new, state, strict=True)
                     )
                     out_t = minigrad.where(valid, state[0], 0.0)
-            finally:
-                leave_scope(token)
-            outs[t] = out_t
-            steps[t] = state if len(state) == 2 else state[0]
+                outs[t] = out_t
+                steps[t] = state if len(state) == 2 else state[0]
+        finally:
+            if first is not None:
+                leave_scope(first)
         out = minigrad.stack(outs, axis=0)
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]

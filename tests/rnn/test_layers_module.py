@@ -189,3 +189,26 @@ def test_single_state_kind_given_a_pair_says_so():
     x = minigrad.randn(4, 1, 5)
     with pytest.raises(TypeError, match=r"GRU: the initial state is h0 alone, got a tuple of 2"):
         layer(x, (minigrad.zeros(1, 1, 3), minigrad.zeros(1, 1, 3)))
+
+
+def test_scope_restored_when_a_step_raises(monkeypatch):
+    """The layer sets each step's scope and resets once at the end: an error in a step
+    leaves the caller's scope as it was."""
+    import rnn.cells
+
+    calls = {"n": 0}
+    real = rnn.cells.addmm
+
+    def failing(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("step failed")
+        return real(*args)
+
+    monkeypatch.setattr(rnn.cells, "addmm", failing)
+    layer = rnn.RNN(3, 4)
+    with minigrad.scope("outer"):
+        with pytest.raises(RuntimeError, match="step failed"):
+            layer(minigrad.randn(5, 2, 3))
+        assert minigrad.tape.current_scope() == ("outer",)
+    assert minigrad.tape.current_scope() == ()
