@@ -17,6 +17,7 @@ How a direction of a layer runs (why it is fast while staying ops-only):
 from __future__ import annotations
 
 import functools
+import inspect
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -256,7 +257,7 @@ class RNNBase(Module):
         fold = fold and not threshold_bias(options.get("nonlinearity", ""))
         step_bias = None if fold else b_hh
         if options:
-            step = functools.partial(step, **options)
+            step = _bound(step, options)
         xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih)
         # Every step's slice of the projection, recorded in one call, each in its step's
         # scope: each sends back only its own part of the gradient (the engine adds the
@@ -301,6 +302,29 @@ class RNNBase(Module):
         if per_sequence_reverse:
             out = out[_reverse_index(lens, T)]
         return out, state[0], (state[1] if len(state) == 2 else None), steps
+
+
+def _bound(step: Any, options: dict[str, Any]) -> Any:
+    """``step`` with its keyword ``options`` bound; options equal to the step's own
+    defaults are left out (a bound keyword costs a dictionary per call, once per step)."""
+    defaults = _defaults(step)
+    extra = {
+        k: v
+        for k, v in options.items()
+        if k not in defaults or type(v) is not type(defaults[k]) or v != defaults[k]
+    }
+    return functools.partial(step, **extra) if extra else step
+
+
+@functools.lru_cache(maxsize=64)
+def _defaults(step: Any) -> dict[str, Any]:
+    """The keyword defaults of ``step`` that are strings, numbers or None: values an
+    option can be compared with safely."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(step).parameters.items()
+        if p.default is None or type(p.default) in (str, int, float, bool)
+    }
 
 
 @functools.lru_cache(maxsize=64)

@@ -212,3 +212,21 @@ def test_scope_restored_when_a_step_raises(monkeypatch):
             layer(minigrad.randn(5, 2, 3))
         assert minigrad.tape.current_scope() == ("outer",)
     assert minigrad.tape.current_scope() == ()
+
+
+def test_options_at_their_defaults_are_not_bound():
+    """A step's options equal to its own defaults are left out of the bound call (the
+    tanh RNN calls its step directly); others are bound, as keywords."""
+    from rnn.layers import _bound
+
+    step = cell_kind("rnn").step
+    assert _bound(step, {"nonlinearity": "".join(["ta", "nh"])}) is step
+    relu = _bound(step, {"nonlinearity": "relu"})
+    assert relu.keywords == {"nonlinearity": "relu"}
+
+    def custom(xw, state, w_hh_t, b_hh, scale=1.0):
+        return state
+
+    assert _bound(custom, {"scale": 1.0}) is custom
+    assert _bound(custom, {"scale": np.float64(1.0)}).keywords == {"scale": 1.0}
+    assert _bound(custom, {"scale": True}).keywords == {"scale": True}
