@@ -12,6 +12,7 @@ with exit status 1 and no traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -60,8 +61,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its status.
 
     BLAS runs on one thread (the models multiply small matrices; see
-    :mod:`minigrad.threads`) unless the environment chooses otherwise.
+    :mod:`minigrad.threads`) unless the environment chooses otherwise. Output piped into
+    a reader that stops early (``rnn sample ... | head``) ends the run quietly with
+    status 1.
     """
+    try:
+        try:
+            status = _run(argv)
+        except SystemExit:
+            sys.stdout.flush()  # argparse's help or usage, so that a closed pipe shows here
+            raise
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return 1
+    return status
+
+
+def _run(argv: Sequence[str] | None) -> int:
     if not minigrad.threads.threads_chosen_by_user():
         minigrad.set_num_threads(1)
     parser = build_parser()
@@ -86,6 +103,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
         return 1
     return 0 if status is None else status
+
+
+def _discard_stdout() -> None:
+    """Point the stdout file descriptor at /dev/null: the reader of the pipe is gone,
+    and the interpreter's last flush of what is still buffered would fail again (the
+    recipe in the documentation of Python's ``signal`` module)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _one_line(exc: Exception) -> str:
