@@ -4,9 +4,9 @@ Each subcommand lives in its own module under :mod:`rnn.app.commands` (its argum
 and its runner, registered with :func:`rnn.app.command.command`); this module builds
 the parser from the registered commands and runs one.
 
-Bad arguments are reported by argparse (one line, exit status 2). A command signals an
-expected failure by raising :class:`CLIError`, which is printed as ``rnn: error: <message>``
-with exit status 1 and no traceback.
+Bad arguments are reported by argparse (the usage, then one error line; exit status 2).
+A command signals an expected failure by raising :class:`CLIError`, which is printed as
+``rnn: error: <message>`` with exit status 1 and no traceback.
 """
 
 from __future__ import annotations
