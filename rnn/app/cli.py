@@ -69,9 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             status = _run(argv)
         except SystemExit:
-            sys.stdout.flush()  # argparse's help or usage, so that a closed pipe shows here
+            _flush_stdout()  # argparse's help or usage, so that a closed pipe shows here
             raise
-        sys.stdout.flush()
+        _flush_stdout()
     except BrokenPipeError:
         _discard_stdout()
         return 1
@@ -79,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
+    """:func:`main` but for a closed stdout: parse, run, report a failure in one line."""
     if not minigrad.threads.threads_chosen_by_user():
         minigrad.set_num_threads(1)
     parser = build_parser()
@@ -103,6 +104,11 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
         return 1
     return 0 if status is None else status
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:  # None when started with stdout closed (`rnn ... >&-`)
+        sys.stdout.flush()
 
 
 def _discard_stdout() -> None:
