@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,6 +63,7 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         # Closing the file drops the lock, so it stays open until the rename is done.
         with os.fdopen(fd, "wb") as f:
             write(f)
+            _keep_mode(path, partial)
             f.flush()
             os.fsync(f.fileno())
             os.replace(partial, path)
@@ -70,6 +72,16 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
             os.unlink(partial)
         raise
     _fsync_dir(folder)
+
+
+def _keep_mode(path: Path, partial: Path) -> None:
+    """Give ``partial`` the mode of the file it replaces, as ``open(path, "w")`` keeps
+    it; a new file keeps the mode it was created with (``0o666`` less the umask)."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return
+    os.chmod(partial, mode)
 
 
 def remove_stale_partials(folder: Path) -> list[str]:

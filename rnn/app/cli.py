@@ -4,14 +4,15 @@ Each subcommand lives in its own module under :mod:`rnn.app.commands` (its argum
 and its runner, registered with :func:`rnn.app.command.command`); this module builds
 the parser from the registered commands and runs one.
 
-Bad arguments are reported by argparse (one line, exit status 2). A command signals an
-expected failure by raising :class:`CLIError`, which is printed as ``rnn: error: <message>``
-with exit status 1 and no traceback.
+Bad arguments are reported by argparse (the usage, then one error line; exit status 2).
+A command signals an expected failure by raising :class:`CLIError`, which is printed as
+``rnn: error: <message>`` with exit status 1 and no traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -60,8 +61,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its status.
 
     BLAS runs on one thread (the models multiply small matrices; see
-    :mod:`minigrad.threads`) unless the environment chooses otherwise.
+    :mod:`minigrad.threads`) unless the environment chooses otherwise. Output piped into
+    a reader that stops early (``rnn sample ... | head``) ends the run quietly with
+    status 1.
     """
+    try:
+        try:
+            status = _run(argv)
+        except SystemExit:
+            _flush_stdout()  # argparse's help or usage, so that a closed pipe shows here
+            raise
+        _flush_stdout()
+    except BrokenPipeError:
+        _discard_stdout()
+        return 1
+    return status
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """:func:`main` but for a closed stdout: parse, run, report a failure in one line."""
     if not minigrad.threads.threads_chosen_by_user():
         minigrad.set_num_threads(1)
     parser = build_parser()
@@ -86,6 +104,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
         return 1
     return 0 if status is None else status
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:  # None when started with stdout closed (`rnn ... >&-`)
+        sys.stdout.flush()
+
+
+def _discard_stdout() -> None:
+    """Point the stdout file descriptor at /dev/null: the reader of the pipe is gone,
+    and the interpreter's last flush of what is still buffered would fail again (the
+    recipe in the documentation of Python's ``signal`` module)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _one_line(exc: Exception) -> str:

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
+import secrets
 import shlex
+import stat
 import sys
 import tempfile
 from collections.abc import Callable
@@ -39,8 +42,10 @@ __all__ = [
     "add_history",
     "add_quiet",
     "add_seed",
+    "check_folder",
     "check_writable",
     "command",
+    "format_seconds",
     "natural",
     "nonnegative_float",
     "positive_float",
@@ -127,6 +132,16 @@ def show_progress(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
+def format_seconds(seconds: float) -> str:
+    """A duration for a report: ``"12 s"``, ``"3.4 s"``, ``"0.4 s"``, ``"0.03 s"``:
+    whole seconds from 10 s on, one decimal from 0.1 s, two below."""
+    if seconds >= 9.95:
+        return f"{seconds:.0f} s"
+    if seconds >= 0.095:
+        return f"{seconds:.1f} s"
+    return f"{seconds:.2f} s"
+
+
 def add_eager(parser: argparse.ArgumentParser) -> None:
     """The ``--eager`` flag of the commands that train (the step is compiled otherwise)."""
     parser.add_argument(
@@ -180,31 +195,69 @@ def check_writable(path: str | os.PathLike[str], option: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise CLIError(f"{option} {path}: is a directory, expected a file name")
-    existing = next(p for p in path.absolute().parents if p.exists())
+    _probe_folder(path.parent, option, path)
+    return path
+
+
+def check_folder(path: str | os.PathLike[str], option: str) -> Path:
+    """Make sure files can be written into the folder ``path`` before the work that
+    produces them starts: it is created if needed and a probe file written and removed
+    there. Raises :class:`CLIError` naming ``option`` when that fails (a file in its
+    place, a file among its parents, no permission); returns the path."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise CLIError(f"{option} {path}: is a file, not a folder")
+    _probe_folder(path, option, path)
+    return path
+
+
+def _probe_folder(folder: Path, option: str, path: Path) -> None:
+    """Create ``folder`` if needed and write and remove a probe file there; a failure is
+    a :class:`CLIError` naming ``option`` and ``path`` (what the user gave)."""
+    existing = next(p for p in [folder, *folder.absolute().parents] if p.exists())
     if not existing.is_dir():
         raise CLIError(f"{option} {path}: cannot write there ({existing} is a file, not a folder)")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".rnn-probe-"):
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".rnn-probe-"):
             pass
     except OSError as e:
         raise CLIError(f"{option} {path}: cannot write there ({e.strerror})") from None
-    return path
 
 
 def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix), then move
     it onto ``path``. If anything fails (a full disk, an interrupt) the temporary file
-    is removed and ``path`` is left as it was; the exception propagates."""
+    is removed and ``path`` is left as it was; the exception propagates.
+
+    The file gets the mode ``open(path, "w")`` would give it: an existing file's mode
+    is kept, a new file gets ``0o666`` less the umask (and the folder's default ACL).
+    """
     path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _new_file_beside(path)
     try:
         write(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     return path
+
+
+def _new_file_beside(path: Path) -> Path:
+    """Create an empty file ``.<stem>.<random><suffix>`` in ``path``'s folder.
+
+    It is created as ``open`` creates one, with mode ``0o666`` for the kernel to reduce
+    by the umask: ``tempfile.mkstemp`` would make it ``0o600``, and reading the umask
+    means setting it, which is not safe while other threads create files."""
+    for _ in range(100):
+        name = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(errno.EEXIST, f"no free temporary name beside {path}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compare import Comparison, compare
+from .command import format_seconds
 from .progress import write
 from .train import TrainConfig, Trainer, bits, load_corpus
 from .trainrecord import TrainHistory
@@ -154,7 +155,7 @@ def run_demo(
     trainer.fit(log=log, progress=progress, on_evaluate=record.update)
     seconds = time.perf_counter() - start
     bpc_after = bits(trainer.val_nats if trainer.val_nats is not None else trainer.evaluate())
-    log(f"\nAfter {config.steps} steps ({seconds:.0f} s): validation {bpc_after:.3f} bpc")
+    log(f"\nAfter {config.steps} steps ({format_seconds(seconds)}): validation {bpc_after:.3f} bpc")
     log("sample:\n" + trainer.sample(PRIME, 400) + "\n")
     log(trainer.report() + "\n")
     record.update(trainer.baselines())

@@ -242,6 +242,17 @@ def test_saved_file_has_the_usual_permissions(tmp_path):
     assert stat.S_IMODE((tmp_path / "c.npz").stat().st_mode) == 0o644
 
 
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664])
+def test_a_save_over_a_file_keeps_its_mode(tmp_path, mode):
+    # As open(path, "w") would: the replaced checkpoint keeps the permissions it had.
+    path = tmp_path / "c.npz"
+    minigrad.save({"a": np.zeros(2)}, path)
+    path.chmod(mode)
+    minigrad.save({"a": np.ones(2)}, path)
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert minigrad.load(path)["a"].tolist() == [1.0, 1.0]
+
+
 # A save that stalls after writing its big array, until it is killed (or its input closes).
 STALLED_SAVE = """
 import sys, numpy as np, minigrad

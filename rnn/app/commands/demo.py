@@ -9,6 +9,7 @@ from ..command import (
     add_eager,
     add_history,
     add_quiet,
+    check_folder,
     check_writable,
     command,
     natural,
@@ -52,6 +53,7 @@ def demo(args: argparse.Namespace) -> None:
     if args.data is not None and len(args.data) == 1:
         changes["data"] = args.data[0]
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
+    check_folder(args.out, "--out")
     if args.history:
         check_writable(args.history, "--history")
     command = recorded_command(getattr(args, "_argv", ["demo"]))
@@ -66,5 +68,7 @@ def demo(args: argparse.Namespace) -> None:
         )
     except ValueError as e:
         raise CLIError(str(e)) from None
+    except BrokenPipeError:
+        raise  # the reader of stdout has stopped: no failure to write files (see cli.main)
     except OSError as e:
         raise CLIError(f"cannot write into {args.out}: {e.strerror}") from None

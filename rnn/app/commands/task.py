@@ -14,6 +14,7 @@ from ..command import (
     add_seed,
     check_writable,
     command,
+    format_seconds,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -135,7 +136,8 @@ def task(args: argparse.Namespace) -> None:
         f"1000 fresh sequences)"
     )
     print(
-        f"{result.steps} steps: {result.wall:.0f} s wall, {result.cpu:.0f} s CPU, "
+        f"{result.steps} steps: {format_seconds(result.wall)} wall, "
+        f"{format_seconds(result.cpu)} CPU, "
         f"load average {result.load:.2f}"
     )
     if args.history:

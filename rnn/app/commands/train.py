@@ -148,6 +148,8 @@ def train(args: argparse.Namespace) -> None:
         trainer.fit(checkpoint=path, progress=show_progress(args), on_evaluate=record.update)
     except Diverged as e:
         raise CLIError(str(e)) from None
+    except BrokenPipeError:
+        raise  # the reader of stdout has stopped: no failure to write files (see cli.main)
     except OSError as e:
         raise CLIError(f"cannot write the checkpoint {path}: {e.strerror}") from None
     except KeyboardInterrupt:

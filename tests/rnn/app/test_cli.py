@@ -7,6 +7,7 @@ import argparse
 import math
 import os
 import re
+import stat
 import subprocess
 import sys
 
@@ -292,7 +293,13 @@ def test_demo_at_tiny_size(tmp_path, capsys):
     data.write_text(long_text, encoding="utf-8")
     out = tmp_path / "demo"
     argv = ["demo", "--steps", "2", "--hidden", "8", "--data", str(data), "--out", str(out), "-q"]
-    assert cli.main(argv) == 0
+    mask = os.umask(0o022)
+    try:
+        assert cli.main([*argv, "--history", str(out / "run.json")]) == 0
+    finally:
+        os.umask(mask)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert set(modes.values()) == {0o644} and len(modes) >= 5, modes  # as open() makes them
     text = capsys.readouterr().out
     before = re.search(r"Before training: validation (\S+) bits", text)
     after = re.search(r"validation (\S+) bpc", text)

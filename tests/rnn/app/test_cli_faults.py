@@ -4,7 +4,10 @@ nothing is a traceback, and every message says what happened and what to do."""
 from __future__ import annotations
 
 import errno
+import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -13,6 +16,7 @@ import pytest
 from clitools import TINY, exits_2, one_line_error, train
 
 import minigrad
+import rnn
 from rnn.app import cli
 from rnn.app.train import Trainer
 
@@ -195,6 +199,77 @@ def test_task_stops_on_divergence_like_train(capsys):
     assert status == 1 and "nan" not in out
     captured_status = cli.main([*argv, "--lr", "1e300", "--clip", "0", "-q"])
     one_line_error(capsys, captured_status, "training stopped", "NaN or infinite", "lower --lr")
+
+
+def test_demo_out_naming_a_file_says_it_is_not_a_folder_before_training(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    err = one_line_error(capsys, cli.main(["demo", "--out", str(afile), "-q"]))
+    assert err == f"rnn: error: --out {afile}: is a file, not a folder\n"
+    assert afile.read_text() == "x"
+
+
+def _rnn_into_a_closed_pipe(*argv: str) -> subprocess.CompletedProcess:
+    """``python -m rnn argv`` writing into a pipe whose reader has gone (as ``| head``
+    leaves it): the read end is closed before the command starts."""
+    read, write = os.pipe()
+    os.close(read)
+    root = os.path.dirname(os.path.dirname(rnn.__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "rnn", *argv],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+        )
+    finally:
+        os.close(write)
+
+
+def test_output_into_a_closed_pipe_ends_quietly_with_status_1(checkpoint):
+    # While the command prints (a long sample), and at the last flush (a short one).
+    for length in ("100000", "5"):
+        argv = ["sample", str(checkpoint), "--length", length]
+        result = _rnn_into_a_closed_pipe(*argv)
+        assert (result.returncode, result.stderr) == (1, ""), (argv, result.stderr)
+
+
+def test_a_short_task_reports_its_times_in_tenths(capsys):
+    argv = ["task", "adding", "--T", "5", "--hidden", "4", "--steps", "5", "--batch", "2", "-q"]
+    assert cli.main(argv) == 0
+    times = re.search(r"5 steps: (\S+) s wall, (\S+) s CPU", capsys.readouterr().out)
+    assert times, "no times line"
+    for value in times.groups():  # a few hundredths of a second: never "0 s"
+        assert "." in value and float(value) > 0, times.group(0)
+
+
+def test_files_the_commands_write_get_the_modes_open_gives(tmp_path, capsys):
+    # 0o666 less the umask for a new file; an existing file keeps its mode.
+    pytest.importorskip("matplotlib")
+    task = ["task", "adding", "--T", "4", "--hidden", "4", "--steps", "2", "--batch", "2", "-q"]
+    gradflow = ["gradflow", "--T", "4", "--hidden", "2", "--train-steps", "0", "--models", "gru"]
+    runs = {
+        "unrolled.dot": ["graph", "--cell", "lstm", "--steps", "3", "-o"],
+        "add.json": [*task, "--history"],
+        "gf.png": [*gradflow, "-o"],
+        "model.npz": [*task, "--save"],
+    }
+    old = os.umask(0o022)
+    try:
+        for name, argv in runs.items():
+            assert cli.main([*argv, str(tmp_path / name)]) == 0, name
+        written = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+        assert written == dict.fromkeys(runs, 0o644)
+        for name, argv in runs.items():
+            (tmp_path / name).chmod(0o640)
+            assert cli.main([*argv, str(tmp_path / name)]) == 0, name
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o640, name
+    finally:
+        os.umask(old)
+    capsys.readouterr()
 
 
 # --- polish ---------------------------------------------------------------------------

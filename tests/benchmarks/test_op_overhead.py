@@ -1,0 +1,39 @@
+"""Smoke test of benchmarks/op_overhead.py: at tiny sizes every case is reported in CPU
+time beside wall time, in the table and in the JSON. No timing."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "op_overhead.py"
+
+
+def _load():
+    name = "benchmarks_op_overhead"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, _PATH)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_every_case_is_timed_in_cpu_and_wall_time(tmp_path, capsys):
+    out = tmp_path / "op.json"
+    argv = ["--iters", "5", "--samples", "3", "--chain", "200", "--chain-repeats", "2"]
+    _load().main([*argv, "--json", str(out)])
+    results = json.loads(out.read_text())
+    cases = ["numpy_tanh", "minigrad_tanh_forward", "minigrad_tanh_forward_backward"]
+    keys = [f"{case}_{clock}_us" for case in cases for clock in ("cpu", "wall")]
+    keys += [
+        f"chain_{part}_{clock}_ms" for part in ("forward", "backward") for clock in ("cpu", "wall")
+    ]
+    assert all(results[key] >= 0 for key in keys), results
+    assert results["chain_forward_wall_ms"] > 0 and results["chain_nodes"] == 200
+    table = capsys.readouterr().out
+    assert table.splitlines()[0].split()[-2:] == ["CPU", "wall"]
+    assert "load average" in table
