@@ -16,7 +16,8 @@ Implementations: ``manual`` (the reference), ``eager`` (minigrad's rnn layers on
 tape), ``compiled`` (the same loss through ``minigrad.compile``), ``torch-loop``,
 ``torch-fused`` and ``autograd`` (HIPS); one that cannot run here is listed as skipped,
 with the reason. BLAS runs on ``--blas-threads`` threads (default 1), set before NumPy is
-imported.
+imported; glibc's allocator thresholds are fixed for the run (``stepbench/allocator.py``;
+``--malloc default`` keeps glibc's own policy).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import json
 import os
 from typing import Any
 
-from stepbench import report
+from stepbench import allocator, report
 from stepbench.implementations import IMPLEMENTATIONS, REFERENCE, available
 from stepbench.machine import format_load, load_average, machine_info
 from stepbench.profiling import census, print_census, print_profile, profile_eager
@@ -64,6 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rtol", type=float, default=1e-3, help="agreement tolerance vs manual")
     ap.add_argument("--blas-threads", type=int, default=threads.DEFAULT, help="BLAS threads")
     ap.add_argument("--torch-threads", type=int, help="torch threads (default: --blas-threads)")
+    ap.add_argument(
+        "--malloc",
+        choices=("fixed", "default"),
+        default="fixed",
+        help="fix glibc's mmap and trim thresholds for the run (default), or keep its own",
+    )
     ap.add_argument("--json", metavar="PATH", help="write every number to PATH")
     ap.add_argument("--scaling", action="store_true", help="T=100 vs T=1000 (W4 sizes)")
     ap.add_argument("--profile", action="store_true", help="profile the eager minigrad step")
@@ -84,6 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    malloc = allocator.fix() if args.malloc == "fixed" else "allocator: glibc's own policy"
     impls, skipped = available(args.impl)
     torch_threads = args.torch_threads or args.blas_threads
     if any(k.startswith("torch") for k in impls):
@@ -93,6 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(
         f"python {info['python']}, numpy {info['numpy']}, torch {info['torch']}, "
         f"autograd {info['autograd']}, {info['cpu_count']} CPUs; {threads.describe(pinned)}\n"
+        f"{malloc}\n"
         f"{args.repeat} rounds after {args.warmup} warm-up rounds, interleaved in one process; "
         f"ratios to {REFERENCE!r} are medians of per-round CPU-time ratios (min–max)\n"
         f"start: {format_load(info['loadavg_start'])}"
@@ -100,6 +109,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "machine": info,
         "threads": pinned,
+        "allocator": malloc,
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
         "args": {k: v for k, v in vars(args).items() if k != "names"},
         "skipped": skipped,
