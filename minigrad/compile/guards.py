@@ -96,6 +96,19 @@ def _eager(tracer: Any, name: str, original: Any) -> Any:
     return guard
 
 
+def _no_inplace(original: Any) -> Any:
+    """Any in-place edit inside a capture runs the function eagerly, before anything is
+    written: a replay runs only the ops, so an edit of a tensor the trace has not seen
+    yet (a parameter updated before its first use, a module's buffer, a global) would
+    be done once at capture and never again, and a value computed from a traced input
+    would be kept as a constant."""
+
+    def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        raise Fallback(f"inplace at {where()}")
+
+    return guard
+
+
 def _no_backward(original: Any) -> Any:
     def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
         raise CaptureError(
@@ -239,8 +252,10 @@ def guarded(tracer: Any) -> Iterator[None]:
     try:
         for n, label in _READS.items():
             setattr(Tensor, n, _value_read(tracer, label, saved[n]))
-        for n in (*_INPLACE, *_HOOKS):
-            setattr(Tensor, n, _eager(tracer, n.strip("_").replace("begin_", ""), saved[n]))
+        for n in _INPLACE:
+            setattr(Tensor, n, _no_inplace(saved[n]))
+        for n in _HOOKS:
+            setattr(Tensor, n, _eager(tracer, n, saved[n]))
         Tensor.backward = _no_backward(saved["backward"])
         Tensor.data = _data_property(tracer, saved["data"])
         yield

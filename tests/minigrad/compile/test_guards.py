@@ -284,3 +284,59 @@ def test_a_composite_that_decides_with_values_runs_eagerly_with_a_warning(op, fn
         want.backward()
         assert got.item() == want.item()
         np.testing.assert_array_equal(g, x.grad)
+
+
+def _linear_with_grads() -> minigrad.nn.Linear:
+    m = minigrad.nn.Linear(2, 1)
+    with minigrad.no_grad():
+        m.weight.zero_()
+        m.bias.zero_()
+    m.weight.grad = np.ones((1, 2), np.float32)
+    m.bias.grad = np.ones(1, np.float32)
+    return m
+
+
+def test_update_of_an_unseen_parameter_runs_eagerly() -> None:
+    """A parameter edited in place before its first use inside the function (the trace
+    has not seen it yet): every call runs the update, as eager code does, never once."""
+
+    def f(m, x):
+        with minigrad.no_grad():
+            for p in m.parameters():
+                p -= 1.0 * p.grad
+        return (m(x) * 1.0).sum()
+
+    m = _linear_with_grads()
+    step = minigrad.compile(f)
+    x = minigrad.ones(1, 2)
+    with pytest.warns(RuntimeWarning, match="running eagerly: inplace"):
+        first = float(step(m, x))
+    assert [first, float(step(m, x)), float(step(m, x))] == [-3.0, -6.0, -9.0]
+    np.testing.assert_array_equal(m.bias.data, [-3.0])
+
+
+def test_update_only_function_updates_once_per_call() -> None:
+    def update(m):
+        with minigrad.no_grad():
+            for p in m.parameters():
+                p -= 1.0 * p.grad
+
+    m = _linear_with_grads()
+    step = minigrad.compile(update)
+    with pytest.warns(RuntimeWarning, match="running eagerly: inplace"):
+        step(m)
+    np.testing.assert_array_equal(m.bias.data, [-1.0])
+    step(m)
+    np.testing.assert_array_equal(m.bias.data, [-2.0])
+
+
+def test_fresh_tensor_edited_with_a_traced_value_is_not_kept_as_a_constant() -> None:
+    def f(x):
+        acc = minigrad.zeros(3)
+        acc += x
+        return (acc * 2.0).sum()
+
+    step = minigrad.compile(f)
+    with pytest.warns(RuntimeWarning, match="running eagerly: inplace"):
+        assert float(step(minigrad.ones(3))) == 6.0
+    assert float(step(minigrad.ones(3) * 2.0)) == 12.0
