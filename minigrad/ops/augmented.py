@@ -16,9 +16,10 @@ value. When the graph needs the result (grad mode on and an operand requires gra
 - ``a`` a leaf that requires grad (a parameter): an error, as in PyTorch; update it
   under ``no_grad``;
 - otherwise (``loss += term``, a running sum of recorded terms) the result is a new
-  recorded tensor, ``a = a + b``: the name is rebound, other references to the old
-  tensor keep its value (PyTorch would record an in-place op; the values and gradients
-  are the same).
+  recorded tensor, ``a = a + b``, with the same rules: ``a``'s shape and dtype kept (a
+  float result cast back to ``a``'s float dtype). The name is rebound, other references
+  to the old tensor keep its value (PyTorch would record an in-place op; the values and
+  gradients are the same).
 """
 
 from __future__ import annotations
@@ -49,10 +50,6 @@ def _augmented(
 
     def method(self: Tensor, other: Any) -> Tensor:
         other_tensor = isinstance(other, Tensor)
-        if grad_enabled() and (self._requires_grad or (other_tensor and other._requires_grad)):
-            if _is_parameter(self):
-                raise RuntimeError(_LEAF.format(symbol=symbol, op=op))
-            return recorded(self, other)
         value = other.data if other_tensor else other
         if not isinstance(value, np.ndarray | np.generic | bool | int | float):
             try:
@@ -61,6 +58,13 @@ def _augmented(
                 return NotImplemented
             if value.dtype == object:
                 return NotImplemented
+        if grad_enabled() and (self._requires_grad or (other_tensor and other._requires_grad)):
+            if _is_parameter(self):
+                raise RuntimeError(_LEAF.format(symbol=symbol, op=op))
+            _check(symbol, self, value, ufunc)
+            out = recorded(self, other)
+            # a keeps its dtype, as in place (float32 += float64 stays float32)
+            return out if out.dtype == self.dtype else out.astype(self.dtype)
         _check(symbol, self, value, ufunc)
         self._begin_inplace(f"a {symbol} b")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -100,7 +104,13 @@ def _check(symbol: str, a: Tensor, value: Any, ufunc: np.ufunc) -> None:
             f"a {symbol} b: b of shape {shape} does not broadcast to a's shape {a.shape} "
             "(an in-place update keeps a's shape)"
         )
-    result = ufunc.resolve_dtypes((a.data.dtype, _operand_dtype(value), None))[-1]
+    try:
+        result = ufunc.resolve_dtypes((a.data.dtype, _operand_dtype(value), None))[-1]
+    except TypeError:
+        raise TypeError(
+            f"a {symbol} b: unsupported operand of dtype {_operand_dtype(value)} "
+            f"for a of dtype {a.data.dtype}"
+        ) from None
     if not np.can_cast(result, a.data.dtype, "same_kind"):
         raise TypeError(
             f"a {symbol} b: the result would be {result}, which a of dtype {a.data.dtype} "

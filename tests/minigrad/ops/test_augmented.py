@@ -161,3 +161,25 @@ def test_compiled_function_records_the_sum() -> None:
         w.grad = None
         f(x).backward()
         np.testing.assert_array_equal(replayed, w.grad)
+
+
+def test_recorded_result_keeps_shape_and_dtype() -> None:
+    """The recorded path follows the in-place rules: a 0-d total does not silently
+    become a vector, a float32 tensor stays float32, an integer one refuses a float."""
+    w = minigrad.ones(3, requires_grad=True)
+    total = minigrad.tensor(0.0)
+    with pytest.raises(ValueError, match=r"b of shape \(3,\) does not broadcast to a's shape \(\)"):
+        total += w * 2.0
+    a = minigrad.zeros(3, dtype=np.float32)
+    a += minigrad.ones(3, dtype=np.float64, requires_grad=True) * 2.0
+    assert a.dtype == np.float32 and a.requires_grad
+    with pytest.raises(TypeError, match="the result would be float64, which a of dtype int64"):
+        ints = minigrad.tensor([1, 2, 3])
+        ints += w
+
+
+def test_operand_that_is_not_a_number() -> None:
+    a = minigrad.ones(3)
+    with pytest.raises(TypeError, match=r"a \+= b: unsupported operand of dtype <U1"):
+        a += "a"
+    np.testing.assert_array_equal(a.data, np.ones(3))
