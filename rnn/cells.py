@@ -311,6 +311,13 @@ class CellBase(Module):
         """One (n, H) tensor per state of the kind (zeros for None)."""
         name, names = type(self).__name__, self.kind.state
         if len(names) == 1:
+            if isinstance(state, tuple | list) and any(
+                isinstance(s, Tensor | np.ndarray) for s in state
+            ):
+                raise TypeError(
+                    f"{name}: the state is {names[0]} alone, got a {type(state).__name__} of "
+                    f"{len(state)} (an LSTM cell takes (h, c))"
+                )
             parts: Any = (state,)
         elif state is None:
             parts = (None,) * len(names)

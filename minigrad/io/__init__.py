@@ -52,6 +52,8 @@ def save(state: Any, path: str | os.PathLike[str]) -> None:
     are stored as their arrays, dict keys (str or int) in order.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"save: {str(path)!r} is a folder; give a file name in it")
     blob, arrays = encode(state)
     members = {MANIFEST: blob, **arrays}
     write_atomically(path, lambda f: write_members(f, members))

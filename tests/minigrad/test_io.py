@@ -380,3 +380,9 @@ def test_a_save_into_a_missing_folder_names_the_requested_file(tmp_path):
 def test_load_of_a_folder_names_it(tmp_path) -> None:
     with pytest.raises(IsADirectoryError, match=r"load: .* is a folder, not a checkpoint file"):
         minigrad.load(tmp_path)
+
+
+def test_save_into_a_folder_names_it(tmp_path) -> None:
+    with pytest.raises(IsADirectoryError, match=r"save: .* is a folder; give a file name in it"):
+        minigrad.save({"w": np.zeros(2)}, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -173,3 +173,11 @@ def test_every_kind_describes_its_cell_module():
         assert kind.cell_class.cell == name and kind.reference.name == name
         assert make_cell(name).gates == kind.gates
     assert [rnn.RNNCell, rnn.LSTMCell, rnn.GRUCell] == [cell_kind(n).cell_class for n in CELLS[:3]]
+
+
+@pytest.mark.parametrize("cls", [rnn.GRUCell, rnn.RNNCell])
+def test_single_state_cell_given_a_pair_says_so(cls):
+    cell = cls(5, 2)
+    pair = (minigrad.zeros(3, 2), minigrad.zeros(3, 2))
+    with pytest.raises(TypeError, match=rf"{cls.__name__}: the state is h alone, got a tuple of 2"):
+        cell(minigrad.randn(3, 5), pair)
