@@ -55,6 +55,7 @@ MODULES = [
     ("rnn.cells", "one-step cells and their step functions"),
     ("rnn.kinds", "the description of a cell kind and the table of kinds"),
     ("rnn.layers", "multi-step, multi-layer, bidirectional layers"),
+    ("rnn.unrolling", "what a layer prepares to unroll: scope paths, names, the bound step"),
     (
         "rnn.init",
         "initialisations that help a layer remember: chrono, orthogonal, identity, henaff",

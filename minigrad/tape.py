@@ -261,12 +261,14 @@ def _child_scope(path: tuple[str, ...], name: str) -> tuple[str, ...]:
     return child
 
 
-def child_scopes(names: Sequence[str]) -> list[tuple[str, ...]]:
-    """The scope paths ``(*current, name)`` for each name, to enter with
-    :func:`enter_scope`: a loop that tags every time step enters them without building
-    a path or a context manager per step."""
-    here = _scope.get()
-    return [_child_scope(here, str(n)) for n in names]
+def child_scopes(
+    names: Sequence[str], here: tuple[str, ...] | None = None
+) -> list[tuple[str, ...]]:
+    """The scope paths ``(*here, name)`` for each name (``here`` the current scope by
+    default), to enter with :func:`enter_scope`: a loop that tags every time step enters
+    them without building a path or a context manager per step."""
+    base = _scope.get() if here is None else here
+    return [_child_scope(base, str(n)) for n in names]
 
 
 def enter_scope(path: tuple[str, ...]) -> contextvars.Token:

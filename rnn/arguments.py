@@ -76,11 +76,7 @@ def check_state(
             raise TypeError(f"{name}: the initial state must be a tuple ({', '.join(labels)})")
         pair = tuple(hx)
     else:
-        if isinstance(hx, tuple | list) and any(isinstance(s, Tensor | np.ndarray) for s in hx):
-            raise TypeError(
-                f"{name}: the initial state is {labels[0]} alone, got a {type(hx).__name__} of "
-                f"{len(hx)} (an LSTM takes (h0, c0))"
-            )
+        refuse_pair(name, f"the initial state is {labels[0]}", hx, "an LSTM takes (h0, c0)")
         pair = (hx,)
     want = (layer.num_layers * layer.num_directions, N, layer.hidden_size)
     expected = want if batched else (want[0], want[2])
@@ -97,6 +93,15 @@ def check_state(
             )
         out[i] = s if batched else s.unsqueeze(1)
     return out[0], out[1]
+
+
+def refuse_pair(name: str, expected: str, state: Any, hint: str) -> None:
+    """A kind with one state (h) given a tuple or list of tensors, an LSTM's (h, c):
+    named as such, not as a shape that does not fit."""
+    if isinstance(state, tuple | list) and any(isinstance(s, Tensor | np.ndarray) for s in state):
+        raise TypeError(
+            f"{name}: {expected} alone, got a {type(state).__name__} of {len(state)} ({hint})"
+        )
 
 
 def check_lengths(layer: RNNBase, lengths: Any, T: int, N: int) -> np.ndarray | None:

@@ -34,7 +34,7 @@ from minigrad.ops.pieces import slices
 from minigrad.rng import default_generator
 
 from . import manual
-from .arguments import to_real_tensor
+from .arguments import refuse_pair, to_real_tensor
 from .kinds import CELL_KINDS, CellKind, cell_kind, register_cell_kind, unregister_cell_kind
 
 __all__ = [
@@ -311,13 +311,7 @@ class CellBase(Module):
         """One (n, H) tensor per state of the kind (zeros for None)."""
         name, names = type(self).__name__, self.kind.state
         if len(names) == 1:
-            if isinstance(state, tuple | list) and any(
-                isinstance(s, Tensor | np.ndarray) for s in state
-            ):
-                raise TypeError(
-                    f"{name}: the state is {names[0]} alone, got a {type(state).__name__} of "
-                    f"{len(state)} (an LSTM cell takes (h, c))"
-                )
+            refuse_pair(name, f"the state is {names[0]}", state, "an LSTM cell takes (h, c)")
             parts: Any = (state,)
         elif state is None:
             parts = (None,) * len(names)

@@ -16,8 +16,6 @@ How a direction of a layer runs (why it is fast while staying ops-only):
 
 from __future__ import annotations
 
-import functools
-import inspect
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +28,7 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 from minigrad.ops.pieces import slices
-from minigrad.tape import child_scopes, current_scope, enter_scope, leave_scope
+from minigrad.tape import current_scope, enter_scope, leave_scope
 
 from .arguments import check_input, check_lengths, check_state
 from .cells import (
@@ -41,6 +39,15 @@ from .cells import (
     init_thresholds,
     init_uniform,
     threshold_bias,
+)
+from .unrolling import (
+    bound,
+    layer_path,
+    parameter_names,
+    reverse_index,
+    step_names,
+    step_paths,
+    zero_state,
 )
 
 __all__ = ["GRU", "LSTM", "RNN", "RNNBase", "Run", "layer_class"]
@@ -126,7 +133,7 @@ class RNNBase(Module):
         for k in range(num_layers):
             layer_in = input_size if k == 0 else hidden_size * self.num_directions
             for direction in range(self.num_directions):
-                w_ih, w_hh, b_ih, b_hh = _parameter_names(k, direction)
+                w_ih, w_hh, b_ih, b_hh = parameter_names(k, direction)
                 setattr(self, w_ih, init_uniform((gh, layer_in), hidden_size, d))
                 setattr(self, w_hh, init_uniform((gh, hidden_size), hidden_size, d))
                 if bias:
@@ -162,7 +169,7 @@ class RNNBase(Module):
 
     def layer_parameters(self, k: int, direction: int) -> tuple[Tensor, ...]:
         """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k, direction 0 or 1."""
-        w_ih, w_hh, b_ih, b_hh = _parameter_names(k, direction)
+        w_ih, w_hh, b_ih, b_hh = parameter_names(k, direction)
         return (
             getattr(self, w_ih, None),
             getattr(self, w_hh, None),
@@ -204,7 +211,7 @@ class RNNBase(Module):
             outs = []
             for direction in range(self.num_directions):
                 i = k * self.num_directions + direction
-                token = enter_scope(_layer_path(current_scope(), k, direction, self.bidirectional))
+                token = enter_scope(layer_path(current_scope(), k, direction, self.bidirectional))
                 try:
                     out, h, c, steps = self._direction(
                         inp,
@@ -250,30 +257,30 @@ class RNNBase(Module):
         kind = self.kind
         per_sequence_reverse = reverse and lens is not None
         if per_sequence_reverse:
-            x = x[_reverse_index(lens, T)]
+            x = x[reverse_index(lens, T)]
         # Biases that only add (RNN, LSTM) are folded into the one input projection.
         step, options = kind.step, self.cell_options()
         fold = kind.fold_hh_bias and b_hh is not None
         fold = fold and not threshold_bias(options.get("nonlinearity", ""))
         step_bias = None if fold else b_hh
         if options:
-            step = _bound(step, options)
+            step = bound(step, options)
         xw = linear(x.reshape(T * N, I), w_ih, b_ih + b_hh if fold else b_ih)
         # Every step's slice of the projection, recorded in one call, each in its step's
         # scope: each sends back only its own part of the gradient (the engine adds the
         # parts into one buffer).
-        names = _step_names(T)
+        names = step_names(T)
         xws = slices(xw.reshape(T, N, w_ih.shape[0]), range(T), names)
         w_hh_t = w_hh.T
         dtype, hidden, labels = x.dtype, self.hidden_size, kind.state
-        state = (_zero_state(N, hidden, dtype, labels[0]) if h is None else h,)
+        state = (zero_state(N, hidden, dtype, labels[0]) if h is None else h,)
         if len(labels) == 2:
-            state += (_zero_state(N, hidden, dtype, labels[1]) if c is None else c,)
+            state += (zero_state(N, hidden, dtype, labels[1]) if c is None else c,)
         order = range(T - 1, -1, -1) if reverse and not per_sequence_reverse else range(T)
         shortest = T if lens is None else int(lens.min())
         outs: list[Any] = [None] * T
         steps: list[Any] = [None] * T
-        paths = _step_paths(current_scope(), T)
+        paths = step_paths(current_scope(), T)
         # Each step's scope is set as the step begins, and the first step's token puts
         # the layer's scope back after the last: nothing is recorded between two steps,
         # so one reset does for all of them.
@@ -300,82 +307,8 @@ class RNNBase(Module):
                 leave_scope(first)
         out = minigrad.stack(outs, axis=0)
         if per_sequence_reverse:
-            out = out[_reverse_index(lens, T)]
+            out = out[reverse_index(lens, T)]
         return out, state[0], (state[1] if len(state) == 2 else None), steps
-
-
-def _bound(step: Any, options: dict[str, Any]) -> Any:
-    """``step`` with its keyword ``options`` bound; options equal to the step's own
-    defaults are left out (a bound keyword costs a dictionary per call, once per step)."""
-    defaults = _defaults(step)
-    extra = {
-        k: v
-        for k, v in options.items()
-        if k not in defaults or type(v) is not type(defaults[k]) or v != defaults[k]
-    }
-    return functools.partial(step, **extra) if extra else step
-
-
-@functools.lru_cache(maxsize=64)
-def _defaults(step: Any) -> dict[str, Any]:
-    """The keyword defaults of ``step`` that are strings, numbers or None: values an
-    option can be compared with safely."""
-    return {
-        name: p.default
-        for name, p in inspect.signature(step).parameters.items()
-        if p.default is None or type(p.default) in (str, int, float, bool)
-    }
-
-
-@functools.lru_cache(maxsize=64)
-def _parameter_names(k: int, direction: int) -> tuple[str, str, str, str]:
-    """The attribute names of layer k's parameters, direction 0 or 1:
-    ``weight_ih_l{k}[_reverse]``, ``weight_hh_...``, ``bias_ih_...``, ``bias_hh_...``."""
-    sfx = f"_l{k}" + ("_reverse" if direction else "")
-    return ("weight_ih" + sfx, "weight_hh" + sfx, "bias_ih" + sfx, "bias_hh" + sfx)
-
-
-@functools.lru_cache(maxsize=16)
-def _step_names(T: int) -> tuple[str, ...]:
-    """The scope names ``"t=0"``, ..., ``"t=T-1"`` of a layer's time steps."""
-    return tuple(f"t={t}" for t in range(T))
-
-
-@functools.lru_cache(maxsize=64)
-def _step_paths(here: tuple[str, ...], T: int) -> tuple[tuple[str, ...], ...]:
-    """The scope paths of the time steps, ``child_scopes(_step_names(T))``, to enter
-    with ``enter_scope``: made once per (layer path, T). ``here`` must be the current
-    scope (the layer's own), from which child_scopes builds them; it keys the cache."""
-    return tuple(child_scopes(_step_names(T)))
-
-
-def _zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
-    """A zero initial state (N, H), named ``h0``/``c0`` for the graph drawing."""
-    return Tensor(np.zeros((n, hidden), dtype), name=f"{name}0")
-
-
-@functools.lru_cache(maxsize=256)
-def _layer_path(here: tuple[str, ...], k: int, direction: int, bidirectional: bool) -> tuple:
-    """The scope path of layer k, direction d: ``"layer=k"``, then ``"dir=forward"`` or
-    ``"dir=reverse"`` for a bidirectional layer, as nested ``minigrad.scope`` blocks
-    would make it (entered at once, with one token). ``here`` must be the current
-    scope, from which child_scopes builds the path; it keys the cache."""
-    (path,) = child_scopes((f"layer={k}",))
-    if bidirectional:
-        token = enter_scope(path)
-        try:
-            (path,) = child_scopes(("dir=reverse" if direction else "dir=forward",))
-        finally:
-            leave_scope(token)
-    return path
-
-
-def _reverse_index(lens: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
-    """Index that reverses each sequence within its own length (padding stays put):
-    position t of sequence n reads t' = len_n - 1 - t when t < len_n. An involution."""
-    t = np.arange(T)[:, None]
-    src = np.where(t < lens[None, :], lens[None, :] - 1 - t, t)
-    return src, np.arange(len(lens))[None, :]
 
 
 class RNN(RNNBase):

@@ -89,14 +89,14 @@ def _value_read(tracer: Any, name: str, original: Any) -> Any:
 
 def _eager(tracer: Any, name: str, original: Any) -> Any:
     def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if tracer.is_traced(self) or name in ("backward",):
+        if tracer.is_traced(self):
             raise Fallback(f"{name} at {where()}")
         return original(self, *args, **kwargs)
 
     return guard
 
 
-def _no_inplace(original: Any) -> Any:
+def _no_inplace() -> Any:
     """Any in-place edit inside a capture runs the function eagerly, before anything is
     written: a replay runs only the ops, so an edit of a tensor the trace has not seen
     yet (a parameter updated before its first use, a module's buffer, a global) would
@@ -253,7 +253,7 @@ def guarded(tracer: Any) -> Iterator[None]:
         for n, label in _READS.items():
             setattr(Tensor, n, _value_read(tracer, label, saved[n]))
         for n in _INPLACE:
-            setattr(Tensor, n, _no_inplace(saved[n]))
+            setattr(Tensor, n, _no_inplace())
         for n in _HOOKS:
             setattr(Tensor, n, _eager(tracer, n, saved[n]))
         Tensor.backward = _no_backward(saved["backward"])

@@ -217,7 +217,7 @@ def test_scope_restored_when_a_step_raises(monkeypatch):
 def test_options_at_their_defaults_are_not_bound():
     """A step's options equal to its own defaults are left out of the bound call (the
     tanh RNN calls its step directly); others are bound, as keywords."""
-    from rnn.layers import _bound
+    from rnn.unrolling import bound as _bound
 
     step = cell_kind("rnn").step
     assert _bound(step, {"nonlinearity": "".join(["ta", "nh"])}) is step
