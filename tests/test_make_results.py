@@ -8,27 +8,22 @@ records.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts import load_script
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("make_results", DOCS / "make_results.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def load_make_results():
+    return load_script("docs/make_results.py", "make_results")
 
 
-SCRIPT = load_script()
+SCRIPT = load_make_results()
 
 
 @pytest.fixture(scope="module")

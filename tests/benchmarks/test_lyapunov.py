@@ -3,25 +3,14 @@ spectra agree and the report prints both times. No timing."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
-
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "lyapunov.py"
+from scripts import load_script
 
 
 def _load():
-    name = "benchmarks_lyapunov"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/lyapunov.py", "benchmarks_lyapunov")
 
 
 def test_engine_and_hand_derived_spectra_agree():

@@ -3,23 +3,13 @@ time beside wall time, in the table and in the JSON. No timing."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "op_overhead.py"
+from scripts import load_script
 
 
 def _load():
-    name = "benchmarks_op_overhead"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _PATH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("benchmarks/op_overhead.py", "benchmarks_op_overhead")
 
 
 def test_every_case_is_timed_in_cpu_and_wall_time(tmp_path, capsys):

@@ -5,27 +5,20 @@ assertions."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts import load_script
 
 _BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _load():
-    name = "benchmarks_rnn_step"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, _BENCH / "rnn_step.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod  # dataclasses look their module up here
-    spec.loader.exec_module(mod)  # puts benchmarks/ on sys.path for stepbench
-    return mod
+    # running the script puts benchmarks/ on sys.path for stepbench
+    return load_script("benchmarks/rnn_step.py", "benchmarks_rnn_step")
 
 
 bench = _load()
