@@ -37,6 +37,35 @@ __all__ = [
 ]
 
 
+_join = bytearray().join
+
+
+def join_rows(arrays: list[np.ndarray]) -> np.ndarray:
+    """``np.concatenate(arrays)`` along the first axis, for arrays the caller knows to
+    have one trailing shape (rows of one width): a layer's T states, a weight's T
+    gradient terms.
+
+    Arrays of one native dtype, each C-contiguous, are joined as bytes: for T small
+    arrays about half of what ``np.concatenate`` costs (it resolves dtypes and sets up
+    a cast and an iterator for each one), which is most of what joining T small states
+    costs. Anything else (dtypes differ, an array is strided, a trailing size is 0, a
+    byte-swapped or object dtype) goes to ``np.concatenate``.
+    """
+    first = arrays[0]
+    dtype = first.dtype
+    for a in arrays:
+        if a.dtype is not dtype:
+            return np.concatenate(arrays)
+    trailing = first.shape[1:]
+    if not first.ndim or 0 in trailing or not dtype.isnative or dtype.hasobject:
+        return np.concatenate(arrays)
+    try:
+        joined = _join(arrays)  # a TypeError for an array that is not C-contiguous
+    except TypeError:
+        return np.concatenate(arrays)
+    return np.frombuffer(joined, dtype).reshape((-1, *trailing))
+
+
 class Scatter:
     """A gradient that is zero except at ``index``: what indexing sends to its input.
 
@@ -209,7 +238,7 @@ def _rows(items: list[Scatter], shape: tuple[int, ...]) -> np.ndarray | None:
         if order[i] is not None:
             return None
         order[i] = piece.value
-    return np.concatenate(order)
+    return join_rows(order)
 
 
 class Outer:
@@ -242,7 +271,7 @@ class Pending:
         if len(self.lefts) == 1:
             out = self.lefts[0].T @ self.rights[0]
         else:
-            out = np.concatenate(self.lefts).T @ np.concatenate(self.rights)
+            out = join_rows(self.lefts).T @ join_rows(self.rights)
         if self.dense is not None:
             out += self.dense
         return out

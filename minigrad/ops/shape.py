@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
 from ..axes import FIRST, Default, axis_index, reduced_axes, spelled
+from ..gradients import join_rows
 from ..tensor import Tensor
 from .core import record, unbroadcast
 from .indexing import getitem
@@ -292,19 +294,17 @@ def stack(tensors: Sequence[Any], axis: int = FIRST, *, dim: int | None = None) 
     return record("stack", out, ts, _stack_vjp, lead, needs)
 
 
+_shape_of = attrgetter("shape")
+
+
 def _joined(arrays: list[np.ndarray], first: tuple[int, ...]) -> np.ndarray | None:
-    """Arrays all of shape ``first`` (not 0-d) stacked along a new first axis: joined by
-    one concatenate, without np.stack's per-array checks and views (a layer stacks T
-    states). None when their shapes differ. Along the first axis concatenate itself
-    refuses other ranks and other trailing sizes, so only the lengths are compared
-    (``len`` is a C call; ``.shape`` builds a tuple per array)."""
-    try:
-        if len(arrays) > 1 and set(map(len, arrays)) != {first[0]}:
-            return None
-        joined = np.concatenate(arrays)
-    except (TypeError, ValueError):  # a 0-d array has no len; other ranks or sizes
+    """Arrays all of shape ``first`` (not 0-d) stacked along a new first axis: their
+    rows joined once (:func:`~minigrad.gradients.join_rows`), without np.stack's
+    per-array checks and views (a layer stacks T states). None when their shapes
+    differ."""
+    if len(arrays) > 1 and set(map(_shape_of, arrays)) != {first}:
         return None
-    return joined.reshape((len(arrays), *first))
+    return join_rows(arrays).reshape((len(arrays), *first))
 
 
 __all__ = names(__name__)
