@@ -12,9 +12,11 @@ A command signals an expected failure by raising :class:`CLIError`, which is pri
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
 
 import minigrad
 
@@ -63,8 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     BLAS runs on one thread (the models multiply small matrices; see
     :mod:`minigrad.threads`) unless the environment chooses otherwise. Output piped into
     a reader that stops early (``rnn sample ... | head``) ends the run quietly with
-    status 1.
+    status 1; output that cannot be written (a full disk, an I/O error) ends it with
+    one line on stderr saying so, and status 1.
     """
+    stdout = sys.stdout
+    if stdout is not None:  # None when started with stdout closed (`rnn ... >&-`)
+        sys.stdout = _Stdout(stdout)
     try:
         try:
             status = _run(argv)
@@ -75,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _discard_stdout()
         return 1
+    except StdoutError as exc:
+        _discard_stdout()
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sys.stdout = stdout
     return status
 
 
@@ -104,6 +116,46 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
         return 1
     return 0 if status is None else status
+
+
+class StdoutError(Exception):
+    """Writing to stdout failed (other than a closed pipe): not an :class:`OSError`, so
+    that a command's handler of its own files' errors does not take it for one of them
+    (``rnn train > /dev/full`` is not a checkpoint that cannot be written)."""
+
+
+class _Stdout:
+    """``sys.stdout`` while a command runs: the same stream, except that a failed write
+    or flush raises :class:`StdoutError` naming stdout and the reason. A closed pipe
+    stays a :class:`BrokenPipeError`, which ends the run quietly."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with _naming_stdout():
+            return self._stream.write(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        with _naming_stdout():
+            self._stream.writelines(lines)
+
+    def flush(self) -> None:
+        with _naming_stdout():
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _naming_stdout() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as e:
+        raise StdoutError(f"cannot write to stdout: {e.strerror or e}") from e
 
 
 def _flush_stdout() -> None:

@@ -214,19 +214,24 @@ def _rnn_into_a_closed_pipe(*argv: str) -> subprocess.CompletedProcess:
     leaves it): the read end is closed before the command starts."""
     read, write = os.pipe()
     os.close(read)
-    root = os.path.dirname(os.path.dirname(rnn.__file__))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
     try:
-        return subprocess.run(
-            [sys.executable, "-m", "rnn", *argv],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-            check=False,
-        )
+        return _rnn_writing_into(write, *argv)
     finally:
         os.close(write)
+
+
+def _rnn_writing_into(stdout: int, *argv: str, **env: str) -> subprocess.CompletedProcess:
+    """``python -m rnn argv`` with its stdout on the file descriptor ``stdout``."""
+    root = os.path.dirname(os.path.dirname(rnn.__file__))
+    path = os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [sys.executable, "-m", "rnn", *argv],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path, **env},
+        check=False,
+    )
 
 
 def test_output_into_a_closed_pipe_ends_quietly_with_status_1(checkpoint):
@@ -235,6 +240,51 @@ def test_output_into_a_closed_pipe_ends_quietly_with_status_1(checkpoint):
         argv = ["sample", str(checkpoint), "--length", length]
         result = _rnn_into_a_closed_pipe(*argv)
         assert (result.returncode, result.stderr) == (1, ""), (argv, result.stderr)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_output_onto_a_full_disk_is_one_line_naming_stdout_and_status_1(checkpoint):
+    # While the command prints (a long sample, or every write when unbuffered), at the
+    # last flush (a short one), and in argparse's help (which ignores OSError itself).
+    runs = [["sample", str(checkpoint), "--length", n] for n in ("100000", "5")] + [["--help"]]
+    expected = (1, "rnn: error: cannot write to stdout: No space left on device\n")
+    with open("/dev/full", "w") as full:
+        for argv in runs:
+            for unbuffered in ("", "1"):
+                result = _rnn_writing_into(full.fileno(), *argv, PYTHONUNBUFFERED=unbuffered)
+                assert (result.returncode, result.stderr) == expected, (argv, unbuffered)
+
+
+class FailingStdout:
+    """A stdout whose writes fail with an I/O error (a disk or terminal gone bad) from
+    the first line of training progress on."""
+
+    def __init__(self) -> None:
+        self.failing = False
+
+    def write(self, s: str) -> int:
+        self.failing = self.failing or s.startswith("step ")
+        if self.failing:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_stdout_failing_during_training_is_not_taken_for_the_checkpoint(
+    text_file, tmp_path, monkeypatch, capsys
+):
+    stdout = FailingStdout()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    status = train(text_file, tmp_path / "c.npz", "--steps", "4")
+    assert stdout.failing  # inside the training loop, where the checkpoint is written
+    err = one_line_error(capsys, status)
+    assert err == f"rnn: error: cannot write to stdout: {os.strerror(errno.EIO)}\n"
+    assert "checkpoint" not in err
 
 
 def test_a_short_task_reports_its_times_in_tenths(capsys):
