@@ -11,10 +11,12 @@ from ..command import (
     UsageError,
     add_quiet,
     add_seed,
+    check_folder,
     command,
     positive_float,
     positive_int,
     show_progress,
+    write_atomically,
 )
 
 CELLS = ("rnn", "lstm", "gru", "irnn")
@@ -89,14 +91,13 @@ def dynamics(args: argparse.Namespace) -> None:
     if args.checkpoint and (args.cell != "rnn" or args.init != "default" or args.scale != 1.0):
         raise UsageError("--checkpoint analyses a saved model: drop --cell, --init and --scale")
     if args.output:
-        if os.path.exists(args.output) and not os.path.isdir(args.output):
-            raise UsageError(f"-o must be a folder, {args.output!r} is a file")
         try:
             import matplotlib  # noqa: F401
         except ImportError:
             from ..gradflow import PLOTS_HINT
 
             raise CLIError(PLOTS_HINT) from None
+        check_folder(args.output, "-o")
     try:
         if args.checkpoint:
             subject = study.from_checkpoint(args.checkpoint, args.T, args.seed)
@@ -136,8 +137,10 @@ def dynamics(args: argparse.Namespace) -> None:
     if args.output:
         from ..dynamics_plots import FIGURES
 
-        os.makedirs(args.output, exist_ok=True)
         for name, draw in FIGURES.items():
             path = os.path.join(args.output, name)
-            draw([result], path)
+            try:
+                write_atomically(path, lambda tmp, draw=draw: draw([result], str(tmp)))
+            except OSError as e:
+                raise CLIError(f"cannot write {path}: {e.strerror}") from None
             print(f"wrote {path}", file=sys.stderr)

@@ -73,6 +73,36 @@ def test_table_and_pictures(tmp_path, capsys):
         assert f"wrote {out / name}" in captured.err
 
 
+def test_an_output_that_is_not_a_folder_is_refused_as_by_the_other_commands(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    argv = ["dynamics", "--hidden", "2", "--T", "3", "--starts", "2", "-q", "-o"]
+    _one_line_error(capsys, cli.main([*argv, str(afile)]), f"-o {afile}: is a file, not a folder")
+    status = cli.main([*argv, str(afile / "pics")])
+    _one_line_error(capsys, status, f"-o {afile / 'pics'}: cannot write there ({afile} is a file")
+    assert afile.read_text() == "x"
+
+
+def test_pictures_on_a_full_disk_leave_no_partial_file(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("matplotlib")
+    import errno
+
+    from rnn.app import dynamics_plots
+
+    def full_disk(analyses, path):
+        with open(path, "w") as f:
+            f.write("\x89PNG")  # a partial file, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setitem(dynamics_plots.FIGURES, "spectrum.png", full_disk)
+    out = tmp_path / "pics"
+    argv = ["dynamics", "--hidden", "2", "--T", "3", "--starts", "2", "-q", "-o", str(out)]
+    message = f"cannot write {out / 'spectrum.png'}: No space left on device"
+    _one_line_error(capsys, cli.main(argv), message)
+    assert list(out.iterdir()) == []
+
+
 def test_remedies_set_the_recurrent_weights():
     s = study.build("lstm", 5, 4, init="orthogonal", scale=0.5)
     w = s.layer.weight_hh_l0.data
