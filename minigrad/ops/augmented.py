@@ -9,9 +9,10 @@ hand-written update works on every parameter a loop visits::
 
 The update is in place when nothing needs recording (grad mode off, or no operand
 requires grad): it keeps ``a``'s shape and dtype (``b`` must broadcast to ``a``'s shape,
-and the result must be storable in ``a``'s dtype, as NumPy's ``casting="same_kind"``),
-and it counts as an in-place change, so a backward that saved ``a`` refuses the stale
-value. When the graph needs the result (grad mode on and an operand requires grad):
+and the result must be storable in ``a``'s dtype, as NumPy's ``casting="same_kind"``;
+a Python int must fit ``a``'s dtype, as NumPy requires; all checked before anything is
+written), and it counts as an in-place change, so a backward that saved ``a`` refuses
+the stale value. When the graph needs the result (grad mode on and an operand requires grad):
 
 - ``a`` a leaf that requires grad (a parameter): an error, as in PyTorch; update it
   under ``no_grad``;
@@ -116,6 +117,43 @@ def _check(symbol: str, a: Tensor, value: Any, ufunc: np.ufunc) -> None:
             f"a {symbol} b: the result would be {result}, which a of dtype {a.data.dtype} "
             "cannot hold in place"
         )
+    if type(value) is int:
+        _check_fits(symbol, a.data.dtype, value)
+    if ufunc is np.power and result.kind in "iu" and np.any(np.less(value, 0)):
+        raise ValueError(
+            f"a {symbol} b: integers to negative integer powers are not allowed "
+            f"(b = {_number(np.min(value))}, a of dtype {a.data.dtype}); use a float tensor"
+        )
+
+
+def _check_fits(symbol: str, dtype: np.dtype, value: int) -> None:
+    """A Python int operand is converted to a's dtype (NumPy's weak promotion), which
+    NumPy refuses with an OverflowError when it does not fit: refused here first, with
+    the op's name, since the update has not begun (nothing written, no version bump)."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            raise OverflowError(
+                f"a {symbol} b: b = {_number(value)} does not fit a's dtype {dtype} "
+                f"({info.min}..{info.max}; an in-place update keeps a's dtype)"
+            )
+    elif dtype.kind in "fc":
+        try:
+            float(value)
+        except OverflowError:
+            raise OverflowError(
+                f"a {symbol} b: b = {_number(value)} does not fit a's dtype {dtype} "
+                "(nor any float; an in-place update keeps a's dtype)"
+            ) from None
+
+
+def _number(value: Any) -> str:
+    """An integer as written, or with more than 20 digits as ``d.ddde+N`` (truncated)."""
+    digits = str(abs(int(value)))
+    if len(digits) <= 20:
+        return str(value)
+    sign = "-" if value < 0 else ""
+    return f"{sign}{digits[0]}.{digits[1:4]}e+{len(digits) - 1}"
 
 
 def _operand_dtype(value: Any) -> Any:

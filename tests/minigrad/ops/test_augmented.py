@@ -183,3 +183,38 @@ def test_operand_that_is_not_a_number() -> None:
     with pytest.raises(TypeError, match=r"a \+= b: unsupported operand of dtype <U1"):
         a += "a"
     np.testing.assert_array_equal(a.data, np.ones(3))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "symbol", "b", "message"),
+    [
+        (np.int8, "+=", 300, r"a \+= b: b = 300 does not fit a's dtype int8 \(-128..127;"),
+        (np.uint8, "-=", -1, r"a -= b: b = -1 does not fit a's dtype uint8 \(0..255;"),
+        (np.int64, "*=", 2**70, r"a \*= b: b = 1.180e\+21 does not fit a's dtype int64"),
+        (np.float32, "+=", 10**400, r"a \+= b: b = 1.000e\+400 does not fit a's dtype float32"),
+    ],
+    ids=["int8", "uint8", "int64", "float32"],
+)
+def test_python_int_that_does_not_fit_is_refused_and_nothing_changes(
+    dtype: type, symbol: str, b: int, message: str
+) -> None:
+    """NumPy's OverflowError, naming the operator, b and a's dtype; nothing written and
+    the update not counted: a backward that saved a still runs."""
+    w = minigrad.ones((3, 2), requires_grad=True)
+    a = minigrad.tensor(np.array([0, 2], dtype))
+    saved = w * a if dtype is np.float32 else w[a]  # a saved for backward
+    with pytest.raises(OverflowError, match=message):
+        OPERATORS[symbol](a, b)
+    np.testing.assert_array_equal(a.data, np.array([0, 2], dtype))
+    saved.sum().backward()
+    expected = [[0, 2]] * 3 if dtype is np.float32 else [[1, 1], [0, 0], [1, 1]]
+    np.testing.assert_array_equal(w.grad, expected)
+
+
+def test_integer_to_a_negative_power_is_refused_naming_the_operator() -> None:
+    a = minigrad.tensor(np.array([2, 3], np.int8))
+    message = r"a \*\*= b: integers to negative integer powers are not allowed \(b = -1, a of dt"
+    for b in (-1, np.array([2, -1])):
+        with pytest.raises(ValueError, match=message):
+            a **= b
+    np.testing.assert_array_equal(a.data, [2, 3])
