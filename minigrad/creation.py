@@ -46,45 +46,74 @@ def _size(op: str, shape: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _allocate(op: str, make: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """``make(shape, dtype)`` (``np.zeros``, ``np.ones``, ``np.empty``); a size NumPy
+    cannot allocate is its own error (ValueError or MemoryError) naming ``op``."""
+    try:
+        return make(shape, dtype)
+    except (ValueError, MemoryError) as e:
+        raise _too_large(op, shape, dtype, e) from None
+
+
+def _too_large(op: str, shape: tuple[int, ...], dtype: Any, e: Exception) -> Exception:
+    """NumPy's refusal to allocate (``Maximum allowed dimension exceeded``, ``Unable to
+    allocate 36.4 TiB ...``), same type, with the factory, the shape and the dtype."""
+    kind = MemoryError if isinstance(e, MemoryError) else ValueError
+    return kind(f"{op}: cannot allocate a tensor of shape {shape} and dtype {dtype}: {e}")
+
+
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return Tensor(np.zeros(_size("zeros", shape_args(shape)), _float_dtype(dtype)), requires_grad)
+    shape = _size("zeros", shape_args(shape))
+    return Tensor(_allocate("zeros", np.zeros, shape, _float_dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return Tensor(np.ones(_size("ones", shape_args(shape)), _float_dtype(dtype)), requires_grad)
+    shape = _size("ones", shape_args(shape))
+    return Tensor(_allocate("ones", np.ones, shape, _float_dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``value``."""
     shape = _size("full", (shape,) if isinstance(shape, int | np.integer) else tuple(shape))
-    return Tensor(np.full(shape, value, _float_dtype(dtype)), requires_grad)
+    data = _allocate("full", np.empty, shape, _float_dtype(dtype))
+    np.copyto(data, value, casting="unsafe")  # as np.full fills; a bad value is its own error
+    return Tensor(data, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """The n x m identity matrix."""
     n, m = _size("eye", (n, n if m is None else m))
-    return Tensor(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    try:
+        data = np.eye(n, m, dtype=_float_dtype(dtype))
+    except (ValueError, MemoryError) as e:
+        raise _too_large("eye", (n, m), _float_dtype(dtype), e) from None
+    return Tensor(data, requires_grad)
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``t``."""
     a = t.data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(np.zeros(a.shape, dtype or a.dtype), requires_grad)
+    return Tensor(_allocate("zeros_like", np.zeros, a.shape, dtype or a.dtype), requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
     a = t.data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(np.ones(a.shape, dtype or a.dtype), requires_grad)
+    return Tensor(_allocate("ones_like", np.ones, a.shape, dtype or a.dtype), requires_grad)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
     """Evenly spaced values in [start, stop), as ``np.arange``."""
     if stop is None:
         start, stop = 0, start
-    arr = np.arange(start, stop, step)
+    try:
+        arr = np.arange(start, stop, step)
+    except (ValueError, MemoryError) as e:  # too many values, or a NaN or infinite bound
+        kind = MemoryError if isinstance(e, MemoryError) else ValueError
+        message = str(e).removeprefix("arange: ")
+        raise kind(f"arange: from {start} to {stop} by {step}: {message}") from None
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64:
@@ -100,7 +129,11 @@ def randn(
 ) -> Tensor:
     """Standard normal samples, from ``generator`` or the default one."""
     rng = generator or default_generator()
-    data = rng.standard_normal(_size("randn", shape_args(shape))).astype(_float_dtype(dtype))
+    shape, dtype = _size("randn", shape_args(shape)), _float_dtype(dtype)
+    try:
+        data = rng.standard_normal(shape).astype(dtype)
+    except (ValueError, MemoryError) as e:
+        raise _too_large("randn", shape, dtype, e) from None
     return Tensor(data, requires_grad)
 
 
@@ -112,5 +145,9 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1), from ``generator`` or the default one."""
     rng = generator or default_generator()
-    data = rng.random(_size("rand", shape_args(shape))).astype(_float_dtype(dtype))
+    shape, dtype = _size("rand", shape_args(shape)), _float_dtype(dtype)
+    try:
+        data = rng.random(shape).astype(dtype)
+    except (ValueError, MemoryError) as e:
+        raise _too_large("rand", shape, dtype, e) from None
     return Tensor(data, requires_grad)

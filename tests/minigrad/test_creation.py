@@ -42,3 +42,38 @@ def test_sizes_as_numbers_tuples_lists_and_numpy_integers() -> None:
     assert minigrad.full(3, 1.5).shape == (3,)
     assert minigrad.eye(2, 3).shape == (2, 3)
     assert minigrad.zeros().shape == ()
+
+
+HUGE = 10**20  # more elements than any array may have: NumPy's ValueError
+BEYOND_MEMORY = (2**29, 2**30)  # 4 EiB in float64, beyond any address space: MemoryError
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: minigrad.zeros(HUGE), ValueError, r"zeros: cannot allocate a tensor of shape "
+         r"\(100000000000000000000,\) and dtype float32: Maximum allowed dimension exceeded"),
+        (lambda: minigrad.ones(2, HUGE), ValueError, r"ones: .* shape \(2, 1000"),
+        (lambda: minigrad.full((HUGE,), 1.0), ValueError, r"full: .* shape \(1000"),
+        (lambda: minigrad.rand(HUGE), ValueError, r"rand: .* shape \(1000"),
+        (lambda: minigrad.randn(*BEYOND_MEMORY, dtype=np.float64), MemoryError,
+         r"randn: cannot allocate a tensor of shape \(536870912, 1073741824\) and dtype "
+         r"float64: Unable to allocate"),
+        (lambda: minigrad.zeros(BEYOND_MEMORY, dtype=np.float64), MemoryError, "zeros: .* 4"),
+        (lambda: minigrad.eye(*BEYOND_MEMORY, dtype=np.float64), MemoryError, r"eye: .* \(5"),
+        (lambda: minigrad.arange(HUGE), ValueError,
+         r"arange: from 0 to 100000000000000000000 by 1: Maximum allowed size exceeded"),
+    ],
+    ids=["zeros", "ones", "full", "rand", "randn", "zeros-memory", "eye-memory", "arange"],
+)  # fmt: skip
+def test_size_beyond_numpy_names_the_factory_and_keeps_numpys_error(make, error, message) -> None:
+    with pytest.raises(error, match=message) as caught:
+        make()
+    assert type(caught.value) in (ValueError, MemoryError)
+
+
+def test_full_fills_as_numpy_and_refuses_a_bad_value_as_numpy() -> None:
+    np.testing.assert_array_equal(minigrad.full((2, 2), [1.5, -2.0]).data, [[1.5, -2.0]] * 2)
+    assert minigrad.full(2, 0.1, dtype=np.float64).data.tolist() == [0.1, 0.1]
+    with pytest.raises(ValueError, match="could not convert string to float"):
+        minigrad.full(2, "a")
