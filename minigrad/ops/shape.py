@@ -41,20 +41,23 @@ def _axes_args(fn: Any) -> Any:
 
     Two separate axes are where NumPy's meaning (a permutation) and PyTorch's
     (``transpose(dim0, dim1)`` exchanges two axes) part: of a 2-d tensor, ``(0, 1)``
-    keeps the axes, which a PyTorch user does not expect, so it warns; of any other
-    rank they are not a permutation, and the error says to use ``swapaxes``.
+    keeps the axes, which a PyTorch user does not expect, so it warns; one axis twice
+    (``(0, 0)``: PyTorch's no-op) and two axes of any other rank are not a
+    permutation, and the error says to use ``swapaxes``.
     """
 
     def method(self: Tensor, *axes: Any) -> Tensor:
         if len(axes) == 2 and all(isinstance(ax, int | np.integer) for ax in axes):
             n = self.ndim
-            if n != 2:
+            first, second = (axis_index("transpose", ax, n) for ax in axes)
+            if n != 2 or first == second:
+                given = tuple(int(ax) for ax in axes)
                 raise ValueError(
-                    f"transpose: {tuple(axes)} is not a permutation of the axes of {self.shape}; "
+                    f"transpose: {given} is not a permutation of the axes of {self.shape}; "
                     f"to exchange two axes (PyTorch's transpose(dim0, dim1)) use "
-                    f"swapaxes({axes[0]}, {axes[1]})"
+                    f"swapaxes({given[0]}, {given[1]})"
                 )
-            if axes[0] % 2 == 0 and axes[1] % 2 == 1:
+            if first == 0:
                 warnings.warn(
                     f"transpose{tuple(axes)} of a 2-d tensor keeps its axes (NumPy's meaning: "
                     "a permutation); to exchange them, as PyTorch's transpose(dim0, dim1) does, "
@@ -120,7 +123,10 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
             return record("transpose", x.transpose(_SWAP), (a,), _transpose_vjp, _SWAP)
         axes = tuple(range(n - 1, -1, -1))
     else:
-        axes = tuple(int(ax) % max(n, 1) for ax in axes)
+        axes = tuple(
+            ax % n if type(ax) is int and -n <= ax < n else axis_index("transpose", ax, n)
+            for ax in axes
+        )
         if sorted(axes) != list(range(n)):
             raise ValueError(
                 f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}"

@@ -104,3 +104,27 @@ def test_transpose_of_two_axes_warns_or_names_swapaxes() -> None:
     ):
         minigrad.ones(2, 3, 4).transpose(0, 2)
     assert minigrad.ones(2, 3, 4).swapaxes(0, 2).shape == (4, 3, 2)
+
+
+@pytest.mark.parametrize("axes", [(0, 0), (1, 1), (-1, 1), (np.int64(0), -2)])
+def test_transpose_of_one_axis_twice_names_swapaxes(axes) -> None:
+    """``(0, 0)`` of a 2-d tensor is PyTorch's no-op, not a permutation: refused with the
+    hint the other ranks get, the axes as given."""
+    given = tuple(int(ax) for ax in axes)
+    message = (
+        rf"^transpose: \({given[0]}, {given[1]}\) is not a permutation of the axes of \(2, 3\); "
+        rf"to exchange two axes \(PyTorch's transpose\(dim0, dim1\)\) use "
+        rf"swapaxes\({given[0]}, {given[1]}\)$"
+    )
+    with pytest.raises(ValueError, match=message):
+        minigrad.ones(2, 3).transpose(*axes)
+    assert minigrad.ones(2, 3).swapaxes(*axes).shape == (2, 3)
+
+
+def test_transpose_axis_out_of_range_is_refused_not_wrapped() -> None:
+    # 5 of a 3-d tensor is not axis 2 (5 % 3), nor 2 of a 2-d tensor axis 0
+    with pytest.raises(ValueError, match=r"^transpose: axis 5 is out of range for a 3-d tensor$"):
+        minigrad.ones(2, 3, 4).permute(0, 1, 5)
+    with pytest.raises(ValueError, match=r"^transpose: axis 2 is out of range for a 2-d tensor$"):
+        minigrad.ones(2, 3).transpose(0, 2)
+    assert minigrad.ones(2, 3, 4).permute(0, -1, 1).shape == (2, 4, 3)
