@@ -246,11 +246,25 @@ def _weight_grad(
         else:
             a_t = em.const(_merge([p[0] for p in grp]).T, "k")
             g = em.const(_merge([p[2] for p in grp]), "k")
-        out = t if not written else em.scratch(w.value.shape, w.value.dtype, 9)
+        if written:
+            # A later block is summed into the gradient: its product goes to a buffer
+            # laid out as the gradient (W^T's is a view of W's), so the sum is one pass.
+            order = "F" if _f_only(em.env.get(t)) else "C"
+        out = t if not written else em.scratch(w.value.shape, w.value.dtype, 9, order)
         code = em.product(a_t, g, out) if same and len(w.value.shape) == 2 else None
         code = code or f"matmul({a_t}, {g}, {out})"
         em.line(code if not written else f"{code}; add({t}, {out}, {t})")
         written = True
+
+
+def _f_only(a: Any) -> bool:
+    """Whether ``a`` is a 2-D array laid out column by column only (a transposed view)."""
+    return (
+        isinstance(a, np.ndarray)
+        and a.ndim == 2
+        and a.flags.f_contiguous
+        and not a.flags.c_contiguous
+    )
 
 
 def _bias_grad(em: _Refs, gp: GradPlan, store: Storage, w: Slot, uses: list, written: bool) -> None:

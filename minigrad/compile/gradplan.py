@@ -199,7 +199,10 @@ def _pass_through(gp: GradPlan) -> None:
                 continue
             if step.inputs.count(x) != 1 or x.dtype != step.out.dtype:
                 continue
-            if gx.home is None and go.root() is not gx:
+            own = step.op == "transpose" and x.kind != "op" and len(x.shape) == 2
+            if own and go.home is None and gx.root() is not go:
+                go.home = (gx, _inverse(rel, x, step.out))
+            elif gx.home is None and go.root() is not gx:
                 gx.home = (go, rel)
             elif go.home is None and gx.root() is not go:
                 go.home = (gx, _inverse(rel, x, step.out))

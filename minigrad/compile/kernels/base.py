@@ -98,12 +98,13 @@ class Emitter:
             self.prelude.append(line)
         return t
 
-    def scratch(self, shape: tuple, dtype: np.dtype, tag: int = 0) -> str:
-        """A scratch buffer, only valid until the next kernel runs."""
-        key = (tuple(shape), np.dtype(dtype).str, tag)
+    def scratch(self, shape: tuple, dtype: np.dtype, tag: int = 0, order: str = "C") -> str:
+        """A scratch buffer, only valid until the next kernel runs (``order="F"``: laid
+        out as a target it is added into)."""
+        key = (tuple(shape), np.dtype(dtype).str, tag, order)
         name = self._scratch.get(key)
         if name is None:
-            name = self.const(np.empty(shape, dtype), "s")
+            name = self.const(np.empty(shape, dtype, order=order), "s")
             self._scratch[key] = name
         return name
 

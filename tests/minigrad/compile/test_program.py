@@ -191,3 +191,31 @@ def test_the_gradient_of_one_element_is_a_view_of_its_parents() -> None:
         got, b.grad = b.grad.copy(), None
         f(minigrad.tensor(np.arange(5.0))).backward()
         np.testing.assert_allclose(got, b.grad, rtol=1e-6)
+
+
+@pytest.mark.parametrize("uses", [1, 2, 7])
+def test_a_transposed_weights_gradient_is_made_in_the_weights_layout(uses: int) -> None:
+    # W used as W^T at every step (as a layer's recurrent weight): its gradient is
+    # computed row-major, like W, whatever the number of GEMMs summing it, and agrees
+    # with eager mode.
+    rng = np.random.default_rng(uses)
+    w = minigrad.tensor(rng.normal(size=(5, 3)), requires_grad=True)
+    xs = minigrad.tensor(rng.normal(size=(uses, 4, 3)))
+
+    def loss(x):
+        h = minigrad.zeros(4, 5)
+        wt = w.T
+        for t in range(uses):
+            h = (h + x[t] @ wt).tanh()
+        return (h * h).sum()
+
+    f = minigrad.compile(loss)
+    for _ in range(2):
+        w.grad = None
+        f(xs).backward()
+        got = w.grad
+        program = next(iter(f.programs.values()))
+        assert all(g.flags.c_contiguous for g in program._grads)
+        w.grad = None
+        loss(xs).backward()
+        np.testing.assert_allclose(got, w.grad, rtol=1e-12)
