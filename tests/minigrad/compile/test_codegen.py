@@ -14,6 +14,7 @@ import pytest
 import minigrad
 import rnn
 from minigrad.compile import gradplan, hoist, plan
+from minigrad.functional import linear
 
 R = np.random.default_rng(7)
 
@@ -165,3 +166,22 @@ def test_a_recurrent_weight_is_one_transposed_constant_in_the_rolled_backward() 
 )
 def test_an_ops_template_scope_drops_only_its_time_step(scope, template_scope) -> None:
     assert hoist._without_step(scope) == template_scope
+
+
+@pytest.mark.parametrize(("rows", "copied"), [(64, True), (1024, False)])
+def test_a_transposed_weight_read_once_is_copied_only_when_small(rows: int, copied: bool) -> None:
+    # x @ W^T with W (rows, 512) float32: 128 KiB is copied row-major once per call,
+    # 2 MiB (beyond a core's cache) is read as a view; the gradients agree with eager.
+    rng = np.random.default_rng(rows)
+    w = minigrad.tensor(rng.normal(size=(rows, 512)).astype(np.float32), requires_grad=True)
+    x = minigrad.tensor(rng.normal(size=(8, 512)).astype(np.float32))
+    f = minigrad.compile(lambda x: (linear(x, w) ** 2).sum())
+    f(x).backward()
+    forward = next(iter(f.programs.values())).source.split("def backward")[0]
+    assert bool(re.search(r"copyto\(\w+, \w+\.transpose", forward)) is copied
+    got, w.grad = w.grad, None
+    f(x).backward()
+    np.testing.assert_array_equal(got, w.grad)
+    w.grad = None
+    (linear(x, w) ** 2).sum().backward()
+    np.testing.assert_allclose(got, w.grad, rtol=1e-5, atol=1e-4)
