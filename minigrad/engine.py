@@ -21,7 +21,16 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import tape
-from .gradients import Outer, Pending, Pieces, Scatter, accumulate, part_vjp, settle
+from .gradients import (
+    TAKES_LAZY,
+    Outer,
+    Pending,
+    Pieces,
+    Scatter,
+    accumulate,
+    part_vjp,
+    settle,
+)
 from .tape import Leaf, Node, gc_paused
 from .versions import check_versions
 
@@ -139,6 +148,7 @@ def _propagate(
     get, pop = grads.get, grads.pop
     watchers = tuple(tape.observers)
     ndarray, add = np.ndarray, np.add
+    lazy = TAKES_LAZY
     rare = capture is not None
     # Pieces of a split hand their gradients straight to the split tensor, unless
     # grad() captures by node or an observer follows every vjp.
@@ -147,11 +157,12 @@ def _propagate(
         g = pop(node, None)
         if g is None:
             continue
-        if type(g) is not ndarray:
-            g = settle(g)
-        if rare or node.hooks or node.retained is not None:
-            g = _visit(node, g, capture, captured)
         vjp = node.vjp
+        if rare or node.hooks or node.retained is not None:
+            g = _visit(node, g if type(g) is ndarray else settle(g), capture, captured)
+        elif type(g) is not ndarray and (vjp not in lazy or watchers):
+            # A lazy record is evaluated here unless the vjp hands it on (a transpose).
+            g = settle(g)
         if vjp is None:
             _freed(node)
         if node.epoch != epoch:

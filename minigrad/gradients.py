@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "TAKES_LAZY",
     "Outer",
     "Pending",
     "Pieces",
     "Scatter",
     "accumulate",
+    "join_rows",
     "part_vjp",
     "settle",
     "slice_vjp",
@@ -267,6 +269,20 @@ class Pending:
         self.rights = [term.g]
         self.dense = dense
 
+    def nbytes(self) -> int:
+        """The size of the sum's value."""
+        a, g = self.lefts[0], self.rights[0]
+        return a.shape[-1] * g.shape[-1] * np.result_type(a, g).itemsize
+
+    def transposed(self) -> Pending:
+        """The sum's transpose, still unevaluated: ``(a^T g)^T = g^T a``, so a weight
+        used as ``W^T`` gets its gradient computed in ``W``'s own layout (row-major, as
+        ``.grad`` holds it), not computed for ``W^T`` and copied across."""
+        out = Pending.__new__(Pending)
+        out.lefts, out.rights = self.rights, self.lefts
+        out.dense = None if self.dense is None else self.dense.T
+        return out
+
     def value(self) -> np.ndarray:
         if len(self.lefts) == 1:
             out = self.lefts[0].T @ self.rights[0]
@@ -277,10 +293,16 @@ class Pending:
         return out
 
 
+#: vjps that take the engine's lazy records as they are (a :class:`Pending` sum stays one
+#: through a transpose); the engine evaluates the records for every other vjp.
+TAKES_LAZY: set[Any] = set()
+
+
 def accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
     """Sum ``g`` into ``grads[key]``, in place once the buffer is our own.
 
-    ``g`` is an ndarray, a :class:`Scatter` or an :class:`Outer`; the two lazy kinds
+    ``g`` is an ndarray, a :class:`Scatter`, an :class:`Outer` or a :class:`Pending`
+    (handed on by a vjp in :data:`TAKES_LAZY`); the lazy kinds
     are what keep splitting over time O(T) and recurrent weight gradients one GEMM.
     ``grads[key]`` is an ndarray (in ``owned`` once the engine may write into it), a
     :class:`Scatter` or :class:`Pieces` (slices so far), or a :class:`Pending`.
@@ -299,7 +321,12 @@ def accumulate(grads: dict, owned: set, key: Any, g: Any) -> None:
     if kind is Scatter:
         _add_slice(grads, owned, key, old, g)
         return
-    if kind is not np.ndarray:
+    if kind is Pending:
+        if old is None:
+            grads[key] = g
+            return
+        g = g.value()
+    elif kind is not np.ndarray:
         # A vjp on 0-d values yields a NumPy scalar, for which ``old += g`` below
         # would rebind a local instead of updating the buffer.
         g = np.asarray(g)

@@ -310,3 +310,25 @@ def test_in_place_on_an_input_nothing_saved_is_allowed():
         p.add_(1.0)
     y.backward()
     assert p.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("flip", [False, True])
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("uses", [1, 5])
+def test_a_weight_used_as_its_transpose_gets_the_sum_of_its_uses(uses, dense, flip, monkeypatch):
+    """W^T's deferred terms are summed for W^T and copied across, or (a large W; here
+    any, with ``flip``) pass through the transpose and are summed in W's layout: either
+    way W.grad is the sum of its uses (and of a dense term), row-major as W."""
+    if flip:
+        monkeypatch.setattr(minigrad.ops.shape, "_FLIP_BYTES", 0)
+    W = Tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    xs = [rng.standard_normal((2, 3)) for _ in range(uses)]
+    gs = [rng.standard_normal((2, 5)) for _ in range(uses)]
+    Wt = W.T
+    total = sum(((Tensor(x) @ Wt) * g).sum() for x, g in zip(xs, gs, strict=True))
+    if dense:
+        total = total + (Wt * 3.0).sum()
+    total.backward()
+    want = sum(g.T @ x for x, g in zip(xs, gs, strict=True)) + (3.0 if dense else 0.0)
+    np.testing.assert_allclose(W.grad, want, rtol=1e-12, atol=1e-12)
+    assert W.grad.flags.c_contiguous

@@ -67,3 +67,18 @@ def test_stacking_states_of_one_shape_joins_them_and_other_shapes_are_refused():
         minigrad.stack([minigrad.ones(2, 3), minigrad.ones(2, 2)])
     with pytest.raises(ValueError, match="must all be equal"):
         minigrad.stack([minigrad.ones(1, 6), minigrad.ones(2, 3)])
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("terms", [1, 3])
+def test_a_pending_sum_transposed_is_the_transpose_of_its_value(terms, dense):
+    rng = np.random.default_rng(terms)
+    pending = Pending(Outer(rng.standard_normal((2, 4)), rng.standard_normal((2, 3))))
+    for _ in range(terms - 1):
+        pending.lefts.append(rng.standard_normal((1, 4)))
+        pending.rights.append(rng.standard_normal((1, 3)))
+    if dense:
+        pending.dense = rng.standard_normal((4, 3))
+    flipped = pending.transposed().value()
+    np.testing.assert_allclose(flipped, pending.value().T, rtol=1e-13)
+    assert flipped.shape == (3, 4) and flipped.flags.c_contiguous
