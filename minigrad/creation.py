@@ -114,6 +114,10 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
         kind = MemoryError if isinstance(e, MemoryError) else ValueError
         message = str(e).removeprefix("arange: ")
         raise kind(f"arange: from {start} to {stop} by {step}: {message}") from None
+    except ZeroDivisionError:  # NumPy's bare "division by zero"
+        raise ZeroDivisionError(
+            f"arange: from {start} to {stop} by {step}: the step must not be 0"
+        ) from None
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64:

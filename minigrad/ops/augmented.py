@@ -68,7 +68,9 @@ def _augmented(
             return out if out.dtype == self.dtype else out.astype(self.dtype)
         _check(symbol, self, value, ufunc)
         self._begin_inplace(f"a {symbol} b")
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # As the recorded ops: no warning for a division by zero (inf or nan, as NumPy
+        # gives), NumPy's overflow warning kept (float32 += 4e38 is inf).
+        with np.errstate(divide="ignore", invalid="ignore"):
             ufunc(self.data, value, out=self.data, casting="same_kind")
         return self
 

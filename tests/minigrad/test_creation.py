@@ -77,3 +77,10 @@ def test_full_fills_as_numpy_and_refuses_a_bad_value_as_numpy() -> None:
     assert minigrad.full(2, 0.1, dtype=np.float64).data.tolist() == [0.1, 0.1]
     with pytest.raises(ValueError, match="could not convert string to float"):
         minigrad.full(2, "a")
+
+
+def test_arange_with_a_zero_step_names_the_factory_and_keeps_numpys_error() -> None:
+    with pytest.raises(
+        ZeroDivisionError, match=r"arange: from 0 to 1 by 0: the step must not be 0"
+    ):
+        minigrad.arange(0, 1, 0)

@@ -122,7 +122,7 @@ def _measure(args: argparse.Namespace, models: list[str] | None) -> Study:
         models=models,
         eager=args.eager,
         progress=None
-        if args.json
+        if args.json or args.quiet
         else lambda name: print(f"measuring {name} ...", file=sys.stderr),
         bars=show_progress(args),
     )

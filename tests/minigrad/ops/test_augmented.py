@@ -218,3 +218,14 @@ def test_integer_to_a_negative_power_is_refused_naming_the_operator() -> None:
         with pytest.raises(ValueError, match=message):
             a **= b
     np.testing.assert_array_equal(a.data, [2, 3])
+
+
+def test_a_float_overflow_in_place_warns_as_numpy_does() -> None:
+    big = np.full(3, 3e38, np.float32)
+    want = big.copy()
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        want += big
+    t = minigrad.tensor(big.copy())
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        t += minigrad.tensor(big)
+    np.testing.assert_array_equal(t.data, want)

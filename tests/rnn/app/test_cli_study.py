@@ -68,6 +68,14 @@ def test_gradflow_table(capsys):
     assert len(rows) == 6  # 2 models x (init, trained, trained+clip)
 
 
+@pytest.mark.parametrize("quiet", [False, True])
+def test_gradflow_progress_lines_unless_quiet(quiet, capsys):
+    argv = ["gradflow", "--T", "6", "--hidden", "4", "--train-steps", "1", "--models", "tanh"]
+    assert cli.main([*argv, *(["--quiet"] if quiet else [])]) == 0
+    err = capsys.readouterr().err
+    assert ("measuring tanh" in err) is not quiet
+
+
 def test_gradflow_json_and_plot(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     path = tmp_path / "g.svg"
