@@ -36,6 +36,24 @@ def _flat(fn: Any) -> Any:
     return flatten
 
 
+def _permute_args(fn: Any) -> Any:
+    """``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))`` (PyTorch's spelling of
+    ``transpose(t, axes)``); a refusal names ``permute``, the method called."""
+    given = varargs(fn)
+
+    def method(self: Tensor, *dims: Any) -> Tensor:
+        try:
+            return given(self, *dims)
+        except ValueError as e:
+            text = str(e)
+            if not text.startswith("transpose: "):
+                raise
+            raise ValueError("permute: " + text.removeprefix("transpose: ")) from None
+
+    method.__doc__ = fn.__doc__
+    return method
+
+
 def _axes_args(fn: Any) -> Any:
     """``t.transpose()`` reverses the axes; ``t.transpose(1, 0)`` or ``((1, 0))`` permutes.
 
@@ -127,7 +145,7 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
     _transpose_vjp,
     jvp=_transpose_jvp,
     tensor_vjp=_transpose_vjp,
-    methods=(("transpose", _axes_args), ("permute", varargs), ("T", property)),
+    methods=(("transpose", _axes_args), ("permute", _permute_args), ("T", property)),
     top_level=True,
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:

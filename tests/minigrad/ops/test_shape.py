@@ -123,8 +123,10 @@ def test_transpose_of_one_axis_twice_names_swapaxes(axes) -> None:
 
 def test_transpose_axis_out_of_range_is_refused_not_wrapped() -> None:
     # 5 of a 3-d tensor is not axis 2 (5 % 3), nor 2 of a 2-d tensor axis 0
-    with pytest.raises(ValueError, match=r"^transpose: axis 5 is out of range for a 3-d tensor$"):
+    with pytest.raises(ValueError, match=r"^permute: axis 5 is out of range for a 3-d tensor$"):
         minigrad.ones(2, 3, 4).permute(0, 1, 5)
+    with pytest.raises(ValueError, match=r"^permute: \(0, 0, 1\) is not a permutation of"):
+        minigrad.ones(2, 3, 4).permute(0, 0, 1)
     with pytest.raises(ValueError, match=r"^transpose: axis 2 is out of range for a 2-d tensor$"):
         minigrad.ones(2, 3).transpose(0, 2)
     assert minigrad.ones(2, 3, 4).permute(0, -1, 1).shape == (2, 4, 3)
