@@ -108,16 +108,14 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     """Evenly spaced values in [start, stop), as ``np.arange``."""
     if stop is None:
         start, stop = 0, start
+    if step == 0:  # NumPy: a bare "division by zero", or for a NumPy zero a size error
+        raise ZeroDivisionError(f"arange: from {start} to {stop} by {step}: the step must not be 0")
     try:
         arr = np.arange(start, stop, step)
     except (ValueError, MemoryError) as e:  # too many values, or a NaN or infinite bound
         kind = MemoryError if isinstance(e, MemoryError) else ValueError
         message = str(e).removeprefix("arange: ")
         raise kind(f"arange: from {start} to {stop} by {step}: {message}") from None
-    except ZeroDivisionError:  # NumPy's bare "division by zero"
-        raise ZeroDivisionError(
-            f"arange: from {start} to {stop} by {step}: the step must not be 0"
-        ) from None
     if dtype is not None:
         arr = arr.astype(dtype)
     elif arr.dtype == np.float64:

@@ -44,10 +44,15 @@ _LEAF = (
 )
 
 
+# The in-place ufuncs whose recorded ops raise no warning for a zero divisor.
+_QUIET = (np.floor_divide, np.remainder)
+
+
 def _augmented(
     name: str, symbol: str, ufunc: np.ufunc, recorded: Callable[[Any, Any], Tensor]
 ) -> Any:
     op = symbol[:-1]
+    quiet = {"divide": "ignore", "invalid": "ignore"} if ufunc in _QUIET else {}
 
     def method(self: Tensor, other: Any) -> Tensor:
         other_tensor = isinstance(other, Tensor)
@@ -68,9 +73,10 @@ def _augmented(
             return out if out.dtype == self.dtype else out.astype(self.dtype)
         _check(symbol, self, value, ufunc)
         self._begin_inplace(f"a {symbol} b")
-        # As the recorded ops: no warning for a division by zero (inf or nan, as NumPy
-        # gives), NumPy's overflow warning kept (float32 += 4e38 is inf).
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # NumPy's warnings as the recorded ops give them: // and % by zero are quiet (as
+        # minigrad's floor_divide and remainder), / by zero, overflow (float32 += 4e38)
+        # and invalid values warn.
+        with np.errstate(**quiet):
             ufunc(self.data, value, out=self.data, casting="same_kind")
         return self
 

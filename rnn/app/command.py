@@ -161,7 +161,9 @@ def add_seed(parser: argparse.ArgumentParser) -> None:
 
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     """The ``--quiet``/``-q`` flag of the commands that show progress."""
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bar or progress lines"
+    )
 
 
 def add_history(parser: argparse.ArgumentParser) -> None:

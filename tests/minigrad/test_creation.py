@@ -79,8 +79,8 @@ def test_full_fills_as_numpy_and_refuses_a_bad_value_as_numpy() -> None:
         minigrad.full(2, "a")
 
 
-def test_arange_with_a_zero_step_names_the_factory_and_keeps_numpys_error() -> None:
-    with pytest.raises(
-        ZeroDivisionError, match=r"arange: from 0 to 1 by 0: the step must not be 0"
-    ):
-        minigrad.arange(0, 1, 0)
+@pytest.mark.parametrize("step", [0, 0.0, -0.0, np.int64(0), np.float32(0)])
+def test_arange_with_a_zero_step_names_the_factory_and_keeps_numpys_error(step) -> None:
+    message = r"arange: from 0 to 1 by -?0(\.0)?: the step must not be 0"
+    with pytest.raises(ZeroDivisionError, match=message):
+        minigrad.arange(0, 1, step)

@@ -229,3 +229,17 @@ def test_a_float_overflow_in_place_warns_as_numpy_does() -> None:
     with pytest.warns(RuntimeWarning, match="overflow"):
         t += minigrad.tensor(big)
     np.testing.assert_array_equal(t.data, want)
+
+
+def test_in_place_division_warns_as_the_recorded_ops_do() -> None:
+    # / by zero warns (as t / 0 and NumPy's a /= 0); // and % by zero are quiet, as
+    # minigrad's floor_divide and remainder
+    t = minigrad.tensor(np.array([1.0, 2.0]))
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        t / 0.0
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        t /= 0.0
+    u = minigrad.tensor(np.array([1.0, 0.0]))
+    u //= 0.0  # no warning: the suite's settings turn a RuntimeWarning into an error
+    u = minigrad.tensor(np.array([1.0, 0.0]))
+    u %= 0.0
