@@ -336,8 +336,9 @@ class TapeObserver(Protocol):
 
     ``recorded(node, data)`` runs when an op records ``node`` with output ``data``;
     ``ran(node, grad, input_grads)`` runs after backward called the node's vjp with
-    ``grad`` (after hooks) and got ``input_grads`` (one per parent: an ndarray, a lazy
-    record of :mod:`minigrad.gradients`, or None). Neither may change what it is given.
+    ``grad`` (after hooks) and got ``input_grads`` (one per parent: an ndarray, a NumPy
+    scalar where the op's values are 0-d, a lazy record of :mod:`minigrad.gradients`,
+    or None). Neither may change what it is given.
     """
 
     def recorded(self, node: Node, data: np.ndarray) -> None: ...
