@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .gradients import KEEPS_NOTHING
 from .tape import Node
 
 __all__ = ["RULES", "Deferred", "TensorRule", "propagate", "register"]
@@ -178,7 +179,7 @@ def propagate(
                 "cannot be differentiated again (create_graph=True)"
             )
         pgrads = rule.vjp(g, *_saved_tensors(node, rule, wrap))
-        if not retain_graph:
+        if not retain_graph and node.vjp not in KEEPS_NOTHING:
             node.vjp = node.saved = None
         for p, pg in zip(node.parents, pgrads, strict=True):
             if pg is None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import tape
 from .gradients import (
+    KEEPS_NOTHING,
     TAKES_LAZY,
     Outer,
     Pending,
@@ -148,7 +149,7 @@ def _propagate(
     get, pop = grads.get, grads.pop
     watchers = tuple(tape.observers)
     ndarray, add = np.ndarray, np.add
-    lazy = TAKES_LAZY
+    lazy, reusable = TAKES_LAZY, KEEPS_NOTHING
     rare = capture is not None
     # Pieces of a split hand their gradients straight to the split tensor, unless
     # grad() captures by node or an observer follows every vjp.
@@ -171,7 +172,7 @@ def _propagate(
         if watchers:
             for o in watchers:
                 o.ran(node, g, pgrads)
-        if not retain_graph:
+        if not retain_graph and vjp not in reusable:
             node.vjp = node.saved = None
         parents = node.parents
         if len(pgrads) != len(parents):

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "KEEPS_NOTHING",
     "TAKES_LAZY",
     "Outer",
     "Pending",
@@ -292,6 +293,12 @@ class Pending:
             out += self.dense
         return out
 
+
+#: vjps of views that save no values, only how to undo the view (a transpose's axes, a
+#: reshape's old shape): backward leaves their nodes as they are, so a view made once and
+#: used by several graphs (``Wt = W.T`` before a training loop) is backpropagated through
+#: again, as in PyTorch, where an op that saved no tensors can be.
+KEEPS_NOTHING: set[Any] = set()
 
 #: vjps that take the engine's lazy records as they are (a :class:`Pending` sum stays one
 #: through a transpose); the engine evaluates the records for every other vjp.

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..axes import FIRST, Default, axis_index, reduced_axes, spelled
-from ..gradients import TAKES_LAZY, Pending, Pieces, Scatter, join_rows, settle
+from ..gradients import KEEPS_NOTHING, TAKES_LAZY, Pending, Pieces, Scatter, join_rows, settle
 from ..tensor import Tensor
 from .core import record, unbroadcast
 from .indexing import getitem
@@ -92,6 +92,9 @@ def _reshape_vjp(g: np.ndarray, old: tuple) -> tuple:
     return (g.reshape(old),)
 
 
+KEEPS_NOTHING.add(_reshape_vjp)
+
+
 def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     (da,) = dx
     return da.reshape((da.shape[0], *y.shape))
@@ -134,6 +137,7 @@ def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
 
 
 TAKES_LAZY.add(_transpose_vjp)
+KEEPS_NOTHING.add(_transpose_vjp)
 
 
 def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:

@@ -228,3 +228,24 @@ def test_non_leaf_hook_replaces_the_grad_flowing_on():
 def test_register_hook_on_constant_raises():
     with pytest.raises(RuntimeError, match="register_hook"):
         Tensor(np.ones(2)).register_hook(lambda g: g)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_view_made_once_is_backpropagated_through_by_every_graph(create_graph):
+    # Wt = W.T (and W.reshape) made before a loop saved no values: each iteration's
+    # backward goes through it again, as in PyTorch; a node that saved values still
+    # refuses a second backward.
+    rng = np.random.default_rng(0)
+    W = minigrad.tensor(rng.standard_normal((3, 2)), requires_grad=True)
+    Wt, Wr = W.T, W.reshape(2, 3)
+    want = np.zeros((3, 2))
+    for _ in range(3):
+        x = rng.standard_normal((4, 2))
+        loss = (minigrad.tensor(x) @ Wt).sum() + (Wr * 2.0).sum()
+        loss.backward(create_graph=create_graph)
+        want += np.ones((4, 3)).T @ x + 2.0
+    np.testing.assert_allclose(W.grad if not create_graph else W.grad.data, want, rtol=1e-12)
+    y = (W * W).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through sum a second time"):
+        y.backward()
