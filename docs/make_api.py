@@ -103,7 +103,12 @@ def value(obj: object) -> str:
     if isinstance(obj, dict):
         # sorted: the order of insertion changes when a test swaps an entry out and in
         return "mapping of " + ", ".join(f"`{k}`" for k in sorted(obj, key=str))
-    text = re.sub(r" at 0x[0-9a-f]+", "", repr(obj))
+    if isinstance(obj, set | frozenset):
+        # sorted: a set of functions iterates in the order of their addresses
+        items = sorted(re.sub(r" at 0x[0-9a-f]+", "", repr(x)) for x in obj)
+        text = "{" + ", ".join(items) + "}" if items else "set()"
+    else:
+        text = re.sub(r" at 0x[0-9a-f]+", "", repr(obj))
     return f"`{text if len(text) <= 80 else text[:77] + '...'}`"
 
 
