@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ops.shape import LARGE_MATRIX_BYTES
 from .fusion import fuse_siblings
 from .kernels import KERNELS
 from .trace import Step, Trace, Value
@@ -160,25 +161,19 @@ def _only_reader(
     )
 
 
-# A transposed parameter that one product reads and that is larger than about a core's
-# L2 cache (1 MiB here) is read as a view: BLAS packs its operand whichever the layout,
-# and copying it row-major is a strided pass over memory (2.3 ms for W3's 2048 x 512
-# input weight, where its one product takes about 55 ms). A smaller one, or one read
-# by several products (a recurrent weight, once per step), is copied once per call.
-_VIEW_BYTES = 1 << 20
-
-
 def _contiguous_operand(step: Step, live: set[Step]) -> bool:
     """Whether a transposed 2-D parameter (``W^T`` of a layer) is copied once per call
     into a C-contiguous buffer of its own: done when every use is the right operand of
     a 2-D product, which then runs on a row-major matrix (as hand-written code does
     with ``ascontiguousarray(W.T)``) and costs less per call; not for a large matrix
-    that one product reads (:data:`_VIEW_BYTES`)."""
+    (:data:`~minigrad.ops.shape.LARGE_MATRIX_BYTES`) that one product reads: BLAS packs
+    its operand whichever the layout (W3's input weight, a 2.3 ms copy before its
+    55 ms product)."""
     x = step.inputs[0]
     if step.op != "transpose" or x.kind == "op" or len(x.shape) != 2:
         return False
     uses = [(s, k) for s, k in step.out.consumers if s in live]
-    if len(uses) == 1 and _size(x) * x.dtype.itemsize > _VIEW_BYTES:
+    if len(uses) == 1 and _size(x) * x.dtype.itemsize > LARGE_MATRIX_BYTES:
         return False
     return bool(uses) and all(
         s.op in ("matmul", "addmm") and k == len(s.inputs) - 1 and len(s.inputs[k - 1].shape) == 2

@@ -39,19 +39,24 @@ def _flat(fn: Any) -> Any:
 def _permute_args(fn: Any) -> Any:
     """``t.permute(2, 0, 1)`` or ``t.permute((2, 0, 1))`` (PyTorch's spelling of
     ``transpose(t, axes)``); a refusal names ``permute``, the method called."""
-    given = varargs(fn)
 
     def method(self: Tensor, *dims: Any) -> Tensor:
-        try:
-            return given(self, *dims)
-        except ValueError as e:
-            text = str(e)
-            if not text.startswith("transpose: "):
-                raise
-            raise ValueError("permute: " + text.removeprefix("transpose: ")) from None
+        return fn(self, _permutation("permute", shape_args(dims), self.shape))
 
     method.__doc__ = fn.__doc__
     return method
+
+
+def _permutation(where: str, axes: Sequence[Any], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """``axes`` as non-negative axes of ``shape``, refused (named ``where``) unless they
+    are a permutation of them."""
+    n = len(shape)
+    axes = tuple(
+        ax % n if type(ax) is int and -n <= ax < n else axis_index(where, ax, n) for ax in axes
+    )
+    if sorted(axes) != list(range(n)):
+        raise ValueError(f"{where}: {axes} is not a permutation of the axes of {shape}")
+    return axes
 
 
 def _axes_args(fn: Any) -> Any:
@@ -119,15 +124,17 @@ def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     return record("reshape", out, (a,), _reshape_vjp, x.shape)
 
 
-# A matrix larger than a core's L2 cache: copying it across layouts is a strided pass
-# over memory (2.3 ms for 2048 x 512 float32). Below it the copy is cheap and the GEMM's
-# orientation matters more (W1's 512 x 128 recurrent weight: 1% slower summed as W's).
-_FLIP_BYTES = 1 << 20
+#: A matrix larger than this (about a core's L2 cache here) is not copied across
+#: layouts, a strided pass over memory (2.3 ms for 2048 x 512 float32): backward sums a
+#: large W^T's gradient as W's, and a compiled step reads a large W^T once as a view.
+#: Below it the copy is cheap and the GEMM's orientation matters more (W1's 512 x 128
+#: recurrent weight: 1% slower summed as W's).
+LARGE_MATRIX_BYTES = 1 << 20
 
 
 def _transpose_vjp(g: np.ndarray, inverse: tuple) -> tuple:
     kind = type(g)
-    if kind is Pending and len(inverse) == 2 and g.nbytes() > _FLIP_BYTES:
+    if kind is Pending and len(inverse) == 2 and g.nbytes() > LARGE_MATRIX_BYTES:
         # A large weight's gradient summed over its uses as W^T: summed as W's, in the
         # row-major layout .grad keeps, instead of transposed and copied across.
         return (g.transposed(),)
@@ -161,14 +168,7 @@ def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
             return record("transpose", x.transpose(_SWAP), (a,), _transpose_vjp, _SWAP)
         axes = tuple(range(n - 1, -1, -1))
     else:
-        axes = tuple(
-            ax % n if type(ax) is int and -n <= ax < n else axis_index("transpose", ax, n)
-            for ax in axes
-        )
-        if sorted(axes) != list(range(n)):
-            raise ValueError(
-                f"transpose: {tuple(axes)} is not a permutation of the axes of {a.shape}"
-            )
+        axes = _permutation("transpose", axes, x.shape)
     inverse = [0] * n
     for k, ax in enumerate(axes):
         inverse[ax] = k

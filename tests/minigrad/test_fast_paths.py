@@ -320,7 +320,7 @@ def test_a_weight_used_as_its_transpose_gets_the_sum_of_its_uses(uses, dense, fl
     any, with ``flip``) pass through the transpose and are summed in W's layout: either
     way W.grad is the sum of its uses (and of a dense term), row-major as W."""
     if flip:
-        monkeypatch.setattr(minigrad.ops.shape, "_FLIP_BYTES", 0)
+        monkeypatch.setattr(minigrad.ops.shape, "LARGE_MATRIX_BYTES", 0)
     W = Tensor(rng.standard_normal((5, 3)), requires_grad=True)
     xs = [rng.standard_normal((2, 3)) for _ in range(uses)]
     gs = [rng.standard_normal((2, 5)) for _ in range(uses)]
