@@ -55,11 +55,20 @@ def _allocate(op: str, make: Any, shape: tuple[int, ...], dtype: Any) -> np.ndar
         raise _too_large(op, shape, dtype, e) from None
 
 
-def _too_large(op: str, shape: tuple[int, ...], dtype: Any, e: Exception) -> Exception:
+def _too_large(
+    op: str, shape: tuple[int, ...], dtype: Any, e: Exception, drawn: Any = None
+) -> Exception:
     """NumPy's refusal to allocate (``Maximum allowed dimension exceeded``, ``Unable to
-    allocate 36.4 TiB ...``), same type, with the factory, the shape and the dtype."""
+    allocate 36.4 TiB ...``), same type, with the factory, the shape and the dtype.
+    ``drawn``: the dtype random samples are drawn in before the cast to ``dtype`` (NumPy's
+    message then names that dtype and its size, not the tensor's)."""
     kind = MemoryError if isinstance(e, MemoryError) else ValueError
-    return kind(f"{op}: cannot allocate a tensor of shape {shape} and dtype {dtype}: {e}")
+    how = (
+        ""
+        if drawn is None or np.dtype(drawn) == dtype
+        else f" (drawn as {np.dtype(drawn)}, then cast)"
+    )
+    return kind(f"{op}: cannot allocate a tensor of shape {shape} and dtype {dtype}{how}: {e}")
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -135,7 +144,7 @@ def randn(
     try:
         data = rng.standard_normal(shape).astype(dtype)
     except (ValueError, MemoryError) as e:
-        raise _too_large("randn", shape, dtype, e) from None
+        raise _too_large("randn", shape, dtype, e, np.float64) from None
     return Tensor(data, requires_grad)
 
 
@@ -151,5 +160,5 @@ def rand(
     try:
         data = rng.random(shape).astype(dtype)
     except (ValueError, MemoryError) as e:
-        raise _too_large("rand", shape, dtype, e) from None
+        raise _too_large("rand", shape, dtype, e, np.float64) from None
     return Tensor(data, requires_grad)

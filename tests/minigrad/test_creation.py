@@ -59,12 +59,19 @@ BEYOND_MEMORY = (2**29, 2**30)  # 4 EiB in float64, beyond any address space: Me
         (lambda: minigrad.randn(*BEYOND_MEMORY, dtype=np.float64), MemoryError,
          r"randn: cannot allocate a tensor of shape \(536870912, 1073741824\) and dtype "
          r"float64: Unable to allocate"),
+        (lambda: minigrad.randn(*BEYOND_MEMORY), MemoryError,
+         r"and dtype float32 \(drawn as float64, then cast\): Unable to allocate .* float64"),
+        (lambda: minigrad.rand(*BEYOND_MEMORY, dtype=np.float16), MemoryError,
+         r"and dtype float16 \(drawn as float64, then cast\)"),
         (lambda: minigrad.zeros(BEYOND_MEMORY, dtype=np.float64), MemoryError, "zeros: .* 4"),
         (lambda: minigrad.eye(*BEYOND_MEMORY, dtype=np.float64), MemoryError, r"eye: .* \(5"),
         (lambda: minigrad.arange(HUGE), ValueError,
          r"arange: from 0 to 100000000000000000000 by 1: Maximum allowed size exceeded"),
     ],
-    ids=["zeros", "ones", "full", "rand", "randn", "zeros-memory", "eye-memory", "arange"],
+    ids=[
+        "zeros", "ones", "full", "rand", "randn", "randn-f32", "rand-f16", "zeros-memory",
+        "eye-memory", "arange",
+    ],
 )  # fmt: skip
 def test_size_beyond_numpy_names_the_factory_and_keeps_numpys_error(make, error, message) -> None:
     with pytest.raises(error, match=message) as caught:
