@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .rng import default_generator
+from .rng import generator as random_generator
 from .size import shape_args
 from .tensor import Tensor, as_array, get_default_dtype
 
@@ -139,7 +139,7 @@ def randn(
     generator: np.random.Generator | None = None,
 ) -> Tensor:
     """Standard normal samples, from ``generator`` or the default one."""
-    rng = generator or default_generator()
+    rng = random_generator(generator)
     shape, dtype = _size("randn", shape_args(shape)), _float_dtype(dtype)
     try:
         data = rng.standard_normal(shape).astype(dtype)
@@ -155,7 +155,7 @@ def rand(
     generator: np.random.Generator | None = None,
 ) -> Tensor:
     """Uniform samples in [0, 1), from ``generator`` or the default one."""
-    rng = generator or default_generator()
+    rng = random_generator(generator)
     shape, dtype = _size("rand", shape_args(shape)), _float_dtype(dtype)
     try:
         data = rng.random(shape).astype(dtype)

@@ -20,7 +20,7 @@ from .axes import LAST, axis_args, reduced_axes, spelled
 from .ops.core import derived, floating, to_tensor
 from .ops.loss import class_targets
 from .ops.registry import composite
-from .rng import default_generator
+from .rng import generator as random_generator
 from .tensor import Tensor
 
 __all__ = [
@@ -224,7 +224,7 @@ def cross_entropy(
     then that composition, whose picks are ``derived`` ops a replay recomputes for new
     targets (the primitive would keep the targets it saw as constants).
     """
-    if isinstance(targets, Tensor) and ops.core.tracer is not None:
+    if isinstance(targets, Tensor) and ops.core.capturing() is not None:
         return nll_loss(
             log_softmax(logits, axis=1 if logits.ndim > 1 else 0), targets, ignore_index, reduction
         )
@@ -293,7 +293,7 @@ def dropout(
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
-    rng = generator or default_generator()
+    rng = random_generator(generator)
     if p == 1.0:
         mask = np.zeros(x.shape, x.dtype)
     else:

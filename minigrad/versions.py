@@ -16,7 +16,7 @@ import numpy as np
 
 from .tape import Node
 
-__all__ = ["check_versions", "mark_written", "written_after"]
+__all__ = ["check_versions", "mark_written", "root_of", "written_after"]
 
 # In-place writes by memory buffer: id(root array) -> (weak reference to it, epoch of the
 # last write). A view shares its root's buffer, so a write through any view (a slice, a
@@ -25,7 +25,7 @@ __all__ = ["check_versions", "mark_written", "written_after"]
 _written: dict[int, tuple[weakref.ref, int]] = {}
 
 
-def _root(a: np.ndarray) -> np.ndarray:
+def root_of(a: np.ndarray) -> np.ndarray:
     """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
     while isinstance(a.base, np.ndarray):
         a = a.base
@@ -40,7 +40,7 @@ def _forget(ref: weakref.ref, key: int) -> None:
 
 def mark_written(array: np.ndarray, epoch: int) -> None:
     """Note that ``array``'s memory was written in place at ``epoch``."""
-    root = _root(array)
+    root = root_of(array)
     key = id(root)
     entry = _written.get(key)
     if entry is not None and entry[0]() is root:
@@ -51,7 +51,7 @@ def mark_written(array: np.ndarray, epoch: int) -> None:
 
 def written_after(array: np.ndarray, epoch: int) -> bool:
     """True when memory that ``array`` reads was written in place after ``epoch``."""
-    root = _root(array)
+    root = root_of(array)
     entry = _written.get(id(root))
     return entry is not None and entry[0]() is root and entry[1] > epoch
 

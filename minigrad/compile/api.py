@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from .. import tape
+from .. import rng, tape
 from ..nn import Module
 from ..ops import core
 from ..ops.registry import calling_op
 from ..tensor import Tensor
 from .environment import Environment
-from .guards import CaptureError, Fallback, RandomState, guarded
+from .guards import CaptureError, Fallback, GeneratorState, RandomState, guarded
 from .kernels import KERNELS
 from .key import describe_change, flatten, labels
 from .program import Program, Stale, flatten_outputs
@@ -23,6 +24,9 @@ from .trace import Tracer
 __all__ = ["Compiled", "compile"]
 
 _EAGER = object()
+# One capture at a time in the process: a capture installs the tracer and the guards
+# on Tensor for its thread, and a second one would find them taken.
+_CAPTURING = threading.Lock()
 
 
 def compile(fn: Callable | None = None, *, cache_size: int = 8, warn_after: int = 4) -> Any:
@@ -56,7 +60,8 @@ class Compiled:
     """A compiled function; call it as ``fn``. ``programs`` holds the cached plans."""
 
     def __init__(self, fn: Callable, cache_size: int = 8, warn_after: int = 4) -> None:
-        functools.update_wrapper(self, fn)
+        # A module's attributes are not copied: a copy of ``training`` would go stale.
+        functools.update_wrapper(self, fn, updated=() if isinstance(fn, Module) else ("__dict__",))
         if not hasattr(self, "__name__"):  # a module compiled as it is
             self.__name__ = type(fn).__name__
         self.fn = fn
@@ -69,14 +74,37 @@ class Compiled:
         owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
         self._modules = (owner,) if isinstance(owner, Module) else ()
         self._environment = Environment(fn)
+        # A program replays into buffers of its own: one call at a time.
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        # A compiled module answers for the module (its training flag, parameters(),
+        # eval()...), read from it at each use rather than copied once.
+        fn = self.__dict__.get("fn")
+        if isinstance(fn, Module):
+            return getattr(fn, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        tensors, key = flatten(args, kwargs, self._modules)
-        key += self._environment.key()
+        if core.capturing() is not None:
+            # Called by a function being captured (or by itself, recursively): its ops
+            # are part of that capture.
+            return self.fn(*args, **kwargs)
+        with self._lock:
+            return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
+        outside: set[int] = set()  # tensors the function reads by name (and parameters)
+        tensors, key = flatten(args, kwargs, self._modules, outside)
+        key += self._environment.key(outside)
+        # An argument that is also a tensor the function reads by name (a parameter
+        # passed as the input) is one value of the program, not an input of its own.
+        key += (("outside", tuple(i for i, t in enumerate(tensors) if id(t) in outside)),)
         program = self.programs.get(key)
         if program is None:
             names = labels(args, kwargs, self._modules) + self._environment.labels()
-            program = self._capture(tensors, args, kwargs, key, names)
+            names.append("which tensor arguments the function also reads by name")
+            program = self._capture(tensors, args, kwargs, key, names, outside)
         else:
             self.programs.move_to_end(key)
         if program is _EAGER:
@@ -85,11 +113,13 @@ class Compiled:
             outs = program.run(tensors, args, kwargs)
         except Stale:
             del self.programs[key]
-            return self(*args, **kwargs)
+            return self._call(args, kwargs)
         return program.rebuild(outs)
 
     # --------------------------------------------------------------- capture
-    def _capture(self, tensors: list, args: tuple, kwargs: dict, key: tuple, labels: list) -> Any:
+    def _capture(
+        self, tensors: list, args: tuple, kwargs: dict, key: tuple, labels: list, outside: set
+    ) -> Any:
         self.captures += 1
         if self._last is not None and self.captures >= self._next_warning:
             # Warned at the first capture past warn_after, then each time the count
@@ -105,7 +135,7 @@ class Compiled:
             )
         self._last = (key, labels)
         try:
-            program = capture(self.fn, tensors, args, kwargs)
+            program = capture(self.fn, tensors, args, kwargs, outside)
         except Fallback as why:
             self._warn(str(why).split(" at ")[0], f"{self.__name__}: running eagerly: {why}")
             program = _EAGER
@@ -120,27 +150,33 @@ class Compiled:
             warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
-def capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
+def capture(
+    fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: set = frozenset()
+) -> Program:
     """Run ``fn`` once under a tracer and plan the program it ran. The cyclic garbage
     collector is paused meanwhile: a trace and its plans are tens of thousands of live
     objects that it would rescan again and again (the trace's cycles are broken by
-    hand once planning is done, see ``Trace.release``)."""
-    with tape.gc_paused():
-        return _capture(fn, tensors, args, kwargs)
+    hand once planning is done, see ``Trace.release``). ``outside``: the ids of the
+    tensors ``fn`` reaches by name (their values are not the capture's to keep)."""
+    with _CAPTURING, tape.gc_paused():
+        return _capture(fn, tensors, args, kwargs, outside)
 
 
-def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict) -> Program:
-    tracer = Tracer(tensors, _prepare)
-    randomness = RandomState()
+def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: set) -> Program:
+    tracer = Tracer(tensors, _prepare, outside)
+    randomness, generators = RandomState(), GeneratorState()
     if core.tracer is not None:
         raise CaptureError("minigrad.compile: a compiled function called inside another's capture")
-    core.tracer = tracer
+    core.tracer, rng.watch = tracer, generators.saw
     try:
         with guarded(tracer):
             result = fn(*args, **kwargs)
     finally:
-        core.tracer = None
-    if randomness.changed():
+        core.tracer = rng.watch = None
+    if generators.seen or randomness.changed():
+        # Put the generators back: the eager run draws what this run drew.
+        randomness.restore()
+        generators.restore()
         raise Fallback("random numbers drawn inside the function (dropout, randn, ...)")
     leaves, rebuild = flatten_outputs(result, structure=True)
     tracer.trace.outputs = [

@@ -7,7 +7,8 @@ cache key also holds, per call, the current state of the names the function's co
 reads from its closure cells and its globals, and of those read by the plain Python
 functions it calls through them (to a depth of :data:`DEPTH`):
 
-- a module: its identity, every submodule's training flag, its parameters' identities;
+- a module: its identity, every submodule's training flag, its parameters' identities
+  and requires-grad flags; the names its ``forward`` reads are followed as a function's;
 - a Tensor: its identity, shape, dtype and requires-grad flag;
 - a NumPy array: its shape, dtype and values (as an argument's);
 - a Python number, string, None, ...: its value; a tuple of at most :data:`ITEMS`
@@ -35,12 +36,12 @@ import numpy as np
 
 from ..nn import Module
 from ..tensor import Tensor
+from .key import SCALARS, identity_key, scalar_key
 
 __all__ = ["DEPTH", "ITEMS", "Environment"]
 
 DEPTH = 4  # functions followed through the names they read
 ITEMS = 64  # containers larger than this are keyed by identity
-_SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
 _MISSING = object()
 _OPAQUE = (type, types.ModuleType, types.BuiltinFunctionType, types.MethodWrapperType)
 
@@ -53,9 +54,16 @@ class Environment:
         self.reads: list[tuple[str, Any, str]] = []  # (label, dict or cell, name)
         self._follow(fn)
 
-    def key(self) -> tuple:
-        """One entry per name: the state of its current value (see the module doc)."""
-        return tuple(_state(_read(where, name), ITEMS) for _label, where, name in self.reads)
+    def key(self, found: set[int] | None = None) -> tuple:
+        """One entry per name: the state of its current value (see the module doc).
+        ``found`` receives the ids of the tensors reached: tensors bound by name (also
+        in tuples, lists and dicts of at most :data:`ITEMS` items) and the parameters
+        of the modules there. Their values change between calls, so a capture must not
+        freeze a value read from one, and an argument that is one of them is not an
+        input like the others."""
+        if found is None:
+            found = set()
+        return tuple(_state(_read(where, name), ITEMS, found) for _label, where, name in self.reads)
 
     def labels(self) -> list[str]:
         return [label for label, _where, _name in self.reads]
@@ -85,7 +93,7 @@ class Environment:
         if isinstance(value, _OPAQUE):
             return  # classes, modules, builtins: fixed for the program's purposes
         self.reads.append((label, where, name))
-        if depth < DEPTH and isinstance(value, (types.FunctionType, types.MethodType)):
+        if depth < DEPTH and isinstance(value, (types.FunctionType, types.MethodType, Module)):
             stack.append((value, depth + 1))
 
 
@@ -117,26 +125,32 @@ def _read(where: Any, name: str) -> Any:
         return _MISSING
 
 
-def _state(x: Any, budget: int) -> Any:
-    """The part of ``x`` a captured program depends on (see the module doc)."""
+def _state(x: Any, budget: int, found: set[int]) -> Any:
+    """The part of ``x`` a captured program depends on (see the module doc); the ids
+    of the tensors it holds go into ``found``."""
     if isinstance(x, Tensor):
+        found.add(id(x))
         return ("T", id(x), x.data.shape, x.data.dtype.str, x._requires_grad)
     if isinstance(x, Module):
-        params = tuple(id(p) for p in x.parameters())
+        params = tuple((id(p), p._requires_grad) for p in x.parameters())
+        found.update(i for i, _ in params)
         return ("M", id(x), params, tuple(m.training for m in x.modules()))
     if isinstance(x, np.ndarray):
         digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
         return ("A", x.shape, x.dtype.str, digest.digest())
-    if isinstance(x, _SCALARS):
-        return ("V", type(x).__name__, x)
+    if isinstance(x, SCALARS):
+        return scalar_key(x)
     if isinstance(x, tuple) and len(x) <= budget:
-        return ("tuple", tuple(_state(v, budget // 4) for v in x))
+        return ("tuple", tuple(_state(v, budget // 4, found) for v in x))
     if isinstance(x, (list, dict)):
-        items = x.values() if isinstance(x, dict) else x
-        mods = () if len(x) > budget else tuple(m for m in items if isinstance(m, Module))
-        return ("L", id(x), tuple(_state(m, 0) for m in mods))
+        if len(x) > budget:
+            return ("L", id(x), ())
+        items = list(x.values() if isinstance(x, dict) else x)
+        found.update(id(t) for t in items if isinstance(t, Tensor))
+        mods = tuple(m for m in items if isinstance(m, Module))
+        return ("L", id(x), tuple(_state(m, 0, found) for m in mods))
     if isinstance(x, types.MethodType) and isinstance(x.__self__, Module):
-        return ("method", x.__func__, _state(x.__self__, budget))
+        return ("method", x.__func__, _state(x.__self__, budget, found))
     if isinstance(x, (types.FunctionType, types.MethodType)):
         return ("F", x)  # what it reads is in the key on its own
-    return ("id", id(x))
+    return identity_key(x)

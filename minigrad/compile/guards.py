@@ -10,13 +10,24 @@ construct                                              what happens
 ``t.item()``, ``float(t)``, ``int(t)``, ``bool(t)``     :class:`CaptureError` naming
 (``if t:``), ``t.tolist()``, ``t.numpy()``,            the construct and the line
 ``np.asarray(t)``, comparisons (``t > 0``),
-``t.argmax()``, reading ``t.data`` outside the ops
+``t.argmax()``, ``t.any()``, ``t.all()``, reading
+``t.data`` outside the ops
 ``loss.backward()`` inside the function                :class:`CaptureError`
 hooks and ``retain_grad`` on tensors of the call       eager, one warning
-in-place edits (``t.add_(...)``, ``t[i] = ...``)       eager, one warning
-randomness (minigrad's generator or NumPy's global)    eager, one warning
+in-place edits (``t.add_(...)``, ``t[i] = ...``) and   eager, one warning
+assigning ``t.data = ...``
+randomness (minigrad's generator, NumPy's global       eager, one warning (the
+state, or a generator passed to randn, rand, dropout   generators' states put back
+or an initializer)                                     first, so the eager run draws
+                                                       what it would have drawn)
 an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 =====================================================  =========================
+
+``t.detach()`` is an op of no gradient: a replay computes it anew. The tensors these
+guards treat as traced are the call's inputs and what ops made of them, and every
+tensor from outside the call whose value may change: one that requires grad (a
+parameter) or one the function reaches by name (see ``environment``), even before an
+op uses it. The guards act in the thread that captures; other threads run as usual.
 
 Values of tensors that are constants of the program (made inside the function from
 no input, like ``zeros``) may be read freely.
@@ -27,12 +38,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from .. import rng, tape
+from ..ops import core
 from ..ops.registry import REGISTRY
 from ..tensor import Tensor
 
@@ -72,9 +85,12 @@ def where(depth: int = 2) -> str:
     return f"{os.path.relpath(f.f_code.co_filename)}:{f.f_lineno}"
 
 
+_thread = threading.get_ident
+
+
 def _value_read(tracer: Any, name: str, original: Any) -> Any:
     def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if tracer.is_traced(self):
+        if tracer.thread == _thread() and tracer.is_traced(self):
             raise CaptureError(
                 f"{name} reads a tensor's value inside a compiled function (at {where()}); "
                 "a replay would reuse the value seen at capture. Return the tensor and "
@@ -89,14 +105,14 @@ def _value_read(tracer: Any, name: str, original: Any) -> Any:
 
 def _eager(tracer: Any, name: str, original: Any) -> Any:
     def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if tracer.is_traced(self):
+        if tracer.thread == _thread() and tracer.is_traced(self):
             raise Fallback(f"{name} at {where()}")
         return original(self, *args, **kwargs)
 
     return guard
 
 
-def _no_inplace() -> Any:
+def _no_inplace(tracer: Any, original: Any) -> Any:
     """Any in-place edit inside a capture runs the function eagerly, before anything is
     written: a replay runs only the ops, so an edit of a tensor the trace has not seen
     yet (a parameter updated before its first use, a module's buffer, a global) would
@@ -104,13 +120,30 @@ def _no_inplace() -> Any:
     would be kept as a constant."""
 
     def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if tracer.thread != _thread():
+            return original(self, *args, **kwargs)
         raise Fallback(f"inplace at {where()}")
 
     return guard
 
 
-def _no_backward(original: Any) -> Any:
+def _detach(tracer: Any, original: Any) -> Any:
+    """``detach()`` inside a capture is an op of no gradient (``derived``), so a replay
+    computes the detached value anew at every call instead of keeping the one it saw
+    (the state a truncated-BPTT step returns, for one)."""
+
+    def guard(self: Tensor) -> Tensor:
+        if tracer.thread != _thread():
+            return original(self)
+        return core.derived("detach", np.copy, self)
+
+    return guard
+
+
+def _no_backward(tracer: Any, original: Any) -> Any:
     def guard(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if tracer.thread != _thread():
+            return original(self, *args, **kwargs)
         raise CaptureError(
             f"backward() inside a compiled function (at {where()}): compile the forward "
             "and the loss, and call .backward() on what the compiled function returns"
@@ -130,6 +163,8 @@ _READS = {
     "__index__": "using a tensor as an index",
     "argmax": ".argmax()",
     "argmin": ".argmin()",
+    "any": ".any()",
+    "all": ".all()",
     "__lt__": "a comparison (<)",
     "__le__": "a comparison (<=)",
     "__gt__": "a comparison (>)",
@@ -217,9 +252,11 @@ def _data_property(tracer: Any, slot: Any) -> property:
 
     def get(self: Tensor) -> np.ndarray:
         data = read(self, Tensor)
-        v = by_id.get(id(self))
-        if v is None or v.kind == "const":  # not traced (see Tracer.is_traced)
+        if tracer.thread != _thread():
             return data
+        v = by_id.get(id(self))
+        if (v.kind == "const") if v is not None else not tracer.unseen_varies(self):
+            return data  # not traced (see Tracer.is_traced)
         caller = sys._getframe(1)
         kind = ops.kinds.get(caller.f_code) if len(REGISTRY) == ops.size else None
         if kind is None:
@@ -240,6 +277,11 @@ def _data_property(tracer: Any, slot: Any) -> property:
         return data
 
     def put(self: Tensor, value: np.ndarray) -> None:
+        if tracer.thread == _thread():
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if not caller.startswith("minigrad"):
+                # ``p.data = ...`` would be done once, at capture, never by a replay.
+                raise Fallback(f"assigning .data at {where()}")
         slot.__set__(self, value)
 
     return property(get, put)
@@ -248,15 +290,17 @@ def _data_property(tracer: Any, slot: Any) -> property:
 @contextlib.contextmanager
 def guarded(tracer: Any) -> Iterator[None]:
     """Install the guards on Tensor for the duration of a capture."""
-    saved = {n: Tensor.__dict__.get(n) for n in (*_READS, *_INPLACE, *_HOOKS, "backward", "data")}
+    names = (*_READS, *_INPLACE, *_HOOKS, "backward", "data", "detach")
+    saved = {n: Tensor.__dict__.get(n) for n in names}
     try:
         for n, label in _READS.items():
             setattr(Tensor, n, _value_read(tracer, label, saved[n]))
         for n in _INPLACE:
-            setattr(Tensor, n, _no_inplace())
+            setattr(Tensor, n, _no_inplace(tracer, saved[n]))
         for n in _HOOKS:
             setattr(Tensor, n, _eager(tracer, n, saved[n]))
-        Tensor.backward = _no_backward(saved["backward"])
+        Tensor.backward = _no_backward(tracer, saved["backward"])
+        Tensor.detach = _detach(tracer, saved["detach"])
         Tensor.data = _data_property(tracer, saved["data"])
         yield
     finally:
@@ -269,18 +313,39 @@ def guarded(tracer: Any) -> Iterator[None]:
 
 class RandomState:
     """Whether randomness was drawn between two points: minigrad's default generator
-    (a new one from ``manual_seed`` counts) and NumPy's global state."""
+    (a new one from ``manual_seed`` counts) and NumPy's global state; :meth:`restore`
+    puts both back as they were."""
 
     def __init__(self) -> None:
         self.gen = rng.default_generator()
         self.state = self.gen.bit_generator.state
-        self.np_state = np.random.get_state()[1].copy()  # noqa: NPY002  (the global state is what we watch)
+        self.np_state = np.random.get_state()  # noqa: NPY002  (the global state is what we watch)
 
     def changed(self) -> bool:
         gen = rng.default_generator()
         if gen is not self.gen or gen.bit_generator.state != self.state:
             return True
-        return not np.array_equal(np.random.get_state()[1], self.np_state)  # noqa: NPY002
+        return not np.array_equal(np.random.get_state()[1], self.np_state[1])  # noqa: NPY002
+
+    def restore(self) -> None:
+        rng.restore(self.gen, self.state)
+        np.random.set_state(self.np_state)  # noqa: NPY002
+
+
+class GeneratorState:
+    """The states of the generators passed to minigrad's random functions during a
+    capture (``rng.watch``), to put back before the function runs eagerly."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Any, Any]] = []
+
+    def saw(self, gen: np.random.Generator) -> None:
+        if all(g is not gen for g, _ in self.seen):
+            self.seen.append((gen, gen.bit_generator.state))
+
+    def restore(self) -> None:
+        for gen, state in self.seen:
+            gen.bit_generator.state = state
 
 
 def grad_mode() -> bool:

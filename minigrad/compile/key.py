@@ -7,9 +7,12 @@ included), so a tensor inside a list is an input like any other. For each leaf:
 - a NumPy array: its shape, dtype *and values* (arrays are constants of the program:
   lengths, masks, index arrays; pass a Tensor for data that changes every call);
 - a module: its identity, training flag and the identity of its parameters;
-- a Python number, string, None, ...: its value; any other object: its identity.
+- a Python number, string, None, ...: its value (a float by its ``repr``, so ``-0.0``
+  and ``0.0`` differ and a NaN matches a NaN); any other object: its identity, the
+  object kept alive with the key (so no other object can take its address meanwhile).
 
-Grad mode and the default dtype are part of the key too.
+Grad mode, the default dtype and which tensor arguments are one and the same tensor
+are part of the key too.
 """
 
 from __future__ import annotations
@@ -23,19 +26,57 @@ from ..nn import Module
 from ..tensor import Tensor, get_default_dtype
 from .guards import grad_mode
 
-__all__ = ["describe_change", "flatten", "labels"]
+__all__ = ["SCALARS", "describe_change", "flatten", "identity_key", "labels", "scalar_key"]
 
-_SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
+SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
+_INEXACT = (float, complex, np.inexact)
 
 
-def flatten(args: tuple, kwargs: dict, extra: tuple = ()) -> tuple[list[Tensor], tuple]:
-    """(the tensors in order, the key)."""
+def scalar_key(x: Any) -> tuple:
+    """The key of a Python or NumPy scalar: its value, a float's by its ``repr``
+    (floats compare ``-0.0 == 0.0`` and ``nan != nan``, which would share a program
+    between a signed zero and zero and capture again at every call with a NaN)."""
+    if isinstance(x, _INEXACT):
+        return ("F", type(x).__name__, repr(x))
+    return ("V", type(x).__name__, x)
+
+
+class _Same:
+    """An object in a key, equal only to itself. Holding it keeps it alive while the
+    key is cached: a key of its bare ``id`` would match a new object that took the
+    address of a dead one."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Same and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+def identity_key(x: Any) -> tuple:
+    """The key of an object keyed by identity."""
+    return ("id", _Same(x))
+
+
+def flatten(
+    args: tuple, kwargs: dict, extra: tuple = (), found: set[int] | None = None
+) -> tuple[list[Tensor], tuple]:
+    """(the tensors in order, the key); the ids of the parameters of the modules in
+    ``extra`` go into ``found``."""
     tensors: list[Tensor] = []
     key: list[Any] = []
     _walk(args, kwargs, tensors, key, None)
+    first: dict[int, int] = {}
+    # A tensor passed twice is one input of the program: (x, x) and (a, b) differ.
+    key.append(("same", tuple(first.setdefault(id(t), i) for i, t in enumerate(tensors))))
     key.append(grad_mode())
     key.append(get_default_dtype().str)
-    key.extend(_module_key(m) for m in extra)
+    key.extend(_module_key(m, found) for m in extra)
     return tensors, tuple(key)
 
 
@@ -43,7 +84,7 @@ def labels(args: tuple, kwargs: dict, extra: tuple = ()) -> list[str]:
     """What each entry of the key describes (``*args[0]``, ``**kwargs['lr']``, ...)."""
     names: list[str] = []
     _walk(args, kwargs, [], [], names)
-    names += ["grad mode", "default dtype"]
+    names += ["which tensor arguments are the same tensor", "grad mode", "default dtype"]
     names += [f"module {type(m).__name__} #{i}" for i, m in enumerate(extra)]
     return names
 
@@ -67,16 +108,18 @@ def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | Non
             key.append(("A", x.shape, x.dtype.str, digest.digest()))
         elif isinstance(x, Module):
             key.append(_module_key(x))
-        elif isinstance(x, _SCALARS):
-            key.append(("V", kind.__name__, x))
+        elif isinstance(x, SCALARS):
+            key.append(scalar_key(x))
         else:
-            key.append(("id", id(x)))
+            key.append(identity_key(x))
         if names is not None:
             names.append(path)
 
 
-def _module_key(m: Module) -> tuple:
-    params = tuple(id(p) for p in m.parameters())
+def _module_key(m: Module, found: set[int] | None = None) -> tuple:
+    params = tuple((id(p), p._requires_grad) for p in m.parameters())
+    if found is not None:
+        found.update(i for i, _ in params)
     modes = tuple(sub.training for sub in m.modules()) if hasattr(m, "modules") else (m.training,)
     return ("M", id(m), params, modes)
 
@@ -90,10 +133,14 @@ def _show(item: Any) -> str:
         return f"array of shape {item[1]}, {np.dtype(item[2])} (values {item[3].hex()[:8]})"
     if kind == "V":
         return repr(item[2])
+    if kind == "F":
+        return item[2]
+    if kind == "same":
+        return f"tensor positions {list(item[1])}"
     if kind == "M":
         return "module (its parameters or training mode)"
     if kind == "id":
-        return f"object at {item[1]:#x}"
+        return f"object at {id(item[1].obj):#x}"
     if kind in ("tuple", "list"):
         return f"{kind} of {item[1]}"
     if kind == "dict":

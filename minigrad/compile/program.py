@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import tape
 from ..tape import Node, new_node
 from ..tensor import Tensor
+from ..versions import root_of, written_after
 from .codegen import Code, generate
 from .gradplan import GradPlan, plan_grads
 from .memory import allocate
@@ -86,7 +88,10 @@ class Program:
             ("input", where[v]) if v.kind == "input" else ("source", v.source) for v in leaves
         ]
         self._grads = [store.grads[slots[v]] for v in leaves]
-        self._seeds = [trace.outputs.index(v) for v in (gp.seeds if gp is not None else [])]
+        self._seeds = [
+            [k for k, o in enumerate(trace.outputs) if o is v]
+            for v in (gp.seeds if gp is not None else [])
+        ]
         self._zeros = [np.zeros(v.shape, v.dtype) for v in (gp.seeds if gp is not None else [])]
         # Nothing else of the trace is kept: the program is the arrays and the code.
         return store.arena, code
@@ -110,6 +115,7 @@ class Program:
         env["forward"]()
         env["derived"] = False  # backward computes activation derivatives anew
         self.generation += 1
+        self._epoch = tape.inplace_epoch()
         return self._outputs(tensors, args, kwargs)
 
     def _outputs(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
@@ -147,17 +153,44 @@ class Program:
                 ".backward() before calling the compiled function again"
             )
         env = self.env
-        if self._backward_of == generation and self._rerun:
+        rerun = self._backward_of == generation and self._rerun
+        if tape.inplace_epoch() != self._epoch:
+            self._check_unwritten(rerun)
+        if rerun:
             # A second backward of this call (retain_graph, or another output of it in
             # the same pass): the first reused storage of forward values it reads.
             env["forward"]()
             env["derived"] = False
         self._backward_of = generation
         for i, out in enumerate(self._seeds):
-            env[f"seed{i}"] = g if out == j else self._zeros[i]
+            env[f"seed{i}"] = g if j in out else self._zeros[i]
         env["backward"]()
         # Several outputs may each run the backward in one engine pass: hand out copies.
-        return [a.copy() for a in self._grads] if len(self._seeds) > 1 else self._grads
+        return (
+            [a.copy() for a in self._grads] if sum(t for *_, t in self._outs) > 1 else self._grads
+        )
+
+    def _check_unwritten(self, rerun: bool) -> None:
+        """Refuse a backward that would read an input's or a parameter's memory that
+        was modified in place since the call (eager mode refuses the same way, where an
+        op saved the tensor): the gradients would mix old and new values. Memory the
+        backward does not read (a weight copied by the forward) may change freely; a
+        backward that reruns the forward reads all of it."""
+        env = self.env
+        names = [n for _, n in self._inputs] + [n for _, n, _, _ in self._bound]
+        written = {id(root_of(env[n])): n for n in names if written_after(env[n], self._epoch)}
+        if not written:
+            return
+        reads = env["backward"].__code__.co_names
+        arrays = [env[n] for n in reads if type(env.get(n)) is np.ndarray]
+        if rerun or any(id(root_of(a)) in written for a in arrays):
+            shapes = sorted({env[n].shape for n in written.values()})
+            raise RuntimeError(
+                f"backward of a compiled call: a tensor it reads (shape "
+                f"{', '.join(map(str, shapes))}) was modified in place after the call; "
+                "compute with a copy instead of modifying it in place, or call .backward() "
+                "before modifying it"
+            )
 
     # --------------------------------------------------------------- drawing
     def unrolled(self, j: int, redo: tuple) -> Node | None:
@@ -191,6 +224,7 @@ def flatten_outputs(result: Any, structure: bool = False) -> Any:
         kind, parts = s
         if kind is dict:
             return {k: build(new, v) for k, v in parts.items()}
-        return kind(build(new, v) for v in parts)
+        items = [build(new, v) for v in parts]
+        return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
     return leaves, build

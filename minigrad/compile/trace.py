@@ -10,6 +10,7 @@ produced them, in execution order.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
@@ -92,9 +93,11 @@ class Trace:
 class Tracer:
     """Receives every op while a function runs (see ``minigrad.ops.core.record``)."""
 
-    def __init__(self, inputs: list[Tensor], prepare: Any) -> None:
+    def __init__(self, inputs: list[Tensor], prepare: Any, outside: set[int] = frozenset()) -> None:
         self.trace = Trace()
         self._prepare = prepare
+        self.thread = threading.get_ident()  # the thread whose ops are traced
+        self.outside = outside  # ids of tensors the function reaches by name
         self._by_id: dict[int, Value] = {}
         self._refs: dict[int, weakref.ref] = {}
         self._arrays: dict[int, Value] = {}
@@ -151,7 +154,13 @@ class Tracer:
     def is_traced(self, t: Tensor) -> bool:
         """Whether ``t`` carries a value that changes between calls."""
         v = self._by_id.get(id(t))
-        return v is not None and v.kind != "const"
+        return v.kind != "const" if v is not None else self.unseen_varies(t)
+
+    def unseen_varies(self, t: Tensor) -> bool:
+        """Whether a tensor no op has used yet may hold other values at the next call:
+        one that requires grad (a parameter, bound by reference) or one the function
+        reaches by name (``outside``). Reading its value would freeze it."""
+        return t._requires_grad or id(t) in self.outside
 
     # ------------------------------------------------------------------ hooks
     def record(self, op: str, data: np.ndarray, inputs: Any, saved: tuple) -> Tensor:
@@ -159,7 +168,7 @@ class Tracer:
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
         out = self._new("op", out_t, data)
-        out.needs_grad = any(v.needs_grad for v in ins)
+        out.needs_grad = tape.is_grad_enabled() and any(v.needs_grad for v in ins)
         out_t._requires_grad = out.needs_grad
         self._add_step(op, ins, out, saved)
         return out_t

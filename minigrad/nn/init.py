@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..autograd import no_grad
-from ..rng import default_generator
+from ..rng import generator as random_generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -47,7 +47,7 @@ def _fill(t: T, values: Any) -> T:
 
 
 def _rng(generator: np.random.Generator | None) -> np.random.Generator:
-    return generator if generator is not None else default_generator()
+    return random_generator(generator)
 
 
 def _fans(t: Tensor | np.ndarray, who: str) -> tuple[int, int]:

@@ -95,8 +95,9 @@ def _is_parameter(t: Tensor) -> bool:
     knows which tensors ops produced: their nodes are not on the tape)."""
     if not t._requires_grad:
         return False
-    if core.tracer is not None:
-        return not core.tracer.produced(t)
+    tracer = core.capturing()
+    if tracer is not None:
+        return not tracer.produced(t)
     return t._node is None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -12,14 +13,23 @@ from .. import forward, tape
 from ..tape import Node, _blank_node, _scope, _sequence, _shapes, grad_enabled, shared_shape
 from ..tensor import Tensor, as_array, get_default_dtype
 
-__all__ = ["derived", "floating", "record", "unbroadcast"]
+__all__ = ["capturing", "derived", "floating", "record", "unbroadcast"]
 
-# While ``minigrad.compile`` traces a function, every op reports itself here: an
-# object with ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``.
+# While ``minigrad.compile`` traces a function, every op of the thread that traces
+# (``tracer.thread``) reports itself here: an object with ``thread``,
+# ``record(op, data, inputs, saved)`` and ``derived(op, fn, data, inputs)``. Ops of other
+# threads run as usual.
 tracer: Any = None
+_thread = threading.get_ident
 _new = object.__new__
 next_seq = _sequence.__next__
 scope_get = _scope.get
+
+
+def capturing() -> Any:
+    """The tracer of a capture running in this thread, or None."""
+    t = tracer
+    return t if t is not None and t.thread == _thread() else None
 
 
 def record(
@@ -43,7 +53,7 @@ def record(
     if type(data) is not np.ndarray:
         # NumPy ufuncs return scalars for 0-d inputs; a Tensor always holds an array.
         data = np.asarray(data)
-    if tracer is not None:
+    if tracer is not None and tracer.thread == _thread():
         return tracer.record(op, data, inputs, saved)
     out = _new(Tensor)
     out.data = data
@@ -104,7 +114,7 @@ def derived(op: str, fn: Callable[..., np.ndarray], *inputs: Tensor) -> Tensor:
     tensor; a trace sees an op, so a replay recomputes the constant from each call's
     inputs instead of reusing the one it saw."""
     data = fn(*(t.data for t in inputs))
-    if tracer is not None:
+    if tracer is not None and tracer.thread == _thread():
         return tracer.derived(op, fn, data, inputs)
     return Tensor._wrap(data)
 

@@ -39,7 +39,7 @@ def slices(a: Tensor, indices: Sequence[Any], scopes: Sequence[str] | None = Non
     gate slices carry their gate's name for the graph drawing without entering and
     leaving a scope per slice.
     """
-    if core.tracer is not None or (scopes is not None and tape.observers):
+    if core.capturing() is not None or (scopes is not None and tape.observers):
         return _one_by_one(a, indices, scopes)
     d = a.data
     shape, dtype = shared_shape(d.shape), d.dtype

@@ -152,3 +152,35 @@ def test_a_module_compiled_as_it_is_keys_on_its_training_flag_and_what_forward_r
     finally:
         SCALE = 1.0
     assert step.captures == 3
+
+
+class _ScaledLinear(minigrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+
+    def forward(self, x):
+        return self.lin(x) * SCALE
+
+
+def test_what_a_modules_forward_reads_is_followed() -> None:
+    global SCALE
+    model = _ScaledLinear()
+    step = minigrad.compile(lambda x: model(x).sum())
+    x = minigrad.tensor(X)
+    try:
+        for SCALE in (1.0, 5.0):  # noqa: B007  (the global the module's forward reads)
+            assert step(x).item() == pytest.approx(model(x).sum().item(), rel=1e-12)
+    finally:
+        SCALE = 1.0
+    assert step.captures == 2
+
+
+def test_a_compiled_module_reads_the_modules_attributes_not_a_copy() -> None:
+    lin = _lin()
+    step = minigrad.compile(lin)
+    lin.eval()
+    assert not step.training
+    step.train()
+    assert lin.training
+    assert step.__wrapped__ is lin and list(step.parameters()) == list(lin.parameters())

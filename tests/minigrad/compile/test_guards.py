@@ -8,6 +8,7 @@ new array.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -340,3 +341,226 @@ def test_fresh_tensor_edited_with_a_traced_value_is_not_kept_as_a_constant() -> 
     with pytest.warns(RuntimeWarning, match="running eagerly: inplace"):
         assert float(step(minigrad.ones(3))) == 6.0
     assert float(step(minigrad.ones(3) * 2.0)) == 12.0
+
+
+# ------------------------------------------------ values a capture must not freeze
+def _agree(fn, compiled, *args) -> None:
+    """Values and gradients of W: compiled against eager."""
+    W.grad = None
+    a = compiled(*args)
+    a.backward()
+    ga = W.grad.copy()
+    W.grad = None
+    b = fn(*args)
+    b.backward()
+    np.testing.assert_allclose(a.data, b.data, rtol=1e-12)
+    np.testing.assert_allclose(ga, W.grad, rtol=1e-12)
+    W.grad = None
+
+
+def test_detach_inside_is_computed_anew_at_every_call() -> None:
+    def f(x):
+        h = (x @ W).tanh()
+        return (h.detach() * (x @ W)).sum(), h.detach()
+
+    c = minigrad.compile(lambda x: f(x)[0])
+    c(t(3, 2))
+    for seed in (1, 2):
+        _agree(lambda x: f(x)[0], c, t(3, 2, seed=seed))
+    carry = minigrad.compile(f)  # the detached state returned, as truncated BPTT does
+    carry(t(3, 2))
+    x = t(3, 2, seed=3)
+    np.testing.assert_allclose(carry(x)[1].data, f(x)[1].data, rtol=1e-12)
+    assert not carry(x)[1].requires_grad
+
+
+def test_one_tensor_passed_twice_is_not_two_inputs() -> None:
+    f = lambda a, b: (a @ W * 2 + b @ W).sum()  # noqa: E731
+    c = minigrad.compile(f)
+    z = t(3, 2)
+    c(z, z)
+    _agree(f, c, t(3, 2, seed=1), t(3, 2, seed=2))
+    _agree(f, c, z, z)
+    assert c.captures == 2
+
+
+G = t(2, 2, seed=7)
+
+
+def test_an_argument_that_is_also_read_by_name_is_not_an_input_like_others() -> None:
+    f = lambda x: ((x @ W) * G).sum()  # noqa: E731
+    c = minigrad.compile(f)
+    c(G)  # G itself as the argument
+    _agree(f, c, t(2, 2, seed=4))
+    assert c.captures == 2
+
+
+def test_a_compiled_function_called_during_a_capture_is_traced_inline() -> None:
+    inner = minigrad.compile(lambda x: (x @ W).tanh())
+    inner(t(3, 2))  # cached: a replay would return the values of one call
+    outer_fn = lambda x: inner(x).sum()  # noqa: E731
+    outer = minigrad.compile(outer_fn)
+    outer(t(3, 2))
+    _agree(outer_fn, outer, t(3, 2, seed=5))
+
+
+def test_no_grad_inside_the_function_is_honoured() -> None:
+    def f(x):
+        with minigrad.no_grad():
+            scale = (x @ W).sum()
+        return (x @ W).sum() * scale
+
+    c = minigrad.compile(f)
+    c(t(3, 2))
+    _agree(f, c, t(3, 2, seed=6))
+
+
+def test_a_parameter_unfrozen_after_capture_gets_its_gradient() -> None:
+    lin = minigrad.nn.Linear(2, 2, dtype=np.float64)
+    lin.bias.requires_grad_(False)
+    c = minigrad.compile(lambda x: lin(x).sum())
+    c(t(3, 2)).backward()
+    assert lin.bias.grad is None
+    lin.bias.requires_grad_(True)
+    c(t(3, 2)).backward()
+    np.testing.assert_allclose(lin.bias.grad, [3.0, 3.0])
+
+
+@pytest.mark.parametrize(
+    ("construct", "body"),
+    [
+        (".any()", lambda x: minigrad.where(x.any(), x, -x).sum()),
+        (".all()", lambda x: minigrad.where(x.all(), x, -x).sum()),
+    ],
+)
+def test_any_and_all_read_values(construct: str, body) -> None:
+    with pytest.raises(CaptureError, match=re.escape(construct)):
+        minigrad.compile(body)(t(3, 2))
+
+
+def test_reading_a_parameter_before_its_first_op_raises() -> None:
+    p = minigrad.tensor([1.0, -2.0], dtype=np.float64, requires_grad=True)
+    g = minigrad.tensor(2.0, dtype=np.float64)  # read by name, no grad
+
+    def by_data(x):
+        return (x * p).sum() / np.abs(p.data).max()
+
+    def by_item(x):
+        return x.sum() * g.item()
+
+    for body in (by_data, by_item):
+        with pytest.raises(CaptureError, match=r"test_guards\.py:"):
+            minigrad.compile(body)(t(2))
+
+
+def test_assigning_data_inside_runs_eagerly() -> None:
+    p = minigrad.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+
+    def f(x):
+        p.data = np.full(2, len(calls) + 1.0)
+        calls.append(1)
+        return (x * p).sum()
+
+    calls: list[int] = []
+    c = minigrad.compile(f)
+    with pytest.warns(RuntimeWarning, match="running eagerly: assigning .data at .*test_guards"):
+        c(t(2))
+    assert c(t(2)).item() == t(2).sum().item() * 2  # assigned at every call, as eagerly
+
+
+def test_draws_from_a_given_generator_run_eagerly() -> None:
+    for make in (
+        lambda g: lambda x: minigrad.functional.dropout(x @ W, 0.5, generator=g).sum(),
+        lambda g: lambda x: (x @ W + minigrad.randn(2, dtype=np.float64, generator=g)).sum(),
+        lambda g: lambda x: minigrad.nn.Dropout(0.5, generator=g)(x @ W).sum(),
+    ):
+        c = minigrad.compile(make(np.random.default_rng(0)))
+        with pytest.warns(RuntimeWarning, match="running eagerly: random"):
+            first = c(t(4, 2)).item()
+        eager = make(np.random.default_rng(0))
+        assert first == eager(t(4, 2)).item()  # the generator was put back first
+        assert len({c(t(4, 2)).item() for _ in range(4)}) > 1
+
+
+def test_the_eager_run_after_a_random_capture_draws_what_eager_code_would() -> None:
+    f = lambda x: minigrad.functional.dropout(x @ W, 0.5).sum()  # noqa: E731
+    minigrad.manual_seed(3)
+    eager = [f(t(4, 2)).item() for _ in range(3)]
+    minigrad.manual_seed(3)
+    c = minigrad.compile(f)
+    with pytest.warns(RuntimeWarning):
+        compiled = [c(t(4, 2)).item() for _ in range(3)]
+    assert compiled == eager
+
+
+def test_objects_keyed_by_identity_are_kept_while_their_program_is() -> None:
+    class Config:
+        def __init__(self, k: float) -> None:
+            self.k = k
+
+    f = lambda x, cfg: (x @ W).sum() * cfg.k  # noqa: E731
+    c = minigrad.compile(f)
+    x = t(3, 2)
+    c(x, Config(1.0))
+    for k in (2.0, 3.0, 4.0):  # a new object each time, perhaps at a freed address
+        assert c(x, Config(k)).item() == f(x, Config(k)).item()
+
+
+def test_signed_zero_and_nan_arguments() -> None:
+    c = minigrad.compile(lambda x, s: ((x * x).sum() + 1) / s)
+    x = t(3, 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert c(x, 0.0).item() == np.inf
+        assert c(x, -0.0).item() == -np.inf
+        for _ in range(3):
+            c(x, float("nan"))
+    assert c.captures == 3
+
+
+def test_calls_from_several_threads_each_get_their_own_values() -> None:
+    import threading
+
+    f = lambda x: (x @ W).tanh().sum()  # noqa: E731
+    c = minigrad.compile(f)
+    xs = [t(32, 2, seed=i) for i in range(4)]
+    expected = [f(x).item() for x in xs]
+    c(xs[0])
+    wrong: list[int] = []
+
+    def run(i: int) -> None:
+        for _ in range(200):
+            if c(xs[i]).item() != expected[i]:
+                wrong.append(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not wrong
+
+
+def test_eager_code_in_another_thread_runs_as_usual_during_a_capture() -> None:
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    results: list = []
+
+    def slow(x):
+        started.set()
+        release.wait(5)
+        return (x @ W).sum()
+
+    def other() -> None:
+        started.wait(5)
+        y = (t(3, 2) @ W).sum()
+        y.backward()  # would be refused inside a capture
+        results.append(y.item())
+        release.set()
+
+    th = threading.Thread(target=other)
+    th.start()
+    minigrad.compile(slow)(t(3, 2))
+    th.join()
+    W.grad = None
+    assert results == [(t(3, 2) @ W).sum().item()]

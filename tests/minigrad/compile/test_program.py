@@ -219,3 +219,49 @@ def test_a_transposed_weights_gradient_is_made_in_the_weights_layout(uses: int) 
         w.grad = None
         loss(xs).backward()
         np.testing.assert_allclose(got, w.grad, rtol=1e-12)
+
+
+def test_one_tensor_returned_twice_sends_gradients_through_both_places() -> None:
+    w, b, _, xs = setup()
+    f = lambda x: (((x @ w + b).tanh() ** 2).sum(),) * 2  # noqa: E731
+    c = minigrad.compile(f)
+    c(xs[0])
+    first, second = c(xs[1])
+    (first * 2 + second * 3).backward()
+    got = w.grad.copy()
+    w.grad = b.grad = None
+    first, second = f(xs[1])
+    (first * 2 + second * 3).backward()
+    np.testing.assert_allclose(got, w.grad, rtol=1e-13)
+
+
+def test_a_namedtuple_is_returned_as_one() -> None:
+    import collections
+
+    Pair = collections.namedtuple("Pair", "loss hidden")
+    w, b, _, xs = setup()
+    c = minigrad.compile(lambda x: Pair((x @ w + b).sum(), (x @ w).tanh()))
+    for x in xs[:2]:
+        out = c(x)
+        assert type(out) is Pair
+        np.testing.assert_allclose(out.hidden.data, (x @ w).tanh().data, rtol=1e-14)
+
+
+def test_an_input_modified_in_place_before_backward_is_refused_as_eagerly() -> None:
+    w, b, _, xs = setup()
+    f = minigrad.compile(lambda x: (x @ w + b).sum())
+    f(xs[0]).backward()
+    out = f(xs[1])
+    with minigrad.no_grad():
+        xs[1].mul_(0.0)
+    with pytest.raises(RuntimeError, match=r"modified in place after the call"):
+        out.backward()
+    # memory the backward does not read may change: here b's array (its gradient is ones)
+    g = minigrad.compile(lambda x: (x @ w + b).sum())
+    g(xs[2])
+    out = g(xs[2])
+    with minigrad.no_grad():
+        b.mul_(2.0)
+    b.grad = None
+    out.backward()
+    np.testing.assert_allclose(b.grad, [4.0, 4.0])
