@@ -130,6 +130,27 @@ class Batches:
             yield self.chunk(i)
 
 
+class TextTooShort(ValueError):
+    """The training text cannot fill ``batch`` streams of ``seq_len`` characters (a
+    ValueError of one line naming ``--batch`` and ``--seq-len``; a command without those
+    options words it with :meth:`needed`)."""
+
+    def __init__(self, n: int, batch: int, seq_len: int) -> None:
+        self.n, self.batch, self.seq_len = n, batch, seq_len
+        super().__init__(
+            f"the training text ({_characters(n)}) is too short for --batch {batch} x "
+            f"--seq-len {seq_len}; use smaller ones"
+        )
+
+    def needed(self) -> int:
+        """The fewest training characters that fill the streams."""
+        return self.batch * (self.seq_len + 1) + 1
+
+
+def _characters(n: int) -> str:
+    return f"{n} character" + ("" if n == 1 else "s")
+
+
 def _stream_count(n: int, batch: int, seq_len: int) -> int:
     """Streams for ``n`` characters: ``batch`` if each gets a full chunk, else fewer."""
     return max(1, min(batch, (n - 1) // (seq_len + 1)))
@@ -192,9 +213,6 @@ class CharData:
         vocab = Vocabulary.from_text(split.all_text)
         train_ids = vocab.encode(split.text("train"))
         if _stream_count(len(train_ids), batch, seq_len) < batch:
-            raise ValueError(
-                f"the training text ({len(train_ids)} characters) is too short for "
-                f"--batch {batch} x --seq-len {seq_len}; use smaller ones"
-            )
+            raise TextTooShort(len(train_ids), batch, seq_len)
         val = Scored(vocab.encode(split.text("val")), batch, seq_len)
         return cls(vocab, Batches(train_ids, batch, seq_len), val, split, split.digest())

@@ -47,6 +47,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     arguments=_demo_arguments,
 )
 def demo(args: argparse.Namespace) -> None:
+    from ..data import TextTooShort
     from ..demo import demo_config, run_demo
 
     changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
@@ -66,6 +67,13 @@ def demo(args: argparse.Namespace) -> None:
             history=args.history,
             command=command,
         )
+    except TextTooShort as e:
+        raise CLIError(
+            f"the training part of --data ({e.n} character{'' if e.n == 1 else 's'}) is too "
+            f"short for the demo's {e.batch} streams of {e.seq_len} characters: it needs at "
+            f"least {e.needed()} (give a longer text, or use `rnn train`, whose --batch and "
+            "--seq-len can be smaller)"
+        ) from None
     except ValueError as e:
         raise CLIError(str(e)) from None
     except BrokenPipeError:

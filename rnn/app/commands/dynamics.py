@@ -31,7 +31,10 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )
     parser.add_argument(
-        "--hidden", type=positive_int, default=32, help="hidden units (default: %(default)s)"
+        "--hidden",
+        type=positive_int,
+        default=None,
+        help="hidden units of a fresh cell (default: 32)",
     )
     parser.add_argument(
         "--T", type=positive_int, default=200, help="sequence length (default: %(default)s)"
@@ -83,13 +86,21 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
     arguments=_dynamics_arguments,
 )
 def dynamics(args: argparse.Namespace) -> None:
+    import numpy as np
+
     from .. import dynamics as study
     from ..progress import bar
 
     if args.T < 2:
         raise UsageError(f"--T (the sequence length) must be at least 2, got {args.T}")
-    if args.checkpoint and (args.cell != "rnn" or args.init != "default" or args.scale != 1.0):
-        raise UsageError("--checkpoint analyses a saved model: drop --cell, --init and --scale")
+    if args.checkpoint and (
+        args.cell != "rnn" or args.init != "default" or args.scale != 1.0 or args.hidden
+    ):
+        raise UsageError(
+            "--checkpoint analyses a saved model: drop --cell, --hidden, --init and --scale"
+        )
+    if args.hidden is None:
+        args.hidden = 32
     if args.output:
         try:
             import matplotlib  # noqa: F401
@@ -117,9 +128,17 @@ def dynamics(args: argparse.Namespace) -> None:
             progress.set_description(f"{subject.name}: {name}")
 
         try:
-            result = study.analyse(
-                subject, k=args.k, starts=args.starts, seed=args.seed, stage=stage
-            )
+            with np.errstate(over="raise"):
+                result = study.analyse(
+                    subject, k=args.k, starts=args.starts, seed=args.seed, stage=stage
+                )
+        except FloatingPointError:
+            raise CLIError(
+                f"the analysis overflows float64 with the recurrent weights scaled by "
+                f"{args.scale:g}; use a smaller --scale"
+                if args.scale != 1.0
+                else "the analysis overflows float64 with this model's weights"
+            ) from None
         except ValueError as e:
             raise CLIError(str(e)) from None
         progress.update(1)

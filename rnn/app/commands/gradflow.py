@@ -78,8 +78,13 @@ def gradflow(args: argparse.Namespace) -> None:
     if args.T < 2:
         raise UsageError(f"--T (the sequence length) must be at least 2, got {args.T}")
     models = None
-    if args.models:
+    if args.models is not None:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
+        if not models:
+            raise UsageError(
+                f"--models names no model (got {args.models!r}); choose from "
+                f"{', '.join(study.MODELS)}, or leave --models out for all of them"
+            )
         unknown = [m for m in models if m not in study.MODELS]
         if unknown:
             raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(study.MODELS)}")

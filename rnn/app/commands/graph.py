@@ -7,6 +7,7 @@ import subprocess
 
 from ..command import (
     CLIError,
+    UsageError,
     add_seed,
     check_writable,
     command,
@@ -71,7 +72,7 @@ def graph(args: argparse.Namespace) -> None:
     # Checked here, before the temporary file of the atomic write borrows the name.
     if not args.output.lower().endswith((*FORMATS, ".html", ".htm")):
         kinds = ", ".join((*FORMATS, ".html"))
-        raise CLIError(f"-o {args.output}: cannot tell the format; use one of {kinds}")
+        raise UsageError(f"-o {args.output}: cannot tell the format; use one of {kinds}")
     try:
         check_writable(args.output, "-o")
         require(
@@ -106,7 +107,9 @@ def graph(args: argparse.Namespace) -> None:
         # Written beside the target and moved onto it: a full disk leaves no partial file.
         path = write_atomically(args.output, lambda tmp: viz.save(picture, tmp))
     except (ValueError, RuntimeError) as e:
+        # The drawing's own words for its arguments, as this command's options.
         message = str(e).replace("pass collapse=True", "pass --collapse")
+        message = message.replace("max_nodes=", "--max-nodes ")
         raise CLIError(message.replace("raise max_nodes", "raise --max-nodes")) from None
     except OSError as e:
         raise CLIError(f"cannot write {args.output}: {e.strerror}") from None

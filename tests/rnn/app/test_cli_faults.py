@@ -441,3 +441,13 @@ def test_an_unknown_option_before_the_subcommand_shows_the_top_usage(capsys):
 def test_sample_needs_at_least_one_character(checkpoint, capsys):
     err = exits_2(["sample", str(checkpoint), "--length", "0"], capsys)
     assert "argument --length: must be > 0, got 0" in err
+
+
+def test_a_text_too_short_names_the_options_of_the_command_run(tmp_path, capsys):
+    text = tmp_path / "short.txt"
+    text.write_text("hello world\n")
+    status = cli.main(["demo", "--data", str(text), "--out", str(tmp_path / "out"), "-q"])
+    err = one_line_error(capsys, status, "is too short for the demo's 32 streams of 64 characters")
+    assert "--batch" not in err.split("(give")[0] and "needs at least 2081" in err
+    status = cli.main(["train", "--data", str(text), "--checkpoint", str(tmp_path / "c.npz")])
+    one_line_error(capsys, status, "(10 characters) is too short for --batch 32 x --seq-len 64")

@@ -40,6 +40,8 @@ def test_bad_arguments_exit_2(argv, capsys):
         (["task", "adding", "--T", "1"], "at least 2"),
         (["gradflow", "--T", "1"], "at least 2"),
         (["gradflow", "--models", "tanh,transformer"], "unknown model 'transformer'"),
+        (["gradflow", "--models", ""], "--models names no model (got '')"),
+        (["gradflow", "--models", " , "], "--models names no model"),
         (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
     ],
 )

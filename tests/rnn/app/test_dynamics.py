@@ -41,7 +41,21 @@ def test_bad_arguments_exit_2(argv, capsys):
     [
         (["--T", "1"], "at least 2", 2),
         (["--hidden", "4", "--k", "5"], "--k 5 is larger than the state size D = 4", 2),
-        (["--checkpoint", "x.npz", "--cell", "gru"], "drop --cell, --init and --scale", 2),
+        (
+            ["--checkpoint", "x.npz", "--cell", "gru"],
+            "drop --cell, --hidden, --init and --scale",
+            2,
+        ),
+        (
+            ["--checkpoint", "x.npz", "--hidden", "4"],
+            "drop --cell, --hidden, --init and --scale",
+            2,
+        ),
+        (
+            ["--hidden", "4", "--T", "8", "--scale", "1e250"],
+            "overflows float64 with the recurrent weights scaled by 1e+250; use a smaller --scale",
+            1,
+        ),
         (["--checkpoint", "no/such.npz"], "no/such.npz: no such checkpoint", 1),
     ],
 )
