@@ -27,7 +27,6 @@ objects; their values are read at every call.
 
 from __future__ import annotations
 
-import hashlib
 import types
 from collections.abc import Callable
 from typing import Any
@@ -36,7 +35,7 @@ import numpy as np
 
 from ..nn import Module
 from ..tensor import Tensor
-from .key import SCALARS, identity_key, scalar_key
+from .key import SCALARS, array_key, identity_key, module_key, scalar_key
 
 __all__ = ["DEPTH", "ITEMS", "Environment"]
 
@@ -130,14 +129,12 @@ def _state(x: Any, budget: int, found: set[int]) -> Any:
     of the tensors it holds go into ``found``."""
     if isinstance(x, Tensor):
         found.add(id(x))
-        return ("T", id(x), x.data.shape, x.data.dtype.str, x._requires_grad)
+        d = x.data
+        return ("T", id(x), d.shape, d.dtype, x._requires_grad)
     if isinstance(x, Module):
-        params = tuple((id(p), p._requires_grad) for p in x.parameters())
-        found.update(i for i, _ in params)
-        return ("M", id(x), params, tuple(m.training for m in x.modules()))
+        return module_key(x, found)
     if isinstance(x, np.ndarray):
-        digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
-        return ("A", x.shape, x.dtype.str, digest.digest())
+        return array_key(x)
     if isinstance(x, SCALARS):
         return scalar_key(x)
     if isinstance(x, tuple) and len(x) <= budget:

@@ -26,7 +26,16 @@ from ..nn import Module
 from ..tensor import Tensor, get_default_dtype
 from .guards import grad_mode
 
-__all__ = ["SCALARS", "describe_change", "flatten", "identity_key", "labels", "scalar_key"]
+__all__ = [
+    "SCALARS",
+    "array_key",
+    "describe_change",
+    "flatten",
+    "identity_key",
+    "labels",
+    "module_key",
+    "scalar_key",
+]
 
 SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
 _INEXACT = (float, complex, np.inexact)
@@ -71,12 +80,16 @@ def flatten(
     tensors: list[Tensor] = []
     key: list[Any] = []
     _walk(args, kwargs, tensors, key, None)
-    first: dict[int, int] = {}
     # A tensor passed twice is one input of the program: (x, x) and (a, b) differ.
-    key.append(("same", tuple(first.setdefault(id(t), i) for i, t in enumerate(tensors))))
+    ids = [id(t) for t in tensors]
+    if len(set(ids)) == len(ids):
+        key.append(("same", None))  # all distinct, the common case
+    else:
+        first: dict[int, int] = {}
+        key.append(("same", tuple(first.setdefault(i, k) for k, i in enumerate(ids))))
     key.append(grad_mode())
     key.append(get_default_dtype().str)
-    key.extend(_module_key(m, found) for m in extra)
+    key.extend(module_key(m, found) for m in extra)
     return tensors, tuple(key)
 
 
@@ -90,13 +103,24 @@ def labels(args: tuple, kwargs: dict, extra: tuple = ()) -> list[str]:
 
 
 def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | None) -> None:
+    if names is None and not kwargs and all(type(a) is Tensor for a in args):
+        # The common call, tensors only, at every replay: the entries the walk below
+        # would make, without its paths.
+        key.append(("tuple", len(args)))
+        for x in args:
+            tensors.append(x)
+            d = x.data
+            key.append(("T", d.shape, d.dtype, x._requires_grad))
+        key.append(("dict", ()))
+        return
     stack: list[tuple[str, Any]] = [("**kwargs", kwargs), ("*args", args)]
     while stack:
         path, x = stack.pop()
         kind = type(x)
         if kind is Tensor or isinstance(x, Tensor):
             tensors.append(x)
-            key.append(("T", x.data.shape, x.data.dtype.str, x._requires_grad))
+            d = x.data
+            key.append(("T", d.shape, d.dtype, x._requires_grad))
         elif kind is tuple or kind is list or isinstance(x, (tuple, list)):
             key.append((kind.__name__, len(x)))
             stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(x))))
@@ -104,10 +128,9 @@ def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | Non
             key.append(("dict", tuple(x)))
             stack.extend((f"{path}[{k!r}]", x[k]) for k in reversed(list(x)))
         elif kind is np.ndarray or isinstance(x, np.ndarray):
-            digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
-            key.append(("A", x.shape, x.dtype.str, digest.digest()))
+            key.append(array_key(x))
         elif isinstance(x, Module):
-            key.append(_module_key(x))
+            key.append(module_key(x))
         elif isinstance(x, SCALARS):
             key.append(scalar_key(x))
         else:
@@ -116,12 +139,39 @@ def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | Non
             names.append(path)
 
 
-def _module_key(m: Module, found: set[int] | None = None) -> tuple:
-    params = tuple((id(p), p._requires_grad) for p in m.parameters())
+_SMALL_ARRAY = 4096  # bytes: an array this small is keyed by its bytes, not a digest
+
+
+def array_key(x: np.ndarray) -> tuple:
+    """The key of a NumPy array: its shape, dtype and values (its bytes when small, else a
+    128-bit digest of them)."""
+    if x.nbytes <= _SMALL_ARRAY:
+        return ("A", x.shape, x.dtype, x.tobytes())
+    digest = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16)
+    return ("A", x.shape, x.dtype, digest.digest())
+
+
+def module_key(m: Module, found: set[int] | None = None) -> tuple:
+    """The key of a module: its identity, its parameters' identities and requires-grad
+    flags and every submodule's training flag (one walk of the modules' own tables: this
+    runs at every call); the ids of the parameters go into ``found``."""
+    params: list[Any] = []
+    modes: list[bool] = []
+    seen: set[int] = set()
+    stack = [m]
+    while stack:
+        mod = stack.pop()
+        if id(mod) in seen:
+            continue
+        seen.add(id(mod))
+        modes.append(mod.training)
+        for p in mod._parameters.values():
+            params.append(id(p))
+            params.append(p._requires_grad)
+        stack.extend(mod._modules.values())
     if found is not None:
-        found.update(i for i, _ in params)
-    modes = tuple(sub.training for sub in m.modules()) if hasattr(m, "modules") else (m.training,)
-    return ("M", id(m), params, modes)
+        found.update(params[::2])
+    return ("M", id(m), tuple(params), tuple(modes))
 
 
 def _show(item: Any) -> str:
@@ -136,7 +186,7 @@ def _show(item: Any) -> str:
     if kind == "F":
         return item[2]
     if kind == "same":
-        return f"tensor positions {list(item[1])}"
+        return "all distinct" if item[1] is None else f"first places {list(item[1])}"
     if kind == "M":
         return "module (its parameters or training mode)"
     if kind == "id":

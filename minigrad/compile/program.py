@@ -83,6 +83,7 @@ class Program:
         slots = gp.slots if gp is not None else {}
         # Per output: ("none"|"input"|"source"|"op", payload, taped)
         self._outs = [_output_plan(v, where, slots) for v in trace.outputs]
+        self._taped = sum(taped for *_, taped in self._outs)  # outputs with a backward
         leaves = [v for v in slots if v.kind in ("param", "input")]
         self._parents = [
             ("input", where[v]) if v.kind == "input" else ("source", v.source) for v in leaves

@@ -564,3 +564,14 @@ def test_eager_code_in_another_thread_runs_as_usual_during_a_capture() -> None:
     th.join()
     W.grad = None
     assert results == [(t(3, 2) @ W).sum().item()]
+
+
+def test_the_key_of_a_call_of_tensors_only_is_the_general_walks() -> None:
+    from minigrad.compile import key as keys
+
+    args = (t(3, 2), t(4, seed=1), minigrad.tensor([1, 2]))
+    fast: list = []
+    keys._walk(args, {}, [], fast, None)
+    general: list = []
+    keys._walk(args, {}, [], general, [])  # with labels: the general walk
+    assert fast == general
