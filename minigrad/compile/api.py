@@ -131,7 +131,7 @@ class Compiled:
                 f"last capture: {changed}. Each new key "
                 "costs a capture; keep shapes and non-tensor arguments fixed",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         self._last = (key, labels)
         try:
@@ -147,7 +147,7 @@ class Compiled:
     def _warn(self, what: str, message: str) -> None:
         if what not in self._warned:
             self._warned.add(what)
-            warnings.warn(message, RuntimeWarning, stacklevel=4)
+            warnings.warn(message, RuntimeWarning, stacklevel=5)
 
 
 def capture(
@@ -177,7 +177,8 @@ def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: se
         # Put the generators back: the eager run draws what this run drew.
         randomness.restore()
         generators.restore()
-        raise Fallback("random numbers drawn inside the function (dropout, randn, ...)")
+        at = f" at {generators.first}" if generators.seen else ""
+        raise Fallback(f"random numbers drawn inside the function (dropout, randn, ...){at}")
     leaves, rebuild = flatten_outputs(result, structure=True)
     tracer.trace.outputs = [
         tracer.output_value(t) if isinstance(t, Tensor) else None for t in leaves

@@ -338,8 +338,11 @@ class GeneratorState:
 
     def __init__(self) -> None:
         self.seen: list[tuple[Any, Any]] = []
+        self.first = ""  # where the first draw was made
 
     def saw(self, gen: np.random.Generator) -> None:
+        if not self.seen:
+            self.first = where()
         if all(g is not gen for g, _ in self.seen):
             self.seen.append((gen, gen.bit_generator.state))
 

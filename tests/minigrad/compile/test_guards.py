@@ -575,3 +575,16 @@ def test_the_key_of_a_call_of_tensors_only_is_the_general_walks() -> None:
     general: list = []
     keys._walk(args, {}, [], general, [])  # with labels: the general walk
     assert fast == general
+
+
+def test_warnings_point_at_the_users_call() -> None:
+    g = np.random.default_rng(0)
+    c = minigrad.compile(lambda x: minigrad.functional.dropout(x @ W, 0.5, generator=g).sum())
+    with pytest.warns(RuntimeWarning, match=r"random .* at .*test_guards\.py:\d+") as rec:
+        c(t(3, 2))
+    assert rec[0].filename == __file__
+    again = minigrad.compile(lambda x: (x @ W).sum(), warn_after=1)
+    again(t(3, 2))
+    with pytest.warns(RuntimeWarning, match="captured 2 times") as rec:
+        again(t(4, 2))
+    assert rec[0].filename == __file__
