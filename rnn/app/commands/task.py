@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from ..command import (
     CLIError,
+    Interrupted,
     UsageError,
     add_eager,
     add_history,
@@ -123,8 +125,12 @@ def task(args: argparse.Namespace) -> None:
         raise UsageError(f"--t-max must be greater than 2, got {args.t_max:g}")
     if args.history:
         check_writable(args.history, "--history")
+    if args.save:
+        check_writable(args.save, "--save")
     try:
         result = _train(args)
+    except KeyboardInterrupt:
+        raise Interrupted(_what_was_lost(args)) from None
     except Diverged as e:
         raise CLIError(f"training stopped: {e} (a lower --lr or a --clip may help)") from None
     except ValueError as e:
@@ -151,9 +157,20 @@ def task(args: argparse.Namespace) -> None:
         )
         try:
             save_task_model(args.save, result.model, {**config, "final_loss": result.final_loss})
-        except (OSError, ValueError) as e:
+        except OSError as e:
+            # minigrad.save puts the path into strerror; the errno alone says why.
+            why = os.strerror(e.errno) if e.errno else str(e)
+            raise CLIError(f"cannot save the model to {args.save}: {why}") from None
+        except ValueError as e:
             raise CLIError(f"cannot save the model to {args.save}: {e}") from None
         print(f"model saved to {args.save}")
+
+
+def _what_was_lost(args: argparse.Namespace) -> str:
+    """After Ctrl-C: the model is saved only once training ends, so nothing was."""
+    if not args.save:
+        return "the model was not saved (no --save given)"
+    return f"nothing was saved: the model goes to {args.save} only once training ends"
 
 
 # The options that define a run (recorded by --history).
