@@ -278,12 +278,15 @@ class Trainer:
         that do not alter the model or the data (steps, lr, clip, eval/sample cadence).
         """
         state = load_checkpoint(path)
+        trained_on = _data_name(state["config"].get("data"))
         config = _changed(TrainConfig.from_dict(state["config"]), changes)
         corpus = load_corpus(config) if corpus is None else corpus
         trainer = cls(config, corpus, eager)
         if trainer.data.text_sha256 != state["text_sha256"]:
             raise ValueError(
-                f"{path}: trained on a different text (or split of it) than the one given"
+                f"{path}: trained on a different text (or split of it) than the one given: "
+                f"on {trained_on} (SHA-256 {state['text_sha256'][:12]}), not on "
+                f"{_data_name(config.data)} (SHA-256 {trainer.data.text_sha256[:12]})"
             )
         try:
             trainer._restore(state)
@@ -376,6 +379,16 @@ class Trainer:
             return "no checkpoint had been written yet"
         path, step = self.last_saved
         return f"the last good checkpoint is {path} (step {step}), left as it was"
+
+
+def _data_name(data: str | list[str] | None) -> str:
+    """``TrainConfig.data`` for a message: the file name(s), at most three of them."""
+    if data is None:
+        return "the standard library's modules"
+    if isinstance(data, str):
+        return data
+    more = f" and {len(data) - 3} more" if len(data) > 3 else ""
+    return ", ".join(list(data)[:3]) + more
 
 
 def _changed(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,13 +79,14 @@ def _train_arguments(parser: argparse.ArgumentParser) -> None:
         "--eval-every",
         type=natural,
         metavar="N",
-        help=f"steps between validations (default: {d.eval_every})",
+        help="steps between validations, each followed by a checkpoint; 0: only at the "
+        f"end (default: {d.eval_every})",
     )
     add(
         "--sample-every",
         type=natural,
         metavar="N",
-        help=f"steps between samples (default: {d.sample_every})",
+        help=f"steps between samples; 0: none (default: {d.sample_every})",
     )
     add("--seed", type=natural, metavar="N", help=f"random seed (default: {d.seed})")
     _file_arguments(parser)
@@ -128,9 +130,9 @@ def train(args: argparse.Namespace) -> None:
     from ..train import Diverged, bits
     from ..trainrecord import TrainHistory
 
-    path = _checkpoint_path(args)
+    path, option = _checkpoint_path(args)
+    check_writable(path, option)  # first: a folder there is no run to resume or replace
     _refuse_other_run(path, args)
-    check_writable(path, "--checkpoint" if args.checkpoint else "--out")
     if args.history:
         check_writable(args.history, "--history")
     trainer = _trainer(args)
@@ -151,7 +153,9 @@ def train(args: argparse.Namespace) -> None:
     except BrokenPipeError:
         raise  # the reader of stdout has stopped: no failure to write files (see cli.main)
     except OSError as e:
-        raise CLIError(f"cannot write the checkpoint {path}: {e.strerror}") from None
+        # minigrad.save puts the path into strerror; the errno alone says why.
+        why = os.strerror(e.errno) if e.errno else str(e)
+        raise CLIError(f"cannot write the checkpoint {path}: {why}") from None
     except KeyboardInterrupt:
         raise Interrupted(_how_to_go_on(trainer)) from None
     if trainer.val_nats is not None:
@@ -183,12 +187,15 @@ def _refuse_other_run(path: Path, args: argparse.Namespace) -> None:
     if args.resume and Path(args.resume).resolve() == path.resolve():
         return
     try:
-        what = f"a checkpoint of another run (step {load_checkpoint(path)['step']})"
+        step = load_checkpoint(path)["step"]
     except ValueError:
-        what = "a file"
+        raise CLIError(
+            f"{path} already holds a file that is not a checkpoint of rnn train; "
+            "give --force to replace it, or choose another path"
+        ) from None
     raise CLIError(
-        f"{path} already holds {what}; continue it with --resume {path}, "
-        "or give --force to replace it"
+        f"{path} already holds a checkpoint of another run (step {step}); "
+        f"continue it with --resume {path}, or give --force to replace it"
     )
 
 
@@ -216,10 +223,11 @@ def _trainer(args: argparse.Namespace) -> Trainer:
     return trainer
 
 
-def _checkpoint_path(args: argparse.Namespace) -> Path:
-    """--checkpoint, else --out/checkpoint.npz, else (resuming) the resumed file."""
+def _checkpoint_path(args: argparse.Namespace) -> tuple[Path, str]:
+    """--checkpoint, else --out/checkpoint.npz, else (resuming) the resumed file; with
+    the option it came from, for messages."""
     if args.checkpoint:
-        return Path(args.checkpoint)
+        return Path(args.checkpoint), "--checkpoint"
     if args.out or not args.resume:
-        return Path(args.out or "out/train") / "checkpoint.npz"
-    return Path(args.resume)
+        return Path(args.out or "out/train") / "checkpoint.npz", "--out"
+    return Path(args.resume), "--resume"

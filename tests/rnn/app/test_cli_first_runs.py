@@ -8,7 +8,8 @@ import errno
 import itertools
 import os
 
-from clitools import one_line_error
+import pytest
+from clitools import TEXT, exits_2, one_line_error, train
 
 import minigrad
 from rnn.app import cli, tasks
@@ -72,3 +73,65 @@ def test_task_ctrl_c_says_nothing_was_saved_and_where_it_would_go(tmp_path, monk
     assert (
         capsys.readouterr().err == "rnn: interrupted: the model was not saved (no --save given)\n"
     )
+
+
+# --- train's output path and --resume ------------------------------------------------
+
+
+def test_train_checkpoint_naming_a_folder_says_so_and_offers_nothing_that_fails(
+    text_file, tmp_path, capsys
+):
+    folder = tmp_path / "o1"
+    folder.mkdir()
+    err = one_line_error(capsys, train(text_file, folder, "--steps", "2"))
+    assert err == f"rnn: error: --checkpoint {folder}: is a directory, expected a file name\n"
+
+
+def test_train_checkpoint_onto_a_file_that_is_no_checkpoint_offers_force_only(
+    text_file, tmp_path, capsys
+):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    err = one_line_error(capsys, train(text_file, notes, "--steps", "2"), "--force")
+    assert "not a checkpoint of rnn train" in err and "--resume" not in err
+    assert notes.read_text() == "mine"
+
+
+def test_resume_from_a_folder_names_resume(tmp_path, capsys):
+    folder = tmp_path / "o1"
+    folder.mkdir()
+    err = one_line_error(capsys, cli.main(["train", "--resume", str(folder), "-q"]))
+    assert err.startswith(f"rnn: error: --resume {folder}: is a directory")
+
+
+def test_resume_on_another_text_names_the_text_it_was_trained_on(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT.upper(), encoding="utf-8")
+    capsys.readouterr()
+    argv = ["train", "--resume", str(ckpt), "--steps", "4", "--data", str(other), "-q"]
+    err = one_line_error(capsys, cli.main(argv), "different text")
+    digest = minigrad.load(ckpt)["text_sha256"][:12]
+    assert f"on {text_file} (SHA-256 {digest}), not on {other} (SHA-256 " in err
+
+
+def test_a_checkpoint_that_cannot_be_written_says_why_once(
+    text_file, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(minigrad, "save", refused_as_minigrad_save_does(errno.EACCES))
+    path = tmp_path / "c.npz"
+    err = one_line_error(capsys, train(text_file, path, "--steps", "2"))
+    assert err == f"rnn: error: cannot write the checkpoint {path}: Permission denied\n"
+
+
+def test_eval_every_zero_is_documented_as_at_the_end_only(text_file, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "each followed by a checkpoint; 0: only at the end" in help_text
+    assert "steps between samples; 0: none" in help_text
+    assert train(text_file, tmp_path / "c.npz", "--steps", "4", "--eval-every", "0") == 0
+    evaluations = [line for line in capsys.readouterr().out.splitlines() if "val loss" in line]
+    assert len(evaluations) == 1 and evaluations[0].startswith("step      4")
+    assert "must be >= 0" in exits_2(["train", "--eval-every", "-1"], capsys)
