@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 
 import numpy as np
+
+import minigrad
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from .data import Vocabulary
 from .models import CharLM
 
-__all__ = ["generate", "sample_text"]
+__all__ = ["generate", "generate_chunks", "sample_text"]
+
+# A chunk of generated text is handed on once it holds this many characters, or once
+# this many seconds have passed since the last one: the reader sees text as it comes,
+# and only one chunk is held in memory however long the text.
+CHUNK_CHARS = 4096
+CHUNK_SECONDS = 0.1
 
 
 def sample_text(
@@ -42,6 +52,31 @@ def generate(
     The same ``seed`` gives the same text. Raises ``ValueError`` (one line) for a bad
     checkpoint, an empty prime, or prime characters outside the model's vocabulary.
     """
+    model, vocab, prime = _load(checkpoint, prime)
+    return sample_text(model, vocab, prime, length, temperature, np.random.default_rng(seed))
+
+
+def generate_chunks(
+    checkpoint: str | os.PathLike[str],
+    prime: str | None = None,
+    length: int = 500,
+    temperature: float = 0.8,
+    seed: int | None = None,
+) -> Iterator[str]:
+    """The text of :func:`generate` (the same for the same arguments), in pieces as it
+    is drawn: the prime, then chunks of at most ``CHUNK_CHARS`` characters, each handed
+    on within about ``CHUNK_SECONDS`` of its first character. Memory stays bounded
+    whatever ``length``. On Ctrl-C the characters drawn so far come as one more chunk,
+    then the ``KeyboardInterrupt``.
+
+    The checkpoint and prime are checked here, before the first chunk is asked for
+    (``ValueError`` as :func:`generate`)."""
+    model, vocab, prime = _load(checkpoint, prime)
+    return _chunks(model, vocab, prime, length, temperature, np.random.default_rng(seed))
+
+
+def _load(checkpoint: str | os.PathLike[str], prime: str | None) -> tuple[CharLM, Vocabulary, str]:
+    """The model, vocabulary and prime (default: a newline, else the first character)."""
     if prime == "":
         raise ValueError("the prime needs at least one character")
     state = load_checkpoint(checkpoint)
@@ -58,4 +93,43 @@ def generate(
             f"the prime has characters the model never saw: {shown!r} "
             f"(its vocabulary has {len(vocab)} characters)"
         )
-    return sample_text(model, vocab, prime, length, temperature, np.random.default_rng(seed))
+    return model, vocab, prime
+
+
+def _chunks(
+    model: CharLM,
+    vocab: Vocabulary,
+    prime: str,
+    length: int,
+    temperature: float,
+    generator: np.random.Generator,
+) -> Iterator[str]:
+    """:func:`sample_text` in chunks. The draws are :meth:`CharLM.sample`'s, step for
+    step, so the same generator gives the same characters."""
+    yield prime
+    with minigrad.no_grad():
+        logits, state = model(np.asarray(vocab.encode(prime), dtype=np.int64)[:, None])
+    chars, left = vocab.chars, length
+    while left:
+        pending: list[str] = []
+        since = time.monotonic()
+        try:
+            # Grad mode is set per chunk, never across a yield, where the caller runs.
+            with minigrad.no_grad():
+                while left and len(pending) < CHUNK_CHARS:
+                    z = logits.data[-1, 0].astype(np.float64)
+                    if temperature == 0:
+                        nxt = int(np.argmax(z))
+                    else:
+                        z = z / temperature
+                        p = np.exp(z - z.max())
+                        nxt = int(generator.choice(len(p), p=p / p.sum()))
+                    pending.append(chars[nxt])
+                    left -= 1
+                    logits, state = model(np.array([[nxt]]), state)
+                    if time.monotonic() - since >= CHUNK_SECONDS:
+                        break
+        except KeyboardInterrupt:
+            yield "".join(pending)
+            raise
+        yield "".join(pending)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..command import (
     CLIError,
@@ -37,7 +38,7 @@ def _sample_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("sample", help="generate text from a trained checkpoint", arguments=_sample_arguments)
 def sample(args: argparse.Namespace) -> None:
-    from ..sample import generate
+    from ..sample import generate_chunks
 
     if args.path and args.checkpoint and args.path != args.checkpoint:
         raise UsageError("give the checkpoint once (positional or --checkpoint), not both")
@@ -47,7 +48,12 @@ def sample(args: argparse.Namespace) -> None:
             "which checkpoint? give its path (e.g. rnn sample out/train/checkpoint.npz)"
         )
     try:
-        text = generate(path, args.prime, args.length, args.temperature, args.seed)
+        chunks = generate_chunks(path, args.prime, args.length, args.temperature, args.seed)
     except ValueError as e:
         raise CLIError(str(e)) from None
-    print(text)
+    # Each chunk is written as it is drawn (`| head -c 100` ends at once, Ctrl-C keeps
+    # what was drawn); the text ends with a newline, as print() ends it.
+    for chunk in chunks:
+        sys.stdout.write(chunk)
+        sys.stdout.flush()
+    print()

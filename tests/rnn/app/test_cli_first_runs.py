@@ -7,12 +7,19 @@ from __future__ import annotations
 import errno
 import itertools
 import os
+import select
+import subprocess
+import sys
+import time
 
 import pytest
 from clitools import TEXT, exits_2, one_line_error, train
 
 import minigrad
+import rnn
 from rnn.app import cli, tasks
+from rnn.app import sample as sampling
+from rnn.app.models import CharLM
 
 TASK = ["task", "adding", "--cell", "rnn", "--T", "5", "--steps", "5", "--hidden", "4"]
 TASK += ["--batch", "2", "-q"]
@@ -135,3 +142,88 @@ def test_eval_every_zero_is_documented_as_at_the_end_only(text_file, tmp_path, c
     evaluations = [line for line in capsys.readouterr().out.splitlines() if "val loss" in line]
     assert len(evaluations) == 1 and evaluations[0].startswith("step      4")
     assert "must be >= 0" in exits_2(["train", "--eval-every", "-1"], capsys)
+
+
+# --- sample: written as it is drawn --------------------------------------------------
+
+
+@pytest.fixture
+def checkpoint(text_file, tmp_path, capsys):
+    path = tmp_path / "model.npz"
+    assert train(text_file, path, "--steps", "3") == 0
+    capsys.readouterr()
+    return path
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_sample_chunks_are_the_text_generate_draws(checkpoint, chunk, monkeypatch):
+    monkeypatch.setattr(sampling, "CHUNK_CHARS", chunk)
+    cases = [("def ", 300, 0.8, 5), (None, 1, 0.8, 0), ("x", 50, 0.0, None), (None, 200, 2.0, 9)]
+    for prime, length, temperature, seed in cases:
+        chunks = list(sampling.generate_chunks(checkpoint, prime, length, temperature, seed))
+        assert "".join(chunks) == sampling.generate(checkpoint, prime, length, temperature, seed)
+        assert max(len(c) for c in chunks[1:]) <= chunk
+
+
+def test_sample_prints_the_same_bytes_as_generate(checkpoint, capsys, monkeypatch):
+    monkeypatch.setattr(sampling, "CHUNK_CHARS", 16)
+    for length in ("1", "16", "17", "500"):
+        assert cli.main(["sample", str(checkpoint), "--length", length, "--seed", "3"]) == 0
+        expected = sampling.generate(checkpoint, None, int(length), 0.8, 3) + "\n"
+        assert capsys.readouterr().out == expected
+
+
+def test_a_very_long_sample_starts_at_once(checkpoint):
+    start = time.monotonic()
+    chunks = sampling.generate_chunks(checkpoint, "d", 10**12, 0.8, 1)
+    first = list(itertools.islice(chunks, 3))
+    assert first[0] == "d" and 0 < len(first[1]) <= sampling.CHUNK_CHARS
+    assert time.monotonic() - start < 30
+
+
+def test_ctrl_c_while_sampling_keeps_what_was_drawn(checkpoint, monkeypatch, capsys):
+    forward, calls = CharLM.forward, itertools.count()
+
+    def interrupted(self, *args):
+        if next(calls) == 40:  # after the prime's call, one per character: 40 drawn
+            raise KeyboardInterrupt
+        return forward(self, *args)
+
+    monkeypatch.setattr(CharLM, "forward", interrupted)
+    argv = ["sample", str(checkpoint), "--length", str(10**12), "--seed", "4"]
+    assert cli.main(argv) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "rnn: interrupted\n"
+    monkeypatch.setattr(CharLM, "forward", forward)
+    assert captured.out == sampling.generate(checkpoint, None, 40, 0.8, 4)
+
+
+def read_within(stream, size: int, seconds: float) -> bytes:
+    """Up to ``size`` bytes of a pipe, as many as come within ``seconds``."""
+    data, deadline = b"", time.monotonic() + seconds
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([stream], [], [], left)[0]:
+            break
+        more = os.read(stream.fileno(), size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def test_sample_into_head_ends_at_once(checkpoint):
+    """`rnn sample CK --length 1000000000000 | head -c 100`, in a subprocess."""
+    root = os.path.dirname(os.path.dirname(rnn.__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    argv = [sys.executable, "-m", "rnn", "sample", str(checkpoint), "--length", str(10**12)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        head = read_within(proc.stdout, 100, seconds=60)
+        proc.stdout.close()
+        status = proc.wait(timeout=60) if len(head) == 100 else None
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(head) == 100
+    assert (status, proc.stderr.read()) == (1, b"")
