@@ -4,7 +4,8 @@ named model configuration beyond the library's cells, the IRNN."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -135,30 +136,55 @@ class CharLM(nn.Module):
         generator: np.random.Generator | None = None,
     ) -> np.ndarray:
         """Generate ``length`` ids after the ``prime`` ids, sampling from
-        softmax(logits / temperature) (temperature 0 picks the most likely id)."""
+        softmax(logits / temperature) (temperature 0 picks the most likely id): the
+        first ``length`` of :meth:`draws`."""
+        ids = self.draws(prime, temperature, generator)
+        return np.fromiter(itertools.islice(ids, length), dtype=np.int64, count=length)
+
+    def draws(
+        self,
+        prime: np.ndarray,
+        temperature: float = 1.0,
+        generator: np.random.Generator | None = None,
+    ) -> Iterator[int]:
+        """The ids that follow the ``prime`` ids, drawn one at a time from
+        softmax(logits / temperature) (temperature 0 picks the most likely id), for as
+        long as they are asked for. Each step runs in evaluation mode and records no
+        graph (both set around the step alone: the caller runs between two draws), so
+        memory stays the same however many are drawn."""
         if temperature < 0:
             raise ValueError(f"temperature must be >= 0, got {temperature}")
         if len(prime) == 0:
             raise ValueError("sample: the prime needs at least one character")
         rng = generator or np.random.default_rng()
+        return self._draws(np.asarray(prime, dtype=np.int64)[:, None], temperature, rng)
+
+    def _draws(
+        self, prime: np.ndarray, temperature: float, rng: np.random.Generator
+    ) -> Iterator[int]:
+        logits, state = self._evaluate(prime, None)
+        while True:
+            z = logits.data[-1, 0].astype(np.float64)
+            if temperature == 0:
+                nxt = int(np.argmax(z))
+            else:
+                z = z / temperature
+                p = np.exp(z - z.max())
+                nxt = int(rng.choice(len(p), p=p / p.sum()))
+            yield nxt
+            logits, state = self._evaluate(np.array([[nxt]]), state)
+
+    def _evaluate(self, ids: np.ndarray, state: Any) -> tuple[Tensor, Any]:
+        """``self(ids, state)`` in evaluation mode, without a graph."""
         was_training = self.training
-        self.eval()
+        if was_training:
+            self.eval()
         try:
-            logits, state = self(np.asarray(prime, dtype=np.int64)[:, None])
-            out = []
-            for _ in range(length):
-                z = logits.data[-1, 0].astype(np.float64)
-                if temperature == 0:
-                    nxt = int(np.argmax(z))
-                else:
-                    z = z / temperature
-                    p = np.exp(z - z.max())
-                    nxt = int(rng.choice(len(p), p=p / p.sum()))
-                out.append(nxt)
-                logits, state = self(np.array([[nxt]]), state)
+            with minigrad.no_grad():
+                return self(ids, state)
         finally:
-            self.train(was_training)
-        return np.array(out, dtype=np.int64)
+            if was_training:
+                self.train()
 
 
 class SequenceClassifier(nn.Module):

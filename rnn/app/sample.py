@@ -8,8 +8,6 @@ from collections.abc import Iterator
 
 import numpy as np
 
-import minigrad
-
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from .data import Vocabulary
 from .models import CharLM
@@ -104,31 +102,22 @@ def _chunks(
     temperature: float,
     generator: np.random.Generator,
 ) -> Iterator[str]:
-    """:func:`sample_text` in chunks. The draws are :meth:`CharLM.sample`'s, step for
-    step, so the same generator gives the same characters."""
+    """:func:`sample_text` in chunks: the draws are :meth:`CharLM.draws`, so the same
+    generator gives the same characters."""
     yield prime
-    with minigrad.no_grad():
-        logits, state = model(np.asarray(vocab.encode(prime), dtype=np.int64)[:, None])
+    if not length:
+        return
+    ids = model.draws(vocab.encode(prime), temperature, generator)
     chars, left = vocab.chars, length
     while left:
         pending: list[str] = []
         since = time.monotonic()
         try:
-            # Grad mode is set per chunk, never across a yield, where the caller runs.
-            with minigrad.no_grad():
-                while left and len(pending) < CHUNK_CHARS:
-                    z = logits.data[-1, 0].astype(np.float64)
-                    if temperature == 0:
-                        nxt = int(np.argmax(z))
-                    else:
-                        z = z / temperature
-                        p = np.exp(z - z.max())
-                        nxt = int(generator.choice(len(p), p=p / p.sum()))
-                    pending.append(chars[nxt])
-                    left -= 1
-                    logits, state = model(np.array([[nxt]]), state)
-                    if time.monotonic() - since >= CHUNK_SECONDS:
-                        break
+            while left and len(pending) < CHUNK_CHARS:
+                pending.append(chars[next(ids)])
+                left -= 1
+                if time.monotonic() - since >= CHUNK_SECONDS:
+                    break
         except KeyboardInterrupt:
             yield "".join(pending)
             raise
