@@ -45,7 +45,7 @@ from typing import TypeVar
 import numpy as np
 
 from minigrad import Tensor, nn, no_grad
-from minigrad.rng import default_generator
+from minigrad.rng import generator as random_generator
 
 from .cells import CellBase
 from .constraints import recurrent_weight_names
@@ -130,7 +130,7 @@ def chrono_(module: M, t_max: float, generator: np.random.Generator | None = Non
     if not module.bias:
         raise ValueError("chrono_: the module has no biases (bias=False)")
     keep, write = CHRONO_GATES[name]
-    rng = generator if generator is not None else default_generator()
+    rng = random_generator(generator)
     H = module.hidden_size
     for _, b_ih, b_hh in _recurrent(module, "chrono_"):
         b = np.log(rng.uniform(1.0, t_max - 1.0, H))
@@ -151,7 +151,7 @@ def orthogonal_(module: M, gain: float = 1.0, generator: np.random.Generator | N
     fixed by ``sign(diag(R))``, which makes it uniformly (Haar) distributed, as
     :func:`minigrad.nn.init.orthogonal_`.
     """
-    rng = generator if generator is not None else default_generator()
+    rng = random_generator(generator)
     _refuse_parametrized(module, "orthogonal_")
     for w, _, _ in _recurrent(module, "orthogonal_"):
         H = w.shape[1]

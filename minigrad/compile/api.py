@@ -14,6 +14,7 @@ from ..nn import Module
 from ..ops import core
 from ..ops.registry import calling_op
 from ..tensor import Tensor
+from . import environment
 from .environment import Environment
 from .guards import CaptureError, Fallback, GeneratorState, RandomState, guarded
 from .kernels import KERNELS
@@ -150,6 +151,9 @@ class Compiled:
             warnings.warn(message, RuntimeWarning, stacklevel=5)
 
 
+environment.COMPILED = Compiled  # (environment follows a compiled function to its fn)
+
+
 def capture(
     fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: set = frozenset()
 ) -> Program:
@@ -171,6 +175,11 @@ def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: se
     try:
         with guarded(tracer):
             result = fn(*args, **kwargs)
+    except Fallback:
+        # The function runs eagerly next: it must draw what it would have drawn.
+        randomness.restore()
+        generators.restore()
+        raise
     finally:
         core.tracer = rng.watch = None
     if generators.seen or randomness.changed():

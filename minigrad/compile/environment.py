@@ -42,6 +42,7 @@ __all__ = ["DEPTH", "ITEMS", "Environment"]
 DEPTH = 4  # functions followed through the names they read
 ITEMS = 64  # containers larger than this are keyed by identity
 _MISSING = object()
+COMPILED: Any = None  # minigrad.compile.api.Compiled (set there: it imports this module)
 _OPAQUE = (type, types.ModuleType, types.BuiltinFunctionType, types.MethodWrapperType)
 
 
@@ -72,7 +73,9 @@ class Environment:
         stack: list[tuple[Any, int]] = [(fn, 0)]
         while stack:
             f, depth = stack.pop()
-            if isinstance(f, Module):  # a module compiled as it is: what its forward reads
+            if isinstance(f, Module):  # what its forward reads, and its submodules' forwards
+                if depth < DEPTH:
+                    stack.extend((m, depth + 1) for m in f._modules.values())
                 f = type(f).forward
             f = getattr(f, "__func__", f)  # a bound method: its function
             code = getattr(f, "__code__", None)
@@ -89,6 +92,8 @@ class Environment:
 
     def _add(self, label: str, where: Any, name: str, stack: list, depth: int) -> None:
         value = _read(where, name)
+        if type(value) is COMPILED:  # a compiled function or module: what it compiles
+            value = value.fn
         if isinstance(value, _OPAQUE):
             return  # classes, modules, builtins: fixed for the program's purposes
         self.reads.append((label, where, name))
@@ -150,4 +155,6 @@ def _state(x: Any, budget: int, found: set[int]) -> Any:
         return ("method", x.__func__, _state(x.__self__, budget, found))
     if isinstance(x, (types.FunctionType, types.MethodType)):
         return ("F", x)  # what it reads is in the key on its own
+    if type(x) is COMPILED:
+        return _state(x.fn, budget, found)
     return identity_key(x)

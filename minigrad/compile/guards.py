@@ -325,7 +325,9 @@ class RandomState:
         gen = rng.default_generator()
         if gen is not self.gen or gen.bit_generator.state != self.state:
             return True
-        return not np.array_equal(np.random.get_state()[1], self.np_state[1])  # noqa: NPY002
+        now = np.random.get_state()  # noqa: NPY002
+        # the key array and the position in it: a small draw moves the position only
+        return not np.array_equal(now[1], self.np_state[1]) or now[2:] != self.np_state[2:]
 
     def restore(self) -> None:
         rng.restore(self.gen, self.state)
@@ -339,8 +341,11 @@ class GeneratorState:
     def __init__(self) -> None:
         self.seen: list[tuple[Any, Any]] = []
         self.first = ""  # where the first draw was made
+        self.thread = threading.get_ident()
 
     def saw(self, gen: np.random.Generator) -> None:
+        if threading.get_ident() != self.thread:
+            return  # another thread's draw, not the function's
         if not self.seen:
             self.first = where()
         if all(g is not gen for g, _ in self.seen):

@@ -6,7 +6,8 @@ included), so a tensor inside a list is an input like any other. For each leaf:
 - a Tensor: its shape, dtype and requires-grad flag (its values are the input);
 - a NumPy array: its shape, dtype *and values* (arrays are constants of the program:
   lengths, masks, index arrays; pass a Tensor for data that changes every call);
-- a module: its identity, training flag and the identity of its parameters;
+- a module: its identity, its parameters' identities and requires-grad flags, and its
+  submodules' identities and training flags;
 - a Python number, string, None, ...: its value (a float by its ``repr``, so ``-0.0``
   and ``0.0`` differ and a NaN matches a NaN); any other object: its identity, the
   object kept alive with the key (so no other object can take its address meanwhile).
@@ -79,7 +80,7 @@ def flatten(
     ``extra`` go into ``found``."""
     tensors: list[Tensor] = []
     key: list[Any] = []
-    _walk(args, kwargs, tensors, key, None)
+    _walk(args, kwargs, tensors, key, None, found)
     # A tensor passed twice is one input of the program: (x, x) and (a, b) differ.
     ids = [id(t) for t in tensors]
     if len(set(ids)) == len(ids):
@@ -102,7 +103,14 @@ def labels(args: tuple, kwargs: dict, extra: tuple = ()) -> list[str]:
     return names
 
 
-def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | None) -> None:
+def _walk(
+    args: tuple,
+    kwargs: dict,
+    tensors: list,
+    key: list,
+    names: list | None,
+    found: set[int] | None = None,
+) -> None:
     if names is None and not kwargs and all(type(a) is Tensor for a in args):
         # The common call, tensors only, at every replay: the entries the walk below
         # would make, without its paths.
@@ -130,7 +138,7 @@ def _walk(args: tuple, kwargs: dict, tensors: list, key: list, names: list | Non
         elif kind is np.ndarray or isinstance(x, np.ndarray):
             key.append(array_key(x))
         elif isinstance(x, Module):
-            key.append(module_key(x))
+            key.append(module_key(x, found))
         elif isinstance(x, SCALARS):
             key.append(scalar_key(x))
         else:
@@ -153,10 +161,10 @@ def array_key(x: np.ndarray) -> tuple:
 
 def module_key(m: Module, found: set[int] | None = None) -> tuple:
     """The key of a module: its identity, its parameters' identities and requires-grad
-    flags and every submodule's training flag (one walk of the modules' own tables: this
-    runs at every call); the ids of the parameters go into ``found``."""
+    flags, every submodule's identity and training flag (one walk of the modules' own
+    tables: this runs at every call); the ids of the parameters go into ``found``."""
     params: list[Any] = []
-    modes: list[bool] = []
+    modes: list[Any] = []
     seen: set[int] = set()
     stack = [m]
     while stack:
@@ -164,6 +172,7 @@ def module_key(m: Module, found: set[int] | None = None) -> tuple:
         if id(mod) in seen:
             continue
         seen.add(id(mod))
+        modes.append(id(mod))  # a submodule replaced by another is a new key
         modes.append(mod.training)
         for p in mod._parameters.values():
             params.append(id(p))

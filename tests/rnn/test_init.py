@@ -185,3 +185,29 @@ def test_chrono_keep_gate_means_the_same_in_pytorch(cell):
     u = np.exp(ours.bias_ih.data[H : 2 * H])
     np.testing.assert_allclose(keep, u / (1 + u), rtol=1e-12)
     assert keep.min() >= 0.5 and keep.max() <= 1 - 1 / t_max + 1e-12
+
+
+def test_initializers_given_a_generator_inside_a_compiled_function_run_it_eagerly() -> None:
+    """rnn.init draws through minigrad's generator hook: a compiled function that
+    re-initialises a layer runs eagerly (with a warning), drawing what eager code draws."""
+    import warnings
+
+    import minigrad
+
+    x = minigrad.tensor(np.random.default_rng(0).normal(size=(3, 2, 4)))
+
+    def run(compiled: bool) -> list[float]:
+        g = np.random.default_rng(1)
+        minigrad.manual_seed(0)
+        layer = rnn.RNN(4, 3, dtype=np.float64)
+
+        def f(x):
+            rnn.init.orthogonal_(layer, generator=g)
+            return layer(x)[0].sum()
+
+        step = minigrad.compile(f) if compiled else f
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [step(x).item() for _ in range(3)]
+
+    assert run(True) == run(False)

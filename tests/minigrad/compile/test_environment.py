@@ -184,3 +184,59 @@ def test_a_compiled_module_reads_the_modules_attributes_not_a_copy() -> None:
     step.train()
     assert lin.training
     assert step.__wrapped__ is lin and list(step.parameters()) == list(lin.parameters())
+
+
+def test_what_a_compiled_function_called_inside_reads_is_followed() -> None:
+    global SCALE
+    lin = _lin()
+    inner = minigrad.compile(lambda x: lin(x) * SCALE)
+    outer = minigrad.compile(lambda x: inner(x).sum())
+    x = minigrad.tensor(X)
+    try:
+        for SCALE in (1.0, 3.0):
+            assert outer(x).item() == pytest.approx((lin(x) * SCALE).sum().item(), rel=1e-12)
+    finally:
+        SCALE = 1.0
+    drop = minigrad.nn.Dropout(0.5)
+    cdrop = minigrad.compile(drop)
+    outer2 = minigrad.compile(lambda x: cdrop(lin(x)).sum())
+    drop.eval()
+    outer2(x)
+    drop.train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # dropout runs eagerly, with a warning
+        assert len({outer2(x).item() for _ in range(4)}) > 1
+
+
+class _Double(minigrad.nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+class _Times(minigrad.nn.Module):
+    def forward(self, x):
+        return x * SCALE
+
+
+class _Net(minigrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+        self.act = _Times()
+
+    def forward(self, x):
+        return self.act(self.lin(x))
+
+
+def test_submodules_forwards_and_identities_are_followed() -> None:
+    global SCALE
+    net = _Net()
+    step = minigrad.compile(lambda x: net(x).sum())
+    x = minigrad.tensor(X)
+    try:
+        for SCALE in (1.0, 5.0):  # noqa: B007  (read by a submodule's forward)
+            assert step(x).item() == pytest.approx(net(x).sum().item(), rel=1e-12)
+    finally:
+        SCALE = 1.0
+    net.act = _Double()  # a submodule with no parameters, replaced
+    assert step(x).item() == pytest.approx(net(x).sum().item(), rel=1e-12)

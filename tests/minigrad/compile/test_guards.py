@@ -588,3 +588,56 @@ def test_warnings_point_at_the_users_call() -> None:
     with pytest.warns(RuntimeWarning, match="captured 2 times") as rec:
         again(t(4, 2))
     assert rec[0].filename == __file__
+
+
+def test_a_module_argument_and_one_of_its_parameters_passed_beside_it() -> None:
+    lin = minigrad.nn.Linear(2, 2, dtype=np.float64)
+    f = lambda m, v: (m(t(3, 2)) * v.sum()).sum()  # noqa: E731
+    c = minigrad.compile(f)
+    c(lin, lin.weight)
+    other = minigrad.tensor(np.full((2, 2), 3.0), requires_grad=True)
+    assert c(lin, other).item() == pytest.approx(f(lin, other).item(), rel=1e-12)
+    assert c.captures == 2
+
+
+def test_a_random_draw_then_a_fallback_draws_what_eager_code_would() -> None:
+    def f(x):
+        y = minigrad.functional.dropout(x @ W, 0.5).sum()
+        return y + x.mul_(1.0).sum()  # an in-place edit: runs eagerly
+
+    minigrad.manual_seed(5)
+    eager = [f(t(4, 2)).item() for _ in range(3)]
+    minigrad.manual_seed(5)
+    c = minigrad.compile(f)
+    with pytest.warns(RuntimeWarning):
+        assert [c(t(4, 2)).item() for _ in range(3)] == eager
+
+
+def test_a_small_draw_from_numpys_global_state_runs_eagerly() -> None:
+    c = minigrad.compile(lambda x: (x @ W).sum() + minigrad.tensor(np.random.rand(3)).sum())  # noqa: NPY002
+    np.random.rand(3)  # noqa: NPY002  (an earlier draw: only the position in the state moves)
+    with pytest.warns(RuntimeWarning, match="random"):
+        values = {c(t(3, 2)).item() for _ in range(3)}
+    assert len(values) == 3
+
+
+def test_another_threads_draws_from_its_generator_do_not_stop_a_capture() -> None:
+    import threading
+
+    g, stop, drawn = np.random.default_rng(0), threading.Event(), []
+
+    def other() -> None:
+        while not stop.is_set():
+            drawn.append(minigrad.randn(2, generator=g).data[0])
+
+    th = threading.Thread(target=other)
+    th.start()
+    try:
+        c = minigrad.compile(lambda x: (x @ W).tanh().sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            c(t(3, 2))
+    finally:
+        stop.set()
+        th.join()
+    assert c.captures == 1 and len(set(drawn)) == len(drawn)
