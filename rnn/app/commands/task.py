@@ -123,6 +123,7 @@ def task(args: argparse.Namespace) -> None:
         raise UsageError(f"the adding task needs --T of at least 2, got {args.T}")
     if args.t_max is not None and args.t_max <= 2:
         raise UsageError(f"--t-max must be greater than 2, got {args.t_max:g}")
+    _check_cell_options(args)
     if args.history:
         check_writable(args.history, "--history")
     if args.save:
@@ -190,6 +191,29 @@ def _write_history(args: argparse.Namespace, result: Any) -> None:
         write_record(args.history, task_record(result, command, settings))
     except OSError as e:
         raise CLIError(f"cannot write --history {args.history}: {e.strerror}") from None
+
+
+SQUARE = ("rnn", "irnn")  # cells whose W_hh is one square block
+GATED = ("lstm", "gru")  # cells with gate biases
+
+
+def _check_cell_options(args: argparse.Namespace) -> None:
+    """Options that need another cell are usage errors naming the option (status 2),
+    before anything is built."""
+    if args.nonlinearity is not None and args.cell != "rnn":
+        raise UsageError(f"--nonlinearity is for the rnn cell only, got --cell {args.cell}")
+    if args.orthogonal is not None and args.cell not in SQUARE:
+        raise UsageError(
+            f"--orthogonal needs a square W_hh (the rnn and irnn cells), got --cell {args.cell}"
+        )
+    if "henaff" in args.init and args.cell not in SQUARE:
+        raise UsageError(
+            f"--init henaff needs a square W_hh (the rnn and irnn cells), got --cell {args.cell}"
+        )
+    if "chrono" in args.init and args.cell not in GATED:
+        raise UsageError(
+            f"--init chrono sets gate biases (the lstm and gru cells), got --cell {args.cell}"
+        )
 
 
 def _train(args: argparse.Namespace) -> Any:

@@ -43,6 +43,10 @@ def test_bad_arguments_exit_2(argv, capsys):
         (["gradflow", "--models", ""], "--models names no model (got '')"),
         (["gradflow", "--models", " , "], "--models names no model"),
         (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
+        (["task", "adding", "--cell", "lstm", "--init", "henaff"], "--init henaff needs a square"),
+        (["task", "adding", "--cell", "gru", "--orthogonal", "matrix_exp"], "--orthogonal needs"),
+        (["task", "adding", "--cell", "gru", "--nonlinearity", "relu"], "--nonlinearity is for"),
+        (["task", "copy", "--cell", "irnn", "--init", "chrono"], "--init chrono sets gate biases"),
     ],
 )
 def test_options_that_do_not_fit_are_one_line_exit_2(argv, message, capsys):
@@ -118,5 +122,5 @@ def test_task_takes_the_orthogonal_modrelu_options(tmp_path, capsys):
     assert config["orthogonal"] == "matrix_exp" and model.rnn.nonlinearity == "modrelu"
     w = model.rnn.weight_hh_l0.numpy().astype(float)
     assert abs(w @ w.T - np.eye(6)).max() < 1e-5
-    assert main(["task", "copy", "--cell", "lstm", "--orthogonal", "matrix_exp", "-q"]) != 0
-    assert "gate blocks" in capsys.readouterr().err
+    assert main(["task", "copy", "--cell", "lstm", "--orthogonal", "matrix_exp", "-q"]) == 2
+    assert "--orthogonal needs a square W_hh" in capsys.readouterr().err
