@@ -69,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     one line on stderr saying so, and status 1.
     """
     stdout = sys.stdout
-    if stdout is not None:  # None when started with stdout closed (`rnn ... >&-`)
-        sys.stdout = _Stdout(stdout)
+    # None when started with stdout closed (`rnn ... >&-`): the output is dropped.
+    sys.stdout = _Stdout(stdout) if stdout is not None else _Closed()
     try:
         try:
             status = _run(argv)
@@ -116,6 +116,23 @@ def _run(argv: Sequence[str] | None) -> int:
         print(f"{PROG}: error: out of memory; use smaller sizes", file=sys.stderr)
         return 1
     return 0 if status is None else status
+
+
+class _Closed:
+    """Stdout for a process started without one (``>&-``): what is written is dropped, as
+    ``print`` drops it, so that a command's own writes and flushes do too."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 class StdoutError(Exception):

@@ -112,8 +112,9 @@ def _number(kind: type, low: float, inclusive: bool) -> Callable[[str], int | fl
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
-        finite = not isinstance(value, float) or math.isfinite(value)  # an int may be any size
-        if not finite or not (value >= low if inclusive else value > low):
+        if isinstance(value, float) and not math.isfinite(value):  # an int may be any size
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
+        if not (value >= low if inclusive else value > low):
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value
 

@@ -186,7 +186,10 @@ def split_document(name: str, text: str, val_fraction: float) -> Split:
     val_start = _line_start(text, n - max(1, round(n * val_fraction)))
     tune_start = _line_start(text, val_start - max(1, round(n * val_fraction / 2)))
     if not 0 < tune_start < val_start < n:
-        raise ValueError(f"the text is too short to split ({n} characters)")
+        raise ValueError(
+            f"the text is too short to split into training, tuning and validation parts "
+            f"({n} character{'' if n == 1 else 's'}; each part needs lines of its own)"
+        )
     pieces = {"train": (0, tune_start), "tune": (tune_start, val_start), "val": (val_start, n)}
     docs = {}
     for side, (a, b) in pieces.items():

@@ -165,11 +165,19 @@ class CharLM(nn.Module):
         logits, state = self._evaluate(prime, None)
         while True:
             z = logits.data[-1, 0].astype(np.float64)
-            if temperature == 0:
+            if not np.isfinite(z).all():
+                raise ValueError(
+                    "sample: the model's outputs are not finite (NaN or infinite): are its "
+                    "weights? (a checkpoint of a run that diverged, or a damaged file)"
+                )
+            with np.errstate(over="ignore"):
+                s = z / temperature if temperature else z
+            if temperature == 0 or np.isinf(s).any():
+                # 0, or a temperature so small that the scaled logits overflow: the limit
+                # of softmax(z / t) as t -> 0, the most likely id
                 nxt = int(np.argmax(z))
             else:
-                z = z / temperature
-                p = np.exp(z - z.max())
+                p = np.exp(s - s.max())
                 nxt = int(rng.choice(len(p), p=p / p.sum()))
             yield nxt
             logits, state = self._evaluate(np.array([[nxt]]), state)

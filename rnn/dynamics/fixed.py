@@ -77,16 +77,32 @@ def _minimise(
             break
         a = batched_jacobians(fmap, xw[active], s[active]) - eye
         lhs = np.swapaxes(a, 1, 2) @ a + mu[active, None, None] * eye
-        step = -np.linalg.solve(lhs, g[active][:, :, None])[:, :, 0]
+        step, solved = _solve(lhs, g[active])
         trial = s[active] + step
         q_new, g_new = speed(fmap, xw[active], trial)
-        better = np.isfinite(q_new) & (q_new < q[active])
+        better = solved & np.isfinite(q_new) & (q_new < q[active])
         idx = np.flatnonzero(active)
         took = idx[better]
         s[took], q[took], g[took] = trial[better], q_new[better], g_new[better]
         mu[took] = np.maximum(mu[took] / 3, 1e-12)
         mu[idx[~better]] *= 4
     return s, q
+
+
+def _solve(lhs: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The steps -lhs^-1 g of every row, and which rows had one: a row whose damped
+    matrix is singular in floating point (Jacobians of order 1e10 swamp the damping)
+    takes no step, and its damping grows as after a step that failed."""
+    try:
+        return -np.linalg.solve(lhs, g[:, :, None])[:, :, 0], np.ones(len(g), bool)
+    except np.linalg.LinAlgError:
+        steps, solved = np.zeros_like(g), np.ones(len(g), bool)
+        for i in range(len(g)):
+            try:
+                steps[i] = -np.linalg.solve(lhs[i], g[i])
+            except np.linalg.LinAlgError:
+                solved[i] = False
+        return steps, solved
 
 
 def _merge(points: np.ndarray, q: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:

@@ -53,7 +53,11 @@ def sample(args: argparse.Namespace) -> None:
         raise CLIError(str(e)) from None
     # Each chunk is written as it is drawn (`| head -c 100` ends at once, Ctrl-C keeps
     # what was drawn); the text ends with a newline, as print() ends it.
-    for chunk in chunks:
-        sys.stdout.write(chunk)
-        sys.stdout.flush()
+    try:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+            sys.stdout.flush()
+    except ValueError as e:  # the model's outputs, found while drawing
+        print(file=sys.stdout)
+        raise CLIError(str(e)) from None
     print()

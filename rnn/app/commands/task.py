@@ -128,6 +128,7 @@ def task(args: argparse.Namespace) -> None:
         check_writable(args.history, "--history")
     if args.save:
         check_writable(args.save, "--save")
+        _refuse_overwriting(args.save)
     try:
         result = _train(args)
     except KeyboardInterrupt:
@@ -165,6 +166,24 @@ def task(args: argparse.Namespace) -> None:
         except ValueError as e:
             raise CLIError(f"cannot save the model to {args.save}: {e}") from None
         print(f"model saved to {args.save}")
+
+
+def _refuse_overwriting(path: str) -> None:
+    """--save replaces a model an earlier task run saved there, nothing else: a file of
+    another kind at the path (a text, a train checkpoint) is refused before training."""
+    if not os.path.isfile(path):
+        return
+    from ..taskfile import is_task_checkpoint, read
+
+    try:
+        ours = is_task_checkpoint(read(path))
+    except ValueError:
+        ours = False
+    if not ours:
+        raise CLIError(
+            f"--save {path}: the file exists and is not a model saved by rnn task; "
+            "remove it or choose another path"
+        )
 
 
 def _what_was_lost(args: argparse.Namespace) -> str:

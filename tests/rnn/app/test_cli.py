@@ -95,7 +95,7 @@ def test_python_dash_m_rnn_help():
         (["--steps", "-3"], "must be >= 0"),
         (["--hidden", "0"], "must be > 0"),
         (["--hidden", "-" + "9" * 400], "must be > 0"),  # too large for a float
-        (["--lr", "nan"], "must be > 0"),
+        (["--lr", "nan"], "must be a finite number > 0, got nan"),
         (["--clip", "-1"], "must be >= 0"),
         (["--batch", "two"], "expected int"),
         (["--out", "a", "--checkpoint", "b"], "not allowed with"),

@@ -227,3 +227,70 @@ def test_sample_into_head_ends_at_once(checkpoint):
         proc.wait()
     assert len(head) == 100
     assert (status, proc.stderr.read()) == (1, b"")
+
+
+def test_sampling_at_a_tiny_temperature_is_the_likeliest_text_without_warnings(checkpoint, capsys):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (
+            cli.main(["sample", str(checkpoint), "--length", "30", "--temperature", "1e-310"]) == 0
+        )
+    tiny = capsys.readouterr().out
+    assert cli.main(["sample", str(checkpoint), "--length", "30", "--temperature", "0"]) == 0
+    assert tiny == capsys.readouterr().out
+
+
+def test_a_model_whose_outputs_are_not_finite_is_one_line_while_sampling(
+    checkpoint, tmp_path, capsys
+):
+    import numpy as np
+
+    state = dict(np.load(checkpoint, allow_pickle=False))
+    key = next(k for k in state if "embed" in k)
+    state[key] = np.full_like(state[key], np.nan)
+    broken = tmp_path / "nan.npz"
+    np.savez(broken, **state)
+    status = cli.main(["sample", str(broken), "--length", "10"])
+    one_line_error(capsys, status, "the model's outputs are not finite")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sample", "{ck}", "--length", "10"],
+        ["task", "adding", "--T", "5", "--steps", "3", "--hidden", "4", "--batch", "2", "-q"],
+    ],
+)
+def test_a_closed_stdout_drops_the_output(argv, checkpoint):
+    argv = [a.replace("{ck}", str(checkpoint)) for a in argv]
+    done = subprocess.run(
+        [sys.executable, "-m", "rnn", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_task_save_replaces_only_a_model_task_saved(tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a model\n")
+    argv = ["task", "adding", "--T", "5", "--steps", "2", "--hidden", "4", "--batch", "2", "-q"]
+    status = cli.main([*argv, "--save", str(text)])
+    one_line_error(capsys, status, "the file exists and is not a model saved by rnn task")
+    assert text.read_text() == "not a model\n"
+    saved = tmp_path / "model.npz"
+    assert cli.main([*argv, "--save", str(saved)]) == 0
+    assert cli.main([*argv, "--save", str(saved), "--seed", "1"]) == 0  # a model: replaced
+
+
+def test_a_one_character_text_is_too_short_in_words(tmp_path, capsys):
+    one = tmp_path / "one.txt"
+    one.write_text("x")
+    status = cli.main(["demo", "--data", str(one), "--out", str(tmp_path / "out"), "-q"])
+    one_line_error(capsys, status, "too short to split", "(1 character;")

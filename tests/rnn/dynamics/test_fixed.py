@@ -64,3 +64,15 @@ def test_bad_starts_are_a_clear_error() -> None:
         fixed_points(cell, [0.0], np.full((1, 2), np.inf))
     with pytest.raises(ValueError, match=r"x_const must have shape \(1,\), got \(2,\)"):
         fixed_points(cell, [0.0, 1.0], np.zeros((1, 2)))
+
+
+def test_jacobians_that_swamp_the_damping_leave_those_starts_unconverged() -> None:
+    """Weights of order 1e10 saturate tanh: the Jacobians are 0 or huge, and the damped
+    Gauss-Newton matrix is singular in floating point for some starts. Those take no
+    step (was numpy's 'Singular matrix'); the search still ends with every start counted."""
+    minigrad.manual_seed(0)
+    cell = rnn.RNNCell(1, 8, dtype=np.float64)
+    cell.weight_hh.data *= 1e10
+    starts = np.random.default_rng(0).normal(size=(4, 8))
+    found = fixed_points(cell, [0.0], starts)
+    assert found.counts.sum() + found.unconverged == 4
