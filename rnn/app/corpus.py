@@ -170,6 +170,13 @@ def split_by_document(
             left -= len(text)
             if len(text) < len(doc.text):  # cut: the side is full
                 break
+    if not sides["train"]:
+        raise ValueError(
+            f"{_plural(len(sides['val']) + len(sides['tune']), 'file')} filled validation and "
+            "tuning and none was left for training: files are held out whole, each on one "
+            "side, so give at least three (more for the training side), or one file, which "
+            "is cut into the three parts"
+        )
     how = (
         f"Held out by file: {what} in the order of the SHA-256 of their names fill "
         f"validation, tuning, then training; each file is on one side only."

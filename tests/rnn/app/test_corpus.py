@@ -37,7 +37,7 @@ def test_no_document_is_on_two_sides_and_each_piece_is_a_head_cut_at_a_line_end(
     try:
         split = split_by_document(docs, total, fraction)
     except ValueError as e:  # too little text for three sides
-        assert "empty" in str(e)
+        assert "empty" in str(e) or "none was left for training" in str(e)
         return
     train, tune, val = (names(split, s) for s in SIDES)
     assert not (train & tune or train & val or tune & val)
@@ -137,3 +137,9 @@ def test_describe_names_the_held_out_files_and_counts_characters():
     assert all(d.name in val_line for d in split.val)
     train_line = next(x for x in lines if x.startswith("  training"))
     assert "(4 more)" in train_line
+
+
+def test_two_files_cannot_be_held_out_by_file_and_say_why() -> None:
+    docs = [Document("a.txt", "line\n" * 400), Document("b.txt", "other\n" * 100)]
+    with pytest.raises(ValueError, match="none was left for training: files are held out whole"):
+        split_by_document(docs, sum(len(d.text) for d in docs), 0.1)
