@@ -20,7 +20,15 @@ from typing import Any, TextIO
 
 import minigrad
 
-from .command import COMMANDS, CLIError, Interrupted, UsageError, command
+from .command import (
+    COMMANDS,
+    CLIError,
+    Interrupted,
+    UsageError,
+    command,
+    created_folders,
+    remove_created_folders,
+)
 from .commands import check, demo, dynamics, gradflow, graph, sample, task, train  # noqa: F401
 
 __all__ = ["CLIError", "UsageError", "build_parser", "command", "main"]
@@ -101,6 +109,15 @@ def _run(argv: Sequence[str] | None) -> int:
         return 0
     args = parse(parser, argv)
     args._argv = argv  # the command line as given, for records of a run
+    created_folders.clear()
+    status = _command(args)
+    if status != 0:
+        remove_created_folders()  # a failed run leaves no empty output folder behind
+    return status
+
+
+def _command(args: argparse.Namespace) -> int:
+    """Run the command chosen; a failure is one line on stderr and its status."""
     try:
         status = args._run(args)
     except Interrupted as exc:

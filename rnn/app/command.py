@@ -214,12 +214,29 @@ def check_folder(path: str | os.PathLike[str], option: str) -> Path:
     return path
 
 
+#: The folders the checks above created in this run, outermost first: a run that fails
+#: removes those still empty (:func:`remove_created_folders`).
+created_folders: list[Path] = []
+
+
+def remove_created_folders() -> None:
+    """Remove the folders the checks created that are still empty, innermost first."""
+    for folder in reversed(created_folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # something was written there, or it is gone
+    created_folders.clear()
+
+
 def _probe_folder(folder: Path, option: str, path: Path) -> None:
     """Create ``folder`` if needed and write and remove a probe file there; a failure is
     a :class:`CLIError` naming ``option`` and ``path`` (what the user gave)."""
-    existing = next(p for p in [folder, *folder.absolute().parents] if p.exists())
+    chain = [folder.absolute(), *folder.absolute().parents]
+    existing = next(p for p in chain if p.exists())
     if not existing.is_dir():
         raise CLIError(f"{option} {path}: cannot write there ({existing} is a file, not a folder)")
+    created_folders.extend(reversed(chain[: chain.index(existing)]))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".rnn-probe-"):

@@ -294,3 +294,15 @@ def test_a_one_character_text_is_too_short_in_words(tmp_path, capsys):
     one.write_text("x")
     status = cli.main(["demo", "--data", str(one), "--out", str(tmp_path / "out"), "-q"])
     one_line_error(capsys, status, "too short to split", "(1 character;")
+
+
+def test_a_failed_run_leaves_no_empty_output_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["demo", "--data", "missing.txt"]) == 1
+    assert cli.main(["train", "--data", "missing.txt"]) == 1
+    capsys.readouterr()
+    assert not (tmp_path / "out").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()  # a folder that was there before the run stays
+    assert cli.main(["demo", "--data", "missing.txt", "--out", str(kept / "a" / "b")]) == 1
+    assert kept.is_dir() and not (kept / "a").exists()
