@@ -229,6 +229,8 @@ def _check_cell_options(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--init henaff needs a square W_hh (the rnn and irnn cells), got --cell {args.cell}"
         )
+    if args.t_max is not None and "chrono" not in args.init:
+        raise UsageError("--t-max is chrono's longest time scale: give it with --init chrono")
     if "chrono" in args.init and args.cell not in GATED:
         raise UsageError(
             f"--init chrono sets gate biases (the lstm and gru cells), got --cell {args.cell}"

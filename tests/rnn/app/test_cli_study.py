@@ -47,6 +47,7 @@ def test_bad_arguments_exit_2(argv, capsys):
         (["task", "adding", "--cell", "gru", "--orthogonal", "matrix_exp"], "--orthogonal needs"),
         (["task", "adding", "--cell", "gru", "--nonlinearity", "relu"], "--nonlinearity is for"),
         (["task", "copy", "--cell", "irnn", "--init", "chrono"], "--init chrono sets gate biases"),
+        (["task", "copy", "--cell", "lstm", "--t-max", "50"], "give it with --init chrono"),
     ],
 )
 def test_options_that_do_not_fit_are_one_line_exit_2(argv, message, capsys):
