@@ -19,7 +19,9 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import stat
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,7 +32,7 @@ try:
 except ImportError:  # not POSIX: the age rule alone decides
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["remove_stale_partials", "write_atomically"]
+__all__ = ["remove_stale_partials", "replaced_path", "write_atomically"]
 
 STALE_AFTER = 24 * 3600.0
 PARTIAL = re.compile(r"\..+\.partial\.[0-9a-f]{12}\.tmp")
@@ -39,14 +41,38 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
+def replaced_path(path: Path) -> tuple[Path, bool]:
+    """Where an atomic write of ``path`` goes, and whether it can be atomic: a symbolic
+    link is followed (its target is replaced, the link kept, as ``open(path, "w")``
+    writes through it); a device, pipe or socket there (``/dev/null``, ``/dev/stdout``)
+    is written into as it is, since renaming a file over it would replace it."""
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else path
+    try:
+        kind = os.stat(target).st_mode
+    except OSError:
+        return target, True  # nothing there yet (or a dangling link's target): a new file
+    return target, stat.S_ISREG(kind) or stat.S_ISDIR(kind)
+
+
 def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Replace ``path`` with what ``write(file)`` writes, or leave it as it was.
+    """Replace ``path`` with what ``write(file)`` writes, or leave it as it was. A
+    symbolic link's target is replaced; a device or pipe is written into as it is
+    (:func:`replaced_path`).
 
     Raises ``ValueError`` (before writing) if ``path``'s name has the partial files' form.
 
     If ``write`` (or the flush, fsync or rename) raises, the partial file is removed
     and the exception propagates; a previous file at ``path`` is untouched.
     """
+    path, atomic = replaced_path(path)
+    if not atomic:
+        # Written whole to a seekable file first (a zip archive seeks back to write its
+        # directory), then copied in.
+        with tempfile.TemporaryFile() as spool, open(path, "wb") as out:
+            write(spool)
+            spool.seek(0)
+            shutil.copyfileobj(spool, out)
+        return
     if PARTIAL.fullmatch(path.name):
         raise ValueError(
             f"save: {path.name!r} is named like a partial file, which later saves and loads "

@@ -76,9 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     status 1; output that cannot be written (a full disk, an I/O error) ends it with
     one line on stderr saying so, and status 1.
     """
-    stdout = sys.stdout
-    # None when started with stdout closed (`rnn ... >&-`): the output is dropped.
+    stdout, stderr = sys.stdout, sys.stderr
+    # None when started with stdout closed (`rnn ... >&-`): the output is dropped; so is
+    # what goes to a closed stderr (`2>&-`).
     sys.stdout = _Stdout(stdout) if stdout is not None else _Closed()
+    if stderr is None:
+        sys.stderr = _Closed()
     try:
         try:
             status = _run(argv)
@@ -94,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
     finally:
-        sys.stdout = stdout
+        sys.stdout, sys.stderr = stdout, stderr
     return status
 
 

@@ -27,6 +27,7 @@ import math
 import os
 import secrets
 import shlex
+import shutil
 import stat
 import sys
 import tempfile
@@ -251,10 +252,22 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
     is removed and ``path`` is left as it was; the exception propagates.
 
     The file gets the mode ``open(path, "w")`` would give it: an existing file's mode
-    is kept, a new file gets ``0o666`` less the umask (and the folder's default ACL).
+    is kept, a new file gets ``0o666`` less the umask (and the folder's default ACL). A
+    symbolic link's target is replaced and the link kept; a device or pipe
+    (``/dev/null``) is written into as it is (:func:`minigrad.io.atomic.replaced_path`).
     """
-    path = Path(path)
-    tmp = _new_file_beside(path)
+    from minigrad.io.atomic import replaced_path
+
+    given = Path(path)  # its suffix names the format, whatever a link points at
+    path, atomic = replaced_path(given)
+    if not atomic:  # written to a file of its own first, then copied in
+        with tempfile.TemporaryDirectory() as folder:
+            spool = Path(folder) / f"out{given.suffix}"
+            write(spool)
+            with open(spool, "rb") as src, open(path, "wb") as out:
+                shutil.copyfileobj(src, out)
+        return given
+    tmp = _new_file_beside(path, given.suffix)
     try:
         write(tmp)
         with contextlib.suppress(FileNotFoundError):
@@ -264,17 +277,17 @@ def write_atomically(path: str | os.PathLike[str], write: Callable[[Path], objec
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return path
+    return given
 
 
-def _new_file_beside(path: Path) -> Path:
+def _new_file_beside(path: Path, suffix: str) -> Path:
     """Create an empty file ``.<stem>.<random><suffix>`` in ``path``'s folder.
 
     It is created as ``open`` creates one, with mode ``0o666`` for the kernel to reduce
     by the umask: ``tempfile.mkstemp`` would make it ``0o600``, and reading the umask
     means setting it, which is not safe while other threads create files."""
     for _ in range(100):
-        name = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{path.suffix}")
+        name = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{suffix}")
         try:
             os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:

@@ -173,9 +173,9 @@ def split_by_document(
     if not sides["train"]:
         raise ValueError(
             f"{_plural(len(sides['val']) + len(sides['tune']), 'file')} filled validation and "
-            "tuning and none was left for training: files are held out whole, each on one "
-            "side, so give at least three (more for the training side), or one file, which "
-            "is cut into the three parts"
+            "tuning and none was left for training: each file is on one side only (one too "
+            "long for its side is cut, the rest unused), so give more files, or one file, "
+            "which is cut into the three parts"
         )
     how = (
         f"Held out by file: {what} in the order of the SHA-256 of their names fill "

@@ -170,25 +170,27 @@ class CharLM(nn.Module):
                     "sample: the model's outputs are not finite (NaN or infinite): are its "
                     "weights? (a checkpoint of a run that diverged, or a damaged file)"
                 )
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):
                 s = z / temperature if temperature else z
-            if temperature == 0 or np.isinf(s).any():
+                s -= s.max()
+            if temperature == 0 or not np.isfinite(s).all():
                 # 0, or a temperature so small that the scaled logits overflow: the limit
                 # of softmax(z / t) as t -> 0, the most likely id
                 nxt = int(np.argmax(z))
             else:
-                p = np.exp(s - s.max())
+                p = np.exp(s)
                 nxt = int(rng.choice(len(p), p=p / p.sum()))
             yield nxt
             logits, state = self._evaluate(np.array([[nxt]]), state)
 
     def _evaluate(self, ids: np.ndarray, state: Any) -> tuple[Tensor, Any]:
-        """``self(ids, state)`` in evaluation mode, without a graph."""
+        """``self(ids, state)`` in evaluation mode, without a graph (and without NumPy's
+        warnings: outputs that are not finite are refused by name after it)."""
         was_training = self.training
         if was_training:
             self.eval()
         try:
-            with minigrad.no_grad():
+            with minigrad.no_grad(), np.errstate(all="ignore"):
                 return self(ids, state)
         finally:
             if was_training:

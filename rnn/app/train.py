@@ -110,7 +110,8 @@ def load_corpus(config: TrainConfig) -> Split:
     if isinstance(data, str):
         return split_document(data, load_text(data), fraction)
     docs = [Document(path, load_text(path)) for path in data]
-    if len(set(data)) != len(data):
+    same = {os.path.realpath(p) for p in data}
+    if len(same) != len(data):  # by name, or by two names of one file (./a.txt, a link)
         raise ValueError("the same file is given twice in --data")
     return split_by_document(docs, sum(len(d.text) for d in docs), fraction, "the given files")
 

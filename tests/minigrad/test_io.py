@@ -386,3 +386,22 @@ def test_save_into_a_folder_names_it(tmp_path) -> None:
     with pytest.raises(IsADirectoryError, match=r"save: .* is a folder; give a file name in it"):
         minigrad.save({"w": np.zeros(2)}, tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_save_through_a_link_replaces_its_target_and_into_a_pipe_writes_into_it(tmp_path):
+    import os
+    import threading
+
+    target = tmp_path / "real.npz"
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    minigrad.save({"a": minigrad.tensor([1.0, 2.0])}, link)
+    assert link.is_symlink() and minigrad.load(target)["a"].tolist() == [1.0, 2.0]
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # stands for a device (/dev/null): renaming over it would replace it
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    reader.start()
+    minigrad.save({"a": minigrad.tensor([3.0])}, pipe)
+    reader.join(10)
+    assert pipe.is_fifo() and got and got[0][:2] == b"PK"

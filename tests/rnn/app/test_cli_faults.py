@@ -451,3 +451,12 @@ def test_a_text_too_short_names_the_options_of_the_command_run(tmp_path, capsys)
     assert "--batch" not in err.split("(give")[0] and "needs at least 2081" in err
     status = cli.main(["train", "--data", str(text), "--checkpoint", str(tmp_path / "c.npz")])
     one_line_error(capsys, status, "(10 characters) is too short for --batch 32 x --seq-len 64")
+
+
+def test_one_file_under_two_names_is_given_twice(text_file, tmp_path, capsys):
+    link = tmp_path / "link.txt"
+    link.symlink_to(text_file)
+    other = tmp_path / "other.txt"
+    other.write_text(text_file.read_text())
+    argv = ["train", "--data", str(text_file), str(link), str(other), "--steps", "1"]
+    one_line_error(capsys, cli.main([*argv, "--out", str(tmp_path / "o")]), "given twice")

@@ -141,5 +141,13 @@ def test_describe_names_the_held_out_files_and_counts_characters():
 
 def test_two_files_cannot_be_held_out_by_file_and_say_why() -> None:
     docs = [Document("a.txt", "line\n" * 400), Document("b.txt", "other\n" * 100)]
-    with pytest.raises(ValueError, match="none was left for training: files are held out whole"):
+    with pytest.raises(ValueError, match="none was left for training: each file is on one side"):
+        split_by_document(docs, sum(len(d.text) for d in docs), 0.1)
+
+
+def test_three_files_whose_first_fill_validation_and_tuning_say_so() -> None:
+    docs = [Document("big.txt", "line\n" * 4000)] + [
+        Document(f"s{i}.txt", "x\n" * 10) for i in range(2)
+    ]
+    with pytest.raises(ValueError, match="none was left for training: each file is on one side"):
         split_by_document(docs, sum(len(d.text) for d in docs), 0.1)
