@@ -140,12 +140,7 @@ def randn(
 ) -> Tensor:
     """Standard normal samples, from ``generator`` or the default one."""
     rng = random_generator(generator)
-    shape, dtype = _size("randn", shape_args(shape)), _float_dtype(dtype)
-    try:
-        data = rng.standard_normal(shape).astype(dtype)
-    except (ValueError, MemoryError) as e:
-        raise _too_large("randn", shape, dtype, e, np.float64) from None
-    return Tensor(data, requires_grad)
+    return Tensor(_draw("randn", rng.standard_normal, shape, dtype), requires_grad)
 
 
 def rand(
@@ -156,9 +151,14 @@ def rand(
 ) -> Tensor:
     """Uniform samples in [0, 1), from ``generator`` or the default one."""
     rng = random_generator(generator)
-    shape, dtype = _size("rand", shape_args(shape)), _float_dtype(dtype)
+    return Tensor(_draw("rand", rng.random, shape, dtype), requires_grad)
+
+
+def _draw(op: str, draw: Any, shape: Any, dtype: Any) -> np.ndarray:
+    """``draw(shape)`` in float64 (the same stream whatever the dtype), cast to
+    ``dtype``; a size NumPy cannot allocate is :func:`_too_large`'s error."""
+    shape, dtype = _size(op, shape_args(shape)), _float_dtype(dtype)
     try:
-        data = rng.random(shape).astype(dtype)
+        return draw(shape).astype(dtype)
     except (ValueError, MemoryError) as e:
-        raise _too_large("rand", shape, dtype, e, np.float64) from None
-    return Tensor(data, requires_grad)
+        raise _too_large(op, shape, dtype, e, np.float64) from None

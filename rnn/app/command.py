@@ -223,10 +223,8 @@ created_folders: list[Path] = []
 def remove_created_folders() -> None:
     """Remove the folders the checks created that are still empty, innermost first."""
     for folder in reversed(created_folders):
-        try:
+        with contextlib.suppress(OSError):  # something was written there, or it is gone
             folder.rmdir()
-        except OSError:
-            pass  # something was written there, or it is gone
     created_folders.clear()
 
 

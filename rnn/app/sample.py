@@ -50,8 +50,7 @@ def generate(
     The same ``seed`` gives the same text. Raises ``ValueError`` (one line) for a bad
     checkpoint, an empty prime, or prime characters outside the model's vocabulary.
     """
-    model, vocab, prime = _load(checkpoint, prime)
-    return sample_text(model, vocab, prime, length, temperature, np.random.default_rng(seed))
+    return "".join(generate_chunks(checkpoint, prime, length, temperature, seed))
 
 
 def generate_chunks(
@@ -61,10 +60,10 @@ def generate_chunks(
     temperature: float = 0.8,
     seed: int | None = None,
 ) -> Iterator[str]:
-    """The text of :func:`generate` (the same for the same arguments), in pieces as it
-    is drawn: the prime, then chunks of at most ``CHUNK_CHARS`` characters, each handed
-    on within about ``CHUNK_SECONDS`` of its first character. Memory stays bounded
-    whatever ``length``. On Ctrl-C the characters drawn so far come as one more chunk,
+    """The text of :func:`generate` (which joins these pieces), in pieces as it is
+    drawn: the prime, then chunks of at most ``CHUNK_CHARS`` characters, each handed on
+    within about ``CHUNK_SECONDS`` of its first character. Memory stays bounded whatever
+    ``length``. On Ctrl-C the characters drawn so far come as one more chunk,
     then the ``KeyboardInterrupt``.
 
     The checkpoint and prime are checked here, before the first chunk is asked for

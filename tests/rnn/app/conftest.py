@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from clitools import TEXT
+from clitools import TEXT, train
+
+
+@pytest.fixture
+def trained(text_file, tmp_path, capsys):
+    """A 3-step run's checkpoint, its output read away."""
+    path = tmp_path / "model.npz"
+    assert train(text_file, path, "--steps", "3") == 0
+    capsys.readouterr()
+    return path
 
 
 @pytest.fixture

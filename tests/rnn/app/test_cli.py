@@ -224,16 +224,8 @@ def test_train_huge_learning_rate_stops_cleanly(text_file, tmp_path, capsys):
 # --- sample -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def checkpoint(text_file, tmp_path, capsys):
-    path = tmp_path / "model.npz"
-    assert train(text_file, path, "--steps", "3") == 0
-    capsys.readouterr()
-    return path
-
-
-def test_sample_same_seed_same_text(checkpoint, capsys):
-    argv = ["sample", str(checkpoint), "--prime", "def ", "--length", "60"]
+def test_sample_same_seed_same_text(trained, capsys):
+    argv = ["sample", str(trained), "--prime", "def ", "--length", "60"]
     texts = []
     for seed in ("7", "7", "8"):
         assert cli.main([*argv, "--seed", seed]) == 0
@@ -242,16 +234,16 @@ def test_sample_same_seed_same_text(checkpoint, capsys):
     assert texts[0].startswith("def ") and len(texts[0]) == 4 + 60 + 1
 
 
-def test_sample_checkpoint_as_option_and_temperature_zero(checkpoint, capsys):
-    argv = ["sample", "--checkpoint", str(checkpoint), "--temperature", "0", "--length", "20"]
+def test_sample_checkpoint_as_option_and_temperature_zero(trained, capsys):
+    argv = ["sample", "--checkpoint", str(trained), "--temperature", "0", "--length", "20"]
     assert cli.main(argv) == 0
     first = capsys.readouterr().out
     assert cli.main([*argv, "--seed", "99"]) == 0  # greedy: the seed does not matter
     assert capsys.readouterr().out == first
 
 
-def test_sample_prime_outside_the_vocabulary(checkpoint, capsys):
-    status = cli.main(["sample", str(checkpoint), "--prime", "déf"])
+def test_sample_prime_outside_the_vocabulary(trained, capsys):
+    status = cli.main(["sample", str(trained), "--prime", "déf"])
     one_line_error(capsys, status, "never saw: 'é'")
 
 
@@ -265,10 +257,10 @@ def test_sample_prime_outside_the_vocabulary(checkpoint, capsys):
         ("foreign", "not a character-model checkpoint"),
     ],
 )
-def test_sample_bad_checkpoint(content, message, checkpoint, tmp_path, capsys):
+def test_sample_bad_checkpoint(content, message, trained, tmp_path, capsys):
     path = tmp_path / "bad.npz"
     if content == "truncated":
-        path.write_bytes(checkpoint.read_bytes()[:300])
+        path.write_bytes(trained.read_bytes()[:300])
     elif content == "foreign":
         minigrad.save({"weights": np.zeros(3)}, path)
     elif content is not None:
@@ -280,8 +272,8 @@ def test_sample_needs_a_checkpoint(capsys):
     one_line_error(capsys, cli.main(["sample"]), "which checkpoint?", code=2)
 
 
-def test_sample_rejects_negative_temperature(checkpoint, capsys):
-    assert "must be >= 0" in exits_2(["sample", str(checkpoint), "--temperature", "-1"], capsys)
+def test_sample_rejects_negative_temperature(trained, capsys):
+    assert "must be >= 0" in exits_2(["sample", str(trained), "--temperature", "-1"], capsys)
 
 
 # --- demo ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from clitools import TEXT, exits_2, one_line_error, train
 
@@ -147,41 +148,41 @@ def test_eval_every_zero_is_documented_as_at_the_end_only(text_file, tmp_path, c
 # --- sample: written as it is drawn --------------------------------------------------
 
 
-@pytest.fixture
-def checkpoint(text_file, tmp_path, capsys):
-    path = tmp_path / "model.npz"
-    assert train(text_file, path, "--steps", "3") == 0
-    capsys.readouterr()
-    return path
-
-
 @pytest.mark.parametrize("chunk", [1, 7, 4096])
-def test_sample_chunks_are_the_text_generate_draws(checkpoint, chunk, monkeypatch):
+def test_sample_chunks_are_the_text_the_model_samples_at_once(trained, chunk, monkeypatch):
+    """The chunks against CharLM.sample in one call (what training's samples use)."""
+    from rnn.app.checkpoint import load_checkpoint, model_from_checkpoint
+
+    model, vocab = model_from_checkpoint(load_checkpoint(trained))
     monkeypatch.setattr(sampling, "CHUNK_CHARS", chunk)
-    cases = [("def ", 300, 0.8, 5), (None, 1, 0.8, 0), ("x", 50, 0.0, None), (None, 200, 2.0, 9)]
+    cases = [("def ", 300, 0.8, 5), ("\n", 1, 0.8, 0), ("x", 50, 0.0, 3), ("\n", 200, 2.0, 9)]
     for prime, length, temperature, seed in cases:
-        chunks = list(sampling.generate_chunks(checkpoint, prime, length, temperature, seed))
-        assert "".join(chunks) == sampling.generate(checkpoint, prime, length, temperature, seed)
+        chunks = list(sampling.generate_chunks(trained, prime, length, temperature, seed))
+        rng = np.random.default_rng(seed)
+        whole = sampling.sample_text(model, vocab, prime, length, temperature, rng)
+        assert (
+            "".join(chunks) == whole == sampling.generate(trained, prime, length, temperature, seed)
+        )
         assert max(len(c) for c in chunks[1:]) <= chunk
 
 
-def test_sample_prints_the_same_bytes_as_generate(checkpoint, capsys, monkeypatch):
+def test_sample_prints_the_same_bytes_as_generate(trained, capsys, monkeypatch):
     monkeypatch.setattr(sampling, "CHUNK_CHARS", 16)
     for length in ("1", "16", "17", "500"):
-        assert cli.main(["sample", str(checkpoint), "--length", length, "--seed", "3"]) == 0
-        expected = sampling.generate(checkpoint, None, int(length), 0.8, 3) + "\n"
+        assert cli.main(["sample", str(trained), "--length", length, "--seed", "3"]) == 0
+        expected = sampling.generate(trained, None, int(length), 0.8, 3) + "\n"
         assert capsys.readouterr().out == expected
 
 
-def test_a_very_long_sample_starts_at_once(checkpoint):
+def test_a_very_long_sample_starts_at_once(trained):
     start = time.monotonic()
-    chunks = sampling.generate_chunks(checkpoint, "d", 10**12, 0.8, 1)
+    chunks = sampling.generate_chunks(trained, "d", 10**12, 0.8, 1)
     first = list(itertools.islice(chunks, 3))
     assert first[0] == "d" and 0 < len(first[1]) <= sampling.CHUNK_CHARS
     assert time.monotonic() - start < 30
 
 
-def test_ctrl_c_while_sampling_keeps_what_was_drawn(checkpoint, monkeypatch, capsys):
+def test_ctrl_c_while_sampling_keeps_what_was_drawn(trained, monkeypatch, capsys):
     forward, calls = CharLM.forward, itertools.count()
 
     def interrupted(self, *args):
@@ -190,12 +191,12 @@ def test_ctrl_c_while_sampling_keeps_what_was_drawn(checkpoint, monkeypatch, cap
         return forward(self, *args)
 
     monkeypatch.setattr(CharLM, "forward", interrupted)
-    argv = ["sample", str(checkpoint), "--length", str(10**12), "--seed", "4"]
+    argv = ["sample", str(trained), "--length", str(10**12), "--seed", "4"]
     assert cli.main(argv) == 130
     captured = capsys.readouterr()
     assert captured.err == "rnn: interrupted\n"
     monkeypatch.setattr(CharLM, "forward", forward)
-    assert captured.out == sampling.generate(checkpoint, None, 40, 0.8, 4)
+    assert captured.out == sampling.generate(trained, None, 40, 0.8, 4)
 
 
 def read_within(stream, size: int, seconds: float) -> bytes:
@@ -212,11 +213,11 @@ def read_within(stream, size: int, seconds: float) -> bytes:
     return data
 
 
-def test_sample_into_head_ends_at_once(checkpoint):
+def test_sample_into_head_ends_at_once(trained):
     """`rnn sample CK --length 1000000000000 | head -c 100`, in a subprocess."""
     root = os.path.dirname(os.path.dirname(rnn.__file__))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
-    argv = [sys.executable, "-m", "rnn", "sample", str(checkpoint), "--length", str(10**12)]
+    argv = [sys.executable, "-m", "rnn", "sample", str(trained), "--length", str(10**12)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         head = read_within(proc.stdout, 100, seconds=60)
@@ -229,25 +230,21 @@ def test_sample_into_head_ends_at_once(checkpoint):
     assert (status, proc.stderr.read()) == (1, b"")
 
 
-def test_sampling_at_a_tiny_temperature_is_the_likeliest_text_without_warnings(checkpoint, capsys):
+def test_sampling_at_a_tiny_temperature_is_the_likeliest_text_without_warnings(trained, capsys):
     import warnings
 
-    assert cli.main(["sample", str(checkpoint), "--length", "30", "--temperature", "0"]) == 0
+    assert cli.main(["sample", str(trained), "--length", "30", "--temperature", "0"]) == 0
     likeliest = capsys.readouterr().out
     for tiny in ("1e-310", "2e-309"):  # the scaled logits overflow; or their differences do
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            argv = ["sample", str(checkpoint), "--length", "30", "--temperature", tiny]
+            argv = ["sample", str(trained), "--length", "30", "--temperature", tiny]
             assert cli.main(argv) == 0
         assert capsys.readouterr().out == likeliest
 
 
-def test_a_model_whose_outputs_are_not_finite_is_one_line_while_sampling(
-    checkpoint, tmp_path, capsys
-):
-    import numpy as np
-
-    state = dict(np.load(checkpoint, allow_pickle=False))
+def test_a_model_whose_outputs_are_not_finite_is_one_line_while_sampling(trained, tmp_path, capsys):
+    state = dict(np.load(trained, allow_pickle=False))
     key = next(k for k in state if "embed" in k)
     state[key] = np.full_like(state[key], np.nan)
     broken = tmp_path / "nan.npz"
@@ -264,8 +261,8 @@ def test_a_model_whose_outputs_are_not_finite_is_one_line_while_sampling(
         ["task", "adding", "--T", "5", "--steps", "3", "--hidden", "4", "--batch", "2", "-q"],
     ],
 )
-def test_a_closed_stdout_or_stderr_drops_the_output(argv, closed, checkpoint, tmp_path):
-    argv = [a.replace("{ck}", str(checkpoint)) for a in argv]
+def test_a_closed_stdout_or_stderr_drops_the_output(argv, closed, trained, tmp_path):
+    argv = [a.replace("{ck}", str(trained)) for a in argv]
     fd = 1 if closed == ">&-" else 2
     log = tmp_path / "stderr.txt"
     with open(log, "w") as err:
