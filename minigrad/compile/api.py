@@ -14,7 +14,7 @@ from ..nn import Module
 from ..ops import core
 from ..ops.registry import calling_op
 from ..tensor import Tensor
-from . import environment
+from . import key as keys
 from .environment import Environment
 from .guards import CaptureError, Fallback, GeneratorState, RandomState, guarded
 from .kernels import KERNELS
@@ -151,7 +151,7 @@ class Compiled:
             warnings.warn(message, RuntimeWarning, stacklevel=5)
 
 
-environment.COMPILED = Compiled  # (environment follows a compiled function to its fn)
+keys.COMPILED = Compiled  # (environment follows a compiled function to its fn)
 
 
 def capture(

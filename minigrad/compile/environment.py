@@ -8,18 +8,20 @@ reads from its closure cells and its globals, and of those read by the plain Pyt
 functions it calls through them (to a depth of :data:`DEPTH`):
 
 - a module: its identity, every submodule's training flag, its parameters' identities
-  and requires-grad flags; the names its ``forward`` reads are followed as a function's;
+  and requires-grad flags, the state of its and its submodules' other attributes (as
+  below; :func:`minigrad.compile.key.module_key`); the names its ``forward`` reads are
+  followed as a function's;
 - a Tensor: its identity, shape, dtype and requires-grad flag;
 - a NumPy array: its shape, dtype and values (as an argument's);
 - a Python number, string, None, ...: its value; a tuple of at most :data:`ITEMS`
   items: its items, the same way;
-- a list or dict: its identity and the state of the modules in it (of at most
-  :data:`ITEMS` items): a list a loop appends to would otherwise recapture each call,
-  so its other items are not read;
+- a list or dict: its identity and the state of the tensors and modules in it (of at
+  most :data:`ITEMS` items): a list a loop appends numbers to would otherwise recapture
+  each call, so its other items are not read;
 - a function: what it reads (followed above); anything else: its identity.
 
 Not followed: attributes of other objects (``cfg.scale`` for a ``cfg`` of your own
-class: pass it as an argument), modules' non-parameter attributes (``drop.p``), code
+class: pass it as an argument; a module's attributes are read, see above), code
 in minigrad and the libraries (only the caller's own functions are read), and values
 reached through ``getattr`` or ``eval``. The names are found once, from the code
 objects; their values are read at every call.
@@ -31,18 +33,14 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from ..nn import Module
-from ..tensor import Tensor
-from .key import SCALARS, array_key, identity_key, module_key, scalar_key
+from . import key as keys
+from .key import ITEMS, state_of
 
 __all__ = ["DEPTH", "ITEMS", "Environment"]
 
 DEPTH = 4  # functions followed through the names they read
-ITEMS = 64  # containers larger than this are keyed by identity
 _MISSING = object()
-COMPILED: Any = None  # minigrad.compile.api.Compiled (set there: it imports this module)
 _OPAQUE = (type, types.ModuleType, types.BuiltinFunctionType, types.MethodWrapperType)
 
 
@@ -63,7 +61,9 @@ class Environment:
         input like the others."""
         if found is None:
             found = set()
-        return tuple(_state(_read(where, name), ITEMS, found) for _label, where, name in self.reads)
+        return tuple(
+            state_of(_read(where, name), ITEMS, found) for _label, where, name in self.reads
+        )
 
     def labels(self) -> list[str]:
         return [label for label, _where, _name in self.reads]
@@ -92,7 +92,7 @@ class Environment:
 
     def _add(self, label: str, where: Any, name: str, stack: list, depth: int) -> None:
         value = _read(where, name)
-        if type(value) is COMPILED:  # a compiled function or module: what it compiles
+        if type(value) is keys.COMPILED:  # a compiled function or module: what it compiles
             value = value.fn
         if isinstance(value, _OPAQUE):
             return  # classes, modules, builtins: fixed for the program's purposes
@@ -127,34 +127,3 @@ def _read(where: Any, name: str) -> Any:
         return where.cell_contents
     except ValueError:  # a cell not yet filled
         return _MISSING
-
-
-def _state(x: Any, budget: int, found: set[int]) -> Any:
-    """The part of ``x`` a captured program depends on (see the module doc); the ids
-    of the tensors it holds go into ``found``."""
-    if isinstance(x, Tensor):
-        found.add(id(x))
-        d = x.data
-        return ("T", id(x), d.shape, d.dtype, x._requires_grad)
-    if isinstance(x, Module):
-        return module_key(x, found)
-    if isinstance(x, np.ndarray):
-        return array_key(x)
-    if isinstance(x, SCALARS):
-        return scalar_key(x)
-    if isinstance(x, tuple) and len(x) <= budget:
-        return ("tuple", tuple(_state(v, budget // 4, found) for v in x))
-    if isinstance(x, (list, dict)):
-        if len(x) > budget:
-            return ("L", id(x), ())
-        items = list(x.values() if isinstance(x, dict) else x)
-        found.update(id(t) for t in items if isinstance(t, Tensor))
-        mods = tuple(m for m in items if isinstance(m, Module))
-        return ("L", id(x), tuple(_state(m, 0, found) for m in mods))
-    if isinstance(x, types.MethodType) and isinstance(x.__self__, Module):
-        return ("method", x.__func__, _state(x.__self__, budget, found))
-    if isinstance(x, (types.FunctionType, types.MethodType)):
-        return ("F", x)  # what it reads is in the key on its own
-    if type(x) is COMPILED:
-        return _state(x.fn, budget, found)
-    return identity_key(x)

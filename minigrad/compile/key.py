@@ -6,8 +6,9 @@ included), so a tensor inside a list is an input like any other. For each leaf:
 - a Tensor: its shape, dtype and requires-grad flag (its values are the input);
 - a NumPy array: its shape, dtype *and values* (arrays are constants of the program:
   lengths, masks, index arrays; pass a Tensor for data that changes every call);
-- a module: its identity, its parameters' identities and requires-grad flags, and its
-  submodules' identities and training flags;
+- a module: its identity, its parameters' identities and requires-grad flags, its
+  submodules' identities and training flags, and the state of their other attributes
+  (:func:`state_of`);
 - a Python number, string, None, ...: its value (a float by its ``repr``, so ``-0.0``
   and ``0.0`` differ and a NaN matches a NaN); any other object: its identity, the
   object kept alive with the key (so no other object can take its address meanwhile).
@@ -19,6 +20,7 @@ are part of the key too.
 from __future__ import annotations
 
 import hashlib
+import types
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,7 @@ from ..tensor import Tensor, get_default_dtype
 from .guards import grad_mode
 
 __all__ = [
+    "ITEMS",
     "SCALARS",
     "array_key",
     "describe_change",
@@ -36,9 +39,12 @@ __all__ = [
     "labels",
     "module_key",
     "scalar_key",
+    "state_of",
 ]
 
 SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
+ITEMS = 64  # containers larger than this are keyed by identity
+COMPILED: Any = None  # minigrad.compile.api.Compiled (set there: it imports this module)
 _INEXACT = (float, complex, np.inexact)
 
 
@@ -159,12 +165,23 @@ def array_key(x: np.ndarray) -> tuple:
     return ("A", x.shape, x.dtype, digest.digest())
 
 
+# A module's own bookkeeping, keyed on its own: what is registered, and the training flag.
+_REGISTRY = frozenset(("_parameters", "_modules", "training"))
+_PLAIN = frozenset((int, bool, str, type(None)))  # keyed by value as they are
+
+
 def module_key(m: Module, found: set[int] | None = None) -> tuple:
     """The key of a module: its identity, its parameters' identities and requires-grad
-    flags, every submodule's identity and training flag (one walk of the modules' own
-    tables: this runs at every call); the ids of the parameters go into ``found``."""
+    flags, every submodule's identity and training flag, and the state of every other
+    attribute of each (:func:`state_of`: a tensor kept as a buffer or a mask by its
+    identity, a number such as ``Dropout.p`` by its value). One walk of the modules' own
+    tables: this runs at every call. The ids of the parameters and of the tensors among
+    the attributes go into ``found``."""
+    if found is None:
+        found = set()
     params: list[Any] = []
     modes: list[Any] = []
+    attrs: list[Any] = []
     seen: set[int] = set()
     stack = [m]
     while stack:
@@ -174,13 +191,64 @@ def module_key(m: Module, found: set[int] | None = None) -> tuple:
         seen.add(id(mod))
         modes.append(id(mod))  # a submodule replaced by another is a new key
         modes.append(mod.training)
-        for p in mod._parameters.values():
+        registered, children = mod._parameters, mod._modules
+        for p in registered.values():
             params.append(id(p))
             params.append(p._requires_grad)
-        stack.extend(mod._modules.values())
-    if found is not None:
-        found.update(params[::2])
-    return ("M", id(m), tuple(params), tuple(modes))
+        for name, value in mod.__dict__.items():
+            if name in _REGISTRY or name in registered or name in children:
+                continue
+            kind = type(value)
+            if kind in _PLAIN:  # most attributes (sizes, flags, names): the value itself
+                attrs += (name, kind, value)
+            else:
+                attrs += (name, kind, state_of(value, ITEMS, found, False))
+        stack.extend(children.values())
+    found.update(params[::2])
+    return ("M", id(m), tuple(params), tuple(modes), tuple(attrs))
+
+
+def state_of(x: Any, budget: int, found: set[int], modules: bool = True) -> Any:
+    """The part of a value a captured program depends on when the function reads it from
+    outside its arguments (a name it reads, a module's attribute); the ids of the tensors
+    it holds go into ``found``:
+
+    - a Tensor: its identity, shape, dtype and requires-grad flag (its values are read
+      at every call, as a parameter's);
+    - a module: :func:`module_key` (with ``modules`` False, as for a module's attributes:
+      its identity only);
+    - a NumPy array: :func:`array_key`; a number, string, None: :func:`scalar_key`; a
+      tuple of at most ``budget`` items: its items, the same way;
+    - a list or dict: its identity and the state of the tensors and modules in it (at
+      most ``budget`` items): a list a loop appends numbers to would otherwise capture
+      again at every call, so its other items are not read;
+    - a function: itself (what it reads is keyed on its own); anything else: its identity.
+    """
+    if isinstance(x, Tensor):
+        found.add(id(x))
+        d = x.data
+        return ("T", id(x), d.shape, d.dtype, x._requires_grad)
+    if isinstance(x, Module):
+        return module_key(x, found) if modules else identity_key(x)
+    if isinstance(x, np.ndarray):
+        return array_key(x)
+    if isinstance(x, SCALARS):
+        return scalar_key(x)
+    if isinstance(x, tuple) and len(x) <= budget:
+        return ("tuple", tuple(state_of(v, budget // 4, found, modules) for v in x))
+    if isinstance(x, (list, dict)):
+        if len(x) > budget:
+            return ("L", id(x), ())
+        items = x.values() if isinstance(x, dict) else x
+        held = [v for v in items if isinstance(v, (Tensor, Module))]
+        return ("L", _Same(x), tuple(state_of(v, 0, found, modules) for v in held))
+    if isinstance(x, types.MethodType) and isinstance(x.__self__, Module):
+        return ("method", x.__func__, state_of(x.__self__, budget, found, modules))
+    if isinstance(x, (types.FunctionType, types.MethodType)):
+        return ("F", x)  # what it reads is in the key on its own
+    if type(x) is COMPILED:
+        return state_of(x.fn, budget, found, modules)
+    return identity_key(x)
 
 
 def _show(item: Any) -> str:
@@ -197,7 +265,7 @@ def _show(item: Any) -> str:
     if kind == "same":
         return "all distinct" if item[1] is None else f"first places {list(item[1])}"
     if kind == "M":
-        return "module (its parameters or training mode)"
+        return "module (its parameters, submodules, training flags or attributes)"
     if kind == "id":
         return f"object at {id(item[1].obj):#x}"
     if kind in ("tuple", "list"):

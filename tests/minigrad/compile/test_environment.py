@@ -240,3 +240,79 @@ def test_submodules_forwards_and_identities_are_followed() -> None:
         SCALE = 1.0
     net.act = _Double()  # a submodule with no parameters, replaced
     assert step(x).item() == pytest.approx(net(x).sum().item(), rel=1e-12)
+
+
+class _Masked(minigrad.nn.Module):
+    """A module whose forward reads a tensor kept as a plain attribute (a buffer: no
+    gradient), a number and a submodule's attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+        self.mask = minigrad.tensor(np.ones(3))
+        self.scale = 1.0
+
+    def forward(self, x: minigrad.Tensor) -> minigrad.Tensor:
+        return (self.lin(x) * self.mask * self.scale).sum()
+
+
+@pytest.mark.parametrize("compiled_as", ["module", "closure"])
+def test_a_modules_plain_attributes_are_read_at_every_call(compiled_as: str) -> None:
+    m = _Masked()
+    step = minigrad.compile(m if compiled_as == "module" else lambda x: m(x))
+    x = minigrad.tensor(X)
+
+    def agrees() -> None:
+        assert step(x).item() == pytest.approx(m(x).item(), rel=1e-12, abs=1e-12)
+
+    agrees()
+    m.mask = minigrad.tensor(np.array([0.0, 2.0, -1.0]))  # a buffer replaced
+    agrees()
+    m.mask.data[1] = 5.0  # changed in place: bound by reference, no new capture
+    captures = step.captures
+    agrees()
+    assert step.captures == captures
+    m.scale = -3.0  # a number
+    agrees()
+    m.lin.in_features = 4  # an attribute of a submodule (same value: same key)
+    agrees()
+    assert step.captures == 3
+    m.scale = 1.0  # back to the first value: its program was kept
+    m.mask = minigrad.tensor(np.ones(3))
+    agrees()
+    assert step.captures == 4  # a new mask tensor: a new key (tensors by identity)
+
+
+def test_reading_a_modules_tensor_attribute_inside_is_refused() -> None:
+    class Peeks(_Masked):
+        def forward(self, x: minigrad.Tensor) -> minigrad.Tensor:
+            y = self.lin(x).sum()
+            return y if self.mask.data.sum() > 0 else -y  # its value steers Python
+
+    step = minigrad.compile(Peeks())
+    with pytest.raises(minigrad.compile.CaptureError, match="data"):
+        step(minigrad.tensor(X))
+
+
+def test_a_changing_attribute_is_named_by_the_recapture_warning() -> None:
+    m = _Masked()
+    step = minigrad.compile(m, warn_after=2)
+    x = minigrad.tensor(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for k in range(4):
+            m.scale = float(k)
+            step(x)
+    said = [str(w.message) for w in caught]
+    assert said and "attributes" in said[0]
+
+
+def test_a_tensor_replaced_in_a_list_the_function_reads_recaptures() -> None:
+    lin = _lin()
+    masks = [minigrad.tensor(np.ones(3)), minigrad.tensor(np.full(3, 2.0))]
+    step = minigrad.compile(lambda x: (lin(x) * masks[1]).sum())
+    x = minigrad.tensor(X)
+    step(x)
+    masks[1] = minigrad.tensor(np.array([1.0, -1.0, 0.5]))
+    assert step(x).item() == pytest.approx((lin(x) * masks[1]).sum().item(), rel=1e-12)
+    assert step.captures == 2
