@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from .. import rng, tape
+from .. import forward, rng, tape
 from ..nn import Module
 from ..ops import core
 from ..ops.registry import calling_op
@@ -87,9 +87,10 @@ class Compiled:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if core.capturing() is not None:
+        if core.capturing() is not None or forward._level:
             # Called by a function being captured (or by itself, recursively): its ops
-            # are part of that capture.
+            # are part of that capture. Inside a forward-mode pass (``jvp``, ``jacfwd``):
+            # eagerly, so that every op carries its tangent (a program has none).
             return self.fn(*args, **kwargs)
         with self._lock:
             return self._call(args, kwargs)

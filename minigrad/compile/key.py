@@ -196,8 +196,11 @@ def module_key(m: Module, found: set[int] | None = None) -> tuple:
             params.append(id(p))
             params.append(p._requires_grad)
         for name, value in mod.__dict__.items():
-            if name in _REGISTRY or name in registered or name in children:
+            if name in _REGISTRY:
                 continue
+            if name in registered or name in children:
+                if registered.get(name, children.get(name)) is value:
+                    continue  # keyed above (functional_call puts another tensor in its place)
             kind = type(value)
             if kind in _PLAIN:  # most attributes (sizes, flags, names): the value itself
                 attrs += (name, kind, value)

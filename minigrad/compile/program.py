@@ -7,6 +7,11 @@ need gradients: the engine calls its vjp like any other, so gradients *accumulat
 into ``.grad`` exactly as in eager mode (the engine copies them into arrays the user
 owns), hooks on parameters run, and gradients flow on into any eager graph the
 inputs came from.
+
+A gradient that must itself be differentiable (``create_graph=True``, ``minigrad.func``
+over a compiled call) cannot come from the planned NumPy backward, which records
+nothing: that walk runs the function eagerly again on the call's arguments and
+differentiates its recorded graph instead (the same values, up to float rounding).
 """
 
 from __future__ import annotations
@@ -18,11 +23,14 @@ from typing import Any
 import numpy as np
 
 from .. import tape
+from ..autograd import enable_grad, grad
+from ..differentiable import register
 from ..tape import Node, new_node
 from ..tensor import Tensor
 from ..versions import root_of, written_after
 from .codegen import Code, generate
 from .gradplan import GradPlan, plan_grads
+from .key import flatten
 from .memory import allocate
 from .plan import attr_values, plan_forward
 from .trace import Trace, Value
@@ -135,7 +143,10 @@ class Program:
                 data = np.array(self.env[payload], copy=True)
                 if parents is None:
                     parents = tuple(self._parent(p, tensors) for p in self._parents)
-                node = new_node("compiled", parents, self._vjp, data.shape, (j, self.generation))
+                redo = (args, kwargs)
+                node = new_node(
+                    "compiled", parents, self._vjp, data.shape, (j, self.generation, redo, self)
+                )
                 # The graph renderer draws what eager mode records: unrolled() re-runs it.
                 node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
                 outs.append(Tensor._wrap(data, node))
@@ -146,7 +157,9 @@ class Program:
         t = tensors[p[1]] if p[0] == "input" else p[1]
         return t._node or t
 
-    def _vjp(self, g: np.ndarray, j: int, generation: int) -> list[np.ndarray]:
+    def _vjp(
+        self, g: np.ndarray, j: int, generation: int, redo: tuple, program: Any
+    ) -> list[np.ndarray]:
         if generation != self.generation:
             raise RuntimeError(
                 "backward of a compiled call after a later call of the same compiled "
@@ -193,6 +206,19 @@ class Program:
                 "before modifying it"
             )
 
+    def tensor_vjp(self, g: Tensor, j: int, redo: tuple) -> tuple[Any, ...]:
+        """The gradients of output ``j`` for the parents as tensors with history: the
+        function run eagerly again on the call's arguments, its graph differentiated
+        with ``create_graph=True``."""
+        if tape.inplace_epoch() != self._epoch:
+            self._check_unwritten(True)  # the run reads every input and parameter
+        args, kwargs = redo
+        tensors, _ = flatten(args, kwargs)
+        with enable_grad():
+            out = flatten_outputs(self.fn(*args, **kwargs))[j]
+        parents = [tensors[p[1]] if p[0] == "input" else p[1] for p in self._parents]
+        return grad(out, parents, grad_outputs=g, create_graph=True, allow_unused=True)
+
     # --------------------------------------------------------------- drawing
     def unrolled(self, j: int, redo: tuple) -> Node | None:
         """The eager graph behind output ``j``: run the function eagerly again."""
@@ -229,3 +255,12 @@ def flatten_outputs(result: Any, structure: bool = False) -> Any:
         return kind(*items) if hasattr(kind, "_fields") else kind(items)
 
     return leaves, build
+
+
+def _compiled_tensor_vjp(
+    g: Tensor, j: int, generation: int, redo: tuple, program: Program
+) -> tuple[Any, ...]:
+    return program.tensor_vjp(g, j, redo)
+
+
+register("compiled", _compiled_tensor_vjp, ())

@@ -316,3 +316,15 @@ def test_a_tensor_replaced_in_a_list_the_function_reads_recaptures() -> None:
     masks[1] = minigrad.tensor(np.array([1.0, -1.0, 0.5]))
     assert step(x).item() == pytest.approx((lin(x) * masks[1]).sum().item(), rel=1e-12)
     assert step.captures == 2
+
+
+def test_functional_call_of_a_compiled_module_leaves_its_programs_right() -> None:
+    from minigrad import func
+
+    lin = _lin()
+    step = minigrad.compile(lin)
+    x = minigrad.tensor(X)
+    doubled = {k: minigrad.tensor(v.data * 2) for k, v in lin.named_parameters()}
+    swapped = func.functional_call(step, doubled, (x,))
+    np.testing.assert_allclose(swapped.data, func.functional_call(lin, doubled, (x,)).data)
+    np.testing.assert_allclose(step(x).data, lin(x).data, rtol=1e-12)  # its own again
