@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import math
 import os
 import secrets
@@ -44,6 +45,7 @@ __all__ = [
     "add_quiet",
     "add_seed",
     "check_folder",
+    "check_history",
     "check_writable",
     "command",
     "format_seconds",
@@ -201,6 +203,40 @@ def check_writable(path: str | os.PathLike[str], option: str) -> Path:
         raise CLIError(f"{option} {path}: is a directory, expected a file name")
     _probe_folder(path.parent, option, path)
     return path
+
+
+def check_history(
+    path: str | os.PathLike[str], others: list[tuple[str, str | os.PathLike[str] | None]]
+) -> Path:
+    """``--history PATH``, checked before the run: writable (:func:`check_writable`), not
+    one of the command's other files (``others``: (what it is, path) pairs, such as
+    ("the --data file", "a.txt") or ("the checkpoint", ...); the record, rewritten as
+    the run goes, would replace it), and not an existing file other than a record that
+    ``--history`` wrote (a text, a model). Raises :class:`CLIError` naming the option;
+    returns the path."""
+    checked = check_writable(path, "--history")
+    real = os.path.realpath(checked)
+    for what, other in others:
+        if other is not None and os.path.realpath(other) == real:
+            raise CLIError(
+                f"--history {path} is also {what}: the record would replace it; choose another path"
+            )
+    if os.path.isfile(checked) and not _is_record(checked):
+        raise CLIError(
+            f"--history {path}: the file exists and is not a record written by --history; "
+            "remove it or choose another path"
+        )
+    return checked
+
+
+def _is_record(path: Path) -> bool:
+    """Whether ``path`` holds a run's JSON record (an object naming its command)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and isinstance(record.get("command"), str)
 
 
 def check_folder(path: str | os.PathLike[str], option: str) -> Path:

@@ -10,7 +10,7 @@ from ..command import (
     add_history,
     add_quiet,
     check_folder,
-    check_writable,
+    check_history,
     command,
     natural,
     positive_int,
@@ -56,7 +56,7 @@ def demo(args: argparse.Namespace) -> None:
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
     check_folder(args.out, "--out")
     if args.history:
-        check_writable(args.history, "--history")
+        check_history(args.history, [("the --data file", d) for d in args.data or ()])
     command = recorded_command(getattr(args, "_argv", ["demo"]))
     try:
         run_demo(

@@ -14,6 +14,7 @@ from ..command import (
     add_history,
     add_quiet,
     add_seed,
+    check_history,
     check_writable,
     command,
     format_seconds,
@@ -125,7 +126,7 @@ def task(args: argparse.Namespace) -> None:
         raise UsageError(f"--t-max must be greater than 2, got {args.t_max:g}")
     _check_cell_options(args)
     if args.history:
-        check_writable(args.history, "--history")
+        check_history(args.history, [("the --save file", args.save)])
     if args.save:
         check_writable(args.save, "--save")
         _refuse_overwriting(args.save)

@@ -13,6 +13,7 @@ from ..command import (
     add_eager,
     add_history,
     add_quiet,
+    check_history,
     check_writable,
     command,
     natural,
@@ -134,7 +135,9 @@ def train(args: argparse.Namespace) -> None:
     check_writable(path, option)  # first: a folder there is no run to resume or replace
     _refuse_other_run(path, args)
     if args.history:
-        check_writable(args.history, "--history")
+        files = [("the --data file", d) for d in args.data or ()]
+        files += [("the checkpoint", path), ("the --resume checkpoint", args.resume)]
+        check_history(args.history, files)
     trainer = _trainer(args)
     record = TrainHistory(
         args.history, trainer, recorded_command(getattr(args, "_argv", ["train"]))

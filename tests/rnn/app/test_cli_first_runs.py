@@ -325,3 +325,39 @@ def test_outputs_through_links_and_into_pipes(tmp_path, capsys):
     reader.join(10)
     assert link.is_symlink() and target.read_text().startswith("{")
     assert pipe.is_fifo() and got and got[0][:2] == b"PK"
+
+
+# --- --history ------------------------------------------------------------------------
+
+
+def test_history_never_replaces_the_text_the_checkpoint_or_another_file(tmp_path, capsys):
+    text = tmp_path / "a.txt"
+    text.write_text(TEXT)
+    ckpt = tmp_path / "run" / "checkpoint.npz"
+    # The training text, named another way: refused before training, the text intact.
+    status = train(text, ckpt, "--steps", "2", "--history", str(tmp_path / "." / "a.txt"))
+    one_line_error(capsys, status, "--history", "is also the --data file")
+    assert text.read_text() == TEXT and not ckpt.exists()
+    assert train(text, ckpt, "--steps", "2") == 0
+    status = train(text, ckpt, "--steps", "4", "--force", "--history", str(ckpt))
+    one_line_error(capsys, status, "is also the checkpoint")
+    notes = tmp_path / "notes.md"
+    notes.write_text("mine")
+    status = cli.main([*TASK, "--history", str(notes)])
+    one_line_error(capsys, status, "--history", "not a record written by --history")
+    assert notes.read_text() == "mine"
+    model = tmp_path / "model.npz"
+    status = cli.main([*TASK, "--history", str(model), "--save", str(model)])
+    one_line_error(capsys, status, "is also the --save file")
+    status = cli.main(["demo", "--data", str(text), "--history", str(text), "-q"])
+    one_line_error(capsys, status, "is also the --data file")
+    assert text.read_text() == TEXT
+
+
+def test_history_replaces_a_record_an_earlier_run_wrote(tmp_path, capsys):
+    record = tmp_path / "run.json"
+    assert cli.main([*TASK, "--history", str(record)]) == 0
+    first = record.read_text()
+    assert cli.main([*TASK, "--seed", "3", "--history", str(record)]) == 0
+    capsys.readouterr()
+    assert record.read_text() != first and '"command"' in record.read_text()
