@@ -60,4 +60,7 @@ def sample(args: argparse.Namespace) -> None:
     except ValueError as e:  # the model's outputs, found while drawing
         print(file=sys.stdout)
         raise CLIError(str(e)) from None
+    except KeyboardInterrupt:
+        print(file=sys.stdout, flush=True)  # the text drawn so far ends its line
+        raise
     print()

@@ -196,7 +196,8 @@ def test_ctrl_c_while_sampling_keeps_what_was_drawn(trained, monkeypatch, capsys
     captured = capsys.readouterr()
     assert captured.err == "rnn: interrupted\n"
     monkeypatch.setattr(CharLM, "forward", forward)
-    assert captured.out == sampling.generate(trained, None, 40, 0.8, 4)
+    # What was drawn, then a newline: the shell's prompt and the message start a line.
+    assert captured.out == sampling.generate(trained, None, 40, 0.8, 4) + "\n"
 
 
 def read_within(stream, size: int, seconds: float) -> bytes:
