@@ -144,9 +144,12 @@ def task(args: argparse.Namespace) -> None:
         f"vs baseline {result.baseline:.4f} (ratio {result.final_loss / result.baseline:.3f}, "
         f"1000 fresh sequences)"
     )
+    stopped = ""
+    if args.cpu_limit is not None and result.steps < args.steps:
+        stopped = f" of {args.steps} (--cpu-limit {args.cpu_limit:g} min reached)"
     print(
-        f"{result.steps} steps: {format_seconds(result.wall)} wall, "
-        f"{format_seconds(result.cpu)} CPU, "
+        f"{result.steps} steps{stopped}: "
+        f"{format_seconds(result.wall)} wall, {format_seconds(result.cpu)} CPU, "
         f"load average {result.load:.2f}"
     )
     if args.history:

@@ -362,3 +362,13 @@ def test_history_replaces_a_record_an_earlier_run_wrote(tmp_path, capsys):
     assert cli.main([*TASK, "--seed", "3", "--history", str(record)]) == 0
     capsys.readouterr()
     assert record.read_text() != first and '"command"' in record.read_text()
+
+
+def test_task_says_when_its_cpu_limit_ended_training(monkeypatch, capsys):
+    clock = itertools.count(0.0, 30.0)  # every read of the CPU clock: 30 s more
+    monkeypatch.setattr(tasks.time, "process_time", lambda: next(clock))
+    argv = ["task", "adding", "--T", "5", "--steps", "1000", "--hidden", "4", "--batch", "2"]
+    assert cli.main([*argv, "--log-every", "10", "--cpu-limit", "1"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    taken, rest = last.split(" steps", 1)
+    assert int(taken) < 1000 and rest.startswith(" of 1000 (--cpu-limit 1 min reached): "), last
