@@ -319,7 +319,9 @@ def test_outputs_through_links_and_into_pipes(tmp_path, capsys):
     pipe = tmp_path / "model.pipe"
     os.mkfifo(pipe)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()))
+    # A daemon: if the command fails, nothing opens the pipe for writing and the reader
+    # would block the exit of the test run.
+    reader = threading.Thread(target=lambda: got.append(pipe.read_bytes()), daemon=True)
     reader.start()
     argv = ["task", "adding", "--T", "5", "--steps", "2", "--hidden", "4", "--batch", "2", "-q"]
     assert cli.main([*argv, "--history", str(link), "--save", str(pipe)]) == 0
