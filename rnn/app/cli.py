@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
@@ -54,10 +55,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# A negative number as an option's value: argparse takes "-1e-3" or "-inf" for an option
+# (only "-1" and "-.5" pass as numbers), so `--scale -1e-3` failed with "expected one
+# argument" instead of the option's own check.
+_NEGATIVE = re.compile(r"-(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|-inf(inity)?|-nan", re.IGNORECASE)
+
+
+def _joined_negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``argv`` with ``--option -1e-3`` written ``--option=-1e-3`` wherever the option
+    of the subcommand takes one value and the next word is a negative number."""
+    subs = parser.subcommand_parsers  # type: ignore[attr-defined]
+    command = next((a for a in argv if a in subs), None)
+    if command is None:
+        return argv
+    actions = subs[command]._option_string_actions
+    out: list[str] = []
+    words = iter(argv)
+    for word in words:
+        action = actions.get(word)
+        if action is not None and action.nargs is None and action.option_strings:
+            value = next(words, None)
+            if value is not None and _NEGATIVE.fullmatch(value):
+                out.append(f"{word}={value}")
+                continue
+            out.append(word)
+            if value is not None:
+                out.append(value)
+            continue
+        out.append(word)
+    return out
+
+
 def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """``parser.parse_args(argv)``, except that an option the subcommand does not know
     is reported with the subcommand's usage (``rnn train --bogus`` shows train's usage,
     not the top level's). Exits with status 2 on bad arguments, as argparse does."""
+    argv = _joined_negative_values(parser, argv)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         before = argv[: argv.index(args.command)]  # options given before the subcommand

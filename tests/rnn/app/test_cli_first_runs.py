@@ -374,3 +374,17 @@ def test_task_says_when_its_cpu_limit_ended_training(monkeypatch, capsys):
     last = capsys.readouterr().out.strip().splitlines()[-1]
     taken, rest = last.split(" steps", 1)
     assert int(taken) < 1000 and rest.startswith(" of 1000 (--cpu-limit 1 min reached): "), last
+
+
+@pytest.mark.parametrize(
+    "argv, said",
+    [
+        (["dynamics", "--scale", "-1e-3"], "argument --scale: must be > 0, got -1e-3"),
+        (["task", "adding", "--lr", "-2.5E-4"], "argument --lr: must be > 0, got -2.5E-4"),
+        (["sample", "x.npz", "--temperature", "-inf"], "argument --temperature: must be a finite"),
+    ],
+)
+def test_a_negative_number_reaches_the_options_own_check(argv, said, capsys):
+    # argparse took "-1e-3" for an option: "expected one argument".
+    err = exits_2(argv, capsys)
+    assert said in err and "expected one argument" not in err
