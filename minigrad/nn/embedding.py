@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from .. import ops
+from ..ops.core import derived
 from ..tensor import Tensor
 from . import init
 from .linear import float_dtype
@@ -55,24 +57,19 @@ class Embedding(Module):
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, ids: Any) -> Tensor:
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
-        if ids.dtype.kind not in "iu":
-            raise TypeError(
-                f"Embedding({self.extra_repr()}): ids must be integers, got {ids.dtype}"
-            )
-        n = self.num_embeddings
-        bad = ids[(ids < 0) | (ids >= n)]
-        if bad.size:
-            # take() would wrap -1 around to the last row; PyTorch refuses it.
-            raise IndexError(
-                f"Embedding({self.extra_repr()}): id {int(bad.flat[0])} is out of range; "
-                f"ids must be in [0, {n})"
-            )
+        # The ids are checked, and the padding rows found, by ops of no gradient
+        # (``derived``): a compiled replay does both again on each call's ids, instead
+        # of keeping the mask of the ids it saw at capture.
+        check = functools.partial(_checked, self.num_embeddings, self.extra_repr())
+        if isinstance(ids, Tensor):
+            ids = derived("embedding ids", check, ids)
+        else:
+            ids = Tensor._wrap(check(np.asarray(ids)))
         out = ops.take(self.weight, ids)
         if self.padding_idx is None:
             return out
         # The padding rows are read from a detached copy, so their gradient is zero.
-        is_pad = (ids % self.num_embeddings == self.padding_idx)[..., None]
+        is_pad = derived("embedding padding", functools.partial(_is_pad, self.padding_idx), ids)
         return ops.where(is_pad, ops.take(self.weight.detach(), ids), out)
 
     def extra_repr(self) -> str:
@@ -80,3 +77,21 @@ class Embedding(Module):
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
         return s
+
+
+def _checked(n: int, what: str, ids: np.ndarray) -> np.ndarray:
+    """``ids`` if they are integers in [0, n), else a TypeError or IndexError."""
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"Embedding({what}): ids must be integers, got {ids.dtype}")
+    bad = ids[(ids < 0) | (ids >= n)]
+    if bad.size:
+        # take() would wrap -1 around to the last row; PyTorch refuses it.
+        raise IndexError(
+            f"Embedding({what}): id {int(bad.flat[0])} is out of range; ids must be in [0, {n})"
+        )
+    return ids
+
+
+def _is_pad(padding_idx: int, ids: np.ndarray) -> np.ndarray:
+    """Where ``ids`` are the padding row, shaped to select whole embedding vectors."""
+    return (ids == padding_idx)[..., None]

@@ -1,0 +1,46 @@
+"""A compiled function used with the rest of the library (nn layers, indexing): each
+replay gives what the eager call gives, or refuses what eager code refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+
+
+def _grads(fn, params, *args) -> tuple[float, list[np.ndarray]]:
+    for p in params:
+        p.grad = None
+    out = fn(*args)
+    out.backward()
+    return out.item(), [p.grad.copy() for p in params]
+
+
+def test_an_embeddings_padding_row_gets_no_gradient_at_any_replay() -> None:
+    minigrad.manual_seed(0)
+    emb = minigrad.nn.Embedding(5, 3, padding_idx=0)
+    w = minigrad.randn(3, requires_grad=True)
+
+    def loss(ids):
+        return (emb(ids) * w).sum()
+
+    step = minigrad.compile(loss)
+    step(minigrad.tensor(np.array([1, 2, 3])))  # captured without the padding id
+    for ids in ([0, 2, 0], [4, 0, 1], [1, 2, 3]):
+        ids = minigrad.tensor(np.array(ids))
+        eager, compiled = _grads(loss, [emb.weight, w], ids), _grads(step, [emb.weight, w], ids)
+        assert compiled[0] == pytest.approx(eager[0], rel=1e-6)
+        for c, e in zip(compiled[1], eager[1], strict=True):
+            np.testing.assert_allclose(c, e, rtol=1e-6, atol=1e-7)
+        assert not compiled[1][0][0].any()  # the padding row
+    assert step.captures == 1
+
+
+@pytest.mark.parametrize("bad", [-1, 5])
+def test_an_embedding_refuses_ids_out_of_range_at_a_replay_too(bad: int) -> None:
+    emb = minigrad.nn.Embedding(5, 3)
+    step = minigrad.compile(lambda ids: emb(ids).sum())
+    step(minigrad.tensor(np.array([1, 2])))
+    with pytest.raises(IndexError, match=f"id {bad} is out of range"):
+        step(minigrad.tensor(np.array([1, bad])))  # -1 read the last row
