@@ -21,6 +21,7 @@ state, or a generator passed to randn, rand, dropout   generators' states put ba
 or an initializer)                                     first, so the eager run draws
                                                        what it would have drawn)
 an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
+indexing with a boolean mask Tensor (``x[mask]``)      eager, one warning
 =====================================================  =========================
 
 ``t.detach()`` is an op of no gradient: a replay computes it anew. The tensors these

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from ...ops.indexing import is_basic
-from ..trace import Step
+from ..guards import Fallback
+from ..trace import Step, Value
 from .base import Emitter, Kernel, kernel
 
 __all__: list[str] = []  # internal to minigrad.compile.kernels
@@ -83,6 +84,18 @@ class BroadcastTo(Kernel):
         em.give(ts[0], step.out.shape, step.out.dtype, None, g)
 
 
+def _no_traced_mask(parts: Any) -> None:
+    """A boolean index that is the array of a traced value (a mask passed as a Tensor)
+    picks as many elements as it has True values: the shape of the result would be
+    the capture's, so the function runs eagerly."""
+    for p in parts:
+        if isinstance(p, Value) and p.dtype.kind == "b":
+            raise Fallback(
+                "indexing with a boolean mask that changes between calls (a Tensor): the "
+                "number of elements picked depends on its values"
+            )
+
+
 @kernel("getitem")
 class Getitem(Kernel):
     """Basic indexing is a view; integer or boolean arrays gather. An index array that
@@ -92,6 +105,7 @@ class Getitem(Kernel):
         idx, _shape, _dtype, unique = step.saved
         parts = idx if type(idx) is tuple else (idx,)
         step.attrs["parts"] = tuple(tracer.array_value(p) or p for p in parts)
+        _no_traced_mask(step.attrs["parts"])
         step.attrs["tuple"] = type(idx) is tuple
         step.attrs["basic"] = is_basic(idx)
         step.attrs["unique"] = unique
@@ -186,6 +200,7 @@ class Scatter(Kernel):
             start = len(parts)
             parts.extend(tracer.array_value(p) or p for p in mine)
             pieces.append((start, len(parts), type(idx) is tuple, is_basic(idx), idx, unique))
+        _no_traced_mask(parts)
         step.attrs["parts"] = tuple(parts)  # flat: the planner finds traced ones here
         step.attrs["pieces"] = tuple(pieces)
 

@@ -44,3 +44,18 @@ def test_an_embedding_refuses_ids_out_of_range_at_a_replay_too(bad: int) -> None
     step(minigrad.tensor(np.array([1, 2])))
     with pytest.raises(IndexError, match=f"id {bad} is out of range"):
         step(minigrad.tensor(np.array([1, bad])))  # -1 read the last row
+
+
+def test_a_boolean_mask_passed_as_a_tensor_runs_eagerly() -> None:
+    w = minigrad.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+
+    def picked(x, mask):
+        return (x[mask] * w[mask]).sum() + x[1:, None][mask[1:]].sum()
+
+    step = minigrad.compile(picked)
+    x = minigrad.tensor([0.5, -1.0, 2.0, 3.0])
+    with pytest.warns(RuntimeWarning, match="boolean mask"):
+        step(x, minigrad.tensor(np.array([True, False, True, False])))
+    for mask in ([True, True, True, False], [False, False, False, True]):
+        mask = minigrad.tensor(np.array(mask))  # another count of True values
+        assert step(x, mask).item() == picked(x, mask).item()
