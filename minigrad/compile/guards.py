@@ -14,6 +14,7 @@ construct                                              what happens
 ``t.data`` outside the ops
 ``loss.backward()`` inside the function                :class:`CaptureError`
 hooks and ``retain_grad`` on tensors of the call       eager, one warning
+``requires_grad_`` changing a flag there               eager, one warning
 in-place edits (``t.add_(...)``, ``t[i] = ...``) and   eager, one warning
 assigning ``t.data = ...``
 randomness (minigrad's generator, NumPy's global       eager, one warning (the
@@ -124,6 +125,23 @@ def _no_inplace(tracer: Any, original: Any) -> Any:
         if tracer.thread != _thread():
             return original(self, *args, **kwargs)
         raise Fallback(f"inplace at {where()}")
+
+    return guard
+
+
+def _flag(tracer: Any, original: Any) -> Any:
+    """``requires_grad_`` inside a capture, changing the flag of an input, a parameter or
+    what ops made of one, runs the function eagerly: a replay would not change it, and
+    the program was planned for the flags the tensors had before."""
+
+    def guard(self: Tensor, requires_grad: bool = True) -> Tensor:
+        if (
+            tracer.thread == _thread()
+            and bool(requires_grad) != self._requires_grad
+            and tracer.is_traced(self)
+        ):
+            raise Fallback(f"requires_grad_ at {where()}")
+        return original(self, requires_grad)
 
     return guard
 
@@ -291,7 +309,7 @@ def _data_property(tracer: Any, slot: Any) -> property:
 @contextlib.contextmanager
 def guarded(tracer: Any) -> Iterator[None]:
     """Install the guards on Tensor for the duration of a capture."""
-    names = (*_READS, *_INPLACE, *_HOOKS, "backward", "data", "detach")
+    names = (*_READS, *_INPLACE, *_HOOKS, "backward", "data", "detach", "requires_grad_")
     saved = {n: Tensor.__dict__.get(n) for n in names}
     try:
         for n, label in _READS.items():
@@ -302,6 +320,7 @@ def guarded(tracer: Any) -> Iterator[None]:
             setattr(Tensor, n, _eager(tracer, n, saved[n]))
         Tensor.backward = _no_backward(tracer, saved["backward"])
         Tensor.detach = _detach(tracer, saved["detach"])
+        Tensor.requires_grad_ = _flag(tracer, saved["requires_grad_"])
         Tensor.data = _data_property(tracer, saved["data"])
         yield
     finally:

@@ -113,6 +113,30 @@ def _retained(y: minigrad.Tensor) -> minigrad.Tensor:
     return y
 
 
+def test_requires_grad_on_an_input_inside_runs_eagerly() -> None:
+    def saliency(x):
+        x.requires_grad_()  # the gradient of the input is wanted
+        return (x @ W).tanh().sum()
+
+    f = minigrad.compile(saliency)
+    for seed in range(3):
+        xe, xc = t(3, 2, seed=seed), t(3, 2, seed=seed)
+        saliency(xe).backward()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            f(xc).backward()
+        assert [str(w.message).split(" at ")[0] for w in caught] == (
+            ["saliency: running eagerly: requires_grad_"] if seed == 0 else []
+        )
+        assert xc.requires_grad
+        np.testing.assert_allclose(xc.grad, xe.grad)
+    x = t(3, 2).requires_grad_()  # already set: nothing changes, the call replays
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.compile(saliency)(x).backward()
+    assert x.grad is not None
+
+
 # --------------------------------------------------------------- TinyJit failures
 def test_input_shape_change_recaptures_tinygrad_692() -> None:
     f = minigrad.compile(lambda x: (x @ W).tanh().sum(axis=0))
