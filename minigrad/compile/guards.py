@@ -15,6 +15,7 @@ construct                                              what happens
 ``loss.backward()`` inside the function                :class:`CaptureError`
 hooks and ``retain_grad`` on tensors of the call       eager, one warning
 ``requires_grad_`` changing a flag there               eager, one warning
+reading or assigning ``t.grad`` (``zero_grad()``)      eager, one warning
 in-place edits (``t.add_(...)``, ``t[i] = ...``) and   eager, one warning
 assigning ``t.data = ...``
 randomness (minigrad's generator, NumPy's global       eager, one warning (the
@@ -306,12 +307,32 @@ def _data_property(tracer: Any, slot: Any) -> property:
     return property(get, put)
 
 
+def _grad_property(tracer: Any) -> property:
+    """``.grad`` read or assigned inside a capture (``optimizer.zero_grad()`` in the
+    function, a gradient used as a value) runs the function eagerly: a replay would
+    neither clear the gradients again nor read their new values."""
+
+    def get(self: Tensor) -> Any:
+        if tracer.thread == _thread():
+            raise Fallback(f".grad read at {where()}")
+        return self.__dict__.get("grad")
+
+    def put(self: Tensor, value: Any) -> None:
+        if tracer.thread == _thread():
+            raise Fallback(f".grad assigned at {where()}")
+        self.__dict__["grad"] = value
+
+    return property(get, put)
+
+
 @contextlib.contextmanager
 def guarded(tracer: Any) -> Iterator[None]:
     """Install the guards on Tensor for the duration of a capture."""
     names = (*_READS, *_INPLACE, *_HOOKS, "backward", "data", "detach", "requires_grad_")
     saved = {n: Tensor.__dict__.get(n) for n in names}
+    grad = Tensor.__dict__["grad"]  # the class default (None)
     try:
+        Tensor.grad = _grad_property(tracer)
         for n, label in _READS.items():
             setattr(Tensor, n, _value_read(tracer, label, saved[n]))
         for n in _INPLACE:
@@ -324,6 +345,7 @@ def guarded(tracer: Any) -> Iterator[None]:
         Tensor.data = _data_property(tracer, saved["data"])
         yield
     finally:
+        Tensor.grad = grad
         for n, v in saved.items():
             if v is None:
                 delattr(Tensor, n)

@@ -334,7 +334,7 @@ def test_update_of_an_unseen_parameter_runs_eagerly() -> None:
     m = _linear_with_grads()
     step = minigrad.compile(f)
     x = minigrad.ones(1, 2)
-    with pytest.warns(RuntimeWarning, match="running eagerly: inplace"):
+    with pytest.warns(RuntimeWarning, match=r"running eagerly: \.grad read"):
         first = float(step(m, x))
     assert [first, float(step(m, x)), float(step(m, x))] == [-3.0, -6.0, -9.0]
     np.testing.assert_array_equal(m.bias.data, [-3.0])
@@ -348,11 +348,40 @@ def test_update_only_function_updates_once_per_call() -> None:
 
     m = _linear_with_grads()
     step = minigrad.compile(update)
-    with pytest.warns(RuntimeWarning, match="running eagerly: inplace"):
+    with pytest.warns(RuntimeWarning, match=r"running eagerly: \.grad read"):
         step(m)
     np.testing.assert_array_equal(m.bias.data, [-1.0])
     step(m)
     np.testing.assert_array_equal(m.bias.data, [-2.0])
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_inside_the_function_clears_the_gradients_at_every_call(set_to_none) -> None:
+    m = _linear_with_grads()
+    opt = minigrad.optim.SGD(m.parameters(), lr=0.0)
+
+    def step(x):
+        opt.zero_grad(set_to_none=set_to_none)
+        return (m(x) ** 2).sum()
+
+    compiled, x = minigrad.compile(step), minigrad.tensor([[1.0, -2.0]])
+    with pytest.warns(RuntimeWarning, match=r"running eagerly: \.grad (assigned|read)"):
+        compiled(x).backward()
+    first = m.weight.grad.copy()
+    for _ in range(2):
+        compiled(x).backward()
+        np.testing.assert_array_equal(m.weight.grad, first)  # not twice, three times
+
+
+def test_a_gradient_read_as_a_value_is_read_at_every_call() -> None:
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    f = minigrad.compile(lambda x: (x * w * minigrad.tensor(w.grad)).sum())
+    x = minigrad.tensor([1.0, 1.0])
+    w.grad = np.ones(2, np.float32)
+    with pytest.warns(RuntimeWarning, match=r"running eagerly: \.grad read"):
+        assert f(x).item() == 3.0
+    w.grad = np.full(2, 2.0, np.float32)
+    assert f(x).item() == 6.0
 
 
 def test_fresh_tensor_edited_with_a_traced_value_is_not_kept_as_a_constant() -> None:
