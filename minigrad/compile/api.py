@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import types
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -85,6 +86,11 @@ class Compiled:
         if isinstance(fn, Module):
             return getattr(fn, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> Any:
+        # A compiled method (``@minigrad.compile`` on a ``def`` in a class body): bound
+        # to the instance, which is then an argument (a module is keyed as one).
+        return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if core.capturing() is not None or forward._level:

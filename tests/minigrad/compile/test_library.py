@@ -59,3 +59,28 @@ def test_a_boolean_mask_passed_as_a_tensor_runs_eagerly() -> None:
     for mask in ([True, True, True, False], [False, False, False, True]):
         mask = minigrad.tensor(np.array(mask))  # another count of True values
         assert step(x, mask).item() == picked(x, mask).item()
+
+
+class _Scaled(minigrad.nn.Module):
+    def __init__(self, k: float) -> None:
+        super().__init__()
+        self.lin, self.k = minigrad.nn.Linear(3, 1), k
+
+    @minigrad.compile
+    def loss(self, x):
+        return (self.lin(x) * self.k).sum()
+
+
+def test_a_compiled_method_is_bound_to_each_instance() -> None:
+    a, b = _Scaled(1.0), _Scaled(2.0)
+    x = minigrad.tensor(np.arange(6.0).reshape(2, 3))
+    eager = _Scaled.loss.fn
+    for _ in range(2):
+        for m in (a, b):
+            m.lin.weight.grad = None
+            out = m.loss(x)
+            out.backward()
+            assert out.item() == pytest.approx(eager(m, x).item(), rel=1e-6)
+    a.k = 5.0  # an attribute of the instance: part of the key
+    assert a.loss(x).item() == pytest.approx(eager(a, x).item(), rel=1e-6)
+    np.testing.assert_allclose(b.lin.weight.grad, 2 * x.data.sum(0, keepdims=True))
