@@ -5,7 +5,8 @@ module's training flag (dropout on or off), a Python number in a closure or a gl
 (``scale`` in ``lambda x: (lin(x) * scale).sum()``), a tensor bound by name. So the
 cache key also holds, per call, the current state of the names the function's code
 reads from its closure cells and its globals, and of those read by the plain Python
-functions it calls through them (to a depth of :data:`DEPTH`):
+functions it calls through them (to a depth of :data:`DEPTH`); a ``functools.partial``'s
+bound arguments are read as such names, and its function is followed:
 
 - a module: its identity, every submodule's training flag, its parameters' identities
   and requires-grad flags, the state of its and its submodules' other attributes (as
@@ -29,6 +30,7 @@ objects; their values are read at every call.
 
 from __future__ import annotations
 
+import functools
 import types
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +43,7 @@ __all__ = ["DEPTH", "ITEMS", "Environment"]
 
 DEPTH = 4  # functions followed through the names they read
 _MISSING = object()
+_FOLLOWED = (types.FunctionType, types.MethodType, functools.partial, Module)
 _OPAQUE = (type, types.ModuleType, types.BuiltinFunctionType, types.MethodWrapperType)
 
 
@@ -73,6 +76,13 @@ class Environment:
         stack: list[tuple[Any, int]] = [(fn, 0)]
         while stack:
             f, depth = stack.pop()
+            if isinstance(f, functools.partial):  # its bound arguments, then its function
+                bound = [*enumerate(f.args), *f.keywords.items()]
+                for name, value in bound:
+                    label = f"{'argument ' if type(name) is int else ''}{name} bound by partial"
+                    self._add(label, {"value": value}, "value", stack, depth)
+                stack.append((f.func, depth))
+                continue
             if isinstance(f, Module):  # what its forward reads, and its submodules' forwards
                 if depth < DEPTH:
                     stack.extend((m, depth + 1) for m in f._modules.values())
@@ -97,7 +107,7 @@ class Environment:
         if isinstance(value, _OPAQUE):
             return  # classes, modules, builtins: fixed for the program's purposes
         self.reads.append((label, where, name))
-        if depth < DEPTH and isinstance(value, (types.FunctionType, types.MethodType, Module)):
+        if depth < DEPTH and isinstance(value, _FOLLOWED):
             stack.append((value, depth + 1))
 
 

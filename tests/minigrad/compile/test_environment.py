@@ -328,3 +328,34 @@ def test_functional_call_of_a_compiled_module_leaves_its_programs_right() -> Non
     swapped = func.functional_call(step, doubled, (x,))
     np.testing.assert_allclose(swapped.data, func.functional_call(lin, doubled, (x,)).data)
     np.testing.assert_allclose(step(x).data, lin(x).data, rtol=1e-12)  # its own again
+
+
+def _scaled_loss(model, x, *, k=1.0):
+    return (model(x) * k * SCALE).sum()
+
+
+def test_a_partial_keys_its_bound_arguments_and_what_its_function_reads() -> None:
+    global SCALE
+    import functools
+
+    lin, drop = _lin(), minigrad.nn.Dropout(0.5)
+    model = minigrad.nn.Sequential(lin, drop)
+    model.eval()
+    step = minigrad.compile(functools.partial(_scaled_loss, model, k=2.0))
+    x = minigrad.tensor(X)
+
+    def agrees() -> None:
+        assert step(x).item() == pytest.approx(_scaled_loss(model, x, k=2.0).item(), rel=1e-12)
+
+    agrees()
+    try:
+        SCALE = 3.0  # a global its function reads
+        agrees()
+    finally:
+        SCALE = 1.0
+    lin.weight = minigrad.nn.Parameter(np.zeros((3, 4)))  # a parameter replaced
+    agrees()
+    model.train()  # dropout on: a new mask each call, not the eval program
+    with pytest.warns(RuntimeWarning, match="random numbers"):
+        step(x)
+    assert step.captures == 4
