@@ -10,7 +10,7 @@ bound arguments are read as such names, and its function is followed:
 
 - a module: its identity, every submodule's training flag, its parameters' identities
   and requires-grad flags, the state of its and its submodules' other attributes (as
-  below; :func:`minigrad.compile.key.module_key`); the names its ``forward`` reads are
+  below; :func:`minigrad.compile.key.module_key`); the names its methods read are
   followed as a function's;
 - a Tensor: its identity, shape, dtype and requires-grad flag;
 - a NumPy array: its shape, dtype and values (as an argument's);
@@ -83,10 +83,14 @@ class Environment:
                     self._add(label, {"value": value}, "value", stack, depth)
                 stack.append((f.func, depth))
                 continue
-            if isinstance(f, Module):  # what its forward reads, and its submodules' forwards
+            if isinstance(f, Module):  # what its methods read, and its submodules'
                 if depth < DEPTH:
                     stack.extend((m, depth + 1) for m in f._modules.values())
-                f = type(f).forward
+                stack.extend((m, depth) for m in _methods(type(f)))
+                continue
+            owner = getattr(f, "__self__", None)
+            if isinstance(owner, Module) and depth < DEPTH:  # a module's bound method
+                stack.append((owner, depth + 1))
             f = getattr(f, "__func__", f)  # a bound method: its function
             code = getattr(f, "__code__", None)
             if code is None or id(code) in seen or not _own(f):
@@ -109,6 +113,23 @@ class Environment:
         self.reads.append((label, where, name))
         if depth < DEPTH and isinstance(value, _FOLLOWED):
             stack.append((value, depth + 1))
+
+
+def _methods(cls: type) -> list[Any]:
+    """The functions the caller's classes in ``cls``'s hierarchy define (methods, static
+    and class methods, property getters): a module's ``forward`` calls the others."""
+    found = []
+    for klass in cls.__mro__:
+        if not _own(klass):
+            continue
+        for attr in vars(klass).values():
+            if isinstance(attr, (staticmethod, classmethod)):
+                attr = attr.__func__
+            elif isinstance(attr, property):
+                attr = attr.fget
+            if isinstance(attr, types.FunctionType):
+                found.append(attr)
+    return found
 
 
 def _own(f: Any) -> bool:

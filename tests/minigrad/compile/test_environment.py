@@ -359,3 +359,34 @@ def test_a_partial_keys_its_bound_arguments_and_what_its_function_reads() -> Non
     with pytest.warns(RuntimeWarning, match="random numbers"):
         step(x)
     assert step.captures == 4
+
+
+class _Tempered(minigrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+
+    def head(self, h):
+        return h / SCALE  # a global read by a method forward calls
+
+    def forward(self, x):
+        return self.head(self.lin(x)).sum()
+
+
+@pytest.mark.parametrize("compiled_as", ["module", "closure", "method"])
+def test_what_the_other_methods_of_a_module_read_is_followed(compiled_as: str) -> None:
+    global SCALE
+    model = _Tempered()
+    step = {
+        "module": lambda: minigrad.compile(model),
+        "closure": lambda: minigrad.compile(lambda x: model(x)),
+        "method": lambda: minigrad.compile(model.forward),
+    }[compiled_as]()
+    x = minigrad.tensor(X)
+    try:
+        for scale in (1.0, 2.0, 1.0):
+            SCALE = scale
+            assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
+    finally:
+        SCALE = 1.0
+    assert step.captures == 2
