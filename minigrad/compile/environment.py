@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import types
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +114,25 @@ class Environment:
         self.reads.append((label, where, name))
         if depth < DEPTH and isinstance(value, _FOLLOWED):
             stack.append((value, depth + 1))
+
+
+# id(module) -> (a weak reference to it, its Environment); by id, as a module may define
+# __eq__ without __hash__
+_ARGUMENTS: dict[int, tuple[weakref.ref, Environment]] = {}
+
+
+def module_reads(m: Module, found: set[int] | None = None) -> tuple:
+    """The key of what a module passed as an argument reads from outside through its
+    methods and its submodules' (its :class:`Environment`, found at its first call)."""
+    held = _ARGUMENTS.get(id(m))
+    if held is None or held[0]() is not m:
+        k = id(m)
+        held = _ARGUMENTS[k] = (weakref.ref(m, lambda _r: _ARGUMENTS.pop(k, None)), Environment(m))
+    env = held[1]
+    return env.key(found) if env.reads else ()
+
+
+keys.MODULE_READS = module_reads
 
 
 def _methods(cls: type) -> list[Any]:

@@ -8,7 +8,8 @@ included), so a tensor inside a list is an input like any other. For each leaf:
   lengths, masks, index arrays; pass a Tensor for data that changes every call);
 - a module: its identity, its parameters' identities and requires-grad flags, its
   submodules' identities and training flags, and the state of their other attributes
-  (:func:`state_of`);
+  (:func:`state_of`); and what its methods read from outside (a global, say: see
+  :mod:`minigrad.compile.environment`);
 - a Python number, string, None, ...: its value (a float by its ``repr``, so ``-0.0``
   and ``0.0`` differ and a NaN matches a NaN); any other object: its identity, the
   object kept alive with the key (so no other object can take its address meanwhile).
@@ -45,6 +46,9 @@ __all__ = [
 SCALARS = (int, float, complex, bool, str, bytes, type(None), np.generic)
 ITEMS = 64  # containers larger than this are keyed by identity
 COMPILED: Any = None  # minigrad.compile.api.Compiled (set there: it imports this module)
+# minigrad.compile.environment.module_reads (set there): what a module argument's methods
+# read from outside, keyed as a function's environment
+MODULE_READS: Any = None
 _INEXACT = (float, complex, np.inexact)
 
 
@@ -144,7 +148,7 @@ def _walk(
         elif kind is np.ndarray or isinstance(x, np.ndarray):
             key.append(array_key(x))
         elif isinstance(x, Module):
-            key.append(module_key(x, found))
+            key.append((*module_key(x, found), MODULE_READS(x, found)))
         elif isinstance(x, SCALARS):
             key.append(scalar_key(x))
         else:

@@ -390,3 +390,16 @@ def test_what_the_other_methods_of_a_module_read_is_followed(compiled_as: str) -
     finally:
         SCALE = 1.0
     assert step.captures == 2
+
+
+def test_what_a_module_passed_as_an_argument_reads_is_followed() -> None:
+    global SCALE
+    model, x = _Tempered(), minigrad.tensor(X)
+    step = minigrad.compile(lambda m, x: m(x))
+    try:
+        for scale in (1.0, 2.0):
+            SCALE = scale
+            assert step(model, x).item() == pytest.approx(model(x).item(), rel=1e-12)
+    finally:
+        SCALE = 1.0
+    assert step.captures == 2
