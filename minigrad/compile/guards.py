@@ -24,6 +24,7 @@ or an initializer)                                     first, so the eager run d
                                                        what it would have drawn)
 an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 indexing with a boolean mask Tensor (``x[mask]``)      eager, one warning
+``enable_grad`` inside a call made under ``no_grad``   eager, one warning
 =====================================================  =========================
 
 ``t.detach()`` is an op of no gradient: a replay computes it anew. The tensors these

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import tape
 from ..tensor import Tensor
+from .guards import Fallback, where
 
 __all__ = ["Step", "Trace", "Tracer", "Value"]
 
@@ -165,10 +166,15 @@ class Tracer:
     # ------------------------------------------------------------------ hooks
     def record(self, op: str, data: np.ndarray, inputs: Any, saved: tuple) -> Tensor:
         """Called by ``record`` for every primitive: wrap the output, note the step."""
+        grad = tape.is_grad_enabled()
+        if grad and not self.trace.grad_enabled and any(t._requires_grad for t in inputs):
+            # enable_grad inside a function called under no_grad: the program is planned
+            # without gradients (the key's grad mode), its output would have none
+            raise Fallback(f"enable_grad inside a call made under no_grad at {where()}")
         ins = [self.value_of(t) for t in inputs]
         out_t = Tensor._wrap(data)
         out = self._new("op", out_t, data)
-        out.needs_grad = tape.is_grad_enabled() and any(v.needs_grad for v in ins)
+        out.needs_grad = grad and any(v.needs_grad for v in ins)
         out_t._requires_grad = out.needs_grad
         self._add_step(op, ins, out, saved)
         return out_t

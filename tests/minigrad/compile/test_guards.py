@@ -468,6 +468,26 @@ def test_no_grad_inside_the_function_is_honoured() -> None:
     _agree(f, c, t(3, 2, seed=6))
 
 
+def test_enable_grad_inside_a_call_made_under_no_grad_runs_eagerly() -> None:
+    @minigrad.enable_grad()
+    def f(x):
+        return (x @ W).tanh().sum()
+
+    c = minigrad.compile(f)
+    for seed in range(2):
+        x = t(3, 2, seed=seed)
+        with minigrad.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out, eager = c(x), f(x)
+        assert out.requires_grad and eager.requires_grad
+        W.grad = None
+        eager.backward()
+        expected, W.grad = W.grad, None
+        out.backward()
+        np.testing.assert_allclose(W.grad, expected)
+    W.grad = None
+
+
 def test_a_parameter_unfrozen_after_capture_gets_its_gradient() -> None:
     lin = minigrad.nn.Linear(2, 2, dtype=np.float64)
     lin.bias.requires_grad_(False)
