@@ -1,12 +1,13 @@
 """A planned program and how it runs: bind the call's arrays, run the generated
 forward, hand back output tensors whose ``backward()`` runs the generated backward.
 
-The outputs are fresh arrays (the next call reuses every planned buffer). The output
-tensor's tape entry is one Node whose parents are the parameters and inputs that
-need gradients: the engine calls its vjp like any other, so gradients *accumulate*
-into ``.grad`` exactly as in eager mode (the engine copies them into arrays the user
-owns), hooks on parameters run, and gradients flow on into any eager graph the
-inputs came from.
+The outputs are fresh arrays (the next call reuses every planned buffer); so is a
+tensor the function made from no input and returned, as eagerly (an outside tensor
+returned is that tensor). The output tensor's tape entry is one Node whose parents are
+the parameters and inputs that need gradients: the engine calls its vjp like any
+other, so gradients *accumulate* into ``.grad`` exactly as in eager mode (the engine
+copies them into arrays the user owns), hooks on parameters run, and gradients flow on
+into any eager graph the inputs came from.
 
 A gradient that must itself be differentiable (``create_graph=True``, ``minigrad.func``
 over a compiled call) cannot come from the planned NumPy backward, which records
@@ -38,11 +39,14 @@ from .trace import Trace, Value
 __all__ = ["Program", "Stale", "flatten_outputs"]
 
 
-def _output_plan(v: Value | None, where: dict, slots: dict) -> tuple:
+def _output_plan(v: Value | None, where: dict, slots: dict, outside: Any) -> tuple:
     if v is None:
         return ("none", None, False)
     if v.kind == "input":
         return ("input", where[v], False)
+    if v.kind == "const" and id(v.source) not in outside:
+        # a tensor made inside the function (``zeros``): eagerly, a new one at each call
+        return ("fresh", v.source, False)
     if v.kind != "op":
         return ("source", v.source, False)
     return ("op", f"v{v.index}", v in slots)
@@ -89,8 +93,8 @@ class Program:
         ]
         where = {v: i for i, v in enumerate(trace.inputs)}
         slots = gp.slots if gp is not None else {}
-        # Per output: ("none"|"input"|"source"|"op", payload, taped)
-        self._outs = [_output_plan(v, where, slots) for v in trace.outputs]
+        # Per output: ("none"|"input"|"source"|"fresh"|"op", payload, taped)
+        self._outs = [_output_plan(v, where, slots, trace.outside) for v in trace.outputs]
         self._taped = sum(taped for *_, taped in self._outs)  # outputs with a backward
         leaves = [v for v in slots if v.kind in ("param", "input")]
         self._parents = [
@@ -137,6 +141,8 @@ class Program:
                 outs.append(tensors[payload])
             elif kind == "source":
                 outs.append(payload)
+            elif kind == "fresh":
+                outs.append(Tensor._wrap(np.array(payload.data, copy=True)))
             elif not taped:
                 outs.append(Tensor._wrap(np.array(self.env[payload], copy=True)))
             else:

@@ -79,6 +79,7 @@ class Trace:
         self.inputs: list[Value] = []
         self.outputs: list[Value | None] = []
         self.grad_enabled = tape.is_grad_enabled()
+        self.outside: set[int] | frozenset = frozenset()  # see Tracer.outside
 
     def release(self) -> None:
         """Drop every value and step now. Values and steps refer to each other, so
@@ -99,6 +100,7 @@ class Tracer:
         self._prepare = prepare
         self.thread = threading.get_ident()  # the thread whose ops are traced
         self.outside = outside  # ids of tensors the function reaches by name
+        self.trace.outside = outside
         self._by_id: dict[int, Value] = {}
         self._refs: dict[int, weakref.ref] = {}
         self._arrays: dict[int, Value] = {}

@@ -247,6 +247,20 @@ def test_a_namedtuple_is_returned_as_one() -> None:
         np.testing.assert_allclose(out.hidden.data, (x @ w).tanh().data, rtol=1e-14)
 
 
+def test_a_tensor_made_inside_and_returned_is_a_new_one_at_each_call() -> None:
+    w, b, _, xs = setup()
+    c = minigrad.compile(lambda x: ((x @ w + b).sum(), minigrad.zeros(2), w))
+    seen = []
+    for x in xs:
+        _, count, weight = c(x)
+        assert weight is w  # a tensor from outside is returned as it is
+        np.testing.assert_array_equal(count.data, [0.0, 0.0])
+        with minigrad.no_grad():
+            count += 1.0  # the caller's own tensor, as eagerly
+        seen.append(count)
+    assert len({id(t) for t in seen}) == len(xs)
+
+
 def test_an_input_modified_in_place_before_backward_is_refused_as_eagerly() -> None:
     w, b, _, xs = setup()
     f = minigrad.compile(lambda x: (x @ w + b).sum())
