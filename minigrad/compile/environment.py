@@ -6,7 +6,8 @@ module's training flag (dropout on or off), a Python number in a closure or a gl
 cache key also holds, per call, the current state of the names the function's code
 reads from its closure cells and its globals, and of those read by the plain Python
 functions it calls through them (to a depth of :data:`DEPTH`); a ``functools.partial``'s
-bound arguments are read as such names, and its function is followed:
+bound arguments are read as such names, and its function is followed; for an object
+called as the function, what its class's methods read:
 
 - a module: its identity, every submodule's training flag, its parameters' identities
   and requires-grad flags, the state of its and its submodules' other attributes (as
@@ -87,6 +88,11 @@ class Environment:
             if isinstance(f, Module):  # what its methods read, and its submodules'
                 if depth < DEPTH:
                     stack.extend((m, depth + 1) for m in f._modules.values())
+                stack.extend((m, depth) for m in _methods(type(f)))
+                continue
+            if not isinstance(f, (types.FunctionType, types.MethodType, type)):
+                # an object of the caller's class called as a function: its __call__
+                # and the methods it calls (its attributes are not read: see above)
                 stack.extend((m, depth) for m in _methods(type(f)))
                 continue
             owner = getattr(f, "__self__", None)

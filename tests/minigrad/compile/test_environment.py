@@ -403,3 +403,31 @@ def test_what_a_module_passed_as_an_argument_reads_is_followed() -> None:
     finally:
         SCALE = 1.0
     assert step.captures == 2
+
+
+class _Objective:
+    """A callable object of the caller's own (not a module)."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def scale(self):
+        return SCALE
+
+    def __call__(self, x):
+        return (self.model(x) * self.scale()).sum()
+
+
+def test_what_a_callable_objects_methods_read_is_followed() -> None:
+    global SCALE
+    lin, drop = _lin(), minigrad.nn.Dropout(0.5)
+    objective = _Objective(lambda x: drop(lin(x)))
+    step, x = minigrad.compile(objective), minigrad.tensor(X)
+    drop.eval()
+    try:
+        for scale in (1.0, 2.0):
+            SCALE = scale
+            assert step(x).item() == pytest.approx(objective(x).item(), rel=1e-12)
+    finally:
+        SCALE = 1.0
+    assert step.captures == 2
