@@ -78,6 +78,9 @@ class Environment:
         stack: list[tuple[Any, int]] = [(fn, 0)]
         while stack:
             f, depth = stack.pop()
+            if type(f) is keys.COMPILED:  # a compiled function compiled again: what it compiles
+                stack.append((f.fn, depth))
+                continue
             if isinstance(f, functools.partial):  # its bound arguments, then its function
                 bound = [*enumerate(f.args), *f.keywords.items()]
                 for name, value in bound:

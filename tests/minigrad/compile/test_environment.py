@@ -431,3 +431,19 @@ def test_what_a_callable_objects_methods_read_is_followed() -> None:
     finally:
         SCALE = 1.0
     assert step.captures == 2
+
+
+def test_a_compiled_function_compiled_again_follows_what_it_reads() -> None:
+    global SCALE
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+
+    def f(x):
+        return (x * w * SCALE).sum()
+
+    step, x = minigrad.compile(minigrad.compile(f)), minigrad.tensor([1.0, 1.0])
+    try:
+        for scale in (1.0, 2.0):
+            SCALE = scale
+            assert step(x).item() == 3.0 * scale
+    finally:
+        SCALE = 1.0
