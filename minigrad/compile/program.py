@@ -118,6 +118,9 @@ class Program:
     def run(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
         """Replay on ``tensors`` (the call's tensor arguments, in key order)."""
         env = self.env
+        # First: a call that fails part way (an index out of range, a tensor gone stale)
+        # has rebound or overwritten what the previous call's backward reads.
+        self.generation += 1
         for i, name in self._inputs:
             env[name] = tensors[i].data
         for t, name, shape, dtype in self._bound:
@@ -127,7 +130,6 @@ class Program:
             env[name] = d
         env["forward"]()
         env["derived"] = False  # backward computes activation derivatives anew
-        self.generation += 1
         self._epoch = tape.inplace_epoch()
         return self._outputs(tensors, args, kwargs)
 

@@ -57,6 +57,21 @@ def test_backward_after_a_later_call_raises() -> None:
         old.backward()
 
 
+def test_a_later_call_that_fails_part_way_still_refuses_the_earlier_backward() -> None:
+    import types
+
+    cfg = types.SimpleNamespace(  # an object's attributes are not part of the key
+        w=minigrad.tensor([[1.0, -1.0], [0.5, 2.0]], requires_grad=True),
+        b=minigrad.tensor([0.1, 0.2], requires_grad=True),
+    )
+    f = minigrad.compile(lambda x: ((x @ cfg.w).tanh() * cfg.b).sum())
+    first = f(minigrad.tensor([[0.1, 0.2]]))
+    cfg.b.data = cfg.b.data.astype(np.float64)  # stale: the later call binds, then captures
+    f(minigrad.tensor([[3.0, -4.0]]))
+    with pytest.raises(RuntimeError, match="after a later call"):
+        first.backward()  # it read the later call's input
+
+
 def test_second_backward_needs_retain_graph() -> None:
     w, _, f, xs = setup()
     loss = f(xs[0])
