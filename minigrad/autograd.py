@@ -201,6 +201,8 @@ def grad(
         retain_graph = create_graph
     if forward._level and not create_graph:
         _refuse_in_forward_mode("grad")
+    if tape.capture_guard is not None:
+        tape.capture_guard("minigrad.grad")
     roots, root_grads = [], []
     for o, go in zip(outs, gouts, strict=True):
         if not o._requires_grad:

@@ -55,6 +55,9 @@ _mode_tokens: contextvars.ContextVar[tuple] = contextvars.ContextVar(
 # created at epoch e whose parent was modified later than e would read a stale saved
 # value in backward (:func:`minigrad.versions.check_versions` refuses it).
 _inplace_epoch = 0
+# Set by minigrad.compile while a function is captured: called by ``grad`` (a gradient
+# taken inside the function), it runs the function eagerly instead (see compile.guards).
+capture_guard: Any = None
 _scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
     "minigrad_scope", default=()
 )

@@ -25,6 +25,7 @@ or an initializer)                                     first, so the eager run d
 an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 indexing with a boolean mask Tensor (``x[mask]``)      eager, one warning
 ``enable_grad`` inside a call made under ``no_grad``   eager, one warning
+``minigrad.grad`` (``minigrad.func.grad``, ...)        eager, one warning
 =====================================================  =========================
 
 ``t.detach()`` is an op of no gradient: a replay computes it anew. The tensors these
@@ -157,6 +158,17 @@ def _detach(tracer: Any, original: Any) -> Any:
         if tracer.thread != _thread():
             return original(self)
         return core.derived("detach", np.copy, self)
+
+    return guard
+
+
+def _gradient_taken(tracer: Any) -> Any:
+    """``minigrad.grad`` inside a capture (a gradient penalty, ``minigrad.func.grad``)
+    runs the function eagerly: the traced ops record no graph to differentiate."""
+
+    def guard(what: str) -> None:
+        if tracer.thread == _thread():
+            raise Fallback(f"{what} at {where()}")
 
     return guard
 
@@ -334,6 +346,7 @@ def guarded(tracer: Any) -> Iterator[None]:
     grad = Tensor.__dict__["grad"]  # the class default (None)
     try:
         Tensor.grad = _grad_property(tracer)
+        tape.capture_guard = _gradient_taken(tracer)
         for n, label in _READS.items():
             setattr(Tensor, n, _value_read(tracer, label, saved[n]))
         for n in _INPLACE:
@@ -346,6 +359,7 @@ def guarded(tracer: Any) -> Iterator[None]:
         Tensor.data = _data_property(tracer, saved["data"])
         yield
     finally:
+        tape.capture_guard = None
         Tensor.grad = grad
         for n, v in saved.items():
             if v is None:

@@ -488,6 +488,30 @@ def test_enable_grad_inside_a_call_made_under_no_grad_runs_eagerly() -> None:
     W.grad = None
 
 
+@pytest.mark.parametrize("how", ["grad", "func.grad"])
+def test_a_gradient_taken_inside_runs_eagerly(how: str) -> None:
+    def penalized(x):
+        y = lambda v: (v @ W).tanh().sum()  # noqa: E731
+        if how == "grad":
+            (dx,) = minigrad.grad(y(x), [x], create_graph=True)
+        else:
+            dx = minigrad.func.grad(y)(x)
+        return y(x) + (dx**2).sum()
+
+    c = minigrad.compile(penalized)
+    for seed in range(2):
+        x = t(3, 2, seed=seed).requires_grad_()
+        W.grad = None
+        penalized(x).backward()
+        expected, W.grad = W.grad, None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            c(x).backward()
+        assert ["minigrad.grad" in str(w.message) for w in caught] == [True] * (seed == 0)
+        np.testing.assert_allclose(W.grad, expected, rtol=1e-12)
+    W.grad = None
+
+
 def test_a_parameter_unfrozen_after_capture_gets_its_gradient() -> None:
     lin = minigrad.nn.Linear(2, 2, dtype=np.float64)
     lin.bias.requires_grad_(False)
