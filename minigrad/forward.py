@@ -40,6 +40,9 @@ _ids = itertools.count(1)
 
 # Op name -> its jvp rule (None: the op has none); filled as the op definitions register.
 JVPS: dict[str, Callable[..., Any] | None] = {}
+# Set by minigrad.compile while a function is captured: a forward-mode pass inside the
+# function runs it eagerly instead (see compile.guards).
+capture_guard: Callable[[str], None] | None = None
 
 
 def is_active() -> bool:
@@ -60,6 +63,8 @@ class forward_pass:
 
     def __enter__(self) -> int:
         global _level
+        if capture_guard is not None:
+            capture_guard("forward mode (jvp, jacfwd, hvp)")
         if _level:
             raise RuntimeError(
                 "forward mode does not nest: jvp, jacfwd, hessian or hvp was called inside "

@@ -26,6 +26,7 @@ an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 indexing with a boolean mask Tensor (``x[mask]``)      eager, one warning
 ``enable_grad`` inside a call made under ``no_grad``   eager, one warning
 ``minigrad.grad`` (``minigrad.func.grad``, ...)        eager, one warning
+forward mode (``minigrad.func.jvp``, ...)              eager, one warning
 =====================================================  =========================
 
 ``t.detach()`` is an op of no gradient: a replay computes it anew. The tensors these
@@ -49,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import rng, tape
+from .. import forward, rng, tape
 from ..ops import core
 from ..ops.registry import REGISTRY
 from ..tensor import Tensor
@@ -164,7 +165,8 @@ def _detach(tracer: Any, original: Any) -> Any:
 
 def _gradient_taken(tracer: Any) -> Any:
     """``minigrad.grad`` inside a capture (a gradient penalty, ``minigrad.func.grad``)
-    runs the function eagerly: the traced ops record no graph to differentiate."""
+    runs the function eagerly: the traced ops record no graph to differentiate; so does
+    a forward-mode pass (``jvp``): the traced ops carry no tangents."""
 
     def guard(what: str) -> None:
         if tracer.thread == _thread():
@@ -346,7 +348,7 @@ def guarded(tracer: Any) -> Iterator[None]:
     grad = Tensor.__dict__["grad"]  # the class default (None)
     try:
         Tensor.grad = _grad_property(tracer)
-        tape.capture_guard = _gradient_taken(tracer)
+        tape.capture_guard = forward.capture_guard = _gradient_taken(tracer)
         for n, label in _READS.items():
             setattr(Tensor, n, _value_read(tracer, label, saved[n]))
         for n in _INPLACE:
@@ -359,7 +361,7 @@ def guarded(tracer: Any) -> Iterator[None]:
         Tensor.data = _data_property(tracer, saved["data"])
         yield
     finally:
-        tape.capture_guard = None
+        tape.capture_guard = forward.capture_guard = None
         Tensor.grad = grad
         for n, v in saved.items():
             if v is None:
