@@ -274,7 +274,7 @@ def _value_array(fp: ForwardPlan, v: Value, store: Storage) -> np.ndarray | None
         if base is None:
             store.values[c] = None
         elif fp.place[c][0] == "in":
-            store.values[c] = base[fp.place[c][2]]
+            store.values[c] = _region(base, fp.place[c][2])
         else:
             step = c.producer
             try:

@@ -115,7 +115,11 @@ class Getitem(Kernel):
         return step.attrs["basic"]
 
     def view_of(self, step: Step, a: np.ndarray) -> np.ndarray:
-        return a[step.attrs["index"]]
+        view = a[step.attrs["index"]]
+        if type(view) is not np.ndarray:  # one element: NumPy returns a scalar copy
+            index = step.attrs["index"]
+            view = a[(*(index if type(index) is tuple else (index,)), Ellipsis)]
+        return view
 
     def index_code(self, em: Emitter, step: Step) -> str:
         if step.attrs["basic"]:
@@ -168,7 +172,9 @@ class Stack(_Join):
         step.attrs["lead"] = tuple(step.saved[0])
 
     def region(self, step: Step, i: int) -> tuple:
-        return (*step.attrs["lead"], i)
+        # the trailing ``...`` keeps a 0-d part's region a view (NumPy would return a
+        # scalar copy for an index of ints alone)
+        return (*step.attrs["lead"], i, Ellipsis)
 
 
 @kernel("concatenate")

@@ -191,6 +191,31 @@ def test_a_repeated_backward_reads_forward_values_as_the_first_did(cls: type) ->
         np.testing.assert_allclose(got[k], p.grad, rtol=1e-12, err_msg=k)
 
 
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: (x * w)[0] * 2,  # one element of an op's output
+        lambda x, w: (x * w)[None][0][-1] * 5,
+        lambda x, w: minigrad.stack(list(x * w)).sum(),  # 0-d parts of a join
+        lambda x, w: minigrad.stack([x[1], x[0]]) @ w,
+        lambda x, w: minigrad.stack([(x * w).sum(), (x * w).max()]).sum(),
+    ],
+)
+def test_single_elements_and_0d_parts_of_a_join_replay_as_eager(fn) -> None:
+    w = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    c = minigrad.compile(lambda x: fn(x, w))
+    for v in ([1.0, 1.0], [2.0, -3.0]):
+        x = minigrad.tensor(v)
+        w.grad = None
+        eager = fn(x, w)
+        eager.backward()
+        expected, w.grad = w.grad, None
+        out = c(x)  # it gave 0.0, or raised a TypeError from copyto
+        out.backward()
+        assert out.item() == eager.item()
+        np.testing.assert_array_equal(w.grad, expected)
+
+
 def test_the_gradient_of_one_element_is_a_view_of_its_parents() -> None:
     """b[0] and b[1] of a 1-d parameter: their gradients are 0-d views of b's (NumPy
     returns a scalar copy for b[0], which a planned ``out=`` cannot take)."""
