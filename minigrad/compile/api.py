@@ -17,7 +17,14 @@ from ..ops.registry import calling_op
 from ..tensor import Tensor
 from . import key as keys
 from .environment import Environment
-from .guards import CaptureError, Fallback, GeneratorState, RandomState, guarded
+from .guards import (
+    CaptureError,
+    Fallback,
+    GeneratorState,
+    NumpyGenerators,
+    RandomState,
+    guarded,
+)
 from .kernels import KERNELS
 from .key import describe_change, flatten, labels
 from .program import Program, Stale, flatten_outputs
@@ -143,7 +150,8 @@ class Compiled:
             )
         self._last = (key, labels)
         try:
-            program = capture(self.fn, tensors, args, kwargs, outside)
+            reached = (*self._environment.values(), *self._modules, args, kwargs)
+            program = capture(self.fn, tensors, args, kwargs, outside, reached)
         except Fallback as why:
             self._warn(str(why).split(" at ")[0], f"{self.__name__}: running eagerly: {why}")
             program = _EAGER
@@ -162,20 +170,30 @@ keys.COMPILED = Compiled  # (environment follows a compiled function to its fn)
 
 
 def capture(
-    fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: set = frozenset()
+    fn: Callable,
+    tensors: list,
+    args: tuple,
+    kwargs: dict,
+    outside: set = frozenset(),
+    reached: tuple = (),
 ) -> Program:
     """Run ``fn`` once under a tracer and plan the program it ran. The cyclic garbage
     collector is paused meanwhile: a trace and its plans are tens of thousands of live
     objects that it would rescan again and again (the trace's cycles are broken by
     hand once planning is done, see ``Trace.release``). ``outside``: the ids of the
-    tensors ``fn`` reaches by name (their values are not the capture's to keep)."""
+    tensors ``fn`` reaches by name (their values are not the capture's to keep).
+    ``reached``: what ``fn`` reaches from outside (where a NumPy generator it draws from
+    may be)."""
     with _CAPTURING, tape.gc_paused():
-        return _capture(fn, tensors, args, kwargs, outside)
+        return _capture(fn, tensors, args, kwargs, outside, reached)
 
 
-def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: set) -> Program:
+def _capture(
+    fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: set, reached: tuple
+) -> Program:
     tracer = Tracer(tensors, _prepare, outside)
     randomness, generators = RandomState(), GeneratorState()
+    numpy_generators = NumpyGenerators(reached)
     if core.tracer is not None:
         raise CaptureError("minigrad.compile: a compiled function called inside another's capture")
     core.tracer, rng.watch = tracer, generators.saw
@@ -186,15 +204,19 @@ def _capture(fn: Callable, tensors: list, args: tuple, kwargs: dict, outside: se
         # The function runs eagerly next: it must draw what it would have drawn.
         randomness.restore()
         generators.restore()
+        numpy_generators.restore()
         raise
     finally:
         core.tracer = rng.watch = None
-    if generators.seen or randomness.changed():
+    if generators.seen or randomness.changed() or numpy_generators.changed():
         # Put the generators back: the eager run draws what this run drew.
         randomness.restore()
         generators.restore()
+        numpy_generators.restore()
         at = f" at {generators.first}" if generators.seen else ""
-        raise Fallback(f"random numbers drawn inside the function (dropout, randn, ...){at}")
+        raise Fallback(
+            f"random numbers drawn inside the function (dropout, randn, a NumPy generator, ...){at}"
+        )
     leaves, rebuild = flatten_outputs(result, structure=True)
     tracer.trace.outputs = [
         tracer.output_value(t) if isinstance(t, Tensor) else None for t in leaves

@@ -70,6 +70,10 @@ class Environment:
             state_of(_read(where, name), ITEMS, found) for _label, where, name in self.reads
         )
 
+    def values(self) -> list[Any]:
+        """The current values of the names read."""
+        return [_read(where, name) for _label, where, name in self.reads]
+
     def labels(self) -> list[str]:
         return [label for label, _where, _name in self.reads]
 

@@ -20,8 +20,8 @@ in-place edits (``t.add_(...)``, ``t[i] = ...``) and   eager, one warning
 assigning ``t.data = ...``
 randomness (minigrad's generator, NumPy's global       eager, one warning (the
 state, or a generator passed to randn, rand, dropout   generators' states put back
-or an initializer)                                     first, so the eager run draws
-                                                       what it would have drawn)
+or an initializer; a NumPy generator the function      first, so the eager run draws
+reaches by name, as an argument or an attribute)       what it would have drawn)
 an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 indexing with a boolean mask Tensor (``x[mask]``)      eager, one warning
 ``enable_grad`` inside a call made under ``no_grad``   eager, one warning
@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from .. import forward, rng, tape
+from ..nn import Module
 from ..ops import core
 from ..ops.registry import REGISTRY
 from ..tensor import Tensor
@@ -391,6 +392,57 @@ class RandomState:
     def restore(self) -> None:
         rng.restore(self.gen, self.state)
         np.random.set_state(self.np_state)  # noqa: NPY002
+
+
+class NumpyGenerators:
+    """The states of the NumPy generators a function reaches from outside (``rng`` in
+    ``rng.normal(...)``: a name it reads, an argument, a module's attribute, one level
+    into tuples, lists and dicts): a draw from one makes a constant of the program that
+    eager code would draw anew at every call. :meth:`changed` tells whether any was
+    drawn from; :meth:`restore` puts them back."""
+
+    def __init__(self, roots: Any) -> None:
+        self.states: list[tuple[Any, Any]] = []
+        seen: set[int] = set()
+        stack = [(r, 0) for r in roots]
+        while stack:
+            x, depth = stack.pop()
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
+            if isinstance(x, np.random.Generator):
+                self.states.append((x, x.bit_generator.state))
+            elif isinstance(x, np.random.RandomState):
+                self.states.append((x, x.get_state()))
+            elif depth < 4 and isinstance(x, (tuple, list)) and len(x) <= 64:
+                stack.extend((v, depth + 1) for v in x)
+            elif depth < 4 and isinstance(x, dict) and len(x) <= 64:
+                stack.extend((v, depth + 1) for v in x.values())
+            elif depth < 4 and isinstance(x, Module):
+                stack.extend((v, depth + 1) for v in vars(x).values())
+
+    def _now(self, gen: Any) -> Any:
+        return gen.bit_generator.state if isinstance(gen, np.random.Generator) else gen.get_state()
+
+    def changed(self) -> bool:
+        return any(not _same_state(self._now(g), s) for g, s in self.states)
+
+    def restore(self) -> None:
+        for g, s in self.states:
+            if isinstance(g, np.random.Generator):
+                g.bit_generator.state = s
+            else:
+                g.set_state(s)
+
+
+def _same_state(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_state(a[k], b[k]) for k in a)
+    if isinstance(a, tuple):
+        return len(a) == len(b) and all(_same_state(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray):
+        return np.array_equal(a, b)
+    return a == b
 
 
 class GeneratorState:

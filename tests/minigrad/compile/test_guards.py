@@ -715,6 +715,42 @@ def test_a_random_draw_then_a_fallback_draws_what_eager_code_would() -> None:
         assert [c(t(4, 2)).item() for _ in range(3)] == eager
 
 
+NOISE = np.random.default_rng(0)
+
+
+class _Noisy(minigrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gen = np.random.default_rng(1)
+
+    def forward(self, x):
+        return (x + minigrad.tensor(self.gen.normal(size=x.shape))) @ W
+
+
+@pytest.mark.parametrize("where_from", ["global", "argument", "module"])
+def test_draws_from_a_numpy_generator_the_function_reaches_run_eagerly(where_from) -> None:
+    noisy = _Noisy()
+    functions = {
+        "global": lambda x: ((x + minigrad.tensor(NOISE.normal(size=x.shape))) @ W).sum(),
+        "argument": lambda x, gen: ((x + minigrad.tensor(gen.normal(size=x.shape))) @ W).sum(),
+        "module": lambda x: noisy(x).sum(),
+    }
+    f = functions[where_from]
+    extra = (np.random.default_rng(2),) if where_from == "argument" else ()
+    gens = {"global": NOISE, "argument": extra[0] if extra else None, "module": noisy.gen}
+    gen, c, x = gens[where_from], minigrad.compile(f), t(3, 2)
+    values = []
+    for _ in range(3):
+        state = gen.bit_generator.state
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = c(x, *extra).item()
+        gen.bit_generator.state = state
+        assert got == f(x, *extra).item()  # the same draws as eager code: new ones each call
+        values.append(got)
+    assert len(set(values)) == 3
+
+
 def test_a_small_draw_from_numpys_global_state_runs_eagerly() -> None:
     c = minigrad.compile(lambda x: (x @ W).sum() + minigrad.tensor(np.random.rand(3)).sum())  # noqa: NPY002
     np.random.rand(3)  # noqa: NPY002  (an earlier draw: only the position in the state moves)
