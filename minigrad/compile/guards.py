@@ -21,7 +21,8 @@ assigning ``t.data = ...``
 randomness (minigrad's generator, NumPy's global       eager, one warning (the
 state, or a generator passed to randn, rand, dropout   generators' states put back
 or an initializer; a NumPy generator the function      first, so the eager run draws
-reaches by name, as an argument or an attribute)       what it would have drawn)
+reaches by name, as an argument or an attribute;       what it would have drawn)
+Python's ``random``)
 an op with no replay rule (see ``kernels.KERNELS``)   eager, one warning
 indexing with a boolean mask Tensor (``x[mask]``)      eager, one warning
 ``enable_grad`` inside a call made under ``no_grad``   eager, one warning
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sys
 import threading
 from collections.abc import Iterator
@@ -373,17 +375,21 @@ def guarded(tracer: Any) -> Iterator[None]:
 
 class RandomState:
     """Whether randomness was drawn between two points: minigrad's default generator
-    (a new one from ``manual_seed`` counts) and NumPy's global state; :meth:`restore`
-    puts both back as they were."""
+    (a new one from ``manual_seed`` counts), NumPy's global state and Python's
+    (``random.random()`` deciding a branch: teacher forcing); :meth:`restore` puts them
+    back as they were."""
 
     def __init__(self) -> None:
         self.gen = rng.default_generator()
         self.state = self.gen.bit_generator.state
         self.np_state = np.random.get_state()  # noqa: NPY002  (the global state is what we watch)
+        self.py_state = random.getstate()
 
     def changed(self) -> bool:
         gen = rng.default_generator()
         if gen is not self.gen or gen.bit_generator.state != self.state:
+            return True
+        if random.getstate() != self.py_state:
             return True
         now = np.random.get_state()  # noqa: NPY002
         # the key array and the position in it: a small draw moves the position only
@@ -392,6 +398,7 @@ class RandomState:
     def restore(self) -> None:
         rng.restore(self.gen, self.state)
         np.random.set_state(self.np_state)  # noqa: NPY002
+        random.setstate(self.py_state)
 
 
 class NumpyGenerators:
@@ -414,6 +421,8 @@ class NumpyGenerators:
                 self.states.append((x, x.bit_generator.state))
             elif isinstance(x, np.random.RandomState):
                 self.states.append((x, x.get_state()))
+            elif isinstance(x, random.Random) and not isinstance(x, random.SystemRandom):
+                self.states.append((x, x.getstate()))  # (the system's has no state)
             elif depth < 4 and isinstance(x, (tuple, list)) and len(x) <= 64:
                 stack.extend((v, depth + 1) for v in x)
             elif depth < 4 and isinstance(x, dict) and len(x) <= 64:
@@ -422,7 +431,9 @@ class NumpyGenerators:
                 stack.extend((v, depth + 1) for v in vars(x).values())
 
     def _now(self, gen: Any) -> Any:
-        return gen.bit_generator.state if isinstance(gen, np.random.Generator) else gen.get_state()
+        if isinstance(gen, np.random.Generator):
+            return gen.bit_generator.state
+        return gen.getstate() if isinstance(gen, random.Random) else gen.get_state()
 
     def changed(self) -> bool:
         return any(not _same_state(self._now(g), s) for g, s in self.states)
@@ -431,6 +442,8 @@ class NumpyGenerators:
         for g, s in self.states:
             if isinstance(g, np.random.Generator):
                 g.bit_generator.state = s
+            elif isinstance(g, random.Random):
+                g.setstate(s)
             else:
                 g.set_state(s)
 

@@ -751,6 +751,25 @@ def test_draws_from_a_numpy_generator_the_function_reaches_run_eagerly(where_fro
     assert len(set(values)) == 3
 
 
+def test_a_branch_chosen_by_pythons_random_runs_eagerly() -> None:
+    import random
+
+    def teacher_forced(x, gen):
+        forced = random.random() < 0.5 and gen.random() < 0.8  # the module's, an instance's
+        return (x @ W).sum() * (1.0 if forced else 10.0)
+
+    c, x = minigrad.compile(teacher_forced), t(3, 2)
+    gen = random.Random(1)
+    random.seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = [c(x, gen).item() for _ in range(8)]
+    random.seed(0)
+    gen.seed(1)
+    assert got == [teacher_forced(x, gen).item() for _ in range(8)]
+    assert len(set(got)) == 2
+
+
 def test_a_small_draw_from_numpys_global_state_runs_eagerly() -> None:
     c = minigrad.compile(lambda x: (x @ W).sum() + minigrad.tensor(np.random.rand(3)).sum())  # noqa: NPY002
     np.random.rand(3)  # noqa: NPY002  (an earlier draw: only the position in the state moves)
