@@ -5,7 +5,8 @@ module's training flag (dropout on or off), a Python number in a closure or a gl
 (``scale`` in ``lambda x: (lin(x) * scale).sum()``), a tensor bound by name. So the
 cache key also holds, per call, the current state of the names the function's code
 reads from its closure cells and its globals, and of those read by the plain Python
-functions it calls through them (to a depth of :data:`DEPTH`); a ``functools.partial``'s
+functions it calls through them (to a depth of :data:`DEPTH`), and the default values
+of their parameters other than numbers, strings and None; a ``functools.partial``'s
 bound arguments are read as such names, and its function is followed; for an object
 called as the function, what its class's methods read:
 
@@ -117,6 +118,13 @@ class Environment:
             for name in sorted(_global_names(code)):
                 if name in g:
                     self._add(f"{name} (read by {where})", g, name, stack, depth)
+            # default values of its parameters (a number is fixed; an array, a module or
+            # a tensor may change in place)
+            names, given = code.co_varnames[: code.co_argcount], f.__defaults__ or ()
+            defaults = zip(names[len(names) - len(given) :], given, strict=True)
+            for name, value in (*defaults, *(f.__kwdefaults__ or {}).items()):
+                if not isinstance(value, keys.SCALARS):
+                    self._add(f"{name}= (default of {where})", {"v": value}, "v", stack, depth)
 
     def _add(self, label: str, where: Any, name: str, stack: list, depth: int) -> None:
         value = _read(where, name)

@@ -447,3 +447,26 @@ def test_a_compiled_function_compiled_again_follows_what_it_reads() -> None:
             assert step(x).item() == 3.0 * scale
     finally:
         SCALE = 1.0
+
+
+_MASK = np.array([1.0, 0.0, 1.0])
+
+
+def test_the_default_values_of_its_parameters_are_read_at_every_call() -> None:
+    lin, drop = _lin(), minigrad.nn.Dropout(0.5)
+    drop.eval()
+    model = minigrad.nn.Sequential(lin, drop)
+
+    def f(x, mask=_MASK, net=model):
+        return (net(x) * minigrad.tensor(mask)).sum()
+
+    step, x = minigrad.compile(f), minigrad.tensor(X)
+    try:
+        for values in ([1.0, 0.0, 1.0], [0.0, 2.0, 0.0]):
+            _MASK[:] = values  # the default array, changed in place
+            assert step(x).item() == pytest.approx(f(x).item(), rel=1e-12)
+    finally:
+        _MASK[:] = [1.0, 0.0, 1.0]
+    drop.train()  # a module given as a default: dropout on now
+    with pytest.warns(RuntimeWarning, match="random numbers"):
+        step(x)
