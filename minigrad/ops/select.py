@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands, broadcast_error, float_wins, record, to_tensor
+from .core import binary_operands, broadcast_error, derived, float_wins, record, to_tensor
 from .operands import _apply, _fit, _target
 from .registry import names, primitive
 from .tangents import lift, tangent_sum
@@ -107,6 +107,10 @@ def _where_tensor_vjp(g: Tensor, c: np.ndarray, ta: tuple | None, tb: tuple | No
     )
 
 
+def _truth(x: np.ndarray) -> np.ndarray:
+    return x.astype(bool)
+
+
 @primitive(_where_vjp, jvp=_where_jvp, tensor_vjp=_where_tensor_vjp, top_level=True)
 def where(cond: Any, a: Any, b: Any) -> Tensor:
     """Pick ``a`` where ``cond`` is true, else ``b``. vjp: (where(cond, g, 0),
@@ -115,6 +119,10 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     The unused branch gets an exact zero (selected, not multiplied by a mask, so an inf in g
     cannot turn into NaN there).
     """
+    if isinstance(cond, Tensor) and cond.data.dtype.kind != "b":
+        # a mask of 0s and 1s: its truth as an op of no gradient (a compiled replay
+        # computes it from each call's values)
+        cond = derived("where condition", _truth, cond)
     c = np.asarray(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)
     if isinstance(a, Tensor) or not isinstance(b, Tensor):
         a = to_tensor(a, None, "where")

@@ -9,12 +9,13 @@ tensor under ``create_graph``; masks and signs are constants (their derivative i
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .core import floating, record
+from .core import derived, floating, record
 from .registry import names, primitive
 
 
@@ -336,8 +337,13 @@ def cast(a: Tensor, dtype: Any) -> Tensor:
     if d.kind != "f":
         if d.kind not in "biu":
             raise TypeError(f"cast: a tensor cannot become {d}; expected a real number dtype")
-        return Tensor._wrap(a.data.astype(d))
+        # an op of no gradient: a compiled replay casts each call's values anew
+        return derived("cast", functools.partial(_astype, d), a)
     return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
+
+
+def _astype(dtype: np.dtype, x: np.ndarray) -> np.ndarray:
+    return x.astype(dtype)
 
 
 __all__ = names(__name__)

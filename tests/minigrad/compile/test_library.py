@@ -84,3 +84,25 @@ def test_a_compiled_method_is_bound_to_each_instance() -> None:
     a.k = 5.0  # an attribute of the instance: part of the key
     assert a.loss(x).item() == pytest.approx(eager(a, x).item(), rel=1e-6)
     np.testing.assert_allclose(b.lin.weight.grad, 2 * x.data.sum(0, keepdims=True))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, m, w: minigrad.where(m, x * w, -w).sum(),  # a mask of 0s and 1s
+        lambda x, m, w: minigrad.where(m[::-1], x * w, -w).sum(),
+        lambda x, m, w: minigrad.where(m.bool(), x * w, -w).sum(),  # cast to bool
+        lambda x, m, w: (w[m.long()] * x).sum(),  # cast to integers, an index
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+def test_a_mask_of_numbers_and_integer_casts_are_read_at_every_call(fn, dtype) -> None:
+    w = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    step = minigrad.compile(lambda x, m: fn(x, m, w))
+    x = minigrad.tensor([1.0, 10.0, 100.0])
+    for values in ([1, 0, 1], [0, 1, 2], [2, 2, 0]):
+        m = minigrad.tensor(np.array(values, dtype=dtype))
+        eager = _grads(lambda x, m: fn(x, m, w), [w], x, m)
+        compiled = _grads(step, [w], x, m)
+        assert compiled[0] == eager[0]
+        np.testing.assert_array_equal(compiled[1][0], eager[1][0])
