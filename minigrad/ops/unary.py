@@ -156,7 +156,8 @@ def _tanh_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def tanh(a: Tensor) -> Tensor:
     """tanh(a). vjp: g (1 - tanh(a)^2), from the saved output."""
-    a = floating(a)
+    if a.data.dtype.kind != "f":  # (tested here: a call less per recurrent step)
+        a = floating(a)
     out = np.tanh(a.data)
     return record("tanh", out, (a,), _tanh_vjp, out)
 
@@ -196,7 +197,8 @@ def sigmoid(a: Tensor) -> Tensor:
     tails it rounds to exactly 0 or 1 where 1 / (1 + e^-a) would keep a tiny value:
     take logs through ``functional.binary_cross_entropy_with_logits`` or ``softplus``.
     """
-    a = floating(a)
+    if a.data.dtype.kind != "f":  # (tested here: a call less per gate)
+        a = floating(a)
     out = np.tanh(a.data * 0.5)
     out *= 0.5
     out += 0.5
