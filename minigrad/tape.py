@@ -34,6 +34,7 @@ __all__ = [
     "no_grad",
     "observe",
     "scope",
+    "scope_setter",
 ]
 
 _sequence = itertools.count()
@@ -278,6 +279,12 @@ def enter_scope(path: tuple[str, ...]) -> contextvars.Token:
     """Make ``path`` (from :func:`child_scopes`) the current scope; returns the token
     that :func:`leave_scope` takes to restore the one it replaced."""
     return _scope.set(path)
+
+
+def scope_setter() -> Callable[[tuple[str, ...]], contextvars.Token]:
+    """:func:`enter_scope` without the Python call around it (the scope's own setter:
+    same argument, same token), for a loop that enters a scope at every time step."""
+    return _scope.set
 
 
 def leave_scope(token: contextvars.Token) -> None:

@@ -28,7 +28,7 @@ from minigrad.autograd import gc_paused
 from minigrad.functional import dropout, linear
 from minigrad.nn import Module
 from minigrad.ops.pieces import slices
-from minigrad.tape import current_scope, enter_scope, leave_scope
+from minigrad.tape import current_scope, enter_scope, leave_scope, scope_setter
 
 from .arguments import check_input, check_lengths, check_state
 from .cells import (
@@ -285,9 +285,10 @@ class RNNBase(Module):
         # the layer's scope back after the last: nothing is recorded between two steps,
         # so one reset does for all of them.
         first = None
+        enter_step = scope_setter()
         try:
             for t in order:
-                token = enter_scope(paths[t])
+                token = enter_step(paths[t])
                 if first is None:
                     first = token
                 new = step(xws[t], state, w_hh_t, step_bias)
