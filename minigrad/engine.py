@@ -148,7 +148,7 @@ def _propagate(
     epoch = tape.inplace_epoch()
     get, pop = grads.get, grads.pop
     watchers = tuple(tape.observers)
-    ndarray, add = np.ndarray, np.add
+    ndarray, add, blank = np.ndarray, np.add, object.__new__
     lazy, reusable = TAKES_LAZY, KEEPS_NOTHING
     rare = capture is not None
     # Pieces of a split hand their gradients straight to the split tensor, unless
@@ -187,8 +187,12 @@ def _propagate(
                     # lazy one, from a slice of the piece or a product, made an array).
                     if type(pg) is not ndarray:
                         pg = settle(pg)
-                    index, shape, dtype, unique = p.saved
-                    pg = Scatter(index, pg, shape, dtype, unique)
+                    # (Scatter(index, pg, shape, dtype, unique), filled here: no
+                    # __init__ call per time step)
+                    piece = blank(Scatter)
+                    piece.index, piece.shape, piece.dtype, piece.unique = p.saved
+                    piece.value = pg
+                    pg = piece
                     key = p.parents[0]  # always a node (see ops.pieces.slices)
                 else:
                     key = p
