@@ -21,6 +21,9 @@ from .shape import concatenate, reshape, swapaxes, transpose
 from .tangents import lift, tangent_sum
 
 
+_blank = object.__new__
+
+
 def _matmul_vjp(g: np.ndarray, x: np.ndarray, y: np.ndarray, ra: bool, rb: bool) -> tuple:
     # dB = A^T dC is deferred, so the engine can sum a weight's uses in one GEMM. For 2-d
     # operands the ``dot`` method is the same product with less per-call overhead than
@@ -144,10 +147,15 @@ def matmul(a: Any, b: Any) -> Tensor:
 def _addmm_vjp(
     g: np.ndarray, x: np.ndarray, y: np.ndarray, tc: tuple | None, ra: bool, rb: bool
 ) -> tuple:
+    dy = None
+    if rb:
+        # Outer(x, g), filled here: an __init__ call less at every time step.
+        dy = _blank(Outer)
+        dy.a, dy.g = x, g
     return (
         None if tc is None else (unbroadcast(g, *tc) if tc else g),
         g.dot(y.T) if ra else None,
-        Outer(x, g) if rb else None,
+        dy,
     )
 
 
