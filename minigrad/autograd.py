@@ -55,6 +55,9 @@ def root_grad(t: Leaf, grad: Any, who: str) -> np.ndarray:
                 f"{who}: output has shape {data.shape}; backward needs a scalar "
                 "(one-element) output or an explicit grad of that shape"
             )
+        if not data.ndim:
+            # a loss: a 0-d 1, without np.ones's Python-level fill
+            return np.array(1, data.dtype)
         return np.ones(data.shape, dtype=data.dtype)
     g = np.asarray(grad.data if _is_tensor(grad) else grad)
     if g.shape != data.shape:

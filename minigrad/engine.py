@@ -281,7 +281,9 @@ def _finish_leaves(
         if type(g) is not np.ndarray:
             g = settle(g)
             owned.add(key)
-        g = run_hooks(leaf._hooks, g, leaf.data.shape, leaf.data.dtype)
+        hooks, data = leaf._hooks, leaf.data
+        if hooks or g.dtype is not data.dtype:
+            g = run_hooks(hooks, g, data.shape, data.dtype)
         if capture is not None:
             if key in capture:
                 captured[key] = g

@@ -299,8 +299,9 @@ def concatenate(
 def _stack_vjp(g: np.ndarray, lead: tuple, needs: list) -> list:
     if not lead:
         # Along the first axis, iterating g yields its views (made in C, not indexed
-        # one by one): a layer's T outputs each get theirs.
-        return [v if r else None for v, r in zip(g, needs)]  # noqa: B905 (one per input)
+        # one by one): a layer's T outputs each get theirs. ``needs`` comes first, so
+        # the zip ends on it, before g's iterator raises (and formats) an IndexError.
+        return [v if r else None for r, v in zip(needs, g)]  # noqa: B905 (one per input)
     return _stack_tensor_vjp(g, lead, needs)
 
 
