@@ -72,7 +72,9 @@ def step_paths(here: tuple[str, ...], T: int) -> tuple[tuple[str, ...], ...]:
 
 def zero_state(n: int, hidden: int, dtype: np.dtype, name: str) -> Tensor:
     """A zero initial state (N, H), named ``h0``/``c0`` for the graph drawing."""
-    return Tensor(np.zeros((n, hidden), dtype), name=f"{name}0")
+    state = Tensor._wrap(np.zeros((n, hidden), dtype))
+    state.name = f"{name}0"
+    return state
 
 
 @functools.lru_cache(maxsize=256)

@@ -20,7 +20,6 @@ from .registry import names, primitive, reflected
 from .shape import concatenate, reshape, swapaxes, transpose
 from .tangents import lift, tangent_sum
 
-
 _blank = object.__new__
 
 

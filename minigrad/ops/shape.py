@@ -347,7 +347,10 @@ def _joined(arrays: list[np.ndarray], first: tuple[int, ...]) -> np.ndarray | No
     rows joined once (:func:`~minigrad.gradients.join_rows`), without np.stack's
     per-array checks and views (a layer stacks T states). None when their shapes
     differ."""
-    if len(arrays) > 1 and set(map(_shape_of, arrays)) != {first}:
+    if len(arrays) == 1:
+        # (a layer's h_n) a copy of the one array: a view of it, copied, joins nothing
+        return arrays[0].reshape((1, *first)).copy()
+    if set(map(_shape_of, arrays)) != {first}:
         return None
     return join_rows(arrays).reshape((len(arrays), *first))
 
