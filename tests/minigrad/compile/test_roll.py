@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad
+import minigrad.compile.arena as arena_mod
 import rnn
 from minigrad.compile.arena import Arena
 from minigrad.compile.roll import MIN_RUN, _step_of, roll
@@ -107,6 +108,24 @@ def test_views_of_one_layout_become_one_array_and_others_stay_apart() -> None:
     assert env["frozen"] is not env["row"] and not env["frozen"].flags.writeable
     env["row"][...] = 2.0
     assert (env["frozen"] == 2.0).all() and (env["first"] == 0.0).all()
+
+
+def test_a_views_address_is_read_exactly_and_a_wrong_reading_falls_back(monkeypatch) -> None:
+    arena = Arena()
+    arena.reserve(4 * 6 * 8)
+    arena.open()
+    a = arena.buffer(0, 24, np.dtype(np.float64)).reshape(4, 6)
+    frozen = a[2:, 1:]
+    frozen.flags.writeable = False
+    for view in (a, a[1:, ::2].T, a.reshape(-1)[5:], a[3, 2:3], frozen, a[:0]):
+        assert arena_mod._field_address(view) == view.ctypes.data
+    env = {"v": a[1:, ::2].T, "row": a[3]}
+    monkeypatch.setattr(arena_mod, "_field_address", lambda x: 8)  # as if misread
+    arena.materialize(env, [])
+    assert arena._address is arena_mod._ctypes_address
+    np.frombuffer(arena.real, np.float64)[:] = np.arange(24.0)
+    np.testing.assert_array_equal(env["v"], np.arange(24.0).reshape(4, 6)[1:, ::2].T)
+    np.testing.assert_array_equal(env["row"], np.arange(18.0, 24.0))
 
 
 @pytest.mark.parametrize(
