@@ -14,7 +14,6 @@ same shape and strides.
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 from typing import Any
 
@@ -23,22 +22,6 @@ import numpy as np
 __all__ = ["Arena"]
 
 ALIGN = 64  # bytes: every buffer starts on a cache line
-
-# A view's address, read where NumPy keeps it: ``char *data``, the first field after the
-# object header of every ndarray (``PyArrayObject_fields``), at ``id(a)`` in CPython. The
-# value of ``a.ctypes.data`` for a seventh of its cost (0.1 us, not 0.7: no ctypes
-# object is built). :meth:`Arena.materialize` checks it against ``ctypes.data`` on the
-# block itself and reads ``ctypes.data`` wherever the two differ.
-_pointer_at = ctypes.c_void_p.from_address
-_DATA_FIELD = object.__basicsize__
-
-
-def _ctypes_address(a: np.ndarray) -> int:
-    return a.ctypes.data
-
-
-def _field_address(a: np.ndarray) -> int:
-    return _pointer_at(id(a) + _DATA_FIELD).value or 0
 
 
 class Arena:
@@ -88,9 +71,6 @@ class Arena:
             self.open()
         self.real = np.zeros(max(self.nbytes, 1), np.uint8)
         self._origin = self._phantom.ctypes.data
-        exact = _field_address(self._phantom) == self._origin
-        exact = exact and _field_address(self._phantom[1:]) == self._origin + 1
-        self._address = _field_address if exact else _ctypes_address
         # views of the same memory with the same layout (one array named by several
         # values, or held by several loops) become one array: found by the hash of
         # the layout, checked against the array's own (a table keyed by the layouts
@@ -119,7 +99,7 @@ class Arena:
         if not self.is_phantom(obj):
             return obj
         assert self.real is not None
-        offset = self._address(obj) - self._origin
+        offset = obj.ctypes.data - self._origin
         layout = (offset, obj.shape, obj.strides, obj.dtype.str, obj.flags.writeable)
         key = hash(layout)
         # each rebuilt view is kept with its offset (it was made at that offset of the
