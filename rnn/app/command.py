@@ -212,7 +212,8 @@ def check_history(
     one of the command's other files (``others``: (what it is, path) pairs, such as
     ("the --data file", "a.txt") or ("the checkpoint", ...); the record, rewritten as
     the run goes, would replace it), and not an existing file other than a record that
-    ``--history`` wrote (a text, a model). Raises :class:`CLIError` naming the option;
+    ``--history`` wrote (a text, a model; an empty file, as ``mktemp`` makes, is
+    replaced). Raises :class:`CLIError` naming the option;
     returns the path."""
     checked = check_writable(path, "--history")
     real = os.path.realpath(checked)
@@ -221,7 +222,7 @@ def check_history(
             raise CLIError(
                 f"--history {path} is also {what}: the record would replace it; choose another path"
             )
-    if os.path.isfile(checked) and not _is_record(checked):
+    if os.path.isfile(checked) and os.path.getsize(checked) and not _is_record(checked):
         raise CLIError(
             f"--history {path}: the file exists and is not a record written by --history; "
             "remove it or choose another path"

@@ -23,8 +23,10 @@ from .progress import write
 from .train import TrainConfig, Trainer, bits, load_corpus
 from .trainrecord import TrainHistory
 
-__all__ = ["OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]
+__all__ = ["FILES", "OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]
 
+#: The files a run may write into its folder (``--history`` must not be one of them).
+FILES = ("checkpoint.npz", "unrolled.svg", "unrolled.dot", "gradflow.txt", "gradflow.png")
 PRIME = "def "
 
 

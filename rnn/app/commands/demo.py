@@ -56,7 +56,13 @@ def demo(args: argparse.Namespace) -> None:
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
     check_folder(args.out, "--out")
     if args.history:
-        check_history(args.history, [("the --data file", d) for d in args.data or ()])
+        from pathlib import Path
+
+        from ..demo import FILES
+
+        others = [("one of the --data files", d) for d in args.data or ()]
+        others += [(f"the demo's {name}", Path(args.out) / name) for name in FILES]
+        check_history(args.history, others)
     command = recorded_command(getattr(args, "_argv", ["demo"]))
     try:
         run_demo(

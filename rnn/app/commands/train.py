@@ -135,7 +135,7 @@ def train(args: argparse.Namespace) -> None:
     check_writable(path, option)  # first: a folder there is no run to resume or replace
     _refuse_other_run(path, args)
     if args.history:
-        files = [("the --data file", d) for d in args.data or ()]
+        files = [("one of the --data files", d) for d in args.data or ()]
         files += [("the checkpoint", path), ("the --resume checkpoint", args.resume)]
         check_history(args.history, files)
     trainer = _trainer(args)

@@ -16,7 +16,7 @@ import pytest
 from clitools import TEXT, TINY, exits_2, one_line_error, train
 
 import minigrad
-from rnn.app import cli, command
+from rnn.app import cli, command, demo
 from rnn.app.models import CharLM
 
 SUBCOMMANDS = sorted(command.COMMANDS)
@@ -291,6 +291,7 @@ def test_demo_at_tiny_size(tmp_path, capsys):
     finally:
         os.umask(mask)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert set(modes) - {"run.json"} <= set(demo.FILES), modes  # what --history is kept from
     assert set(modes.values()) == {0o644} and len(modes) >= 5, modes  # as open() makes them
     text = capsys.readouterr().out
     before = re.search(r"Before training: validation (\S+) bits", text)

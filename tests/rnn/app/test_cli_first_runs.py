@@ -339,7 +339,7 @@ def test_history_never_replaces_the_text_the_checkpoint_or_another_file(tmp_path
     ckpt = tmp_path / "run" / "checkpoint.npz"
     # The training text, named another way: refused before training, the text intact.
     status = train(text, ckpt, "--steps", "2", "--history", str(tmp_path / "." / "a.txt"))
-    one_line_error(capsys, status, "--history", "is also the --data file")
+    one_line_error(capsys, status, "--history", "is also one of the --data files")
     assert text.read_text() == TEXT and not ckpt.exists()
     assert train(text, ckpt, "--steps", "2") == 0
     status = train(text, ckpt, "--steps", "4", "--force", "--history", str(ckpt))
@@ -353,8 +353,18 @@ def test_history_never_replaces_the_text_the_checkpoint_or_another_file(tmp_path
     status = cli.main([*TASK, "--history", str(model), "--save", str(model)])
     one_line_error(capsys, status, "is also the --save file")
     status = cli.main(["demo", "--data", str(text), "--history", str(text), "-q"])
-    one_line_error(capsys, status, "is also the --data file")
+    one_line_error(capsys, status, "is also one of the --data files")
     assert text.read_text() == TEXT
+    # A file the demo itself writes into its folder: refused before the run (the record
+    # was left replaced by the checkpoint), not only once the file is there.
+    for name in ("checkpoint.npz", "gradflow.txt"):
+        argv = ["demo", "--data", str(text), "--out", str(tmp_path / "d")]
+        status = cli.main([*argv, "--history", str(tmp_path / "d" / name), "-q"])
+        one_line_error(capsys, status, f"is also the demo's {name}")
+    empty = tmp_path / "empty.json"  # as mktemp makes it: nothing to lose
+    empty.touch()
+    assert cli.main([*TASK, "--history", str(empty)]) == 0
+    assert '"command"' in empty.read_text()
 
 
 def test_history_replaces_a_record_an_earlier_run_wrote(tmp_path, capsys):
