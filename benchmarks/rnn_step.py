@@ -53,7 +53,13 @@ def progress(msg: str) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workload", nargs="+", default=["all"], help="W1 W2 W3 W4 or all")
-    ap.add_argument("--impl", nargs="+", default=list(IMPLEMENTATIONS), help="implementations")
+    ap.add_argument(
+        "--impl",
+        nargs="+",
+        default=list(IMPLEMENTATIONS),
+        metavar="IMPL",
+        help=f"implementations, of: {', '.join(IMPLEMENTATIONS)} (default: all)",
+    )
     ap.add_argument("--repeat", type=int, default=30, help="timed rounds (samples per impl)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed rounds before timing")
     ap.add_argument(

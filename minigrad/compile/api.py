@@ -144,7 +144,8 @@ class Compiled:
             warnings.warn(
                 f"{self.__name__}: captured {self.captures} times; what changed since the "
                 f"last capture: {changed}. Each new key "
-                "costs a capture; keep shapes and non-tensor arguments fixed",
+                "costs a capture; keep shapes, non-tensor arguments and what the function "
+                "reads (numbers, modules' attributes and parameters) fixed",
                 RuntimeWarning,
                 stacklevel=4,
             )

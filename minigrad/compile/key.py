@@ -199,6 +199,7 @@ def module_key(m: Module, found: set[int] | None = None) -> tuple:
         for p in registered.values():
             params.append(id(p))
             params.append(p._requires_grad)
+        attrs.append(type(mod))  # whose attributes follow (for the warning's words)
         for name, value in mod.__dict__.items():
             if name in _REGISTRY:
                 continue
@@ -282,6 +283,50 @@ def _show(item: Any) -> str:
     return repr(item)
 
 
+def _is_module(item: Any) -> bool:
+    return isinstance(item, tuple) and len(item) == 5 and item[0] == "M"
+
+
+def _module_change(old: tuple, new: tuple) -> str:
+    """What differs between two keys of a module (:func:`module_key`), in words."""
+    if old[1] != new[1]:
+        return "another module"
+    said = []
+    if old[2] != new[2]:
+        said.append("a parameter replaced, or its requires_grad changed")
+    if old[3] != new[3]:
+        said.append("a submodule replaced, or a training flag changed")
+    if old[4] != new[4]:
+        a, b = _attributes(old[4]), _attributes(new[4])
+        changed = [
+            f"{k}: {a[k]} -> {b[k]}" if k in a and k in b else f"{k} {'gone' if k in a else 'new'}"
+            for k in [*a, *(k for k in b if k not in a)]
+            if a.get(k) != b.get(k)
+        ]
+        said.append(", ".join(changed[:3]) or "an attribute")
+    return "; ".join(said) or "module (its state)"
+
+
+def _attributes(flat: tuple) -> dict[str, str]:
+    """``Class.name`` -> the value's description, from a module key's attributes."""
+    out: dict[str, str] = {}
+    owner, i = "?", 0
+    while i < len(flat):
+        if not isinstance(flat[i], str):  # the next module's class
+            owner, i = flat[i].__name__, i + 1
+            continue
+        name, kind, value = flat[i : i + 3]
+        if kind in _PLAIN:
+            shown = repr(value)
+        elif isinstance(value, tuple) and len(value) == 5 and value[0] == "T":  # state_of's
+            shown = f"tensor {value[1]:#x} of shape {value[2]}"
+        else:
+            shown = _show(value)
+        out[f"{owner}.{name}"] = shown
+        i += 3
+    return out
+
+
 def describe_change(
     old: tuple, new: tuple, labels: list[str], old_labels: list[str] | None = None
 ) -> str:
@@ -298,8 +343,9 @@ def describe_change(
         parts += [f"new: {', '.join(came[:3])}"] if came else []
         return said + (": " + "; ".join(parts) if parts else "")
     diffs = [
-        f"{label}: {_show(a)} -> {_show(b)}"
+        f"{label}: {_module_change(a, b)}" if _is_module(a) and _is_module(b)
+        else f"{label}: {_show(a)} -> {_show(b)}"
         for a, b, label in zip(old, new, labels, strict=True)
         if a != b
-    ]
+    ]  # fmt: skip
     return "; ".join(diffs[:3]) + (f" (and {len(diffs) - 3} more)" if len(diffs) > 3 else "")

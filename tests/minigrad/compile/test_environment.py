@@ -304,7 +304,21 @@ def test_a_changing_attribute_is_named_by_the_recapture_warning() -> None:
             m.scale = float(k)
             step(x)
     said = [str(w.message) for w in caught]
-    assert said and "attributes" in said[0]
+    assert said and "module _Masked #0: _Masked.scale: 1.0 -> 2.0." in said[0], said
+
+
+def test_what_changed_in_a_module_is_said_in_words() -> None:
+    from minigrad.compile.key import describe_change, module_key
+
+    m = _Masked()
+    before = module_key(m)
+    m.mask = minigrad.tensor(np.zeros(3))
+    m.lin.weight = minigrad.nn.Parameter(np.ones((3, 4)))
+    m.lin.eval()
+    said = describe_change((before,), (module_key(m),), ["module _Masked #0"])
+    assert said.startswith("module _Masked #0: a parameter replaced, or its requires_grad")
+    assert "a submodule replaced, or a training flag changed" in said
+    assert "_Masked.mask: tensor 0x" in said and "of shape (3,)" in said
 
 
 def test_a_tensor_replaced_in_a_list_the_function_reads_recaptures() -> None:
