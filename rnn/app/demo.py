@@ -157,7 +157,8 @@ def run_demo(
     trainer.fit(log=log, progress=progress, on_evaluate=record.update)
     seconds = time.perf_counter() - start
     bpc_after = bits(trainer.val_nats if trainer.val_nats is not None else trainer.evaluate())
-    log(f"\nAfter {config.steps} steps ({format_seconds(seconds)}): validation {bpc_after:.3f} bpc")
+    took = f"{format_seconds(seconds)} wall"
+    log(f"\nAfter {config.steps} steps ({took}): validation {bpc_after:.3f} bpc")
     log("sample:\n" + trainer.sample(PRIME, 400) + "\n")
     log(trainer.report() + "\n")
     record.update(trainer.baselines())
