@@ -52,7 +52,9 @@ def clip_grad_norm_(
     ``grad`` is None are skipped.
 
     Returns the total norm before clipping, as a Python float. Raises ``RuntimeError``
-    if it is NaN or infinite and ``error_if_nonfinite`` is set.
+    if it is NaN or infinite and ``error_if_nonfinite`` is set; otherwise, as PyTorch,
+    an infinite total turns the infinite entries into NaN and the rest into 0, and a NaN
+    total turns every gradient into NaN.
     """
     norm_type = float(norm_type)
     if norm_type <= 0:
@@ -68,8 +70,9 @@ def clip_grad_norm_(
             f"{total}; set error_if_nonfinite=False to clip anyway"
         )
     coef = float(max_norm) / (total + 1e-6)
-    if coef < 1.0:
-        # An infinite total gives coef 0, so an infinite entry becomes NaN, as in PyTorch.
+    if not coef >= 1.0:
+        # An infinite total gives coef 0, so an infinite entry becomes NaN, and a NaN
+        # total gives coef NaN, so every entry does, as in PyTorch (clamp keeps NaN).
         with np.errstate(invalid="ignore"):
             for g in grads:
                 g *= g.dtype.type(coef)

@@ -62,6 +62,17 @@ def test_nonfinite_norm():
     assert np.isnan(ps[0].grad[0]) and ps[0].grad[1] == 0  # as PyTorch: inf * 0
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_nan_norm_makes_every_gradient_nan_as_torch(norm_type):
+    # PyTorch multiplies by clamp(max_norm / (nan + 1e-6), max=1) = NaN: nothing is left
+    # unclipped, and a step on these gradients cannot pass for a clean one.
+    ps = params_with([np.nan, 1.0], [100.0, -3.0])
+    assert math.isnan(clip_grad_norm_(ps, 1.0, norm_type=norm_type))
+    assert np.isnan(ps[0].grad).all() and np.isnan(ps[1].grad).all()
+    with pytest.raises(RuntimeError, match="nan"):
+        clip_grad_norm_(params_with([np.nan]), 1.0, error_if_nonfinite=True)
+
+
 def test_clip_grad_value():
     ps = params_with([-3.0, 0.5, 2.0], dtype=np.float32)
     clip_grad_value_(ps, 1.0)
