@@ -1,7 +1,10 @@
 """Learning-rate schedules: ``StepLR`` and ``CosineAnnealingLR``, as ``torch.optim``.
 
 A scheduler sets ``group["lr"]`` of every group from its ``initial_lr`` and the
-epoch count ``last_epoch`` (0 after construction; ``step()`` adds one).
+epoch count ``last_epoch`` (0 after construction; ``step()`` adds one). When something
+else changed the rate since (another scheduler on the same optimizer, or the user), the
+step applies its own change to the current rate instead, as PyTorch's chainable form:
+two schedulers on one optimizer compose, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -31,18 +34,34 @@ class LRScheduler:
                 )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
-        self.step()
+        self._step(initial=True)
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         """The learning rate at ``epoch`` of a group that started at ``base_lr``; each
         schedule defines it."""
         raise NotImplementedError(f"{type(self).__name__} does not define lr_at()")
 
+    def lr_chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        """The learning rate at ``epoch`` from the current rate ``lr``, which something
+        else changed since the last step (PyTorch's recursive form). By default the
+        closed form ``lr_at(base_lr, epoch)``, which ignores that change."""
+        return self.lr_at(base_lr, epoch)
+
     def step(self) -> None:
-        """Advance one epoch and set each group's learning rate."""
+        """Advance one epoch and set each group's learning rate: ``lr_at`` if the rate is
+        still the one this schedule gave for the previous epoch, else ``lr_chained``."""
+        self._step(initial=False)
+
+    def _step(self, initial: bool) -> None:
         self.last_epoch += 1
+        epoch = self.last_epoch
         for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
-            group["lr"] = self.lr_at(base, self.last_epoch)
+            # Unchanged since our last step, the closed form is the recursive form's value
+            # (and keeps an uninterrupted schedule bit for bit the same).
+            if initial or group["lr"] == self.lr_at(base, epoch - 1):
+                group["lr"] = self.lr_at(base, epoch)
+            else:
+                group["lr"] = self.lr_chained(group["lr"], base, epoch)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
@@ -73,6 +92,9 @@ class StepLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         return base_lr * self.gamma ** (epoch // self.step_size)
 
+    def lr_chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        return lr * self.gamma if epoch > 0 and epoch % self.step_size == 0 else lr
+
 
 class CosineAnnealingLR(LRScheduler):
     """lr = η_min + (initial_lr - η_min) · (1 + cos(π · epoch / T_max)) / 2
@@ -92,3 +114,14 @@ class CosineAnnealingLR(LRScheduler):
     def lr_at(self, base_lr: float, epoch: int) -> float:
         cos = math.cos(math.pi * epoch / self.T_max)
         return self.eta_min + (base_lr - self.eta_min) * (1 + cos) / 2
+
+    def lr_chained(self, lr: float, base_lr: float, epoch: int) -> float:
+        # PyTorch's recursive form: the ratio of consecutive closed-form distances to
+        # η_min, and a fixed rise where the previous epoch sat at η_min (ratio 0/0).
+        if epoch == 0:
+            return lr
+        T, eta = self.T_max, self.eta_min
+        if (epoch - 1 - T) % (2 * T) == 0:
+            return lr + (base_lr - eta) * (1 - math.cos(math.pi / T)) / 2
+        ratio = (1 + math.cos(math.pi * epoch / T)) / (1 + math.cos(math.pi * (epoch - 1) / T))
+        return ratio * (lr - eta) + eta

@@ -344,3 +344,47 @@ def test_schedules_match_torch(kind):
         topt.step()
         ts.step()
         ms.step()
+
+
+def _chained_lrs(lib, manual_at=None, resume_at=None, tmp_path=None):
+    """Learning rates of two groups under StepLR then CosineAnnealingLR on one SGD,
+    with the rates cut by hand at epoch ``manual_at``."""
+    mod = lib.optim
+    sched = mod.lr_scheduler
+
+    def build(params):
+        opt = mod.SGD([{"params": params[:1]}, {"params": params[1:], "lr": 0.3}], lr=1.0)
+        return opt, [sched.StepLR(opt, 3, 0.5), sched.CosineAnnealingLR(opt, 4, 0.01)]
+
+    params = [lib.zeros(1, requires_grad=True), lib.zeros(1, requires_grad=True)]
+    opt, scheds = build(params)
+    lrs = []
+    for epoch in range(20):
+        if epoch == resume_at:
+            path = tmp_path / "ckpt.npz"
+            minigrad.save({"opt": opt.state_dict(), "s": [s.state_dict() for s in scheds]}, path)
+            saved = minigrad.load(path)
+            opt, scheds = build(params)
+            opt.load_state_dict(saved["opt"])
+            for s, state in zip(scheds, saved["s"], strict=True):
+                s.load_state_dict(state)
+        if epoch == manual_at:
+            for group in opt.param_groups:
+                group["lr"] *= 0.1
+        for s in scheds:
+            s.step()
+        lrs.append([group["lr"] for group in opt.param_groups])
+    return np.array(lrs)
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore")
+def test_chained_schedules_and_hand_set_rates_match_torch(tmp_path):
+    # Two schedulers on one optimizer compose (PyTorch's chainable form), a rate set by
+    # hand is scheduled from, and a resumed chain continues as an uninterrupted one.
+    torch = pytest.importorskip("torch")
+    want = _chained_lrs(torch)
+    np.testing.assert_allclose(_chained_lrs(minigrad), want, rtol=1e-12)
+    np.testing.assert_allclose(_chained_lrs(minigrad, resume_at=7, tmp_path=tmp_path), want)
+    want = _chained_lrs(torch, manual_at=5)
+    np.testing.assert_allclose(_chained_lrs(minigrad, manual_at=5), want, rtol=1e-12)
