@@ -168,8 +168,20 @@ class Module:
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, np.ndarray]:
-        """``{name: copy of the parameter's array}`` in registration order."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """``{name: copy of the parameter's array}`` in registration order. As PyTorch, a
+        parameter (or module) shared under several names is listed under each of them."""
+        return {name: p.data.copy() for name, p in self._state_items()}
+
+    def _state_items(
+        self, prefix: str = "", ancestors: frozenset[int] = frozenset()
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) under every name, as PyTorch's ``state_dict``: own
+        parameters, then each child's; a module containing itself is not re-entered."""
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for name, m in self._modules.items():
+            if id(m) not in ancestors and m is not self:
+                yield from m._state_items(f"{prefix}{name}.", ancestors | {id(self)})
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (anything array-like) into the parameters, in place, cast to each
@@ -179,11 +191,15 @@ class Module:
         always raises, and so do missing or unexpected keys when ``strict``; the
         ``RuntimeError`` names each offending key (and both shapes). With
         ``strict=False`` the missing and unexpected keys are ignored and returned, as
-        in PyTorch, in ``IncompatibleKeys(missing_keys, unexpected_keys)``.
+        in PyTorch, in ``IncompatibleKeys(missing_keys, unexpected_keys)``. A parameter
+        shared under several names is read from each of them present (the last wins,
+        as PyTorch), and is not missing if any of its names is there.
         """
-        own = dict(self.named_parameters())
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
+        own = list(self._state_items())
+        names = {name for name, _ in own}
+        present = {id(p) for name, p in own if name in state}
+        missing = [name for name, p in own if name not in state and id(p) not in present]
+        unexpected = [k for k in state if k not in names]
         errors = []
         if strict:
             if unexpected:
@@ -192,8 +208,8 @@ class Module:
                 )
             if missing:
                 errors.append(f"missing key(s) in state_dict: {', '.join(map(repr, missing))}")
-        staged = {}
-        for name, p in own.items():
+        staged = []
+        for name, p in own:
             if name not in state:
                 continue
             value = state[name]
@@ -204,15 +220,15 @@ class Module:
                     f"{p.shape} in the model"
                 )
             else:
-                staged[name] = arr
+                staged.append((p, arr))
         if errors:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
         with no_grad():
-            for name, arr in staged.items():
-                own[name].copy_(arr)
+            for p, arr in staged:
+                p.copy_(arr)
         return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- display

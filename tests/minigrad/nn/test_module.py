@@ -100,6 +100,50 @@ def test_load_state_dict_missing_and_unexpected_keys():
     assert result.missing_keys == ["enc.bias"] and result.unexpected_keys == ["extra.weight"]
 
 
+class Tied(nn.Module):
+    """A shared weight and a shared module, as weight tying does."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(2, 2, dtype=np.float64)
+        self.dec = nn.Linear(2, 2, dtype=np.float64)
+        self.dec.weight = self.enc.weight
+        self.again = self.enc
+
+
+def test_state_dict_lists_shared_parameters_under_each_name_as_torch():
+    keys = ["enc.weight", "enc.bias", "dec.weight", "dec.bias", "again.weight", "again.bias"]
+    net = Tied()
+    assert list(net.state_dict()) == keys
+    assert [n for n, _ in net.named_parameters()] == ["enc.weight", "enc.bias", "dec.bias"]
+    # A state dict without the aliases (written before they were listed) still loads.
+    old = {k: v + 1 for k, v in net.state_dict().items() if k in ("enc.weight", "enc.bias")}
+    old["dec.bias"] = np.zeros(2)
+    assert net.load_state_dict(old) == ([], [])
+    np.testing.assert_array_equal(net.dec.weight.data, old["enc.weight"])
+    del old["enc.weight"]
+    with pytest.raises(RuntimeError, match=r"missing key\(s\) in state_dict: 'enc.weight', 'dec"):
+        net.load_state_dict(old)
+
+
+@pytest.mark.torch
+def test_tied_state_dicts_move_both_ways_with_torch():
+    torch = pytest.importorskip("torch")
+
+    class TorchTied(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = torch.nn.Linear(2, 2, dtype=torch.float64)
+            self.dec = torch.nn.Linear(2, 2, dtype=torch.float64)
+            self.dec.weight = self.enc.weight
+            self.again = self.enc
+
+    tnet, net = TorchTied(), Tied()
+    net.load_state_dict({k: v.numpy() for k, v in tnet.state_dict().items()})
+    np.testing.assert_array_equal(net.dec.weight.data, tnet.dec.weight.detach().numpy())
+    tnet.load_state_dict({k: torch.from_numpy(v) for k, v in Tied().state_dict().items()})
+
+
 def test_repr_reads_like_pytorch():
     assert repr(Net()) == (
         "Net(\n"
