@@ -142,7 +142,7 @@ def _kaiming_std(t: Tensor | np.ndarray, a: float, mode: str, nonlinearity: str,
     fan_in, fan_out = _fans(t, who)
     fan = fan_in if mode == "fan_in" else fan_out
     if fan == 0:
-        raise ValueError(f"{who}: cannot initialise a tensor with zero elements, shape {t.shape}")
+        return 0.0  # a zero-element tensor: nothing to fill (PyTorch: a no-op)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 

@@ -115,3 +115,12 @@ def test_orthogonal_sign_correction_matches_torch_recipe():
     np.testing.assert_allclose(got, want, atol=1e-15)
     # With the sign correction, R's diagonal is positive: Q^T G has a positive diagonal.
     assert (np.diag(got.T @ g) > 0).all()
+
+
+def test_kaiming_on_zero_elements_is_a_no_op_so_linear_takes_no_inputs():
+    # As PyTorch: nn.Linear(0, 3) exists, its output is its bias (U(0, 0) = 0).
+    for fn in (nn.init.kaiming_uniform_, nn.init.kaiming_normal_):
+        assert fn(nn.Parameter(np.zeros((3, 0)))).shape == (3, 0)
+    lin = nn.Linear(0, 3, dtype=np.float64)
+    assert lin.weight.shape == (3, 0) and lin.bias.data.tolist() == [0.0, 0.0, 0.0]
+    assert lin(minigrad.tensor(np.zeros((2, 0)))).data.tolist() == [[0.0] * 3] * 2
