@@ -16,6 +16,15 @@ __all__ = ["Canvas", "Picture"]
 FONT = "Helvetica"
 
 
+def dot_text(label: str) -> str:
+    """``label`` as DOT text: its lines (split at the ``\\n`` that labels are built with)
+    keep a name's or scope's backslashes (Graphviz reads ``\\N``, ``\\l``... as escapes
+    and drops the others), and a label written ``<...>`` stays text, not an HTML-like
+    label (``<a>&<b>`` would not even parse)."""
+    text = "\\n".join(part.replace("\\", "\\\\") for part in label.split("\\n"))
+    return graphviz.nohtml(text)
+
+
 class Picture(graphviz.Digraph):
     """A ``graphviz.Digraph`` that Jupyter also shows through ``_repr_svg_``."""
 
@@ -56,17 +65,20 @@ class Canvas:
                 label = self.labels.get(prefix, prefix[-1])
                 self.subs[prefix] = graphviz.Digraph(
                     name,
-                    graph_attr={"label": label, "style": "rounded", "color": "#999999"},
+                    graph_attr={"label": dot_text(label), "style": "rounded", "color": "#999999"},
                 )
         return self.subs[path]
 
-    def node(self, path: tuple[str, ...], vid: str, label: str, **attrs: Any) -> None:
-        """Add node ``vid`` inside the cluster of ``path``."""
-        self.cluster(path).node(vid, label, **{k: str(v) for k, v in attrs.items()})
+    def node(
+        self, path: tuple[str, ...], vid: str, label: str, html: bool = False, **attrs: Any
+    ) -> None:
+        """Add node ``vid`` inside the cluster of ``path``; ``label`` is text (see
+        :func:`dot_text`) unless ``html`` says it is an HTML-like label ``<...>``."""
+        self.cluster(path).node(vid, label if html else dot_text(label), **_attrs(attrs))
 
     def edge(self, tail: str, head: str, **attrs: Any) -> None:
         """Add an edge; edges are written after every cluster, at the top level."""
-        self.edges.append((tail, head, {k: str(v) for k, v in attrs.items()}))
+        self.edges.append((tail, head, _attrs(attrs)))
 
     def same_rank(self, path: tuple[str, ...], vids: list[str]) -> None:
         """Place the nodes ``vids`` (all inside the cluster of ``path``) in one rank."""
@@ -83,3 +95,11 @@ class Canvas:
         for tail, head, attrs in self.edges:
             self.root.edge(tail, head, **attrs)
         return self.root
+
+
+def _attrs(attrs: dict[str, Any]) -> dict[str, str]:
+    """DOT attribute strings; a ``label`` goes through :func:`dot_text`."""
+    out = {k: str(v) for k, v in attrs.items()}
+    if "label" in out:
+        out["label"] = dot_text(out["label"])
+    return out

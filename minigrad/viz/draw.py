@@ -132,5 +132,5 @@ def emit(view: Drawing, rankdir: str, collapse: bool, grads: bool) -> graphviz.D
         canvas.same_rank(path, vids)
     if grads:
         canvas.labels[LEGEND] = "gradient norm"
-        canvas.node(LEGEND, "legend", legend_label(lo, hi), shape="plaintext")
+        canvas.node(LEGEND, "legend", legend_label(lo, hi), html=True, shape="plaintext")
     return canvas.finish()

@@ -25,6 +25,7 @@ import graphviz
 
 from ..autograd import Node
 from ..tensor import Tensor
+from .canvas import dot_text
 from .draw import drawing, emit
 from .grads import grad_norm
 from .layout import lay_out
@@ -295,9 +296,9 @@ def _template(rows: list[tuple[str, tuple[int, ...]]], stubs: list[str]) -> dict
         edge_attr={"arrowsize": "0.6"},
     )
     for j, label in enumerate(stubs):
-        g.node(f"u{j}", label, shape="plaintext", fontsize="9")
+        g.node(f"u{j}", dot_text(label), shape="plaintext", fontsize="9")
     for i, (label, refs) in enumerate(rows):
-        g.node(f"m{i}", label)
+        g.node(f"m{i}", dot_text(label))
         for r in refs:
             g.edge(f"m{r}" if r >= 0 else f"u{-1 - r}", f"m{i}")
     return lay_out(g)

@@ -7,11 +7,12 @@ test_viz_save.py, the layout's order in test_viz_layout.py.
 
 from __future__ import annotations
 
+import html
 import sys
 
 import numpy as np
 import pytest
-from viz_cases import NODE, by_label, gru, lstm, params, parse, rnn
+from viz_cases import NODE, by_label, gru, lstm, needs_dot, params, parse, rnn
 
 import minigrad
 import minigrad.viz as viz
@@ -95,6 +96,23 @@ def test_leaf_names_from_params_then_name_then_kind():
         "v\\n(2,)",
         "w\\n(2,)",
     ]
+
+
+@needs_dot
+@pytest.mark.parametrize("name", ["e\\N", "back\\slash", '\\"q', "<b>", "<a>&<b>", 'a"b<c>&'])
+def test_names_and_scopes_render_as_written(name):
+    # Graphviz reads \N in a label as the node's name and drops other backslashes; the
+    # graphviz package passes a label written <...> as HTML-like (<a>&<b> does not parse).
+    import re
+
+    w = minigrad.ones(2, requires_grad=True)
+    w.name = name
+    with minigrad.scope(name):
+        y = (w * 2).sum()
+    for shapes in (True, False):
+        svg = viz.draw(y, show_shapes=shapes).pipe(format="svg", encoding="utf-8")
+        texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+        assert texts.count(name) == 2, texts  # the leaf and the scope's cluster
 
 
 def test_a_leaf_alone_and_a_non_tensor():
