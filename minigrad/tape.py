@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import gc
+import inspect
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -195,6 +196,9 @@ class _GradMode:
         _grad_mode.reset(tokens[-1])
 
     def __call__(self, fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with _GradMode(self.enabled):
@@ -202,10 +206,39 @@ class _GradMode:
 
         return wrapper
 
+    def _wrap_generator(self, fn: Callable) -> Callable:
+        """A generator function's body runs in the mode at every resumption, as
+        PyTorch's; the caller's own mode is back in force between two yields."""
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _GradMode(self.enabled):
+                gen = fn(*args, **kwargs)
+            step: Callable[[], Any] = functools.partial(next, gen)
+            while True:
+                try:
+                    with _GradMode(self.enabled):
+                        item = step()
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    with _GradMode(self.enabled):
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    step = functools.partial(gen.throw, exc)
+                else:
+                    step = functools.partial(gen.send, sent)
+
+        return wrapper
+
 
 def no_grad(fn: Callable | None = None) -> Any:
     """Disable recording, as a context manager or a decorator (nests); both
-    ``@no_grad()`` and ``@no_grad`` decorate. Grad mode is per thread, as PyTorch's:
+    ``@no_grad()`` and ``@no_grad`` decorate (a generator function's body runs without
+    recording at every resumption, as PyTorch's). Grad mode is per thread, as PyTorch's:
     a ``no_grad`` block in one thread leaves recording in other threads as it was.
 
     >>> import minigrad

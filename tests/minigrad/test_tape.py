@@ -57,6 +57,43 @@ def test_grad_modes_as_decorators_restore_on_exception():
     assert minigrad.is_grad_enabled()
 
 
+def test_grad_modes_decorate_generator_functions_at_every_resumption():
+    # As torch.no_grad: the body runs in the mode at each resumption (send, throw,
+    # close included), the caller's mode is in force between yields, and the
+    # generator's return value comes through.
+    w = leaf([1.0, 2.0])
+
+    @minigrad.no_grad()
+    def frozen(w):
+        scale = yield w * 2
+        try:
+            yield w * scale
+        except KeyError:
+            yield minigrad.is_grad_enabled()
+        return "done"
+
+    it = frozen(w)
+    first = next(it)
+    assert not first.requires_grad and minigrad.is_grad_enabled()
+    second = it.send(3.0)
+    assert not second.requires_grad and second.tolist() == [3.0, 6.0]
+    assert it.throw(KeyError("k")) is False
+    with pytest.raises(StopIteration) as stop:
+        next(it)
+    assert stop.value.value == "done"
+    assert minigrad.is_grad_enabled()
+
+    with minigrad.no_grad():
+
+        @minigrad.enable_grad
+        def recording():
+            yield (w * 2).requires_grad
+            yield minigrad.is_grad_enabled()
+
+        assert list(recording()) == [True, True]
+        assert not minigrad.is_grad_enabled()
+
+
 def test_grad_mode_is_per_thread():
     """A no_grad block in one thread leaves recording on in another (as PyTorch), and a
     new thread starts with recording on whatever the spawning thread's mode."""
