@@ -70,6 +70,7 @@ def explore(
     path: str | os.PathLike | None = None,
     title: str = "minigrad graph",
     wrap: int | None = None,
+    max_nodes: int = 2000,
 ) -> Explorer:
     """The graph behind ``output`` as an interactive, self-contained HTML page.
 
@@ -77,7 +78,9 @@ def explore(
     first: the page then shows values, gradient norms and the backward order (without
     it, only the structure). ``params`` names the leaves as in :func:`draw`; ``wrap``
     sets the steps per row. Writes the page to ``path`` when given. Needs Graphviz's
-    ``dot`` for the layout.
+    ``dot`` for the layout. Time steps (scopes ``t=…``) are drawn one node each; a page
+    of more than ``max_nodes`` nodes (a long graph without time-step scopes) is refused,
+    since ``dot`` takes minutes over such a layout or crashes.
 
     >>> import minigrad, minigrad.viz as viz
     >>> w = minigrad.ones(3, requires_grad=True)
@@ -88,6 +91,13 @@ def explore(
     """
     graph = walk(output)
     view = drawing(graph, params, True, False, wrap=wrap, norm=grad_norm)
+    if len(view.verts) > max_nodes:
+        raise ValueError(
+            f"explore: the page would draw {len(view.verts)} nodes, more than "
+            f"max_nodes={max_nodes} (Graphviz's layout takes minutes over that many, or "
+            "crashes); record the steps in scopes named 't=0', 't=1', ... "
+            "(minigrad.scope) so that each is one node, or raise max_nodes"
+        )
     geometry = lay_out(emit(view, "LR", True, False))
     names = {id(t): n for n, t in (params or {}).items()}
     data = _data(graph, view, geometry, names, title)

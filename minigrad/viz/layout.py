@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 from typing import Any
 
@@ -38,6 +39,12 @@ def lay_out(graph: graphviz.Digraph) -> Layout:
     done = subprocess.run(
         ["dot", "-Tjson"], input=graph.source.encode(), capture_output=True, check=False
     )
+    if done.returncode < 0:  # killed by a signal: a segfault in its layout, most often
+        name = signal.Signals(-done.returncode).name
+        raise RuntimeError(
+            f"dot -Tjson was killed by {name} laying out {graph.source.count(' -> ')} edges: "
+            "the graph is too large for Graphviz's layout; draw fewer nodes"
+        )
     if done.returncode != 0:
         raise RuntimeError(f"dot -Tjson failed: {done.stderr.decode(errors='replace').strip()}")
     raw = json.loads(done.stdout)

@@ -79,3 +79,29 @@ def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
     assert main(["graph", "--steps", "3", "--layers", "2", "-o", str(out)]) in (0, None)
     assert f"wrote {out}" in capsys.readouterr().out
     assert "minigradExplorer" in out.read_text(encoding="utf-8")
+
+
+def test_a_long_graph_without_time_steps_is_refused_before_the_layout():
+    # 3000 ops in no time-step scope: dot took minutes over the layout, or crashed with
+    # an empty message.
+    w = minigrad.ones(2, requires_grad=True)
+    y = w
+    for _ in range(1500):
+        y = (y * w).tanh()
+    with pytest.raises(ValueError, match=r"explore: the page would draw \d+ nodes.*max_nodes=2000"):
+        viz.explore(y.sum())
+
+
+def test_dot_killed_by_a_signal_is_said(monkeypatch):
+    import subprocess
+
+    from minigrad.viz import layout
+
+    def killed(*args, **kwargs):
+        return subprocess.CompletedProcess(args, -11, b"", b"")
+
+    monkeypatch.setattr(layout.shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(layout.subprocess, "run", killed)
+    graph = viz.draw((minigrad.ones(2, requires_grad=True) * 2).sum())
+    with pytest.raises(RuntimeError, match="dot -Tjson was killed by SIGSEGV laying out 2 edges"):
+        layout.lay_out(graph)
