@@ -64,9 +64,11 @@ def explorer_page(
     num_layers: int = 1,
     recurrent_scale: float = 1.0,
     seed: int = 0,
+    max_nodes: int = 2000,
 ) -> viz.Explorer:
     """The same model and loss as :func:`unrolled_graph`, traced through forward and
-    backward and returned as the interactive explorer page (``.save(path)`` writes it)."""
+    backward and returned as the interactive explorer page (``.save(path)`` writes it);
+    ``max_nodes`` as :func:`minigrad.viz.explore`'s."""
     layer, x = _layer(
         cell, steps, input_size, hidden_size, 1, recurrent_scale, "tanh", seed, num_layers
     )
@@ -76,7 +78,7 @@ def explorer_page(
         loss.backward()
     params = {f"{cell}.{name}": p for name, p in layer.named_parameters()}
     title = f"{cell.upper()}, {num_layers} layer(s), {steps} steps: loss = sum(h_T)"
-    return viz.explore(loss, params=params, title=title)
+    return viz.explore(loss, params=params, title=title, max_nodes=max_nodes)
 
 
 def _layer(

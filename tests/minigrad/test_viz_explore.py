@@ -79,6 +79,10 @@ def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
     assert main(["graph", "--steps", "3", "--layers", "2", "-o", str(out)]) in (0, None)
     assert f"wrote {out}" in capsys.readouterr().out
     assert "minigradExplorer" in out.read_text(encoding="utf-8")
+    # Past --max-nodes: refused in the command line's own words, before the layout.
+    assert main(["graph", "--steps", "40", "--max-nodes", "30", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "more than --max-nodes 30; use fewer --steps or raise --max-nodes" in err
 
 
 def test_a_long_graph_without_time_steps_is_refused_before_the_layout():

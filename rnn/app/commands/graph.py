@@ -133,10 +133,14 @@ def _explorer(args: argparse.Namespace) -> None:
             num_layers=args.layers,
             recurrent_scale=args.scale,
             seed=args.seed,
+            max_nodes=args.max_nodes,
         )
         path = page.save(args.output)
     except (ValueError, RuntimeError) as e:
-        raise CLIError(str(e)) from None
+        message = str(e).replace("max_nodes=", "--max-nodes ")
+        if message.startswith("explore: the page would draw"):
+            message = message.split(" (")[0] + "; use fewer --steps or raise --max-nodes"
+        raise CLIError(message.replace("raise max_nodes", "raise --max-nodes")) from None
     except OSError as e:
         raise CLIError(f"cannot write {args.output}: {e.strerror}") from None
     print(f"wrote {path}")
