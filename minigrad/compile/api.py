@@ -17,17 +17,11 @@ from ..ops.registry import calling_op
 from ..tensor import Tensor
 from . import key as keys
 from .environment import Environment
-from .guards import (
-    CaptureError,
-    Fallback,
-    GeneratorState,
-    NumpyGenerators,
-    RandomState,
-    guarded,
-)
+from .guards import CaptureError, Fallback, guarded
 from .kernels import KERNELS
 from .key import describe_change, flatten, labels
 from .program import Program, Stale, flatten_outputs
+from .randomness import GeneratorState, NumpyGenerators, RandomState
 from .trace import Tracer
 
 __all__ = ["Compiled", "compile"]
