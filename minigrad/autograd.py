@@ -6,7 +6,7 @@ seed gradients and hand them to one of two walks over the tape: the backward eng
 on arrays (:mod:`minigrad.engine`: reverse creation order, each node's vjp run once),
 or, with ``create_graph=True``, the walk on tensors (:mod:`minigrad.differentiable`),
 whose result can be differentiated again. Ops record on the tape (:mod:`minigrad.tape`:
-nodes, grad modes, scopes), whose grad-mode and scope names are re-exported here, and
+nodes, scopes) while grad mode is on (:mod:`minigrad.modes`), whose names are re-exported here, and
 :mod:`minigrad.versions` refuses a vjp whose saved values were changed in place.
 Like the engine, this module knows tensors only through :class:`~minigrad.tape.Leaf`.
 """
@@ -20,15 +20,13 @@ import numpy as np
 
 from . import differentiable, forward, tape
 from .engine import collect, run_backward, run_hooks
+from .modes import enable_grad, is_grad_enabled, no_grad
 from .tape import (
     Leaf,
     Node,
     bump_inplace_epoch,  # noqa: F401  (re-exported for the optimizers)
     current_scope,
-    enable_grad,
     gc_paused,  # noqa: F401  (re-exported for the layers)
-    is_grad_enabled,
-    no_grad,
     scope,
 )
 from .versions import check_versions

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, gradients, tape, versions
+from . import autograd, gradients, modes, tape, versions
 from .axes import axis_args, axis_index
 from .dtypes import as_array, get_default_dtype, set_default_dtype
 from .size import Size
@@ -262,7 +262,7 @@ class Tensor:
 
     # ------------------------------------------------------------- in-place ops
     def _begin_inplace(self, op: str) -> None:
-        if self.requires_grad and tape.is_grad_enabled():
+        if self.requires_grad and modes.is_grad_enabled():
             raise RuntimeError(
                 f"{op}: in-place update of a tensor that requires grad would corrupt the "
                 "recorded graph; do it inside `with minigrad.no_grad():`"

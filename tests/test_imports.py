@@ -130,6 +130,7 @@ def test_no_import_cycle(package):
 def test_the_engine_sits_at_the_bottom():
     graph = import_graph()
     assert graph["minigrad.tape"] == set()
+    assert graph["minigrad.modes"] == set()
     assert graph["minigrad.forward"] == set()
     assert graph["minigrad.size"] == set()
     assert graph["minigrad.versions"] <= {"minigrad.tape"}
@@ -137,6 +138,7 @@ def test_the_engine_sits_at_the_bottom():
     assert graph["minigrad.engine"] <= {"minigrad.tape", "minigrad.versions", "minigrad.gradients"}
     assert graph["minigrad.autograd"] <= {
         "minigrad.tape",
+        "minigrad.modes",
         "minigrad.versions",
         "minigrad.engine",
         "minigrad.forward",

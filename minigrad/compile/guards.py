@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import forward, tape
+from .. import forward, modes, tape
 from ..ops import core
 from ..ops.registry import REGISTRY
 from ..tensor import Tensor
@@ -372,4 +372,4 @@ def guarded(tracer: Any) -> Iterator[None]:
 
 
 def grad_mode() -> bool:
-    return tape.is_grad_enabled()
+    return modes.is_grad_enabled()

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tape
+from .. import modes, tape
 from ..tensor import Tensor
 from .guards import Fallback, where
 
@@ -78,7 +78,7 @@ class Trace:
         self.steps: list[Step] = []
         self.inputs: list[Value] = []
         self.outputs: list[Value | None] = []
-        self.grad_enabled = tape.is_grad_enabled()
+        self.grad_enabled = modes.is_grad_enabled()
         self.outside: set[int] | frozenset = frozenset()  # see Tracer.outside
 
     def release(self) -> None:
@@ -168,7 +168,7 @@ class Tracer:
     # ------------------------------------------------------------------ hooks
     def record(self, op: str, data: np.ndarray, inputs: Any, saved: tuple) -> Tensor:
         """Called by ``record`` for every primitive: wrap the output, note the step."""
-        grad = tape.is_grad_enabled()
+        grad = modes.is_grad_enabled()
         if grad and not self.trace.grad_enabled and any(t._requires_grad for t in inputs):
             # enable_grad inside a function called under no_grad: the program is planned
             # without gradients (the key's grad mode), its output would have none

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tape import grad_enabled
+from ..modes import grad_enabled
 from ..tensor import Tensor
 from . import core, elementwise, piecewise
 

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from .. import forward, tape
-from ..tape import Node, _blank_node, _scope, _sequence, _shapes, grad_enabled, shared_shape
+from ..modes import grad_enabled
+from ..tape import Node, _blank_node, _scope, _sequence, _shapes, shared_shape
 from ..tensor import Tensor, as_array, get_default_dtype
 
 __all__ = ["capturing", "derived", "floating", "record", "unbroadcast"]

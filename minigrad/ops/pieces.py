@@ -20,7 +20,8 @@ import numpy as np
 from .. import forward, tape
 from ..axes import FIRST, axis_index, spelled
 from ..gradients import part_vjp, slice_vjp
-from ..tape import _child_scope, grad_enabled, scope, shared_shape
+from ..modes import grad_enabled
+from ..tape import _child_scope, scope, shared_shape
 from ..tensor import Tensor
 from . import core
 from .core import next_seq, record, scope_get
