@@ -288,6 +288,8 @@ def _finish_leaves(
             if key in capture:
                 captured[key] = g
         elif leaf.grad is None:
-            leaf.grad = g.copy() if key not in owned else g
+            # A buffer the engine owns is handed over, unless a hook saw it (and may keep
+            # it: PyTorch clones a gradient someone else holds) or returned its own array.
+            leaf.grad = g if key in owned and not hooks else g.copy()
         else:
             leaf.grad += g

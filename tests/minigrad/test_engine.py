@@ -217,6 +217,28 @@ def test_leaf_hook_sees_the_summed_grad_and_may_replace_it():
     assert len(seen) == 2
 
 
+def test_a_gradient_a_leaf_hook_keeps_is_not_the_grad_that_accumulates():
+    # As PyTorch's AccumulateGrad, which clones a gradient someone else holds: the array
+    # a hook kept (or returned) is not the one later backward passes add into.
+    w = leaf(np.ones((3, 2)))
+    kept = []
+    w.register_hook(kept.append)
+    x = Tensor(np.ones((4, 3)))
+    ((x * 2.0) @ w + x @ w).sum().backward()  # two uses: the engine sums into its own buffer
+    first = kept[0].copy()
+    assert kept[0] is not w.grad
+    ((x * 3.0) @ w).sum().backward()
+    np.testing.assert_array_equal(kept[0], first)
+    np.testing.assert_array_equal(w.grad, first + 12.0)
+    returned = np.full(2, 5.0)
+    v = leaf(np.ones(2))
+    v.register_hook(lambda g: returned)
+    (v * 2.0).sum().backward()
+    (v * 2.0).sum().backward()
+    np.testing.assert_array_equal(returned, [5.0, 5.0])
+    np.testing.assert_array_equal(v.grad, [10.0, 10.0])
+
+
 def test_non_leaf_hook_replaces_the_grad_flowing_on():
     x = leaf([1.0, 2.0])
     h = x * 2.0
