@@ -6,8 +6,9 @@ tensor the function made from no input and returned, as eagerly (an outside tens
 returned is that tensor). The output tensor's tape entry is one Node whose parents are
 the parameters and inputs that need gradients: the engine calls its vjp like any
 other, so gradients *accumulate* into ``.grad`` exactly as in eager mode (the engine
-copies them into arrays the user owns), hooks on parameters run, and gradients flow on
-into any eager graph the inputs came from.
+copies them into arrays the user owns), hooks on parameters run (on copies, which the
+next call does not overwrite), and gradients flow on into any eager graph the inputs
+came from.
 
 A gradient that must itself be differentiable (``create_graph=True``, ``minigrad.func``
 over a compiled call) cannot come from the planned NumPy backward, which records
@@ -152,9 +153,8 @@ class Program:
                 if parents is None:
                     parents = tuple(self._parent(p, tensors) for p in self._parents)
                 redo = (args, kwargs)
-                node = new_node(
-                    "compiled", parents, self._vjp, data.shape, (j, self.generation, redo, self)
-                )
+                saved = (j, self.generation, redo, self, parents)
+                node = new_node("compiled", parents, self._vjp, data.shape, saved)
                 # The graph renderer draws what eager mode records: unrolled() re-runs it.
                 node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
                 outs.append(Tensor._wrap(data, node))
@@ -166,7 +166,7 @@ class Program:
         return t._node or t
 
     def _vjp(
-        self, g: np.ndarray, j: int, generation: int, redo: tuple, program: Any
+        self, g: np.ndarray, j: int, generation: int, redo: tuple, program: Any, parents: tuple
     ) -> list[np.ndarray]:
         if generation != self.generation:
             raise RuntimeError(
@@ -187,10 +187,19 @@ class Program:
         for i, out in enumerate(self._seeds):
             env[f"seed{i}"] = g if j in out else self._zeros[i]
         env["backward"]()
+        grads = self._grads
         # Several outputs may each run the backward in one engine pass: hand out copies.
-        return (
-            [a.copy() for a in self._grads] if sum(t for *_, t in self._outs) > 1 else self._grads
-        )
+        if self._taped > 1:
+            return [a.copy() for a in grads]
+        # The next call overwrites these buffers: a gradient that a hook may see (and
+        # keep, as eagerly it may) is a copy: a leaf's with hooks, and any an eager
+        # graph carries on (its vjps may pass the array itself on to a hook).
+        if any(type(p) is Node or p._hooks for p in parents):
+            return [
+                a.copy() if type(p) is Node or p._hooks else a
+                for a, p in zip(grads, parents, strict=True)
+            ]
+        return grads
 
     def _check_unwritten(self, rerun: bool) -> None:
         """Refuse a backward that would read an input's or a parameter's memory that
@@ -266,7 +275,7 @@ def flatten_outputs(result: Any, structure: bool = False) -> Any:
 
 
 def _compiled_tensor_vjp(
-    g: Tensor, j: int, generation: int, redo: tuple, program: Program
+    g: Tensor, j: int, generation: int, redo: tuple, program: Program, parents: tuple
 ) -> tuple[Any, ...]:
     return program.tensor_vjp(g, j, redo)
 

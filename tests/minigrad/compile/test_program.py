@@ -94,6 +94,30 @@ def test_parameter_hooks_run_and_gradients_reach_earlier_graphs() -> None:
     np.testing.assert_allclose(a.grad, ref.grad, rtol=1e-14)
 
 
+def test_gradients_a_hook_keeps_are_not_overwritten_by_the_next_call() -> None:
+    # Eagerly, each backward hands a hook new arrays; a hook that keeps them (a
+    # gradient log) must not see them overwritten by the next call's backward.
+    w, b, f, xs = setup()
+    weights = minigrad.tensor(w.data.copy(), requires_grad=True)
+    bias = minigrad.tensor(b.data.copy(), requires_grad=True)
+    kept: list[list] = []
+    for compiled in (True, False):
+        logs: dict[str, list] = {"w": [], "a": [], "h": []}
+        a = minigrad.tensor(np.ones((4, 3)), requires_grad=True)
+        (w if compiled else weights).register_hook(logs["w"].append)
+        a.register_hook(logs["a"].append)
+        for x in xs[:2]:
+            w.grad = weights.grad = b.grad = bias.grad = a.grad = None  # zero_grad()
+            h = a * x  # an input made by eager ops: its gradient flows on to a's hook
+            h.register_hook(logs["h"].append)
+            loss = f(h) if compiled else ((h @ weights + bias).tanh() ** 2).sum()
+            loss.backward()
+        kept.append([g for name in logs for g in logs[name]])
+    assert len(kept[0]) == len(kept[1]) == 6
+    for got, want in zip(*kept, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
 def test_several_outputs_and_structures() -> None:
     w, _, _, xs = setup()
 
