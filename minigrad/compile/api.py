@@ -63,6 +63,10 @@ class Compiled:
     """A compiled function; call it as ``fn``. ``programs`` holds the cached plans."""
 
     def __init__(self, fn: Callable, cache_size: int = 8, warn_after: int = 4) -> None:
+        self._setup(fn, cache_size, warn_after)
+        self._environment = Environment(fn)
+
+    def _setup(self, fn: Callable, cache_size: int, warn_after: int) -> None:
         # A module's attributes are not copied: a copy of ``training`` would go stale.
         functools.update_wrapper(self, fn, updated=() if isinstance(fn, Module) else ("__dict__",))
         if not hasattr(self, "__name__"):  # a module compiled as it is
@@ -76,14 +80,27 @@ class Compiled:
         self._next_warning = warn_after + 1
         owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
         self._modules = (owner,) if isinstance(owner, Module) else ()
-        self._environment = Environment(fn)
         # A program replays into buffers of its own: one call at a time.
         self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict:
+        # A copy (copy.deepcopy or pickle of a model that holds a compiled method, or of
+        # a compiled model) compiles the copied function anew: the programs bind the
+        # original's parameters, and a lock is not copied.
+        return {"fn": self.fn, "cache_size": self.cache_size, "warn_after": self.warn_after}
+
+    def __setstate__(self, state: dict) -> None:
+        # The function may be a method of a module that the copy has not filled in yet
+        # (a deepcopy of the module holding it): what it reads is found at first use.
+        self._setup(state["fn"], state["cache_size"], state["warn_after"])
 
     def __getattr__(self, name: str) -> Any:
         # A compiled module answers for the module (its training flag, parameters(),
         # eval()...), read from it at each use rather than copied once.
         fn = self.__dict__.get("fn")
+        if name == "_environment" and fn is not None:  # a copy's (see __setstate__)
+            env = self._environment = Environment(fn)
+            return env
         if isinstance(fn, Module):
             return getattr(fn, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -3,6 +3,9 @@ replay gives what the eager call gives, or refuses what eager code refuses."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -84,6 +87,47 @@ def test_a_compiled_method_is_bound_to_each_instance() -> None:
     a.k = 5.0  # an attribute of the instance: part of the key
     assert a.loss(x).item() == pytest.approx(eager(a, x).item(), rel=1e-6)
     np.testing.assert_allclose(b.lin.weight.grad, 2 * x.data.sum(0, keepdims=True))
+
+
+class _Holder(minigrad.nn.Module):
+    """A model that keeps a compiled method of its own as an attribute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = minigrad.nn.Linear(3, 2, dtype=np.float64)
+        self.step = minigrad.compile(self.loss)
+
+    def loss(self, x):
+        return (self.lin(x).tanh() ** 2).sum()
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle", "compiled module"])
+def test_a_copy_of_a_compiled_model_compiles_the_copy(how: str) -> None:
+    # copy.deepcopy of a model holding a compiled method (a snapshot of the best
+    # weights) raised TypeError: cannot pickle '_thread.RLock' object.
+    minigrad.manual_seed(0)
+    model = _Holder()
+    x = minigrad.tensor(np.arange(6.0).reshape(2, 3) / 6)
+    if how == "compiled module":
+        compiled = minigrad.compile(model.lin)
+        compiled(x).sum().backward()
+        twin_compiled = copy.deepcopy(compiled)
+        twin = twin_compiled.fn
+        step, eager = (lambda v: twin_compiled(v).sum()), (lambda v: twin(v).sum())
+    else:
+        model.step(x).backward()
+        twin = copy.deepcopy(model) if how == "deepcopy" else pickle.loads(pickle.dumps(model))
+        step, eager = twin.step, twin.loss
+    weight = twin.weight if how == "compiled module" else twin.lin.weight
+    weight.data = weight.data * 3  # the copy's own weights are read
+    for p in (*model.parameters(), *twin.parameters()):
+        p.grad = None
+    for _ in range(2):
+        out = step(x)
+        out.backward()
+        assert out.item() == pytest.approx(eager(x).item(), rel=1e-12)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(p.grad is not None for p in twin.parameters())
 
 
 @pytest.mark.parametrize(
