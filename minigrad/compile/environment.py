@@ -13,7 +13,8 @@ called as the function, what its class's methods read:
 - a module: its identity, every submodule's training flag, its parameters' identities
   and requires-grad flags, the state of its and its submodules' other attributes (as
   below; :func:`minigrad.compile.key.module_key`); the names its methods read are
-  followed as a function's;
+  followed as a function's, and the data attributes of its classes (``Model.scale``,
+  which ``self.scale`` reads while the instance has none of its own) are read as names;
 - a Tensor: its identity, shape, dtype and requires-grad flag;
 - a NumPy array: its shape, dtype and values (as an argument's);
 - a Python number, string, None, ...: its value; a tuple of at most :data:`ITEMS`
@@ -97,6 +98,9 @@ class Environment:
                 if depth < DEPTH:
                     stack.extend((m, depth + 1) for m in f._modules.values())
                 stack.extend((m, depth) for m in _methods(type(f)))
+                for klass, name in _class_data(type(f)):  # Model.scale = 2.0
+                    label = f"{name} (attribute of class {klass.__qualname__})"
+                    self._add(label, vars(klass), name, stack, depth)
                 continue
             if not isinstance(f, (types.FunctionType, types.MethodType, type)):
                 # an object of the caller's class called as a function: its __call__
@@ -173,6 +177,23 @@ def _methods(cls: type) -> list[Any]:
     return found
 
 
+def _class_data(cls: type) -> list[tuple[type, str]]:
+    """The data attributes (not methods, not dunder names) of the caller's classes in
+    ``cls``'s hierarchy: ``self.scale`` reads the class's while the instance has none."""
+    found = []
+    for klass in cls.__mro__:
+        if not _own(klass):
+            continue
+        for name, attr in vars(klass).items():
+            if name.startswith("__") or isinstance(attr, _CODE):
+                continue
+            found.append((klass, name))
+    return found
+
+
+_CODE = (types.FunctionType, staticmethod, classmethod, property)
+
+
 def _own(f: Any) -> bool:
     """Whether ``f`` is the caller's code (not minigrad's, rnn's or a library's)."""
     module = getattr(f, "__module__", None) or ""
@@ -193,7 +214,7 @@ def _global_names(code: types.CodeType) -> set[str]:
 
 
 def _read(where: Any, name: str) -> Any:
-    if type(where) is dict:
+    if type(where) is dict or type(where) is types.MappingProxyType:  # (a class's)
         return where.get(name, _MISSING)
     try:
         return where.cell_contents

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -404,6 +405,38 @@ def test_what_the_other_methods_of_a_module_read_is_followed(compiled_as: str) -
     finally:
         SCALE = 1.0
     assert step.captures == 2
+
+
+class _Classy(minigrad.nn.Module):
+    temperature = 1.0  # a class attribute that forward reads through self
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+
+    def forward(self, x):
+        return (self.lin(x) / self.temperature).sum()
+
+
+@pytest.mark.parametrize("compiled_as", ["module", "closure", "method", "argument"])
+def test_a_class_attribute_a_module_reads_is_read_at_every_call(compiled_as: str) -> None:
+    # _Classy.temperature = 2.0 after a capture replayed the capture's temperature.
+    model = _Classy()
+    step = {
+        "module": lambda: minigrad.compile(model),
+        "closure": lambda: minigrad.compile(lambda x: model(x)),
+        "method": lambda: minigrad.compile(model.forward),
+        "argument": lambda: functools.partial(minigrad.compile(lambda m, x: m(x)), model),
+    }[compiled_as]()
+    x = minigrad.tensor(X)
+    try:
+        for temperature in (1.0, 2.0, 1.0):
+            _Classy.temperature = temperature
+            assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
+    finally:
+        _Classy.temperature = 1.0
+    model.temperature = 4.0  # the instance's own, in front of the class's
+    assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
 
 
 def test_what_a_module_passed_as_an_argument_reads_is_followed() -> None:
