@@ -194,11 +194,12 @@ class Program:
         # The next call overwrites these buffers: a gradient that a hook may see (and
         # keep, as eagerly it may) is a copy: a leaf's with hooks, and any an eager
         # graph carries on (its vjps may pass the array itself on to a hook).
-        if any(type(p) is Node or p._hooks for p in parents):
-            return [
-                a.copy() if type(p) is Node or p._hooks else a
-                for a, p in zip(grads, parents, strict=True)
-            ]
+        for p in parents:
+            if type(p) is Node or p._hooks:
+                return [
+                    a.copy() if type(p) is Node or p._hooks else a
+                    for a, p in zip(grads, parents, strict=True)
+                ]
         return grads
 
     def _check_unwritten(self, rerun: bool) -> None:
