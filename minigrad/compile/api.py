@@ -146,6 +146,7 @@ class Compiled:
     def _capture(
         self, tensors: list, args: tuple, kwargs: dict, key: tuple, labels: list, outside: set
     ) -> Any:
+        before = self.captures, self._last
         self.captures += 1
         if self._last is not None and self.captures >= self._next_warning:
             # Warned at the first capture past warn_after, then each time the count
@@ -167,6 +168,11 @@ class Compiled:
         except Fallback as why:
             self._warn(str(why).split(" at ")[0], f"{self.__name__}: running eagerly: {why}")
             program = _EAGER
+        except BaseException:
+            # Nothing was kept (a CaptureError, the function's own exception): the same
+            # call captures again next time, and that is no new key to warn about.
+            self.captures, self._last = before
+            raise
         self.programs[key] = program
         while len(self.programs) > self.cache_size:
             self.programs.popitem(last=False)

@@ -63,6 +63,25 @@ def test_backward_inside_raises() -> None:
     assert W.grad is None
 
 
+def test_a_capture_that_raises_is_not_counted_as_a_new_key() -> None:
+    # The sixth call of a function whose capture raises warned "captured 5 times; what
+    # changed since the last capture: ." (nothing had: no program was ever kept).
+    def step(x, fail):
+        if fail:
+            raise ValueError("bad batch")
+        return (x @ W).sum()
+
+    compiled = minigrad.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(8):
+            with pytest.raises(ValueError, match="bad batch"):
+                compiled(t(3, 2), True)
+        assert compiled.captures == 0
+        compiled(t(3, 2), False)
+    assert compiled.captures == 1 and len(compiled.programs) == 1
+
+
 def test_values_of_constants_may_be_read() -> None:
     def f(x):
         c = minigrad.zeros(2, dtype=np.float64) + 1
