@@ -28,8 +28,9 @@ from .shape import concatenate, reshape, transpose
 SECOND = Default(1)
 
 
-def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float = 0.0) -> Tensor:
-    """``a`` rearranged as ``arrange`` rearranges its positions; -1 gives ``fill``.
+def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray]) -> Tensor:
+    """``a`` rearranged as ``arrange`` rearranges its positions; -1 gives a zero of
+    ``a``'s dtype.
     Arguments that do not fit ``a`` are a ValueError naming the op, its arguments and
     ``a``'s shape."""
     try:
@@ -48,7 +49,7 @@ def _gather(a: Tensor, arrange: Callable[[np.ndarray], np.ndarray], fill: float 
         ) from None
     out = getitem(reshape(a, (-1,)), np.maximum(pos, 0))
     if (pos < 0).any():
-        out = where(pos >= 0, out, fill)
+        out = where(pos >= 0, out, np.zeros((), a.dtype))
     return out
 
 
@@ -179,7 +180,8 @@ def diag(v: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
 def _triangle(a: Tensor, keep: np.ndarray, op: str) -> Tensor:
     if a.ndim < 2:
         raise ValueError(f"{op}: needs at least a 2-d tensor, got shape {a.shape}")
-    return where(keep, a, 0.0)
+    # a zero of a's own dtype: a Python 0.0 would make an integer or bool tensor float
+    return where(keep, a, np.zeros((), a.dtype))
 
 
 @composite(methods=("tril",), top_level=True)

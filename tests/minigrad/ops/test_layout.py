@@ -183,3 +183,17 @@ def test_vstack_and_hstack_name_themselves_when_shapes_do_not_fit():
         minigrad.vstack([x, Tensor(np.ones(4))])
     with pytest.raises(ValueError, match=r"^hstack: shapes \[\(2, 3\), \(3, 1\)\] do not fit"):
         minigrad.hstack([x, Tensor(np.ones((3, 1)))])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.bool_, np.float32])
+def test_triangles_and_diag_keep_the_dtype_as_numpy(dtype):
+    """The zeros tril, triu and diag write are of the input's dtype (a float 0 made an
+    integer or bool tensor float32)."""
+    m = (np.arange(12).reshape(3, 4) % 5).astype(dtype)
+    for got, want in [
+        (minigrad.tril(Tensor(m), -1), np.tril(m, -1)),
+        (minigrad.triu(Tensor(m), 1), np.triu(m, 1)),
+        (minigrad.diag(Tensor(m[0]), 1), np.diag(m[0], 1)),
+    ]:
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.data, want)
