@@ -21,7 +21,8 @@ Results are tensors. A result stays differentiable by an enclosing transform: in
 the Hessian), and when an argument already requires grad the reverse pass records
 itself (``create_graph``), so ``jacrev(jacrev(f))`` works too. Forward mode does not
 nest (``jvp`` inside ``jvp``), and tangents are not recorded on the tape, so the
-forward transform goes outermost.
+forward transform goes outermost: a reverse pass that reaches a tangent
+(``jacrev(jacfwd(f))``) raises instead of returning a gradient that misses it.
 
 Jacobians have shape ``output.shape + input.shape``. ``functional_call`` runs a
 module with other parameters, so a model can be differentiated with respect to them.

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import forward, ops
 from ..autograd import is_grad_enabled
+from ..ops.core import record
 from ..pytree import Spec, flatten, unflatten
 from ..tensor import Tensor
 from .arguments import Argnums, argnums_of, check_leaf, group, outputs, split_aux
@@ -33,6 +34,29 @@ def _tangent_out(o: Tensor, batch: int) -> np.ndarray:
     if dy is None:
         return np.zeros((batch, *o.shape), o.dtype)
     return np.broadcast_to(dy, (batch, *o.shape))
+
+
+def _tangent_result(value: np.ndarray, out: Tensor) -> Tensor:
+    """A tangent of output ``out`` (or a block of its Jacobian) as a result tensor.
+
+    Tangents are not recorded on the tape. When ``out`` is on it (the primals, or a
+    tensor the function closes over, require grad), the tangent still depends on them
+    (d(J v)/dx is a second derivative), so it is recorded as an op whose gradient
+    refuses: a reverse pass through it would otherwise count nothing for it and return
+    a wrong gradient (zero for ``jacrev(jacfwd(f))``) without a word.
+    """
+    if not out.requires_grad:
+        return Tensor._wrap(value)
+    return record("forward-mode tangent", value, (out,), _reverse_over_forward)
+
+
+def _reverse_over_forward(g: np.ndarray) -> tuple:
+    raise RuntimeError(
+        "reverse mode over forward mode is not supported: a gradient reached a tangent or "
+        "Jacobian made by jvp, jacfwd, hessian or hvp, and tangents are not recorded on the "
+        "tape, so its derivative would be lost; put the forward transform outermost "
+        "(jacfwd(jacrev(f)), jvp(grad(f))), or detach() the tangent to use it as a constant"
+    )
 
 
 def jvp(
@@ -67,7 +91,8 @@ def jvp(
             duals.append(_dual(p, dv.astype(p.dtype, copy=False)[None]))
         out, aux = split_aux(func(*unflatten(p_spec, duals)), has_aux, "jvp")
         outs, out_spec = outputs(out, "jvp")
-        tans = [Tensor._wrap(np.array(_tangent_out(o, 1)[0])) for o in outs]
+        dys = [np.array(_tangent_out(o, 1)[0]) for o in outs]
+    tans = [_tangent_result(dy, o) for dy, o in zip(dys, outs, strict=True)]
     result = (out, unflatten(out_spec, tans))
     return (*result, aux) if has_aux else result
 
@@ -111,17 +136,16 @@ def jacfwd(func: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Calla
                 start += spec.size
             out, aux = split_aux(func(*new_args), has_aux, "jacfwd")
             outs, out_spec = outputs(out, "jacfwd")
-            per_out = []
-            for o in outs:
-                dy = _tangent_out(o, n)
-                jacs, start = [], 0
-                for x in flat:
-                    block = dy[start : start + x.size].reshape(x.size, o.size)
-                    jacs.append(
-                        Tensor._wrap(np.ascontiguousarray(block.T).reshape(o.shape + x.shape))
-                    )
-                    start += x.size
-                per_out.append(group(jacs, specs, isinstance(argnums, int)))
+            dys = [_tangent_out(o, n) for o in outs]
+        per_out = []
+        for o, dy in zip(outs, dys, strict=True):
+            jacs, start = [], 0
+            for x in flat:
+                block = dy[start : start + x.size].reshape(x.size, o.size)
+                value = np.ascontiguousarray(block.T).reshape(o.shape + x.shape)
+                jacs.append(_tangent_result(value, o))
+                start += x.size
+            per_out.append(group(jacs, specs, isinstance(argnums, int)))
         jac = unflatten(out_spec, per_out)
         return (jac, aux) if has_aux else jac
 

@@ -44,7 +44,9 @@ def test_jvp_of_a_tensor_that_requires_grad_keeps_the_primal_on_the_tape():
     assert dy.item() == pytest.approx(2.0)
     y.backward()
     np.testing.assert_allclose(w.grad, 2 * w.data)
-    assert not dy.requires_grad  # tangents are not recorded (no reverse-over-forward)
+    # tangents are not recorded (no reverse-over-forward): a gradient through one refuses
+    with pytest.raises(RuntimeError, match="reverse mode over forward mode is not supported"):
+        dy.backward()
 
 
 def test_forward_mode_memory_does_not_grow_with_the_number_of_steps():

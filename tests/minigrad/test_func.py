@@ -124,6 +124,33 @@ def test_jvp_refuses_to_nest():
         func.jvp(lambda x: func.jvp(ops.tanh, (x,), (x,))[1], (x,), (x,))
 
 
+def test_reverse_over_forward_refuses_instead_of_returning_zeros():
+    """A reverse pass through a tangent (jacrev of jacfwd, grad of jvp, backward through
+    J v) cannot see d(J v)/dx, since tangents are not recorded: it refuses. Before,
+    jacrev(jacfwd(x -> x^3)) was all zeros (PyTorch: 6x on the diagonal)."""
+    x = t64(3)
+    ones = Tensor(np.ones(3))
+    cases = [
+        lambda: func.jacrev(func.jacfwd(lambda a: a**3))(x),
+        lambda: func.jacrev(func.hessian(lambda a: (a**3).sum()))(x),
+        lambda: func.grad(lambda a: func.jvp(lambda b: (b**3).sum(), (a,), (ones,))[1])(x),
+        lambda: func.grad(lambda a: func.hvp(lambda b: (b**3).sum(), (a,), (ones,))[1][0].sum())(x),
+    ]
+    w = Tensor(x.data, requires_grad=True)
+    # a tangent that depends on a tensor the function closes over
+    cases.append(lambda: func.jvp(lambda b: (b * w).sum(), (x,), (ones,))[1].backward())
+    for case in cases:
+        with pytest.raises(RuntimeError, match="reverse mode over forward mode is not supported"):
+            case()
+    # the primal output stays differentiable, and a detached tangent is a constant
+    y, dy = func.jvp(lambda b: (b**3).sum(), (w,), (ones,))
+    (y + dy.detach()).backward()
+    np.testing.assert_allclose(w.grad, 3 * x.data**2, rtol=1e-12)
+    # the forward transform outermost is the supported order
+    h = func.jacfwd(func.jacrev(lambda a: a**3))(x)
+    np.testing.assert_allclose(h.data.diagonal(axis1=1, axis2=2).diagonal(), 6 * x.data)
+
+
 def test_errors_name_the_problem():
     x = t64(3)
     with pytest.raises(ValueError, match="one-element Tensor"):
