@@ -130,6 +130,15 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
             return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
         if isinstance(x, float):
             return Tensor._wrap(np.asarray(x, dtype=get_default_dtype()))
+        if kind in "iu":
+            # as NumPy and PyTorch: int32 + 3 is int32, uint8 * 2 is uint8
+            try:
+                return Tensor._wrap(np.asarray(x, dtype=like.data.dtype))
+            except OverflowError:
+                raise OverflowError(
+                    f"{op}: Python integer {x} is out of range for the tensor's dtype "
+                    f"{like.data.dtype}"
+                ) from None
         return Tensor._wrap(np.asarray(x))
     if isinstance(x, (bool, int, float, np.ndarray, np.generic, list, tuple)):
         return Tensor._wrap(as_array(x))

@@ -215,3 +215,28 @@ def test_a_value_error_of_operands_that_broadcast_is_not_called_a_broadcast_erro
     with pytest.raises(ValueError) as info:
         _ = Tensor(np.array([2])) ** -2
     assert "broadcast" not in str(info.value)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.uint8, np.uint16])
+def test_a_python_int_takes_an_integer_tensors_dtype(dtype):
+    """int32 + 3 is int32 and uint8 * 2 uint8, as NumPy and PyTorch (it was int64); an int
+    the dtype cannot hold is refused as NumPy refuses it, with the op's name."""
+    a = np.array([1, 2, 3], dtype)
+    t = Tensor(a)
+    for got, want in [
+        (t + 3, a + 3),
+        (3 + t, 3 + a),
+        (t * 2, a * 2),
+        (t - 1, a - 1),
+        (t // 2, a // 2),
+        (t % 2, a % 2),
+        (t**2, a**2),
+        (ops.maximum(t, 2), np.maximum(a, 2)),
+        (ops.where(np.array([True, False, True]), t, 0), np.where([True, False, True], a, 0)),
+    ]:
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_array_equal(got.data, want)
+    assert (Tensor(np.array([True])) + 3).dtype == np.int64  # bool + int, as NumPy
+    big = int(np.iinfo(dtype).max) + 1
+    with pytest.raises(OverflowError, match=f"add: Python integer {big} is out of range"):
+        t + big
