@@ -299,20 +299,63 @@ class Tensor:
             raise ValueError(f"copy_: source shape {src.shape} does not fit {self.shape}")
         return self._inplace("copy_", src)
 
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        return self._inplace("add_", self.data + alpha * as_array(other, self.dtype))
+    def _update(self, op: str, fn: Callable[..., np.ndarray], *operands: Any) -> Tensor:
+        """``self = fn(self, *operands)`` in place, as NumPy's ``a += b``: the result
+        must keep the tensor's shape and be storable in its dtype (``same_kind``: an
+        integer tensor refuses a float result instead of truncating it), all checked
+        before anything is written. An operand that requires grad is refused under
+        grad mode: the update is not recorded, so its gradient would be lost."""
+        values = []
+        for o in operands:
+            if isinstance(o, Tensor):
+                if o._requires_grad and tape.is_grad_enabled():
+                    raise RuntimeError(
+                        f"{op}: the operand requires grad, and an in-place update is not "
+                        "recorded (its gradient would be lost); write `a = a + b` for a new "
+                        "recorded tensor, or update inside `with minigrad.no_grad():`"
+                    )
+                o = o.data
+            elif not isinstance(o, (bool, int, float, np.generic, np.ndarray)) and o is not None:
+                o = as_array(o)
+            values.append(o)
+        try:
+            out = np.asarray(fn(self.data, *values))
+        except OverflowError as e:
+            raise OverflowError(f"{op}: {e} (the tensor's dtype)") from None
+        except ValueError:
+            shapes = " and ".join(str(np.shape(v)) for v in values if v is not None)
+            raise ValueError(
+                f"{op}: an operand of shape {shapes} does not broadcast to the tensor's "
+                f"shape {self.shape}"
+            ) from None
+        if out.shape != self.shape:
+            raise ValueError(
+                f"{op}: the result has shape {out.shape}, not the tensor's {self.shape} "
+                "(an in-place update keeps its shape)"
+            )
+        if not np.can_cast(out.dtype, self.dtype, "same_kind"):
+            raise TypeError(
+                f"{op}: the result would be {out.dtype}, which a tensor of dtype "
+                f"{self.dtype} cannot hold in place"
+            )
+        return self._inplace(op, out)
+
+    def add_(self, other: Any, alpha: float = 1) -> Tensor:
+        if alpha == 1:
+            return self._update("add_", np.add, other)
+        return self._update("add_", lambda a, b: a + alpha * b, other)
 
     def sub_(self, other: Any) -> Tensor:
-        return self._inplace("sub_", self.data - as_array(other, self.dtype))
+        return self._update("sub_", np.subtract, other)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace("mul_", self.data * as_array(other, self.dtype))
+        return self._update("mul_", np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace("div_", self.data / as_array(other, self.dtype))
+        return self._update("div_", np.true_divide, other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return self._inplace("clamp_", np.clip(self.data, min, max))
+        return self._update("clamp_", np.clip, min, max)
 
     def __pos__(self) -> Tensor:
         return self

@@ -181,3 +181,41 @@ def test_methods_numpy_and_pytorch_users_reach_for():
     # no Tensor.cross: PyTorch's x.cross(y, 0) crosses along axis 0 of both, NumPy's
     # cross(x, y, 0) only along axisa=0 of x; minigrad.cross takes dim= for the former
     assert not hasattr(v, "cross")
+
+
+def test_inplace_methods_keep_the_dtype_and_shape_instead_of_truncating():
+    """add_/sub_/mul_/div_/clamp_ follow a += b: an integer tensor refuses a float result
+    (add_(1.5) added 1 and mul_(0.5) zeroed it), nothing written before the refusal."""
+    n = Tensor(np.array([1, 2, 3]))
+    for update in (
+        lambda: n.add_(1.5),
+        lambda: n.sub_(0.5),
+        lambda: n.mul_(0.5),
+        lambda: n.div_(2),
+        lambda: n.clamp_(0.5, 2.5),
+    ):
+        with pytest.raises(TypeError, match="would be float64, which a tensor of dtype int64"):
+            update()
+    np.testing.assert_array_equal(n.data, [1, 2, 3])
+    big = Tensor(np.array([2**60 + 1]))
+    big.add_(1)  # integer arithmetic: exact past 2**53
+    assert big.dtype == np.int64 and big.data[0] == 2**60 + 2
+    small = Tensor(np.array([1, 2], np.int8))
+    with pytest.raises(OverflowError, match="add_: Python integer 300"):
+        small.add_(300)
+    f = Tensor(np.array([[1.0, 2.0, 3.0]], np.float32))
+    f.add_(np.ones(3), alpha=2).mul_(0.5).clamp_(1.5, 2.0)
+    assert f.dtype == np.float32
+    np.testing.assert_array_equal(f.data, [[1.5, 2.0, 2.0]])
+    with pytest.raises(ValueError, match=r"add_: the result has shape \(2, 1, 3\)"):
+        f.add_(np.ones((2, 1, 3)))
+
+
+def test_an_inplace_method_refuses_an_operand_whose_gradient_it_would_lose():
+    w = Tensor(np.ones(3), requires_grad=True)
+    acc = Tensor(np.zeros(3))
+    with pytest.raises(RuntimeError, match="add_: the operand requires grad"):
+        acc.add_(w)
+    with minigrad.no_grad():
+        acc.add_(w, alpha=2)
+    np.testing.assert_array_equal(acc.data, [2.0, 2.0, 2.0])
