@@ -39,15 +39,18 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _shift(x: Tensor, axis: int | tuple | None) -> Tensor:
+def _shift(x: Tensor, axis: int | tuple | None, keep_inf: bool = False) -> Tensor:
     """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima (and the max of
-    an empty axis) become 0."""
-    return derived("shift", lambda a: _finite_max(a, axis), x)
+    an empty axis) become 0, except +inf with ``keep_inf``: a normalisation (softmax,
+    log_softmax) of a slice holding +inf is then NaN throughout, as PyTorch's, instead
+    of NaN at the inf and exact zeros beside it."""
+    return derived("shift", lambda a: _finite_max(a, axis, keep_inf), x)
 
 
-def _finite_max(a: np.ndarray, axis: int | tuple | None) -> np.ndarray:
+def _finite_max(a: np.ndarray, axis: int | tuple | None, keep_inf: bool) -> np.ndarray:
     m = a.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf on an empty axis
-    return np.where(np.isfinite(m), m, 0).astype(a.dtype, copy=False)
+    kept = np.isfinite(m) | (m == np.inf) if keep_inf else np.isfinite(m)
+    return np.where(kept, m, 0).astype(a.dtype, copy=False)
 
 
 @composite(methods=("logsumexp",), top_level=True)
@@ -68,14 +71,19 @@ def logsumexp(
     if b is not None:
         x, b = _weighted(x, b)
     axes = reduced_axes(axis, x.ndim, "logsumexp")
-    m = _shift(x, axes)
-    e = ops.exp(ops.sub(x, m))
-    if b is not None:
-        e = ops.mul(e, b)
-    out = ops.add(ops.log(ops.sum(e, axes, keepdims=True)), m)
+    out = _logsumexp(x, axes, b)
     if keepdims:
         return out
     return ops.reshape(out, tuple(n for i, n in enumerate(out.shape) if i not in axes))
+
+
+def _logsumexp(x: Tensor, axes: tuple, b: Tensor | None = None, keep_inf: bool = False) -> Tensor:
+    """log(sum(b exp(x))) over ``axes``, kept as size-1 axes (see :func:`_shift`)."""
+    m = _shift(x, axes, keep_inf)
+    e = ops.exp(ops.sub(x, m))
+    if b is not None:
+        e = ops.mul(e, b)
+    return ops.add(ops.log(ops.sum(e, axes, keepdims=True)), m)
 
 
 def _weighted(x: Tensor, b: Any) -> tuple[Tensor, Tensor]:
@@ -98,7 +106,8 @@ def log_softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tenso
     vjp: g - softmax(x) sum(g) along ``axis``."""
     axis = _last_or(axis, dim, "log_softmax")
     x = floating(x)
-    return ops.sub(x, logsumexp(x, reduced_axes(axis, x.ndim, "log_softmax"), keepdims=True))
+    axes = reduced_axes(axis, x.ndim, "log_softmax")
+    return ops.sub(x, _logsumexp(x, axes, keep_inf=True))
 
 
 def _last_or(axis: int, dim: int | None, op: str) -> int:
@@ -112,7 +121,7 @@ def softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     ``axis``, s = softmax(x)."""
     axes = reduced_axes(_last_or(axis, dim, "softmax"), x.ndim, "softmax")
     x = floating(x)
-    e = ops.exp(ops.sub(x, _shift(x, axes)))
+    e = ops.exp(ops.sub(x, _shift(x, axes, keep_inf=True)))
     return ops.div(e, ops.sum(e, axes, keepdims=True))
 
 

@@ -99,6 +99,23 @@ def test_extreme_logits_stay_finite_without_warnings(dtype):
     np.testing.assert_allclose(outs[7].data, [2000, 2000], rtol=1e-6)
 
 
+def test_softmax_of_a_slice_holding_plus_inf_is_nan_throughout_as_pytorch():
+    """inf - inf is NaN at the +inf, so the slice is NaN throughout (PyTorch's, SciPy's);
+    the other entries were exact zeros (-inf for log_softmax). A -inf entry, or a
+    slice of -inf only, and logsumexp (inf) are as before."""
+    x = np.array([[np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0], [-np.inf, 0.0, 1.0], [-np.inf] * 3])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sm = F.softmax(Tensor(x), axis=1).data
+        lsm = F.log_softmax(Tensor(x), axis=1).data
+        lse = F.logsumexp(Tensor(x), axis=1).data
+    assert np.isnan(sm[:2]).all() and np.isnan(lsm[:2]).all()
+    np.testing.assert_allclose(sm[2], [0.0, 1 / (1 + np.e), np.e / (1 + np.e)])
+    np.testing.assert_allclose(lsm[2], [-np.inf, -np.log1p(np.e), 1 - np.log1p(np.e)])
+    assert np.isnan(sm[3]).all() and np.isnan(lsm[3]).all()
+    np.testing.assert_array_equal(lse[:2], [np.inf, np.inf])
+    np.testing.assert_allclose(lse[2:], [np.log1p(np.e), -np.inf])
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("ignore", [False, True])
 def test_cross_entropy_against_numpy(reduction, ignore):
