@@ -127,9 +127,11 @@ def frechet(x: np.ndarray, e: np.ndarray) -> np.ndarray:
     """
     x, e = np.broadcast_arrays(x, e)
     n = x.shape[-1]
-    scale = np.abs(e).sum(axis=-2).max(axis=-1, keepdims=True)[..., None] if n else 0
+    if n == 0:  # 0 x 0 matrices: nothing to differentiate (the norms below have no max)
+        return np.zeros(x.shape, x.dtype)
+    scale = np.abs(e).sum(axis=-2).max(axis=-1, keepdims=True)[..., None]
     target = np.maximum(np.abs(x).sum(axis=-2).max(axis=-1, keepdims=True)[..., None], 1)
-    scale = np.where(scale > 0, scale / target, 1).astype(x.dtype) if n else 1
+    scale = np.where(scale > 0, scale / target, 1).astype(x.dtype)
     block = np.zeros((*x.shape[:-2], 2 * n, 2 * n), x.dtype)
     block[..., :n, :n] = x
     block[..., n:, n:] = x

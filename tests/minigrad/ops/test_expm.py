@@ -12,7 +12,7 @@ from op_cases import _expm_taylor, check_case, check_empty
 from strategies import arrays
 
 import minigrad
-from minigrad import Tensor
+from minigrad import Tensor, func
 from minigrad.ops.expm import expm, frechet
 
 
@@ -100,3 +100,16 @@ def test_jvp_and_second_derivatives():
     fd = np.array([[(first(x + h * d) - first(x - h * d)) / (2 * h) for d in row]
                    for row in np.eye(9).reshape(3, 3, 3, 3)])  # fmt: skip
     np.testing.assert_allclose(hv, fd, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0)])
+def test_derivatives_of_zero_by_zero_matrices_are_empty(shape):
+    """exp of 0 x 0 matrices is empty, and so are its vjp, jvp and Hessian (the
+    Frechet derivative's norm scaling took the max of nothing: a NumPy ValueError)."""
+    x = Tensor(np.zeros(shape), requires_grad=True)
+    minigrad.matrix_exp(x).sum().backward()
+    assert x.grad.shape == shape
+    _, jv = func.jvp(minigrad.matrix_exp, (Tensor(np.zeros(shape)),), (Tensor(np.zeros(shape)),))
+    assert jv.shape == shape
+    h = func.hessian(lambda a: minigrad.matrix_exp(a).sum())(Tensor(np.zeros(shape)))
+    assert h.shape == shape + shape
