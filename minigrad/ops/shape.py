@@ -200,11 +200,28 @@ def _broadcast_to_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     return np.broadcast_to(lift(da, y.ndim), (da.shape[0], *y.shape))
 
 
+def _expand(fn: Any) -> Any:
+    """PyTorch's ``t.expand(2, -1)``: broadcast_to, where -1 keeps the size of the axis
+    it stands over (aligned from the right, as broadcasting aligns)."""
+
+    def expand(self: Tensor, *sizes: Any) -> Tensor:
+        shape = tuple(shape_args(sizes))
+        lead = len(shape) - self.ndim
+        if lead >= 0:
+            shape = tuple(
+                self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
+            )
+        return fn(self, shape)
+
+    expand.__doc__ = _expand.__doc__
+    return expand
+
+
 @primitive(
     _broadcast_to_vjp,
     jvp=_broadcast_to_jvp,
     tensor_vjp=_broadcast_to_vjp,
-    methods=(("broadcast_to", varargs), ("expand", varargs)),
+    methods=(("broadcast_to", varargs), ("expand", _expand)),
     top_level=True,
 )
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:

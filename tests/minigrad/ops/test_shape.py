@@ -130,3 +130,17 @@ def test_transpose_axis_out_of_range_is_refused_not_wrapped() -> None:
     with pytest.raises(ValueError, match=r"^transpose: axis 2 is out of range for a 2-d tensor$"):
         minigrad.ones(2, 3).transpose(0, 2)
     assert minigrad.ones(2, 3, 4).permute(0, -1, 1).shape == (2, 4, 3)
+
+
+def test_expand_takes_minus_one_for_an_axis_kept_as_pytorch():
+    """t.expand(2, -1): -1 keeps the size of the axis it stands over (it was refused as
+    a shape (2, -1) to broadcast to); new leading axes need a size, as PyTorch says."""
+    x = Tensor(np.arange(3.0).reshape(1, 3), requires_grad=True)
+    out = x.expand(4, 2, -1)
+    assert out.shape == (4, 2, 3)
+    np.testing.assert_array_equal(out.data, np.broadcast_to(x.data, (4, 2, 3)))
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[8.0, 8.0, 8.0]])
+    assert x.expand((2, -1)).shape == x.expand(-1, -1).expand(2, 3).shape == (2, 3)
+    with pytest.raises(ValueError, match=r"cannot broadcast \(1, 3\) to \(-1, 2, 3\)"):
+        x.expand(-1, 2, 3)
