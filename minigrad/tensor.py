@@ -287,7 +287,7 @@ class Tensor:
         return self._inplace("zero_", 0)
 
     def fill_(self, value: float) -> Tensor:
-        return self._inplace("fill_", value)
+        return self._inplace("fill_", as_array(value, self.dtype))
 
     def copy_(self, src: Any) -> Tensor:
         src = as_array(src)
@@ -361,8 +361,31 @@ class Tensor:
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` in place (NumPy's indexing and broadcasting, value cast
+        to t's dtype). An index or value that does not fit is refused before anything
+        is written or counted as an in-place change (a saved ``t`` stays usable). A
+        value that requires grad is refused under grad mode: the write is not recorded,
+        so its gradient would be lost."""
+        if isinstance(value, Tensor) and value._requires_grad and tape.is_grad_enabled():
+            raise RuntimeError(
+                "setitem: the value requires grad, and an in-place write is not recorded "
+                "(its gradient would be lost); build the tensor with ops (where, "
+                "concatenate, stack, scatter), or write inside `with minigrad.no_grad():`"
+            )
+        value = as_array(value, self.dtype)
+        try:
+            # the selected shape, from a zero-stride stand-in for the data
+            selected = np.broadcast_to(np.False_, self.shape)[index].shape
+            np.broadcast_to(value, selected)
+        except IndexError as e:
+            raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
+        except ValueError:
+            raise ValueError(
+                f"setitem: a value of shape {value.shape} does not broadcast to the "
+                f"shape {selected} selected from a tensor of shape {self.shape}"
+            ) from None
         self._begin_inplace("__setitem__")
-        self.data[index] = as_array(value, self.dtype)
+        self.data[index] = value
 
     # Comparisons give boolean tensors outside the graph.
     def __lt__(self, o: Any) -> Tensor:

@@ -119,3 +119,38 @@ def test_writes_that_no_saved_value_reads_are_allowed():
     other.add_(1)
     c.backward()
     np.testing.assert_array_equal(a.grad, [2.0, 4.0])
+
+
+@pytest.mark.parametrize(
+    ("write", "error", "message"),
+    [
+        (lambda t: t.__setitem__(5, 1.0), IndexError, r"setitem: index 5 is out of bounds.*\(3,\)"),
+        (
+            lambda t: t.__setitem__(slice(0, 2), np.ones(3)),
+            ValueError,
+            r"setitem: a value of shape \(3,\) does not broadcast to the shape \(2,\)",
+        ),
+        (lambda t: t.__setitem__((0, 0), 1.0), IndexError, "setitem: too many indices"),
+        (lambda t: t.fill_("x"), TypeError, "cannot make a tensor from str"),
+    ],
+)
+def test_a_refused_write_is_no_inplace_change(write, error, message):
+    """A write that fails (an index or value that does not fit) changes nothing, so a
+    backward that saved the tensor still runs (it was refused as modified in place)."""
+    a = Tensor(np.array([1.0, 2.0, 3.0]))
+    w = leaf([1.0, 1.0, 1.0])
+    y = (a * w).sum()
+    with pytest.raises(error, match=message):
+        write(a)
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+
+
+def test_setitem_refuses_a_value_whose_gradient_it_would_lose():
+    a = Tensor(np.zeros(3))
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="setitem: the value requires grad"):
+        a[:2] = w
+    with minigrad.no_grad():
+        a[:2] = w
+    np.testing.assert_array_equal(a.data, [1.0, 2.0, 0.0])
