@@ -43,7 +43,9 @@ def diff(a: Tensor, n: int = 1, axis: int = LAST, *, dim: int | None = None) -> 
         raise ValueError(f"diff: order n must be >= 0, got {n}")
     lead = (slice(None),) * axis
     for _ in range(n):
-        a = sub(getitem(a, (*lead, slice(1, None))), getitem(a, (*lead, slice(None, -1))))
+        after, before = getitem(a, (*lead, slice(1, None))), getitem(a, (*lead, slice(None, -1)))
+        # booleans have no subtraction: NumPy's diff of them is "changed" (after != before)
+        a = (after != before) if a.dtype == np.bool_ else sub(after, before)
     return a
 
 

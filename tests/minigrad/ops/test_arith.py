@@ -61,3 +61,14 @@ def test_linspace_between_integer_tensors_gives_the_default_float_dtype():
     out = minigrad.linspace(n, n + 2, 3)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out.data, np.linspace(n.data, n.data + 2, 3))
+
+
+def test_diff_of_booleans_is_whether_they_changed_as_numpy():
+    """NumPy's diff of a bool array is after != before (bool); it was a TypeError from
+    NumPy's refusal to subtract booleans."""
+    b = np.array([[True, False, False, True], [False, False, True, True]])
+    for n, axis in [(1, -1), (2, -1), (1, 0), (3, 1)]:
+        got = minigrad.diff(Tensor(b), n=n, axis=axis)
+        want = np.diff(b, n=n, axis=axis)
+        assert got.dtype == want.dtype == np.bool_
+        np.testing.assert_array_equal(got.data, want)
