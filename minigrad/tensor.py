@@ -308,7 +308,7 @@ class Tensor:
         values = []
         for o in operands:
             if isinstance(o, Tensor):
-                if o._requires_grad and tape.is_grad_enabled():
+                if o._requires_grad and modes.is_grad_enabled():
                     raise RuntimeError(
                         f"{op}: the operand requires grad, and an in-place update is not "
                         "recorded (its gradient would be lost); write `a = a + b` for a new "
@@ -366,7 +366,7 @@ class Tensor:
         is written or counted as an in-place change (a saved ``t`` stays usable). A
         value that requires grad is refused under grad mode: the write is not recorded,
         so its gradient would be lost."""
-        if isinstance(value, Tensor) and value._requires_grad and tape.is_grad_enabled():
+        if isinstance(value, Tensor) and value._requires_grad and modes.is_grad_enabled():
             raise RuntimeError(
                 "setitem: the value requires grad, and an in-place write is not recorded "
                 "(its gradient would be lost); build the tensor with ops (where, "
