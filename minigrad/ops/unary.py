@@ -205,18 +205,20 @@ def sigmoid(a: Tensor) -> Tensor:
     return record("sigmoid", out, (a,), _sigmoid_vjp, out)
 
 
+# The mask is "not a <= 0", not "a > 0": a NaN input passes g on (PyTorch's
+# threshold_backward, and maximum(a, 0)'s rule at a NaN operand) instead of hiding it.
 def _relu_vjp(g: np.ndarray, x: np.ndarray) -> tuple:
-    return (g * (x > 0),)
+    return (g * ~(x <= 0),)
 
 
 def _relu_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
     (da,) = dx
-    return da * (x > 0)
+    return da * ~(x <= 0)
 
 
 @primitive(_relu_vjp, jvp=_relu_jvp, tensor_vjp=_relu_vjp, methods=("relu",), top_level=True)
 def relu(a: Tensor) -> Tensor:
-    """max(a, 0). vjp: g where a > 0 (0 at the kink, as PyTorch)."""
+    """max(a, 0). vjp: g where a > 0 or a is NaN, else 0 (0 at the kink, as PyTorch)."""
     x = a.data
     return record("relu", np.maximum(x, 0), (a,), _relu_vjp, x)
 

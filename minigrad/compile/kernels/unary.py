@@ -107,7 +107,7 @@ unary(  # s = (1 + tanh(a / 2)) / 2, as the op computes it
 unary(
     "relu",
     "maximum({a}, 0, out={o})",
-    "greater({a}, 0, {s}); multiply({s}, {g}, {s})",
+    "less_equal({a}, 0, {s}); logical_not({s}, {s}); multiply({s}, {g}, {s})",
 )
 
 # ---------------------------------------------------------------- minigrad.ops.trig

@@ -140,6 +140,19 @@ def test_out_of_domain_values_are_nan_without_a_warning_as_eager() -> None:
     assert np.isnan(got.data[0])
 
 
+def test_relu_passes_the_gradient_of_a_nan_input_in_replay_as_eagerly() -> None:
+    # relu's mask is "not a <= 0" in both: NaN and +inf pass g, -inf and 0 do not
+    x = minigrad.tensor([np.nan, np.inf, -np.inf, 0.0, -1.0, 2.0], requires_grad=True)
+    compiled = minigrad.compile(lambda a: (ops.relu(a * 1.0) * 3.0).sum())
+    for _ in range(2):
+        compiled(x).backward()
+        np.testing.assert_array_equal(x.grad, [3.0, 3.0, 0.0, 0.0, 0.0, 3.0])
+        x.grad = None
+        (ops.relu(x * 1.0) * 3.0).sum().backward()
+        np.testing.assert_array_equal(x.grad, [3.0, 3.0, 0.0, 0.0, 0.0, 3.0])
+        x.grad = None
+
+
 @pytest.mark.parametrize(
     ("fn", "a", "b"),
     [

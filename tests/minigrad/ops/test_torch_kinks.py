@@ -45,6 +45,12 @@ POINTS = [
     Point("abs", (A([0.0, 1.0, -1.0]),)),
     Point("abs", (A(0.0),)),
     Point("relu", (A([0.0, 1.0, -1.0]),)),
+    # NaN and infinities: relu and clip's masks are comparisons, abs's is sign(a); a NaN
+    # passes g through relu (not a <= 0, as maximum(a, 0)), not through clip (a in [lo, hi])
+    Point("relu", (A([NAN, INF, -INF, -0.0]),)),
+    Point("clip", (A([NAN, INF, -INF]), -1.0, 1.0)),
+    Point("clip", (A([NAN, 2.0]), None, 1.0)),
+    Point("abs", (A([INF, -INF, -0.0]),)),
     Point("clip", (A([-1.0, 1.0, 0.0, 2.0, -2.0]), -1.0, 1.0)),
     Point("clip", (A([-1.0, 1.0, 0.0]), None, 1.0)),
     Point("clip", (A([-1.0, 1.0, 0.0]), 1.0, -1.0)),
@@ -159,3 +165,14 @@ def test_second_derivative_of_sinc_at_0_is_its_limit():
     (g,) = minigrad.grad(minigrad.sinc(x), x, create_graph=True)
     (h,) = minigrad.grad(g, x)
     np.testing.assert_allclose(h, -(math.pi**2) / 3, rtol=1e-12)
+
+
+def test_abs_of_nan_has_a_nan_derivative_where_pytorchs_is_0():
+    # minigrad's sign(NaN) is NaN, as NumPy's; PyTorch's is 0 (its issue 41245, open),
+    # so its |a|' = sign(a) is 0 at NaN and a NaN input's gradient vanishes there.
+    x = Tensor(A([NAN, 1.0]), requires_grad=True)
+    x.abs().backward(A([2.0, 3.0]))
+    np.testing.assert_array_equal(x.grad, [NAN, 3.0])
+    t = torch.tensor([NAN, 1.0], dtype=torch.float64, requires_grad=True)
+    t.abs().backward(torch.tensor([2.0, 3.0], dtype=torch.float64))
+    assert t.grad.tolist() == [0.0, 3.0], "PyTorch's is NaN now: update docs/ops.md"
