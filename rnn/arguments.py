@@ -109,7 +109,10 @@ def check_lengths(layer: RNNBase, lengths: Any, T: int, N: int) -> np.ndarray | 
     name = type(layer).__name__
     if lengths is None:
         return None
-    lens = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
+    # a Tensor's values choose the steps: in a compiled function they join the key
+    lens = np.asarray(
+        minigrad.compile.static_value(lengths) if isinstance(lengths, Tensor) else lengths
+    )
     if lens.dtype.kind not in "iu" or lens.shape != (N,):
         raise ValueError(
             f"{name}: lengths must be {N} integers (one per sequence), got "

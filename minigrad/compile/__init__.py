@@ -17,10 +17,10 @@ import types
 from typing import Any
 
 from .api import Compiled, compile
-from .guards import CaptureError
+from .guards import CaptureError, static_value
 from .kernels import KERNELS
 
-__all__ = ["KERNELS", "CaptureError", "Compiled", "compile"]
+__all__ = ["KERNELS", "CaptureError", "Compiled", "compile", "static_value"]
 
 
 class _CallableModule(types.ModuleType):

@@ -80,6 +80,9 @@ class Compiled:
         self._next_warning = warn_after + 1
         owner = fn if isinstance(fn, Module) else getattr(fn, "__self__", None)
         self._modules = (owner,) if isinstance(owner, Module) else ()
+        # key -> positions of the tensor arguments whose values a capture under it read
+        # (``static_value``: an RNN's lengths), whose values then extend the key
+        self._statics: dict[tuple, tuple[int, ...]] = {}
         # A program replays into buffers of its own: one call at a time.
         self._lock = threading.RLock()
 
@@ -126,19 +129,26 @@ class Compiled:
         # An argument that is also a tensor the function reads by name (a parameter
         # passed as the input) is one value of the program, not an input of its own.
         key += (("outside", tuple(i for i, t in enumerate(tensors) if id(t) in outside)),)
-        program = self.programs.get(key)
+        statics = self._statics.get(key, ()) if self._statics else ()
+        full = (*key, _values(tensors, statics)) if statics else key
+        program = self.programs.get(full)
         if program is None:
             names = labels(args, kwargs, self._modules) + self._environment.labels()
             names.append("which tensor arguments the function also reads by name")
-            program = self._capture(tensors, args, kwargs, key, names, outside)
+            if statics:
+                names.append(_VALUES)
+            program = self._capture(tensors, args, kwargs, full, names, outside)
+            read = () if program is _EAGER else program.statics
+            if not set(read) <= set(statics):
+                self._keyed_by_values(key, full, tuple(sorted({*statics, *read})), tensors)
         else:
-            self.programs.move_to_end(key)
+            self.programs.move_to_end(full)
         if program is _EAGER:
             return self.fn(*args, **kwargs)
         try:
             outs = program.run(tensors, args, kwargs)
         except Stale:
-            del self.programs[key]
+            del self.programs[full]
             return self._call(args, kwargs)
         return program.rebuild(outs)
 
@@ -178,6 +188,20 @@ class Compiled:
             self.programs.popitem(last=False)
         return program
 
+    def _keyed_by_values(
+        self, key: tuple, stored: tuple, statics: tuple[int, ...], tensors: list
+    ) -> None:
+        """A capture under ``key`` read the values of the tensor arguments at ``statics``:
+        its program moves from ``stored`` to the key extended with those values, which
+        every later call with ``key`` computes."""
+        self._statics[key] = statics
+        program = self.programs.pop(stored)
+        full = (*key, _values(tensors, statics))
+        self.programs[full] = program
+        self._last = (full, [*self._last[1][: len(key)], _VALUES])
+        for k in [k for k in self._statics if not any(p[: len(k)] == k for p in self.programs)]:
+            del self._statics[k]  # no program left under it
+
     def _warn(self, what: str, message: str) -> None:
         if what not in self._warned:
             self._warned.add(what)
@@ -185,6 +209,13 @@ class Compiled:
 
 
 keys.COMPILED = Compiled  # (environment follows a compiled function to its fn)
+
+_VALUES = "the values of the tensor arguments read as Python values (static_value)"
+
+
+def _values(tensors: list, statics: tuple[int, ...]) -> tuple:
+    """The key's entry for the values of the tensor arguments at ``statics``."""
+    return ("values", tuple(keys.array_key(tensors[i].data) for i in statics))
 
 
 def capture(
@@ -244,7 +275,9 @@ def _capture(
             "nothing to capture: the function returned no tensor computed by ops, so a "
             "replay would do nothing"
         )
+    statics = tuple(sorted(tracer.static_inputs))
     program = Program(tracer.finish(), fn)
+    program.statics = statics
     program.rebuild = _rebuilder(rebuild, leaves)
     return program
 

@@ -56,7 +56,7 @@ from ..ops import core
 from ..ops.registry import REGISTRY
 from ..tensor import Tensor
 
-__all__ = ["CaptureError", "Fallback", "guarded", "where"]
+__all__ = ["CaptureError", "Fallback", "guarded", "static_value", "where"]
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Modules whose reads of .data are the ops' own (their results are traced by identity).
@@ -93,6 +93,34 @@ def where(depth: int = 2) -> str:
 
 
 _thread = threading.get_ident
+_SLOT = Tensor.__dict__["data"].__get__  # the array itself, past the capture's guard
+
+
+def static_value(t: Tensor) -> np.ndarray:
+    """``t``'s array, for Python code to decide with (an RNN's ``lengths``: which steps
+    run, where the masks are), read so that a compiled function stays right.
+
+    Outside a capture it is ``t.data``. Inside one, the value of a tensor argument
+    becomes part of the program's key: a later call whose tensor holds other values
+    captures again instead of replaying the steps this one chose. A value that ops
+    computed inside the function, or a tensor from outside whose value may change,
+    runs the function eagerly (with one warning): no key could hold it.
+    """
+    tracer = core.tracer
+    data = _SLOT(t, Tensor)
+    if tracer is None or tracer.thread != _thread():
+        return data
+    v = tracer._by_id.get(id(t))
+    if v is None:
+        if not tracer.unseen_varies(t):
+            return data  # a constant of the program
+        raise Fallback(f"the value of a tensor from outside the call read at {where()}")
+    if v.kind == "const":
+        return data
+    if v.kind != "input":
+        raise Fallback(f"the value of a tensor computed inside the function read at {where()}")
+    tracer.static_inputs.add(tracer.trace.inputs.index(v))
+    return data
 
 
 def _value_read(tracer: Any, name: str, original: Any) -> Any:

@@ -63,6 +63,9 @@ class Program:
     def __init__(self, trace: Trace, fn: Any) -> None:
         self.fn = fn
         self.generation = 0
+        # positions of the tensor arguments whose values the capture read (their
+        # values are part of the key: ``guards.static_value``)
+        self.statics: tuple[int, ...] = ()
         arena, code = self._plan(trace)
         # The trace and the plans go before the lines are rolled and compiled, and
         # before the buffers take memory (see arena.py): planning a long sequence

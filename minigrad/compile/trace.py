@@ -105,6 +105,8 @@ class Tracer:
         self._refs: dict[int, weakref.ref] = {}
         self._arrays: dict[int, Value] = {}
         self._data_ids: dict[int, int] = {}
+        # positions of the inputs whose values Python read (``guards.static_value``)
+        self.static_inputs: set[int] = set()
         for t in inputs:
             v = self._new("input", t)
             self.trace.inputs.append(v)

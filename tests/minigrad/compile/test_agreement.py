@@ -173,3 +173,25 @@ def test_cross_entropy_replays_new_tensor_targets(ignore: bool) -> None:
         out_comp.backward()
         assert rel(out_comp.data, out_eager.data) <= 1e-12
         assert rel(np.asarray(got[1].grad), np.asarray(got[0].grad)) <= 1e-12
+
+
+@pytest.mark.parametrize("kind", ["tensor", "array", "list", "tuple"])
+def test_lengths_as_eager_accepts_them_capture_again_when_they_change(kind: str) -> None:
+    make = {"tensor": minigrad.tensor, "array": np.array, "list": list, "tuple": tuple}[kind]
+    layer, w, _ = _model("gru", {}, np.float64)
+    x, y = _data({}, np.float64)[0]
+
+    def loss(x, y, lengths):
+        out, h = layer(x, lengths=lengths)
+        return mse_loss(linear(out, w), y) + h.sum()
+
+    step = minigrad.compile(loss)
+    for lens, captures in (([5, 2, 4], 1), ([3, 3, 1], 2), ([5, 2, 4], 2)):
+        got = []
+        for fn in (step, loss):
+            layer.zero_grad()
+            value = fn(x, y, make(lens))
+            value.backward()
+            got.append([value.data] + [p.grad.copy() for p in layer.parameters()])
+        assert all(rel(a, b) <= 1e-12 for a, b in zip(*got, strict=True))
+        assert step.captures == captures

@@ -824,3 +824,34 @@ def test_another_threads_draws_from_its_generator_do_not_stop_a_capture() -> Non
     fresh = np.random.default_rng(0)
     expected = [minigrad.randn(2, generator=fresh).data[0] for _ in drawn]
     assert c.captures == 1 and np.array_equal(drawn, expected)
+
+
+def test_static_value_of_an_argument_keys_the_program_by_its_values() -> None:
+    w = minigrad.tensor(np.arange(4.0), requires_grad=True)
+
+    def f(n):  # n's value picks how many elements are summed
+        return (w[: int(minigrad.compile.static_value(n))] * 2.0).sum()
+
+    step = minigrad.compile(f)
+    n = minigrad.tensor(np.array(2))
+    for k, captures in ((2, 1), (3, 2), (2, 2), (3, 2), (4, 3)):
+        n.data[...] = k  # in place: one tensor, new values
+        assert step(n).item() == f(n).item() == 2.0 * sum(range(k))
+        assert step.captures == captures
+    assert minigrad.compile.static_value(n) is n.data  # outside a capture: the array
+
+
+@pytest.mark.parametrize("where", ["computed", "by name"])
+def test_static_value_that_cannot_be_keyed_runs_eagerly(where: str) -> None:
+    w = minigrad.tensor(np.arange(4.0), requires_grad=True)
+    named = minigrad.tensor(np.array(2))
+
+    def f(n):
+        m = n + 0 if where == "computed" else named
+        return (w[: int(minigrad.compile.static_value(m))] * 2.0).sum()
+
+    step = minigrad.compile(f)
+    with pytest.warns(RuntimeWarning, match="running eagerly: the value of a tensor"):
+        assert step(minigrad.tensor(np.array(2))).item() == 2.0
+    named.data[...] = 3
+    assert step(minigrad.tensor(np.array(3))).item() == 6.0
