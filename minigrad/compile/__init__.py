@@ -6,7 +6,8 @@ function), ``guards`` (what a trace cannot honour), ``key`` (when to capture aga
 ``plan`` and ``gradplan`` (where values and gradients live), ``memory`` (lifetimes
 and buffer reuse), ``arena`` (one block for the buffers, allocated after planning),
 ``kernels`` (one replay rule per primitive), ``codegen`` (the straight-line program),
-``roll`` (its time steps as one loop) and ``program`` (running it). See
+``roll`` (its time steps as one loop), ``program`` (running it) and ``aliases``
+(outputs that are one tensor or share memory, as eagerly). See
 docs/compile.md.
 """
 

@@ -278,6 +278,7 @@ def _capture(
     statics = tuple(sorted(tracer.static_inputs))
     program = Program(tracer.finish(), fn)
     program.statics = statics
+    program.alias(leaves)
     program.rebuild = _rebuilder(rebuild, leaves)
     return program
 

@@ -30,6 +30,7 @@ from ..differentiable import register
 from ..tape import Node, new_node
 from ..tensor import Tensor
 from ..versions import root_of, written_after
+from .aliases import Aliases
 from .codegen import Code, generate
 from .gradplan import GradPlan, plan_grads
 from .key import flatten
@@ -66,6 +67,7 @@ class Program:
         # positions of the tensor arguments whose values the capture read (their
         # values are part of the key: ``guards.static_value``)
         self.statics: tuple[int, ...] = ()
+        self.aliases: Aliases | None = None  # outputs that alias one another (``alias``)
         arena, code = self._plan(trace)
         # The trace and the plans go before the lines are rolled and compiled, and
         # before the buffers take memory (see arena.py): planning a long sequence
@@ -113,6 +115,13 @@ class Program:
         # Nothing else of the trace is kept: the program is the arrays and the code.
         return store.arena, code
 
+    def alias(self, leaves: list[Any]) -> None:
+        """Note which of the capture's returned tensors ``leaves`` are one tensor or
+        share memory, for every replay to return them so (see ``aliases``)."""
+        fresh = {j for j, (kind, *_) in enumerate(self._outs) if kind in ("op", "fresh")}
+        aliases = Aliases(leaves, fresh)
+        self.aliases = aliases if aliases else None
+
     @property
     def source(self) -> str:
         """The generated program (Python source of ``forward`` and ``backward``)."""
@@ -140,19 +149,23 @@ class Program:
     def _outputs(self, tensors: list[Tensor], args: tuple, kwargs: dict) -> list[Any]:
         parents = None
         outs: list[Any] = []
+        aliases = self.aliases
+        blocks = aliases.blocks() if aliases is not None else []
         for j, (kind, payload, taped) in enumerate(self._outs):
-            if kind == "none":
+            if aliases is not None and j in aliases.same:
+                outs.append(outs[aliases.same[j]])
+            elif kind == "none":
                 outs.append(None)
             elif kind == "input":
                 outs.append(tensors[payload])
             elif kind == "source":
                 outs.append(payload)
             elif kind == "fresh":
-                outs.append(Tensor._wrap(np.array(payload.data, copy=True)))
+                outs.append(Tensor._wrap(self._fresh(j, payload.data, blocks)))
             elif not taped:
-                outs.append(Tensor._wrap(np.array(self.env[payload], copy=True)))
+                outs.append(Tensor._wrap(self._fresh(j, self.env[payload], blocks)))
             else:
-                data = np.array(self.env[payload], copy=True)
+                data = self._fresh(j, self.env[payload], blocks)
                 if parents is None:
                     parents = tuple(self._parent(p, tensors) for p in self._parents)
                 redo = (args, kwargs)
@@ -162,6 +175,13 @@ class Program:
                 node.unrolled = functools.partial(self.unrolled, j, (args, kwargs))
                 outs.append(Tensor._wrap(data, node))
         return outs
+
+    def _fresh(self, j: int, value: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
+        """Output ``j``'s array for the caller: a copy of ``value``, in its place among
+        the outputs it aliases eagerly if any."""
+        if blocks and j in self.aliases.views:
+            return self.aliases.place(j, value, blocks)
+        return np.array(value, copy=True)
 
     @staticmethod
     def _parent(p: tuple, tensors: list[Tensor]) -> Any:
