@@ -23,6 +23,14 @@ from .tape import Node
 __all__ = ["Tensor", "get_default_dtype", "set_default_dtype"]
 
 
+def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, kept: dict) -> Tensor:
+    """A pickled tensor back: a leaf with the pickled values, flag, grad and name."""
+    t = cls._wrap(data)
+    t._requires_grad = requires_grad
+    t.__dict__.update(kept)
+    return t
+
+
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
@@ -178,6 +186,14 @@ class Tensor:
 
     def tolist(self) -> Any:
         return self.data.tolist()
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        # Pickled (and deep-copied) as PyTorch does: the values, requires_grad, and the
+        # grad and name when set; not the graph behind a computed tensor (its copy
+        # would lead backward into copies of the parameters), nor hooks or a detached
+        # tensor's link to its source, which do not pickle. The copy is a leaf.
+        kept = {k: v for k, v in self.__dict__.items() if k in ("grad", "name")}
+        return (_rebuild, (type(self), self.data, self._requires_grad, kept))
 
     def detach(self) -> Tensor:
         """A new leaf sharing the data, cut from the graph (no grad).

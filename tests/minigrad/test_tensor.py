@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -219,3 +221,28 @@ def test_an_inplace_method_refuses_an_operand_whose_gradient_it_would_lose():
     with minigrad.no_grad():
         acc.add_(w, alpha=2)
     np.testing.assert_array_equal(acc.data, [2.0, 2.0, 2.0])
+
+
+def _pickled(t):
+    return pickle.loads(pickle.dumps(t))
+
+
+def test_pickle_keeps_values_flag_grad_and_name_not_the_graph():
+    w = Tensor(np.arange(3.0), requires_grad=True, name="w")
+    (w * w).sum().backward()
+    hooked = w * 2.0
+    hooked.register_hook(lambda g: g)
+    step = minigrad.compile(lambda x: ((x * w).sum(), x * w))
+    loss, y = step(Tensor(np.ones(3)))
+    cases = [w, w.detach(), hooked, loss, y, Tensor(np.arange(3)), minigrad.nn.Linear(2, 3).weight]
+    for t in cases:  # eager leaves, detached, hooked, compiled outputs, integers, parameters
+        back = _pickled(t)
+        assert type(back) is type(t) and back.dtype == t.dtype
+        np.testing.assert_array_equal(back.data, t.data)
+        assert back.requires_grad == t.requires_grad and back.grad_fn is None
+    back = _pickled(w)
+    np.testing.assert_array_equal(back.grad, [0.0, 2.0, 4.0])
+    assert back.name == "w"
+    leaf = _pickled(loss)  # a computed tensor comes back as a leaf, as in PyTorch
+    leaf.backward()
+    assert leaf.grad == 1.0 and w.grad.tolist() == [0.0, 2.0, 4.0]
