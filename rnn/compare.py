@@ -12,6 +12,7 @@ step computed both ways, flagging the first step where they part by more than th
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +44,10 @@ class Comparison:
     ``rows``: one per compared array (outputs, final states, every parameter's gradient, dx,
     dh0, dc0). ``layer_steps[(k, d)]``: per time step t of layer k, direction d (0 forward,
     1 reverse), ``(t, |dL/dh_t| autodiff, |dL/dh_t| manual)``; ``divergences[(k, d)]`` the
-    first t where they part by more than ``tol`` (or None). ``step_norms`` is the list of
-    layer 0's forward direction and ``first_divergence`` the earliest divergence anywhere.
+    first t where they part by more than ``tol`` (or None), by ``step_errors[(k, d)]``:
+    per t, the max relative error of dL/dh_t elementwise (what ``tol`` bounds; the norms
+    may agree where elements do not). ``step_norms`` is the list of layer 0's forward
+    direction and ``first_divergence`` the earliest divergence anywhere.
     """
 
     cell: str
@@ -57,6 +60,7 @@ class Comparison:
     layout: str = ""  # e.g. "2 layers, bidirectional"; empty for one layer, one direction
     layer_steps: dict[tuple[int, int], list[tuple[int, float, float]]] = field(default_factory=dict)
     divergences: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    step_errors: dict[tuple[int, int], list[float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -84,10 +88,11 @@ class Comparison:
             if len(tables) > 1:
                 lines.append(f"layer {k}, {'reverse' if d else 'forward'}:")
             lines.append(
-                f"{'t':>4}{'|dL/dh_t| autodiff':>22}{'|dL/dh_t| manual':>20}{'abs diff':>12}"
+                f"{'t':>4}{'|dL/dh_t| autodiff':>22}{'|dL/dh_t| manual':>20}{'max rel err':>14}"
             )
-            for t, a, m in norms:
-                lines.append(f"{t:>4}{a:>22.6e}{m:>20.6e}{abs(a - m):>12.2e}")
+            errors = self.step_errors.get((k, d), [])
+            for (t, a, m), e in zip(norms, errors or [math.nan] * len(norms), strict=True):
+                lines.append(f"{t:>4}{a:>22.6e}{m:>20.6e}{e:>14.2e}")
         lines.append("")
         if self.first_divergence is None:
             lines.append("every step agrees within tolerance")
@@ -149,12 +154,13 @@ def compare_layer(
     for name in ("dx", "dh0", "dc0"):
         if ref[name] is not None:
             rows.append(_row(name, auto[name], ref[name], single and name != "dx"))
-    steps, divergence = {}, {}
+    steps, divergence, errors = {}, {}, {}
     for key in case.keys:
-        steps[key], divergence[key] = [], None
+        steps[key], divergence[key], errors[key] = [], None, []
         for t, (g, m) in enumerate(zip(auto["dh"][key], ref["dh"][key], strict=True)):
             steps[key].append((t, float(np.linalg.norm(g)), float(np.linalg.norm(m))))
-            if divergence[key] is None and _relative(g, m)[1] > tol:
+            errors[key].append(_relative(g, m)[1])
+            if divergence[key] is None and errors[key][-1] > tol:
                 divergence[key] = t
     found = [t for t in divergence.values() if t is not None]
     return Comparison(
@@ -167,6 +173,7 @@ def compare_layer(
         layout=_layout(layer),
         layer_steps=steps,
         divergences=divergence,
+        step_errors=errors,
     )
 
 

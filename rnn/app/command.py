@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import decimal
 import errno
 import json
 import math
@@ -106,6 +107,14 @@ def command(
     return register
 
 
+def _written_nonzero(text: str) -> bool:
+    """Whether ``text`` writes a number other than 0 (``1e-400`` does, ``0e5`` not)."""
+    try:
+        return decimal.Decimal(text.strip().replace("_", "")) != 0
+    except decimal.InvalidOperation:
+        return False
+
+
 def _number(kind: type, low: float, inclusive: bool) -> Callable[[str], int | float]:
     """An argparse type: a finite ``kind`` that is > low (>= low when ``inclusive``)."""
     bound = f"{'>=' if inclusive else '>'} {low:g}"
@@ -117,6 +126,11 @@ def _number(kind: type, low: float, inclusive: bool) -> Callable[[str], int | fl
             raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
         if isinstance(value, float) and not math.isfinite(value):  # an int may be any size
             raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
+        if value == 0 and isinstance(value, float) and _written_nonzero(text):
+            # a nonzero number written, read as 0: its exponent is past the range of floats
+            raise argparse.ArgumentTypeError(
+                f"{text} is too small for a float (the smallest is 5e-324): it reads as 0"
+            )
         if not (value >= low if inclusive else value > low):
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value

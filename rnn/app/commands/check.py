@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
+
 from ..command import (
     CLIError,
     UsageError,
@@ -51,6 +53,14 @@ def check(args: argparse.Namespace) -> int:
     from ..memory import recurrent_bytes, require
     from ..models import cell_gates
 
+    eps = float(np.finfo(args.dtype).eps)
+    if args.tol is not None and args.tol < eps:
+        # a relative tolerance below one rounding step can only be met by identical bits
+        raise UsageError(
+            f"--tol {args.tol!r} is below {args.dtype}'s resolution (machine epsilon "
+            f"{eps:.3g}): two ways of computing a gradient differ by rounding alone; "
+            f"give --tol {eps:.3g} or more"
+        )
     if args.lengths is not None:
         if len(args.lengths) != args.batch:
             raise UsageError(

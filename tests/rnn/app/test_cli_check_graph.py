@@ -30,9 +30,49 @@ def test_check_with_lengths_and_sizes(capsys):
 
 
 def test_check_mismatch_exits_1(capsys):
-    # No float64 computation agrees to 1e-300: the report must say MISMATCH.
-    assert cli.main(["check", "--cell", "lstm", "--tol", "1e-300"]) == 1
+    # float32 gradients of 30 steps part by several roundings (about 5e-7 relative):
+    # a tolerance of one rounding (float32's epsilon) is not met, and the report says so.
+    argv = ["check", "--dtype", "float32", "--steps", "30", "--hidden", "16"]
+    assert cli.main([*argv, "--tol", "1.2e-7"]) == 1
     assert capsys.readouterr().out.rstrip().endswith("result: MISMATCH")
+
+
+def test_check_step_table_shows_the_error_the_tolerance_bounds(capsys):
+    assert cli.main(["check", "--cell", "gru", "--tol", "1e-6"]) == 0
+    out = capsys.readouterr().out
+    assert "|dL/dh_t| manual   max rel err" in out and "abs diff" not in out
+
+
+@pytest.mark.parametrize(
+    "tol, dtype, message",
+    [
+        (
+            "5e-324",
+            "float64",
+            "--tol 5e-324 is below float64's resolution (machine epsilon 2.22e-16)",
+        ),
+        ("1e-300", "float64", "--tol 1e-300 is below float64's resolution"),
+        ("1e-8", "float32", "--tol 1e-08 is below float32's resolution (machine epsilon 1.19e-07)"),
+    ],
+)
+def test_check_tolerance_below_one_rounding_is_a_usage_error(tol, dtype, message, capsys):
+    status = cli.main(["check", "--dtype", dtype, "--tol", tol])
+    one_line_error(capsys, status, message, "give --tol", code=2)
+
+
+@pytest.mark.parametrize(
+    "tol, message",
+    [
+        ("0", "argument --tol: must be > 0, got 0"),
+        ("-1e-3", "argument --tol: must be > 0, got -1e-3"),
+        ("nan", "argument --tol: must be a finite number > 0, got nan"),
+        ("inf", "argument --tol: must be a finite number > 0, got inf"),
+        ("1e-400", "argument --tol: 1e-400 is too small for a float (the smallest is 5e-324)"),
+        ("abc", "argument --tol: expected float, got 'abc'"),
+    ],
+)
+def test_check_tolerance_that_is_no_positive_float_names_option_and_value(tol, message, capsys):
+    assert message in exits_2(["check", "--tol", tol], capsys)
 
 
 @pytest.mark.parametrize(
