@@ -55,6 +55,7 @@ __all__ = [
     "positive_float",
     "positive_int",
     "recorded_command",
+    "refuse_same_file",
     "show_progress",
     "write_atomically",
 ]
@@ -230,18 +231,36 @@ def check_history(
     replaced). Raises :class:`CLIError` naming the option;
     returns the path."""
     checked = check_writable(path, "--history")
-    real = os.path.realpath(checked)
-    for what, other in others:
-        if other is not None and os.path.realpath(other) == real:
-            raise CLIError(
-                f"--history {path} is also {what}: the record would replace it; choose another path"
-            )
+    refuse_same_file("--history", path, others, "the record would replace it")
     if os.path.isfile(checked) and os.path.getsize(checked) and not _is_record(checked):
         raise CLIError(
             f"--history {path}: the file exists and is not a record written by --history; "
             "remove it or choose another path"
         )
     return checked
+
+
+def refuse_same_file(
+    option: str,
+    path: str | os.PathLike[str],
+    others: list[tuple[str, str | os.PathLike[str] | None]],
+    effect: str,
+) -> None:
+    """Refuse ``path``, the file ``option`` writes, when it is one of the command's other
+    files (``others``: (what it is, path) pairs): by its real path (``./a.txt``, another
+    folder's ``../here/a.txt``, a symbolic link) or as the same file under another name (a
+    hard link). Raises :class:`CLIError` naming both and ``effect`` (what writing would do)."""
+    real = os.path.realpath(path)
+    for what, other in others:
+        if other is None:
+            continue
+        same = os.path.realpath(other) == real
+        with contextlib.suppress(OSError):  # either may not exist yet
+            same = same or os.path.samefile(path, other)
+        if same:
+            raise CLIError(
+                f"{option} {path} is also {what} ({other}): {effect}; choose another path"
+            )
 
 
 def _is_record(path: Path) -> bool:

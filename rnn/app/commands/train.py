@@ -21,6 +21,7 @@ from ..command import (
     positive_float,
     positive_int,
     recorded_command,
+    refuse_same_file,
     show_progress,
 )
 from ..models import CELLS
@@ -133,12 +134,14 @@ def train(args: argparse.Namespace) -> None:
 
     path, option = _checkpoint_path(args)
     check_writable(path, option)  # first: a folder there is no run to resume or replace
+    _refuse_data(path, option, args.data)
     _refuse_other_run(path, args)
     if args.history:
         files = [("one of the --data files", d) for d in args.data or ()]
         files += [("the checkpoint", path), ("the --resume checkpoint", args.resume)]
         check_history(args.history, files)
     trainer = _trainer(args)
+    _refuse_data(path, option, trainer.config.data)  # resumed: the run's own text files
     record = TrainHistory(
         args.history, trainer, recorded_command(getattr(args, "_argv", ["train"]))
     )
@@ -178,6 +181,13 @@ def _how_to_go_on(trainer: Trainer) -> str:
         return "no checkpoint had been written yet"
     path, step = trainer.last_saved
     return f"the last checkpoint is {path} (step {step}); continue with: rnn train --resume {path}"
+
+
+def _refuse_data(path: Path, option: str, data: str | list[str] | None) -> None:
+    """The checkpoint must not be written over a text file the run learns from."""
+    files = [data] if isinstance(data, str) else list(data or ())
+    what = "one of the --data files" if len(files) > 1 else "the --data file"
+    refuse_same_file(option, path, [(what, f) for f in files], "the checkpoint would replace it")
 
 
 def _refuse_other_run(path: Path, args: argparse.Namespace) -> None:

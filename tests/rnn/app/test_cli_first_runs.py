@@ -330,6 +330,27 @@ def test_outputs_through_links_and_into_pipes(tmp_path, capsys):
     assert pipe.is_fifo() and got and got[0][:2] == b"PK"
 
 
+@pytest.mark.parametrize("name", ["a.txt", "./a.txt", "../here/a.txt", "link.txt", "hard.txt"])
+def test_checkpoint_never_replaces_the_training_text(name, tmp_path, monkeypatch, capsys):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    (here / "a.txt").write_text(TEXT)
+    (here / "link.txt").symlink_to("a.txt")
+    os.link(here / "a.txt", here / "hard.txt")
+    status = train("a.txt", name, "--steps", "2", "--force")
+    err = one_line_error(capsys, status, "is also the --data file (a.txt)", "choose another path")
+    assert err.startswith(f"rnn: error: --checkpoint {os.path.normpath(name)} ")
+    assert (here / "a.txt").read_text() == TEXT
+    # Resumed, the run's text comes from the checkpoint: named by --data or not.
+    assert train("a.txt", "run.npz", "--steps", "2") == 0
+    status = cli.main(
+        ["train", "--resume", "run.npz", "--steps", "4", "--checkpoint", name, "--force"]
+    )
+    one_line_error(capsys, status, "is also the --data file (a.txt)")
+    assert (here / "a.txt").read_text() == TEXT
+
+
 # --- --history ------------------------------------------------------------------------
 
 
