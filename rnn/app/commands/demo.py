@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..command import (
     CLIError,
@@ -15,6 +16,7 @@ from ..command import (
     natural,
     positive_int,
     recorded_command,
+    refuse_same_file,
     show_progress,
 )
 from ..models import CELLS
@@ -48,20 +50,20 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 )
 def demo(args: argparse.Namespace) -> None:
     from ..data import TextTooShort
-    from ..demo import demo_config, run_demo
+    from ..demo import FILES, demo_config, run_demo
 
     changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
     if args.data is not None and len(args.data) == 1:
         changes["data"] = args.data[0]
     config = demo_config(**{k: v for k, v in changes.items() if v is not None})
     check_folder(args.out, "--out")
+    data = [("one of the --data files", d) for d in args.data or ()]
+    for name in FILES:  # the files the demo writes into --out
+        refuse_same_file(
+            "--out", Path(args.out) / name, data, f"the demo's {name} would replace it"
+        )
     if args.history:
-        from pathlib import Path
-
-        from ..demo import FILES
-
-        others = [("one of the --data files", d) for d in args.data or ()]
-        others += [(f"the demo's {name}", Path(args.out) / name) for name in FILES]
+        others = [*data, *((f"the demo's {name}", Path(args.out) / name) for name in FILES)]
         check_history(args.history, others)
     command = recorded_command(getattr(args, "_argv", ["demo"]))
     try:

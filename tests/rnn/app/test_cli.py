@@ -311,6 +311,15 @@ def test_demo_bad_data(tmp_path, capsys):
     one_line_error(capsys, status, "no such file")
 
 
+@pytest.mark.parametrize("name", demo.FILES)
+def test_demo_never_writes_over_its_text(name, tmp_path, capsys):
+    data = tmp_path / name  # the text in --out under the name of a file the demo writes
+    data.write_text(TEXT * 3, encoding="utf-8")
+    status = cli.main(["demo", "--data", str(data), "--out", str(tmp_path), "--steps", "2", "-q"])
+    one_line_error(capsys, status, f"is also one of the --data files ({data})", "choose another")
+    assert data.read_text(encoding="utf-8") == TEXT * 3
+
+
 def test_train_zero_steps_saves_the_untrained_model(text_file, tmp_path, capsys):
     ckpt = tmp_path / "c.npz"
     assert train(text_file, ckpt, "--steps", "0") == 0
