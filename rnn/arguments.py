@@ -109,10 +109,12 @@ def check_lengths(layer: RNNBase, lengths: Any, T: int, N: int) -> np.ndarray | 
     name = type(layer).__name__
     if lengths is None:
         return None
-    # a Tensor's values choose the steps: in a compiled function they join the key
-    lens = np.asarray(
-        minigrad.compile.static_value(lengths) if isinstance(lengths, Tensor) else lengths
-    )
+    # a Tensor's values (or a list's tensors') choose the steps: in a compiled function
+    # they join the key
+    if isinstance(lengths, list | tuple):
+        lens = np.asarray([_value(n) for n in lengths])
+    else:
+        lens = np.asarray(_value(lengths))
     if lens.dtype.kind not in "iu" or lens.shape != (N,):
         raise ValueError(
             f"{name}: lengths must be {N} integers (one per sequence), got "
@@ -124,3 +126,8 @@ def check_lengths(layer: RNNBase, lengths: Any, T: int, N: int) -> np.ndarray | 
             f"{name}: every length must be between 1 and T={T}, got {int(lens[bad][0])}"
         )
     return None if (lens == T).all() else lens.astype(np.int64)
+
+
+def _value(x: Any) -> Any:
+    """A tensor's array, read so that a compiled function keys on it; anything else as is."""
+    return minigrad.compile.static_value(x) if isinstance(x, Tensor) else x

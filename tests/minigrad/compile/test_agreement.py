@@ -175,9 +175,18 @@ def test_cross_entropy_replays_new_tensor_targets(ignore: bool) -> None:
         assert rel(np.asarray(got[1].grad), np.asarray(got[0].grad)) <= 1e-12
 
 
-@pytest.mark.parametrize("kind", ["tensor", "array", "list", "tuple"])
+LENGTHS = {
+    "tensor": minigrad.tensor,
+    "array": np.array,
+    "list": list,
+    "tuple": tuple,
+    "list of tensors": lambda lens: [minigrad.tensor(n) for n in lens],
+}
+
+
+@pytest.mark.parametrize("kind", LENGTHS)
 def test_lengths_as_eager_accepts_them_capture_again_when_they_change(kind: str) -> None:
-    make = {"tensor": minigrad.tensor, "array": np.array, "list": list, "tuple": tuple}[kind]
+    make = LENGTHS[kind]
     layer, w, _ = _model("gru", {}, np.float64)
     x, y = _data({}, np.float64)[0]
 
