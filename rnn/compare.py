@@ -139,6 +139,8 @@ def compare_layer(
         raise ValueError("compare_layer: dropout is random; call layer.eval() first")
     dtype = layer.dtype
     tol = tol if tol is not None else (1e-10 if dtype == np.float64 else 1e-4)
+    if not (math.isfinite(tol) and tol > 0):  # NaN would MISMATCH while every step agrees
+        raise ValueError(f"compare_layer: tol must be a finite number > 0, got {tol!r}")
     x = np.asarray(x, dtype=dtype)
     if x.ndim != 3:
         layout = "(N, T, I)" if layer.batch_first else "(T, N, I)"

@@ -112,3 +112,19 @@ def test_compare_layer_refuses_random_dropout():
     with pytest.raises(ValueError, match=r"dropout is random; call layer.eval\(\)"):
         compare_layer(layer, np.zeros((2, 1, 2)))
     assert compare_layer(layer.eval(), np.ones((2, 1, 2))).ok
+
+
+@pytest.mark.parametrize("tol", [0.0, -1e-3, float("nan"), float("inf")])
+def test_a_tolerance_that_bounds_nothing_is_refused(tol):
+    # NaN reported MISMATCH under "every step agrees", inf MATCH whatever the errors
+    with pytest.raises(ValueError, match=r"tol must be a finite number > 0, got"):
+        compare("gru", tol=tol)
+
+
+def test_per_step_errors_are_what_the_tolerance_bounds():
+    report = compare("lstm", steps=4, tol=1e-300)
+    (errors,) = report.step_errors.values()
+    assert len(errors) == 4 and any(e > 0 for e in errors)
+    assert report.first_divergence == next(t for t, e in enumerate(errors) if e > 1e-300)
+    table = str(report).split("max rel err")[-1]
+    assert f"{errors[0]:.2e}" in table.splitlines()[1]
