@@ -261,6 +261,13 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """
     shape = _target_shape(input, target)
     if shape is not None:
+        try:
+            np.broadcast_shapes(shape, input.shape)
+        except ValueError:
+            raise ValueError(
+                f"mse_loss: the target's shape {shape} does not broadcast with the "
+                f"input's {input.shape}"
+            ) from None
         warnings.warn(
             f"mse_loss: the target's shape {shape} differs from the input's {input.shape}; "
             "they are broadcast together, which is rarely meant: give them the same shape",

@@ -242,6 +242,13 @@ def test_mse_loss_warns_when_shapes_differ() -> None:
         F.mse_loss(x, 0.0)
 
 
+def test_mse_loss_names_itself_when_shapes_do_not_broadcast() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before any warning
+        with pytest.raises(ValueError, match=r"mse_loss: .*\(3, 5\) .* \(3, 4\)"):
+            F.mse_loss(minigrad.ones(3, 4, requires_grad=True), minigrad.ones(3, 5))
+
+
 def test_bce_with_logits_refuses_targets_of_another_shape() -> None:
     x = minigrad.zeros(4, 1)
     refused = r"targets of shape \(4,\) must have the logits' shape \(4, 1\)"
