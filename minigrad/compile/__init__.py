@@ -18,7 +18,8 @@ import types
 from typing import Any
 
 from .api import Compiled, compile
-from .guards import CaptureError, static_value
+from .errors import CaptureError
+from .guards import static_value
 from .kernels import KERNELS
 
 __all__ = ["KERNELS", "CaptureError", "Compiled", "compile", "static_value"]

@@ -17,7 +17,8 @@ from ..ops.registry import calling_op
 from ..tensor import Tensor
 from . import key as keys
 from .environment import Environment
-from .guards import CaptureError, Fallback, guarded
+from .errors import CaptureError, Fallback
+from .guards import guarded
 from .kernels import KERNELS
 from .key import describe_change, flatten, labels
 from .program import Program, Stale, flatten_outputs

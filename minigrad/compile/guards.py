@@ -43,7 +43,6 @@ no input, like ``zeros``) may be read freely.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 from collections.abc import Iterator
@@ -55,10 +54,10 @@ from .. import forward, modes, tape
 from ..ops import core
 from ..ops.registry import REGISTRY
 from ..tensor import Tensor
+from .errors import CaptureError, Fallback, where
 
-__all__ = ["CaptureError", "Fallback", "guarded", "static_value", "where"]
+__all__ = ["guarded", "static_value"]
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Modules whose reads of .data are the ops' own (their results are traced by identity).
 _TRUSTED = (
     "minigrad.ops",
@@ -71,25 +70,6 @@ _TRUSTED = (
     "minigrad.gradients",
     "minigrad.nn.embedding",
 )
-
-
-class CaptureError(RuntimeError):
-    """A construct inside a compiled function that a trace cannot honour."""
-
-
-class Fallback(BaseException):
-    """Raised inside a capture to run the function eagerly instead (with a warning).
-    A BaseException, so that a user's ``except Exception`` does not swallow it."""
-
-
-def where(depth: int = 2) -> str:
-    """``file:line`` of the innermost caller outside minigrad."""
-    f = sys._getframe(depth)
-    while f is not None and f.f_code.co_filename.startswith(_PACKAGE):
-        f = f.f_back
-    if f is None:
-        return "<unknown>"
-    return f"{os.path.relpath(f.f_code.co_filename)}:{f.f_lineno}"
 
 
 _thread = threading.get_ident

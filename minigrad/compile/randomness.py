@@ -1,6 +1,6 @@
 """The random number generators a capture watches: a draw inside the function makes a
 constant of the program that eager code would draw anew at every call, so a capture
-that saw one runs the function eagerly instead (``guards.Fallback``), after putting the
+that saw one runs the function eagerly instead (``errors.Fallback``), after putting the
 generators back, so that the eager run draws what eager code would.
 
 - :class:`RandomState`: minigrad's default generator, NumPy's global state and Python's
@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import rng
 from ..nn import Module
-from .guards import where
+from .errors import where
 
 __all__ = ["GeneratorState", "NumpyGenerators", "RandomState"]
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import modes, tape
 from ..tensor import Tensor
-from .guards import Fallback, where
+from .errors import Fallback, where
 
 __all__ = ["Step", "Trace", "Tracer", "Value"]
 

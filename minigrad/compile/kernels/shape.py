@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...ops.indexing import is_basic
-from ..guards import Fallback
+from ..errors import Fallback
 from ..trace import Step, Value
 from .base import Emitter, Kernel, kernel
 

@@ -841,6 +841,25 @@ def test_static_value_of_an_argument_keys_the_program_by_its_values() -> None:
     assert minigrad.compile.static_value(n) is n.data  # outside a capture: the array
 
 
+def test_a_read_inside_a_library_names_the_compiled_functions_line_too() -> None:
+    from rnn.layers import RNN
+
+    layer = RNN(3, 4)
+
+    def f(x, n):
+        out, _ = layer(x, lengths=n * 1)  # lengths computed inside: not keyable
+        return out.sum()
+
+    line = f.__code__.co_firstlineno + 1
+    x = minigrad.tensor(np.ones((5, 2, 3), np.float32))
+    with pytest.warns(RuntimeWarning) as caught:
+        minigrad.compile(f)(x, minigrad.tensor(np.array([5, 3])))
+    message = str(caught[0].message)
+    assert re.search(
+        r"read at rnn/arguments\.py:\d+, called from \S*test_guards\.py:" + str(line), message
+    )
+
+
 @pytest.mark.parametrize("where", ["computed", "by name"])
 def test_static_value_that_cannot_be_keyed_runs_eagerly(where: str) -> None:
     w = minigrad.tensor(np.arange(4.0), requires_grad=True)
