@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["VIRIDIS", "font_for", "legend_label", "viridis"]
+__all__ = ["NONFINITE", "VIRIDIS", "font_for", "legend_label", "viridis"]
 
 # Viridis sampled at 0, 0.1, ..., 1 (the published matplotlib table); linear
 # interpolation between neighbouring stops is indistinguishable at this spacing.
@@ -25,6 +25,8 @@ VIRIDIS: tuple[tuple[int, int, int], ...] = (
     (0xBD, 0xDF, 0x26),
     (0xFD, 0xE7, 0x25),
 )
+# The fill of a node whose gradient norm is infinite or NaN: off the map, and red.
+NONFINITE = "#e8463a"
 
 
 def viridis(x: float) -> str:
@@ -45,8 +47,9 @@ def font_for(colour: str) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "white"
 
 
-def legend_label(lo: float, hi: float, cells: int = 9) -> str:
-    """An HTML-like Graphviz label: a colour bar from ``lo`` to ``hi`` (log10 units)."""
+def legend_label(lo: float, hi: float, nonfinite: bool = False, cells: int = 9) -> str:
+    """An HTML-like Graphviz label: a colour bar from ``lo`` to ``hi`` (log10 units),
+    and, when ``nonfinite``, the colour of an infinite or NaN norm."""
     bar = "".join(
         f'<TD BGCOLOR="{viridis(k / (cells - 1))}" WIDTH="14" HEIGHT="14"></TD>'
         for k in range(cells)
@@ -55,10 +58,16 @@ def legend_label(lo: float, hi: float, cells: int = 9) -> str:
         f'<TD COLSPAN="{cells // 2}" ALIGN="LEFT">{_fmt(lo)}</TD>'
         f'<TD COLSPAN="{cells - cells // 2}" ALIGN="RIGHT">{_fmt(hi)}</TD>'
     )
+    extra = (
+        f'<TR><TD BGCOLOR="{NONFINITE}" WIDTH="14" HEIGHT="14"></TD>'
+        f'<TD COLSPAN="{cells - 1}" ALIGN="LEFT">inf or NaN</TD></TR>'
+        if nonfinite
+        else ""
+    )
     return (
         '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
         f'<TR><TD COLSPAN="{cells}">log10 ‖grad‖</TD></TR>'
-        f"<TR>{bar}</TR><TR>{ends}</TR></TABLE>>"
+        f"<TR>{bar}</TR><TR>{ends}</TR>{extra}</TABLE>>"
     )
 
 

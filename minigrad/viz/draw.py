@@ -19,7 +19,7 @@ from ..autograd import Node
 from ..tensor import Tensor
 from .canvas import Canvas
 from .collapsed import collapsed as collapsed_view
-from .colours import font_for, legend_label, viridis
+from .colours import NONFINITE, font_for, legend_label, viridis
 from .grads import grad_norm, has_norms
 from .model import Drawing
 from .unrolled import unrolled
@@ -103,10 +103,16 @@ def emit(view: Drawing, rankdir: str, collapse: bool, grads: bool) -> graphviz.D
     """Turn a drawing into DOT: nodes coloured by log10 gradient norm when ``grads``."""
     verts, edges = view.verts, view.edges
     canvas = Canvas(view.rankdir or rankdir, compound=collapse, labels=dict(view.labels))
-    logs = [math.log10(x) for x in [v.norm for v in verts] + [e.norm for e in edges] if x]
+    norms = [v.norm for v in verts] + [e.norm for e in edges]
+    # An infinite or NaN norm has no place on the log scale: it gets a colour of its own
+    # and stays out of the range, which it would otherwise turn into inf or NaN.
+    logs = [math.log10(x) for x in norms if x and math.isfinite(x)]
     lo, hi = (min(logs), max(logs)) if logs else (0.0, 0.0)
+    nonfinite = any(x is not None and not math.isfinite(x) for x in norms)
 
     def colour(x: float) -> str:
+        if not math.isfinite(x):
+            return NONFINITE
         if x <= 0.0 or hi <= lo:
             return viridis(0.0 if x <= 0.0 else 1.0)
         return viridis((math.log10(x) - lo) / (hi - lo))
@@ -132,5 +138,5 @@ def emit(view: Drawing, rankdir: str, collapse: bool, grads: bool) -> graphviz.D
         canvas.same_rank(path, vids)
     if grads:
         canvas.labels[LEGEND] = "gradient norm"
-        canvas.node(LEGEND, "legend", legend_label(lo, hi), html=True, shape="plaintext")
+        canvas.node(LEGEND, "legend", legend_label(lo, hi, nonfinite), html=True, shape="plaintext")
     return canvas.finish()

@@ -130,6 +130,14 @@ def _num(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(f"{x:.6g}")
 
 
+def _norm(x: float | None) -> float | str | None:
+    """A gradient norm for the page: a number, or ``"inf"``/``"nan"`` (JSON has no
+    infinity), so an overflowed gradient is shown as such, not as none at all."""
+    if x is None or math.isfinite(x):
+        return _num(x)
+    return "nan" if math.isnan(x) else "inf"
+
+
 def _stats(s: Stats | None) -> dict[str, Any] | None:
     if s is None:
         return None
@@ -165,7 +173,7 @@ def _data(
                 "scope": "/".join(node.scope),
                 "step": -1 if step is None else step_index[step],
                 "vid": view.ops.get(node),
-                "norm": _num(grad_norm(node)),
+                "norm": _norm(grad_norm(node)),
                 "visit": visit_of(node),
                 "stats": _stats(stats_of(node)),
                 "parts": _parts(node, step_index),
@@ -178,7 +186,7 @@ def _data(
         _leaf(graph.leaves[key], vid, names, graph, step_index) for key, vid in view.leaves.items()
     ]
     norms = [o["norm"] for o in ops] + [s["norm"] for s in steps] + [x["norm"] for x in leaves]
-    logs = [math.log10(n) for n in norms if n]
+    logs = [math.log10(n) for n in norms if type(n) is float and n > 0]
     kinds = {v.vid: _kind(v.vid, by_vid[v.vid]) for v in view.verts}
     return {
         "title": title,
@@ -193,6 +201,7 @@ def _data(
         "leaves": leaves,
         "order": [n.seq for n in order],
         "range": [min(logs), max(logs)] if logs else None,
+        "nonfinite": any(type(n) is str for n in norms),
     }
 
 
@@ -229,7 +238,7 @@ def _leaf(t: Tensor, vid: str, names: dict, graph: Graph, step_index: dict) -> d
         "name": leaf_name(t, names),
         "shape": shape_text(t.shape),
         "requires_grad": t.requires_grad,
-        "norm": _num(grad_norm(t)),
+        "norm": _norm(grad_norm(t)),
         "stats": _stats(stats_of(t)),
         "parts": parts,
         "via": via,
@@ -291,7 +300,7 @@ def _steps(
                 "members": [n.seq for n in nodes],
                 "template": k,
                 "stubs": labels,
-                "norm": _num(by_vid[vid].norm),
+                "norm": _norm(by_vid[vid].norm),
             }
         )
     return steps, templates

@@ -72,6 +72,22 @@ def test_without_a_trace_the_page_shows_the_structure():
     assert all(o["stats"] is None for o in data["ops"])
 
 
+@pytest.mark.parametrize("bad, shown", [(np.inf, "inf"), (np.nan, "nan")])
+def test_an_infinite_or_nan_gradient_norm_is_shown_as_such(bad, shown):
+    # w = (1, bad): w.grad = 2w is not finite, dL/d(w*w) = (1, 1) is. Before, the page
+    # carried null for it, shown as '—' (no gradient) in the smallest norm's colour.
+    w = minigrad.tensor(np.array([1.0, bad]), requires_grad=True)
+    with viz.trace():
+        loss = (w * w).sum()
+        loss.backward()
+    data = viz.explore(loss, params={"w": w}).data
+    (leaf,) = data["leaves"]
+    assert leaf["norm"] == shown and data["nonfinite"] is True
+    assert [o["norm"] for o in data["ops"]] == [pytest.approx(np.sqrt(2), rel=1e-5), 1.0]
+    assert data["range"] == [0.0, pytest.approx(np.log10(np.sqrt(2)), rel=1e-4)]
+    assert 'typeof norm === "string") return NONFINITE' in viz.explore(loss).html
+
+
 def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
     from rnn.app.cli import main
 

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from viz_cases import params, rnn
 
+import minigrad
 import minigrad.viz as viz
+from minigrad.viz.colours import NONFINITE, viridis
 from minigrad.viz.grads import grad_norm
 
 
@@ -73,3 +75,26 @@ def test_grads_without_tracking_says_what_to_call():
     loss.backward()
     with pytest.raises(RuntimeError, match=r"call minigrad.viz.track_grads\(output\) before"):
         viz.draw(loss, grads=True)
+
+
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_an_infinite_or_nan_norm_has_its_own_colour_and_leaves_the_scale_alone(bad):
+    # w = (1, bad): dL/d(w*w) = (1, 1) has norm sqrt(2), dL/dL = 1, and w.grad = 2w is
+    # not finite. Before, the scale ran to inf (or NaN) and every node was drawn purple.
+    w = minigrad.tensor(np.array([1.0, bad]), requires_grad=True)
+    loss = (w * w).sum()
+    viz.track_grads(loss)
+    loss.backward()
+    src = viz.draw(loss, params={"w": w}, grads=True).source
+    mul, total, leaf = _fills(src, ["mul", "sum", "w"])
+    assert (mul, total) == (viridis(1.0), viridis(0.0))  # log10 sqrt(2) and log10 1
+    assert leaf == NONFINITE
+    assert "inf or NaN" in src and ">0.0<" in src and ">0.2<" in src
+    assert "inf<" not in src.replace("inf or NaN", "") and "nan<" not in src
+
+
+def test_a_finite_picture_has_no_nonfinite_legend_row():
+    loss = rnn(3, params(1)).sum()
+    viz.track_grads(loss)
+    loss.backward()
+    assert "inf or NaN" not in viz.draw(loss, grads=True).source

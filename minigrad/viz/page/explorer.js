@@ -15,6 +15,7 @@
   const rank = new Map(D.order.map((seq, i) => [seq, i])); // seq -> position in backward
   const VIRIDIS = ["#440154", "#482475", "#414487", "#355f8d", "#2a788e", "#21918c",
     "#22a884", "#44bf70", "#7ad151", "#bddf26", "#fde725"];
+  const NONFINITE = "#e8463a"; // an infinite or NaN gradient norm (viz.colours.NONFINITE)
 
   const state = { open: new Set(), pos: 0, playing: false, matches: new Set(), pinned: null };
   const visitedLog = []; // what the animation has visited, in order, since the last reset
@@ -28,6 +29,7 @@
     return "#" + c.map((v) => v.toString(16).padStart(2, "0")).join("");
   }
   function colour(norm) {
+    if (typeof norm === "string") return NONFINITE; // "inf" or "nan": off the scale
     if (!(norm > 0) || !D.range) return VIRIDIS[0];
     const [lo, hi] = D.range;
     let x = hi > lo ? (Math.log10(norm) - lo) / (hi - lo) : 1;
@@ -39,7 +41,7 @@
     const p = (i) => parseInt(fill.slice(i, i + 2), 16);
     return 0.299 * p(1) + 0.587 * p(3) + 0.114 * p(5) > 140 ? "#000" : "#fff";
   }
-  const fmt = (v) => (v === null || v === undefined ? "—" : Number(v).toPrecision(4));
+  const fmt = (v) => (v === null || v === undefined ? "—" : typeof v === "string" ? v : Number(v).toPrecision(4));
 
   // ------------------------------------------------------------------ layout
   function stretch() {
@@ -296,7 +298,8 @@
     const cells = VIRIDIS.map((c) => `<span class="swatch" style="background:${c};margin:0;border:0;width:22px"></span>`).join("");
     const range = D.range ? `<div>${cells}</div><div style="display:flex;justify-content:space-between;width:242px"><span>${D.range[0].toFixed(1)}</span><span>log10 ‖grad‖</span><span>${D.range[1].toFixed(1)}</span></div>`
       : `<p class="hint">No gradients recorded: run forward and backward under viz.trace().</p>`;
-    document.getElementById("legend").innerHTML = `<h2 style="font-size:13px">Legend</h2>${range}
+    const bad = D.nonfinite ? `<p><span class="swatch" style="background:${NONFINITE}"></span>‖grad‖ inf or NaN</p>` : "";
+    document.getElementById("legend").innerHTML = `<h2 style="font-size:13px">Legend</h2>${range}${bad}
       <p><span class="swatch" style="background:#dbe8f6"></span>weight &nbsp;
       <span class="swatch" style="border-style:dashed"></span>input &nbsp;
       <span class="swatch" style="border-radius:3px"></span>op &nbsp;
