@@ -23,7 +23,7 @@ from .colours import NONFINITE, font_for, legend_label, viridis
 from .grads import grad_norm, has_norms
 from .model import Drawing
 from .unrolled import unrolled
-from .walk import Graph, walk
+from .walk import COMPILED, Graph, compiled_output, walk
 
 __all__ = ["draw", "drawing", "emit"]
 
@@ -53,6 +53,8 @@ def draw(
     ``1.2 sqrt(T)`` beyond; 0: never wrap). The result renders inline in Jupyter
     (``_repr_svg_``); write it to a file with :func:`minigrad.viz.save`.
     """
+    if grads and (k := compiled_output(output)) is not None:
+        raise ValueError(COMPILED.format(what="draw(grads=True)", k=k))
     graph = walk(output)
     view = drawing(graph, params, collapse, grads, max_nodes, show_shapes, wrap)
     return emit(view, rankdir, collapse, grads)

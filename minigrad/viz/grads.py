@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import Node
 from ..gradients import watched
 from ..tensor import Tensor
-from .walk import Graph, walk
+from .walk import COMPILED, Graph, compiled_output, walk
 
 __all__ = ["grad_norm", "has_norms", "track_grads"]
 
@@ -53,6 +53,8 @@ def track_grads(output: Tensor | Sequence[Tensor]) -> int:
     2
     >>> y.backward()
     """
+    if (k := compiled_output(output)) is not None:
+        raise ValueError(COMPILED.format(what="track_grads", k=k))
     graph = walk(output)
     for node in graph.nodes:
         if node in _hooked:

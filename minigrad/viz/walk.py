@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..autograd import Node
 from ..tensor import Tensor
 
-__all__ = ["Graph", "step_of", "walk"]
+__all__ = ["Graph", "compiled_output", "step_of", "walk"]
 
 
 @dataclass
@@ -45,6 +45,24 @@ def as_outputs(output: Tensor | Sequence[Tensor]) -> list[Tensor]:
         if not isinstance(t, Tensor):
             raise TypeError(f"viz: output {k} is a {type(t).__name__}, not a minigrad Tensor")
     return outs
+
+
+def compiled_output(output: Tensor | Sequence[Tensor]) -> int | None:
+    """The position of the first output made by a compiled call (``minigrad.compile``),
+    or None. Its backward runs as one planned program, not node by node: no hook or
+    trace sees a node's gradient, and the graph drawn for it is an eager re-run."""
+    for k, t in enumerate(as_outputs(output)):
+        if t._node is not None and hasattr(t._node, "unrolled"):
+            return k
+    return None
+
+
+COMPILED = (
+    "{what}: output {k} comes from a compiled call (minigrad.compile), whose backward "
+    "runs as one planned program, not node by node, so no gradient norm of its nodes "
+    "is recorded; call the function uncompiled (the Compiled object's .fn) to colour "
+    "the graph by gradient norm. draw(output) without grads still draws its graph"
+)
 
 
 def walk(output: Tensor | Sequence[Tensor]) -> Graph:

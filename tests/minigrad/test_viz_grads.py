@@ -98,3 +98,22 @@ def test_a_finite_picture_has_no_nonfinite_legend_row():
     viz.track_grads(loss)
     loss.backward()
     assert "inf or NaN" not in viz.draw(loss, grads=True).source
+
+
+def test_a_compiled_calls_output_says_its_node_gradients_are_not_recorded():
+    # Before, track_grads hooked an eager re-run that backward never visits, and
+    # draw(grads=True) then said to call track_grads before backward, as had been done.
+    p = params(1)
+    f = minigrad.compile(lambda: rnn(3, p).sum())
+    for _ in range(2):  # captured, then replayed
+        loss = f()
+    with pytest.raises(ValueError, match=r"track_grads: output 0 comes from a compiled call"):
+        viz.track_grads(loss)
+    loss.backward()
+    with pytest.raises(ValueError, match=r"draw\(grads=True\): output 0 comes from a compiled"):
+        viz.draw(loss, grads=True)
+    assert 'label="t=2"' in viz.draw(loss).source  # the graph itself is still drawn
+    uncompiled = f.fn()
+    viz.track_grads(uncompiled)
+    uncompiled.backward()
+    assert "‖grad‖" in viz.draw(uncompiled, grads=True).source
