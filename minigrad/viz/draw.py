@@ -20,7 +20,7 @@ from ..tensor import Tensor
 from .canvas import Canvas
 from .collapsed import collapsed as collapsed_view
 from .colours import NONFINITE, font_for, legend_label, viridis
-from .grads import grad_norm, has_norms
+from .grads import grad_norm, has_norms, is_tracked
 from .model import Drawing
 from .unrolled import unrolled
 from .walk import COMPILED, Graph, compiled_output, walk
@@ -77,6 +77,11 @@ def drawing(
             "collapse=True for one node per time step, or raise max_nodes"
         )
     if grads and norm is None and graph.nodes and not has_norms(graph):
+        if is_tracked(graph):
+            raise RuntimeError(
+                "draw(grads=True): no gradient norms were recorded for this graph yet: "
+                "track_grads hooked it, but output.backward() has not run since"
+            )
         raise RuntimeError(
             "draw(grads=True): no gradient norms were recorded for this graph; call "
             "minigrad.viz.track_grads(output) before output.backward()"

@@ -18,7 +18,7 @@ from ..gradients import watched
 from ..tensor import Tensor
 from .walk import COMPILED, Graph, compiled_output, walk
 
-__all__ = ["grad_norm", "has_norms", "track_grads"]
+__all__ = ["grad_norm", "has_norms", "is_tracked", "track_grads"]
 
 _norms: weakref.WeakKeyDictionary[Node, float] = weakref.WeakKeyDictionary()
 _hooked: weakref.WeakKeyDictionary[Node, Callable] = weakref.WeakKeyDictionary()
@@ -71,6 +71,11 @@ def track_grads(output: Tensor | Sequence[Tensor]) -> int:
 def has_norms(graph: Graph) -> bool:
     """Whether any node of ``graph`` had its gradient norm recorded."""
     return any(n in _norms for n in graph.nodes)
+
+
+def is_tracked(graph: Graph) -> bool:
+    """Whether :func:`track_grads` hooked any node of ``graph``."""
+    return any(n in _hooked for n in graph.nodes)
 
 
 def grad_norm(x: Node | Tensor) -> float | None:

@@ -117,3 +117,13 @@ def test_a_compiled_calls_output_says_its_node_gradients_are_not_recorded():
     viz.track_grads(uncompiled)
     uncompiled.backward()
     assert "‖grad‖" in viz.draw(uncompiled, grads=True).source
+
+
+def test_grads_tracked_but_before_backward_says_backward_has_not_run():
+    # Before, it said to call track_grads before backward, which had just been done.
+    loss = rnn(2, params(1)).sum()
+    viz.track_grads(loss)
+    with pytest.raises(RuntimeError, match=r"track_grads hooked it, but output.backward\(\)"):
+        viz.draw(loss, grads=True)
+    loss.backward()
+    assert "‖grad‖" in viz.draw(loss, grads=True).source
