@@ -29,16 +29,34 @@ def python_blocks(path: Path) -> list[tuple[int, str]]:
     return [(text.count("\n", 0, m.start()) + 2, m.group(1)) for m in FENCE.finditer(text)]
 
 
-SHOWN = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*\n\s*^```text[ \t]*\n(.*?)^```", re.M | re.S)
+# What may follow a python block's closing fence: blank lines, then a ```text block.
+SHOWN = re.compile(r"[ \t]*\n\s*^```text[ \t]*\n(.*?)^```", re.M | re.S)
 
 
 def shown_outputs(path: Path) -> dict[str, str]:
     """Python blocks followed directly by a ```text block: source -> the output shown."""
-    return {m.group(1): m.group(2) for m in SHOWN.finditer(path.read_text(encoding="utf-8"))}
+    return shown_in(path.read_text(encoding="utf-8"))
+
+
+def shown_in(text: str) -> dict[str, str]:
+    """As :func:`shown_outputs`, for Markdown text. Each python block is found on its own
+    first, so a text block is paired with the block just before it: one pattern spanning
+    both would start at the first python block and run on to the text block."""
+    out = {}
+    for m in FENCE.finditer(text):
+        after = SHOWN.match(text, m.end())
+        if after:
+            out[m.group(1)] = after.group(1)
+    return out
 
 
 def test_markdown_files_are_found():
     assert ROOT / "README.md" in DOCS
+
+
+def test_a_text_block_is_paired_with_the_python_block_just_before_it():
+    text = "```python\nprint(1)\n```\n\n```python\nprint(2)\n```\n\n```text\n2\n```\n"
+    assert shown_in(text) == {"print(2)\n": "2\n"}
 
 
 @pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
