@@ -154,6 +154,26 @@ def test_hover_shows_the_engines_gradient_norm(traced, browser, tmp_path):
     tab.click("#close-all")
 
 
+def test_enter_on_a_step_name_opens_that_step(traced, browser):
+    # Before, Enter opened the step of a matching op but only centred a matching step.
+    tab = browser["tab"]
+    tab.click("#close-all")
+    k = tab.evaluate(
+        "JSON.parse(document.getElementById('data').textContent)"
+        ".steps.findIndex(s => s.scope === 'layer=0/t=42')"
+    )
+    tab.fill("#search", "t=42")
+    tab.press("#search", "Enter")
+    assert tab.locator("#found").inner_text() == "2 matches"  # t=42 of both layers
+    assert tab.locator("[data-key^='open:']").count() == 1
+    assert tab.locator(f"[data-key='open:{k}']").count() == 1
+    assert "Click its frame to close it" in tab.locator("#details").inner_text()
+    tab.click(f"[data-key='open:{k}'] > rect")  # the frame closes it
+    assert tab.locator("[data-key^='open:']").count() == 0
+    tab.fill("#search", "")
+    assert browser["errors"] == []
+
+
 def test_animation_visits_nodes_in_the_engines_backward_order(traced, browser, tmp_path):
     tab = browser["tab"]
     tab.click("#reset")

@@ -282,7 +282,7 @@
       h = `<h2>${s.name}</h2><table><tr><td>scope</td><td>${s.scope}</td></tr>` +
         `<tr><td>ops</td><td>${s.members.length}</td></tr>` +
         `<tr><td>‖grad‖ of its state</td><td class="norm">${fmt(s.norm)}</td></tr></table>` +
-        `<p class="hint">Click to open this step in place.</p>`;
+        `<p class="hint">${state.open.has(Number(id)) ? "Click its frame to close it." : "Click to open this step in place."}</p>`;
     } else if (kind === "leaf") {
       const x = leafByVid.get(id);
       h = `<h2>${x.name}</h2><table><tr><td>kind</td><td>${x.requires_grad ? "weight (requires grad)" : "input"}</td></tr>` +
@@ -402,8 +402,9 @@
     const hits = search(query.value);
     if (!hits.length) return;
     const [key, k] = hits[0];
-    if (key.startsWith("op:") && k >= 0 && !state.open.has(k)) { state.open.add(k); render(); }
-    focus(key);
+    // an op's step, or the step itself (t=42), opens in place
+    if (k >= 0 && !state.open.has(k)) { state.open.add(k); render(); }
+    focus(key.startsWith("step:") ? "open:" + k : key);
     details(key);
   });
 
