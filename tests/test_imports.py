@@ -10,6 +10,7 @@ that is a module, else as importing ``package`` (its ``__init__``).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,25 @@ def test_the_engine_sits_at_the_bottom():
     }
     engine = [t for m, ts in graph.items() if m.startswith("minigrad") for t in ts]
     assert not [t for t in engine if t.startswith("rnn")]
+
+
+def test_the_layer_table_in_docs_engine_md_names_what_each_module_imports():
+    """Each row of the table under '## Layers' in docs/engine.md: `module` | job | the
+    minigrad modules it imports (or 'nothing'; a remark in parentheses is not read); a
+    package row (`ops/`) counts every module in it. Imports under TYPE_CHECKING never
+    run, and do not count."""
+    graph = import_graph()
+    doc = (ROOT / "docs" / "engine.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)(\.py|/)` \| [^|\n]* \| ([^|\n]*) \|$", doc, re.M)
+    assert len(rows) >= 15, rows
+    wrong = []
+    for stem, kind, imports in rows:
+        own = f"minigrad.{stem}"
+        members = [m for m in graph if m == own or (kind == "/" and m.startswith(own + "."))]
+        assert members, own
+        actual = {t.split(".")[1] for m in members for t in graph[m] if t.startswith("minigrad.")}
+        actual.discard(stem)
+        claimed = set(re.findall(r"`(\w+)`", re.sub(r"\([^)]*\)", "", imports)))
+        if claimed != actual:
+            wrong.append(f"{stem}{kind}: the table says {sorted(claimed)}, not {sorted(actual)}")
+    assert not wrong, "\n".join(wrong)
