@@ -92,11 +92,16 @@ def explore(
     graph = walk(output)
     view = drawing(graph, params, True, False, wrap=wrap, norm=grad_norm)
     if len(view.verts) > max_nodes:
+        advice = (
+            f"{len(view.steps)} of them are time steps, one node each: explore fewer steps"
+            if view.steps
+            else "record the steps in scopes named 't=0', 't=1', ... (minigrad.scope) so "
+            "that each is one node"
+        )
         raise ValueError(
             f"explore: the page would draw {len(view.verts)} nodes, more than "
             f"max_nodes={max_nodes} (Graphviz's layout takes minutes over that many, or "
-            "crashes); record the steps in scopes named 't=0', 't=1', ... "
-            "(minigrad.scope) so that each is one node, or raise max_nodes"
+            f"crashes); {advice}, or raise max_nodes"
         )
     geometry = lay_out(emit(view, "LR", True, False))
     names = {id(t): n for n, t in (params or {}).items()}

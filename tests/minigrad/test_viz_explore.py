@@ -112,6 +112,17 @@ def test_a_long_graph_without_time_steps_is_refused_before_the_layout():
         viz.explore(y.sum())
 
 
+def test_too_many_time_steps_are_refused_without_advice_to_add_step_scopes():
+    # Before, the advice was to record the steps in scopes 't=0', 't=1', ..., as they were.
+    minigrad.manual_seed(0)
+    out, _ = rnn.RNN(2, 3)(minigrad.randn(60, 1, 2))
+    with pytest.raises(ValueError) as refused:
+        viz.explore(out.sum(), max_nodes=50)
+    message = str(refused.value)
+    assert "60 of them are time steps, one node each: explore fewer steps" in message
+    assert "or raise max_nodes" in message and "minigrad.scope" not in message
+
+
 def test_dot_killed_by_a_signal_is_said(monkeypatch):
     import subprocess
 
