@@ -40,7 +40,16 @@ class Graph:
 
 def as_outputs(output: Tensor | Sequence[Tensor]) -> list[Tensor]:
     """``output`` as a list of tensors, with a clear error for anything else."""
-    outs = [output] if isinstance(output, Tensor) else list(output)
+    if isinstance(output, Tensor):
+        outs = [output]
+    elif isinstance(output, Sequence) and not isinstance(output, str):
+        outs = list(output)
+    else:  # a NumPy array would be read element by element, as 'a float64'
+        raise TypeError(
+            f"viz: the output is a {type(output).__name__}, not a minigrad Tensor or a list of them"
+        )
+    if not outs:
+        raise ValueError("viz: no output to draw: pass a Tensor or a non-empty list of them")
     for k, t in enumerate(outs):
         if not isinstance(t, Tensor):
             raise TypeError(f"viz: output {k} is a {type(t).__name__}, not a minigrad Tensor")

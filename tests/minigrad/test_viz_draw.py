@@ -123,6 +123,18 @@ def test_a_leaf_alone_and_a_non_tensor():
         viz.draw(np.ones(3))
 
 
+def test_an_array_or_no_output_is_said_as_such():
+    # Before, an array was read element by element ('output 0 is a float64'), and an
+    # empty list drew an empty picture (and explore wrote an empty page).
+    with pytest.raises(TypeError, match=r"the output is a ndarray, not a minigrad Tensor"):
+        viz.draw(np.ones(3))
+    with pytest.raises(TypeError, match=r"the output is a str"):
+        viz.track_grads("loss")
+    for call in (viz.draw, viz.track_grads, viz.explore):
+        with pytest.raises(ValueError, match=r"no output to draw"):
+            call([])
+
+
 def test_max_nodes_refuses_a_hairball():
     p = params(1)
     h = rnn(30, p)
