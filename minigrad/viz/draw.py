@@ -28,6 +28,8 @@ from .walk import COMPILED, Graph, compiled_output, walk
 __all__ = ["draw", "drawing", "emit"]
 
 LEGEND = ("\x00legend",)
+# Graphviz's directions; it ignores any other value without a word.
+RANKDIRS = ("LR", "RL", "TB", "BT")
 
 
 def draw(
@@ -53,6 +55,8 @@ def draw(
     ``1.2 sqrt(T)`` beyond; 0: never wrap). The result renders inline in Jupyter
     (``_repr_svg_``); write it to a file with :func:`minigrad.viz.save`.
     """
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"draw: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
     if grads and (k := compiled_output(output)) is not None:
         raise ValueError(COMPILED.format(what="draw(grads=True)", k=k))
     graph = walk(output)

@@ -135,6 +135,17 @@ def test_an_array_or_no_output_is_said_as_such():
             call([])
 
 
+def test_a_rankdir_graphviz_does_not_know_is_refused():
+    # Before, rankdir="lr" or "XX" was written into the DOT and Graphviz ignored it.
+    loss = rnn(2, params(1)).sum()
+    for bad in ("lr", "XX", "TD"):
+        with pytest.raises(
+            ValueError, match=rf"rankdir must be one of LR, RL, TB, BT, got '{bad}'"
+        ):
+            viz.draw(loss, rankdir=bad)
+    assert "rankdir=BT" in viz.draw(loss, rankdir="BT").source
+
+
 def test_max_nodes_refuses_a_hairball():
     p = params(1)
     h = rnn(30, p)
