@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .gradients import KEEPS_NOTHING
-from .tape import Node
+from .tape import Node, observers
 
 __all__ = ["RULES", "Deferred", "TensorRule", "propagate", "register"]
 
@@ -179,6 +179,8 @@ def propagate(
                 "cannot be differentiated again (create_graph=True)"
             )
         pgrads = rule.vjp(g, *_saved_tensors(node, rule, wrap))
+        if observers:  # a tracer sees this walk's vjps as it sees the array walk's
+            _tell_ran(node, g, pgrads)
         if not retain_graph and node.vjp not in KEEPS_NOTHING:
             node.vjp = node.saved = None
         for p, pg in zip(node.parents, pgrads, strict=True):
@@ -197,6 +199,15 @@ def propagate(
         else:
             leaf.grad = g if leaf.grad is None else g + leaf.grad
     return captured
+
+
+def _tell_ran(node: Node, g: Any, pgrads: Sequence[Any]) -> None:
+    """Pass a vjp run here to the tape's observers, with arrays as the array walk does:
+    a tensor's ``.data``; a rule's constant array, a :class:`Deferred` or None as it
+    is (a Deferred gathers more terms later: an observer reads it at once)."""
+    arrays = [p.data if hasattr(p, "_node") else p for p in pgrads]
+    for o in tuple(observers):
+        o.ran(node, g.data, arrays)
 
 
 def _as_tensor(g: Any, wrap: Callable) -> Any:

@@ -276,7 +276,10 @@ class TapeObserver(Protocol):
     ``ran(node, grad, input_grads)`` runs after backward called the node's vjp with
     ``grad`` (after hooks) and got ``input_grads`` (one per parent: an ndarray, a NumPy
     scalar where the op's values are 0-d, a lazy record of :mod:`minigrad.gradients`,
-    or None). Neither may change what it is given.
+    or None). Under ``create_graph=True`` it runs for the tensor walk too, with the
+    arrays of its tensors, and a lazy term there is a :class:`~minigrad.differentiable.
+    Deferred`, which later terms join: read it during the call. Neither may change
+    what it is given.
     """
 
     def recorded(self, node: Node, data: np.ndarray) -> None: ...

@@ -26,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from ..differentiable import Deferred
 from ..gradients import Outer, Scatter
+from ..modes import no_grad
 from ..tape import Node, observe
 from ..tensor import Tensor
 from . import grads
@@ -98,6 +100,9 @@ class _Tracer:
                 continue
             if type(p) is Node and step_of(p.scope) is not None:
                 continue
+            if type(g) is Deferred:  # a create_graph walk's term: later ones join it
+                with no_grad():
+                    g = g.total().data
             _terms(p).setdefault(step, []).append(g)
 
 

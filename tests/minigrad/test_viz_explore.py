@@ -88,6 +88,35 @@ def test_an_infinite_or_nan_gradient_norm_is_shown_as_such(bad, shown):
     assert 'typeof norm === "string") return NONFINITE' in viz.explore(loss).html
 
 
+def test_a_create_graph_backward_is_traced_as_a_first_order_one():
+    # Before, backward(create_graph=True) ran no observer: the page had no backward
+    # order, no op's gradient norm and no weight's per-step terms.
+    minigrad.manual_seed(0)
+    layer = rnn.LSTM(3, 4, dtype=np.float64)
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((5, 2, 3)))
+    pages = []
+    for create_graph in (False, True):
+        layer.zero_grad()
+        with viz.trace():
+            out, _ = layer(x)
+            loss = (out * out).sum()
+            loss.backward(create_graph=create_graph)
+        data = viz.explore(loss, params=dict(layer.named_parameters())).data
+        first = data["ops"][0]["seq"]
+        order = [seq - first for seq in data["order"]]
+        norms = [o["norm"] for o in data["ops"]]
+        parts = {x["name"]: x["parts"] for x in data["leaves"]}
+        pages.append((order, norms, parts))
+    (order, norms, parts), (order2, norms2, parts2) = pages
+    assert len(order2) == len(norms2) > 50 and None not in norms2
+    assert order2 == order
+    assert norms2 == pytest.approx(norms, rel=1e-5)
+    assert len(parts2["weight_hh_l0"]) == 5
+    for name, terms in parts.items():
+        assert [k for k, _ in parts2[name]] == [k for k, _ in terms]
+        assert [v for _, v in parts2[name]] == pytest.approx([v for _, v in terms], rel=1e-5)
+
+
 def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
     from rnn.app.cli import main
 
