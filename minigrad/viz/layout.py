@@ -35,7 +35,7 @@ def lay_out(graph: graphviz.Digraph) -> Layout:
     invisible edges are left out (they only steer the layout).
     """
     if shutil.which("dot") is None:
-        raise RuntimeError(INSTALL.format(fmt="the explorer's layout"))
+        raise RuntimeError(INSTALL.format(fmt="the explorer's layout", instead=""))
     done = subprocess.run(
         ["dot", "-Tjson"], input=graph.source.encode(), capture_output=True, check=False
     )

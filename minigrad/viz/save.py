@@ -14,7 +14,7 @@ FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "d
 INSTALL = (
     "the Graphviz `dot` program is not installed (needed to render {fmt}); install it "
     "with `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
-    "(macOS) or the project's setup script `bash .ci/setup`, or save as .dot"
+    "(macOS) or the project's setup script `bash .ci/setup`{instead}"
 )
 
 
@@ -35,6 +35,6 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike) -> Path:
         path.write_text(graph.source, encoding="utf-8")
         return path
     if shutil.which("dot") is None:
-        raise RuntimeError(INSTALL.format(fmt=fmt.upper()))
+        raise RuntimeError(INSTALL.format(fmt=fmt.upper(), instead=", or save as .dot"))
     path.write_bytes(graph.pipe(format=fmt))
     return path

@@ -39,6 +39,18 @@ def test_save_picks_format_and_dot_source_needs_no_program(tmp_path, monkeypatch
     assert not (tmp_path / "rnn.svg").exists()
 
 
+def test_the_explorer_without_dot_says_to_install_it_and_not_to_save_as_dot(monkeypatch):
+    # Before, it ended 'or save as .dot', which no explorer page can be.
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(RuntimeError) as missing:
+        viz.explore(rnn(2, params(1)))
+    message = str(missing.value)
+    assert "needed to render the explorer's layout" in message and "bash .ci/setup" in message
+    assert ".dot" not in message
+    with pytest.raises(RuntimeError, match=r"or save as \.dot$"):
+        viz.save(viz.draw(rnn(2, params(1))), "rnn.svg")
+
+
 @needs_dot
 def test_jupyter_displays_inline():
     g = viz.draw(rnn(2, params(1)))
