@@ -30,6 +30,7 @@ from .draw import drawing, emit
 from .grads import grad_norm
 from .layout import lay_out
 from .model import Drawing, leaf_name, named_scopes, op_label, shape_text
+from .save import FORMATS
 from .trace import Stats, contributions, stats_of, visit_of
 from .walk import Graph, step_of, walk
 
@@ -52,8 +53,10 @@ class Explorer:
     data: dict[str, Any]
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the page to ``path`` (UTF-8) and return the path."""
-        path = Path(path)
+        """Write the page to ``path`` (UTF-8) and return the path. A name ending in
+        one of :func:`~minigrad.viz.save`'s picture formats (``.svg``, ``.png``...) is
+        refused: the page is HTML."""
+        path = _html_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html, encoding="utf-8")
         return path
@@ -61,6 +64,16 @@ class Explorer:
     def _repr_html_(self) -> str:
         doc = html.escape(self.html, quote=True)
         return f'<iframe srcdoc="{doc}" style="width:100%;height:640px;border:0"></iframe>'
+
+
+def _html_path(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if path.suffix.lower() in FORMATS:
+        raise ValueError(
+            f"explore: {str(path)!r} names a {path.suffix} picture, but the page is HTML; "
+            "name it .html (viz.save(viz.draw(...), path) writes pictures)"
+        )
+    return path
 
 
 def explore(
@@ -89,6 +102,8 @@ def explore(
     ...     y.backward()
     >>> page = viz.explore(y, params={"w": w})  # doctest: +SKIP
     """
+    if path is not None:
+        _html_path(path)  # refused before the layout, not after
     graph = walk(output)
     view = drawing(graph, params, True, False, wrap=wrap, norm=grad_norm)
     if len(view.verts) > max_nodes:

@@ -117,6 +117,21 @@ def test_a_create_graph_backward_is_traced_as_a_first_order_one():
         assert [v for _, v in parts2[name]] == pytest.approx([v for _, v in terms], rel=1e-5)
 
 
+def test_a_page_named_as_a_picture_is_refused(tmp_path):
+    # Before, explore(path="g.svg") wrote the HTML page into g.svg.
+    w = minigrad.ones(3, requires_grad=True)
+    y = (w * 2).sum()
+    for name in ("g.svg", "g.PNG", "g.pdf", "g.dot", "g.gv"):
+        with pytest.raises(ValueError, match=r"names a \.\w+ picture, but the page is HTML"):
+            viz.explore(y, path=tmp_path / name)
+        assert not (tmp_path / name).exists()
+    page = viz.explore(y)
+    with pytest.raises(ValueError, match=r"name it \.html"):
+        page.save(tmp_path / "g.svg")
+    assert page.save(tmp_path / "g.html").read_text(encoding="utf-8") == page.html
+    assert page.save(tmp_path / "g").read_text(encoding="utf-8") == page.html
+
+
 def test_rnn_graph_command_writes_the_page(tmp_path, capsys):
     from rnn.app.cli import main
 
