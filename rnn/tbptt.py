@@ -29,10 +29,14 @@ S = TypeVar("S")
 
 def chunks(sequence: S, k: int, axis: int = 0) -> Iterator[S]:
     """Successive pieces of at most ``k`` steps along the time ``axis`` (0 for (T, N, ...),
-    1 for batch-first). Works on ndarrays and Tensors; the last piece may be shorter."""
+    1 for batch-first; negative counts from the end, as in NumPy). Works on ndarrays and
+    Tensors; the last piece may be shorter."""
     if k <= 0:
         raise ValueError(f"chunks: k must be a positive number of steps, got {k}")
     data = sequence.data if isinstance(sequence, Tensor) else np.asarray(sequence)
+    if not -data.ndim <= axis < data.ndim:
+        raise ValueError(f"chunks: axis {axis} is out of range for {data.ndim} dimensions")
+    axis %= data.ndim  # the slice below indexes from the front
     T = data.shape[axis]
     lead = (slice(None),) * axis
     for start in range(0, T, k):

@@ -68,6 +68,18 @@ def test_chunks_split_time_axis():
         list(rnn.chunks(x, 0))
 
 
+def test_chunks_negative_axis_counts_from_the_end():
+    # (N, I, T) with time last: axis=-1 used to slice axis 0 over a length read from axis -1
+    x = np.arange(2 * 3 * 7).reshape(2, 3, 7)
+    pieces = list(rnn.chunks(x, 3, axis=-1))
+    assert [p.shape for p in pieces] == [(2, 3, 3), (2, 3, 3), (2, 3, 1)]
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=2), x)
+    assert [p.shape for p in rnn.chunks(x, 2, axis=-2)] == [(2, 2, 7), (2, 1, 7)]
+    for axis in (3, -4):
+        with pytest.raises(ValueError, match=f"axis {axis} is out of range for 3 dimensions"):
+            list(rnn.chunks(x, 2, axis=axis))
+
+
 def test_detach_state_cuts_the_graph_keeps_values():
     layer = rnn.LSTM(2, 3, dtype=F64)
     _, state = layer(minigrad.tensor(np.ones((4, 1, 2))))
