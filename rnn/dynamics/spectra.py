@@ -170,12 +170,14 @@ def _push(factors: np.ndarray, q: np.ndarray, transpose: bool) -> tuple[np.ndarr
 
 def _direct_log_singular_values(factors: np.ndarray) -> np.ndarray:
     """log σ of the product formed explicitly, rescaled after every factor: exact to
-    about eps · σ_1 / σ_i relative, so only for the σ_i not far below σ_1."""
+    about eps · σ_1 / σ_i relative, so only for the σ_i not far below σ_1. The scale is
+    the largest |entry|, not the Frobenius norm, whose squares underflow to 0 for entries
+    below 1e-154 (and overflow above 1e154)."""
     p = np.eye(factors.shape[1])
     scale = 0.0
     for J in factors:
         p = J @ p
-        norm = np.linalg.norm(p)
+        norm = np.abs(p).max()
         if norm == 0:
             return np.full(len(p), -np.inf)
         p /= norm

@@ -52,8 +52,9 @@ def test_bad_arguments_exit_2(argv, capsys):
             2,
         ),
         (
-            ["--hidden", "4", "--T", "8", "--scale", "1e250"],
-            "overflows float64 with the recurrent weights scaled by 1e+250; use a smaller --scale",
+            ["--hidden", "4", "--T", "8", "--scale", "1.7e308"],
+            "overflows float64 with the recurrent weights scaled by 1.7e+308; use a smaller "
+            "--scale",
             1,
         ),
         (["--checkpoint", "no/such.npz"], "no/such.npz: no such checkpoint", 1),
@@ -61,6 +62,17 @@ def test_bad_arguments_exit_2(argv, capsys):
 )
 def test_options_that_do_not_fit(argv, message, code, capsys):
     _one_line_error(capsys, cli.main(["dynamics", "--starts", "2", *argv]), message, code)
+
+
+def test_saturated_tanh_cell_has_zero_jacobians(capsys):
+    """W_hh x 1e250 saturates every tanh after the first step, so every J_t after it is
+    exactly 0: exponents and the product's log σ are -inf. Before, the product's norm,
+    taken from its squares, overflowed and the command reported an overflow instead."""
+    argv = ["dynamics", "-q", "--hidden", "4", "--T", "8", "--starts", "2", "--scale", "1e250"]
+    assert cli.main(argv) == 0
+    row = capsys.readouterr().out.splitlines()[3].split()
+    assert row[:3] == ["rnn", "default", "x1e+250"]
+    assert row[4:7] == ["-inf", "-inf", "-inf"] and row[8] == "-inf"
 
 
 def test_diverging_trajectory_is_one_line(capsys):

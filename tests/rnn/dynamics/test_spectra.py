@@ -193,3 +193,19 @@ def test_constant_symmetric_map_product_is_its_power(linear_cell) -> None:
     np.testing.assert_allclose(
         spec.log_singular_values, spec.distances[:, None] * np.log(d), rtol=1e-10, atol=1e-9
     )
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e160])
+def test_products_of_jacobians_beyond_the_square_root_of_the_float_range(
+    linear_cell, scale: float
+) -> None:
+    """Factors whose entries square to below the smallest or above the largest float:
+    their product's log σ is finite (it was -inf: its norm was taken from the squares)."""
+    rng = np.random.default_rng(8)
+    q = np.linalg.qr(rng.normal(size=(4, 4)))[0]
+    d = np.array([1.5, 1.0, 0.2, 1e-3]) * scale
+    cell = _linear(linear_cell, q @ np.diag(d) @ q.T)
+    spec = jacobian_product_spectrum(cell, np.zeros((40, 1)), distances=[1, 2, 40])
+    np.testing.assert_allclose(
+        spec.log_singular_values, spec.distances[:, None] * np.log(d), rtol=1e-12
+    )
