@@ -15,6 +15,7 @@ from ..command import (
     command,
     positive_float,
     positive_int,
+    refuse_same_file,
     show_progress,
     write_atomically,
 )
@@ -109,6 +110,12 @@ def dynamics(args: argparse.Namespace) -> None:
 
             raise CLIError(PLOTS_HINT) from None
         check_folder(args.output, "-o")
+        from ..dynamics_plots import FIGURES
+
+        for name in FIGURES:  # written over the checkpoint, were it one of them
+            path = os.path.join(args.output, name)
+            checkpoint = [("the --checkpoint", args.checkpoint)]
+            refuse_same_file("-o", path, checkpoint, f"{name} would replace it")
     try:
         if args.checkpoint:
             subject = study.from_checkpoint(args.checkpoint, args.T, args.seed)
@@ -154,8 +161,6 @@ def dynamics(args: argparse.Namespace) -> None:
     if fixed.unconverged:
         print(f"{fixed.unconverged} starts did not converge (slow regions, not fixed points)")
     if args.output:
-        from ..dynamics_plots import FIGURES
-
         for name, draw in FIGURES.items():
             path = os.path.join(args.output, name)
             try:

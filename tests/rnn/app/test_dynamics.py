@@ -158,6 +158,20 @@ def test_task_checkpoint_round_trip(tmp_path, capsys):
     assert "gru (adding)" in out and "fixed point 0" in out
 
 
+def test_pictures_never_replace_the_checkpoint(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "spectrum.png"  # a checkpoint by the name of a picture -o writes
+    argv = ["task", "adding", "--cell", "gru", "--T", "6", "--hidden", "3", "--steps", "1"]
+    assert cli.main([*argv, "--batch", "2", "--save", str(path), "-q"]) == 0
+    saved = path.read_bytes()
+    capsys.readouterr()
+    argv = ["dynamics", "--checkpoint", str(path), "--T", "5", "--starts", "2", "-q", "-o"]
+    message = f"-o {path} is also the --checkpoint ({path}): spectrum.png would replace it"
+    _one_line_error(capsys, cli.main([*argv, str(tmp_path)]), message)
+    assert path.read_bytes() == saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spectrum.png"]
+
+
 def test_copy_task_checkpoint(tmp_path):
     path = tmp_path / "copy.npz"
     argv = ["task", "copy", "--cell", "lstm", "--T", "3", "--hidden", "4", "--steps", "2"]
