@@ -18,6 +18,7 @@ moves nearby: |λ| < 1 for all of them makes it stable (an attractor of the disc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,9 +138,17 @@ def fixed_points(
     A start converges when q = ½‖F(s) − s‖² ≤ ``tol`` within ``max_iter`` steps (module
     docstring); points closer than ``merge_tol`` (relative) are merged, keeping the one
     with the lowest q. Returns a :class:`FixedPoints`, most visited points first.
+    ValueError for a ``tol`` or ``merge_tol`` that is not a finite number >= 0 or a
+    ``max_iter`` that is not an integer >= 0.
     """
     fmap = step_map(model)
     where = "fixed_points"
+    for name, value in (("tol", tol), ("merge_tol", merge_tol)):
+        # inf would pass every start as a point, NaN none, a negative merge_tol none
+        if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value!r}")
+    if not isinstance(max_iter, (int, np.integer)) or isinstance(max_iter, bool) or max_iter < 0:
+        raise ValueError(f"{where}: max_iter must be an integer >= 0, got {max_iter!r}")
     x = np.asarray(x_const, dtype=np.float64)
     if x.shape != (fmap.input_size,):
         raise ValueError(f"{where}: x_const must have shape ({fmap.input_size},), got {x.shape}")

@@ -66,6 +66,23 @@ def test_bad_starts_are_a_clear_error() -> None:
         fixed_points(cell, [0.0, 1.0], np.zeros((1, 2)))
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("tol", np.inf, "tol must be a finite number >= 0, got inf"),  # was: starts as points
+        ("tol", np.nan, "tol must be a finite number >= 0, got nan"),
+        ("tol", -1e-20, "tol must be a finite number >= 0, got -1e-20"),
+        ("merge_tol", -1.0, "merge_tol must be a finite number >= 0, got -1.0"),  # duplicates
+        ("merge_tol", np.nan, "merge_tol must be a finite number >= 0, got nan"),
+        ("max_iter", -3, "max_iter must be an integer >= 0, got -3"),
+        ("max_iter", 2.5, "max_iter must be an integer >= 0, got 2.5"),
+    ],
+)
+def test_search_options_are_checked(option: str, value: object, message: str) -> None:
+    with pytest.raises(ValueError, match=f"fixed_points: {message}"):
+        fixed_points(_two_unit_system(), [0.0], np.ones((3, 2)), **{option: value})
+
+
 def test_jacobians_that_swamp_the_damping_leave_those_starts_unconverged() -> None:
     """Weights of order 1e10 saturate tanh: the Jacobians are 0 or huge, and the damped
     Gauss-Newton matrix is singular in floating point for some starts. Those take no
