@@ -162,7 +162,7 @@ def compare_layer(
         for t, (g, m) in enumerate(zip(auto["dh"][key], ref["dh"][key], strict=True)):
             steps[key].append((t, float(np.linalg.norm(g)), float(np.linalg.norm(m))))
             errors[key].append(_relative(g, m)[1])
-            if divergence[key] is None and errors[key][-1] > tol:
+            if divergence[key] is None and not errors[key][-1] <= tol:  # NaN is beyond it
                 divergence[key] = t
     found = [t for t in divergence.values() if t is not None]
     return Comparison(

@@ -52,6 +52,28 @@ def test_a_wrong_reference_is_reported_at_the_right_step(monkeypatch):
     assert "MISMATCH" in str(report)
 
 
+def test_a_step_that_is_not_a_number_is_beyond_tolerance(monkeypatch):
+    # NaN > tol is False: a NaN dL/dh_t on one side passed as "agrees within tolerance"
+    real = manual.backward
+
+    def broken(dout, cache, dh_n=None, dc_n=None):
+        res = real(dout, cache, dh_n=dh_n, dc_n=dc_n)
+        res.dh[2] = np.nan
+        return res
+
+    monkeypatch.setattr(compare_mod.manual, "backward", broken)
+    report = compare("gru", steps=5)
+    assert report.first_divergence == 2 and not report.ok
+    assert "first step beyond tolerance: t=2" in str(report) and "MISMATCH" in str(report)
+
+
+def test_inputs_that_are_not_numbers_are_not_said_to_agree():
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    x[2, 0, 1] = np.nan
+    text = str(compare_layer(make_layer("gru", input_size=3, hidden_size=4), x))
+    assert "every step agrees" not in text and "first step beyond tolerance: t=0" in text
+
+
 CONFIGS = {
     "batch-first": dict(batch_first=True),
     "3-layers": dict(num_layers=3),
