@@ -73,7 +73,7 @@ def _minimise(
     eye = np.eye(D)
     q, g = speed(fmap, xw, s)
     for _ in range(max_iter):
-        active = q > tol
+        active = ~_converged(q, s, tol)
         if not active.any():
             break
         a = batched_jacobians(fmap, xw[active], s[active]) - eye
@@ -106,6 +106,12 @@ def _solve(lhs: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return steps, solved
 
 
+def _converged(q: np.ndarray, s: np.ndarray, tol: float) -> np.ndarray:
+    """q ≤ tol (1 + ‖s‖²) per row: rounding alone leaves ‖F(s) − s‖ near eps ‖s‖, so an
+    absolute bound on q could not be met at a fixed point far from the origin."""
+    return q <= tol * (1 + np.einsum("md,md->m", s, s))
+
+
 def _merge(points: np.ndarray, q: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """Representatives (lowest q first) of points closer than ``tol`` (relative to
     1 + ‖s‖) and how many points each stands for."""
@@ -135,9 +141,9 @@ def fixed_points(
     constant input ``x_const`` (I,), searched from each row of ``starts`` (M, D) (joint
     states; for the LSTM s = [h; c], D = 2H).
 
-    A start converges when q = ½‖F(s) − s‖² ≤ ``tol`` within ``max_iter`` steps (module
-    docstring); points closer than ``merge_tol`` (relative) are merged, keeping the one
-    with the lowest q. Returns a :class:`FixedPoints`, most visited points first.
+    A start converges when q = ½‖F(s) − s‖² ≤ ``tol`` (1 + ‖s‖²) within ``max_iter``
+    steps (module docstring); points closer than ``merge_tol`` (relative) are merged,
+    keeping the one with the lowest q. Returns a :class:`FixedPoints`, most visited points first.
     ValueError for a ``tol`` or ``merge_tol`` that is not a finite number >= 0 or a
     ``max_iter`` that is not an integer >= 0.
     """
@@ -161,7 +167,7 @@ def fixed_points(
     xw = np.repeat(fmap.project(x), len(s), axis=0)
     with np.errstate(over="ignore", invalid="ignore"):
         s, q = _minimise(fmap, xw, s, tol, max_iter)
-    ok = q <= tol
+    ok = _converged(q, s, tol)
     reps, counts = _merge(s[ok], q[ok], merge_tol)
     points, q = s[ok][reps], q[ok][reps]
     order = np.argsort(-counts, kind="stable")

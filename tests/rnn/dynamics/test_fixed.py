@@ -45,6 +45,23 @@ def test_finds_the_analytic_fixed_points_with_their_stability() -> None:
     assert np.all(found.q < 1e-20)
 
 
+@pytest.mark.parametrize("size", [1.0, 1e8])
+def test_a_fixed_point_far_from_the_origin_is_found(size: float) -> None:
+    """h <- relu(x + W h), W = 0.5 Q, has the one stable point s* = (I - W)⁻¹ x 1. At
+    ‖s*‖ ≈ 1e8 rounding alone leaves q near 1e-12, so a bound on q that ignores ‖s‖
+    reported the point as 8 unconverged starts."""
+    rng = np.random.default_rng(0)
+    w = 0.5 * np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    cell = rnn.RNNCell(1, 3, bias=False, nonlinearity="relu", dtype=np.float64)
+    cell.weight_ih.data[:] = 1.0
+    cell.weight_hh.data[:] = w
+    want = np.linalg.solve(np.eye(3) - w, np.full(3, size))
+    assert (want > 0).all()
+    found = fixed_points(cell, [size], rng.uniform(0, 2 * size, (8, 3)))
+    assert len(found.points) == 1 and found.unconverged == 0 and found.labels == ["stable"]
+    np.testing.assert_allclose(found.points[0], want, rtol=1e-10)
+
+
 def test_lstm_fixed_points_are_fixed_in_the_joint_state() -> None:
     minigrad.manual_seed(2)
     cell = rnn.LSTMCell(2, 3, dtype=np.float64)
