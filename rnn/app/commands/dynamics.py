@@ -19,6 +19,7 @@ from ..command import (
     show_progress,
     write_atomically,
 )
+from ..memory import require
 
 CELLS = ("rnn", "lstm", "gru", "irnn")
 
@@ -81,6 +82,19 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
     add_quiet(parser)
 
 
+def _require_memory(
+    args: argparse.Namespace, states: int, gates: int, hidden: int, inputs: int
+) -> None:
+    """ValueError (one line) when the analysis cannot fit in memory. It holds, in float64,
+    the weights a few times, every step Jacobian (T, D, D) twice while they are joined
+    (about 2.2 times their size measured), and the fixed-point search's (starts, D, D)
+    matrices a few times."""
+    D = states * hidden
+    weights = gates * hidden * (inputs + hidden + 2)
+    need = 8 * (3 * weights + D * D * (2 * args.T + 4 * args.starts))
+    require(need, f"the analysis (--T {args.T}, state size D = {D}, --starts {args.starts})")
+
+
 @command(
     "dynamics",
     help="Lyapunov spectrum, Jacobian-product singular values and fixed points of a cell",
@@ -89,6 +103,7 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
 def dynamics(args: argparse.Namespace) -> None:
     import numpy as np
 
+    from ...cells import cell_kind
     from .. import dynamics as study
     from ..progress import bar
 
@@ -120,7 +135,13 @@ def dynamics(args: argparse.Namespace) -> None:
         if args.checkpoint:
             subject = study.from_checkpoint(args.checkpoint, args.T, args.seed)
         else:
+            kind = cell_kind("rnn" if args.cell == "irnn" else args.cell)
+            _require_memory(args, len(kind.state), kind.gates, args.hidden, 2)
             subject = study.build(args.cell, args.hidden, args.T, args.init, args.scale, args.seed)
+        layer = subject.layer
+        _require_memory(
+            args, len(layer.kind.state), layer.kind.gates, layer.hidden_size, subject.x.shape[2]
+        )
     except ValueError as e:
         raise CLIError(str(e)) from None
     D = len(subject.layer.kind.state) * subject.layer.hidden_size

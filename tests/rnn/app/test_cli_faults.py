@@ -122,6 +122,7 @@ def test_checkpoint_contents_that_do_not_fit_are_one_line_errors(
         ["task", "adding", "--batch", "1000000000", "-q"],
         ["graph", "--hidden", "10000000", "-o", "g.dot"],
         ["gradflow", "--hidden", "10000000", "--json"],
+        ["dynamics", "--hidden", "10000000", "-q"],
     ],
     ids=lambda a: a[0],
 )

@@ -172,6 +172,20 @@ def test_pictures_never_replace_the_checkpoint(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spectrum.png"]
 
 
+def test_a_sequence_too_long_for_memory_is_refused_before_the_analysis(tmp_path, capsys):
+    # T = 10⁶ step Jacobians of an LSTM with D = 256 are 977 GB: they were built
+    # chunk by chunk until the machine ran out of memory
+    argv = ["dynamics", "--cell", "lstm", "--hidden", "128", "--T", "1000000", "-q"]
+    message = "the analysis (--T 1000000, state size D = 256, --starts 64) needs about"
+    _one_line_error(capsys, cli.main(argv), message)
+    path = tmp_path / "adding.npz"
+    argv = ["task", "adding", "--cell", "gru", "--T", "6", "--hidden", "64", "--steps", "1"]
+    assert cli.main([*argv, "--batch", "2", "--save", str(path), "-q"]) == 0
+    capsys.readouterr()
+    argv = ["dynamics", "--checkpoint", str(path), "--T", "1000000", "-q"]
+    _one_line_error(capsys, cli.main(argv), "--T 1000000, state size D = 64")
+
+
 def test_copy_task_checkpoint(tmp_path):
     path = tmp_path / "copy.npz"
     argv = ["task", "copy", "--cell", "lstm", "--T", "3", "--hidden", "4", "--steps", "2"]
