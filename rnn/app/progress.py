@@ -29,6 +29,13 @@ def bar(total: int, *, initial: int = 0, desc: str | None = None, enabled: bool 
 
 
 def write(message: str) -> None:
-    """Print ``message`` to stdout above any running bar, and flush it."""
-    tqdm.write(message, file=sys.stdout)
+    """Print ``message`` to stdout above any running bar, and flush it. Characters that
+    stdout's encoding cannot represent (a sample of a non-ASCII text on an ASCII or
+    Latin-1 stdout) are written as backslash escapes, as Python writes them to stderr:
+    a log line never stops a run."""
+    try:
+        tqdm.write(message, file=sys.stdout)
+    except UnicodeEncodeError as e:  # raised before anything of the line is written
+        escaped = message.encode(e.encoding, "backslashreplace").decode(e.encoding)
+        tqdm.write(escaped, file=sys.stdout)
     sys.stdout.flush()

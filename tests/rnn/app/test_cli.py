@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import math
 import os
 import re
@@ -379,3 +380,21 @@ def test_the_command_line_runs_blas_on_one_thread_unless_the_user_chose():
     assert threads_around_main(env)[1] == "1"
     before, after = threads_around_main({**env, "OPENBLAS_NUM_THREADS": "2"})
     assert before == after  # the user's choice stands
+
+
+def test_training_on_an_ascii_stdout_escapes_a_non_ascii_sample(tmp_path, monkeypatch):
+    # A sample of a non-ASCII text written to a stdout that cannot encode it (an ASCII
+    # or Latin-1 locale, a Windows console) is escaped, as Python writes to stderr: the
+    # run goes on and writes its checkpoint (it stopped with a UnicodeEncodeError).
+    text = tmp_path / "snow.txt"
+    text.write_text("☃ naïve café — déjà vu\n" * 40, encoding="utf-8")
+    raw = io.BytesIO()
+    stdout = io.TextIOWrapper(raw, encoding="ascii", write_through=True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    ckpt = tmp_path / "c.npz"
+    status = train(text, ckpt, "--steps", "4", "--sample-every", "2", "--no-baselines")
+    out = raw.getvalue().decode("ascii")
+    assert status == 0, out
+    assert minigrad.load(ckpt)["step"] == 4
+    assert "--- sample at step 2 ---" in out and "--- sample at step 4 ---" in out
+    assert "\\u" in out or "\\x" in out
