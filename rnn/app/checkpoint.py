@@ -4,7 +4,8 @@ A checkpoint is one ``minigrad.save`` file (an ``.npz``, never pickled, written
 atomically) holding a dict::
 
     format, version     "rnn-charlm", 1
-    config              the TrainConfig as a dict (sizes, optimiser, data, seed, ...)
+    config              the TrainConfig as a dict (sizes, optimiser, data, seed, whether
+                        the step ran eagerly or compiled, ...)
     vocabulary          the characters, in id order (a str)
     text_sha256         digest of the training text (a resumed run must see the same text)
     step                optimiser steps taken so far
@@ -164,6 +165,8 @@ def check_contents(state: dict[str, Any]) -> str | None:
             return f"the config's {name} {config.get(name)!r} is not a positive integer"
     if config.get("dtype") not in ("float32", "float64"):
         return f"the config's dtype {config.get('dtype')!r} is not float32 or float64"
+    if not isinstance(config.get("eager", False), bool):
+        return f"the config's eager {config.get('eager')!r} is not true or false"
     vocab = state["vocabulary"]
     if not isinstance(vocab, str) or not vocab or len(set(vocab)) != len(vocab):
         return "the vocabulary is not a string of distinct characters"

@@ -86,6 +86,7 @@ class TrainConfig:
     max_chars: int = 1_000_000  # of the default corpus, all sides together
     val_fraction: float = 0.1  # held out for validation; half as much again for tuning
     dtype: str = "float32"
+    eager: bool = False  # the step op by op; False: compiled (they round differently)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (for checkpoints)."""
@@ -139,14 +140,17 @@ class Trainer:
 
     Build one with ``Trainer(config, corpus)`` for a fresh run (``corpus``: a
     :class:`~rnn.app.corpus.Split`, or one text, split by :func:`split_document`) or
-    :meth:`Trainer.resume` from a checkpoint; call :meth:`fit`.
+    :meth:`Trainer.resume` from a checkpoint; call :meth:`fit`. ``eager`` (given, it sets
+    ``config.eager``) runs the step op by op instead of compiled.
     """
 
-    def __init__(self, config: TrainConfig, corpus: Split | str, eager: bool = False) -> None:
+    def __init__(self, config: TrainConfig, corpus: Split | str, eager: bool | None = None) -> None:
         if config.cell not in CELLS:
             raise ValueError(f"cell must be one of {', '.join(CELLS)}, got {config.cell!r}")
         if config.optim not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}")
+        if eager is not None:
+            config.eager = bool(eager)
         self.config = config
         if isinstance(corpus, str):
             corpus = split_document("the text", corpus, config.val_fraction)
@@ -164,7 +168,7 @@ class Trainer:
         self.model = CharLM(len(self.vocab), config.hidden, config.layers, config.cell, dtype=dtype)
         self.optimizer = OPTIMIZERS[config.optim](self.model.parameters(), lr=config.lr)
         # The step's loss, compiled unless eager (see rnn.app.step.loss_function).
-        self.loss = loss_function(self._loss, eager)
+        self.loss = loss_function(self._loss, config.eager)
         self.step = 0
         self.carry: Any = None
         self.val_nats: float | None = None
@@ -269,7 +273,7 @@ class Trainer:
         cls,
         path: str | os.PathLike[str],
         corpus: Split | str | None = None,
-        eager: bool = False,
+        eager: bool | None = None,
         **changes: Any,
     ) -> Trainer:
         """A trainer in the exact state saved at ``path``.
@@ -277,12 +281,22 @@ class Trainer:
         ``corpus`` is the split text (default: reloaded from the saved config); it must
         be the one the checkpoint was trained on. ``changes`` override config fields
         that do not alter the model or the data (steps, lr, clip, eval/sample cadence).
+        The step stays the one the run was trained with, eager or compiled (they round
+        differently, so another would not continue bit for bit): ``eager`` may only
+        repeat it (None: the checkpoint's; a checkpoint that does not say was compiled).
         """
         state = load_checkpoint(path)
         trained_on = _data_name(state["config"].get("data"))
         config = _changed(TrainConfig.from_dict(state["config"]), changes)
+        if eager is not None and bool(eager) != config.eager:
+            trained = "eagerly (--eager)" if config.eager else "with the compiled step"
+            asked = "--eager" if eager else "a compiled step"
+            raise ValueError(
+                f"{path}: the run was trained {trained}; a resumed run keeps its step "
+                f"(the two round differently, so {asked} would not continue it bit for bit)"
+            )
         corpus = load_corpus(config) if corpus is None else corpus
-        trainer = cls(config, corpus, eager)
+        trainer = cls(config, corpus)
         if trainer.data.text_sha256 != state["text_sha256"]:
             raise ValueError(
                 f"{path}: trained on a different text (or split of it) than the one given: "

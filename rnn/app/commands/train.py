@@ -221,8 +221,10 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         given["data"] = args.data[0]
     try:
         if args.resume:
-            trainer = Trainer.resume(args.resume, eager=args.eager, **given)
-            print(f"resuming {args.resume} at step {trainer.step}")
+            # Without --eager, the step the run was trained with (see Trainer.resume).
+            trainer = Trainer.resume(args.resume, eager=args.eager or None, **given)
+            step = " (the eager step, as it was trained)" if trainer.config.eager else ""
+            print(f"resuming {args.resume} at step {trainer.step}{step}")
         else:
             config = TrainConfig(**given)
             trainer = Trainer(config, load_corpus(config), args.eager)

@@ -140,6 +140,31 @@ def test_train_and_resume_equal_one_uninterrupted_run(text_file, tmp_path, capsy
     assert rest["rng"] == whole["rng"]
 
 
+def test_a_run_trained_eagerly_resumes_eagerly(text_file, tmp_path, capsys):
+    # The eager and the compiled step round differently: a run trained with --eager
+    # and resumed as the program says (rnn train --resume PATH, no --eager) continues
+    # with the eager step, bit for bit; before, it went on compiled and ended elsewhere.
+    assert train(text_file, tmp_path / "whole.npz", "--steps", "6", "--eager") == 0
+    assert train(text_file, tmp_path / "half.npz", "--steps", "3", "--eager") == 0
+    resumed = ["train", "--resume", str(tmp_path / "half.npz"), "--steps", "6", "--quiet"]
+    assert cli.main([*resumed, "--checkpoint", str(tmp_path / "rest.npz")]) == 0
+    whole, rest = minigrad.load(tmp_path / "whole.npz"), minigrad.load(tmp_path / "rest.npz")
+    for name, value in whole["model"].items():
+        assert np.array_equal(value, rest["model"][name]), name
+    assert rest["val_nats"] == whole["val_nats"]
+    assert whole["config"]["eager"] is rest["config"]["eager"] is True
+    assert "at step 3 (the eager step, as it was trained)" in capsys.readouterr().out
+
+
+def test_eager_on_a_compiled_runs_checkpoint_is_refused(text_file, tmp_path, capsys):
+    ckpt = tmp_path / "c.npz"
+    assert train(text_file, ckpt, "--steps", "2") == 0
+    capsys.readouterr()
+    status = cli.main(["train", "--resume", str(ckpt), "--steps", "4", "--eager"])
+    one_line_error(capsys, status, "trained with the compiled step", "bit for bit")
+    assert minigrad.load(ckpt)["step"] == 2
+
+
 def test_resume_without_out_continues_in_the_same_file(text_file, tmp_path, capsys):
     ckpt = tmp_path / "c.npz"
     assert train(text_file, ckpt, "--steps", "2") == 0
