@@ -4,7 +4,8 @@
 One ``minigrad.save`` file (an ``.npz``, never pickled) holding a dict::
 
     format, version     "rnn-task", 1
-    config              task, cell, T, hidden, seed, steps, final_loss, and the
+    config              task, cell, T, hidden, seed, steps (taken: fewer than asked when
+                        --cpu-limit ended training), final_loss, and the
                         nonlinearity and orthogonal map when the run chose them
     model               the TaskModel's state dict
 

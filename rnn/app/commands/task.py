@@ -157,7 +157,8 @@ def task(args: argparse.Namespace) -> None:
     if args.save:
         from ..taskfile import save_task_model
 
-        config = {k: getattr(args, k) for k in ("task", "cell", "T", "hidden", "seed", "steps")}
+        config = {k: getattr(args, k) for k in ("task", "cell", "T", "hidden", "seed")}
+        config["steps"] = result.steps  # taken: fewer than --steps when --cpu-limit stopped it
         config.update(
             {k: getattr(args, k) for k in ("orthogonal", "nonlinearity") if getattr(args, k)}
         )

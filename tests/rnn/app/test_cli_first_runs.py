@@ -407,6 +407,22 @@ def test_task_says_when_its_cpu_limit_ended_training(monkeypatch, capsys):
     assert int(taken) < 1000 and rest.startswith(" of 1000 (--cpu-limit 1 min reached): "), last
 
 
+def test_a_model_saved_after_its_cpu_limit_records_the_steps_it_took(monkeypatch, tmp_path, capsys):
+    # --save's config holds the steps the model was trained for; before, the --steps
+    # asked (1000 here, where the --cpu-limit stopped training at 10).
+    from rnn.app.taskfile import read
+
+    clock = itertools.count(0.0, 30.0)  # every read of the CPU clock: 30 s more
+    monkeypatch.setattr(tasks.time, "process_time", lambda: next(clock))
+    saved = tmp_path / "model.npz"
+    argv = ["task", "adding", "--T", "5", "--steps", "1000", "--hidden", "4", "--batch", "2"]
+    argv += ["--log-every", "10", "--cpu-limit", "1", "--save", str(saved)]
+    assert cli.main(argv) == 0
+    taken = int(capsys.readouterr().out.strip().splitlines()[-2].split(" steps", 1)[0])
+    assert taken < 1000
+    assert read(saved)["config"]["steps"] == taken
+
+
 @pytest.mark.parametrize(
     "argv, said",
     [
