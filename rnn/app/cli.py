@@ -197,18 +197,24 @@ class StdoutError(Exception):
 class _Stdout:
     """``sys.stdout`` while a command runs: the same stream, except that a failed write
     or flush raises :class:`StdoutError` naming stdout and the reason. A closed pipe
-    stays a :class:`BrokenPipeError`, which ends the run quietly."""
+    stays a :class:`BrokenPipeError`, which ends the run quietly. Characters the
+    stream's encoding cannot represent (a file name or a sample on an ASCII stdout) are
+    written as backslash escapes, as Python writes them to stderr."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         with _naming_stdout():
-            return self._stream.write(text)
+            try:
+                return self._stream.write(text)
+            except UnicodeEncodeError as e:  # raised before anything of it is written
+                self._stream.write(text.encode(e.encoding, "backslashreplace").decode(e.encoding))
+                return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:
-        with _naming_stdout():
-            self._stream.writelines(lines)
+        for line in lines:
+            self.write(line)
 
     def flush(self) -> None:
         with _naming_stdout():

@@ -55,7 +55,7 @@ def sample(args: argparse.Namespace) -> None:
     # what was drawn); the text ends with a newline, as print() ends it.
     try:
         for chunk in chunks:
-            sys.stdout.write(chunk)
+            _write(chunk)
             sys.stdout.flush()
     except ValueError as e:  # the model's outputs, found while drawing
         print(file=sys.stdout)
@@ -64,3 +64,19 @@ def sample(args: argparse.Namespace) -> None:
         print(file=sys.stdout, flush=True)  # the text drawn so far ends its line
         raise
     print()
+
+
+def _write(text: str) -> None:
+    """Write ``text`` to stdout as it is. Where stdout's encoding cannot represent one of
+    its characters, the text before it is written and a ValueError names it: the text is
+    the command's product, so it is not written with escapes in its place."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError as e:
+        sys.stdout.write(text[: e.start])
+        raise ValueError(
+            f"stdout's encoding ({encoding}) cannot write {text[e.start]!r}, which the text "
+            "holds; set PYTHONIOENCODING=utf-8 (or a UTF-8 locale) to write it"
+        ) from None
+    sys.stdout.write(text)

@@ -413,9 +413,7 @@ def test_training_on_an_ascii_stdout_escapes_a_non_ascii_sample(tmp_path, monkey
     # run goes on and writes its checkpoint (it stopped with a UnicodeEncodeError).
     text = tmp_path / "snow.txt"
     text.write_text("☃ naïve café — déjà vu\n" * 40, encoding="utf-8")
-    raw = io.BytesIO()
-    stdout = io.TextIOWrapper(raw, encoding="ascii", write_through=True)
-    monkeypatch.setattr(sys, "stdout", stdout)
+    raw = _ascii_stdout(monkeypatch)
     ckpt = tmp_path / "c.npz"
     status = train(text, ckpt, "--steps", "4", "--sample-every", "2", "--no-baselines")
     out = raw.getvalue().decode("ascii")
@@ -423,3 +421,43 @@ def test_training_on_an_ascii_stdout_escapes_a_non_ascii_sample(tmp_path, monkey
     assert minigrad.load(ckpt)["step"] == 4
     assert "--- sample at step 2 ---" in out and "--- sample at step 4 ---" in out
     assert "\\u" in out or "\\x" in out
+
+
+def _ascii_stdout(monkeypatch) -> io.BytesIO:
+    """An ASCII stdout (an ASCII or Latin-1 locale, a Windows console); what it was
+    written is in the returned buffer (the wrapper kept alive with it)."""
+    raw = io.BytesIO()
+    wrapper = io.TextIOWrapper(raw, encoding="ascii", write_through=True)
+    monkeypatch.setattr(sys, "stdout", wrapper)
+    _KEEP.append(wrapper)  # a wrapper collected closes the buffer
+    return raw
+
+
+_KEEP: list[io.TextIOWrapper] = []
+
+
+def test_a_non_ascii_file_name_on_an_ascii_stdout_is_escaped(tmp_path, monkeypatch):
+    # The split's description names the file: escaped, not a UnicodeEncodeError traceback.
+    text = tmp_path / "café.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    raw = _ascii_stdout(monkeypatch)
+    assert train(text, tmp_path / "c.npz", "--steps", "2", "--no-baselines") == 0
+    assert "caf\\xe9.txt" in raw.getvalue().decode("ascii")
+
+
+def test_sample_on_an_ascii_stdout_names_the_character_it_cannot_write(
+    tmp_path, monkeypatch, capsys
+):
+    # The sample is the product: not written with escapes, but up to the character that
+    # the encoding cannot hold, then one line naming it and how to write it.
+    text = tmp_path / "snow.txt"
+    text.write_text("ab☃" * 300, encoding="utf-8")
+    ckpt = tmp_path / "c.npz"
+    assert train(text, ckpt, "--steps", "2", "--no-baselines") == 0
+    capsys.readouterr()
+    raw = _ascii_stdout(monkeypatch)
+    status = cli.main(["sample", str(ckpt), "--prime", "ab☃", "--length", "5"])
+    err = capsys.readouterr().err
+    assert status == 1 and err.count("\n") == 1, err
+    assert "cannot write '☃'" in err and "PYTHONIOENCODING=utf-8" in err
+    assert raw.getvalue().decode("ascii").startswith("ab")
