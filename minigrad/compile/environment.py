@@ -98,7 +98,7 @@ class Environment:
                 if depth < DEPTH:
                     stack.extend((m, depth + 1) for m in f._modules.values())
                 stack.extend((m, depth) for m in _methods(type(f)))
-                for klass, name in _class_data(type(f)):  # Model.scale = 2.0
+                for klass, name in _class_data(type(f)):  # Model.scale = 2.0, M.act = g
                     label = f"{name} (attribute of class {klass.__qualname__})"
                     self._add(label, vars(klass), name, stack, depth)
                 continue
@@ -178,20 +178,17 @@ def _methods(cls: type) -> list[Any]:
 
 
 def _class_data(cls: type) -> list[tuple[type, str]]:
-    """The data attributes (not methods, not dunder names) of the caller's classes in
-    ``cls``'s hierarchy: ``self.scale`` reads the class's while the instance has none."""
+    """The attributes (not dunder names) of the caller's classes in ``cls``'s hierarchy:
+    data, which ``self.scale`` reads while the instance has none, and methods, which a
+    class may have replaced since (``Model.act = ...``): keyed by identity."""
     found = []
     for klass in cls.__mro__:
         if not _own(klass):
             continue
-        for name, attr in vars(klass).items():
-            if name.startswith("__") or isinstance(attr, _CODE):
-                continue
-            found.append((klass, name))
+        for name in vars(klass):
+            if not name.startswith("__"):
+                found.append((klass, name))
     return found
-
-
-_CODE = (types.FunctionType, staticmethod, classmethod, property)
 
 
 def _own(f: Any) -> bool:

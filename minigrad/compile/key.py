@@ -253,7 +253,7 @@ def state_of(x: Any, budget: int, found: set[int], modules: bool = True) -> Any:
     if isinstance(x, types.MethodType) and isinstance(x.__self__, Module):
         return ("method", x.__func__, state_of(x.__self__, budget, found, modules))
     if isinstance(x, (types.FunctionType, types.MethodType)):
-        return ("F", x)  # what it reads is in the key on its own
+        return ("fn", x)  # what it reads is in the key on its own
     if type(x) is COMPILED:
         return state_of(x.fn, budget, found, modules)
     return identity_key(x)
@@ -270,6 +270,8 @@ def _show(item: Any) -> str:
         return repr(item[2])
     if kind == "F":
         return item[2]
+    if kind == "fn":
+        return f"function {getattr(item[1], '__qualname__', item[1])}"
     if kind == "same":
         return "all distinct" if item[1] is None else f"first places {list(item[1])}"
     if kind == "M":

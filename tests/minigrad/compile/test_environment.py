@@ -439,6 +439,62 @@ def test_a_class_attribute_a_module_reads_is_read_at_every_call(compiled_as: str
     assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
 
 
+class _Acting(minigrad.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+
+    def act(self, u):
+        return u
+
+    def forward(self, x):
+        return self.act(self.lin(x)).sum()
+
+
+@pytest.mark.parametrize("compiled_as", ["module", "closure"])
+def test_a_method_replaced_on_the_class_captures_again(compiled_as: str) -> None:
+    # _Acting.act = ... after a capture replayed the old method without a word.
+    model, x = _Acting(), minigrad.tensor(X)
+    step = (
+        minigrad.compile(model) if compiled_as == "module" else minigrad.compile(lambda v: model(v))
+    )
+    act, forward = _Acting.act, _Acting.forward
+    try:
+        assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
+        _Acting.act = lambda self, u: u * 2.0
+        assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
+        _Acting.forward = lambda self, v: self.act(self.lin(v)).sum() * 3.0
+        assert step(x).item() == pytest.approx(model(x).item(), rel=1e-12)
+        assert step.captures == 3
+    finally:
+        _Acting.act, _Acting.forward = act, forward
+
+
+def test_a_function_replaced_again_and_again_is_named_in_the_warning() -> None:
+    # Describing a replaced function in the recapture warning raised IndexError.
+    global _ACT
+    w = minigrad.tensor(np.ones(2), requires_grad=True)
+    step = minigrad.compile(lambda x: _ACT(x * w).sum())
+    try:
+        with pytest.warns(RuntimeWarning, match=r"_ACT \(read by .*\): function .* -> function"):
+            for k in range(7):
+                _ACT = _times(k)
+                step(minigrad.tensor(np.ones(2)))
+    finally:
+        _ACT = _identity
+
+
+def _identity(u):
+    return u
+
+
+def _times(k):
+    return lambda u: u * k
+
+
+_ACT = _identity
+
+
 def test_what_a_module_passed_as_an_argument_reads_is_followed() -> None:
     global SCALE
     model, x = _Tempered(), minigrad.tensor(X)
