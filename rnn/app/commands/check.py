@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import decimal
 
 import numpy as np
 
@@ -43,6 +44,13 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     add("--tol", type=positive_float, help="relative tolerance (default: 1e-10 / 1e-4 by dtype)")
 
 
+def _rounded_up(value: float) -> str:
+    """``value`` to three significant digits, rounded up: the printed bound is never
+    below ``value`` (float64's epsilon 2.220446e-16 is "2.23e-16", not "2.22e-16")."""
+    bound = decimal.Context(prec=3, rounding=decimal.ROUND_CEILING).create_decimal(value)
+    return f"{float(bound):.2e}"
+
+
 @command(
     "check",
     help="compare autodiff gradients with hand-derived BPTT; exit 1 on mismatch",
@@ -58,8 +66,8 @@ def check(args: argparse.Namespace) -> int:
         # a relative tolerance below one rounding step can only be met by identical bits
         raise UsageError(
             f"--tol {args.tol!r} is below {args.dtype}'s resolution (machine epsilon "
-            f"{eps:.3g}): two ways of computing a gradient differ by rounding alone; "
-            f"give --tol {eps:.3g} or more"
+            f"{eps:.7g}): two ways of computing a gradient differ by rounding alone; "
+            f"give --tol {_rounded_up(eps)} or more"
         )
     if args.lengths is not None:
         if len(args.lengths) != args.batch:

@@ -49,15 +49,32 @@ def test_check_step_table_shows_the_error_the_tolerance_bounds(capsys):
         (
             "5e-324",
             "float64",
-            "--tol 5e-324 is below float64's resolution (machine epsilon 2.22e-16)",
+            "--tol 5e-324 is below float64's resolution (machine epsilon 2.220446e-16)",
         ),
         ("1e-300", "float64", "--tol 1e-300 is below float64's resolution"),
-        ("1e-8", "float32", "--tol 1e-08 is below float32's resolution (machine epsilon 1.19e-07)"),
+        (
+            "1e-8",
+            "float32",
+            "--tol 1e-08 is below float32's resolution (machine epsilon 1.192093e-07)",
+        ),
     ],
 )
 def test_check_tolerance_below_one_rounding_is_a_usage_error(tol, dtype, message, capsys):
     status = cli.main(["check", "--dtype", dtype, "--tol", tol])
     one_line_error(capsys, status, message, "give --tol", code=2)
+
+
+@pytest.mark.parametrize(
+    "dtype, printed, bound",
+    [("float64", "2.22e-16", "2.23e-16"), ("float32", "1.19e-07", "1.20e-07")],
+)
+def test_check_least_tolerance_it_advises_is_accepted(dtype, printed, bound, capsys):
+    # the epsilon rounded to three digits (2.22e-16 < 2.220446e-16) is below it: the
+    # advice gives the bound rounded up, and following it runs the check
+    status = cli.main(["check", "--dtype", dtype, "--tol", printed])
+    one_line_error(capsys, status, f"give --tol {bound} or more", code=2)
+    assert cli.main(["check", "--dtype", dtype, "--tol", bound]) in (0, 1)
+    assert capsys.readouterr().out.startswith("autodiff vs manual BPTT:")
 
 
 @pytest.mark.parametrize(
