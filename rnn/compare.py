@@ -7,7 +7,8 @@ Both sides get the same weights, inputs and loss
 with fixed random R, S, U, so every output and final state carries gradient. The
 report gives, for each parameter and for dx, dh0 (and dc0), the largest absolute and
 relative difference; and, for each layer and direction, the norm of dL/dh_t at each time
-step computed both ways, flagging the first step where they part by more than the tolerance.
+step computed both ways, flagging the first step where they part by more than the tolerance,
+and names every compared array whose relative difference exceeds it.
 """
 
 from __future__ import annotations
@@ -103,6 +104,9 @@ class Comparison:
                 if t is not None:
                     where = f"layer {k}, {'reverse' if d else 'forward'}"
                     lines.append(f"first step beyond tolerance in {where}: t={t}")
+        beyond = [f"{r.name} ({r.max_rel:.2e})" for r in self.rows if not r.max_rel <= self.tol]
+        if beyond:  # the table's rows that make the verdict a mismatch (NaN among them)
+            lines.append("beyond tolerance: " + ", ".join(beyond))
         lines += self.notes
         lines.append("result: " + ("MATCH" if self.ok else "MISMATCH"))
         return "\n".join(lines)

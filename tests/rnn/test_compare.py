@@ -52,6 +52,33 @@ def test_a_wrong_reference_is_reported_at_the_right_step(monkeypatch):
     assert "MISMATCH" in str(report)
 
 
+def test_a_gradient_beyond_tolerance_is_named_when_every_step_agrees(monkeypatch):
+    # the verdict came without its reason: "every step agrees within tolerance", then
+    # "result: MISMATCH", with the table the only place to find the parameter at fault
+    real = manual.backward
+
+    def skewed(dout, cache, dh_n=None, dc_n=None):
+        res = real(dout, cache, dh_n=dh_n, dc_n=dc_n)
+        res.grads["bias_hh"] = res.grads["bias_hh"] * 1.01
+        res.grads["weight_ih"] = res.grads["weight_ih"] * np.nan
+        return res
+
+    monkeypatch.setattr(compare_mod.manual, "backward", skewed)
+    report = compare("gru", steps=4)
+    assert report.first_divergence is None and not report.ok
+    text = str(report).splitlines()
+    rel = {r.name: r.max_rel for r in report.rows}
+    assert text[-3:] == [
+        "every step agrees within tolerance",
+        f"beyond tolerance: weight_ih_l0 (nan), bias_hh_l0 ({rel['bias_hh_l0']:.2e})",
+        "result: MISMATCH",
+    ]
+    loose = str(compare("gru", steps=4, tol=0.1)).splitlines()  # NaN is beyond any
+    assert loose[-2:] == ["beyond tolerance: weight_ih_l0 (nan)", "result: MISMATCH"]
+    monkeypatch.undo()
+    assert "beyond tolerance:" not in str(compare("gru", steps=4))
+
+
 def test_a_step_that_is_not_a_number_is_beyond_tolerance(monkeypatch):
     # NaN > tol is False: a NaN dL/dh_t on one side passed as "agrees within tolerance"
     real = manual.backward

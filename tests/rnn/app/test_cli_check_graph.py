@@ -37,6 +37,20 @@ def test_check_mismatch_exits_1(capsys):
     assert capsys.readouterr().out.rstrip().endswith("result: MISMATCH")
 
 
+def test_check_mismatch_names_the_rows_beyond_tolerance(capsys):
+    # float64 bias gradients differ by about 5e-16 relative while every step agrees
+    # within 3e-16: the report said "every step agrees" and "MISMATCH", and no more
+    status = cli.main(["check", "--tol", "3e-16"])
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.split("max rel err\n", 1)[1].split("\n\n")[0].splitlines()]
+    beyond = [f"{name} ({rel})" for name, _, _, rel in rows if float(rel) > 3e-16]
+    assert status == (1 if beyond else 0)
+    if beyond:
+        assert f"beyond tolerance: {', '.join(beyond)}\nresult: MISMATCH" in out
+    else:
+        assert "beyond tolerance" not in out and out.rstrip().endswith("result: MATCH")
+
+
 def test_check_step_table_shows_the_error_the_tolerance_bounds(capsys):
     assert cli.main(["check", "--cell", "gru", "--tol", "1e-6"]) == 0
     out = capsys.readouterr().out
