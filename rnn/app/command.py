@@ -226,10 +226,9 @@ def check_history(
     """``--history PATH``, checked before the run: writable (:func:`check_writable`), not
     one of the command's other files (``others``: (what it is, path) pairs, such as
     ("the --data file", "a.txt") or ("the checkpoint", ...); the record, rewritten as
-    the run goes, would replace it), and not an existing file other than a record that
-    ``--history`` wrote (a text, a model; an empty file, as ``mktemp`` makes, is
-    replaced). Raises :class:`CLIError` naming the option;
-    returns the path."""
+    the run goes, would replace it: a :class:`UsageError`), and not an existing file other
+    than a record that ``--history`` wrote (a text, a model; an empty file, as ``mktemp``
+    makes, is replaced). Raises :class:`CLIError` naming the option; returns the path."""
     checked = check_writable(path, "--history")
     refuse_same_file("--history", path, others, "the record would replace it")
     if os.path.isfile(checked) and os.path.getsize(checked) and not _is_record(checked):
@@ -249,7 +248,8 @@ def refuse_same_file(
     """Refuse ``path``, the file ``option`` writes, when it is one of the command's other
     files (``others``: (what it is, path) pairs): by its real path (``./a.txt``, another
     folder's ``../here/a.txt``, a symbolic link) or as the same file under another name (a
-    hard link). Raises :class:`CLIError` naming both and ``effect`` (what writing would do)."""
+    hard link). Raises :class:`UsageError` (two options naming one file do not fit
+    together) naming both and ``effect`` (what writing would do)."""
     real = os.path.realpath(path)
     for what, other in others:
         if other is None:
@@ -258,7 +258,7 @@ def refuse_same_file(
         with contextlib.suppress(OSError):  # either may not exist yet
             same = same or os.path.samefile(path, other)
         if same:
-            raise CLIError(
+            raise UsageError(
                 f"{option} {path} is also {what} ({other}): {effect}; choose another path"
             )
 

@@ -51,13 +51,27 @@ from .progress import bar, write
 from .sample import sample_text
 from .step import Diverged, loss_function, train_step
 
-__all__ = ["Diverged", "TrainConfig", "Trainer", "bits", "evaluate", "load_corpus"]
+__all__ = [
+    "ConflictingOptions",
+    "Diverged",
+    "TrainConfig",
+    "Trainer",
+    "bits",
+    "evaluate",
+    "load_corpus",
+]
 
 OPTIMIZERS = {"adam": optim.Adam, "adagrad": optim.Adagrad, "sgd": optim.SGD}
 
 # Config fields a resumed run cannot change: they define the model, the data layout and
 # the random streams.
 FIXED_ON_RESUME = ("cell", "hidden", "layers", "seq_len", "batch", "optim", "seed", "dtype")
+
+
+class ConflictingOptions(ValueError):
+    """Settings of a run that do not fit together, found before it starts: a file given
+    twice in ``data``, or a resumed run asked for another model, seed or step than its
+    checkpoint's (the command line reports it as a usage error, status 2)."""
 
 
 def bits(nats: float) -> float:
@@ -113,7 +127,7 @@ def load_corpus(config: TrainConfig) -> Split:
     docs = [Document(path, load_text(path)) for path in data]
     same = {os.path.realpath(p) for p in data}
     if len(same) != len(data):  # by name, or by two names of one file (./a.txt, a link)
-        raise ValueError("the same file is given twice in --data")
+        raise ConflictingOptions("the same file is given twice in --data")
     return split_by_document(docs, sum(len(d.text) for d in docs), fraction, "the given files")
 
 
@@ -291,7 +305,7 @@ class Trainer:
         if eager is not None and bool(eager) != config.eager:
             trained = "eagerly (--eager)" if config.eager else "with the compiled step"
             asked = "--eager" if eager else "a compiled step"
-            raise ValueError(
+            raise ConflictingOptions(
                 f"{path}: the run was trained {trained}; a resumed run keeps its step "
                 f"(the two round differently, so {asked} would not continue it bit for bit)"
             )
@@ -412,7 +426,7 @@ def _changed(config: TrainConfig, changes: dict[str, Any]) -> TrainConfig:
         old = getattr(config, name)
         if name in (*FIXED_ON_RESUME, "val_fraction") and value != old:
             flag = "--" + name.replace("_", "-")
-            raise ValueError(
+            raise ConflictingOptions(
                 f"{flag} {value} differs from the checkpoint's {old}; "
                 "a resumed run keeps the model, data layout and seed"
             )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..command import (
     CLIError,
+    UsageError,
     add_eager,
     add_history,
     add_quiet,
@@ -51,6 +52,7 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 def demo(args: argparse.Namespace) -> None:
     from ..data import TextTooShort
     from ..demo import FILES, demo_config, run_demo
+    from ..train import ConflictingOptions
 
     changes = {k: getattr(args, k) for k in ("steps", "hidden", "cell", "data", "seed")}
     if args.data is not None and len(args.data) == 1:
@@ -82,6 +84,8 @@ def demo(args: argparse.Namespace) -> None:
             f"least {e.needed()} (give a longer text, or use `rnn train`, whose --batch and "
             "--seq-len can be smaller)"
         ) from None
+    except ConflictingOptions as e:
+        raise UsageError(str(e)) from None
     except ValueError as e:
         raise CLIError(str(e)) from None
     except BrokenPipeError:

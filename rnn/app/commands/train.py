@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..command import (
     CLIError,
     Interrupted,
+    UsageError,
     add_eager,
     add_history,
     add_quiet,
@@ -214,7 +215,7 @@ def _refuse_other_run(path: Path, args: argparse.Namespace) -> None:
 
 def _trainer(args: argparse.Namespace) -> Trainer:
     """A fresh trainer from the options, or the resumed one (with the options' changes)."""
-    from ..train import TrainConfig, Trainer, load_corpus
+    from ..train import ConflictingOptions, TrainConfig, Trainer, load_corpus
 
     given = {f: getattr(args, f) for f in (*_TRAIN_FIELDS, "data") if getattr(args, f) is not None}
     if args.data is not None and len(args.data) == 1:
@@ -228,6 +229,8 @@ def _trainer(args: argparse.Namespace) -> Trainer:
         else:
             config = TrainConfig(**given)
             trainer = Trainer(config, load_corpus(config), args.eager)
+    except ConflictingOptions as e:
+        raise UsageError(str(e)) from None
     except ValueError as e:
         raise CLIError(str(e)) from None
     if args.resume and trainer.step >= trainer.config.steps:

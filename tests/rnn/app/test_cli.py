@@ -161,7 +161,7 @@ def test_eager_on_a_compiled_runs_checkpoint_is_refused(text_file, tmp_path, cap
     assert train(text_file, ckpt, "--steps", "2") == 0
     capsys.readouterr()
     status = cli.main(["train", "--resume", str(ckpt), "--steps", "4", "--eager"])
-    one_line_error(capsys, status, "trained with the compiled step", "bit for bit")
+    one_line_error(capsys, status, "trained with the compiled step", "bit for bit", code=2)
     assert minigrad.load(ckpt)["step"] == 2
 
 
@@ -177,7 +177,7 @@ def test_resume_with_another_model_size_is_refused(text_file, tmp_path, capsys):
     assert train(text_file, ckpt, "--steps", "2") == 0
     capsys.readouterr()
     status = cli.main(["train", "--resume", str(ckpt), "--hidden", "16", "--steps", "4"])
-    one_line_error(capsys, status, "--hidden 16 differs from the checkpoint's 8")
+    one_line_error(capsys, status, "--hidden 16 differs from the checkpoint's 8", code=2)
 
 
 def test_resume_from_a_bad_checkpoint(text_file, tmp_path, capsys):
@@ -342,7 +342,8 @@ def test_demo_never_writes_over_its_text(name, tmp_path, capsys):
     data = tmp_path / name  # the text in --out under the name of a file the demo writes
     data.write_text(TEXT * 3, encoding="utf-8")
     status = cli.main(["demo", "--data", str(data), "--out", str(tmp_path), "--steps", "2", "-q"])
-    one_line_error(capsys, status, f"is also one of the --data files ({data})", "choose another")
+    message = f"is also one of the --data files ({data})"
+    one_line_error(capsys, status, message, "choose another", code=2)
     assert data.read_text(encoding="utf-8") == TEXT * 3
 
 

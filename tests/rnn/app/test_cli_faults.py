@@ -460,4 +460,4 @@ def test_one_file_under_two_names_is_given_twice(text_file, tmp_path, capsys):
     other = tmp_path / "other.txt"
     other.write_text(text_file.read_text())
     argv = ["train", "--data", str(text_file), str(link), str(other), "--steps", "1"]
-    one_line_error(capsys, cli.main([*argv, "--out", str(tmp_path / "o")]), "given twice")
+    one_line_error(capsys, cli.main([*argv, "--out", str(tmp_path / "o")]), "given twice", code=2)

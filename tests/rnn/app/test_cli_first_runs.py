@@ -339,7 +339,10 @@ def test_checkpoint_never_replaces_the_training_text(name, tmp_path, monkeypatch
     (here / "link.txt").symlink_to("a.txt")
     os.link(here / "a.txt", here / "hard.txt")
     status = train("a.txt", name, "--steps", "2", "--force")
-    err = one_line_error(capsys, status, "is also the --data file (a.txt)", "choose another path")
+    # two options naming one file do not fit together: a usage error, found before the run
+    err = one_line_error(
+        capsys, status, "is also the --data file (a.txt)", "choose another path", code=2
+    )
     assert err.startswith(f"rnn: error: --checkpoint {os.path.normpath(name)} ")
     assert (here / "a.txt").read_text() == TEXT
     # Resumed, the run's text comes from the checkpoint: named by --data or not.
@@ -347,7 +350,7 @@ def test_checkpoint_never_replaces_the_training_text(name, tmp_path, monkeypatch
     status = cli.main(
         ["train", "--resume", "run.npz", "--steps", "4", "--checkpoint", name, "--force"]
     )
-    one_line_error(capsys, status, "is also the --data file (a.txt)")
+    one_line_error(capsys, status, "is also the --data file (a.txt)", code=2)
     assert (here / "a.txt").read_text() == TEXT
 
 
@@ -360,11 +363,11 @@ def test_history_never_replaces_the_text_the_checkpoint_or_another_file(tmp_path
     ckpt = tmp_path / "run" / "checkpoint.npz"
     # The training text, named another way: refused before training, the text intact.
     status = train(text, ckpt, "--steps", "2", "--history", str(tmp_path / "." / "a.txt"))
-    one_line_error(capsys, status, "--history", "is also one of the --data files")
+    one_line_error(capsys, status, "--history", "is also one of the --data files", code=2)
     assert text.read_text() == TEXT and not ckpt.exists()
     assert train(text, ckpt, "--steps", "2") == 0
     status = train(text, ckpt, "--steps", "4", "--force", "--history", str(ckpt))
-    one_line_error(capsys, status, "is also the checkpoint")
+    one_line_error(capsys, status, "is also the checkpoint", code=2)
     notes = tmp_path / "notes.md"
     notes.write_text("mine")
     status = cli.main([*TASK, "--history", str(notes)])
@@ -372,16 +375,16 @@ def test_history_never_replaces_the_text_the_checkpoint_or_another_file(tmp_path
     assert notes.read_text() == "mine"
     model = tmp_path / "model.npz"
     status = cli.main([*TASK, "--history", str(model), "--save", str(model)])
-    one_line_error(capsys, status, "is also the --save file")
+    one_line_error(capsys, status, "is also the --save file", code=2)
     status = cli.main(["demo", "--data", str(text), "--history", str(text), "-q"])
-    one_line_error(capsys, status, "is also one of the --data files")
+    one_line_error(capsys, status, "is also one of the --data files", code=2)
     assert text.read_text() == TEXT
     # A file the demo itself writes into its folder: refused before the run (the record
     # was left replaced by the checkpoint), not only once the file is there.
     for name in ("checkpoint.npz", "gradflow.txt"):
         argv = ["demo", "--data", str(text), "--out", str(tmp_path / "d")]
         status = cli.main([*argv, "--history", str(tmp_path / "d" / name), "-q"])
-        one_line_error(capsys, status, f"is also the demo's {name}")
+        one_line_error(capsys, status, f"is also the demo's {name}", code=2)
     empty = tmp_path / "empty.json"  # as mktemp makes it: nothing to lose
     empty.touch()
     assert cli.main([*TASK, "--history", str(empty)]) == 0

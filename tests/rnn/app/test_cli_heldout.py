@@ -75,8 +75,11 @@ def test_no_baselines_leaves_the_table_out(text_file, tmp_path, capsys):
 
 def test_a_file_given_twice_is_refused(text_file, tmp_path, capsys):
     argv = ["train", "--data", str(text_file), str(text_file), *TINY, "--out", str(tmp_path)]
-    assert cli.main(argv) == 1
-    assert "given twice" in capsys.readouterr().err
+    one_line_error(capsys, cli.main(argv), "the same file is given twice in --data", code=2)
+    # the demo too: options that do not fit together, refused before anything is written
+    argv = ["demo", "--data", str(text_file), str(text_file), "--out", str(tmp_path / "d"), "-q"]
+    one_line_error(capsys, cli.main(argv), "the same file is given twice in --data", code=2)
+    assert not (tmp_path / "d").exists()
 
 
 def test_the_validation_text_is_the_held_out_side_only(text_file):

@@ -167,7 +167,7 @@ def test_pictures_never_replace_the_checkpoint(tmp_path, capsys):
     capsys.readouterr()
     argv = ["dynamics", "--checkpoint", str(path), "--T", "5", "--starts", "2", "-q", "-o"]
     message = f"-o {path} is also the --checkpoint ({path}): spectrum.png would replace it"
-    _one_line_error(capsys, cli.main([*argv, str(tmp_path)]), message)
+    _one_line_error(capsys, cli.main([*argv, str(tmp_path)]), message, code=2)
     assert path.read_bytes() == saved
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spectrum.png"]
 
