@@ -31,6 +31,16 @@ def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, kept: dict) -> Te
     return t
 
 
+def _refuse_lost_gradient(op: str, value: Any, instead: str) -> None:
+    """Under grad mode, refuse a written value that requires grad: an in-place write is
+    not recorded, so its gradient would be lost. ``instead`` names the recorded way."""
+    if isinstance(value, Tensor) and value._requires_grad and modes.is_grad_enabled():
+        raise RuntimeError(
+            f"{op}: the value requires grad, and an in-place write is not recorded (its "
+            f"gradient would be lost); {instead}, or write inside `with minigrad.no_grad():`"
+        )
+
+
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
@@ -302,8 +312,21 @@ class Tensor:
     def zero_(self) -> Tensor:
         return self._inplace("zero_", 0)
 
-    def fill_(self, value: float) -> Tensor:
-        return self._inplace("fill_", as_array(value, self.dtype))
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to ``value`` (a scalar, or anything that broadcasts to the
+        tensor's shape), cast to the tensor's dtype, in place. A value that does not fit
+        is refused before anything is written or counted as an in-place change; a value
+        that requires grad is refused under grad mode, as in ``t[index] = value``."""
+        _refuse_lost_gradient("fill_", value, "build a new tensor, `value.expand(t.shape)`")
+        value = as_array(value, self.dtype)
+        try:
+            np.broadcast_to(value, self.shape)
+        except ValueError:
+            raise ValueError(
+                f"fill_: a value of shape {value.shape} does not broadcast to the tensor's "
+                f"shape {self.shape}"
+            ) from None
+        return self._inplace("fill_", value)
 
     def copy_(self, src: Any) -> Tensor:
         src = as_array(src)
@@ -382,12 +405,9 @@ class Tensor:
         is written or counted as an in-place change (a saved ``t`` stays usable). A
         value that requires grad is refused under grad mode: the write is not recorded,
         so its gradient would be lost."""
-        if isinstance(value, Tensor) and value._requires_grad and modes.is_grad_enabled():
-            raise RuntimeError(
-                "setitem: the value requires grad, and an in-place write is not recorded "
-                "(its gradient would be lost); build the tensor with ops (where, "
-                "concatenate, stack, scatter), or write inside `with minigrad.no_grad():`"
-            )
+        _refuse_lost_gradient(
+            "setitem", value, "build the tensor with ops (where, concatenate, stack, scatter)"
+        )
         value = as_array(value, self.dtype)
         try:
             # the selected shape, from a zero-stride stand-in for the data

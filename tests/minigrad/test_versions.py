@@ -132,6 +132,11 @@ def test_writes_that_no_saved_value_reads_are_allowed():
         ),
         (lambda t: t.__setitem__((0, 0), 1.0), IndexError, "setitem: too many indices"),
         (lambda t: t.fill_("x"), TypeError, "cannot make a tensor from str"),
+        (
+            lambda t: t.fill_(np.ones(2)),
+            ValueError,
+            r"fill_: a value of shape \(2,\) does not broadcast to the tensor's shape \(3,\)",
+        ),
     ],
 )
 def test_a_refused_write_is_no_inplace_change(write, error, message):
@@ -154,3 +159,14 @@ def test_setitem_refuses_a_value_whose_gradient_it_would_lose():
     with minigrad.no_grad():
         a[:2] = w
     np.testing.assert_array_equal(a.data, [1.0, 2.0, 0.0])
+
+
+def test_fill_refuses_a_value_whose_gradient_it_would_lose():
+    a = Tensor(np.zeros(2))
+    w = leaf(3.0)
+    with pytest.raises(RuntimeError, match="fill_: the value requires grad"):
+        a.fill_(w)
+    np.testing.assert_array_equal(a.data, [0.0, 0.0])
+    with minigrad.no_grad():
+        a.fill_(w)
+    np.testing.assert_array_equal(a.data, [3.0, 3.0])
