@@ -86,6 +86,8 @@ def static_value(t: Tensor) -> np.ndarray:
     computed inside the function, or a tensor from outside whose value may change,
     runs the function eagerly (with one warning): no key could hold it.
     """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"static_value: expected a Tensor, got {type(t).__name__}")
     tracer = core.tracer
     data = _SLOT(t, Tensor)
     if tracer is None or tracer.thread != _thread():

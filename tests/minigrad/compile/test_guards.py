@@ -841,6 +841,11 @@ def test_static_value_of_an_argument_keys_the_program_by_its_values() -> None:
     assert minigrad.compile.static_value(n) is n.data  # outside a capture: the array
 
 
+def test_static_value_of_a_non_tensor_is_a_type_error_naming_it() -> None:
+    with pytest.raises(TypeError, match="static_value: expected a Tensor, got list"):
+        minigrad.compile.static_value([1, 2])
+
+
 def test_a_read_inside_a_library_names_the_compiled_functions_line_too() -> None:
     from rnn.layers import RNN
 
