@@ -202,15 +202,25 @@ def _broadcast_to_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
 
 def _expand(fn: Any) -> Any:
     """PyTorch's ``t.expand(2, -1)``: broadcast_to, where -1 keeps the size of the axis
-    it stands over (aligned from the right, as broadcasting aligns)."""
+    it stands over (aligned from the right, as broadcasting aligns). A new leading axis
+    has no size to keep, so -1 there is refused, as PyTorch refuses it."""
 
     def expand(self: Tensor, *sizes: Any) -> Tensor:
         shape = tuple(shape_args(sizes))
         lead = len(shape) - self.ndim
-        if lead >= 0:
-            shape = tuple(
-                self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
+        if lead < 0:
+            raise ValueError(
+                f"expand: sizes {shape} are fewer than the axes of a tensor of shape "
+                f"{self.shape}; give a size for every axis"
             )
+        if -1 in shape[:lead]:
+            raise ValueError(
+                f"expand: -1 at axis {shape.index(-1)} of {shape} is a new leading axis of a "
+                f"tensor of shape {self.shape}, with no size to keep; give its size"
+            )
+        shape = tuple(
+            self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape)
+        )
         return fn(self, shape)
 
     expand.__doc__ = _expand.__doc__
