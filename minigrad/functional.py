@@ -41,16 +41,19 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _shift(x: Tensor, axis: int | tuple | None, keep_inf: bool = False) -> Tensor:
     """max(x) over ``axis`` (keepdims) as a constant; non-finite maxima (and the max of
-    an empty axis) become 0, except +inf with ``keep_inf``: a normalisation (softmax,
-    log_softmax) of a slice holding +inf is then NaN throughout, as PyTorch's, instead
-    of NaN at the inf and exact zeros beside it."""
+    an empty axis) become 0, except +inf with ``keep_inf``, which becomes NaN: a
+    normalisation (softmax, log_softmax) of a slice holding +inf is then NaN throughout,
+    as PyTorch's, instead of NaN at the inf and exact zeros beside it. NaN rather than
+    +inf, since x - NaN is NaN quietly where inf - inf is NaN with NumPy's "invalid
+    value" warning (eager or replayed)."""
     return derived("shift", lambda a: _finite_max(a, axis, keep_inf), x)
 
 
 def _finite_max(a: np.ndarray, axis: int | tuple | None, keep_inf: bool) -> np.ndarray:
     m = a.max(axis=axis, keepdims=True, initial=-np.inf)  # -inf on an empty axis
-    kept = np.isfinite(m) | (m == np.inf) if keep_inf else np.isfinite(m)
-    return np.where(kept, m, 0).astype(a.dtype, copy=False)
+    # -nan: the NaN x86 gives for inf - inf (sign bit set), so the results keep their bits
+    other = np.where(m == np.inf, -np.nan, 0) if keep_inf else 0
+    return np.where(np.isfinite(m), m, other).astype(a.dtype, copy=False)
 
 
 @composite(methods=("logsumexp",), top_level=True)
