@@ -329,6 +329,7 @@ class Tensor:
         return self._inplace("fill_", value)
 
     def copy_(self, src: Any) -> Tensor:
+        _refuse_lost_gradient("copy_", src, "use the source itself (or an op of it)")
         src = as_array(src)
         try:
             fits = np.broadcast_shapes(src.shape, self.shape) == self.shape

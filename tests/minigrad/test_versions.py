@@ -161,6 +161,17 @@ def test_setitem_refuses_a_value_whose_gradient_it_would_lose():
     np.testing.assert_array_equal(a.data, [1.0, 2.0, 0.0])
 
 
+def test_copy_refuses_a_source_whose_gradient_it_would_lose():
+    a = Tensor(np.zeros(2))
+    w = leaf([3.0, 4.0])
+    with pytest.raises(RuntimeError, match="copy_: the value requires grad"):
+        a.copy_(w)
+    np.testing.assert_array_equal(a.data, [0.0, 0.0])
+    with minigrad.no_grad():
+        a.copy_(w)
+    np.testing.assert_array_equal(a.data, [3.0, 4.0])
+
+
 def test_fill_refuses_a_value_whose_gradient_it_would_lose():
     a = Tensor(np.zeros(2))
     w = leaf(3.0)
