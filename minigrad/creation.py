@@ -84,8 +84,13 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``value``."""
+    """A tensor filled with ``value``. Without ``dtype`` it is the value's, as in NumPy and
+    PyTorch: a bool gives bool, an integer int64 (a NumPy integer its own), a float the
+    default float dtype."""
     shape = _size("full", (shape,) if isinstance(shape, int | np.integer) else tuple(shape))
+    if dtype is None:
+        kind = np.asarray(value).dtype
+        dtype = kind if kind.kind in "biu" else None
     data = _allocate("full", np.empty, shape, _float_dtype(dtype))
     np.copyto(data, value, casting="unsafe")  # as np.full fills; a bad value is its own error
     return Tensor(data, requires_grad)

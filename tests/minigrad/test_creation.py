@@ -91,3 +91,19 @@ def test_arange_with_a_zero_step_names_the_factory_and_keeps_numpys_error(step) 
     message = r"arange: from 0 to 1 by -?0(\.0)?: the step must not be 0"
     with pytest.raises(ZeroDivisionError, match=message):
         minigrad.arange(0, 1, step)
+
+
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [
+        (7, np.int64),
+        (True, np.bool_),
+        (np.int32(3), np.int32),
+        (1.5, np.float32),
+        ([1, 2.5], np.float32),
+    ],
+)
+def test_full_takes_the_dtype_of_its_value_as_numpy_and_pytorch(value, dtype) -> None:
+    t = minigrad.full((2, 2), value)
+    assert t.dtype == dtype
+    np.testing.assert_array_equal(t.data, np.full((2, 2), value, dtype=dtype))
