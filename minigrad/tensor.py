@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd, gradients, modes, tape, versions
-from .axes import axis_args, axis_index
+from .axes import axis_args, axis_index, reduced_axes
 from .dtypes import as_array, get_default_dtype, set_default_dtype
 from .size import Size
 from .tape import Node
@@ -443,13 +443,35 @@ class Tensor:
     def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(self.data != _raw(o))
 
-    def any(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Whether any element is true (non-zero), over ``axis``: a bool tensor."""
-        return Tensor._wrap(np.asarray(self.data.any(axis=axis, keepdims=keepdims)))
+    def any(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether any element is true (non-zero), over ``axis`` (``dim``/``keepdim`` are
+        PyTorch's names): a bool tensor."""
+        return self._logical_reduce("any", axis, keepdims, dim, keepdim)
 
-    def all(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        """Whether every element is true (non-zero), over ``axis``: a bool tensor."""
-        return Tensor._wrap(np.asarray(self.data.all(axis=axis, keepdims=keepdims)))
+    def all(
+        self,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Whether every element is true (non-zero), over ``axis`` (``dim``/``keepdim``
+        are PyTorch's names): a bool tensor."""
+        return self._logical_reduce("all", axis, keepdims, dim, keepdim)
+
+    def _logical_reduce(self, op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> Tensor:
+        axis, keepdims = axis_args(op, axis, keepdims, dim, keepdim)
+        if axis is not None:
+            axis = reduced_axes(axis, self.ndim, op)
+        return Tensor._wrap(np.asarray(getattr(self.data, op)(axis=axis, keepdims=keepdims)))
 
     def argmax(
         self,

@@ -150,6 +150,20 @@ def test_truth_value_error_points_to_any_and_all_which_exist():
     assert t.any().dtype == np.bool_ and not t.any().requires_grad
 
 
+def test_any_and_all_take_pytorchs_dim_and_keepdim_and_check_the_axis():
+    x = np.array([[[0.0, 1.0], [0.0, 0.0]], [[2.0, 3.0], [4.0, 0.0]]])
+    t = Tensor(x)
+    for op in ("any", "all"):
+        for dim in (0, -1, (0, 2)):
+            for keepdim in (False, True):
+                got = getattr(t, op)(dim=dim, keepdim=keepdim).data
+                np.testing.assert_array_equal(got, getattr(x, op)(axis=dim, keepdims=keepdim))
+        with pytest.raises(TypeError, match=f"{op}: got axis=0 and dim=1"):
+            getattr(t, op)(0, dim=1)
+        with pytest.raises(ValueError, match=f"{op}: axis 3 is out of range for a 3-d tensor"):
+            getattr(t, op)(dim=3)
+
+
 def test_size_is_the_element_count_and_called_gives_the_shape():
     """``t.size`` stays the element count (an int, as NumPy's); ``t.size()`` and
     ``t.size(dim)`` are PyTorch's, and ``numel()`` too."""
