@@ -385,8 +385,10 @@ class Tensor:
             return self._update("add_", np.add, other)
         return self._update("add_", lambda a, b: a + alpha * b, other)
 
-    def sub_(self, other: Any) -> Tensor:
-        return self._update("sub_", np.subtract, other)
+    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
+        if alpha == 1:
+            return self._update("sub_", np.subtract, other)
+        return self._update("sub_", lambda a, b: a - alpha * b, other)
 
     def mul_(self, other: Any) -> Tensor:
         return self._update("mul_", np.multiply, other)

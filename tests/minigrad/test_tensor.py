@@ -227,6 +227,17 @@ def test_inplace_methods_keep_the_dtype_and_shape_instead_of_truncating():
         f.add_(np.ones((2, 1, 3)))
 
 
+def test_sub_takes_alpha_as_add_and_pytorch():
+    f = Tensor(np.array([1.0, 2.0, 3.0]))
+    f.sub_(np.array([1.0, 1.0, 2.0]), alpha=0.5)
+    np.testing.assert_array_equal(f.data, [0.5, 1.5, 2.0])
+    n = Tensor(np.array([5, 6]))
+    n.sub_(np.array([1, 2]), alpha=2)
+    assert n.dtype == np.int64 and n.data.tolist() == [3, 2]
+    with pytest.raises(TypeError, match="sub_: the result would be float64"):
+        n.sub_(1, alpha=0.5)
+
+
 def test_an_inplace_method_refuses_an_operand_whose_gradient_it_would_lose():
     w = Tensor(np.ones(3), requires_grad=True)
     acc = Tensor(np.zeros(3))
