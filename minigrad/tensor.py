@@ -445,6 +445,29 @@ class Tensor:
     def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
         return Tensor._wrap(self.data != _raw(o))
 
+    # Bitwise operators on integer and boolean tensors (mask algebra: ``~mask``,
+    # ``a & b``) give tensors outside the graph, as comparisons do.
+    def __and__(self, o: Any) -> Tensor:
+        return _bitwise("&", np.bitwise_and, self, o)
+
+    def __rand__(self, o: Any) -> Tensor:
+        return _bitwise("&", np.bitwise_and, o, self)
+
+    def __or__(self, o: Any) -> Tensor:
+        return _bitwise("|", np.bitwise_or, self, o)
+
+    def __ror__(self, o: Any) -> Tensor:
+        return _bitwise("|", np.bitwise_or, o, self)
+
+    def __xor__(self, o: Any) -> Tensor:
+        return _bitwise("^", np.bitwise_xor, self, o)
+
+    def __rxor__(self, o: Any) -> Tensor:
+        return _bitwise("^", np.bitwise_xor, o, self)
+
+    def __invert__(self) -> Tensor:
+        return _bitwise("~", np.invert, self)
+
     def any(
         self,
         axis: Any = None,
@@ -524,3 +547,16 @@ class Tensor:
 
 def _raw(o: Any) -> Any:
     return o.data if isinstance(o, Tensor) else o
+
+
+def _bitwise(op: str, fn: Callable[..., Any], *operands: Any) -> Tensor:
+    """``fn`` (a NumPy bitwise ufunc) of integer or boolean operands, as NumPy and
+    PyTorch; a float operand is refused, naming the operator and the dtypes."""
+    arrays = [_raw(o) for o in operands]
+    try:
+        return Tensor._wrap(np.asarray(fn(*arrays)))
+    except TypeError:
+        kinds = ", ".join(str(np.asarray(a).dtype) for a in arrays)
+        raise TypeError(
+            f"{op}: bitwise operators take integer or boolean tensors, got {kinds}"
+        ) from None

@@ -271,3 +271,24 @@ def test_pickle_keeps_values_flag_grad_and_name_not_the_graph():
     leaf = _pickled(loss)  # a computed tensor comes back as a leaf, as in PyTorch
     leaf.backward()
     assert leaf.grad == 1.0 and w.grad.tolist() == [0.0, 2.0, 4.0]
+
+
+def test_bitwise_operators_combine_masks_and_integers_as_numpy_and_refuse_floats():
+    m, n = np.array([True, False, True, False]), np.array([True, True, False, False])
+    tm, tn = Tensor(m), Tensor(n)
+    np.testing.assert_array_equal((~tm).data, ~m)
+    np.testing.assert_array_equal((tm & tn).data, m & n)
+    np.testing.assert_array_equal((tm | tn).data, m | n)
+    np.testing.assert_array_equal((tm ^ tn).data, m ^ n)
+    np.testing.assert_array_equal((True & tn).data, n)
+    i = np.array([5, -3, 12], np.int32)
+    ti = Tensor(i)
+    for got, want in [(ti & 3, i & 3), (6 | ti, 6 | i), (ti ^ ti, i ^ i), (~ti, ~i)]:
+        assert got.dtype == np.int32 and not got.requires_grad
+        np.testing.assert_array_equal(got.data, want)
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    np.testing.assert_array_equal(((x > 0) & (x < 1)).data, [True, False])
+    with pytest.raises(TypeError, match="&: bitwise operators take integer or boolean tensors"):
+        _ = x & tm[:2]
+    with pytest.raises(TypeError, match=r"~: bitwise operators .* got float64"):
+        _ = ~x
