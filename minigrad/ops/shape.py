@@ -27,11 +27,31 @@ from .tangents import lift
 
 
 def _flat(fn: Any) -> Any:
-    """``t.flatten()``: ``reshape(t, (-1,))``."""
+    """``t.ravel()``: ``reshape(t, (-1,))``."""
 
-    def flatten(self: Tensor) -> Tensor:
+    def ravel(self: Tensor) -> Tensor:
         """The tensor as one axis (a reshape to (-1,))."""
         return fn(self, (-1,))
+
+    return ravel
+
+
+def _flatten(fn: Any) -> Any:
+    """``t.flatten(start_dim=0, end_dim=-1)``, as ``torch.flatten`` (NumPy's takes none)."""
+
+    def flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Axes ``start_dim`` to ``end_dim`` (all by default) merged into one, as
+        ``torch.flatten`` (a reshape; a 0-d tensor gives shape (1,))."""
+        shape = self.shape
+        first = axis_index("flatten", start_dim, len(shape) or 1, "start_dim")
+        last = axis_index("flatten", end_dim, len(shape) or 1, "end_dim")
+        if first > last:
+            raise ValueError(
+                f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                f"of a {len(shape)}-d tensor"
+            )
+        merged = int(np.prod(shape[first : last + 1]))
+        return fn(self, (*shape[:first], merged, *shape[last + 1 :]))
 
     return flatten
 
@@ -109,7 +129,7 @@ def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
     _reshape_vjp,
     jvp=_reshape_jvp,
     tensor_vjp=_reshape_vjp,
-    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flat), ("ravel", _flat)),
+    methods=(("reshape", varargs), ("view", varargs), ("flatten", _flatten), ("ravel", _flat)),
     top_level=True,
 )
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:

@@ -292,3 +292,20 @@ def test_bitwise_operators_combine_masks_and_integers_as_numpy_and_refuse_floats
         _ = x & tm[:2]
     with pytest.raises(TypeError, match=r"~: bitwise operators .* got float64"):
         _ = ~x
+
+
+def test_flatten_takes_pytorchs_start_dim_and_end_dim():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x = Tensor(a, requires_grad=True)
+    assert x.flatten().shape == (24,) and Tensor(np.array(1.0)).flatten().shape == (1,)
+    assert x.flatten(1).shape == (2, 12) and x.flatten(0, 1).shape == (6, 4)
+    assert x.flatten(start_dim=-2, end_dim=-1).shape == (2, 12)
+    assert x.flatten(1, 1).shape == (2, 3, 4)
+    assert Tensor(np.ones((2, 0, 3))).flatten(1).shape == (2, 0)
+    np.testing.assert_array_equal(x.flatten(1).data, a.reshape(2, 12))
+    (x.flatten(0, 1) * Tensor(np.arange(24.0).reshape(6, 4))).sum().backward()
+    np.testing.assert_array_equal(x.grad, a)
+    with pytest.raises(ValueError, match="flatten: start_dim 2 comes after end_dim 1"):
+        x.flatten(2, 1)
+    with pytest.raises(ValueError, match="flatten: end_dim 3 is out of range for a 3-d tensor"):
+        x.flatten(0, 3)
