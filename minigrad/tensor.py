@@ -139,6 +139,17 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
+    def __iter__(self) -> Any:
+        """The sub-tensors along the first axis, ``t[0], t[1], ...`` (each recorded);
+        a 0-d tensor is refused, as NumPy and PyTorch refuse it."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __contains__(self, value: Any) -> bool:
+        """``value in t``: whether any element equals ``value``, as NumPy and PyTorch."""
+        return bool((self.data == _raw(value)).any())
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
         extra = ""

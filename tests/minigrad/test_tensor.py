@@ -309,3 +309,13 @@ def test_flatten_takes_pytorchs_start_dim_and_end_dim():
         x.flatten(2, 1)
     with pytest.raises(ValueError, match="flatten: end_dim 3 is out of range for a 3-d tensor"):
         x.flatten(0, 3)
+
+
+def test_iteration_refuses_a_0d_tensor_and_in_compares_elements_as_numpy():
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(Tensor(np.array(1.0)))
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    first, second = x
+    (2 * first + second).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[2.0, 2.0, 2.0], [1.0, 1.0, 1.0]])
+    assert 5.0 in x and 7 not in x and Tensor(np.array(4)) in x
