@@ -112,6 +112,10 @@ class Tensor:
     def ndim(self) -> int:
         return self.data.ndim
 
+    def dim(self) -> int:
+        """The number of axes, ``ndim`` (PyTorch's ``Tensor.dim()``)."""
+        return self.data.ndim
+
     @property
     def size(self) -> Size:
         """The number of elements, an ``int``; called, the shape as in PyTorch:

@@ -77,6 +77,7 @@ def test_constructing_from_non_numeric_data_raises(bad):
 def test_conversions():
     t = Tensor(np.arange(6.0).reshape(2, 3))
     assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.dim() == 2 and Tensor(np.array(1.0)).dim() == 0
     assert np.asarray(t) is t.data and t.numpy() is t.data
     assert np.asarray(t, np.float32).dtype == np.float32
     assert t.tolist() == [[0, 1, 2], [3, 4, 5]]
