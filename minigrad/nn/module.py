@@ -142,8 +142,20 @@ class Module:
             yield p
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
-        """Call ``fn`` on every submodule (children first) and on self; returns self."""
-        for m in reversed(list(self.modules())):
+        """Call ``fn`` on every submodule and on self, each once, in PyTorch's order:
+        each child's subtree in registration order (depth first), then self; returns self."""
+        order: list[Module] = []
+        seen: set[int] = set()
+
+        def visit(m: Module) -> None:
+            seen.add(id(m))
+            for child in m._modules.values():
+                if id(child) not in seen:
+                    visit(child)
+            order.append(m)
+
+        visit(self)
+        for m in order:
             fn(m)
         return self
 

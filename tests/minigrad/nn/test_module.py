@@ -166,3 +166,19 @@ def test_apply_visits_children_first():
 def test_float64_model_end_to_end():
     net = nn.Sequential(nn.Linear(3, 2, dtype=np.float64), nn.Embedding(4, 2, dtype=np.float64))
     assert {p.dtype for p in net.parameters()} == {np.dtype(np.float64)}
+
+
+def test_apply_order_is_torch_post_order():
+    # PyTorch: each child's subtree in registration order, then the module itself, so an
+    # initialiser that draws random numbers gives the first layer the first draws.
+    net = nn.Sequential(nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.1)), nn.Linear(2, 2), Net())
+    names = {id(m): n for n, m in net.named_modules()}
+    seen = []
+    net.apply(lambda m: seen.append(names[id(m)]))
+    inner = ["2.enc", "2.drop", "2.blocks.0", "2.blocks.1", "2.blocks", "2"]
+    assert seen == ["0.0", "0.1", "0", "1", *inner, ""]
+    shared = nn.Linear(2, 2)
+    twice = nn.Sequential(shared, nn.Linear(2, 2), shared)
+    calls = []
+    twice.apply(calls.append)
+    assert calls == [shared, twice[1], twice]  # a shared module once, at its first place
