@@ -161,9 +161,20 @@ class Module:
 
     # -------------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (dropout active) on this module and its submodules."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Set training mode (dropout active) on this module and its submodules.
+
+        As PyTorch, each child's own ``train(mode)`` is called, so a submodule that
+        overrides ``train`` (to keep a part frozen in eval mode, say) is obeyed; a
+        module reached again while its ``train`` runs (it contains itself) is skipped."""
+        if self.__dict__.get("_in_train"):
+            return self
+        object.__setattr__(self, "_in_train", True)
+        try:
+            object.__setattr__(self, "training", bool(mode))
+            for m in self._modules.values():
+                m.train(mode)
+        finally:
+            del self.__dict__["_in_train"]
         return self
 
     def eval(self) -> Module:

@@ -182,3 +182,27 @@ def test_apply_order_is_torch_post_order():
     calls = []
     twice.apply(calls.append)
     assert calls == [shared, twice[1], twice]  # a shared module once, at its first place
+
+
+def test_train_calls_each_childs_own_train_as_torch():
+    class KeepsDropoutOff(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.drop = nn.Dropout(0.5)
+
+        def train(self, mode=True):
+            super().train(mode)
+            self.drop.train(False)
+            return self
+
+    net = nn.Sequential(nn.Linear(2, 2), KeepsDropoutOff())
+    assert net.train() is net
+    assert net[0].training and net[1].training and net[1].lin.training
+    assert not net[1].drop.training
+    net.eval()
+    assert not any(m.training for m in net.modules())
+    assert "_in_train" not in vars(net)
+    loop = nn.Sequential(nn.Linear(2, 2))
+    loop.me = loop  # a module containing itself is not re-entered
+    assert loop.eval() is loop and not loop.training and not loop[0].training
