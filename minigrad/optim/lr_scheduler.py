@@ -4,7 +4,9 @@ A scheduler sets ``group["lr"]`` of every group from its ``initial_lr`` and the
 epoch count ``last_epoch`` (0 after construction; ``step()`` adds one). When something
 else changed the rate since (another scheduler on the same optimizer, or the user), the
 step applies its own change to the current rate instead, as PyTorch's chainable form:
-two schedulers on one optimizer compose, as in PyTorch.
+two schedulers on one optimizer compose, as in PyTorch. A scheduler made on an
+optimizer whose rate already left ``initial_lr`` (an earlier scheduler stepped, or the
+user set it) starts from that rate, as PyTorch, instead of resetting it.
 """
 
 from __future__ import annotations
@@ -57,8 +59,14 @@ class LRScheduler:
         epoch = self.last_epoch
         for group, base in zip(self.optimizer.param_groups, self.base_lrs, strict=True):
             # Unchanged since our last step, the closed form is the recursive form's value
-            # (and keeps an uninterrupted schedule bit for bit the same).
-            if initial or group["lr"] == self.lr_at(base, epoch - 1):
+            # (and keeps an uninterrupted schedule bit for bit the same). A new schedule
+            # starts from the group's rate, as PyTorch: one that another scheduler or the
+            # user moved away from initial_lr is kept, not reset.
+            if initial:
+                closed = epoch > 0 or group["lr"] == base
+            else:
+                closed = group["lr"] == self.lr_at(base, epoch - 1)
+            if closed:
                 group["lr"] = self.lr_at(base, epoch)
             else:
                 group["lr"] = self.lr_chained(group["lr"], base, epoch)

@@ -388,3 +388,36 @@ def test_chained_schedules_and_hand_set_rates_match_torch(tmp_path):
     np.testing.assert_allclose(_chained_lrs(minigrad, resume_at=7, tmp_path=tmp_path), want)
     want = _chained_lrs(torch, manual_at=5)
     np.testing.assert_allclose(_chained_lrs(minigrad, manual_at=5), want, rtol=1e-12)
+
+
+def _late_scheduler_lrs(lib):
+    """Rates of an SGD under StepLR for 3 epochs, then a CosineAnnealingLR made on the
+    moved rate, then a StepLR made after a rate set by hand."""
+    mod = lib.optim
+    opt = mod.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+    first = mod.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)
+    for _ in range(3):
+        opt.step()
+        first.step()
+    second = mod.lr_scheduler.CosineAnnealingLR(opt, T_max=4)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(4):
+        opt.step()
+        first.step()
+        second.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    opt.param_groups[0]["lr"] = 0.5
+    mod.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    lrs.append(opt.param_groups[0]["lr"])
+    return lrs
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore")
+def test_scheduler_made_later_starts_from_the_current_rate_as_torch():
+    # Made on an optimizer whose rate left initial_lr, a scheduler keeps that rate (it
+    # reset it to initial_lr's schedule: 0.1 instead of StepLR's 0.01, 0.1 instead of 0.5).
+    torch = pytest.importorskip("torch")
+    got, want = _late_scheduler_lrs(minigrad), _late_scheduler_lrs(torch)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
+    assert got[0] == pytest.approx(0.01) and got[-1] == 0.5
