@@ -26,7 +26,8 @@ class Optimizer:
     """Base class of the optimizers, with PyTorch's structure.
 
     ``params`` is an iterable of tensors, or of dicts ``{"params": [...], **options}``
-    whose options override ``defaults`` for that group (``param_groups``).
+    whose options override ``defaults`` for that group (``param_groups``); a set is
+    refused (``TypeError``), as in PyTorch, since its order changes between runs.
     ``state[p]`` holds each parameter's running quantities (arrays and numbers).
     """
 
@@ -39,6 +40,7 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of tensors or dicts, "
                 "got a single Tensor"
             )
+        _refuse_set(type(self).__name__, params)
         groups = list(params)
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
@@ -50,6 +52,7 @@ class Optimizer:
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a group of parameters with its own options (the rest from ``defaults``)."""
         params = group["params"]
+        _refuse_set(type(self).__name__, params)
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
             if not isinstance(p, Tensor):
@@ -164,6 +167,17 @@ class Optimizer:
             lines.append(f"Parameter Group {k}")
             lines += [f"    {name}: {v}" for name, v in sorted(group.items()) if name != "params"]
         return "\n".join([*lines, ")"])
+
+
+def _refuse_set(name: str, params: Any) -> None:
+    """A set's order follows the tensors' addresses, so it changes between runs and the
+    indices of ``state_dict`` would pair a resumed run's state with other parameters."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(
+            f"{name}: parameters must be in an ordered collection (a list), not a set: "
+            "a set's order changes between runs, so a saved state would be restored "
+            "onto other parameters"
+        )
 
 
 def _restore(value: Any, p: Tensor, name: str) -> Any:

@@ -421,3 +421,18 @@ def test_scheduler_made_later_starts_from_the_current_rate_as_torch():
     got, want = _late_scheduler_lrs(minigrad), _late_scheduler_lrs(torch)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)
     assert got[0] == pytest.approx(0.01) and got[-1] == 0.5
+
+
+def test_parameters_in_a_set_are_refused_as_torch():
+    # A set's order follows the tensors' addresses: state_dict's indices would pair a
+    # resumed run's momentum with other parameters of the same shape.
+    a, b = nn.Parameter([1.0]), nn.Parameter([2.0])
+    with pytest.raises(TypeError, match=r"ordered collection .* not a set"):
+        optim.SGD({a, b}, lr=0.1)
+    with pytest.raises(TypeError, match="not a set"):
+        optim.Adam([{"params": frozenset([a])}])
+    opt = optim.SGD([a], lr=0.1)
+    with pytest.raises(TypeError, match="SGD: parameters must be in an ordered collection"):
+        opt.add_param_group({"params": {b}})
+    assert len(opt.param_groups) == 1
+    opt.add_param_group({"params": (b,)})  # a tuple is ordered
