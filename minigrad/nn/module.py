@@ -79,6 +79,19 @@ class Module:
             params.pop(name, None)
             modules[name] = value
         else:
+            # As PyTorch: a registered name takes only its kind or None (a plain Tensor
+            # assigned over a parameter used to unregister it, dropping it silently from
+            # parameters() and state_dict()).
+            if value is not None and name in params:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__!r} as parameter {name!r} "
+                    "(nn.Parameter or None expected)"
+                )
+            if value is not None and name in modules:
+                raise TypeError(
+                    f"cannot assign {type(value).__name__!r} as child module {name!r} "
+                    "(nn.Module or None expected)"
+                )
             params.pop(name, None)
             modules.pop(name, None)
         object.__setattr__(self, name, value)

@@ -85,6 +85,7 @@ def test_embedding_gradcheck():
     ids = np.array([[0, 2], [2, 1]])
     w = np.random.default_rng(1).standard_normal((3, 4))
     emb = nn.Embedding(3, 4, dtype=np.float64)
+    del emb.weight  # unregistered, so a plain tensor may take its place (as in PyTorch)
 
     def lookup(weight):
         emb.weight = weight  # the module's forward, on gradcheck's tensor

@@ -206,3 +206,18 @@ def test_train_calls_each_childs_own_train_as_torch():
     loop = nn.Sequential(nn.Linear(2, 2))
     loop.me = loop  # a module containing itself is not re-entered
     assert loop.eval() is loop and not loop.training and not loop[0].training
+
+
+def test_assigning_a_non_parameter_over_a_parameter_is_refused_as_torch():
+    # It unregistered the parameter: state_dict lost 'weight' and an optimizer built
+    # from parameters() no longer trained it.
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match="cannot assign 'Tensor' as parameter 'weight'"):
+        lin.weight = minigrad.zeros(2, 2)
+    with pytest.raises(TypeError, match="cannot assign 'int' as child module 'enc'"):
+        Net().enc = 3
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    lin.weight = nn.Parameter(np.zeros((2, 2)))
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    lin.bias = None  # None still removes it, as before
+    assert list(lin.state_dict()) == ["weight"] and lin.bias is None
