@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
     def check_options(self, group: dict[str, Any]) -> None:
         super().check_options(group)
         for k in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
-            if group[k] < 0:
+            if not group[k] >= 0:  # NaN too
                 raise ValueError(f"Adagrad: invalid {k} {group[k]}")
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:

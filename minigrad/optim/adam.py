@@ -42,9 +42,9 @@ class Adam(Optimizer):
         b1, b2 = group["betas"]
         if not (0 <= b1 < 1 and 0 <= b2 < 1):
             raise ValueError(f"{name}: betas must be in [0, 1), got {group['betas']}")
-        if group["eps"] < 0:
+        if not group["eps"] >= 0:  # NaN too
             raise ValueError(f"{name}: invalid eps {group['eps']}")
-        if group["weight_decay"] < 0:
+        if not group["weight_decay"] >= 0:  # NaN too
             raise ValueError(f"{name}: invalid weight_decay {group['weight_decay']}")
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:

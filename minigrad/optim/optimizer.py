@@ -70,8 +70,9 @@ class Optimizer:
         self.param_groups.append(full)
 
     def check_options(self, group: dict[str, Any]) -> None:
-        """Raise ``ValueError`` for invalid options (overridden by subclasses)."""
-        if group["lr"] < 0:
+        """Raise ``ValueError`` for invalid options, a negative or NaN number among them
+        (overridden by subclasses; PyTorch's SGD accepts a NaN, this one does not)."""
+        if not group["lr"] >= 0:  # NaN too
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']}")
 
     def zero_grad(self, set_to_none: bool = True) -> None:

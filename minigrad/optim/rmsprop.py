@@ -44,7 +44,7 @@ class RMSprop(Optimizer):
     def check_options(self, group: dict[str, Any]) -> None:
         super().check_options(group)
         for k in ("alpha", "eps", "weight_decay", "momentum"):
-            if group[k] < 0:
+            if not group[k] >= 0:  # NaN too
                 raise ValueError(f"RMSprop: invalid {k} {group[k]}")
 
     def update(self, p: Tensor, g: np.ndarray, state: dict[str, Any], group: dict) -> None:

@@ -41,9 +41,9 @@ class SGD(Optimizer):
 
     def check_options(self, group: dict[str, Any]) -> None:
         super().check_options(group)
-        if group["momentum"] < 0:
+        if not group["momentum"] >= 0:  # NaN too
             raise ValueError(f"SGD: invalid momentum {group['momentum']}")
-        if group["weight_decay"] < 0:
+        if not group["weight_decay"] >= 0:  # NaN too
             raise ValueError(f"SGD: invalid weight_decay {group['weight_decay']}")
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")

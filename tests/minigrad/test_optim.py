@@ -436,3 +436,29 @@ def test_parameters_in_a_set_are_refused_as_torch():
         opt.add_param_group({"params": {b}})
     assert len(opt.param_groups) == 1
     opt.add_param_group({"params": (b,)})  # a tuple is ordered
+
+
+@pytest.mark.parametrize(
+    "make, option",
+    [
+        (optim.SGD, "lr"),
+        (optim.SGD, "momentum"),
+        (optim.SGD, "weight_decay"),
+        (optim.Adam, "lr"),
+        (optim.Adam, "eps"),
+        (optim.AdamW, "weight_decay"),
+        (optim.RMSprop, "alpha"),
+        (optim.RMSprop, "momentum"),
+        (optim.Adagrad, "lr_decay"),
+        (optim.Adagrad, "eps"),
+    ],
+)
+def test_nan_options_are_refused(make, option):
+    # A NaN option passed the 'x < 0' checks and turned every parameter into NaN at the
+    # first step (PyTorch refuses NaN for Adam, AdamW, RMSprop and Adagrad).
+    p = nn.Parameter([1.0])
+    with pytest.raises(ValueError, match="nan"):
+        make([p], **{"lr": 0.1, option: math.nan})
+    opt = make([p], lr=0.1)
+    with pytest.raises(ValueError, match="nan"):
+        opt.add_param_group({"params": [nn.Parameter([2.0])], option: math.nan})
