@@ -51,6 +51,7 @@ __all__ = [
     "command",
     "format_seconds",
     "natural",
+    "nonempty_path",
     "nonnegative_float",
     "positive_float",
     "positive_int",
@@ -146,6 +147,15 @@ positive_float = _number(float, 0, inclusive=False)
 nonnegative_float = _number(float, 0, inclusive=True)
 
 
+def nonempty_path(text: str) -> str:
+    """An argparse type: a file or folder name, not empty. An empty string (``--save ""``,
+    a shell variable left unset) would otherwise read as the option not given, or as the
+    current folder: the run went on and its model went unsaved, or into ``.``."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    return text
+
+
 def show_progress(args: argparse.Namespace) -> bool:
     """Progress bars go to stderr, only when it is a terminal and --quiet is not given."""
     return not args.quiet and sys.stderr.isatty()
@@ -190,6 +200,7 @@ def add_history(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--history",
         metavar="PATH",
+        type=nonempty_path,
         help="write a JSON record of the run (command, learning curve, figures, wall and "
         "CPU time) to PATH, rewritten as the run goes",
     )

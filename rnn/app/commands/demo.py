@@ -15,6 +15,7 @@ from ..command import (
     check_history,
     command,
     natural,
+    nonempty_path,
     positive_int,
     recorded_command,
     refuse_same_file,
@@ -27,13 +28,20 @@ CELL_CHOICES = list(CELLS)  # the cell kinds: "rnn", "lstm", "gru", ...
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--out", metavar="DIR", default="out/demo", help="output folder (default: %(default)s)")
+    add(
+        "--out",
+        metavar="DIR",
+        type=nonempty_path,
+        default="out/demo",
+        help="output folder (default: %(default)s)",
+    )
     add("--steps", type=positive_int, help="training steps (default: 1000)")
     add("--hidden", type=positive_int, help="hidden units (default: 128)")
     add("--cell", choices=CELL_CHOICES, help="recurrent cell (default: lstm)")
     add(
         "--data",
         metavar="FILE",
+        type=nonempty_path,
         nargs="+",
         help="UTF-8 text; with several files, whole files are held out for validation "
         "(default: the Python standard library's modules)",

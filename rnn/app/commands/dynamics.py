@@ -13,6 +13,7 @@ from ..command import (
     add_seed,
     check_folder,
     command,
+    nonempty_path,
     positive_float,
     positive_int,
     refuse_same_file,
@@ -57,6 +58,7 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint",
         metavar="PATH",
+        type=nonempty_path,
         help="analyse the one-layer model of an `rnn train` checkpoint or an "
         "`rnn task --save` file instead of a fresh cell",
     )
@@ -77,6 +79,7 @@ def _dynamics_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="DIR",
+        type=nonempty_path,
         help="write spectrum.png, products.png and fixed_points.png into DIR (needs matplotlib)",
     )
     add_quiet(parser)

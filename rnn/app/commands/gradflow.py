@@ -15,6 +15,7 @@ from ..command import (
     check_writable,
     command,
     natural,
+    nonempty_path,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -59,7 +60,10 @@ def _gradflow_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
-        "-o", "--output", help="also save a plot (.png, .svg, .pdf; needs matplotlib)"
+        "-o",
+        "--output",
+        type=nonempty_path,
+        help="also save a plot (.png, .svg, .pdf; needs matplotlib)",
     )
     add_quiet(parser)
     add_eager(parser)

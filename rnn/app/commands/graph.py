@@ -11,6 +11,7 @@ from ..command import (
     add_seed,
     check_writable,
     command,
+    nonempty_path,
     positive_float,
     positive_int,
     write_atomically,
@@ -52,6 +53,7 @@ def _graph_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "-o",
         "--output",
+        type=nonempty_path,
         default="unrolled.svg",
         help="file to write: .svg, .png, .pdf (need Graphviz's dot), .dot, or .html for the "
         "interactive explorer with backward replayed (default: %(default)s)",

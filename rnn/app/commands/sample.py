@@ -10,14 +10,19 @@ from ..command import (
     UsageError,
     command,
     natural,
+    nonempty_path,
     nonnegative_float,
     positive_int,
 )
 
 
 def _sample_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", metavar="CHECKPOINT", help="a checkpoint of `train`")
-    parser.add_argument("--checkpoint", metavar="PATH", help="the same, as an option")
+    parser.add_argument(
+        "path", nargs="?", metavar="CHECKPOINT", type=nonempty_path, help="a checkpoint of `train`"
+    )
+    parser.add_argument(
+        "--checkpoint", metavar="PATH", type=nonempty_path, help="the same, as an option"
+    )
     parser.add_argument(
         "--prime", help="text to start from (default: a newline, if the model knows it)"
     )

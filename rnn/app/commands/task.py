@@ -18,6 +18,7 @@ from ..command import (
     check_writable,
     command,
     format_seconds,
+    nonempty_path,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -106,7 +107,10 @@ def _task_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_history(parser)
     parser.add_argument(
-        "--save", metavar="PATH", help="save the trained model (for rnn dynamics --checkpoint)"
+        "--save",
+        metavar="PATH",
+        type=nonempty_path,
+        help="save the trained model (for rnn dynamics --checkpoint)",
     )
     add_eager(parser)
     add_quiet(parser)

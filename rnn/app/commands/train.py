@@ -18,6 +18,7 @@ from ..command import (
     check_writable,
     command,
     natural,
+    nonempty_path,
     nonnegative_float,
     positive_float,
     positive_int,
@@ -103,6 +104,7 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--data",
         metavar="FILE",
+        type=nonempty_path,
         nargs="+",
         help="UTF-8 text to learn; with several files, whole files are held out for "
         "validation (default: the Python standard library's modules)",
@@ -116,10 +118,18 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--out",
         metavar="DIR",
+        type=nonempty_path,
         help="write DIR/checkpoint.npz (default: out/train; with --resume, the resumed file)",
     )
-    where.add_argument("--checkpoint", metavar="PATH", help="write the checkpoint to PATH")
-    add("--resume", metavar="PATH", help="continue from a checkpoint (--steps is the total)")
+    where.add_argument(
+        "--checkpoint", metavar="PATH", type=nonempty_path, help="write the checkpoint to PATH"
+    )
+    add(
+        "--resume",
+        metavar="PATH",
+        type=nonempty_path,
+        help="continue from a checkpoint (--steps is the total)",
+    )
     add(
         "--force",
         action="store_true",

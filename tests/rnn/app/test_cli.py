@@ -106,6 +106,37 @@ def test_train_rejects_bad_arguments(argv, message, capsys):
     assert message in exits_2(["train", *argv], capsys)
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--history", ""],  # ran the training, then a ValueError traceback
+        ["train", "--checkpoint", ""],  # wrote out/train/checkpoint.npz
+        ["train", "--out", ""],
+        ["train", "--resume", ""],  # started a new run
+        ["train", "--data", "a.txt", ""],
+        ["demo", "--out", ""],  # wrote the demo's files into the current folder
+        ["demo", "--data", ""],
+        ["demo", "--history", ""],
+        ["task", "copy", "--save", ""],  # trained, then saved nothing
+        ["task", "copy", "--history", ""],
+        ["gradflow", "-o", ""],  # measured, then saved no plot
+        ["dynamics", "-o", ""],
+        ["dynamics", "--checkpoint", ""],  # analysed a fresh cell
+        ["graph", "-o", ""],
+        ["sample", ""],
+        ["sample", "--checkpoint", ""],
+    ],
+)
+def test_an_empty_path_is_a_usage_error(argv, tmp_path, monkeypatch, capsys):
+    """An empty path (a shell variable left unset) is refused before the run: read as the
+    option not given, or as the current folder, it lost the run's output or misplaced it."""
+    monkeypatch.chdir(tmp_path)
+    err = exits_2(argv, capsys)
+    assert "expected a path, got an empty string" in err
+    assert err.strip().splitlines()[-1].startswith(f"rnn {argv[0]}: error: argument ")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_train_writes_a_checkpoint_and_reports_bpc(text_file, tmp_path, capsys):
     ckpt = tmp_path / "run" / "model.npz"
     assert train(text_file, ckpt, "--steps", "4") == 0
