@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -134,8 +135,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _not_matplotlib_cache_folder(record: logging.LogRecord) -> bool:
+    """A filter of the ``matplotlib`` logger: drops the two warnings Matplotlib logs on
+    import when it cannot make its config and cache folder (HOME unset on a machine whose
+    passwd entry has no home, a HOME that cannot be written: "mkdir -p failed for path
+    ...", "Matplotlib created a temporary cache directory ..."). It then uses a temporary
+    folder, removed at exit, which is all a plot of this command line needs; the warnings
+    made a failure of ``-o`` three lines on stderr, and a success two lines of noise."""
+    return record.funcName != "_get_config_or_cache_dir"
+
+
 def _run(argv: Sequence[str] | None) -> int:
     """:func:`main` but for a closed stdout: parse, run, report a failure in one line."""
+    logging.getLogger("matplotlib").addFilter(_not_matplotlib_cache_folder)
     if not minigrad.threads.threads_chosen_by_user():
         minigrad.set_num_threads(1)
     parser = build_parser()

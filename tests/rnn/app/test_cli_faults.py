@@ -156,6 +156,39 @@ def test_gradflow_output_is_checked_before_measuring(tmp_path, capsys):
     one_line_error(capsys, cli.main([*argv, str(blocker / "g.png")]), "-o", "cannot write")
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gradflow", "--T", "3", "--hidden", "2", "--train-steps", "0", "--models", "tanh"],
+        ["dynamics", "--T", "3", "--hidden", "2", "-q"],
+    ],
+)
+def test_a_home_without_room_for_matplotlib_is_no_failure_line(argv, tmp_path):
+    """With a HOME Matplotlib cannot keep its folder in (HOME unset for a user whose home
+    does not exist, a read-only home), a failure of -o is one line on stderr, and a plot
+    is written without a word of Matplotlib's."""
+    pytest.importorskip("matplotlib")
+    home = tmp_path / "home"
+    home.write_text("")  # a file: no folder can be made in it
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MPL", "XDG_"))}
+    env.update(HOME=str(home), PYTHONPATH=os.pathsep.join(sys.path))
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    fails = [*argv, "-o", str(blocked / ("x.png" if argv[0] == "gradflow" else "d"))]
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn", *fails], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 1
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("rnn: error: -o ")
+    out = str(tmp_path / ("x.png" if argv[0] == "gradflow" else "d"))
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn", *argv, "-o", out], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Matplotlib" not in result.stderr and "mkdir" not in result.stderr
+
+
 def test_graph_on_a_full_disk_leaves_no_partial_file(tmp_path, monkeypatch, capsys):
     from minigrad import viz
 
