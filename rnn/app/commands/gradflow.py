@@ -92,6 +92,9 @@ def gradflow(args: argparse.Namespace) -> None:
         unknown = [m for m in models if m not in study.MODELS]
         if unknown:
             raise UsageError(f"unknown model {unknown[0]!r}; choose from {', '.join(study.MODELS)}")
+        twice = next((m for i, m in enumerate(models) if m in models[:i]), None)
+        if twice is not None:  # it was measured, tabled and plotted twice
+            raise UsageError(f"--models names {twice!r} twice; name each model once")
     if args.output:
         suffix = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
         if suffix not in ("png", "svg", "pdf"):

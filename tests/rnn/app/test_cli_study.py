@@ -42,6 +42,7 @@ def test_bad_arguments_exit_2(argv, capsys):
         (["gradflow", "--models", "tanh,transformer"], "unknown model 'transformer'"),
         (["gradflow", "--models", ""], "--models names no model (got '')"),
         (["gradflow", "--models", " , "], "--models names no model"),
+        (["gradflow", "--models", "tanh,lstm,tanh"], "--models names 'tanh' twice"),
         (["gradflow", "-o", "plot.jpeg"], "must end in .png, .svg or .pdf"),
         (["task", "adding", "--cell", "lstm", "--init", "henaff"], "--init henaff needs a square"),
         (["task", "adding", "--cell", "gru", "--orthogonal", "matrix_exp"], "--orthogonal needs"),
