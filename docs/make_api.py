@@ -44,6 +44,8 @@ MODULES = [
     ("minigrad.engine", "the backward engine, one reverse walk over the tape on arrays"),
     ("minigrad.modes", "grad modes: whether ops record, per thread"),
     ("minigrad.tape", "what ops record: nodes, scopes, the leaf protocol"),
+    ("minigrad.inplace", "in-place updates of a tensor, checked before they write"),
+    ("minigrad.logic", "comparisons, bitwise operators, any/all, argmax/argmin"),
     ("minigrad.versions", "in-place version tracking, refusing stale saved values"),
     ("minigrad.size", "sizes and shapes as a user writes and reads them"),
     ("minigrad.dtypes", "the default dtype, and data turned into arrays"),

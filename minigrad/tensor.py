@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from . import autograd, gradients, modes, tape, versions
-from .axes import axis_args, axis_index, reduced_axes
+from . import autograd, gradients, logic
 from .dtypes import as_array, get_default_dtype, set_default_dtype
+from .inplace import InPlace
+from .logic import Logic
 from .size import Size
 from .tape import Node
 
@@ -29,16 +30,6 @@ def _rebuild(cls: type, data: np.ndarray, requires_grad: bool, kept: dict) -> Te
     t._requires_grad = requires_grad
     t.__dict__.update(kept)
     return t
-
-
-def _refuse_lost_gradient(op: str, value: Any, instead: str) -> None:
-    """Under grad mode, refuse a written value that requires grad: an in-place write is
-    not recorded, so its gradient would be lost. ``instead`` names the recorded way."""
-    if isinstance(value, Tensor) and value._requires_grad and modes.is_grad_enabled():
-        raise RuntimeError(
-            f"{op}: the value requires grad, and an in-place write is not recorded (its "
-            f"gradient would be lost); {instead}, or write inside `with minigrad.no_grad():`"
-        )
 
 
 class _HookHandle:
@@ -55,7 +46,7 @@ class _HookHandle:
             self._hooks.remove(self._fn)
 
 
-class Tensor:
+class Tensor(InPlace, Logic):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
     Attributes:
@@ -152,7 +143,7 @@ class Tensor:
 
     def __contains__(self, value: Any) -> bool:
         """``value in t``: whether any element equals ``value``, as NumPy and PyTorch."""
-        return bool((self.data == _raw(value)).any())
+        return bool((self.data == (value.data if isinstance(value, Tensor) else value)).any())
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(")
@@ -301,277 +292,12 @@ class Tensor:
         """
         autograd.backward(self, grad, retain_graph, create_graph)
 
-    # ------------------------------------------------------------- in-place ops
-    def _begin_inplace(self, op: str) -> None:
-        if self.requires_grad and modes.is_grad_enabled():
-            raise RuntimeError(
-                f"{op}: in-place update of a tensor that requires grad would corrupt the "
-                "recorded graph; do it inside `with minigrad.no_grad():`"
-            )
-        epoch = tape.bump_inplace_epoch()
-        versions.mark_written(self.data, epoch)
-        owners = [self._node if self._node is not None else self]
-        if self._base is not None and (base := self._base()) is not None:
-            owners.append(base)
-        for owner in owners:
-            if type(owner) is Node:
-                owner.modified_at = epoch
-            else:
-                owner._modified_at = epoch
-
-    def _inplace(self, op: str, value: np.ndarray) -> Tensor:
-        self._begin_inplace(op)
-        self.data[...] = value
-        return self
-
-    def zero_(self) -> Tensor:
-        return self._inplace("zero_", 0)
-
-    def fill_(self, value: Any) -> Tensor:
-        """Every element set to ``value`` (a scalar, or anything that broadcasts to the
-        tensor's shape), cast to the tensor's dtype, in place. A value that does not fit
-        is refused before anything is written or counted as an in-place change; a value
-        that requires grad is refused under grad mode, as in ``t[index] = value``."""
-        _refuse_lost_gradient("fill_", value, "build a new tensor, `value.expand(t.shape)`")
-        value = as_array(value, self.dtype)
-        try:
-            np.broadcast_to(value, self.shape)
-        except ValueError:
-            raise ValueError(
-                f"fill_: a value of shape {value.shape} does not broadcast to the tensor's "
-                f"shape {self.shape}"
-            ) from None
-        return self._inplace("fill_", value)
-
-    def copy_(self, src: Any) -> Tensor:
-        _refuse_lost_gradient("copy_", src, "use the source itself (or an op of it)")
-        src = as_array(src)
-        try:
-            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"copy_: source shape {src.shape} does not fit {self.shape}")
-        return self._inplace("copy_", src)
-
-    def _update(self, op: str, fn: Callable[..., np.ndarray], *operands: Any) -> Tensor:
-        """``self = fn(self, *operands)`` in place, as NumPy's ``a += b``: the result
-        must keep the tensor's shape and be storable in its dtype (``same_kind``: an
-        integer tensor refuses a float result instead of truncating it), all checked
-        before anything is written. An operand that requires grad is refused under
-        grad mode: the update is not recorded, so its gradient would be lost."""
-        values = []
-        for o in operands:
-            if isinstance(o, Tensor):
-                if o._requires_grad and modes.is_grad_enabled():
-                    raise RuntimeError(
-                        f"{op}: the operand requires grad, and an in-place update is not "
-                        "recorded (its gradient would be lost); write `a = a + b` for a new "
-                        "recorded tensor, or update inside `with minigrad.no_grad():`"
-                    )
-                o = o.data
-            elif not isinstance(o, (bool, int, float, np.generic, np.ndarray)) and o is not None:
-                o = as_array(o)
-            values.append(o)
-        try:
-            out = np.asarray(fn(self.data, *values))
-        except OverflowError as e:
-            raise OverflowError(f"{op}: {e} (the tensor's dtype)") from None
-        except ValueError:
-            shapes = " and ".join(str(np.shape(v)) for v in values if v is not None)
-            raise ValueError(
-                f"{op}: an operand of shape {shapes} does not broadcast to the tensor's "
-                f"shape {self.shape}"
-            ) from None
-        if out.shape != self.shape:
-            raise ValueError(
-                f"{op}: the result has shape {out.shape}, not the tensor's {self.shape} "
-                "(an in-place update keeps its shape)"
-            )
-        if not np.can_cast(out.dtype, self.dtype, "same_kind"):
-            raise TypeError(
-                f"{op}: the result would be {out.dtype}, which a tensor of dtype "
-                f"{self.dtype} cannot hold in place"
-            )
-        return self._inplace(op, out)
-
-    def add_(self, other: Any, alpha: float = 1) -> Tensor:
-        if alpha == 1:
-            return self._update("add_", np.add, other)
-        return self._update("add_", lambda a, b: a + alpha * b, other)
-
-    def sub_(self, other: Any, alpha: float = 1) -> Tensor:
-        if alpha == 1:
-            return self._update("sub_", np.subtract, other)
-        return self._update("sub_", lambda a, b: a - alpha * b, other)
-
-    def mul_(self, other: Any) -> Tensor:
-        return self._update("mul_", np.multiply, other)
-
-    def div_(self, other: Any) -> Tensor:
-        return self._update("div_", np.true_divide, other)
-
-    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        return self._update("clamp_", np.clip, min, max)
-
     def __pos__(self) -> Tensor:
         return self
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        """``t[index] = value`` in place (NumPy's indexing and broadcasting, value cast
-        to t's dtype). An index or value that does not fit is refused before anything
-        is written or counted as an in-place change (a saved ``t`` stays usable). A
-        value that requires grad is refused under grad mode: the write is not recorded,
-        so its gradient would be lost."""
-        _refuse_lost_gradient(
-            "setitem", value, "build the tensor with ops (where, concatenate, stack, scatter)"
-        )
-        value = as_array(value, self.dtype)
-        try:
-            # the selected shape, from a zero-stride stand-in for the data
-            selected = np.broadcast_to(np.False_, self.shape)[index].shape
-            np.broadcast_to(value, selected)
-        except IndexError as e:
-            raise IndexError(f"setitem: {e} (tensor of shape {self.shape})") from None
-        except ValueError:
-            raise ValueError(
-                f"setitem: a value of shape {value.shape} does not broadcast to the "
-                f"shape {selected} selected from a tensor of shape {self.shape}"
-            ) from None
-        self._begin_inplace("__setitem__")
-        self.data[index] = value
-
-    # Comparisons give boolean tensors outside the graph.
-    def __lt__(self, o: Any) -> Tensor:
-        return Tensor._wrap(self.data < _raw(o))
-
-    def __le__(self, o: Any) -> Tensor:
-        return Tensor._wrap(self.data <= _raw(o))
-
-    def __gt__(self, o: Any) -> Tensor:
-        return Tensor._wrap(self.data > _raw(o))
-
-    def __ge__(self, o: Any) -> Tensor:
-        return Tensor._wrap(self.data >= _raw(o))
-
-    def __eq__(self, o: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data == _raw(o))
-
-    def __ne__(self, o: Any) -> Tensor:  # type: ignore[override]
-        return Tensor._wrap(self.data != _raw(o))
-
-    # Bitwise operators on integer and boolean tensors (mask algebra: ``~mask``,
-    # ``a & b``) give tensors outside the graph, as comparisons do.
-    def __and__(self, o: Any) -> Tensor:
-        return _bitwise("&", np.bitwise_and, self, o)
-
-    def __rand__(self, o: Any) -> Tensor:
-        return _bitwise("&", np.bitwise_and, o, self)
-
-    def __or__(self, o: Any) -> Tensor:
-        return _bitwise("|", np.bitwise_or, self, o)
-
-    def __ror__(self, o: Any) -> Tensor:
-        return _bitwise("|", np.bitwise_or, o, self)
-
-    def __xor__(self, o: Any) -> Tensor:
-        return _bitwise("^", np.bitwise_xor, self, o)
-
-    def __rxor__(self, o: Any) -> Tensor:
-        return _bitwise("^", np.bitwise_xor, o, self)
-
-    def __invert__(self) -> Tensor:
-        return _bitwise("~", np.invert, self)
-
-    def any(
-        self,
-        axis: Any = None,
-        keepdims: bool | None = None,
-        *,
-        dim: Any = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Whether any element is true (non-zero), over ``axis`` (``dim``/``keepdim`` are
-        PyTorch's names): a bool tensor."""
-        return self._logical_reduce("any", axis, keepdims, dim, keepdim)
-
-    def all(
-        self,
-        axis: Any = None,
-        keepdims: bool | None = None,
-        *,
-        dim: Any = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """Whether every element is true (non-zero), over ``axis`` (``dim``/``keepdim``
-        are PyTorch's names): a bool tensor."""
-        return self._logical_reduce("all", axis, keepdims, dim, keepdim)
-
-    def _logical_reduce(self, op: str, axis: Any, keepdims: Any, dim: Any, keepdim: Any) -> Tensor:
-        axis, keepdims = axis_args(op, axis, keepdims, dim, keepdim)
-        if axis is not None:
-            axis = reduced_axes(axis, self.ndim, op)
-        return Tensor._wrap(np.asarray(getattr(self.data, op)(axis=axis, keepdims=keepdims)))
-
-    def argmax(
-        self,
-        axis: int | None = None,
-        keepdims: bool | None = None,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """The index of the maximum over ``axis`` (of the flattened tensor when None;
-        ``dim``/``keepdim`` are PyTorch's names): an int64 tensor."""
-        axis, keepdims = axis_args("argmax", axis, keepdims, dim, keepdim)
-        return self._arg_extreme("argmax", axis, keepdims)
-
-    def argmin(
-        self,
-        axis: int | None = None,
-        keepdims: bool | None = None,
-        *,
-        dim: int | None = None,
-        keepdim: bool | None = None,
-    ) -> Tensor:
-        """The index of the minimum over ``axis`` (of the flattened tensor when None;
-        ``dim``/``keepdim`` are PyTorch's names): an int64 tensor."""
-        axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
-        return self._arg_extreme("argmin", axis, keepdims)
-
-    def _arg_extreme(self, op: str, axis: Any, keepdims: bool) -> Tensor:
-        """argmax/argmin with the axis checked (a 0-d tensor takes 0 or -1, as
-        PyTorch) and an empty one refused, in the op's words."""
-        x = self.data
-        if axis is not None:
-            axis = axis_index(op, axis, max(x.ndim, 1))
-            if x.ndim == 0:
-                axis = None
-        if (x.size if axis is None else x.shape[axis]) == 0:
-            where = "the tensor" if axis is None else f"axis {axis}"
-            raise ValueError(
-                f"{op}: {where} of shape {x.shape} is empty, and an empty axis has no "
-                f"{op[3:]}imum to index"
-            )
-        return Tensor._wrap(np.asarray(getattr(x, op)(axis=axis, keepdims=keepdims)))
 
     # Arithmetic, math, reductions and shape methods (``x + y``, ``x.exp()``,
     # ``x.sum(0)``, ``x.reshape(2, 3)``...) are installed by the op definitions in
     # minigrad.ops and minigrad.functional when the package is imported.
 
 
-def _raw(o: Any) -> Any:
-    return o.data if isinstance(o, Tensor) else o
-
-
-def _bitwise(op: str, fn: Callable[..., Any], *operands: Any) -> Tensor:
-    """``fn`` (a NumPy bitwise ufunc) of integer or boolean operands, as NumPy and
-    PyTorch; a float operand is refused, naming the operator and the dtypes."""
-    arrays = [_raw(o) for o in operands]
-    try:
-        return Tensor._wrap(np.asarray(fn(*arrays)))
-    except TypeError:
-        kinds = ", ".join(str(np.asarray(a).dtype) for a in arrays)
-        raise TypeError(
-            f"{op}: bitwise operators take integer or boolean tensors, got {kinds}"
-        ) from None
+logic._wrap = Tensor._wrap

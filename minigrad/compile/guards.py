@@ -62,6 +62,8 @@ __all__ = ["guarded", "static_value"]
 _TRUSTED = (
     "minigrad.ops",
     "minigrad.tensor",
+    "minigrad.inplace",
+    "minigrad.logic",
     "minigrad.autograd",
     "minigrad.engine",
     "minigrad.tape",
@@ -355,21 +357,25 @@ def _grad_property(tracer: Any) -> property:
 def guarded(tracer: Any) -> Iterator[None]:
     """Install the guards on Tensor for the duration of a capture."""
     names = (*_READS, *_INPLACE, *_HOOKS, "backward", "data", "detach", "requires_grad_")
-    saved = {n: Tensor.__dict__.get(n) for n in names}
+    saved = {n: Tensor.__dict__.get(n) for n in names}  # what to put back (None: nothing)
+    # each method as Tensor has it, its own or from a base (InPlace, Logic)
+    found = {
+        n: next((k.__dict__[n] for k in Tensor.__mro__ if n in k.__dict__), None) for n in names
+    }
     grad = Tensor.__dict__["grad"]  # the class default (None)
     try:
         Tensor.grad = _grad_property(tracer)
         tape.capture_guard = forward.capture_guard = _gradient_taken(tracer)
         for n, label in _READS.items():
-            setattr(Tensor, n, _value_read(tracer, label, saved[n]))
+            setattr(Tensor, n, _value_read(tracer, label, found[n]))
         for n in _INPLACE:
-            setattr(Tensor, n, _no_inplace(tracer, saved[n]))
+            setattr(Tensor, n, _no_inplace(tracer, found[n]))
         for n in _HOOKS:
-            setattr(Tensor, n, _eager(tracer, n, saved[n]))
-        Tensor.backward = _no_backward(tracer, saved["backward"])
-        Tensor.detach = _detach(tracer, saved["detach"])
-        Tensor.requires_grad_ = _flag(tracer, saved["requires_grad_"])
-        Tensor.data = _data_property(tracer, saved["data"])
+            setattr(Tensor, n, _eager(tracer, n, found[n]))
+        Tensor.backward = _no_backward(tracer, found["backward"])
+        Tensor.detach = _detach(tracer, found["detach"])
+        Tensor.requires_grad_ = _flag(tracer, found["requires_grad_"])
+        Tensor.data = _data_property(tracer, found["data"])
         yield
     finally:
         tape.capture_guard = forward.capture_guard = None
