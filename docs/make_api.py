@@ -84,6 +84,7 @@ MODULES = [
     ("rnn.app.ngram", "a Kneser-Ney character n-gram model"),
     ("rnn.app.baselines", "compressors and the n-gram beside a character model's figure"),
     ("rnn.app.taskrecord", "task runs as JSON records (rnn task --history)"),
+    ("rnn.app.runconfig", "what defines a training run: its config, its text, bits per character"),
     ("rnn.app.train", "the character-level language model's training loop"),
     ("rnn.app.trainrecord", "records of training runs (rnn train --history)"),
     ("rnn.app.checkpoint", "training checkpoints: the format, written and read"),

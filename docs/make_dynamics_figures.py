@@ -39,9 +39,10 @@ from rnn.app import dynamics as study
 from rnn.app.demo import demo_config
 from rnn.app.dynamics_plots import plot_fixed_points, plot_products, plot_spectrum
 from rnn.app.progress import bar
+from rnn.app.runconfig import load_corpus
 from rnn.app.step import train_step
 from rnn.app.tasks import adding_batch
-from rnn.app.train import Trainer, load_corpus
+from rnn.app.train import Trainer
 
 IMAGES = Path(__file__).resolve().parent / "images"
 

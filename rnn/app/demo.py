@@ -20,7 +20,8 @@ from pathlib import Path
 from ..compare import Comparison, compare
 from .command import format_seconds
 from .progress import write
-from .train import TrainConfig, Trainer, bits, load_corpus
+from .runconfig import TrainConfig, bits, load_corpus
+from .train import Trainer
 from .trainrecord import TrainHistory
 
 __all__ = ["FILES", "OUTPUTS", "DemoRun", "demo_config", "run_demo", "write_checkpoint"]

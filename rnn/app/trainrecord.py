@@ -17,7 +17,8 @@ from typing import Any
 from .baselines import Baselines
 from .command import CLIError, write_atomically
 from .corpus import SIDES
-from .train import Trainer, bits
+from .runconfig import bits
+from .train import Trainer
 
 __all__ = ["TrainHistory", "train_record", "write_train_record"]
 

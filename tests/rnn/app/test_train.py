@@ -9,9 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from rnn.app import train as train_module
 from rnn.app.checkpoint import load_checkpoint, model_from_checkpoint
-from rnn.app.corpus import Document
 from rnn.app.models import CharLM
 from rnn.app.train import Diverged, TrainConfig, Trainer, bits
 
@@ -162,15 +160,6 @@ def test_too_short_text_is_a_clear_error():
         Trainer(tiny(batch=100, seq_len=30), TEXT)
     with pytest.raises(ValueError, match="too short to split"):
         Trainer(tiny(), "ab")
-
-
-def test_default_corpus_is_read_at_run_time_and_held_out_by_file(monkeypatch):
-    docs = [Document(f"m{i}.py", f"x = {i}\n" * 30) for i in range(12)]
-    monkeypatch.setattr(train_module, "stdlib_documents", lambda: docs)
-    split = train_module.load_corpus(TrainConfig(max_chars=1000, val_fraction=0.2))
-    sides = [{d.name for d in getattr(split, side)} for side in ("train", "tune", "val")]
-    assert all(sides) and not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
-    assert len(split.all_text) <= 1000
 
 
 def test_weights_made_non_finite_stop_training_before_anything_is_written(tmp_path):
