@@ -25,12 +25,13 @@ if TYPE_CHECKING:
 __all__ = ["InPlace"]
 
 
-def _refuse_lost_gradient(op: str, value: Any, instead: str) -> None:
-    """Under grad mode, refuse a written value that requires grad: an in-place write is
-    not recorded, so its gradient would be lost. ``instead`` names the recorded way."""
+def _refuse_lost_gradient(op: str, value: Any, instead: str, what: str = "value") -> None:
+    """Under grad mode, refuse a written value (or an update's operand) that requires
+    grad: an in-place write is not recorded, so its gradient would be lost. ``instead``
+    names the recorded way."""
     if isinstance(value, InPlace) and value._requires_grad and modes.is_grad_enabled():
         raise RuntimeError(
-            f"{op}: the value requires grad, and an in-place write is not recorded (its "
+            f"{op}: the {what} requires grad, and an in-place write is not recorded (its "
             f"gradient would be lost); {instead}, or write inside `with minigrad.no_grad():`"
         )
 
@@ -102,12 +103,9 @@ class InPlace:
         values = []
         for o in operands:
             if isinstance(o, InPlace):
-                if o._requires_grad and modes.is_grad_enabled():
-                    raise RuntimeError(
-                        f"{op}: the operand requires grad, and an in-place update is not "
-                        "recorded (its gradient would be lost); write `a = a + b` for a new "
-                        "recorded tensor, or update inside `with minigrad.no_grad():`"
-                    )
+                _refuse_lost_gradient(
+                    op, o, "write `a = a + b` for a new recorded tensor", "operand"
+                )
                 o = o.data
             elif not isinstance(o, (bool, int, float, np.generic, np.ndarray)) and o is not None:
                 o = as_array(o)
