@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     expm,
     indexing,
     interpolate,
+    joins,
     layout,
     linalg,
     loss,

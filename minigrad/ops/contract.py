@@ -23,10 +23,11 @@ from ..tensor import Tensor
 from .core import binary_operands, record, to_tensor
 from .elementwise import mul, sub
 from .indexing import getitem
+from .joins import stack
 from .layout import moveaxis
 from .registry import composite, names, primitive
 from .select import where
-from .shape import broadcast_to, reshape, stack
+from .shape import broadcast_to, reshape
 from .subscripts import check, explicit
 from .tangents import tangent_sum
 from .unary import neg

@@ -32,8 +32,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from .core import floating, record, to_tensor
+from .joins import concatenate
 from .registry import names, primitive
-from .shape import concatenate, swapaxes
+from .shape import swapaxes
 
 # Largest ||X||_1 for which r_m(X) is exp(X) to unit roundoff, by degree m: Higham's
 # (2005) values for double precision, and the same bound worked out for single

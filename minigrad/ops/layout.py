@@ -20,10 +20,11 @@ from ..axes import FIRST, Default, axis_index, spelled
 from ..tensor import Tensor
 from .core import to_tensor
 from .indexing import getitem
+from .joins import concatenate
 from .reduce import sum
 from .registry import composite, names
 from .select import where
-from .shape import concatenate, reshape, transpose
+from .shape import reshape, transpose
 
 SECOND = Default(1)
 

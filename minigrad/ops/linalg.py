@@ -16,8 +16,9 @@ from ..differentiable import Deferred
 from ..gradients import Outer
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
+from .joins import concatenate
 from .registry import names, primitive, reflected
-from .shape import concatenate, reshape, swapaxes, transpose
+from .shape import reshape, swapaxes, transpose
 from .tangents import lift, tangent_sum
 
 _blank = object.__new__

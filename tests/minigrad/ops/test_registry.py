@@ -39,6 +39,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.expm",
         "minigrad.ops.indexing",
         "minigrad.ops.interpolate",
+        "minigrad.ops.joins",
         "minigrad.ops.layout",
         "minigrad.ops.linalg",
         "minigrad.ops.loss",

@@ -1,5 +1,6 @@
 """Shape ops (minigrad/ops/shape.py): the table-driven check, then transposes,
-squeezes, joining, and errors (indexing: test_indexing.py; splitting: test_pieces.py)."""
+squeezes and errors (joining: test_joins.py; indexing: test_indexing.py; splitting:
+test_pieces.py)."""
 
 from __future__ import annotations
 
@@ -59,31 +60,10 @@ def test_squeeze_unsqueeze():
     gradcheck(lambda t: ops.unsqueeze(ops.squeeze(t), 0), [x])
 
 
-def test_join_with_constant_inputs_and_errors():
-    x = Tensor(np.ones(2), requires_grad=True)
-    ops.concatenate([x, np.zeros(3), x]).sum().backward()
-    np.testing.assert_array_equal(x.grad, [2, 2])
-    with pytest.raises(ValueError, match="concatenate: shapes"):
-        ops.concatenate([Tensor(np.ones((2, 2))), Tensor(np.ones((3, 3)))])
-    with pytest.raises(ValueError, match="stack: shapes"):
-        ops.stack([Tensor(np.ones(2)), Tensor(np.ones(3))])
-    with pytest.raises(ValueError, match="stack: needs at least one tensor"):
-        ops.stack([])
-
-
 def test_reshape_to_a_shape_that_is_not_integers_says_so():
     x = Tensor(np.ones((2, 3)))
     with pytest.raises(TypeError, match=r"^reshape: the shape must be integers, got \(2.0, 3\)"):
         x.reshape(2.0, 3)
-
-
-def test_concatenate_with_axis_none_joins_the_flattened_tensors_as_numpy():
-    a, b = np.arange(4.0).reshape(2, 2), np.arange(3.0)
-    x = Tensor(a, requires_grad=True)
-    out = ops.concatenate([x, Tensor(b)], axis=None)
-    np.testing.assert_array_equal(out.data, np.concatenate([a, b], axis=None))
-    (out * Tensor(np.arange(7.0))).sum().backward()
-    np.testing.assert_array_equal(x.grad, [[0.0, 1.0], [2.0, 3.0]])
 
 
 def test_transpose_of_two_axes_warns_or_names_swapaxes() -> None:
