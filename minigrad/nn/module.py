@@ -178,12 +178,18 @@ class Module:
 
         As PyTorch, each child's own ``train(mode)`` is called, so a submodule that
         overrides ``train`` (to keep a part frozen in eval mode, say) is obeyed; a
-        module reached again while its ``train`` runs (it contains itself) is skipped."""
+        module reached again while its ``train`` runs (it contains itself) is skipped.
+        ``mode`` must be a bool (``ValueError`` otherwise, as PyTorch: ``train("False")``
+        would turn training on)."""
+        if not isinstance(mode, bool):
+            raise ValueError(
+                f"training mode is expected to be boolean, got {type(mode).__name__} {mode!r}"
+            )
         if self.__dict__.get("_in_train"):
             return self
         object.__setattr__(self, "_in_train", True)
         try:
-            object.__setattr__(self, "training", bool(mode))
+            object.__setattr__(self, "training", mode)
             for m in self._modules.values():
                 m.train(mode)
         finally:

@@ -221,3 +221,11 @@ def test_assigning_a_non_parameter_over_a_parameter_is_refused_as_torch():
     assert list(lin.state_dict()) == ["weight", "bias"]
     lin.bias = None  # None still removes it, as before
     assert list(lin.state_dict()) == ["weight"] and lin.bias is None
+
+
+@pytest.mark.parametrize("mode", ["False", 0, 1, None, np.bool_(True)])
+def test_train_refuses_a_mode_that_is_not_a_bool_as_torch(mode):
+    net = Net().eval()
+    with pytest.raises(ValueError, match="training mode is expected to be boolean"):
+        net.train(mode)
+    assert not any(m.training for m in net.modules())  # nothing switched on
