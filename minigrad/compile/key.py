@@ -170,7 +170,10 @@ def array_key(x: np.ndarray) -> tuple:
 
 
 # A module's own bookkeeping, keyed on its own: what is registered, and the training flag.
-_REGISTRY = frozenset(("_parameters", "_modules", "training"))
+# A buffer is an attribute too (``self.running_mean``): keyed with the others, by name.
+_REGISTRY = frozenset(
+    ("_parameters", "_modules", "training", "_buffers", "_non_persistent_buffers_set")
+)
 _PLAIN = frozenset((int, bool, str, type(None)))  # keyed by value as they are
 
 

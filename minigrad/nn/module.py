@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
-from ..autograd import no_grad
 from ..tensor import Tensor, as_array, get_default_dtype
+from .state import IncompatibleKeys, ModuleState
 
 __all__ = ["IncompatibleKeys", "Module", "Parameter"]
-
-
-class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict`` skipped: model keys absent from the state dict, and
-    state-dict keys the model does not have."""
-
-    missing_keys: list[str]
-    unexpected_keys: list[str]
 
 
 class Parameter(Tensor):
@@ -41,7 +33,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-class Module:
+class Module(ModuleState):
     """Base class for models: assign Parameters and Modules as attributes to register them.
 
     >>> from minigrad import nn
@@ -59,6 +51,8 @@ class Module:
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
@@ -70,14 +64,25 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() is called; "
                 "call super().__init__() first"
             )
-        modules = self.__dict__["_modules"]
+        modules, buffers = self.__dict__["_modules"], self.__dict__["_buffers"]
         # Re-assigning a registered name keeps its place in the registration order.
         if isinstance(value, Parameter):
             modules.pop(name, None)
+            self._forget_buffer(name)
             params[name] = value
         elif isinstance(value, Module):
             params.pop(name, None)
+            self._forget_buffer(name)
             modules[name] = value
+        elif name in buffers:
+            # As PyTorch: a buffer takes a new tensor (or None) and stays a buffer,
+            # persistent or not as it was registered.
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign {type(value).__name__!r} as buffer {name!r} "
+                    "(a Tensor or None expected)"
+                )
+            buffers[name] = value
         else:
             # As PyTorch: a registered name takes only its kind or None (a plain Tensor
             # assigned over a parameter used to unregister it, dropping it silently from
@@ -99,7 +104,12 @@ class Module:
     def __delattr__(self, name: str) -> None:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._forget_buffer(name)
         object.__delattr__(self, name)
+
+    def _forget_buffer(self, name: str) -> None:
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` under ``name`` (None records an absent parameter, e.g. no bias)."""
@@ -108,6 +118,38 @@ class Module:
             object.__setattr__(self, name, None)
         else:
             setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Register ``tensor`` as a buffer named ``name``: state that is not a parameter
+        (running statistics, a mask), read as ``self.name``.
+
+        A buffer is listed by ``buffers()`` and ``named_buffers()``, never by
+        ``parameters()`` (an optimizer leaves it alone); it is saved by ``state_dict``
+        and checked and loaded by ``load_state_dict`` as a parameter is, unless
+        ``persistent=False`` or it is None. ``to``, ``double`` and ``float`` cast it
+        (when it is floating point). Assigning ``self.name = t`` later replaces it,
+        keeping it a buffer (a Tensor or None); ``del self.name`` removes it. As
+        PyTorch: ``name`` must be new (not another attribute), without ".".
+        """
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign a buffer before Module.__init__() is called")
+        if not isinstance(name, str):
+            raise TypeError(f"buffer name should be a string, got {type(name).__name__}")
+        if "." in name or name == "":
+            raise KeyError(f"buffer name can't be empty or contain '.', got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute {name!r} already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign {type(tensor).__name__!r} object to buffer {name!r} "
+                "(a Tensor or None required: wrap an array with minigrad.tensor)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
 
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -153,6 +195,26 @@ class Module:
     def parameters(self) -> Iterator[Parameter]:
         for _, p in self.named_parameters():
             yield p
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) in registration order, this module's then each
+        submodule's (only this module's unless ``recurse``); a buffer held under several
+        names once (unless ``remove_duplicate`` is False); None buffers are skipped."""
+        seen: set[int] = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in modules:
+            for bname, b in m._buffers.items():
+                if b is None or (remove_duplicate and id(b) in seen):
+                    continue
+                seen.add(id(b))
+                yield (f"{mname}.{bname}" if mname else bname), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of :meth:`named_buffers`."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule and on self, each once, in PyTorch's order:
@@ -207,71 +269,6 @@ class Module:
                 p.grad = None  # also a Tensor left by backward(create_graph=True)
             else:
                 p.grad[...] = 0
-
-    # ---------------------------------------------------------------- state
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """``{name: copy of the parameter's array}`` in registration order. As PyTorch, a
-        parameter (or module) shared under several names is listed under each of them."""
-        return {name: p.data.copy() for name, p in self._state_items()}
-
-    def _state_items(
-        self, prefix: str = "", ancestors: frozenset[int] = frozenset()
-    ) -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) under every name, as PyTorch's ``state_dict``: own
-        parameters, then each child's; a module containing itself is not re-entered."""
-        for name, p in self._parameters.items():
-            yield prefix + name, p
-        for name, m in self._modules.items():
-            if id(m) not in ancestors and m is not self:
-                yield from m._state_items(f"{prefix}{name}.", ancestors | {id(self)})
-
-    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays (anything array-like) into the parameters, in place, cast to each
-        parameter's dtype.
-
-        Every key and shape is checked before anything is written: a shape mismatch
-        always raises, and so do missing or unexpected keys when ``strict``; the
-        ``RuntimeError`` names each offending key (and both shapes). With
-        ``strict=False`` the missing and unexpected keys are ignored and returned, as
-        in PyTorch, in ``IncompatibleKeys(missing_keys, unexpected_keys)``. A parameter
-        shared under several names is read from each of them present (the last wins,
-        as PyTorch), and is not missing if any of its names is there.
-        """
-        own = list(self._state_items())
-        names = {name for name, _ in own}
-        present = {id(p) for name, p in own if name in state}
-        missing = [name for name, p in own if name not in state and id(p) not in present]
-        unexpected = [k for k in state if k not in names]
-        errors = []
-        if strict:
-            if unexpected:
-                errors.append(
-                    f"unexpected key(s) in state_dict: {', '.join(map(repr, unexpected))}"
-                )
-            if missing:
-                errors.append(f"missing key(s) in state_dict: {', '.join(map(repr, missing))}")
-        staged = []
-        for name, p in own:
-            if name not in state:
-                continue
-            value = state[name]
-            arr = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if arr.shape != p.shape:
-                errors.append(
-                    f"size mismatch for {name!r}: shape {arr.shape} in the state dict, "
-                    f"{p.shape} in the model"
-                )
-            else:
-                staged.append((p, arr))
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        with no_grad():
-            for p, arr in staged:
-                p.copy_(arr)
-        return IncompatibleKeys(missing, unexpected)
 
     # ---------------------------------------------------------------- display
     def extra_repr(self) -> str:

@@ -284,6 +284,46 @@ def test_a_modules_plain_attributes_are_read_at_every_call(compiled_as: str) -> 
     assert step.captures == 4  # a new mask tensor: a new key (tensors by identity)
 
 
+class _Centred(minigrad.nn.Module):
+    """A module whose forward reads registered buffers (running statistics)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = _lin()
+        self.register_buffer("mean", minigrad.tensor(np.zeros(3)))
+        self.register_buffer("scale", minigrad.tensor(np.ones(3)), persistent=False)
+
+    def forward(self, x: minigrad.Tensor) -> minigrad.Tensor:
+        return ((self.lin(x) - self.mean) * self.scale).sum()
+
+
+@pytest.mark.parametrize("compiled_as", ["module", "closure"])
+def test_a_modules_buffers_are_read_at_every_call_and_keyed_by_identity(
+    compiled_as: str,
+) -> None:
+    m = _Centred()
+    step = minigrad.compile(m if compiled_as == "module" else lambda x: m(x))
+    x = minigrad.tensor(X)
+
+    def agrees() -> None:
+        assert step(x).item() == pytest.approx(m(x).item(), rel=1e-12, abs=1e-12)
+
+    agrees()
+    m.mean = minigrad.tensor(np.array([0.5, -1.0, 2.0]))  # a buffer replaced: captured anew
+    agrees()
+    assert step.captures == 2
+    m.scale.copy_(np.array([2.0, 0.0, -1.0]))  # changed in place: read anew, same program
+    m.mean.data[0] = 4.0
+    agrees()
+    assert step.captures == 2
+    m.load_state_dict({**m.state_dict(), "mean": np.array([1.0, 1.0, 1.0])})  # in place
+    agrees()
+    assert step.captures == 2
+    m.register_buffer("scale", minigrad.tensor(np.full(3, 3.0)))  # registered again
+    agrees()
+    assert step.captures == 3
+
+
 def test_reading_a_modules_tensor_attribute_inside_is_refused() -> None:
     class Peeks(_Masked):
         def forward(self, x: minigrad.Tensor) -> minigrad.Tensor:
