@@ -11,8 +11,7 @@ from .. import ops
 from ..ops.core import derived
 from ..tensor import Tensor
 from . import init
-from .linear import float_dtype
-from .module import Module, Parameter
+from .module import Module, Parameter, float_dtype
 
 __all__ = ["Embedding"]
 

@@ -8,19 +8,11 @@ from typing import Any
 import numpy as np
 
 from .. import functional as F
-from ..tensor import Tensor, get_default_dtype
+from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, float_dtype
 
 __all__ = ["Linear"]
-
-
-def float_dtype(dtype: Any, who: str) -> np.dtype:
-    """``dtype`` (default: the default dtype), checked to be float32 or float64."""
-    d = get_default_dtype() if dtype is None else np.dtype(dtype)
-    if d not in (np.float32, np.float64):
-        raise TypeError(f"{who}: dtype must be float32 or float64, got {d}")
-    return d
 
 
 class Linear(Module):

@@ -11,7 +11,15 @@ import numpy as np
 from ..tensor import Tensor, as_array, get_default_dtype
 from .state import IncompatibleKeys, ModuleState
 
-__all__ = ["IncompatibleKeys", "Module", "Parameter"]
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "float_dtype"]
+
+
+def float_dtype(dtype: Any, who: str) -> np.dtype:
+    """``dtype`` (default: the default dtype), checked to be float32 or float64."""
+    d = get_default_dtype() if dtype is None else np.dtype(dtype)
+    if d not in (np.float32, np.float64):
+        raise TypeError(f"{who}: dtype must be float32 or float64, got {d}")
+    return d
 
 
 class Parameter(Tensor):
@@ -269,6 +277,51 @@ class Module(ModuleState):
                 p.grad = None  # also a Tensor left by backward(create_graph=True)
             else:
                 p.grad[...] = 0
+
+    # ---------------------------------------------------------------- dtype
+    def to(self, dtype: Any) -> Module:
+        """Cast every floating-point parameter and buffer to ``dtype`` (float32 or
+        float64), in place; returns self.
+
+        As PyTorch's ``Module.to``: each parameter stays the same :class:`Parameter`
+        (an optimizer built from ``parameters()`` still holds it) with its array
+        replaced by a cast copy, and a gradient it holds is cast too; integer and
+        boolean buffers (counts, masks) are left as they are. Another dtype (or a
+        device: there is only NumPy's) raises ``TypeError``. An optimizer's state
+        (Adam's moments) is not cast: build the optimizer after the cast.
+        """
+        who = f"{type(self).__name__}.to"
+        try:
+            d = float_dtype(dtype, who)
+        except TypeError:
+            if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps"):
+                raise TypeError(
+                    f"{who}: dtype must be float32 or float64, got the device {dtype!r} "
+                    "(minigrad computes with NumPy, on the CPU: there is no device to move to)"
+                ) from None
+            raise
+        seen: set[int] = set()
+        for m in self.modules():
+            for t in (*m._parameters.values(), *m._buffers.values()):
+                if t is None or id(t) in seen or t.dtype.kind != "f":
+                    continue
+                seen.add(id(t))
+                if t.dtype != d:
+                    t.data = t.data.astype(d)
+                grad = t.grad
+                if isinstance(grad, np.ndarray) and grad.dtype != d:
+                    t.grad = grad.astype(d)
+                elif isinstance(grad, Tensor):  # left by backward(create_graph=True)
+                    grad.data = grad.data.astype(d)
+        return self
+
+    def double(self) -> Module:
+        """Cast floating-point parameters and buffers to float64 (``to(np.float64)``)."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """Cast floating-point parameters and buffers to float32 (``to(np.float32)``)."""
+        return self.to(np.float32)
 
     # ---------------------------------------------------------------- display
     def extra_repr(self) -> str:

@@ -174,6 +174,51 @@ def test_load_state_dict_round_trip():
     np.testing.assert_array_equal(a(x)[0].numpy(), b(x)[0].numpy())
 
 
+def _run_lstm(layer, x, h0, c0):
+    """out, h_n, c_n and every gradient (input, states, parameters by name) of a
+    forward and backward of ``layer``."""
+    x, h0, c0 = (minigrad.tensor(a, requires_grad=True) for a in (x, h0, c0))
+    out, (h, c) = layer(x, (h0, c0))
+    ((out * out).sum() + h.sum() + (c * c).sum()).backward()
+    grads = {n: p.grad for n, p in layer.named_parameters()}
+    return [out.numpy(), h.numpy(), c.numpy(), x.grad, h0.grad, c0.grad], grads
+
+
+def test_lstm_made_float32_computes_in_float64_after_double():
+    minigrad.manual_seed(0)
+    layer = rnn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    assert layer.dtype == np.float32
+    built = rnn.LSTM(3, 4, num_layers=2, bidirectional=True, dtype=F64)
+    built.load_state_dict(layer.state_dict())
+    assert layer.double() is layer and layer.dtype == F64
+    assert {p.dtype for p in layer.parameters()} == {np.dtype(F64)}
+    rng = np.random.default_rng(1)
+    x, h0, c0 = rng.normal(size=(5, 2, 3)), rng.normal(size=(4, 2, 4)), rng.normal(size=(4, 2, 4))
+    got, got_grads = _run_lstm(layer, x, h0, c0)
+    want, want_grads = _run_lstm(built, x, h0, c0)
+    for a, b in zip(got, want, strict=True):
+        assert a.dtype == F64
+        np.testing.assert_array_equal(a, b)
+    assert list(got_grads) == list(want_grads)
+    for name, g in got_grads.items():
+        assert g.dtype == F64, name
+        np.testing.assert_array_equal(g, want_grads[name])
+    with pytest.raises(TypeError, match="input has dtype float32 but the parameters are float64"):
+        layer(minigrad.tensor(x.astype(np.float32)))
+    assert layer.float().dtype == np.float32 and layer(minigrad.tensor(x, dtype=np.float32))
+
+
+def test_a_compiled_lstm_follows_double():
+    minigrad.manual_seed(0)
+    layer = rnn.LSTM(3, 4)
+    step = minigrad.compile(lambda x: layer(x)[0].sum())
+    x = np.random.default_rng(2).normal(size=(5, 2, 3))
+    step(minigrad.tensor(x, dtype=np.float32))
+    layer.double()
+    got = step(minigrad.tensor(x))
+    assert got.dtype == F64 and got.item() == layer(minigrad.tensor(x))[0].sum().item()
+
+
 def test_layer_class_of_each_kind():
     assert [layer_class(n) for n in CELLS[:3]] == [rnn.RNN, rnn.LSTM, rnn.GRU]
     for name in CELLS:

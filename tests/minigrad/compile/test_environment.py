@@ -322,6 +322,12 @@ def test_a_modules_buffers_are_read_at_every_call_and_keyed_by_identity(
     m.register_buffer("scale", minigrad.tensor(np.full(3, 3.0)))  # registered again
     agrees()
     assert step.captures == 3
+    m.float()  # parameters cast in place (the same objects), buffers too
+    x32 = minigrad.tensor(X.astype(np.float32))
+    assert step(x32).item() == pytest.approx(m(x32).item(), rel=1e-5)
+    assert step.captures == 4
+    m.double()
+    agrees()
 
 
 def test_reading_a_modules_tensor_attribute_inside_is_refused() -> None:

@@ -229,3 +229,60 @@ def test_train_refuses_a_mode_that_is_not_a_bool_as_torch(mode):
     with pytest.raises(ValueError, match="training mode is expected to be boolean"):
         net.train(mode)
     assert not any(m.training for m in net.modules())  # nothing switched on
+
+
+def test_double_and_float_cast_parameters_buffers_and_grads_in_place():
+    net = Net()
+    net.register_buffer("stats", minigrad.zeros(4))
+    net.register_buffer("steps", minigrad.tensor(np.array(3, np.int64)))
+    net(minigrad.randn(2, 3)).sum().backward()
+    params, weight = list(net.parameters()), net.enc.weight
+    assert net.double() is net
+    assert list(net.parameters()) == params and net.enc.weight is weight  # same objects
+    assert {p.dtype for p in net.parameters()} == {np.dtype(np.float64)}
+    assert {p.grad.dtype for p in net.parameters()} == {np.dtype(np.float64)}
+    assert net.stats.dtype == np.float64 and net.steps.dtype == np.int64  # ints left alone
+    y = net(minigrad.randn(2, 3, dtype=np.float64))
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert weight.grad.dtype == np.float64
+    assert net.float() is net and net.to("float32") is net
+    assert {t.dtype for t in (*net.parameters(), net.stats)} == {np.dtype(np.float32)}
+    assert net.steps.dtype == np.int64
+
+
+def test_to_keeps_values_and_refuses_a_dtype_that_is_not_float():
+    lin = nn.Linear(3, 2)
+    before = lin.weight.data.copy()
+    lin.to(np.float64)
+    np.testing.assert_array_equal(lin.weight.data, before.astype(np.float64))
+    for bad in (np.int64, "bool", np.float16):
+        with pytest.raises(TypeError, match=r"Linear\.to: dtype must be float32 or float64"):
+            lin.to(bad)
+    with pytest.raises(TypeError, match="got the device 'cuda:0'"):
+        lin.to("cuda:0")
+    assert lin.weight.dtype == np.float64
+
+
+def test_double_makes_an_optimizer_step_in_float64():
+    lin = nn.Linear(3, 2).double()
+    opt = minigrad.optim.Adam(lin.parameters(), lr=0.1)
+    lin(minigrad.randn(4, 3, dtype=np.float64)).sum().backward()
+    opt.step()
+    assert {p.dtype for p in lin.parameters()} == {np.dtype(np.float64)}
+
+
+@pytest.mark.torch
+def test_double_matches_torch_on_the_same_weights():
+    torch = pytest.importorskip("torch")
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2))
+    net = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    net.load_state_dict({k: v.numpy() for k, v in tnet.state_dict().items()})
+    tnet.double(), net.double()
+    x = np.random.default_rng(0).standard_normal((5, 3))
+    tx = torch.from_numpy(x)
+    tnet[1](tnet[0](tx).tanh()).sum().backward()
+    net[1](net[0](minigrad.tensor(x)).tanh()).sum().backward()
+    for p, tp in zip(net.parameters(), tnet.parameters(), strict=True):
+        assert p.dtype == np.float64 and tp.dtype == torch.float64
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12, atol=1e-12)
