@@ -1,7 +1,7 @@
 """Neural-network building blocks: modules, parameters, layers, initialisation, clipping."""
 
 from . import init, utils
-from .containers import ModuleList, Sequential
+from .containers import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
@@ -14,6 +14,7 @@ __all__ = [
     "IncompatibleKeys",
     "Linear",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
     "Sequential",

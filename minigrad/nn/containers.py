@@ -1,14 +1,15 @@
-"""``Sequential`` and ``ModuleList``: modules held in order, registered as "0", "1", ..."""
+"""``Sequential``, ``ModuleList`` and ``ModuleDict``: modules held in order, registered
+as "0", "1", ... or by key."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import Any, overload
 
 from .module import Module
 
-__all__ = ["ModuleList", "Sequential"]
+__all__ = ["ModuleDict", "ModuleList", "Sequential"]
 
 
 class ModuleList(Module):
@@ -113,3 +114,91 @@ class Sequential(ModuleList):
         for m in self._modules.values():
             x = m(x)
         return x
+
+
+class ModuleDict(Module):
+    """An ordered dict of modules whose parameters belong to the owner, registered under
+    their keys (``blocks.enc.weight``), as PyTorch's ``nn.ModuleDict``.
+
+    Built from a mapping or from (key, module) pairs, in their order. Supports ``len``,
+    iteration over the keys, ``in``, ``d[key]``, ``d[key] = module`` (a new key goes
+    last, an existing one keeps its place), ``del d[key]``, ``keys``, ``items``,
+    ``values``, ``update``, ``pop`` and ``clear``. A key is a string without "." that is
+    not already an attribute of the dict (``"train"``, ``"training"``: ``KeyError``, as
+    PyTorch). It has no ``forward``.
+    """
+
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._modules))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> KeysView[str]:
+        """The keys, in order."""
+        return self._modules.keys()
+
+    def items(self) -> ItemsView[str, Module]:
+        """(key, module) pairs, in order."""
+        return self._modules.items()
+
+    def values(self) -> ValuesView[Module]:
+        """The modules, in order."""
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        """Remove ``key`` and return its module."""
+        m = self[key]
+        del self[key]
+        return m
+
+    def clear(self) -> None:
+        """Remove every module."""
+        for key in list(self._modules):
+            delattr(self, key)
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Set each (key, module) of a mapping (a dict, a ``ModuleDict``) or of an
+        iterable of pairs, in order."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs: Iterable[Any] = modules.items()
+        elif isinstance(modules, Iterable) and not isinstance(modules, (str, bytes)):
+            pairs = modules
+        else:
+            raise TypeError(
+                "ModuleDict.update: expected a mapping or an iterable of (key, module) "
+                f"pairs, got {type(modules).__name__}"
+            )
+        for i, pair in enumerate(pairs):
+            if not isinstance(pair, Iterable) or isinstance(pair, (str, bytes)):
+                raise TypeError(
+                    f"ModuleDict.update: element #{i} should be a (key, module) pair, "
+                    f"got {type(pair).__name__}"
+                )
+            pair = tuple(pair)
+            if len(pair) != 2:
+                raise ValueError(
+                    f"ModuleDict.update: element #{i} has length {len(pair)}; 2 is required"
+                )
+            self[pair[0]] = pair[1]

@@ -159,6 +159,19 @@ class Module(ModuleState):
             self._non_persistent_buffers_set.add(name)
         object.__setattr__(self, name, tensor)
 
+    def add_module(self, name: str, module: Module) -> None:
+        """Register ``module`` as the child ``name`` (``setattr``, with PyTorch's checks:
+        ``name`` a new attribute name, or a child's, without "."; ``module`` a Module)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string, got {type(name).__name__}")
+        if "." in name or name == "":
+            raise KeyError(f"module name can't be empty or contain '.', got {name!r}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute {name!r} already exists")
+        setattr(self, name, module)
+
     # ----------------------------------------------------------------- calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")

@@ -286,3 +286,15 @@ def test_double_matches_torch_on_the_same_weights():
     for p, tp in zip(net.parameters(), tnet.parameters(), strict=True):
         assert p.dtype == np.float64 and tp.dtype == torch.float64
         np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_add_module_registers_a_child_with_torchs_checks():
+    net = Net()
+    head = nn.Linear(2, 1)
+    net.add_module("head", head)
+    assert net.head is head and list(net.named_children())[-1] == ("head", head)
+    net.add_module("head", nn.Linear(2, 2))  # a child's name may be given again
+    with pytest.raises(KeyError, match="attribute 'forward' already exists"):
+        net.add_module("forward", head)
+    with pytest.raises(TypeError, match="Tensor is not a Module subclass"):
+        net.add_module("w", minigrad.zeros(2))
