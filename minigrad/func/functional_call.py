@@ -18,8 +18,9 @@ def functional_call(
     args: Any = (),
     kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
-    """``module(*args, **kwargs)`` with the named parameters replaced by ``parameters``
-    (names as in ``module.named_parameters()``), as ``torch.func.functional_call``.
+    """``module(*args, **kwargs)`` with the named parameters and buffers replaced by
+    ``parameters`` (names as in ``module.named_parameters()`` and
+    ``module.named_buffers()``), as ``torch.func.functional_call``.
 
     The module is left as it was, so the transforms can differentiate a model with
     respect to its parameters::
@@ -29,7 +30,8 @@ def functional_call(
 
         g = minigrad.func.grad(loss)(dict(model.named_parameters()))
 
-    Parameters not named keep their own values; an unknown name raises ``KeyError``.
+    Parameters and buffers not named keep their own values; an unknown name raises
+    ``KeyError``.
     """
     if not isinstance(args, tuple):
         args = (args,)
@@ -39,9 +41,9 @@ def functional_call(
         for name, value in parameters.items():
             path, _, attr = name.rpartition(".")
             owner = owners.get(path)
-            if owner is None or attr not in owner._parameters:
+            if owner is None or (attr not in owner._parameters and attr not in owner._buffers):
                 raise KeyError(
-                    f"functional_call: {type(module).__name__} has no parameter {name!r}"
+                    f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}"
                 )
             swapped.append((owner, attr, owner.__dict__[attr]))
             # Bypasses Module.__setattr__: the registration keeps the module's own

@@ -221,8 +221,35 @@ def test_functional_call_runs_a_module_with_other_parameters_and_restores_it():
     y = x.data @ lin.weight.data.T + lin.bias.data
     np.testing.assert_allclose(g["weight"].data, 2 * y.T @ x.data, rtol=1e-12)
     np.testing.assert_allclose(g["bias"].data, 2 * y.sum(axis=0), rtol=1e-12)
-    with pytest.raises(KeyError, match="no parameter 'nope'"):
+    with pytest.raises(KeyError, match="no parameter or buffer 'nope'"):
         func.functional_call(lin, {"nope": x}, (x,))
+
+
+def test_functional_call_replaces_buffers_too_and_restores_them():
+    # As torch.func.functional_call: names of buffers (a submodule's too) are accepted.
+    class Shifted(minigrad.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = minigrad.nn.Linear(3, 2, dtype=np.float64)
+            self.register_buffer("shift", Tensor(np.ones(2)))
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.lin(x) + self.shift
+
+    m = Shifted()
+    m.lin.register_buffer("scale", Tensor(np.full(2, 2.0)))
+    x = t64(4, 3)
+    base = x.data @ m.lin.weight.data.T + m.lin.bias.data
+    shift = Tensor(np.array([10.0, -10.0]), requires_grad=True)
+    out = func.functional_call(m, {"shift": shift, "lin.scale": Tensor(np.zeros(2))}, (x,))
+    np.testing.assert_allclose(out.data, base + shift.data, rtol=1e-12)
+    out.sum().backward()
+    np.testing.assert_array_equal(shift.grad, [4.0, 4.0])
+    np.testing.assert_array_equal(m.shift.data, np.ones(2))
+    assert dict(m.named_buffers())["shift"] is m.shift
+    np.testing.assert_array_equal(m.lin.scale.data, [2.0, 2.0])
+    with pytest.raises(KeyError, match=r"no parameter or buffer 'lin\.shift'"):
+        func.functional_call(m, {"lin.shift": shift}, (x,))
 
 
 def test_an_optimizer_steps_on_a_grad_left_by_create_graph():
