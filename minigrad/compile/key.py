@@ -280,7 +280,14 @@ def _show(item: Any) -> str:
     if kind == "M":
         return "module (its parameters, submodules, training flags or attributes)"
     if kind == "id":
-        return f"object at {id(item[1].obj):#x}"
+        return f"{type(item[1].obj).__name__} at {id(item[1].obj):#x}"
+    if kind == "method":
+        return f"method {getattr(item[1], '__qualname__', item[1])} of {_show(item[2])}"
+    if kind == "L":
+        held = f", holding {', '.join(_show(v) for v in item[2])}" if item[2] else ""
+        if type(item[1]) is _Same:
+            return f"{type(item[1].obj).__name__} at {id(item[1].obj):#x}{held}"
+        return f"container at {item[1]:#x}"  # a long one, keyed by its identity alone
     if kind in ("tuple", "list"):
         return f"{kind} of {item[1]}"
     if kind == "dict":

@@ -619,3 +619,28 @@ def test_the_default_values_of_its_parameters_are_read_at_every_call() -> None:
     drop.train()  # a module given as a default: dropout on now
     with pytest.warns(RuntimeWarning, match="random numbers"):
         step(x)
+
+
+def test_the_recapture_warning_shows_a_compiled_method_kept_on_its_module_as_unchanged() -> None:
+    # A module whose forward is replaced by its compiled self holds that method in its
+    # attributes; the warning named it as changed, in raw key tuples, at every capture.
+    class Shifted(minigrad.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = minigrad.nn.Linear(4, 3, dtype=np.float64)
+            self.shift = minigrad.tensor(np.ones(3))
+            self.held = [self.lin]
+
+        def forward(self, x: minigrad.Tensor) -> minigrad.Tensor:
+            return (self.lin(x) + self.shift).sum() + 0 * len(self.held)
+
+    m = Shifted()
+    m.forward = minigrad.compile(m.forward, warn_after=1)
+    x = minigrad.tensor(X)
+    m(x)
+    m.shift = minigrad.tensor(np.full(3, 2.0))
+    with pytest.warns(RuntimeWarning) as caught:
+        m(x)
+    said = str(caught[0].message)
+    assert "Shifted.shift: tensor" in said
+    assert "Shifted.forward" not in said and "_Same" not in said
