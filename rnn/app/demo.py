@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..compare import Comparison, compare
 from .command import format_seconds
-from .progress import write
+from .progress import BASELINES_STATUS, status, write
 from .runconfig import TrainConfig, bits, load_corpus
 from .train import Trainer
 from .trainrecord import TrainHistory
@@ -161,6 +161,7 @@ def run_demo(
     took = f"{format_seconds(seconds)} wall"
     log(f"\nAfter {config.steps} steps ({took}): validation {bpc_after:.3f} bpc")
     log("sample:\n" + trainer.sample(PRIME, 400) + "\n")
+    status(BASELINES_STATUS, progress)
     log(trainer.report() + "\n")
     record.update(trainer.baselines())
 

@@ -12,7 +12,11 @@ import sys
 
 from tqdm import tqdm
 
-__all__ = ["bar", "write"]
+__all__ = ["BASELINES_STATUS", "bar", "status", "write"]
+
+#: What a job says on stderr before it measures the baselines (seconds of quiet work
+#: after training: the n-gram orders fitted and the compressors run).
+BASELINES_STATUS = "measuring the baselines on the validation text (n-gram, gzip, bz2, xz) ..."
 
 
 def bar(total: int, *, initial: int = 0, desc: str | None = None, enabled: bool = True) -> tqdm:
@@ -39,3 +43,11 @@ def write(message: str) -> None:
         escaped = message.encode(e.encoding, "backslashreplace").decode(e.encoding)
         tqdm.write(escaped, file=sys.stdout)
     sys.stdout.flush()
+
+
+def status(message: str, enabled: bool = True) -> None:
+    """Say on stderr, beside the progress bars, what a job is busy with when it will be
+    quiet for a while (off unless ``enabled``, as the bars)."""
+    if enabled:
+        tqdm.write(message, file=sys.stderr)
+        sys.stderr.flush()

@@ -27,6 +27,7 @@ from ..command import (
     show_progress,
 )
 from ..models import CELLS
+from ..progress import BASELINES_STATUS, status
 
 if TYPE_CHECKING:
     from ..train import Trainer
@@ -179,6 +180,7 @@ def train(args: argparse.Namespace) -> None:
         print(f"validation {trainer.val_nats:.4f} nats = {bits(trainer.val_nats):.4f} bpc")
     print(f"wrote {path} (step {trainer.step})")
     if not args.no_baselines:
+        status(BASELINES_STATUS, show_progress(args))
         try:
             print(trainer.report())
         except ValueError as e:

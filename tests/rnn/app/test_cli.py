@@ -148,6 +148,20 @@ def test_train_writes_a_checkpoint_and_reports_bpc(text_file, tmp_path, capsys):
     assert minigrad.load(ckpt)["step"] == 4
 
 
+def test_train_says_on_a_terminal_that_it_measures_the_baselines(
+    text_file, tmp_path, capsys, monkeypatch
+):
+    # The baselines take seconds after the last step: a terminal is told what is going on.
+    from rnn.app.commands import train as train_command
+    from rnn.app.progress import BASELINES_STATUS
+
+    monkeypatch.setattr(train_command, "show_progress", lambda args: True)  # as on a terminal
+    assert train(text_file, tmp_path / "a.npz", "--steps", "2") == 0
+    assert BASELINES_STATUS in capsys.readouterr().err
+    assert train(text_file, tmp_path / "b.npz", "--steps", "2", "--no-baselines") == 0
+    assert BASELINES_STATUS not in capsys.readouterr().err
+
+
 def test_train_out_folder(text_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert (
