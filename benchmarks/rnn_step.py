@@ -52,7 +52,9 @@ def progress(msg: str) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--workload", nargs="+", default=["all"], help="W1 W2 W3 W4 or all")
+    ap.add_argument(
+        "--workload", nargs="+", default=["all"], help="W1 W2 W3 W4 or all (default: all)"
+    )
     ap.add_argument(
         "--impl",
         nargs="+",
@@ -60,16 +62,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="IMPL",
         help=f"implementations, of: {', '.join(IMPLEMENTATIONS)} (default: all)",
     )
-    ap.add_argument("--repeat", type=int, default=30, help="timed rounds (samples per impl)")
-    ap.add_argument("--warmup", type=int, default=2, help="untimed rounds before timing")
+    ap.add_argument(
+        "--repeat", type=int, default=30, help="timed rounds (samples per impl; default: %(default)s)"
+    )
+    ap.add_argument(
+        "--warmup", type=int, default=2, help="untimed rounds before timing (default: %(default)s)"
+    )
     ap.add_argument(
         "--min-sample-ms",
         type=float,
         default=20.0,
-        help="run a short step back to back until one sample lasts this long (CPU ms)",
+        help="run a short step back to back until one sample lasts this long (CPU ms; default: %(default)s)",
     )
-    ap.add_argument("--rtol", type=float, default=1e-3, help="agreement tolerance vs manual")
-    ap.add_argument("--blas-threads", type=int, default=threads.DEFAULT, help="BLAS threads")
+    ap.add_argument(
+        "--rtol", type=float, default=1e-3, help="agreement tolerance vs manual (default: %(default)s)"
+    )
+    ap.add_argument(
+        "--blas-threads",
+        type=int,
+        default=threads.DEFAULT,
+        help="BLAS threads (default: %(default)s)",
+    )
     ap.add_argument("--torch-threads", type=int, help="torch threads (default: --blas-threads)")
     ap.add_argument(
         "--malloc",
