@@ -237,6 +237,9 @@ TORCH: dict[str, Callable[..., Any]] = {
     "relu": torch.relu,
     "clip": _clip,
     "cast": lambda x, d: x.to(torch.float64),
+    "to": lambda x, d: x.to(torch.float64),
+    "type_as": lambda x, other: x.type_as(other),
+    "clone": torch.clone,
     "sin": torch.sin,
     "cos": torch.cos,
     "tan": torch.tan,
@@ -269,6 +272,8 @@ TORCH: dict[str, Callable[..., Any]] = {
     # products and contractions
     "matmul": torch.matmul,
     "addmm": lambda c, a, b: c + a @ b,
+    "mm": torch.mm,
+    "bmm": torch.bmm,
     "contract": lambda a, b, spec: torch.einsum(spec, a, b),
     "einsum": torch.einsum,
     "tensordot": lambda a, b, axes: torch.tensordot(a, b, dims=axes),

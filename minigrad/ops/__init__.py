@@ -10,6 +10,7 @@ package exports are the registered ops plus :func:`record` and :func:`unbroadcas
 from . import (  # noqa: F401
     arith,
     augmented,
+    casts,
     contract,
     elementwise,
     explog,

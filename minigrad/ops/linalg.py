@@ -17,7 +17,7 @@ from ..gradients import Outer
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, record, to_tensor, unbroadcast
 from .joins import concatenate
-from .registry import names, primitive, reflected
+from .registry import composite, names, primitive, reflected
 from .shape import reshape, swapaxes, transpose
 from .tangents import lift, tangent_sum
 
@@ -222,6 +222,42 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
         out = full
     tc = (() if same else (cd.shape, cd.dtype)) if c._requires_grad else None
     return record("addmm", out, (c, a, b), _addmm_vjp, x, y, tc, a._requires_grad, b._requires_grad)
+
+
+def _strict(op: str, a: Any, b: Any, ndim: int) -> tuple[Tensor, Tensor]:
+    """The operands of ``mm`` (ndim 2) or ``bmm`` (ndim 3), checked as PyTorch checks
+    them: exactly ``ndim`` axes each, equal batch sizes (no broadcasting) and inner
+    sizes that agree; the error names the op and both shapes."""
+    a, b = binary_operands(a, b, op)
+    kind = "2-d matrices (n, m) and (m, p)" if ndim == 2 else "3-d batches (B, n, m) and (B, m, p)"
+    if a.ndim != ndim or b.ndim != ndim:
+        raise ValueError(f"{op}: expects {kind}, got shapes {a.shape} and {b.shape}")
+    if a.shape[:-2] != b.shape[:-2]:
+        raise ValueError(
+            f"{op}: batch sizes {a.shape[0]} and {b.shape[0]} differ (shapes {a.shape} and "
+            f"{b.shape}); {op} does not broadcast, matmul does"
+        )
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} do not align ({a.shape[-1]} columns "
+            f"against {b.shape[-2]} rows)"
+        )
+    return a, b
+
+
+@composite(methods=("mm",), top_level=True)
+def mm(a: Any, b: Any) -> Tensor:
+    """The product of matrices a (n, m) and b (m, p), as ``torch.mm``: 2-d operands only
+    (no 1-d, no batches). vjp: (g b^T, a^T g) (matmul's)."""
+    return matmul(*_strict("mm", a, b, 2))
+
+
+@composite(methods=("bmm",), top_level=True)
+def bmm(a: Any, b: Any) -> Tensor:
+    """Batched matrix products of a (B, n, m) and b (B, m, p), as ``torch.bmm``: 3-d
+    operands with the same batch size B (no broadcasting). vjp: (g b^T, a^T g) per
+    batch entry (matmul's)."""
+    return matmul(*_strict("bmm", a, b, 3))
 
 
 __all__ = names(__name__)

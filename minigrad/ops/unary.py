@@ -9,13 +9,12 @@ tensor under ``create_graph``; masks and signs are constants (their derivative i
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
-from .core import derived, floating, record
+from .core import floating, record
 from .registry import names, primitive
 
 
@@ -294,60 +293,6 @@ def clip(
     if out.dtype != x.dtype and x.dtype.kind == "f":
         out = out.astype(x.dtype)  # a float64 bound does not promote a float32 tensor
     return record("clip", out, (a,), _mask_vjp, keep, lo, hi)
-
-
-def _to_dtype(dtype: Any) -> Any:
-    """A Tensor method casting to ``dtype`` (``t.float()``, ``t.double()``)."""
-
-    def adapter(fn: Any) -> Any:
-        def method(self: Tensor) -> Tensor:
-            return fn(self, dtype)
-
-        method.__doc__ = f"Cast to {np.dtype(dtype)} (see ``cast``)."
-        return method
-
-    return adapter
-
-
-def _cast_vjp(g: np.ndarray, src: np.dtype) -> tuple:
-    return (g.astype(src),)
-
-
-def _cast_jvp(dx: tuple, y: np.ndarray, src: np.dtype) -> np.ndarray:
-    (da,) = dx
-    return da.astype(y.dtype)
-
-
-@primitive(
-    _cast_vjp,
-    jvp=_cast_jvp,
-    tensor_vjp=_cast_vjp,
-    methods=(
-        "astype",
-        ("float", _to_dtype(np.float32)),
-        ("double", _to_dtype(np.float64)),
-        ("long", _to_dtype(np.int64)),
-        ("int", _to_dtype(np.int32)),
-        ("bool", _to_dtype(np.bool_)),
-    ),
-)
-def cast(a: Tensor, dtype: Any) -> Tensor:
-    """Convert to ``dtype``. vjp: g converted back to the input's dtype.
-
-    A cast to an integer or boolean dtype (``t.long()``, ``t.int()``, ``t.bool()``)
-    gives a tensor without history, as PyTorch: indices and masks carry no gradient.
-    """
-    d = np.dtype(dtype)
-    if d.kind != "f":
-        if d.kind not in "biu":
-            raise TypeError(f"cast: a tensor cannot become {d}; expected a real number dtype")
-        # an op of no gradient: a compiled replay casts each call's values anew
-        return derived("cast", functools.partial(_astype, d), a)
-    return record("cast", a.data.astype(d), (a,), _cast_vjp, a.dtype)
-
-
-def _astype(dtype: np.dtype, x: np.ndarray) -> np.ndarray:
-    return x.astype(dtype)
 
 
 __all__ = names(__name__)

@@ -25,6 +25,7 @@ from minigrad import Tensor, gradcheck
 from minigrad.ops.registry import REGISTRY
 from op_cases import (
     arithmetic,
+    casts,
     indexing,
     layout,
     linalg,
@@ -45,6 +46,7 @@ FAMILIES = (
     arithmetic,
     selection,
     pointwise,
+    casts,
     trig,
     rounding,
     reductions,

@@ -24,6 +24,17 @@ def _matmul_args(draw: Any) -> tuple:
     return tuple(draw(arrays(s)) for s in draw(matmul_pairs()))
 
 
+def _products(batch: bool) -> Draw:
+    """a (n, k) and b (k, m) for mm; with ``batch``, a (B, n, k) and b (B, k, m) for bmm."""
+
+    def drawer(draw: Any) -> tuple:
+        n, k, m = (draw(st.integers(1, 4)) for _ in range(3))
+        lead = (draw(st.integers(1, 3)),) if batch else ()
+        return draw(arrays((*lead, n, k))), draw(arrays((*lead, k, m)))
+
+    return drawer
+
+
 def _np_addmm(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return c + a @ b
 
@@ -137,6 +148,8 @@ def _tensordot_args(draw: Any) -> tuple:
 
 CASES: dict[str, Case] = {
     "matmul": Case(_matmul_args, np.matmul, empty=(zeros(2, 0), zeros(0, 3))),
+    "mm": Case(_products(False), np.matmul, empty=(zeros(2, 0), zeros(0, 3))),
+    "bmm": Case(_products(True), np.matmul, empty=(zeros(2, 3, 0), zeros(2, 0, 1))),
     "addmm": Case(addmm_args, _np_addmm, empty=(zeros(3), zeros(2, 0), zeros(0, 3))),
     "contract": Case(_contraction(CONTRACTIONS, False), lambda a, b, s: np.einsum(s, a, b),
                      empty=(zeros(0, 3), zeros(3), "ij,j->i")),

@@ -1,5 +1,5 @@
 """Rows of the pointwise maps of one tensor: negation, exponentials and logarithms, roots, abs,
-activations, clip and cast."""
+activations and clip."""
 
 from __future__ import annotations
 
@@ -17,10 +17,6 @@ def off_bounds(draw: Any) -> tuple:
     return np.where(np.abs(np.abs(x) - 1.0) < 1e-2, x + 0.05, x), -1.0, 1.0
 
 
-def _np_cast(x: np.ndarray, dtype: Any) -> np.ndarray:
-    return x.astype(dtype)
-
-
 CASES: dict[str, Case] = {
     "neg": Case(unary(), np.negative),
     "exp": Case(unary(), np.exp),
@@ -31,7 +27,6 @@ CASES: dict[str, Case] = {
     "sigmoid": Case(unary(), lambda x: 1 / (1 + np.exp(-x))),
     "relu": Case(unary(away_from_kinks), lambda x: np.maximum(x, 0)),
     "clip": Case(off_bounds, np.clip, empty=(*EMPTY, -1.0, 1.0)),
-    "cast": Case(unary(arrays, np.float64), _np_cast, False, (*EMPTY, np.float64)),
     "log1p": Case(inside(-0.9, 3.0), np.log1p),
     "expm1": Case(unary(), np.expm1),
     "log2": Case(unary(positive_arrays), np.log2),

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from op_cases import check_case, check_empty
 from strategies import arrays
 
+import minigrad
 from minigrad import Tensor, gradcheck, ops
 from minigrad.ops.registry import names
 
@@ -108,3 +109,29 @@ def test_matmul_shape_error_names_both_shapes():
         ops.matmul(Tensor(np.ones((3, 4))), Tensor(np.ones((5, 2))))
     with pytest.raises(ValueError, match="matmul"):
         ops.matmul(Tensor(np.ones(())), Tensor(np.ones(3)))
+
+
+def test_mm_and_bmm_are_matmul_of_matrices_and_of_equal_batches():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    np.testing.assert_array_equal(minigrad.mm(Tensor(a), Tensor(b)).data, a @ b)
+    np.testing.assert_array_equal(Tensor(a).mm(Tensor(b)).data, a @ b)
+    p, q = rng.standard_normal((5, 2, 3)), rng.standard_normal((5, 3, 4))
+    np.testing.assert_array_equal(Tensor(p).bmm(Tensor(q)).data, p @ q)
+    gradcheck(minigrad.bmm, [p, q])
+
+
+@pytest.mark.parametrize(
+    ("op", "a", "b", "message"),
+    [
+        ("mm", (3,), (3, 4), r"^mm: expects 2-d matrices .* got shapes \(3,\) and \(3, 4\)$"),
+        ("mm", (2, 3, 4), (4, 2), r"^mm: expects 2-d .* \(2, 3, 4\) and \(4, 2\)$"),
+        ("mm", (2, 3), (4, 5), r"^mm: shapes \(2, 3\) and \(4, 5\) do not align"),
+        ("bmm", (3, 4), (4, 5), r"^bmm: expects 3-d batches .* \(3, 4\) and \(4, 5\)$"),
+        ("bmm", (2, 3, 4), (1, 4, 5), r"^bmm: batch sizes 2 and 1 differ .* does not broadcast"),
+        ("bmm", (2, 3, 4), (2, 3, 5), r"^bmm: shapes \(2, 3, 4\) and \(2, 3, 5\) do not align"),
+    ],
+)
+def test_mm_and_bmm_refuse_what_pytorch_refuses_naming_the_op_and_shapes(op, a, b, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(minigrad, op)(Tensor(np.ones(a)), Tensor(np.ones(b)))

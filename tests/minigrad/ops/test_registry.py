@@ -33,6 +33,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
     assert REGISTRY["mean"].vjp is None  # a composite: sum times 1/count
     assert {op.module for op in listed} == {
         "minigrad.ops.arith",
+        "minigrad.ops.casts",
         "minigrad.ops.contract",
         "minigrad.ops.elementwise",
         "minigrad.ops.explog",

@@ -44,35 +44,6 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])
 
 
-def test_cast_round_trips_the_gradient_dtype():
-    x = Tensor(np.ones(3, np.float32), requires_grad=True)
-    y = x.double() * 2.0
-    assert y.dtype == np.float64
-    y.sum().backward()
-    assert x.grad.dtype == np.float32
-    np.testing.assert_array_equal(x.grad, [2, 2, 2])
-
-
-@pytest.mark.parametrize(
-    ("cast", "dtype"),
-    [
-        (lambda t: t.long(), np.int64),
-        (lambda t: t.int(), np.int32),
-        (lambda t: t.bool(), np.bool_),
-        (lambda t: t.astype(np.int64), np.int64),
-        (lambda t: ops.cast(t, np.uint8), np.uint8),
-    ],
-)
-def test_casting_to_an_integer_dtype_gives_a_tensor_without_history(cast, dtype):
-    """As PyTorch's ``.long()``: indices carry no gradient, so no error and no node."""
-    x = Tensor(np.array([0.0, 1.7, 2.2]), requires_grad=True)
-    ids = cast(x * 1.0)
-    assert ids.dtype == dtype and not ids.requires_grad and ids.grad_fn is None
-    np.testing.assert_array_equal(ids.data, np.array([0.0, 1.7, 2.2]).astype(dtype))
-    with pytest.raises(TypeError, match="cast: a tensor cannot become complex128"):
-        ops.cast(x, np.complex128)
-
-
 def test_clip_of_integers_to_a_float_bound_gives_the_default_float_dtype():
     n = Tensor(np.array([3, -4, 5]))
     out = n.clip(0, 2.5)
