@@ -17,6 +17,7 @@ import numpy as np
 
 from . import ops
 from .axes import LAST, axis_args, reduced_axes, spelled
+from .ops.activations import elu, leaky_relu, logsigmoid, silu
 from .ops.core import derived, floating, to_tensor
 from .ops.loss import class_targets
 from .ops.registry import composite
@@ -27,11 +28,15 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "dropout",
+    "elu",
+    "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "logsumexp",
     "mse_loss",
     "nll_loss",
+    "silu",
     "softmax",
     "softplus",
 ]

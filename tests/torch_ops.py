@@ -171,6 +171,15 @@ def _take(x: torch.Tensor, ids: np.ndarray, axis: int) -> torch.Tensor:
     return x[(slice(None),) * axis + (torch.as_tensor(ids),)]
 
 
+def _scatter_add(x: torch.Tensor, dim: int, ids: np.ndarray, src: torch.Tensor) -> torch.Tensor:
+    """torch.scatter_add of the part of src it uses: PyTorch's backward raises when src is
+    larger than the index (its gradient for src has the index's shape); the slice gives
+    src's unused elements the gradient 0, as minigrad's."""
+    return torch.scatter_add(
+        x, dim, torch.as_tensor(ids), src[tuple(slice(0, k) for k in ids.shape)]
+    )
+
+
 def _squeeze(x: torch.Tensor, axis: Any) -> torch.Tensor:
     return torch.squeeze(x) if axis is None else torch.squeeze(x, axis)
 
@@ -213,6 +222,7 @@ TORCH: dict[str, Callable[..., Any]] = {
     "mod": _remainder,
     "floor_divide": lambda a, b: torch.div(a, b, rounding_mode="floor"),
     "where": lambda c, a, b: torch.where(torch.as_tensor(c), a, b),
+    "masked_fill": lambda x, mask, value: torch.masked_fill(x, torch.as_tensor(mask), value),
     "lerp": torch.lerp,
     "addcmul": torch.addcmul,
     # elementwise, one operand
@@ -235,6 +245,10 @@ TORCH: dict[str, Callable[..., Any]] = {
     "tanh": torch.tanh,
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
+    "leaky_relu": F.leaky_relu,
+    "elu": F.elu,
+    "silu": F.silu,
+    "logsigmoid": F.logsigmoid,
     "clip": _clip,
     "cast": lambda x, d: x.to(torch.float64),
     "to": lambda x, d: x.to(torch.float64),
@@ -296,6 +310,8 @@ TORCH: dict[str, Callable[..., Any]] = {
     "getitem": _getitem,
     "scatter": _scatter,
     "take": _take,
+    "gather": lambda x, dim, ids: torch.gather(x, dim, torch.as_tensor(ids)),
+    "scatter_add": _scatter_add,
     "concatenate": lambda ts, axis: torch.cat(ts, dim=axis),
     "stack": lambda ts, axis: torch.stack(ts, dim=axis),
     "vstack": torch.vstack,

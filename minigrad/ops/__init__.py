@@ -8,6 +8,7 @@ package exports are the registered ops plus :func:`record` and :func:`unbroadcas
 
 # Importing a module registers its ops.
 from . import (  # noqa: F401
+    activations,
     arith,
     augmented,
     casts,

@@ -1,8 +1,8 @@
 """Indexing: the ``getitem`` primitive (slices, integers, None, Ellipsis, integer
 arrays, boolean masks), its adjoint ``scatter`` (the primitive through which an index's
-gradient is differentiated again), and ``take``, a gather along one axis written on
-``getitem``. Reshaping and joining are :mod:`.shape`; splitting into pieces is
-:mod:`.pieces`.
+gradient is differentiated again), and the gathers written on them: ``take`` along
+one axis, PyTorch's ``gather`` and ``scatter_add``. Reshaping and joining are
+:mod:`.shape`; splitting into pieces is :mod:`.pieces`.
 
 Both primitives are linear: each jvp applies the op itself to the tangent (moving its
 leading batch axis out of the index's way) and each tensor vjp is the other op on
@@ -22,7 +22,8 @@ from ..differentiable import Deferred
 from ..gradients import slice_vjp
 from ..tape import shared_shape
 from ..tensor import Tensor
-from .core import record
+from .core import record, to_tensor
+from .elementwise import add
 from .operands import _as_tensors
 from .registry import composite, names, primitive
 
@@ -194,6 +195,93 @@ def take(a: Tensor, indices: Any, axis: int = FIRST, *, dim: int | None = None) 
             f"for axis {axis} of size {n}"
         )
     return getitem(a, (slice(None),) * (axis % a.ndim) + (ids,))
+
+
+def _positions(op: str, shape: tuple, dim: int, index: Any, *fits: tuple) -> tuple:
+    """``dim`` as an axis index, the index array (a tensor's own array: a compiled
+    replay reads each call's) and the full index that picks, for every position of
+    the index array, its element of a tensor of ``shape`` along ``dim``::
+
+        gather:  out[i][j][k] = a[index[i][j][k]][j][k]   (dim 0)
+
+    Checked as PyTorch checks them: as many axes as the tensor, integers in
+    ``0..shape[dim]-1``, no axis longer than the tensor's (but ``dim``) or than those of
+    ``fits`` (``scatter_add``'s src, every axis)."""
+    ids = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must hold integers, got dtype {ids.dtype}")
+    ndim = len(shape)
+    dim = axis_index(op, dim, max(ndim, 1), "dim")
+    if ids.ndim != ndim:
+        raise ValueError(
+            f"{op}: index of shape {ids.shape} must have as many axes as the tensor of "
+            f"shape {shape}"
+        )
+    for d, (k, n) in enumerate(zip(ids.shape, shape, strict=True)):
+        if d != dim and k > n:
+            raise ValueError(
+                f"{op}: index of shape {ids.shape} is larger than the tensor of shape "
+                f"{shape} along dim {d}"
+            )
+    for name, other in fits:
+        if any(k > n for k, n in zip(ids.shape, other, strict=True)):
+            raise ValueError(f"{op}: index of shape {ids.shape} is larger than {name} {other}")
+    n = shape[dim] if ndim else 1
+    if ids.size and (ids.min() < 0 or ids.max() >= n):
+        bad = int(ids.min() if ids.min() < 0 else ids.max())
+        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} of size {n}")
+    if not ndim:
+        return dim, ids, ()
+    grid = tuple(
+        ids if d == dim else np.arange(k).reshape((k,) + (1,) * (ndim - 1 - d))
+        for d, k in enumerate(ids.shape)
+    )
+    return dim, ids, grid
+
+
+@composite(methods=("gather",), top_level=True)
+def gather(a: Tensor, dim: int, index: Any) -> Tensor:
+    """Values of ``a`` along ``dim`` at integer ``index`` (a tensor or array with a's
+    number of axes, no axis but ``dim`` longer than a's), as ``torch.gather``: for
+    dim 1, out[i][j] = a[i][index[i][j]]; the result has index's shape. vjp: g
+    scatter-added into zeros of a's shape at the gathered positions (repeats
+    accumulate).
+
+    It is ``getitem`` with the index along ``dim`` and ``arange`` grids along the other
+    axes (NumPy's ``take_along_axis``, without its broadcasting), so its gradient is
+    getitem's scatter-add.
+    """
+    _, _, grid = _positions("gather", a.shape, dim, index)
+    return getitem(a, grid)
+
+
+@composite(methods=("scatter_add",), top_level=True)
+def scatter_add(a: Tensor, dim: int, index: Any, src: Any) -> Tensor:
+    """A copy of ``a`` with each value of ``src`` added at its position along ``dim``
+    given by ``index``, as ``torch.scatter_add``: for dim 0,
+    out[index[i][j]][j] += src[i][j] (repeated positions accumulate). The index has
+    a's number of axes and is no longer than src on any axis nor than a on any axis
+    but ``dim``; src's elements beyond the index's shape are not used. vjp: (g,
+    gather(g, dim, index)) (src's unused elements get 0).
+
+    It is ``a + scatter([src], [positions], a.shape)``, the primitive that is indexing's
+    adjoint.
+    """
+    a = to_tensor(a, None, "scatter_add")
+    src = to_tensor(src, a, "scatter_add")
+    if src.dtype != a.dtype:
+        raise TypeError(
+            f"scatter_add: src of dtype {src.dtype} must have the tensor's dtype {a.dtype}"
+        )
+    if src.ndim != a.ndim:
+        raise ValueError(
+            f"scatter_add: src of shape {src.shape} must have as many axes as the tensor of "
+            f"shape {a.shape}"
+        )
+    _, ids, grid = _positions("scatter_add", a.shape, dim, index, ("src", src.shape))
+    if src.shape != ids.shape:
+        src = getitem(src, tuple(slice(0, k) for k in ids.shape))
+    return add(a, scatter([src], [grid], a.shape))
 
 
 __all__ = names(__name__)

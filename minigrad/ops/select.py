@@ -1,6 +1,7 @@
 """Selection primitives of two operands: ``maximum`` and ``minimum``, which pass g to
 the input that wins, and ``where``, which picks each element from one input by a
-condition; each op's forward and derivative rules side by side.
+condition; each op's forward and derivative rules side by side. ``masked_fill``
+(PyTorch's) is ``where`` with a number.
 
 Like the arithmetic of :mod:`.elementwise`, they broadcast as NumPy does, reduce each
 gradient to its input's shape (:func:`~.operands._fit`) and have a vjp, a jvp (tangents
@@ -17,7 +18,7 @@ import numpy as np
 from ..tensor import Tensor
 from .core import binary_operands, broadcast_error, derived, float_wins, record, to_tensor
 from .operands import _apply, _fit, _target
-from .registry import names, primitive
+from .registry import REGISTRY, composite, names, primitive
 from .tangents import lift, tangent_sum
 
 
@@ -136,6 +137,40 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     except ValueError:
         raise broadcast_error("where", c.shape, a.shape, b.shape) from None
     return record("where", out, (a, b), _where_vjp, c, _target(a, out), _target(b, out))
+
+
+@composite(methods=("masked_fill",), top_level=True)
+def masked_fill(a: Any, mask: Any, value: Any) -> Tensor:
+    """``a`` with ``value`` wherever ``mask`` is true, as ``torch.masked_fill``: ``mask``
+    a boolean tensor or array that broadcasts with a (the result has their broadcast
+    shape, as PyTorch's), ``value`` a number or a 0-d tensor, taken in a's dtype.
+    vjp: g where the mask is false, 0 where filled (the filled positions' sum of g to a
+    tensor ``value``).
+
+    It is ``where(mask, value, a)``: the filled positions are selected, not multiplied
+    by the mask, so an inf or NaN in a does not leak into them or into their gradient.
+    """
+    a = to_tensor(a, None, "masked_fill")
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype.kind != "b":
+        raise TypeError(f"masked_fill: the mask must be boolean, got dtype {m.dtype}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ValueError(
+                f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}"
+            )
+        value = value if value.dtype == a.dtype else REGISTRY["cast"].forward(value, a.dtype)
+    else:
+        # as PyTorch: the value in a's dtype (1.7 fills an integer tensor with 1)
+        value = Tensor._wrap(np.asarray(value).astype(a.dtype))
+    try:
+        np.broadcast_shapes(m.shape, a.shape)
+    except ValueError:
+        raise ValueError(
+            f"masked_fill: a mask of shape {m.shape} does not broadcast with the tensor's "
+            f"shape {a.shape}"
+        ) from None
+    return where(mask if isinstance(mask, Tensor) else m, value, a)
 
 
 __all__ = names(__name__)

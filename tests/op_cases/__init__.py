@@ -24,6 +24,7 @@ import numpy as np
 from minigrad import Tensor, gradcheck
 from minigrad.ops.registry import REGISTRY
 from op_cases import (
+    activations,
     arithmetic,
     casts,
     indexing,
@@ -46,6 +47,7 @@ FAMILIES = (
     arithmetic,
     selection,
     pointwise,
+    activations,
     casts,
     trig,
     rounding,

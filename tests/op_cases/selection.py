@@ -1,5 +1,5 @@
-"""Rows of the selection ops: elementwise maximum and minimum (NaN-propagating and not)
-and where."""
+"""Rows of the selection ops: elementwise maximum and minimum (NaN-propagating and not),
+where and masked_fill."""
 
 from __future__ import annotations
 
@@ -28,10 +28,25 @@ def where_args(draw: Any) -> tuple:
     return cond, draw(arrays(sa)), draw(arrays(sb))
 
 
+def masked_fill_args(draw: Any) -> tuple:
+    """x, a boolean mask broadcasting with it (either may be the larger), and a value: a
+    number or a 0-d tensor (which gets the filled positions' gradient)."""
+    sa, sb = draw(broadcast_pairs())
+    mask = draw(arrays(sb)) > 0
+    value = draw(st.sampled_from([0.5, -2.0])) if draw(st.booleans()) else draw(arrays(()))
+    return draw(arrays(sa)), mask, value
+
+
+def _np_masked_fill(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
+    return np.where(mask, value, x)
+
+
 CASES: dict[str, Case] = {
     "maximum": Case(untied, np.maximum, empty=EMPTY2),
     "minimum": Case(untied, np.minimum, empty=EMPTY2),
     "fmax": Case(untied, np.fmax, empty=EMPTY2),
     "fmin": Case(untied, np.fmin, empty=EMPTY2),
     "where": Case(where_args, np.where, empty=(np.zeros((0, 3), bool), *EMPTY2)),
+    "masked_fill": Case(masked_fill_args, _np_masked_fill,
+                        empty=(EMPTY2[0], np.zeros(3, bool), np.zeros(()))),
 }  # fmt: skip

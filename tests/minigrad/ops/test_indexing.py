@@ -72,3 +72,69 @@ def test_take_is_an_embedding_lookup():
         ops.take(Tensor(table), np.array([5]))
     with pytest.raises(TypeError, match="take"):
         ops.take(Tensor(table), np.array([0.0]))
+
+
+def test_gather_and_its_scatter_add_gradient_as_pytorchs_formula():
+    x = np.arange(12.0).reshape(3, 4)
+    ids = np.array([[0, 0], [3, 1], [2, 2]])
+    t = Tensor(x, requires_grad=True)
+    out = t.gather(1, Tensor(ids))  # out[i][j] = x[i][ids[i][j]]
+    np.testing.assert_array_equal(out.data, [[0, 0], [7, 5], [10, 10]])
+    out.backward(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    np.testing.assert_array_equal(x * 0 + t.grad, [[3, 0, 0, 0], [0, 4, 0, 3], [0, 0, 11, 0]])
+    rows = ops.gather(Tensor(x), 0, np.array([[2, 0, 1, 2]]))  # out[0][j] = x[ids[0][j]][j]
+    np.testing.assert_array_equal(rows.data, [[8, 1, 6, 11]])
+
+
+def test_scatter_add_adds_src_at_the_index_and_uses_only_the_index_shaped_part():
+    x = Tensor(np.zeros((2, 3)), requires_grad=True)
+    src = Tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
+    out = x.scatter_add(0, np.array([[1, 1]]), src)  # out[ids[0][j]][j] += src[0][j]
+    np.testing.assert_array_equal(out.data, [[0, 0, 0], [1, 2, 0]])
+    out.backward(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.grad, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(src.grad, [[3, 4, 0], [0, 0, 0]])
+    again = ops.scatter_add(Tensor(np.zeros(3)), 0, np.array([2, 2, 0]), np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_array_equal(again.data, [4.0, 0.0, 3.0])  # repeats accumulate
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda x: x.gather(0, np.array([[3, 0]])),
+            IndexError,
+            r"index 3 is out of range for dim 0",
+        ),
+        (
+            lambda x: x.gather(1, np.array([[-1]])),
+            IndexError,
+            r"index -1 is out of range for dim 1",
+        ),
+        (lambda x: x.gather(0, np.array([0, 1])), ValueError, r"as many axes as the tensor"),
+        (
+            lambda x: x.gather(0, np.zeros((1, 4), int)),
+            ValueError,
+            r"larger than the tensor .* dim 1",
+        ),
+        (
+            lambda x: x.gather(2, np.zeros((1, 1), int)),
+            ValueError,
+            r"^gather: dim 2 is out of range",
+        ),
+        (lambda x: x.gather(0, np.zeros((1, 1))), TypeError, r"index must hold integers"),
+        (
+            lambda x: x.scatter_add(0, np.zeros((2, 2), int), np.ones((1, 2))),
+            ValueError,
+            r"^scatter_add: index of shape \(2, 2\) is larger than src \(1, 2\)",
+        ),
+        (
+            lambda x: x.scatter_add(0, np.zeros((1, 1), int), np.ones((1, 1), np.float32)),
+            TypeError,
+            r"src of dtype float32 must have the tensor's dtype float64",
+        ),
+    ],
+)
+def test_gather_and_scatter_add_refuse_what_pytorch_refuses(call, error, message):
+    with pytest.raises(error, match=message):
+        call(Tensor(np.zeros((3, 3))))

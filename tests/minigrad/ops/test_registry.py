@@ -32,6 +32,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         assert op.is_primitive == (op.vjp is not None)
     assert REGISTRY["mean"].vjp is None  # a composite: sum times 1/count
     assert {op.module for op in listed} == {
+        "minigrad.ops.activations",
         "minigrad.ops.arith",
         "minigrad.ops.casts",
         "minigrad.ops.contract",

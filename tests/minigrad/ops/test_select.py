@@ -52,3 +52,39 @@ def test_where_python_scalar_keeps_float32():
     assert y.dtype == np.float32
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+
+
+def test_masked_fill_gives_the_filled_positions_no_gradient_and_the_value_their_sum():
+    x = Tensor(np.array([[1.0, np.inf], [3.0, np.nan]]), requires_grad=True)
+    value = Tensor(np.array(5.0), requires_grad=True)
+    mask = Tensor(np.array([False, True]))  # broadcast over the rows
+    y = x.masked_fill(mask, value)
+    np.testing.assert_array_equal(y.data, [[1.0, 5.0], [3.0, 5.0]])
+    y.backward(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(x.grad, [[1.0, 0.0], [3.0, 0.0]])  # selected: no inf * 0
+    assert value.grad == 6.0
+    assert ops.masked_fill is ops.REGISTRY["masked_fill"].forward
+
+
+def test_masked_fill_takes_the_tensors_dtype_and_a_broadcast_shape_as_pytorch():
+    n = Tensor(np.array([1, 2]))
+    out = n.masked_fill(np.array([True, False]), 1.7)
+    assert out.dtype == np.int64 and out.data.tolist() == [1, 2]
+    f = Tensor(np.zeros(3, np.float32))
+    assert f.masked_fill(np.array([True, False, True]), 2.0).dtype == np.float32
+    big = f.masked_fill(Tensor(np.array([[True], [False]])), Tensor(np.array(2.0)))
+    assert big.shape == (2, 3) and big.dtype == np.float32
+    np.testing.assert_array_equal(big.data, [[2, 2, 2], [0, 0, 0]])
+
+
+@pytest.mark.parametrize(
+    ("mask", "value", "error", "message"),
+    [
+        (np.array([1.0, 0.0]), 1.0, TypeError, r"^masked_fill: the mask must be boolean, got"),
+        (np.array([True, False, True]), 1.0, ValueError, r"mask of shape \(3,\) does not"),
+        (np.array([True, False]), Tensor(np.ones(2)), ValueError, r"a 0-d tensor, got shape"),
+    ],
+)
+def test_masked_fill_refuses_what_pytorch_refuses(mask, value, error, message):
+    with pytest.raises(error, match=message):
+        Tensor(np.zeros(2)).masked_fill(mask, value)

@@ -137,6 +137,18 @@ POINTS = [
     Point("logsumexp", (A([0.0, 0.0, 0.0]), None, False)),
     Point("softmax", (A([1.0, 1.0, 1.0]), -1)),
     Point("where", (A([True, False]), A([INF, 1.0]), A([2.0, NAN]))),
+    # activations: the derivative at 0 and at NaN is the branch PyTorch's mask picks
+    # (leaky_relu: x > 0; elu: not x <= 0); infinities give PyTorch's values and gradients
+    Point("leaky_relu", (A([0.0, -0.0, NAN, INF, -INF, 1.0, -1.0]), 0.2)),
+    Point("elu", (A([NAN, INF, -INF, 1.0, -1.0, 1e-300, -1e-300]), 1.5)),
+    Point("silu", (A([0.0, -0.0, 30.0, -30.0]),)),
+    Point("logsigmoid", (A([0.0, -0.0, 30.0, -30.0, 800.0, -800.0, INF]),)),
+    # masked_fill selects: an inf or NaN in a filled position reaches neither the value
+    # nor the gradient; gather's repeated indices accumulate
+    Point("masked_fill", (A([INF, NAN, 1.0]), A([True, True, False]), 2.0)),
+    Point("masked_fill", (A([INF, NAN, 1.0]), A([True, True, False]), A(2.0))),
+    Point("gather", (A([[1.0, 2.0], [3.0, 4.0]]), 1, np.array([[1, 1, 1], [0, 1, 0]]))),
+    Point("scatter_add", (A([1.0, 2.0]), 0, np.array([1, 1, 1]), A([1.0, 2.0, 3.0, 4.0]))),
 ]
 
 
@@ -176,3 +188,18 @@ def test_abs_of_nan_has_a_nan_derivative_where_pytorchs_is_0():
     t = torch.tensor([NAN, 1.0], dtype=torch.float64, requires_grad=True)
     t.abs().backward(torch.tensor([2.0, 3.0], dtype=torch.float64))
     assert t.grad.tolist() == [0.0, 3.0], "PyTorch's is NaN now: update docs/ops.md"
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.5])
+def test_elu_at_0_has_pytorchs_first_derivative_and_its_own_second(alpha):
+    """At 0 PyTorch's first derivative takes the branch x <= 0 (alpha) and its second
+    the branch x < 0 (0, from x > 0); minigrad's second derivative is the derivative of
+    its first derivative's branch, alpha e^0 = alpha (docs/ops.md)."""
+    args = (A([0.0, -0.0, 2.0, -2.0]), alpha)
+    sides = evaluate("elu", args, np.random.default_rng(3))
+    assert_match("elu", sides, ("value", "jvp", "vjp"))
+    (mine,), (theirs,) = sides.parts["second"]
+    v, u = sides.vs[0], sides.u
+    np.testing.assert_allclose(mine[:2], alpha * v[:2] * u[:2], rtol=1e-14)
+    np.testing.assert_allclose(mine[2:], theirs[2:], rtol=1e-12)
+    assert (theirs[:2] == 0).all(), "PyTorch's second derivative at 0 changed: update docs"

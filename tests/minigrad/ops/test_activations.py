@@ -1,0 +1,78 @@
+"""Activation functions (minigrad/ops/activations.py): the table-driven check of every
+op, then PyTorch's derivatives at 0 and NaN, extreme inputs without NaN gradients, and
+the same functions compiled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from op_cases import check_case, check_empty
+
+import minigrad
+from minigrad import Tensor, functional
+from minigrad.ops.registry import names
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.activations"))
+@given(data=st.data())
+def test_forward_and_gradient(name, data):
+    """Every activation in the registry against its row of tests/op_cases/."""
+    check_case(name, data.draw)
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.activations"))
+def test_zero_size_dimensions(name):
+    check_empty(name)
+
+
+def _grad(fn, x):
+    t = Tensor(np.asarray(x, np.float64), requires_grad=True)
+    fn(t).backward(np.ones(t.shape))
+    return t.grad
+
+
+def test_derivatives_at_0_and_nan_are_pytorchs():
+    x = [0.0, -0.0, np.nan]
+    np.testing.assert_array_equal(_grad(lambda t: minigrad.leaky_relu(t, 0.2), x), [0.2, 0.2, 0.2])
+    np.testing.assert_array_equal(_grad(lambda t: minigrad.elu(t, 1.5), x), [1.5, 1.5, 1.0])
+    np.testing.assert_array_equal(_grad(minigrad.silu, [0.0]), [0.5])
+    np.testing.assert_array_equal(_grad(minigrad.logsigmoid, [0.0]), [0.5])
+
+
+def test_extreme_inputs_give_finite_values_and_gradients():
+    x = np.array([-1000.0, -40.0, 40.0, 1000.0])
+    for fn in (minigrad.elu, minigrad.silu, minigrad.logsigmoid, minigrad.leaky_relu):
+        t = Tensor(x, requires_grad=True)
+        y = fn(t)
+        y.backward(np.ones(4))
+        assert np.isfinite(y.data).all() and np.isfinite(t.grad).all(), fn.__name__
+    ls = minigrad.logsigmoid(Tensor(x)).data
+    np.testing.assert_allclose(ls, [-1000.0, -40.0, -np.exp(-40.0), 0.0], rtol=1e-15, atol=0)
+    assert not np.signbit(ls[3])  # +0.0, as PyTorch's
+    np.testing.assert_array_equal(minigrad.elu(Tensor(x)).data, [-1.0, -1.0, 40.0, 1000.0])
+
+
+def test_activations_are_in_functional_and_keep_float32():
+    for name in ("leaky_relu", "elu", "silu", "logsigmoid"):
+        fn = getattr(functional, name)
+        assert fn is getattr(minigrad, name) and name in functional.__all__
+        assert fn(Tensor(np.ones(2, np.float32))).dtype == np.float32
+        assert fn(Tensor(np.array([1, -2]))).dtype == minigrad.get_default_dtype()
+
+
+@pytest.mark.parametrize("name", names("minigrad.ops.activations"))
+def test_compiled_activations_replay_each_calls_branches(name):
+    fn = getattr(minigrad, name)
+    compiled = minigrad.compile(lambda x: (fn(x) ** 2).sum())
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # the signs (the branches taken) change from call to call
+        x = rng.standard_normal((4, 3))
+        a, b = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+        got, want = compiled(a), (fn(b) ** 2).sum()
+        got.backward()
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-14)
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-14)
+    assert compiled.captures == 1
