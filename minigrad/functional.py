@@ -17,7 +17,7 @@ import numpy as np
 
 from . import ops
 from .axes import LAST, axis_args, reduced_axes, spelled
-from .ops.activations import elu, leaky_relu, logsigmoid, silu
+from .ops.activations import elu, gelu, leaky_relu, logsigmoid, silu
 from .ops.core import derived, floating, to_tensor
 from .ops.loss import class_targets
 from .ops.registry import composite
@@ -29,6 +29,7 @@ __all__ = [
     "cross_entropy",
     "dropout",
     "elu",
+    "gelu",
     "leaky_relu",
     "linear",
     "log_softmax",

@@ -101,6 +101,7 @@ CASES: dict[str, tuple[Variants, Any]] = {
     "sinc": unary(ops.sinc, with_zeros),
     "log1p": unary(ops.log1p, (-0.9, 2.0)),
     "expm1": unary(ops.expm1, (-2.0, 2.0)),
+    "erf": unary(ops.erf, (-3.0, 3.0)),
     "sign": unary(ops.sign, with_zeros),
     "floor": unary(ops.floor, (-3.0, 3.0)),
     "ceil": unary(ops.ceil, (-3.0, 3.0)),

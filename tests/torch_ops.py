@@ -248,6 +248,8 @@ TORCH: dict[str, Callable[..., Any]] = {
     "leaky_relu": F.leaky_relu,
     "elu": F.elu,
     "silu": F.silu,
+    "gelu": lambda x, approximate: F.gelu(x, approximate=approximate),
+    "erf": torch.erf,
     "logsigmoid": F.logsigmoid,
     "clip": _clip,
     "cast": lambda x, d: x.to(torch.float64),

@@ -29,6 +29,7 @@ from . import (  # noqa: F401
     reduce,
     select,
     shape,
+    special,
     stats,
     trig,
     unary,

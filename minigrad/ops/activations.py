@@ -1,6 +1,6 @@
 """Activation functions of ``torch.nn.functional`` written from primitives:
-``leaky_relu``, ``elu``, ``silu``, ``logsigmoid`` (and ``relu``, ``sigmoid`` and
-``tanh`` are primitives of :mod:`.unary`). Their gradients are their primitives'.
+``leaky_relu``, ``elu``, ``silu``, ``gelu``, ``logsigmoid`` (and ``relu``, ``sigmoid``
+and ``tanh`` are primitives of :mod:`.unary`). Their gradients are their primitives'.
 
 The piecewise ones pick their branch with ``where`` on a mask computed as a
 ``derived`` value (a compiled replay computes it anew from each call's input), the
@@ -12,17 +12,19 @@ or NaN leaks into the gradient through it.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
 from .core import derived, floating, to_tensor
-from .elementwise import logaddexp, mul, sub
+from .elementwise import add, logaddexp, mul, sub
 from .explog import expm1
 from .registry import composite, names
 from .select import where
-from .unary import neg, sigmoid
+from .special import erf
+from .unary import neg, sigmoid, tanh
 
 
 def _positive(x: np.ndarray) -> np.ndarray:
@@ -73,6 +75,34 @@ def silu(x: Any) -> Tensor:
     """
     x = _activation_input(x, "silu")
     return mul(x, sigmoid(x))
+
+
+# GELU's constants, as PyTorch's kernels write them: 1/sqrt(2) for the exact form;
+# sqrt(2/pi) and 0.044715 for the tanh approximation.
+_SQRT1_2 = math.sqrt(0.5)
+_TANH_BETA = math.sqrt(2.0) * (2.0 / math.sqrt(math.pi)) * 0.5
+_TANH_KAPPA = 0.044715
+
+
+@composite(top_level=True)
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """x Phi(x), Phi the standard normal CDF (``torch.nn.functional.gelu``): with
+    ``approximate="none"`` x/2 (1 + erf(x / sqrt(2))), with ``"tanh"``
+    x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). vjp: g (Phi(x) + x phi(x)) for
+    "none", phi the normal density; the tanh form's derivative for "tanh".
+
+    Both are written as PyTorch's kernels compute them (the same products in the same
+    order), from ``erf`` and ``tanh``. Far in the negative tail 1 + erf rounds to 0 and
+    the result to -0.0, as PyTorch's (x = -inf gives NaN in both).
+    """
+    x = _activation_input(x, "gelu")
+    half = mul(x, 0.5)
+    if approximate == "none":
+        return mul(half, add(erf(mul(x, _SQRT1_2)), 1.0))
+    if approximate == "tanh":
+        inner = add(x, mul(mul(mul(x, x), x), _TANH_KAPPA))
+        return mul(half, add(tanh(mul(inner, _TANH_BETA)), 1.0))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 @composite(top_level=True)

@@ -15,9 +15,10 @@ Rows marked ``quiet`` run under the floating-point error state their eager op us
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ...ops.registry import REGISTRY
+from ...ops.special import TWO_OVER_SQRT_PI, erf_values
 from ..trace import Step
 from .base import KERNELS, Emitter, Kernel, Target, numpy_calls
 
@@ -31,11 +32,13 @@ QUIET_BACKWARD = "with errstate(divide='ignore', invalid='ignore'): "
 class Rule(NamedTuple):
     """One unary op in a replay: ``forward`` and ``grad`` are lines of NumPy calls;
     ``{vjp}`` in ``grad`` names the op's own registered vjp (for a derivative with
-    branches that NumPy calls into one buffer would restate)."""
+    branches that NumPy calls into one buffer would restate), ``{fn}`` in ``forward``
+    the function ``compute`` (for an op NumPy has no ufunc for: erf)."""
 
     forward: str
     grad: str
     quiet: bool
+    compute: Any = None
 
 
 class Unary(Kernel):
@@ -46,7 +49,8 @@ class Unary(Kernel):
         self._needs = {k for k, name in ((0, "{a}"), ("out", "{o}")) if name in rule.grad}
 
     def forward(self, em: Emitter, step: Step, o: str, ins: list[str]) -> None:
-        code = self.rule.forward.format(a=ins[0], o=o)
+        fn = em.const(self.rule.compute, step.op) if self.rule.compute is not None else ""
+        code = self.rule.forward.format(a=ins[0], o=o, fn=fn)
         em.line(QUIET_FORWARD + code if self.rule.quiet else code)
 
     def needs(self, step: Step) -> set:
@@ -72,15 +76,15 @@ class Unary(Kernel):
             em.give(t, shape, dt, None, s)
 
 
-def unary(name: str, forward: str, grad: str, *, quiet: bool = False) -> None:
+def unary(name: str, forward: str, grad: str, *, quiet: bool = False, compute: Any = None) -> None:
     """Register the replay of the unary op ``name`` (see the module docstring)."""
-    KERNELS[name] = Unary(Rule(forward, grad, quiet))
+    KERNELS[name] = Unary(Rule(forward, grad, quiet, compute))
     numpy_calls(forward, grad, QUIET_FORWARD, QUIET_BACKWARD)
 
 
-def pointwise(name: str, forward: str, grad: str) -> None:
+def pointwise(name: str, forward: str, grad: str, compute: Any = None) -> None:
     """A row for an op of ``minigrad.ops.pointwise.define_unary``, quiet as its forward."""
-    unary(name, forward, grad, quiet=True)
+    unary(name, forward, grad, quiet=True, compute=compute)
 
 
 # --------------------------------------------------------------- minigrad.ops.unary
@@ -165,6 +169,15 @@ pointwise(  # 1 / (1 + a)
     "add({a}, 1, {s}); divide(1, {s}, {s}); multiply({s}, {g}, {s})",
 )
 pointwise("expm1", "expm1({a}, {o})", "add({o}, 1, {s}); multiply({s}, {g}, {s})")  # e^a
+
+# -------------------------------------------------------------- minigrad.ops.special
+pointwise(  # 2/sqrt(pi) e^(-a^2)
+    "erf",
+    "copyto({o}, {fn}({a}))",
+    "multiply({a}, {a}, {s}); negative({s}, {s}); exp({s}, {s}); "
+    f"multiply({TWO_OVER_SQRT_PI!r}, {{s}}, {{s}}); multiply({{s}}, {{g}}, {{s}})",
+    compute=erf_values,
+)
 
 # ----------------------------------------------------------- minigrad.ops.piecewise
 # Flat between their jumps: the gradient is g * 0 (NaN where g is, as eager).

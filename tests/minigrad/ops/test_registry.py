@@ -52,6 +52,7 @@ def test_the_registry_is_iterable_by_name_with_forward_and_rules():
         "minigrad.ops.reduce",
         "minigrad.ops.select",
         "minigrad.ops.shape",
+        "minigrad.ops.special",
         "minigrad.ops.stats",
         "minigrad.ops.trig",
         "minigrad.ops.unary",

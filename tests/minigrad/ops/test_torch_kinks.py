@@ -142,6 +142,9 @@ POINTS = [
     Point("leaky_relu", (A([0.0, -0.0, NAN, INF, -INF, 1.0, -1.0]), 0.2)),
     Point("elu", (A([NAN, INF, -INF, 1.0, -1.0, 1e-300, -1e-300]), 1.5)),
     Point("silu", (A([0.0, -0.0, 30.0, -30.0]),)),
+    Point("gelu", (A([0.0, -0.0, 10.0, -10.0, 40.0, -40.0]), "none")),
+    Point("gelu", (A([0.0, -0.0, 10.0, -10.0, 40.0, -40.0]), "tanh")),
+    Point("erf", (A([0.0, -0.0, 6.0, -6.0, 30.0, INF, -INF]),)),
     Point("logsigmoid", (A([0.0, -0.0, 30.0, -30.0, 800.0, -800.0, INF]),)),
     # masked_fill selects: an inf or NaN in a filled position reaches neither the value
     # nor the gradient; gather's repeated indices accumulate
