@@ -14,16 +14,20 @@ from .creation import (
     arange,
     eye,
     full,
+    full_like,
     ones,
     ones_like,
     rand,
+    rand_like,
     randn,
+    randn_like,
     tensor,
     zeros,
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
+from .logic import allclose, argsort, isclose, nonzero
 from .rng import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 from .threads import get_num_threads, set_num_threads
@@ -37,12 +41,15 @@ globals().update({op.name: op.forward for op in ops.definitions() if op.top_leve
 __all__ = [
     "GradcheckError",
     "Tensor",
+    "allclose",
     "arange",
+    "argsort",
     "compile",
     "current_scope",
     "enable_grad",
     "eye",
     "full",
+    "full_like",
     "func",
     "functional",
     "get_default_dtype",
@@ -50,16 +57,20 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "isclose",
     "load",
     "manual_seed",
     "nn",
     "no_grad",
+    "nonzero",
     "ones",
     "ones_like",
     "ops",
     "optim",
     "rand",
+    "rand_like",
     "randn",
+    "randn_like",
     "save",
     "scope",
     "set_default_dtype",

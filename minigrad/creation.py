@@ -1,4 +1,5 @@
-"""Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``randn``, ``rand``."""
+"""Tensor factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``randn``, ``rand``,
+and the ``*_like`` ones that take another tensor's shape and dtype."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ __all__ = [
     "arange",
     "eye",
     "full",
+    "full_like",
     "ones",
     "ones_like",
     "rand",
+    "rand_like",
     "randn",
+    "randn_like",
     "tensor",
     "zeros",
     "zeros_like",
@@ -116,6 +120,53 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
     a = t.data if isinstance(t, Tensor) else np.asarray(t)
     return Tensor(_allocate("ones_like", np.ones, a.shape, dtype or a.dtype), requires_grad)
+
+
+def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``fill_value`` in the shape (and dtype, unless given) of ``t``, as
+    ``torch.full_like`` and ``numpy.full_like`` (the value is cast to the dtype: 2.7
+    fills an integer tensor with 2)."""
+    a = t.data if isinstance(t, Tensor) else np.asarray(t)
+    data = _allocate("full_like", np.empty, a.shape, np.dtype(dtype or a.dtype))
+    np.copyto(data, fill_value, casting="unsafe")
+    return Tensor(data, requires_grad)
+
+
+def _like(op: str, t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape and float dtype of a random tensor like ``t``; integer and boolean
+    dtypes are refused, as PyTorch's ``rand_like`` refuses them."""
+    a = t.data if isinstance(t, Tensor) else np.asarray(t)
+    d = np.dtype(dtype or a.dtype)
+    if d.kind != "f":
+        raise TypeError(
+            f"{op}: random samples are floats; the tensor's dtype is {d}: give a float "
+            "dtype (dtype=...)"
+        )
+    return a.shape, d
+
+
+def rand_like(
+    t: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Uniform samples in [0, 1) in the shape (and float dtype, unless given) of ``t``,
+    as ``torch.rand_like``; the same draws as ``rand(t.shape)`` from the same generator."""
+    shape, d = _like("rand_like", t, dtype)
+    return rand(*shape, dtype=d, requires_grad=requires_grad, generator=generator)
+
+
+def randn_like(
+    t: Any,
+    dtype: Any = None,
+    requires_grad: bool = False,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Standard normal samples in the shape (and float dtype, unless given) of ``t``, as
+    ``torch.randn_like``; the same draws as ``randn(t.shape)`` from the same generator."""
+    shape, d = _like("randn_like", t, dtype)
+    return randn(*shape, dtype=d, requires_grad=requires_grad, generator=generator)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:

@@ -1,7 +1,9 @@
-"""What a tensor answers outside the graph: comparisons (``t > 0``), bitwise operators
-on integer and boolean tensors (``~mask``, ``a & b``), ``any``/``all`` and
-``argmax``/``argmin``. Each gives a new tensor that no gradient flows through.
-:class:`Logic` is a base of :class:`~minigrad.tensor.Tensor`.
+"""What a tensor answers outside the graph: comparisons (``t > 0``, ``isclose``,
+``allclose``), bitwise operators on integer and boolean tensors (``~mask``, ``a & b``),
+``any``/``all``, ``argmax``/``argmin``, ``argsort`` and ``nonzero``. Each gives a new
+tensor (``allclose`` a Python bool) that no gradient flows through. :class:`Logic` is a
+base of :class:`~minigrad.tensor.Tensor`; the functions of the same names take tensors,
+arrays or numbers.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .axes import axis_args, axis_index, reduced_axes
+from .axes import LAST, axis_args, axis_index, reduced_axes, spelled
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Logic"]
+__all__ = ["Logic", "allclose", "argsort", "isclose", "nonzero", "stable_order"]
 
 
 def _wrap(data: np.ndarray) -> Tensor:
@@ -129,6 +131,57 @@ class Logic:
         axis, keepdims = axis_args("argmin", axis, keepdims, dim, keepdim)
         return self._arg_extreme("argmin", axis, keepdims)
 
+    def isclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> Tensor:
+        """Where |self - other| <= atol + rtol |other|, elementwise, as ``numpy.isclose``
+        and ``torch.isclose`` (the same defaults; infinities are close to equal
+        infinities, NaN to NaN only with ``equal_nan``): a bool tensor of the broadcast
+        shape."""
+        x, y = self.data, np.asarray(_raw(other))
+        try:
+            return _wrap(np.asarray(np.isclose(x, y, rtol, atol, equal_nan)))
+        except ValueError:
+            raise ValueError(
+                f"isclose: shapes {x.shape} and {y.shape} cannot be broadcast together"
+            ) from None
+
+    def allclose(
+        self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        """Whether :meth:`isclose` holds everywhere, as ``numpy.allclose`` and
+        ``torch.allclose``: a Python bool."""
+        return bool(Logic.isclose(self, other, rtol, atol, equal_nan).data.all())
+
+    def argsort(
+        self, axis: int | None = LAST, descending: bool = False, *, dim: int | None = None
+    ) -> Tensor:
+        """The indices that sort the tensor along ``axis`` (the last by default, over the
+        flattened tensor when None, as NumPy; ``dim`` is PyTorch's name; ``descending``
+        as ``torch.argsort``): an int64 tensor. The sort is stable (equal values keep
+        their order, in both directions) and NaN sort as the largest values."""
+        x = self.data
+        axis = spelled("argsort", "axis", axis, "dim", dim)
+        if axis is None:
+            x, axis = x.reshape(-1), 0
+        elif x.ndim == 0:
+            axis_index("argsort", axis, 1)
+            return _wrap(np.zeros((), np.int64))
+        else:
+            axis = axis_index("argsort", axis, x.ndim)
+        return _wrap(stable_order(x, axis, descending).astype(np.int64, copy=False))
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The indices of the non-zero (true) elements in row-major order, as
+        ``torch.nonzero``: an int64 tensor (n, ndim), one row per element; with
+        ``as_tuple`` one int64 tensor per axis, as ``numpy.nonzero`` (a 0-d tensor
+        counts as 1-d there, as PyTorch's)."""
+        x = self.data
+        if as_tuple:
+            parts = np.nonzero(np.atleast_1d(x))
+            return tuple(_wrap(i.astype(np.int64, copy=False)) for i in parts)
+        return _wrap(np.argwhere(x).astype(np.int64, copy=False))
+
     def _arg_extreme(self, op: str, axis: Any, keepdims: bool) -> Tensor:
         """argmax/argmin with the axis checked (a 0-d tensor takes 0 or -1, as
         PyTorch) and an empty one refused, in the op's words."""
@@ -161,3 +214,56 @@ def _bitwise(op: str, fn: Callable[..., Any], *operands: Any) -> Tensor:
         raise TypeError(
             f"{op}: bitwise operators take integer or boolean tensors, got {kinds}"
         ) from None
+
+
+def _tensor(x: Any) -> Any:
+    """``x`` as a tensor (a tensor itself: its methods are what a capture guards)."""
+    return x if isinstance(x, Logic) else _wrap(np.asarray(x))
+
+
+def isclose(
+    a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> Tensor:
+    """Where |a - b| <= atol + rtol |b|: ``Tensor.isclose`` of tensors, arrays or numbers."""
+    return _tensor(a).isclose(b, rtol, atol, equal_nan)
+
+
+def allclose(
+    a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> bool:
+    """Whether a and b are close everywhere: ``Tensor.allclose`` of tensors, arrays or
+    numbers (a Python bool)."""
+    return _tensor(a).allclose(b, rtol, atol, equal_nan)
+
+
+def argsort(
+    a: Any, axis: int | None = LAST, descending: bool = False, *, dim: int | None = None
+) -> Tensor:
+    """The indices that sort ``a`` along ``axis``: ``Tensor.argsort`` of a tensor or an
+    array (stable; NaN the largest)."""
+    return _tensor(a).argsort(axis, descending, dim=dim)
+
+
+def nonzero(a: Any, *, as_tuple: bool = False) -> Any:
+    """The indices of the non-zero elements: ``Tensor.nonzero`` of a tensor or an array
+    (PyTorch's (n, ndim) tensor; NumPy's tuple with ``as_tuple``)."""
+    return _tensor(a).nonzero(as_tuple=as_tuple)
+
+
+def stable_order(x: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:
+    """The stable argsort of ``x`` along ``axis``: equal values keep their order, NaN
+    sort as the largest values (last ascending, first descending), as PyTorch's
+    ``sort(stable=True)`` and NumPy's ``argsort(kind="stable")``."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    moved = np.moveaxis(x, axis, -1)
+    if moved.dtype.kind == "f":
+        nan = np.isnan(moved)
+        key = np.where(nan, 0, -moved)
+    else:
+        # integers and booleans by their rank among the distinct values: negating
+        # the values themselves could wrap (unsigned, booleans, the most negative int)
+        nan = np.zeros(moved.shape, bool)
+        key = -np.unique(moved, return_inverse=True)[1].reshape(moved.shape)
+    # lexsort takes the last key first: NaN before numbers, then larger before smaller
+    return np.moveaxis(np.lexsort((key, ~nan), axis=-1), -1, axis)

@@ -33,9 +33,10 @@ def joined(out: Any) -> torch.Tensor:
     ``_joined`` weights minigrad's (a gradient landing in the wrong piece is caught)."""
     if isinstance(out, torch.Tensor):
         return out
-    if not out:
+    floats = [p for p in out if p.is_floating_point()]  # topk's indices are compared apart
+    if not floats:
         return torch.zeros(0, dtype=torch.float64)
-    return torch.cat([p.reshape(-1) * float(k + 1) for k, p in enumerate(out)])
+    return torch.cat([p.reshape(-1) * float(k + 1) for k, p in enumerate(floats)])
 
 
 def _dims(x: torch.Tensor, axis: Any) -> tuple[int, ...]:
@@ -281,6 +282,7 @@ TORCH: dict[str, Callable[..., Any]] = {
     "cumsum": _one_axis(torch.cumsum),
     "cumprod": _one_axis(torch.cumprod),
     "sort": lambda x, axis=-1: torch.sort(x, dim=axis, stable=True).values,
+    "topk": lambda x, k, dim, largest: torch.topk(x, k, dim, largest),
     "softmax": lambda x, axis: torch.softmax(x, axis),
     "log_softmax": lambda x, axis: torch.log_softmax(x, axis),
     "diff": lambda x, n=1, axis=-1: torch.diff(x, n, axis),

@@ -10,7 +10,8 @@ construct                                              what happens
 ``t.item()``, ``float(t)``, ``int(t)``, ``bool(t)``     :class:`CaptureError` naming
 (``if t:``), ``t.tolist()``, ``t.numpy()``,            the construct and the line
 ``np.asarray(t)``, comparisons (``t > 0``),
-``t.argmax()``, ``t.any()``, ``t.all()``, reading
+``t.argmax()``, ``t.argsort()``, ``t.nonzero()``,
+``t.isclose()``, ``t.allclose()``, ``t.any()``, ``t.all()``, reading
 ``t.data`` outside the ops
 ``loss.backward()`` inside the function                :class:`CaptureError`
 hooks and ``retain_grad`` on tensors of the call       eager, one warning
@@ -211,6 +212,10 @@ _READS = {
     "__index__": "using a tensor as an index",
     "argmax": ".argmax()",
     "argmin": ".argmin()",
+    "argsort": ".argsort()",
+    "nonzero": ".nonzero()",
+    "isclose": ".isclose()",
+    "allclose": ".allclose()",
     "any": ".any()",
     "all": ".all()",
     "__lt__": "a comparison (<)",

@@ -1,7 +1,7 @@
 """Products, cumulative sums and statistics over an axis.
 
-``prod`` and ``cumsum`` are primitives; ``cumprod``, ``sort``, ``partition``, ``var``
-and ``std`` are composites (norms are in :mod:`.norms`). Reductions take NumPy's
+``prod`` and ``cumsum`` are primitives; ``cumprod``, ``sort``, ``topk``, ``partition``,
+``var`` and ``std`` are composites (norms are in :mod:`.norms`). Reductions take NumPy's
 ``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim`` (keyword aliases,
 :mod:`minigrad.axes`).
 
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..axes import LAST, axis_args, axis_index, one_axis, spelled
+from ..logic import stable_order
 from ..tensor import Tensor
 from .core import record
 from .elementwise import div, mul, pow, sub
@@ -169,6 +170,41 @@ def sort(a: Tensor, axis: int | None = LAST, *, dim: int | None = None) -> Tenso
     to the sorted elements' places."""
     a, ax = _one_axis("sort", a, spelled("sort", "axis", axis, "dim", dim))
     return _gather(a, np.argsort(a.data, axis=ax, kind="stable"), ax)
+
+
+class TopK(NamedTuple):
+    """What :func:`topk` returns, as ``torch.topk``'s pair: ``values`` (differentiable)
+    and their ``indices`` along the dim (int64, no gradient)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+@composite(methods=("topk",), top_level=True)
+def topk(a: Tensor, k: int, dim: int = LAST, largest: bool = True, sorted: bool = True) -> TopK:
+    """The ``k`` largest elements along ``dim`` (the smallest with ``largest=False``) and
+    their indices, as ``torch.topk``: a pair ``(values, indices)``, both of a's shape
+    with ``k`` along ``dim``. vjp: g scattered back to the chosen elements' places (the
+    indices carry no gradient).
+
+    A composite: a gather at the first k positions of the stable argsort, so the
+    values come sorted (``sorted=False`` is accepted: any order is PyTorch's then),
+    tied elements are taken in index order and NaN count as the largest.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise TypeError(f"topk: k must be an integer, got {k!r}")
+    if a.ndim == 0:  # PyTorch's: the element itself, for k 0 or 1
+        axis_index("topk", dim, 1, "dim")
+        if k not in (0, 1):
+            raise ValueError(f"topk: k={k} is out of range for a 0-d tensor (0 or 1)")
+        return TopK(reshape(a, ()), Tensor._wrap(np.zeros((), np.int64)))
+    ax = axis_index("topk", dim, a.ndim, "dim")
+    n = a.shape[ax]
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k={k} is out of range for dim {ax} of size {n} (shape {a.shape})")
+    order = stable_order(a.data, ax, descending=largest)
+    idx = np.take(order, np.arange(int(k)), axis=ax).astype(np.int64, copy=False)
+    return TopK(_gather(a, idx, ax), Tensor._wrap(idx))
 
 
 @composite(methods=("partition",), top_level=True)

@@ -107,3 +107,33 @@ def test_full_takes_the_dtype_of_its_value_as_numpy_and_pytorch(value, dtype) ->
     t = minigrad.full((2, 2), value)
     assert t.dtype == dtype
     np.testing.assert_array_equal(t.data, np.full((2, 2), value, dtype=dtype))
+
+
+def test_full_like_takes_the_shape_and_dtype_of_its_model():
+    t = minigrad.zeros(2, 3, dtype=np.float32)
+    f = minigrad.full_like(t, 2.5)
+    assert f.shape == (2, 3) and f.dtype == np.float32 and (f.data == 2.5).all()
+    n = minigrad.full_like(np.arange(3), 2.7)  # cast to the model's integers, as NumPy
+    assert n.dtype == np.int64 and n.data.tolist() == [2, 2, 2]
+    g = minigrad.full_like(t, 1, dtype=np.float64, requires_grad=True)
+    assert g.dtype == np.float64 and g.requires_grad
+
+
+@pytest.mark.parametrize(("like", "plain"), [("rand_like", "rand"), ("randn_like", "randn")])
+def test_random_like_draws_what_the_plain_factory_draws(like, plain):
+    t = minigrad.zeros(3, 2, dtype=np.float64)
+    minigrad.manual_seed(5)
+    a = getattr(minigrad, like)(t)
+    minigrad.manual_seed(5)
+    b = getattr(minigrad, plain)(3, 2, dtype=np.float64)
+    assert a.shape == (3, 2) and a.dtype == np.float64
+    np.testing.assert_array_equal(a.data, b.data)
+    g = np.random.default_rng(0)
+    c = getattr(minigrad, like)(minigrad.zeros(4), generator=g, requires_grad=True)
+    assert c.dtype == np.float32 and c.requires_grad
+    np.testing.assert_array_equal(
+        c.data, getattr(minigrad, plain)(4, generator=np.random.default_rng(0)).data
+    )
+    with pytest.raises(TypeError, match=rf"^{like}: random samples are floats; .* int64"):
+        getattr(minigrad, like)(minigrad.tensor([1, 2]))
+    assert getattr(minigrad, like)(np.arange(2), dtype=np.float64).dtype == np.float64

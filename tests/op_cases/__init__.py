@@ -91,7 +91,8 @@ def check_case(name: str, draw: Any) -> None:
         if case.keeps_float32:
             small = [Tensor(v.astype(np.float32)) for v in leaves]
             out32 = op(*_with(args, small))
-            dtypes = {p.dtype for p in (out32 if isinstance(out32, list) else [out32])}
+            pieces = out32 if isinstance(out32, list | tuple) else [out32]
+            dtypes = {p.dtype for p in pieces if p.dtype.kind == "f"}
             assert dtypes <= {np.dtype(np.float32)}, f"{name}: float32 inputs gave {dtypes}"
 
 
@@ -114,8 +115,8 @@ def _against_numpy(name: str, args: tuple, leaves: list) -> list[tuple[Tensor, A
     as many and that each pair has one shape."""
     out = REGISTRY[name].forward(*_with(args, [Tensor(v) for v in leaves]))
     ref = CASES[name].ref(*args)
-    pieces = out if isinstance(out, list) else [out]
-    refs = ref if isinstance(out, list) else [ref]
+    pieces = list(out) if isinstance(out, list | tuple) else [out]
+    refs = ref if isinstance(out, list | tuple) else [ref]
     assert len(pieces) == len(refs), f"{name}: {len(pieces)} pieces, NumPy has {len(refs)}"
     for p, r in zip(pieces, refs, strict=True):
         assert p.shape == np.shape(r), f"{name}: shape {p.shape}, NumPy gives {np.shape(r)}"

@@ -39,7 +39,9 @@ def _with(args: tuple, tensors: list) -> tuple:
 
 def _joined(out: Any) -> Tensor:
     """One tensor from an op's result; pieces of a split are weighted 1, 2, 3..., so a
-    gradient landing in the wrong piece is caught."""
+    gradient landing in the wrong piece is caught. Integer pieces (topk's indices) are
+    values, not functions of the inputs: they are compared, not differentiated."""
     if isinstance(out, Tensor):
         return out
-    return ops.concatenate([ops.reshape(p * float(k + 1), (-1,)) for k, p in enumerate(out)])
+    floats = [p for p in out if p.dtype.kind == "f"]
+    return ops.concatenate([ops.reshape(p * float(k + 1), (-1,)) for k, p in enumerate(floats)])

@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 from strategies import arrays, away_from_kinks, distinct_arrays, nonscalar
 
-from op_cases.case import EMPTY, Case, Draw, along_axis, reduction
+from op_cases.case import EMPTY, Case, Draw, along_axis, reduction, zeros
 
 
 def _np_mean(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
@@ -74,6 +74,21 @@ def _untied_along(kth: bool) -> Draw:
     return drawer
 
 
+def _topk_args(draw: Any) -> tuple:
+    """Distinct values, k (0 to the axis' size), an axis and the direction."""
+    shape = draw(nonscalar)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    k = draw(st.integers(0, shape[axis]))
+    return draw(distinct_arrays(shape)), k, axis, draw(st.booleans())
+
+
+def _np_topk(x: np.ndarray, k: int, axis: int, largest: bool) -> list:
+    """The values and their indices: NumPy's stable argsort (of -x for the largest)."""
+    order = np.argsort(-x if largest else x, axis=axis, kind="stable")
+    idx = np.take(order, np.arange(k), axis=axis)
+    return [np.take_along_axis(x, idx, axis=axis), idx]
+
+
 def _small(s: Any) -> Any:
     return arrays(s, -1.5, 1.5)
 
@@ -106,4 +121,5 @@ CASES: dict[str, Case] = {
     "cumprod": Case(_cumprod_args, np.cumprod),
     "sort": Case(_untied_along(False), np.sort),
     "partition": Case(_untied_along(True), _np_partition),
+    "topk": Case(_topk_args, _np_topk, empty=(zeros(3, 0), 0, 1, True)),
 }  # fmt: skip

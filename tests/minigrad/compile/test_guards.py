@@ -41,6 +41,11 @@ def eager_and_compiled(fn, *args, **kwargs):
         (".tolist()", lambda x: x * len(x.tolist())),
         (".data", lambda x: x * x.data.sum()),
         (".argmax()", lambda x: x[int(x.argmax().data)]),
+        (".argsort()", lambda x: x[x.argsort(dim=0)[0]]),
+        (".argsort()", lambda x: x[minigrad.argsort(x, axis=None)[:2]]),
+        (".nonzero()", lambda x: x * len(minigrad.nonzero(x))),
+        (".isclose()", lambda x: minigrad.where(x.isclose(0.0), 0.0, x)),
+        (".allclose()", lambda x: x * 2 if minigrad.allclose(x, 0.0) else x),
     ],
 )
 def test_value_reads_raise_naming_construct_and_line(construct: str, body) -> None:
@@ -311,6 +316,7 @@ def test_an_integer_argument_cast_inside_an_op_is_cast_anew_at_each_call():
         ("sort", lambda x: (minigrad.sort(x) * minigrad.tensor([1.0, 10.0, 100.0])).sum()),
         ("norm", lambda x: minigrad.norm(x - 1.0) + x.sum()),
         ("fmax", lambda x: minigrad.fmax(x, x[::-1]).sum() * 2.0),
+        ("topk", lambda x: (x.topk(2).values * minigrad.tensor([1.0, 10.0])).sum()),
     ],
 )
 def test_a_composite_that_decides_with_values_runs_eagerly_with_a_warning(op, fn) -> None:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from op_cases import check_case, check_empty
 
 import minigrad
-from minigrad import Tensor, func
+from minigrad import Tensor, func, ops
 from minigrad.ops.registry import names
 
 
@@ -137,3 +137,36 @@ def test_cumprod_of_integers_keeps_integers_as_numpy():
     out = minigrad.cumprod(n)
     assert out.dtype == np.int64
     np.testing.assert_array_equal(out.data, np.cumprod(n.data))
+
+
+def test_topk_values_indices_and_gradient_as_pytorch():
+    x = np.array([[1.0, 5.0, 3.0, 2.0], [0.5, -1.0, 4.0, 4.5]])
+    t = Tensor(x, requires_grad=True)
+    values, indices = t.topk(2)
+    np.testing.assert_array_equal(values.data, [[5.0, 3.0], [4.5, 4.0]])
+    assert indices.dtype == np.int64 and indices.data.tolist() == [[1, 2], [3, 2]]
+    values.backward(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(t.grad, [[0, 1, 2, 0], [0, 0, 4, 3]])
+    low = ops.topk(Tensor(x), 1, dim=0, largest=False)
+    np.testing.assert_array_equal(low.values.data, [[0.5, -1.0, 3.0, 2.0]])
+    np.testing.assert_array_equal(low.indices.data, [[1, 1, 0, 0]])
+
+
+def test_topk_takes_ties_in_index_order_and_nan_as_the_largest():
+    x = Tensor(np.array([2.0, np.nan, 2.0, 7.0, 2.0]))
+    np.testing.assert_array_equal(x.topk(3).indices.data, [1, 3, 0])
+    np.testing.assert_array_equal(x.topk(3, largest=False).indices.data, [0, 2, 4])
+    assert x.topk(5, sorted=False).values.shape == (5,)
+    assert x.topk(0).values.shape == (0,)
+
+
+def test_topk_of_a_0d_tensor_and_its_errors():
+    r = ops.topk(Tensor(np.array(5.0)), 1)
+    assert r.values.shape == () and r.values.data == 5.0 and r.indices.data == 0
+    x = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"^topk: k=4 is out of range for dim 1 of size 3"):
+        x.topk(4)
+    with pytest.raises(ValueError, match=r"^topk: dim 2 is out of range"):
+        x.topk(1, dim=2)
+    with pytest.raises(TypeError, match=r"^topk: k must be an integer, got 1.5"):
+        x.topk(1.5)
