@@ -91,10 +91,15 @@ def to(a: Tensor, dtype: Any = None, *, device: Any = None, copy: bool = False) 
     if isinstance(dtype, str) and dtype.split(":")[0] in _DEVICES:
         dtype, device = None, dtype
     if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"to: minigrad runs on the CPU (NumPy) only; got device {device!r}")
+        raise TypeError(f"to: minigrad runs on the CPU (NumPy) only; got device {device!r}")
     if isinstance(dtype, Tensor):
         dtype = dtype.dtype
-    d = a.dtype if dtype is None else np.dtype(dtype)
+    try:
+        d = a.dtype if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"to: expected a dtype, a tensor whose dtype to take or the device 'cpu', got {dtype!r}"
+        ) from None
     if d == a.dtype and not copy:
         return a
     return cast(a, d)

@@ -92,10 +92,12 @@ def test_pytorchs_conversions_to_the_same_dtype_return_the_tensor_itself():
 
 def test_to_refuses_another_device_and_type_as_a_non_tensor():
     x = Tensor(np.ones(2))
-    with pytest.raises(ValueError, match=r"^to: minigrad runs on the CPU .* 'cuda'"):
+    with pytest.raises(TypeError, match=r"^to: minigrad runs on the CPU .* 'cuda'"):
         x.to("cuda")
-    with pytest.raises(ValueError, match=r"'cuda:0'"):
+    with pytest.raises(TypeError, match=r"'cuda:0'"):
         x.to(device="cuda:0")
+    with pytest.raises(TypeError, match=r"^to: expected a dtype, a tensor .* got 'float65'"):
+        x.to("float65")
     with pytest.raises(TypeError, match=r"^type_as: expected a tensor or an array, got float"):
         x.type_as(1.0)
 
