@@ -110,24 +110,33 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return Tensor(data, requires_grad)
 
 
+def _model(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+    """The shape of ``t`` and its dtype unless ``dtype`` is given: all a ``*_like``
+    factory takes from its model (not its values, so a compiled function may call one
+    on the tensors it traces)."""
+    if not isinstance(t, Tensor):
+        t = np.asarray(t)
+    return tuple(t.shape), np.dtype(dtype or t.dtype)
+
+
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``t``."""
-    a = t.data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(_allocate("zeros_like", np.zeros, a.shape, dtype or a.dtype), requires_grad)
+    shape, d = _model(t, dtype)
+    return Tensor(_allocate("zeros_like", np.zeros, shape, d), requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
-    a = t.data if isinstance(t, Tensor) else np.asarray(t)
-    return Tensor(_allocate("ones_like", np.ones, a.shape, dtype or a.dtype), requires_grad)
+    shape, d = _model(t, dtype)
+    return Tensor(_allocate("ones_like", np.ones, shape, d), requires_grad)
 
 
 def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """``fill_value`` in the shape (and dtype, unless given) of ``t``, as
     ``torch.full_like`` and ``numpy.full_like`` (the value is cast to the dtype: 2.7
     fills an integer tensor with 2)."""
-    a = t.data if isinstance(t, Tensor) else np.asarray(t)
-    data = _allocate("full_like", np.empty, a.shape, np.dtype(dtype or a.dtype))
+    shape, d = _model(t, dtype)
+    data = _allocate("full_like", np.empty, shape, d)
     np.copyto(data, fill_value, casting="unsafe")
     return Tensor(data, requires_grad)
 
@@ -135,14 +144,13 @@ def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = 
 def _like(op: str, t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     """The shape and float dtype of a random tensor like ``t``; integer and boolean
     dtypes are refused, as PyTorch's ``rand_like`` refuses them."""
-    a = t.data if isinstance(t, Tensor) else np.asarray(t)
-    d = np.dtype(dtype or a.dtype)
+    shape, d = _model(t, dtype)
     if d.kind != "f":
         raise TypeError(
             f"{op}: random samples are floats; the tensor's dtype is {d}: give a float "
             "dtype (dtype=...)"
         )
-    return a.shape, d
+    return shape, d
 
 
 def rand_like(

@@ -137,3 +137,20 @@ def test_random_like_draws_what_the_plain_factory_draws(like, plain):
     with pytest.raises(TypeError, match=rf"^{like}: random samples are floats; .* int64"):
         getattr(minigrad, like)(minigrad.tensor([1, 2]))
     assert getattr(minigrad, like)(np.arange(2), dtype=np.float64).dtype == np.float64
+
+
+def test_like_factories_read_only_the_shape_and_dtype_of_a_traced_tensor():
+    """Inside minigrad.compile the model's values are not read: zeros_like and full_like
+    are constants of the program (its shapes are part of the key); rand_like draws, so
+    the function runs eagerly, with the warning every random draw gives."""
+    step = minigrad.compile(lambda x: x * minigrad.full_like(x, 2.0) + minigrad.zeros_like(x))
+    for k in range(3):
+        x = minigrad.tensor(np.arange(3.0) + k, requires_grad=True)
+        out = step(x)
+        out.sum().backward()
+        np.testing.assert_array_equal(out.data, 2 * (np.arange(3.0) + k))
+        np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+    assert step.captures == 1
+    noisy = minigrad.compile(lambda x: x * minigrad.rand_like(x))
+    with pytest.warns(RuntimeWarning, match="running eagerly: random numbers"):
+        noisy(minigrad.tensor(np.ones(3), requires_grad=True))
