@@ -46,7 +46,7 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     PyTorch)."""
     x = _activation_input(x, "leaky_relu")
     if isinstance(negative_slope, Tensor):
-        raise TypeError("leaky_relu: negative_slope is a number (for a learned slope: prelu)")
+        raise TypeError("leaky_relu: negative_slope must be a number, got a Tensor")
     up = derived("leaky_relu mask", _positive, x)
     return where(up, x, mul(x, float(negative_slope)))
 
@@ -58,7 +58,7 @@ def elu(x: Any, alpha: float = 1.0) -> Tensor:
     PyTorch)."""
     x = _activation_input(x, "elu")
     if isinstance(alpha, Tensor):
-        raise TypeError("elu: alpha is a number")
+        raise TypeError("elu: alpha must be a number, got a Tensor")
     up = derived("elu mask", _not_at_most_zero, x)
     below = expm1(where(up, 0.0, x))  # e^x - 1 of min(x, 0): never an overflow
     return where(up, x, mul(below, float(alpha)))

@@ -118,6 +118,10 @@ def test_gelu_matches_pytorchs_values_and_gradients_to_1e_15(approximate):
     assert np.abs(m.grad - t.grad.numpy()).max() < (1e-15 if approximate == "none" else 1e-14)
 
 
-def test_gelu_names_its_approximations():
+def test_gelu_names_its_approximations_and_the_parameters_are_numbers():
     with pytest.raises(ValueError, match=r"^gelu: approximate must be 'none' or 'tanh', got 'erf'"):
         minigrad.gelu(Tensor(np.ones(2)), "erf")
+    with pytest.raises(TypeError, match=r"^leaky_relu: negative_slope must be a number"):
+        minigrad.leaky_relu(Tensor(np.ones(2)), Tensor(np.array(0.1)))
+    with pytest.raises(TypeError, match=r"^elu: alpha must be a number"):
+        minigrad.elu(Tensor(np.ones(2)), Tensor(np.array(1.0)))
