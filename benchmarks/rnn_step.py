@@ -63,7 +63,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"implementations, of: {', '.join(IMPLEMENTATIONS)} (default: all)",
     )
     ap.add_argument(
-        "--repeat", type=int, default=30, help="timed rounds (samples per impl; default: %(default)s)"
+        "--repeat", type=int, default=30, help="timed rounds per impl (default: %(default)s)"
     )
     ap.add_argument(
         "--warmup", type=int, default=2, help="untimed rounds before timing (default: %(default)s)"
@@ -72,10 +72,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--min-sample-ms",
         type=float,
         default=20.0,
-        help="run a short step back to back until one sample lasts this long (CPU ms; default: %(default)s)",
+        help="run a short step back to back until one sample lasts this long, in CPU ms "
+        "(default: %(default)s)",
     )
     ap.add_argument(
-        "--rtol", type=float, default=1e-3, help="agreement tolerance vs manual (default: %(default)s)"
+        "--rtol", type=float, default=1e-3, help="agreement tolerance (default: %(default)s)"
     )
     ap.add_argument(
         "--blas-threads",
