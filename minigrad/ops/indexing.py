@@ -12,6 +12,7 @@ tensors.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,7 +23,7 @@ from ..differentiable import Deferred
 from ..gradients import slice_vjp
 from ..tape import shared_shape
 from ..tensor import Tensor
-from .core import record, to_tensor
+from .core import derived, record, to_tensor
 from .elementwise import add
 from .operands import _as_tensors
 from .registry import composite, names, primitive
@@ -197,6 +198,14 @@ def take(a: Tensor, indices: Any, axis: int = FIRST, *, dim: int | None = None) 
     return getitem(a, (slice(None),) * (axis % a.ndim) + (ids,))
 
 
+def _in_range(op: str, dim: int, n: int, ids: np.ndarray) -> np.ndarray:
+    """``ids`` (a view of it) when every index is in ``0..n-1``, else IndexError."""
+    if ids.size and (ids.min() < 0 or ids.max() >= n):
+        bad = int(ids.min() if ids.min() < 0 else ids.max())
+        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} of size {n}")
+    return ids.view()
+
+
 def _positions(op: str, shape: tuple, dim: int, index: Any, *fits: tuple) -> tuple:
     """``dim`` as an axis index, the index array (a tensor's own array: a compiled
     replay reads each call's) and the full index that picks, for every position of
@@ -208,6 +217,7 @@ def _positions(op: str, shape: tuple, dim: int, index: Any, *fits: tuple) -> tup
     ``0..shape[dim]-1``, no axis longer than the tensor's (but ``dim``) or than those of
     ``fits`` (``scatter_add``'s src, every axis)."""
     ids = index.data if isinstance(index, Tensor) else np.asarray(index)
+    given = index if isinstance(index, Tensor) else None
     if ids.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must hold integers, got dtype {ids.dtype}")
     ndim = len(shape)
@@ -227,13 +237,20 @@ def _positions(op: str, shape: tuple, dim: int, index: Any, *fits: tuple) -> tup
         if any(k > n for k, n in zip(ids.shape, other, strict=True)):
             raise ValueError(f"{op}: index of shape {ids.shape} is larger than {name} {other}")
     n = shape[dim] if ndim else 1
-    if ids.size and (ids.min() < 0 or ids.max() >= n):
-        bad = int(ids.min() if ids.min() < 0 else ids.max())
-        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} of size {n}")
+    in_range = functools.partial(_in_range, op, dim, n)
+    picks: Any = ids
+    if given is None:
+        in_range(ids)
+    else:
+        # A value read at every call: a compiled replay runs the check again (NumPy
+        # would wrap a negative index where eager code raises). The checked tensor
+        # itself goes into the index, so a trace sees where its array comes from.
+        picks = derived(f"{op} index", in_range, given)
+        ids = picks.data
     if not ndim:
         return dim, ids, ()
     grid = tuple(
-        ids if d == dim else np.arange(k).reshape((k,) + (1,) * (ndim - 1 - d))
+        picks if d == dim else np.arange(k).reshape((k,) + (1,) * (ndim - 1 - d))
         for d, k in enumerate(ids.shape)
     )
     return dim, ids, grid

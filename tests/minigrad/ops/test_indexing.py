@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from op_cases import INDICES, check_case, check_empty
 
+import minigrad
 from minigrad import Tensor, gradcheck, ops
 from minigrad.ops.registry import names
 
@@ -138,3 +139,28 @@ def test_scatter_add_adds_src_at_the_index_and_uses_only_the_index_shaped_part()
 def test_gather_and_scatter_add_refuse_what_pytorch_refuses(call, error, message):
     with pytest.raises(error, match=message):
         call(Tensor(np.zeros((3, 3))))
+
+
+@pytest.mark.parametrize("op", ["gather", "scatter_add"])
+def test_a_compiled_replay_checks_each_calls_index_as_eager_code_does(op):
+    # The index is read at every call; its range was checked only while capturing, so a
+    # replay wrapped a negative index (gather(w, 1, [[0, -1]]) gave w[0, 3]).
+    w = minigrad.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+
+    def f(i):
+        if op == "gather":
+            return minigrad.gather(w, 1, i).sum()
+        return minigrad.scatter_add(w, 1, i, minigrad.tensor(np.ones((3, 2)))).sum()
+
+    compiled = minigrad.compile(f)
+    good = np.array([[0, 1], [2, 3], [1, 1]])
+    for ids in (good, np.array([[3, 3], [0, 1], [2, 0]])):
+        assert compiled(minigrad.tensor(ids)).item() == f(minigrad.tensor(ids)).item()
+    for bad, said in ((-1, "index -1"), (4, "index 4")):
+        ids = good.copy()
+        ids[0, 1] = bad
+        with pytest.raises(IndexError, match=f"{op}: {said} is out of range for dim 1 of size 4"):
+            f(minigrad.tensor(ids))
+        with pytest.raises(IndexError, match=f"{op}: {said} is out of range for dim 1 of size 4"):
+            compiled(minigrad.tensor(ids))
+    assert compiled.captures == 1
