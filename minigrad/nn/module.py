@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops.casts import on_cpu
 from ..tensor import Tensor, as_array, get_default_dtype
 from .state import IncompatibleKeys, ModuleState
 
@@ -292,27 +293,24 @@ class Module(ModuleState):
                 p.grad[...] = 0
 
     # ---------------------------------------------------------------- dtype
-    def to(self, dtype: Any) -> Module:
+    def to(self, dtype: Any = None, *, device: Any = None) -> Module:
         """Cast every floating-point parameter and buffer to ``dtype`` (float32 or
-        float64), in place; returns self.
+        float64), in place; returns self. The device ``"cpu"`` (in the dtype's place or
+        as ``device``) changes nothing, as for a tensor's ``to``: minigrad computes on
+        the CPU.
 
         As PyTorch's ``Module.to``: each parameter stays the same :class:`Parameter`
         (an optimizer built from ``parameters()`` still holds it) with its array
         replaced by a cast copy, and a gradient it holds is cast too; integer and
-        boolean buffers (counts, masks) are left as they are. Another dtype (or a
-        device: there is only NumPy's) raises ``TypeError``. An optimizer's state
+        boolean buffers (counts, masks) are left as they are. Another dtype, or a
+        device other than the CPU, raises ``TypeError``. An optimizer's state
         (Adam's moments) is not cast: build the optimizer after the cast.
         """
         who = f"{type(self).__name__}.to"
-        try:
-            d = float_dtype(dtype, who)
-        except TypeError:
-            if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps"):
-                raise TypeError(
-                    f"{who}: dtype must be float32 or float64, got the device {dtype!r} "
-                    "(minigrad computes with NumPy, on the CPU: there is no device to move to)"
-                ) from None
-            raise
+        dtype = on_cpu(dtype, device, who)
+        if dtype is None:
+            return self
+        d = float_dtype(dtype, who)
         seen: set[int] = set()
         for m in self.modules():
             for t in (*m._parameters.values(), *m._buffers.values()):

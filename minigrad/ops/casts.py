@@ -88,10 +88,7 @@ def to(a: Tensor, dtype: Any = None, *, device: Any = None, copy: bool = False) 
     ``device``) changes nothing, and any other device is refused.
     """
     a = to_tensor(a, None, "to")
-    if isinstance(dtype, str) and dtype.split(":")[0] in _DEVICES:
-        dtype, device = None, dtype
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise TypeError(f"to: minigrad runs on the CPU (NumPy) only; got device {device!r}")
+    dtype = on_cpu(dtype, device, "to")
     if isinstance(dtype, Tensor):
         dtype = dtype.dtype
     try:
@@ -108,6 +105,18 @@ def to(a: Tensor, dtype: Any = None, *, device: Any = None, copy: bool = False) 
 # PyTorch's device names: "cpu" is where minigrad computes; the others are refused by
 # name rather than read as an unknown dtype.
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+def on_cpu(dtype: Any, device: Any, who: str) -> Any:
+    """The dtype a ``to(dtype, device=...)`` call asks for (None: none), after checking
+    its device: PyTorch's ``.to("cpu")``/``.to(device="cpu")`` change nothing here, where
+    everything is computed on the CPU (NumPy), and any other device raises TypeError.
+    A device name given in the dtype's place (``.to("cuda")``) is read as a device."""
+    if isinstance(dtype, str) and dtype.split(":")[0] in _DEVICES:
+        dtype, device = None, dtype
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise TypeError(f"{who}: minigrad runs on the CPU (NumPy) only; got device {device!r}")
+    return dtype
 
 
 @composite(methods=("type_as",))

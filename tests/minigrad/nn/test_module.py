@@ -259,9 +259,23 @@ def test_to_keeps_values_and_refuses_a_dtype_that_is_not_float():
     for bad in (np.int64, "bool", np.float16):
         with pytest.raises(TypeError, match=r"Linear\.to: dtype must be float32 or float64"):
             lin.to(bad)
-    with pytest.raises(TypeError, match="got the device 'cuda:0'"):
-        lin.to("cuda:0")
+    for device in ("cuda:0", "mps"):
+        with pytest.raises(TypeError, match=f"runs on the CPU .* only; got device '{device}'"):
+            lin.to(device)
+    with pytest.raises(TypeError, match="got device 'cuda'"):
+        lin.to(np.float32, device="cuda")
     assert lin.weight.dtype == np.float64
+
+
+def test_to_the_cpu_changes_nothing_as_a_tensors_to():
+    # PyTorch code moves models with .to("cpu") / .to(device="cpu"): minigrad is there.
+    lin = nn.Linear(3, 2)
+    weight = lin.weight
+    before = weight.data
+    assert lin.to("cpu") is lin and lin.to("cpu:0") is lin and lin.to(device="cpu") is lin
+    assert lin.weight is weight and lin.weight.data is before
+    assert lin.to(np.float64, device="cpu") is lin and lin.weight.dtype == np.float64
+    assert minigrad.tensor([1.0]).to("cpu").dtype == np.float32
 
 
 def test_double_makes_an_optimizer_step_in_float64():
