@@ -1,23 +1,49 @@
-"""Neural-network building blocks: modules, parameters, layers, initialisation, clipping."""
+"""Neural-network building blocks: modules, parameters, layers, activations, initialisation,
+clipping."""
 
 from . import init, utils
+from .activation import (
+    ELU,
+    GELU,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+)
 from .containers import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
 from .module import IncompatibleKeys, Module, Parameter
+from .shape import Flatten, Identity
 from .utils import clip_grad_norm_, clip_grad_value_
 
 __all__ = [
+    "ELU",
+    "GELU",
     "Dropout",
     "Embedding",
+    "Flatten",
+    "Identity",
     "IncompatibleKeys",
+    "LeakyReLU",
     "Linear",
+    "LogSigmoid",
+    "LogSoftmax",
     "Module",
     "ModuleDict",
     "ModuleList",
     "Parameter",
+    "ReLU",
     "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
     "clip_grad_norm_",
     "clip_grad_value_",
     "init",
