@@ -1,5 +1,5 @@
-"""Neural-network building blocks: modules, parameters, layers, activations, initialisation,
-clipping."""
+"""Neural-network building blocks: modules, parameters, layers, activations, losses,
+initialisation, clipping."""
 
 from . import init, utils
 from .activation import (
@@ -18,6 +18,7 @@ from .containers import ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, Parameter
 from .shape import Flatten, Identity
 from .utils import clip_grad_norm_, clip_grad_value_
@@ -25,6 +26,8 @@ from .utils import clip_grad_norm_, clip_grad_value_
 __all__ = [
     "ELU",
     "GELU",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
     "Dropout",
     "Embedding",
     "Flatten",
@@ -34,9 +37,11 @@ __all__ = [
     "Linear",
     "LogSigmoid",
     "LogSoftmax",
+    "MSELoss",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",
