@@ -1,4 +1,4 @@
-"""Composites built from primitive ops: softmax, losses, dropout.
+"""Composites built from primitive ops: softmax, losses, layer norm, dropout.
 
 None of these has a hand-written gradient: backward falls out of the primitives.
 The max-shift in ``logsumexp`` and friends is a constant (no gradient needed), since
@@ -11,6 +11,7 @@ so choosing m = max(x) keeps every exp() in (0, 1] and logits of +-1000 stay fin
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "dropout",
     "elu",
     "gelu",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
@@ -150,6 +152,44 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and len(shape) == 2:
         return ops.addmm(bias, x, ops.transpose(weight))
     y = ops.matmul(x, ops.transpose(weight))
+    return y if bias is None else ops.add(y, bias)
+
+
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Each slice over the last axes, of shape ``normalized_shape``, standardised, then
+    scaled and shifted (``torch.nn.functional.layer_norm``):
+
+        y = (x - mean(x)) / sqrt(var(x) + eps) * weight + bias
+
+    with the mean and the biased variance (divisor n) of each slice. A composite of
+    ``mean``, ``var`` and ``sqrt``: its gradient falls out of theirs.
+
+    Shapes: x ``(*, *normalized_shape)``; weight and bias ``normalized_shape`` (or None:
+    no scale, no shift); y as x.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or k > x.ndim or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(
+            f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}"
+        )
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise ValueError(
+                f"layer_norm: {name} of shape {tuple(p.shape)} must have normalized_shape {shape}"
+            )
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = ops.mean(x, axes, keepdims=True)
+    std = ops.sqrt(ops.add(ops.var(x, axes, keepdims=True), eps))
+    y = ops.div(ops.sub(x, mean), std)
+    if weight is not None:
+        y = ops.mul(y, weight)
     return y if bias is None else ops.add(y, bias)
 
 

@@ -1,5 +1,5 @@
 """Neural-network building blocks: modules, parameters, layers, activations, losses,
-initialisation, clipping."""
+normalisation, initialisation, clipping."""
 
 from . import init, utils
 from .activation import (
@@ -20,6 +20,7 @@ from .embedding import Embedding
 from .linear import Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, Parameter
+from .normalization import LayerNorm
 from .shape import Flatten, Identity
 from .utils import clip_grad_norm_, clip_grad_value_
 
@@ -33,6 +34,7 @@ __all__ = [
     "Flatten",
     "Identity",
     "IncompatibleKeys",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSigmoid",

@@ -274,3 +274,57 @@ def test_bce_with_logits_refuses_targets_of_another_shape() -> None:
     with pytest.raises(ValueError, match=refused):
         F.binary_cross_entropy_with_logits(x, np.ones(4))
     assert np.isclose(float(F.binary_cross_entropy_with_logits(x, 1.0)), np.log(2.0))
+
+
+def np_layer_norm(x, k, w=None, b=None, eps=1e-5):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + eps)
+    return y * (1 if w is None else w) + (0 if b is None else b)
+
+
+@pytest.mark.parametrize(("shape", "k"), [((5,), 1), ((3, 5), 1), ((2, 3, 4), 2), ((2, 3), 2)])
+@pytest.mark.parametrize("affine", [False, True])
+def test_layer_norm_against_numpy_and_finite_differences(shape, k, affine):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape) * 3 + 1
+    params = [rng.standard_normal(shape[-k:]) for _ in range(2)] if affine else []
+    got = F.layer_norm(Tensor(x), shape[-k:], *map(Tensor, params), eps=1e-3)
+    np.testing.assert_allclose(got.data, np_layer_norm(x, k, *params, eps=1e-3), rtol=1e-12)
+    gradcheck(lambda x, *p: F.layer_norm(x, shape[-k:], *p, eps=1e-3), [x, *params])
+
+
+def test_layer_norm_keeps_float32_and_takes_an_int_shape():
+    x = minigrad.randn(4, 6)
+    y = F.layer_norm(x, 6)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.data.mean(axis=1), 0, atol=1e-6)
+    np.testing.assert_allclose(y.data.var(axis=1), 1, rtol=1e-3)
+
+
+def test_layer_norm_names_shapes_that_do_not_fit():
+    x = minigrad.zeros(2, 3, 4)
+    for bad in [(3,), (2, 3, 4, 1), ()]:
+        with pytest.raises(ValueError, match=r"layer_norm: input of shape \(2, 3, 4\) does not"):
+            F.layer_norm(x, bad)
+    with pytest.raises(ValueError, match=r"layer_norm: bias of shape \(3,\) must have"):
+        F.layer_norm(x, 4, minigrad.ones(4), minigrad.zeros(3))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("shape", [(5,), (4, 5), (3, 4, 5)])
+def test_layer_norm_matches_torch(shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 4, 5)) * 2 - 1
+    w, b = rng.standard_normal(shape), rng.standard_normal(shape)
+    ours = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    u = rng.standard_normal(x.shape)
+    y = F.layer_norm(ours[0], shape, ours[1], ours[2])
+    (y * u).sum().backward()
+    ty = torch.nn.functional.layer_norm(theirs[0], shape, theirs[1], theirs[2])
+    (ty * torch.tensor(u)).sum().backward()
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for a, t in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
