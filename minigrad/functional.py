@@ -10,6 +10,7 @@ so choosing m = max(x) keeps every exp() in (0, 1] and logits of +-1000 stay fin
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -155,6 +156,14 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return y if bias is None else ops.add(y, bias)
 
 
+def as_normalized_shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    """A ``normalized_shape`` as a tuple of ints: one integer (a Python or NumPy int)
+    stands for a 1-tuple, as in PyTorch."""
+    if isinstance(shape, numbers.Integral):
+        return (int(shape),)
+    return tuple(int(n) for n in shape)
+
+
 def layer_norm(
     x: Tensor,
     normalized_shape: int | Sequence[int],
@@ -173,7 +182,7 @@ def layer_norm(
     Shapes: x ``(*, *normalized_shape)``; weight and bias ``normalized_shape`` (or None:
     no scale, no shift); y as x.
     """
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = as_normalized_shape(normalized_shape)
     k = len(shape)
     if k == 0 or k > x.ndim or tuple(x.shape[x.ndim - k :]) != shape:
         raise ValueError(

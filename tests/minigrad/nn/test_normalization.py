@@ -32,6 +32,11 @@ def test_defaults_parameters_and_repr():
     assert plain.weight is None and plain.bias is None and not list(plain.parameters())
     assert nn.LayerNorm(3, bias=False).bias is None
     assert nn.LayerNorm(3, dtype=np.float64).weight.dtype == np.float64
+    # NumPy integers, as a shape's entries often are, count as ints (as in PyTorch)
+    assert nn.LayerNorm(np.int64(8)).normalized_shape == (8,)
+    wide = nn.LayerNorm(np.array([2, 3]))
+    assert wide.normalized_shape == (2, 3) and repr(wide).startswith("LayerNorm((2, 3), eps")
+    assert F.layer_norm(minigrad.zeros(2, 3), np.int64(3)).shape == (2, 3)
 
 
 @pytest.mark.parametrize(("shape", "kw"), VARIANTS, ids=IDS)
