@@ -121,7 +121,25 @@ class Module(ModuleState):
         self._non_persistent_buffers_set.discard(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` under ``name`` (None records an absent parameter, e.g. no bias)."""
+        """Register ``param`` under ``name`` (None records an absent parameter, e.g. no bias).
+
+        As PyTorch: ``param`` must be a :class:`Parameter` or None (``TypeError``), and
+        ``name`` a string without "." that is new or already a parameter's, present or
+        absent (``KeyError`` for another attribute: a method, a buffer, a child)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign a parameter before Module.__init__() is called")
+        if not isinstance(name, str):
+            raise TypeError(f"parameter name should be a string, got {type(name).__name__}")
+        if "." in name or name == "":
+            raise KeyError(f"parameter name can't be empty or contain '.', got {name!r}")
+        absent = self.__dict__.get(name, self) is None and name not in self._buffers
+        if hasattr(self, name) and name not in self._parameters and not absent:
+            raise KeyError(f"attribute {name!r} already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign {type(param).__name__!r} object to parameter {name!r} "
+                "(nn.Parameter or None required)"
+            )
         if param is None:
             self._parameters.pop(name, None)
             object.__setattr__(self, name, None)

@@ -312,3 +312,32 @@ def test_add_module_registers_a_child_with_torchs_checks():
         net.add_module("forward", head)
     with pytest.raises(TypeError, match="Tensor is not a Module subclass"):
         net.add_module("w", minigrad.zeros(2))
+
+
+def test_register_parameter_refuses_what_torch_refuses():
+    # A plain Tensor was set as an unregistered attribute (silently never trained), a
+    # method's or a buffer's name was taken (register_parameter("train", p) hid
+    # Module.train), and None over a buffer or a child left it in state_dict().
+    net = Net()
+    net.register_buffer("stat", minigrad.zeros(2))
+    with pytest.raises(TypeError, match="cannot assign 'Tensor' object to parameter 'w'"):
+        net.register_parameter("w", minigrad.zeros(2))
+    for name in ("train", "stat", "enc"):
+        for value in (nn.Parameter(np.zeros(2)), None):
+            with pytest.raises(KeyError, match=f"attribute '{name}' already exists"):
+                net.register_parameter(name, value)
+    with pytest.raises(KeyError, match=r"contain '\.'"):
+        net.register_parameter("a.b", nn.Parameter(np.zeros(2)))
+    with pytest.raises(KeyError, match="can't be empty"):
+        net.register_parameter("", nn.Parameter(np.zeros(2)))
+    with pytest.raises(TypeError, match="parameter name should be a string"):
+        net.register_parameter(1, nn.Parameter(np.zeros(2)))
+    assert "w" not in net.__dict__ and callable(net.train)
+    assert list(net.state_dict()) == ["stat", *Net().state_dict()]
+    assert net.stat.shape == (2,) and isinstance(net.enc, nn.Linear)
+    # A parameter's own name may be given again, None included, as an absent bias is.
+    net.register_parameter("w", nn.Parameter(np.ones(2)))
+    net.register_parameter("w", None)
+    assert net.w is None and "w" not in net.state_dict()
+    net.register_parameter("w", nn.Parameter(np.ones(3)))
+    assert net.w.shape == (3,) and "w" in net.state_dict()
