@@ -199,17 +199,25 @@ class Module(ModuleState):
         return self.forward(*args, **kwargs)
 
     # --------------------------------------------------------------- traversal
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) for this module and every submodule, each listed once."""
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module and every submodule, depth first, each listed
+        once (under each of its names if ``remove_duplicate`` is False, as PyTorch; a
+        module containing itself is not entered again)."""
         seen: set[int] = set()
-        stack: list[tuple[str, Module]] = [(prefix, self)]
+        stack: list[tuple[str, Module, frozenset[int]]] = [(prefix, self, frozenset())]
         while stack:
-            name, m = stack.pop()
-            if id(m) in seen:
+            name, m, ancestors = stack.pop()
+            if remove_duplicate:
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
+            elif id(m) in ancestors:
                 continue
-            seen.add(id(m))
             yield name, m
-            children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items()]
+            inner = ancestors if remove_duplicate else ancestors | {id(m)}
+            children = [(f"{name}.{k}" if name else k, c, inner) for k, c in m._modules.items()]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
@@ -241,9 +249,10 @@ class Module(ModuleState):
     ) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) in registration order, this module's then each
         submodule's (only this module's unless ``recurse``); a buffer held under several
-        names once (unless ``remove_duplicate`` is False); None buffers are skipped."""
+        names, or by a module held under several, once (unless ``remove_duplicate`` is
+        False: then under each name, as PyTorch); None buffers are skipped."""
         seen: set[int] = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
         for mname, m in modules:
             for bname, b in m._buffers.items():
                 if b is None or (remove_duplicate and id(b) in seen):

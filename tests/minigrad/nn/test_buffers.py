@@ -183,3 +183,44 @@ def test_buffer_state_dicts_move_both_ways_with_torch():
     np.testing.assert_array_equal(net.norm.running_mean.data, [0.0, 1.0, 2.0])
     assert net.norm.count.item() == 4
     tnet.load_state_dict({k: torch.from_numpy(v) for k, v in Net().state_dict().items()})
+
+
+def test_named_buffers_without_dedup_lists_a_shared_module_under_each_name():
+    # As torch: remove_duplicate=False walks a shared submodule under each of its names
+    # (it was listed under its first name only).
+    net = Net()
+    net.again = net.norm
+    names = [n for n, _ in net.named_buffers(remove_duplicate=False)]
+    assert names == [
+        *(f"{m}.{b}" for m in ("norm", "again") for b in ("running_mean", "count", "mask"))
+    ]
+    assert [n for n, _ in net.named_buffers()] == names[:3]
+    assert [n for n, _ in net.named_modules(remove_duplicate=False)] == [
+        "",
+        "lin",
+        "norm",
+        "again",
+    ]
+    net.norm.inner = net  # a module containing itself is not entered again
+    assert [n for n, _ in net.named_modules(remove_duplicate=False)] == [
+        "",
+        "lin",
+        "norm",
+        "again",
+    ]
+
+
+@pytest.mark.torch
+def test_named_buffers_without_dedup_match_torch():
+    torch = pytest.importorskip("torch")
+    tnet = torch.nn.Sequential(torch.nn.BatchNorm1d(2))
+    tnet.append(tnet[0])
+    net = nn.Sequential(Norm(2))
+    net.append(net[0])
+    for dedup in (True, False):
+        got = [n for n, _ in net.named_buffers(remove_duplicate=dedup)]
+        want = [n for n, _ in tnet.named_buffers(remove_duplicate=dedup)]
+        assert [n.split(".")[0] for n in got] == [n.split(".")[0] for n in want]  # 3 each
+        assert [n for n, _ in net.named_modules(remove_duplicate=dedup)] == [
+            n for n, _ in tnet.named_modules(remove_duplicate=dedup)
+        ]
