@@ -19,8 +19,9 @@ def functional_call(
     kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
     """``module(*args, **kwargs)`` with the named parameters and buffers replaced by
-    ``parameters`` (names as in ``module.named_parameters()`` and
-    ``module.named_buffers()``), as ``torch.func.functional_call``.
+    ``parameters`` (names as in ``module.named_parameters()``,
+    ``module.named_buffers()`` or ``module.state_dict()``), as
+    ``torch.func.functional_call``.
 
     The module is left as it was, so the transforms can differentiate a model with
     respect to its parameters::
@@ -30,26 +31,54 @@ def functional_call(
 
         g = minigrad.func.grad(loss)(dict(model.named_parameters()))
 
+    As PyTorch's (with ``tie_weights=True``), a tensor held under several names (a
+    decoder sharing its encoder's weight, a submodule held twice) is replaced under
+    all of them when one is given, so the gradient of a tied weight sums every use;
+    different values given for names of the same tensor raise ``ValueError``.
     Parameters and buffers not named keep their own values; an unknown name raises
     ``KeyError``.
     """
     if not isinstance(args, tuple):
         args = (args,)
-    owners = dict(module.named_modules())
+    places = _places(module)
+    slots = {name: key for name, _, _, key in places}
+    chosen: dict[Any, tuple[str, Any]] = {}  # the tensor replaced -> (name, new value)
+    for name, value in parameters.items():
+        if name not in slots:
+            raise KeyError(
+                f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}"
+            )
+        first = chosen.setdefault(slots[name], (name, value))
+        if first[1] is not value:
+            raise ValueError(
+                f"functional_call: different values for {first[0]!r} and {name!r}, which "
+                "name the same tensor of the module"
+            )
     swapped = []
+    done: set[tuple[int, str]] = set()
     try:
-        for name, value in parameters.items():
-            path, _, attr = name.rpartition(".")
-            owner = owners.get(path)
-            if owner is None or (attr not in owner._parameters and attr not in owner._buffers):
-                raise KeyError(
-                    f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}"
-                )
+        for _, owner, attr, key in places:
+            if key not in chosen or (id(owner), attr) in done:
+                continue
+            done.add((id(owner), attr))
             swapped.append((owner, attr, owner.__dict__[attr]))
             # Bypasses Module.__setattr__: the registration keeps the module's own
-            # Parameter; only attribute lookups during the call see ``value``.
-            object.__setattr__(owner, attr, value)
+            # Parameter; only attribute lookups during the call see the new value.
+            object.__setattr__(owner, attr, chosen[key][1])
         return module(*args, **(kwargs or {}))
     finally:
         for owner, attr, old in reversed(swapped):
             object.__setattr__(owner, attr, old)
+
+
+def _places(module: Module) -> list[tuple[str, Module, str, Any]]:
+    """(dotted name, owner, attribute, key of the tensor) of every parameter and buffer
+    under every name; the key is the tensor's id (a None buffer's: its own place)."""
+    places = []
+    for mname, m in module.named_modules(remove_duplicate=False):
+        prefix = f"{mname}." if mname else ""
+        for attr, p in m._parameters.items():
+            places.append((prefix + attr, m, attr, id(p)))
+        for attr, b in m._buffers.items():
+            places.append((prefix + attr, m, attr, (id(m), attr) if b is None else id(b)))
+    return places

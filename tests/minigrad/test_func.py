@@ -252,6 +252,70 @@ def test_functional_call_replaces_buffers_too_and_restores_them():
         func.functional_call(m, {"lin.shift": shift}, (x,))
 
 
+class Tied(minigrad.nn.Module):
+    """A decoder sharing its encoder's weight, and a submodule held under two names."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = minigrad.nn.Linear(2, 2, bias=False, dtype=np.float64)
+        self.dec = minigrad.nn.Linear(2, 2, bias=False, dtype=np.float64)
+        self.dec.weight = self.enc.weight
+        self.enc.register_buffer("shift", Tensor(np.ones(2)))
+        self.alias = self.enc
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.dec(self.enc(x) + self.enc.shift)
+
+
+def test_functional_call_replaces_a_tied_tensor_under_every_name():
+    # As torch.func.functional_call (tie_weights=True): a tensor given under one of its
+    # names is used under all of them. Only enc's use of a tied weight was replaced, so
+    # grad(functional_call) of a tied model missed the decoder's part of the gradient,
+    # and a shared module's second name ("alias.shift", a state_dict key) was unknown.
+    m = Tied()
+    x = t64(3, 2)
+
+    def loss(params: dict) -> Tensor:
+        return func.functional_call(m, params, (x,)).sum()
+
+    g = func.grad(loss)(dict(m.named_parameters()))
+    m(x).sum().backward()
+    np.testing.assert_allclose(g["enc.weight"].data, m.enc.weight.grad, rtol=1e-12)
+    zero = Tensor(np.zeros((2, 2)))
+    np.testing.assert_array_equal(loss({"dec.weight": zero}).data, 0.0)
+    out = func.functional_call(m, {"alias.shift": Tensor(np.zeros(2))}, (x,))
+    w = m.enc.weight.data
+    np.testing.assert_allclose(out.data, x.data @ w.T @ w.T, rtol=1e-12)
+    np.testing.assert_array_equal(m.enc.shift.data, [1.0, 1.0])
+    assert m.dec.weight is m.enc.weight and m.alias.shift is m.enc.shift
+    same = func.functional_call(m, {"enc.weight": zero, "dec.weight": zero}, (x,))
+    np.testing.assert_array_equal(same.data, 0.0)
+    with pytest.raises(
+        ValueError, match=r"values for 'enc\.weight' and 'dec\.weight', which name the same tensor"
+    ):
+        func.functional_call(m, {"enc.weight": zero, "dec.weight": Tensor(np.ones((2, 2)))}, x)
+    assert m.dec.weight is m.enc.weight and m.enc.__dict__["weight"] is m.enc.weight
+
+
+@pytest.mark.torch
+def test_functional_call_of_a_tied_model_matches_torch():
+    torch = pytest.importorskip("torch")
+    m = Tied()
+    tm = torch.nn.Module()
+    tm.enc = torch.nn.Linear(2, 2, bias=False).double()
+    tm.dec = torch.nn.Linear(2, 2, bias=False).double()
+    tm.dec.weight = tm.enc.weight
+    with torch.no_grad():
+        tm.enc.weight.copy_(torch.from_numpy(m.enc.weight.data))
+    tm.forward = lambda x: tm.dec(tm.enc(x) + 1.0)
+    x = t64(3, 2)
+    g = func.grad(lambda p: func.functional_call(m, p, (x,)).sum())(dict(m.named_parameters()))
+    tg = torch.func.grad(
+        lambda p: torch.func.functional_call(tm, p, (torch.from_numpy(x.data),)).sum()
+    )(dict(tm.named_parameters()))
+    np.testing.assert_allclose(g["enc.weight"].data, tg["enc.weight"].detach().numpy(), rtol=1e-12)
+
+
 def test_an_optimizer_steps_on_a_grad_left_by_create_graph():
     w = minigrad.nn.Parameter(np.array([1.0, -2.0]))
     opt = minigrad.optim.SGD([w], lr=0.1)
