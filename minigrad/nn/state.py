@@ -58,9 +58,10 @@ class ModuleState:
         """Copy arrays (anything array-like) into the parameters and persistent buffers,
         in place, cast to each tensor's dtype.
 
-        Every key and shape is checked before anything is written: a shape mismatch
-        always raises, and so do missing or unexpected keys when ``strict``; the
-        ``RuntimeError`` names each offending key (and both shapes). With
+        Every key, shape and dtype is checked before anything is written: a shape
+        mismatch or a value that is not numbers (strings, complex) always raises, and so
+        do missing or unexpected keys when ``strict``; the ``RuntimeError`` names each
+        offending key (and both shapes). With
         ``strict=False`` the missing and unexpected keys are ignored and returned, as
         in PyTorch, in ``IncompatibleKeys(missing_keys, unexpected_keys)``. A parameter
         shared under several names is read from each of them present (the last wins,
@@ -85,7 +86,12 @@ class ModuleState:
                 continue
             value = state[name]
             arr = np.asarray(value.data if isinstance(value, Tensor) else value)
-            if arr.shape != p.shape:
+            if arr.dtype.kind not in "biuf":
+                errors.append(
+                    f"dtype {arr.dtype} for {name!r} in the state dict: not numbers, "
+                    f"cannot be loaded into {p.dtype}"
+                )
+            elif arr.shape != p.shape:
                 errors.append(
                     f"size mismatch for {name!r}: shape {arr.shape} in the state dict, "
                     f"{p.shape} in the model"

@@ -81,6 +81,20 @@ def test_load_state_dict_fills_buffers_in_place_and_checks_them():
         dst.load_state_dict(sd)
 
 
+@pytest.mark.parametrize("bad", [np.array(["a", "b", "c"]), np.array([1j, 2j, 3j]), "abc"])
+def test_load_state_dict_refuses_a_value_that_is_not_numbers_before_writing(bad):
+    # Such a value was found only while copying, after the parameters before it had
+    # been overwritten: the model was left half loaded.
+    src, dst = Net(), Net()
+    before = {k: v.copy() for k, v in dst.state_dict().items()}
+    sd = src.state_dict()
+    sd["norm.running_mean"] = bad
+    with pytest.raises(RuntimeError, match=r"dtype \S+ for 'norm\.running_mean'.*not numbers"):
+        dst.load_state_dict(sd)
+    for k, v in dst.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
 def test_assigning_a_registered_buffer_replaces_it_as_torch():
     norm = Norm()
     new = minigrad.ones(3)
