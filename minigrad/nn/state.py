@@ -55,8 +55,9 @@ class ModuleState:
                 yield from m._state_items(f"{prefix}{name}.", ancestors | {id(self)})
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays (anything array-like) into the parameters and persistent buffers,
-        in place, cast to each tensor's dtype.
+        """Copy arrays (anything array-like) from the mapping ``state`` (a file name or
+        a list raises ``TypeError``) into the parameters and persistent buffers, in
+        place, cast to each tensor's dtype.
 
         Every key, shape and dtype is checked before anything is written: a shape
         mismatch or a value that is not numbers (strings, complex) always raises, and so
@@ -67,6 +68,11 @@ class ModuleState:
         shared under several names is read from each of them present (the last wins,
         as PyTorch), and is not missing if any of its names is there.
         """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: expected a state dict (a mapping of "
+                f"names to arrays, as minigrad.load returns), got {type(state).__name__}"
+            )
         own = list(self._state_items())
         names = {name for name, _ in own}
         present = {id(p) for name, p in own if name in state}

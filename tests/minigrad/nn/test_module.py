@@ -100,6 +100,16 @@ def test_load_state_dict_missing_and_unexpected_keys():
     assert result.missing_keys == ["enc.bias"] and result.unexpected_keys == ["extra.weight"]
 
 
+@pytest.mark.parametrize("given", ["model.npz", [("enc.weight", np.zeros((4, 3)))], None])
+def test_load_state_dict_refuses_what_is_not_a_mapping(given):
+    # A file name was read as a state dict of one-letter keys (unexpected 'm', 'o', ...;
+    # strict=False loaded nothing and returned them), a list of pairs raised NumPy's
+    # "unhashable type". As torch: TypeError naming the type.
+    net = Net()
+    with pytest.raises(TypeError, match=r"expected a state dict \(a mapping of names"):
+        net.load_state_dict(given, strict=False)
+
+
 class Tied(nn.Module):
     """A shared weight and a shared module, as weight tying does."""
 
