@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,14 +14,15 @@ __all__ = ["functional_call"]
 
 def functional_call(
     module: Module,
-    parameters: Mapping[str, Tensor],
+    parameters: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]],
     args: Any = (),
     kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
     """``module(*args, **kwargs)`` with the named parameters and buffers replaced by
     ``parameters`` (names as in ``module.named_parameters()``,
     ``module.named_buffers()`` or ``module.state_dict()``), as
-    ``torch.func.functional_call``.
+    ``torch.func.functional_call``: one dict, or a tuple of dicts (parameters and
+    buffers apart) whose names are merged, a name in two of them raising ``ValueError``.
 
     The module is left as it was, so the transforms can differentiate a model with
     respect to its parameters::
@@ -40,6 +41,8 @@ def functional_call(
     """
     if not isinstance(args, tuple):
         args = (args,)
+    if isinstance(parameters, (tuple, list)):
+        parameters = _merged(parameters)
     places = _places(module)
     slots = {name: key for name, _, _, key in places}
     chosen: dict[Any, tuple[str, Any]] = {}  # the tensor replaced -> (name, new value)
@@ -82,3 +85,16 @@ def _places(module: Module) -> list[tuple[str, Module, str, Any]]:
         for attr, b in m._buffers.items():
             places.append((prefix + attr, m, attr, (id(m), attr) if b is None else id(b)))
     return places
+
+
+def _merged(dicts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One dict of the names of ``dicts``, each name in at most one of them."""
+    merged: dict[str, Any] = {}
+    for d in dicts:
+        for name, value in d.items():
+            if name in merged:
+                raise ValueError(
+                    f"functional_call: {name!r} appears in more than one of the dicts given"
+                )
+            merged[name] = value
+    return merged

@@ -252,6 +252,23 @@ def test_functional_call_replaces_buffers_too_and_restores_them():
         func.functional_call(m, {"lin.shift": shift}, (x,))
 
 
+def test_functional_call_takes_a_tuple_of_dicts_as_torch():
+    # torch.func.functional_call(model, (params, buffers), args): the form PyTorch
+    # documents for parameters and buffers given apart; it raised AttributeError.
+    lin = minigrad.nn.Linear(3, 2, dtype=np.float64)
+    lin.register_buffer("shift", Tensor(np.ones(2)))
+    lin.forward = lambda x: x @ lin.weight.T + lin.bias - lin.shift
+    x = t64(4, 3)
+    params = {k: Tensor(np.zeros(p.shape)) for k, p in lin.named_parameters()}
+    buffers = {"shift": Tensor(np.array([1.0, -1.0]))}
+    out = func.functional_call(lin, (params, buffers), (x,))
+    np.testing.assert_array_equal(out.data, np.tile([-1.0, 1.0], (4, 1)))
+    g = func.grad(lambda p: func.functional_call(lin, (p, buffers), (x,)).sum())(params)
+    np.testing.assert_array_equal(g["bias"].data, [4.0, 4.0])
+    with pytest.raises(ValueError, match="'shift' appears in more than one"):
+        func.functional_call(lin, (buffers, buffers), (x,))
+
+
 class Tied(minigrad.nn.Module):
     """A decoder sharing its encoder's weight, and a submodule held under two names."""
 
