@@ -230,40 +230,43 @@ class Module(ModuleState):
     def children(self) -> Iterator[Module]:
         yield from self._modules.values()
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """(dotted name, parameter) in registration order; a shared parameter once."""
-        seen: set[int] = set()
-        for mname, m in self.named_modules(prefix):
-            for pname, p in m._parameters.items():
-                if id(p) in seen:
-                    continue
-                seen.add(id(p))
-                yield (f"{mname}.{pname}" if mname else pname), p
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) in registration order, this module's then each
+        submodule's (only this module's unless ``recurse``); a parameter held under
+        several names, or by a module held under several, once (unless
+        ``remove_duplicate`` is False: then under each name, as PyTorch)."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self) -> Iterator[Parameter]:
-        for _, p in self.named_parameters():
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters of :meth:`named_parameters`."""
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
-        """(dotted name, buffer) in registration order, this module's then each
-        submodule's (only this module's unless ``recurse``); a buffer held under several
-        names, or by a module held under several, once (unless ``remove_duplicate`` is
-        False: then under each name, as PyTorch); None buffers are skipped."""
-        seen: set[int] = set()
-        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
-        for mname, m in modules:
-            for bname, b in m._buffers.items():
-                if b is None or (remove_duplicate and id(b) in seen):
-                    continue
-                seen.add(id(b))
-                yield (f"{mname}.{bname}" if mname else bname), b
+        """(dotted name, buffer), as :meth:`named_parameters` lists parameters; None
+        buffers are skipped."""
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         """The buffers of :meth:`named_buffers`."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
+
+    def _named_members(
+        self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        modules = self.named_modules(prefix, remove_duplicate) if recurse else [(prefix, self)]
+        for mname, m in modules:
+            for name, t in getattr(m, registry).items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                seen.add(id(t))
+                yield (f"{mname}.{name}" if mname else name), t
 
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every submodule and on self, each once, in PyTorch's order:

@@ -351,3 +351,25 @@ def test_register_parameter_refuses_what_torch_refuses():
     assert net.w is None and "w" not in net.state_dict()
     net.register_parameter("w", nn.Parameter(np.ones(3)))
     assert net.w.shape == (3,) and "w" in net.state_dict()
+
+
+def test_named_parameters_take_recurse_and_remove_duplicate_as_pytorch():
+    # A submodule held under two names and a weight tied into a third module.
+    inner = nn.Linear(2, 2)
+    net = nn.Sequential(inner, nn.Linear(2, 2), inner)
+    net[1].weight = inner.weight
+    assert [n for n, _ in net.named_parameters()] == ["0.weight", "0.bias", "1.bias"]
+    assert [n for n, _ in net.named_parameters(remove_duplicate=False)] == [
+        "0.weight",
+        "0.bias",
+        "1.weight",
+        "1.bias",
+        "2.weight",
+        "2.bias",
+    ]
+    assert list(net.named_parameters(recurse=False)) == []
+    assert [n for n, _ in inner.named_parameters(prefix="enc", recurse=False)] == [
+        "enc.weight",
+        "enc.bias",
+    ]
+    assert list(net.parameters(recurse=False)) == [] and len(list(net.parameters())) == 3
