@@ -10,6 +10,7 @@ so choosing m = max(x) keeps every exp() in (0, 1] and logits of +-1000 stay fin
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from collections.abc import Sequence
@@ -137,9 +138,28 @@ def softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     return ops.div(e, ops.sum(e, axes, keepdims=True))
 
 
-def softplus(x: Tensor) -> Tensor:
-    """log(1 + e^x), stable (``logaddexp(0, x)``)."""
-    return ops.logaddexp(x, 0.0)
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold, as
+    ``torch.nn.functional.softplus`` (computed as ``logaddexp(beta x, 0) / beta``, stable
+    for any x). Derivative: sigmoid(beta x), and 1 above the threshold.
+
+    The branch is chosen by a mask computed as a ``derived`` value, so a compiled replay
+    computes it anew from each call's input.
+    """
+    x = floating(to_tensor(x, None, "softplus"))
+    if isinstance(beta, Tensor) or isinstance(threshold, Tensor):
+        raise TypeError("softplus: beta and threshold must be numbers, got a Tensor")
+    beta, threshold = float(beta), float(threshold)
+    if beta == 1.0:
+        soft = ops.logaddexp(x, 0.0)
+    else:
+        soft = ops.div(ops.logaddexp(ops.mul(x, beta), 0.0), beta)
+    above = derived("softplus mask", functools.partial(_above, beta, threshold), x)
+    return ops.where(above, x, soft)
+
+
+def _above(beta: float, threshold: float, x: np.ndarray) -> np.ndarray:
+    return x * beta > threshold
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -352,7 +372,7 @@ def binary_cross_entropy_with_logits(
             f"logits' shape {logits.shape}"
         )
     return _reduce(
-        ops.sub(softplus(logits), ops.mul(logits, targets)),
+        ops.sub(ops.logaddexp(logits, 0.0), ops.mul(logits, targets)),
         reduction,
         "binary_cross_entropy_with_logits",
     )

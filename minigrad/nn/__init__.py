@@ -12,6 +12,7 @@ from .activation import (
     Sigmoid,
     SiLU,
     Softmax,
+    Softplus,
     Tanh,
 )
 from .containers import ModuleDict, ModuleList, Sequential
@@ -50,6 +51,7 @@ __all__ = [
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "clip_grad_norm_",
     "clip_grad_value_",

@@ -328,3 +328,34 @@ def test_layer_norm_matches_torch(shape):
     np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-12)
     for a, t in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_softplus_takes_beta_and_threshold_as_pytorch():
+    # x itself where beta x > threshold (gradient 1), log1p(e^(beta x)) / beta below.
+    x = np.array([-30.0, -1.0, 0.0, 2.5, 2.6, 19.0, 21.0, 1000.0])
+    t = Tensor(x, requires_grad=True)
+    y = F.softplus(t, beta=2.0, threshold=5.0)
+    y.backward(np.ones_like(x))
+    above = 2 * x > 5
+    np.testing.assert_allclose(
+        y.data, np.where(above, x, np.logaddexp(2 * x, 0) / 2), rtol=1e-15, atol=1e-300
+    )
+    np.testing.assert_allclose(t.grad, np.where(above, 1.0, 1 / (1 + np.exp(-2 * x))), rtol=1e-15)
+    assert F.softplus(Tensor(np.array([21.0]))).data[0] == 21.0  # the default threshold 20
+    gradcheck(lambda v: F.softplus(v, 0.5, 1.0), [np.array([-3.0, 0.3, 1.9, 2.1, 7.0])])
+    with pytest.raises(TypeError, match="softplus: beta and threshold must be numbers"):
+        F.softplus(t, beta=Tensor(np.array(2.0)))
+
+
+def test_compiled_softplus_picks_each_calls_branches():
+    compiled = minigrad.compile(lambda v: (F.softplus(v, 2.0, 5.0) ** 2).sum())
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # which elements are above the threshold changes from call to call
+        x = rng.standard_normal(6) * 4
+        a, b = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
+        got, want = compiled(a), (F.softplus(b, 2.0, 5.0) ** 2).sum()
+        got.backward()
+        want.backward()
+        np.testing.assert_allclose(got.data, want.data, rtol=1e-14)
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-14)
+    assert compiled.captures == 1

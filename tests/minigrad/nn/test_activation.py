@@ -24,6 +24,9 @@ CASES = [
     (nn.LeakyReLU(), F.leaky_relu, "LeakyReLU", {}),
     (nn.LeakyReLU(0.2), lambda x: F.leaky_relu(x, 0.2), "LeakyReLU", {"negative_slope": 0.2}),
     (nn.LogSigmoid(), F.logsigmoid, "LogSigmoid", {}),
+    (nn.Softplus(), F.softplus, "Softplus", {}),
+    (nn.Softplus(2, 5), lambda x: F.softplus(x, 2, 5), "Softplus", {"beta": 2, "threshold": 5}),
+    (nn.Softplus(0.5), lambda x: F.softplus(x, 0.5), "Softplus", {"beta": 0.5}),
     (nn.Softmax(dim=1), lambda x: F.softmax(x, dim=1), "Softmax", {"dim": 1}),
     (nn.Softmax(0), lambda x: F.softmax(x, dim=0), "Softmax", {"dim": 0}),
     (nn.LogSoftmax(dim=-1), lambda x: F.log_softmax(x, dim=-1), "LogSoftmax", {"dim": -1}),
@@ -71,6 +74,7 @@ def test_reprs_as_pytorch_spells_them():
     assert repr(nn.GELU()) == "GELU(approximate='none')"
     assert repr(nn.ELU()) == "ELU(alpha=1.0)"
     assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(nn.Softplus()) == "Softplus(beta=1.0, threshold=20.0)"
     assert (
         repr(nn.Softmax()) == "Softmax(dim=None)" and repr(nn.LogSoftmax(1)) == "LogSoftmax(dim=1)"
     )
