@@ -24,7 +24,7 @@ from .operands import _apply, _fit, _target
 from .registry import names, primitive, reflected
 from .select import where
 from .tangents import lift, tangent_sum
-from .unary import exp, log
+from .unary import log, sigmoid
 
 
 def _binary(op: str, fn: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, Any, Any]:
@@ -268,34 +268,47 @@ def _integer_powers(x: np.ndarray, y: np.ndarray) -> None:
         )
 
 
+def logaddexp_weights(x: np.ndarray, y: np.ndarray) -> tuple:
+    """d logaddexp(a, b) / (da, db) = (sigmoid(a - b), sigmoid(b - a)), each as
+    :func:`~.unary.sigmoid` computes it, (1 +- tanh((a - b) / 2)) / 2.
+
+    Not e^(a - out): out rounds, so for large operands e^(a - out) is 1 (1e20 and 1e20
+    would give (1, 0), not (1/2, 1/2)), and at a = +inf it is e^(inf - inf), NaN where
+    PyTorch's 1 / (1 + e^(b - a)) gives (1, 0). No exp, so no overflow either."""
+    t = np.tanh((x - y) * 0.5)
+    half = t.dtype.type(0.5)
+    return half + half * t, half - half * t
+
+
 def _logaddexp_vjp(
-    g: np.ndarray, x: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+    g: np.ndarray, x: np.ndarray, y: np.ndarray, ta: tuple | None, tb: tuple | None
 ) -> tuple:
-    w = np.exp(x - out)
+    wa, wb = logaddexp_weights(x, y)
     return (
-        None if ta is None else _fit(g * w, ta),
-        None if tb is None else _fit(g * (1 - w), tb),
+        None if ta is None else _fit(g * wa, ta),
+        None if tb is None else _fit(g * wb, tb),
     )
 
 
 def _logaddexp_jvp(
-    dx: tuple, y: np.ndarray, x: np.ndarray, out: np.ndarray, ta: tuple | None, tb: tuple | None
+    dx: tuple, out: np.ndarray, x: np.ndarray, y: np.ndarray, ta: tuple | None, tb: tuple | None
 ) -> np.ndarray | None:
     da, db = dx
-    n = y.ndim
-    w = np.exp(x - out)
+    n = out.ndim
+    wa, wb = logaddexp_weights(x, y)
     return tangent_sum(
-        y, None if da is None else lift(da, n) * w, None if db is None else lift(db, n) * (1 - w)
+        out, None if da is None else lift(da, n) * wa, None if db is None else lift(db, n) * wb
     )
 
 
 def _logaddexp_tensor_vjp(
-    g: Tensor, x: Tensor, out: Tensor, ta: tuple | None, tb: tuple | None
+    g: Tensor, x: Tensor, y: Tensor, ta: tuple | None, tb: tuple | None
 ) -> tuple:
-    w = exp(x - out)
+    # sigmoid's own derivative s (1 - s) is finite at infinite operands (e^(b - a) / (1 +
+    # e^(b - a))^2, PyTorch's, is inf / inf there)
     return (
-        None if ta is None else _fit(g * w, ta),
-        None if tb is None else _fit(g * (1 - w), tb),
+        None if ta is None else _fit(g * sigmoid(x - y), ta),
+        None if tb is None else _fit(g * sigmoid(y - x), tb),
     )
 
 
@@ -303,7 +316,7 @@ def _logaddexp_tensor_vjp(
     _logaddexp_vjp,
     jvp=_logaddexp_jvp,
     tensor_vjp=_logaddexp_tensor_vjp,
-    saves=("a", "out"),
+    saves=("a", "b"),
     top_level=True,
 )
 def logaddexp(a: Any, b: Any) -> Tensor:
@@ -317,7 +330,7 @@ def logaddexp(a: Any, b: Any) -> Tensor:
         a, b = floating(a), floating(b)
     out = _apply("logaddexp", np.logaddexp, a, b)
     return record(
-        "logaddexp", out, (a, b), _logaddexp_vjp, a.data, out, _target(a, out), _target(b, out)
+        "logaddexp", out, (a, b), _logaddexp_vjp, a.data, b.data, _target(a, out), _target(b, out)
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...ops.elementwise import logaddexp_weights
+
 __all__: list[str] = []  # internal to minigrad.compile.kernels
 
 
@@ -40,9 +42,9 @@ def minimum(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tup
 
 
 def logaddexp(g: np.ndarray, x: np.ndarray, y: np.ndarray, out: np.ndarray) -> tuple:
-    """w = e^(x - out) = sigmoid(x - y): (g w, g (1 - w))."""
-    w = np.exp(x - out)
-    return g * w, g * (1 - w)
+    """(g sigmoid(x - y), g sigmoid(y - x)): ops.elementwise.logaddexp_weights."""
+    wa, wb = logaddexp_weights(x, y)
+    return g * wa, g * wb
 
 
 def extreme(

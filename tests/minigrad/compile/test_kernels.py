@@ -177,6 +177,21 @@ def test_boundary_values_replay_as_eager(fn: Callable, a: list, b: list) -> None
             np.testing.assert_array_equal(y.grad, want[1])
 
 
+def test_logaddexp_weights_at_infinite_and_huge_operands_replay_as_eager() -> None:
+    # w = sigmoid(a - b): (1, 0) to an infinite operand over a finite one, as PyTorch;
+    # (1/2, 1/2) for equal operands too large for e^a + e^b to differ from e^a
+    a = [np.inf, 1.0, np.inf, 1e20, -np.inf]
+    b = [1.0, np.inf, -np.inf, 1e20, 2.0]
+    want_a, want_b = [1.0, 0.0, 1.0, 0.5, 0.0], [0.0, 1.0, 0.0, 0.5, 1.0]
+    compiled = minigrad.compile(lambda x, y: minigrad.logaddexp(x, y).sum())
+    for run in range(3):
+        x, y = (minigrad.tensor(v, requires_grad=True) for v in (a, b))
+        (compiled(x, y) if run else minigrad.logaddexp(x, y).sum()).backward()
+        np.testing.assert_array_equal(x.grad, want_a)
+        np.testing.assert_array_equal(y.grad, want_b)
+    assert compiled.captures == 1
+
+
 def test_scatter_reads_index_arrays_of_each_call() -> None:
     # The ids are a tensor argument: their array is rebound at every call, not frozen.
     def f(v, ids):

@@ -134,6 +134,14 @@ POINTS = [
     Point("arccosh", (A([1.0, 2.0]),)),
     Point("arctanh", (A([1.0, -1.0, 0.0]),)),
     Point("logaddexp", (A([1.0, -INF]), A([1.0, 0.0])), unlike=("second",)),
+    # an infinite operand: (1, 0) to the infinite one, as PyTorch's 1 / (1 + e^(b - a));
+    # its second derivative at (inf, x) is NaN (e^(a - b) = inf), minigrad's 0
+    Point("logaddexp", (A([INF, 1.0, INF, -INF]), A([1.0, INF, -INF, 2.0])), unlike=("second",)),
+    Point("logaddexp2", (A([INF, 1.0, INF, -INF]), A([1.0, INF, -INF, 2.0])), unlike=("second",)),
+    # operands so large that e^a + e^b rounds to e^a: the weights are sigmoid(a - b), not
+    # e^(a - out) (1 for a, 0 for b)
+    Point("logaddexp", (A([1e20, 1e8, -1e8]), A([1e20, 1e8 - 1.0, -1e8 + 3.0]))),
+    Point("logaddexp2", (A([1e20, -1e20]), A([1e20, -1e20]))),
     Point("logsumexp", (A([0.0, 0.0, 0.0]), None, False)),
     Point("softmax", (A([1.0, 1.0, 1.0]), -1)),
     Point("where", (A([True, False]), A([INF, 1.0]), A([2.0, NAN]))),
@@ -146,6 +154,7 @@ POINTS = [
     Point("gelu", (A([0.0, -0.0, 10.0, -10.0, 40.0, -40.0]), "tanh")),
     Point("erf", (A([0.0, -0.0, 6.0, -6.0, 30.0, INF, -INF]),)),
     Point("logsigmoid", (A([0.0, -0.0, 30.0, -30.0, 800.0, -800.0, INF]),)),
+    Point("logsigmoid", (A([-INF, -1e20]),)),
     # masked_fill selects: an inf or NaN in a filled position reaches neither the value
     # nor the gradient; gather's repeated indices accumulate
     Point("masked_fill", (A([INF, NAN, 1.0]), A([True, True, False]), 2.0)),
