@@ -227,7 +227,14 @@ def addmm(c: Any, a: Any, b: Any) -> Tensor:
 def _strict(op: str, a: Any, b: Any, ndim: int) -> tuple[Tensor, Tensor]:
     """The operands of ``mm`` (ndim 2) or ``bmm`` (ndim 3), checked as PyTorch checks
     them: exactly ``ndim`` axes each, equal batch sizes (no broadcasting) and inner
-    sizes that agree; the error names the op and both shapes."""
+    sizes that agree; the error names the op and both shapes. Operands of two dtypes are
+    refused, as PyTorch's (a list is converted as for any op): matmul promotes them."""
+    da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+    if da is not None and db is not None and np.dtype(da) != np.dtype(db):
+        raise TypeError(
+            f"{op}: operands of dtypes {np.dtype(da)} and {np.dtype(db)}; {op} takes one "
+            f"dtype, as torch.{op}: cast one (b.to(a.dtype)), or use matmul, which promotes"
+        )
     a, b = binary_operands(a, b, op)
     kind = "2-d matrices (n, m) and (m, p)" if ndim == 2 else "3-d batches (B, n, m) and (B, m, p)"
     if a.ndim != ndim or b.ndim != ndim:

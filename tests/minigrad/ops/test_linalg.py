@@ -135,3 +135,19 @@ def test_mm_and_bmm_are_matmul_of_matrices_and_of_equal_batches():
 def test_mm_and_bmm_refuse_what_pytorch_refuses_naming_the_op_and_shapes(op, a, b, message):
     with pytest.raises(ValueError, match=message):
         getattr(minigrad, op)(Tensor(np.ones(a)), Tensor(np.ones(b)))
+
+
+@pytest.mark.parametrize("op", ["mm", "bmm"])
+@pytest.mark.parametrize(
+    ("da", "db"), [(np.float32, np.float64), (np.float64, np.float32), (np.int64, np.float64)]
+)
+def test_mm_and_bmm_refuse_operands_of_two_dtypes_as_pytorch(op, da, db):
+    # torch.mm(float32, float64) raises "expected m1 and m2 to have the same dtype"
+    # (matmul promotes, as NumPy); a list of the same kind of numbers takes the tensor's dtype
+    shape = (2, 2) if op == "mm" else (1, 2, 2)
+    fn = getattr(minigrad, op)
+    a = Tensor(np.ones(shape, da))
+    for b in (Tensor(np.ones(shape, db)), np.ones(shape, db)):
+        with pytest.raises(TypeError, match=rf"^{op}: operands of dtypes {np.dtype(da)} and "):
+            fn(a, b)
+    assert fn(a, np.ones(shape, da).tolist()).dtype == np.dtype(da)
