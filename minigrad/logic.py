@@ -154,12 +154,18 @@ class Logic:
         return bool(Logic.isclose(self, other, rtol, atol, equal_nan).data.all())
 
     def argsort(
-        self, axis: int | None = LAST, descending: bool = False, *, dim: int | None = None
+        self,
+        axis: int | None = LAST,
+        descending: bool = False,
+        *,
+        dim: int | None = None,
+        stable: bool = False,
     ) -> Tensor:
         """The indices that sort the tensor along ``axis`` (the last by default, over the
         flattened tensor when None, as NumPy; ``dim`` is PyTorch's name; ``descending``
         as ``torch.argsort``): an int64 tensor. The sort is stable (equal values keep
-        their order, in both directions) and NaN sort as the largest values."""
+        their order, in both directions), whatever PyTorch's ``stable`` says (False
+        leaves the order of ties free), and NaN sort as the largest values."""
         x = self.data
         axis = spelled("argsort", "axis", axis, "dim", dim)
         if axis is None:
@@ -237,11 +243,16 @@ def allclose(
 
 
 def argsort(
-    a: Any, axis: int | None = LAST, descending: bool = False, *, dim: int | None = None
+    a: Any,
+    axis: int | None = LAST,
+    descending: bool = False,
+    *,
+    dim: int | None = None,
+    stable: bool = False,
 ) -> Tensor:
     """The indices that sort ``a`` along ``axis``: ``Tensor.argsort`` of a tensor or an
-    array (stable; NaN the largest)."""
-    return _tensor(a).argsort(axis, descending, dim=dim)
+    array (always stable, also for ``stable=False``; NaN the largest)."""
+    return _tensor(a).argsort(axis, descending, dim=dim, stable=stable)
 
 
 def nonzero(a: Any, *, as_tuple: bool = False) -> Any:

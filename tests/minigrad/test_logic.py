@@ -60,6 +60,12 @@ def test_argsort_is_pytorchs_stable_sort_with_nan_largest(descending, dtype):
         want = torch.argsort(torch.tensor(x), dim=dim, descending=descending, stable=True)
         assert got.dtype == np.int64
         np.testing.assert_array_equal(got.data, want.numpy())
+        # PyTorch's keyword: stable=True asks for what minigrad always does, and
+        # stable=False allows any order of ties, so the stable one too
+        for stable in (True, False):
+            for call in (Tensor(x).argsort, lambda **kw: minigrad.argsort(x, **kw)):
+                again = call(dim=dim, descending=descending, stable=stable)
+                np.testing.assert_array_equal(again.data, want.numpy())
 
 
 def test_argsort_takes_numpys_axis_and_none():
