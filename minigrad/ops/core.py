@@ -114,7 +114,10 @@ def derived(op: str, fn: Callable[..., np.ndarray], *inputs: Tensor) -> Tensor:
     gradient flows through it (the max shift of ``logsumexp``). Eager code gets a plain
     tensor; a trace sees an op, so a replay recomputes the constant from each call's
     inputs instead of reusing the one it saw."""
-    data = fn(*(t.data for t in inputs))
+    # an array even where fn gives a NumPy scalar (x > 0 of a 0-d x): an op reading the
+    # tensor's data (where's np.asarray of its condition) then gets the very array a
+    # trace knows, not a new one it would take for a constant
+    data = np.asarray(fn(*(t.data for t in inputs)))
     if tracer is not None and tracer.thread == _thread():
         return tracer.derived(op, fn, data, inputs)
     return Tensor._wrap(data)

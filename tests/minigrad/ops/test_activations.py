@@ -71,13 +71,16 @@ def test_activations_are_in_functional_and_keep_float32():
         assert fn(Tensor(np.array([1, -2]))).dtype == minigrad.get_default_dtype()
 
 
+@pytest.mark.parametrize("shape", [(4, 3), ()])
 @pytest.mark.parametrize("name", names("minigrad.ops.activations"))
-def test_compiled_activations_replay_each_calls_branches(name):
+def test_compiled_activations_replay_each_calls_branches(name, shape):
+    # a 0-d input too: its mask is a NumPy scalar (x > 0 of a 0-d array), which a
+    # capture must still see as computed from x
     fn = getattr(minigrad, name)
     compiled = minigrad.compile(lambda x: (fn(x) ** 2).sum())
     rng = np.random.default_rng(0)
-    for _ in range(3):  # the signs (the branches taken) change from call to call
-        x = rng.standard_normal((4, 3))
+    for k in range(4):  # the signs (the branches taken) change from call to call
+        x = rng.standard_normal(shape) * (-1) ** k
         a, b = Tensor(x, requires_grad=True), Tensor(x, requires_grad=True)
         got, want = compiled(a), (fn(b) ** 2).sum()
         got.backward()
