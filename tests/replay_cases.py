@@ -59,6 +59,7 @@ CASES: dict[str, tuple[Variants, Any]] = {
     "logaddexp": binary(ops.logaddexp),
     "arctan2": binary(ops.arctan2),
     "hypot": binary(ops.hypot),
+    "logaddexp2": binary(ops.logaddexp2),
     "remainder": binary(lambda a, b: a % b, ((-3.0, 3.0), (0.4, 1.5))),
     "floor_divide": binary(lambda a, b: a // b, ((-3.0, 3.0), (0.4, 1.5))),
     "where": binary(lambda a, b: minigrad.where(_checker(a, b), a, b)),

@@ -3,6 +3,8 @@
 ``log1p`` and ``expm1`` are primitives: composing them as ``log(1 + a)`` and
 ``exp(a) - 1`` loses every digit for small ``a``. Changes of base are composites,
 exact up to one rounding: ``log2(a) = ln(a) / ln 2``, ``exp2(a) = e^(a ln 2)``.
+``logaddexp2`` is a primitive too: as ``logaddexp(a ln 2, b ln 2) / ln 2`` its
+derivative, a function of a - b, would take the difference of two rounded products.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import binary_operands, to_tensor
-from .elementwise import logaddexp, mul
-from .pointwise import define_unary
+from .core import to_tensor
+from .elementwise import mul
+from .pointwise import define_binary, define_unary
 from .registry import composite, names
 from .unary import exp, log
 
@@ -57,12 +59,20 @@ def exp2(a: Any) -> Tensor:
     return exp(mul(to_tensor(a, None, "exp2"), LN2))
 
 
-@composite(top_level=True)
-def logaddexp2(a: Any, b: Any) -> Tensor:
-    """log2(2^a + 2^b) = logaddexp(a ln 2, b ln 2) / ln 2 (a composite).
-    vjp: (g w, g (1 - w)), w = 2^a / (2^a + 2^b)."""
-    a, b = binary_operands(a, b, "logaddexp2")
-    return mul(logaddexp(mul(a, LN2), mul(b, LN2)), 1 / LN2)
+# d log2(2^a + 2^b) / da = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2), written as
+# (1 + tanh((a - b) ln 2 / 2)) / 2, as ``sigmoid`` and logaddexp's weights: (1, 0) at
+# (inf, x), a difference a - b that keeps its digits for large operands, no overflow.
+_HALF_LN2 = LN2 / 2
+
+logaddexp2 = define_binary(
+    _M,
+    "logaddexp2",
+    np.logaddexp2,
+    lambda xp, a, b, y: 0.5 + 0.5 * xp.tanh((a - b) * _HALF_LN2),
+    lambda xp, a, b, y: 0.5 - 0.5 * xp.tanh((a - b) * _HALF_LN2),
+    "log2(2^a + 2^b), evaluated stably by NumPy. "
+    "vjp: (g w, g (1 - w)), w = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2).",
+)
 
 
 __all__ = names(__name__)

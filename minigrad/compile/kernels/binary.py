@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ...ops.explog import LN2
 from ..trace import Step
 from .base import KERNELS, Emitter, Kernel, Target, numpy_calls
 
@@ -109,4 +110,15 @@ binary(  # (0, 0): flat between its jumps (g * 0, NaN where g is, as eager)
     "floor_divide({a}, {b}, {o})",
     "multiply({g}, 0.0, {s})",
     "multiply({g}, 0.0, {s})",
+)
+
+# ------------------------------------------------------------- minigrad.ops.explog
+# tanh((a - b) ln 2 / 2) * 0.5 into {s}, as the op's partial derivatives compute it
+_HALF_TANH = f"subtract({{a}}, {{b}}, {{s}}); multiply({{s}}, {LN2 / 2!r}, {{s}}); "
+_HALF_TANH += "tanh({s}, {s}); multiply({s}, 0.5, {s}); "
+binary(  # (1 + tanh((a - b) ln 2 / 2), 1 - tanh((a - b) ln 2 / 2)) / 2
+    "logaddexp2",
+    "logaddexp2({a}, {b}, {o})",
+    _HALF_TANH + "add({s}, 0.5, {s}); multiply({s}, {g}, {s})",
+    _HALF_TANH + "subtract(0.5, {s}, {s}); multiply({s}, {g}, {s})",
 )

@@ -102,7 +102,7 @@ def _leaf_args(name: str) -> tuple:
         "cross_entropy": (_t(rng, 2, 3), np.array([0, 2])),
     }
     binary = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "logaddexp"}
-    binary |= {"arctan2", "hypot", "remainder", "floor_divide"}
+    binary |= {"arctan2", "hypot", "remainder", "floor_divide", "logaddexp2"}
     if name in examples:
         return examples[name]
     if name in binary:
