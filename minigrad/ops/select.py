@@ -143,7 +143,8 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 def masked_fill(a: Any, mask: Any, value: Any) -> Tensor:
     """``a`` with ``value`` wherever ``mask`` is true, as ``torch.masked_fill``: ``mask``
     a boolean tensor or array that broadcasts with a (the result has their broadcast
-    shape, as PyTorch's), ``value`` a number or a 0-d tensor, taken in a's dtype.
+    shape, as PyTorch's), ``value`` a number or a 0-d tensor, taken in a's dtype (a
+    number that dtype cannot hold is refused).
     vjp: g where the mask is false, 0 where filled (the filled positions' sum of g to a
     tensor ``value``).
 
@@ -154,15 +155,21 @@ def masked_fill(a: Any, mask: Any, value: Any) -> Tensor:
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype.kind != "b":
         raise TypeError(f"masked_fill: the mask must be boolean, got dtype {m.dtype}")
-    if isinstance(value, Tensor):
-        if value.ndim:
-            raise ValueError(
-                f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}"
-            )
-        value = value if value.dtype == a.dtype else REGISTRY["cast"].forward(value, a.dtype)
-    else:
-        # as PyTorch: the value in a's dtype (1.7 fills an integer tensor with 1)
-        value = Tensor._wrap(np.asarray(value).astype(a.dtype))
+    if not isinstance(value, Tensor):
+        # as PyTorch: the value in a's dtype (1.7 fills an integer tensor with 1), and
+        # one the dtype cannot hold (300 for uint8, NaN for int64) refused, not wrapped
+        try:
+            value = Tensor._wrap(np.asarray(value, dtype=a.dtype))
+        except (OverflowError, ValueError) as e:
+            raise type(e)(
+                f"masked_fill: value {value!r} does not fit the tensor's dtype {a.dtype} ({e})"
+            ) from None
+    if value.ndim:
+        raise ValueError(
+            f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}"
+        )
+    if value.dtype != a.dtype:
+        value = REGISTRY["cast"].forward(value, a.dtype)
     try:
         np.broadcast_shapes(m.shape, a.shape)
     except ValueError:

@@ -83,8 +83,35 @@ def test_masked_fill_takes_the_tensors_dtype_and_a_broadcast_shape_as_pytorch():
         (np.array([1.0, 0.0]), 1.0, TypeError, r"^masked_fill: the mask must be boolean, got"),
         (np.array([True, False, True]), 1.0, ValueError, r"mask of shape \(3,\) does not"),
         (np.array([True, False]), Tensor(np.ones(2)), ValueError, r"a 0-d tensor, got shape"),
+        # an array or a list is no number either: it would fill position by position
+        (np.array([True, False]), np.ones(2), ValueError, r"a 0-d tensor, got shape \(2,\)"),
+        (np.array([True, False]), [1.0, 2.0], ValueError, r"a 0-d tensor, got shape \(2,\)"),
     ],
 )
 def test_masked_fill_refuses_what_pytorch_refuses(mask, value, error, message):
     with pytest.raises(error, match=message):
         Tensor(np.zeros(2)).masked_fill(mask, value)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "value", "error"),
+    [
+        (np.uint8, 300, OverflowError),
+        (np.int8, -129, OverflowError),
+        (np.int32, 2**40, OverflowError),
+        (np.int64, np.inf, OverflowError),
+        (np.int64, np.nan, ValueError),
+    ],
+)
+def test_masked_fill_refuses_a_value_the_dtype_cannot_hold(dtype, value, error):
+    # as every op given a Python int (u8 + 300, where, full, fill_) and as PyTorch
+    # ("value cannot be converted to type uint8_t without overflow"); NumPy's astype
+    # would wrap it (300 -> 44, NaN -> the most negative int64)
+    t = Tensor(np.zeros(2, dtype))
+    with pytest.raises(
+        error, match=rf"^masked_fill: value {value!r} does not fit .* {dtype.__name__}"
+    ):
+        t.masked_fill(np.array([True, False]), value)
+    assert (
+        t.masked_fill(np.array([True, False]), np.iinfo(dtype).max).data[0] == np.iinfo(dtype).max
+    )
