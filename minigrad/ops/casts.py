@@ -79,15 +79,31 @@ def _astype(dtype: np.dtype, x: np.ndarray) -> np.ndarray:
 
 
 @composite(methods=("to",))
-def to(a: Tensor, dtype: Any = None, *, device: Any = None, copy: bool = False) -> Tensor:
+def to(
+    a: Tensor,
+    dtype: Any = None,
+    *args: Any,
+    device: Any = None,
+    copy: bool = False,
+    non_blocking: bool = False,
+) -> Tensor:
     """``a`` as ``dtype`` (a NumPy dtype or its name, or a tensor whose dtype to take),
     as PyTorch's ``Tensor.to``: ``a`` itself when it has that dtype already, unless
     ``copy``; else :func:`cast`. vjp: g cast back to a's dtype.
 
     minigrad computes on the CPU (NumPy): the device ``"cpu"`` (as ``dtype`` or
-    ``device``) changes nothing, and any other device is refused.
+    ``device``, or first in PyTorch's ``to(device, dtype)``) changes nothing, and any
+    other device is refused; ``non_blocking`` is accepted (a copy on the CPU is
+    synchronous).
     """
     a = to_tensor(a, None, "to")
+    if args:
+        if len(args) > 1 or device is not None or not _names_device(dtype):
+            raise TypeError(
+                f"to: expected (dtype), (device, dtype) or (tensor) positionally, got "
+                f"{(dtype, *args)!r}"
+            )
+        device, dtype = dtype, args[0]
     dtype = on_cpu(dtype, device, "to")
     if isinstance(dtype, Tensor):
         dtype = dtype.dtype
@@ -112,11 +128,15 @@ def on_cpu(dtype: Any, device: Any, who: str) -> Any:
     its device: PyTorch's ``.to("cpu")``/``.to(device="cpu")`` change nothing here, where
     everything is computed on the CPU (NumPy), and any other device raises TypeError.
     A device name given in the dtype's place (``.to("cuda")``) is read as a device."""
-    if isinstance(dtype, str) and dtype.split(":")[0] in _DEVICES:
+    if _names_device(dtype):
         dtype, device = None, dtype
     if device is not None and str(device).split(":")[0] != "cpu":
         raise TypeError(f"{who}: minigrad runs on the CPU (NumPy) only; got device {device!r}")
     return dtype
+
+
+def _names_device(x: Any) -> bool:
+    return isinstance(x, str) and x.split(":")[0] in _DEVICES
 
 
 @composite(methods=("type_as",))

@@ -90,6 +90,22 @@ def test_pytorchs_conversions_to_the_same_dtype_return_the_tensor_itself():
     assert n.long() is n and n.int().dtype == np.int32
 
 
+def test_to_takes_pytorchs_device_dtype_form_and_non_blocking():
+    # x.to(device, dtype) and x.to(device, non_blocking=True), a training loop's habits:
+    # on the CPU the copy is synchronous anyway
+    x = Tensor(np.ones(2, np.float32), requires_grad=True)
+    y = x.to("cpu", np.float64)
+    assert y.dtype == np.float64 and y.requires_grad
+    assert x.to("cpu", np.float32) is x and x.to("cpu:0", "float32") is x
+    assert x.to("cpu", non_blocking=True) is x
+    assert x.to(np.float64, non_blocking=True, copy=True).dtype == np.float64
+    assert x.to(device="cpu", dtype=np.float64).dtype == np.float64
+    with pytest.raises(TypeError, match=r"^to: minigrad runs on the CPU .* 'cuda'"):
+        x.to("cuda", np.float64)
+    with pytest.raises(TypeError, match=r"^to: expected \(dtype\), \(device, dtype\) or"):
+        x.to(np.float64, np.float32)
+
+
 def test_to_refuses_another_device_and_type_as_a_non_tensor():
     x = Tensor(np.ones(2))
     with pytest.raises(TypeError, match=r"^to: minigrad runs on the CPU .* 'cuda'"):
