@@ -24,7 +24,7 @@ from .operands import _apply, _fit, _target
 from .registry import names, primitive, reflected
 from .select import where
 from .tangents import lift, tangent_sum
-from .unary import log, sigmoid
+from .unary import log, sigmoid, sigmoid_pair
 
 
 def _binary(op: str, fn: Any, a: Any, b: Any) -> tuple[Tensor, Tensor, np.ndarray, Any, Any]:
@@ -269,15 +269,13 @@ def _integer_powers(x: np.ndarray, y: np.ndarray) -> None:
 
 
 def logaddexp_weights(x: np.ndarray, y: np.ndarray) -> tuple:
-    """d logaddexp(a, b) / (da, db) = (sigmoid(a - b), sigmoid(b - a)), each as
-    :func:`~.unary.sigmoid` computes it, (1 +- tanh((a - b) / 2)) / 2.
+    """d logaddexp(a, b) / (da, db) = (sigmoid(a - b), sigmoid(b - a)), each to a few
+    ulps (:func:`~.unary.sigmoid_pair`), as PyTorch's 1 / (1 + e^(b - a)).
 
     Not e^(a - out): out rounds, so for large operands e^(a - out) is 1 (1e20 and 1e20
     would give (1, 0), not (1/2, 1/2)), and at a = +inf it is e^(inf - inf), NaN where
-    PyTorch's 1 / (1 + e^(b - a)) gives (1, 0). No exp, so no overflow either."""
-    t = np.tanh((x - y) * 0.5)
-    half = t.dtype.type(0.5)
-    return half + half * t, half - half * t
+    PyTorch gives (1, 0)."""
+    return sigmoid_pair(x - y)
 
 
 def _logaddexp_vjp(

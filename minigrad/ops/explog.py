@@ -19,7 +19,7 @@ from .core import to_tensor
 from .elementwise import mul
 from .pointwise import define_binary, define_unary
 from .registry import composite, names
-from .unary import exp, log
+from .unary import exp, log, sigmoid_pair
 
 _M = __name__
 LN2 = math.log(2.0)
@@ -59,17 +59,23 @@ def exp2(a: Any) -> Tensor:
     return exp(mul(to_tensor(a, None, "exp2"), LN2))
 
 
-# d log2(2^a + 2^b) / da = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2), written as
-# (1 + tanh((a - b) ln 2 / 2)) / 2, as ``sigmoid`` and logaddexp's weights: (1, 0) at
-# (inf, x), a difference a - b that keeps its digits for large operands, no overflow.
-_HALF_LN2 = LN2 / 2
+def _weight(xp: Any, a: Any, b: Any, k: int) -> Any:
+    """d log2(2^a + 2^b) / da = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2) (k = 0), and
+    sigmoid((b - a) ln 2) for b (k = 1), from the difference a - b (it keeps its digits
+    for large operands): to a few ulps on arrays (:func:`~.unary.sigmoid_pair`), the
+    ``sigmoid`` op on tensors (a create_graph vjp)."""
+    d = (a - b) * LN2
+    if xp is np:
+        return sigmoid_pair(d)[k]
+    return xp.sigmoid(d if k == 0 else -d)
+
 
 logaddexp2 = define_binary(
     _M,
     "logaddexp2",
     np.logaddexp2,
-    lambda xp, a, b, y: 0.5 + 0.5 * xp.tanh((a - b) * _HALF_LN2),
-    lambda xp, a, b, y: 0.5 - 0.5 * xp.tanh((a - b) * _HALF_LN2),
+    lambda xp, a, b, y: _weight(xp, a, b, 0),
+    lambda xp, a, b, y: _weight(xp, a, b, 1),
     "log2(2^a + 2^b), evaluated stably by NumPy. "
     "vjp: (g w, g (1 - w)), w = 2^a / (2^a + 2^b) = sigmoid((a - b) ln 2).",
 )

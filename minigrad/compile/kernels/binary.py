@@ -113,12 +113,14 @@ binary(  # (0, 0): flat between its jumps (g * 0, NaN where g is, as eager)
 )
 
 # ------------------------------------------------------------- minigrad.ops.explog
-# tanh((a - b) ln 2 / 2) * 0.5 into {s}, as the op's partial derivatives compute it
-_HALF_TANH = f"subtract({{a}}, {{b}}, {{s}}); multiply({{s}}, {LN2 / 2!r}, {{s}}); "
-_HALF_TANH += "tanh({s}, {s}); multiply({s}, 0.5, {s}); "
-binary(  # (1 + tanh((a - b) ln 2 / 2), 1 - tanh((a - b) ln 2 / 2)) / 2
+# d = (a - b) ln 2 into {s}, z = e^-|d| into {u}; then (1 or z) / (1 + z) by the sign of
+# d, as ops.unary.sigmoid_pair computes the op's partial derivatives
+_PAIR = f"subtract({{a}}, {{b}}, {{s}}); multiply({{s}}, {LN2!r}, {{s}}); "
+_PAIR += "absolute({s}, {u}); negative({u}, {u}); exp({u}, {u}); "
+_OVER = "add({u}, 1.0, {u}); divide({s}, {u}, {s}); multiply({s}, {g}, {s})"
+binary(  # (sigmoid(d), sigmoid(-d)), d = (a - b) ln 2
     "logaddexp2",
     "logaddexp2({a}, {b}, {o})",
-    _HALF_TANH + "add({s}, 0.5, {s}); multiply({s}, {g}, {s})",
-    _HALF_TANH + "subtract(0.5, {s}, {s}); multiply({s}, {g}, {s})",
+    _PAIR + "copyto({s}, where(greater_equal({s}, 0), 1.0, {u})); " + _OVER,
+    _PAIR + "copyto({s}, where(greater_equal({s}, 0), {u}, 1.0)); " + _OVER,
 )

@@ -73,3 +73,21 @@ def test_logaddexp2_weights_keep_their_digits_at_large_operands(dtype, a, b):
     ulp = np.finfo(dtype).eps
     np.testing.assert_allclose(x.grad, [2 / 3], rtol=4 * ulp)
     np.testing.assert_allclose(y.grad, [1 / 3], rtol=4 * ulp)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("op", ["logaddexp", "logaddexp2"])
+def test_logaddexp_weights_keep_their_tails(op, dtype):
+    """Each operand's weight, 1 / (1 + e^(b - a)) for a (base 2 for logaddexp2), is a
+    tiny number, not 0, far in the tail (softplus's and logsigmoid's gradients at
+    |x| = 30, 80): to a few ulps, as PyTorch's; both orders of the operands."""
+    power = np.exp if op == "logaddexp" else np.exp2
+    d = np.array([-30.0, -80.0, 30.0, 80.0, 0.5, 0.0])
+    want_a, want_b = 1 / (1 + power(-d)), 1 / (1 + power(d))  # at a = d, b = 0
+    rtol = 8 * np.finfo(dtype).eps
+    for first in (True, False):
+        a = Tensor(d.astype(dtype), requires_grad=True)
+        zero = Tensor(np.zeros(6, dtype), requires_grad=True)
+        getattr(minigrad, op)(*((a, zero) if first else (zero, a))).sum().backward()
+        np.testing.assert_allclose(a.grad, want_a, rtol=rtol, atol=0)
+        np.testing.assert_allclose(zero.grad, want_b, rtol=rtol, atol=0)
