@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.casts import on_cpu
+from ..ops.casts import to_arguments
 from ..tensor import Tensor, as_array, get_default_dtype
 from .state import IncompatibleKeys, ModuleState
 
@@ -323,11 +323,14 @@ class Module(ModuleState):
                 p.grad[...] = 0
 
     # ---------------------------------------------------------------- dtype
-    def to(self, dtype: Any = None, *, device: Any = None) -> Module:
+    def to(
+        self, dtype: Any = None, *args: Any, device: Any = None, non_blocking: bool = False
+    ) -> Module:
         """Cast every floating-point parameter and buffer to ``dtype`` (float32 or
-        float64), in place; returns self. The device ``"cpu"`` (in the dtype's place or
-        as ``device``) changes nothing, as for a tensor's ``to``: minigrad computes on
-        the CPU.
+        float64), in place; returns self. PyTorch's forms ``to(dtype)``, ``to(device)``,
+        ``to(device, dtype)``, ``to(tensor)`` (its dtype) and ``device=`` are taken as a
+        tensor's ``to`` takes them: the device ``"cpu"`` changes nothing (minigrad
+        computes on the CPU), and ``non_blocking`` is accepted.
 
         As PyTorch's ``Module.to``: each parameter stays the same :class:`Parameter`
         (an optimizer built from ``parameters()`` still holds it) with its array
@@ -337,7 +340,9 @@ class Module(ModuleState):
         (Adam's moments) is not cast: build the optimizer after the cast.
         """
         who = f"{type(self).__name__}.to"
-        dtype = on_cpu(dtype, device, who)
+        dtype = to_arguments(who, dtype, args, device)
+        if isinstance(dtype, Tensor):
+            dtype = dtype.dtype
         if dtype is None:
             return self
         d = float_dtype(dtype, who)

@@ -97,14 +97,7 @@ def to(
     synchronous).
     """
     a = to_tensor(a, None, "to")
-    if args:
-        if len(args) > 1 or device is not None or not _names_device(dtype):
-            raise TypeError(
-                f"to: expected (dtype), (device, dtype) or (tensor) positionally, got "
-                f"{(dtype, *args)!r}"
-            )
-        device, dtype = dtype, args[0]
-    dtype = on_cpu(dtype, device, "to")
+    dtype = to_arguments("to", dtype, args, device)
     if isinstance(dtype, Tensor):
         dtype = dtype.dtype
     try:
@@ -121,6 +114,21 @@ def to(
 # PyTorch's device names: "cpu" is where minigrad computes; the others are refused by
 # name rather than read as an unknown dtype.
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
+
+
+def to_arguments(who: str, dtype: Any, args: tuple, device: Any) -> Any:
+    """The dtype asked of a ``to(...)`` call (None: none) given PyTorch's forms
+    ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and
+    ``device=``: the second positional is the dtype when the first names a device;
+    the device is checked by :func:`on_cpu`."""
+    if args:
+        if len(args) > 1 or device is not None or not _names_device(dtype):
+            raise TypeError(
+                f"{who}: expected (dtype), (device, dtype) or (tensor) positionally, got "
+                f"{(dtype, *args)!r}"
+            )
+        device, dtype = dtype, args[0]
+    return on_cpu(dtype, device, who)
 
 
 def on_cpu(dtype: Any, device: Any, who: str) -> Any:

@@ -285,6 +285,14 @@ def test_to_the_cpu_changes_nothing_as_a_tensors_to():
     assert lin.to("cpu") is lin and lin.to("cpu:0") is lin and lin.to(device="cpu") is lin
     assert lin.weight is weight and lin.weight.data is before
     assert lin.to(np.float64, device="cpu") is lin and lin.weight.dtype == np.float64
+    # PyTorch's other forms: (device, dtype), a tensor's dtype, non_blocking.
+    assert lin.to("cpu", np.float32) is lin and lin.weight.dtype == np.float32
+    assert lin.to(minigrad.zeros(1, dtype=np.float64)) is lin and lin.weight.dtype == np.float64
+    assert lin.to("cpu", non_blocking=True) is lin and lin.weight.dtype == np.float64
+    with pytest.raises(TypeError, match=r"Linear\.to: expected \(dtype\), \(device, dtype\)"):
+        lin.to(np.float32, np.float64)
+    with pytest.raises(TypeError, match="got device 'cuda'"):
+        lin.to("cuda", np.float32)
     assert minigrad.tensor([1.0]).to("cpu").dtype == np.float32
 
 
