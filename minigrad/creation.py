@@ -90,14 +90,27 @@ def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with ``value``. Without ``dtype`` it is the value's, as in NumPy and
     PyTorch: a bool gives bool, an integer int64 (a NumPy integer its own), a float the
-    default float dtype."""
+    default float dtype. An integer dtype refuses a value it cannot hold (NaN, inf, 300
+    for uint8), as PyTorch does."""
     shape = _size("full", (shape,) if isinstance(shape, int | np.integer) else tuple(shape))
     if dtype is None:
         kind = np.asarray(value).dtype
         dtype = kind if kind.kind in "biu" else None
     data = _allocate("full", np.empty, shape, _float_dtype(dtype))
-    np.copyto(data, value, casting="unsafe")  # as np.full fills; a bad value is its own error
+    _fill("full", data, value)
     return Tensor(data, requires_grad)
+
+
+def _fill(op: str, data: np.ndarray, value: Any) -> None:
+    """``data`` filled with ``value`` cast to its dtype, as NumPy's and PyTorch's factories
+    cast (2.7 fills an integer tensor with 2); for an integer dtype, a value it cannot
+    hold (NaN, inf, 300 for uint8) is refused, as PyTorch refuses it, not wrapped."""
+    if data.dtype.kind in "iu":
+        try:
+            value = np.asarray(value.data if isinstance(value, Tensor) else value, data.dtype)
+        except (OverflowError, ValueError) as e:
+            raise type(e)(f"{op}: value {value!r} does not fit dtype {data.dtype} ({e})") from None
+    np.copyto(data, value, casting="unsafe")  # a value of another shape is its own error
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -137,7 +150,7 @@ def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = 
     fills an integer tensor with 2)."""
     shape, d = _model(t, dtype)
     data = _allocate("full_like", np.empty, shape, d)
-    np.copyto(data, fill_value, casting="unsafe")
+    _fill("full_like", data, fill_value)
     return Tensor(data, requires_grad)
 
 

@@ -86,6 +86,24 @@ def test_full_fills_as_numpy_and_refuses_a_bad_value_as_numpy() -> None:
         minigrad.full(2, "a")
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e30, 300, -3.7])
+@pytest.mark.parametrize("make", ["full", "full_like"])
+def test_an_integer_fill_refuses_a_value_its_dtype_cannot_hold(make, value) -> None:
+    # As PyTorch ("value cannot be converted to type uint8_t without overflow"): NumPy's
+    # unsafe cast filled NaN as the most negative integer and 300 as 44, with a warning.
+    def fill():
+        if make == "full":
+            return minigrad.full((2,), value, dtype=np.uint8)
+        return minigrad.full_like(minigrad.zeros(2, dtype=np.uint8), value)
+
+    with pytest.raises(
+        (ValueError, OverflowError), match=rf"{make}: value .* does not fit dtype uint8"
+    ):
+        fill()
+    assert minigrad.full((2,), 2.7, dtype=np.int64).data.tolist() == [2, 2]  # cast, as PyTorch
+    assert minigrad.full_like(minigrad.zeros(2, dtype=np.uint8), 255).data.tolist() == [255, 255]
+
+
 @pytest.mark.parametrize("step", [0, 0.0, -0.0, np.int64(0), np.float32(0)])
 def test_arange_with_a_zero_step_names_the_factory_and_keeps_numpys_error(step) -> None:
     message = r"arange: from 0 to 1 by -?0(\.0)?: the step must not be 0"
