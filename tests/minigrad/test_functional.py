@@ -359,3 +359,194 @@ def test_compiled_softplus_picks_each_calls_branches():
         np.testing.assert_allclose(got.data, want.data, rtol=1e-14)
         np.testing.assert_allclose(a.grad, b.grad, rtol=1e-14)
     assert compiled.captures == 1
+
+
+# Class weights and label smoothing (cross_entropy, nll_loss), against PyTorch. The
+# logits come in each layout PyTorch takes: (C,), (N, C) and (N, C, d1, d2).
+WEIGHTED_SHAPES = [(4,), (6, 4), (3, 4, 2, 3)]
+
+
+def _classes(shape):
+    return shape[0] if len(shape) == 1 else shape[1]
+
+
+def _weighted_case(shape, ignore):
+    """Logits, targets (every third ignored with ``ignore``: -1), class weights."""
+    rng = np.random.default_rng(len(shape))
+    c = _classes(shape)
+    x = rng.standard_normal(shape) * 2
+    t = rng.integers(0, c, shape[:1] + shape[2:] if len(shape) > 1 else ())
+    if ignore and t.ndim:
+        t.reshape(-1)[::3] = -1
+    return x, t, rng.uniform(0.2, 2.0, c)
+
+
+def _torch_weighted(torch, lp, t, w, ignore_index, reduction, eps):
+    """PyTorch's weighted, smoothed loss written from its ops, on log-probabilities lp:
+    torch's own losses refuse a weight that requires grad, this one differentiates it."""
+    c = w.shape[0]
+    rows = (lp.movedim(1, -1) if lp.ndim > 1 else lp).reshape(-1, c)
+    flat = t.reshape(-1)
+    keep = flat != ignore_index
+    pick = torch.where(keep, flat, 0)
+    w_picked = torch.where(keep, w[pick], 0.0)
+    nll = torch.where(keep, -rows.gather(1, pick[:, None])[:, 0], 0.0) * w_picked
+    smooth = torch.where(keep, -(rows * w).sum(1), 0.0)
+    if reduction == "none":
+        nll, smooth = nll.reshape(t.shape), smooth.reshape(t.shape)
+    elif reduction == "sum":
+        nll, smooth = nll.sum(), smooth.sum()
+    else:
+        nll, smooth = nll.sum() / w_picked.sum(), smooth.sum() / w_picked.sum()
+    return (1 - eps) * nll + eps / c * smooth
+
+
+def _ours_and_torch(loss, x, t, w, ignore_index, reduction, eps):
+    """Value and gradients (input, weight) of our loss ("cross_entropy" or "nll_loss")
+    and of PyTorch's, under the same output gradient; PyTorch's gradients come from
+    :func:`_torch_weighted`, whose value is checked against torch's own loss."""
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    kw = {"ignore_index": ignore_index, "reduction": reduction}
+    if loss == "cross_entropy":
+        kw["label_smoothing"] = eps
+    theirs = getattr(tf, loss)(torch.tensor(x), torch.tensor(t), **kw, weight=torch.tensor(w))
+    xt, wt = (torch.tensor(a, requires_grad=True) for a in (x, w))
+    lp = torch.log_softmax(xt, dim=1 if x.ndim > 1 else 0) if loss == "cross_entropy" else xt
+    y = _torch_weighted(torch, lp, torch.tensor(t), wt, ignore_index, reduction, eps)
+    np.testing.assert_allclose(y.detach().numpy(), theirs.numpy(), rtol=1e-13, atol=1e-15)
+    g = np.linspace(-1.0, 2.0, y.numel()).reshape(tuple(y.shape))
+    y.backward(torch.tensor(g))
+    xm, wm = (Tensor(a, requires_grad=True) for a in (x, w))
+    ours = getattr(F, loss)(xm, t, **kw, weight=wm)
+    ours.backward(g)
+    return (ours.data, xm.grad, wm.grad), (theirs.numpy(), xt.grad.numpy(), wt.grad.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", [False, True])
+@pytest.mark.parametrize("shape", WEIGHTED_SHAPES)
+def test_nll_loss_class_weights_match_torch(shape, ignore, reduction):
+    x, t, w = _weighted_case(shape, ignore)
+    got, want = _ours_and_torch("nll_loss", x, t, w, -1, reduction, 0.0)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("eps", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", [False, True])
+@pytest.mark.parametrize("shape", WEIGHTED_SHAPES)
+def test_cross_entropy_weight_and_label_smoothing_match_torch(shape, ignore, reduction, eps):
+    x, t, w = _weighted_case(shape, ignore)
+    got, want = _ours_and_torch("cross_entropy", x, t, w, -1, reduction, eps)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("eps", [0.3, 1.0])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", [False, True])
+@pytest.mark.parametrize("shape", WEIGHTED_SHAPES)
+def test_cross_entropy_label_smoothing_without_weight_matches_torch(shape, ignore, reduction, eps):
+    torch = pytest.importorskip("torch")
+    x, t, _ = _weighted_case(shape, ignore)
+    xt = torch.tensor(x, requires_grad=True)
+    kw = {"ignore_index": -1, "reduction": reduction, "label_smoothing": eps}
+    y = torch.nn.functional.cross_entropy(xt, torch.tensor(t), **kw)
+    g = np.linspace(-1.0, 2.0, y.numel()).reshape(tuple(y.shape))
+    y.backward(torch.tensor(g))
+    xm = Tensor(x, requires_grad=True)
+    ours = F.cross_entropy(xm, t, **kw)
+    ours.backward(g)
+    np.testing.assert_allclose(ours.data, y.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(xm.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", WEIGHTED_SHAPES)
+def test_weighted_smoothed_cross_entropy_gradcheck(shape, reduction):
+    x, t, w = _weighted_case(shape, ignore=True)
+    gradcheck(
+        lambda a, b: F.cross_entropy(a, t, -1, reduction, weight=b, label_smoothing=0.2), [x, w]
+    )
+    gradcheck(lambda a, b: F.nll_loss(a, t, -1, reduction, weight=b), [x, w])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("weighted", [False, True])
+def test_weighted_smoothed_cross_entropy_hessian_matches_torch(weighted):
+    torch = pytest.importorskip("torch")
+    x, t, w = _weighted_case((3, 4), ignore=True)
+    weight = w if weighted else None
+    ours = minigrad.func.hessian(
+        lambda z: F.cross_entropy(z, t, -1, weight=weight, label_smoothing=0.25)
+    )(Tensor(x))
+    kw = {"weight": torch.tensor(w)} if weighted else {}
+    theirs = torch.autograd.functional.hessian(
+        lambda z: torch.nn.functional.cross_entropy(
+            z, torch.tensor(t), ignore_index=-1, label_smoothing=0.25, **kw
+        ),
+        torch.tensor(x),
+    )
+    np.testing.assert_allclose(np.asarray(ours), theirs.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"weight": True}, {"label_smoothing": 0.2}, {"weight": True, "label_smoothing": 0.2}],
+)
+def test_compiled_weighted_cross_entropy_replays_new_targets(options):
+    """One capture; each call's targets (and so its ignored rows, its picked weights and
+    its mean's divisor) are recomputed by the replay."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 5, 2))
+    kw = dict(options, weight=Tensor(rng.uniform(0.5, 2.0, 5), requires_grad=True))
+    if "weight" not in options:
+        kw["weight"] = None
+    step = minigrad.compile(lambda z, t: F.cross_entropy(z, t, ignore_index=-1, **kw))
+    for _ in range(4):
+        t = rng.integers(-1, 5, (8, 2))
+        got, want = [], []
+        for fn, out in (
+            (step, got),
+            (lambda z, t: F.cross_entropy(z, t, ignore_index=-1, **kw), want),
+        ):
+            z = Tensor(x, requires_grad=True)
+            if kw["weight"] is not None:
+                kw["weight"].grad = None
+            loss = fn(z, Tensor(t))
+            loss.backward()
+            out += [loss.data, z.grad] + ([kw["weight"].grad] if kw["weight"] is not None else [])
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+    assert step.captures == 1
+
+
+def test_cross_entropy_without_options_stays_one_primitive_node():
+    x = Tensor(np.zeros((3, 4)), requires_grad=True)
+    for kw in ({}, {"weight": None, "label_smoothing": 0.0}):
+        assert F.cross_entropy(x, np.array([0, 1, 2]), **kw)._node.op == "cross_entropy"
+
+
+def test_class_weights_and_label_smoothing_are_checked():
+    x, t = Tensor(np.zeros((2, 3))), np.array([0, 1])
+    with pytest.raises(ValueError, match=r"weight of shape \(2,\) must hold one weight per class"):
+        F.cross_entropy(x, t, weight=np.ones(2))
+    with pytest.raises(ValueError, match=r"weight of shape \(1, 3\)"):
+        F.nll_loss(x, t, weight=np.ones((1, 3)))
+    with pytest.raises(TypeError, match="weight of dtype float32 must have the input's dtype"):
+        F.nll_loss(x, t, weight=Tensor(np.ones(3, np.float32)))
+    for eps in (1.5, -0.1, float("nan")):
+        with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
+            F.cross_entropy(x, t, label_smoothing=eps)
+    with pytest.raises(TypeError, match="label_smoothing must be a number"):
+        F.cross_entropy(x, t, label_smoothing=Tensor(np.array(0.1)))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(x, t, reduction="avg", label_smoothing=0.1)
+    # an array weight is a constant in the logits' dtype
+    y = F.cross_entropy(Tensor(np.zeros((2, 3), np.float32)), t, weight=[1, 2, 3])
+    assert y.dtype == np.float32 and np.isclose(y.item(), np.log(3.0))
