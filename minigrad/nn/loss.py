@@ -2,9 +2,10 @@
 :mod:`minigrad.functional` that computes it.
 
 ``reduction`` is ``"mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per
-element or per sample). The options are keyword arguments: PyTorch's positional
-``weight`` (class weights), ``label_smoothing`` and ``pos_weight`` are not offered, as
-the functional losses do not compute them, so passing one raises ``TypeError``.
+element or per sample). As in PyTorch, the class weights ``weight`` of
+:class:`CrossEntropyLoss` and :class:`NLLLoss` may be given first, positionally; the
+other options are keyword arguments. ``pos_weight`` is not offered, as the functional
+loss does not compute it, so passing it raises ``TypeError``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import functional as F
+from ..creation import tensor
 from ..tensor import Tensor
 from .module import Module
 
@@ -26,38 +28,71 @@ class _Loss(Module):
         self.reduction = reduction
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of unnormalised logits against class indices
-    (``torch.nn.CrossEntropyLoss``): loss_n = logsumexp(z_n) - z_n[t_n], targets equal
-    to ``ignore_index`` contributing nothing and not counted by the mean.
+class _WeightedLoss(_Loss):
+    """A loss over class indices with optional class weights, held as the buffer
+    ``weight`` (saved by ``state_dict`` when given, cast by ``to``/``double``/``float``,
+    as PyTorch's)."""
 
-    Shapes: logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``; targets ``()``,
-    ``(N,)`` or ``(N, d1, ...)`` (integers in [0, C)); out ``()``, or the targets'
-    shape with ``reduction="none"``.
-    """
-
-    def __init__(self, *, ignore_index: int = -100, reduction: str = "mean") -> None:
+    def __init__(
+        self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
         super().__init__(reduction=reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            weight = tensor(weight)  # an array keeps its dtype, Python floats the default
+        self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy of unnormalised logits against class indices
+    (``torch.nn.CrossEntropyLoss``), with class weights w (1 when ``weight`` is None)
+    and label smoothing eps (``label_smoothing``, in [0, 1]); p = softmax(z_n):
+
+        loss_n = (1 - eps) (-w_{t_n} log p_{t_n}) + eps / C (-sum_c w_c log p_c),
+
+    targets equal to ``ignore_index`` contributing nothing and not counted by the mean,
+    which divides by the number of rows kept (by the sum of their w_{t_n} with weights).
+    Without either option, loss_n = logsumexp(z_n) - z_n[t_n], one primitive node.
+
+    Shapes: logits ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``; targets ``()``,
+    ``(N,)`` or ``(N, d1, ...)`` (integers in [0, C)); weight ``(C,)``, a Tensor of the
+    logits' dtype or an array; out ``()``, or the targets' shape with ``reduction="none"``.
+    """
+
+    def __init__(
+        self,
+        weight: Any = None,
+        *,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
+        super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
+        F._smoothing(label_smoothing)
+        self.label_smoothing = label_smoothing
+
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.ignore_index, self.reduction)
+        return F.cross_entropy(
+            input,
+            target,
+            self.ignore_index,
+            self.reduction,
+            weight=self.weight,
+            label_smoothing=self.label_smoothing,
+        )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of class indices under log-probabilities
-    (``torch.nn.NLLLoss``): loss_n = -x_n[t_n]; put a :class:`LogSoftmax` before it (or
-    use :class:`CrossEntropyLoss` on the logits).
+    (``torch.nn.NLLLoss``): loss_n = -w_{t_n} x_n[t_n], w the class weights (1 when
+    ``weight`` is None); the mean divides by the sum of w_{t_n} over the rows kept. Put
+    a :class:`LogSoftmax` before it (or use :class:`CrossEntropyLoss` on the logits).
 
     Shapes: as :class:`CrossEntropyLoss`.
     """
 
-    def __init__(self, *, ignore_index: int = -100, reduction: str = "mean") -> None:
-        super().__init__(reduction=reduction)
-        self.ignore_index = ignore_index
-
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.ignore_index, self.reduction, weight=self.weight)
 
 
 class MSELoss(_Loss):

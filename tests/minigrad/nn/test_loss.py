@@ -16,18 +16,36 @@ LOGITS = R.standard_normal((6, 4, 3)) * 3
 CLASSES = np.array([[0, 3, 1], [2, 2, 0], [-1, 1, 3], [3, 0, -1], [1, 1, 2], [0, 2, 3]])
 REAL = R.standard_normal((6, 4, 3))
 PROBS = R.uniform(size=(6, 4, 3))
+WEIGHT = R.uniform(0.2, 2.0, 4)  # class weights
 
 # (module's name, its keyword arguments, functional loss, input, target)
 CASES = [
     ("CrossEntropyLoss", {}, F.cross_entropy, LOGITS, np.abs(CLASSES)),
     ("CrossEntropyLoss", {"ignore_index": -1}, F.cross_entropy, LOGITS, CLASSES),
     ("CrossEntropyLoss", {}, F.cross_entropy, LOGITS[:, :, 0], CLASSES[:, 0] % 4),
+    ("CrossEntropyLoss", {"weight": WEIGHT}, F.cross_entropy, LOGITS, np.abs(CLASSES)),
+    ("CrossEntropyLoss", {"label_smoothing": 0.1}, F.cross_entropy, LOGITS, np.abs(CLASSES)),
+    (
+        "CrossEntropyLoss",
+        {"weight": WEIGHT, "ignore_index": -1, "label_smoothing": 0.2},
+        F.cross_entropy,
+        LOGITS,
+        CLASSES,
+    ),
+    (
+        "CrossEntropyLoss",
+        {"weight": WEIGHT, "label_smoothing": 0.3},
+        F.cross_entropy,
+        LOGITS[:, :, 0],
+        CLASSES[:, 0] % 4,
+    ),
     ("NLLLoss", {}, F.nll_loss, LOGITS, np.abs(CLASSES)),
     ("NLLLoss", {"ignore_index": -1}, F.nll_loss, LOGITS, CLASSES),
+    ("NLLLoss", {"weight": WEIGHT, "ignore_index": -1}, F.nll_loss, LOGITS, CLASSES),
     ("MSELoss", {}, F.mse_loss, LOGITS, REAL),
     ("BCEWithLogitsLoss", {}, F.binary_cross_entropy_with_logits, LOGITS, PROBS),
 ]
-IDS = [f"{name}{kw or ''}-{x.ndim}d" for name, kw, _, x, _ in CASES]
+IDS = [f"{name}{sorted(kw) if kw else ''}-{x.ndim}d" for name, kw, _, x, _ in CASES]
 
 
 def _value_and_grad(fn, x: np.ndarray, target: np.ndarray):
@@ -52,7 +70,8 @@ def test_module_is_its_functional_loss(name, kw, fn, x, target, reduction):
 @pytest.mark.parametrize(("name", "kw", "_fn", "x", "target"), CASES, ids=IDS)
 def test_module_matches_torch(name, kw, _fn, x, target, reduction):
     torch = pytest.importorskip("torch")
-    theirs = getattr(torch.nn, name)(**kw, reduction=reduction)
+    their_kw = {k: torch.tensor(v) if k == "weight" else v for k, v in kw.items()}
+    theirs = getattr(torch.nn, name)(**their_kw, reduction=reduction)
     ours = getattr(nn, name)(**kw, reduction=reduction)
     assert repr(ours) == repr(theirs) == f"{name}()"
     t = torch.tensor(x, requires_grad=True)
@@ -64,17 +83,41 @@ def test_module_matches_torch(name, kw, _fn, x, target, reduction):
 
 
 def test_options_are_kept_and_unoffered_ones_refused():
-    loss = nn.CrossEntropyLoss(ignore_index=-1, reduction="sum")
-    assert (loss.ignore_index, loss.reduction) == (-1, "sum")
+    loss = nn.CrossEntropyLoss(ignore_index=-1, reduction="sum", label_smoothing=0.25)
+    assert (loss.ignore_index, loss.reduction, loss.label_smoothing) == (-1, "sum", 0.25)
     assert nn.MSELoss().reduction == "mean" and nn.NLLLoss().ignore_index == -100
-    with pytest.raises(TypeError, match="weight"):
-        nn.CrossEntropyLoss(weight=np.ones(3))
-    with pytest.raises(TypeError, match="label_smoothing"):
-        nn.CrossEntropyLoss(label_smoothing=0.1)
+    assert nn.CrossEntropyLoss().weight is None and nn.CrossEntropyLoss().label_smoothing == 0.0
+    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\]"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)  # refused where it is given
     with pytest.raises(TypeError, match="pos_weight"):
         nn.BCEWithLogitsLoss(pos_weight=np.ones(3))
     with pytest.raises(TypeError, match="positional"):
-        nn.NLLLoss(np.ones(3))  # PyTorch's first positional is weight: not taken silently
+        nn.NLLLoss(np.ones(3), -1)  # weight first, as PyTorch; the rest by keyword
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\) must hold one weight per"):
+        nn.NLLLoss(np.ones(3))(minigrad.zeros((2, 4), dtype=np.float64), np.array([0, 1]))
+
+
+def test_class_weights_are_a_buffer_as_pytorch():
+    """Given positionally or by name, the weight is the buffer ``weight``: in
+    ``state_dict`` (not when None), loaded back, cast by ``double``; a Tensor is kept as
+    given, so one that requires grad gets its gradient."""
+    loss = nn.NLLLoss(np.array([1.0, 2.0, 3.0], np.float32))
+    assert loss.weight.dtype == np.float32 and "weight" not in dict(loss.named_parameters())
+    np.testing.assert_array_equal(loss.state_dict()["weight"], [1, 2, 3])
+    assert nn.CrossEntropyLoss().state_dict() == {} and list(nn.NLLLoss().buffers()) == []
+    loss.load_state_dict({"weight": np.array([3.0, 2.0, 1.0], np.float32)})
+    assert loss.double().weight.dtype == np.float64
+    np.testing.assert_array_equal(loss.weight.data, [3, 2, 1])
+    w = minigrad.tensor(WEIGHT, requires_grad=True)
+    loss = nn.CrossEntropyLoss(w, label_smoothing=0.1)
+    assert loss.weight is w
+    loss(minigrad.tensor(LOGITS), np.abs(CLASSES)).backward()
+    grad = w.grad
+    w.grad = None
+    F.cross_entropy(
+        minigrad.tensor(LOGITS), np.abs(CLASSES), weight=w, label_smoothing=0.1
+    ).backward()
+    np.testing.assert_array_equal(grad, w.grad)
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.MSELoss(reduction="avg")(minigrad.zeros(2), np.zeros(2))
 
