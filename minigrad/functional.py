@@ -308,6 +308,11 @@ def _picks(shape: tuple[int, ...], t: np.ndarray, ignore_index: int) -> tuple[np
     return np.where(keep, flat, 0), keep
 
 
+def _column(keep: Any) -> Any:
+    """The mask of kept rows (M,) as a column (M, 1)."""
+    return ops.reshape(keep, (-1, 1)) if isinstance(keep, Tensor) else keep[:, None]
+
+
 def _kept(rows: Tensor, keep: Any) -> Tensor:
     """``rows`` (M,), 0 on the rows that do not count."""
     return rows if keep is None else ops.where(keep, rows, 0.0)
@@ -318,12 +323,21 @@ def _mean(total: Tensor, keep: Any, w_picked: Tensor | None, n_rows: int) -> Ten
     their weights' sum w_{t_n} with class weights (``w_picked``, 0 on ignored rows),
     else by their number (NaN when none counts, the mean of nothing)."""
     if w_picked is not None:
-        return ops.div(total, ops.sum(w_picked))
+        # No row kept (or their weights all 0) gives 0 / 0: the divisor is made NaN
+        # instead, so the mean is NaN and its gradients 0, as PyTorch's, with no NumPy
+        # "invalid value" warning.
+        divisor = ops.sum(w_picked)
+        none = derived("nll_no_weight", _is_zero, divisor)
+        return ops.div(total, ops.where(none, np.nan, divisor))
     if isinstance(keep, Tensor):
         scale = derived("nll_mean", lambda k: _inverse_count(k, total.dtype), keep)
         return ops.mul(total, scale)
     count = n_rows if keep is None else int(keep.sum())
     return ops.mul(total, _inverse(count, total.dtype))
+
+
+def _is_zero(a: np.ndarray) -> np.ndarray:
+    return a == 0
 
 
 def _inverse_count(keep: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -437,6 +451,10 @@ def _weighted_cross_entropy(
         return nll
     shape, pick, keep = _target_picks("cross_entropy", logits.shape, targets, ignore_index)
     rows = _classes_last(lp)
+    if keep is not None and w is not None:
+        # An ignored row's log-probabilities leave the weight's gradient too: one of
+        # -inf (a masked class) would make it 0 * -inf = NaN.
+        rows = ops.where(_column(keep), rows, 0.0)
     smooth = _kept(ops.neg(ops.sum(rows if w is None else ops.mul(rows, w), 1)), keep)
     if reduction == "none":
         smooth = ops.reshape(smooth, shape)

@@ -550,3 +550,33 @@ def test_class_weights_and_label_smoothing_are_checked():
     # an array weight is a constant in the logits' dtype
     y = F.cross_entropy(Tensor(np.zeros((2, 3), np.float32)), t, weight=[1, 2, 3])
     assert y.dtype == np.float32 and np.isclose(y.item(), np.log(3.0))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+@pytest.mark.parametrize("targets", [[-100, -100, -100], [0, -100, 2]], ids=["none-kept", "some"])
+def test_weighted_cross_entropy_over_ignored_rows_warns_nothing_and_matches_torch(targets, eps):
+    """Every row ignored: the weighted mean is NaN with zero gradients (0 / 0 computed
+    as PyTorch's, without NumPy's warning); an ignored row holding a -inf logit leaves
+    the weight's gradient finite."""
+    torch = pytest.importorskip("torch")
+    x = np.array([[0.5, 1.0, -1.0], [-np.inf, 0.0, 1.0], [1.0, 2.0, 3.0]])
+    t, w = np.array(targets), np.array([1.0, 2.0, 3.0])
+    xt = torch.tensor(x, requires_grad=True)
+    kw = {"label_smoothing": eps}
+    want = torch.nn.functional.cross_entropy(xt, torch.tensor(t), weight=torch.tensor(w), **kw)
+    want.backward()
+    z, wm = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = F.cross_entropy(z, t, weight=wm, **kw)
+        got.backward()
+    np.testing.assert_allclose(got.data, want.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert np.isfinite(wm.grad).all()
+    if t[0] == -100 and t[2] == -100:
+        np.testing.assert_array_equal(wm.grad, 0.0)
+    else:  # the ignored row (the one with -inf) changes nothing
+        z2, w2 = Tensor(x[[0, 2]], requires_grad=True), Tensor(w, requires_grad=True)
+        F.cross_entropy(z2, t[[0, 2]], weight=w2, **kw).backward()
+        np.testing.assert_allclose(wm.grad, w2.grad, rtol=1e-12)
