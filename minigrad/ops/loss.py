@@ -69,6 +69,13 @@ def counted_targets(
     if unsigned is not None and flat.size and type(ignore_index) is int:
         if not 0 <= ignore_index < n_classes and _max(flat.view(unsigned)) < n_classes:
             return t, flat, None
+    if not isinstance(ignore_index, int | np.integer) or isinstance(ignore_index, bool):
+        # PyTorch's third positional argument is the class weights: given here, an array
+        # would be compared with the targets element by element.
+        raise TypeError(
+            f"{who}: ignore_index must be an integer, got {type(ignore_index).__name__} "
+            "(class weights are passed as weight=...)"
+        )
     keep = flat != ignore_index
     bad = keep & ((flat < 0) | (flat >= n_classes))
     if bad.any():

@@ -580,3 +580,13 @@ def test_weighted_cross_entropy_over_ignored_rows_warns_nothing_and_matches_torc
         z2, w2 = Tensor(x[[0, 2]], requires_grad=True), Tensor(w, requires_grad=True)
         F.cross_entropy(z2, t[[0, 2]], weight=w2, **kw).backward()
         np.testing.assert_allclose(wm.grad, w2.grad, rtol=1e-12)
+
+
+def test_class_weights_given_where_pytorch_puts_them_are_refused():
+    # F.cross_entropy(x, t, w) is PyTorch's weighted loss; here the third positional
+    # argument is ignore_index, and an array there compared element by element.
+    x, t = Tensor(np.zeros((3, 3))), np.array([0, 1, 2])
+    w = np.array([1.0, 2.0, 1.0])
+    for loss in (F.cross_entropy, lambda *a: F.nll_loss(F.log_softmax(a[0], dim=1), *a[1:])):
+        with pytest.raises(TypeError, match=r"ignore_index must be an integer.*weight="):
+            loss(x, t, w)

@@ -102,6 +102,10 @@ def test_extreme_logits_stay_finite(dtype):
         (np.zeros((2, 3)), np.array([0, 1, 2]), {}, ValueError, r"targets of shape \(2,\)"),
         (np.zeros((2, 3)), np.array([0, 1]), {"reduction": "avg"}, ValueError, "reduction"),
         (np.zeros((2, 3, 4)), np.zeros((2, 4), int), {}, ValueError, r"\(C,\) or \(N, C\)"),
+        # PyTorch's third positional argument (class weights) given as ignore_index
+        (np.zeros((3, 3)), np.array([0, 1, 2]), {"ignore_index": np.array([1.0, 2.0, 1.0])},
+         TypeError, "ignore_index must be an integer, got ndarray"),
+        (np.zeros((2, 3)), np.array([0, 1]), {"ignore_index": 1.0}, TypeError, "got float"),
     ],
 )  # fmt: skip
 def test_errors_name_the_problem(z, t, kw, err, match):
