@@ -24,7 +24,9 @@ API = Path(__file__).resolve().parent / "api.md"
 # (module, one-line description); each module's __all__ is documented in this order.
 MODULES = [
     ("minigrad", "the Tensor, factories, grad modes, scopes and top-level ops"),
-    ("minigrad.functional", "composites: softmax family, losses, dropout"),
+    ("minigrad.functional", "composites where torch.nn.functional has them"),
+    ("minigrad.softmax", "the softmax family: logsumexp, log_softmax, softmax"),
+    ("minigrad.losses", "the losses: nll, cross-entropy, MSE, binary cross-entropy"),
     ("minigrad.ops", "the primitive ops (each with its vjp)"),
     ("minigrad.ops.registry", "the op table: how an op defines and registers itself"),
     ("minigrad.func", "function transforms: vjp, jvp, grad, jacrev, jacfwd, hessian, hvp"),

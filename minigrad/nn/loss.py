@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import functional as F
 from ..creation import tensor
+from ..losses import checked_smoothing
 from ..tensor import Tensor
 from .module import Module
 
@@ -68,7 +69,7 @@ class CrossEntropyLoss(_WeightedLoss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(weight, ignore_index=ignore_index, reduction=reduction)
-        F._smoothing(label_smoothing)
+        checked_smoothing(label_smoothing)
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
