@@ -57,7 +57,7 @@ def test_repr_reads_like_pytorch():
     assert repr(d) == (
         "ModuleDict(\n"
         "  (enc): Linear(in_features=2, out_features=3, bias=True)\n"
-        "  (drop): Dropout(p=0.5)\n"
+        "  (drop): Dropout(p=0.5, inplace=False)\n"
         ")"
     )
 

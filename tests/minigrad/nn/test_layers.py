@@ -104,9 +104,22 @@ def test_dropout_train_scales_and_eval_is_identity():
     assert kept.mean() == pytest.approx(0.75, abs=0.01)
     drop.eval()
     assert drop(x) is x
-    assert repr(drop) == "Dropout(p=0.25)"
+    assert repr(drop) == "Dropout(p=0.25, inplace=False)"
     with pytest.raises(ValueError, match="p must be in"):
         nn.Dropout(1.5)
+
+
+def test_dropout_takes_pytorchs_arguments():
+    # torch.nn.Dropout(p, inplace): the second positional argument is inplace, not the
+    # generator, which is a keyword.
+    assert nn.Dropout(0.1, False).inplace is False
+    with pytest.raises(ValueError, match="Dropout: inplace=True is not supported"):
+        nn.Dropout(0.1, True)
+    gen = np.random.default_rng(0)
+    drop = nn.Dropout(0.5, generator=gen)
+    assert drop.generator is gen
+    with pytest.raises(TypeError):
+        nn.Dropout(0.5, False, gen)
 
 
 def test_sequential_and_module_list():
@@ -123,7 +136,7 @@ def test_sequential_and_module_list():
     assert repr(seq) == (
         "Sequential(\n"
         "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
-        "  (1): Dropout(p=0.5)\n"
+        "  (1): Dropout(p=0.5, inplace=False)\n"
         "  (2): Linear(in_features=3, out_features=1, bias=True)\n"
         ")"
     )

@@ -158,7 +158,7 @@ def test_repr_reads_like_pytorch():
     assert repr(Net()) == (
         "Net(\n"
         "  (enc): Linear(in_features=3, out_features=4, bias=True)\n"
-        "  (drop): Dropout(p=0.5)\n"
+        "  (drop): Dropout(p=0.5, inplace=False)\n"
         "  (blocks): ModuleList(\n"
         "    (0): Linear(in_features=4, out_features=4, bias=True)\n"
         "    (1): Linear(in_features=4, out_features=2, bias=True)\n"
