@@ -144,20 +144,28 @@ def to_tensor(x: Any, like: Tensor | None = None, op: str = "op") -> Tensor:
                 ) from None
         return Tensor._wrap(np.asarray(x))
     if isinstance(x, (bool, int, float, np.ndarray, np.generic, list, tuple)):
-        return Tensor._wrap(as_array(x))
+        try:
+            return Tensor._wrap(as_array(x))
+        except TypeError as e:  # a list holding text or objects
+            raise TypeError(f"{op}: {e}") from None
     raise TypeError(f"{op}: unsupported operand of type {type(x).__name__}")
 
 
 def binary_operands(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors; a Python number takes the other operand's dtype, and
     so does an integer or boolean operand of a floating-point one (as PyTorch:
-    float32 * int64 is float32)."""
+    float32 * int64 is float32). Neither a Tensor: both array-likes (lists, arrays,
+    numbers) made tensors, as NumPy's functions take them."""
     if isinstance(a, Tensor):
         b = b if isinstance(b, Tensor) else to_tensor(b, a, op)
     elif isinstance(b, Tensor):
         a = to_tensor(a, b, op)
+    elif isinstance(a, (bool, int, float)):
+        b = to_tensor(b, None, op)
+        a = to_tensor(a, b, op)
     else:
-        raise TypeError(f"{op}: needs a Tensor operand")
+        a = to_tensor(a, None, op)
+        b = to_tensor(b, a, op)
     if a.data.dtype is not b.data.dtype:
         return float_wins(a, b)
     return a, b

@@ -121,11 +121,16 @@ def lerp(start: Any, end: Any, weight: Any) -> Tensor:
 
 
 def _operands(start: Any, end: Any, weight: Any) -> tuple[Tensor, Tensor, Tensor]:
-    """All three as tensors: numbers take the dtype of the first tensor among them."""
-    like = next((x for x in (start, end, weight) if isinstance(x, Tensor)), None)
+    """All three as tensors: lists and arrays as they are, then numbers take the dtype
+    of the first tensor among them."""
+    ts = [
+        x if isinstance(x, Tensor | bool | int | float) else to_tensor(x, None, "lerp")
+        for x in (start, end, weight)
+    ]
+    like = next((x for x in ts if isinstance(x, Tensor)), None)
     if like is None:
         raise TypeError("lerp: needs a Tensor operand")
-    return tuple(to_tensor(x, like, "lerp") for x in (start, end, weight))  # type: ignore[return-value]
+    return tuple(to_tensor(x, like, "lerp") for x in ts)  # type: ignore[return-value]
 
 
 def _one_dtype(start: Tensor, end: Tensor, weight: Tensor) -> tuple[Tensor, Tensor, Tensor]:

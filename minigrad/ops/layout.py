@@ -21,6 +21,7 @@ from ..tensor import Tensor
 from .core import to_tensor
 from .indexing import getitem
 from .joins import concatenate
+from .operands import _as_tensors
 from .reduce import sum
 from .registry import composite, names
 from .select import where
@@ -309,7 +310,7 @@ def atleast_3d(*tensors: Any) -> Any:
 def _listed(tensors: Any, op: str) -> list:
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError(f"{op}: needs a non-empty sequence of tensors")
-    return list(tensors)
+    return list(_as_tensors(tensors, op))
 
 
 @composite(top_level=True)

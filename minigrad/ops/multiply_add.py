@@ -118,11 +118,16 @@ def _number(value: Any) -> int | float:
 
 
 def _operands(input: Any, tensor1: Any, tensor2: Any) -> tuple[Tensor, Tensor, Tensor]:
-    """All three as tensors: numbers take the dtype of the first tensor among them."""
-    like = next((x for x in (input, tensor1, tensor2) if isinstance(x, Tensor)), None)
+    """All three as tensors: lists and arrays as they are, then numbers take the dtype
+    of the first tensor among them."""
+    ts = [
+        x if isinstance(x, Tensor | bool | int | float) else to_tensor(x, None, "addcmul")
+        for x in (input, tensor1, tensor2)
+    ]
+    like = next((x for x in ts if isinstance(x, Tensor)), None)
     if like is None:
         raise TypeError("addcmul: needs a Tensor operand")
-    return tuple(to_tensor(x, like, "addcmul") for x in (input, tensor1, tensor2))  # type: ignore[return-value]
+    return tuple(to_tensor(x, like, "addcmul") for x in ts)  # type: ignore[return-value]
 
 
 def _one_dtype(input: Tensor, t1: Tensor, t2: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -96,6 +96,8 @@ remainder = define_binary(
 def mod(a: Any, b: Any) -> Tensor:
     """NumPy's other name for :func:`remainder`: a - floor(a / b) b, with the sign of b.
     vjp: (g, -g floor(a / b)) (remainder's)."""
+    if type(a) is not Tensor or type(b) is not Tensor:
+        a, b = binary_operands(a, b, "mod")
     return remainder(a, b)
 
 

@@ -55,7 +55,9 @@ def test_python_numbers_take_the_tensor_dtype():
     assert a is x and b.dtype == np.float32
     a, b = binary_operands(3, x, "add")
     assert a.dtype == np.float32 and b is x
-    with pytest.raises(TypeError, match="add: needs a Tensor operand"):
-        binary_operands(1.0, 2.0, "add")
+    a, b = binary_operands(1.0, [2, 3], "add")  # no Tensor: both made tensors, as NumPy
+    assert a.dtype == b.dtype == minigrad.get_default_dtype()
+    a, b = binary_operands(np.arange(2), 2, "add")
+    assert a.dtype == b.dtype == np.arange(2).dtype
     with pytest.raises(TypeError, match="mul: unsupported operand of type dict"):
         ops.mul(x, {})
