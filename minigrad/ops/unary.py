@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import floating, record
+from .core import floating, record, to_tensor
 from .registry import names, primitive
 
 
@@ -30,6 +30,8 @@ def _neg_jvp(dx: tuple, y: np.ndarray) -> np.ndarray:
 @primitive(_neg_vjp, jvp=_neg_jvp, tensor_vjp=_neg_vjp, methods=("__neg__",), top_level=True)
 def neg(a: Tensor) -> Tensor:
     """-a. vjp: -g."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "neg")
     return record("neg", -a.data, (a,), _neg_vjp)
 
 
@@ -52,6 +54,8 @@ def _exp_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def exp(a: Tensor) -> Tensor:
     """e^a. vjp: g e^a (the output is saved)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "exp")
     a = floating(a)
     with np.errstate(over="ignore"):
         out = np.exp(a.data)
@@ -73,6 +77,8 @@ def _log_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 )
 def log(a: Tensor) -> Tensor:
     """ln a (log 0 = -inf without a warning). vjp: g / a."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "log")
     a = floating(a)
     x = a.data
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -100,6 +106,8 @@ def _sqrt_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def sqrt(a: Tensor) -> Tensor:
     """sqrt(a). vjp: g / (2 sqrt(a))."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "sqrt")
     a = floating(a)
     out = np.sqrt(a.data)
     return record("sqrt", out, (a,), _sqrt_vjp, out)
@@ -117,6 +125,8 @@ def _abs_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 @primitive(_abs_vjp, jvp=_abs_jvp, tensor_vjp=_abs_vjp, methods=("abs", "__abs__"), top_level=True)
 def abs(a: Tensor) -> Tensor:
     """|a|. vjp: g sign(a) (0 at 0)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "abs")
     x = a.data
     return record("abs", np.abs(x), (a,), _abs_vjp, x)
 
@@ -155,8 +165,8 @@ def _tanh_jvp(dx: tuple, y: np.ndarray, out: np.ndarray) -> np.ndarray:
 )
 def tanh(a: Tensor) -> Tensor:
     """tanh(a). vjp: g (1 - tanh(a)^2), from the saved output."""
-    if a.data.dtype.kind != "f":  # (tested here: a call less per recurrent step)
-        a = floating(a)
+    if type(a) is not Tensor or a.data.dtype.kind != "f":  # (tested here: a call less per step)
+        a = floating(to_tensor(a, None, "tanh"))
     out = np.tanh(a.data)
     return record("tanh", out, (a,), _tanh_vjp, out)
 
@@ -196,8 +206,8 @@ def sigmoid(a: Tensor) -> Tensor:
     tails it rounds to exactly 0 or 1 where 1 / (1 + e^-a) would keep a tiny value:
     take logs through ``functional.binary_cross_entropy_with_logits`` or ``softplus``.
     """
-    if a.data.dtype.kind != "f":  # (tested here: a call less per gate)
-        a = floating(a)
+    if type(a) is not Tensor or a.data.dtype.kind != "f":  # (tested here: a call less per gate)
+        a = floating(to_tensor(a, None, "sigmoid"))
     out = np.tanh(a.data * 0.5)
     out *= 0.5
     out += 0.5
@@ -229,6 +239,8 @@ def _relu_jvp(dx: tuple, y: np.ndarray, x: np.ndarray) -> np.ndarray:
 @primitive(_relu_vjp, jvp=_relu_jvp, tensor_vjp=_relu_vjp, methods=("relu",), top_level=True)
 def relu(a: Tensor) -> Tensor:
     """max(a, 0). vjp: g where a > 0 or a is NaN, else 0 (0 at the kink, as PyTorch)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "relu")
     x = a.data
     return record("relu", np.maximum(x, 0), (a,), _relu_vjp, x)
 
@@ -282,6 +294,8 @@ def clip(
     """Clamp into [lo, hi] (by keyword also NumPy's ``a_min``/``a_max`` and NumPy's
     and PyTorch's ``min``/``max``). vjp: g inside the interval (bounds included), 0
     outside."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "clip")
     if min is not None or max is not None or a_min is not None or a_max is not None:
         lo = _one_bound(("lo", lo), ("min", min), ("a_min", a_min))
         hi = _one_bound(("hi", hi), ("max", max), ("a_max", a_max))
