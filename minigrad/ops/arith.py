@@ -34,6 +34,8 @@ def diff(a: Tensor, n: int = 1, axis: int = LAST, *, dim: int | None = None) -> 
     """The n-th forward difference along ``axis`` (the last by default; ``dim`` is
     PyTorch's name): a[1:] - a[:-1], n times (a composite of slices). vjp: the adjoint
     differences of g."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "diff")
     if a.ndim == 0:
         raise ValueError("diff: needs at least a 1-d tensor, got a 0-d one")
     axis = axis_index("diff", spelled("diff", "axis", axis, "dim", dim), a.ndim)

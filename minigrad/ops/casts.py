@@ -65,6 +65,8 @@ def cast(a: Tensor, dtype: Any) -> Tensor:
     A cast to an integer or boolean dtype (``t.long()``, ``t.int()``, ``t.bool()``)
     gives a tensor without history, as PyTorch: indices and masks carry no gradient.
     """
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "cast")
     d = np.dtype(dtype)
     if d.kind != "f":
         if d.kind not in "biu":
@@ -151,6 +153,8 @@ def _names_device(x: Any) -> bool:
 def type_as(a: Tensor, other: Any) -> Tensor:
     """``a`` as ``other``'s dtype (a tensor or an array), as PyTorch's ``Tensor.type_as``:
     ``a`` itself when the dtypes agree. vjp: g cast back to a's dtype."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "type_as")
     dtype = getattr(other, "dtype", None)
     if dtype is None:
         raise TypeError(f"type_as: expected a tensor or an array, got {type(other).__name__}")

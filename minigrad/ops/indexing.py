@@ -113,6 +113,8 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     The gradient is a :class:`~minigrad.gradients.Scatter`, which the engine adds into
     one buffer per input (integer arrays accumulate repeats).
     """
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "getitem")
     idx, unique = (index, True) if type(index) is int else _index_parts(index)
     try:
         out = a.data[idx]
@@ -185,6 +187,8 @@ def take(a: Tensor, indices: Any, axis: int = FIRST, *, dim: int | None = None) 
     """Gather along ``axis`` by integer ``indices`` (an embedding lookup for axis 0;
     ``dim`` is PyTorch's name). vjp: g scatter-added back to the gathered rows
     (repeats accumulate)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "take")
     axis = axis_index("take", spelled("take", "axis", axis, "dim", dim), a.ndim)
     ids = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if ids.dtype.kind not in "iu":
@@ -268,6 +272,8 @@ def gather(a: Tensor, dim: int, index: Any) -> Tensor:
     axes (NumPy's ``take_along_axis``, without its broadcasting), so its gradient is
     getitem's scatter-add.
     """
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "gather")
     _, _, grid = _positions("gather", a.shape, dim, index)
     return getitem(a, grid)
 

@@ -61,6 +61,8 @@ def flip(
 ) -> Tensor:
     """Reverse the order along ``axis`` (all axes when None; ``dims`` is PyTorch's
     name). vjp: g flipped back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "flip")
     axis = spelled("flip", "axis", axis, "dims", dims)
     return _gather(a, lambda p: np.flip(p, axis))
 
@@ -68,12 +70,16 @@ def flip(
 @composite(methods=("flipud",), top_level=True)
 def flipud(a: Tensor) -> Tensor:
     """Reverse along axis 0. vjp: g flipped back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "flipud")
     return _gather(a, np.flipud)
 
 
 @composite(methods=("fliplr",), top_level=True)
 def fliplr(a: Tensor) -> Tensor:
     """Reverse along axis 1. vjp: g flipped back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "fliplr")
     return _gather(a, np.fliplr)
 
 
@@ -83,6 +89,8 @@ def rot90(
 ) -> Tensor:
     """Rotate by 90 degrees k times in the plane ``axes`` ((0, 1) when not given;
     ``dims`` is PyTorch's name). vjp: g rotated back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "rot90")
     axes = spelled("rot90", "axes", axes, "dims", dims, (0, 1))
     if not isinstance(axes, (tuple, list)) or len(axes) != 2:
         raise ValueError(f"rot90: axes must be two axes (the plane), got {axes!r}")
@@ -103,6 +111,8 @@ def roll(
 ) -> Tensor:
     """Shift cyclically by ``shift`` along ``axis`` (flattened when None; ``shifts`` and
     ``dims`` are PyTorch's names). vjp: g rolled back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "roll")
     shift = spelled("roll", "shift", shift, "shifts", shifts)
     if shift is None:
         raise TypeError("roll: missing the shift (shift= or shifts=)")
@@ -117,6 +127,8 @@ def repeat(
     """Each element repeated ``repeats`` times along ``axis`` (flattened when None;
     NumPy's ``repeat``, PyTorch's ``repeat_interleave``, whose ``dim`` it takes). vjp:
     g summed over the copies."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "repeat")
     axis = spelled("repeat", "axis", axis, "dim", dim)
     return _gather(a, lambda p: np.repeat(p, repeats, axis))
 
@@ -127,6 +139,8 @@ def tile(
 ) -> Tensor:
     """The whole tensor repeated ``reps`` times per axis (PyTorch's ``Tensor.repeat``;
     ``dims`` is ``torch.tile``'s name for reps). vjp: g summed over the tiles."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "tile")
     reps = spelled("tile", "reps", reps, "dims", dims)
     if reps is None:
         raise TypeError("tile: missing the repetitions (reps= or dims=)")
@@ -145,6 +159,8 @@ def diagonal(
 ) -> Tensor:
     """The diagonal of the (axis1, axis2) planes, as a last axis (``dim1``, ``dim2``
     are PyTorch's names). vjp: g on the diagonal, 0 elsewhere."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "diagonal")
     axis1 = spelled("diagonal", "axis1", axis1, "dim1", dim1)
     axis2 = spelled("diagonal", "axis2", axis2, "dim2", dim2)
     return _gather(a, lambda p: np.diagonal(p, offset, axis1, axis2))
@@ -156,6 +172,8 @@ _diagonal = diagonal  # for diag, whose PyTorch argument ``diagonal`` hides the 
 @composite(methods=("trace",), top_level=True)
 def trace(a: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     """Sum of the diagonal: sum(diagonal(a)). vjp: g on the diagonal."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "trace")
     if a.ndim < 2:
         raise ValueError(f"trace: needs at least a 2-d tensor, got shape {a.shape}")
     i, j = axis_index("trace", axis1, a.ndim, "axis1"), axis_index("trace", axis2, a.ndim, "axis2")
@@ -171,6 +189,8 @@ def diag(v: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
     """A 1-d ``v`` on the k-th diagonal of a square matrix, or the k-th diagonal of a
     2-d ``v`` (``diagonal`` is PyTorch's name for k). vjp: the matching diagonal of g
     (or g put on it)."""
+    if type(v) is not Tensor:
+        v = to_tensor(v, None, "diag")
     k = spelled("diag", "k", k, "diagonal", diagonal)
     if v.ndim == 1:
         return _gather(v, lambda p: np.diag(p + 1, k) - 1)
@@ -190,6 +210,8 @@ def _triangle(a: Tensor, keep: np.ndarray, op: str) -> Tensor:
 def tril(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
     """The lower triangle (j <= i + k) of the last two axes, 0 above (``diagonal`` is
     PyTorch's name for k). vjp: g below."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "tril")
     k = spelled("tril", "k", k, "diagonal", diagonal)
     return _triangle(a, np.tril(np.ones(a.shape[-2:], dtype=bool), k), "tril")
 
@@ -198,6 +220,8 @@ def tril(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
 def triu(a: Tensor, k: int = FIRST, *, diagonal: int | None = None) -> Tensor:
     """The upper triangle (j >= i + k) of the last two axes, 0 below (``diagonal`` is
     PyTorch's name for k). vjp: g above."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "triu")
     k = spelled("triu", "k", k, "diagonal", diagonal)
     return _triangle(a, np.triu(np.ones(a.shape[-2:], dtype=bool), k), "triu")
 
@@ -227,6 +251,8 @@ def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any 
     mode "constant" (``constant_values`` in the same three forms, 0 by default), "edge",
     "reflect", "symmetric" or "wrap". vjp: g of the interior, plus the copies' g summed
     onto their sources (0 for constants)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "pad")
     if mode not in PAD_MODES:
         raise ValueError(f"pad: mode {mode!r} is not one of {', '.join(map(repr, PAD_MODES))}")
     widths = _pairs(pad_width, a.shape, "pad_width", integers=True)
@@ -259,6 +285,8 @@ def pad(a: Tensor, pad_width: Any, mode: str = "constant", constant_values: Any 
 def moveaxis(a: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
     """Axes ``source`` moved to ``destination``, the others in order (a transpose).
     vjp: g transposed back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "moveaxis")
     src = _distinct_axes("source", source, a.ndim)
     dst = _distinct_axes("destination", destination, a.ndim)
     if len(src) != len(dst):

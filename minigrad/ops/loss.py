@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .core import record
+from .core import record, to_tensor
 from .elementwise import div, mul, sub
 from .reduce import sum as reduce_sum
 from .registry import names, primitive
@@ -170,6 +170,8 @@ def cross_entropy(
     A target equal to ``ignore_index`` contributes 0 and is not counted by the mean (nan
     when every target is ignored).
     """
+    if type(logits) is not Tensor:
+        logits = to_tensor(logits, None, "cross_entropy")
     if reduction not in REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if logits.ndim not in (1, 2):

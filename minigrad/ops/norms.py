@@ -20,6 +20,7 @@ import numpy as np
 
 from ..axes import axis_args
 from ..tensor import Tensor
+from .core import to_tensor
 from .elementwise import mul, pow
 from .piecewise import sign
 from .reduce import _axes, max, min, sum
@@ -54,6 +55,8 @@ def norm(
     ("nuc") need singular values, which minigrad has no primitive for: they raise
     NotImplementedError (docs/ops.md says why).
     """
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "norm")
     axis, keepdims = axis_args("norm", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "norm")
     if ord is None:

@@ -24,7 +24,7 @@ from ..modes import grad_enabled
 from ..tape import _child_scope, scope, shared_shape
 from ..tensor import Tensor
 from . import core
-from .core import next_seq, record, scope_get
+from .core import next_seq, record, scope_get, to_tensor
 from .indexing import getitem
 from .registry import composite, names
 
@@ -128,6 +128,8 @@ def split(
     one empty piece, and a size of 0 is allowed only there. Sizes are integers (not
     bools). vjp: the pieces' g joined along ``axis`` (each piece is a slice, so backward
     is O(n))."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "split")
     axis = axis_index("split", spelled("split", "axis", axis, "dim", dim), a.ndim)
     n = a.shape[axis]
     if _is_int(size_or_sections):
@@ -188,6 +190,8 @@ def chunk(a: Tensor, chunks: int, axis: int = FIRST, *, dim: int | None = None) 
     """Split into ``chunks`` nearly equal pieces of ceil(n / chunks) along ``axis``
     (``dim`` is PyTorch's name), as ``torch.chunk`` (so there may be fewer pieces; an
     empty axis gives ``chunks`` empty pieces). vjp: the pieces' g joined along ``axis``."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "chunk")
     axis = axis_index("chunk", spelled("chunk", "axis", axis, "dim", dim), a.ndim)
     if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool):
         raise TypeError(f"chunk: chunks must be an integer, got {chunks!r}")
@@ -204,6 +208,8 @@ def unbind(a: Tensor, axis: int = FIRST, *, dim: int | None = None) -> list[Tens
     """The slices along ``axis`` (``dim`` is PyTorch's name) with that axis removed
     (e.g. the T steps of a (T, N, H) sequence). vjp: the slices' g stacked along
     ``axis`` (each is an integer index, so backward is O(T) in total)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "unbind")
     axis = axis_index("unbind", spelled("unbind", "axis", axis, "dim", dim), a.ndim)
     n = a.shape[axis]
     return slices(a, range(n) if axis == 0 else _unbind_indices(axis, n))

@@ -13,7 +13,7 @@ import numpy as np
 from ..axes import axis_args
 from ..axes import reduced_axes as _axes
 from ..tensor import Tensor
-from .core import record
+from .core import record, to_tensor
 from .elementwise import mul
 from .registry import composite, names, primitive
 from .shape import broadcast_to, reshape
@@ -60,6 +60,8 @@ def sum(
 ) -> Tensor:
     """Sum over ``axis`` (all axes when None; ``dim``/``keepdim`` are PyTorch's names).
     vjp: g broadcast back over the summed axes (a view)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "sum")
     if dim is not None or keepdim is not None:
         axis, keepdims = axis_args("sum", axis, keepdims, dim, keepdim)
     keepdims = bool(keepdims)
@@ -80,6 +82,8 @@ def mean(
     """Mean over ``axis``: a sum times 1/count (a composite). vjp: g / count broadcast
     back over the reduced axes. The mean over an empty axis is nan, as in NumPy and
     PyTorch."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "mean")
     axis, keepdims = axis_args("mean", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "mean")
     count = int(np.prod([a.shape[i] for i in axes])) if axes else 1
@@ -147,6 +151,8 @@ def max(
     """Maximum over ``axis``: the values only, as NumPy (PyTorch's ``x.max(dim)`` also
     returns the indices; use ``x.argmax(dim)``). vjp: g to the arg-max (split evenly
     among ties)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "max")
     if dim is not None or keepdim is not None:
         axis, keepdims = axis_args("max", axis, keepdims, dim, keepdim)
     return _extreme("max", "max", a, axis, keepdims)
@@ -170,6 +176,8 @@ def min(
     """Minimum over ``axis``: the values only, as NumPy (PyTorch's ``x.min(dim)`` also
     returns the indices; use ``x.argmin(dim)``). vjp: g to the arg-min (split evenly
     among ties)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "min")
     if dim is not None or keepdim is not None:
         axis, keepdims = axis_args("min", axis, keepdims, dim, keepdim)
     return _extreme("min", "min", a, axis, keepdims)

@@ -18,7 +18,7 @@ import numpy as np
 from ..axes import axis_index, reduced_axes, spelled
 from ..gradients import KEEPS_NOTHING, TAKES_LAZY, Pending, Pieces, Scatter, settle
 from ..tensor import Tensor
-from .core import record, unbroadcast
+from .core import record, to_tensor, unbroadcast
 from .registry import composite, names, primitive, shape_args, varargs
 from .tangents import lift
 
@@ -131,6 +131,8 @@ def _reshape_jvp(dx: tuple, y: np.ndarray, old: tuple) -> np.ndarray:
 )
 def reshape(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Same data in a new shape (a view when NumPy can). vjp: g in the old shape."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "reshape")
     x = a.data
     try:
         out = x.reshape(shape if type(shape) is tuple else tuple(shape))
@@ -178,6 +180,8 @@ def _transpose_jvp(dx: tuple, y: np.ndarray, inverse: tuple) -> np.ndarray:
 )
 def transpose(a: Tensor, axes: Sequence[int] | None = None) -> Tensor:
     """Permute axes (reverse them by default), as a view. vjp: the inverse permutation."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "transpose")
     x = a.data
     n = x.ndim
     if axes is None:
@@ -200,6 +204,8 @@ _SWAP = (1, 0)
 @composite(methods=("swapaxes",), top_level=True)
 def swapaxes(a: Tensor, a1: int, a2: int) -> Tensor:
     """Exchange two axes (a transpose). vjp: g with the two axes exchanged back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "swapaxes")
     a1 = axis_index("swapaxes", a1, a.ndim, "first axis")
     a2 = axis_index("swapaxes", a2, a.ndim, "second axis")
     axes = list(range(a.ndim))
@@ -252,6 +258,8 @@ def _expand(fn: Any) -> Any:
 )
 def broadcast_to(a: Tensor, shape: Sequence[int]) -> Tensor:
     """Broadcast to ``shape`` (a read-only view). vjp: unbroadcast."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "broadcast_to")
     shape = tuple(shape)
     try:
         out = np.broadcast_to(a.data, shape)
@@ -266,6 +274,8 @@ def squeeze(
 ) -> Tensor:
     """Drop size-1 axes (all, or the given ones; ``dim`` is PyTorch's name): a reshape.
     vjp: g reshaped back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "squeeze")
     axis = spelled("squeeze", "axis", axis, "dim", dim)
     if axis is None:
         shape = tuple(n for n in a.shape if n != 1)
@@ -282,6 +292,8 @@ def squeeze(
 def unsqueeze(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Insert a size-1 axis at ``axis`` (``dim`` is PyTorch's name): a reshape. vjp: g
     reshaped back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "unsqueeze")
     axis = spelled("unsqueeze", "axis", axis, "dim", dim)
     if axis is None:
         raise TypeError("unsqueeze: missing the axis (axis= or dim=) where to insert")

@@ -23,7 +23,7 @@ import numpy as np
 from ..axes import LAST, axis_args, axis_index, one_axis, spelled
 from ..logic import stable_order
 from ..tensor import Tensor
-from .core import record
+from .core import record, to_tensor
 from .elementwise import div, mul, pow, sub
 from .indexing import getitem
 from .reduce import _axes, mean, sum
@@ -102,6 +102,8 @@ def prod(
 ) -> Tensor:
     """Product over ``axis``. vjp: g times the product of the other elements (exact
     with zeros: no division)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "prod")
     axis, keepdims = axis_args("prod", axis, keepdims, dim, keepdim)
     axes = _axes(axis, a.ndim, "prod")
     x = a.data
@@ -138,6 +140,8 @@ def _one_axis(op: str, a: Tensor, axis: int | None) -> tuple[Tensor, int]:
 def cumsum(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Running sum along ``axis`` (flattened when None). vjp: the reversed running
     sum of g."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "cumsum")
     a, ax = _one_axis("cumsum", a, one_axis("cumsum", axis, dim))
     return record("cumsum", np.cumsum(a.data, ax), (a,), _cumsum_vjp, ax)
 
@@ -147,6 +151,8 @@ def cumprod(a: Tensor, axis: int | None = None, *, dim: int | None = None) -> Te
     """Running product along ``axis`` (a composite): out_j = prod of the rows of an
     (n, n) stack holding x_0..x_j and ones, so zeros are exact. vjp: from ``prod``.
     Costs n^2 per group."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "cumprod")
     a, ax = _one_axis("cumprod", a, one_axis("cumprod", axis, dim))
     perm, inverse = _to_end(a.shape, (ax,))
     n = a.shape[ax]
@@ -168,6 +174,8 @@ def sort(a: Tensor, axis: int | None = LAST, *, dim: int | None = None) -> Tenso
     """Sorted along ``axis`` (the last by default; flattened when None; ``dim`` is
     PyTorch's name). A composite: a gather at the stable argsort. vjp: g scattered back
     to the sorted elements' places."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "sort")
     a, ax = _one_axis("sort", a, spelled("sort", "axis", axis, "dim", dim))
     return _gather(a, np.argsort(a.data, axis=ax, kind="stable"), ax)
 
@@ -191,6 +199,8 @@ def topk(a: Tensor, k: int, dim: int = LAST, largest: bool = True, sorted: bool 
     values come sorted (``sorted=False`` is accepted: any order is PyTorch's then),
     tied elements are taken in index order and NaN count as the largest.
     """
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "topk")
     if isinstance(k, bool) or not isinstance(k, int | np.integer):
         raise TypeError(f"topk: k must be an integer, got {k!r}")
     if a.ndim == 0:  # PyTorch's: the element itself, for k 0 or 1
@@ -214,6 +224,8 @@ def partition(
     """The k-th element in its sorted place, smaller before, larger after, along
     ``axis`` (the last by default, flattened when None; ``dim`` as for ``sort``). A
     gather at NumPy's ``argpartition`` (a composite). vjp: g scattered back."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "partition")
     a, ax = _one_axis("partition", a, spelled("partition", "axis", axis, "dim", dim))
     n = a.shape[ax]
     for k in np.atleast_1d(kth).tolist():
@@ -279,6 +291,8 @@ def var(
     """sum((a - mean)^2) / (n - ddof) over ``axis`` (``correction`` is PyTorch's name
     for ddof; the default is NumPy's ddof = 0). A composite; vjp: 2 g (a - mean) /
     (n - ddof)."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "var")
     axes, ddof, keepdims = _spread_args("var", a, axis, ddof, keepdims, correction, dim, keepdim)
     return _var(a, axes, ddof, keepdims)
 
@@ -304,6 +318,8 @@ def std(
 ) -> Tensor:
     """sqrt(var) (a composite). vjp: g (a - mean) / ((n - ddof) std); 0 where std is
     0 (a constant), PyTorch's convention."""
+    if type(a) is not Tensor:
+        a = to_tensor(a, None, "std")
     axes, ddof, keepdims = _spread_args("std", a, axis, ddof, keepdims, correction, dim, keepdim)
     return _root(_var(a, axes, ddof, keepdims))
 
