@@ -55,7 +55,7 @@ def logsumexp(
     against x and is differentiated too), shifted by the max so it never overflows.
     vjp: g b softmax(x) for x, g exp(x - out) for b."""
     axis, keepdims = axis_args("logsumexp", axis, keepdims, dim, keepdim)
-    x = floating(x)
+    x = floating(x if type(x) is Tensor else to_tensor(x, None, "logsumexp"))
     if b is not None:
         x, b = _weighted(x, b)
     axes = reduced_axes(axis, x.ndim, "logsumexp")
@@ -93,7 +93,7 @@ def log_softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tenso
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
     vjp: g - softmax(x) sum(g) along ``axis``."""
     axis = _last_or(axis, dim, "log_softmax")
-    x = floating(x)
+    x = floating(x if type(x) is Tensor else to_tensor(x, None, "log_softmax"))
     axes = reduced_axes(axis, x.ndim, "log_softmax")
     return ops.sub(x, _logsumexp(x, axes, keep_inf=True))
 
@@ -107,7 +107,7 @@ def _last_or(axis: int, dim: int | None, op: str) -> int:
 def softmax(x: Tensor, axis: int = LAST, *, dim: int | None = None) -> Tensor:
     """exp(x - max) / sum(exp(x - max)) along ``axis``. vjp: s (g - sum(g s)) along
     ``axis``, s = softmax(x)."""
+    x = floating(x if type(x) is Tensor else to_tensor(x, None, "softmax"))
     axes = reduced_axes(_last_or(axis, dim, "softmax"), x.ndim, "softmax")
-    x = floating(x)
     e = ops.exp(ops.sub(x, _shift(x, axes, keep_inf=True)))
     return ops.div(e, ops.sum(e, axes, keepdims=True))
