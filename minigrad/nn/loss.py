@@ -4,8 +4,9 @@
 ``reduction`` is ``"mean"`` (the default), ``"sum"`` or ``"none"`` (one loss per
 element or per sample). As in PyTorch, the class weights ``weight`` of
 :class:`CrossEntropyLoss` and :class:`NLLLoss` may be given first, positionally; the
-other options are keyword arguments. ``pos_weight`` is not offered, as the functional
-loss does not compute it, so passing it raises ``TypeError``.
+other options are keyword arguments. :class:`BCEWithLogitsLoss`'s ``weight`` and
+``pos_weight`` are not offered, as the functional loss does not compute them: passing
+one raises ``TypeError``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,19 @@ class _WeightedLoss(_Loss):
         self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
     ) -> None:
         super().__init__(reduction=reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            weight = tensor(weight)  # an array keeps its dtype, Python floats the default
+        # Class weights given as an array or a list are cast to the input's dtype at each
+        # call, as the functional loss casts them; a Tensor must have the input's dtype.
+        self._weight_cast = weight is not None and not isinstance(weight, Tensor)
+        if self._weight_cast:
+            weight = tensor(weight)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
+
+    def class_weights(self) -> Any:
+        """What the functional loss is given as ``weight``: the buffer, or its array when
+        the weights were given as an array (cast to the input's dtype there)."""
+        w = self.weight
+        return w.data if self._weight_cast and w is not None else w
 
 
 class CrossEntropyLoss(_WeightedLoss):
@@ -78,7 +88,7 @@ class CrossEntropyLoss(_WeightedLoss):
             target,
             self.ignore_index,
             self.reduction,
-            weight=self.weight,
+            weight=self.class_weights(),
             label_smoothing=self.label_smoothing,
         )
 
@@ -93,7 +103,9 @@ class NLLLoss(_WeightedLoss):
     """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.ignore_index, self.reduction, weight=self.weight)
+        return F.nll_loss(
+            input, target, self.ignore_index, self.reduction, weight=self.class_weights()
+        )
 
 
 class MSELoss(_Loss):
@@ -113,8 +125,20 @@ class BCEWithLogitsLoss(_Loss):
     computed stably as softplus(x) - x y.
 
     Shapes: input and target of the same shape; out ``()``, or that shape with
-    ``reduction="none"``.
+    ``reduction="none"``. PyTorch's ``weight`` and ``pos_weight`` are refused: the
+    functional loss does not compute them.
     """
+
+    def __init__(
+        self, weight: Any = None, *, reduction: str = "mean", pos_weight: Any = None
+    ) -> None:
+        for name, value in (("weight", weight), ("pos_weight", pos_weight)):
+            if value is not None:
+                raise TypeError(
+                    f"BCEWithLogitsLoss: {name} is not supported (the loss computes "
+                    "-(y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))) unweighted)"
+                )
+        super().__init__(reduction=reduction)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)

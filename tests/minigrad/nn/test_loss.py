@@ -155,3 +155,28 @@ def test_mlp_with_relu_and_cross_entropy_compiled_trains_as_eager():
     for name in want:
         np.testing.assert_allclose(got[name], want[name], rtol=1e-10, atol=1e-13, err_msg=name)
     assert steps[1].captures == 1
+
+
+@pytest.mark.parametrize("make", [nn.CrossEntropyLoss, nn.NLLLoss])
+def test_class_weights_given_as_an_array_are_cast_to_the_input_dtype(make):
+    # np.array([...]) is float64; the logits float32: cast at each call, as the
+    # functional loss casts an array (a float64 Tensor is refused, as PyTorch).
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    x = minigrad.tensor(np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32))
+    t = np.array([0, 1, 2, 3, 1])
+    loss = make(weight=w)
+    x_in = F.log_softmax(x, dim=1) if make is nn.NLLLoss else x
+    fn = F.nll_loss if make is nn.NLLLoss else F.cross_entropy
+    got = loss(x_in, t)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.data, fn(x_in, t, weight=w).data)
+    assert loss.double()(x_in.double(), t).dtype == np.float64
+    assert "weight" in loss.state_dict()
+
+
+def test_bce_with_logits_names_the_options_it_does_not_take():
+    for kw in ({"weight": np.ones(3)}, {"pos_weight": np.ones(3)}):
+        with pytest.raises(
+            TypeError, match=f"BCEWithLogitsLoss: {next(iter(kw))} is not supported"
+        ):
+            nn.BCEWithLogitsLoss(**kw)
