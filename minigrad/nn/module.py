@@ -17,7 +17,10 @@ __all__ = ["IncompatibleKeys", "Module", "Parameter", "float_dtype"]
 
 def float_dtype(dtype: Any, who: str) -> np.dtype:
     """``dtype`` (default: the default dtype), checked to be float32 or float64."""
-    d = get_default_dtype() if dtype is None else np.dtype(dtype)
+    try:
+        d = get_default_dtype() if dtype is None else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{who}: expected a NumPy dtype or its name, got {dtype!r}") from None
     if d not in (np.float32, np.float64):
         raise TypeError(f"{who}: dtype must be float32 or float64, got {d}")
     return d
@@ -324,7 +327,7 @@ class Module(ModuleState):
 
     # ---------------------------------------------------------------- dtype
     def to(
-        self, dtype: Any = None, *args: Any, device: Any = None, non_blocking: bool = False
+        self, *args: Any, dtype: Any = None, device: Any = None, non_blocking: bool = False
     ) -> Module:
         """Cast every floating-point parameter and buffer to ``dtype`` (float32 or
         float64), in place; returns self. PyTorch's forms ``to(dtype)``, ``to(device)``,
@@ -340,7 +343,7 @@ class Module(ModuleState):
         (Adam's moments) is not cast: build the optimizer after the cast.
         """
         who = f"{type(self).__name__}.to"
-        dtype = to_arguments(who, dtype, args, device)
+        dtype = to_arguments(who, args, dtype, device)
         if isinstance(dtype, Tensor):
             dtype = dtype.dtype
         if dtype is None:
@@ -360,6 +363,11 @@ class Module(ModuleState):
                 elif isinstance(grad, Tensor):  # left by backward(create_graph=True)
                     grad.data = grad.data.astype(d)
         return self
+
+    def cpu(self) -> Module:
+        """``to("cpu")``: the module itself, where minigrad computes (as PyTorch's
+        ``Module.cpu``, which PyTorch code calls before saving or plotting)."""
+        return self.to("cpu")
 
     def double(self) -> Module:
         """Cast floating-point parameters and buffers to float64 (``to(np.float64)``)."""

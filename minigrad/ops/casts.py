@@ -83,8 +83,8 @@ def _astype(dtype: np.dtype, x: np.ndarray) -> np.ndarray:
 @composite(methods=("to",))
 def to(
     a: Tensor,
-    dtype: Any = None,
     *args: Any,
+    dtype: Any = None,
     device: Any = None,
     copy: bool = False,
     non_blocking: bool = False,
@@ -99,7 +99,7 @@ def to(
     synchronous).
     """
     a = to_tensor(a, None, "to")
-    dtype = to_arguments("to", dtype, args, device)
+    dtype = to_arguments("to", args, dtype, device)
     if isinstance(dtype, Tensor):
         dtype = dtype.dtype
     try:
@@ -118,18 +118,24 @@ def to(
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")
 
 
-def to_arguments(who: str, dtype: Any, args: tuple, device: Any) -> Any:
+def to_arguments(who: str, args: tuple, dtype: Any, device: Any) -> Any:
     """The dtype asked of a ``to(...)`` call (None: none) given PyTorch's forms
-    ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)`` and
-    ``device=``: the second positional is the dtype when the first names a device;
-    the device is checked by :func:`on_cpu`."""
-    if args:
-        if len(args) > 1 or device is not None or not _names_device(dtype):
-            raise TypeError(
-                f"{who}: expected (dtype), (device, dtype) or (tensor) positionally, got "
-                f"{(dtype, *args)!r}"
-            )
-        device, dtype = dtype, args[0]
+    ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``, and the keywords
+    ``dtype=`` and ``device=``; the device is checked by :func:`on_cpu`."""
+    given = dtype
+    if len(args) == 2 and _names_device(args[0]) and device is None:
+        device, dtype = args
+    elif len(args) == 1 and _names_device(args[0]) and device is None:
+        device = args[0]
+    elif len(args) == 1:
+        dtype = args[0]
+    elif args:
+        raise TypeError(
+            f"{who}: expected (dtype), (device), (device, dtype) or (tensor) positionally, "
+            f"got {args!r}"
+        )
+    if given is not None and dtype is not given:
+        raise TypeError(f"{who}: the dtype given twice, as {dtype!r} and dtype={given!r}")
     return on_cpu(dtype, device, who)
 
 
@@ -146,7 +152,12 @@ def on_cpu(dtype: Any, device: Any, who: str) -> Any:
 
 
 def _names_device(x: Any) -> bool:
-    return isinstance(x, str) and x.split(":")[0] in _DEVICES
+    """A device's name (``"cpu"``, ``"cuda:0"``), or a device object (``torch.device``)."""
+    if not isinstance(x, str):
+        if type(x).__name__ != "device":
+            return False
+        x = str(x)
+    return x.split(":")[0] in _DEVICES
 
 
 @composite(methods=("type_as",))

@@ -289,8 +289,17 @@ def test_to_the_cpu_changes_nothing_as_a_tensors_to():
     assert lin.to("cpu", np.float32) is lin and lin.weight.dtype == np.float32
     assert lin.to(minigrad.zeros(1, dtype=np.float64)) is lin and lin.weight.dtype == np.float64
     assert lin.to("cpu", non_blocking=True) is lin and lin.weight.dtype == np.float64
-    with pytest.raises(TypeError, match=r"Linear\.to: expected \(dtype\), \(device, dtype\)"):
+    with pytest.raises(
+        TypeError, match=r"Linear\.to: expected \(dtype\), \(device\), \(device, dtype\)"
+    ):
         lin.to(np.float32, np.float64)
+    # keywords beside a positional device, as PyTorch's to("cpu", dtype=...)
+    assert lin.to("cpu", dtype=np.float32) is lin and lin.weight.dtype == np.float32
+    assert minigrad.ones(2).to("cpu", dtype=np.float64).dtype == np.float64
+    with pytest.raises(TypeError, match=r"Linear\.to: the dtype given twice"):
+        lin.to(np.float32, dtype=np.float64)
+    with pytest.raises(TypeError, match=r"Linear\.to: expected a NumPy dtype or its name"):
+        lin.to(object())
     with pytest.raises(TypeError, match="got device 'cuda'"):
         lin.to("cuda", np.float32)
     assert minigrad.tensor([1.0]).to("cpu").dtype == np.float32
@@ -381,3 +390,19 @@ def test_named_parameters_take_recurse_and_remove_duplicate_as_pytorch():
         "enc.bias",
     ]
     assert list(net.parameters(recurse=False)) == [] and len(list(net.parameters())) == 3
+
+
+def test_cpu_and_torch_devices_change_nothing():
+    lin = nn.Linear(2, 2)
+    assert lin.cpu() is lin and lin.weight.dtype == np.float32
+
+
+@pytest.mark.torch
+def test_to_takes_torch_device_objects():
+    torch = pytest.importorskip("torch")
+    lin = nn.Linear(2, 2)
+    assert lin.to(torch.device("cpu")) is lin
+    assert lin.to(torch.device("cpu"), np.float64) is lin and lin.weight.dtype == np.float64
+    assert minigrad.ones(2).to(torch.device("cpu")).dtype == np.float32
+    with pytest.raises(TypeError, match="got device"):
+        lin.to(torch.device("meta"))

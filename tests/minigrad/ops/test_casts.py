@@ -102,7 +102,9 @@ def test_to_takes_pytorchs_device_dtype_form_and_non_blocking():
     assert x.to(device="cpu", dtype=np.float64).dtype == np.float64
     with pytest.raises(TypeError, match=r"^to: minigrad runs on the CPU .* 'cuda'"):
         x.to("cuda", np.float64)
-    with pytest.raises(TypeError, match=r"^to: expected \(dtype\), \(device, dtype\) or"):
+    with pytest.raises(
+        TypeError, match=r"^to: expected \(dtype\), \(device\), \(device, dtype\) or"
+    ):
         x.to(np.float64, np.float32)
 
 
