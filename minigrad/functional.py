@@ -68,6 +68,12 @@ def _above(beta: float, threshold: float, x: np.ndarray) -> np.ndarray:
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x W^T + b with PyTorch's layout: x (..., in), W (out, in), b (out,)."""
+    if type(x) is not Tensor:
+        x = to_tensor(x, None, "linear")
+    if type(weight) is not Tensor:
+        weight = to_tensor(weight, None, "linear")
+    if bias is not None and type(bias) is not Tensor:
+        bias = to_tensor(bias, None, "linear")
     shape = x.shape
     if shape[-1:] != weight.shape[1:]:
         raise ValueError(
@@ -106,6 +112,8 @@ def layer_norm(
     Shapes: x ``(*, *normalized_shape)``; weight and bias ``normalized_shape`` (or None:
     no scale, no shift); y as x.
     """
+    if type(x) is not Tensor:
+        x = to_tensor(x, None, "layer_norm")
     shape = as_normalized_shape(normalized_shape)
     k = len(shape)
     if k == 0 or k > x.ndim or tuple(x.shape[x.ndim - k :]) != shape:
@@ -131,6 +139,8 @@ def dropout(
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) in
     training; the identity otherwise."""
+    if type(x) is not Tensor:
+        x = to_tensor(x, None, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import ops
-from .ops.core import derived
+from .ops.core import derived, to_tensor
 from .ops.loss import class_targets
 from .softmax import log_softmax
 from .tensor import Tensor
@@ -64,6 +64,8 @@ def nll_loss(
     Targets given as a Tensor are data (their picks are computed by ``derived`` ops, so
     ``minigrad.compile`` replays them for new targets); as an array they are constants.
     """
+    if type(log_probs) is not Tensor:
+        log_probs = to_tensor(log_probs, None, "nll_loss")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"nll_loss: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     w = _class_weights("nll_loss", weight, log_probs)
@@ -220,6 +222,8 @@ def cross_entropy(
     then that composition, whose picks are ``derived`` ops a replay recomputes for new
     targets (the primitive would keep the targets it saw as constants).
     """
+    if type(logits) is not Tensor:
+        logits = to_tensor(logits, None, "cross_entropy")
     if weight is not None or label_smoothing:
         return _weighted_cross_entropy(
             logits, targets, ignore_index, reduction, weight, checked_smoothing(label_smoothing)
@@ -283,6 +287,8 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     A target of another shape than the input's is broadcast against it, with a warning
     (as PyTorch): (4, 1) against (4,) averages a (4, 4) grid of pairs, rarely what was meant.
     """
+    if type(input) is not Tensor:
+        input = to_tensor(input, None, "mse_loss")
     shape = _target_shape(input, target)
     if shape is not None:
         try:
@@ -311,6 +317,8 @@ def binary_cross_entropy_with_logits(
     The targets have the logits' shape (a number stands for all of them), as PyTorch
     requires.
     """
+    if type(logits) is not Tensor:
+        logits = to_tensor(logits, None, "binary_cross_entropy_with_logits")
     shape = _target_shape(logits, targets)
     if shape is not None:
         raise ValueError(

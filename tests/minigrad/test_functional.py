@@ -162,3 +162,35 @@ def test_compiled_softplus_picks_each_calls_branches():
 
 # Class weights and label smoothing (cross_entropy, nll_loss), against PyTorch. The
 # logits come in each layout PyTorch takes: (C,), (N, C) and (N, C, d1, d2).
+
+
+def test_linear_layer_norm_and_dropout_take_array_likes_and_name_what_they_refuse():
+    x = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    w = np.array([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]])
+    b = np.array([0.25, -0.5])
+    lx, lw, lb = (minigrad.tensor(a.tolist()) for a in (x, w, b))  # float32, as lists give
+    np.testing.assert_array_equal(
+        F.linear(x.tolist(), w.tolist(), b.tolist()).data, F.linear(lx, lw, lb).data
+    )
+    np.testing.assert_array_equal(
+        F.linear(x, w, b).data, F.linear(Tensor(x), Tensor(w), Tensor(b)).data
+    )
+    np.testing.assert_array_equal(F.layer_norm(x.tolist(), 3).data, F.layer_norm(lx, 3).data)
+    kept = F.dropout(x.tolist(), 0.5, training=False)
+    assert isinstance(kept, Tensor)
+    np.testing.assert_array_equal(kept.data, lx.data)
+    g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
+    np.testing.assert_array_equal(
+        F.dropout(x, 0.5, generator=g1).data, F.dropout(Tensor(x), 0.5, generator=g2).data
+    )
+    calls = [
+        ("linear", lambda bad: F.linear(bad, w)),
+        ("linear", lambda bad: F.linear(x, bad)),
+        ("linear", lambda bad: F.linear(x, w, bad if bad is not None else "s")),
+        ("layer_norm", lambda bad: F.layer_norm(bad, 3)),
+        ("dropout", lambda bad: F.dropout(bad)),
+    ]
+    for name, call in calls:
+        for bad in ("s", None, object()):
+            with pytest.raises(TypeError, match=rf"^{name}: unsupported operand"):
+                call(bad)

@@ -356,3 +356,30 @@ def test_class_weights_given_where_pytorch_puts_them_are_refused():
     for loss in (F.cross_entropy, lambda *a: F.nll_loss(F.log_softmax(a[0], dim=1), *a[1:])):
         with pytest.raises(TypeError, match=r"ignore_index must be an integer.*weight="):
             loss(x, t, w)
+
+
+def test_losses_take_array_likes_as_their_input_and_name_what_they_refuse():
+    """The input operand converts as every op's first operand does: a list or an array
+    gives what its tensor gives; a string, None or an object is a TypeError naming the loss."""
+    z = np.array([[1.0, -0.5, 2.0], [0.25, 0.0, -1.0]])
+    t = np.array([2, 0])
+    y = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.5]])
+    cases = [
+        (F.cross_entropy, z, t),
+        (F.nll_loss, np_log_softmax(z, axis=1), t),
+        (F.mse_loss, z, y),
+        (F.binary_cross_entropy_with_logits, z, y),
+    ]
+    for loss, x, target in cases:
+        np.testing.assert_array_equal(
+            loss(x.tolist(), target).data, loss(minigrad.tensor(x.tolist()), target).data
+        )
+        np.testing.assert_array_equal(loss(x, target).data, loss(Tensor(x), target).data)
+        for bad in ("s", None, object()):
+            with pytest.raises(TypeError, match=rf"^{loss.__name__}: unsupported operand"):
+                loss(bad, target)
+    # the options' path converts too
+    np.testing.assert_array_equal(
+        F.cross_entropy(z.tolist(), t, label_smoothing=0.1).data,
+        F.cross_entropy(minigrad.tensor(z.tolist()), t, label_smoothing=0.1).data,
+    )
