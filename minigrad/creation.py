@@ -123,24 +123,33 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return Tensor(data, requires_grad)
 
 
-def _model(t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
+def _model(op: str, t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     """The shape of ``t`` and its dtype unless ``dtype`` is given: all a ``*_like``
     factory takes from its model (not its values, so a compiled function may call one
-    on the tensors it traces)."""
+    on the tensors it traces). A model of anything but numbers (a string, None, an
+    object, a ragged list) is a TypeError naming ``op``, whatever ``dtype`` says."""
     if not isinstance(t, Tensor):
-        t = np.asarray(t)
+        kind = type(t).__name__
+        try:
+            t = np.asarray(t)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{op}: cannot make a tensor from {kind}: {e}") from None
+        if t.dtype.kind not in "biuf":
+            raise TypeError(
+                f"{op}: cannot make a tensor from {kind} with dtype {t.dtype}; expected numbers"
+            )
     return tuple(t.shape), np.dtype(dtype or t.dtype)
 
 
 def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape (and dtype, unless given) of ``t``."""
-    shape, d = _model(t, dtype)
+    shape, d = _model("zeros_like", t, dtype)
     return Tensor(_allocate("zeros_like", np.zeros, shape, d), requires_grad)
 
 
 def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape (and dtype, unless given) of ``t``."""
-    shape, d = _model(t, dtype)
+    shape, d = _model("ones_like", t, dtype)
     return Tensor(_allocate("ones_like", np.ones, shape, d), requires_grad)
 
 
@@ -148,7 +157,7 @@ def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = 
     """``fill_value`` in the shape (and dtype, unless given) of ``t``, as
     ``torch.full_like`` and ``numpy.full_like`` (the value is cast to the dtype: 2.7
     fills an integer tensor with 2)."""
-    shape, d = _model(t, dtype)
+    shape, d = _model("full_like", t, dtype)
     data = _allocate("full_like", np.empty, shape, d)
     _fill("full_like", data, fill_value)
     return Tensor(data, requires_grad)
@@ -157,7 +166,7 @@ def full_like(t: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = 
 def _like(op: str, t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     """The shape and float dtype of a random tensor like ``t``; integer and boolean
     dtypes are refused, as PyTorch's ``rand_like`` refuses them."""
-    shape, d = _model(t, dtype)
+    shape, d = _model(op, t, dtype)
     if d.kind != "f":
         raise TypeError(
             f"{op}: random samples are floats; the tensor's dtype is {d}: give a float "

@@ -222,16 +222,29 @@ def _bitwise(op: str, fn: Callable[..., Any], *operands: Any) -> Tensor:
         ) from None
 
 
-def _tensor(x: Any) -> Any:
-    """``x`` as a tensor (a tensor itself: its methods are what a capture guards)."""
-    return x if isinstance(x, Logic) else _wrap(np.asarray(x))
+def _tensor(x: Any, op: str) -> Any:
+    """``x`` as a tensor (a tensor itself: its methods are what a capture guards); an
+    array-like of anything but numbers (a string, None, an object, a ragged list) is a
+    TypeError naming ``op``."""
+    if isinstance(x, Logic):
+        return x
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{op}: cannot make a tensor from {type(x).__name__}: {e}") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{op}: cannot make a tensor from {type(x).__name__} with dtype {a.dtype}; "
+            "expected numbers"
+        )
+    return _wrap(a)
 
 
 def isclose(
     a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> Tensor:
     """Where |a - b| <= atol + rtol |b|: ``Tensor.isclose`` of tensors, arrays or numbers."""
-    return _tensor(a).isclose(b, rtol, atol, equal_nan)
+    return _tensor(a, "isclose").isclose(b, rtol, atol, equal_nan)
 
 
 def allclose(
@@ -239,7 +252,7 @@ def allclose(
 ) -> bool:
     """Whether a and b are close everywhere: ``Tensor.allclose`` of tensors, arrays or
     numbers (a Python bool)."""
-    return _tensor(a).allclose(b, rtol, atol, equal_nan)
+    return _tensor(a, "allclose").allclose(b, rtol, atol, equal_nan)
 
 
 def argsort(
@@ -252,13 +265,13 @@ def argsort(
 ) -> Tensor:
     """The indices that sort ``a`` along ``axis``: ``Tensor.argsort`` of a tensor or an
     array (always stable, also for ``stable=False``; NaN the largest)."""
-    return _tensor(a).argsort(axis, descending, dim=dim, stable=stable)
+    return _tensor(a, "argsort").argsort(axis, descending, dim=dim, stable=stable)
 
 
 def nonzero(a: Any, *, as_tuple: bool = False) -> Any:
     """The indices of the non-zero elements: ``Tensor.nonzero`` of a tensor or an array
     (PyTorch's (n, ndim) tensor; NumPy's tuple with ``as_tuple``)."""
-    return _tensor(a).nonzero(as_tuple=as_tuple)
+    return _tensor(a, "nonzero").nonzero(as_tuple=as_tuple)
 
 
 def stable_order(x: np.ndarray, axis: int, descending: bool = False) -> np.ndarray:

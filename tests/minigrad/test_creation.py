@@ -172,3 +172,22 @@ def test_like_factories_read_only_the_shape_and_dtype_of_a_traced_tensor():
     noisy = minigrad.compile(lambda x: x * minigrad.rand_like(x))
     with pytest.warns(RuntimeWarning, match="running eagerly: random numbers"):
         noisy(minigrad.tensor(np.ones(3), requires_grad=True))
+
+
+@pytest.mark.parametrize(
+    "like", ["zeros_like", "ones_like", "full_like", "rand_like", "randn_like"]
+)
+def test_like_factories_refuse_a_model_that_is_not_numbers_naming_themselves(like):
+    """A string model used to fail in Tensor's own words ("cannot make a tensor from
+    ndarray with dtype <U1"), or with dtype=... gave a tensor; None and objects too."""
+    make = getattr(minigrad, like)
+    args = (1.0,) if like == "full_like" else ()
+    for bad, kind in [("s", "str"), (None, "NoneType"), (object(), "object"), ([1, [2]], "list")]:
+        with pytest.raises(TypeError, match=rf"^{like}: cannot make a tensor from {kind}"):
+            make(bad, *args)
+        with pytest.raises(TypeError, match=rf"^{like}: cannot make a tensor from {kind}"):
+            make(bad, *args, dtype=np.float32)
+    # lists and arrays of numbers keep working: their shape, and NumPy's dtype
+    made = make([[1.0, 2.0, 3.0]], *args)
+    assert made.shape == (1, 3) and made.dtype == np.float64
+    assert make(np.zeros(2, np.float32), *args).dtype == np.float32

@@ -93,3 +93,33 @@ def test_nonzero_is_pytorchs_index_matrix_and_numpys_tuple_with_as_tuple():
     (only,) = Tensor(np.array(3.0)).nonzero(as_tuple=True)
     np.testing.assert_array_equal(only.data, [0])
     assert minigrad.nonzero(np.array([True, False, True])).data.tolist() == [[0], [2]]
+
+
+BAD = [("s", "str"), (None, "NoneType"), (object(), "object"), ([1, [2]], "list")]
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("argsort", lambda a: minigrad.argsort(a)),
+        ("nonzero", lambda a: minigrad.nonzero(a)),
+        ("nonzero", lambda a: minigrad.nonzero(a, as_tuple=True)),
+        ("isclose", lambda a: minigrad.isclose(a, 1.0)),
+        ("allclose", lambda a: minigrad.allclose(a, 1.0)),
+    ],
+)
+def test_functions_refuse_what_is_not_numbers_naming_themselves(name, call):
+    """A string or None used to give argsort's tensor(0), nonzero's empty tensor or
+    NumPy's UFuncTypeError; each is now a TypeError naming the function."""
+    for bad, kind in BAD:
+        with pytest.raises(TypeError, match=rf"^{name}: cannot make a tensor from {kind}"):
+            call(bad)
+
+
+def test_functions_take_lists_of_numbers_as_their_arrays():
+    assert minigrad.argsort([3.0, 1.0, 2.0]).data.tolist() == [1, 2, 0]
+    assert minigrad.argsort([[2, 1], [0, 5]], descending=True).data.tolist() == [[0, 1], [1, 0]]
+    assert minigrad.nonzero([0, 1, 1]).data.tolist() == [[1], [2]]
+    assert [i.data.tolist() for i in minigrad.nonzero([True, False], as_tuple=True)] == [[0]]
+    assert minigrad.isclose([1.0, 2.0], [1.0, 2.1]).data.tolist() == [True, False]
+    assert minigrad.allclose([1, 2], np.array([1.0, 2.0])) is True
