@@ -27,7 +27,7 @@ from .creation import (
 )
 from .gradcheck import GradcheckError, gradcheck
 from .io import load, save
-from .logic import allclose, argsort, isclose, nonzero
+from .logic import all, allclose, any, argmax, argmin, argsort, isclose, nonzero
 from .rng import manual_seed
 from .tensor import Tensor, get_default_dtype, set_default_dtype
 from .threads import get_num_threads, set_num_threads
@@ -41,8 +41,12 @@ globals().update({op.name: op.forward for op in ops.definitions() if op.top_leve
 __all__ = [
     "GradcheckError",
     "Tensor",
+    "all",
     "allclose",
+    "any",
     "arange",
+    "argmax",
+    "argmin",
     "argsort",
     "compile",
     "current_scope",

@@ -18,7 +18,18 @@ from .axes import LAST, axis_args, axis_index, reduced_axes, spelled
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Logic", "allclose", "argsort", "isclose", "nonzero", "stable_order"]
+__all__ = [
+    "Logic",
+    "all",
+    "allclose",
+    "any",
+    "argmax",
+    "argmin",
+    "argsort",
+    "isclose",
+    "nonzero",
+    "stable_order",
+]
 
 
 def _wrap(data: np.ndarray) -> Tensor:
@@ -238,6 +249,58 @@ def _tensor(x: Any, op: str) -> Any:
             "expected numbers"
         )
     return _wrap(a)
+
+
+# The functions below shadow the builtins any and all in this module, which does not
+# use them.
+
+
+def any(
+    a: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Whether any element is true: ``Tensor.any`` of a tensor, an array or a list."""
+    return _tensor(a, "any").any(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def all(
+    a: Any,
+    axis: Any = None,
+    keepdims: bool | None = None,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Whether every element is true: ``Tensor.all`` of a tensor, an array or a list."""
+    return _tensor(a, "all").all(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def argmax(
+    a: Any,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """The index of the maximum: ``Tensor.argmax`` of a tensor, an array or a list."""
+    return _tensor(a, "argmax").argmax(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def argmin(
+    a: Any,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+    *,
+    dim: int | None = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """The index of the minimum: ``Tensor.argmin`` of a tensor, an array or a list."""
+    return _tensor(a, "argmin").argmin(axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def isclose(

@@ -123,3 +123,20 @@ def test_functions_take_lists_of_numbers_as_their_arrays():
     assert [i.data.tolist() for i in minigrad.nonzero([True, False], as_tuple=True)] == [[0]]
     assert minigrad.isclose([1.0, 2.0], [1.0, 2.1]).data.tolist() == [True, False]
     assert minigrad.allclose([1, 2], np.array([1.0, 2.0])) is True
+
+
+def test_argmax_argmin_any_all_are_top_level_functions_too():
+    # As torch.argmax / numpy.any: of tensors, arrays and lists, the methods' results.
+    x = [[3.0, 1.0, 4.0], [1.0, 5.0, 9.0]]
+    t = minigrad.tensor(x)
+    for name in ("argmax", "argmin", "any", "all"):
+        fn = getattr(minigrad, name)
+        for kw in ({}, {"axis": 1}, {"dim": 0, "keepdim": True}):
+            want = getattr(t, name)(**kw)
+            for given in (x, np.array(x), t):
+                got = fn(given, **kw)
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got.data, want.data)
+        with pytest.raises(TypeError, match=f"{name}: cannot make a tensor from str"):
+            fn("s")
+    assert minigrad.any([0, 0]).item() is False and minigrad.all([1, 2]).item() is True
