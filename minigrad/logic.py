@@ -251,56 +251,30 @@ def _tensor(x: Any, op: str) -> Any:
     return _wrap(a)
 
 
-# The functions below shadow the builtins any and all in this module, which does not
-# use them.
+def _over_axis(name: str, what: str) -> Callable[..., Tensor]:
+    """The top-level function of the method ``name`` (``any``, ``all``, ``argmax``,
+    ``argmin``), for tensors, arrays and lists, as ``numpy.any`` and ``torch.argmax``."""
+
+    def fn(
+        a: Any,
+        axis: Any = None,
+        keepdims: bool | None = None,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return getattr(_tensor(a, name), name)(axis, keepdims, dim=dim, keepdim=keepdim)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{what}: ``Tensor.{name}`` of a tensor, an array or a list."
+    return fn
 
 
-def any(
-    a: Any,
-    axis: Any = None,
-    keepdims: bool | None = None,
-    *,
-    dim: Any = None,
-    keepdim: bool | None = None,
-) -> Tensor:
-    """Whether any element is true: ``Tensor.any`` of a tensor, an array or a list."""
-    return _tensor(a, "any").any(axis, keepdims, dim=dim, keepdim=keepdim)
-
-
-def all(
-    a: Any,
-    axis: Any = None,
-    keepdims: bool | None = None,
-    *,
-    dim: Any = None,
-    keepdim: bool | None = None,
-) -> Tensor:
-    """Whether every element is true: ``Tensor.all`` of a tensor, an array or a list."""
-    return _tensor(a, "all").all(axis, keepdims, dim=dim, keepdim=keepdim)
-
-
-def argmax(
-    a: Any,
-    axis: int | None = None,
-    keepdims: bool | None = None,
-    *,
-    dim: int | None = None,
-    keepdim: bool | None = None,
-) -> Tensor:
-    """The index of the maximum: ``Tensor.argmax`` of a tensor, an array or a list."""
-    return _tensor(a, "argmax").argmax(axis, keepdims, dim=dim, keepdim=keepdim)
-
-
-def argmin(
-    a: Any,
-    axis: int | None = None,
-    keepdims: bool | None = None,
-    *,
-    dim: int | None = None,
-    keepdim: bool | None = None,
-) -> Tensor:
-    """The index of the minimum: ``Tensor.argmin`` of a tensor, an array or a list."""
-    return _tensor(a, "argmin").argmin(axis, keepdims, dim=dim, keepdim=keepdim)
+# (they shadow the builtins any and all in this module, which does not use them)
+any = _over_axis("any", "Whether any element is true")
+all = _over_axis("all", "Whether every element is true")
+argmax = _over_axis("argmax", "The index of the maximum")
+argmin = _over_axis("argmin", "The index of the minimum")
 
 
 def isclose(
