@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .dtypes import numeric_array
 from .rng import generator as random_generator
 from .size import shape_args
 from .tensor import Tensor, as_array, get_default_dtype
@@ -129,15 +130,7 @@ def _model(op: str, t: Any, dtype: Any) -> tuple[tuple[int, ...], np.dtype]:
     on the tensors it traces). A model of anything but numbers (a string, None, an
     object, a ragged list) is a TypeError naming ``op``, whatever ``dtype`` says."""
     if not isinstance(t, Tensor):
-        kind = type(t).__name__
-        try:
-            t = np.asarray(t)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"{op}: cannot make a tensor from {kind}: {e}") from None
-        if t.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{op}: cannot make a tensor from {kind} with dtype {t.dtype}; expected numbers"
-            )
+        t = numeric_array(t, op)
     return tuple(t.shape), np.dtype(dtype or t.dtype)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["as_array", "get_default_dtype", "set_default_dtype"]
+__all__ = ["as_array", "get_default_dtype", "numeric_array", "set_default_dtype"]
 
 _default_dtype = np.dtype(np.float32)
 
@@ -54,3 +54,19 @@ def as_array(data: Any, dtype: Any = None, copy: bool = False) -> np.ndarray:
             "expected numbers"
         )
     return arr
+
+
+def numeric_array(x: Any, op: str) -> np.ndarray:
+    """``np.asarray(x)`` (NumPy's dtype: Python floats stay float64) when it holds
+    numbers; anything else (a string, None, an object, a ragged list) is a TypeError
+    naming ``op``."""
+    kind = type(x).__name__
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{op}: cannot make a tensor from {kind}: {e}") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{op}: cannot make a tensor from {kind} with dtype {a.dtype}; expected numbers"
+        )
+    return a

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .axes import LAST, axis_args, axis_index, reduced_axes, spelled
+from .dtypes import numeric_array
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -239,15 +240,7 @@ def _tensor(x: Any, op: str) -> Any:
     TypeError naming ``op``."""
     if isinstance(x, Logic):
         return x
-    try:
-        a = np.asarray(x)
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"{op}: cannot make a tensor from {type(x).__name__}: {e}") from None
-    if a.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{op}: cannot make a tensor from {type(x).__name__} with dtype {a.dtype}; "
-            "expected numbers"
-        )
+    a = numeric_array(x, op)
     return _wrap(a)
 
 
