@@ -13,7 +13,7 @@ import warnings
 from .. import functional as F
 from .. import ops
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, not_inplace
 
 __all__ = [
     "ELU",
@@ -30,23 +30,12 @@ __all__ = [
 ]
 
 
-def _not_inplace(who: str, inplace: bool) -> bool:
-    """False, the only ``inplace`` offered: an in-place activation would overwrite a value
-    the graph saved for backward."""
-    if inplace:
-        raise ValueError(
-            f"{who}: inplace=True is not supported (minigrad computes activations out of "
-            "place, so the graph keeps the values it saved for backward); use inplace=False"
-        )
-    return False
-
-
 class ReLU(Module):
     """max(x, 0), elementwise (``torch.nn.ReLU``); its gradient at 0 is 0."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = _not_inplace("ReLU", inplace)
+        self.inplace = not_inplace("ReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.relu(x)
@@ -88,7 +77,7 @@ class SiLU(Module):
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
-        self.inplace = _not_inplace("SiLU", inplace)
+        self.inplace = not_inplace("SiLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.silu(x)
@@ -100,7 +89,7 @@ class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
-        self.inplace = _not_inplace("ELU", inplace)
+        self.inplace = not_inplace("ELU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.elu(x, self.alpha)
@@ -115,7 +104,7 @@ class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
-        self.inplace = _not_inplace("LeakyReLU", inplace)
+        self.inplace = not_inplace("LeakyReLU", inplace)
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)

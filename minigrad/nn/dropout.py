@@ -6,8 +6,7 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
-from .activation import _not_inplace
-from .module import Module
+from .module import Module, not_inplace
 
 __all__ = ["Dropout"]
 
@@ -32,7 +31,7 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
         self.p = p
-        self.inplace = _not_inplace("Dropout", inplace)
+        self.inplace = not_inplace("Dropout", inplace)
         self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:

@@ -12,7 +12,7 @@ from ..ops.casts import to_arguments
 from ..tensor import Tensor, as_array, get_default_dtype
 from .state import IncompatibleKeys, ModuleState
 
-__all__ = ["IncompatibleKeys", "Module", "Parameter", "float_dtype"]
+__all__ = ["IncompatibleKeys", "Module", "Parameter", "float_dtype", "not_inplace"]
 
 
 def float_dtype(dtype: Any, who: str) -> np.dtype:
@@ -24,6 +24,17 @@ def float_dtype(dtype: Any, who: str) -> np.dtype:
     if d not in (np.float32, np.float64):
         raise TypeError(f"{who}: dtype must be float32 or float64, got {d}")
     return d
+
+
+def not_inplace(who: str, inplace: bool) -> bool:
+    """False, the only ``inplace`` offered: an in-place activation would overwrite a value
+    the graph saved for backward."""
+    if inplace:
+        raise ValueError(
+            f"{who}: inplace=True is not supported (minigrad computes activations out of "
+            "place, so the graph keeps the values it saved for backward); use inplace=False"
+        )
+    return False
 
 
 class Parameter(Tensor):
